@@ -1,0 +1,39 @@
+package dev.rerankqueue.job;
+
+/**
+ * A job as the store holds it: lifecycle fields plus, once succeeded, its result.
+ *
+ * @param version    bumped by every write; the compare-and-set token
+ * @param createdAt  acceptance time, epoch ms
+ * @param startedAt  when a worker started scoring, epoch ms, or 0
+ * @param finishedAt when the job reached a terminal state, epoch ms, or 0
+ * @param attempts   how many times a worker started it
+ * @param error      why the job failed, expired or was cancelled; {@code null} otherwise
+ * @param result     the ranked results once succeeded; {@code null} otherwise
+ */
+public record JobState(
+        String id,
+        JobStatus status,
+        long version,
+        String tenant,
+        String model,
+        long createdAt,
+        long startedAt,
+        long finishedAt,
+        int attempts,
+        int pairs,
+        String worker,
+        String error,
+        JobResult result) {
+
+    /** Milliseconds from acceptance to the start of scoring (or to now/the end, if it never started). */
+    public long queuedMillis(long now) {
+        long until = startedAt > 0 ? startedAt : finishedAt > 0 ? finishedAt : now;
+        return Math.max(0, until - createdAt);
+    }
+
+    /** Milliseconds from acceptance to the terminal state, or to {@code now} while still open. */
+    public long totalMillis(long now) {
+        return Math.max(0, (finishedAt > 0 ? finishedAt : now) - createdAt);
+    }
+}

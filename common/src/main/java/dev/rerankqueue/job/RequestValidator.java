@@ -1,0 +1,70 @@
+package dev.rerankqueue.job;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Checks a parsed request against the contract and the configured {@link RequestLimits}. */
+public final class RequestValidator {
+
+    private final RequestLimits limits;
+
+    public RequestValidator(RequestLimits limits) {
+        this.limits = limits;
+    }
+
+    public List<Violation> violations(RerankRequest r) {
+        List<Violation> out = new ArrayList<>();
+        if (r.query() == null) {
+            out.add(new Violation("query", "is required"));
+        } else if (r.query().isBlank()) {
+            out.add(new Violation("query", "must not be empty"));
+        } else if (r.query().length() > limits.maxQueryChars()) {
+            out.add(new Violation("query", "has " + r.query().length() + " characters; the limit is " + limits.maxQueryChars()));
+        }
+        List<Document> docs = r.documents();
+        if (docs == null) {
+            out.add(new Violation("documents", "is required: a list of strings or {\"text\": ...} objects"));
+        } else if (docs.isEmpty()) {
+            out.add(new Violation("documents", "must hold at least one document"));
+        } else if (docs.size() > limits.maxDocuments()) {
+            out.add(new Violation("documents", "has " + docs.size() + " documents; the limit is " + limits.maxDocuments()
+                    + " per job (split the request, or use several jobs)"));
+        } else {
+            for (int i = 0; i < docs.size(); i++) {
+                Document d = docs.get(i);
+                if (d == null || d.text() == null) {
+                    out.add(new Violation("documents[" + i + "]", "must be a string or an object with a \"text\" string"));
+                } else if (d.text().length() > limits.maxDocumentChars()) {
+                    out.add(new Violation("documents[" + i + "]", "has " + d.text().length() + " characters; the limit is "
+                            + limits.maxDocumentChars()));
+                }
+                if (out.size() >= 10) {
+                    break;
+                }
+            }
+        }
+        if (r.topN() != null && r.topN() < 0) {
+            out.add(new Violation("top_n", "must be 0 (all) or a positive number, got " + r.topN()));
+        }
+        if (r.deadlineMs() != null && (r.deadlineMs() < 1 || r.deadlineMs() > limits.maxDeadlineMs())) {
+            out.add(new Violation("deadline_ms", "must be between 1 and " + limits.maxDeadlineMs() + ", got " + r.deadlineMs()));
+        }
+        if (r.model() != null && r.model().length() > 256) {
+            out.add(new Violation("model", "is longer than 256 characters"));
+        }
+        if (r.instruction() != null && r.instruction().length() > limits.maxQueryChars()) {
+            out.add(new Violation("instruction", "has " + r.instruction().length() + " characters; the limit is "
+                    + limits.maxQueryChars()));
+        }
+        return out;
+    }
+
+    /** Throws {@link InvalidRequestException} listing every violation, or returns the request unchanged. */
+    public RerankRequest check(RerankRequest r) {
+        List<Violation> v = violations(r);
+        if (!v.isEmpty()) {
+            throw new InvalidRequestException(v);
+        }
+        return r;
+    }
+}

@@ -1,0 +1,44 @@
+package dev.rerankqueue.job;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.List;
+
+/**
+ * What a client asks for: score every document against the query, return them ordered by relevance.
+ *
+ * @param model           model name the client asked for; {@code null} means the served default
+ * @param query           the search query
+ * @param documents       candidate documents, scored independently
+ * @param topN            how many results to return; {@code null} or 0 means all
+ * @param returnDocuments whether results carry the document text
+ * @param instruction     task instruction for instruction-aware rerankers (Qwen3-Reranker); {@code null} means the model default
+ * @param priority        scheduling lane; {@code null} means {@link Priority#INTERACTIVE}
+ * @param deadlineMs      give up (status expired) if scoring has not started this many ms after acceptance
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record RerankRequest(
+        String model,
+        String query,
+        List<Document> documents,
+        @JsonProperty("top_n") Integer topN,
+        @JsonProperty("return_documents") Boolean returnDocuments,
+        String instruction,
+        Priority priority,
+        @JsonProperty("deadline_ms") Long deadlineMs) {
+
+    /** Number of results the job returns: {@code top_n} clamped to the number of documents, all when absent or 0. */
+    public int resultCount() {
+        int n = documents == null ? 0 : documents.size();
+        return topN == null || topN == 0 ? n : Math.min(topN, n);
+    }
+
+    public boolean wantsDocuments() {
+        return Boolean.TRUE.equals(returnDocuments);
+    }
+
+    public RerankRequest withModel(String servedModel) {
+        return new RerankRequest(servedModel, query, documents, topN, returnDocuments, instruction, priority, deadlineMs);
+    }
+}

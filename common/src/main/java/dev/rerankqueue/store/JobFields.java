@@ -1,0 +1,53 @@
+package dev.rerankqueue.store;
+
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.messaging.JobCodec;
+
+import java.util.Map;
+
+/** Field names of the job hash at {@link RedisKeys#job(String)}, and how to read a {@link JobState} back. */
+public final class JobFields {
+
+    public static final String STATUS = "status";
+    public static final String VERSION = "version";
+    public static final String TENANT = "tenant";
+    public static final String MODEL = "model";
+    public static final String CREATED_AT = "created_at";
+    public static final String STARTED_AT = "started_at";
+    public static final String FINISHED_AT = "finished_at";
+    public static final String ATTEMPTS = "attempts";
+    public static final String PAIRS = "pairs";
+    public static final String WORKER = "worker";
+    public static final String ERROR = "error";
+    public static final String RESULT = "result";
+
+    private JobFields() {
+    }
+
+    /** The state in a hash as HGETALL returns it, or {@code null} when the hash is empty (no such job). */
+    public static JobState toState(String id, Map<String, String> hash) {
+        if (hash == null || hash.isEmpty() || hash.get(STATUS) == null) {
+            return null;
+        }
+        String result = hash.get(RESULT);
+        return new JobState(
+                id,
+                JobStatus.fromWire(hash.get(STATUS)),
+                toLong(hash.get(VERSION)),
+                hash.get(TENANT),
+                hash.get(MODEL),
+                toLong(hash.get(CREATED_AT)),
+                toLong(hash.get(STARTED_AT)),
+                toLong(hash.get(FINISHED_AT)),
+                (int) toLong(hash.get(ATTEMPTS)),
+                (int) toLong(hash.get(PAIRS)),
+                hash.get(WORKER),
+                hash.get(ERROR),
+                result == null || result.isEmpty() ? null : JobCodec.decodeResult(result));
+    }
+
+    private static long toLong(String s) {
+        return s == null || s.isEmpty() ? 0 : Long.parseLong(s);
+    }
+}

@@ -1,0 +1,143 @@
+package dev.rerankqueue.store;
+
+import dev.rerankqueue.job.JobStatus;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * One compare-and-set write of a job's state, run atomically in Redis by {@link #SCRIPT}.
+ *
+ * <p>The write applies only if the stored status may move to the target under the {@link JobStatus} table and, when
+ * given, the stored version equals the expected one; it then bumps the version, refreshes the TTL and publishes a
+ * {@link JobEvent}. A write that loses reports what is stored instead, so a slow or duplicate writer never overwrites
+ * a newer state. Run it as {@code EVAL SCRIPT 1 key args...} with {@link #key()} and {@link #args()}.
+ */
+public final class JobTransition {
+
+    /** Pseudo-status meaning "no hash yet": allowed as a source only for writes that create the job. */
+    static final String ABSENT = "absent";
+
+    public static final String SCRIPT = """
+            local key = KEYS[1]
+            local target, sources, expected = ARGV[1], ARGV[2], ARGV[3]
+            local ttl, channel, id = tonumber(ARGV[4]), ARGV[5], ARGV[6]
+            local ncreate = tonumber(ARGV[7])
+            local cur = redis.call('HMGET', key, 'status', 'version')
+            local status, version = cur[1], tonumber(cur[2] or '0')
+            local present = status ~= false and status ~= nil
+            local allowed = false
+            local probe = present and status or 'absent'
+            for s in string.gmatch(sources, '[^,]+') do
+              if s == probe then allowed = true end
+            end
+            if not allowed then return {'0', tostring(version), present and status or ''} end
+            if expected ~= '' and tonumber(expected) ~= version then
+              return {'0', tostring(version), status or ''}
+            end
+            local first = 8
+            if not present then
+              for i = first, first + 2 * ncreate - 1, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+            end
+            for i = first + 2 * ncreate, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+            version = version + 1
+            redis.call('HSET', key, 'status', target, 'version', version)
+            if target == 'running' then redis.call('HINCRBY', key, 'attempts', 1) end
+            if ttl > 0 then redis.call('EXPIRE', key, ttl) end
+            redis.call('PUBLISH', channel, cjson.encode({id = id, status = target, version = version}))
+            return {'1', tostring(version), target}
+            """;
+
+    private final String jobId;
+    private final JobStatus target;
+    private final Map<String, String> createFields = new LinkedHashMap<>();
+    private final Map<String, String> setFields = new LinkedHashMap<>();
+    private Long expectedVersion;
+    private boolean createOnly;
+    private Duration ttl = Duration.ZERO;
+
+    private JobTransition(String jobId, JobStatus target) {
+        this.jobId = jobId;
+        this.target = target;
+    }
+
+    /** A write moving job {@code jobId} to {@code target}. */
+    public static JobTransition to(String jobId, JobStatus target) {
+        return new JobTransition(jobId, target);
+    }
+
+    /** A write that creates job {@code jobId} in status {@code initial} and does nothing if it exists already. */
+    public static JobTransition create(String jobId, JobStatus initial, Map<String, String> fields) {
+        JobTransition t = new JobTransition(jobId, initial).orCreateWith(fields);
+        t.createOnly = true;
+        return t;
+    }
+
+    /** Apply only if the stored version is exactly this. */
+    public JobTransition expectVersion(long version) {
+        this.expectedVersion = version;
+        return this;
+    }
+
+    /** Also allow the write when the job has no hash yet, writing these fields first. */
+    public JobTransition orCreateWith(Map<String, String> fields) {
+        createFields.putAll(fields);
+        if (createFields.isEmpty()) {
+            createFields.put(JobFields.STATUS, target.wireName());
+        }
+        return this;
+    }
+
+    public JobTransition set(String field, Object value) {
+        if (value != null) {
+            setFields.put(field, String.valueOf(value));
+        }
+        return this;
+    }
+
+    /** Time to live of the whole hash after this write; zero keeps none. */
+    public JobTransition retainFor(Duration retention) {
+        this.ttl = retention;
+        return this;
+    }
+
+    public String jobId() {
+        return jobId;
+    }
+
+    public JobStatus target() {
+        return target;
+    }
+
+    public String key() {
+        return RedisKeys.job(jobId);
+    }
+
+    public List<String> args() {
+        String sources = createOnly ? "" : target.sources().stream().map(JobStatus::wireName).collect(Collectors.joining(","));
+        if (!createFields.isEmpty()) {
+            sources = sources.isEmpty() ? ABSENT : sources + "," + ABSENT;
+        }
+        List<String> args = new ArrayList<>();
+        args.add(target.wireName());
+        args.add(sources);
+        args.add(expectedVersion == null ? "" : Long.toString(expectedVersion));
+        args.add(Long.toString(ttl.toSeconds()));
+        args.add(RedisKeys.JOB_EVENTS_CHANNEL);
+        args.add(jobId);
+        args.add(Integer.toString(createFields.size()));
+        createFields.forEach((k, v) -> {
+            args.add(k);
+            args.add(v);
+        });
+        setFields.forEach((k, v) -> {
+            args.add(k);
+            args.add(v);
+        });
+        return args;
+    }
+}

@@ -1,0 +1,105 @@
+package dev.rerankqueue.messaging;
+
+import dev.rerankqueue.job.Document;
+import dev.rerankqueue.job.InvalidRequestException;
+import dev.rerankqueue.job.JobResult;
+import dev.rerankqueue.job.Priority;
+import dev.rerankqueue.job.RankedDocument;
+import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.job.RerankRequest;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class JobCodecTest {
+
+    private static RerankRequest parse(String json) {
+        return JobCodec.toRequest(JobCodec.readTree(json.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void readsDocumentsAsStringsOrObjects() {
+        RerankRequest r = parse("""
+                {"query":"q","documents":["plain",{"text":"object","id":"d-2"},{"text":"numeric id","id":7}],
+                 "top_n":2,"return_documents":true,"priority":"batch","deadline_ms":5000,"unknown_field":{"x":1}}""");
+        assertEquals(List.of(Document.of("plain"), new Document("object", "d-2"), new Document("numeric id", "7")), r.documents());
+        assertEquals(2, r.topN());
+        assertTrue(r.wantsDocuments());
+        assertEquals(Priority.BATCH, r.priority());
+        assertEquals(5000L, r.deadlineMs());
+    }
+
+    @Test
+    void malformedJsonSaysWhere() {
+        MalformedJsonException e = assertThrows(MalformedJsonException.class, () -> parse("{\"query\":"));
+        assertTrue(e.getMessage().startsWith("malformed JSON"), e.getMessage());
+        assertThrows(MalformedJsonException.class, () -> JobCodec.readTree(new byte[0]));
+    }
+
+    @Test
+    void wrongTypesNameTheFieldAndAreNotCoerced() {
+        InvalidRequestException q = assertThrows(InvalidRequestException.class, () -> parse("{\"query\":5,\"documents\":[\"a\"]}"));
+        assertEquals("query", q.violations().get(0).field());
+        InvalidRequestException topN = assertThrows(InvalidRequestException.class,
+                () -> parse("{\"query\":\"q\",\"documents\":[\"a\"],\"top_n\":\"2\"}"));
+        assertEquals("top_n", topN.violations().get(0).field());
+        assertEquals("expected an integer", topN.violations().get(0).message());
+        InvalidRequestException doc = assertThrows(InvalidRequestException.class,
+                () -> parse("{\"query\":\"q\",\"documents\":[\"a\",{\"txt\":\"b\"}]}"));
+        assertEquals("documents[1]", doc.violations().get(0).field());
+        InvalidRequestException docs = assertThrows(InvalidRequestException.class,
+                () -> parse("{\"query\":\"q\",\"documents\":\"a\"}"));
+        assertEquals("documents", docs.violations().get(0).field());
+    }
+
+    @Test
+    void rejectsABodyThatIsNotAnObject() {
+        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> parse("[1,2]"));
+        assertEquals("the body must be a JSON object, got an array", e.violations().get(0).message());
+    }
+
+    @Test
+    void unknownPriorityIsAViolationNotACrash() {
+        InvalidRequestException e = assertThrows(InvalidRequestException.class,
+                () -> parse("{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":\"urgent\"}"));
+        assertEquals("priority", e.violations().get(0).field());
+        assertTrue(e.violations().get(0).message().contains("interactive"), e.violations().get(0).message());
+    }
+
+    @Test
+    void jobEnvelopeRoundTrips() {
+        RerankRequest req = new RerankRequest("m", "q", List.of(Document.of("a"), new Document("b", "x")), 1, true, "inst",
+                Priority.INTERACTIVE, 1000L);
+        RerankJob job = RerankJob.accept("acme", req, 1_700_000_000_000L);
+        RerankJob back = JobCodec.decodeJob(JobCodec.encodeJob(job));
+        assertEquals(job, back);
+        assertEquals(1_700_000_001_000L, back.deadline());
+    }
+
+    @Test
+    void poisonRecordsAreRecognised() {
+        assertThrows(MalformedJsonException.class, () -> JobCodec.decodeJob(new byte[]{(byte) 0xff, 0x00, 0x13}));
+        assertThrows(InvalidRequestException.class, () -> JobCodec.decodeJob("{\"hello\":1}".getBytes(StandardCharsets.UTF_8)));
+        assertThrows(InvalidRequestException.class,
+                () -> JobCodec.decodeJob("{\"schema\":99,\"id\":\"x\",\"request\":{}}".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void resultUsesSnakeCaseAndOmitsAbsentDocuments() {
+        JobResult result = new JobResult("m", List.of(new RankedDocument(1, 0.9, null),
+                new RankedDocument(0, 0.1, new RankedDocument.DocumentText("t", null))), new JobResult.Usage(2, 10), 5);
+        String json = JobCodec.encodeResult(result);
+        assertTrue(json.contains("\"relevance_score\":0.9"), json);
+        assertFalse(json.contains("\"document\":null"), json);
+        assertTrue(json.contains("\"scoring_ms\":5"), json);
+        assertEquals(result, JobCodec.decodeResult(json));
+        assertNull(JobCodec.decodeResult(json).results().get(0).document());
+    }
+}

@@ -1,0 +1,169 @@
+package dev.rerankqueue.testing;
+
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.store.JobEvent;
+import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.RedisKeys;
+import dev.rerankqueue.store.TransitionOutcome;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The compare-and-set script against a real redis-server: the guarantees every writer relies on. */
+class JobTransitionScriptTest {
+
+    private static RedisServerProcess server;
+    private static Vertx vertx;
+    private static RedisAPI redis;
+    private static final List<JobEvent> events = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new RedisServerProcess().start();
+        vertx = Vertx.vertx();
+        Redis client = Redis.createClient(vertx, server.url());
+        redis = RedisAPI.api(client);
+        RedisConnection sub = sync(client.connect());
+        sub.handler(msg -> {
+            if (msg.size() == 3 && "message".equals(msg.get(0).toString())) {
+                events.add(JobEvent.parse(msg.get(2).toString()));
+            }
+        });
+        sync(sub.send(Request.cmd(Command.SUBSCRIBE).arg(RedisKeys.JOB_EVENTS_CHANNEL)));
+    }
+
+    @AfterAll
+    static void stop() {
+        vertx.close();
+        server.close();
+    }
+
+    private static <T> T sync(Future<T> f) throws Exception {
+        return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    private static TransitionOutcome run(JobTransition t) throws Exception {
+        List<String> args = new ArrayList<>(List.of(JobTransition.SCRIPT, "1", t.key()));
+        args.addAll(t.args());
+        Response r = sync(redis.eval(args));
+        List<String> reply = new ArrayList<>();
+        r.forEach(x -> reply.add(x == null ? null : x.toString()));
+        return TransitionOutcome.fromReply(reply);
+    }
+
+    private static Map<String, String> hash(String id) throws Exception {
+        Response r = sync(redis.hgetall(RedisKeys.job(id)));
+        Map<String, String> out = new java.util.HashMap<>();
+        for (String k : r.getKeys()) {
+            out.put(k, r.get(k).toString());
+        }
+        return out;
+    }
+
+    @Test
+    void createsOnceAndNeverOverwritesAnExistingJob() throws Exception {
+        String id = UUID.randomUUID().toString();
+        TransitionOutcome first = run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme"))
+                .retainFor(Duration.ofHours(1)));
+        assertTrue(first.applied());
+        assertEquals(1, first.version());
+        long ttl = sync(redis.ttl(RedisKeys.job(id))).toLong();
+        assertTrue(ttl > 3500 && ttl <= 3600, "ttl " + ttl);
+
+        TransitionOutcome second = run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "other")));
+        assertFalse(second.applied());
+        assertEquals(JobStatus.QUEUED, second.status());
+        assertEquals("acme", hash(id).get(JobFields.TENANT));
+    }
+
+    @Test
+    void walksTheLifecycleAndPublishesEveryWrite() throws Exception {
+        String id = UUID.randomUUID().toString();
+        run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme")));
+        TransitionOutcome running = run(JobTransition.to(id, JobStatus.RUNNING).set(JobFields.WORKER, "w1"));
+        assertTrue(running.applied());
+        assertEquals(2, running.version());
+        TransitionOutcome done = run(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(2).set(JobFields.RESULT, "{}"));
+        assertTrue(done.applied());
+
+        Map<String, String> h = hash(id);
+        assertEquals("succeeded", h.get(JobFields.STATUS));
+        assertEquals("3", h.get(JobFields.VERSION));
+        assertEquals("1", h.get(JobFields.ATTEMPTS));
+        assertEquals("w1", h.get(JobFields.WORKER));
+        await().atMost(Duration.ofSeconds(5)).until(() -> events.stream().filter(e -> e.id().equals(id)).count() == 3);
+        assertEquals(List.of(JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SUCCEEDED),
+                events.stream().filter(e -> e.id().equals(id)).map(JobEvent::status).toList());
+    }
+
+    @Test
+    void staleVersionLosesAndReportsWhatIsStored() throws Exception {
+        String id = UUID.randomUUID().toString();
+        run(JobTransition.create(id, JobStatus.QUEUED, Map.of()));
+        run(JobTransition.to(id, JobStatus.RUNNING));
+        TransitionOutcome stale = run(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(1).set(JobFields.RESULT, "late"));
+        assertFalse(stale.applied());
+        assertEquals(2, stale.version());
+        assertEquals(JobStatus.RUNNING, stale.status());
+        assertFalse(hash(id).containsKey(JobFields.RESULT));
+    }
+
+    @Test
+    void terminalStateIsNeverLeft() throws Exception {
+        String id = UUID.randomUUID().toString();
+        run(JobTransition.create(id, JobStatus.QUEUED, Map.of()));
+        assertTrue(run(JobTransition.to(id, JobStatus.CANCELLED)).applied());
+        for (JobStatus s : JobStatus.values()) {
+            assertFalse(run(JobTransition.to(id, s)).applied(), "cancelled -> " + s);
+        }
+        assertEquals("cancelled", hash(id).get(JobFields.STATUS));
+    }
+
+    @Test
+    void workerCanCreateAJobTheGatewayNeverWrote() throws Exception {
+        String id = UUID.randomUUID().toString();
+        TransitionOutcome missing = run(JobTransition.to(id, JobStatus.RUNNING));
+        assertFalse(missing.applied());
+        assertTrue(missing.missing());
+
+        TransitionOutcome created = run(JobTransition.to(id, JobStatus.RUNNING)
+                .orCreateWith(Map.of(JobFields.TENANT, "acme", JobFields.CREATED_AT, "5")));
+        assertTrue(created.applied());
+        assertEquals("acme", hash(id).get(JobFields.TENANT));
+        // a late gateway write does not move it back to queued
+        assertFalse(run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "x"))).applied());
+        assertEquals("running", hash(id).get(JobFields.STATUS));
+    }
+
+    @Test
+    void retryMovesARunningJobBackToQueuedAndCountsAttempts() throws Exception {
+        String id = UUID.randomUUID().toString();
+        run(JobTransition.create(id, JobStatus.QUEUED, Map.of()));
+        run(JobTransition.to(id, JobStatus.RUNNING));
+        assertTrue(run(JobTransition.to(id, JobStatus.QUEUED).expectVersion(2)).applied());
+        assertTrue(run(JobTransition.to(id, JobStatus.RUNNING)).applied());
+        assertEquals("2", hash(id).get(JobFields.ATTEMPTS));
+    }
+}
