@@ -1,0 +1,98 @@
+package dev.rerankqueue.gateway.admission;
+
+import dev.rerankqueue.gateway.api.ApiException;
+import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.RequestValidator;
+import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobTransition;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.smallrye.mutiny.TimeoutException;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.Record;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.OnOverflow;
+import org.jboss.logging.Logger;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns a valid request into a durable job: produce it to Kafka, wait for the broker's acknowledgement (acks=all),
+ * then record it as queued in Redis. A job is accepted only once Kafka has it; nothing is written for a rejected one.
+ */
+@ApplicationScoped
+public class JobSubmitter {
+
+    /** Outgoing channel to the jobs topic ({@code mp.messaging.outgoing.jobs-out.*}). */
+    public static final String CHANNEL = "jobs-out";
+
+    private static final Logger LOG = Logger.getLogger(JobSubmitter.class);
+
+    private final MutinyEmitter<Record<String, byte[]>> jobs;
+    private final JobStore store;
+    private final GatewayConfig config;
+    private final RequestValidator validator;
+    private final Timer sendTimer;
+    private final MeterRegistry metrics;
+
+    public JobSubmitter(@Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) MutinyEmitter<Record<String, byte[]>> jobs,
+                        JobStore store, GatewayConfig config, MeterRegistry metrics) {
+        this.jobs = jobs;
+        this.store = store;
+        this.config = config;
+        this.metrics = metrics;
+        this.validator = new RequestValidator(config.limits().toRequestLimits());
+        this.sendTimer = Timer.builder("rerank.kafka.send").description("Time from produce to the broker's acknowledgement")
+                .publishPercentileHistogram().register(metrics);
+    }
+
+    /** Validates, then accepts the request as a job of {@code tenant}; fails with {@link ApiException} otherwise. */
+    public Uni<AcceptedJob> submit(String tenant, RerankRequest request, String endpoint) {
+        RerankRequest valid = validator.check(request);
+        RerankJob job = RerankJob.accept(tenant, valid, System.currentTimeMillis());
+        byte[] value = JobCodec.encodeJob(job);
+        Timer.Sample sample = Timer.start();
+        return jobs.send(Record.of(job.id(), value))
+                .ifNoItem().after(config.kafka().sendTimeout()).fail()
+                .onFailure().transform(e -> {
+                    LOG.warnf("job %s not accepted: Kafka did not acknowledge it (%s)", job.id(),
+                            e instanceof TimeoutException ? "timeout after " + config.kafka().sendTimeout() : e.toString());
+                    return ApiException.kafkaUnavailable(config.kafka().retryAfter());
+                })
+                .invoke(() -> {
+                    sample.stop(sendTimer);
+                    accepted(endpoint).increment();
+                })
+                .chain(() -> recordQueued(job))
+                .replaceWith(new AcceptedJob(job));
+    }
+
+    private Uni<Void> recordQueued(RerankJob job) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put(JobFields.TENANT, job.tenant());
+        fields.put(JobFields.CREATED_AT, Long.toString(job.createdAt()));
+        fields.put(JobFields.PAIRS, Integer.toString(job.pairCount()));
+        if (job.request().model() != null) {
+            fields.put(JobFields.MODEL, job.request().model());
+        }
+        return store.apply(JobTransition.create(job.id(), JobStatus.QUEUED, fields).retainFor(config.results().retention()))
+                // The job is already durable in Kafka and the worker creates the state if this write is lost,
+                // so a Redis hiccup here must not turn an accepted job into an error.
+                .onFailure().invoke(e -> LOG.warnf("job %s accepted but its queued state was not stored: %s", job.id(), e.toString()))
+                .onFailure().recoverWithNull()
+                .replaceWithVoid();
+    }
+
+    private Counter accepted(String endpoint) {
+        return metrics.counter("rerank.jobs.accepted", "endpoint", endpoint);
+    }
+}

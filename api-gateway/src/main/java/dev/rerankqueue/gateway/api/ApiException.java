@@ -1,0 +1,92 @@
+package dev.rerankqueue.gateway.api;
+
+import dev.rerankqueue.job.Violation;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A failure with a known HTTP meaning; {@link ProblemMappers} turns it into a problem+json response.
+ * Each factory is one stable problem {@code type}.
+ */
+public class ApiException extends RuntimeException {
+
+    private final int status;
+    private final String slug;
+    private final String title;
+    private final String jobId;
+    private final Duration retryAfter;
+    private final transient List<Violation> errors;
+
+    private ApiException(int status, String slug, String title, String detail, String jobId, Duration retryAfter,
+                         List<Violation> errors) {
+        super(detail);
+        this.status = status;
+        this.slug = slug;
+        this.title = title;
+        this.jobId = jobId;
+        this.retryAfter = retryAfter;
+        this.errors = errors;
+    }
+
+    public static ApiException malformed(String detail) {
+        return new ApiException(400, "malformed-json", "Malformed JSON", detail, null, null, null);
+    }
+
+    public static ApiException invalid(List<Violation> errors) {
+        String detail = errors.size() == 1 ? errors.get(0).toString()
+                : errors.size() + " problems: " + String.join("; ", errors.stream().map(Violation::toString).toList());
+        return new ApiException(422, "invalid-request", "Invalid rerank request", detail, null, null, errors);
+    }
+
+    public static ApiException tooLarge(long size, long limit) {
+        return new ApiException(413, "body-too-large", "Request body too large",
+                "the body has " + (size < 0 ? "more than " + limit : Long.toString(size)) + " bytes; the limit is " + limit
+                        + " (rerank.limits.max-body-size). Split the documents over several jobs.", null, null, null);
+    }
+
+    public static ApiException jobNotFound(String id) {
+        return new ApiException(404, "job-not-found", "Job not found",
+                "no job " + id + " (it never existed, belongs to another tenant, or its result has expired)", id, null, null);
+    }
+
+    public static ApiException kafkaUnavailable(Duration retryAfter) {
+        return new ApiException(503, "queue-unavailable", "Queue unavailable",
+                "the job queue did not acknowledge the job in time; it was NOT accepted. Retry later.", null, retryAfter, null);
+    }
+
+    public static ApiException syncTimeout(String jobId, Duration waited) {
+        return new ApiException(504, "sync-timeout", "Result not ready in time",
+                "the job was accepted but did not finish within " + waited.toSeconds() + " s; poll /v1/rerank/jobs/" + jobId
+                        + " for its result", jobId, null, null);
+    }
+
+    public static ApiException jobEnded(String jobId, String status, String error) {
+        return new ApiException(502, "job-" + status, "Job " + status,
+                "the job ended " + status + (error == null ? "" : ": " + error), jobId, null, null);
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String slug() {
+        return slug;
+    }
+
+    public String title() {
+        return title;
+    }
+
+    public String jobId() {
+        return jobId;
+    }
+
+    public Duration retryAfter() {
+        return retryAfter;
+    }
+
+    public List<Violation> errors() {
+        return errors;
+    }
+}

@@ -1,0 +1,120 @@
+package dev.rerankqueue.gateway.api;
+
+import dev.rerankqueue.gateway.admission.JobSubmitter;
+import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.sse.JobFollower;
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.messaging.JobCodec;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+import java.net.URI;
+import java.util.regex.Pattern;
+
+/** The asynchronous job API: submit, poll, follow over server-sent events. */
+@Path(JobResource.PATH)
+@Tag(name = "jobs", description = "Asynchronous rerank jobs")
+public class JobResource {
+
+    public static final String PATH = "/v1/rerank/jobs";
+
+    private static final Pattern JOB_ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+    private final JobSubmitter submitter;
+    private final JobFollower follower;
+    private final GatewayConfig config;
+    private final BodyLimit bodyLimit;
+
+    public JobResource(JobSubmitter submitter, JobFollower follower, GatewayConfig config, BodyLimit bodyLimit) {
+        this.submitter = submitter;
+        this.follower = follower;
+        this.config = config;
+        this.bodyLimit = bodyLimit;
+    }
+
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Submit a rerank job", description = "Answers 202 with the job id once Kafka has acknowledged the job.")
+    public Uni<Response> submit(byte[] body) {
+        bodyLimit.check(body);
+        var request = JobCodec.toRequest(JobCodec.readTree(body));
+        return submitter.submit(config.defaultTenant(), request, "jobs")
+                .map(accepted -> {
+                    AcceptedView view = AcceptedView.of(accepted);
+                    return Response.accepted(view).location(URI.create(view.links().self())).build();
+                });
+    }
+
+    @GET
+    @Path("{id}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Read a job: status, then ranked results, usage and timings")
+    public Uni<JobView> get(@PathParam("id") String id) {
+        return follower.read(checkId(id), config.defaultTenant())
+                .map(state -> {
+                    if (state == null) {
+                        throw ApiException.jobNotFound(id);
+                    }
+                    return JobView.of(state, config.defaultModel());
+                });
+    }
+
+    @GET
+    @Path("{id}/events")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @Operation(summary = "Follow a job", description = "status events, then one result (or error) event; the stream then ends.")
+    public Multi<OutboundSseEvent> events(@PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId,
+                                          @Context Sse sse) {
+        // An unknown job never gets here: KnownJobFilter answers 404 before the stream opens.
+        OutboundSseEvent end = sse.newEventBuilder().comment("end").build();
+        Multi<OutboundSseEvent> states = follower.follow(checkId(id), config.defaultTenant(), parseVersion(lastEventId))
+                .map(state -> toEvent(sse, state))
+                .onCompletion().continueWith(end);
+        Multi<OutboundSseEvent> beats = Multi.createFrom().ticks().every(config.events().heartbeat())
+                .map(t -> sse.newEventBuilder().comment("heartbeat").build());
+        return Multi.createBy().merging().streams(states, beats)
+                .select().first(e -> e != end);
+    }
+
+    private OutboundSseEvent toEvent(Sse sse, JobState state) {
+        String name = !state.status().isTerminal() ? "status" : state.status().wireName().equals("succeeded") ? "result" : "error";
+        return sse.newEventBuilder()
+                .name(name)
+                .id(Long.toString(state.version()))
+                .data(JobCodec.toJson(JobView.of(state, config.defaultModel())))
+                .build();
+    }
+
+    static String checkId(String id) {
+        if (id == null || !JOB_ID.matcher(id).matches()) {
+            throw ApiException.jobNotFound(id);
+        }
+        return id;
+    }
+
+    private static long parseVersion(String lastEventId) {
+        if (lastEventId == null || lastEventId.isBlank()) {
+            return 0;
+        }
+        try {
+            return Math.max(0, Long.parseLong(lastEventId.trim()));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.rerankqueue.gateway.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.rerankqueue.job.JobResult;
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.RankedDocument;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A job as {@code GET /v1/rerank/jobs/{id}} returns it, and as SSE events carry it.
+ *
+ * @param results ranked documents, once succeeded
+ * @param usage   work done, once succeeded
+ * @param timings where the time went so far
+ * @param error   why the job failed, expired or was cancelled
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record JobView(
+        String id,
+        String status,
+        String model,
+        @JsonProperty("created_at") String createdAt,
+        @JsonProperty("finished_at") String finishedAt,
+        List<RankedDocument> results,
+        Usage usage,
+        Timings timings,
+        String error) {
+
+    /** @param pairs (query, document) pairs scored; @param tokens tokens the model processed */
+    public record Usage(long pairs, long tokens) {
+    }
+
+    /**
+     * @param queuedMs  acceptance to start of scoring (so far, while queued)
+     * @param scoringMs time in the scorer, once succeeded
+     * @param totalMs   acceptance to the end (so far, while open)
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Timings(@JsonProperty("queued_ms") long queuedMs, @JsonProperty("scoring_ms") Long scoringMs,
+                          @JsonProperty("total_ms") long totalMs) {
+    }
+
+    public static JobView of(JobState s, String defaultModel) {
+        long now = System.currentTimeMillis();
+        JobResult r = s.result();
+        String model = r != null && r.model() != null ? r.model() : s.model() != null ? s.model() : defaultModel;
+        return new JobView(
+                s.id(),
+                s.status().wireName(),
+                model,
+                Instant.ofEpochMilli(s.createdAt()).toString(),
+                s.finishedAt() > 0 ? Instant.ofEpochMilli(s.finishedAt()).toString() : null,
+                r == null ? null : r.results(),
+                r == null ? null : new Usage(r.usage().pairs(), r.usage().tokens()),
+                new Timings(s.queuedMillis(now), r == null ? null : r.scoringMs(), s.totalMillis(now)),
+                s.error());
+    }
+}

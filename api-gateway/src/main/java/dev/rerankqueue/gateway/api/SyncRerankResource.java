@@ -1,0 +1,115 @@
+package dev.rerankqueue.gateway.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.gateway.admission.JobSubmitter;
+import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.sse.JobFollower;
+import dev.rerankqueue.job.Document;
+import dev.rerankqueue.job.InvalidRequestException;
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.Priority;
+import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.messaging.JobCodec;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Synchronous drop-in endpoints in the shapes existing clients speak (Cohere v1/v2, Jina, vLLM, TEI). Underneath they
+ * take the same queue path as the job API and wait for the result.
+ */
+@Path("/")
+@Tag(name = "sync", description = "Synchronous drop-in rerank endpoints (Cohere, Jina, vLLM, TEI shapes)")
+public class SyncRerankResource {
+
+    private final JobSubmitter submitter;
+    private final JobFollower follower;
+    private final GatewayConfig config;
+    private final BodyLimit bodyLimit;
+
+    public SyncRerankResource(JobSubmitter submitter, JobFollower follower, GatewayConfig config, BodyLimit bodyLimit) {
+        this.submitter = submitter;
+        this.follower = follower;
+        this.config = config;
+        this.bodyLimit = bodyLimit;
+    }
+
+    @POST
+    @Path("rerank")
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Rerank and wait (vLLM shape; TEI shape when the body has \"texts\")")
+    public Uni<Object> rerank(byte[] body) {
+        JsonNode tree = parse(body);
+        if (tree.has("texts")) {
+            return teiRerank(tree);
+        }
+        return rerankAndWait(tree).map(r -> r);
+    }
+
+    @POST
+    @Path("v1/rerank")
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Rerank and wait (Cohere v1, Jina and vLLM shape)")
+    public Uni<SyncRerankResponse> rerankV1(byte[] body) {
+        return rerankAndWait(parse(body));
+    }
+
+    @POST
+    @Path("v2/rerank")
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Rerank and wait (Cohere v2 shape)")
+    public Uni<SyncRerankResponse> rerankV2(byte[] body) {
+        return rerankAndWait(parse(body));
+    }
+
+    private JsonNode parse(byte[] body) {
+        bodyLimit.check(body);
+        return JobCodec.readTree(body);
+    }
+
+    private Uni<SyncRerankResponse> rerankAndWait(JsonNode tree) {
+        RerankRequest request = JobCodec.toRequest(tree);
+        return await(request).map(state -> SyncRerankResponse.of(state, request));
+    }
+
+    private Uni<Object> teiRerank(JsonNode tree) {
+        TeiRequest tei = JobCodec.convert(tree, TeiRequest.class);
+        if (tei.texts() == null) {
+            throw new InvalidRequestException("texts", "is required: a list of strings");
+        }
+        List<Document> docs = new ArrayList<>(tei.texts().size());
+        for (String t : tei.texts()) {
+            docs.add(t == null ? null : Document.of(t));
+        }
+        RerankRequest request = new RerankRequest(null, tei.query(), docs, null, tei.returnText(), null, null, null);
+        return await(request).map(state -> TeiRequest.response(state, request));
+    }
+
+    private Uni<JobState> await(RerankRequest request) {
+        RerankRequest r = request.priority() == null
+                ? new RerankRequest(request.model(), request.query(), request.documents(), request.topN(), request.returnDocuments(),
+                request.instruction(), Priority.INTERACTIVE, request.deadlineMs())
+                : request;
+        String tenant = config.defaultTenant();
+        return submitter.submit(tenant, r, "sync")
+                .chain(accepted -> follower.awaitEnd(accepted.id(), tenant, config.sync().timeout()))
+                .map(state -> {
+                    if (state.status() != JobStatus.SUCCEEDED) {
+                        throw ApiException.jobEnded(state.id(), state.status().wireName(), state.error());
+                    }
+                    return state;
+                });
+    }
+}

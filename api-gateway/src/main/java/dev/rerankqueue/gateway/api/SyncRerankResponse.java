@@ -1,0 +1,36 @@
+package dev.rerankqueue.gateway.api;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.rerankqueue.job.JobResult;
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.RankedDocument;
+import dev.rerankqueue.job.RerankRequest;
+
+import java.util.List;
+
+/**
+ * The response of the sync endpoints, readable by Cohere (v1 and v2), Jina and vLLM clients alike.
+ *
+ * @param id      the job id (pollable like any job)
+ * @param results ranked documents
+ * @param usage   {@code total_tokens} as vLLM and Jina report it
+ * @param meta    {@code billed_units.search_units} as Cohere reports it (one unit per 100 documents)
+ */
+public record SyncRerankResponse(String id, String model, List<RankedDocument> results, Usage usage, Meta meta) {
+
+    public record Usage(@JsonProperty("total_tokens") long totalTokens) {
+    }
+
+    public record Meta(@JsonProperty("billed_units") BilledUnits billedUnits) {
+    }
+
+    public record BilledUnits(@JsonProperty("search_units") long searchUnits) {
+    }
+
+    static SyncRerankResponse of(JobState state, RerankRequest request) {
+        JobResult r = state.result();
+        long searchUnits = Math.max(1, (request.documents().size() + 99) / 100);
+        return new SyncRerankResponse(state.id(), r.model(), r.results(), new Usage(r.usage().tokens()),
+                new Meta(new BilledUnits(searchUnits)));
+    }
+}

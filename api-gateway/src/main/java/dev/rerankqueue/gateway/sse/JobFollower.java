@@ -1,0 +1,163 @@
+package dev.rerankqueue.gateway.sse;
+
+import dev.rerankqueue.gateway.api.ApiException;
+import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.job.JobState;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.MultiEmitter;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Follows one job: emits its state now and after every change (by version, never twice), completes after the
+ * terminal state. It listens before it reads, so no change between subscribe and read is missed, and re-reads on a
+ * timer so that a lost pub/sub message only delays an update.
+ */
+@ApplicationScoped
+public class JobFollower {
+
+    private static final Logger LOG = Logger.getLogger(JobFollower.class);
+
+    private final JobEventHub hub;
+    private final JobStore store;
+    private final Vertx vertx;
+    private final Duration fallbackPoll;
+
+    public JobFollower(JobEventHub hub, JobStore store, Vertx vertx, GatewayConfig config) {
+        this.hub = hub;
+        this.store = store;
+        this.vertx = vertx;
+        this.fallbackPoll = config.events().fallbackPoll();
+    }
+
+    /**
+     * States of job {@code id} owned by {@code tenant} with a version above {@code afterVersion} (the terminal state is
+     * always emitted); fails with a 404 {@link ApiException} if there is no such job for this tenant.
+     */
+    public Multi<JobState> follow(String id, String tenant, long afterVersion) {
+        return Multi.createFrom().emitter(em -> new Follow(id, tenant, afterVersion, em).start());
+    }
+
+    /** The job's terminal state, or a 504 {@link ApiException} after {@code timeout}. */
+    public Uni<JobState> awaitEnd(String id, String tenant, Duration timeout) {
+        return follow(id, tenant, 0)
+                .filter(s -> s.status().isTerminal())
+                .toUni()
+                .ifNoItem().after(timeout).failWith(() -> ApiException.syncTimeout(id, timeout));
+    }
+
+    /** Reads the job once, as {@link #follow} would see it: {@code null} for an unknown job or another tenant's. */
+    public Uni<JobState> read(String id, String tenant) {
+        return store.find(id).map(s -> s != null && Objects.equals(s.tenant(), tenant) ? s : null);
+    }
+
+    private final class Follow {
+        private final String id;
+        private final String tenant;
+        private final MultiEmitter<? super JobState> em;
+        private volatile long lastVersion;
+        private boolean seen;
+        private boolean reading;
+        private boolean readAgain;
+        private boolean closed;
+        private AutoCloseable registration;
+        private long timer = -1;
+
+        Follow(String id, String tenant, long afterVersion, MultiEmitter<? super JobState> em) {
+            this.id = id;
+            this.tenant = tenant;
+            this.lastVersion = afterVersion;
+            this.em = em;
+        }
+
+        void start() {
+            registration = hub.listen(id, event -> {
+                if (event.version() > lastVersion) {
+                    refresh();
+                }
+            });
+            em.onTermination(this::close);
+            timer = vertx.setPeriodic(fallbackPoll.toMillis(), t -> refresh());
+            refresh();
+        }
+
+        void refresh() {
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                if (reading) {
+                    readAgain = true;
+                    return;
+                }
+                reading = true;
+            }
+            read(id, tenant).subscribe().with(this::handle, this::readFailed);
+        }
+
+        private void handle(JobState state) {
+            JobState emit = null;
+            boolean again;
+            synchronized (this) {
+                reading = false;
+                again = readAgain;
+                readAgain = false;
+                if (closed) {
+                    return;
+                }
+                seen = true;
+                if (state == null) {
+                    closed = true;
+                } else if (state.version() > lastVersion || state.status().isTerminal()) {
+                    emit = state;
+                    lastVersion = Math.max(lastVersion, state.version());
+                    closed = state.status().isTerminal();
+                }
+            }
+            if (state == null) {
+                em.fail(ApiException.jobNotFound(id));
+            } else if (emit != null) {
+                em.emit(emit);
+                if (emit.status().isTerminal()) {
+                    em.complete();
+                }
+            }
+            if (again) {
+                refresh();
+            }
+        }
+
+        private void readFailed(Throwable e) {
+            boolean first;
+            synchronized (this) {
+                reading = false;
+                first = !seen;
+            }
+            if (first) {
+                em.fail(e);
+            } else {
+                LOG.debugf("re-reading job %s failed, will retry: %s", id, e.toString());
+            }
+        }
+
+        private void close() {
+            synchronized (this) {
+                closed = true;
+            }
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+            }
+            try {
+                registration.close();
+            } catch (Exception ignored) {
+                // removing a listener cannot fail
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.rerankqueue.gateway.store;
+
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.RedisKeys;
+import dev.rerankqueue.store.TransitionOutcome;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.redis.datasource.hash.ReactiveHashCommands;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Response;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The gateway's only door to job state in Redis: reads, and compare-and-set writes through {@link JobTransition}. */
+@ApplicationScoped
+public class JobStore {
+
+    private final ReactiveRedisDataSource redis;
+    private final ReactiveHashCommands<String, String, String> hashes;
+
+    public JobStore(ReactiveRedisDataSource redis) {
+        this.redis = redis;
+        this.hashes = redis.hash(String.class);
+    }
+
+    /** The job's state, or {@code null} when there is no such job. */
+    public Uni<JobState> find(String id) {
+        return hashes.hgetall(RedisKeys.job(id)).map(h -> JobFields.toState(id, h));
+    }
+
+    public Uni<TransitionOutcome> apply(JobTransition t) {
+        List<String> args = new ArrayList<>(t.args().size() + 3);
+        args.add(JobTransition.SCRIPT);
+        args.add("1");
+        args.add(t.key());
+        args.addAll(t.args());
+        return redis.execute("EVAL", args.toArray(String[]::new)).map(JobStore::outcome);
+    }
+
+    private static TransitionOutcome outcome(Response r) {
+        List<String> reply = new ArrayList<>(3);
+        r.forEach(x -> reply.add(x == null ? null : x.toString()));
+        return TransitionOutcome.fromReply(reply);
+    }
+}

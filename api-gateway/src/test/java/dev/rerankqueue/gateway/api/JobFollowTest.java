@@ -1,0 +1,228 @@
+package dev.rerankqueue.gateway.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.job.JobResult;
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.RankedDocument;
+import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.TransitionOutcome;
+import dev.rerankqueue.testing.InfrastructureResource;
+import dev.rerankqueue.testing.SseRecorder;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+import java.net.URL;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Reading jobs back: poll, SSE and the sync endpoints, while this test plays the worker's part through the shared
+ * contract (it consumes the real Kafka record and writes state with the same compare-and-set script into real Redis).
+ */
+@QuarkusTest
+@WithTestResource(InfrastructureResource.class)
+class JobFollowTest {
+
+    @Inject
+    JobStore store;
+
+    @TestHTTPResource("/")
+    URL base;
+
+    private String submit(String body) {
+        return given().contentType(ContentType.JSON).body(body).post("/v1/rerank/jobs").then().statusCode(202)
+                .extract().path("id");
+    }
+
+    private TransitionOutcome write(JobTransition t) {
+        return store.apply(t).await().atMost(Duration.ofSeconds(5));
+    }
+
+    /** Does what a worker does: running, then succeeded with documents ranked by the given scores. */
+    private void score(String id, double... scores) {
+        TransitionOutcome running = write(JobTransition.to(id, JobStatus.RUNNING).set(JobFields.STARTED_AT, System.currentTimeMillis()));
+        assertTrue(running.applied());
+        List<RankedDocument> ranked = new ArrayList<>();
+        for (int i = 0; i < scores.length; i++) {
+            ranked.add(new RankedDocument(i, scores[i], null));
+        }
+        ranked.sort((a, b) -> Double.compare(b.relevanceScore(), a.relevanceScore()));
+        JobResult result = new JobResult("test-model", ranked, new JobResult.Usage(scores.length, 42), 7);
+        assertTrue(write(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(running.version())
+                .set(JobFields.FINISHED_AT, System.currentTimeMillis())
+                .set(JobFields.RESULT, JobCodec.encodeResult(result))).applied());
+    }
+
+    @Test
+    void pollShowsTheRankedResultOnceSucceeded() {
+        String id = submit(JobSubmissionTest.BEIJING);
+        score(id, 0.1, 0.9, 0.2);
+        given().get("/v1/rerank/jobs/" + id).then().statusCode(200)
+                .body("status", equalTo("succeeded"))
+                .body("model", equalTo("test-model"))
+                .body("results", hasSize(3))
+                .body("results[0].index", equalTo(1))
+                .body("results[0].relevance_score", equalTo(0.9f))
+                .body("usage.pairs", equalTo(3))
+                .body("usage.tokens", equalTo(42))
+                .body("timings.scoring_ms", equalTo(7));
+    }
+
+    @Test
+    void sseStreamsStatusThenResultAndEnds() throws Exception {
+        String id = submit(JobSubmissionTest.BEIJING);
+        SseRecorder sse = SseRecorder.open(base + "v1/rerank/jobs/" + id + "/events");
+        await().atMost(Duration.ofSeconds(5)).until(() -> !sse.events().isEmpty());
+        assertEquals("status", sse.events().get(0).name());
+        score(id, 0.3, 0.8, 0.1);
+
+        assertEquals(200, sse.ended().get(10, TimeUnit.SECONDS));
+        assertTrue(sse.contentType().startsWith("text/event-stream"), sse.contentType());
+        List<String> names = sse.events().stream().map(SseRecorder.Event::name).toList();
+        assertEquals("result", names.get(names.size() - 1), names.toString());
+        assertTrue(names.subList(0, names.size() - 1).stream().allMatch("status"::equals), names.toString());
+        JsonNode result = JobCodec.mapper().readTree(sse.events().get(names.size() - 1).data());
+        String polled = given().get("/v1/rerank/jobs/" + id).then().extract().asString();
+        JsonNode poll = JobCodec.mapper().readTree(polled);
+        assertEquals(poll.get("results"), result.get("results"), "the result event carries the same body as the poll");
+        assertEquals("succeeded", result.get("status").asText());
+        // versions only grow: no event is repeated
+        List<Long> ids = sse.events().stream().map(e -> Long.parseLong(e.id())).toList();
+        assertEquals(ids.stream().distinct().sorted().toList(), ids);
+    }
+
+    @Test
+    void sseAfterTheJobFinishedDeliversTheResultAtOnce() throws Exception {
+        String id = submit(JobSubmissionTest.BEIJING);
+        score(id, 0.5, 0.6, 0.7);
+        SseRecorder sse = SseRecorder.open(base + "v1/rerank/jobs/" + id + "/events");
+        assertEquals(200, sse.ended().get(5, TimeUnit.SECONDS));
+        assertEquals(1, sse.events().size());
+        assertEquals("result", sse.events().get(0).name());
+    }
+
+    @Test
+    void sseReconnectWithLastEventIdSkipsWhatWasSeen() throws Exception {
+        String id = submit(JobSubmissionTest.BEIJING);
+        write(JobTransition.to(id, JobStatus.RUNNING));
+        SseRecorder sse = SseRecorder.open(base + "v1/rerank/jobs/" + id + "/events", "Last-Event-ID", "2");
+        await().atMost(Duration.ofSeconds(3)).during(Duration.ofMillis(300)).until(() -> sse.events().isEmpty());
+        assertTrue(write(JobTransition.to(id, JobStatus.CANCELLED).set(JobFields.ERROR, "cancelled by test")).applied());
+        assertEquals(200, sse.ended().get(5, TimeUnit.SECONDS));
+        assertEquals(List.of("error"), sse.events().stream().map(SseRecorder.Event::name).toList());
+        assertTrue(sse.events().get(0).data().contains("cancelled by test"));
+    }
+
+    @Test
+    void sseOnAnUnknownJobIs404() {
+        given().accept("text/event-stream").get("/v1/rerank/jobs/00000000-0000-0000-0000-00000000abcd/events")
+                .then().statusCode(404).contentType("application/problem+json");
+    }
+
+    /** Plays the worker for the next sync job whose query is {@code query}: scores its documents by position. */
+    private CompletableFuture<String> scoreNextJobWithQuery(String query) {
+        return CompletableFuture.supplyAsync(() -> {
+            ConsumerTask<String, byte[]> task = InfrastructureResource.kafka().companion()
+                    .consume(String.class, byte[].class)
+                    .withGroupId("sync-probe-" + System.nanoTime())
+                    .fromTopics(Topics.JOBS);
+            try {
+                ConsumerRecord<String, byte[]> rec = null;
+                long end = System.currentTimeMillis() + 10_000;
+                while (rec == null && System.currentTimeMillis() < end) {
+                    rec = task.getRecords().stream()
+                            .filter(r -> JobCodec.decodeJob(r.value()).request().query().equals(query))
+                            .findFirst().orElse(null);
+                    Thread.onSpinWait();
+                }
+                RerankJob job = JobCodec.decodeJob(rec.value());
+                double[] scores = new double[job.pairCount()];
+                for (int i = 0; i < scores.length; i++) {
+                    scores[i] = i / 10.0;
+                }
+                score(job.id(), scores);
+                return job.id();
+            } finally {
+                task.stop();
+            }
+        });
+    }
+
+    @Test
+    void syncEndpointsWaitForTheResultInEachClientShape() throws Exception {
+        for (String path : List.of("/v1/rerank", "/v2/rerank", "/rerank")) {
+            String query = "sync " + path + " " + System.nanoTime();
+            CompletableFuture<String> worker = scoreNextJobWithQuery(query);
+            given().contentType(ContentType.JSON)
+                    .body("{\"model\":\"rerank-v3.5\",\"query\":\"" + query + "\",\"documents\":[\"a\",\"b\",{\"text\":\"c\"}],"
+                            + "\"top_n\":2,\"return_documents\":true,\"some_future_field\":1}")
+                    .post(path)
+                    .then().statusCode(200)
+                    .body("id", equalTo(worker.get(10, TimeUnit.SECONDS)))
+                    .body("model", equalTo("test-model"))
+                    .body("results", hasSize(3))
+                    .body("results[0].index", equalTo(2))
+                    .body("usage.total_tokens", equalTo(42))
+                    .body("meta.billed_units.search_units", equalTo(1));
+        }
+    }
+
+    @Test
+    void teiShapeIsRecognisedByTexts() throws Exception {
+        String query = "tei " + System.nanoTime();
+        CompletableFuture<String> worker = scoreNextJobWithQuery(query);
+        given().contentType(ContentType.JSON)
+                .body("{\"query\":\"" + query + "\",\"texts\":[\"x\",\"y\"],\"return_text\":true,\"raw_scores\":false}")
+                .post("/rerank")
+                .then().statusCode(200)
+                .body("[0].index", equalTo(1))
+                .body("[0].score", equalTo(0.1f))
+                .body("[1].index", equalTo(0));
+        worker.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void syncTimeoutIs504WithTheJobIdToPoll() {
+        String body = "{\"query\":\"nobody scores me " + System.nanoTime() + "\",\"documents\":[\"a\"]}";
+        String jobId = given().contentType(ContentType.JSON).body(body)
+                .post("/v1/rerank")
+                .then().statusCode(504)
+                .contentType("application/problem+json")
+                .body("type", equalTo("/problems/sync-timeout"))
+                .body("detail", containsString("poll"))
+                .extract().path("job_id");
+        given().get("/v1/rerank/jobs/" + jobId).then().statusCode(200).body("status", equalTo("queued"));
+    }
+
+    @Test
+    void syncRejectsBadInputLikeTheJobApi() {
+        given().contentType(ContentType.JSON).body("{\"query\":\"q\",\"documents\":[]}").post("/v2/rerank")
+                .then().statusCode(422).contentType("application/problem+json");
+        given().contentType(ContentType.JSON).body("{\"query\":\"q\",\"texts\":\"nope\"}").post("/rerank")
+                .then().statusCode(422).contentType("application/problem+json").body("detail", containsString("texts"));
+        given().contentType(ContentType.JSON).body("{oops").post("/v1/rerank")
+                .then().statusCode(400).contentType("application/problem+json");
+    }
+}

@@ -1,0 +1,181 @@
+package dev.rerankqueue.gateway.api;
+
+import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.testing.InfrastructureResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.matchesPattern;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Submitting jobs: 202 only with the record in Kafka, and every kind of bad input rejected with nothing written. */
+@QuarkusTest
+@WithTestResource(InfrastructureResource.class)
+class JobSubmissionTest {
+
+    static final String BEIJING = """
+            {"query":"What is the capital of China?","documents":["Gravity pulls objects together.",
+             "The capital of China is Beijing.","Pandas eat bamboo."]}""";
+
+    @Inject
+    JobStore store;
+
+    static List<ConsumerRecord<String, byte[]>> jobRecords() {
+        return InfrastructureResource.kafka().readAll(Topics.JOBS);
+    }
+
+    @Test
+    void acceptsAJobOnlyOnceItIsInKafka() {
+        Response r = given().contentType(ContentType.JSON).body(BEIJING)
+                .post("/v1/rerank/jobs")
+                .then().statusCode(202)
+                .contentType(ContentType.JSON)
+                .header("Location", matchesPattern(".*/v1/rerank/jobs/[0-9a-f-]{36}$"))
+                .body("status", equalTo("queued"))
+                .body("created_at", notNullValue())
+                .body("links.events", startsWith("/v1/rerank/jobs/"))
+                .extract().response();
+        String id = r.path("id");
+        assertEquals("/v1/rerank/jobs/" + id, r.path("links.self"));
+
+        ConsumerRecord<String, byte[]> record = jobRecords().stream().filter(x -> id.equals(x.key())).findFirst().orElse(null);
+        assertNotNull(record, "the accepted job is on " + Topics.JOBS);
+        RerankJob job = JobCodec.decodeJob(record.value());
+        assertEquals("What is the capital of China?", job.request().query());
+        assertEquals(3, job.request().documents().size());
+        assertEquals("default", job.tenant());
+
+        JobState state = store.find(id).await().atMost(Duration.ofSeconds(5));
+        assertEquals(JobStatus.QUEUED, state.status());
+        assertEquals(3, state.pairs());
+    }
+
+    @Test
+    void pollingAQueuedJobShowsItsWaitSoFar() {
+        String id = given().contentType(ContentType.JSON).body(BEIJING).post("/v1/rerank/jobs").then().statusCode(202)
+                .extract().path("id");
+        given().get("/v1/rerank/jobs/" + id).then().statusCode(200)
+                .body("id", equalTo(id))
+                .body("status", equalTo("queued"))
+                .body("timings.queued_ms", notNullValue())
+                .body("results", equalTo(null));
+    }
+
+    private static void expectProblem(String body, int status, String type, String detailFragment) {
+        given().contentType(ContentType.JSON).body(body)
+                .post("/v1/rerank/jobs")
+                .then().statusCode(status)
+                .contentType("application/problem+json")
+                .body("type", equalTo(type))
+                .body("status", equalTo(status))
+                .body("detail", containsString(detailFragment))
+                .body("instance", equalTo("/v1/rerank/jobs"));
+    }
+
+    @Test
+    void rejectsMalformedJsonWith400() {
+        expectProblem("{\"query\":", 400, "/problems/malformed-json", "malformed JSON");
+        expectProblem("", 400, "/problems/malformed-json", "empty");
+    }
+
+    @Test
+    void rejectsInvalidRequestsWith422NamingTheField() {
+        expectProblem("{\"query\":\"\",\"documents\":[\"a\"]}", 422, "/problems/invalid-request", "query: must not be empty");
+        expectProblem("{\"documents\":[\"a\"]}", 422, "/problems/invalid-request", "query: is required");
+        expectProblem("{\"query\":\"q\",\"documents\":[]}", 422, "/problems/invalid-request", "documents: must hold at least one");
+        expectProblem("{\"query\":\"q\"}", 422, "/problems/invalid-request", "documents: is required");
+        expectProblem("{\"query\":\"q\",\"documents\":[\"a\"],\"top_n\":-1}", 422, "/problems/invalid-request", "top_n");
+        expectProblem("{\"query\":7,\"documents\":[\"a\"]}", 422, "/problems/invalid-request", "query: expected a string");
+        expectProblem("{\"query\":\"q\",\"documents\":[\"a\",42]}", 422, "/problems/invalid-request", "documents[1]");
+        expectProblem("[\"q\"]", 422, "/problems/invalid-request", "must be a JSON object");
+        String tooMany = IntStream.range(0, 1001).mapToObj(i -> "\"d" + i + "\"").collect(Collectors.joining(",", "[", "]"));
+        expectProblem("{\"query\":\"q\",\"documents\":" + tooMany + "}", 422, "/problems/invalid-request",
+                "has 1001 documents; the limit is 1000");
+    }
+
+    @Test
+    void listsEveryViolationInErrors() {
+        given().contentType(ContentType.JSON).body("{\"query\":\"\",\"documents\":[],\"top_n\":-3}")
+                .post("/v1/rerank/jobs")
+                .then().statusCode(422)
+                .body("errors.field", hasItem("query"))
+                .body("errors.field", hasItem("documents"))
+                .body("errors.field", hasItem("top_n"));
+    }
+
+    @Test
+    void rejectsABodyOverTheLimitWith413() {
+        char[] big = new char[4 * 1024 * 1024 + 10];
+        Arrays.fill(big, 'x');
+        String body = "{\"query\":\"q\",\"documents\":[\"" + new String(big) + "\"]}";
+        given().contentType(ContentType.JSON).body(body)
+                .post("/v1/rerank/jobs")
+                .then().statusCode(413)
+                .contentType("application/problem+json")
+                .body("type", equalTo("/problems/body-too-large"))
+                .body("detail", containsString("rerank.limits.max-body-size"));
+        // and the gateway keeps serving
+        given().contentType(ContentType.JSON).body(BEIJING).post("/v1/rerank/jobs").then().statusCode(202);
+    }
+
+    @Test
+    void writesNothingForARejectedRequest() {
+        String marker = "rejected-" + System.nanoTime();
+        given().contentType(ContentType.JSON).body("{\"query\":\"" + marker + "\",\"documents\":[],\"top_n\":1}")
+                .post("/v1/rerank/jobs").then().statusCode(422);
+        given().contentType(ContentType.JSON).body("{\"query\":\"" + marker + "\",\"documents\":[\"a\"],\"top_n\":-1}")
+                .post("/v1/rerank/jobs").then().statusCode(422);
+        assertTrue(jobRecords().stream().noneMatch(r -> new String(r.value()).contains(marker)),
+                "no record of a rejected request reaches Kafka");
+    }
+
+    @Test
+    void unknownJobsAndPathsAre404Problems() {
+        given().get("/v1/rerank/jobs/00000000-0000-0000-0000-000000000000").then().statusCode(404)
+                .contentType("application/problem+json").body("type", equalTo("/problems/job-not-found"));
+        given().get("/v1/rerank/jobs/not-a-job-id").then().statusCode(404)
+                .contentType("application/problem+json");
+        given().get("/v1/no-such-thing").then().statusCode(404).contentType("application/problem+json");
+        given().delete("/v1/rerank").then().statusCode(405).contentType("application/problem+json");
+    }
+
+    @Test
+    void readinessCoversKafkaAndRedis() {
+        given().get("/q/health/ready").then().statusCode(200)
+                .body("status", equalTo("UP"))
+                .body("checks.name", hasItem(containsString("Redis")))
+                .body("checks.find { it.name.contains('Messaging') }.data.jobs-out", equalTo("[OK]"));
+    }
+
+    @Test
+    void exportsPrometheusMetrics() {
+        given().contentType(ContentType.JSON).body(BEIJING).post("/v1/rerank/jobs").then().statusCode(202);
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(metrics.contains("rerank_jobs_accepted_total{endpoint=\"jobs\""), "accepted counter");
+        assertTrue(metrics.contains("rerank_kafka_send_seconds"), "send timer");
+    }
+}
