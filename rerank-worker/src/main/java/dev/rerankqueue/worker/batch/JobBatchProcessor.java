@@ -1,0 +1,256 @@
+package dev.rerankqueue.worker.batch;
+
+import dev.rerankqueue.job.Document;
+import dev.rerankqueue.job.JobResult;
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.RankedDocument;
+import dev.rerankqueue.job.RequestLimits;
+import dev.rerankqueue.job.RequestValidator;
+import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.TransitionOutcome;
+import dev.rerankqueue.worker.config.WorkerConfig;
+import dev.rerankqueue.worker.scoring.MicroBatcher;
+import dev.rerankqueue.worker.scoring.ScorePair;
+import dev.rerankqueue.worker.store.JobStateWriter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.jboss.logging.Logger;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongFunction;
+
+/**
+ * One Kafka batch, start to end: decode (poison to the DLQ), claim each job (queued to running, or expired past its
+ * deadline), score the pairs of all claimed jobs together, write each result with a compare-and-set on the version
+ * claimed. The returned Uni completes only when every write is done, so offsets are never committed before results.
+ */
+@ApplicationScoped
+public class JobBatchProcessor {
+
+    private static final Logger LOG = Logger.getLogger(JobBatchProcessor.class);
+    /** Structural checks only: size limits are the gateway's to enforce, a worker scores what was accepted. */
+    private static final RequestValidator STRUCTURE = new RequestValidator(
+            new RequestLimits(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, Long.MAX_VALUE));
+
+    private final MicroBatcher batcher;
+    private final JobStateWriter store;
+    private final DeadLetters deadLetters;
+    private final MeterRegistry metrics;
+    private final String workerId;
+    private final Duration retention;
+    private final Duration writeRetryBudget;
+    private final Timer queueWait;
+    private final DistributionSummary recordsPerBatch;
+
+    public JobBatchProcessor(MicroBatcher batcher, JobStateWriter store, DeadLetters deadLetters, WorkerConfig config,
+                             MeterRegistry metrics) {
+        this.batcher = batcher;
+        this.store = store;
+        this.deadLetters = deadLetters;
+        this.metrics = metrics;
+        this.workerId = config.id().orElseGet(JobBatchProcessor::defaultWorkerId);
+        this.retention = config.results().retention();
+        this.writeRetryBudget = config.results().writeRetryBudget();
+        this.queueWait = Timer.builder("rerank.job.queue.wait").description("Time from acceptance to the start of scoring")
+                .publishPercentileHistogram().register(metrics);
+        this.recordsPerBatch = DistributionSummary.builder("rerank.kafka.batch.records")
+                .description("Records per Kafka poll batch").publishPercentileHistogram().register(metrics);
+    }
+
+    private static String defaultWorkerId() {
+        try {
+            return InetAddress.getLocalHost().getHostName() + "-" + ManagementFactory.getRuntimeMXBean().getPid();
+        } catch (Exception e) {
+            return "worker-" + ProcessHandle.current().pid();
+        }
+    }
+
+    public String workerId() {
+        return workerId;
+    }
+
+    /** A claimed job: the record it came from and the version of its running state. */
+    private record Claimed(ConsumerRecord<String, byte[]> record, RerankJob job, long version) {
+    }
+
+    public Uni<Void> process(Iterable<ConsumerRecord<String, byte[]>> records) {
+        List<Uni<Void>> parked = new ArrayList<>();
+        Map<String, ConsumerRecord<String, byte[]>> byId = new LinkedHashMap<>();
+        Map<String, RerankJob> jobs = new LinkedHashMap<>();
+        int count = 0;
+        for (ConsumerRecord<String, byte[]> record : records) {
+            count++;
+            try {
+                RerankJob job = JobCodec.decodeJob(record.value());
+                STRUCTURE.check(job.request());
+                // the same job twice in one batch (a producer retry) is processed once
+                if (jobs.putIfAbsent(job.id(), job) == null) {
+                    byId.put(job.id(), record);
+                }
+            } catch (RuntimeException e) {
+                parked.add(deadLetters.park(record, "unreadable job record: " + e.getMessage()));
+            }
+        }
+        recordsPerBatch.record(count);
+        if (jobs.isEmpty() && parked.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        long now = System.currentTimeMillis();
+        Uni<Void> parkAll = parked.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(parked).andFailFast().replaceWithVoid();
+        return parkAll
+                .chain(() -> claimAll(jobs.values(), byId, now))
+                .chain(this::scoreAndFinish);
+    }
+
+    private Uni<List<Claimed>> claimAll(Iterable<RerankJob> jobs, Map<String, ConsumerRecord<String, byte[]>> records, long now) {
+        List<Uni<Claimed>> claims = new ArrayList<>();
+        for (RerankJob job : jobs) {
+            claims.add(claim(job, records.get(job.id()), now));
+        }
+        return withWriteRetries(Uni.join().all(claims).andFailFast())
+                .map(list -> list.stream().filter(c -> c != null).toList());
+    }
+
+    /** Moves the job to running (or expired, past its deadline); {@code null} when it is not ours to score. */
+    private Uni<Claimed> claim(RerankJob job, ConsumerRecord<String, byte[]> record, long now) {
+        boolean expired = now > job.deadline();
+        Map<String, String> base = baseFields(job);
+        LongFunction<JobTransition> transition = expected -> {
+            JobTransition t = expired
+                    ? JobTransition.to(job.id(), JobStatus.EXPIRED).set(JobFields.FINISHED_AT, now)
+                    .set(JobFields.ERROR, "deadline of " + job.request().deadlineMs() + " ms passed before scoring started")
+                    : JobTransition.to(job.id(), JobStatus.RUNNING).set(JobFields.STARTED_AT, now).set(JobFields.WORKER, workerId);
+            t.orCreateWith(base).retainFor(retention);
+            return expected < 0 ? t : t.expectVersion(expected);
+        };
+        return store.apply(transition.apply(-1))
+                .chain(o -> o.applied() || o.status() != JobStatus.RUNNING
+                        ? Uni.createFrom().item(o)
+                        // Redelivered while marked running: the worker that held it died or lost the partition.
+                        // Take it over through the retry edge, so a slow original can no longer write its result.
+                        : store.apply(JobTransition.to(job.id(), JobStatus.QUEUED).expectVersion(o.version()).retainFor(retention))
+                        .chain(q -> q.applied() ? store.apply(transition.apply(q.version())) : Uni.createFrom().item(q)))
+                .map(o -> {
+                    if (!o.applied()) {
+                        LOG.debugf("job %s is %s already; not scoring it again", job.id(), o.status());
+                        return null;
+                    }
+                    if (expired) {
+                        finished(JobStatus.EXPIRED);
+                        return null;
+                    }
+                    queueWait.record(Duration.ofMillis(Math.max(0, now - job.createdAt())));
+                    return new Claimed(record, job, o.version());
+                });
+    }
+
+    private static Map<String, String> baseFields(RerankJob job) {
+        Map<String, String> base = new LinkedHashMap<>();
+        base.put(JobFields.TENANT, job.tenant());
+        base.put(JobFields.CREATED_AT, Long.toString(job.createdAt()));
+        base.put(JobFields.PAIRS, Integer.toString(job.pairCount()));
+        if (job.request().model() != null) {
+            base.put(JobFields.MODEL, job.request().model());
+        }
+        return base;
+    }
+
+    private Uni<Void> scoreAndFinish(List<Claimed> claimed) {
+        if (claimed.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        List<ScorePair> pairs = new ArrayList<>();
+        for (Claimed c : claimed) {
+            RerankRequest r = c.job().request();
+            for (Document d : r.documents()) {
+                pairs.add(new ScorePair(r.instruction(), r.query(), d.text()));
+            }
+        }
+        return batcher.score(pairs)
+                .onItemOrFailure().transformToUni((scored, failure) -> {
+                    long end = System.currentTimeMillis();
+                    List<Uni<Void>> writes = new ArrayList<>(claimed.size());
+                    int offset = 0;
+                    for (Claimed c : claimed) {
+                        writes.add(failure == null ? succeed(c, scored, offset, end) : fail(c, failure, end));
+                        offset += c.job().pairCount();
+                    }
+                    return withWriteRetries(Uni.join().all(writes).andFailFast()).replaceWithVoid();
+                });
+    }
+
+    private Uni<Void> succeed(Claimed c, MicroBatcher.Result scored, int offset, long now) {
+        RerankRequest r = c.job().request();
+        int n = r.documents().size();
+        List<RankedDocument> ranked = new ArrayList<>(n);
+        long tokens = 0;
+        Set<Integer> calls = new HashSet<>();
+        long scoringMs = 0;
+        for (int i = 0; i < n; i++) {
+            Document d = r.documents().get(i);
+            ranked.add(new RankedDocument(i, scored.values()[offset + i],
+                    r.wantsDocuments() ? new RankedDocument.DocumentText(d.text(), d.id()) : null));
+            tokens += scored.tokens()[offset + i];
+            if (calls.add(scored.callOf()[offset + i])) {
+                scoringMs += scored.callMs()[offset + i];
+            }
+        }
+        ranked.sort(Comparator.comparingDouble(RankedDocument::relevanceScore).reversed()
+                .thenComparingInt(RankedDocument::index));
+        JobResult result = new JobResult(batcher.model(), List.copyOf(ranked.subList(0, r.resultCount())),
+                new JobResult.Usage(n, tokens), scoringMs);
+        return store.apply(JobTransition.to(c.job().id(), JobStatus.SUCCEEDED).expectVersion(c.version())
+                        .set(JobFields.FINISHED_AT, now)
+                        .set(JobFields.MODEL, batcher.model())
+                        .set(JobFields.RESULT, JobCodec.encodeResult(result))
+                        .retainFor(retention))
+                .invoke(o -> report(c, o, JobStatus.SUCCEEDED))
+                .replaceWithVoid();
+    }
+
+    private Uni<Void> fail(Claimed c, Throwable failure, long now) {
+        String reason = "scoring failed: " + failure.getMessage();
+        return store.apply(JobTransition.to(c.job().id(), JobStatus.FAILED).expectVersion(c.version())
+                        .set(JobFields.FINISHED_AT, now)
+                        .set(JobFields.ERROR, reason)
+                        .retainFor(retention))
+                .invoke(o -> report(c, o, JobStatus.FAILED))
+                .chain(o -> o.applied() ? deadLetters.park(c.record(), reason) : Uni.createFrom().voidItem());
+    }
+
+    private void report(Claimed c, TransitionOutcome o, JobStatus target) {
+        if (o.applied()) {
+            finished(target);
+        } else {
+            // cancelled, or taken over by another worker, while we scored: our result is discarded
+            LOG.debugf("job %s moved to %s while scoring; result of %s discarded", c.job().id(), o.status(), workerId);
+        }
+    }
+
+    private void finished(JobStatus status) {
+        metrics.counter("rerank.jobs.finished", "status", status.wireName()).increment();
+    }
+
+    /** Redis writes are retried with backoff for a while: the batch must not be acknowledged before they land. */
+    private <T> Uni<T> withWriteRetries(Uni<T> writes) {
+        return writes.onFailure().invoke(e -> LOG.warnf("writing job state failed, retrying: %s", e.toString()))
+                .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5)).expireIn(writeRetryBudget.toMillis());
+    }
+}

@@ -1,0 +1,165 @@
+package dev.rerankqueue.worker.scoring;
+
+import dev.rerankqueue.worker.config.WorkerConfig;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Scores the pairs of many jobs together: drops duplicates, sorts by length (so a batch pads little), packs
+ * micro-batches under a pair cap and a token budget, keeps a configured number of scorer calls in flight, and
+ * scatters the scores back in input order.
+ */
+@ApplicationScoped
+public class MicroBatcher {
+
+    private final Scorer scorer;
+    private final int maxPairs;
+    private final int maxTokens;
+    private final int inFlight;
+    private final int attempts;
+    private final Duration backoff;
+    private final Timer scoringTimer;
+    private final DistributionSummary batchPairs;
+    private final DistributionSummary batchTokens;
+
+    public MicroBatcher(Scorer scorer, WorkerConfig config, MeterRegistry metrics) {
+        this.scorer = scorer;
+        this.maxPairs = config.batch().maxPairs();
+        this.maxTokens = config.batch().maxTokens();
+        this.inFlight = config.batch().inFlight();
+        this.attempts = config.scorer().attempts();
+        this.backoff = config.scorer().retryBackoff();
+        this.scoringTimer = Timer.builder("rerank.scoring").description("Time of one scorer call (one micro-batch)")
+                .publishPercentileHistogram().register(metrics);
+        this.batchPairs = DistributionSummary.builder("rerank.batch.pairs").description("Pairs per scorer call")
+                .baseUnit("pairs").publishPercentileHistogram().register(metrics);
+        this.batchTokens = DistributionSummary.builder("rerank.batch.tokens").description("Tokens per scorer call")
+                .baseUnit("tokens").publishPercentileHistogram().register(metrics);
+    }
+
+    /**
+     * Scores of all pairs and, per pair, the milliseconds of the scorer call that held it.
+     *
+     * @param values    relevance score of pair i
+     * @param tokens    tokens the model read for pair i
+     * @param callMs    duration of the scorer call that scored pair i
+     * @param callOf    which scorer call scored pair i (duplicates share one)
+     * @param calls     how many scorer calls were made
+     */
+    public record Result(double[] values, int[] tokens, long[] callMs, int[] callOf, int calls) {
+    }
+
+    public String model() {
+        return scorer.model();
+    }
+
+    public Uni<Result> score(List<ScorePair> pairs) {
+        Map<ScorePair, Integer> uniqueIndex = new HashMap<>();
+        List<ScorePair> unique = new ArrayList<>();
+        int[] toUnique = new int[pairs.size()];
+        for (int i = 0; i < pairs.size(); i++) {
+            ScorePair p = pairs.get(i);
+            Integer u = uniqueIndex.get(p);
+            if (u == null) {
+                u = unique.size();
+                uniqueIndex.put(p, u);
+                unique.add(p);
+            }
+            toUnique[i] = u;
+        }
+        List<List<Integer>> chunks = pack(unique);
+        double[] uValues = new double[unique.size()];
+        int[] uTokens = new int[unique.size()];
+        long[] uMs = new long[unique.size()];
+        int[] uCall = new int[unique.size()];
+        List<Uni<Void>> calls = new ArrayList<>(chunks.size());
+        for (int c = 0; c < chunks.size(); c++) {
+            int call = c;
+            List<Integer> chunk = chunks.get(c);
+            calls.add(Uni.createFrom().deferred(() -> timedCall(chunk.stream().map(unique::get).toList()))
+                    .invoke(scored -> {
+                        for (int k = 0; k < chunk.size(); k++) {
+                            int u = chunk.get(k);
+                            uValues[u] = scored.scores().values()[k];
+                            uTokens[u] = scored.scores().tokens()[k];
+                            uMs[u] = scored.millis();
+                            uCall[u] = call;
+                        }
+                    })
+                    .replaceWithVoid());
+        }
+        return Multi.createFrom().iterable(calls)
+                .onItem().transformToUni(u -> u).merge(inFlight)
+                .collect().last()
+                .map(ignored -> {
+                    Result r = new Result(new double[pairs.size()], new int[pairs.size()], new long[pairs.size()],
+                            new int[pairs.size()], chunks.size());
+                    for (int i = 0; i < pairs.size(); i++) {
+                        int u = toUnique[i];
+                        r.values()[i] = uValues[u];
+                        r.tokens()[i] = uTokens[u];
+                        r.callMs()[i] = uMs[u];
+                        r.callOf()[i] = uCall[u];
+                    }
+                    return r;
+                });
+    }
+
+    private record Timed(Scores scores, long millis) {
+    }
+
+    private Uni<Timed> timedCall(List<ScorePair> chunk) {
+        return Uni.createFrom().deferred(() -> {
+                    long start = System.nanoTime();
+                    return scorer.score(chunk).map(s -> {
+                        long nanos = System.nanoTime() - start;
+                        scoringTimer.record(Duration.ofNanos(nanos));
+                        batchPairs.record(chunk.size());
+                        long t = 0;
+                        for (int x : s.tokens()) {
+                            t += x;
+                        }
+                        batchTokens.record(t);
+                        return new Timed(s, nanos / 1_000_000);
+                    });
+                })
+                .onFailure().retry().withBackOff(backoff, backoff.multipliedBy(8)).atMost(Math.max(0, attempts - 1));
+    }
+
+    /** Indices of {@code unique} grouped into scorer calls, shortest pairs first. */
+    List<List<Integer>> pack(List<ScorePair> unique) {
+        List<Integer> order = new ArrayList<>(unique.size());
+        for (int i = 0; i < unique.size(); i++) {
+            order.add(i);
+        }
+        order.sort(Comparator.comparingInt(i -> unique.get(i).estimatedTokens()));
+        List<List<Integer>> chunks = new ArrayList<>();
+        List<Integer> current = new ArrayList<>();
+        int tokens = 0;
+        for (int i : order) {
+            int t = unique.get(i).estimatedTokens();
+            if (!current.isEmpty() && (current.size() >= maxPairs || tokens + t > maxTokens)) {
+                chunks.add(current);
+                current = new ArrayList<>();
+                tokens = 0;
+            }
+            current.add(i);
+            tokens += t;
+        }
+        if (!current.isEmpty()) {
+            chunks.add(current);
+        }
+        return chunks;
+    }
+}

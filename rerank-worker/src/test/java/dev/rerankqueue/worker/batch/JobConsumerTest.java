@@ -1,0 +1,221 @@
+package dev.rerankqueue.worker.batch;
+
+import dev.rerankqueue.job.Document;
+import dev.rerankqueue.job.JobResult;
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.RedisKeys;
+import dev.rerankqueue.testing.InfrastructureResource;
+import dev.rerankqueue.worker.store.JobStateWriter;
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The worker against a real broker and a real redis-server: records in, results in Redis, offsets after. */
+@QuarkusTest
+@WithTestResource(InfrastructureResource.class)
+class JobConsumerTest {
+
+    @Inject
+    RedisDataSource redis;
+
+    @Inject
+    JobStateWriter writer;
+
+    static RerankJob job(String query, List<String> docs, Integer topN, Boolean returnDocs, Long deadlineMs, long createdAt) {
+        RerankRequest r = new RerankRequest(null, query, docs.stream().map(Document::of).toList(), topN, returnDocs, null, null,
+                deadlineMs);
+        return RerankJob.accept("acme", r, createdAt);
+    }
+
+    static RerankJob beijing() {
+        return job("What is the capital of China?",
+                List.of("Gravity pulls objects together.", "The capital of China is Beijing.", "Pandas eat bamboo."),
+                2, true, null, System.currentTimeMillis());
+    }
+
+    static void produce(String key, byte[] value) {
+        InfrastructureResource.kafka().companion().produce(String.class, byte[].class)
+                .fromRecords(new ProducerRecord<>(Topics.JOBS, key, value)).awaitCompletion();
+    }
+
+    static void produce(RerankJob job) {
+        produce(job.id(), JobCodec.encodeJob(job));
+    }
+
+    JobState state(String id) {
+        return JobFields.toState(id, redis.hash(String.class).hgetall(RedisKeys.job(id)));
+    }
+
+    JobState awaitTerminal(String id) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            JobState s = state(id);
+            return s != null && s.status().isTerminal();
+        });
+        return state(id);
+    }
+
+    @Test
+    void scoresAJobAndWritesTheRankedResult() {
+        RerankJob job = beijing();
+        produce(job);
+        JobState s = awaitTerminal(job.id());
+        assertEquals(JobStatus.SUCCEEDED, s.status());
+        assertEquals("acme", s.tenant());
+        assertEquals(1, s.attempts());
+        assertTrue(s.startedAt() >= job.createdAt() && s.finishedAt() >= s.startedAt());
+        JobResult r = s.result();
+        assertEquals("bge-small-en-v1.5", r.model());
+        assertEquals(2, r.results().size(), "cut to top_n");
+        assertEquals(1, r.results().get(0).index(), "Beijing first");
+        assertEquals("The capital of China is Beijing.", r.results().get(0).document().text());
+        assertTrue(r.results().get(0).relevanceScore() > r.results().get(1).relevanceScore());
+        assertEquals(3, r.usage().pairs());
+        assertTrue(r.usage().tokens() > 20);
+        long ttl = redis.key().ttl(RedisKeys.job(job.id()));
+        assertTrue(ttl > 23 * 3600, "results are retained for 24 h, ttl " + ttl);
+    }
+
+    @Test
+    void scoresManyJobsFromOneBatchTogether() {
+        List<RerankJob> jobs = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            jobs.add(job("query " + i, List.of("doc a " + i, "doc b " + i, "query " + i), null, false, null, System.currentTimeMillis()));
+        }
+        jobs.forEach(JobConsumerTest::produce);
+        for (RerankJob j : jobs) {
+            JobState s = awaitTerminal(j.id());
+            assertEquals(JobStatus.SUCCEEDED, s.status());
+            assertEquals(3, s.result().results().size());
+            assertNull(s.result().results().get(0).document(), "no text unless asked for");
+        }
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(metrics.contains("rerank_batch_pairs_count"), "batch size metric");
+        assertTrue(metrics.contains("rerank_jobs_finished_total{status=\"succeeded\"}"), "finished counter");
+    }
+
+    @Test
+    void commitsOffsetsOnlyAfterTheResultIsStored() throws Exception {
+        RerankJob job = beijing();
+        produce(job);
+        JobState s = awaitTerminal(job.id());
+        assertEquals(JobStatus.SUCCEEDED, s.status());
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                InfrastructureResource.kafka().bootstrapServers()))) {
+            List<ConsumerRecord<String, byte[]>> all = InfrastructureResource.kafka().readAll(Topics.JOBS);
+            ConsumerRecord<String, byte[]> rec = all.stream().filter(r -> job.id().equals(r.key())).findFirst().orElseThrow();
+            TopicPartition tp = new TopicPartition(Topics.JOBS, rec.partition());
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                OffsetAndMetadata committed = admin.listConsumerGroupOffsets("rerank-workers")
+                        .partitionsToOffsetAndMetadata().get().get(tp);
+                return committed != null && committed.offset() > rec.offset();
+            });
+        }
+    }
+
+    @Test
+    void poisonRecordGoesToTheDlqAndDoesNotBlockItsPartition() {
+        String key = "poison-" + System.nanoTime();
+        produce(key, "{not json".getBytes(StandardCharsets.UTF_8));
+        RerankJob after = beijing();
+        produce(after);
+        assertEquals(JobStatus.SUCCEEDED, awaitTerminal(after.id()).status());
+        await().atMost(Duration.ofSeconds(20)).until(() -> InfrastructureResource.kafka().readAll(Topics.JOBS_DLQ).stream()
+                .anyMatch(r -> key.equals(r.key())));
+        ConsumerRecord<String, byte[]> dead = InfrastructureResource.kafka().readAll(Topics.JOBS_DLQ).stream()
+                .filter(r -> key.equals(r.key())).findFirst().orElseThrow();
+        String reason = new String(dead.headers().lastHeader(Topics.HEADER_DLQ_REASON).value(), StandardCharsets.UTF_8);
+        assertTrue(reason.contains("malformed JSON"), reason);
+        assertEquals("{not json", new String(dead.value(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aRedeliveredFinishedJobIsNotScoredAgain() {
+        RerankJob job = beijing();
+        produce(job);
+        JobState first = awaitTerminal(job.id());
+        produce(job);
+        RerankJob marker = beijing();
+        produce(marker);
+        awaitTerminal(marker.id());
+        JobState again = state(job.id());
+        assertEquals(first.version(), again.version(), "no write after the terminal state");
+        assertEquals(1, again.attempts());
+    }
+
+    @Test
+    void aJobLeftRunningByADeadWorkerIsTakenOver() {
+        RerankJob job = beijing();
+        // a worker claimed it and died before writing a result
+        assertTrue(writer.apply(JobTransition.to(job.id(), JobStatus.RUNNING).orCreateWith(Map.of(JobFields.TENANT, "acme",
+                JobFields.CREATED_AT, Long.toString(job.createdAt()))).set(JobFields.WORKER, "dead-worker")).await().indefinitely().applied());
+        produce(job);
+        JobState s = awaitTerminal(job.id());
+        assertEquals(JobStatus.SUCCEEDED, s.status());
+        assertEquals(2, s.attempts());
+        assertNotNull(s.worker());
+        assertTrue(!"dead-worker".equals(s.worker()));
+    }
+
+    @Test
+    void aCancelledJobIsNotScored() {
+        RerankJob job = beijing();
+        writer.apply(JobTransition.create(job.id(), JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme"))).await().indefinitely();
+        writer.apply(JobTransition.to(job.id(), JobStatus.CANCELLED)).await().indefinitely();
+        produce(job);
+        RerankJob marker = beijing();
+        produce(marker);
+        awaitTerminal(marker.id());
+        JobState s = state(job.id());
+        assertEquals(JobStatus.CANCELLED, s.status());
+        assertNull(s.result());
+    }
+
+    @Test
+    void aJobPastItsDeadlineExpiresUnscored() {
+        RerankJob job = job("late", List.of("a"), null, null, 1_000L, System.currentTimeMillis() - 60_000);
+        produce(job);
+        JobState s = awaitTerminal(job.id());
+        assertEquals(JobStatus.EXPIRED, s.status());
+        assertNull(s.result());
+        assertTrue(s.error().contains("deadline"), s.error());
+    }
+
+    @Test
+    void readinessCoversConsumerAndScorer() {
+        given().get("/q/health/ready").then().statusCode(200)
+                .body("status", equalTo("UP"))
+                .body("checks.name", hasItem("scorer"))
+                .body("checks.find { it.name == 'scorer' }.data.model", equalTo("bge-small-en-v1.5"))
+                .body("checks.find { it.name.contains('Messaging') }.data.jobs", containsString("OK"));
+    }
+}

@@ -1,0 +1,117 @@
+package dev.rerankqueue.worker.scoring;
+
+import dev.rerankqueue.worker.config.WorkerConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.smallrye.mutiny.Uni;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Packing and scattering, with a scorer that scores by document length so every score can be checked. */
+class MicroBatcherTest {
+
+    /** Scores a pair by its document's length and records each call. */
+    static final class LengthScorer implements Scorer {
+        final List<List<ScorePair>> calls = new CopyOnWriteArrayList<>();
+        final AtomicInteger failuresLeft = new AtomicInteger();
+
+        public String model() { return "length"; }
+        public boolean isReady() { return true; }
+        public Uni<Scores> score(List<ScorePair> pairs) {
+            calls.add(pairs);
+            if (failuresLeft.getAndDecrement() > 0) {
+                return Uni.createFrom().failure(new IllegalStateException("scorer down"));
+            }
+            double[] v = new double[pairs.size()];
+            int[] t = new int[pairs.size()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = pairs.get(i).document().length();
+                t[i] = 1;
+            }
+            return Uni.createFrom().item(new Scores(v, t));
+        }
+    }
+
+    static WorkerConfig config(int maxPairs, int maxTokens, int attempts) {
+        return new WorkerConfig() {
+            public Optional<String> id() { return Optional.of("test"); }
+            public Batch batch() {
+                return new Batch() {
+                    public int maxPairs() { return maxPairs; }
+                    public int maxTokens() { return maxTokens; }
+                    public int inFlight() { return 2; }
+                };
+            }
+            public Scorer scorer() {
+                return new Scorer() {
+                    public String type() { return "test"; }
+                    public int attempts() { return attempts; }
+                    public Duration retryBackoff() { return Duration.ofMillis(1); }
+                    public Onnx onnx() { return null; }
+                };
+            }
+            public Results results() { return null; }
+        };
+    }
+
+    private static List<ScorePair> docs(int... lengths) {
+        List<ScorePair> out = new ArrayList<>();
+        for (int n : lengths) {
+            out.add(new ScorePair(null, "q", "x".repeat(n)));
+        }
+        return out;
+    }
+
+    @Test
+    void scattersScoresBackInInputOrder() {
+        LengthScorer scorer = new LengthScorer();
+        MicroBatcher b = new MicroBatcher(scorer, config(2, 100_000, 1), new SimpleMeterRegistry());
+        MicroBatcher.Result r = b.score(docs(30, 10, 20, 40, 50)).await().indefinitely();
+        assertEquals(List.of(30.0, 10.0, 20.0, 40.0, 50.0), java.util.Arrays.stream(r.values()).boxed().toList());
+        assertEquals(3, r.calls());
+        assertTrue(scorer.calls.stream().allMatch(c -> c.size() <= 2), "pair cap");
+    }
+
+    @Test
+    void scoresEqualPairsOnce() {
+        LengthScorer scorer = new LengthScorer();
+        MicroBatcher b = new MicroBatcher(scorer, config(64, 100_000, 1), new SimpleMeterRegistry());
+        MicroBatcher.Result r = b.score(docs(5, 5, 5, 7)).await().indefinitely();
+        assertEquals(2, scorer.calls.get(0).size());
+        assertEquals(5.0, r.values()[2]);
+        assertEquals(7.0, r.values()[3]);
+    }
+
+    @Test
+    void packsShortestFirstUnderTheTokenBudget() {
+        MicroBatcher b = new MicroBatcher(new LengthScorer(), config(64, 60, 1), new SimpleMeterRegistry());
+        // estimated tokens: chars/4 + 8 -> 400 chars = 108 tokens (alone, over budget), 40 chars = 18 tokens
+        List<List<Integer>> chunks = b.pack(docs(400, 40, 40, 40, 4));
+        assertEquals(List.of(List.of(4, 1, 2), List.of(3), List.of(0)), chunks);
+    }
+
+    @Test
+    void retriesAFailedCallThenGivesUp() {
+        LengthScorer flaky = new LengthScorer();
+        flaky.failuresLeft.set(2);
+        MicroBatcher.Result r = new MicroBatcher(flaky, config(64, 100_000, 3), new SimpleMeterRegistry())
+                .score(docs(3)).await().indefinitely();
+        assertEquals(3.0, r.values()[0]);
+        assertEquals(3, flaky.calls.size());
+
+        LengthScorer down = new LengthScorer();
+        down.failuresLeft.set(100);
+        MicroBatcher batcher = new MicroBatcher(down, config(64, 100_000, 3), new SimpleMeterRegistry());
+        assertThrows(IllegalStateException.class, () -> batcher.score(docs(3)).await().indefinitely());
+        assertEquals(3, down.calls.size());
+    }
+}
