@@ -85,7 +85,7 @@ public class JobResource {
         Multi<OutboundSseEvent> states = follower.follow(checkId(id), config.defaultTenant(), parseVersion(lastEventId))
                 .map(state -> toEvent(sse, state))
                 .onCompletion().continueWith(end);
-        Multi<OutboundSseEvent> beats = Multi.createFrom().ticks().every(config.events().heartbeat())
+        Multi<OutboundSseEvent> beats = Multi.createFrom().ticks().startingAfter(config.events().heartbeat()).every(config.events().heartbeat())
                 .map(t -> sse.newEventBuilder().comment("heartbeat").build());
         return Multi.createBy().merging().streams(states, beats)
                 .select().first(e -> e != end);

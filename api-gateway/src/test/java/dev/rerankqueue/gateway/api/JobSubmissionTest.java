@@ -44,6 +44,9 @@ class JobSubmissionTest {
     @Inject
     JobStore store;
 
+    @io.quarkus.test.common.http.TestHTTPResource("/")
+    java.net.URL base;
+
     static List<ConsumerRecord<String, byte[]>> jobRecords() {
         return InfrastructureResource.kafka().readAll(Topics.JOBS);
     }
@@ -140,6 +143,22 @@ class JobSubmissionTest {
                 .body("detail", containsString("rerank.limits.max-body-size"));
         // and the gateway keeps serving
         given().contentType(ContentType.JSON).body(BEIJING).post("/v1/rerank/jobs").then().statusCode(202);
+    }
+
+    @Test
+    void rejectsAChunkedBodyOverTheLimitWith413Problem() throws Exception {
+        byte[] big = new byte[4 * 1024 * 1024 + 100];
+        Arrays.fill(big, (byte) 'x');
+        // an InputStream body has no known length, so the client sends it chunked, without Content-Length
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(base.toURI().resolve("/v1/rerank/jobs"))
+                        .header("content-type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big)))
+                        .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(413, r.statusCode());
+        assertEquals("application/problem+json", r.headers().firstValue("content-type").orElse(""));
+        assertTrue(r.body().contains("/problems/body-too-large"), r.body());
     }
 
     @Test

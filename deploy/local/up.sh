@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Starts rerank-queue on this machine: a real Kafka broker (KRaft), a real Redis, the api-gateway and WORKERS
+# rerank-workers. Installs or fetches what is missing, waits until everything is ready, prints where to go.
+# Running it again starts only what is not running. Stop everything with deploy/local/down.sh.
+#   GATEWAY_PORT (8080)  WORKERS (1)  SCORER (onnx)  KAFKA_PORT (9092)  REDIS_PORT (6379)  WORKER_BASE_PORT (8091)
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+case "$SCORER" in
+  onnx) ;;
+  *) die "SCORER=$SCORER is not available yet (supported: onnx)";;
+esac
+[[ "$WORKERS" =~ ^[1-9][0-9]*$ ]] || die "WORKERS must be a positive number, got '$WORKERS'"
+[ "$WORKERS" -le "$KAFKA_PARTITIONS" ] || die "WORKERS=$WORKERS is more than the $KAFKA_PARTITIONS partitions of rerank.jobs; extra workers would idle"
+mkdir -p "$LOG_DIR" "$PID_DIR" "$DATA_DIR"
+
+# ---- prerequisites ----
+command -v java >/dev/null || die "Java 17 or newer is required (java not found on PATH)"
+java_major=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/ *java.specification.version = //p')
+[ "${java_major%%.*}" -ge 17 ] 2>/dev/null || die "Java 17 or newer is required, found $java_major"
+
+if ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing redis-server (apt-get)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) > "$LOG_DIR/apt.log" 2>&1 \
+      || die "could not install redis-server; see $LOG_DIR/apt.log"
+  else
+    die "redis-server is not installed: sudo apt-get install -y redis-server (or brew install redis), then run up.sh again"
+  fi
+fi
+
+if [ ! -f "$KAFKA_LIB/.complete" ]; then
+  log "fetching the Kafka $KAFKA_VERSION broker jars from Maven Central into $KAFKA_LIB (once)"
+  rm -rf "$KAFKA_LIB"
+  ./mvnw -B -q -f deploy/local/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory="$KAFKA_LIB" \
+    > "$LOG_DIR/kafka-fetch.log" 2>&1 || die "could not fetch the Kafka jars; see $LOG_DIR/kafka-fetch.log"
+  touch "$KAFKA_LIB/.complete"
+fi
+
+GATEWAY_JAR="$ROOT/api-gateway/target/quarkus-app/quarkus-run.jar"
+WORKER_JAR="$ROOT/rerank-worker/target/quarkus-app/quarkus-run.jar"
+stale() {  # true when a jar is missing or older than any source or pom it is built from
+  local jar=$1; shift
+  [ -f "$jar" ] || return 0
+  [ -n "$(find "$@" -newer "$jar" -type f \( -name '*.java' -o -name '*.properties' -o -name 'pom.xml' -o -path '*/resources/*' \) -print -quit 2>/dev/null)" ]
+}
+if stale "$GATEWAY_JAR" pom.xml common api-gateway || stale "$WORKER_JAR" pom.xml common rerank-worker; then
+  if pid_alive gateway || ls "$PID_DIR"/worker-*.pid >/dev/null 2>&1; then
+    log "sources changed since the running apps were built; run deploy/local/down.sh first to pick them up"
+  else
+    log "building the gateway and the worker (./mvnw package -DskipTests; the first build downloads dependencies)"
+    ./mvnw -B -q -DskipTests package -pl api-gateway,rerank-worker -am > "$LOG_DIR/build.log" 2>&1 \
+      || die "build failed; see $LOG_DIR/build.log"
+  fi
+fi
+
+# ---- Redis ----
+if pid_alive redis; then
+  log "redis already running (pid $(cat "$PID_DIR/redis.pid"))"
+else
+  port_open "$REDIS_PORT" && die "port $REDIS_PORT is taken by another process; set REDIS_PORT"
+  mkdir -p "$DATA_DIR/redis"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$DATA_DIR/redis" \
+    --daemonize yes --pidfile "$PID_DIR/redis.pid" --logfile "$LOG_DIR/redis.log" >/dev/null
+  wait_until 10 redis port_open "$REDIS_PORT" || die "redis did not start; see $LOG_DIR/redis.log"
+  log "redis started on 127.0.0.1:$REDIS_PORT"
+fi
+
+# ---- Kafka (single-node KRaft) ----
+KAFKA_CP="$KAFKA_LIB/*"
+KAFKA_OPTS="${KAFKA_JAVA_OPTS:--Xms32m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
+kafka_tool() { java -Xmx128m -XX:TieredStopAtLevel=1 -cp "$KAFKA_CP" -Dlog4j2.configurationFile="$ROOT/deploy/local/kafka/log4j2.properties" "$@"; }
+if pid_alive kafka; then
+  log "kafka already running (pid $(cat "$PID_DIR/kafka.pid"))"
+else
+  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process; set KAFKA_PORT"
+  KDIR="$DATA_DIR/kafka"
+  mkdir -p "$KDIR"
+  cat > "$KDIR/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KDIR/logs
+num.partitions=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+message.max.bytes=5242880
+log.cleaner.dedupe.buffer.size=8388608
+PROPS
+  if [ ! -f "$KDIR/logs/meta.properties" ]; then
+    [ -f "$KDIR/cluster.id" ] || kafka_tool kafka.tools.StorageTool random-uuid > "$KDIR/cluster.id"
+    kafka_tool kafka.tools.StorageTool format -t "$(cat "$KDIR/cluster.id")" -c "$KDIR/server.properties" \
+      > "$LOG_DIR/kafka-format.log" 2>&1 || die "could not format Kafka storage; see $LOG_DIR/kafka-format.log"
+  fi
+  # shellcheck disable=SC2086
+  nohup java $KAFKA_OPTS -cp "$KAFKA_CP" -Dlog4j2.configurationFile="$ROOT/deploy/local/kafka/log4j2.properties" \
+    kafka.Kafka "$KDIR/server.properties" > "$LOG_DIR/kafka.log" 2>&1 &
+  echo $! > "$PID_DIR/kafka.pid"
+  wait_until 60 kafka grep -qs 'Kafka Server started' "$LOG_DIR/kafka.log" || die "kafka did not start; see $LOG_DIR/kafka.log"
+  log "kafka started on 127.0.0.1:$KAFKA_PORT"
+fi
+existing=$(kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list 2>/dev/null || true)
+create_topic() {
+  local name=$1; shift
+  grep -qx "$name" <<<"$existing" && return 0
+  kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --create --if-not-exists \
+    --topic "$name" "$@" >> "$LOG_DIR/kafka-topics.log" 2>&1 || die "could not create topic $name; see $LOG_DIR/kafka-topics.log"
+  log "created topic $name"
+}
+create_topic rerank.jobs --partitions "$KAFKA_PARTITIONS" --config max.message.bytes=5242880
+create_topic rerank.jobs.dlq --partitions 1 --config max.message.bytes=5242880
+create_topic rerank.results --partitions "$KAFKA_PARTITIONS" --config cleanup.policy=compact
+
+# ---- apps ----
+COMMON_PROPS=(-Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.redis.hosts="redis://127.0.0.1:$REDIS_PORT")
+start_app() {  # NAME PORT JAR JAVA_OPTS EXTRA_PROPS...
+  local name=$1 port=$2 jar=$3 opts=$4; shift 4
+  if pid_alive "$name"; then
+    log "$name already running (pid $(cat "$PID_DIR/$name.pid"))"
+    return 0
+  fi
+  port_open "$port" && die "port $port is taken by another process (wanted by $name)"
+  # shellcheck disable=SC2086
+  nohup java $opts "${COMMON_PROPS[@]}" -Dquarkus.http.port="$port" "$@" -jar "$jar" > "$LOG_DIR/$name.log" 2>&1 &
+  echo $! > "$PID_DIR/$name.pid"
+  log "$name starting on 127.0.0.1:$port (log: $LOG_DIR/$name.log)"
+}
+ready() { curl -fs -o /dev/null "http://127.0.0.1:$1/q/health/ready"; }
+
+start_app gateway "$GATEWAY_PORT" "$GATEWAY_JAR" "${GATEWAY_JAVA_OPTS:--Xms64m -Xmx512m}"
+for i in $(seq 1 "$WORKERS"); do
+  start_app "worker-$i" "$((WORKER_BASE_PORT + i - 1))" "$WORKER_JAR" "${WORKER_JAVA_OPTS:--Xms64m -Xmx768m}" \
+    -Drerank.worker.id="worker-$i" -Drerank.worker.scorer.type="$SCORER"
+done
+
+wait_until 120 gateway ready "$GATEWAY_PORT" || die "the gateway is not ready after 120 s; see $LOG_DIR/gateway.log"
+for i in $(seq 1 "$WORKERS"); do
+  wait_until 120 "worker-$i" ready "$((WORKER_BASE_PORT + i - 1))" \
+    || die "worker-$i is not ready after 120 s; see $LOG_DIR/worker-$i.log"
+done
+
+cat <<MSG
+
+rerank-queue is ready.
+  API           http://127.0.0.1:$GATEWAY_PORT/v1/rerank/jobs   (sync drop-in: /v1/rerank, /v2/rerank, /rerank)
+  OpenAPI       http://127.0.0.1:$GATEWAY_PORT/q/swagger-ui
+  Health        http://127.0.0.1:$GATEWAY_PORT/q/health/ready
+  Metrics       http://127.0.0.1:$GATEWAY_PORT/q/metrics   (workers: http://127.0.0.1:$WORKER_BASE_PORT/q/metrics ...)
+  Kafka         127.0.0.1:$KAFKA_PORT     Redis 127.0.0.1:$REDIS_PORT     workers: $WORKERS ($SCORER scorer)
+  Logs          $LOG_DIR
+  Stop          deploy/local/down.sh
+
+Try it:
+  curl -s -XPOST http://127.0.0.1:$GATEWAY_PORT/v1/rerank/jobs -H 'content-type: application/json' \\
+    -d '{"query":"What is the capital of China?","documents":["Gravity pulls objects together.","The capital of China is Beijing.","Pandas eat bamboo."]}'
+MSG

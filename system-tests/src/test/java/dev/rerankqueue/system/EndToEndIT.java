@@ -1,0 +1,185 @@
+package dev.rerankqueue.system;
+
+import dev.rerankqueue.testing.KafkaBroker;
+import dev.rerankqueue.testing.RedisServerProcess;
+import dev.rerankqueue.testing.SseRecorder;
+import io.restassured.RestAssured;
+import io.restassured.http.ContentType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The assembled system as a user runs it: the packaged gateway and worker as two JVM processes, a real Kafka broker
+ * and a real redis-server, the real embedded model. Submit, poll, SSE and sync, then a burst, then Kafka going away.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class EndToEndIT {
+
+    static final String BEIJING = """
+            {"query":"What is the capital of China?","documents":["Gravity pulls objects together.",
+             "The capital of China is Beijing.","Pandas eat bamboo."],"return_documents":true}""";
+
+    static KafkaBroker kafka;
+    static RedisServerProcess redis;
+    static AppProcess gateway;
+    static AppProcess worker;
+
+    @BeforeAll
+    static void startSystem() throws Exception {
+        kafka = KafkaBroker.start();
+        redis = new RedisServerProcess().start();
+        Map<String, String> infra = Map.of(
+                "kafka.bootstrap.servers", kafka.bootstrapServers(),
+                "quarkus.redis.hosts", redis.url());
+        gateway = AppProcess.start("gateway", "gateway.jar", RedisServerProcess.FreePort.find(), infra);
+        worker = AppProcess.start("worker", "worker.jar", RedisServerProcess.FreePort.find(), infra);
+        gateway.awaitReady(Duration.ofSeconds(90));
+        worker.awaitReady(Duration.ofSeconds(90));
+        RestAssured.baseURI = gateway.baseUrl();
+        RestAssured.port = -1;
+    }
+
+    @AfterAll
+    static void stopSystem() throws Exception {
+        for (AutoCloseable c : new AutoCloseable[]{worker, gateway, redis, kafka}) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    // the Kafka test stops the broker itself
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void asyncJobIsScoredAndFollowedOverSse() throws Exception {
+        String id = given().contentType(ContentType.JSON).body(BEIJING).post("/v1/rerank/jobs")
+                .then().statusCode(202).body("status", equalTo("queued")).extract().path("id");
+        SseRecorder sse = SseRecorder.open(gateway.baseUrl() + "/v1/rerank/jobs/" + id + "/events");
+        assertEquals(200, sse.ended().get(60, TimeUnit.SECONDS));
+        SseRecorder.Event last = sse.events().get(sse.events().size() - 1);
+        assertEquals("result", last.name());
+        assertTrue(last.data().contains("\"status\":\"succeeded\""), last.data());
+
+        given().get("/v1/rerank/jobs/" + id).then().statusCode(200)
+                .body("status", equalTo("succeeded"))
+                .body("model", equalTo("bge-small-en-v1.5"))
+                .body("results[0].index", equalTo(1))
+                .body("results[0].document.text", equalTo("The capital of China is Beijing."))
+                .body("usage.pairs", equalTo(3))
+                .body("timings.total_ms", notNullValue());
+    }
+
+    @Test
+    @Order(2)
+    void syncDropInRanksLikeTheJobApi() {
+        for (String path : List.of("/rerank", "/v1/rerank", "/v2/rerank")) {
+            given().contentType(ContentType.JSON)
+                    .body("{\"model\":\"any\",\"query\":\"What is the capital of China?\","
+                            + "\"documents\":[\"Pandas eat bamboo.\",\"The capital of China is Beijing.\"],\"top_n\":1}")
+                    .post(path)
+                    .then().statusCode(200)
+                    .body("results.size()", equalTo(1))
+                    .body("results[0].index", equalTo(1))
+                    .body("usage.total_tokens", notNullValue());
+        }
+    }
+
+    @Test
+    @Order(3)
+    void aBurstIsAcceptedAndEveryJobFinishesWithTheRightAnswer() throws Exception {
+        String[][] facts = {{"France", "Paris"}, {"Japan", "Tokyo"}, {"Italy", "Rome"}, {"Kenya", "Nairobi"},
+                {"Canada", "Ottawa"}, {"Egypt", "Cairo"}, {"Peru", "Lima"}, {"Norway", "Oslo"}};
+        HttpClient http = HttpClient.newHttpClient();
+        Random random = new Random(7);
+        int jobs = 200;
+        List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+        List<Integer> expectedTop = new ArrayList<>();
+        for (int i = 0; i < jobs; i++) {
+            String[] f = facts[i % facts.length];
+            List<String> docs = new ArrayList<>(List.of("Bananas are yellow.", "Gravity pulls objects together.",
+                    "Rivers flow to the sea.", "The capital of " + f[0] + " is " + f[1] + "."));
+            java.util.Collections.shuffle(docs, random);
+            expectedTop.add(docs.indexOf("The capital of " + f[0] + " is " + f[1] + "."));
+            String body = "{\"query\":\"What is the capital of " + f[0] + "?\",\"documents\":[\"" + String.join("\",\"", docs) + "\"]}";
+            sent.add(http.sendAsync(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/rerank/jobs"))
+                    .header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        List<String> ids = new ArrayList<>();
+        Pattern idPattern = Pattern.compile("\"id\":\"([^\"]+)\"");
+        for (CompletableFuture<HttpResponse<String>> f : sent) {
+            HttpResponse<String> r = f.get(60, TimeUnit.SECONDS);
+            assertEquals(202, r.statusCode(), r.body());
+            Matcher m = idPattern.matcher(r.body());
+            assertTrue(m.find());
+            ids.add(m.group(1));
+        }
+        java.util.Set<Integer> open = new java.util.TreeSet<>();
+        for (int i = 0; i < jobs; i++) {
+            open.add(i);
+        }
+        await().atMost(Duration.ofSeconds(120)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200)).until(() -> {
+            open.removeIf(i -> {
+                io.restassured.response.Response r = given().get("/v1/rerank/jobs/" + ids.get(i));
+                if (!"succeeded".equals(r.path("status"))) {
+                    return false;
+                }
+                int top = r.path("results[0].index");
+                assertEquals(expectedTop.get(i), top, "job " + i + " ranks its capital first");
+                return true;
+            });
+            return open.isEmpty();
+        });
+        String metrics = given().baseUri(worker.baseUrl()).get("/q/metrics").then().extract().asString();
+        double maxPairsPerCall = metric(metrics, "rerank_batch_pairs_max");
+        assertTrue(maxPairsPerCall > 4, "a scorer call held pairs of several jobs (max pairs per call " + maxPairsPerCall + ")");
+    }
+
+    private static double metric(String exposition, String name) {
+        Matcher m = Pattern.compile("(?m)^" + name + "(\\{[^}]*})? ([0-9.eE+-]+)$").matcher(exposition);
+        assertTrue(m.find(), name + " is exported");
+        return Double.parseDouble(m.group(2));
+    }
+
+    @Test
+    @Order(9)
+    void withKafkaGoneASubmitIs503AndNotAccepted() {
+        kafka.close();
+        given().contentType(ContentType.JSON).body(BEIJING).post("/v1/rerank/jobs")
+                .then().statusCode(503)
+                .contentType("application/problem+json")
+                .header("Retry-After", notNullValue())
+                .body("type", equalTo("/problems/queue-unavailable"))
+                .body("detail", containsString("NOT accepted"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> given().get("/q/health/ready").statusCode() == 503);
+    }
+}
