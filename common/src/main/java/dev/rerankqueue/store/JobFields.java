@@ -2,8 +2,10 @@ package dev.rerankqueue.store;
 
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.messaging.JobCodec;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Field names of the job hash at {@link RedisKeys#job(String)}, and how to read a {@link JobState} back. */
@@ -23,6 +25,18 @@ public final class JobFields {
     public static final String RESULT = "result";
 
     private JobFields() {
+    }
+
+    /** Fields a job's hash starts with, whoever writes it first (the gateway on accept, or a worker). */
+    public static Map<String, String> initial(RerankJob job) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put(TENANT, job.tenant());
+        fields.put(CREATED_AT, Long.toString(job.createdAt()));
+        fields.put(PAIRS, Integer.toString(job.pairCount()));
+        if (job.request().model() != null) {
+            fields.put(MODEL, job.request().model());
+        }
+        return fields;
     }
 
     /** The state in a hash as HGETALL returns it, or {@code null} when the hash is empty (no such job). */

@@ -117,6 +117,17 @@ public final class JobTransition {
         return RedisKeys.job(jobId);
     }
 
+    /** The whole argument list of {@code EVAL}: script, key count, key, then {@link #args()}. */
+    public String[] evalArgs() {
+        List<String> a = args();
+        List<String> all = new ArrayList<>(a.size() + 3);
+        all.add(SCRIPT);
+        all.add("1");
+        all.add(key());
+        all.addAll(a);
+        return all.toArray(String[]::new);
+    }
+
     public List<String> args() {
         String sources = createOnly ? "" : target.sources().stream().map(JobStatus::wireName).collect(Collectors.joining(","));
         if (!createFields.isEmpty()) {

@@ -2,6 +2,7 @@ package dev.rerankqueue.store;
 
 import dev.rerankqueue.job.JobStatus;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -13,8 +14,10 @@ import java.util.List;
  */
 public record TransitionOutcome(boolean applied, long version, JobStatus status) {
 
-    /** Decodes the script's {@code {applied, version, status}} reply. */
-    public static TransitionOutcome fromReply(List<String> reply) {
+    /** Decodes the script's {@code {applied, version, status}} reply, given as any client's list of replies. */
+    public static TransitionOutcome fromReply(Iterable<?> replies) {
+        List<String> reply = new ArrayList<>(3);
+        replies.forEach(r -> reply.add(r == null ? null : r.toString()));
         boolean applied = "1".equals(reply.get(0));
         long version = Long.parseLong(reply.get(1));
         String status = reply.get(2);

@@ -81,6 +81,49 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
+    /**
+     * A reader of {@code topic} positioned at its end now, before anything the test does next; no consumer group, so
+     * no rebalance delay.
+     */
+    public Tail tail(String topic) {
+        return new Tail(bootstrapServers(), topic);
+    }
+
+    /** Records appended to a topic after {@link #tail(String)} was called. */
+    public static final class Tail implements AutoCloseable {
+        private final KafkaConsumer<String, byte[]> consumer;
+        private final List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
+
+        Tail(String bootstrap, String topic) {
+            consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"), new StringDeserializer(), new ByteArrayDeserializer());
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position);
+        }
+
+        /** The first new record matching {@code test}, waiting up to {@code timeout}. */
+        public ConsumerRecord<String, byte[]> await(java.util.function.Predicate<ConsumerRecord<String, byte[]>> test, Duration timeout) {
+            long end = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < end) {
+                for (ConsumerRecord<String, byte[]> r : seen) {
+                    if (test.test(r)) {
+                        return r;
+                    }
+                }
+                consumer.poll(Duration.ofMillis(50)).forEach(seen::add);
+            }
+            throw new AssertionError("no matching record within " + timeout);
+        }
+
+        @Override
+        public void close() {
+            consumer.close();
+        }
+    }
+
     public KafkaCompanion companion() {
         return companion;
     }

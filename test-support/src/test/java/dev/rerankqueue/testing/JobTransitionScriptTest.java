@@ -65,12 +65,8 @@ class JobTransitionScriptTest {
     }
 
     private static TransitionOutcome run(JobTransition t) throws Exception {
-        List<String> args = new ArrayList<>(List.of(JobTransition.SCRIPT, "1", t.key()));
-        args.addAll(t.args());
-        Response r = sync(redis.eval(args));
-        List<String> reply = new ArrayList<>();
-        r.forEach(x -> reply.add(x == null ? null : x.toString()));
-        return TransitionOutcome.fromReply(reply);
+        Response r = sync(redis.eval(List.of(t.evalArgs())));
+        return TransitionOutcome.fromReply(r);
     }
 
     private static Map<String, String> hash(String id) throws Exception {

@@ -22,8 +22,6 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Turns a valid request into a durable job: produce it to Kafka, wait for the broker's acknowledgement (acks=all),
@@ -77,14 +75,7 @@ public class JobSubmitter {
     }
 
     private Uni<Void> recordQueued(RerankJob job) {
-        Map<String, String> fields = new LinkedHashMap<>();
-        fields.put(JobFields.TENANT, job.tenant());
-        fields.put(JobFields.CREATED_AT, Long.toString(job.createdAt()));
-        fields.put(JobFields.PAIRS, Integer.toString(job.pairCount()));
-        if (job.request().model() != null) {
-            fields.put(JobFields.MODEL, job.request().model());
-        }
-        return store.apply(JobTransition.create(job.id(), JobStatus.QUEUED, fields).retainFor(config.results().retention()))
+        return store.apply(JobTransition.create(job.id(), JobStatus.QUEUED, JobFields.initial(job)).retainFor(config.results().retention()))
                 // The job is already durable in Kafka and the worker creates the state if this write is lost,
                 // so a Redis hiccup here must not turn an accepted job into an error.
                 .onFailure().invoke(e -> LOG.warnf("job %s accepted but its queued state was not stored: %s", job.id(), e.toString()))

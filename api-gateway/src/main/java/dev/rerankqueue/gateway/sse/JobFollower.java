@@ -41,12 +41,16 @@ public class JobFollower {
      * always emitted); fails with a 404 {@link ApiException} if there is no such job for this tenant.
      */
     public Multi<JobState> follow(String id, String tenant, long afterVersion) {
-        return Multi.createFrom().emitter(em -> new Follow(id, tenant, afterVersion, em).start());
+        return Multi.createFrom().emitter(em -> new Follow(id, tenant, afterVersion, false, em).start());
     }
 
-    /** The job's terminal state, or a 504 {@link ApiException} after {@code timeout}. */
+    /**
+     * The terminal state of a job this gateway just accepted, or a 504 {@link ApiException} after {@code timeout}.
+     * The job is known to exist, so a missing state means "not written yet" (the worker writes it if the gateway's
+     * write was lost), never "not found".
+     */
     public Uni<JobState> awaitEnd(String id, String tenant, Duration timeout) {
-        return follow(id, tenant, 0)
+        return Multi.createFrom().<JobState>emitter(em -> new Follow(id, tenant, 0, true, em).start())
                 .filter(s -> s.status().isTerminal())
                 .toUni()
                 .ifNoItem().after(timeout).failWith(() -> ApiException.syncTimeout(id, timeout));
@@ -61,6 +65,7 @@ public class JobFollower {
         private final String id;
         private final String tenant;
         private final MultiEmitter<? super JobState> em;
+        private final boolean knownToExist;
         private volatile long lastVersion;
         private boolean seen;
         private boolean reading;
@@ -69,10 +74,11 @@ public class JobFollower {
         private AutoCloseable registration;
         private long timer = -1;
 
-        Follow(String id, String tenant, long afterVersion, MultiEmitter<? super JobState> em) {
+        Follow(String id, String tenant, long afterVersion, boolean knownToExist, MultiEmitter<? super JobState> em) {
             this.id = id;
             this.tenant = tenant;
             this.lastVersion = afterVersion;
+            this.knownToExist = knownToExist;
             this.em = em;
         }
 
@@ -113,14 +119,14 @@ public class JobFollower {
                 }
                 seen = true;
                 if (state == null) {
-                    closed = true;
+                    closed = !knownToExist;
                 } else if (state.version() > lastVersion || state.status().isTerminal()) {
                     emit = state;
                     lastVersion = Math.max(lastVersion, state.version());
                     closed = state.status().isTerminal();
                 }
             }
-            if (state == null) {
+            if (state == null && !knownToExist) {
                 em.fail(ApiException.jobNotFound(id));
             } else if (emit != null) {
                 em.emit(emit);

@@ -8,11 +8,8 @@ import dev.rerankqueue.store.TransitionOutcome;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.hash.ReactiveHashCommands;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 
-import java.util.ArrayList;
-import java.util.List;
 
 /** The gateway's only door to job state in Redis: reads, and compare-and-set writes through {@link JobTransition}. */
 @ApplicationScoped
@@ -32,17 +29,6 @@ public class JobStore {
     }
 
     public Uni<TransitionOutcome> apply(JobTransition t) {
-        List<String> args = new ArrayList<>(t.args().size() + 3);
-        args.add(JobTransition.SCRIPT);
-        args.add("1");
-        args.add(t.key());
-        args.addAll(t.args());
-        return redis.execute("EVAL", args.toArray(String[]::new)).map(JobStore::outcome);
-    }
-
-    private static TransitionOutcome outcome(Response r) {
-        List<String> reply = new ArrayList<>(3);
-        r.forEach(x -> reply.add(x == null ? null : x.toString()));
-        return TransitionOutcome.fromReply(reply);
+        return redis.execute("EVAL", t.evalArgs()).map(TransitionOutcome::fromReply);
     }
 }

@@ -12,12 +12,12 @@ import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.TransitionOutcome;
 import dev.rerankqueue.testing.InfrastructureResource;
+import dev.rerankqueue.testing.KafkaBroker;
 import dev.rerankqueue.testing.SseRecorder;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
-import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
 import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -136,6 +136,17 @@ class JobFollowTest {
     }
 
     @Test
+    void sseSendsHeartbeatsWhileTheJobWaits() throws Exception {
+        String id = submit(JobSubmissionTest.BEIJING);
+        SseRecorder sse = SseRecorder.open(base + "v1/rerank/jobs/" + id + "/events");
+        // the test profile sets rerank.events.heartbeat=1s
+        await().atMost(Duration.ofSeconds(5)).until(() -> sse.comments().contains("heartbeat"));
+        assertEquals(List.of("status"), sse.events().stream().map(SseRecorder.Event::name).toList());
+        write(JobTransition.to(id, JobStatus.CANCELLED));
+        assertEquals(200, sse.ended().get(5, TimeUnit.SECONDS));
+    }
+
+    @Test
     void sseOnAnUnknownJobIs404() {
         given().accept("text/event-stream").get("/v1/rerank/jobs/00000000-0000-0000-0000-00000000abcd/events")
                 .then().statusCode(404).contentType("application/problem+json");
@@ -143,20 +154,11 @@ class JobFollowTest {
 
     /** Plays the worker for the next sync job whose query is {@code query}: scores its documents by position. */
     private CompletableFuture<String> scoreNextJobWithQuery(String query) {
+        KafkaBroker.Tail tail = InfrastructureResource.kafka().tail(Topics.JOBS);
         return CompletableFuture.supplyAsync(() -> {
-            ConsumerTask<String, byte[]> task = InfrastructureResource.kafka().companion()
-                    .consume(String.class, byte[].class)
-                    .withGroupId("sync-probe-" + System.nanoTime())
-                    .fromTopics(Topics.JOBS);
-            try {
-                ConsumerRecord<String, byte[]> rec = null;
-                long end = System.currentTimeMillis() + 10_000;
-                while (rec == null && System.currentTimeMillis() < end) {
-                    rec = task.getRecords().stream()
-                            .filter(r -> JobCodec.decodeJob(r.value()).request().query().equals(query))
-                            .findFirst().orElse(null);
-                    Thread.onSpinWait();
-                }
+            try (tail) {
+                ConsumerRecord<String, byte[]> rec = tail.await(
+                        r -> JobCodec.decodeJob(r.value()).request().query().equals(query), Duration.ofSeconds(10));
                 RerankJob job = JobCodec.decodeJob(rec.value());
                 double[] scores = new double[job.pairCount()];
                 for (int i = 0; i < scores.length; i++) {
@@ -164,8 +166,6 @@ class JobFollowTest {
                 }
                 score(job.id(), scores);
                 return job.id();
-            } finally {
-                task.stop();
             }
         });
     }

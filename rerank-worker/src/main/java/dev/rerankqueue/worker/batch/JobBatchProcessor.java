@@ -131,7 +131,7 @@ public class JobBatchProcessor {
     /** Moves the job to running (or expired, past its deadline); {@code null} when it is not ours to score. */
     private Uni<Claimed> claim(RerankJob job, ConsumerRecord<String, byte[]> record, long now) {
         boolean expired = now > job.deadline();
-        Map<String, String> base = baseFields(job);
+        Map<String, String> base = JobFields.initial(job);
         LongFunction<JobTransition> transition = expected -> {
             JobTransition t = expired
                     ? JobTransition.to(job.id(), JobStatus.EXPIRED).set(JobFields.FINISHED_AT, now)
@@ -159,17 +159,6 @@ public class JobBatchProcessor {
                     queueWait.record(Duration.ofMillis(Math.max(0, now - job.createdAt())));
                     return new Claimed(record, job, o.version());
                 });
-    }
-
-    private static Map<String, String> baseFields(RerankJob job) {
-        Map<String, String> base = new LinkedHashMap<>();
-        base.put(JobFields.TENANT, job.tenant());
-        base.put(JobFields.CREATED_AT, Long.toString(job.createdAt()));
-        base.put(JobFields.PAIRS, Integer.toString(job.pairCount()));
-        if (job.request().model() != null) {
-            base.put(JobFields.MODEL, job.request().model());
-        }
-        return base;
     }
 
     private Uni<Void> scoreAndFinish(List<Claimed> claimed) {
