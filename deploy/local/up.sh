@@ -43,7 +43,7 @@ WORKER_JAR="$ROOT/rerank-worker/target/quarkus-app/quarkus-run.jar"
 stale() {  # true when a jar is missing or older than any source or pom it is built from
   local jar=$1; shift
   [ -f "$jar" ] || return 0
-  [ -n "$(find "$@" -newer "$jar" -type f \( -name '*.java' -o -name '*.properties' -o -name 'pom.xml' -o -path '*/resources/*' \) -print -quit 2>/dev/null)" ]
+  [ -n "$(find "$@" -name target -prune -o -newer "$jar" -type f \( -name '*.java' -o -name '*.properties' -o -name 'pom.xml' -o -path '*/resources/*' \) -print -quit 2>/dev/null)" ]
 }
 if stale "$GATEWAY_JAR" pom.xml common api-gateway || stale "$WORKER_JAR" pom.xml common rerank-worker; then
   if pid_alive gateway || ls "$PID_DIR"/worker-*.pid >/dev/null 2>&1; then
