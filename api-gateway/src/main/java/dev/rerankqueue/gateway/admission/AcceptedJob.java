@@ -1,11 +1,9 @@
 package dev.rerankqueue.gateway.admission;
 
-import dev.rerankqueue.job.RerankJob;
-
-/** A job that Kafka has acknowledged: durable from here on. */
-public record AcceptedJob(RerankJob job) {
-
-    public String id() {
-        return job.id();
-    }
+/**
+ * A job that Kafka has acknowledged: durable from here on.
+ *
+ * @param replayed true when an earlier request with the same Idempotency-Key created it
+ */
+public record AcceptedJob(String id, long createdAt, boolean replayed) {
 }

@@ -41,10 +41,12 @@ public class JobSubmitter {
     private final RequestValidator validator;
     private final Timer sendTimer;
     private final MeterRegistry metrics;
+    private final IdempotencyKeys idempotency;
 
     public JobSubmitter(@Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) MutinyEmitter<Record<String, byte[]>> jobs,
-                        JobStore store, GatewayConfig config, MeterRegistry metrics) {
+                        JobStore store, GatewayConfig config, MeterRegistry metrics, IdempotencyKeys idempotency) {
         this.jobs = jobs;
+        this.idempotency = idempotency;
         this.store = store;
         this.config = config;
         this.metrics = metrics;
@@ -55,8 +57,41 @@ public class JobSubmitter {
 
     /** Validates, then accepts the request as a job of {@code tenant}; fails with {@link ApiException} otherwise. */
     public Uni<AcceptedJob> submit(String tenant, RerankRequest request, String endpoint) {
+        return submit(tenant, request, endpoint, null);
+    }
+
+    /**
+     * As {@link #submit(String, RerankRequest, String)}, and with an {@code Idempotency-Key}: the same key and request
+     * give the job created the first time (replayed), the same key with another request a 422.
+     */
+    public Uni<AcceptedJob> submit(String tenant, RerankRequest request, String endpoint, String idempotencyKey) {
         RerankRequest valid = validator.check(request);
         RerankJob job = RerankJob.accept(tenant, valid, System.currentTimeMillis());
+        if (idempotencyKey == null) {
+            return produce(job, endpoint);
+        }
+        String key = IdempotencyKeys.check(idempotencyKey);
+        IdempotencyKeys.Binding ours = new IdempotencyKeys.Binding(job.id(), IdempotencyKeys.sha256(JobCodec.toJson(valid)));
+        return idempotency.claim(tenant, key, ours).chain(existing -> {
+            if (existing == null) {
+                return produce(job, endpoint)
+                        .onFailure().call(() -> idempotency.release(tenant, key, ours).onFailure().recoverWithNull());
+            }
+            if (!existing.fingerprint().equals(ours.fingerprint())) {
+                return Uni.createFrom().failure(ApiException.idempotencyKeyReused(existing.jobId()));
+            }
+            return store.find(existing.jobId()).map(state -> {
+                if (state == null) {
+                    // the first request has claimed the key but Kafka has not acknowledged its job yet
+                    throw ApiException.idempotencyInProgress(existing.jobId());
+                }
+                metrics.counter("rerank.jobs.replayed", "endpoint", endpoint).increment();
+                return new AcceptedJob(state.id(), state.createdAt(), true);
+            });
+        });
+    }
+
+    private Uni<AcceptedJob> produce(RerankJob job, String endpoint) {
         byte[] value = JobCodec.encodeJob(job);
         Timer.Sample sample = Timer.start();
         return jobs.send(Record.of(job.id(), value))
@@ -71,7 +106,7 @@ public class JobSubmitter {
                     accepted(endpoint).increment();
                 })
                 .chain(() -> recordQueued(job))
-                .replaceWith(new AcceptedJob(job));
+                .replaceWith(new AcceptedJob(job.id(), job.createdAt(), false));
     }
 
     private Uni<Void> recordQueued(RerankJob job) {

@@ -14,7 +14,7 @@ public record AcceptedView(String id, String status, @JsonProperty("created_at")
 
     public static AcceptedView of(AcceptedJob accepted) {
         String self = JobResource.PATH + "/" + accepted.id();
-        return new AcceptedView(accepted.id(), "queued", Instant.ofEpochMilli(accepted.job().createdAt()).toString(),
+        return new AcceptedView(accepted.id(), "queued", Instant.ofEpochMilli(accepted.createdAt()).toString(),
                 new Links(self, self + "/events"));
     }
 }

@@ -45,9 +45,30 @@ public class ApiException extends RuntimeException {
                         + " (rerank.limits.max-body-size). Split the documents over several jobs.", null, null, null);
     }
 
+    public static ApiException unauthorized(String detail) {
+        return new ApiException(401, "unauthorized", "API key required", detail, null, null, null);
+    }
+
     public static ApiException jobNotFound(String id) {
         return new ApiException(404, "job-not-found", "Job not found",
                 "no job " + id + " (it never existed, belongs to another tenant, or its result has expired)", id, null, null);
+    }
+
+    public static ApiException idempotencyKeyReused(String jobId) {
+        return new ApiException(422, "idempotency-key-reused", "Idempotency-Key already used",
+                "this Idempotency-Key was used for a different request (job " + jobId + "); use a new key for a new request",
+                jobId, null, null);
+    }
+
+    public static ApiException idempotencyInProgress(String jobId) {
+        return new ApiException(409, "idempotency-in-progress", "Request with this Idempotency-Key in progress",
+                "the first request with this Idempotency-Key (job " + jobId + ") is still being accepted; retry shortly",
+                jobId, java.time.Duration.ofSeconds(1), null);
+    }
+
+    public static ApiException notCancellable(String jobId, String status) {
+        return new ApiException(409, "job-already-finished", "Job already finished",
+                "job " + jobId + " already " + status + "; only queued or running jobs can be cancelled", jobId, null, null);
     }
 
     public static ApiException kafkaUnavailable(Duration retryAfter) {

@@ -1,13 +1,16 @@
 package dev.rerankqueue.gateway.api;
 
 import dev.rerankqueue.gateway.admission.JobSubmitter;
+import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.lifecycle.JobCanceller;
 import dev.rerankqueue.gateway.sse.JobFollower;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.messaging.JobCodec;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -38,25 +41,34 @@ public class JobResource {
     private final JobFollower follower;
     private final GatewayConfig config;
     private final BodyLimit bodyLimit;
+    private final Caller caller;
+    private final JobCanceller canceller;
 
-    public JobResource(JobSubmitter submitter, JobFollower follower, GatewayConfig config, BodyLimit bodyLimit) {
+    public JobResource(JobSubmitter submitter, JobFollower follower, GatewayConfig config, BodyLimit bodyLimit, Caller caller,
+                       JobCanceller canceller) {
         this.submitter = submitter;
         this.follower = follower;
         this.config = config;
         this.bodyLimit = bodyLimit;
+        this.caller = caller;
+        this.canceller = canceller;
     }
 
     @POST
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Submit a rerank job", description = "Answers 202 with the job id once Kafka has acknowledged the job.")
-    public Uni<Response> submit(byte[] body) {
+    public Uni<Response> submit(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         bodyLimit.check(body);
         var request = JobCodec.toRequest(JobCodec.readTree(body));
-        return submitter.submit(config.defaultTenant(), request, "jobs")
+        return submitter.submit(caller.tenant(), request, "jobs", idempotencyKey)
                 .map(accepted -> {
                     AcceptedView view = AcceptedView.of(accepted);
-                    return Response.accepted(view).location(URI.create(view.links().self())).build();
+                    Response.ResponseBuilder r = Response.accepted(view).location(URI.create(view.links().self()));
+                    if (accepted.replayed()) {
+                        r.header("Idempotent-Replayed", "true");
+                    }
+                    return r.build();
                 });
     }
 
@@ -65,13 +77,21 @@ public class JobResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Read a job: status, then ranked results, usage and timings")
     public Uni<JobView> get(@PathParam("id") String id) {
-        return follower.read(checkId(id), config.defaultTenant())
+        return follower.read(checkId(id), caller.tenant())
                 .map(state -> {
                     if (state == null) {
                         throw ApiException.jobNotFound(id);
                     }
                     return JobView.of(state, config.defaultModel());
                 });
+    }
+
+    @DELETE
+    @Path("{id}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Cancel a queued or running job", description = "Idempotent; 409 if the job already finished otherwise.")
+    public Uni<JobView> cancel(@PathParam("id") String id) {
+        return canceller.cancel(checkId(id), caller.tenant()).map(state -> JobView.of(state, config.defaultModel()));
     }
 
     @GET
@@ -82,7 +102,7 @@ public class JobResource {
                                           @Context Sse sse) {
         // An unknown job never gets here: KnownJobFilter answers 404 before the stream opens.
         OutboundSseEvent end = sse.newEventBuilder().comment("end").build();
-        Multi<OutboundSseEvent> states = follower.follow(checkId(id), config.defaultTenant(), parseVersion(lastEventId))
+        Multi<OutboundSseEvent> states = follower.follow(checkId(id), caller.tenant(), parseVersion(lastEventId))
                 .map(state -> toEvent(sse, state))
                 .onCompletion().continueWith(end);
         Multi<OutboundSseEvent> beats = Multi.createFrom().ticks().startingAfter(config.events().heartbeat()).every(config.events().heartbeat())

@@ -24,6 +24,9 @@ public class ProblemMappers {
         Response.ResponseBuilder r = Response.status(e.status())
                 .type(Problem.MEDIA_TYPE)
                 .entity(new Problem("/problems/" + e.slug(), e.title(), e.status(), e.getMessage(), path(uri), e.jobId(), e.errors()));
+        if (e.status() == 401) {
+            r.header("WWW-Authenticate", "Bearer");
+        }
         if (e.retryAfter() != null) {
             r.header("Retry-After", Math.max(1, e.retryAfter().toSeconds()));
         }

@@ -2,6 +2,7 @@ package dev.rerankqueue.gateway.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.gateway.admission.JobSubmitter;
+import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.sse.JobFollower;
 import dev.rerankqueue.job.Document;
@@ -13,6 +14,7 @@ import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.messaging.JobCodec;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -35,12 +37,14 @@ public class SyncRerankResource {
     private final JobFollower follower;
     private final GatewayConfig config;
     private final BodyLimit bodyLimit;
+    private final Caller caller;
 
-    public SyncRerankResource(JobSubmitter submitter, JobFollower follower, GatewayConfig config, BodyLimit bodyLimit) {
+    public SyncRerankResource(JobSubmitter submitter, JobFollower follower, GatewayConfig config, BodyLimit bodyLimit, Caller caller) {
         this.submitter = submitter;
         this.follower = follower;
         this.config = config;
         this.bodyLimit = bodyLimit;
+        this.caller = caller;
     }
 
     @POST
@@ -48,12 +52,12 @@ public class SyncRerankResource {
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Rerank and wait (vLLM shape; TEI shape when the body has \"texts\")")
-    public Uni<Object> rerank(byte[] body) {
+    public Uni<Object> rerank(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         JsonNode tree = parse(body);
         if (tree.has("texts")) {
-            return teiRerank(tree);
+            return teiRerank(tree, idempotencyKey);
         }
-        return rerankAndWait(tree).map(r -> r);
+        return rerankAndWait(tree, idempotencyKey).map(r -> r);
     }
 
     @POST
@@ -61,8 +65,8 @@ public class SyncRerankResource {
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Rerank and wait (Cohere v1, Jina and vLLM shape)")
-    public Uni<SyncRerankResponse> rerankV1(byte[] body) {
-        return rerankAndWait(parse(body));
+    public Uni<SyncRerankResponse> rerankV1(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        return rerankAndWait(parse(body), idempotencyKey);
     }
 
     @POST
@@ -70,8 +74,8 @@ public class SyncRerankResource {
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Rerank and wait (Cohere v2 shape)")
-    public Uni<SyncRerankResponse> rerankV2(byte[] body) {
-        return rerankAndWait(parse(body));
+    public Uni<SyncRerankResponse> rerankV2(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        return rerankAndWait(parse(body), idempotencyKey);
     }
 
     private JsonNode parse(byte[] body) {
@@ -79,12 +83,12 @@ public class SyncRerankResource {
         return JobCodec.readTree(body);
     }
 
-    private Uni<SyncRerankResponse> rerankAndWait(JsonNode tree) {
+    private Uni<SyncRerankResponse> rerankAndWait(JsonNode tree, String idempotencyKey) {
         RerankRequest request = JobCodec.toRequest(tree);
-        return await(request).map(state -> SyncRerankResponse.of(state, request));
+        return await(request, idempotencyKey).map(state -> SyncRerankResponse.of(state, request));
     }
 
-    private Uni<Object> teiRerank(JsonNode tree) {
+    private Uni<Object> teiRerank(JsonNode tree, String idempotencyKey) {
         TeiRequest tei = JobCodec.convert(tree, TeiRequest.class);
         if (tei.texts() == null) {
             throw new InvalidRequestException("texts", "is required: a list of strings");
@@ -94,16 +98,16 @@ public class SyncRerankResource {
             docs.add(t == null ? null : Document.of(t));
         }
         RerankRequest request = new RerankRequest(null, tei.query(), docs, null, tei.returnText(), null, null, null);
-        return await(request).map(state -> TeiRequest.response(state, request));
+        return await(request, idempotencyKey).map(state -> TeiRequest.response(state, request));
     }
 
-    private Uni<JobState> await(RerankRequest request) {
+    private Uni<JobState> await(RerankRequest request, String idempotencyKey) {
         RerankRequest r = request.priority() == null
                 ? new RerankRequest(request.model(), request.query(), request.documents(), request.topN(), request.returnDocuments(),
                 request.instruction(), Priority.INTERACTIVE, request.deadlineMs())
                 : request;
-        String tenant = config.defaultTenant();
-        return submitter.submit(tenant, r, "sync")
+        String tenant = caller.tenant();
+        return submitter.submit(tenant, r, "sync", idempotencyKey)
                 .chain(accepted -> follower.awaitEnd(accepted.id(), tenant, config.sync().timeout()))
                 .map(state -> {
                     if (state.status() != JobStatus.SUCCEEDED) {

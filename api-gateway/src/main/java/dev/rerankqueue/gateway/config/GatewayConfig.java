@@ -6,12 +6,20 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 /** Every setting of the gateway, under the {@code rerank.} prefix. */
 @ConfigMapping(prefix = "rerank")
 public interface GatewayConfig {
 
-    /** Tenant that owns jobs submitted without an API key. Default {@code default}. */
+    /**
+     * API keys, as {@code tenant:key} or {@code tenant:sha256:<hex>} entries (env {@code RERANK_API_KEYS=acme:k1,globex:k2}).
+     * When set, every endpoint but {@code /q/*} needs one. Default: none (auth off, single tenant).
+     */
+    Optional<List<String>> apiKeys();
+
+    /** Tenant that owns every job while no API keys are configured. Default {@code default}. */
     @WithDefault("default")
     String defaultTenant();
 
@@ -28,6 +36,15 @@ public interface GatewayConfig {
     Results results();
 
     Events events();
+
+    Idempotency idempotency();
+
+    /** Idempotency-Key handling. */
+    interface Idempotency {
+        /** How long a key stays bound to its job. Default 24h. */
+        @WithDefault("24h")
+        Duration retention();
+    }
 
     /** Bounds on one request; over a bound is a 413 or 422, never a silent truncation. */
     interface Limits {

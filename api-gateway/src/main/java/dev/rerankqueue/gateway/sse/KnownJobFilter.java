@@ -1,7 +1,7 @@
 package dev.rerankqueue.gateway.sse;
 
 import dev.rerankqueue.gateway.api.ApiException;
-import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.auth.Caller;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
@@ -18,21 +18,21 @@ public class KnownJobFilter {
     private static final Pattern EVENTS = Pattern.compile("/v1/rerank/jobs/([^/]+)/events/?");
 
     private final JobFollower follower;
-    private final GatewayConfig config;
+    private final Caller caller;
 
-    public KnownJobFilter(JobFollower follower, GatewayConfig config) {
+    public KnownJobFilter(JobFollower follower, Caller caller) {
         this.follower = follower;
-        this.config = config;
+        this.caller = caller;
     }
 
-    @ServerRequestFilter
+    @ServerRequestFilter(priority = jakarta.ws.rs.Priorities.USER)
     public Uni<Void> rejectUnknownJob(ContainerRequestContext ctx) {
         Matcher m = EVENTS.matcher(ctx.getUriInfo().getPath());
         if (!"GET".equals(ctx.getMethod()) || !m.matches()) {
             return Uni.createFrom().voidItem();
         }
         String id = m.group(1);
-        return follower.read(id, config.defaultTenant()).map(state -> {
+        return follower.read(id, caller.tenant()).map(state -> {
             if (state == null) {
                 throw ApiException.jobNotFound(id);
             }

@@ -1,0 +1,81 @@
+package dev.rerankqueue.gateway.admission;
+
+import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.job.InvalidRequestException;
+import dev.rerankqueue.store.RedisKeys;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.redis.datasource.value.SetArgs;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Client-chosen {@code Idempotency-Key}s: the first request with a key claims it for its job; a retry with the same
+ * key and body gets the same job back; the same key with another body is refused. Keys are per tenant and expire
+ * after {@code rerank.idempotency.retention}.
+ */
+@ApplicationScoped
+public class IdempotencyKeys {
+
+    /** What a key is bound to: the job it created and the fingerprint of the request that created it. */
+    public record Binding(String jobId, String fingerprint) {
+        String encode() {
+            return jobId + "|" + fingerprint;
+        }
+
+        static Binding decode(String value) {
+            int bar = value.indexOf('|');
+            return new Binding(value.substring(0, bar), value.substring(bar + 1));
+        }
+    }
+
+    private static final String RELEASE = """
+            if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+            return 0
+            """;
+
+    private final ReactiveRedisDataSource redis;
+    private final long retentionSeconds;
+
+    public IdempotencyKeys(ReactiveRedisDataSource redis, GatewayConfig config) {
+        this.redis = redis;
+        this.retentionSeconds = config.idempotency().retention().toSeconds();
+    }
+
+    /** Rejects keys that are empty, longer than 255 characters or not printable ASCII. */
+    public static String check(String key) {
+        if (key.isEmpty() || key.length() > 255 || !key.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
+            throw new InvalidRequestException("Idempotency-Key", "must be 1 to 255 printable ASCII characters without spaces");
+        }
+        return key;
+    }
+
+    /** Claims {@code key} for {@code wanted}; completes with the binding already there when another request has it. */
+    public Uni<Binding> claim(String tenant, String key, Binding wanted) {
+        String redisKey = redisKey(tenant, key);
+        return redis.value(String.class).setGet(redisKey, wanted.encode(), new SetArgs().nx().ex(retentionSeconds))
+                .map(previous -> previous == null ? null : Binding.decode(previous));
+    }
+
+    /** Frees a key whose job was not accepted, so that the client's retry can use it; only if it is still ours. */
+    public Uni<Void> release(String tenant, String key, Binding ours) {
+        return redis.execute("EVAL", RELEASE, "1", redisKey(tenant, key), ours.encode()).replaceWithVoid();
+    }
+
+    private static String redisKey(String tenant, String key) {
+        return RedisKeys.idempotency(tenant, sha256(key));
+    }
+
+    /** Hex SHA-256 of a string: the stored form of keys, and request fingerprints. */
+    public static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

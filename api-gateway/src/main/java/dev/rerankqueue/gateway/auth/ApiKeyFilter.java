@@ -1,0 +1,49 @@
+package dev.rerankqueue.gateway.auth;
+
+import dev.rerankqueue.gateway.api.ApiException;
+import jakarta.ws.rs.Priorities;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+
+/**
+ * Authenticates every API request when {@code rerank.api-keys} is set: {@code Authorization: Bearer <key>} (or
+ * {@code X-API-Key}) names the tenant; anything else is a 401 problem. Health, metrics and the API description
+ * ({@code /q/...}) stay open. Without keys configured, every caller is {@code rerank.default-tenant}.
+ */
+public class ApiKeyFilter {
+
+    private final TenantDirectory tenants;
+    private final Caller caller;
+
+    public ApiKeyFilter(TenantDirectory tenants, Caller caller) {
+        this.tenants = tenants;
+        this.caller = caller;
+    }
+
+    @ServerRequestFilter(priority = Priorities.AUTHENTICATION)
+    public void authenticate(ContainerRequestContext ctx) {
+        if (!tenants.authRequired()) {
+            caller.set(tenants.defaultTenant());
+            return;
+        }
+        if (ctx.getUriInfo().getPath().startsWith("/q/")) {
+            return;
+        }
+        String key = bearer(ctx.getHeaderString("Authorization"));
+        if (key == null) {
+            key = ctx.getHeaderString("X-API-Key");
+        }
+        if (key == null || key.isBlank()) {
+            throw ApiException.unauthorized("this API needs a key: send Authorization: Bearer <key>");
+        }
+        caller.set(tenants.tenantOf(key.trim()).orElseThrow(() -> ApiException.unauthorized("the API key is not valid")));
+    }
+
+    private static String bearer(String header) {
+        if (header == null) {
+            return null;
+        }
+        String h = header.trim();
+        return h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : null;
+    }
+}

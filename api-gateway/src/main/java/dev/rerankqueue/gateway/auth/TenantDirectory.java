@@ -1,0 +1,42 @@
+package dev.rerankqueue.gateway.auth;
+
+import dev.rerankqueue.gateway.config.GatewayConfig;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+import java.util.List;
+import java.util.Optional;
+
+/** Which tenant an API key belongs to, from {@code rerank.api-keys}; parsed once at start-up. */
+@ApplicationScoped
+public class TenantDirectory {
+
+    private final ApiKeys keys;
+    private final String defaultTenant;
+
+    public TenantDirectory(GatewayConfig config) {
+        this.keys = ApiKeys.parse(config.apiKeys().orElse(List.of()));
+        this.defaultTenant = config.defaultTenant();
+    }
+
+    /** Fails start-up on a malformed entry, before the gateway serves anything. */
+    void onStart(@Observes StartupEvent ev) {
+        Logger.getLogger(TenantDirectory.class).infof(keys.isEmpty()
+                ? "no API keys configured: authentication is off, every caller is tenant '%s'"
+                : "API keys configured: every API call needs one", defaultTenant);
+    }
+
+    public boolean authRequired() {
+        return !keys.isEmpty();
+    }
+
+    public String defaultTenant() {
+        return defaultTenant;
+    }
+
+    public Optional<String> tenantOf(String key) {
+        return keys.tenantOf(key);
+    }
+}

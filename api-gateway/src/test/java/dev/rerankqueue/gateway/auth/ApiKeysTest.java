@@ -1,0 +1,33 @@
+package dev.rerankqueue.gateway.auth;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ApiKeysTest {
+
+    @Test
+    void mapsKeysToTenantsInPlainAndHashedForm() {
+        ApiKeys keys = ApiKeys.parse(List.of("acme:k1", " globex:" + ApiKeys.hashed("k2") + " "));
+        assertEquals(Optional.of("acme"), keys.tenantOf("k1"));
+        assertEquals(Optional.of("globex"), keys.tenantOf("k2"));
+        assertEquals(Optional.empty(), keys.tenantOf("k3"));
+        assertEquals(Optional.empty(), keys.tenantOf(""));
+        assertFalse(keys.isEmpty());
+        assertTrue(ApiKeys.parse(List.of()).isEmpty());
+    }
+
+    @Test
+    void malformedEntriesFailWithoutShowingTheKey() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ApiKeys.parse(List.of("secret-without-tenant")));
+        assertFalse(e.getMessage().contains("secret-without-tenant"));
+        assertThrows(IllegalArgumentException.class, () -> ApiKeys.parse(List.of("acme:sha256:abc")));
+        assertThrows(IllegalArgumentException.class, () -> ApiKeys.parse(List.of("bad tenant:k")));
+    }
+}
