@@ -117,7 +117,9 @@ create_topic() {
 }
 create_topic rerank.jobs --partitions "$KAFKA_PARTITIONS" --config max.message.bytes=5242880
 create_topic rerank.jobs.dlq --partitions 1 --config max.message.bytes=5242880
-create_topic rerank.results --partitions "$KAFKA_PARTITIONS" --config cleanup.policy=compact
+# compacted (latest state per job) and deleted after 48 h, beyond the 24 h results retention of Redis
+create_topic rerank.results --partitions "$KAFKA_PARTITIONS" --config cleanup.policy=compact,delete \
+  --config retention.ms=172800000 --config max.message.bytes=5242880
 
 # ---- apps ----
 COMMON_PROPS=(-Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.redis.hosts="redis://127.0.0.1:$REDIS_PORT")

@@ -1,7 +1,11 @@
 package dev.rerankqueue.job;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 /**
- * A job as the store holds it: lifecycle fields plus, once succeeded, its result.
+ * A job as the store holds it: lifecycle fields plus, once succeeded, its result. Terminal states are also the
+ * values of the compacted {@code rerank.results} topic, from which Redis can be rebuilt.
  *
  * @param version    bumped by every write; the compare-and-set token
  * @param createdAt  acceptance time, epoch ms
@@ -11,15 +15,16 @@ package dev.rerankqueue.job;
  * @param error      why the job failed, expired or was cancelled; {@code null} otherwise
  * @param result     the ranked results once succeeded; {@code null} otherwise
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobState(
         String id,
         JobStatus status,
         long version,
         String tenant,
         String model,
-        long createdAt,
-        long startedAt,
-        long finishedAt,
+        @JsonProperty("created_at") long createdAt,
+        @JsonProperty("started_at") long startedAt,
+        @JsonProperty("finished_at") long finishedAt,
         int attempts,
         int pairs,
         String worker,

@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.type.LogicalType;
 import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.job.JobResult;
+import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
 
@@ -113,6 +114,19 @@ public final class JobCodec {
                     + RerankJob.SCHEMA_VERSION + ")");
         }
         return job;
+    }
+
+    /** A terminal state as the value of a {@code rerank.results} record. */
+    public static byte[] encodeState(JobState state) {
+        return write(state);
+    }
+
+    public static JobState decodeState(byte[] value) {
+        try {
+            return MAPPER.readValue(value, JobState.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not a job state: " + e.getMessage(), e);
+        }
     }
 
     public static String encodeResult(JobResult result) {

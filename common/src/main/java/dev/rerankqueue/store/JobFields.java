@@ -39,6 +39,34 @@ public final class JobFields {
         return fields;
     }
 
+    /**
+     * Every field of {@code state} as a hash, with the version one below the state's so that the create write that
+     * restores it (and bumps the version) leaves exactly the original version.
+     */
+    public static Map<String, String> restoring(JobState state) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        put(fields, TENANT, state.tenant());
+        put(fields, MODEL, state.model());
+        put(fields, CREATED_AT, state.createdAt());
+        put(fields, STARTED_AT, state.startedAt());
+        put(fields, FINISHED_AT, state.finishedAt());
+        put(fields, ATTEMPTS, state.attempts());
+        put(fields, PAIRS, state.pairs());
+        put(fields, WORKER, state.worker());
+        put(fields, ERROR, state.error());
+        if (state.result() != null) {
+            fields.put(RESULT, JobCodec.encodeResult(state.result()));
+        }
+        fields.put(VERSION, Long.toString(Math.max(0, state.version() - 1)));
+        return fields;
+    }
+
+    private static void put(Map<String, String> fields, String name, Object value) {
+        if (value != null && !(value instanceof Number n && n.longValue() == 0)) {
+            fields.put(name, value.toString());
+        }
+    }
+
     /** The state in a hash as HGETALL returns it, or {@code null} when the hash is empty (no such job). */
     public static JobState toState(String id, Map<String, String> hash) {
         if (hash == null || hash.isEmpty() || hash.get(STATUS) == null) {

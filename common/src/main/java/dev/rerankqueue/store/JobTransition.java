@@ -36,12 +36,13 @@ public final class JobTransition {
               if s == probe then allowed = true end
             end
             if not allowed then return {'0', tostring(version), present and status or ''} end
-            if expected ~= '' and tonumber(expected) ~= version then
+            if present and expected ~= '' and tonumber(expected) ~= version then
               return {'0', tostring(version), status or ''}
             end
             local first = 8
             if not present then
               for i = first, first + 2 * ncreate - 1, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+              version = tonumber(redis.call('HGET', key, 'version') or '0')
             end
             for i = first + 2 * ncreate, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
             version = version + 1
@@ -77,7 +78,7 @@ public final class JobTransition {
         return t;
     }
 
-    /** Apply only if the stored version is exactly this. */
+    /** Apply only if the stored version is exactly this (a write allowed to create the job applies when it is absent). */
     public JobTransition expectVersion(long version) {
         this.expectedVersion = version;
         return this;

@@ -92,6 +92,22 @@ class JobCodecTest {
     }
 
     @Test
+    void terminalStateRoundTripsAsAResultsRecord() {
+        JobResult result = new JobResult("m", List.of(new RankedDocument(0, 0.5, null)), new JobResult.Usage(1, 3), 2);
+        dev.rerankqueue.job.JobState state = new dev.rerankqueue.job.JobState("id-1", dev.rerankqueue.job.JobStatus.SUCCEEDED, 3,
+                "acme", "m", 10, 20, 30, 1, 1, "w1", null, result);
+        String json = new String(JobCodec.encodeState(state), StandardCharsets.UTF_8);
+        assertTrue(json.contains("\"status\":\"succeeded\"") && json.contains("\"finished_at\":30"), json);
+        assertEquals(state, JobCodec.decodeState(JobCodec.encodeState(state)));
+        dev.rerankqueue.job.JobState fromHash = dev.rerankqueue.store.JobFields.toState("id-1",
+                new java.util.HashMap<>(dev.rerankqueue.store.JobFields.restoring(state)) {{
+                    put("status", "succeeded");
+                    put("version", "3");
+                }});
+        assertEquals(state, fromHash);
+    }
+
+    @Test
     void resultUsesSnakeCaseAndOmitsAbsentDocuments() {
         JobResult result = new JobResult("m", List.of(new RankedDocument(1, 0.9, null),
                 new RankedDocument(0, 0.1, new RankedDocument.DocumentText("t", null))), new JobResult.Usage(2, 10), 5);

@@ -51,7 +51,8 @@ public final class KafkaBroker implements AutoCloseable {
         companion.topics().create(List.of(
                 new NewTopic(Topics.JOBS, JOB_PARTITIONS, (short) 1).configs(Map.of("max.message.bytes", maxBytes)),
                 new NewTopic(Topics.JOBS_DLQ, 1, (short) 1).configs(Map.of("max.message.bytes", maxBytes)),
-                new NewTopic(Topics.RESULTS, JOB_PARTITIONS, (short) 1).configs(Map.of("cleanup.policy", "compact"))));
+                new NewTopic(Topics.RESULTS, JOB_PARTITIONS, (short) 1).configs(Map.of(
+                        "cleanup.policy", "compact,delete", "retention.ms", "172800000", "max.message.bytes", maxBytes))));
     }
 
     public String bootstrapServers() {

@@ -154,6 +154,17 @@ class JobTransitionScriptTest {
     }
 
     @Test
+    void restoringAStateKeepsItsVersionAndNeverOverwrites() throws Exception {
+        String id = UUID.randomUUID().toString();
+        TransitionOutcome restored = run(JobTransition.create(id, JobStatus.SUCCEEDED,
+                Map.of(JobFields.VERSION, "6", JobFields.RESULT, "{\"r\":1}", JobFields.TENANT, "acme")));
+        assertTrue(restored.applied());
+        assertEquals(7, restored.version());
+        assertEquals("7", hash(id).get(JobFields.VERSION));
+        assertFalse(run(JobTransition.create(id, JobStatus.SUCCEEDED, Map.of(JobFields.VERSION, "1"))).applied());
+    }
+
+    @Test
     void retryMovesARunningJobBackToQueuedAndCountsAttempts() throws Exception {
         String id = UUID.randomUUID().toString();
         run(JobTransition.create(id, JobStatus.QUEUED, Map.of()));

@@ -39,7 +39,8 @@ import java.util.function.LongFunction;
 /**
  * One Kafka batch, start to end: decode (poison to the DLQ), claim each job (queued to running, or expired past its
  * deadline), score the pairs of all claimed jobs together, write each result with a compare-and-set on the version
- * claimed. The returned Uni completes only when every write is done, so offsets are never committed before results.
+ * claimed, append every terminal state to the results topic. The returned Uni completes only when all of that is
+ * done, so offsets are never committed before results are in Redis and in Kafka.
  */
 @ApplicationScoped
 public class JobBatchProcessor {
@@ -52,6 +53,7 @@ public class JobBatchProcessor {
     private final MicroBatcher batcher;
     private final JobStateWriter store;
     private final DeadLetters deadLetters;
+    private final ResultLog resultLog;
     private final MeterRegistry metrics;
     private final String workerId;
     private final Duration retention;
@@ -59,9 +61,10 @@ public class JobBatchProcessor {
     private final Timer queueWait;
     private final DistributionSummary recordsPerBatch;
 
-    public JobBatchProcessor(MicroBatcher batcher, JobStateWriter store, DeadLetters deadLetters, WorkerConfig config,
-                             MeterRegistry metrics) {
+    public JobBatchProcessor(MicroBatcher batcher, JobStateWriter store, DeadLetters deadLetters, ResultLog resultLog,
+                             WorkerConfig config, MeterRegistry metrics) {
         this.batcher = batcher;
+        this.resultLog = resultLog;
         this.store = store;
         this.deadLetters = deadLetters;
         this.metrics = metrics;
@@ -87,7 +90,7 @@ public class JobBatchProcessor {
     }
 
     /** A claimed job: the record it came from and the version of its running state. */
-    private record Claimed(ConsumerRecord<String, byte[]> record, RerankJob job, long version) {
+    private record Claimed(ConsumerRecord<String, byte[]> record, RerankJob job, long version, long startedAt) {
     }
 
     public Uni<Void> process(Iterable<ConsumerRecord<String, byte[]>> records) {
@@ -116,7 +119,21 @@ public class JobBatchProcessor {
         Uni<Void> parkAll = parked.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(parked).andFailFast().replaceWithVoid();
         return parkAll
                 .chain(() -> claimAll(jobs.values(), byId, now))
-                .chain(this::scoreAndFinish);
+                .chain(this::scoreAndFinish)
+                .chain(() -> withWriteRetries(logTerminalStates(jobs.keySet())));
+    }
+
+    /**
+     * Appends the terminal state of every job of the batch to the results topic, including jobs that were already
+     * terminal (a redelivery after a crash between the Redis write and this append), before the batch is acknowledged.
+     */
+    private Uni<Void> logTerminalStates(Iterable<String> ids) {
+        List<Uni<Void>> appends = new ArrayList<>();
+        for (String id : ids) {
+            appends.add(store.find(id).chain(state -> state != null && state.status().isTerminal()
+                    ? resultLog.append(state) : Uni.createFrom().voidItem()));
+        }
+        return appends.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(appends).andFailFast().replaceWithVoid();
     }
 
     private Uni<List<Claimed>> claimAll(Iterable<RerankJob> jobs, Map<String, ConsumerRecord<String, byte[]>> records, long now) {
@@ -157,7 +174,7 @@ public class JobBatchProcessor {
                         return null;
                     }
                     queueWait.record(Duration.ofMillis(Math.max(0, now - job.createdAt())));
-                    return new Claimed(record, job, o.version());
+                    return new Claimed(record, job, o.version(), now);
                 });
     }
 
@@ -205,7 +222,11 @@ public class JobBatchProcessor {
                 .thenComparingInt(RankedDocument::index));
         JobResult result = new JobResult(batcher.model(), List.copyOf(ranked.subList(0, r.resultCount())),
                 new JobResult.Usage(n, tokens), scoringMs);
+        // orCreateWith: if Redis lost the job while it was scored (flush, failover), the result still lands
         return store.apply(JobTransition.to(c.job().id(), JobStatus.SUCCEEDED).expectVersion(c.version())
+                        .orCreateWith(JobFields.initial(c.job()))
+                        .set(JobFields.STARTED_AT, c.startedAt())
+                        .set(JobFields.WORKER, workerId)
                         .set(JobFields.FINISHED_AT, now)
                         .set(JobFields.MODEL, batcher.model())
                         .set(JobFields.RESULT, JobCodec.encodeResult(result))
@@ -217,6 +238,7 @@ public class JobBatchProcessor {
     private Uni<Void> fail(Claimed c, Throwable failure, long now) {
         String reason = "scoring failed: " + failure.getMessage();
         return store.apply(JobTransition.to(c.job().id(), JobStatus.FAILED).expectVersion(c.version())
+                        .orCreateWith(JobFields.initial(c.job()))
                         .set(JobFields.FINISHED_AT, now)
                         .set(JobFields.ERROR, reason)
                         .retainFor(retention))

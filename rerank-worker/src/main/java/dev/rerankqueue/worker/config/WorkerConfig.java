@@ -86,6 +86,10 @@ public interface WorkerConfig {
         @WithDefault("24h")
         Duration retention();
 
+        /** How often a worker checks whether Redis lost the results and must be rebuilt from the results topic. Default 5s. */
+        @WithDefault("5s")
+        Duration restoreCheck();
+
         /** How long to keep retrying result writes while Redis is unreachable before the consumer gives up. Default 60s. */
         @WithDefault("60s")
         Duration writeRetryBudget();

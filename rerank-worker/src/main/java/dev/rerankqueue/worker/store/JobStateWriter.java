@@ -1,13 +1,16 @@
 package dev.rerankqueue.worker.store;
 
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.TransitionOutcome;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
 
-/** The worker's only door to job state in Redis: every write is a compare-and-set {@link JobTransition}. */
+/** The worker's only door to job state in Redis: reads, and compare-and-set writes through {@link JobTransition}. */
 @ApplicationScoped
 public class JobStateWriter {
 
@@ -15,6 +18,11 @@ public class JobStateWriter {
 
     public JobStateWriter(ReactiveRedisDataSource redis) {
         this.redis = redis;
+    }
+
+    /** The job's state, or {@code null} when Redis has none. */
+    public Uni<JobState> find(String id) {
+        return redis.hash(String.class).hgetall(RedisKeys.job(id)).map(h -> JobFields.toState(id, h));
     }
 
     public Uni<TransitionOutcome> apply(JobTransition t) {

@@ -211,6 +211,41 @@ class JobConsumerTest {
     }
 
     @Test
+    void everyTerminalStateIsAlsoInTheResultsTopic() {
+        RerankJob ok = beijing();
+        RerankJob late = job("late", List.of("a"), null, null, 1_000L, System.currentTimeMillis() - 60_000);
+        produce(ok);
+        produce(late);
+        JobState okState = awaitTerminal(ok.id());
+        awaitTerminal(late.id());
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            Map<String, JobState> logged = new java.util.HashMap<>();
+            InfrastructureResource.kafka().readAll(Topics.RESULTS)
+                    .forEach(r -> logged.put(r.key(), JobCodec.decodeState(r.value())));
+            return okState.equals(logged.get(ok.id())) && logged.containsKey(late.id())
+                    && logged.get(late.id()).status() == JobStatus.EXPIRED;
+        });
+    }
+
+    @Test
+    void resultsComeBackAfterRedisLosesEverything() {
+        RerankJob job = beijing();
+        produce(job);
+        JobState before = awaitTerminal(job.id());
+        await().atMost(Duration.ofSeconds(20)).until(() -> InfrastructureResource.kafka().readAll(Topics.RESULTS).stream()
+                .anyMatch(r -> r.key().equals(job.id())));
+        redis.flushall();
+        assertNull(state(job.id()));
+        // the test profile checks every second (rerank.worker.results.restore-check=1s)
+        await().atMost(Duration.ofSeconds(20)).until(() -> state(job.id()) != null);
+        assertEquals(before, state(job.id()), "restored exactly, version included");
+        // and the worker keeps working afterwards
+        RerankJob after = beijing();
+        produce(after);
+        assertEquals(JobStatus.SUCCEEDED, awaitTerminal(after.id()).status());
+    }
+
+    @Test
     void readinessCoversConsumerAndScorer() {
         given().get("/q/health/ready").then().statusCode(200)
                 .body("status", equalTo("UP"))

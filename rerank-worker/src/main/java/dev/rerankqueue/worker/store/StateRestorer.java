@@ -1,0 +1,116 @@
+package dev.rerankqueue.worker.store;
+
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.worker.config.WorkerConfig;
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.redis.datasource.value.SetArgs;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Rebuilds job results in Redis from the {@code rerank.results} topic when Redis has lost them (restart without
+ * persistence, failover, FLUSHALL). A marker key says Redis holds the replayed results; when it is gone, one worker
+ * (holding a short lock) replays the topic and writes back every state Redis lacks, never overwriting one it has.
+ */
+@ApplicationScoped
+public class StateRestorer {
+
+    static final String MARKER = "rerank:results-restored";
+    static final String LOCK = "rerank:results-restore-lock";
+
+    private static final Logger LOG = Logger.getLogger(StateRestorer.class);
+
+    private final RedisDataSource redis;
+    private final JobStateWriter store;
+    private final String bootstrapServers;
+    private final Duration retention;
+    private final String workerId;
+
+    public StateRestorer(RedisDataSource redis, JobStateWriter store, WorkerConfig config,
+                         @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
+        this.redis = redis;
+        this.store = store;
+        this.bootstrapServers = bootstrapServers;
+        this.retention = config.results().retention();
+        this.workerId = config.id().orElse("worker-" + ProcessHandle.current().pid());
+    }
+
+    @Scheduled(every = "${rerank.worker.results.restore-check:5s}", delayed = "2s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void checkRedis() {
+        try {
+            if (redis.key().exists(MARKER)) {
+                return;
+            }
+            if (redis.value(String.class).setGet(LOCK, workerId, new SetArgs().nx().ex(300)) != null) {
+                return;
+            }
+            try {
+                long start = System.nanoTime();
+                int restored = replay();
+                redis.value(String.class).set(MARKER, Long.toString(System.currentTimeMillis()));
+                LOG.infof("Redis had no results marker: replayed %s, restored %d job states in %d ms", Topics.RESULTS, restored,
+                        (System.nanoTime() - start) / 1_000_000);
+            } finally {
+                redis.key().del(LOCK);
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("restoring results from %s failed, will retry: %s", Topics.RESULTS, e.toString());
+        }
+    }
+
+    /** Writes back every unexpired state of the results topic that Redis lacks; returns how many it wrote. */
+    int replay() {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+        long now = System.currentTimeMillis();
+        int restored = 0;
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.RESULTS, Duration.ofSeconds(10)).stream()
+                    .map(p -> new TopicPartition(Topics.RESULTS, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                List<Uni<Boolean>> writes = new ArrayList<>();
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (r.value() == null) {
+                        continue;
+                    }
+                    JobState s = JobCodec.decodeState(r.value());
+                    long left = s.finishedAt() + retention.toMillis() - now;
+                    if (left > 0) {
+                        writes.add(store.apply(JobTransition.create(s.id(), s.status(), JobFields.restoring(s))
+                                .retainFor(Duration.ofMillis(Math.max(1_000, left)))).map(o -> o.applied()));
+                    }
+                }
+                if (!writes.isEmpty()) {
+                    restored += (int) Uni.join().all(writes).andFailFast().await().atMost(Duration.ofSeconds(60))
+                            .stream().filter(Boolean::booleanValue).count();
+                }
+            }
+        }
+        return restored;
+    }
+}
