@@ -3,6 +3,7 @@
 # rerank-workers. Installs or fetches what is missing, waits until everything is ready, prints where to go.
 # Running it again starts only what is not running. Stop everything with deploy/local/down.sh.
 #   GATEWAY_PORT (8080)  WORKERS (1)  SCORER (onnx)  KAFKA_PORT (9092)  REDIS_PORT (6379)  WORKER_BASE_PORT (8091)
+#   RERANK_API_KEYS (unset: auth off) and any other RERANK_* / QUARKUS_* variable reach the apps unchanged.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROOT"

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /** One packaged Quarkus app (a quarkus-run.jar) running as its own JVM process, as in production. */
 final class AppProcess implements AutoCloseable {
@@ -18,23 +19,28 @@ final class AppProcess implements AutoCloseable {
     private final String name;
     private final int port;
     private final Path log;
-    private final Process process;
+    private final List<String> command;
+    private final Map<String, String> env;
+    private Process process;
 
-    private AppProcess(String name, int port, Path log, Process process) {
+    private AppProcess(String name, int port, Path log, List<String> command, Map<String, String> env) {
         this.name = name;
         this.port = port;
         this.log = log;
-        this.process = process;
+        this.command = command;
+        this.env = env;
     }
 
     static AppProcess start(String name, String jarProperty, int port, Map<String, String> props) throws IOException {
+        return start(name, jarProperty, port, props, Map.of());
+    }
+
+    static AppProcess start(String name, String jarProperty, int port, Map<String, String> props, Map<String, String> env)
+            throws IOException {
         Path jar = Path.of(System.getProperty(jarProperty, ""));
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jarProperty + " not found at " + jar + " (run through ./mvnw verify, which packages it)");
         }
-        Path logs = Path.of(System.getProperty("logs.dir", "target/system-logs"));
-        Files.createDirectories(logs);
-        Path log = logs.resolve(name + ".log");
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("-Xmx512m");
@@ -42,8 +48,22 @@ final class AppProcess implements AutoCloseable {
         props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");
         cmd.add(jar.toString());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        return new AppProcess(name, port, log, p);
+        AppProcess app = new AppProcess(name, port, logs().resolve(name + ".log"), cmd, env);
+        app.launch();
+        return app;
+    }
+
+    static Path logs() throws IOException {
+        Path logs = Path.of(System.getProperty("logs.dir", "target/system-logs"));
+        Files.createDirectories(logs);
+        return logs;
+    }
+
+    private void launch() throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().putAll(env);
+        process = pb.start();
     }
 
     String baseUrl() {
@@ -71,11 +91,24 @@ final class AppProcess implements AutoCloseable {
         throw new IllegalStateException(name + " not ready within " + timeout + "; see " + log);
     }
 
+    /** SIGKILL: the process dies mid-whatever, with no shutdown hook, as in a crash or an OOM kill. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    /** Starts the same command again (after {@link #kill()} or {@link #close()}). */
+    void restart() throws IOException {
+        launch();
+    }
+
     @Override
     public void close() throws InterruptedException {
-        process.destroy();
-        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
-            process.destroyForcibly().waitFor();
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.rerankqueue.gateway.admission;
 
+import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.store.RedisKeys;
@@ -58,7 +59,8 @@ public class IdempotencyKeys {
     public Uni<Binding> claim(String tenant, String key, Binding wanted) {
         String redisKey = redisKey(tenant, key);
         return redis.value(String.class).setGet(redisKey, wanted.encode(), new SetArgs().nx().ex(retentionSeconds))
-                .map(previous -> previous == null ? null : Binding.decode(previous));
+                .map(previous -> previous == null ? null : Binding.decode(previous))
+                .onFailure().transform(e -> ApiException.storeUnavailable(e.toString()));
     }
 
     /** Frees a key whose job was not accepted, so that the client's retry can use it; only if it is still ours. */

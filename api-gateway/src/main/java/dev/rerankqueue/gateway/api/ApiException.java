@@ -76,6 +76,12 @@ public class ApiException extends RuntimeException {
                 "the job queue did not acknowledge the job in time; it was NOT accepted. Retry later.", null, retryAfter, null);
     }
 
+    public static ApiException storeUnavailable(String cause) {
+        return new ApiException(503, "store-unavailable", "Job store unavailable",
+                "job state cannot be read or written right now (" + cause + "); accepted jobs are safe in the queue. Retry shortly.",
+                null, java.time.Duration.ofSeconds(2), null);
+    }
+
     public static ApiException syncTimeout(String jobId, Duration waited) {
         return new ApiException(504, "sync-timeout", "Result not ready in time",
                 "the job was accepted but did not finish within " + waited.toSeconds() + " s; poll /v1/rerank/jobs/" + jobId

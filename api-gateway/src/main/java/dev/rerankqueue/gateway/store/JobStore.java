@@ -1,5 +1,6 @@
 package dev.rerankqueue.gateway.store;
 
+import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
@@ -25,10 +26,17 @@ public class JobStore {
 
     /** The job's state, or {@code null} when there is no such job. */
     public Uni<JobState> find(String id) {
-        return hashes.hgetall(RedisKeys.job(id)).map(h -> JobFields.toState(id, h));
+        return hashes.hgetall(RedisKeys.job(id)).map(h -> JobFields.toState(id, h))
+                .onFailure().transform(JobStore::unavailable);
     }
 
     public Uni<TransitionOutcome> apply(JobTransition t) {
-        return redis.execute("EVAL", t.evalArgs()).map(TransitionOutcome::fromReply);
+        return redis.execute("EVAL", t.evalArgs()).map(TransitionOutcome::fromReply)
+                .onFailure().transform(JobStore::unavailable);
+    }
+
+    /** Redis failures become a 503 with Retry-After: the job (if accepted) is safe in Kafka, only reading it waits. */
+    private static Throwable unavailable(Throwable e) {
+        return e instanceof ApiException ? e : ApiException.storeUnavailable(e.toString());
     }
 }

@@ -121,6 +121,16 @@ class JobSubmissionTest {
     }
 
     @Test
+    void unicodeEdgeCasesAreAcceptedOrRejectedButNeverAServerError() {
+        for (String odd : List.of("\\ud800", "\\udfff", "\\u0000", "\\ud83d\\ude00", "\\u202e", "\\uffff")) {
+            int status = given().contentType(ContentType.JSON)
+                    .body("{\"query\":\"q" + odd + "\",\"documents\":[\"d" + odd + "\"]}")
+                    .post("/v1/rerank/jobs").then().extract().statusCode();
+            assertTrue(status == 202 || status == 422, odd + " gave " + status);
+        }
+    }
+
+    @Test
     void listsEveryViolationInErrors() {
         given().contentType(ContentType.JSON).body("{\"query\":\"\",\"documents\":[],\"top_n\":-3}")
                 .post("/v1/rerank/jobs")

@@ -73,6 +73,15 @@ class OnnxScorerTest {
     }
 
     @Test
+    void scoresTextWithUnicodeEdgeCases() {
+        Scores s = scorer.scoreNow(pairs("q\ud800", "lone \udfff surrogate", "nul \u0000 char", "emoji \ud83d\ude00",
+                "rtl \u202e text", "", "\uffff"));
+        for (double v : s.values()) {
+            assertTrue(Double.isFinite(v), java.util.Arrays.toString(s.values()));
+        }
+    }
+
+    @Test
     void reportsItsModelAndReadiness() {
         assertEquals("bge-small-en-v1.5", scorer.model());
         assertTrue(scorer.isReady());

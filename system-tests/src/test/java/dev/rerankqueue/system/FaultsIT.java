@@ -1,0 +1,318 @@
+package dev.rerankqueue.system;
+
+import dev.rerankqueue.job.Document;
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.testing.RedisServerProcess;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The fault suite: the packaged gateway and two workers as separate processes, a Kafka broker process and a
+ * redis-server, under load, while parts fail. Each scenario ends by checking that every accepted job reached the
+ * right terminal state; the counts go to target/faults-report.md. Runnable alone:
+ * {@code ./mvnw -B verify -pl system-tests -am -Dit.test=FaultsIT}.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FaultsIT {
+
+    static final String ACME = "acme-key";
+    static final String GLOBEX = "globex-key";
+
+    static KafkaProcess kafka;
+    static RedisServerProcess redis;
+    static AppProcess gateway;
+    static final List<AppProcess> workers = new ArrayList<>();
+    static final List<String> report = new ArrayList<>();
+
+    @BeforeAll
+    static void startSystem() throws Exception {
+        kafka = new KafkaProcess(AppProcess.logs()).start();
+        kafka.createTopics(6);
+        redis = new RedisServerProcess().start();
+        Map<String, String> infra = Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "quarkus.redis.hosts", redis.url());
+        gateway = AppProcess.start("faults-gateway", "gateway.jar", RedisServerProcess.FreePort.find(), infra,
+                Map.of("RERANK_API_KEYS", "acme:" + ACME + ",globex:" + GLOBEX));
+        for (int i = 1; i <= 2; i++) {
+            Map<String, String> props = new HashMap<>(infra);
+            props.put("rerank.worker.id", "fault-worker-" + i);
+            props.put("rerank.worker.results.restore-check", "1s");
+            props.put("mp.messaging.incoming.jobs.session.timeout.ms", "6000");
+            props.put("mp.messaging.incoming.jobs.heartbeat.interval.ms", "2000");
+            workers.add(AppProcess.start("faults-worker-" + i, "worker.jar", RedisServerProcess.FreePort.find(), props));
+        }
+        gateway.awaitReady(Duration.ofSeconds(90));
+        for (AppProcess w : workers) {
+            w.awaitReady(Duration.ofSeconds(90));
+        }
+        report.add("| scenario | accepted | not accepted (503) | succeeded | lost | wrong | seconds |");
+        report.add("| --- | --- | --- | --- | --- | --- | --- |");
+    }
+
+    @AfterAll
+    static void stopSystem() throws Exception {
+        Path out = AppProcess.logs().resolve("../faults-report.md").normalize();
+        Files.writeString(out, String.join("\n", report) + "\n");
+        System.out.println(String.join("\n", report));
+        for (AppProcess w : workers) {
+            w.close();
+        }
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    private static JobLoad load() {
+        return new JobLoad(gateway.baseUrl(), ACME);
+    }
+
+    private static void record(String scenario, JobLoad.Outcome o, long startNanos) {
+        report.add("| " + scenario + " | " + o.accepted() + " | " + o.rejected() + " | " + o.succeeded() + " | " + o.lost() + " | "
+                + o.wrong() + " | " + (System.nanoTime() - startNanos) / 1_000_000_000 + " |");
+        assertTrue(o.problems().isEmpty(), scenario + ": " + o.problems().subList(0, Math.min(10, o.problems().size())));
+        assertEquals(o.accepted(), o.succeeded(), scenario + ": every accepted job succeeds");
+    }
+
+    @Test
+    @Order(1)
+    void workerKilledMidBatchTenTimesInARow() throws Exception {
+        long start = System.nanoTime();
+        JobLoad load = load();
+        for (int round = 0; round < 10; round++) {
+            AppProcess victim = workers.get(round % 2);
+            load.submit(30);
+            Thread.sleep(800);
+            victim.kill();
+            victim.restart();
+            victim.awaitReady(Duration.ofSeconds(90));
+        }
+        record("kill -9 a worker mid-batch, 10 times", load.check(Duration.ofMinutes(4)), start);
+    }
+
+    @Test
+    @Order(2)
+    void brokerRestartedUnderLoad() throws Exception {
+        long start = System.nanoTime();
+        JobLoad load = load();
+        CompletableFuture<Void> traffic = CompletableFuture.runAsync(() -> {
+            try {
+                load.submitFor(Duration.ofSeconds(20), Duration.ofMillis(100));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Thread.sleep(4_000);
+        kafka.stop();
+        Thread.sleep(4_000);
+        kafka.start();
+        traffic.get(2, TimeUnit.MINUTES);
+        record("Kafka broker restarted under load", load.check(Duration.ofMinutes(4)), start);
+    }
+
+    @Test
+    @Order(3)
+    void redisKilledAndFlushedUnderLoad() throws Exception {
+        long start = System.nanoTime();
+        JobLoad load = load();
+        load.submit(60);
+        CompletableFuture<Void> traffic = CompletableFuture.runAsync(() -> {
+            try {
+                load.submitFor(Duration.ofSeconds(16), Duration.ofMillis(100));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Thread.sleep(4_000);
+        redis.kill();
+        Thread.sleep(3_000);
+        redis.start();
+        Thread.sleep(5_000);
+        Process flush = new ProcessBuilder("redis-cli", "-p", Integer.toString(redis.port()), "FLUSHALL").start();
+        assertEquals(0, flush.waitFor());
+        traffic.get(2, TimeUnit.MINUTES);
+        record("Redis killed (no persistence), restarted, then FLUSHALL", load.check(Duration.ofMinutes(4)), start);
+    }
+
+    @Test
+    @Order(4)
+    void poisonRecordsAndDuplicateDeliveries() throws Exception {
+        long start = System.nanoTime();
+        JobLoad load = load();
+        load.submit(40);
+        List<String> poisonKeys = new ArrayList<>();
+        List<RerankJob> duplicated = new ArrayList<>();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                kafka.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < 20; i++) {
+                String key = "poison-" + i + "-" + System.nanoTime();
+                poisonKeys.add(key);
+                byte[] value = switch (i % 4) {
+                    case 0 -> "{not json".getBytes(StandardCharsets.UTF_8);
+                    case 1 -> new byte[]{(byte) 0xff, 0, 1, 2};
+                    case 2 -> "{\"schema\":1,\"id\":\"x\",\"request\":{\"query\":null,\"documents\":[]}}".getBytes(StandardCharsets.UTF_8);
+                    default -> "[]".getBytes(StandardCharsets.UTF_8);
+                };
+                producer.send(new ProducerRecord<>(Topics.JOBS, key, value)).get();
+                RerankJob job = RerankJob.accept("acme", new RerankRequest(null, "What is the capital of Peru?",
+                        List.of(Document.of("Lima is the capital of Peru."), Document.of("Bananas are yellow.")), null, null, null,
+                        null, null), System.currentTimeMillis());
+                duplicated.add(job);
+                producer.send(new ProducerRecord<>(Topics.JOBS, job.id(), JobCodec.encodeJob(job))).get();
+                producer.send(new ProducerRecord<>(Topics.JOBS, job.id(), JobCodec.encodeJob(job))).get();
+            }
+        }
+        JobLoad.Outcome outcome = load.check(Duration.ofMinutes(3));
+        Set<String> dead = new HashSet<>();
+        Map<String, Set<JobState>> results = new HashMap<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            readAll(Topics.JOBS_DLQ).forEach(r -> dead.add(r.key()));
+            results.clear();
+            readAll(Topics.RESULTS).forEach(r -> results.computeIfAbsent(r.key(), k -> new HashSet<>()).add(JobCodec.decodeState(r.value())));
+            if (dead.containsAll(poisonKeys) && duplicated.stream().allMatch(j -> results.containsKey(j.id()))) {
+                break;
+            }
+            Thread.sleep(500);
+        }
+        assertTrue(dead.containsAll(poisonKeys), "every poison record is on the DLQ");
+        for (RerankJob j : duplicated) {
+            Set<JobState> states = results.get(j.id());
+            assertTrue(states != null && !states.isEmpty(), "duplicated job " + j.id() + " finished");
+            assertEquals(1, states.size(), "a job delivered twice has one result, not two: " + states);
+            assertEquals("succeeded", states.iterator().next().status().wireName());
+        }
+        record("20 poison records + 20 jobs delivered twice", outcome, start);
+    }
+
+    private static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
+        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+            while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+                c.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+            return out;
+        }
+    }
+
+    @Test
+    @Order(5)
+    void tenThousandBadRequestsGetNo5xxAndOnlyProblems() throws Exception {
+        long start = System.nanoTime();
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        RequestFuzzer fuzzer = new RequestFuzzer(7, gateway.baseUrl(), ACME);
+        Semaphore inFlight = new Semaphore(16);
+        AtomicInteger serverErrors = new AtomicInteger();
+        AtomicInteger notProblem = new AtomicInteger();
+        Map<Integer, AtomicInteger> byStatus = new java.util.concurrent.ConcurrentHashMap<>();
+        List<String> samples = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<CompletableFuture<?>> all = new ArrayList<>();
+        int total = 10_000;
+        for (int i = 0; i < total; i++) {
+            HttpRequest req = fuzzer.next();
+            inFlight.acquire();
+            all.add(http.sendAsync(req, HttpResponse.BodyHandlers.ofString()).handle((r, e) -> {
+                inFlight.release();
+                if (e != null) {
+                    serverErrors.incrementAndGet();
+                    samples.add(req.method() + " " + req.uri() + " -> " + e);
+                    return null;
+                }
+                byStatus.computeIfAbsent(r.statusCode(), k -> new AtomicInteger()).incrementAndGet();
+                if (r.statusCode() >= 500) {
+                    serverErrors.incrementAndGet();
+                    samples.add(req.method() + " " + req.uri() + " -> " + r.statusCode() + " " + r.body());
+                } else if (r.statusCode() >= 400 && !r.headers().firstValue("content-type").orElse("").startsWith("application/problem+json")) {
+                    notProblem.incrementAndGet();
+                    samples.add(req.method() + " " + req.uri() + " -> " + r.statusCode() + " not problem+json");
+                }
+                return null;
+            }));
+        }
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
+        report.add("");
+        report.add("Fuzz: " + total + " generated requests (" + fuzzer.kinds() + "); responses by status " + new java.util.TreeMap<>(byStatus)
+                + "; 5xx or failed: " + serverErrors.get() + "; errors not problem+json: " + notProblem.get() + "; "
+                + (System.nanoTime() - start) / 1_000_000_000 + " s");
+        assertEquals(0, serverErrors.get(), "no 5xx: " + samples.subList(0, Math.min(5, samples.size())));
+        assertEquals(0, notProblem.get(), "every error is problem+json: " + samples.subList(0, Math.min(5, samples.size())));
+        JobLoad after = load();
+        after.submit(5);
+        JobLoad.Outcome o = after.check(Duration.ofMinutes(2));
+        assertEquals(5, o.succeeded(), "the gateway still serves after the fuzz");
+    }
+
+    @Test
+    @Order(6)
+    void anotherTenantsJobsAre404OnEveryEndpoint() throws Exception {
+        JobLoad acme = load();
+        acme.submit(20);
+        acme.check(Duration.ofMinutes(2));
+        HttpClient http = HttpClient.newHttpClient();
+        int attempts = 0;
+        for (String id : acme.acceptedIds()) {
+            JobLoad globex = new JobLoad(gateway.baseUrl(), GLOBEX);
+            for (HttpRequest req : List.of(
+                    globex.request("/v1/rerank/jobs/" + id).GET().build(),
+                    globex.request("/v1/rerank/jobs/" + id + "/events").header("Accept", "text/event-stream").GET().build(),
+                    globex.request("/v1/rerank/jobs/" + id).DELETE().build())) {
+                HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+                attempts++;
+                assertEquals(404, r.statusCode(), req.method() + " " + req.uri());
+                assertTrue(r.body().contains("/problems/job-not-found"), r.body());
+            }
+        }
+        report.add("");
+        report.add("Cross-tenant: " + attempts + " GET/SSE/DELETE attempts on another tenant's jobs, all 404 job-not-found.");
+    }
+}

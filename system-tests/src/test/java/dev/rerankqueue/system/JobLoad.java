@@ -1,0 +1,138 @@
+package dev.rerankqueue.system;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.messaging.JobCodec;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Jobs with a known right answer ("What is the capital of X?" among distractors, shuffled), submitted through the
+ * gateway's HTTP API, then checked: every accepted job must end succeeded with its capital ranked first.
+ */
+final class JobLoad {
+
+    private static final String[][] FACTS = {{"France", "Paris"}, {"Japan", "Tokyo"}, {"Italy", "Rome"}, {"Kenya", "Nairobi"},
+            {"Canada", "Ottawa"}, {"Egypt", "Cairo"}, {"Peru", "Lima"}, {"Norway", "Oslo"}, {"Spain", "Madrid"}, {"Chile", "Santiago"}};
+    private static final List<String> DISTRACTORS = List.of("Bananas are yellow.", "Gravity pulls objects together.",
+            "Rivers flow to the sea.");
+
+    /** What one checked run found. */
+    record Outcome(int accepted, int rejected, int succeeded, int lost, int wrong, List<String> problems) {
+    }
+
+    private final String base;
+    private final String apiKey;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final Map<String, Integer> expectedTop = new ConcurrentHashMap<>();
+    private final AtomicInteger rejected = new AtomicInteger();
+    private final Semaphore inFlight = new Semaphore(32);
+    private final List<CompletableFuture<Void>> pending = Collections.synchronizedList(new ArrayList<>());
+    private final Random random = new Random(42);
+
+    JobLoad(String base, String apiKey) {
+        this.base = base;
+        this.apiKey = apiKey;
+    }
+
+    HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + apiKey);
+    }
+
+    /** Submits one job without waiting for the answer; at most 32 submits are in flight. */
+    void submitAsync() throws InterruptedException {
+        String[] fact;
+        List<String> docs = new ArrayList<>(DISTRACTORS);
+        synchronized (random) {
+            fact = FACTS[random.nextInt(FACTS.length)];
+            docs.add("The capital of " + fact[0] + " is " + fact[1] + ".");
+            Collections.shuffle(docs, random);
+        }
+        int top = docs.indexOf("The capital of " + fact[0] + " is " + fact[1] + ".");
+        String body = JobCodec.toJson(Map.of("query", "What is the capital of " + fact[0] + "?", "documents", docs));
+        inFlight.acquire();
+        pending.add(http.sendAsync(request("/v1/rerank/jobs").header("content-type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString())
+                .handle((r, e) -> {
+                    inFlight.release();
+                    if (e == null && r.statusCode() == 202) {
+                        expectedTop.put(JobCodec.fromJson(r.body(), Map.class).get("id").toString(), top);
+                    } else {
+                        rejected.incrementAndGet();
+                    }
+                    return null;
+                }));
+    }
+
+    void submit(int n) throws InterruptedException {
+        for (int i = 0; i < n; i++) {
+            submitAsync();
+        }
+    }
+
+    /** Submits steadily, one job every {@code every}, for {@code duration}. */
+    void submitFor(Duration duration, Duration every) throws InterruptedException {
+        long end = System.nanoTime() + duration.toNanos();
+        while (System.nanoTime() < end) {
+            submitAsync();
+            Thread.sleep(every.toMillis());
+        }
+    }
+
+    List<String> acceptedIds() {
+        return new ArrayList<>(expectedTop.keySet());
+    }
+
+    /** Waits for every submit to be answered, then for every accepted job to end; counts what went wrong. */
+    Outcome check(Duration timeout) throws Exception {
+        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(120, java.util.concurrent.TimeUnit.SECONDS);
+        Map<String, Integer> open = new ConcurrentHashMap<>(expectedTop);
+        List<String> problems = Collections.synchronizedList(new ArrayList<>());
+        int succeeded = 0;
+        int wrong = 0;
+        long end = System.nanoTime() + timeout.toNanos();
+        while (!open.isEmpty() && System.nanoTime() < end) {
+            for (String id : new ArrayList<>(open.keySet())) {
+                HttpResponse<String> r;
+                try {
+                    r = http.send(request("/v1/rerank/jobs/" + id).GET().build(), HttpResponse.BodyHandlers.ofString());
+                } catch (java.io.IOException e) {
+                    continue;
+                }
+                if (r.statusCode() != 200) {
+                    continue;
+                }
+                JsonNode job = JobCodec.mapper().readTree(r.body());
+                String status = job.get("status").asText();
+                if (status.equals("queued") || status.equals("running")) {
+                    continue;
+                }
+                int top = open.remove(id);
+                if (status.equals("succeeded") && job.get("results").get(0).get("index").asInt() == top) {
+                    succeeded++;
+                } else {
+                    wrong++;
+                    problems.add(id + " ended " + status + (job.has("error") ? " (" + job.get("error").asText() + ")" : ""));
+                }
+            }
+            if (!open.isEmpty()) {
+                Thread.sleep(250);
+            }
+        }
+        open.keySet().forEach(id -> problems.add(id + " never finished"));
+        return new Outcome(expectedTop.size(), rejected.get(), succeeded, open.size(), wrong, problems);
+    }
+}
