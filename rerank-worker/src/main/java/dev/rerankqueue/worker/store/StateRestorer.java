@@ -6,7 +6,7 @@ import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.worker.config.WorkerConfig;
-import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.value.SetArgs;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
@@ -39,13 +39,13 @@ public class StateRestorer {
 
     private static final Logger LOG = Logger.getLogger(StateRestorer.class);
 
-    private final RedisDataSource redis;
+    private final ReactiveRedisDataSource redis;
     private final JobStateWriter store;
     private final String bootstrapServers;
     private final Duration retention;
     private final String workerId;
 
-    public StateRestorer(RedisDataSource redis, JobStateWriter store, WorkerConfig config,
+    public StateRestorer(ReactiveRedisDataSource redis, JobStateWriter store, WorkerConfig config,
                          @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
         this.redis = redis;
         this.store = store;
@@ -55,27 +55,32 @@ public class StateRestorer {
     }
 
     @Scheduled(every = "${rerank.worker.results.restore-check:5s}", delayed = "2s",
-            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     void checkRedis() {
         try {
-            if (redis.key().exists(MARKER)) {
+            if (await(redis.key().exists(MARKER))) {
                 return;
             }
-            if (redis.value(String.class).setGet(LOCK, workerId, new SetArgs().nx().ex(300)) != null) {
+            if (await(redis.value(String.class).setGet(LOCK, workerId, new SetArgs().nx().ex(300))) != null) {
                 return;
             }
             try {
                 long start = System.nanoTime();
                 int restored = replay();
-                redis.value(String.class).set(MARKER, Long.toString(System.currentTimeMillis()));
+                await(redis.value(String.class).set(MARKER, Long.toString(System.currentTimeMillis())));
                 LOG.infof("Redis had no results marker: replayed %s, restored %d job states in %d ms", Topics.RESULTS, restored,
                         (System.nanoTime() - start) / 1_000_000);
             } finally {
-                redis.key().del(LOCK);
+                await(redis.key().del(LOCK));
             }
         } catch (RuntimeException e) {
             LOG.warnf("restoring results from %s failed, will retry: %s", Topics.RESULTS, e.toString());
         }
+    }
+
+    private static <T> T await(Uni<T> uni) {
+        return uni.await().atMost(Duration.ofSeconds(10));
     }
 
     /** Writes back every unexpired state of the results topic that Redis lacks; returns how many it wrote. */
