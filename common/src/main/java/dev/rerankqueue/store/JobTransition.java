@@ -13,8 +13,8 @@ import java.util.stream.Collectors;
  * One compare-and-set write of a job's state, run atomically in Redis by {@link #SCRIPT}.
  *
  * <p>The write applies only if the stored status may move to the target under the {@link JobStatus} table and, when
- * given, the stored version equals the expected one; it then bumps the version, refreshes the TTL and publishes a
- * {@link JobEvent}. A write that loses reports what is stored instead, so a slow or duplicate writer never overwrites
+ * given, the stored version equals the expected one; it then bumps the version, refreshes the TTL, publishes a
+ * {@link JobEvent} and returns the whole state it wrote. A write that loses reports what is stored instead, so a slow or duplicate writer never overwrites
  * a newer state. Run it as {@code EVAL SCRIPT 1 key args...} with {@link #key()} and {@link #args()}.
  */
 public final class JobTransition {
@@ -50,7 +50,10 @@ public final class JobTransition {
             if target == 'running' then redis.call('HINCRBY', key, 'attempts', 1) end
             if ttl > 0 then redis.call('EXPIRE', key, ttl) end
             redis.call('PUBLISH', channel, cjson.encode({id = id, status = target, version = version}))
-            return {'1', tostring(version), target}
+            local reply = {'1', tostring(version), target}
+            local all = redis.call('HGETALL', key)
+            for i = 1, #all do reply[#reply + 1] = all[i] end
+            return reply
             """;
 
     private final String jobId;

@@ -101,10 +101,14 @@ class JobTransitionScriptTest {
         TransitionOutcome running = run(JobTransition.to(id, JobStatus.RUNNING).set(JobFields.WORKER, "w1"));
         assertTrue(running.applied());
         assertEquals(2, running.version());
-        TransitionOutcome done = run(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(2).set(JobFields.RESULT, "{}"));
+        String result = dev.rerankqueue.messaging.JobCodec.encodeResult(new dev.rerankqueue.job.JobResult("m",
+                List.of(new dev.rerankqueue.job.RankedDocument(0, 0.5, null)), new dev.rerankqueue.job.JobResult.Usage(1, 2), 3));
+        TransitionOutcome done = run(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(2).set(JobFields.RESULT, result));
         assertTrue(done.applied());
 
         Map<String, String> h = hash(id);
+        assertEquals(h, done.written(), "an applied write returns the state it left");
+        assertEquals(JobStatus.SUCCEEDED, done.writtenState(id).status());
         assertEquals("succeeded", h.get(JobFields.STATUS));
         assertEquals("3", h.get(JobFields.VERSION));
         assertEquals("1", h.get(JobFields.ATTEMPTS));

@@ -2,6 +2,7 @@ package dev.rerankqueue.worker.batch;
 
 import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobResult;
+import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RankedDocument;
 import dev.rerankqueue.job.RequestLimits;
@@ -9,6 +10,7 @@ import dev.rerankqueue.job.RequestValidator;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.TransitionOutcome;
@@ -34,6 +36,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongFunction;
 
 /**
@@ -94,6 +97,10 @@ public class JobBatchProcessor {
     }
 
     public Uni<Void> process(Iterable<ConsumerRecord<String, byte[]>> records) {
+        return process(records, 1);
+    }
+
+    private Uni<Void> process(Iterable<ConsumerRecord<String, byte[]>> records, int round) {
         List<Uni<Void>> parked = new ArrayList<>();
         Map<String, ConsumerRecord<String, byte[]>> byId = new LinkedHashMap<>();
         Map<String, RerankJob> jobs = new LinkedHashMap<>();
@@ -116,37 +123,68 @@ public class JobBatchProcessor {
             return Uni.createFrom().voidItem();
         }
         long now = System.currentTimeMillis();
+        Map<String, JobState> finished = new ConcurrentHashMap<>();
         Uni<Void> parkAll = parked.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(parked).andFailFast().replaceWithVoid();
         return parkAll
-                .chain(() -> claimAll(jobs.values(), byId, now))
-                .chain(this::scoreAndFinish)
-                .chain(() -> withWriteRetries(logTerminalStates(jobs.keySet())));
+                .chain(() -> claimAll(jobs.values(), byId, now, finished))
+                .chain(claimed -> scoreAndFinish(claimed, finished))
+                .chain(() -> withWriteRetries(logTerminalStates(jobs.keySet(), finished)))
+                .chain(vanished -> {
+                    if (vanished.isEmpty()) {
+                        return Uni.createFrom().voidItem();
+                    }
+                    if (round >= 3) {
+                        return Uni.createFrom().failure(new IllegalStateException("the state of jobs " + vanished
+                                + " keeps vanishing from Redis; not acknowledging their records"));
+                    }
+                    LOG.warnf("the state of %d finished jobs vanished from Redis before it reached %s; scoring them again",
+                            vanished.size(), Topics.RESULTS);
+                    return process(vanished.stream().map(byId::get).toList(), round + 1);
+                });
     }
 
     /**
-     * Appends the terminal state of every job of the batch to the results topic, including jobs that were already
-     * terminal (a redelivery after a crash between the Redis write and this append), before the batch is acknowledged.
+     * Appends the terminal state of every job of the batch to the results topic before the batch is acknowledged: the
+     * states this batch wrote (as the write returned them, so a Redis flush in between cannot lose them), and the
+     * states of jobs found already terminal (a redelivery after a crash between the Redis write and this append).
+     * Completes with the ids of jobs whose state is gone from Redis and was not written by this batch.
      */
-    private Uni<Void> logTerminalStates(Iterable<String> ids) {
-        List<Uni<Void>> appends = new ArrayList<>();
+    private Uni<List<String>> logTerminalStates(Iterable<String> ids, Map<String, JobState> finished) {
+        List<Uni<String>> appends = new ArrayList<>();
         for (String id : ids) {
-            appends.add(store.find(id).chain(state -> state != null && state.status().isTerminal()
-                    ? resultLog.append(state) : Uni.createFrom().voidItem()));
+            JobState mine = finished.get(id);
+            appends.add(mine != null
+                    ? resultLog.append(mine)
+                    // Redis may have been flushed since the write, and a restore may have replayed the topic before
+                    // this append landed: put the state back if it is gone (a no-op when it is there)
+                    .chain(() -> store.apply(JobTransition.create(id, mine.status(), JobFields.restoring(mine)).retainFor(retention)))
+                    .replaceWith((String) null)
+                    : store.find(id).chain(state -> {
+                        if (state == null) {
+                            return Uni.createFrom().item(id);
+                        }
+                        return state.status().isTerminal() ? resultLog.append(state).replaceWith((String) null)
+                                : Uni.createFrom().nullItem();
+                    }));
         }
-        return appends.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(appends).andFailFast().replaceWithVoid();
+        if (appends.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        return Uni.join().all(appends).andFailFast().map(list -> list.stream().filter(x -> x != null).toList());
     }
 
-    private Uni<List<Claimed>> claimAll(Iterable<RerankJob> jobs, Map<String, ConsumerRecord<String, byte[]>> records, long now) {
+    private Uni<List<Claimed>> claimAll(Iterable<RerankJob> jobs, Map<String, ConsumerRecord<String, byte[]>> records, long now,
+                                        Map<String, JobState> finished) {
         List<Uni<Claimed>> claims = new ArrayList<>();
         for (RerankJob job : jobs) {
-            claims.add(claim(job, records.get(job.id()), now));
+            claims.add(claim(job, records.get(job.id()), now, finished));
         }
         return withWriteRetries(Uni.join().all(claims).andFailFast())
                 .map(list -> list.stream().filter(c -> c != null).toList());
     }
 
     /** Moves the job to running (or expired, past its deadline); {@code null} when it is not ours to score. */
-    private Uni<Claimed> claim(RerankJob job, ConsumerRecord<String, byte[]> record, long now) {
+    private Uni<Claimed> claim(RerankJob job, ConsumerRecord<String, byte[]> record, long now, Map<String, JobState> finished) {
         boolean expired = now > job.deadline();
         Map<String, String> base = JobFields.initial(job);
         LongFunction<JobTransition> transition = expected -> {
@@ -170,6 +208,7 @@ public class JobBatchProcessor {
                         return null;
                     }
                     if (expired) {
+                        finished.put(job.id(), o.writtenState(job.id()));
                         finished(JobStatus.EXPIRED);
                         return null;
                     }
@@ -178,7 +217,7 @@ public class JobBatchProcessor {
                 });
     }
 
-    private Uni<Void> scoreAndFinish(List<Claimed> claimed) {
+    private Uni<Void> scoreAndFinish(List<Claimed> claimed, Map<String, JobState> finished) {
         if (claimed.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
@@ -195,14 +234,14 @@ public class JobBatchProcessor {
                     List<Uni<Void>> writes = new ArrayList<>(claimed.size());
                     int offset = 0;
                     for (Claimed c : claimed) {
-                        writes.add(failure == null ? succeed(c, scored, offset, end) : fail(c, failure, end));
+                        writes.add(failure == null ? succeed(c, scored, offset, end, finished) : fail(c, failure, end, finished));
                         offset += c.job().pairCount();
                     }
                     return withWriteRetries(Uni.join().all(writes).andFailFast()).replaceWithVoid();
                 });
     }
 
-    private Uni<Void> succeed(Claimed c, MicroBatcher.Result scored, int offset, long now) {
+    private Uni<Void> succeed(Claimed c, MicroBatcher.Result scored, int offset, long now, Map<String, JobState> finished) {
         RerankRequest r = c.job().request();
         int n = r.documents().size();
         List<RankedDocument> ranked = new ArrayList<>(n);
@@ -231,23 +270,24 @@ public class JobBatchProcessor {
                         .set(JobFields.MODEL, batcher.model())
                         .set(JobFields.RESULT, JobCodec.encodeResult(result))
                         .retainFor(retention))
-                .invoke(o -> report(c, o, JobStatus.SUCCEEDED))
+                .invoke(o -> report(c, o, JobStatus.SUCCEEDED, finished))
                 .replaceWithVoid();
     }
 
-    private Uni<Void> fail(Claimed c, Throwable failure, long now) {
+    private Uni<Void> fail(Claimed c, Throwable failure, long now, Map<String, JobState> finished) {
         String reason = "scoring failed: " + failure.getMessage();
         return store.apply(JobTransition.to(c.job().id(), JobStatus.FAILED).expectVersion(c.version())
                         .orCreateWith(JobFields.initial(c.job()))
                         .set(JobFields.FINISHED_AT, now)
                         .set(JobFields.ERROR, reason)
                         .retainFor(retention))
-                .invoke(o -> report(c, o, JobStatus.FAILED))
+                .invoke(o -> report(c, o, JobStatus.FAILED, finished))
                 .chain(o -> o.applied() ? deadLetters.park(c.record(), reason) : Uni.createFrom().voidItem());
     }
 
-    private void report(Claimed c, TransitionOutcome o, JobStatus target) {
+    private void report(Claimed c, TransitionOutcome o, JobStatus target, Map<String, JobState> finished) {
         if (o.applied()) {
+            finished.put(c.job().id(), o.writtenState(c.job().id()));
             finished(target);
         } else {
             // cancelled, or taken over by another worker, while we scored: our result is discarded
