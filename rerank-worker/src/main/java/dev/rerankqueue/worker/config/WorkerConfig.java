@@ -29,9 +29,9 @@ public interface WorkerConfig {
         @WithDefault("16384")
         int maxTokens();
 
-        /** Scorer calls in flight at once. Default 1 (the embedded scorer uses all cores per call). */
-        @WithDefault("1")
-        int inFlight();
+        /** Scorer calls in flight at once. Default: the scorer's own (1 for the embedded model, which uses every core per
+         * call; rerank.worker.scorer.vllm.in-flight for vLLM, so the GPU always has the next batch queued). */
+        Optional<Integer> inFlight();
     }
 
     /** The model that scores pairs. */
@@ -49,6 +49,51 @@ public interface WorkerConfig {
         Duration retryBackoff();
 
         Onnx onnx();
+
+        Vllm vllm();
+    }
+
+    /** A co-located vLLM serving a cross-encoder reranker (Qwen3-Reranker); the emulator in bench speaks the same API. */
+    interface Vllm {
+        /** Base URL of vLLM. Default http://127.0.0.1:8000. */
+        @WithDefault("http://127.0.0.1:8000")
+        String url();
+
+        /** Model name sent to vLLM and reported in results. Default Qwen/Qwen3-Reranker-0.6B. */
+        @WithDefault("Qwen/Qwen3-Reranker-0.6B")
+        String model();
+
+        /** {@code score}: pairs of many jobs in one /score call; {@code rerank}: one /rerank call per job. Default score. */
+        @WithDefault("score")
+        String api();
+
+        /** Whether to wrap pairs in the Qwen3-Reranker prompt template (needed for the original Qwen3-Reranker). Default true. */
+        @WithDefault("true")
+        boolean qwen3Template();
+
+        /** Task instruction used when a job gives none. Default: Qwen3-Reranker's web-search instruction. */
+        @WithDefault("Given a web search query, retrieve relevant passages that answer the query")
+        String instruction();
+
+        /** Timeout of one call. Default 30s. */
+        @WithDefault("30s")
+        Duration timeout();
+
+        /** Calls in flight at once. Default 4. */
+        @WithDefault("4")
+        int inFlight();
+
+        /** Consecutive failed calls that open the circuit breaker. Default 5. */
+        @WithDefault("5")
+        int breakerFailures();
+
+        /** How long an open breaker fails calls at once before letting one through. Default 10s. */
+        @WithDefault("10s")
+        Duration breakerOpen();
+
+        /** How often vLLM's /health is polled for readiness. Default 5s. */
+        @WithDefault("5s")
+        Duration healthInterval();
     }
 
     /** The embedded ONNX Runtime scorer. */

@@ -37,7 +37,7 @@ public class MicroBatcher {
         this.scorer = scorer;
         this.maxPairs = config.batch().maxPairs();
         this.maxTokens = config.batch().maxTokens();
-        this.inFlight = config.batch().inFlight();
+        this.inFlight = config.batch().inFlight().orElse(scorer.preferredInFlight());
         this.attempts = config.scorer().attempts();
         this.backoff = config.scorer().retryBackoff();
         this.scoringTimer = Timer.builder("rerank.scoring").description("Time of one scorer call (one micro-batch)")
@@ -134,7 +134,8 @@ public class MicroBatcher {
                         return new Timed(s, nanos / 1_000_000);
                     });
                 })
-                .onFailure().retry().withBackOff(backoff, backoff.multipliedBy(8)).atMost(Math.max(0, attempts - 1));
+                .onFailure(ScorerException::retryable).retry().withBackOff(backoff, backoff.multipliedBy(8))
+                .atMost(Math.max(0, attempts - 1));
     }
 
     /** Indices of {@code unique} grouped into scorer calls, shortest pairs first. */

@@ -18,4 +18,9 @@ public interface Scorer {
 
     /** Whether the scorer can take work (model loaded, server healthy). */
     boolean isReady();
+
+    /** Calls worth keeping in flight at once when the configuration does not say. */
+    default int preferredInFlight() {
+        return 1;
+    }
 }

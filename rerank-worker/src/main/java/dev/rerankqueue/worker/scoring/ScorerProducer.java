@@ -16,11 +16,12 @@ public class ScorerProducer {
     @Singleton
     @Startup
     @DefaultBean
-    Scorer scorer(WorkerConfig config) {
+    Scorer scorer(WorkerConfig config, io.vertx.mutiny.core.Vertx vertx) {
         return switch (config.scorer().type()) {
             case "onnx" -> new OnnxScorer(config.scorer().onnx());
+            case "vllm" -> new VllmScorer(config.scorer().vllm(), vertx);
             default -> throw new IllegalArgumentException("unknown rerank.worker.scorer.type " + config.scorer().type()
-                    + " (supported: onnx)");
+                    + " (supported: onnx, vllm)");
         };
     }
 

@@ -48,7 +48,7 @@ class MicroBatcherTest {
                 return new Batch() {
                     public int maxPairs() { return maxPairs; }
                     public int maxTokens() { return maxTokens; }
-                    public int inFlight() { return 2; }
+                    public Optional<Integer> inFlight() { return Optional.of(2); }
                 };
             }
             public Scorer scorer() {
@@ -57,6 +57,7 @@ class MicroBatcherTest {
                     public int attempts() { return attempts; }
                     public Duration retryBackoff() { return Duration.ofMillis(1); }
                     public Onnx onnx() { return null; }
+                    public Vllm vllm() { return null; }
                 };
             }
             public Results results() { return null; }

@@ -1,0 +1,71 @@
+package dev.rerankqueue.bench;
+
+import dev.rerankqueue.bench.emulator.Faults;
+import dev.rerankqueue.bench.emulator.VllmEmulator;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/** Command line of the bench jar: {@code emulator} runs the vLLM emulator; the load scenarios come with the harness. */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0) {
+            usage();
+            return;
+        }
+        Map<String, String> flags = flags(args);
+        switch (args[0]) {
+            case "emulator" -> emulator(flags);
+            default -> usage();
+        }
+    }
+
+    private static void emulator(Map<String, String> f) throws Exception {
+        VllmEmulator.Settings s = new VllmEmulator.Settings(
+                f.getOrDefault("host", "127.0.0.1"),
+                Integer.parseInt(f.getOrDefault("port", "8000")),
+                f.getOrDefault("model", "Qwen/Qwen3-Reranker-0.6B"),
+                Integer.parseInt(f.getOrDefault("max-num-seqs", "256")),
+                Integer.parseInt(f.getOrDefault("max-num-batched-tokens", "16384")),
+                Integer.parseInt(f.getOrDefault("max-model-len", "32768")),
+                Double.parseDouble(f.getOrDefault("time-scale", "1.0")),
+                new Faults(Double.parseDouble(f.getOrDefault("error-rate", "0")), Double.parseDouble(f.getOrDefault("spike-rate", "0")),
+                        Long.parseLong(f.getOrDefault("spike-ms", "0")), Boolean.parseBoolean(f.getOrDefault("hang", "false"))));
+        VllmEmulator e = VllmEmulator.start(s);
+        Runtime.getRuntime().addShutdownHook(new Thread(e::close));
+        System.out.printf("vLLM EMULATOR (not vLLM): %s on http://%s:%d, cost model of one H100 (shared/calibration, compiled),"
+                        + " max-num-seqs %d, max-num-batched-tokens %d%n", s.model(), s.host(), e.port(), s.maxNumSeqs(),
+                s.maxNumBatchedTokens());
+        Thread.currentThread().join();
+    }
+
+    static Map<String, String> flags(String[] args) {
+        Map<String, String> out = new HashMap<>();
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].startsWith("--")) {
+                String name = args[i].substring(2);
+                int eq = name.indexOf('=');
+                if (eq > 0) {
+                    out.put(name.substring(0, eq), name.substring(eq + 1));
+                } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                    out.put(name, args[++i]);
+                } else {
+                    out.put(name, "true");
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void usage() {
+        System.out.println("""
+                usage: java -jar bench/target/bench.jar emulator [--port 8000] [--host 127.0.0.1] [--model NAME]
+                          [--max-num-seqs 256] [--max-num-batched-tokens 16384] [--max-model-len 32768] [--time-scale 1.0]
+                          [--error-rate 0] [--spike-rate 0 --spike-ms 0] [--hang]
+                """);
+    }
+}

@@ -1,0 +1,125 @@
+package dev.rerankqueue.bench.emulator;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One emulated GPU scheduled as vLLM schedules a pooling model: every step takes waiting sequences in arrival order
+ * up to {@code max-num-seqs} and {@code max-num-batched-tokens} (continuous batching: what arrives during a step joins
+ * the next one), runs them as one forward pass, and holds the GPU for the {@link CostModel}'s time of that pass.
+ */
+public final class GpuEngine implements AutoCloseable {
+
+    private record Sequence(int tokens, CompletableFuture<Void> done) {
+    }
+
+    private final CostModel model;
+    private final int maxNumSeqs;
+    private final int maxBatchedTokens;
+    private final double timeScale;
+    private final LinkedBlockingDeque<Sequence> waiting = new LinkedBlockingDeque<>();
+    private final AtomicInteger running = new AtomicInteger();
+    private final AtomicLong busyNanos = new AtomicLong();
+    private final AtomicLong steps = new AtomicLong();
+    private final AtomicLong sequences = new AtomicLong();
+    private final AtomicLong tokens = new AtomicLong();
+    private final Thread thread;
+    private volatile boolean stopped;
+
+    /**
+     * @param timeScale 1.0 runs at the calibrated speed; 2.0 is a GPU twice as slow
+     */
+    public GpuEngine(CostModel model, int maxNumSeqs, int maxBatchedTokens, double timeScale) {
+        this.model = model;
+        this.maxNumSeqs = maxNumSeqs;
+        this.maxBatchedTokens = maxBatchedTokens;
+        this.timeScale = timeScale;
+        this.thread = new Thread(this::loop, "emulated-gpu");
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    /** Queues one sequence per entry; completes when all of them have been through a forward pass. */
+    public CompletableFuture<Void> submit(int[] sequenceTokens) {
+        CompletableFuture<?>[] all = new CompletableFuture<?>[sequenceTokens.length];
+        for (int i = 0; i < sequenceTokens.length; i++) {
+            Sequence s = new Sequence(Math.max(1, sequenceTokens[i]), new CompletableFuture<>());
+            all[i] = s.done();
+            waiting.add(s);
+        }
+        return CompletableFuture.allOf(all);
+    }
+
+    private void loop() {
+        List<Sequence> batch = new ArrayList<>();
+        while (!stopped) {
+            Sequence first;
+            try {
+                first = waiting.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            batch.clear();
+            batch.add(first);
+            long batchTokens = first.tokens();
+            double squares = (double) first.tokens() * first.tokens();
+            int maxLen = first.tokens();
+            Sequence next;
+            while (batch.size() < maxNumSeqs && (next = waiting.peek()) != null && batchTokens + next.tokens() <= maxBatchedTokens) {
+                waiting.poll();
+                batch.add(next);
+                batchTokens += next.tokens();
+                squares += (double) next.tokens() * next.tokens();
+                maxLen = Math.max(maxLen, next.tokens());
+            }
+            running.set(batch.size());
+            long nanos = (long) (model.millis(batch.size(), batchTokens, squares, maxLen) * timeScale * 1_000_000);
+            long deadline = System.nanoTime() + nanos;
+            for (long left = nanos; left > 0; left = deadline - System.nanoTime()) {
+                LockSupport.parkNanos(left);
+            }
+            busyNanos.addAndGet(nanos);
+            steps.incrementAndGet();
+            sequences.addAndGet(batch.size());
+            tokens.addAndGet(batchTokens);
+            running.set(0);
+            batch.forEach(s -> s.done().complete(null));
+        }
+    }
+
+    public int waiting() {
+        return waiting.size();
+    }
+
+    public int running() {
+        return running.get();
+    }
+
+    /** Seconds the emulated GPU has spent in forward passes. */
+    public double busySeconds() {
+        return busyNanos.get() / 1e9;
+    }
+
+    public long steps() {
+        return steps.get();
+    }
+
+    public long sequences() {
+        return sequences.get();
+    }
+
+    public long tokens() {
+        return tokens.get();
+    }
+
+    @Override
+    public void close() {
+        stopped = true;
+        thread.interrupt();
+    }
+}

@@ -1,0 +1,300 @@
+package dev.rerankqueue.bench.emulator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rerankqueue.messaging.JobCodec;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * <b>An emulator of vLLM</b>, not vLLM: a test and benchmark fixture that speaks vLLM's HTTP API for a reranker
+ * ({@code /score}, {@code /rerank}, {@code /v1/rerank}, {@code /v2/rerank}, {@code /health}, {@code /v1/models},
+ * {@code /metrics}) and charges every forward pass the GPU time that Qwen3-Reranker-0.6B takes on one H100
+ * ({@link CostModel}), scheduled like vLLM ({@link GpuEngine}). Scores are lexical ({@link LexicalRelevance}), so
+ * rankings are meaningful and deterministic. It lets the whole pipeline be load-tested against "an H100 running
+ * Qwen3-Reranker-0.6B" on a machine without a GPU.
+ */
+public final class VllmEmulator implements AutoCloseable {
+
+    /** Tokens the Qwen3-Reranker prompt template adds around a (query, document) pair in {@code /rerank}. */
+    static final int TEMPLATE_TOKENS = 70;
+
+    /** Settings, as vLLM's flags name them. */
+    public record Settings(String host, int port, String model, int maxNumSeqs, int maxNumBatchedTokens, int maxModelLen,
+                           double timeScale, Faults faults) {
+        public static Settings defaults(int port) {
+            return new Settings("127.0.0.1", port, "Qwen/Qwen3-Reranker-0.6B", 256, 16384, 32768, 1.0, Faults.NONE);
+        }
+    }
+
+    private final Settings settings;
+    private final Vertx vertx;
+    private final GpuEngine gpu;
+    private final HttpServer server;
+    private final long started = System.nanoTime();
+    private final AtomicLong requests = new AtomicLong();
+    private final AtomicLong promptTokens = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private volatile Faults faults;
+
+    private VllmEmulator(Settings settings) {
+        this.settings = settings;
+        this.faults = settings.faults();
+        this.vertx = Vertx.vertx();
+        this.gpu = new GpuEngine(CostModel.H100_QWEN3_RERANKER_0_6B, settings.maxNumSeqs(), settings.maxNumBatchedTokens(),
+                settings.timeScale());
+        this.server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
+                .setMaxFormAttributeSize(-1));
+        server.requestHandler(this::handle);
+    }
+
+    public static VllmEmulator start(Settings settings) throws Exception {
+        VllmEmulator e = new VllmEmulator(settings);
+        e.server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return e;
+    }
+
+    public int port() {
+        return server.actualPort();
+    }
+
+    public GpuEngine gpu() {
+        return gpu;
+    }
+
+    public void faults(Faults f) {
+        this.faults = f;
+    }
+
+    private void handle(HttpServerRequest req) {
+        String path = req.path();
+        switch (path) {
+            case "/health" -> req.response().setStatusCode(200).end();
+            case "/v1/models" -> json(req, 200, models());
+            case "/metrics" -> req.response().putHeader("content-type", "text/plain; version=0.0.4").end(metrics());
+            case "/emulator/stats" -> json(req, 200, stats());
+            case "/emulator/faults" -> req.body().onSuccess(b -> {
+                faults = JobCodec.fromJson(b.toString(), FaultsBody.class).toFaults();
+                json(req, 200, stats());
+            });
+            case "/score", "/v1/score" -> req.body().onSuccess(b -> score(req, b, true));
+            case "/rerank", "/v1/rerank", "/v2/rerank" -> req.body().onSuccess(b -> score(req, b, false));
+            default -> error(req, 404, "NotFoundError", "no route " + path);
+        }
+    }
+
+    /** JSON shape of {@code POST /emulator/faults}. */
+    record FaultsBody(Double error_rate, Double spike_rate, Long spike_ms, Boolean hang, Boolean crash) {
+        Faults toFaults() {
+            if (Boolean.TRUE.equals(crash)) {
+                Runtime.getRuntime().halt(1);
+            }
+            return new Faults(error_rate == null ? 0 : error_rate, spike_rate == null ? 0 : spike_rate,
+                    spike_ms == null ? 0 : spike_ms, Boolean.TRUE.equals(hang));
+        }
+    }
+
+    private void score(HttpServerRequest req, Buffer body, boolean scoreApi) {
+        requests.incrementAndGet();
+        Faults f = faults;
+        if (f.hang()) {
+            return;
+        }
+        if (f.errorRate() > 0 && ThreadLocalRandom.current().nextDouble() < f.errorRate()) {
+            failures.incrementAndGet();
+            error(req, 500, "InternalServerError", "emulated failure");
+            return;
+        }
+        List<String> queries = new ArrayList<>();
+        List<String> docs = new ArrayList<>();
+        JsonNode in;
+        try {
+            in = JobCodec.mapper().readTree(body.getBytes());
+            if (scoreApi) {
+                pairs(in.get("text_1"), in.get("text_2"), queries, docs);
+            } else {
+                String query = in.path("query").asText(null);
+                JsonNode documents = in.get("documents");
+                if (query == null || documents == null || !documents.isArray() || documents.isEmpty()) {
+                    throw new IllegalArgumentException("query and documents are required");
+                }
+                for (JsonNode d : documents) {
+                    queries.add(query);
+                    docs.add(d.isTextual() ? d.asText() : d.path("text").asText());
+                }
+            }
+        } catch (Exception e) {
+            error(req, 400, "BadRequestError", e.getMessage());
+            return;
+        }
+        int[] tokens = new int[queries.size()];
+        long total = 0;
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = EmulatedTokenizer.count(queries.get(i)) + EmulatedTokenizer.count(docs.get(i)) + (scoreApi ? 0 : TEMPLATE_TOKENS);
+            if (tokens[i] > settings.maxModelLen()) {
+                error(req, 400, "BadRequestError", "pair " + i + " has " + tokens[i] + " tokens; max-model-len is " + settings.maxModelLen());
+                return;
+            }
+            total += tokens[i];
+        }
+        long promptTotal = total;
+        promptTokens.addAndGet(total);
+        gpu.submit(tokens).thenRun(() -> {
+            Runnable answer = () -> json(req, 200, scoreApi ? scoreResponse(in, queries, docs, promptTotal)
+                    : rerankResponse(in, queries, docs, promptTotal));
+            if (f.spikeRate() > 0 && ThreadLocalRandom.current().nextDouble() < f.spikeRate()) {
+                vertx.setTimer(Math.max(1, f.spikeMs()), t -> answer.run());
+            } else {
+                answer.run();
+            }
+        });
+    }
+
+    private static void pairs(JsonNode t1, JsonNode t2, List<String> queries, List<String> docs) {
+        if (t1 == null || t2 == null) {
+            throw new IllegalArgumentException("text_1 and text_2 are required");
+        }
+        List<String> a = texts(t1);
+        List<String> b = texts(t2);
+        if (a.size() == 1) {
+            for (String d : b) {
+                queries.add(a.get(0));
+                docs.add(d);
+            }
+        } else if (a.size() == b.size()) {
+            queries.addAll(a);
+            docs.addAll(b);
+        } else {
+            throw new IllegalArgumentException("text_1 must hold one text or as many as text_2");
+        }
+        if (docs.isEmpty()) {
+            throw new IllegalArgumentException("nothing to score");
+        }
+    }
+
+    private static List<String> texts(JsonNode n) {
+        List<String> out = new ArrayList<>();
+        if (n.isTextual()) {
+            out.add(n.asText());
+        } else {
+            n.forEach(x -> out.add(x.asText()));
+        }
+        return out;
+    }
+
+    private ObjectNode scoreResponse(JsonNode in, List<String> queries, List<String> docs, long tokens) {
+        ObjectNode out = JobCodec.mapper().createObjectNode();
+        out.put("id", "score-" + UUID.randomUUID());
+        out.put("object", "list");
+        out.put("created", System.currentTimeMillis() / 1000);
+        out.put("model", in.path("model").asText(settings.model()));
+        ArrayNode data = out.putArray("data");
+        for (int i = 0; i < docs.size(); i++) {
+            data.addObject().put("index", i).put("object", "score").put("score", LexicalRelevance.score(queries.get(i), docs.get(i)));
+        }
+        out.putObject("usage").put("prompt_tokens", tokens).put("total_tokens", tokens);
+        return out;
+    }
+
+    private ObjectNode rerankResponse(JsonNode in, List<String> queries, List<String> docs, long tokens) {
+        List<double[]> ranked = new ArrayList<>();
+        for (int i = 0; i < docs.size(); i++) {
+            ranked.add(new double[]{i, LexicalRelevance.score(queries.get(i), docs.get(i))});
+        }
+        ranked.sort((x, y) -> Double.compare(y[1], x[1]));
+        int topN = in.path("top_n").asInt(0);
+        int n = topN <= 0 ? ranked.size() : Math.min(topN, ranked.size());
+        ObjectNode out = JobCodec.mapper().createObjectNode();
+        out.put("id", "rerank-" + UUID.randomUUID());
+        out.put("model", in.path("model").asText(settings.model()));
+        out.putObject("usage").put("total_tokens", tokens);
+        ArrayNode results = out.putArray("results");
+        for (int i = 0; i < n; i++) {
+            int index = (int) ranked.get(i)[0];
+            ObjectNode r = results.addObject().put("index", index);
+            r.putObject("document").put("text", docs.get(index));
+            r.put("relevance_score", ranked.get(i)[1]);
+        }
+        return out;
+    }
+
+    private ObjectNode models() {
+        ObjectNode out = JobCodec.mapper().createObjectNode();
+        out.put("object", "list");
+        out.putArray("data").addObject().put("id", settings.model()).put("object", "model").put("owned_by", "vllm-emulator")
+                .put("max_model_len", settings.maxModelLen());
+        return out;
+    }
+
+    private ObjectNode stats() {
+        double uptime = (System.nanoTime() - started) / 1e9;
+        ObjectNode out = JobCodec.mapper().createObjectNode();
+        out.put("emulator", true);
+        out.put("uptime_seconds", uptime);
+        out.put("gpu_busy_seconds", gpu.busySeconds());
+        out.put("forward_passes", gpu.steps());
+        out.put("pairs", gpu.sequences());
+        out.put("tokens", gpu.tokens());
+        out.put("requests", requests.get());
+        out.put("failed_requests", failures.get());
+        out.put("waiting", gpu.waiting());
+        out.put("running", gpu.running());
+        Faults f = faults;
+        out.putObject("faults").put("error_rate", f.errorRate()).put("spike_rate", f.spikeRate()).put("spike_ms", f.spikeMs())
+                .put("hang", f.hang());
+        return out;
+    }
+
+    private String metrics() {
+        String label = "{model_name=\"" + settings.model() + "\"}";
+        return String.format(Locale.ROOT, """
+                # HELP vllm:num_requests_running Sequences in the current forward pass (emulated).
+                # TYPE vllm:num_requests_running gauge
+                vllm:num_requests_running%s %d
+                # HELP vllm:num_requests_waiting Sequences waiting for a forward pass (emulated).
+                # TYPE vllm:num_requests_waiting gauge
+                vllm:num_requests_waiting%s %d
+                # HELP vllm:prompt_tokens_total Prompt tokens accepted (emulated).
+                # TYPE vllm:prompt_tokens_total counter
+                vllm:prompt_tokens_total%s %d
+                # HELP emulator_gpu_busy_seconds_total Simulated GPU time spent in forward passes.
+                # TYPE emulator_gpu_busy_seconds_total counter
+                emulator_gpu_busy_seconds_total %.6f
+                # HELP emulator_pairs_total Pairs scored.
+                # TYPE emulator_pairs_total counter
+                emulator_pairs_total %d
+                # HELP emulator_forward_passes_total Forward passes run.
+                # TYPE emulator_forward_passes_total counter
+                emulator_forward_passes_total %d
+                """, label, gpu.running(), label, gpu.waiting(), label, promptTokens.get(), gpu.busySeconds(), gpu.sequences(),
+                gpu.steps());
+    }
+
+    private static void json(HttpServerRequest req, int status, Object body) {
+        req.response().setStatusCode(status).putHeader("content-type", "application/json").end(JobCodec.toJson(body));
+    }
+
+    private static void error(HttpServerRequest req, int status, String type, String message) {
+        ObjectNode e = JobCodec.mapper().createObjectNode();
+        e.put("object", "error").put("message", message).put("type", type).put("code", status);
+        json(req, status, e);
+    }
+
+    @Override
+    public void close() {
+        gpu.close();
+        vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join();
+    }
+}

@@ -1,0 +1,245 @@
+package dev.rerankqueue.worker.scoring;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.worker.config.WorkerConfig;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.core.buffer.Buffer;
+import io.vertx.mutiny.ext.web.client.HttpResponse;
+import io.vertx.mutiny.ext.web.client.WebClient;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Scores pairs with a co-located vLLM serving a cross-encoder reranker (Qwen3-Reranker), over Vert.x's non-blocking
+ * HTTP client. In {@code score} mode the pairs of many jobs go to vLLM in one {@code /score} call (text_1[i] is
+ * paired with text_2[i]); in {@code rerank} mode each query's pairs go in one {@code /rerank} call. Pairs are wrapped
+ * in the Qwen3-Reranker prompt template with the job's instruction. Calls time out, failures open a circuit breaker,
+ * and readiness follows vLLM's {@code /health}.
+ */
+public class VllmScorer implements Scorer, AutoCloseable {
+
+    static final String PREFIX = "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and "
+            + "the Instruct provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n<|im_start|>user\n";
+    static final String SUFFIX = "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
+
+    private static final Logger LOG = Logger.getLogger(VllmScorer.class);
+
+    private final WorkerConfig.Vllm config;
+    private final WebClient client;
+    private final URI base;
+    private final Vertx vertx;
+    private final long healthTimer;
+    private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    private final AtomicLong openUntil = new AtomicLong();
+    private volatile boolean healthy;
+
+    public VllmScorer(WorkerConfig.Vllm config, Vertx vertx) {
+        this.config = config;
+        this.vertx = vertx;
+        this.base = URI.create(config.url());
+        this.client = WebClient.create(vertx, new WebClientOptions()
+                .setDefaultHost(base.getHost())
+                .setDefaultPort(base.getPort() > 0 ? base.getPort() : "https".equals(base.getScheme()) ? 443 : 80)
+                .setSsl("https".equals(base.getScheme()))
+                .setMaxPoolSize(Math.max(8, config.inFlight() * 2))
+                .setKeepAlive(true));
+        this.healthTimer = vertx.setPeriodic(0, config.healthInterval().toMillis(), t -> checkHealth());
+    }
+
+    /** The query side of a pair in Qwen3-Reranker's template. */
+    static String queryText(String instruction, String query) {
+        return PREFIX + "<Instruct>: " + instruction + "\n<Query>: " + query + "\n";
+    }
+
+    /** The document side of a pair in Qwen3-Reranker's template. */
+    static String documentText(String document) {
+        return "<Document>: " + document + SUFFIX;
+    }
+
+    @Override
+    public String model() {
+        return config.model();
+    }
+
+    @Override
+    public boolean isReady() {
+        return healthy && openUntil.get() <= System.currentTimeMillis();
+    }
+
+    @Override
+    public int preferredInFlight() {
+        return config.inFlight();
+    }
+
+    private void checkHealth() {
+        client.get(path("/health")).timeout(2_000).send().subscribe().with(
+                r -> {
+                    boolean was = healthy;
+                    healthy = r.statusCode() == 200;
+                    if (was != healthy) {
+                        LOG.infof("vLLM at %s is %s", config.url(), healthy ? "healthy" : "unhealthy (" + r.statusCode() + ")");
+                    }
+                },
+                e -> {
+                    if (healthy) {
+                        LOG.warnf("vLLM at %s is unreachable: %s", config.url(), e.toString());
+                    }
+                    healthy = false;
+                });
+    }
+
+    private String path(String p) {
+        String prefix = base.getPath() == null ? "" : base.getPath().replaceAll("/+$", "");
+        return prefix + p;
+    }
+
+    @Override
+    public Uni<Scores> score(List<ScorePair> pairs) {
+        long now = System.currentTimeMillis();
+        long until = openUntil.get();
+        if (until > now) {
+            return Uni.createFrom().failure(new ScorerException("vLLM circuit breaker open for another " + (until - now)
+                    + " ms after " + config.breakerFailures() + " failed calls", true, null));
+        }
+        Uni<Scores> call = "rerank".equals(config.api()) ? rerankCalls(pairs) : scoreCall(pairs);
+        return call.invoke(s -> consecutiveFailures.set(0))
+                .onFailure().invoke(this::recordFailure);
+    }
+
+    private void recordFailure(Throwable e) {
+        if (e instanceof ScorerException s && !s.retryable()) {
+            return;
+        }
+        if (consecutiveFailures.incrementAndGet() >= config.breakerFailures()) {
+            openUntil.set(System.currentTimeMillis() + config.breakerOpen().toMillis());
+            consecutiveFailures.set(0);
+            LOG.warnf("vLLM circuit breaker opened for %s after repeated failures (last: %s)", config.breakerOpen(), e.toString());
+        }
+    }
+
+    private String instructionOf(ScorePair p) {
+        return p.instruction() == null || p.instruction().isBlank() ? config.instruction() : p.instruction();
+    }
+
+    private Uni<Scores> scoreCall(List<ScorePair> pairs) {
+        ObjectNode body = JobCodec.mapper().createObjectNode();
+        body.put("model", config.model());
+        ArrayNode t1 = body.putArray("text_1");
+        ArrayNode t2 = body.putArray("text_2");
+        for (ScorePair p : pairs) {
+            t1.add(config.qwen3Template() ? queryText(instructionOf(p), p.query()) : p.query());
+            t2.add(config.qwen3Template() ? documentText(p.document()) : p.document());
+        }
+        return post("/score", body).map(json -> {
+            double[] values = new double[pairs.size()];
+            JsonNode data = json.get("data");
+            if (data == null || data.size() != pairs.size()) {
+                throw new ScorerException("vLLM /score answered " + (data == null ? "no data" : data.size() + " scores")
+                        + " for " + pairs.size() + " pairs", false, null);
+            }
+            for (JsonNode d : data) {
+                values[d.get("index").asInt()] = d.get("score").asDouble();
+            }
+            return new Scores(values, spreadTokens(pairs, json.path("usage").path("prompt_tokens").asLong(0)));
+        });
+    }
+
+    /** One /rerank call per (instruction, query): the simple mode, as a per-request proxy would call vLLM. */
+    private Uni<Scores> rerankCalls(List<ScorePair> pairs) {
+        Map<List<String>, List<Integer>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.size(); i++) {
+            ScorePair p = pairs.get(i);
+            groups.computeIfAbsent(List.of(instructionOf(p), p.query()), k -> new ArrayList<>()).add(i);
+        }
+        double[] values = new double[pairs.size()];
+        int[] tokens = new int[pairs.size()];
+        List<Uni<Void>> calls = new ArrayList<>();
+        for (Map.Entry<List<String>, List<Integer>> g : groups.entrySet()) {
+            ObjectNode body = JobCodec.mapper().createObjectNode();
+            body.put("model", config.model());
+            body.put("query", config.qwen3Template() ? queryText(g.getKey().get(0), g.getKey().get(1)) : g.getKey().get(1));
+            ArrayNode docs = body.putArray("documents");
+            List<ScorePair> members = new ArrayList<>();
+            for (int i : g.getValue()) {
+                docs.add(config.qwen3Template() ? documentText(pairs.get(i).document()) : pairs.get(i).document());
+                members.add(pairs.get(i));
+            }
+            calls.add(post("/rerank", body).invoke(json -> {
+                for (JsonNode r : json.get("results")) {
+                    values[g.getValue().get(r.get("index").asInt())] = r.get("relevance_score").asDouble();
+                }
+                int[] spread = spreadTokens(members, json.path("usage").path("total_tokens").asLong(0));
+                for (int k = 0; k < spread.length; k++) {
+                    tokens[g.getValue().get(k)] = spread[k];
+                }
+            }).replaceWithVoid());
+        }
+        return Uni.join().all(calls).andFailFast().replaceWith(() -> new Scores(values, tokens));
+    }
+
+    /** vLLM reports tokens per call; each pair gets a share in proportion to its length. */
+    private static int[] spreadTokens(List<ScorePair> pairs, long total) {
+        int[] out = new int[pairs.size()];
+        long chars = 0;
+        for (ScorePair p : pairs) {
+            chars += p.query().length() + p.document().length();
+        }
+        for (int i = 0; i < out.length; i++) {
+            ScorePair p = pairs.get(i);
+            out[i] = chars == 0 ? 0 : (int) Math.round((double) total * (p.query().length() + p.document().length()) / chars);
+        }
+        return out;
+    }
+
+    private Uni<JsonNode> post(String p, ObjectNode body) {
+        return client.post(path(p))
+                .timeout(config.timeout().toMillis())
+                .putHeader("content-type", "application/json")
+                .sendBuffer(Buffer.buffer(JobCodec.toJson(body)))
+                .onFailure().transform(e -> new ScorerException("vLLM " + p + " failed: " + e, true, e))
+                .map(this::parse);
+    }
+
+    private JsonNode parse(HttpResponse<Buffer> r) {
+        if (r.statusCode() >= 500 || r.statusCode() == 429) {
+            throw new ScorerException("vLLM answered " + r.statusCode() + ": " + abbreviate(r.bodyAsString()), true, null);
+        }
+        if (r.statusCode() != 200) {
+            throw new ScorerException("vLLM refused the batch with " + r.statusCode() + ": " + abbreviate(r.bodyAsString()), false, null);
+        }
+        try {
+            return JobCodec.mapper().readTree(r.body().getBytes());
+        } catch (IOException e) {
+            throw new ScorerException("vLLM answered unreadable JSON", true, e);
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s == null ? "" : s.length() > 300 ? s.substring(0, 300) + "…" : s;
+    }
+
+    @Override
+    public void close() {
+        vertx.cancelTimer(healthTimer);
+        client.close();
+    }
+
+    /** For readiness details. */
+    public JsonObject state() {
+        return new JsonObject().put("url", config.url()).put("healthy", healthy).put("breakerOpenUntil", openUntil.get());
+    }
+}

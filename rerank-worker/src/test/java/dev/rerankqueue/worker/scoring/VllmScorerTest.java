@@ -1,0 +1,139 @@
+package dev.rerankqueue.worker.scoring;
+
+import dev.rerankqueue.bench.emulator.Faults;
+import dev.rerankqueue.bench.emulator.VllmEmulator;
+import dev.rerankqueue.worker.config.WorkerConfig;
+import io.vertx.mutiny.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The vLLM scorer over real HTTP against the vLLM emulator (the fixture that stands in for a GPU here). */
+class VllmScorerTest {
+
+    static VllmEmulator emulator;
+    static Vertx vertx;
+
+    @BeforeAll
+    static void start() throws Exception {
+        emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0));
+        vertx = Vertx.vertx();
+    }
+
+    @AfterAll
+    static void stop() {
+        emulator.close();
+        vertx.closeAndAwait();
+    }
+
+    @AfterEach
+    void noFaults() {
+        emulator.faults(Faults.NONE);
+    }
+
+    static WorkerConfig.Vllm config(String url, String api, Duration timeout) {
+        return new WorkerConfig.Vllm() {
+            public String url() { return url; }
+            public String model() { return "Qwen/Qwen3-Reranker-0.6B"; }
+            public String api() { return api; }
+            public boolean qwen3Template() { return true; }
+            public String instruction() { return "Given a web search query, retrieve relevant passages that answer the query"; }
+            public Duration timeout() { return timeout; }
+            public int inFlight() { return 4; }
+            public int breakerFailures() { return 3; }
+            public Duration breakerOpen() { return Duration.ofSeconds(30); }
+            public Duration healthInterval() { return Duration.ofMillis(200); }
+        };
+    }
+
+    static VllmScorer scorer(String api) {
+        return new VllmScorer(config("http://127.0.0.1:" + emulator.port(), api, Duration.ofSeconds(5)), vertx);
+    }
+
+    static final List<ScorePair> PAIRS = List.of(
+            new ScorePair(null, "What is the capital of China?", "Pandas eat bamboo."),
+            new ScorePair(null, "What is the capital of China?", "The capital of China is Beijing."),
+            new ScorePair("Find the capital city", "capital of France", "Paris is the capital of France."),
+            new ScorePair("Find the capital city", "capital of France", "Bananas are yellow."));
+
+    @Test
+    void scoresPairsOfSeveralQueriesInOneScoreCall() {
+        try (VllmScorer s = scorer("score")) {
+            long calls = emulator.gpu().sequences();
+            Scores scores = s.score(PAIRS).await().atMost(Duration.ofSeconds(10));
+            assertTrue(scores.values()[1] > scores.values()[0], java.util.Arrays.toString(scores.values()));
+            assertTrue(scores.values()[2] > scores.values()[3], java.util.Arrays.toString(scores.values()));
+            assertEquals(calls + 4, emulator.gpu().sequences());
+            for (int t : scores.tokens()) {
+                assertTrue(t > 40, "the template's tokens are counted: " + t);
+            }
+        }
+    }
+
+    @Test
+    void rerankModeCallsOncePerQueryAndAgrees() {
+        try (VllmScorer score = scorer("score"); VllmScorer rerank = scorer("rerank")) {
+            Scores a = score.score(PAIRS).await().atMost(Duration.ofSeconds(10));
+            Scores b = rerank.score(PAIRS).await().atMost(Duration.ofSeconds(10));
+            for (int i = 0; i < PAIRS.size(); i++) {
+                assertEquals(a.values()[i], b.values()[i], 1e-9);
+            }
+        }
+    }
+
+    @Test
+    void readinessFollowsVllmHealth() throws Exception {
+        try (VllmScorer s = scorer("score")) {
+            await().atMost(Duration.ofSeconds(5)).until(s::isReady);
+        }
+        try (VllmScorer nowhere = new VllmScorer(config("http://127.0.0.1:1", "score", Duration.ofSeconds(1)), vertx)) {
+            await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(2)).until(() -> !nowhere.isReady());
+        }
+    }
+
+    @Test
+    void serverErrorsAreRetryableAndOpenTheBreaker() {
+        emulator.faults(new Faults(1.0, 0, 0, false));
+        try (VllmScorer s = scorer("score")) {
+            for (int i = 0; i < 3; i++) {
+                ScorerException e = assertThrows(ScorerException.class, () -> s.score(PAIRS).await().atMost(Duration.ofSeconds(5)));
+                assertTrue(e.retryable());
+                assertTrue(e.getMessage().contains("500"), e.getMessage());
+            }
+            emulator.faults(Faults.NONE);
+            ScorerException open = assertThrows(ScorerException.class, () -> s.score(PAIRS).await().atMost(Duration.ofSeconds(5)));
+            assertTrue(open.getMessage().contains("circuit breaker open"), open.getMessage());
+            assertFalse(s.isReady());
+        }
+    }
+
+    @Test
+    void aHangingServerTimesOut() {
+        emulator.faults(new Faults(0, 0, 0, true));
+        try (VllmScorer s = new VllmScorer(config("http://127.0.0.1:" + emulator.port(), "score", Duration.ofMillis(500)), vertx)) {
+            ScorerException e = assertThrows(ScorerException.class, () -> s.score(PAIRS).await().atMost(Duration.ofSeconds(5)));
+            assertTrue(e.retryable());
+        }
+    }
+
+    @Test
+    void aRefusedBatchIsNotRetried() {
+        try (VllmScorer s = scorer("score")) {
+            String huge = "x".repeat(200_000);
+            ScorerException e = assertThrows(ScorerException.class,
+                    () -> s.score(List.of(new ScorePair(null, "q", huge))).await().atMost(Duration.ofSeconds(5)));
+            assertFalse(e.retryable());
+            assertTrue(e.getMessage().contains("400"), e.getMessage());
+        }
+    }
+}
