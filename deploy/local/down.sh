@@ -25,6 +25,9 @@ if [ -d "$PID_DIR" ]; then
   for f in "$PID_DIR"/worker-*.pid; do
     [ -e "$f" ] && stop "$(basename "$f" .pid)" 30
   done
+  for f in "$PID_DIR"/emulator-*.pid; do
+    [ -e "$f" ] && stop "$(basename "$f" .pid)" 10
+  done
   stop gateway 30
   stop kafka 60
   stop redis 10

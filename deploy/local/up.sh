@@ -2,15 +2,18 @@
 # Starts rerank-queue on this machine: a real Kafka broker (KRaft), a real Redis, the api-gateway and WORKERS
 # rerank-workers. Installs or fetches what is missing, waits until everything is ready, prints where to go.
 # Running it again starts only what is not running. Stop everything with deploy/local/down.sh.
-#   GATEWAY_PORT (8080)  WORKERS (1)  SCORER (onnx)  KAFKA_PORT (9092)  REDIS_PORT (6379)  WORKER_BASE_PORT (8091)
+#   GATEWAY_PORT (8080)  WORKERS (1)  KAFKA_PORT (9092)  REDIS_PORT (6379)  WORKER_BASE_PORT (8091)
+#   SCORER: onnx (embedded model, default) | emulator (a vLLM emulator beside each worker, as a vLLM sidecar would be,
+#           on EMULATOR_BASE_PORT (8101) + i - 1) | vllm (every worker calls VLLM_URL, a real vLLM)
 #   RERANK_API_KEYS (unset: auth off) and any other RERANK_* / QUARKUS_* variable reach the apps unchanged.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
 case "$SCORER" in
-  onnx) ;;
-  *) die "SCORER=$SCORER is not available yet (supported: onnx)";;
+  onnx|emulator) ;;
+  vllm) [ -n "${VLLM_URL:-}" ] || die "SCORER=vllm needs VLLM_URL, the base URL of a vLLM serving the reranker (see README)";;
+  *) die "SCORER=$SCORER is not one of onnx, emulator, vllm";;
 esac
 [[ "$WORKERS" =~ ^[1-9][0-9]*$ ]] || die "WORKERS must be a positive number, got '$WORKERS'"
 [ "$WORKERS" -le "$KAFKA_PARTITIONS" ] || die "WORKERS=$WORKERS is more than the $KAFKA_PARTITIONS partitions of rerank.jobs; extra workers would idle"
@@ -41,17 +44,19 @@ fi
 
 GATEWAY_JAR="$ROOT/api-gateway/target/quarkus-app/quarkus-run.jar"
 WORKER_JAR="$ROOT/rerank-worker/target/quarkus-app/quarkus-run.jar"
+BENCH_JAR="$ROOT/bench/target/bench.jar"
 stale() {  # true when a jar is missing or older than any source or pom it is built from
   local jar=$1; shift
   [ -f "$jar" ] || return 0
   [ -n "$(find "$@" -name target -prune -o -newer "$jar" -type f \( -name '*.java' -o -name '*.properties' -o -name 'pom.xml' -o -path '*/resources/*' \) -print -quit 2>/dev/null)" ]
 }
-if stale "$GATEWAY_JAR" pom.xml common api-gateway || stale "$WORKER_JAR" pom.xml common rerank-worker; then
+if stale "$GATEWAY_JAR" pom.xml common api-gateway || stale "$WORKER_JAR" pom.xml common rerank-worker \
+    || stale "$BENCH_JAR" pom.xml common bench; then
   if pid_alive gateway || ls "$PID_DIR"/worker-*.pid >/dev/null 2>&1; then
     log "sources changed since the running apps were built; run deploy/local/down.sh first to pick them up"
   else
     log "building the gateway and the worker (./mvnw package -DskipTests; the first build downloads dependencies)"
-    ./mvnw -B -q -DskipTests package -pl api-gateway,rerank-worker -am > "$LOG_DIR/build.log" 2>&1 \
+    ./mvnw -B -q -DskipTests package -pl api-gateway,rerank-worker,bench -am > "$LOG_DIR/build.log" 2>&1 \
       || die "build failed; see $LOG_DIR/build.log"
   fi
 fi
@@ -138,10 +143,35 @@ start_app() {  # NAME PORT JAR JAVA_OPTS EXTRA_PROPS...
 }
 ready() { curl -fs -o /dev/null "http://127.0.0.1:$1/q/health/ready"; }
 
+start_emulator() {  # NAME PORT
+  local name=$1 port=$2
+  if pid_alive "$name"; then
+    log "$name already running (pid $(cat "$PID_DIR/$name.pid"))"
+    return 0
+  fi
+  port_open "$port" && die "port $port is taken by another process (wanted by $name)"
+  # shellcheck disable=SC2086
+  nohup java ${EMULATOR_JAVA_OPTS:--Xms32m -Xmx256m} -jar "$BENCH_JAR" emulator --port "$port" ${EMULATOR_ARGS:-} \
+    > "$LOG_DIR/$name.log" 2>&1 &
+  echo $! > "$PID_DIR/$name.pid"
+  log "$name (vLLM EMULATOR, not vLLM) starting on 127.0.0.1:$port"
+}
+emulator_ready() { curl -fs -o /dev/null "http://127.0.0.1:$1/health"; }
+
 start_app gateway "$GATEWAY_PORT" "$GATEWAY_JAR" "${GATEWAY_JAVA_OPTS:--Xms64m -Xmx512m}"
 for i in $(seq 1 "$WORKERS"); do
+  scorer_props=(-Drerank.worker.scorer.type=onnx)
+  case "$SCORER" in
+    emulator)
+      start_emulator "emulator-$i" "$((EMULATOR_BASE_PORT + i - 1))"
+      wait_until 30 "emulator-$i" emulator_ready "$((EMULATOR_BASE_PORT + i - 1))" \
+        || die "emulator-$i did not start; see $LOG_DIR/emulator-$i.log"
+      scorer_props=(-Drerank.worker.scorer.type=vllm -Drerank.worker.scorer.vllm.url="http://127.0.0.1:$((EMULATOR_BASE_PORT + i - 1))");;
+    vllm)
+      scorer_props=(-Drerank.worker.scorer.type=vllm -Drerank.worker.scorer.vllm.url="$VLLM_URL");;
+  esac
   start_app "worker-$i" "$((WORKER_BASE_PORT + i - 1))" "$WORKER_JAR" "${WORKER_JAVA_OPTS:--Xms64m -Xmx768m}" \
-    -Drerank.worker.id="worker-$i" -Drerank.worker.scorer.type="$SCORER"
+    -Drerank.worker.id="worker-$i" "${scorer_props[@]}"
 done
 
 wait_until 120 gateway ready "$GATEWAY_PORT" || die "the gateway is not ready after 120 s; see $LOG_DIR/gateway.log"
@@ -157,7 +187,7 @@ rerank-queue is ready.
   OpenAPI       http://127.0.0.1:$GATEWAY_PORT/q/swagger-ui
   Health        http://127.0.0.1:$GATEWAY_PORT/q/health/ready
   Metrics       http://127.0.0.1:$GATEWAY_PORT/q/metrics   (workers: http://127.0.0.1:$WORKER_BASE_PORT/q/metrics ...)
-  Kafka         127.0.0.1:$KAFKA_PORT     Redis 127.0.0.1:$REDIS_PORT     workers: $WORKERS ($SCORER scorer)
+  Kafka         127.0.0.1:$KAFKA_PORT     Redis 127.0.0.1:$REDIS_PORT     workers: $WORKERS ($SCORER scorer)$( [ "$SCORER" = emulator ] && printf '\n  Emulators     vLLM EMULATOR (not vLLM) on http://127.0.0.1:%s ... (one per worker)' "$EMULATOR_BASE_PORT")
   Logs          $LOG_DIR
   Stop          deploy/local/down.sh
 
