@@ -3,10 +3,15 @@ package dev.rerankqueue.bench;
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
 
+import dev.rerankqueue.bench.load.Scenarios;
+import dev.rerankqueue.bench.load.Stack;
+
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
-/** Command line of the bench jar: {@code emulator} runs the vLLM emulator; the load scenarios come with the harness. */
+/** Command line of the bench jar: {@code emulator} runs the vLLM emulator; the other commands are load scenarios. */
 public final class Main {
 
     private Main() {
@@ -20,6 +25,7 @@ public final class Main {
         Map<String, String> flags = flags(args);
         switch (args[0]) {
             case "emulator" -> emulator(flags);
+            case "efficiency", "burst", "latency", "seed-table" -> scenario(args[0], flags);
             default -> usage();
         }
     }
@@ -41,6 +47,21 @@ public final class Main {
                         + " max-num-seqs %d, max-num-batched-tokens %d%n", s.model(), s.host(), e.port(), s.maxNumSeqs(),
                 s.maxNumBatchedTokens());
         Thread.currentThread().join();
+    }
+
+    private static void scenario(String name, Map<String, String> f) throws Exception {
+        Stack stack = new Stack(f.getOrDefault("gateway", "http://127.0.0.1:8080"),
+                List.of(f.getOrDefault("emulators", "http://127.0.0.1:8101").split(",")),
+                List.of(f.getOrDefault("workers", "http://127.0.0.1:8091").split(",")),
+                f.getOrDefault("api-key", System.getenv("RERANK_API_KEY")));
+        Scenarios s = new Scenarios(stack, Integer.parseInt(f.getOrDefault("seconds", "30")));
+        switch (name) {
+            case "efficiency" -> s.efficiency();
+            case "burst" -> s.burst(Integer.parseInt(f.getOrDefault("jobs", "5000")));
+            case "latency" -> s.latency();
+            default -> s.seedTable(Arrays.stream(f.getOrDefault("levels", "10,30,50,100").split(",")).mapToInt(Integer::parseInt).toArray());
+        }
+        System.exit(0);
     }
 
     static Map<String, String> flags(String[] args) {
@@ -66,6 +87,10 @@ public final class Main {
                 usage: java -jar bench/target/bench.jar emulator [--port 8000] [--host 127.0.0.1] [--model NAME]
                           [--max-num-seqs 256] [--max-num-batched-tokens 16384] [--max-model-len 32768] [--time-scale 1.0]
                           [--error-rate 0] [--spike-rate 0 --spike-ms 0] [--hang]
+                       java -jar bench/target/bench.jar efficiency|burst|latency|seed-table [--seconds 30] [--jobs 5000]
+                          [--levels 10,30,50,100] [--gateway http://127.0.0.1:8080] [--emulators URL,URL]
+                          [--workers URL,URL] [--api-key KEY]
+                   (bench/run.sh SCENARIO starts the stack with SCORER=emulator, runs it, and stops the stack)
                 """);
     }
 }

@@ -149,6 +149,11 @@ public final class JobCodec {
         }
     }
 
+    /** UTF-8 JSON straight to bytes, without building a String first (large bodies on hot paths). */
+    public static byte[] toJsonBytes(Object value) {
+        return write(value);
+    }
+
     public static <T> T fromJson(String json, Class<T> type) {
         try {
             return MAPPER.readValue(json, type);

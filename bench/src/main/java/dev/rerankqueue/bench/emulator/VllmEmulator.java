@@ -283,7 +283,8 @@ public final class VllmEmulator implements AutoCloseable {
     }
 
     private static void json(HttpServerRequest req, int status, Object body) {
-        req.response().setStatusCode(status).putHeader("content-type", "application/json").end(JobCodec.toJson(body));
+        req.response().setStatusCode(status).putHeader("content-type", "application/json")
+                .end(Buffer.buffer(JobCodec.toJsonBytes(body)));
     }
 
     private static void error(HttpServerRequest req, int status, String type, String message) {

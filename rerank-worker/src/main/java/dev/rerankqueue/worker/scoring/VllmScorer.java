@@ -209,7 +209,7 @@ public class VllmScorer implements Scorer, AutoCloseable {
         return client.post(path(p))
                 .timeout(config.timeout().toMillis())
                 .putHeader("content-type", "application/json")
-                .sendBuffer(Buffer.buffer(JobCodec.toJson(body)))
+                .sendBuffer(Buffer.buffer(JobCodec.toJsonBytes(body)))
                 .onFailure().transform(e -> new ScorerException("vLLM " + p + " failed: " + e, true, e))
                 .map(this::parse);
     }

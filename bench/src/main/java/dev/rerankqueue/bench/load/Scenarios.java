@@ -1,0 +1,408 @@
+package dev.rerankqueue.bench.load;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.messaging.JobCodec;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The benchmark scenarios. Each prints a human-readable report and ends with one JSON line of its figures.
+ * Figures are measured in the run that prints them; nothing is assumed.
+ */
+public final class Scenarios {
+
+    static final int DOCS = 10;
+    static final int DOC_CHARS = 700;
+    static final String TEMPLATE_QUERY = "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query "
+            + "and the Instruct provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n<|im_start|>user\n"
+            + "<Instruct>: Given a web search query, retrieve relevant passages that answer the query\n<Query>: ";
+    static final String TEMPLATE_DOC_END = "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
+
+    private final Stack stack;
+    private final LoadClient client;
+    private final int seconds;
+    private final Map<String, Object> figures = new LinkedHashMap<>();
+    /** Pairs per second of GPU time in the last capacity run: what the emulated GPU does when it is never idle. */
+    private double saturated;
+
+    public Scenarios(Stack stack, int seconds) {
+        this.stack = stack;
+        this.client = new LoadClient(stack.apiKey());
+        this.seconds = seconds;
+    }
+
+    private void say(String format, Object... args) {
+        System.out.println(String.format(Locale.ROOT, format, args));
+    }
+
+    private void emit(String scenario) {
+        figures.put("scenario", scenario);
+        System.out.println(JobCodec.toJson(figures));
+    }
+
+    /**
+     * What one emulated GPU scores when fed directly and ideally: 16 callers each sending /score calls of 64 pairs of
+     * the workload's shape, in the Qwen3-Reranker template, back to back, so that the GPU always has work queued.
+     */
+    double measureCapacity(String emulator, int forSeconds) throws Exception {
+        Workload w = new Workload(99, 64, DOC_CHARS);
+        Stack.GpuCounters before = new Stack(null, List.of(emulator), List.of(), null).gpu(client);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(forSeconds);
+        long start = System.nanoTime();
+        List<CompletableFuture<Void>> callers = new ArrayList<>();
+        for (int c = 0; c < 16; c++) {
+            callers.add(CompletableFuture.runAsync(() -> {
+                while (System.nanoTime() < end) {
+                    Map<String, Object> req = w.next();
+                    @SuppressWarnings("unchecked") List<String> docs = (List<String>) req.get("documents");
+                    List<String> t1 = new ArrayList<>();
+                    List<String> t2 = new ArrayList<>();
+                    for (String d : docs) {
+                        t1.add(TEMPLATE_QUERY + req.get("query") + "\n");
+                        t2.add("<Document>: " + d + TEMPLATE_DOC_END);
+                    }
+                    client.postJson(emulator + "/score", JobCodec.toJson(Map.of("text_1", t1, "text_2", t2)), Duration.ofSeconds(60))
+                            .join();
+                }
+            }));
+        }
+        CompletableFuture.allOf(callers.toArray(CompletableFuture[]::new)).join();
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        Stack.GpuCounters after = new Stack(null, List.of(emulator), List.of(), null).gpu(client);
+        double capacity = (after.pairs() - before.pairs()) / elapsed;
+        double busy = (after.busySeconds() - before.busySeconds()) / elapsed;
+        saturated = (after.pairs() - before.pairs()) / Math.max(1e-9, after.busySeconds() - before.busySeconds());
+        say("capacity of one emulated GPU, fed directly (16 callers x 64-pair /score calls, ~260-token pairs): %.0f pairs/s "
+                + "with the GPU busy %.0f %% of the time; %.0f pairs/s per busy second", capacity, 100 * busy, saturated);
+        return capacity;
+    }
+
+    /** Sustained pairs/s through gateway, Kafka, worker and vLLM, divided by the emulator's own capacity. */
+    public void efficiency() throws Exception {
+        say("== efficiency: sustained throughput through the whole system / the GPU's own capacity ==");
+        double capacity = measureCapacity(stack.emulators().get(0), Math.max(8, seconds / 4)) * stack.emulators().size();
+        double jobsPerSecond = 1.25 * capacity / DOCS;
+        say("offering %.0f jobs/s (%d documents each, 1.25 x capacity) for %d s, open loop", jobsPerSecond, DOCS, seconds);
+        Workload w = new Workload(1, DOCS, DOC_CHARS);
+        AtomicInteger accepted = new AtomicInteger();
+        AtomicInteger refused = new AtomicInteger();
+        long warmup = Math.min(10, seconds / 3);
+        long[] window = new long[2];
+        Stack.GpuCounters[] gpuAtWindow = new Stack.GpuCounters[1];
+        double[] windowTimes = new double[2];
+        long startFinished = stack.finishedJobs(client, "succeeded");
+        List<CompletableFuture<?>> sends = new ArrayList<>();
+        long start = System.nanoTime();
+        long total = (long) (jobsPerSecond * seconds);
+        boolean windowOpen = false;
+        for (long i = 0; i < total; i++) {
+            long intended = start + (long) (i * 1e9 / jobsPerSecond);
+            sleepUntil(intended);
+            if (!windowOpen && System.nanoTime() - start >= TimeUnit.SECONDS.toNanos(warmup)) {
+                windowOpen = true;
+                window[0] = stack.finishedJobs(client, "succeeded");
+                windowTimes[0] = System.nanoTime() / 1e9;
+                gpuAtWindow[0] = stack.gpu(client);
+            }
+            sends.add(client.postJson(stack.gateway() + "/v1/rerank/jobs", w.nextJson(), Duration.ofSeconds(30))
+                    .handle((r, e) -> (e == null && r.statusCode() == 202 ? accepted : refused).incrementAndGet()));
+        }
+        window[1] = stack.finishedJobs(client, "succeeded");
+        windowTimes[1] = System.nanoTime() / 1e9;
+        Stack.GpuCounters gpuEnd = stack.gpu(client);
+        double busy = (gpuEnd.busySeconds() - gpuAtWindow[0].busySeconds()) / (windowTimes[1] - windowTimes[0]) / stack.emulators().size();
+        double pairsPerPass = (gpuEnd.pairs() - gpuAtWindow[0].pairs()) / (double) Math.max(1, gpuEnd.passes() - gpuAtWindow[0].passes());
+        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+        double systemPairs = (window[1] - window[0]) * (double) DOCS / (windowTimes[1] - windowTimes[0]);
+        say("system: %.0f pairs/s of finished jobs in the steady window (%.0f s after %d s warm-up); GPU busy %.1f %%, "
+                        + "%.1f pairs per forward pass; accepted %d, refused %d",
+                systemPairs, windowTimes[1] - windowTimes[0], warmup, 100 * busy, pairsPerPass, accepted.get(), refused.get());
+        long drainStart = System.nanoTime();
+        awaitFinished(startFinished + accepted.get(), Duration.ofMinutes(10));
+        say("backlog drained in %.1f s after the offered load stopped", (System.nanoTime() - drainStart) / 1e9);
+        double ratio = systemPairs / capacity;
+        say("efficiency = %.0f / %.0f = %.3f of the directly fed capacity (goal >= 0.97); %.3f of a never-idle GPU (%.0f pairs/s)",
+                systemPairs, capacity, ratio, systemPairs / (saturated * stack.emulators().size()), saturated * stack.emulators().size());
+        figures.put("capacity_pairs_per_s", Math.round(capacity));
+        figures.put("system_pairs_per_s", Math.round(systemPairs));
+        figures.put("efficiency", round3(ratio));
+        figures.put("saturated_gpu_pairs_per_s", Math.round(saturated * stack.emulators().size()));
+        figures.put("efficiency_vs_saturated_gpu", round3(systemPairs / (saturated * stack.emulators().size())));
+        figures.put("gpu_busy", round3(busy));
+        figures.put("pairs_per_forward_pass", round3(pairsPerPass));
+        figures.put("accepted", accepted.get());
+        figures.put("refused", refused.get());
+        emit("efficiency");
+    }
+
+    /** A burst far over capacity: accepted at once, lost nowhere, drained at GPU speed; and the same burst sent directly. */
+    public void burst(int jobs) throws Exception {
+        say("== burst: %d jobs x %d documents as fast as possible ==", jobs, DOCS);
+        double capacity = measureCapacity(stack.emulators().get(0), 8) * stack.emulators().size();
+        Workload w = new Workload(2, DOCS, DOC_CHARS);
+        List<String> bodies = new ArrayList<>();
+        for (int i = 0; i < jobs; i++) {
+            bodies.add(w.nextJson());
+        }
+        Recorder accept = new Recorder();
+        ConcurrentLinkedQueue<String> ids = new ConcurrentLinkedQueue<>();
+        AtomicInteger refused = new AtomicInteger();
+        Semaphore window = new Semaphore(64);
+        long startFinished = stack.finishedJobs(client, "succeeded");
+        long start = System.nanoTime();
+        List<CompletableFuture<?>> sends = new ArrayList<>();
+        for (String body : bodies) {
+            window.acquire();
+            long sent = System.nanoTime();
+            sends.add(client.postJson(stack.gateway() + "/v1/rerank/jobs", body, Duration.ofSeconds(60)).handle((r, e) -> {
+                window.release();
+                accept.recordNanos(System.nanoTime() - sent);
+                if (e == null && r.statusCode() == 202) {
+                    ids.add(r.body().substring(r.body().indexOf("\"id\":\"") + 6, r.body().indexOf("\"id\":\"") + 42));
+                } else {
+                    refused.incrementAndGet();
+                }
+                return null;
+            }));
+        }
+        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+        double acceptSeconds = (System.nanoTime() - start) / 1e9;
+        say("accepted %d of %d in %.1f s (%.0f jobs/s); accept latency %s", ids.size(), jobs, acceptSeconds, jobs / acceptSeconds,
+                accept.summary());
+        awaitFinished(startFinished + ids.size(), Duration.ofMinutes(20));
+        double drainSeconds = (System.nanoTime() - start) / 1e9;
+        int succeeded = 0;
+        int lost = 0;
+        for (String id : ids) {
+            HttpResponse<String> r = client.get(stack.gateway() + "/v1/rerank/jobs/" + id);
+            if (r.statusCode() == 200 && r.body().contains("\"status\":\"succeeded\"")) {
+                succeeded++;
+            } else {
+                lost++;
+            }
+        }
+        double drainRate = ids.size() * (double) DOCS / drainSeconds;
+        say("drained in %.1f s: %.0f pairs/s = %.3f x capacity (%.0f pairs/s); succeeded %d, lost %d", drainSeconds, drainRate,
+                drainRate / capacity, capacity, succeeded, lost);
+
+        say("-- the same burst sent straight to the model server (a synchronous proxy with a 30 s timeout) --");
+        Recorder direct = new Recorder();
+        AtomicInteger ok = new AtomicInteger();
+        AtomicInteger timeouts = new AtomicInteger();
+        AtomicInteger errors = new AtomicInteger();
+        long directStart = System.nanoTime();
+        List<CompletableFuture<?>> directSends = new ArrayList<>();
+        for (String body : bodies) {
+            long sent = System.nanoTime();
+            directSends.add(client.postJson(stack.emulators().get(0) + "/v1/rerank", body, Duration.ofSeconds(30)).handle((r, e) -> {
+                direct.recordNanos(System.nanoTime() - sent);
+                if (e == null && r.statusCode() == 200) {
+                    ok.incrementAndGet();
+                } else if (e != null && (e instanceof java.net.http.HttpTimeoutException
+                        || e.getCause() instanceof java.net.http.HttpTimeoutException)) {
+                    timeouts.incrementAndGet();
+                } else {
+                    errors.incrementAndGet();
+                }
+                return null;
+            }));
+        }
+        CompletableFuture.allOf(directSends.toArray(CompletableFuture[]::new)).join();
+        say("direct: %d ok, %d timed out, %d errors of %d in %.1f s; latency %s", ok.get(), timeouts.get(), errors.get(), jobs,
+                (System.nanoTime() - directStart) / 1e9, direct.summary());
+        figures.put("jobs", jobs);
+        figures.put("accepted", ids.size());
+        figures.put("accepted_pct", round3(100.0 * ids.size() / jobs));
+        figures.put("accept_p50_ms", round3(accept.percentileMillis(50)));
+        figures.put("accept_p99_ms", round3(accept.percentileMillis(99)));
+        figures.put("lost", lost);
+        figures.put("drain_s", round3(drainSeconds));
+        figures.put("drain_rate_over_capacity", round3(drainRate / capacity));
+        figures.put("direct_ok", ok.get());
+        figures.put("direct_timeouts", timeouts.get());
+        figures.put("direct_errors", errors.get());
+        emit("burst");
+    }
+
+    /** At 10 % of capacity: end-to-end time minus scoring time, and SSE delivery delay. */
+    public void latency() throws Exception {
+        say("== latency: at 10 %% of capacity, what the queue adds to scoring ==");
+        double capacity = measureCapacity(stack.emulators().get(0), 8) * stack.emulators().size();
+        double jobsPerSecond = 0.1 * capacity / DOCS;
+        say("offering %.1f jobs/s for %d s, open loop; each job followed over SSE", jobsPerSecond, seconds);
+        Workload w = new Workload(3, DOCS, DOC_CHARS);
+        Recorder endToEnd = new Recorder();
+        Recorder overhead = new Recorder();
+        Recorder sseDelay = new Recorder();
+        AtomicInteger failed = new AtomicInteger();
+        List<CompletableFuture<?>> flows = new ArrayList<>();
+        long start = System.nanoTime();
+        long total = (long) (jobsPerSecond * seconds);
+        for (long i = 0; i < total; i++) {
+            long intended = start + (long) (i * 1e9 / jobsPerSecond);
+            sleepUntil(intended);
+            flows.add(client.postJson(stack.gateway() + "/v1/rerank/jobs", w.nextJson(), Duration.ofSeconds(30))
+                    .thenCompose(r -> {
+                        String id = JobCodec.fromJson(r.body(), Map.class).get("id").toString();
+                        return client.http().sendAsync(client.request(stack.gateway() + "/v1/rerank/jobs/" + id + "/events",
+                                Duration.ofSeconds(60)).header("Accept", "text/event-stream").GET().build(), HttpResponse.BodyHandlers.ofString());
+                    })
+                    .thenAccept(sse -> {
+                        long now = System.nanoTime();
+                        long wallNow = System.currentTimeMillis();
+                        String data = lastResultData(sse.body());
+                        if (data == null) {
+                            failed.incrementAndGet();
+                            return;
+                        }
+                        JsonNode job = readTree(data);
+                        long e2e = now - intended;
+                        endToEnd.recordNanos(e2e);
+                        overhead.recordNanos(e2e - TimeUnit.MILLISECONDS.toNanos(job.path("timings").path("scoring_ms").asLong()));
+                        sseDelay.recordNanos(TimeUnit.MILLISECONDS.toNanos(wallNow - Instant.parse(job.get("finished_at").asText()).toEpochMilli()));
+                    })
+                    .exceptionally(e -> {
+                        failed.incrementAndGet();
+                        return null;
+                    }));
+        }
+        CompletableFuture.allOf(flows.toArray(CompletableFuture[]::new)).join();
+        say("end to end (submit -> SSE result): %s", endToEnd.summary());
+        say("end to end minus scoring time:     %s   (goal p50 <= 10 ms, p99 <= 50 ms)", overhead.summary());
+        say("SSE delivery after the result write: %s (ms resolution)", sseDelay.summary());
+        say("failed flows: %d", failed.get());
+        figures.put("jobs_per_s", round3(jobsPerSecond));
+        figures.put("e2e_p50_ms", round3(endToEnd.percentileMillis(50)));
+        figures.put("e2e_p99_ms", round3(endToEnd.percentileMillis(99)));
+        figures.put("overhead_p50_ms", round3(overhead.percentileMillis(50)));
+        figures.put("overhead_p99_ms", round3(overhead.percentileMillis(99)));
+        figures.put("sse_delay_p50_ms", round3(sseDelay.percentileMillis(50)));
+        figures.put("sse_delay_p99_ms", round3(sseDelay.percentileMillis(99)));
+        figures.put("failed", failed.get());
+        emit("latency");
+    }
+
+    /** Closed loop at 10/30/50/100 clients: the model server directly, our sync endpoint, and async submit + SSE. */
+    public void seedTable(int[] levels) throws Exception {
+        say("== seed-table: %d documents per request, %d s per cell, closed loop ==", DOCS, seconds);
+        say("%-8s | %-28s | %-28s | %-28s | %s", "clients", "(a) model server directly", "(b) sync /v1/rerank", "(c) async + SSE", "b/a");
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int clients : levels) {
+            double[] a = closedLoop(clients, "direct");
+            double[] b = closedLoop(clients, "sync");
+            double[] c = closedLoop(clients, "async");
+            say("%-8d | %6.1f req/s p50 %5.0f p99 %5.0f | %6.1f req/s p50 %5.0f p99 %5.0f | %6.1f req/s p50 %5.0f p99 %5.0f | %.3f",
+                    clients, a[0], a[1], a[2], b[0], b[1], b[2], c[0], c[1], c[2], b[0] / a[0]);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("clients", clients);
+            row.put("direct_rps", round3(a[0]));
+            row.put("sync_rps", round3(b[0]));
+            row.put("async_rps", round3(c[0]));
+            row.put("sync_over_direct", round3(b[0] / a[0]));
+            row.put("direct_p99_ms", round3(a[2]));
+            row.put("sync_p99_ms", round3(b[2]));
+            row.put("async_p99_ms", round3(c[2]));
+            rows.add(row);
+        }
+        figures.put("rows", rows);
+        emit("seed-table");
+    }
+
+    /** {requests/s, p50 ms, p99 ms} of {@code clients} closed loops for the configured time. */
+    private double[] closedLoop(int clients, String mode) throws Exception {
+        Workload w = new Workload(clients * 31L + mode.hashCode(), DOCS, DOC_CHARS);
+        Recorder latency = new Recorder();
+        AtomicLong done = new AtomicLong();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        List<CompletableFuture<Void>> loops = new ArrayList<>();
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(clients);
+        for (int c = 0; c < clients; c++) {
+            loops.add(CompletableFuture.runAsync(() -> {
+                while (System.nanoTime() < end) {
+                    long t0 = System.nanoTime();
+                    try {
+                        boolean ok = switch (mode) {
+                            case "direct" -> client.postJson(stack.emulators().get(0) + "/v1/rerank", w.nextJson(), Duration.ofSeconds(60))
+                                    .join().statusCode() == 200;
+                            case "sync" -> client.postJson(stack.gateway() + "/v1/rerank", w.nextJson(), Duration.ofSeconds(60))
+                                    .join().statusCode() == 200;
+                            default -> {
+                                HttpResponse<String> r = client.postJson(stack.gateway() + "/v1/rerank/jobs", w.nextJson(),
+                                        Duration.ofSeconds(60)).join();
+                                String id = JobCodec.fromJson(r.body(), Map.class).get("id").toString();
+                                String events = client.http().send(client.request(stack.gateway() + "/v1/rerank/jobs/" + id + "/events",
+                                        Duration.ofSeconds(60)).header("Accept", "text/event-stream").GET().build(),
+                                        HttpResponse.BodyHandlers.ofString()).body();
+                                yield lastResultData(events) != null;
+                            }
+                        };
+                        if (ok) {
+                            latency.recordNanos(System.nanoTime() - t0);
+                            done.incrementAndGet();
+                        }
+                    } catch (Exception e) {
+                        // counted as not done
+                    }
+                }
+            }, threads));
+        }
+        CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new)).join();
+        threads.shutdown();
+        return new double[]{done.get() / (double) seconds, latency.percentileMillis(50), latency.percentileMillis(99)};
+    }
+
+    private void awaitFinished(long target, Duration timeout) throws Exception {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (stack.finishedJobs(client, "succeeded") < target) {
+            if (System.nanoTime() > end) {
+                throw new IllegalStateException("jobs still unfinished after " + timeout);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    static String lastResultData(String sse) {
+        String data = null;
+        String event = null;
+        for (String line : sse.split("\n")) {
+            if (line.startsWith("event:")) {
+                event = line.substring(6).trim();
+            } else if (line.startsWith("data:") && "result".equals(event)) {
+                data = line.substring(5).trim();
+            }
+        }
+        return data;
+    }
+
+    private static JsonNode readTree(String json) {
+        try {
+            return JobCodec.mapper().readTree(json);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void sleepUntil(long nanoTime) {
+        for (long left = nanoTime - System.nanoTime(); left > 0; left = nanoTime - System.nanoTime()) {
+            LockSupport.parkNanos(left);
+        }
+    }
+
+    private static double round3(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+}
