@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs one benchmark scenario against a stack it starts itself (deploy/local/up.sh with SCORER=emulator) and stops
-# afterwards, or against a running one (--gateway URL ... : then the stack is left alone).
+# Runs one benchmark scenario against a fresh stack it starts itself (deploy/local/up.sh with SCORER=emulator, its own
+# data folder bench/target/stack, deleted afterwards), or against a running one (--gateway URL ...: left alone).
 #   bench/run.sh efficiency|burst|latency|seed-table [--seconds N] [--jobs N] [--levels 10,30,50,100]
 # Output: a human-readable report, then one JSON line of figures (also appended to bench/target/results.jsonl).
 set -euo pipefail

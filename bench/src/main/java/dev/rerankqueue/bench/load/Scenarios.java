@@ -243,7 +243,9 @@ public final class Scenarios {
         say("== latency: at 10 %% of capacity, what the queue adds to scoring ==");
         double capacity = measureCapacity(stack.emulators().get(0), 8) * stack.emulators().size();
         double jobsPerSecond = 0.1 * capacity / DOCS;
-        say("offering %.1f jobs/s for %d s, open loop; each job followed over SSE", jobsPerSecond, seconds);
+        int warmup = 15;
+        say("offering %.1f jobs/s for %d s of warm-up (not recorded), then %d s recorded, open loop; each job followed over SSE",
+                jobsPerSecond, warmup, seconds);
         Workload w = new Workload(3, DOCS, DOC_CHARS);
         Recorder endToEnd = new Recorder();
         Recorder overhead = new Recorder();
@@ -251,10 +253,12 @@ public final class Scenarios {
         AtomicInteger failed = new AtomicInteger();
         List<CompletableFuture<?>> flows = new ArrayList<>();
         long start = System.nanoTime();
-        long total = (long) (jobsPerSecond * seconds);
+        long warmupJobs = (long) (jobsPerSecond * warmup);
+        long total = warmupJobs + (long) (jobsPerSecond * seconds);
         for (long i = 0; i < total; i++) {
             long intended = start + (long) (i * 1e9 / jobsPerSecond);
             sleepUntil(intended);
+            boolean recorded = i >= warmupJobs;
             flows.add(client.postJson(stack.gateway() + "/v1/rerank/jobs", w.nextJson(), Duration.ofSeconds(30))
                     .thenCompose(r -> {
                         String id = JobCodec.fromJson(r.body(), Map.class).get("id").toString();
@@ -262,6 +266,9 @@ public final class Scenarios {
                                 Duration.ofSeconds(60)).header("Accept", "text/event-stream").GET().build(), HttpResponse.BodyHandlers.ofString());
                     })
                     .thenAccept(sse -> {
+                        if (!recorded) {
+                            return;
+                        }
                         long now = System.nanoTime();
                         long wallNow = System.currentTimeMillis();
                         String data = lastResultData(sse.body());

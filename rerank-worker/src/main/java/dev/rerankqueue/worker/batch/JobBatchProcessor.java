@@ -123,12 +123,23 @@ public class JobBatchProcessor {
             return Uni.createFrom().voidItem();
         }
         long now = System.currentTimeMillis();
+        long startNanos = System.nanoTime();
         Map<String, JobState> finished = new ConcurrentHashMap<>();
         Uni<Void> parkAll = parked.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(parked).andFailFast().replaceWithVoid();
+        long[] phases = new long[4];
         return parkAll
                 .chain(() -> claimAll(jobs.values(), byId, now, finished))
+                .invoke(() -> phases[0] = System.nanoTime())
                 .chain(claimed -> scoreAndFinish(claimed, finished))
+                .invoke(() -> phases[1] = System.nanoTime())
                 .chain(() -> withWriteRetries(logTerminalStates(jobs.keySet(), finished)))
+                .invoke(() -> {
+                    long t = System.nanoTime();
+                    if (LOG.isDebugEnabled()) {
+                        LOG.debugf("batch of %d jobs: claim %d ms, score+write %d ms, results log %d ms", jobs.size(),
+                                (phases[0] - startNanos) / 1_000_000, (phases[1] - phases[0]) / 1_000_000, (t - phases[1]) / 1_000_000);
+                    }
+                })
                 .chain(vanished -> {
                     if (vanished.isEmpty()) {
                         return Uni.createFrom().voidItem();
