@@ -16,7 +16,8 @@ case "$SCORER" in
   *) die "SCORER=$SCORER is not one of onnx, emulator, vllm";;
 esac
 [[ "$WORKERS" =~ ^[1-9][0-9]*$ ]] || die "WORKERS must be a positive number, got '$WORKERS'"
-[ "$WORKERS" -le "$KAFKA_PARTITIONS" ] || die "WORKERS=$WORKERS is more than the $KAFKA_PARTITIONS partitions of rerank.jobs; extra workers would idle"
+# each worker runs rerank.worker.consumers (2) Kafka consumers; more consumers than partitions would idle
+[ $((WORKERS * 2)) -le "$KAFKA_PARTITIONS" ] || die "WORKERS=$WORKERS needs $((WORKERS * 2)) partitions of rerank.jobs (2 consumers each); KAFKA_PARTITIONS is $KAFKA_PARTITIONS"
 mkdir -p "$LOG_DIR" "$PID_DIR" "$DATA_DIR"
 
 # ---- prerequisites ----

@@ -6,17 +6,13 @@ import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.testing.KafkaBroker;
 import dev.rerankqueue.testing.RedisServerProcess;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -118,6 +114,17 @@ class FaultsIT {
         assertEquals(o.accepted(), o.succeeded(), scenario + ": every accepted job succeeds");
     }
 
+    /** Ten submits a second for {@code duration}, in the background. */
+    private static CompletableFuture<Void> background(JobLoad load, Duration duration) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                load.submitFor(duration, Duration.ofMillis(100));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
     @Test
     @Order(1)
     void workerKilledMidBatchTenTimesInARow() throws Exception {
@@ -139,13 +146,7 @@ class FaultsIT {
     void brokerRestartedUnderLoad() throws Exception {
         long start = System.nanoTime();
         JobLoad load = load();
-        CompletableFuture<Void> traffic = CompletableFuture.runAsync(() -> {
-            try {
-                load.submitFor(Duration.ofSeconds(20), Duration.ofMillis(100));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(20));
         Thread.sleep(4_000);
         kafka.stop();
         Thread.sleep(4_000);
@@ -160,13 +161,7 @@ class FaultsIT {
         long start = System.nanoTime();
         JobLoad load = load();
         load.submit(60);
-        CompletableFuture<Void> traffic = CompletableFuture.runAsync(() -> {
-            try {
-                load.submitFor(Duration.ofSeconds(16), Duration.ofMillis(100));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(16));
         Thread.sleep(4_000);
         redis.kill();
         Thread.sleep(3_000);
@@ -230,19 +225,7 @@ class FaultsIT {
     }
 
     private static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
-        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = c.endOffsets(parts);
-            List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-            while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-                c.poll(Duration.ofMillis(200)).forEach(out::add);
-            }
-            return out;
-        }
+        return KafkaBroker.readAll(kafka.bootstrapServers(), topic);
     }
 
     @Test

@@ -61,8 +61,13 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** Every record on {@code topic} right now, read from the beginning to the end offsets of all partitions. */
     public List<ConsumerRecord<String, byte[]>> readAll(String topic) {
+        return readAll(bootstrapServers(), topic);
+    }
+
+    /** As {@link #readAll(String)}, on any broker. */
+    public static List<ConsumerRecord<String, byte[]>> readAll(String bootstrapServers, String topic) {
         Map<String, Object> props = Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()

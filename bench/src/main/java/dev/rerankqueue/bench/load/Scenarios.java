@@ -306,6 +306,8 @@ public final class Scenarios {
     /** Closed loop at 10/30/50/100 clients: the model server directly, our sync endpoint, and async submit + SSE. */
     public void seedTable(int[] levels) throws Exception {
         say("== seed-table: %d documents per request, %d s per cell, closed loop ==", DOCS, seconds);
+        say("warming up the gateway and the worker (15 s at 30 clients each way, not recorded)");
+        warmupCells();
         say("%-8s | %-28s | %-28s | %-28s | %s", "clients", "(a) model server directly", "(b) sync /v1/rerank", "(c) async + SSE", "b/a");
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int clients : levels) {
@@ -329,8 +331,18 @@ public final class Scenarios {
         emit("seed-table");
     }
 
+    private void warmupCells() throws Exception {
+        for (String mode : List.of("sync", "async")) {
+            closedLoop(30, mode, 15);
+        }
+    }
+
     /** {requests/s, p50 ms, p99 ms} of {@code clients} closed loops for the configured time. */
     private double[] closedLoop(int clients, String mode) throws Exception {
+        return closedLoop(clients, mode, seconds);
+    }
+
+    private double[] closedLoop(int clients, String mode, int seconds) throws Exception {
         Workload w = new Workload(clients * 31L + mode.hashCode(), DOCS, DOC_CHARS);
         Recorder latency = new Recorder();
         AtomicLong done = new AtomicLong();
