@@ -1,5 +1,8 @@
 package dev.rerankqueue.system;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.bench.emulator.Faults;
+import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.RerankJob;
@@ -58,28 +61,20 @@ class FaultsIT {
     static RedisServerProcess redis;
     static AppProcess gateway;
     static final List<AppProcess> workers = new ArrayList<>();
+    static Map<String, String> infra;
     static final List<String> report = new ArrayList<>();
+    static final List<String> notes = new ArrayList<>();
 
     @BeforeAll
     static void startSystem() throws Exception {
         kafka = new KafkaProcess(AppProcess.logs()).start();
         kafka.createTopics(6);
         redis = new RedisServerProcess().start();
-        Map<String, String> infra = Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "quarkus.redis.hosts", redis.url());
+        infra = Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "quarkus.redis.hosts", redis.url());
         gateway = AppProcess.start("faults-gateway", "gateway.jar", RedisServerProcess.FreePort.find(), infra,
                 Map.of("RERANK_API_KEYS", "acme:" + ACME + ",globex:" + GLOBEX));
-        for (int i = 1; i <= 2; i++) {
-            Map<String, String> props = new HashMap<>(infra);
-            props.put("rerank.worker.id", "fault-worker-" + i);
-            props.put("rerank.worker.results.restore-check", "1s");
-            props.put("mp.messaging.incoming.jobs.session.timeout.ms", "6000");
-            props.put("mp.messaging.incoming.jobs.heartbeat.interval.ms", "2000");
-            workers.add(AppProcess.start("faults-worker-" + i, "worker.jar", RedisServerProcess.FreePort.find(), props));
-        }
+        startWorkers("faults-worker", Map.of());
         gateway.awaitReady(Duration.ofSeconds(90));
-        for (AppProcess w : workers) {
-            w.awaitReady(Duration.ofSeconds(90));
-        }
         report.add("| scenario | accepted | not accepted (503) | succeeded | lost | wrong | seconds |");
         report.add("| --- | --- | --- | --- | --- | --- | --- |");
     }
@@ -87,8 +82,13 @@ class FaultsIT {
     @AfterAll
     static void stopSystem() throws Exception {
         Path out = AppProcess.logs().resolve("../faults-report.md").normalize();
-        Files.writeString(out, String.join("\n", report) + "\n");
-        System.out.println(String.join("\n", report));
+        List<String> all = new ArrayList<>(report);
+        for (String note : notes) {
+            all.add("");
+            all.add(note);
+        }
+        Files.writeString(out, String.join("\n", all) + "\n");
+        System.out.println(String.join("\n", all));
         for (AppProcess w : workers) {
             w.close();
         }
@@ -100,6 +100,26 @@ class FaultsIT {
         }
         if (kafka != null) {
             kafka.close();
+        }
+    }
+
+    /** Two workers (stopping any running ones first), with {@code extra} settings on top of the suite's. */
+    static void startWorkers(String name, Map<String, String> extra) throws Exception {
+        for (AppProcess w : workers) {
+            w.close();
+        }
+        workers.clear();
+        for (int i = 1; i <= 2; i++) {
+            Map<String, String> props = new HashMap<>(infra);
+            props.put("rerank.worker.id", name + "-" + i);
+            props.put("rerank.worker.results.restore-check", "1s");
+            props.put("mp.messaging.incoming.jobs.session.timeout.ms", "6000");
+            props.put("mp.messaging.incoming.jobs.heartbeat.interval.ms", "2000");
+            props.putAll(extra);
+            workers.add(AppProcess.start(name + "-" + i, "worker.jar", RedisServerProcess.FreePort.find(), props));
+        }
+        for (AppProcess w : workers) {
+            w.awaitReady(Duration.ofSeconds(90));
         }
     }
 
@@ -229,6 +249,38 @@ class FaultsIT {
     }
 
     @Test
+    @Order(7)
+    void scorerFailsThenHangsThenRecovers() throws Exception {
+        try (VllmEmulator emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0))) {
+            // the same two workers, now in front of an emulated vLLM with a short timeout and breaker
+            startWorkers("faults-gpu-worker", Map.of(
+                    "rerank.worker.scorer.type", "vllm",
+                    "rerank.worker.scorer.vllm.url", "http://127.0.0.1:" + emulator.port(),
+                    "rerank.worker.scorer.vllm.timeout", "2s",
+                    "rerank.worker.scorer.vllm.breaker-open", "3s"));
+            long start = System.nanoTime();
+            JobLoad load = load();
+            load.submit(50);
+            CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(20));
+            Thread.sleep(2_000);
+            emulator.faults(new Faults(1.0, 0, 0, false));
+            Thread.sleep(6_000);
+            emulator.faults(new Faults(0, 0, 0, true));
+            Thread.sleep(6_000);
+            emulator.faults(Faults.NONE);
+            traffic.get(2, TimeUnit.MINUTES);
+            JobLoad.Outcome outcome = load.check(Duration.ofMinutes(4));
+            JsonNode stats = JobCodec.mapper().readTree(java.net.http.HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + emulator.port() + "/emulator/stats")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body());
+            notes.add("Scorer faults: the emulated vLLM answered " + stats.get("failed_requests").asLong() + " calls with 500, then"
+                    + " hung for 6 s (2 s timeout); every accepted job still succeeded.");
+            record("vLLM 5xx for 6 s, then hanging past the 2 s timeout for 6 s", outcome, start);
+            assertTrue(stats.get("failed_requests").asLong() > 0, "the fault was injected");
+        }
+    }
+
+    @Test
     @Order(5)
     void tenThousandBadRequestsGetNo5xxAndOnlyProblems() throws Exception {
         long start = System.nanoTime();
@@ -263,8 +315,7 @@ class FaultsIT {
             }));
         }
         CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
-        report.add("");
-        report.add("Fuzz: " + total + " generated requests (" + fuzzer.kinds() + "); responses by status " + new java.util.TreeMap<>(byStatus)
+        notes.add("Fuzz: " + total + " generated requests (" + fuzzer.kinds() + "); responses by status " + new java.util.TreeMap<>(byStatus)
                 + "; 5xx or failed: " + serverErrors.get() + "; errors not problem+json: " + notProblem.get() + "; "
                 + (System.nanoTime() - start) / 1_000_000_000 + " s");
         assertEquals(0, serverErrors.get(), "no 5xx: " + samples.subList(0, Math.min(5, samples.size())));
@@ -295,7 +346,6 @@ class FaultsIT {
                 assertTrue(r.body().contains("/problems/job-not-found"), r.body());
             }
         }
-        report.add("");
-        report.add("Cross-tenant: " + attempts + " GET/SSE/DELETE attempts on another tenant's jobs, all 404 job-not-found.");
+        notes.add("Cross-tenant: " + attempts + " GET/SSE/DELETE attempts on another tenant's jobs, all 404 job-not-found.");
     }
 }

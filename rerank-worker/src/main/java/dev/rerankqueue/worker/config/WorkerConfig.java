@@ -40,13 +40,21 @@ public interface WorkerConfig {
         @WithDefault("onnx")
         String type();
 
-        /** Attempts per scorer call before its jobs fail. Default 3. */
-        @WithDefault("3")
+        /** Attempts per scorer call before its jobs fail (retryable errors only: 5xx, timeouts, open breaker). Default 10. */
+        @WithDefault("10")
         int attempts();
 
-        /** First retry delay, doubled per attempt. Default 200ms. */
+        /** First retry delay; doubled per attempt, with jitter. Default 200ms. */
         @WithDefault("200ms")
         Duration retryBackoff();
+
+        /** Longest retry delay. Default 10s. */
+        @WithDefault("10s")
+        Duration retryMaxBackoff();
+
+        /** Time after the first failure when retrying stops and the call's jobs fail (and go to the DLQ). Default 60s. */
+        @WithDefault("60s")
+        Duration retryBudget();
 
         Onnx onnx();
 

@@ -27,8 +27,7 @@ public class MicroBatcher {
     private final int maxPairs;
     private final int maxTokens;
     private final int inFlight;
-    private final int attempts;
-    private final Duration backoff;
+    private final RetryPolicy retry;
     private final Timer scoringTimer;
     private final DistributionSummary batchPairs;
     private final DistributionSummary batchTokens;
@@ -38,8 +37,7 @@ public class MicroBatcher {
         this.maxPairs = config.batch().maxPairs();
         this.maxTokens = config.batch().maxTokens();
         this.inFlight = config.batch().inFlight().orElse(scorer.preferredInFlight());
-        this.attempts = config.scorer().attempts();
-        this.backoff = config.scorer().retryBackoff();
+        this.retry = RetryPolicy.of(config.scorer());
         this.scoringTimer = Timer.builder("rerank.scoring").description("Time of one scorer call (one micro-batch)")
                 .publishPercentileHistogram().register(metrics);
         this.batchPairs = DistributionSummary.builder("rerank.batch.pairs").description("Pairs per scorer call")
@@ -134,8 +132,7 @@ public class MicroBatcher {
                         return new Timed(s, nanos / 1_000_000);
                     });
                 })
-                .onFailure(ScorerException::retryable).retry().withBackOff(backoff, backoff.multipliedBy(8))
-                .atMost(Math.max(0, attempts - 1));
+                .plug(retry::apply);
     }
 
     /** Indices of {@code unique} grouped into scorer calls, shortest pairs first. */

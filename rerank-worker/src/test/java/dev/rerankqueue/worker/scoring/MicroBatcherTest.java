@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MicroBatcherTest {
 
     /** Scores a pair by its document's length and records each call. */
-    static final class LengthScorer implements Scorer {
+    static class LengthScorer implements Scorer {
         final List<List<ScorePair>> calls = new CopyOnWriteArrayList<>();
         final AtomicInteger failuresLeft = new AtomicInteger();
 
@@ -56,6 +56,8 @@ class MicroBatcherTest {
                     public String type() { return "test"; }
                     public int attempts() { return attempts; }
                     public Duration retryBackoff() { return Duration.ofMillis(1); }
+                    public Duration retryMaxBackoff() { return Duration.ofMillis(5); }
+                    public Duration retryBudget() { return Duration.ofSeconds(10); }
                     public Onnx onnx() { return null; }
                     public Vllm vllm() { return null; }
                 };
@@ -114,5 +116,19 @@ class MicroBatcherTest {
         MicroBatcher batcher = new MicroBatcher(down, config(64, 100_000, 3), new SimpleMeterRegistry());
         assertThrows(IllegalStateException.class, () -> batcher.score(docs(3)).await().indefinitely());
         assertEquals(3, down.calls.size());
+    }
+
+    @Test
+    void aRefusedCallIsNotRetried() {
+        LengthScorer refusing = new LengthScorer() {
+            @Override
+            public Uni<Scores> score(List<ScorePair> pairs) {
+                calls.add(pairs);
+                return Uni.createFrom().failure(new ScorerException("400: too long", false, null));
+            }
+        };
+        MicroBatcher batcher = new MicroBatcher(refusing, config(64, 100_000, 5), new SimpleMeterRegistry());
+        assertThrows(ScorerException.class, () -> batcher.score(docs(3)).await().indefinitely());
+        assertEquals(1, refusing.calls.size());
     }
 }
