@@ -10,6 +10,9 @@ public final class Topics {
     /** Compacted record of every terminal result; key = job id. */
     public static final String RESULTS = "rerank.results";
 
+    /** Consumer group of the workers on {@link #JOBS}; its lag is the backlog the gateway's admission control reads. */
+    public static final String WORKER_GROUP = "rerank-workers";
+
     public static final String HEADER_DLQ_REASON = "rerank-dlq-reason";
     public static final String HEADER_DLQ_SOURCE = "rerank-dlq-source";
 

@@ -15,7 +15,8 @@ import java.util.stream.Collectors;
  * <p>The write applies only if the stored status may move to the target under the {@link JobStatus} table and, when
  * given, the stored version equals the expected one; it then bumps the version, refreshes the TTL, publishes a
  * {@link JobEvent} and returns the whole state it wrote. A write that loses reports what is stored instead, so a slow or duplicate writer never overwrites
- * a newer state. Run it as {@code EVAL SCRIPT 1 key args...} with {@link #key()} and {@link #args()}.
+ * a newer state. A write that makes the job terminal also removes it from its tenant's {@link RedisKeys#inFlight
+ * in-flight set}. Run it as {@code EVAL SCRIPT 1 key args...} with {@link #key()} and {@link #args()}.
  */
 public final class JobTransition {
 
@@ -26,7 +27,7 @@ public final class JobTransition {
             local key = KEYS[1]
             local target, sources, expected = ARGV[1], ARGV[2], ARGV[3]
             local ttl, channel, id = tonumber(ARGV[4]), ARGV[5], ARGV[6]
-            local ncreate = tonumber(ARGV[7])
+            local ncreate, inflight = tonumber(ARGV[7]), ARGV[8]
             local cur = redis.call('HMGET', key, 'status', 'version')
             local status, version = cur[1], tonumber(cur[2] or '0')
             local present = status ~= false and status ~= nil
@@ -39,7 +40,7 @@ public final class JobTransition {
             if present and expected ~= '' and tonumber(expected) ~= version then
               return {'0', tostring(version), status or ''}
             end
-            local first = 8
+            local first = 9
             if not present then
               for i = first, first + 2 * ncreate - 1, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
               version = tonumber(redis.call('HGET', key, 'version') or '0')
@@ -49,6 +50,10 @@ public final class JobTransition {
             redis.call('HSET', key, 'status', target, 'version', version)
             if target == 'running' then redis.call('HINCRBY', key, 'attempts', 1) end
             if ttl > 0 then redis.call('EXPIRE', key, ttl) end
+            if inflight ~= '' then
+              local tenant = redis.call('HGET', key, 'tenant')
+              if tenant then redis.call('ZREM', inflight .. tenant, id) end
+            end
             redis.call('PUBLISH', channel, cjson.encode({id = id, status = target, version = version}))
             local reply = {'1', tostring(version), target}
             local all = redis.call('HGETALL', key)
@@ -145,6 +150,7 @@ public final class JobTransition {
         args.add(RedisKeys.JOB_EVENTS_CHANNEL);
         args.add(jobId);
         args.add(Integer.toString(createFields.size()));
+        args.add(target.isTerminal() ? RedisKeys.IN_FLIGHT_PREFIX : "");
         createFields.forEach((k, v) -> {
             args.add(k);
             args.add(v);

@@ -16,6 +16,22 @@ public final class RedisKeys {
         return JOB_PREFIX + id;
     }
 
+    /** Prefix of {@link #inFlight(String)}; the transition script appends the tenant itself. */
+    public static final String IN_FLIGHT_PREFIX = "rerank:inflight:";
+
+    /**
+     * Sorted set of a tenant's accepted, not yet terminal job ids (score = accept time in ms): added by the gateway's
+     * quota check, removed by the transition that makes a job terminal.
+     */
+    public static String inFlight(String tenant) {
+        return IN_FLIGHT_PREFIX + tenant;
+    }
+
+    /** Token bucket of a tenant's pairs-per-second quota (hash: tokens, at). */
+    public static String pairBucket(String tenant) {
+        return "rerank:quota:pairs:" + tenant;
+    }
+
     /** Idempotency record of a tenant's {@code Idempotency-Key}. */
     public static String idempotency(String tenant, String key) {
         return "rerank:idem:" + tenant + ":" + key;

@@ -17,7 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A minimal server-sent-events client for tests: connects, records every event (and comment) until the server ends
  * the stream. Accepts both {@code event:x} and {@code event: x}, as the SSE spec does.
  */
-public final class SseRecorder {
+public final class SseRecorder implements AutoCloseable {
 
     /** One dispatched event; {@code name} is "message" when the server sent none. */
     public record Event(String name, String id, String data) {
@@ -28,6 +28,7 @@ public final class SseRecorder {
     private final CompletableFuture<Integer> ended = new CompletableFuture<>();
     private volatile int status;
     private volatile String contentType;
+    private volatile java.io.InputStream body;
 
     private SseRecorder() {
     }
@@ -44,6 +45,7 @@ public final class SseRecorder {
                 .thenAccept(resp -> {
                     r.status = resp.statusCode();
                     r.contentType = resp.headers().firstValue("content-type").orElse("");
+                    r.body = resp.body();
                     try (BufferedReader in = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8))) {
                         r.read(in);
                         r.ended.complete(r.status);
@@ -87,6 +89,19 @@ public final class SseRecorder {
                 case "id" -> id = value;
                 case "data" -> data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
                 default -> { }
+            }
+        }
+    }
+
+    /** Hangs up, as a client closing its connection would. */
+    @Override
+    public void close() {
+        java.io.InputStream in = body;
+        if (in != null) {
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // already closed
             }
         }
     }

@@ -119,6 +119,21 @@ class JobTransitionScriptTest {
     }
 
     @Test
+    void onlyATerminalWriteTakesTheJobOffItsTenantsInFlightSet() throws Exception {
+        String id = UUID.randomUUID().toString();
+        String other = UUID.randomUUID().toString();
+        String set = RedisKeys.inFlight("inflight-tenant");
+        sync(redis.zadd(List.of(set, "1", id, "2", other)));
+        run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "inflight-tenant")));
+        run(JobTransition.to(id, JobStatus.RUNNING));
+        assertEquals(2, sync(redis.zcard(set)).toLong(), "queued and running jobs stay in flight");
+        assertFalse(run(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(1)).applied());
+        assertEquals(2, sync(redis.zcard(set)).toLong(), "a write that loses changes nothing");
+        assertTrue(run(JobTransition.to(id, JobStatus.SUCCEEDED)).applied());
+        assertEquals(List.of(other), sync(redis.zrange(List.of(set, "0", "-1"))).stream().map(Response::toString).toList());
+    }
+
+    @Test
     void staleVersionLosesAndReportsWhatIsStored() throws Exception {
         String id = UUID.randomUUID().toString();
         run(JobTransition.create(id, JobStatus.QUEUED, Map.of()));

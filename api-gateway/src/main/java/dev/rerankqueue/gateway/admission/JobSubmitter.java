@@ -22,6 +22,8 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
+import java.time.Duration;
+
 
 /**
  * Turns a valid request into a durable job: produce it to Kafka, wait for the broker's acknowledgement (acks=all),
@@ -42,10 +44,15 @@ public class JobSubmitter {
     private final Timer sendTimer;
     private final MeterRegistry metrics;
     private final IdempotencyKeys idempotency;
+    private final BacklogAdmission backlog;
+    private final TenantQuotas quotas;
 
     public JobSubmitter(@Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) MutinyEmitter<Record<String, byte[]>> jobs,
-                        JobStore store, GatewayConfig config, MeterRegistry metrics, IdempotencyKeys idempotency) {
+                        JobStore store, GatewayConfig config, MeterRegistry metrics, IdempotencyKeys idempotency,
+                        BacklogAdmission backlog, TenantQuotas quotas) {
         this.jobs = jobs;
+        this.backlog = backlog;
+        this.quotas = quotas;
         this.idempotency = idempotency;
         this.store = store;
         this.config = config;
@@ -55,7 +62,10 @@ public class JobSubmitter {
                 .publishPercentileHistogram().register(metrics);
     }
 
-    /** Validates, then accepts the request as a job of {@code tenant}; fails with {@link ApiException} otherwise. */
+    /**
+     * Validates, then accepts the request as a job of {@code tenant}; fails with {@link ApiException} otherwise: 422 for
+     * an invalid request, 503 when the backlog is too long or Kafka does not acknowledge, 429 over a tenant quota.
+     */
     public Uni<AcceptedJob> submit(String tenant, RerankRequest request, String endpoint) {
         return submit(tenant, request, endpoint, null);
     }
@@ -92,6 +102,14 @@ public class JobSubmitter {
     }
 
     private Uni<AcceptedJob> produce(RerankJob job, String endpoint) {
+        // a sync caller waits at most its timeout: refuse it at once rather than answer 504 later
+        Duration limit = "sync".equals(endpoint) ? config.sync().timeout() : config.admission().maxBacklog();
+        return Uni.createFrom().voidItem().invoke(() -> backlog.admit(limit))
+                .chain(() -> quotas.acquire(job))
+                .chain(() -> send(job, endpoint).onFailure().call(() -> quotas.release(job)));
+    }
+
+    private Uni<AcceptedJob> send(RerankJob job, String endpoint) {
         byte[] value = JobCodec.encodeJob(job);
         Timer.Sample sample = Timer.start();
         return jobs.send(Record.of(job.id(), value))

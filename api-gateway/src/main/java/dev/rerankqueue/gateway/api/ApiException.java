@@ -76,6 +76,20 @@ public class ApiException extends RuntimeException {
                 "the job queue did not acknowledge the job in time; it was NOT accepted. Retry later.", null, retryAfter, null);
     }
 
+    public static ApiException backlogFull(long backlogJobs, double drainRate, Duration limit, Duration retryAfter) {
+        String wait = drainRate > 0
+                ? String.format(java.util.Locale.ROOT, "the workers drain %.1f jobs/s, so about %d s of work", drainRate, (long) (backlogJobs / drainRate))
+                : "the workers are not draining them";
+        return new ApiException(503, "backlog-full", "Queue backlog too long",
+                backlogJobs + " jobs are waiting and " + wait + "; jobs are accepted while the wait is under " + limit.toSeconds()
+                        + " s. The job was NOT accepted; retry after the Retry-After seconds.", null, retryAfter, null);
+    }
+
+    public static ApiException quotaExceeded(String quota, String detail, Duration retryAfter) {
+        return new ApiException(429, "quota-exceeded", "Tenant quota exceeded",
+                detail + " (" + quota + "). The job was NOT accepted; retry after the Retry-After seconds.", null, retryAfter, null);
+    }
+
     public static ApiException storeUnavailable(String cause) {
         return new ApiException(503, "store-unavailable", "Job store unavailable",
                 "job state cannot be read or written right now (" + cause + "); accepted jobs are safe in the queue. Retry shortly.",

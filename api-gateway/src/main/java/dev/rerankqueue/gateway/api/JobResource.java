@@ -5,6 +5,7 @@ import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.lifecycle.JobCanceller;
 import dev.rerankqueue.gateway.sse.JobFollower;
+import dev.rerankqueue.gateway.sse.SseConnections;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.messaging.JobCodec;
 import io.smallrye.mutiny.Multi;
@@ -43,9 +44,11 @@ public class JobResource {
     private final BodyLimit bodyLimit;
     private final Caller caller;
     private final JobCanceller canceller;
+    private final SseConnections connections;
 
     public JobResource(JobSubmitter submitter, JobFollower follower, GatewayConfig config, BodyLimit bodyLimit, Caller caller,
-                       JobCanceller canceller) {
+                       JobCanceller canceller, SseConnections connections) {
+        this.connections = connections;
         this.submitter = submitter;
         this.follower = follower;
         this.config = config;
@@ -97,18 +100,22 @@ public class JobResource {
     @GET
     @Path("{id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    @Operation(summary = "Follow a job", description = "status events, then one result (or error) event; the stream then ends.")
+    @Operation(summary = "Follow a job", description = "status events, then one result (or error) event; the stream then ends."
+            + " 429 when the tenant has rerank.quotas.max-sse-connections streams open on this gateway.")
     public Multi<OutboundSseEvent> events(@PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId,
                                           @Context Sse sse) {
         // An unknown job never gets here: KnownJobFilter answers 404 before the stream opens.
         OutboundSseEvent end = sse.newEventBuilder().comment("end").build();
-        Multi<OutboundSseEvent> states = follower.follow(checkId(id), caller.tenant(), parseVersion(lastEventId))
+        String job = checkId(id);
+        Runnable lease = connections.open(caller.tenant());
+        Multi<OutboundSseEvent> states = follower.follow(job, caller.tenant(), parseVersion(lastEventId))
                 .map(state -> toEvent(sse, state))
                 .onCompletion().continueWith(end);
         Multi<OutboundSseEvent> beats = Multi.createFrom().ticks().startingAfter(config.events().heartbeat()).every(config.events().heartbeat())
                 .map(t -> sse.newEventBuilder().comment("heartbeat").build());
         return Multi.createBy().merging().streams(states, beats)
-                .select().first(e -> e != end);
+                .select().first(e -> e != end)
+                .onTermination().invoke(lease);
     }
 
     private OutboundSseEvent toEvent(Sse sse, JobState state) {

@@ -28,7 +28,7 @@ public class ProblemMappers {
             r.header("WWW-Authenticate", "Bearer");
         }
         if (e.retryAfter() != null) {
-            r.header("Retry-After", Math.max(1, e.retryAfter().toSeconds()));
+            r.header("Retry-After", Math.max(1, (e.retryAfter().toMillis() + 999) / 1000));
         }
         if (e.jobId() != null && e.status() == 504) {
             r.header("Location", "/v1/rerank/jobs/" + e.jobId());

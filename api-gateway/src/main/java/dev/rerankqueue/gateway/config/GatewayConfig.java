@@ -1,13 +1,17 @@
 package dev.rerankqueue.gateway.config;
 
 import dev.rerankqueue.job.RequestLimits;
+import dev.rerankqueue.messaging.Topics;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
 
 /** Every setting of the gateway, under the {@code rerank.} prefix. */
 @ConfigMapping(prefix = "rerank")
@@ -38,6 +42,93 @@ public interface GatewayConfig {
     Events events();
 
     Idempotency idempotency();
+
+    Admission admission();
+
+    Quotas quotas();
+
+    /**
+     * Admission control on the backlog: new jobs are refused (503 + Retry-After) while the jobs already waiting would take
+     * longer than {@link #maxBacklog()} to drain at the drain rate measured from the workers' committed offsets.
+     */
+    interface Admission {
+        /** Default true. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Longest estimated wait at which a job is still accepted. Sync calls use their own timeout if shorter. Default 5m. */
+        @WithDefault("5m")
+        Duration maxBacklog();
+
+        /** Never refuse while fewer jobs than this wait: small backlogs say little about the rate. Default 1000. */
+        @WithDefault("1000")
+        long minBacklogJobs();
+
+        /** How often the consumer group's lag and committed offsets are read. Default 1s. */
+        @WithDefault("1s")
+        Duration sampleInterval();
+
+        /** Busy time (time with a backlog) over which the drain rate is averaged; a third of it is needed before any refusal. Default 30s. */
+        @WithDefault("30s")
+        Duration rateWindow();
+
+        /** The workers' consumer group. Default {@value Topics#WORKER_GROUP}. */
+        @WithDefault(Topics.WORKER_GROUP)
+        String consumerGroup();
+
+        /** Upper bound of the computed Retry-After. Default 60s. */
+        @WithDefault("60s")
+        Duration maxRetryAfter();
+    }
+
+    /** Per-tenant quotas, answered with 429 + Retry-After. Each has a default for all tenants and per-tenant overrides. */
+    interface Quotas {
+        /** Accepted jobs of one tenant that are not finished yet; 0 = no limit. Default 10000. */
+        @WithDefault("10000")
+        int maxInFlightJobs();
+
+        /** (query, document) pairs one tenant may submit per second, as a token bucket; 0 = no limit. Default 0. */
+        @WithDefault("0")
+        double pairsPerSecond();
+
+        /** Size of the pairs bucket, in seconds of {@link #pairsPerSecond()}. A job larger than the bucket passes when it is full. Default 2s. */
+        @WithDefault("2s")
+        Duration burst();
+
+        /** Retry-After of a 429 for too many jobs in flight. Default 2s. */
+        @WithDefault("2s")
+        Duration inFlightRetryAfter();
+
+        /** Open SSE streams of one tenant on one gateway instance; 0 = no limit. Default 1000. */
+        @WithDefault("1000")
+        int maxSseConnections();
+
+        /** Overrides per tenant: {@code rerank.quotas.tenant."acme".pairs-per-second=500}. */
+        Map<String, TenantQuota> tenant();
+
+        interface TenantQuota {
+            OptionalInt maxInFlightJobs();
+
+            OptionalDouble pairsPerSecond();
+
+            OptionalInt maxSseConnections();
+        }
+
+        default int maxInFlightJobs(String tenant) {
+            TenantQuota q = tenant().get(tenant);
+            return q != null && q.maxInFlightJobs().isPresent() ? q.maxInFlightJobs().getAsInt() : maxInFlightJobs();
+        }
+
+        default double pairsPerSecond(String tenant) {
+            TenantQuota q = tenant().get(tenant);
+            return q != null && q.pairsPerSecond().isPresent() ? q.pairsPerSecond().getAsDouble() : pairsPerSecond();
+        }
+
+        default int maxSseConnections(String tenant) {
+            TenantQuota q = tenant().get(tenant);
+            return q != null && q.maxSseConnections().isPresent() ? q.maxSseConnections().getAsInt() : maxSseConnections();
+        }
+    }
 
     /** Idempotency-Key handling. */
     interface Idempotency {

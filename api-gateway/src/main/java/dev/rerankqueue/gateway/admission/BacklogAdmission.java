@@ -1,0 +1,185 @@
+package dev.rerankqueue.gateway.admission;
+
+import dev.rerankqueue.gateway.api.ApiException;
+import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.messaging.Topics;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Admission control on the backlog. A background thread reads the workers' consumer-group lag on the jobs topic
+ * (end offsets minus committed offsets, the same figure KEDA scales on) and feeds a {@link DrainEstimate}; a submit is
+ * refused with 503 while the jobs waiting would take longer than the configured limit to drain, and its Retry-After
+ * is the time until they would not. The check fails open: without a recent sample (Kafka unreachable, first seconds
+ * after start) or without a rate estimate yet, jobs are accepted and the producer's own timeout guards durability.
+ */
+@ApplicationScoped
+public class BacklogAdmission {
+
+    private static final Logger LOG = Logger.getLogger(BacklogAdmission.class);
+
+    private final GatewayConfig.Admission config;
+    private final Map<String, Object> kafkaConfig;
+    private final DrainEstimate estimate;
+    private final AtomicLong acceptedSinceSample = new AtomicLong();
+    private volatile long sampledAt;
+    private ScheduledExecutorService sampler;
+    private Admin admin;
+    private List<TopicPartition> partitions = List.of();
+    private long partitionsReadAt;
+
+    public BacklogAdmission(GatewayConfig config, @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig,
+                            MeterRegistry metrics) {
+        this.config = config.admission();
+        this.kafkaConfig = kafkaConfig;
+        this.estimate = new DrainEstimate(this.config.rateWindow(), this.config.rateWindow().dividedBy(3));
+        Gauge.builder("rerank.backlog.jobs", this, a -> a.fresh() ? a.backlog() : Double.NaN)
+                .description("Jobs on the jobs topic not yet committed by the workers' consumer group").baseUnit("jobs").register(metrics);
+        Gauge.builder("rerank.backlog.drain.rate", this, a -> a.estimate.rate().orElse(Double.NaN))
+                .description("Jobs per second the workers commit while there is a backlog").register(metrics);
+        Gauge.builder("rerank.backlog.wait", this, a -> a.estimatedWait().map(Duration::toMillis).map(ms -> ms / 1000.0).orElse(Double.NaN))
+                .description("Estimated time to drain the backlog at the measured rate").baseUnit("seconds").register(metrics);
+    }
+
+    void start(@Observes StartupEvent ignored) {
+        if (!config.enabled()) {
+            return;
+        }
+        Map<String, Object> props = new HashMap<>(kafkaConfig);
+        props.put(AdminClientConfig.CLIENT_ID_CONFIG, "rerank-gateway-backlog");
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
+        admin = Admin.create(props);
+        sampler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "backlog-sampler");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = config.sampleInterval().toMillis();
+        sampler.scheduleWithFixedDelay(this::sampleQuietly, 0, every, TimeUnit.MILLISECONDS);
+    }
+
+    void stop(@Observes ShutdownEvent ignored) {
+        if (sampler != null) {
+            sampler.shutdownNow();
+        }
+        if (admin != null) {
+            admin.close(Duration.ofSeconds(2));
+        }
+    }
+
+    /**
+     * Refuses a new job (503 + Retry-After) when the backlog would take longer than {@code limit} (capped by the
+     * configured maximum) to drain; otherwise counts it towards the backlog until the next sample.
+     */
+    public void admit(Duration limit) {
+        if (!config.enabled()) {
+            return;
+        }
+        Duration max = limit.compareTo(config.maxBacklog()) < 0 ? limit : config.maxBacklog();
+        long backlog = backlog();
+        OptionalDouble rate = estimate.rate();
+        if (fresh() && backlog >= config.minBacklogJobs() && rate.isPresent()) {
+            Duration retryAfter = retryAfter(backlog, rate.getAsDouble(), max, config.maxRetryAfter());
+            if (!retryAfter.isZero()) {
+                throw ApiException.backlogFull(backlog, rate.getAsDouble(), max, retryAfter);
+            }
+        }
+        acceptedSinceSample.incrementAndGet();
+    }
+
+    /**
+     * Zero when {@code backlog} jobs drain within {@code limit} at {@code rate} jobs/s; otherwise how long until they
+     * would (whole seconds, at least 1, at most {@code maxRetryAfter}; the maximum when nothing drains).
+     */
+    static Duration retryAfter(long backlog, double rate, Duration limit, Duration maxRetryAfter) {
+        double limitSeconds = limit.toMillis() / 1000.0;
+        if (rate > 0 && backlog / rate <= limitSeconds) {
+            return Duration.ZERO;
+        }
+        double seconds = rate > 0 ? backlog / rate - limitSeconds : Double.POSITIVE_INFINITY;
+        return Duration.ofSeconds((long) Math.max(1, Math.ceil(Math.min(seconds, maxRetryAfter.toSeconds()))));
+    }
+
+    /** Estimated time to drain the current backlog, when both are known. */
+    public java.util.Optional<Duration> estimatedWait() {
+        OptionalDouble rate = estimate.rate();
+        if (!fresh() || rate.isEmpty() || rate.getAsDouble() <= 0) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(Duration.ofMillis((long) (backlog() * 1000 / rate.getAsDouble())));
+    }
+
+    private long backlog() {
+        return Math.max(0, estimate.backlog()) + acceptedSinceSample.get();
+    }
+
+    private boolean fresh() {
+        return sampledAt != 0 && System.nanoTime() - sampledAt < config.sampleInterval().multipliedBy(10).toNanos();
+    }
+
+    private void sampleQuietly() {
+        try {
+            sample();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.debugf("backlog sample failed: %s", e.toString());
+        }
+    }
+
+    private void sample() throws Exception {
+        long now = System.nanoTime();
+        if (partitions.isEmpty() || now - partitionsReadAt > TimeUnit.MINUTES.toNanos(1)) {
+            partitions = admin.describeTopics(List.of(Topics.JOBS)).allTopicNames().get(5, TimeUnit.SECONDS).get(Topics.JOBS)
+                    .partitions().stream().map(p -> new TopicPartition(Topics.JOBS, p.partition())).toList();
+            partitionsReadAt = now;
+        }
+        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(config.consumerGroup())
+                .partitionsToOffsetAndMetadata().get(5, TimeUnit.SECONDS);
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+        for (TopicPartition tp : partitions) {
+            latest.put(tp, OffsetSpec.latest());
+            if (committed.get(tp) == null) {
+                earliest.put(tp, OffsetSpec.earliest()); // where a consumer without a commit starts (auto.offset.reset=earliest)
+            }
+        }
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(latest).all().get(5, TimeUnit.SECONDS);
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> starts = earliest.isEmpty() ? Map.of()
+                : admin.listOffsets(earliest).all().get(5, TimeUnit.SECONDS);
+        long backlog = 0;
+        long position = 0;
+        for (TopicPartition tp : partitions) {
+            OffsetAndMetadata c = committed.get(tp);
+            long at = c != null ? c.offset() : starts.get(tp).offset();
+            backlog += Math.max(0, ends.get(tp).offset() - at);
+            position += at;
+        }
+        estimate.sample(System.nanoTime(), backlog, position);
+        acceptedSinceSample.set(0);
+        sampledAt = System.nanoTime();
+    }
+}

@@ -1,0 +1,113 @@
+package dev.rerankqueue.gateway.admission;
+
+import dev.rerankqueue.gateway.api.ApiException;
+import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.store.RedisKeys;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+
+/**
+ * Per-tenant quotas, shared by every gateway instance through Redis: jobs in flight (accepted, not yet terminal) and
+ * pairs per second (a token bucket). One Lua script checks both and takes its share atomically; the transition
+ * script in {@code common} takes a job off its tenant's in-flight set when it becomes terminal, whoever writes it.
+ *
+ * <p>If Redis cannot be reached, jobs are accepted without a quota check (and counted): quotas protect fairness,
+ * they must not stop a durable queue from taking work.
+ */
+@ApplicationScoped
+public class TenantQuotas {
+
+    private static final Logger LOG = Logger.getLogger(TenantQuotas.class);
+
+    static final String ACQUIRE = """
+            local set, bucket = KEYS[1], KEYS[2]
+            local id, now, stale = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+            local maxInFlight, rate, capacity, cost = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+            if maxInFlight > 0 then
+              redis.call('ZREMRANGEBYSCORE', set, '-inf', stale)
+              local n = redis.call('ZCARD', set)
+              if n >= maxInFlight then return {'in-flight', tostring(n)} end
+            end
+            if rate > 0 then
+              local tokens = capacity
+              local b = redis.call('HMGET', bucket, 'tokens', 'at')
+              if b[1] then tokens = math.min(capacity, tonumber(b[1]) + math.max(0, now - tonumber(b[2])) * rate / 1000) end
+              local need = math.min(cost, capacity)
+              if tokens < need then return {'pairs', tostring(math.ceil((need - tokens) * 1000 / rate))} end
+              tokens = tokens - cost
+              redis.call('HSET', bucket, 'tokens', tostring(tokens), 'at', tostring(now))
+              redis.call('PEXPIRE', bucket, math.ceil((capacity - tokens) * 1000 / rate) + 1000)
+            end
+            if maxInFlight > 0 then redis.call('ZADD', set, now, id) end
+            return {'ok', ''}
+            """;
+
+    static final String RELEASE = """
+            redis.call('ZREM', KEYS[1], ARGV[1])
+            if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HINCRBYFLOAT', KEYS[2], 'tokens', ARGV[2]) end
+            return 1
+            """;
+
+    private final ReactiveRedisDataSource redis;
+    private final GatewayConfig config;
+    private final MeterRegistry metrics;
+
+    public TenantQuotas(ReactiveRedisDataSource redis, GatewayConfig config, MeterRegistry metrics) {
+        this.redis = redis;
+        this.config = config;
+        this.metrics = metrics;
+    }
+
+    /** Takes the job's share of its tenant's quotas, or fails with a 429 {@link ApiException} saying which and when to retry. */
+    public Uni<Void> acquire(RerankJob job) {
+        GatewayConfig.Quotas q = config.quotas();
+        int maxInFlight = q.maxInFlightJobs(job.tenant());
+        double rate = q.pairsPerSecond(job.tenant());
+        if (maxInFlight <= 0 && rate <= 0) {
+            return Uni.createFrom().voidItem();
+        }
+        long now = System.currentTimeMillis();
+        double capacity = rate * q.burst().toMillis() / 1000.0;
+        return redis.execute("EVAL", ACQUIRE, "2", RedisKeys.inFlight(job.tenant()), RedisKeys.pairBucket(job.tenant()),
+                        job.id(), Long.toString(now), Long.toString(now - config.results().retention().toMillis()),
+                        Integer.toString(Math.max(0, maxInFlight)), Double.toString(Math.max(0, rate)), Double.toString(capacity),
+                        Integer.toString(job.pairCount()))
+                .onFailure().recoverWithItem(e -> {
+                    LOG.warnf("quota check skipped for job %s: Redis unavailable (%s)", job.id(), e.toString());
+                    metrics.counter("rerank.quota.unchecked").increment();
+                    return null;
+                })
+                .map(reply -> {
+                    if (reply == null || "ok".equals(reply.get(0).toString())) {
+                        return null;
+                    }
+                    String which = reply.get(0).toString();
+                    if ("in-flight".equals(which)) {
+                        throw ApiException.quotaExceeded("rerank.quotas.max-in-flight-jobs",
+                                "tenant " + job.tenant() + " has " + reply.get(1) + " jobs queued or running; the limit is " + maxInFlight,
+                                q.inFlightRetryAfter());
+                    }
+                    throw ApiException.quotaExceeded("rerank.quotas.pairs-per-second",
+                            "tenant " + job.tenant() + " may submit " + formatRate(rate) + " pairs per second and this job has "
+                                    + job.pairCount(), Duration.ofMillis(Long.parseLong(reply.get(1).toString())));
+                });
+    }
+
+    /** Gives back what {@link #acquire} took, for a job that was not accepted after all. */
+    public Uni<Void> release(RerankJob job) {
+        return redis.execute("EVAL", RELEASE, "2", RedisKeys.inFlight(job.tenant()), RedisKeys.pairBucket(job.tenant()),
+                        job.id(), Integer.toString(job.pairCount()))
+                .onFailure().recoverWithNull()
+                .replaceWithVoid();
+    }
+
+    private static String formatRate(double rate) {
+        return rate == Math.rint(rate) ? Long.toString((long) rate) : Double.toString(rate);
+    }
+}

@@ -1,0 +1,102 @@
+package dev.rerankqueue.gateway.admission;
+
+import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.testing.InfrastructureResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Admission control against a real broker: with a consumer group that does not drain, new jobs are refused with 503
+ * once the estimate says the backlog will not drain in time; when the group commits (as workers do), jobs are accepted
+ * again.
+ */
+@QuarkusTest
+@TestProfile(BacklogAdmissionTest.Tight.class)
+@WithTestResource(InfrastructureResource.class)
+class BacklogAdmissionTest {
+
+    static final String GROUP = "admission-test-workers";
+
+    /** Tiny thresholds so a handful of jobs make a backlog; the group is this test's own. */
+    public static class Tight implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of(
+                    "rerank.admission.consumer-group", GROUP,
+                    "rerank.admission.min-backlog-jobs", "2",
+                    "rerank.admission.sample-interval", "100ms",
+                    "rerank.admission.rate-window", "900ms",
+                    "rerank.admission.max-backlog", "10s",
+                    "rerank.admission.max-retry-after", "45s");
+        }
+    }
+
+    private static final String JOB = """
+            {"query":"capital of France","documents":["Paris is the capital of France.","Bread."]}""";
+
+    private static Response submit() {
+        return given().contentType(ContentType.JSON).body(JOB).post("/v1/rerank/jobs");
+    }
+
+    @Test
+    void aBacklogThatDoesNotDrainIsRefusedWithRetryAfterAndReopensWhenWorkersCommit() throws Exception {
+        submit().then().statusCode(202);
+        submit().then().statusCode(202);
+        // nobody drains: after a third of the rate window of busy time the rate is 0 and the backlog is "forever"
+        AtomicReference<Response> refused = new AtomicReference<>();
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            Response r = submit();
+            if (r.statusCode() == 503) {
+                refused.set(r);
+                return true;
+            }
+            assertEquals(202, r.statusCode(), r.asString());
+            return false;
+        });
+        refused.get().then()
+                .contentType("application/problem+json")
+                .header("Retry-After", "45")
+                .body("type", equalTo("/problems/backlog-full"))
+                .body("detail", containsString("not draining"))
+                .body("detail", containsString("NOT accepted"));
+        given().get("/q/metrics").then().body(containsString("rerank_backlog_jobs"))
+                .body(containsString("rerank_requests_rejected_total{reason=\"backlog-full\""));
+
+        commitEverything();
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> submit().statusCode() == 202);
+    }
+
+    /** What a worker group does after scoring everything: commit the end of every partition. */
+    private static void commitEverything() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, InfrastructureResource.kafka().bootstrapServers()))) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            admin.describeTopics(java.util.List.of(Topics.JOBS)).allTopicNames().get(10, TimeUnit.SECONDS).get(Topics.JOBS)
+                    .partitions().forEach(p -> latest.put(new TopicPartition(Topics.JOBS, p.partition()), OffsetSpec.latest()));
+            Map<TopicPartition, OffsetAndMetadata> ends = new HashMap<>();
+            admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS).forEach((tp, info) -> ends.put(tp, new OffsetAndMetadata(info.offset())));
+            admin.alterConsumerGroupOffsets(GROUP, ends).all().get(10, TimeUnit.SECONDS);
+        }
+    }
+}

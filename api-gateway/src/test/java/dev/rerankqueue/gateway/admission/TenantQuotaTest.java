@@ -1,0 +1,113 @@
+package dev.rerankqueue.gateway.admission;
+
+import dev.rerankqueue.testing.InfrastructureResource;
+import dev.rerankqueue.testing.SseRecorder;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import org.junit.jupiter.api.Test;
+
+import java.net.URL;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Per-tenant quotas through real HTTP, Kafka and Redis: each tenant hits its own limit, and only its own. */
+@QuarkusTest
+@TestProfile(TenantQuotaTest.Quotas.class)
+@WithTestResource(InfrastructureResource.class)
+class TenantQuotaTest {
+
+    public static class Quotas implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of(
+                    "rerank.api-keys", "acme:acme-key,globex:globex-key,initech:initech-key",
+                    "rerank.admission.enabled", "false",
+                    "rerank.quotas.tenant.\"acme\".max-in-flight-jobs", "3",
+                    "rerank.quotas.tenant.\"globex\".pairs-per-second", "4",
+                    "rerank.quotas.burst", "2s",
+                    "rerank.quotas.tenant.\"initech\".max-sse-connections", "1");
+        }
+    }
+
+    /** Two documents: two pairs. */
+    private static final String JOB = """
+            {"query":"capital of France","documents":["Paris is the capital of France.","Bread."]}""";
+
+    @TestHTTPResource("/")
+    URL base;
+
+    private static Response submitAs(String key) {
+        return given().contentType(ContentType.JSON).header("Authorization", "Bearer " + key).body(JOB).post("/v1/rerank/jobs");
+    }
+
+    @Test
+    void jobsInFlightAreCappedPerTenantAndAFinishedJobFreesItsPlace() {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.add(submitAs("acme-key").then().statusCode(202).extract().path("id"));
+        }
+        submitAs("acme-key").then().statusCode(429)
+                .contentType("application/problem+json")
+                .header("Retry-After", "2")
+                .body("type", equalTo("/problems/quota-exceeded"))
+                .body("detail", containsString("3 jobs queued or running"))
+                .body("detail", containsString("rerank.quotas.max-in-flight-jobs"));
+        // the sync endpoint counts against the same quota
+        given().contentType(ContentType.JSON).header("Authorization", "Bearer acme-key").body(JOB).post("/v2/rerank")
+                .then().statusCode(429);
+        // another tenant is not affected
+        submitAs("initech-key").then().statusCode(202);
+        // a cancelled job is terminal: its place is free again
+        given().header("Authorization", "Bearer acme-key").delete("/v1/rerank/jobs/" + ids.get(0)).then().statusCode(200);
+        submitAs("acme-key").then().statusCode(202);
+        submitAs("acme-key").then().statusCode(429);
+    }
+
+    @Test
+    void pairsPerSecondIsATokenBucketWithAComputedRetryAfter() throws Exception {
+        // 4 pairs/s, 2 s of burst: 8 pairs = four 2-document jobs, then a refusal
+        for (int i = 0; i < 4; i++) {
+            submitAs("globex-key").then().statusCode(202);
+        }
+        Response refused = submitAs("globex-key");
+        refused.then().statusCode(429)
+                .body("type", equalTo("/problems/quota-exceeded"))
+                .body("detail", containsString("4 pairs per second"));
+        long retryAfter = Long.parseLong(refused.header("Retry-After"));
+        assertTrue(retryAfter >= 1 && retryAfter <= 2, "two pairs at 4/s refill within a second: " + retryAfter);
+        Thread.sleep(retryAfter * 1000);
+        submitAs("globex-key").then().statusCode(202);
+    }
+
+    @Test
+    void eventStreamsArePerTenantAndAClosedOneFreesItsPlace() {
+        String id = submitAs("initech-key").then().statusCode(202).extract().path("id");
+        String url = base + "v1/rerank/jobs/" + id + "/events";
+        try (SseRecorder first = SseRecorder.open(url, "Authorization", "Bearer initech-key")) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> !first.events().isEmpty());
+            given().header("Authorization", "Bearer initech-key").accept("text/event-stream").get(url.replace(base.toString(), "/"))
+                    .then().statusCode(429).body("detail", containsString("rerank.quotas.max-sse-connections"));
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            SseRecorder again = SseRecorder.open(url, "Authorization", "Bearer initech-key");
+            try (again) {
+                await().atMost(Duration.ofSeconds(3)).until(() -> again.status() != 0);
+                assertEquals(200, again.status());
+            }
+        });
+    }
+}
