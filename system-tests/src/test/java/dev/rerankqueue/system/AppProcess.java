@@ -92,6 +92,28 @@ final class AppProcess implements AutoCloseable {
     }
 
     /** SIGKILL: the process dies mid-whatever, with no shutdown hook, as in a crash or an OOM kill. */
+    /**
+     * Heap in use right after a full GC (jcmd GC.run, then the app's own jvm_memory_used_bytes{area="heap"}): what the
+     * app really holds, without the garbage that happens to be uncollected.
+     */
+    long heapAfterGcBytes() throws Exception {
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        Process gc = new ProcessBuilder(jcmd, Long.toString(process.pid()), "GC.run").redirectErrorStream(true).start();
+        gc.getInputStream().readAllBytes();
+        if (!gc.waitFor(60, TimeUnit.SECONDS) || gc.exitValue() != 0) {
+            throw new IllegalStateException("jcmd GC.run failed for " + name);
+        }
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(baseUrl() + "/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        long used = 0;
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
+                used += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return used;
+    }
+
     void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();

@@ -75,8 +75,8 @@ class FaultsIT {
                 Map.of("RERANK_API_KEYS", "acme:" + ACME + ",globex:" + GLOBEX));
         startWorkers("faults-worker", Map.of());
         gateway.awaitReady(Duration.ofSeconds(90));
-        report.add("| scenario | accepted | not accepted (503) | succeeded | lost | wrong | seconds |");
-        report.add("| --- | --- | --- | --- | --- | --- | --- |");
+        report.add("| scenario | accepted | not accepted (503) | succeeded | lost | wrong | scored twice | seconds |");
+        report.add("| --- | --- | --- | --- | --- | --- | --- | --- |");
     }
 
     @AfterAll
@@ -129,7 +129,7 @@ class FaultsIT {
 
     private static void record(String scenario, JobLoad.Outcome o, long startNanos) {
         report.add("| " + scenario + " | " + o.accepted() + " | " + o.rejected() + " | " + o.succeeded() + " | " + o.lost() + " | "
-                + o.wrong() + " | " + (System.nanoTime() - startNanos) / 1_000_000_000 + " |");
+                + o.wrong() + " | " + o.rescored() + " | " + (System.nanoTime() - startNanos) / 1_000_000_000 + " |");
         assertTrue(o.problems().isEmpty(), scenario + ": " + o.problems().subList(0, Math.min(10, o.problems().size())));
         assertEquals(o.accepted(), o.succeeded(), scenario + ": every accepted job succeeds");
     }
@@ -163,6 +163,25 @@ class FaultsIT {
 
     @Test
     @Order(2)
+    void workerStoppedGracefullyUnderLoadFinishesItsWorkFirst() throws Exception {
+        long start = System.nanoTime();
+        JobLoad load = load();
+        CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(40));
+        for (int round = 0; round < 4; round++) {
+            Thread.sleep(5_000); // the restarted worker has its partitions back and work in hand
+            AppProcess leaving = workers.get(round % 2);
+            leaving.close(); // SIGTERM, as Kubernetes or down.sh stop a worker
+            leaving.restart();
+            leaving.awaitReady(Duration.ofSeconds(90));
+        }
+        traffic.get(2, TimeUnit.MINUTES);
+        JobLoad.Outcome outcome = load.check(Duration.ofMinutes(4));
+        record("SIGTERM a worker under load (10 submits/s), 4 times", outcome, start);
+        assertEquals(0, outcome.rescored(), "a worker that stops gracefully finishes and commits its batch: nothing is scored twice");
+    }
+
+    @Test
+    @Order(3)
     void brokerRestartedUnderLoad() throws Exception {
         long start = System.nanoTime();
         JobLoad load = load();
@@ -176,7 +195,7 @@ class FaultsIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void redisKilledAndFlushedUnderLoad() throws Exception {
         long start = System.nanoTime();
         JobLoad load = load();
@@ -194,7 +213,7 @@ class FaultsIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void poisonRecordsAndDuplicateDeliveries() throws Exception {
         long start = System.nanoTime();
         JobLoad load = load();
@@ -248,8 +267,52 @@ class FaultsIT {
         return KafkaBroker.readAll(kafka.bootstrapServers(), topic);
     }
 
+    /**
+     * Steady load at 80 % of the capacity measured just before, for {@code -Dsoak.duration} (30s in the test run; the
+     * release check is {@code -Dsoak.duration=30m}): nothing refused, nothing lost, latency flat, heap after a full GC flat.
+     */
     @Test
-    @Order(7)
+    @Order(8)
+    void soakAtEightyPercentOfCapacity() throws Exception {
+        Duration duration = Duration.parse("PT" + System.getProperty("soak.duration", "30s").toUpperCase(java.util.Locale.ROOT));
+        JobLoad warmUp = load(); // JIT and model warm-up, so the capacity measured is the steady one
+        warmUp.submitFor(Duration.ofSeconds(5), Duration.ofMillis(20));
+        warmUp.check(Duration.ofMinutes(3));
+        // capacity: the drain rate under an open-loop overload, so intake competes with scoring for the CPU as it will
+        JobLoad probe = load();
+        probe.submitFor(Duration.ofSeconds(6), Duration.ofMillis(4));
+        double capacity = probe.check(Duration.ofMinutes(3)).jobsPerSecond();
+        double rate = 0.8 * capacity;
+        List<AppProcess> apps = new ArrayList<>(workers);
+        apps.add(gateway);
+        long heapBefore = 0;
+        for (AppProcess app : apps) {
+            heapBefore += app.heapAfterGcBytes();
+        }
+        long start = System.nanoTime();
+        JobLoad load = load();
+        load.submitFor(duration, Duration.ofNanos((long) (1e9 / rate)));
+        JobLoad.Outcome outcome = load.check(Duration.ofMinutes(4));
+        long heapAfter = 0;
+        for (AppProcess app : apps) {
+            heapAfter += app.heapAfterGcBytes();
+        }
+        record("soak: " + duration.toSeconds() + " s at 80 % of capacity (" + String.format(java.util.Locale.ROOT, "%.1f", rate)
+                + " jobs/s)", outcome, start);
+        long firstP99 = outcome.totalMillisAt(0.99, 0, 1 / 3.0);
+        long lastP99 = outcome.totalMillisAt(0.99, 2 / 3.0, 1);
+        notes.add(String.format(java.util.Locale.ROOT, "Soak: capacity measured at %.1f jobs/s (drain rate under a 6 s open-loop"
+                        + " overload), then %d s at %.1f jobs/s: %d accepted, %d refused; acceptance to result p50 %d ms, p99 %d ms"
+                        + " (p99 %d ms in the first third, %d ms in the last); heap of gateway + 2 workers after a full GC %d MiB"
+                        + " before, %d MiB after.", capacity, duration.toSeconds(), rate, outcome.accepted(), outcome.rejected(),
+                outcome.totalMillisAt(0.5), outcome.totalMillisAt(0.99), firstP99, lastP99, heapBefore >> 20, heapAfter >> 20));
+        assertEquals(0, outcome.rejected(), "nothing refused at 80 % of capacity");
+        assertTrue(lastP99 <= Math.max(3 * firstP99, firstP99 + 10_000), "latency drifts up: the load is above capacity");
+        assertTrue(heapAfter - heapBefore < 96L << 20, "heap after GC grew by " + ((heapAfter - heapBefore) >> 20) + " MiB");
+    }
+
+    @Test
+    @Order(9)
     void scorerFailsThenHangsThenRecovers() throws Exception {
         try (VllmEmulator emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0))) {
             // the same two workers, now in front of an emulated vLLM with a short timeout and breaker
@@ -281,7 +344,7 @@ class FaultsIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void tenThousandBadRequestsGetNo5xxAndOnlyProblems() throws Exception {
         long start = System.nanoTime();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -327,7 +390,7 @@ class FaultsIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void anotherTenantsJobsAre404OnEveryEndpoint() throws Exception {
         JobLoad acme = load();
         acme.submit(20);

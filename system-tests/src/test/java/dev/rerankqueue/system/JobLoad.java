@@ -30,7 +30,31 @@ final class JobLoad {
             "Rivers flow to the sea.");
 
     /** What one checked run found. */
-    record Outcome(int accepted, int rejected, int succeeded, int lost, int wrong, List<String> problems) {
+    record Outcome(int accepted, int rejected, int succeeded, int lost, int wrong, int rescored, List<String> problems,
+                   List<long[]> timings, long firstCreatedMs, long lastFinishedMs) {
+
+        /** Succeeded jobs per second from the first acceptance to the last result: the drain rate of this load. */
+        double jobsPerSecond() {
+            return lastFinishedMs > firstCreatedMs ? succeeded * 1000.0 / (lastFinishedMs - firstCreatedMs) : 0;
+        }
+
+        /** The {@code q} quantile (0..1) of acceptance-to-result time over the succeeded jobs, in ms. */
+        long totalMillisAt(double q) {
+            return totalMillisAt(q, 0, 1);
+        }
+
+        /**
+         * As {@link #totalMillisAt(double)}, over the jobs accepted in the part {@code from}..{@code to} (0..1) of the
+         * time between the first and the last acceptance: compare the first and last third to see latency drift.
+         */
+        long totalMillisAt(double q, double from, double to) {
+            long first = timings.stream().mapToLong(t -> t[0]).min().orElse(0);
+            long last = timings.stream().mapToLong(t -> t[0]).max().orElse(0);
+            double span = Math.max(1, last - first);
+            List<Long> sorted = timings.stream().filter(t -> (t[0] - first) / span >= from && (t[0] - first) / span <= to)
+                    .map(t -> t[1]).sorted().toList();
+            return sorted.isEmpty() ? 0 : sorted.get((int) Math.min(sorted.size() - 1, Math.floor(q * sorted.size())));
+        }
     }
 
     private final String base;
@@ -103,6 +127,10 @@ final class JobLoad {
         List<String> problems = Collections.synchronizedList(new ArrayList<>());
         int succeeded = 0;
         int wrong = 0;
+        int rescored = 0;
+        List<long[]> totals = new ArrayList<>();
+        long firstCreated = Long.MAX_VALUE;
+        long lastFinished = 0;
         long end = System.nanoTime() + timeout.toNanos();
         while (!open.isEmpty() && System.nanoTime() < end) {
             for (String id : new ArrayList<>(open.keySet())) {
@@ -121,8 +149,15 @@ final class JobLoad {
                     continue;
                 }
                 int top = open.remove(id);
+                if (job.path("attempts").asInt() > 1) {
+                    rescored++;
+                }
                 if (status.equals("succeeded") && job.get("results").get(0).get("index").asInt() == top) {
                     succeeded++;
+                    long created = java.time.Instant.parse(job.get("created_at").asText()).toEpochMilli();
+                    totals.add(new long[]{created, job.path("timings").path("total_ms").asLong()});
+                    firstCreated = Math.min(firstCreated, created);
+                    lastFinished = Math.max(lastFinished, java.time.Instant.parse(job.get("finished_at").asText()).toEpochMilli());
                 } else {
                     wrong++;
                     problems.add(id + " ended " + status + (job.has("error") ? " (" + job.get("error").asText() + ")" : ""));
@@ -133,6 +168,7 @@ final class JobLoad {
             }
         }
         open.keySet().forEach(id -> problems.add(id + " never finished"));
-        return new Outcome(expectedTop.size(), rejected.get(), succeeded, open.size(), wrong, problems);
+        return new Outcome(expectedTop.size(), rejected.get(), succeeded, open.size(), wrong, rescored, problems, totals, firstCreated,
+                lastFinished);
     }
 }

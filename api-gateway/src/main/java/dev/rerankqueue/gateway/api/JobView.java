@@ -16,6 +16,7 @@ import java.util.List;
  * @param usage   work done, once succeeded
  * @param timings where the time went so far
  * @param error   why the job failed, expired or was cancelled
+ * @param attempts times a worker started scoring it; more than 1 after a redelivery (a worker crash or rebalance)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobView(
@@ -27,7 +28,8 @@ public record JobView(
         List<RankedDocument> results,
         Usage usage,
         Timings timings,
-        String error) {
+        String error,
+        int attempts) {
 
     /** @param pairs (query, document) pairs scored; @param tokens tokens the model processed */
     public record Usage(long pairs, long tokens) {
@@ -56,6 +58,7 @@ public record JobView(
                 r == null ? null : r.results(),
                 r == null ? null : new Usage(r.usage().pairs(), r.usage().tokens()),
                 new Timings(s.queuedMillis(now), r == null ? null : r.scoringMs(), s.totalMillis(now)),
-                s.error());
+                s.error(),
+                s.attempts());
     }
 }

@@ -16,13 +16,15 @@ public class JobConsumer {
     public static final String CHANNEL = "jobs";
 
     private final JobBatchProcessor processor;
+    private final GracefulStop stop;
 
-    public JobConsumer(JobBatchProcessor processor) {
+    public JobConsumer(JobBatchProcessor processor, GracefulStop stop) {
         this.processor = processor;
+        this.stop = stop;
     }
 
     @Incoming(CHANNEL)
     public Uni<Void> consume(ConsumerRecords<String, byte[]> records) {
-        return processor.process(records);
+        return stop.track(() -> processor.process(records));
     }
 }

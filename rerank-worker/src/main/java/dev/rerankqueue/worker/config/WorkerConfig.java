@@ -19,6 +19,19 @@ public interface WorkerConfig {
 
     Results results();
 
+    /** Stopping (SIGTERM). */
+    Shutdown shutdown();
+
+    interface Shutdown {
+        /**
+         * How long a stopping worker keeps finishing the batches it holds (after pausing its consumers) before it
+         * closes them; what is unfinished then is handed back uncommitted. Keep it under the orchestrator's grace
+         * period (Kubernetes: 30 s). Default 25s.
+         */
+        @WithDefault("25s")
+        Duration drainTimeout();
+    }
+
     /** How pairs from many jobs are packed into scorer calls. */
     interface Batch {
         /** Most (query, document) pairs in one scorer call. Default 64. */

@@ -17,7 +17,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import io.smallrye.common.annotation.Identifier;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -41,15 +41,15 @@ public class StateRestorer {
 
     private final ReactiveRedisDataSource redis;
     private final JobStateWriter store;
-    private final String bootstrapServers;
+    private final Map<String, Object> kafkaConfig;
     private final Duration retention;
     private final String workerId;
 
     public StateRestorer(ReactiveRedisDataSource redis, JobStateWriter store, WorkerConfig config,
-                         @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
+                         @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig) {
         this.redis = redis;
         this.store = store;
-        this.bootstrapServers = bootstrapServers;
+        this.kafkaConfig = kafkaConfig;
         this.retention = config.results().retention();
         this.workerId = config.id().orElse("worker-" + ProcessHandle.current().pid());
     }
@@ -85,8 +85,10 @@ public class StateRestorer {
 
     /** Writes back every unexpired state of the results topic that Redis lacks; returns how many it wrote. */
     int replay() {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        // every kafka.* setting (bootstrap servers, SASL, TLS), like the connector's own clients
+        Map<String, Object> props = new HashMap<>(kafkaConfig);
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "rerank-results-restore");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
         long now = System.currentTimeMillis();

@@ -63,6 +63,7 @@ class MicroBatcherTest {
                 };
             }
             public Results results() { return null; }
+            public Shutdown shutdown() { return null; }
         };
     }
 
