@@ -14,13 +14,20 @@ public enum Priority {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * {@code "interactive"} or {@code "batch"}; or an integer as vLLM's rerank API takes it (lower is earlier, 0 the
+     * default): 0 or less is interactive, above 0 is batch, so vLLM clients that send {@code "priority": 0} work.
+     */
     @JsonCreator
-    public static Priority fromWire(String name) {
+    public static Priority fromWire(Object value) {
+        if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
+            return n.longValue() <= 0 ? INTERACTIVE : BATCH;
+        }
         for (Priority p : values()) {
-            if (p.wireName().equals(name)) {
+            if (p.wireName().equals(value)) {
                 return p;
             }
         }
-        throw new IllegalArgumentException("priority must be \"interactive\" or \"batch\", got \"" + name + "\"");
+        throw new IllegalArgumentException("priority must be \"interactive\", \"batch\" or an integer, got " + value);
     }
 }

@@ -32,6 +32,12 @@ public final class RedisKeys {
         return "rerank:quota:pairs:" + tenant;
     }
 
+    /**
+     * Hash of the models workers serve: field = model name, value = when a worker last said it serves it (epoch ms).
+     * Workers refresh it every few seconds; the gateway lists the fresh ones at {@code GET /v1/models}.
+     */
+    public static final String SERVED_MODELS = "rerank:models";
+
     /** Idempotency record of a tenant's {@code Idempotency-Key}. */
     public static String idempotency(String tenant, String key) {
         return "rerank:idem:" + tenant + ":" + key;

@@ -74,6 +74,14 @@ class JobCodecTest {
     }
 
     @Test
+    void vllmsIntegerPriorityMapsToALane() {
+        assertEquals(Priority.INTERACTIVE, parse("{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":0}").priority());
+        assertEquals(Priority.INTERACTIVE, parse("{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":-5}").priority());
+        assertEquals(Priority.BATCH, parse("{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":3}").priority());
+        assertThrows(InvalidRequestException.class, () -> parse("{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":1.5}"));
+    }
+
+    @Test
     void jobEnvelopeRoundTrips() {
         RerankRequest req = new RerankRequest("m", "q", List.of(Document.of("a"), new Document("b", "x")), 1, true, "inst",
                 Priority.INTERACTIVE, 1000L);

@@ -42,6 +42,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -166,8 +167,8 @@ class FaultsIT {
     void workerStoppedGracefullyUnderLoadFinishesItsWorkFirst() throws Exception {
         long start = System.nanoTime();
         JobLoad load = load();
-        CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(40));
-        for (int round = 0; round < 4; round++) {
+        CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(30));
+        for (int round = 0; round < 3; round++) {
             Thread.sleep(5_000); // the restarted worker has its partitions back and work in hand
             AppProcess leaving = workers.get(round % 2);
             leaving.close(); // SIGTERM, as Kubernetes or down.sh stop a worker
@@ -176,7 +177,7 @@ class FaultsIT {
         }
         traffic.get(2, TimeUnit.MINUTES);
         JobLoad.Outcome outcome = load.check(Duration.ofMinutes(4));
-        record("SIGTERM a worker under load (10 submits/s), 4 times", outcome, start);
+        record("SIGTERM a worker under load (10 submits/s), 3 times", outcome, start);
         assertEquals(0, outcome.rescored(), "a worker that stops gracefully finishes and commits its batch: nothing is scored twice");
     }
 
@@ -320,7 +321,11 @@ class FaultsIT {
                     "rerank.worker.scorer.type", "vllm",
                     "rerank.worker.scorer.vllm.url", "http://127.0.0.1:" + emulator.port(),
                     "rerank.worker.scorer.vllm.timeout", "2s",
-                    "rerank.worker.scorer.vllm.breaker-open", "3s"));
+                    "rerank.worker.scorer.vllm.breaker-open", "3s",
+                    // a 12 s outage fits in the budget; the permanent one at the end does not
+                    "rerank.worker.scorer.attempts", "30",
+                    "rerank.worker.scorer.retry-max-backoff", "2s",
+                    "rerank.worker.scorer.retry-budget", "25s"));
             long start = System.nanoTime();
             JobLoad load = load();
             load.submit(50);
@@ -340,6 +345,24 @@ class FaultsIT {
                     + " hung for 6 s (2 s timeout); every accepted job still succeeded.");
             record("vLLM 5xx for 6 s, then hanging past the 2 s timeout for 6 s", outcome, start);
             assertTrue(stats.get("failed_requests").asLong() > 0, "the fault was injected");
+
+            // an outage longer than the retry budget: the jobs end failed, with the reason, and their records go to the DLQ
+            emulator.faults(new Faults(1.0, 0, 0, false));
+            JobLoad doomed = load();
+            doomed.submit(5);
+            JobLoad.Outcome failed = doomed.check(Duration.ofMinutes(2));
+            emulator.faults(Faults.NONE);
+            assertEquals(5, failed.accepted());
+            assertEquals(5, failed.wrong(), "every job ended, not succeeded: " + failed.problems());
+            assertEquals(0, failed.lost());
+            assertTrue(failed.problems().stream().allMatch(p -> p.contains("ended failed") && p.contains("scoring failed")), failed.problems().toString());
+            Set<String> dead = new HashSet<>();
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                readAll(Topics.JOBS_DLQ).forEach(r -> dead.add(r.key()));
+                return dead.containsAll(doomed.acceptedIds());
+            });
+            notes.add("Scorer down past the retry budget (25 s in this scenario): 5 of 5 jobs ended `failed` (\"" + failed.problems().get(0)
+                    .replaceFirst("^\\S+ ", "") + "\") and their records are on rerank.jobs.dlq.");
         }
     }
 

@@ -57,7 +57,7 @@ public class SyncRerankResource {
         if (tree.has("texts")) {
             return teiRerank(tree, idempotencyKey);
         }
-        return rerankAndWait(tree, idempotencyKey).map(r -> r);
+        return rerankAndWait(tree, idempotencyKey, true).map(r -> r);
     }
 
     @POST
@@ -66,7 +66,7 @@ public class SyncRerankResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Rerank and wait (Cohere v1, Jina and vLLM shape)")
     public Uni<SyncRerankResponse> rerankV1(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        return rerankAndWait(parse(body), idempotencyKey);
+        return rerankAndWait(parse(body), idempotencyKey, true);
     }
 
     @POST
@@ -75,7 +75,7 @@ public class SyncRerankResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Rerank and wait (Cohere v2 shape)")
     public Uni<SyncRerankResponse> rerankV2(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        return rerankAndWait(parse(body), idempotencyKey);
+        return rerankAndWait(parse(body), idempotencyKey, false);
     }
 
     private JsonNode parse(byte[] body) {
@@ -83,8 +83,15 @@ public class SyncRerankResource {
         return JobCodec.readTree(body);
     }
 
-    private Uni<SyncRerankResponse> rerankAndWait(JsonNode tree, String idempotencyKey) {
-        RerankRequest request = JobCodec.toRequest(tree);
+    /**
+     * @param documentsByDefault vLLM and Jina answer with each result's document unless {@code return_documents} is
+     *                           false; Cohere v2 only when asked
+     */
+    private Uni<SyncRerankResponse> rerankAndWait(JsonNode tree, String idempotencyKey, boolean documentsByDefault) {
+        RerankRequest parsed = JobCodec.toRequest(tree);
+        RerankRequest request = parsed.returnDocuments() != null || !documentsByDefault ? parsed
+                : new RerankRequest(parsed.model(), parsed.query(), parsed.documents(), parsed.topN(), true, parsed.instruction(),
+                parsed.priority(), parsed.deadlineMs());
         return await(request, idempotencyKey).map(state -> SyncRerankResponse.of(state, request));
     }
 

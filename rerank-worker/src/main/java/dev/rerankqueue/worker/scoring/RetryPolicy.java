@@ -5,6 +5,7 @@ import io.smallrye.mutiny.Uni;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * How a failed scorer call is retried: only {@link ScorerException#retryable(Throwable) retryable} failures, with
@@ -27,9 +28,22 @@ public record RetryPolicy(int attempts, Duration backoff, Duration maxBackoff, D
         }
         return Uni.createFrom().deferred(() -> {
             AtomicInteger failures = new AtomicInteger();
-            return call.onFailure(t -> ScorerException.retryable(t) && failures.incrementAndGet() < attempts).retry()
+            AtomicReference<Throwable> last = new AtomicReference<>();
+            long start = System.nanoTime();
+            return call.onFailure().invoke(last::set)
+                    .onFailure(t -> ScorerException.retryable(t) && failures.incrementAndGet() < attempts).retry()
                     .withBackOff(backoff, maxBackoff).withJitter(0.5)
-                    .expireIn(budget.toMillis());
+                    .expireIn(budget.toMillis())
+                    .onFailure().transform(e -> {
+                        Throwable cause = last.get();
+                        int tries = failures.get() + (ScorerException.retryable(cause) ? 0 : 1);
+                        if (cause == null || tries <= 1) {
+                            return e; // failed once, not retried: its own message says it best
+                        }
+                        long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+                        return new ScorerException("gave up after " + tries + " failed attempts in " + seconds + " s; last error: "
+                                + cause.getMessage(), false, cause);
+                    });
         });
     }
 }

@@ -115,8 +115,10 @@ class MicroBatcherTest {
         LengthScorer down = new LengthScorer();
         down.failuresLeft.set(100);
         MicroBatcher batcher = new MicroBatcher(down, config(64, 100_000, 3), new SimpleMeterRegistry());
-        assertThrows(IllegalStateException.class, () -> batcher.score(docs(3)).await().indefinitely());
+        ScorerException gaveUp = assertThrows(ScorerException.class, () -> batcher.score(docs(3)).await().indefinitely());
         assertEquals(3, down.calls.size());
+        assertTrue(gaveUp.getMessage().startsWith("gave up after 3 failed attempts in "), gaveUp.getMessage());
+        assertTrue(gaveUp.getMessage().contains("last error: "), gaveUp.getMessage());
     }
 
     @Test

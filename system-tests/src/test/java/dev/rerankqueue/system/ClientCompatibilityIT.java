@@ -1,0 +1,183 @@
+package dev.rerankqueue.system;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.testing.KafkaBroker;
+import dev.rerankqueue.testing.RedisServerProcess;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Clients that already speak Cohere, vLLM or TEI work by changing their base URL: the real cohere-ai SDK (v1 and v2
+ * clients, installed with npm) against the packaged gateway and a worker, and request/response pairs published by
+ * vLLM and TEI replayed as contract tests. The ranking comes from the real embedded model through Kafka.
+ */
+class ClientCompatibilityIT {
+
+    static final String KEY = "compat-key";
+
+    static KafkaBroker kafka;
+    static RedisServerProcess redis;
+    static AppProcess gateway;
+    static AppProcess worker;
+    static final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void startSystem() throws Exception {
+        kafka = KafkaBroker.start();
+        redis = new RedisServerProcess().start();
+        Map<String, String> infra = Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "quarkus.redis.hosts", redis.url());
+        gateway = AppProcess.start("compat-gateway", "gateway.jar", RedisServerProcess.FreePort.find(), infra,
+                Map.of("RERANK_API_KEYS", "compat:" + KEY));
+        worker = AppProcess.start("compat-worker", "worker.jar", RedisServerProcess.FreePort.find(), infra);
+        gateway.awaitReady(Duration.ofSeconds(90));
+        worker.awaitReady(Duration.ofSeconds(90));
+    }
+
+    @AfterAll
+    static void stopSystem() throws Exception {
+        for (AutoCloseable c : new AutoCloseable[]{worker, gateway, redis, kafka}) {
+            if (c != null) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void theCohereSdkV1AndV2GetRankingsAndReadableErrors() throws Exception {
+        Path dir = Path.of("target", "clients", "cohere");
+        Files.createDirectories(dir);
+        for (String f : List.of("package.json", "package-lock.json", "rerank.mjs")) {
+            Files.copy(Path.of("src", "test", "clients", "cohere", f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        run(dir, Duration.ofMinutes(5), "npm", "ci", "--no-audit", "--no-fund");
+        String out = run(dir, Duration.ofMinutes(2), "node", "rerank.mjs", gateway.baseUrl(), KEY);
+        System.out.println("cohere-ai SDK checks:\n" + out);
+        List<JsonNode> checks = new ArrayList<>();
+        for (String line : out.split("\n")) {
+            if (line.startsWith("{")) {
+                checks.add(JobCodec.mapper().readTree(line));
+            }
+        }
+        assertEquals(4, checks.size(), out);
+        for (JsonNode c : checks) {
+            assertTrue(c.get("ok").asBoolean(), c.toString());
+        }
+    }
+
+    @Test
+    void vllmsPublishedRerankExampleHasTheSameShapeAndRanking() throws Exception {
+        replay("vllm-rerank.json");
+        replay("vllm-rerank-extra-params.json");
+    }
+
+    @Test
+    void teisRerankShapeHasTheSameShapeAndRanking() throws Exception {
+        replay("tei-rerank.json");
+    }
+
+    @Test
+    void modelsListsWhatTheWorkersServe() {
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            JsonNode models = JobCodec.mapper().readTree(send("GET", "/v1/models", null).body());
+            assertEquals("list", models.get("object").asText());
+            assertEquals("bge-small-en-v1.5", models.get("data").get(0).get("id").asText(), models.toString());
+            assertEquals("model", models.get("data").get(0).get("object").asText());
+        });
+    }
+
+    /** Sends the recorded request to each of its paths; the answer must have every recorded field, typed alike, and the recorded order. */
+    private static void replay(String contract) throws Exception {
+        JsonNode c;
+        try (InputStream in = ClientCompatibilityIT.class.getResourceAsStream("/contracts/" + contract)) {
+            c = JobCodec.mapper().readTree(in);
+        }
+        for (JsonNode path : c.get("paths")) {
+            HttpResponse<String> r = send("POST", path.asText(), c.get("request").toString());
+            assertEquals(200, r.statusCode(), contract + " " + path + ": " + r.body());
+            JsonNode ours = JobCodec.mapper().readTree(r.body());
+            List<String> problems = new ArrayList<>();
+            sameShape(c.get("response"), ours, "$", problems);
+            assertTrue(problems.isEmpty(), contract + " " + path + ": " + problems + " in " + ours);
+            JsonNode recorded = c.get("response").isArray() ? c.get("response") : c.get("response").get("results");
+            JsonNode results = ours.isArray() ? ours : ours.get("results");
+            List<Integer> order = new ArrayList<>();
+            results.forEach(x -> order.add(x.get("index").asInt()));
+            List<Integer> expected = new ArrayList<>();
+            recorded.forEach(x -> expected.add(x.get("index").asInt()));
+            assertEquals(expected, order.stream().filter(expected::contains).toList(), contract + ": recorded order " + expected + ", ours " + order);
+            assertEquals(expected.get(0), order.get(0), contract + ": the top result");
+        }
+    }
+
+    private static void sameShape(JsonNode recorded, JsonNode ours, String at, List<String> problems) {
+        if (ours == null || ours.isNull()) {
+            problems.add(at + " missing");
+            return;
+        }
+        boolean bothNumbers = recorded.isNumber() && ours.isNumber();
+        if (!bothNumbers && recorded.getNodeType() != ours.getNodeType()) {
+            problems.add(at + " is " + ours.getNodeType() + ", recorded " + recorded.getNodeType());
+            return;
+        }
+        if (recorded.isIntegralNumber() && !ours.isIntegralNumber()) {
+            problems.add(at + " is not an integer");
+        }
+        if (recorded.isObject()) {
+            for (Iterator<String> names = recorded.fieldNames(); names.hasNext(); ) {
+                String name = names.next();
+                sameShape(recorded.get(name), ours.get(name), at + "." + name, problems);
+            }
+        } else if (recorded.isArray() && !recorded.isEmpty()) {
+            if (ours.isEmpty()) {
+                problems.add(at + " is empty");
+            }
+            for (JsonNode element : ours) {
+                sameShape(recorded.get(0), element, at + "[]", problems);
+            }
+        }
+    }
+
+    private static HttpResponse<String> send(String method, String path, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path)).timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + KEY);
+        if (body != null) {
+            b.header("content-type", "application/json");
+        }
+        return http.send(b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String run(Path dir, Duration timeout, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(String.join(" ", command) + " timed out");
+        }
+        String text = new String(out, StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), String.join(" ", command) + " failed:\n" + text);
+        return text;
+    }
+}
