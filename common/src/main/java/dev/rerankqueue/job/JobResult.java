@@ -19,9 +19,14 @@ public record JobResult(
         @JsonProperty("scoring_ms") long scoringMs) {
 
     /**
-     * @param pairs  (query, document) pairs scored
-     * @param tokens tokens the scorer processed for them
+     * @param pairs              (query, document) pairs scored
+     * @param tokens             tokens the scorer processed for them
+     * @param truncatedDocuments documents the model read only up to its token limit (scored on their beginning)
      */
-    public record Usage(long pairs, long tokens) {
+    public record Usage(long pairs, long tokens, @JsonProperty("truncated_documents") long truncatedDocuments) {
+
+        public Usage(long pairs, long tokens) {
+            this(pairs, tokens, 0);
+        }
     }
 }

@@ -31,8 +31,12 @@ public record JobView(
         String error,
         int attempts) {
 
-    /** @param pairs (query, document) pairs scored; @param tokens tokens the model processed */
-    public record Usage(long pairs, long tokens) {
+    /**
+     * @param pairs              (query, document) pairs scored
+     * @param tokens             tokens the model processed
+     * @param truncatedDocuments documents longer than the model's token limit, scored on their beginning
+     */
+    public record Usage(long pairs, long tokens, @JsonProperty("truncated_documents") long truncatedDocuments) {
     }
 
     /**
@@ -56,7 +60,7 @@ public record JobView(
                 Instant.ofEpochMilli(s.createdAt()).toString(),
                 s.finishedAt() > 0 ? Instant.ofEpochMilli(s.finishedAt()).toString() : null,
                 r == null ? null : r.results(),
-                r == null ? null : new Usage(r.usage().pairs(), r.usage().tokens()),
+                r == null ? null : new Usage(r.usage().pairs(), r.usage().tokens(), r.usage().truncatedDocuments()),
                 new Timings(s.queuedMillis(now), r == null ? null : r.scoringMs(), s.totalMillis(now)),
                 s.error(),
                 s.attempts());

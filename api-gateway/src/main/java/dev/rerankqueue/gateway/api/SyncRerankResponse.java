@@ -18,7 +18,7 @@ import java.util.List;
  */
 public record SyncRerankResponse(String id, String model, List<RankedDocument> results, Usage usage, Meta meta) {
 
-    public record Usage(@JsonProperty("total_tokens") long totalTokens) {
+    public record Usage(@JsonProperty("total_tokens") long totalTokens, @JsonProperty("truncated_documents") long truncatedDocuments) {
     }
 
     public record Meta(@JsonProperty("billed_units") BilledUnits billedUnits) {
@@ -30,7 +30,7 @@ public record SyncRerankResponse(String id, String model, List<RankedDocument> r
     static SyncRerankResponse of(JobState state, RerankRequest request) {
         JobResult r = state.result();
         long searchUnits = Math.max(1, (request.documents().size() + 99) / 100);
-        return new SyncRerankResponse(state.id(), r.model(), r.results(), new Usage(r.usage().tokens()),
+        return new SyncRerankResponse(state.id(), r.model(), r.results(), new Usage(r.usage().tokens(), r.usage().truncatedDocuments()),
                 new Meta(new BilledUnits(searchUnits)));
     }
 }

@@ -257,6 +257,7 @@ public class JobBatchProcessor {
         int n = r.documents().size();
         List<RankedDocument> ranked = new ArrayList<>(n);
         long tokens = 0;
+        long truncated = 0;
         Set<Integer> calls = new HashSet<>();
         long scoringMs = 0;
         for (int i = 0; i < n; i++) {
@@ -264,6 +265,9 @@ public class JobBatchProcessor {
             ranked.add(new RankedDocument(i, scored.values()[offset + i],
                     r.wantsDocuments() ? new RankedDocument.DocumentText(d.text(), d.id()) : null));
             tokens += scored.tokens()[offset + i];
+            if (scored.truncated()[offset + i]) {
+                truncated++;
+            }
             if (calls.add(scored.callOf()[offset + i])) {
                 scoringMs += scored.callMs()[offset + i];
             }
@@ -271,7 +275,7 @@ public class JobBatchProcessor {
         ranked.sort(Comparator.comparingDouble(RankedDocument::relevanceScore).reversed()
                 .thenComparingInt(RankedDocument::index));
         JobResult result = new JobResult(batcher.model(), List.copyOf(ranked.subList(0, r.resultCount())),
-                new JobResult.Usage(n, tokens), scoringMs);
+                new JobResult.Usage(n, tokens, truncated), scoringMs);
         // orCreateWith: if Redis lost the job while it was scored (flush, failover), the result still lands
         return store.apply(JobTransition.to(c.job().id(), JobStatus.SUCCEEDED).expectVersion(c.version())
                         .orCreateWith(JobFields.initial(c.job()))

@@ -55,7 +55,7 @@ public class MicroBatcher {
      * @param callOf    which scorer call scored pair i (duplicates share one)
      * @param calls     how many scorer calls were made
      */
-    public record Result(double[] values, int[] tokens, long[] callMs, int[] callOf, int calls) {
+    public record Result(double[] values, int[] tokens, boolean[] truncated, long[] callMs, int[] callOf, int calls) {
     }
 
     public String model() {
@@ -79,6 +79,7 @@ public class MicroBatcher {
         List<List<Integer>> chunks = pack(unique);
         double[] uValues = new double[unique.size()];
         int[] uTokens = new int[unique.size()];
+        boolean[] uTruncated = new boolean[unique.size()];
         long[] uMs = new long[unique.size()];
         int[] uCall = new int[unique.size()];
         List<Uni<Void>> calls = new ArrayList<>(chunks.size());
@@ -91,6 +92,7 @@ public class MicroBatcher {
                             int u = chunk.get(k);
                             uValues[u] = scored.scores().values()[k];
                             uTokens[u] = scored.scores().tokens()[k];
+                            uTruncated[u] = scored.scores().truncated()[k];
                             uMs[u] = scored.millis();
                             uCall[u] = call;
                         }
@@ -101,12 +103,13 @@ public class MicroBatcher {
                 .onItem().transformToUni(u -> u).merge(inFlight)
                 .collect().last()
                 .map(ignored -> {
-                    Result r = new Result(new double[pairs.size()], new int[pairs.size()], new long[pairs.size()],
+                    Result r = new Result(new double[pairs.size()], new int[pairs.size()], new boolean[pairs.size()], new long[pairs.size()],
                             new int[pairs.size()], chunks.size());
                     for (int i = 0; i < pairs.size(); i++) {
                         int u = toUnique[i];
                         r.values()[i] = uValues[u];
                         r.tokens()[i] = uTokens[u];
+                        r.truncated()[i] = uTruncated[u];
                         r.callMs()[i] = uMs[u];
                         r.callOf()[i] = uCall[u];
                     }

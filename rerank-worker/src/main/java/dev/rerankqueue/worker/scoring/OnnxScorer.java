@@ -44,10 +44,12 @@ public class OnnxScorer implements Scorer, AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
     private final boolean wantsTypeIds;
     private final ExecutorService executor;
+    private final int maxLength;
 
     public OnnxScorer(WorkerConfig.Onnx config) {
         this.modelName = config.modelName();
         this.queryPrefix = config.queryPrefix();
+        this.maxLength = config.maxLength();
         this.meanPooling = switch (config.pooling()) {
             case "mean" -> true;
             case "cls" -> false;
@@ -125,11 +127,15 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         float[][] vectors = embed(encodings);
         double[] values = new double[pairs.size()];
         int[] tokens = new int[pairs.size()];
+        boolean[] truncated = new boolean[pairs.size()];
         for (int i = 0; i < pairs.size(); i++) {
             values[i] = dot(vectors[queryIndex[i]], vectors[docIndex[i]]);
-            tokens[i] = encodings[queryIndex[i]].getIds().length + encodings[docIndex[i]].getIds().length;
+            int docTokens = encodings[docIndex[i]].getIds().length;
+            tokens[i] = encodings[queryIndex[i]].getIds().length + docTokens;
+            // the tokenizer cuts at max-length: a document that fills it was (or just fits) the limit
+            truncated[i] = docTokens >= maxLength;
         }
-        return new Scores(values, tokens);
+        return new Scores(values, tokens, truncated);
     }
 
     private float[][] embed(Encoding[] encodings) {

@@ -100,8 +100,21 @@ class JobConsumerTest {
         assertTrue(r.results().get(0).relevanceScore() > r.results().get(1).relevanceScore());
         assertEquals(3, r.usage().pairs());
         assertTrue(r.usage().tokens() > 20);
+        assertEquals(0, r.usage().truncatedDocuments());
         long ttl = redis.key().ttl(RedisKeys.job(job.id()));
         assertTrue(ttl > 23 * 3600, "results are retained for 24 h, ttl " + ttl);
+    }
+
+    @Test
+    void aDocumentOverTheModelsLimitIsScoredOnItsBeginningAndReported() {
+        RerankJob job = job("What is the capital of China?",
+                List.of("The capital of China is Beijing. " + "Pandas eat bamboo. ".repeat(400), "Gravity pulls objects together."),
+                null, false, null, System.currentTimeMillis());
+        produce(job);
+        JobState s = awaitTerminal(job.id());
+        assertEquals(JobStatus.SUCCEEDED, s.status());
+        assertEquals(1, s.result().usage().truncatedDocuments(), "the long document was cut at the model's limit, and says so");
+        assertEquals(0, s.result().results().get(0).index(), "its beginning still ranks it first");
     }
 
     @Test

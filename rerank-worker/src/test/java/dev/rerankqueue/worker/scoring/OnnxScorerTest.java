@@ -10,6 +10,7 @@ import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The embedded model, loaded from the jar on the class path as in production. */
@@ -79,6 +80,15 @@ class OnnxScorerTest {
         for (double v : s.values()) {
             assertTrue(Double.isFinite(v), java.util.Arrays.toString(s.values()));
         }
+    }
+
+    @Test
+    void aDocumentOverTheModelsTokenLimitIsReportedTruncated() {
+        Scores s = scorer.scoreNow(pairs("capital of France", "Paris is the capital of France.",
+                "Paris is the capital of France. ".repeat(200)));
+        assertFalse(s.truncated()[0]);
+        assertTrue(s.truncated()[1], "a document of about 1,400 tokens is cut at 512");
+        assertTrue(s.tokens()[1] <= 512 + 16, "the model read at most its limit: " + s.tokens()[1]);
     }
 
     @Test
