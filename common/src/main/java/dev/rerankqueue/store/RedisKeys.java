@@ -38,6 +38,16 @@ public final class RedisKeys {
      */
     public static final String SERVED_MODELS = "rerank:models";
 
+    /** Hash of a bulk submission (tenant, created_at, size); its job ids, in request order, are at {@link #batchJobs}. */
+    public static String batch(String id) {
+        return "rerank:batch:" + id;
+    }
+
+    /** List of the job ids of batch {@code id}, in the order of the request. */
+    public static String batchJobs(String id) {
+        return "rerank:batch:" + id + ":jobs";
+    }
+
     /** Idempotency record of a tenant's {@code Idempotency-Key}. */
     public static String idempotency(String tenant, String key) {
         return "rerank:idem:" + tenant + ":" + key;

@@ -167,8 +167,8 @@ class FaultsIT {
     void workerStoppedGracefullyUnderLoadFinishesItsWorkFirst() throws Exception {
         long start = System.nanoTime();
         JobLoad load = load();
-        CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(30));
-        for (int round = 0; round < 3; round++) {
+        CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(20));
+        for (int round = 0; round < 2; round++) {
             Thread.sleep(5_000); // the restarted worker has its partitions back and work in hand
             AppProcess leaving = workers.get(round % 2);
             leaving.close(); // SIGTERM, as Kubernetes or down.sh stop a worker
@@ -177,7 +177,7 @@ class FaultsIT {
         }
         traffic.get(2, TimeUnit.MINUTES);
         JobLoad.Outcome outcome = load.check(Duration.ofMinutes(4));
-        record("SIGTERM a worker under load (10 submits/s), 3 times", outcome, start);
+        record("SIGTERM a worker under load (10 submits/s), twice", outcome, start);
         assertEquals(0, outcome.rescored(), "a worker that stops gracefully finishes and commits its batch: nothing is scored twice");
     }
 
@@ -269,19 +269,19 @@ class FaultsIT {
     }
 
     /**
-     * Steady load at 80 % of the capacity measured just before, for {@code -Dsoak.duration} (30s in the test run; the
+     * Steady load at 80 % of the capacity measured just before, for {@code -Dsoak.duration} (20s in the test run; the
      * release check is {@code -Dsoak.duration=30m}): nothing refused, nothing lost, latency flat, heap after a full GC flat.
      */
     @Test
     @Order(8)
     void soakAtEightyPercentOfCapacity() throws Exception {
-        Duration duration = Duration.parse("PT" + System.getProperty("soak.duration", "30s").toUpperCase(java.util.Locale.ROOT));
+        Duration duration = Duration.parse("PT" + System.getProperty("soak.duration", "20s").toUpperCase(java.util.Locale.ROOT));
         JobLoad warmUp = load(); // JIT and model warm-up, so the capacity measured is the steady one
-        warmUp.submitFor(Duration.ofSeconds(5), Duration.ofMillis(20));
+        warmUp.submitFor(Duration.ofSeconds(3), Duration.ofMillis(20));
         warmUp.check(Duration.ofMinutes(3));
         // capacity: the drain rate under an open-loop overload, so intake competes with scoring for the CPU as it will
         JobLoad probe = load();
-        probe.submitFor(Duration.ofSeconds(6), Duration.ofMillis(4));
+        probe.submitFor(Duration.ofSeconds(4), Duration.ofMillis(4));
         double capacity = probe.check(Duration.ofMinutes(3)).jobsPerSecond();
         double rate = 0.8 * capacity;
         List<AppProcess> apps = new ArrayList<>(workers);
@@ -302,7 +302,7 @@ class FaultsIT {
                 + " jobs/s)", outcome, start);
         long firstP99 = outcome.totalMillisAt(0.99, 0, 1 / 3.0);
         long lastP99 = outcome.totalMillisAt(0.99, 2 / 3.0, 1);
-        notes.add(String.format(java.util.Locale.ROOT, "Soak: capacity measured at %.1f jobs/s (drain rate under a 6 s open-loop"
+        notes.add(String.format(java.util.Locale.ROOT, "Soak: capacity measured at %.1f jobs/s (drain rate under a 4 s open-loop"
                         + " overload), then %d s at %.1f jobs/s: %d accepted, %d refused; acceptance to result p50 %d ms, p99 %d ms"
                         + " (p99 %d ms in the first third, %d ms in the last); heap of gateway + 2 workers after a full GC %d MiB"
                         + " before, %d MiB after.", capacity, duration.toSeconds(), rate, outcome.accepted(), outcome.rejected(),
@@ -322,19 +322,19 @@ class FaultsIT {
                     "rerank.worker.scorer.vllm.url", "http://127.0.0.1:" + emulator.port(),
                     "rerank.worker.scorer.vllm.timeout", "2s",
                     "rerank.worker.scorer.vllm.breaker-open", "3s",
-                    // a 12 s outage fits in the budget; the permanent one at the end does not
+                    // a 10 s outage fits in the budget; the permanent one at the end does not
                     "rerank.worker.scorer.attempts", "30",
                     "rerank.worker.scorer.retry-max-backoff", "2s",
-                    "rerank.worker.scorer.retry-budget", "25s"));
+                    "rerank.worker.scorer.retry-budget", "18s"));
             long start = System.nanoTime();
             JobLoad load = load();
             load.submit(50);
-            CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(20));
+            CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(15));
             Thread.sleep(2_000);
             emulator.faults(new Faults(1.0, 0, 0, false));
-            Thread.sleep(6_000);
+            Thread.sleep(5_000);
             emulator.faults(new Faults(0, 0, 0, true));
-            Thread.sleep(6_000);
+            Thread.sleep(5_000);
             emulator.faults(Faults.NONE);
             traffic.get(2, TimeUnit.MINUTES);
             JobLoad.Outcome outcome = load.check(Duration.ofMinutes(4));
@@ -342,8 +342,8 @@ class FaultsIT {
                     HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + emulator.port() + "/emulator/stats")).build(),
                     HttpResponse.BodyHandlers.ofString()).body());
             notes.add("Scorer faults: the emulated vLLM answered " + stats.get("failed_requests").asLong() + " calls with 500, then"
-                    + " hung for 6 s (2 s timeout); every accepted job still succeeded.");
-            record("vLLM 5xx for 6 s, then hanging past the 2 s timeout for 6 s", outcome, start);
+                    + " hung for 5 s (2 s timeout); every accepted job still succeeded.");
+            record("vLLM 5xx for 5 s, then hanging past the 2 s timeout for 5 s", outcome, start);
             assertTrue(stats.get("failed_requests").asLong() > 0, "the fault was injected");
 
             // an outage longer than the retry budget: the jobs end failed, with the reason, and their records go to the DLQ
@@ -361,7 +361,7 @@ class FaultsIT {
                 readAll(Topics.JOBS_DLQ).forEach(r -> dead.add(r.key()));
                 return dead.containsAll(doomed.acceptedIds());
             });
-            notes.add("Scorer down past the retry budget (25 s in this scenario): 5 of 5 jobs ended `failed` (\"" + failed.problems().get(0)
+            notes.add("Scorer down past the retry budget (18 s in this scenario): 5 of 5 jobs ended `failed` (\"" + failed.problems().get(0)
                     .replaceFirst("^\\S+ ", "") + "\") and their records are on rerank.jobs.dlq.");
         }
     }

@@ -54,6 +54,11 @@ public class ApiException extends RuntimeException {
                 "no job " + id + " (it never existed, belongs to another tenant, or its result has expired)", id, null, null);
     }
 
+    public static ApiException batchNotFound(String id) {
+        return new ApiException(404, "batch-not-found", "Batch not found",
+                "no batch " + id + " (it never existed, belongs to another tenant, or has expired)", null, null, null);
+    }
+
     public static ApiException idempotencyKeyReused(String jobId) {
         return new ApiException(422, "idempotency-key-reused", "Idempotency-Key already used",
                 "this Idempotency-Key was used for a different request (job " + jobId + "); use a new key for a new request",

@@ -155,6 +155,10 @@ public interface GatewayConfig {
         @WithDefault("131072")
         int maxDocumentChars();
 
+        /** Jobs in one bulk submission ({@code POST /v1/rerank/jobs:batch}). Default 1000. */
+        @WithDefault("1000")
+        int maxBatchJobs();
+
         /** Largest deadline_ms a client may ask for. Default 24h. */
         @WithDefault("24h")
         Duration maxDeadline();

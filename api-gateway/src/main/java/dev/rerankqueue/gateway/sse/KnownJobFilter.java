@@ -2,6 +2,7 @@ package dev.rerankqueue.gateway.sse;
 
 import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.auth.Caller;
+import dev.rerankqueue.gateway.store.BatchStore;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
@@ -10,25 +11,41 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Answers an event-stream request for an unknown job with a plain 404 problem before the stream opens; once SSE
+ * Answers an event-stream request for an unknown job (or batch) with a plain 404 problem before the stream opens; once SSE
  * headers are sent, a status code can no longer be changed.
  */
 public class KnownJobFilter {
 
     private static final Pattern EVENTS = Pattern.compile("/v1/rerank/jobs/([^/]+)/events/?");
+    private static final Pattern BATCH_EVENTS = Pattern.compile("/v1/rerank/batches/([^/]+)/events/?");
 
     private final JobFollower follower;
     private final Caller caller;
+    private final BatchStore batches;
 
-    public KnownJobFilter(JobFollower follower, Caller caller) {
+    public KnownJobFilter(JobFollower follower, Caller caller, BatchStore batches) {
         this.follower = follower;
         this.caller = caller;
+        this.batches = batches;
     }
 
     @ServerRequestFilter(priority = jakarta.ws.rs.Priorities.USER)
     public Uni<Void> rejectUnknownJob(ContainerRequestContext ctx) {
+        if (!"GET".equals(ctx.getMethod())) {
+            return Uni.createFrom().voidItem();
+        }
+        Matcher b = BATCH_EVENTS.matcher(ctx.getUriInfo().getPath());
+        if (b.matches()) {
+            String batch = b.group(1);
+            return batches.find(batch, caller.tenant()).map(found -> {
+                if (found == null) {
+                    throw ApiException.batchNotFound(batch);
+                }
+                return null;
+            });
+        }
         Matcher m = EVENTS.matcher(ctx.getUriInfo().getPath());
-        if (!"GET".equals(ctx.getMethod()) || !m.matches()) {
+        if (!m.matches()) {
             return Uni.createFrom().voidItem();
         }
         String id = m.group(1);

@@ -1,0 +1,115 @@
+package dev.rerankqueue.gateway.admission;
+
+import dev.rerankqueue.gateway.api.ApiException;
+import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.store.BatchStore;
+import dev.rerankqueue.job.InvalidRequestException;
+import dev.rerankqueue.job.Priority;
+import dev.rerankqueue.job.RequestValidator;
+import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.job.Violation;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Bulk submission: every job is validated before any is sent (one bad job rejects the whole request, naming it),
+ * then each goes through {@link JobSubmitter} like a single submit, so durability, admission control and quotas apply
+ * per job. Bulk jobs default to the {@code batch} priority lane.
+ *
+ * <p>With an {@code Idempotency-Key}, job {@code i} is submitted under the key {@code <key>#<i>} and the batch id is
+ * derived from the key, so retrying a batch that was partly refused (a 503 or 429 on some jobs) re-submits only what
+ * is missing and returns the same ids.
+ */
+@ApplicationScoped
+public class BatchSubmitter {
+
+    /** What happened to job {@code index} of the request: accepted (its id) or refused (the problem). */
+    public record Outcome(int index, AcceptedJob accepted, ApiException refused) {
+    }
+
+    /** @param outcomes one per job, in request order */
+    public record AcceptedBatch(String id, long createdAt, List<Outcome> outcomes) {
+
+        public long acceptedCount() {
+            return outcomes.stream().filter(o -> o.accepted() != null).count();
+        }
+    }
+
+    private final JobSubmitter submitter;
+    private final BatchStore batches;
+    private final GatewayConfig config;
+    private final RequestValidator validator;
+
+    public BatchSubmitter(JobSubmitter submitter, BatchStore batches, GatewayConfig config) {
+        this.submitter = submitter;
+        this.batches = batches;
+        this.config = config;
+        this.validator = new RequestValidator(config.limits().toRequestLimits());
+    }
+
+    /** Validates all {@code requests}; throws one {@link InvalidRequestException} naming every bad job's field as {@code jobs[i].field}. */
+    public List<RerankRequest> validate(List<RerankRequest> requests) {
+        if (requests.isEmpty()) {
+            throw new InvalidRequestException("jobs", "must hold at least one job");
+        }
+        if (requests.size() > config.limits().maxBatchJobs()) {
+            throw new InvalidRequestException("jobs", "holds " + requests.size() + " jobs; the limit is "
+                    + config.limits().maxBatchJobs() + " (rerank.limits.max-batch-jobs)");
+        }
+        List<Violation> all = new ArrayList<>();
+        List<RerankRequest> valid = new ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            RerankRequest r = requests.get(i);
+            if (r.priority() == null) {
+                r = new RerankRequest(r.model(), r.query(), r.documents(), r.topN(), r.returnDocuments(), r.instruction(),
+                        Priority.BATCH, r.deadlineMs());
+            }
+            try {
+                valid.add(validator.check(r));
+            } catch (InvalidRequestException e) {
+                for (Violation v : e.violations()) {
+                    all.add(new Violation("jobs[" + i + "]." + v.field(), v.message()));
+                }
+            }
+        }
+        if (!all.isEmpty()) {
+            throw new InvalidRequestException(all);
+        }
+        return valid;
+    }
+
+    /** Submits every (already validated) job; the batch is recorded with the jobs that were accepted. */
+    public Uni<AcceptedBatch> submit(String tenant, List<RerankRequest> requests, String idempotencyKey) {
+        String batchId;
+        if (idempotencyKey == null) {
+            batchId = UUID.randomUUID().toString();
+        } else {
+            if (IdempotencyKeys.check(idempotencyKey).length() > 250) {
+                throw new InvalidRequestException("Idempotency-Key", "of a batch must be at most 250 characters");
+            }
+            batchId = UUID.nameUUIDFromBytes((tenant + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8)).toString();
+        }
+        long now = System.currentTimeMillis();
+        List<Uni<Outcome>> submits = new ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            int index = i;
+            String key = idempotencyKey == null ? null : idempotencyKey + "#" + i;
+            submits.add(Uni.createFrom().deferred(() -> submitter.submit(tenant, requests.get(index), "batch", key))
+                    .map(a -> new Outcome(index, a, null))
+                    .onFailure(ApiException.class).recoverWithItem(e -> new Outcome(index, null, (ApiException) e)));
+        }
+        return Uni.join().all(submits).andFailFast().chain(outcomes -> {
+            List<String> ids = outcomes.stream().filter(o -> o.accepted() != null).map(o -> o.accepted().id()).toList();
+            AcceptedBatch batch = new AcceptedBatch(batchId, now, outcomes);
+            if (ids.isEmpty()) {
+                return Uni.createFrom().item(batch);
+            }
+            return batches.save(new BatchStore.Batch(batchId, tenant, now, ids), config.results().retention()).replaceWith(batch);
+        });
+    }
+}

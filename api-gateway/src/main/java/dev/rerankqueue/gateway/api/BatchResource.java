@@ -1,0 +1,125 @@
+package dev.rerankqueue.gateway.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.gateway.admission.BatchSubmitter;
+import dev.rerankqueue.gateway.auth.Caller;
+import dev.rerankqueue.job.InvalidRequestException;
+import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.job.Violation;
+import dev.rerankqueue.messaging.JobCodec;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.HeaderParam;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.core.Response;
+
+import java.net.URI;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Bulk submission: many jobs in one request, followed together as a batch ({@link BatchesResource}). */
+@Path(BatchResource.PATH)
+@Tag(name = "batches", description = "Bulk submission of many jobs, followed as one batch")
+public class BatchResource {
+
+    public static final String PATH = "/v1/rerank/jobs:batch";
+    public static final String BATCHES = "/v1/rerank/batches";
+
+    /** One job of the 202: accepted (id and links) or refused (the problem, e.g. a quota or backlog refusal). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record JobEntry(int index, String id, AcceptedView.Links links, Problem error) {
+    }
+
+    /** @param self counts by status; @param events each job's result as it finishes (text/event-stream) */
+    public record Links(String self, String events) {
+    }
+
+    public record AcceptedBatchView(@JsonProperty("batch_id") String batchId, @JsonProperty("created_at") String createdAt,
+                                    long accepted, long refused, List<JobEntry> jobs, Links links) {
+    }
+
+    public record BatchView(String id, @JsonProperty("created_at") String createdAt, int total, Map<String, Integer> counts,
+                            int finished, boolean done, Links links) {
+    }
+
+    static Links links(String id) {
+        return new Links(BATCHES + "/" + id, BATCHES + "/" + id + "/events");
+    }
+
+    private final BatchSubmitter submitter;
+    private final BodyLimit bodyLimit;
+    private final Caller caller;
+
+    public BatchResource(BatchSubmitter submitter, BodyLimit bodyLimit, Caller caller) {
+        this.submitter = submitter;
+        this.bodyLimit = bodyLimit;
+        this.caller = caller;
+    }
+
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Submit many jobs at once",
+            description = "Body {\"jobs\":[<job>, ...]} with up to rerank.limits.max-batch-jobs jobs (default priority \"batch\")."
+                    + " Every job is validated first; then 202 with one id per accepted job and the batch id. Jobs refused"
+                    + " by a quota or admission control are listed with their problem; resend with the same Idempotency-Key"
+                    + " to submit only those.")
+    public Uni<Response> submit(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        bodyLimit.check(body);
+        JsonNode tree = JobCodec.readTree(body);
+        JsonNode jobs = tree.path("jobs");
+        if (!tree.isObject() || !jobs.isArray()) {
+            throw new InvalidRequestException("jobs", "is required: an array of rerank jobs");
+        }
+        List<RerankRequest> requests = new ArrayList<>(jobs.size());
+        List<Violation> violations = new ArrayList<>();
+        for (int i = 0; i < jobs.size(); i++) {
+            try {
+                requests.add(JobCodec.toRequest(jobs.get(i)));
+            } catch (InvalidRequestException e) {
+                for (Violation v : e.violations()) {
+                    violations.add(new Violation("jobs[" + i + "]" + (v.field().isEmpty() ? "" : "." + v.field()), v.message()));
+                }
+            }
+        }
+        if (!violations.isEmpty()) {
+            throw new InvalidRequestException(violations);
+        }
+        List<RerankRequest> valid = submitter.validate(requests);
+        String tenant = caller.tenant();
+        return submitter.submit(tenant, valid, idempotencyKey).map(batch -> {
+            List<JobEntry> entries = new ArrayList<>();
+            ApiException firstRefusal = null;
+            for (BatchSubmitter.Outcome o : batch.outcomes()) {
+                if (o.accepted() != null) {
+                    entries.add(new JobEntry(o.index(), o.accepted().id(), AcceptedView.of(o.accepted()).links(), null));
+                } else {
+                    firstRefusal = firstRefusal == null ? o.refused() : firstRefusal;
+                    ApiException e = o.refused();
+                    entries.add(new JobEntry(o.index(), null, null,
+                            new Problem("/problems/" + e.slug(), e.title(), e.status(), e.getMessage(), null, null, null)));
+                }
+            }
+            if (batch.acceptedCount() == 0) {
+                throw firstRefusal; // nothing accepted: the answer is the refusal itself (503/429 with Retry-After)
+            }
+            Links links = links(batch.id());
+            AcceptedBatchView view = new AcceptedBatchView(batch.id(), Instant.ofEpochMilli(batch.createdAt()).toString(),
+                    batch.acceptedCount(), batch.outcomes().size() - batch.acceptedCount(), entries, links);
+            Response.ResponseBuilder r = Response.accepted(view).location(URI.create(links.self()));
+            if (firstRefusal != null && firstRefusal.retryAfter() != null) {
+                r.header("Retry-After", Math.max(1, (firstRefusal.retryAfter().toMillis() + 999) / 1000));
+            }
+            return r.build();
+        });
+    }
+}

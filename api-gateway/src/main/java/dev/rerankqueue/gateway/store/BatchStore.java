@@ -1,0 +1,66 @@
+package dev.rerankqueue.gateway.store;
+
+import dev.rerankqueue.gateway.api.ApiException;
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.RedisKeys;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Bulk submissions in Redis: which jobs belong to a batch, and their statuses. */
+@ApplicationScoped
+public class BatchStore {
+
+    /** A batch as stored: its owner, when it was accepted, and its job ids in request order. */
+    public record Batch(String id, String tenant, long createdAt, List<String> jobIds) {
+    }
+
+    private final ReactiveRedisDataSource redis;
+
+    public BatchStore(ReactiveRedisDataSource redis) {
+        this.redis = redis;
+    }
+
+    /** Records a batch (its job list first, then the hash that makes it visible), both expiring after {@code retention}. */
+    public Uni<Void> save(Batch batch, Duration retention) {
+        String jobs = RedisKeys.batchJobs(batch.id());
+        String hash = RedisKeys.batch(batch.id());
+        return redis.key().del(jobs)
+                .chain(() -> redis.list(String.class).rpush(jobs, batch.jobIds().toArray(String[]::new)))
+                .chain(() -> redis.key().expire(jobs, retention))
+                .chain(() -> redis.hash(String.class).hset(hash, Map.of(JobFields.TENANT, batch.tenant(),
+                        JobFields.CREATED_AT, Long.toString(batch.createdAt()), "size", Integer.toString(batch.jobIds().size()))))
+                .chain(() -> redis.key().expire(hash, retention))
+                .onFailure().transform(e -> ApiException.storeUnavailable(e.toString()))
+                .replaceWithVoid();
+    }
+
+    /** The batch, or {@code null} when it does not exist or belongs to another tenant. */
+    public Uni<Batch> find(String id, String tenant) {
+        return redis.hash(String.class).hgetall(RedisKeys.batch(id))
+                .chain(h -> h.isEmpty() || !tenant.equals(h.get(JobFields.TENANT)) ? Uni.createFrom().nullItem()
+                        : redis.list(String.class).lrange(RedisKeys.batchJobs(id), 0, -1)
+                        .map(ids -> new Batch(id, tenant, Long.parseLong(h.get(JobFields.CREATED_AT)), ids)))
+                .onFailure().transform(e -> e instanceof ApiException ? e : ApiException.storeUnavailable(e.toString()));
+    }
+
+    /** Status of each job, in order; {@code null} for a job whose state is gone (expired, or Redis lost it before a worker saw it). */
+    public Uni<List<JobStatus>> statuses(List<String> jobIds) {
+        if (jobIds.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        List<Uni<String>> reads = new ArrayList<>(jobIds.size());
+        for (String id : jobIds) {
+            reads.add(redis.hash(String.class).hget(RedisKeys.job(id), JobFields.STATUS));
+        }
+        return Uni.join().all(reads).andFailFast()
+                .map(list -> list.stream().map(s -> s == null ? null : JobStatus.fromWire(s)).toList())
+                .onFailure().transform(e -> ApiException.storeUnavailable(e.toString()));
+    }
+}

@@ -1,0 +1,140 @@
+package dev.rerankqueue.gateway.api;
+
+import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.job.JobResult;
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.Priority;
+import dev.rerankqueue.job.RankedDocument;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.testing.InfrastructureResource;
+import dev.rerankqueue.testing.SseRecorder;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.ExtractableResponse;
+import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import java.net.URL;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bulk submission through real HTTP, Kafka and Redis; a worker's writes are simulated through the job store. */
+@QuarkusTest
+@WithTestResource(InfrastructureResource.class)
+class BatchTest {
+
+    static final String JOB = """
+            {"query":"capital of France?","documents":["Bread.","Paris is the capital of France."]}""";
+
+    @Inject
+    JobStore store;
+
+    @TestHTTPResource("/")
+    URL base;
+
+    private static String batchOf(int n) {
+        return "{\"jobs\":[" + String.join(",", java.util.Collections.nCopies(n, JOB)) + "]}";
+    }
+
+    private static ExtractableResponse<Response> submit(String body, String idempotencyKey) {
+        var req = given().urlEncodingEnabled(false).contentType(ContentType.JSON).body(body); // a colon is sent as is, like curl does
+        if (idempotencyKey != null) {
+            req = req.header("Idempotency-Key", idempotencyKey);
+        }
+        return req.post("/v1/rerank/jobs:batch").then().statusCode(202).extract();
+    }
+
+    private void succeed(String id) {
+        var running = store.apply(JobTransition.to(id, JobStatus.RUNNING)).await().atMost(Duration.ofSeconds(5));
+        JobResult result = new JobResult("test-model", List.of(new RankedDocument(1, 0.9, null), new RankedDocument(0, 0.1, null)),
+                new JobResult.Usage(2, 20), 3);
+        assertTrue(store.apply(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(running.version())
+                .set(JobFields.FINISHED_AT, System.currentTimeMillis())
+                .set(JobFields.RESULT, JobCodec.encodeResult(result))).await().atMost(Duration.ofSeconds(5)).applied());
+    }
+
+    @Test
+    void oneIdPerJobOnTheBatchLaneAndCountsByStatus() {
+        ExtractableResponse<Response> r = submit(batchOf(3), null);
+        String batch = r.path("batch_id");
+        List<String> ids = r.path("jobs.id");
+        assertEquals(3, ids.size());
+        assertEquals(3, (int) r.path("accepted"));
+        assertTrue(r.header("Location").endsWith("/v1/rerank/batches/" + batch), r.header("Location"));
+        for (String id : ids) {
+            var record = InfrastructureResource.kafka().readAll(Topics.JOBS).stream().filter(x -> x.key().equals(id)).findFirst().orElseThrow();
+            assertEquals(Priority.BATCH, JobCodec.decodeJob(record.value()).request().priority(), "bulk jobs default to the batch lane");
+        }
+        given().get("/v1/rerank/batches/" + batch).then().statusCode(200)
+                .body("total", equalTo(3)).body("counts.queued", equalTo(3)).body("done", equalTo(false));
+
+        succeed(ids.get(0));
+        succeed(ids.get(1));
+        given().delete("/v1/rerank/jobs/" + ids.get(2)).then().statusCode(200);
+        given().get("/v1/rerank/batches/" + batch).then().statusCode(200)
+                .body("counts.succeeded", equalTo(2)).body("counts.cancelled", equalTo(1)).body("counts.queued", equalTo(0))
+                .body("finished", equalTo(3)).body("done", equalTo(true));
+    }
+
+    @Test
+    void eventsStreamEachResultAsItFinishesThenTheCounts() throws Exception {
+        ExtractableResponse<Response> r = submit(batchOf(2), null);
+        List<String> ids = r.path("jobs.id");
+        SseRecorder sse = SseRecorder.open(base + "v1/rerank/batches/" + r.path("batch_id") + "/events");
+        await().atMost(Duration.ofSeconds(5)).until(() -> sse.status() == 200);
+        succeed(ids.get(1));
+        await().atMost(Duration.ofSeconds(10)).until(() -> sse.events().size() == 1);
+        assertEquals(ids.get(1), sse.events().get(0).id(), "results come as jobs finish, not in request order");
+        succeed(ids.get(0));
+        assertEquals(200, sse.ended().get(20, TimeUnit.SECONDS));
+        assertEquals(List.of("result", "result", "batch"), sse.events().stream().map(SseRecorder.Event::name).toList());
+        assertTrue(sse.events().get(2).data().contains("\"succeeded\":2"), sse.events().get(2).data());
+    }
+
+    @Test
+    void aBadJobRejectsTheWholeBatchAndNamesIt() {
+        String body = "{\"jobs\":[" + JOB + ",{\"query\":\"\",\"documents\":[\"a\"]}," + JOB + ",{\"query\":\"q\"}]}";
+        long before = InfrastructureResource.kafka().readAll(Topics.JOBS).size();
+        given().urlEncodingEnabled(false).contentType(ContentType.JSON).body(body).post("/v1/rerank/jobs:batch").then().statusCode(422)
+                .contentType("application/problem+json")
+                .body("errors.field", org.hamcrest.Matchers.hasItems("jobs[1].query", "jobs[3].documents"));
+        assertEquals(before, InfrastructureResource.kafka().readAll(Topics.JOBS).size(), "nothing of a rejected batch is sent");
+        given().urlEncodingEnabled(false).contentType(ContentType.JSON).body(batchOf(1001)).post("/v1/rerank/jobs:batch").then().statusCode(422)
+                .body("detail", containsString("rerank.limits.max-batch-jobs"));
+        given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("{\"jobs\":[]}").post("/v1/rerank/jobs:batch").then().statusCode(422);
+        given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("[" + JOB + "]").post("/v1/rerank/jobs:batch").then().statusCode(422)
+                .body("errors[0].field", equalTo("jobs"));
+    }
+
+    @Test
+    void aRetriedBatchWithTheSameKeyGivesTheSameBatchAndJobs() {
+        ExtractableResponse<Response> first = submit(batchOf(2), "bulk-retry-1");
+        ExtractableResponse<Response> again = submit(batchOf(2), "bulk-retry-1");
+        assertEquals((String) first.path("batch_id"), again.path("batch_id"));
+        assertEquals((List<String>) first.path("jobs.id"), again.path("jobs.id"));
+    }
+
+    @Test
+    void anUnknownBatchIs404Everywhere() {
+        String id = "00000000-0000-0000-0000-000000000000";
+        given().get("/v1/rerank/batches/" + id).then().statusCode(404).body("type", equalTo("/problems/batch-not-found"))
+                .body("job_id", nullValue());
+        given().accept("text/event-stream").get("/v1/rerank/batches/" + id + "/events").then().statusCode(404);
+        given().get("/v1/rerank/batches/" + id + "/events").then().statusCode(404);
+    }
+}
