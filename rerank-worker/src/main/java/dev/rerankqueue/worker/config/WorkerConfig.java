@@ -19,6 +19,19 @@ public interface WorkerConfig {
 
     Results results();
 
+    /** Scores already computed, per model. */
+    Cache cache();
+
+    interface Cache {
+        /** Scored pairs remembered (least recently used out first); 0 turns the cache off. Default 100000. */
+        @WithDefault("100000")
+        long maxEntries();
+
+        /** How long a score is remembered. Default 1h. */
+        @WithDefault("1h")
+        Duration ttl();
+    }
+
     /** Stopping (SIGTERM). */
     Shutdown shutdown();
 

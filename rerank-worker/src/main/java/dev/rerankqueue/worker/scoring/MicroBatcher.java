@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Scores the pairs of many jobs together: drops duplicates, sorts by length (so a batch pads little), packs
+ * Scores the pairs of many jobs together: drops duplicates, takes what the {@link ScoreCache} knows, sorts the rest by length (so a batch pads little), packs
  * micro-batches under a pair cap and a token budget, keeps a configured number of scorer calls in flight, and
  * scatters the scores back in input order.
  */
@@ -31,9 +31,16 @@ public class MicroBatcher {
     private final Timer scoringTimer;
     private final DistributionSummary batchPairs;
     private final DistributionSummary batchTokens;
+    private final ScoreCache cache;
 
+    @jakarta.inject.Inject
     public MicroBatcher(Scorer scorer, WorkerConfig config, MeterRegistry metrics) {
+        this(scorer, config, metrics, new ScoreCache(config.cache().maxEntries(), config.cache().ttl(), metrics));
+    }
+
+    MicroBatcher(Scorer scorer, WorkerConfig config, MeterRegistry metrics, ScoreCache cache) {
         this.scorer = scorer;
+        this.cache = cache;
         this.maxPairs = config.batch().maxPairs();
         this.maxTokens = config.batch().maxTokens();
         this.inFlight = config.batch().inFlight().orElse(scorer.preferredInFlight());
@@ -76,12 +83,28 @@ public class MicroBatcher {
             }
             toUnique[i] = u;
         }
-        List<List<Integer>> chunks = pack(unique);
+        String model = scorer.model();
         double[] uValues = new double[unique.size()];
         int[] uTokens = new int[unique.size()];
         boolean[] uTruncated = new boolean[unique.size()];
         long[] uMs = new long[unique.size()];
         int[] uCall = new int[unique.size()];
+        List<ScorePair> misses = new ArrayList<>(unique.size());
+        List<Integer> missIndex = new ArrayList<>(unique.size());
+        for (int u = 0; u < unique.size(); u++) {
+            ScoreCache.Entry known = cache.get(model, unique.get(u));
+            if (known == null) {
+                misses.add(unique.get(u));
+                missIndex.add(u);
+            } else {
+                uValues[u] = known.value();
+                uTokens[u] = known.tokens();
+                uTruncated[u] = known.truncated();
+                uCall[u] = -1; // no call: no scorer time
+            }
+        }
+        List<List<Integer>> chunks = pack(misses).stream()
+                .map(chunk -> chunk.stream().map(missIndex::get).toList()).toList();
         List<Uni<Void>> calls = new ArrayList<>(chunks.size());
         for (int c = 0; c < chunks.size(); c++) {
             int call = c;
@@ -95,6 +118,7 @@ public class MicroBatcher {
                             uTruncated[u] = scored.scores().truncated()[k];
                             uMs[u] = scored.millis();
                             uCall[u] = call;
+                            cache.put(model, unique.get(u), new ScoreCache.Entry(uValues[u], uTokens[u], uTruncated[u]));
                         }
                     })
                     .replaceWithVoid());

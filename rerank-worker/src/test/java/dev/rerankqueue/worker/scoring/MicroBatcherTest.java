@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -64,6 +65,12 @@ class MicroBatcherTest {
             }
             public Results results() { return null; }
             public Shutdown shutdown() { return null; }
+            public Cache cache() {
+                return new Cache() {
+                    public long maxEntries() { return 0; }
+                    public Duration ttl() { return Duration.ofHours(1); }
+                };
+            }
         };
     }
 
@@ -119,6 +126,44 @@ class MicroBatcherTest {
         assertEquals(3, down.calls.size());
         assertTrue(gaveUp.getMessage().startsWith("gave up after 3 failed attempts in "), gaveUp.getMessage());
         assertTrue(gaveUp.getMessage().contains("last error: "), gaveUp.getMessage());
+    }
+
+    @Test
+    void aPairScoredBeforeCostsNoScorerCall() {
+        LengthScorer scorer = new LengthScorer();
+        ScoreCache cache = new ScoreCache(1000, Duration.ofHours(1), new SimpleMeterRegistry());
+        MicroBatcher b = new MicroBatcher(scorer, config(64, 100_000, 1), new SimpleMeterRegistry(), cache);
+        MicroBatcher.Result first = b.score(docs(3, 5)).await().indefinitely();
+        MicroBatcher.Result again = b.score(docs(5, 7, 3)).await().indefinitely();
+        assertEquals(2, scorer.calls.size());
+        assertEquals(List.of(new ScorePair(null, "q", "x".repeat(7))), scorer.calls.get(1), "only the new pair is scored");
+        assertArrayEquals(new double[]{5, 7, 3}, again.values());
+        assertArrayEquals(new double[]{3, 5}, first.values());
+        assertEquals(-1, again.callOf()[0], "a cached pair has no scorer call, so no scorer time");
+    }
+
+    @Test
+    void theCacheNeverReturnsAnotherModelsOrInstructionsScore() {
+        ScoreCache cache = new ScoreCache(1000, Duration.ofHours(1), new SimpleMeterRegistry());
+        LengthScorer first = new LengthScorer();
+        LengthScorer other = new LengthScorer() {
+            @Override
+            public String model() { return "another-model"; }
+            @Override
+            public Uni<Scores> score(List<ScorePair> pairs) {
+                calls.add(pairs);
+                return Uni.createFrom().item(new Scores(new double[pairs.size()], new int[pairs.size()]));
+            }
+        };
+        new MicroBatcher(first, config(64, 100_000, 1), new SimpleMeterRegistry(), cache).score(docs(4)).await().indefinitely();
+        MicroBatcher.Result r = new MicroBatcher(other, config(64, 100_000, 1), new SimpleMeterRegistry(), cache)
+                .score(docs(4)).await().indefinitely();
+        assertEquals(1, other.calls.size(), "the other model scored the pair itself");
+        assertEquals(0.0, r.values()[0], "and its own score came back, not the first model's 4.0");
+
+        List<ScorePair> instructed = List.of(new ScorePair("Judge legal relevance", "q", "xxxx"));
+        new MicroBatcher(first, config(64, 100_000, 1), new SimpleMeterRegistry(), cache).score(instructed).await().indefinitely();
+        assertEquals(2, first.calls.size(), "another instruction is another pair");
     }
 
     @Test

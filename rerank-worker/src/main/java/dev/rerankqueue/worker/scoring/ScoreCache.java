@@ -1,0 +1,65 @@
+package dev.rerankqueue.worker.scoring;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+
+/**
+ * Scores already computed, so a pair seen again (a retried job, the same candidates for a popular query) costs no
+ * model time. Bounded (least recently used out first) and timed; the key is the model name plus a SHA-256 of
+ * instruction, query and document, so a score is only ever returned for the model that produced it, and a document
+ * under another instruction is scored again.
+ */
+public final class ScoreCache {
+
+    /** What is remembered of one scored pair. */
+    public record Entry(double value, int tokens, boolean truncated) {
+    }
+
+    private record Key(String model, String digest) {
+    }
+
+    private final Cache<Key, Entry> cache;
+
+    /** @param maxEntries 0 turns the cache off */
+    public ScoreCache(long maxEntries, Duration ttl, MeterRegistry metrics) {
+        if (maxEntries <= 0) {
+            cache = null;
+            return;
+        }
+        cache = Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttl).recordStats().build();
+        CaffeineCacheMetrics.monitor(metrics, cache, "rerank.scores");
+    }
+
+    public Entry get(String model, ScorePair pair) {
+        return cache == null ? null : cache.getIfPresent(key(model, pair));
+    }
+
+    public void put(String model, ScorePair pair, Entry entry) {
+        if (cache != null) {
+            cache.put(key(model, pair), entry);
+        }
+    }
+
+    private static Key key(String model, ScorePair p) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (String part : new String[]{p.instruction() == null ? "" : p.instruction(), p.query(), p.document()}) {
+                byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
+                sha.update(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
+                sha.update((byte) ':');
+                sha.update(bytes);
+            }
+            return new Key(model, HexFormat.of().formatHex(sha.digest()));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JVM", e);
+        }
+    }
+}
