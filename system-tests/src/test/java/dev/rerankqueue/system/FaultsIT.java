@@ -325,7 +325,9 @@ class FaultsIT {
                     // a 10 s outage fits in the budget; the permanent one at the end does not
                     "rerank.worker.scorer.attempts", "30",
                     "rerank.worker.scorer.retry-max-backoff", "2s",
-                    "rerank.worker.scorer.retry-budget", "18s"));
+                    "rerank.worker.scorer.retry-budget", "18s",
+                    // the load repeats its pairs: without this the cache would answer and the fault never be met
+                    "rerank.worker.cache.max-entries", "0"));
             long start = System.nanoTime();
             JobLoad load = load();
             load.submit(50);
