@@ -102,6 +102,7 @@ class ClientCompatibilityIT {
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             JsonNode models = JobCodec.mapper().readTree(send("GET", "/v1/models", null).body());
             assertEquals("list", models.get("object").asText());
+            assertTrue(models.get("data").size() > 0, "no worker has announced its model yet: " + models);
             assertEquals("bge-small-en-v1.5", models.get("data").get(0).get("id").asText(), models.toString());
             assertEquals("model", models.get("data").get(0).get("object").asText());
         });

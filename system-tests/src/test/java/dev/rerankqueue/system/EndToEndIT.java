@@ -129,7 +129,9 @@ class EndToEndIT {
                     "Rivers flow to the sea.", "The capital of " + f[0] + " is " + f[1] + "."));
             java.util.Collections.shuffle(docs, random);
             expectedTop.add(docs.indexOf("The capital of " + f[0] + " is " + f[1] + "."));
-            String body = "{\"query\":\"What is the capital of " + f[0] + "?\",\"documents\":[\"" + String.join("\",\"", docs) + "\"]}";
+            // each query differs (request #i), so the score cache cannot answer and pairs of many jobs meet in one call
+            String body = "{\"query\":\"What is the capital of " + f[0] + "? (request " + i + ")\",\"documents\":[\""
+                    + String.join("\",\"", docs) + "\"]}";
             sent.add(http.sendAsync(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/rerank/jobs"))
                     .header("content-type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
@@ -168,6 +170,56 @@ class EndToEndIT {
         Matcher m = Pattern.compile("(?m)^" + name + "(\\{[^}]*})? ([0-9.eE+-]+)$").matcher(exposition);
         assertTrue(m.find(), name + " is exported");
         return Double.parseDouble(m.group(2));
+    }
+
+    /**
+     * The Prometheus config, alert rules and Grafana dashboard in deploy/observability parse, hold the alerts and
+     * panels operators need, and query only metrics the running apps really export (vLLM's own excepted).
+     */
+    @Test
+    @Order(4)
+    void dashboardsAndAlertsUseOnlyMetricsTheAppsExport() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Path.of("..", "deploy", "observability");
+        var yaml = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var prometheus = yaml.readTree(dir.resolve("prometheus.yml").toFile());
+        List<String> jobs = new ArrayList<>();
+        prometheus.get("scrape_configs").forEach(c -> jobs.add(c.get("job_name").asText()));
+        assertTrue(jobs.containsAll(List.of("rerank-gateway", "rerank-worker", "vllm")), jobs.toString());
+        assertEquals("alerts.yml", prometheus.get("rule_files").get(0).asText());
+
+        List<String> exprs = new ArrayList<>();
+        List<String> alerts = new ArrayList<>();
+        yaml.readTree(dir.resolve("alerts.yml").toFile()).get("groups").forEach(g -> g.get("rules").forEach(r -> {
+            alerts.add(r.get("alert").asText());
+            exprs.add(r.get("expr").asText());
+            assertTrue(r.has("annotations") && r.get("annotations").has("summary"), r.toString());
+        }));
+        assertTrue(alerts.containsAll(List.of("RerankBacklogTooLong", "RerankJobErrorRatio", "RerankNoConsumer", "RerankDeadLettersGrowing")), alerts.toString());
+
+        List<String> panels = new ArrayList<>();
+        json.readTree(dir.resolve("grafana/rerank-queue.json").toFile()).get("panels").forEach(p -> {
+            panels.add(p.get("title").asText());
+            p.get("targets").forEach(t -> exprs.add(t.get("expr").asText()));
+        });
+        for (String needed : List.of("Throughput", "latency", "Backlog", "Batch fill", "GPU busy")) {
+            assertTrue(panels.stream().anyMatch(t -> t.contains(needed)), needed + " panel missing: " + panels);
+        }
+
+        String exported = metrics(gateway) + metrics(worker);
+        List<String> unknown = new ArrayList<>();
+        Matcher m = Pattern.compile("\\b((?:rerank|http_server|cache)_[a-z0-9_]+)").matcher(String.join("\n", exprs));
+        while (m.find()) {
+            if (!exported.contains("\n" + m.group(1) + "{") && !exported.contains("\n" + m.group(1) + " ")) {
+                unknown.add(m.group(1));
+            }
+        }
+        assertTrue(unknown.isEmpty(), "dashboard/alerts query metrics nobody exports: " + unknown);
+    }
+
+    private static String metrics(AppProcess app) throws Exception {
+        return "\n" + HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     @Test

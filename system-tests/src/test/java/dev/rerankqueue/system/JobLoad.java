@@ -62,6 +62,7 @@ final class JobLoad {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Map<String, Integer> expectedTop = new ConcurrentHashMap<>();
     private final AtomicInteger rejected = new AtomicInteger();
+    private final AtomicInteger serial = new AtomicInteger();
     private final Semaphore inFlight = new Semaphore(32);
     private final List<CompletableFuture<Void>> pending = Collections.synchronizedList(new ArrayList<>());
     private final Random random = new Random(42);
@@ -86,7 +87,9 @@ final class JobLoad {
             Collections.shuffle(docs, random);
         }
         int top = docs.indexOf("The capital of " + fact[0] + " is " + fact[1] + ".");
-        String body = JobCodec.toJson(Map.of("query", "What is the capital of " + fact[0] + "?", "documents", docs));
+        // a distinct query per job: the load measures scoring, not the workers' score cache
+        String body = JobCodec.toJson(Map.of("query", "What is the capital of " + fact[0] + "? (job " + serial.incrementAndGet() + ")",
+                "documents", docs));
         inFlight.acquire();
         pending.add(http.sendAsync(request("/v1/rerank/jobs").header("content-type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString())

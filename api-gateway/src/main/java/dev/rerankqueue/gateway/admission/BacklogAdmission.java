@@ -55,6 +55,9 @@ public class BacklogAdmission {
         this.config = config.admission();
         this.kafkaConfig = kafkaConfig;
         this.estimate = new DrainEstimate(this.config.rateWindow(), this.config.rateWindow().dividedBy(3));
+        for (String reason : new String[]{"backlog-full", "queue-unavailable", "quota-exceeded", "store-unavailable"}) {
+            metrics.counter("rerank.requests.rejected", "reason", reason); // exported as 0 from the start, for rate() and alerts
+        }
         Gauge.builder("rerank.backlog.jobs", this, a -> a.fresh() ? a.backlog() : Double.NaN)
                 .description("Jobs on the jobs topic not yet committed by the workers' consumer group").baseUnit("jobs").register(metrics);
         Gauge.builder("rerank.backlog.drain.rate", this, a -> a.estimate.rate().orElse(Double.NaN))

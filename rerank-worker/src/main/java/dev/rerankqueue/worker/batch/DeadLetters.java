@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 
 /** Parks records that cannot be processed on the DLQ topic with the reason, so that they never block a partition. */
 @ApplicationScoped
+@io.quarkus.runtime.Startup
 public class DeadLetters {
 
     /** Outgoing channel of the DLQ topic ({@code mp.messaging.outgoing.dlq-out.*}). */
@@ -31,6 +32,7 @@ public class DeadLetters {
                        MeterRegistry metrics) {
         this.dlq = dlq;
         this.metrics = metrics;
+        metrics.counter("rerank.jobs.dead.lettered"); // exported as 0 from the start, so rate() and alerts see it
     }
 
     /** Sends the record's bytes unchanged, with reason and origin headers; completes once Kafka acknowledged. */

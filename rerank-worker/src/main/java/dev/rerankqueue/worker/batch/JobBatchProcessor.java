@@ -46,6 +46,7 @@ import java.util.function.LongFunction;
  * done, so offsets are never committed before results are in Redis and in Kafka.
  */
 @ApplicationScoped
+@io.quarkus.runtime.Startup
 public class JobBatchProcessor {
 
     private static final Logger LOG = Logger.getLogger(JobBatchProcessor.class);
@@ -55,6 +56,11 @@ public class JobBatchProcessor {
 
     private final MicroBatcher batcher;
     private final JobStateWriter store;
+    /** Latency objectives users set for reranking: histogram buckets at these bounds, so SLO ratios are exact. */
+    static final Duration[] SLO_BUCKETS = {Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+            Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10),
+            Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(5)};
+
     private final DeadLetters deadLetters;
     private final ResultLog resultLog;
     private final MeterRegistry metrics;
@@ -71,11 +77,16 @@ public class JobBatchProcessor {
         this.store = store;
         this.deadLetters = deadLetters;
         this.metrics = metrics;
+        for (JobStatus s : JobStatus.values()) {
+            if (s.isTerminal()) {
+                finishedCounter(s); // exported as 0 from the start, so ratios and alerts see every status
+            }
+        }
         this.workerId = config.id().orElseGet(JobBatchProcessor::defaultWorkerId);
         this.retention = config.results().retention();
         this.writeRetryBudget = config.results().writeRetryBudget();
         this.queueWait = Timer.builder("rerank.job.queue.wait").description("Time from acceptance to the start of scoring")
-                .publishPercentileHistogram().register(metrics);
+                .publishPercentileHistogram().serviceLevelObjectives(SLO_BUCKETS).register(metrics);
         this.recordsPerBatch = DistributionSummary.builder("rerank.kafka.batch.records")
                 .description("Records per Kafka poll batch").publishPercentileHistogram().register(metrics);
     }
@@ -304,6 +315,11 @@ public class JobBatchProcessor {
         if (o.applied()) {
             finished.put(c.job().id(), o.writtenState(c.job().id()));
             finished(target);
+            Timer.builder("rerank.job.end.to.end").description("Time from acceptance to the job's terminal state")
+                    .tag("status", target.wireName())
+                    .serviceLevelObjectives(SLO_BUCKETS)
+                    .register(metrics)
+                    .record(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - c.job().createdAt())));
         } else {
             // cancelled, or taken over by another worker, while we scored: our result is discarded
             LOG.debugf("job %s moved to %s while scoring; result of %s discarded", c.job().id(), o.status(), workerId);
@@ -311,7 +327,11 @@ public class JobBatchProcessor {
     }
 
     private void finished(JobStatus status) {
-        metrics.counter("rerank.jobs.finished", "status", status.wireName()).increment();
+        finishedCounter(status).increment();
+    }
+
+    private io.micrometer.core.instrument.Counter finishedCounter(JobStatus status) {
+        return metrics.counter("rerank.jobs.finished", "status", status.wireName());
     }
 
     /** Redis writes are retried with backoff for a while: the batch must not be acknowledged before they land. */
