@@ -38,6 +38,16 @@ public record RerankRequest(
         return Boolean.TRUE.equals(returnDocuments);
     }
 
+    /** This request, or a copy in {@code lane} when it names no priority. */
+    public RerankRequest withDefaultPriority(Priority lane) {
+        return priority != null ? this : new RerankRequest(model, query, documents, topN, returnDocuments, instruction, lane, deadlineMs);
+    }
+
+    /** This request, or a copy with {@code return_documents} set to {@code wanted} when it does not say. */
+    public RerankRequest withDefaultReturnDocuments(boolean wanted) {
+        return returnDocuments != null ? this : new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs);
+    }
+
     public RerankRequest withModel(String servedModel) {
         return new RerankRequest(servedModel, query, documents, topN, returnDocuments, instruction, priority, deadlineMs);
     }

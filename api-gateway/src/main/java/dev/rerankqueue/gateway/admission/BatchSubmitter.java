@@ -64,11 +64,7 @@ public class BatchSubmitter {
         List<Violation> all = new ArrayList<>();
         List<RerankRequest> valid = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
-            RerankRequest r = requests.get(i);
-            if (r.priority() == null) {
-                r = new RerankRequest(r.model(), r.query(), r.documents(), r.topN(), r.returnDocuments(), r.instruction(),
-                        Priority.BATCH, r.deadlineMs());
-            }
+            RerankRequest r = requests.get(i).withDefaultPriority(Priority.BATCH);
             try {
                 valid.add(validator.check(r));
             } catch (InvalidRequestException e) {

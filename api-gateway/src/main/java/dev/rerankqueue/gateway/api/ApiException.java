@@ -112,6 +112,16 @@ public class ApiException extends RuntimeException {
                 "the job ended " + status + (error == null ? "" : ": " + error), jobId, null, null);
     }
 
+    /** The problem+json body of this failure; {@code instance} is the request path, or null. */
+    public Problem problem(String instance) {
+        return new Problem("/problems/" + slug, title, status, getMessage(), instance, jobId, errors);
+    }
+
+    /** {@code Retry-After} in whole seconds, rounded up and at least 1; null when the failure has none. */
+    public Long retryAfterSeconds() {
+        return retryAfter == null ? null : Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+    }
+
     public int status() {
         return status;
     }

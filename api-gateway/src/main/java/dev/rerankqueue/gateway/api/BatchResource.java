@@ -104,9 +104,7 @@ public class BatchResource {
                     entries.add(new JobEntry(o.index(), o.accepted().id(), AcceptedView.of(o.accepted()).links(), null));
                 } else {
                     firstRefusal = firstRefusal == null ? o.refused() : firstRefusal;
-                    ApiException e = o.refused();
-                    entries.add(new JobEntry(o.index(), null, null,
-                            new Problem("/problems/" + e.slug(), e.title(), e.status(), e.getMessage(), null, null, null)));
+                    entries.add(new JobEntry(o.index(), null, null, o.refused().problem(null)));
                 }
             }
             if (batch.acceptedCount() == 0) {
@@ -116,8 +114,8 @@ public class BatchResource {
             AcceptedBatchView view = new AcceptedBatchView(batch.id(), Instant.ofEpochMilli(batch.createdAt()).toString(),
                     batch.acceptedCount(), batch.outcomes().size() - batch.acceptedCount(), entries, links);
             Response.ResponseBuilder r = Response.accepted(view).location(URI.create(links.self()));
-            if (firstRefusal != null && firstRefusal.retryAfter() != null) {
-                r.header("Retry-After", Math.max(1, (firstRefusal.retryAfter().toMillis() + 999) / 1000));
+            if (firstRefusal != null && firstRefusal.retryAfterSeconds() != null) {
+                r.header("Retry-After", firstRefusal.retryAfterSeconds());
             }
             return r.build();
         });

@@ -4,6 +4,7 @@ import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.sse.JobFollower;
 import dev.rerankqueue.gateway.sse.SseConnections;
+import dev.rerankqueue.gateway.sse.SseStreams;
 import dev.rerankqueue.gateway.store.BatchStore;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.messaging.JobCodec;
@@ -61,12 +62,11 @@ public class BatchesResource {
         String tenant = caller.tenant();
         // an unknown batch never gets here: KnownJobFilter answers 404 before the stream opens
         Runnable lease = connections.open(tenant);
-        OutboundSseEvent end = sse.newEventBuilder().comment("end").build();
         Multi<OutboundSseEvent> content = Multi.createFrom().uni(find(id)).onItem().transformToMultiAndConcatenate(batch -> {
             Multi<OutboundSseEvent> results = Multi.createFrom().iterable(batch.jobIds())
                     .onItem().transformToUni(jobId -> follower.awaitEnd(jobId, tenant, config.results().retention())
                             .map(state -> sse.newEventBuilder()
-                                    .name(state.status() == JobStatus.SUCCEEDED ? "result" : "error")
+                                    .name(SseStreams.eventName(state.status()))
                                     .id(state.id())
                                     .data(JobCodec.toJson(JobView.of(state, config.defaultModel())))
                                     .build())
@@ -77,21 +77,12 @@ public class BatchesResource {
                     batches.statuses(batch.jobIds()).map(statuses -> sse.newEventBuilder().name("batch")
                             .data(JobCodec.toJson(view(batch, statuses))).build())));
             return Multi.createBy().concatenating().streams(results, summary);
-        }).onCompletion().continueWith(end);
-        Multi<OutboundSseEvent> beats = Multi.createFrom().ticks().startingAfter(config.events().heartbeat())
-                .every(config.events().heartbeat()).map(t -> sse.newEventBuilder().comment("heartbeat").build());
-        return Multi.createBy().merging().streams(content, beats)
-                .select().first(e -> e != end)
-                .onTermination().invoke(lease);
+        });
+        return SseStreams.withHeartbeats(sse, content, config.events().heartbeat(), lease);
     }
 
     private Uni<BatchStore.Batch> find(String id) {
-        return batches.find(id, caller.tenant()).map(b -> {
-            if (b == null) {
-                throw ApiException.batchNotFound(id);
-            }
-            return b;
-        });
+        return batches.require(id, caller.tenant());
     }
 
     private static BatchResource.BatchView view(BatchStore.Batch batch, List<JobStatus> statuses) {

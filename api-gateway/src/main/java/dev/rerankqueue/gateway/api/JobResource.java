@@ -6,6 +6,7 @@ import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.lifecycle.JobCanceller;
 import dev.rerankqueue.gateway.sse.JobFollower;
 import dev.rerankqueue.gateway.sse.SseConnections;
+import dev.rerankqueue.gateway.sse.SseStreams;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.messaging.JobCodec;
 import io.smallrye.mutiny.Multi;
@@ -105,23 +106,16 @@ public class JobResource {
     public Multi<OutboundSseEvent> events(@PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId,
                                           @Context Sse sse) {
         // An unknown job never gets here: KnownJobFilter answers 404 before the stream opens.
-        OutboundSseEvent end = sse.newEventBuilder().comment("end").build();
         String job = checkId(id);
         Runnable lease = connections.open(caller.tenant());
         Multi<OutboundSseEvent> states = follower.follow(job, caller.tenant(), parseVersion(lastEventId))
-                .map(state -> toEvent(sse, state))
-                .onCompletion().continueWith(end);
-        Multi<OutboundSseEvent> beats = Multi.createFrom().ticks().startingAfter(config.events().heartbeat()).every(config.events().heartbeat())
-                .map(t -> sse.newEventBuilder().comment("heartbeat").build());
-        return Multi.createBy().merging().streams(states, beats)
-                .select().first(e -> e != end)
-                .onTermination().invoke(lease);
+                .map(state -> toEvent(sse, state));
+        return SseStreams.withHeartbeats(sse, states, config.events().heartbeat(), lease);
     }
 
     private OutboundSseEvent toEvent(Sse sse, JobState state) {
-        String name = !state.status().isTerminal() ? "status" : state.status().wireName().equals("succeeded") ? "result" : "error";
         return sse.newEventBuilder()
-                .name(name)
+                .name(SseStreams.eventName(state.status()))
                 .id(Long.toString(state.version()))
                 .data(JobCodec.toJson(JobView.of(state, config.defaultModel())))
                 .build();

@@ -23,12 +23,12 @@ public class ProblemMappers {
         countRejection(e.slug());
         Response.ResponseBuilder r = Response.status(e.status())
                 .type(Problem.MEDIA_TYPE)
-                .entity(new Problem("/problems/" + e.slug(), e.title(), e.status(), e.getMessage(), path(uri), e.jobId(), e.errors()));
+                .entity(e.problem(path(uri)));
         if (e.status() == 401) {
             r.header("WWW-Authenticate", "Bearer");
         }
-        if (e.retryAfter() != null) {
-            r.header("Retry-After", Math.max(1, (e.retryAfter().toMillis() + 999) / 1000));
+        if (e.retryAfterSeconds() != null) {
+            r.header("Retry-After", e.retryAfterSeconds());
         }
         if (e.jobId() != null && e.status() == 504) {
             r.header("Location", "/v1/rerank/jobs/" + e.jobId());

@@ -89,9 +89,7 @@ public class SyncRerankResource {
      */
     private Uni<SyncRerankResponse> rerankAndWait(JsonNode tree, String idempotencyKey, boolean documentsByDefault) {
         RerankRequest parsed = JobCodec.toRequest(tree);
-        RerankRequest request = parsed.returnDocuments() != null || !documentsByDefault ? parsed
-                : new RerankRequest(parsed.model(), parsed.query(), parsed.documents(), parsed.topN(), true, parsed.instruction(),
-                parsed.priority(), parsed.deadlineMs());
+        RerankRequest request = documentsByDefault ? parsed.withDefaultReturnDocuments(true) : parsed;
         return await(request, idempotencyKey).map(state -> SyncRerankResponse.of(state, request));
     }
 
@@ -109,10 +107,7 @@ public class SyncRerankResource {
     }
 
     private Uni<JobState> await(RerankRequest request, String idempotencyKey) {
-        RerankRequest r = request.priority() == null
-                ? new RerankRequest(request.model(), request.query(), request.documents(), request.topN(), request.returnDocuments(),
-                request.instruction(), Priority.INTERACTIVE, request.deadlineMs())
-                : request;
+        RerankRequest r = request.withDefaultPriority(Priority.INTERACTIVE);
         String tenant = caller.tenant();
         return submitter.submit(tenant, r, "sync", idempotencyKey)
                 .chain(accepted -> follower.awaitEnd(accepted.id(), tenant, config.sync().timeout()))

@@ -36,13 +36,7 @@ public class KnownJobFilter {
         }
         Matcher b = BATCH_EVENTS.matcher(ctx.getUriInfo().getPath());
         if (b.matches()) {
-            String batch = b.group(1);
-            return batches.find(batch, caller.tenant()).map(found -> {
-                if (found == null) {
-                    throw ApiException.batchNotFound(batch);
-                }
-                return null;
-            });
+            return batches.require(b.group(1), caller.tenant()).replaceWithVoid();
         }
         Matcher m = EVENTS.matcher(ctx.getUriInfo().getPath());
         if (!m.matches()) {

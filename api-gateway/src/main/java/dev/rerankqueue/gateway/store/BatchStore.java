@@ -50,6 +50,16 @@ public class BatchStore {
                 .onFailure().transform(e -> e instanceof ApiException ? e : ApiException.storeUnavailable(e.toString()));
     }
 
+    /** The batch, or a 404 {@link ApiException} when it does not exist or belongs to another tenant. */
+    public Uni<Batch> require(String id, String tenant) {
+        return find(id, tenant).map(b -> {
+            if (b == null) {
+                throw ApiException.batchNotFound(id);
+            }
+            return b;
+        });
+    }
+
     /** Status of each job, in order; {@code null} for a job whose state is gone (expired, or Redis lost it before a worker saw it). */
     public Uni<List<JobStatus>> statuses(List<String> jobIds) {
         if (jobIds.isEmpty()) {

@@ -46,11 +46,6 @@ public class GracefulStop {
         });
     }
 
-    /** Batches being processed now. */
-    public int inFlight() {
-        return inFlight.get();
-    }
-
     void onStop(@Observes @Priority(1) ShutdownEvent event) {
         long start = System.nanoTime();
         stopping = true;

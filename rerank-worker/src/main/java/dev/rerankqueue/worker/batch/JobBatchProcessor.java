@@ -18,6 +18,7 @@ import dev.rerankqueue.worker.config.WorkerConfig;
 import dev.rerankqueue.worker.scoring.MicroBatcher;
 import dev.rerankqueue.worker.scoring.ScorePair;
 import dev.rerankqueue.worker.store.JobStateWriter;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -29,6 +30,7 @@ import org.jboss.logging.Logger;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -63,7 +65,8 @@ public class JobBatchProcessor {
 
     private final DeadLetters deadLetters;
     private final ResultLog resultLog;
-    private final MeterRegistry metrics;
+    private final Map<JobStatus, Counter> finishedCounters = new EnumMap<>(JobStatus.class);
+    private final Map<JobStatus, Timer> endToEnd = new EnumMap<>(JobStatus.class);
     private final String workerId;
     private final Duration retention;
     private final Duration writeRetryBudget;
@@ -76,10 +79,12 @@ public class JobBatchProcessor {
         this.resultLog = resultLog;
         this.store = store;
         this.deadLetters = deadLetters;
-        this.metrics = metrics;
+        // one counter and one end-to-end timer per terminal status, exported as 0 from the start so ratios and alerts see them
         for (JobStatus s : JobStatus.values()) {
             if (s.isTerminal()) {
-                finishedCounter(s); // exported as 0 from the start, so ratios and alerts see every status
+                finishedCounters.put(s, metrics.counter("rerank.jobs.finished", "status", s.wireName()));
+                endToEnd.put(s, Timer.builder("rerank.job.end.to.end").description("Time from acceptance to the job's terminal state")
+                        .tag("status", s.wireName()).serviceLevelObjectives(SLO_BUCKETS).register(metrics));
             }
         }
         this.workerId = config.id().orElseGet(JobBatchProcessor::defaultWorkerId);
@@ -315,11 +320,7 @@ public class JobBatchProcessor {
         if (o.applied()) {
             finished.put(c.job().id(), o.writtenState(c.job().id()));
             finished(target);
-            Timer.builder("rerank.job.end.to.end").description("Time from acceptance to the job's terminal state")
-                    .tag("status", target.wireName())
-                    .serviceLevelObjectives(SLO_BUCKETS)
-                    .register(metrics)
-                    .record(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - c.job().createdAt())));
+            endToEnd.get(target).record(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - c.job().createdAt())));
         } else {
             // cancelled, or taken over by another worker, while we scored: our result is discarded
             LOG.debugf("job %s moved to %s while scoring; result of %s discarded", c.job().id(), o.status(), workerId);
@@ -327,11 +328,7 @@ public class JobBatchProcessor {
     }
 
     private void finished(JobStatus status) {
-        finishedCounter(status).increment();
-    }
-
-    private io.micrometer.core.instrument.Counter finishedCounter(JobStatus status) {
-        return metrics.counter("rerank.jobs.finished", "status", status.wireName());
+        finishedCounters.get(status).increment();
     }
 
     /** Redis writes are retried with backoff for a while: the batch must not be acknowledged before they land. */
