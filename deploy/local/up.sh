@@ -123,6 +123,8 @@ create_topic() {
   log "created topic $name"
 }
 create_topic rerank.jobs --partitions "$KAFKA_PARTITIONS" --config max.message.bytes=5242880
+# bulk work (the "batch" priority lane): a topic of its own so it never queues in front of interactive jobs
+create_topic rerank.jobs.batch --partitions "$KAFKA_PARTITIONS" --config max.message.bytes=5242880
 create_topic rerank.jobs.dlq --partitions 1 --config max.message.bytes=5242880
 # compacted (latest state per job) and deleted after 48 h, beyond the 24 h results retention of Redis
 create_topic rerank.results --partitions "$KAFKA_PARTITIONS" --config cleanup.policy=compact,delete \

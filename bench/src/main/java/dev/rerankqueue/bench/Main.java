@@ -25,7 +25,7 @@ public final class Main {
         Map<String, String> flags = flags(args);
         switch (args[0]) {
             case "emulator" -> emulator(flags);
-            case "efficiency", "burst", "latency", "seed-table" -> scenario(args[0], flags);
+            case "efficiency", "burst", "latency", "seed-table", "priority" -> scenario(args[0], flags);
             default -> usage();
         }
     }
@@ -59,6 +59,7 @@ public final class Main {
             case "efficiency" -> s.efficiency();
             case "burst" -> s.burst(Integer.parseInt(f.getOrDefault("jobs", "5000")));
             case "latency" -> s.latency();
+            case "priority" -> s.priority(Integer.parseInt(f.getOrDefault("jobs", "10000")));
             default -> s.seedTable(Arrays.stream(f.getOrDefault("levels", "10,30,50,100").split(",")).mapToInt(Integer::parseInt).toArray());
         }
         System.exit(0);
@@ -87,7 +88,8 @@ public final class Main {
                 usage: java -jar bench/target/bench.jar emulator [--port 8000] [--host 127.0.0.1] [--model NAME]
                           [--max-num-seqs 256] [--max-num-batched-tokens 16384] [--max-model-len 32768] [--time-scale 1.0]
                           [--error-rate 0] [--spike-rate 0 --spike-ms 0] [--hang]
-                       java -jar bench/target/bench.jar efficiency|burst|latency|seed-table [--seconds 30] [--jobs 5000]
+                       java -jar bench/target/bench.jar efficiency|burst|latency|seed-table|priority [--seconds 30]
+                          [--jobs 5000 (burst) | 10000 (priority)]
                           [--levels 10,30,50,100] [--gateway http://127.0.0.1:8080] [--emulators URL,URL]
                           [--workers URL,URL] [--api-key KEY]
                    (bench/run.sh SCENARIO starts the stack with SCORER=emulator, runs it, and stops the stack)

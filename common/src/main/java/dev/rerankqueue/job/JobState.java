@@ -12,6 +12,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param startedAt  when a worker started scoring, epoch ms, or 0
  * @param finishedAt when the job reached a terminal state, epoch ms, or 0
  * @param attempts   how many times a worker started it
+ * @param scoredPairs pairs the running attempt has scored so far (progress of large jobs); {@code null} when none
+ *                    were reported or the job is not running
  * @param error      why the job failed, expired or was cancelled; {@code null} otherwise
  * @param result     the ranked results once succeeded; {@code null} otherwise
  */
@@ -27,9 +29,15 @@ public record JobState(
         @JsonProperty("finished_at") long finishedAt,
         int attempts,
         int pairs,
+        @JsonProperty("scored_pairs") Integer scoredPairs,
         String worker,
         String error,
         JobResult result) {
+
+    /** Pairs scored so far while running, 0 when unknown. */
+    public int scored() {
+        return scoredPairs == null ? 0 : scoredPairs;
+    }
 
     /** Milliseconds from acceptance to the start of scoring (or to now/the end, if it never started). */
     public long queuedMillis(long now) {

@@ -9,6 +9,11 @@ import java.util.Locale;
 public enum Priority {
     INTERACTIVE, BATCH;
 
+    /** {@code lane}, or {@link #INTERACTIVE} (the default lane) when it is {@code null}. */
+    public static Priority orDefault(Priority lane) {
+        return lane == null ? INTERACTIVE : lane;
+    }
+
     @JsonValue
     public String wireName() {
         return name().toLowerCase(Locale.ROOT);

@@ -23,6 +23,8 @@ public final class JobFields {
     public static final String WORKER = "worker";
     public static final String ERROR = "error";
     public static final String RESULT = "result";
+    /** Pairs of the running attempt scored so far ({@link JobProgress}); reset when an attempt starts. */
+    public static final String SCORED_PAIRS = "scored_pairs";
 
     private JobFields() {
     }
@@ -84,9 +86,16 @@ public final class JobFields {
                 toLong(hash.get(FINISHED_AT)),
                 (int) toLong(hash.get(ATTEMPTS)),
                 (int) toLong(hash.get(PAIRS)),
+                scoredWhileRunning(hash),
                 hash.get(WORKER),
                 hash.get(ERROR),
                 result == null || result.isEmpty() ? null : JobCodec.decodeResult(result));
+    }
+
+    /** Progress only means something while running; terminal states (and the results topic) never carry it. */
+    private static Integer scoredWhileRunning(Map<String, String> hash) {
+        long scored = toLong(hash.get(SCORED_PAIRS));
+        return scored > 0 && JobStatus.RUNNING.wireName().equals(hash.get(STATUS)) ? (int) scored : null;
     }
 
     private static long toLong(String s) {

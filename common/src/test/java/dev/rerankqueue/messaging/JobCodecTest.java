@@ -103,9 +103,12 @@ class JobCodecTest {
     void terminalStateRoundTripsAsAResultsRecord() {
         JobResult result = new JobResult("m", List.of(new RankedDocument(0, 0.5, null)), new JobResult.Usage(1, 3), 2);
         dev.rerankqueue.job.JobState state = new dev.rerankqueue.job.JobState("id-1", dev.rerankqueue.job.JobStatus.SUCCEEDED, 3,
-                "acme", "m", 10, 20, 30, 1, 1, "w1", null, result);
+                "acme", "m", 10, 20, 30, 1, 1, null, "w1", null, result);
         String json = new String(JobCodec.encodeState(state), StandardCharsets.UTF_8);
         assertTrue(json.contains("\"status\":\"succeeded\"") && json.contains("\"finished_at\":30"), json);
+        assertTrue(!json.contains("scored_pairs"), "progress is not part of a terminal state: " + json);
+        // results written before progress existed have no scored_pairs; they still read back
+        assertEquals(state, JobCodec.decodeState(json.replace(",\"scored_pairs\":null", "").getBytes(StandardCharsets.UTF_8)));
         assertEquals(state, JobCodec.decodeState(JobCodec.encodeState(state)));
         dev.rerankqueue.job.JobState fromHash = dev.rerankqueue.store.JobFields.toState("id-1",
                 new java.util.HashMap<>(dev.rerankqueue.store.JobFields.restoring(state)) {{

@@ -114,8 +114,10 @@ class FaultsIT {
             Map<String, String> props = new HashMap<>(infra);
             props.put("rerank.worker.id", name + "-" + i);
             props.put("rerank.worker.results.restore-check", "1s");
-            props.put("mp.messaging.incoming.jobs.session.timeout.ms", "6000");
-            props.put("mp.messaging.incoming.jobs.heartbeat.interval.ms", "2000");
+            for (String channel : new String[]{"jobs", "jobs-batch"}) {
+                props.put("mp.messaging.incoming." + channel + ".session.timeout.ms", "6000");
+                props.put("mp.messaging.incoming." + channel + ".heartbeat.interval.ms", "2000");
+            }
             props.putAll(extra);
             workers.add(AppProcess.start(name + "-" + i, "worker.jar", RedisServerProcess.FreePort.find(), props));
         }

@@ -97,6 +97,7 @@ final class KafkaProcess implements AutoCloseable {
         try (Admin admin = admin()) {
             admin.createTopics(List.of(
                     new NewTopic(Topics.JOBS, jobPartitions, (short) 1).configs(Map.of("max.message.bytes", maxBytes)),
+                    new NewTopic(Topics.JOBS_BATCH, jobPartitions, (short) 1).configs(Map.of("max.message.bytes", maxBytes)),
                     new NewTopic(Topics.JOBS_DLQ, 1, (short) 1).configs(Map.of("max.message.bytes", maxBytes)),
                     new NewTopic(Topics.RESULTS, jobPartitions, (short) 1).configs(Map.of("cleanup.policy", "compact,delete",
                             "retention.ms", "172800000", "max.message.bytes", maxBytes)))).all().get(30, TimeUnit.SECONDS);

@@ -50,6 +50,7 @@ public final class KafkaBroker implements AutoCloseable {
         String maxBytes = Integer.toString(Topics.MAX_RECORD_BYTES);
         companion.topics().create(List.of(
                 new NewTopic(Topics.JOBS, JOB_PARTITIONS, (short) 1).configs(Map.of("max.message.bytes", maxBytes)),
+                new NewTopic(Topics.JOBS_BATCH, JOB_PARTITIONS, (short) 1).configs(Map.of("max.message.bytes", maxBytes)),
                 new NewTopic(Topics.JOBS_DLQ, 1, (short) 1).configs(Map.of("max.message.bytes", maxBytes)),
                 new NewTopic(Topics.RESULTS, JOB_PARTITIONS, (short) 1).configs(Map.of(
                         "cleanup.policy", "compact,delete", "retention.ms", "172800000", "max.message.bytes", maxBytes))));

@@ -2,6 +2,7 @@ package dev.rerankqueue.gateway.admission;
 
 import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.messaging.Topics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -14,11 +15,13 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,10 +32,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Admission control on the backlog. A background thread reads the workers' consumer-group lag on the jobs topic
+ * Admission control on the backlog. A background thread reads the workers' consumer-group lag on the jobs topics
  * (end offsets minus committed offsets, the same figure KEDA scales on) and feeds a {@link DrainEstimate}; a submit is
- * refused with 503 while the jobs waiting would take longer than the configured limit to drain, and its Retry-After
- * is the time until they would not. The check fails open: without a recent sample (Kafka unreachable, first seconds
+ * refused with 503 while the jobs waiting ahead of it would take longer than the configured limit to drain, and its
+ * Retry-After is the time until they would not. Workers score interactive jobs first, so an interactive job waits only
+ * for the interactive backlog, a batch job for both. The check fails open: without a recent sample (Kafka unreachable, first seconds
  * after start) or without a rate estimate yet, jobs are accepted and the producer's own timeout guards durability.
  */
 @ApplicationScoped
@@ -43,7 +47,10 @@ public class BacklogAdmission {
     private final GatewayConfig.Admission config;
     private final Map<String, Object> kafkaConfig;
     private final DrainEstimate estimate;
-    private final AtomicLong acceptedSinceSample = new AtomicLong();
+    /** Jobs accepted since the last sample, per lane (they are not in its lag yet). */
+    private final Map<Priority, AtomicLong> acceptedSinceSample = new EnumMap<>(Priority.class);
+    /** Lag per lane at the last sample. */
+    private final Map<Priority, AtomicLong> sampledBacklog = new EnumMap<>(Priority.class);
     private volatile long sampledAt;
     private ScheduledExecutorService sampler;
     private Admin admin;
@@ -58,12 +65,17 @@ public class BacklogAdmission {
         for (String reason : new String[]{"backlog-full", "queue-unavailable", "quota-exceeded", "store-unavailable"}) {
             metrics.counter("rerank.requests.rejected", "reason", reason); // exported as 0 from the start, for rate() and alerts
         }
-        Gauge.builder("rerank.backlog.jobs", this, a -> a.fresh() ? a.backlog() : Double.NaN)
-                .description("Jobs on the jobs topic not yet committed by the workers' consumer group").baseUnit("jobs").register(metrics);
+        for (Priority lane : Priority.values()) {
+            acceptedSinceSample.put(lane, new AtomicLong());
+            sampledBacklog.put(lane, new AtomicLong());
+            Gauge.builder("rerank.backlog.jobs", this, a -> a.fresh() ? a.laneBacklog(lane) : Double.NaN).tag("lane", lane.wireName())
+                    .description("Jobs on the lane's topic not yet committed by the workers' consumer group").baseUnit("jobs").register(metrics);
+            Gauge.builder("rerank.backlog.wait", this, a -> a.estimatedWait(lane).map(Duration::toMillis).map(ms -> ms / 1000.0).orElse(Double.NaN))
+                    .tag("lane", lane.wireName())
+                    .description("Estimated wait of a new job of the lane at the measured drain rate").baseUnit("seconds").register(metrics);
+        }
         Gauge.builder("rerank.backlog.drain.rate", this, a -> a.estimate.rate().orElse(Double.NaN))
                 .description("Jobs per second the workers commit while there is a backlog").register(metrics);
-        Gauge.builder("rerank.backlog.wait", this, a -> a.estimatedWait().map(Duration::toMillis).map(ms -> ms / 1000.0).orElse(Double.NaN))
-                .description("Estimated time to drain the backlog at the measured rate").baseUnit("seconds").register(metrics);
     }
 
     void start(@Observes StartupEvent ignored) {
@@ -94,15 +106,16 @@ public class BacklogAdmission {
     }
 
     /**
-     * Refuses a new job (503 + Retry-After) when the backlog would take longer than {@code limit} (capped by the
-     * configured maximum) to drain; otherwise counts it towards the backlog until the next sample.
+     * Refuses a new job of {@code lane} (503 + Retry-After) when the jobs ahead of it would take longer than
+     * {@code limit} (capped by the configured maximum) to drain; otherwise counts it towards the backlog until the
+     * next sample.
      */
-    public void admit(Duration limit) {
+    public void admit(Duration limit, Priority lane) {
         if (!config.enabled()) {
             return;
         }
         Duration max = limit.compareTo(config.maxBacklog()) < 0 ? limit : config.maxBacklog();
-        long backlog = backlog();
+        long backlog = ahead(lane);
         OptionalDouble rate = estimate.rate();
         if (fresh() && backlog >= config.minBacklogJobs() && rate.isPresent()) {
             Duration retryAfter = retryAfter(backlog, rate.getAsDouble(), max, config.maxRetryAfter());
@@ -110,7 +123,7 @@ public class BacklogAdmission {
                 throw ApiException.backlogFull(backlog, rate.getAsDouble(), max, retryAfter);
             }
         }
-        acceptedSinceSample.incrementAndGet();
+        acceptedSinceSample.get(lane).incrementAndGet();
     }
 
     /**
@@ -126,17 +139,23 @@ public class BacklogAdmission {
         return Duration.ofSeconds((long) Math.max(1, Math.ceil(Math.min(seconds, maxRetryAfter.toSeconds()))));
     }
 
-    /** Estimated time to drain the current backlog, when both are known. */
-    public java.util.Optional<Duration> estimatedWait() {
+    /** Estimated wait of a new job of {@code lane} before scoring starts, when backlog and rate are known. */
+    public java.util.Optional<Duration> estimatedWait(Priority lane) {
         OptionalDouble rate = estimate.rate();
         if (!fresh() || rate.isEmpty() || rate.getAsDouble() <= 0) {
             return java.util.Optional.empty();
         }
-        return java.util.Optional.of(Duration.ofMillis((long) (backlog() * 1000 / rate.getAsDouble())));
+        return java.util.Optional.of(Duration.ofMillis((long) (ahead(lane) * 1000 / rate.getAsDouble())));
     }
 
-    private long backlog() {
-        return Math.max(0, estimate.backlog()) + acceptedSinceSample.get();
+    private long laneBacklog(Priority lane) {
+        return sampledBacklog.get(lane).get() + acceptedSinceSample.get(lane).get();
+    }
+
+    /** Jobs a new job of {@code lane} waits for: interactive ones only, or, for a batch job, both lanes. */
+    private long ahead(Priority lane) {
+        long interactive = laneBacklog(Priority.INTERACTIVE);
+        return lane == Priority.BATCH ? interactive + laneBacklog(Priority.BATCH) : interactive;
     }
 
     private boolean fresh() {
@@ -156,8 +175,10 @@ public class BacklogAdmission {
     private void sample() throws Exception {
         long now = System.nanoTime();
         if (partitions.isEmpty() || now - partitionsReadAt > TimeUnit.MINUTES.toNanos(1)) {
-            partitions = admin.describeTopics(List.of(Topics.JOBS)).allTopicNames().get(5, TimeUnit.SECONDS).get(Topics.JOBS)
-                    .partitions().stream().map(p -> new TopicPartition(Topics.JOBS, p.partition())).toList();
+            List<String> topics = List.of(Topics.JOBS, Topics.JOBS_BATCH);
+            Map<String, TopicDescription> described = admin.describeTopics(topics).allTopicNames().get(5, TimeUnit.SECONDS);
+            partitions = described.values().stream()
+                    .flatMap(d -> d.partitions().stream().map(p -> new TopicPartition(d.name(), p.partition()))).toList();
             partitionsReadAt = now;
         }
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(config.consumerGroup())
@@ -173,16 +194,22 @@ public class BacklogAdmission {
         Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(latest).all().get(5, TimeUnit.SECONDS);
         Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> starts = earliest.isEmpty() ? Map.of()
                 : admin.listOffsets(earliest).all().get(5, TimeUnit.SECONDS);
-        long backlog = 0;
+        Map<Priority, Long> lag = new EnumMap<>(Priority.class);
         long position = 0;
         for (TopicPartition tp : partitions) {
             OffsetAndMetadata c = committed.get(tp);
             long at = c != null ? c.offset() : starts.get(tp).offset();
-            backlog += Math.max(0, ends.get(tp).offset() - at);
+            lag.merge(Topics.lane(tp.topic()), Math.max(0, ends.get(tp).offset() - at), Long::sum);
             position += at;
         }
-        estimate.sample(System.nanoTime(), backlog, position);
-        acceptedSinceSample.set(0);
+        long total = 0;
+        for (Priority lane : Priority.values()) {
+            long l = lag.getOrDefault(lane, 0L);
+            sampledBacklog.get(lane).set(l);
+            acceptedSinceSample.get(lane).set(0);
+            total += l;
+        }
+        estimate.sample(System.nanoTime(), total, position);
         sampledAt = System.nanoTime();
     }
 }

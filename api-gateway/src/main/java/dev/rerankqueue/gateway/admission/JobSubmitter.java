@@ -4,10 +4,12 @@ import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RequestValidator;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
 import io.micrometer.core.instrument.Counter;
@@ -16,9 +18,10 @@ import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.TimeoutException;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.kafka.Record;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
@@ -37,7 +40,7 @@ public class JobSubmitter {
 
     private static final Logger LOG = Logger.getLogger(JobSubmitter.class);
 
-    private final MutinyEmitter<Record<String, byte[]>> jobs;
+    private final MutinyEmitter<byte[]> jobs;
     private final JobStore store;
     private final GatewayConfig config;
     private final RequestValidator validator;
@@ -47,7 +50,7 @@ public class JobSubmitter {
     private final BacklogAdmission backlog;
     private final TenantQuotas quotas;
 
-    public JobSubmitter(@Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) MutinyEmitter<Record<String, byte[]>> jobs,
+    public JobSubmitter(@Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) MutinyEmitter<byte[]> jobs,
                         JobStore store, GatewayConfig config, MeterRegistry metrics, IdempotencyKeys idempotency,
                         BacklogAdmission backlog, TenantQuotas quotas) {
         this.jobs = jobs;
@@ -104,7 +107,8 @@ public class JobSubmitter {
     private Uni<AcceptedJob> produce(RerankJob job, String endpoint) {
         // a sync caller waits at most its timeout: refuse it at once rather than answer 504 later
         Duration limit = "sync".equals(endpoint) ? config.sync().timeout() : config.admission().maxBacklog();
-        return Uni.createFrom().voidItem().invoke(() -> backlog.admit(limit))
+        Priority lane = Priority.orDefault(job.request().priority());
+        return Uni.createFrom().voidItem().invoke(() -> backlog.admit(limit, lane))
                 .chain(() -> quotas.acquire(job))
                 .chain(() -> send(job, endpoint).onFailure().call(() -> quotas.release(job)));
     }
@@ -112,7 +116,10 @@ public class JobSubmitter {
     private Uni<AcceptedJob> send(RerankJob job, String endpoint) {
         byte[] value = JobCodec.encodeJob(job);
         Timer.Sample sample = Timer.start();
-        return jobs.send(Record.of(job.id(), value))
+        // the lane's topic: interactive jobs never queue behind bulk ones in a partition
+        Message<byte[]> record = Message.of(value).addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
+                .withKey(job.id()).withTopic(Topics.jobs(job.request().priority())).build());
+        return jobs.sendMessage(record)
                 .ifNoItem().after(config.kafka().sendTimeout()).fail()
                 .onFailure().transform(e -> {
                     LOG.warnf("job %s not accepted: Kafka did not acknowledge it (%s)", job.id(),
@@ -121,7 +128,7 @@ public class JobSubmitter {
                 })
                 .invoke(() -> {
                     sample.stop(sendTimer);
-                    accepted(endpoint).increment();
+                    accepted(endpoint, job.request().priority()).increment();
                 })
                 .chain(() -> recordQueued(job))
                 .replaceWith(new AcceptedJob(job.id(), job.createdAt(), false));
@@ -136,7 +143,7 @@ public class JobSubmitter {
                 .replaceWithVoid();
     }
 
-    private Counter accepted(String endpoint) {
-        return metrics.counter("rerank.jobs.accepted", "endpoint", endpoint);
+    private Counter accepted(String endpoint, Priority lane) {
+        return metrics.counter("rerank.jobs.accepted", "endpoint", endpoint, "lane", Priority.orDefault(lane).wireName());
     }
 }

@@ -101,7 +101,8 @@ public class JobResource {
     @GET
     @Path("{id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    @Operation(summary = "Follow a job", description = "status events, then one result (or error) event; the stream then ends."
+    @Operation(summary = "Follow a job", description = "status events (queued, running), progress events while a large job"
+            + " (rerank.worker.progress.min-pairs pairs or more) is scored, then one result (or error) event; the stream then ends."
             + " 429 when the tenant has rerank.quotas.max-sse-connections streams open on this gateway.")
     public Multi<OutboundSseEvent> events(@PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId,
                                           @Context Sse sse) {
@@ -115,7 +116,7 @@ public class JobResource {
 
     private OutboundSseEvent toEvent(Sse sse, JobState state) {
         return sse.newEventBuilder()
-                .name(SseStreams.eventName(state.status()))
+                .name(SseStreams.eventName(state))
                 .id(Long.toString(state.version()))
                 .data(JobCodec.toJson(JobView.of(state, config.defaultModel())))
                 .build();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RankedDocument;
 
 import java.time.Instant;
@@ -17,6 +18,7 @@ import java.util.List;
  * @param timings where the time went so far
  * @param error   why the job failed, expired or was cancelled
  * @param attempts times a worker started scoring it; more than 1 after a redelivery (a worker crash or rebalance)
+ * @param progress pairs scored so far, while a large job is being scored
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobView(
@@ -29,7 +31,15 @@ public record JobView(
         Usage usage,
         Timings timings,
         String error,
-        int attempts) {
+        int attempts,
+        Progress progress) {
+
+    /**
+     * @param scoredPairs pairs scored so far
+     * @param totalPairs  pairs of the job
+     */
+    public record Progress(@JsonProperty("scored_pairs") int scoredPairs, @JsonProperty("total_pairs") int totalPairs) {
+    }
 
     /**
      * @param pairs              (query, document) pairs scored
@@ -63,6 +73,7 @@ public record JobView(
                 r == null ? null : new Usage(r.usage().pairs(), r.usage().tokens(), r.usage().truncatedDocuments()),
                 new Timings(s.queuedMillis(now), r == null ? null : r.scoringMs(), s.totalMillis(now)),
                 s.error(),
-                s.attempts());
+                s.attempts(),
+                s.status() == JobStatus.RUNNING && s.scored() > 0 ? new Progress(s.scored(), s.pairs()) : null);
     }
 }

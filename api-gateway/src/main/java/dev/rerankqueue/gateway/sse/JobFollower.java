@@ -4,6 +4,7 @@ import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.JobStatus;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.MultiEmitter;
@@ -15,8 +16,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Follows one job: emits its state now and after every change (by version, never twice), completes after the
- * terminal state. It listens before it reads, so no change between subscribe and read is missed, and re-reads on a
+ * Follows one job: emits its state now and after every change (by version, never twice) and every progress count
+ * of a large running job, completes after the terminal state. It listens before it reads, so no change between subscribe and read is missed, and re-reads on a
  * timer so that a lost pub/sub message only delays an update.
  */
 @ApplicationScoped
@@ -67,6 +68,7 @@ public class JobFollower {
         private final MultiEmitter<? super JobState> em;
         private final boolean knownToExist;
         private volatile long lastVersion;
+        private volatile int lastScored;
         private boolean seen;
         private boolean reading;
         private boolean readAgain;
@@ -84,7 +86,7 @@ public class JobFollower {
 
         void start() {
             registration = hub.listen(id, event -> {
-                if (event.version() > lastVersion) {
+                if (event.version() > lastVersion || event.scored() > lastScored) {
                     refresh();
                 }
             });
@@ -120,9 +122,11 @@ public class JobFollower {
                 seen = true;
                 if (state == null) {
                     closed = !knownToExist;
-                } else if (state.version() > lastVersion || state.status().isTerminal()) {
+                } else if (state.version() > lastVersion || state.status().isTerminal()
+                        || (state.status() == JobStatus.RUNNING && state.scored() > lastScored)) {
                     emit = state;
                     lastVersion = Math.max(lastVersion, state.version());
+                    lastScored = state.scored();
                     closed = state.status().isTerminal();
                 }
             }

@@ -1,5 +1,6 @@
 package dev.rerankqueue.gateway.sse;
 
+import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import io.smallrye.mutiny.Multi;
 import jakarta.ws.rs.sse.OutboundSseEvent;
@@ -24,6 +25,14 @@ public final class SseStreams {
         return Multi.createBy().merging().streams(content.onCompletion().continueWith(end), beats)
                 .select().first(e -> e != end)
                 .onTermination().invoke(release);
+    }
+
+    /**
+     * The event name of a job state as a job's stream sends it: {@code progress} for a running job with pairs scored,
+     * otherwise as {@link #eventName(JobStatus)}.
+     */
+    public static String eventName(JobState state) {
+        return state.status() == JobStatus.RUNNING && state.scored() > 0 ? "progress" : eventName(state.status());
     }
 
     /** The event name of a job state: {@code status} while open, then {@code result} or {@code error}. */

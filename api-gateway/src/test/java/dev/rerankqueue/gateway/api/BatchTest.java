@@ -77,8 +77,9 @@ class BatchTest {
         assertEquals(3, (int) r.path("accepted"));
         assertTrue(r.header("Location").endsWith("/v1/rerank/batches/" + batch), r.header("Location"));
         for (String id : ids) {
-            var record = InfrastructureResource.kafka().readAll(Topics.JOBS).stream().filter(x -> x.key().equals(id)).findFirst().orElseThrow();
+            var record = InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH).stream().filter(x -> x.key().equals(id)).findFirst().orElseThrow();
             assertEquals(Priority.BATCH, JobCodec.decodeJob(record.value()).request().priority(), "bulk jobs default to the batch lane");
+            assertTrue(InfrastructureResource.kafka().readAll(Topics.JOBS).stream().noneMatch(x -> x.key().equals(id)), "not on the interactive topic");
         }
         given().get("/v1/rerank/batches/" + batch).then().statusCode(200)
                 .body("total", equalTo(3)).body("counts.queued", equalTo(3)).body("done", equalTo(false));
@@ -109,11 +110,11 @@ class BatchTest {
     @Test
     void aBadJobRejectsTheWholeBatchAndNamesIt() {
         String body = "{\"jobs\":[" + JOB + ",{\"query\":\"\",\"documents\":[\"a\"]}," + JOB + ",{\"query\":\"q\"}]}";
-        long before = InfrastructureResource.kafka().readAll(Topics.JOBS).size();
+        long before = InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH).size();
         given().urlEncodingEnabled(false).contentType(ContentType.JSON).body(body).post("/v1/rerank/jobs:batch").then().statusCode(422)
                 .contentType("application/problem+json")
                 .body("errors.field", org.hamcrest.Matchers.hasItems("jobs[1].query", "jobs[3].documents"));
-        assertEquals(before, InfrastructureResource.kafka().readAll(Topics.JOBS).size(), "nothing of a rejected batch is sent");
+        assertEquals(before, InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH).size(), "nothing of a rejected batch is sent");
         given().urlEncodingEnabled(false).contentType(ContentType.JSON).body(batchOf(1001)).post("/v1/rerank/jobs:batch").then().statusCode(422)
                 .body("detail", containsString("rerank.limits.max-batch-jobs"));
         given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("{\"jobs\":[]}").post("/v1/rerank/jobs:batch").then().statusCode(422);

@@ -9,11 +9,13 @@ import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobProgress;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.TransitionOutcome;
 import dev.rerankqueue.testing.InfrastructureResource;
 import dev.rerankqueue.testing.KafkaBroker;
 import dev.rerankqueue.testing.SseRecorder;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -47,6 +49,9 @@ class JobFollowTest {
 
     @Inject
     JobStore store;
+
+    @Inject
+    ReactiveRedisDataSource redis;
 
     @TestHTTPResource("/")
     URL base;
@@ -88,6 +93,43 @@ class JobFollowTest {
                 .body("usage.pairs", equalTo(3))
                 .body("usage.tokens", equalTo(42))
                 .body("timings.scoring_ms", equalTo(7));
+    }
+
+    @Test
+    void aLargeRunningJobSendsProgressEventsAndShowsProgressOnPoll() throws Exception {
+        String id = submit(JobSubmissionTest.BEIJING);
+        SseRecorder sse = SseRecorder.open(base + "v1/rerank/jobs/" + id + "/events");
+        await().atMost(Duration.ofSeconds(5)).until(() -> !sse.events().isEmpty());
+        TransitionOutcome running = write(JobTransition.to(id, JobStatus.RUNNING).set(JobFields.STARTED_AT, System.currentTimeMillis()));
+        await().atMost(Duration.ofSeconds(5)).until(() -> sse.events().stream().anyMatch(e -> e.data().contains("\"running\"")));
+        // what a worker's progress writes do: counts go up only, and only while running
+        redis.execute("EVAL", new JobProgress(id, 1).evalArgs()).await().atMost(Duration.ofSeconds(5));
+        await().atMost(Duration.ofSeconds(5)).until(() -> sse.events().stream().anyMatch(e -> e.name().equals("progress")));
+        given().get("/v1/rerank/jobs/" + id).then().statusCode(200)
+                .body("status", equalTo("running")).body("progress.scored_pairs", equalTo(1)).body("progress.total_pairs", equalTo(3));
+        redis.execute("EVAL", new JobProgress(id, 2).evalArgs()).await().atMost(Duration.ofSeconds(5));
+        redis.execute("EVAL", new JobProgress(id, 1).evalArgs()).await().atMost(Duration.ofSeconds(5));
+        await().atMost(Duration.ofSeconds(5)).until(() -> sse.events().stream().filter(e -> e.name().equals("progress")).count() == 2);
+        assertTrue(write(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(running.version())
+                .set(JobFields.FINISHED_AT, System.currentTimeMillis())
+                .set(JobFields.RESULT, JobCodec.encodeResult(new JobResult("m", List.of(), new JobResult.Usage(3, 3), 1)))).applied(),
+                "progress writes do not move the version the result write expects");
+        redis.execute("EVAL", new JobProgress(id, 3).evalArgs()).await().atMost(Duration.ofSeconds(5));
+        assertEquals(200, sse.ended().get(10, TimeUnit.SECONDS));
+        List<String> names = sse.events().stream().map(SseRecorder.Event::name).toList();
+        assertEquals(List.of("status", "status", "progress", "progress", "result"), names);
+        List<Integer> counts = sse.events().stream().filter(e -> e.name().equals("progress"))
+                .map(e -> readTree(e.data()).get("progress").get("scored_pairs").asInt()).toList();
+        assertEquals(List.of(1, 2), counts);
+        given().get("/v1/rerank/jobs/" + id).then().statusCode(200).body("progress", equalTo(null));
+    }
+
+    private static JsonNode readTree(String json) {
+        try {
+            return JobCodec.mapper().readTree(json);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test

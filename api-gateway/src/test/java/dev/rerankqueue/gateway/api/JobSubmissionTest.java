@@ -78,6 +78,21 @@ class JobSubmissionTest {
     }
 
     @Test
+    void eachPriorityLaneHasItsTopic() {
+        String batch = given().contentType(ContentType.JSON).body(BEIJING.replaceFirst("\\{", "{\"priority\":\"batch\","))
+                .post("/v1/rerank/jobs").then().statusCode(202).extract().path("id");
+        String interactive = given().contentType(ContentType.JSON).body(BEIJING.replaceFirst("\\{", "{\"priority\":0,"))
+                .post("/v1/rerank/jobs").then().statusCode(202).extract().path("id");
+        List<ConsumerRecord<String, byte[]>> bulk = InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH);
+        assertTrue(bulk.stream().anyMatch(x -> batch.equals(x.key())), "a batch-lane job is on " + Topics.JOBS_BATCH);
+        assertTrue(bulk.stream().noneMatch(x -> interactive.equals(x.key())), "an interactive job is not");
+        assertTrue(jobRecords().stream().anyMatch(x -> interactive.equals(x.key())), "it is on " + Topics.JOBS);
+        assertTrue(jobRecords().stream().noneMatch(x -> batch.equals(x.key())));
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(metrics.contains("lane=\"batch\""), "accepted jobs are counted per lane");
+    }
+
+    @Test
     void pollingAQueuedJobShowsItsWaitSoFar() {
         String id = given().contentType(ContentType.JSON).body(BEIJING).post("/v1/rerank/jobs").then().statusCode(202)
                 .extract().path("id");

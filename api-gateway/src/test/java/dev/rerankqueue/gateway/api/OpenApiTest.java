@@ -10,10 +10,12 @@ import java.util.List;
 import java.util.Map;
 
 import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The published API description lists every public endpoint with its methods. */
 @QuarkusTest
+@SuppressWarnings("unchecked")
 @WithTestResource(InfrastructureResource.class)
 class OpenApiTest {
 
@@ -39,5 +41,43 @@ class OpenApiTest {
             }
         });
         given().get("/q/swagger-ui/").then().statusCode(200);
+    }
+
+    @Test
+    void everyEndpointHasExamplesAndEveryErrorTypeIsShown() {
+        JsonPath doc = given().accept("application/json").get("/q/openapi?format=json").then().statusCode(200).extract().jsonPath();
+        Map<String, Map<String, Map<String, Object>>> paths = doc.getMap("paths");
+        java.util.Set<String> problemTypes = new java.util.TreeSet<>();
+        paths.forEach((path, ops) -> ops.forEach((method, op) -> {
+            if (!(op instanceof Map) || !path.startsWith("/v") && !path.equals("/rerank")) {
+                return;
+            }
+            Map<String, Map<String, Object>> responses = (Map<String, Map<String, Object>>) op.get("responses");
+            String where = method + " " + path;
+            assertTrue(responses.keySet().stream().anyMatch(s -> s.startsWith("2")), where + " has a success response");
+            responses.forEach((status, r) -> {
+                Map<String, Map<String, Object>> content = (Map<String, Map<String, Object>>) r.get("content");
+                assertTrue(content != null && content.values().stream().anyMatch(m -> m.get("examples") != null),
+                        where + " " + status + " has an example: " + r);
+                if (!status.startsWith("2")) {
+                    Map<String, Map<String, Object>> examples = (Map<String, Map<String, Object>>) content.get("application/problem+json").get("examples");
+                    examples.values().forEach(e -> {
+                        Map<String, Object> problem = (Map<String, Object>) e.get("value");
+                        assertEquals(Integer.parseInt(status), problem.get("status"), where + " " + e);
+                        problemTypes.add((String) problem.get("type"));
+                    });
+                }
+            });
+            if ("post".equals(method)) {
+                Map<String, Object> body = (Map<String, Object>) ((Map<String, Map<String, Object>>)
+                        ((Map<String, Object>) op.get("requestBody")).get("content")).get("application/json");
+                assertTrue(body != null && body.get("examples") != null, where + " has a request example");
+            }
+        }));
+        for (String type : List.of("malformed-json", "unauthorized", "job-not-found", "batch-not-found", "job-already-finished",
+                "idempotency-in-progress", "body-too-large", "invalid-request", "idempotency-key-reused", "quota-exceeded",
+                "backlog-full", "queue-unavailable", "store-unavailable", "sync-timeout", "job-failed")) {
+            assertTrue(problemTypes.contains("/problems/" + type), type + " missing from " + problemTypes);
+        }
     }
 }

@@ -4,6 +4,7 @@ import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RankedDocument;
 import dev.rerankqueue.job.RequestLimits;
 import dev.rerankqueue.job.RequestValidator;
@@ -72,6 +73,8 @@ public class JobBatchProcessor {
     private final Duration writeRetryBudget;
     private final Timer queueWait;
     private final DistributionSummary recordsPerBatch;
+    private final int progressMinPairs;
+    private final Duration progressInterval;
 
     public JobBatchProcessor(MicroBatcher batcher, JobStateWriter store, DeadLetters deadLetters, ResultLog resultLog,
                              WorkerConfig config, MeterRegistry metrics) {
@@ -90,6 +93,8 @@ public class JobBatchProcessor {
         this.workerId = config.id().orElseGet(JobBatchProcessor::defaultWorkerId);
         this.retention = config.results().retention();
         this.writeRetryBudget = config.results().writeRetryBudget();
+        this.progressMinPairs = config.progress().minPairs();
+        this.progressInterval = config.progress().interval();
         this.queueWait = Timer.builder("rerank.job.queue.wait").description("Time from acceptance to the start of scoring")
                 .publishPercentileHistogram().serviceLevelObjectives(SLO_BUCKETS).register(metrics);
         this.recordsPerBatch = DistributionSummary.builder("rerank.kafka.batch.records")
@@ -112,17 +117,20 @@ public class JobBatchProcessor {
     private record Claimed(ConsumerRecord<String, byte[]> record, RerankJob job, long version, long startedAt) {
     }
 
+    /** Processes one batch of records of one jobs topic; its jobs are scored in that topic's lane. */
     public Uni<Void> process(Iterable<ConsumerRecord<String, byte[]>> records) {
         return process(records, 1);
     }
 
     private Uni<Void> process(Iterable<ConsumerRecord<String, byte[]>> records, int round) {
+        Priority lane = null;
         List<Uni<Void>> parked = new ArrayList<>();
         Map<String, ConsumerRecord<String, byte[]>> byId = new LinkedHashMap<>();
         Map<String, RerankJob> jobs = new LinkedHashMap<>();
         int count = 0;
         for (ConsumerRecord<String, byte[]> record : records) {
             count++;
+            lane = lane != null ? lane : Topics.lane(record.topic());
             try {
                 RerankJob job = JobCodec.decodeJob(record.value());
                 STRUCTURE.check(job.request());
@@ -143,10 +151,11 @@ public class JobBatchProcessor {
         Map<String, JobState> finished = new ConcurrentHashMap<>();
         Uni<Void> parkAll = parked.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(parked).andFailFast().replaceWithVoid();
         long[] phases = new long[4];
+        Priority scoringLane = lane;
         return parkAll
                 .chain(() -> claimAll(jobs.values(), byId, now, finished))
                 .invoke(() -> phases[0] = System.nanoTime())
-                .chain(claimed -> scoreAndFinish(claimed, finished))
+                .chain(claimed -> scoreAndFinish(claimed, scoringLane, finished))
                 .invoke(() -> phases[1] = System.nanoTime())
                 .chain(() -> withWriteRetries(logTerminalStates(jobs.keySet(), finished)))
                 .invoke(() -> {
@@ -218,7 +227,8 @@ public class JobBatchProcessor {
             JobTransition t = expired
                     ? JobTransition.to(job.id(), JobStatus.EXPIRED).set(JobFields.FINISHED_AT, now)
                     .set(JobFields.ERROR, "deadline of " + job.request().deadlineMs() + " ms passed before scoring started")
-                    : JobTransition.to(job.id(), JobStatus.RUNNING).set(JobFields.STARTED_AT, now).set(JobFields.WORKER, workerId);
+                    : JobTransition.to(job.id(), JobStatus.RUNNING).set(JobFields.STARTED_AT, now).set(JobFields.WORKER, workerId)
+                    .set(JobFields.SCORED_PAIRS, 0);
             t.orCreateWith(base).retainFor(retention);
             return expected < 0 ? t : t.expectVersion(expected);
         };
@@ -244,7 +254,7 @@ public class JobBatchProcessor {
                 });
     }
 
-    private Uni<Void> scoreAndFinish(List<Claimed> claimed, Map<String, JobState> finished) {
+    private Uni<Void> scoreAndFinish(List<Claimed> claimed, Priority lane, Map<String, JobState> finished) {
         if (claimed.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
@@ -255,7 +265,9 @@ public class JobBatchProcessor {
                 pairs.add(new ScorePair(r.instruction(), r.query(), d.text()));
             }
         }
-        return batcher.score(pairs)
+        ProgressReporter progress = ProgressReporter.of(claimed.stream().map(c -> c.job().id()).toList(),
+                claimed.stream().mapToInt(c -> c.job().pairCount()).toArray(), progressMinPairs, progressInterval, store);
+        return batcher.score(pairs, lane, progress)
                 .onItemOrFailure().transformToUni((scored, failure) -> {
                     long end = System.currentTimeMillis();
                     List<Uni<Void>> writes = new ArrayList<>(claimed.size());

@@ -55,9 +55,38 @@ public interface WorkerConfig {
         @WithDefault("16384")
         int maxTokens();
 
-        /** Scorer calls in flight at once. Default: the scorer's own (1 for the embedded model, which uses every core per
-         * call; rerank.worker.scorer.vllm.in-flight for vLLM, so the GPU always has the next batch queued). */
+        /**
+         * Scorer calls in flight at once per worker, both priority lanes together. Default: twice the scorer's own
+         * (2 for the embedded model, which uses every core per call; 2 x rerank.worker.scorer.vllm.in-flight for
+         * vLLM, so the GPU always has the next batch queued).
+         */
         Optional<Integer> inFlight();
+    }
+
+    /** Progress of large jobs: pairs scored so far, readable on the job and sent as {@code progress} SSE events. */
+    Progress progress();
+
+    interface Progress {
+        /** Jobs with at least this many pairs report progress; 0 turns it off. Default 256. */
+        @WithDefault("256")
+        int minPairs();
+
+        /** Least time between two progress writes of one job. Default 250ms. */
+        @WithDefault("250ms")
+        Duration interval();
+    }
+
+    /** How the scorer's slots are shared between the interactive and the batch lane. */
+    Lanes lanes();
+
+    interface Lanes {
+        /** Share of the freed scorer slots that go to interactive calls while both lanes have calls waiting. Default 9. */
+        @WithDefault("9")
+        int interactiveWeight();
+
+        /** Share of the freed scorer slots that go to batch calls while both lanes have calls waiting. Default 1. */
+        @WithDefault("1")
+        int batchWeight();
     }
 
     /** The model that scores pairs. */

@@ -1,5 +1,6 @@
 package dev.rerankqueue.worker.scoring;
 
+import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -14,6 +15,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Scores the pairs of many jobs together: drops duplicates, takes what the {@link ScoreCache} knows, sorts the rest by length (so a batch pads little), packs
@@ -26,7 +28,7 @@ public class MicroBatcher {
     private final Scorer scorer;
     private final int maxPairs;
     private final int maxTokens;
-    private final int inFlight;
+    private final LaneGate gate;
     private final RetryPolicy retry;
     private final Timer scoringTimer;
     private final DistributionSummary batchPairs;
@@ -43,7 +45,8 @@ public class MicroBatcher {
         this.cache = cache;
         this.maxPairs = config.batch().maxPairs();
         this.maxTokens = config.batch().maxTokens();
-        this.inFlight = config.batch().inFlight().orElse(scorer.preferredInFlight());
+        this.gate = new LaneGate(config.batch().inFlight().orElse(2 * scorer.preferredInFlight()),
+                config.lanes().interactiveWeight(), config.lanes().batchWeight(), metrics);
         this.retry = RetryPolicy.of(config.scorer());
         this.scoringTimer = Timer.builder("rerank.scoring").description("Time of one scorer call (one micro-batch)")
                 .publishPercentileHistogram().register(metrics);
@@ -70,6 +73,14 @@ public class MicroBatcher {
     }
 
     public Uni<Result> score(List<ScorePair> pairs) {
+        return score(pairs, Priority.INTERACTIVE, null);
+    }
+
+    /**
+     * Scores {@code pairs} in scorer slots of {@code lane}; {@code onScored}, if given, is called after each scorer
+     * call with the indices (into {@code pairs}) of the pairs it scored, duplicates included.
+     */
+    public Uni<Result> score(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored) {
         Map<ScorePair, Integer> uniqueIndex = new HashMap<>();
         List<ScorePair> unique = new ArrayList<>();
         int[] toUnique = new int[pairs.size()];
@@ -103,13 +114,17 @@ public class MicroBatcher {
                 uCall[u] = -1; // no call: no scorer time
             }
         }
+        int[][] originals = onScored == null ? null : originalsOf(toUnique, unique.size());
+        if (onScored != null && misses.size() < unique.size()) {
+            onScored.accept(cached(originals, uCall, unique.size() - misses.size()));
+        }
         List<List<Integer>> chunks = pack(misses).stream()
                 .map(chunk -> chunk.stream().map(missIndex::get).toList()).toList();
         List<Uni<Void>> calls = new ArrayList<>(chunks.size());
         for (int c = 0; c < chunks.size(); c++) {
             int call = c;
             List<Integer> chunk = chunks.get(c);
-            calls.add(Uni.createFrom().deferred(() -> timedCall(chunk.stream().map(unique::get).toList()))
+            calls.add(Uni.createFrom().deferred(() -> timedCall(lane, chunk.stream().map(unique::get).toList()))
                     .invoke(scored -> {
                         for (int k = 0; k < chunk.size(); k++) {
                             int u = chunk.get(k);
@@ -120,11 +135,15 @@ public class MicroBatcher {
                             uCall[u] = call;
                             cache.put(model, unique.get(u), new ScoreCache.Entry(uValues[u], uTokens[u], uTruncated[u]));
                         }
+                        if (onScored != null) {
+                            onScored.accept(chunk.stream().flatMapToInt(u -> java.util.Arrays.stream(originals[u])).toArray());
+                        }
                     })
                     .replaceWithVoid());
         }
         return Multi.createFrom().iterable(calls)
-                .onItem().transformToUni(u -> u).merge(inFlight)
+                // every call is queued at once: the lane gate, shared by all batches of the worker, bounds what runs
+                .onItem().transformToUni(u -> u).merge(Math.max(1, calls.size()))
                 .collect().last()
                 .map(ignored -> {
                     Result r = new Result(new double[pairs.size()], new int[pairs.size()], new boolean[pairs.size()], new long[pairs.size()],
@@ -144,8 +163,9 @@ public class MicroBatcher {
     private record Timed(Scores scores, long millis) {
     }
 
-    private Uni<Timed> timedCall(List<ScorePair> chunk) {
-        return Uni.createFrom().deferred(() -> {
+    private Uni<Timed> timedCall(Priority lane, List<ScorePair> chunk) {
+        // each attempt takes a slot of its own, so a call backing off between retries holds none
+        return gate.run(lane, () -> {
                     long start = System.nanoTime();
                     return scorer.score(chunk).map(s -> {
                         long nanos = System.nanoTime() - start;
@@ -160,6 +180,37 @@ public class MicroBatcher {
                     });
                 })
                 .plug(retry::apply);
+    }
+
+    /** For each unique pair, the indices of the input pairs equal to it. */
+    private static int[][] originalsOf(int[] toUnique, int uniqueCount) {
+        int[] count = new int[uniqueCount];
+        for (int u : toUnique) {
+            count[u]++;
+        }
+        int[][] originals = new int[uniqueCount][];
+        for (int u = 0; u < uniqueCount; u++) {
+            originals[u] = new int[count[u]];
+            count[u] = 0;
+        }
+        for (int i = 0; i < toUnique.length; i++) {
+            int u = toUnique[i];
+            originals[u][count[u]++] = i;
+        }
+        return originals;
+    }
+
+    /** The input indices of the pairs the cache answered (their call is -1). */
+    private static int[] cached(int[][] originals, int[] uCall, int hits) {
+        List<Integer> out = new ArrayList<>(hits);
+        for (int u = 0; u < uCall.length; u++) {
+            if (uCall[u] == -1) {
+                for (int i : originals[u]) {
+                    out.add(i);
+                }
+            }
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** Indices of {@code unique} grouped into scorer calls, shortest pairs first. */

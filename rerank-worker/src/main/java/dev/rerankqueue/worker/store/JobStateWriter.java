@@ -2,6 +2,7 @@ package dev.rerankqueue.worker.store;
 
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobProgress;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.TransitionOutcome;
@@ -23,6 +24,11 @@ public class JobStateWriter {
     /** The job's state, or {@code null} when Redis has none. */
     public Uni<JobState> find(String id) {
         return redis.hash(String.class).hgetall(RedisKeys.job(id)).map(h -> JobFields.toState(id, h));
+    }
+
+    /** Records how many pairs of a running job are scored ({@link JobProgress}); a no-op once it is not running. */
+    public Uni<Void> progress(JobProgress p) {
+        return redis.execute("EVAL", p.evalArgs()).replaceWithVoid();
     }
 
     public Uni<TransitionOutcome> apply(JobTransition t) {

@@ -106,6 +106,39 @@ class JobConsumerTest {
     }
 
     @Test
+    void aLargeBatchLaneJobReportsProgressWhileScored() {
+        List<String> docs = new java.util.ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            docs.add("Note " + i + ": the river " + i + " flows into lake " + (i * 7 % 13) + ".");
+        }
+        docs.set(123, "The capital of China is Beijing.");
+        RerankJob job = RerankJob.accept("acme", new RerankRequest(null, "What is the capital of China?",
+                docs.stream().map(Document::of).toList(), 3, false, null, dev.rerankqueue.job.Priority.BATCH, null), System.currentTimeMillis());
+        List<dev.rerankqueue.store.JobEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var subscriber = redis.pubsub(String.class).subscribe(RedisKeys.JOB_EVENTS_CHANNEL, m -> {
+            dev.rerankqueue.store.JobEvent e = dev.rerankqueue.store.JobEvent.parse(m);
+            if (e.id().equals(job.id())) {
+                events.add(e);
+            }
+        });
+        try {
+            InfrastructureResource.kafka().companion().produce(String.class, byte[].class)
+                    .fromRecords(new ProducerRecord<>(Topics.JOBS_BATCH, job.id(), JobCodec.encodeJob(job))).awaitCompletion();
+            JobState s = awaitTerminal(job.id());
+            assertEquals(JobStatus.SUCCEEDED, s.status(), "a job from the batch lane's topic is scored");
+            assertEquals(123, s.result().results().get(0).index());
+            await().atMost(Duration.ofSeconds(5)).until(() -> events.stream().anyMatch(e -> e.status() == JobStatus.SUCCEEDED));
+        } finally {
+            subscriber.unsubscribe();
+        }
+        List<Integer> counts = events.stream().filter(e -> e.scored() > 0).map(dev.rerankqueue.store.JobEvent::scored).toList();
+        assertTrue(counts.size() >= 2, "progress of a 300-pair job scored 64 pairs per call: " + events);
+        assertTrue(counts.stream().allMatch(c -> c < 300), counts.toString());
+        assertEquals(counts.stream().sorted().toList(), counts, "counts only go up");
+        assertEquals(JobStatus.SUCCEEDED, events.get(events.size() - 1).status(), "the result comes last: " + events);
+    }
+
+    @Test
     void aDocumentOverTheModelsLimitIsScoredOnItsBeginningAndReported() {
         RerankJob job = job("What is the capital of China?",
                 List.of("The capital of China is Beijing. " + "Pandas eat bamboo. ".repeat(400), "Gravity pulls objects together."),
@@ -264,9 +297,10 @@ class JobConsumerTest {
                 .body("checks.name", hasItem("scorer"))
                 .body("checks.find { it.name == 'scorer' }.data.model", equalTo("bge-small-en-v1.5"))
                 .extract().path("checks.find { it.name.contains('Messaging') }.data");
-        // one entry per Kafka consumer of the jobs channel (rerank.worker.consumers), each connected
+        // one entry per Kafka consumer (rerank.worker.consumers) of each lane's channel, each connected
         List<String> consumers = channels.keySet().stream().filter(k -> k.startsWith("jobs")).toList();
-        assertEquals(2, consumers.size(), channels.toString());
+        assertEquals(4, consumers.size(), channels.toString());
+        assertEquals(2, consumers.stream().filter(k -> k.startsWith("jobs-batch")).count(), channels.toString());
         consumers.forEach(k -> assertTrue(channels.get(k).contains("OK"), channels.toString()));
     }
 }

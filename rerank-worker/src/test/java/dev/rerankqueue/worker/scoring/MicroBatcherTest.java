@@ -65,6 +65,13 @@ class MicroBatcherTest {
             }
             public Results results() { return null; }
             public Shutdown shutdown() { return null; }
+            public Progress progress() { return null; }
+            public Lanes lanes() {
+                return new Lanes() {
+                    public int interactiveWeight() { return 9; }
+                    public int batchWeight() { return 1; }
+                };
+            }
             public Cache cache() {
                 return new Cache() {
                     public long maxEntries() { return 0; }
@@ -100,6 +107,17 @@ class MicroBatcherTest {
         assertEquals(2, scorer.calls.get(0).size());
         assertEquals(5.0, r.values()[2]);
         assertEquals(7.0, r.values()[3]);
+    }
+
+    @Test
+    void reportsEveryInputPairOnceAsItsCallEnds() {
+        LengthScorer scorer = new LengthScorer();
+        MicroBatcher b = new MicroBatcher(scorer, config(2, 100_000, 1), new SimpleMeterRegistry());
+        List<int[]> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        b.score(docs(5, 9, 5, 7, 11), dev.rerankqueue.job.Priority.BATCH, reports::add).await().indefinitely();
+        assertEquals(scorer.calls.size(), reports.size(), "one report per scorer call");
+        List<Integer> all = reports.stream().flatMapToInt(java.util.Arrays::stream).sorted().boxed().toList();
+        assertEquals(List.of(0, 1, 2, 3, 4), all, "duplicates are reported with the pair they share a score with");
     }
 
     @Test

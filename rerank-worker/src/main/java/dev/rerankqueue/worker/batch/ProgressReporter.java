@@ -1,0 +1,91 @@
+package dev.rerankqueue.worker.batch;
+
+import dev.rerankqueue.store.JobProgress;
+import dev.rerankqueue.worker.store.JobStateWriter;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Counts the scored pairs of each job of a batch as scorer calls end, and writes the count of large jobs to Redis
+ * ({@link JobProgress}) at most once per interval each. Best effort: a lost progress write only means a missed
+ * {@code progress} event; the result write does not wait for it.
+ */
+final class ProgressReporter implements Consumer<int[]> {
+
+    private static final Logger LOG = Logger.getLogger(ProgressReporter.class);
+
+    private final List<String> ids;
+    private final int[] total;
+    private final int[] jobOf;
+    private final int[] scored;
+    private final long[] lastWrite;
+    private final int minPairs;
+    private final long intervalNanos;
+    private final JobStateWriter store;
+
+    private ProgressReporter(List<String> ids, int[] total, int minPairs, Duration interval, JobStateWriter store) {
+        this.ids = ids;
+        this.total = total;
+        this.minPairs = minPairs;
+        this.intervalNanos = interval.toNanos();
+        this.store = store;
+        int pairs = 0;
+        for (int n : total) {
+            pairs += n;
+        }
+        this.jobOf = new int[pairs];
+        for (int j = 0, at = 0; j < total.length; at += total[j], j++) {
+            java.util.Arrays.fill(jobOf, at, at + total[j], j);
+        }
+        this.scored = new int[total.length];
+        this.lastWrite = new long[total.length];
+    }
+
+    /**
+     * A reporter for jobs {@code ids} whose pairs, {@code pairCounts[j]} each, lie one job after the other in the
+     * scored list; {@code null} when none has {@code minPairs} pairs (or reporting is off).
+     */
+    static ProgressReporter of(List<String> ids, int[] pairCounts, int minPairs, Duration interval, JobStateWriter store) {
+        if (minPairs <= 0) {
+            return null;
+        }
+        for (int n : pairCounts) {
+            if (n >= minPairs) {
+                return new ProgressReporter(ids, pairCounts, minPairs, interval, store);
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void accept(int[] pairIndices) {
+        List<JobProgress> writes = new ArrayList<>();
+        synchronized (this) {
+            long now = System.nanoTime();
+            int last = -1;
+            for (int i : pairIndices) {
+                scored[jobOf[i]]++;
+            }
+            for (int i : pairIndices) {
+                int j = jobOf[i];
+                if (j == last) {
+                    continue;
+                }
+                last = j;
+                // the finished job's result event follows at once, so its last count is not written
+                if (total[j] >= minPairs && scored[j] < total[j] && now - lastWrite[j] >= intervalNanos) {
+                    lastWrite[j] = now;
+                    writes.add(new JobProgress(ids.get(j), scored[j]));
+                }
+            }
+        }
+        for (JobProgress p : writes) {
+            store.progress(p).subscribe().with(ignored -> { },
+                    e -> LOG.debugf("progress of job %s not written: %s", p.jobId(), e.toString()));
+        }
+    }
+}

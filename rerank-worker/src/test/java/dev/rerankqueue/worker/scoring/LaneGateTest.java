@@ -1,0 +1,92 @@
+package dev.rerankqueue.worker.scoring;
+
+import dev.rerankqueue.job.Priority;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.Cancellable;
+import io.smallrye.mutiny.subscription.UniEmitter;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class LaneGateTest {
+
+    /** Calls that start when the gate lets them and end when the test says so. */
+    static final class Calls {
+        final List<String> started = new CopyOnWriteArrayList<>();
+        final List<UniEmitter<? super String>> running = new CopyOnWriteArrayList<>();
+
+        Uni<String> call(String name) {
+            return Uni.createFrom().emitter(em -> {
+                started.add(name);
+                running.add(em);
+            });
+        }
+
+        void endOldest() {
+            running.remove(0).complete("done");
+        }
+    }
+
+    @Test
+    void interactiveCallsGoFirstAndBatchStillGetsItsShare() {
+        LaneGate gate = new LaneGate(1, 3, 1, new SimpleMeterRegistry());
+        Calls calls = new Calls();
+        List<String> ended = new ArrayList<>();
+        gate.run(Priority.BATCH, () -> calls.call("b0")).subscribe().with(ended::add);
+        for (int i = 1; i <= 4; i++) {
+            String b = "b" + i;
+            gate.run(Priority.BATCH, () -> calls.call(b)).subscribe().with(ended::add);
+        }
+        for (int i = 1; i <= 6; i++) {
+            String n = "i" + i;
+            gate.run(Priority.INTERACTIVE, () -> calls.call(n)).subscribe().with(ended::add);
+        }
+        assertEquals(List.of("b0"), calls.started, "one slot: the rest wait");
+        assertEquals(10, gate.waiting(Priority.INTERACTIVE) + gate.waiting(Priority.BATCH));
+        for (int k = 0; k < 10; k++) {
+            calls.endOldest();
+        }
+        // weights 3:1 while both lanes wait; batch alone afterwards
+        assertEquals(List.of("b0", "i1", "i2", "b1", "i3", "i4", "i5", "b2", "i6", "b3", "b4"), calls.started);
+        assertEquals(10, ended.size());
+        assertEquals(1, gate.busy());
+    }
+
+    @Test
+    void aFailedCallFreesItsSlotAndACallerThatLeftWhileWaitingNeverRuns() {
+        LaneGate gate = new LaneGate(1, 9, 1, new SimpleMeterRegistry());
+        Calls calls = new Calls();
+        gate.run(Priority.INTERACTIVE, () -> calls.call("first")).subscribe().with(x -> { });
+        Cancellable gone = gate.run(Priority.INTERACTIVE, () -> calls.call("abandoned")).subscribe().with(x -> { });
+        List<Throwable> failures = new ArrayList<>();
+        gate.run(null, () -> Uni.createFrom().<String>failure(new IllegalStateException("scorer down")))
+                .subscribe().with(x -> { }, failures::add);
+        gone.cancel();
+        calls.endOldest();
+        assertEquals(List.of("first"), calls.started, "the abandoned call never started");
+        assertEquals(1, failures.size());
+        assertEquals(0, gate.busy(), "every slot is free again");
+        // many queued calls that fail at once (an open circuit breaker) do not grow the stack
+        gate.run(Priority.BATCH, () -> calls.call("holder")).subscribe().with(x -> { });
+        int[] failed = new int[1];
+        for (int i = 0; i < 100_000; i++) {
+            gate.run(Priority.BATCH, () -> Uni.createFrom().<String>failure(new IllegalStateException("open")))
+                    .subscribe().with(x -> { }, e -> failed[0]++);
+        }
+        calls.endOldest();
+        assertEquals(100_000, failed[0]);
+        assertEquals(0, gate.busy());
+    }
+
+    @Test
+    void refusesNonsenseSettings() {
+        assertThrows(IllegalArgumentException.class, () -> new LaneGate(0, 1, 1, new SimpleMeterRegistry()));
+        assertThrows(IllegalArgumentException.class, () -> new LaneGate(1, 0, 1, new SimpleMeterRegistry()));
+    }
+}
