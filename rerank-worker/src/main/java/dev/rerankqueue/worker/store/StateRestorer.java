@@ -93,6 +93,8 @@ public class StateRestorer {
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
         long now = System.currentTimeMillis();
         int restored = 0;
+        int unreadable = 0;
+        String firstUnreadable = null;
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(Topics.RESULTS, Duration.ofSeconds(10)).stream()
                     .map(p -> new TopicPartition(Topics.RESULTS, p.partition())).toList();
@@ -105,7 +107,16 @@ public class StateRestorer {
                     if (r.value() == null) {
                         continue;
                     }
-                    JobState s = JobCodec.decodeState(r.value());
+                    JobState s;
+                    try {
+                        s = JobCodec.decodeState(r.value());
+                    } catch (IllegalArgumentException e) {
+                        // one bad record must not keep every other result from coming back
+                        unreadable++;
+                        firstUnreadable = firstUnreadable != null ? firstUnreadable
+                                : r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + e.getMessage();
+                        continue;
+                    }
                     long left = s.finishedAt() + retention.toMillis() - now;
                     if (left > 0) {
                         writes.add(store.apply(JobTransition.create(s.id(), s.status(), JobFields.restoring(s))
@@ -117,6 +128,9 @@ public class StateRestorer {
                             .stream().filter(Boolean::booleanValue).count();
                 }
             }
+        }
+        if (unreadable > 0) {
+            LOG.warnf("skipped %d unreadable records of %s while restoring; the first: %s", unreadable, Topics.RESULTS, firstUnreadable);
         }
         return restored;
     }
