@@ -161,8 +161,9 @@ public class JobBatchProcessor {
                 .invoke(() -> {
                     long t = System.nanoTime();
                     if (LOG.isDebugEnabled()) {
-                        LOG.debugf("batch of %d jobs: claim %d ms, score+write %d ms, results log %d ms", jobs.size(),
-                                (phases[0] - startNanos) / 1_000_000, (phases[1] - phases[0]) / 1_000_000, (t - phases[1]) / 1_000_000);
+                        LOG.debugf("%s batch of %d jobs: claim %d ms, score+write %d ms, results log %d ms", scoringLane.wireName(),
+                                jobs.size(), (phases[0] - startNanos) / 1_000_000, (phases[1] - phases[0]) / 1_000_000,
+                                (t - phases[1]) / 1_000_000);
                     }
                 })
                 .chain(vanished -> {

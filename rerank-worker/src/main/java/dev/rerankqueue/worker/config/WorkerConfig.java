@@ -87,6 +87,12 @@ public interface WorkerConfig {
         /** Share of the freed scorer slots that go to batch calls while both lanes have calls waiting. Default 1. */
         @WithDefault("1")
         int batchWeight();
+
+        /**
+         * Most scorer slots the batch lane holds at once. The model server queues calls in arrival order, so each batch
+         * call in flight is queue an interactive call waits behind. Default: half the slots, at least 1.
+         */
+        Optional<Integer> batchMaxSlots();
     }
 
     /** The model that scores pairs. */

@@ -16,11 +16,14 @@ import java.util.function.Supplier;
  * waits in its lane's queue, and each freed slot goes to the lane chosen by a smooth weighted round robin over the
  * lanes that have calls waiting. With the default weights (interactive 9, batch 1) an interactive call waits at most
  * for one running call to end while a bulk backfill drains, and the backfill still gets a tenth of the slots when
- * interactive work alone could fill them.
+ * interactive work alone could fill them. The batch lane never holds more than {@code batchMaxSlots} slots: the model
+ * server queues what it is sent in arrival order, so every batch call in flight is time an interactive call waits.
  */
 public final class LaneGate {
 
     private final int slots;
+    private final int batchMaxSlots;
+    private final Map<Priority, Integer> running = new EnumMap<>(Priority.class);
     private final Map<Priority, Integer> weights = new EnumMap<>(Priority.class);
     private final Map<Priority, ArrayDeque<Runnable>> waiting = new EnumMap<>(Priority.class);
     private final Map<Priority, Integer> credit = new EnumMap<>(Priority.class);
@@ -28,16 +31,18 @@ public final class LaneGate {
     /** Calls started from inside another call's start or end run after it, not inside it, so the stack stays flat. */
     private final ThreadLocal<ArrayDeque<Runnable>> trampoline = new ThreadLocal<>();
 
-    public LaneGate(int slots, int interactiveWeight, int batchWeight, MeterRegistry metrics) {
-        if (slots < 1 || interactiveWeight < 1 || batchWeight < 1) {
-            throw new IllegalArgumentException("scorer slots and lane weights must be at least 1");
+    public LaneGate(int slots, int batchMaxSlots, int interactiveWeight, int batchWeight, MeterRegistry metrics) {
+        if (slots < 1 || batchMaxSlots < 1 || interactiveWeight < 1 || batchWeight < 1) {
+            throw new IllegalArgumentException("scorer slots, the batch lane's slots and lane weights must be at least 1");
         }
         this.slots = slots;
+        this.batchMaxSlots = Math.min(slots, batchMaxSlots);
         weights.put(Priority.INTERACTIVE, interactiveWeight);
         weights.put(Priority.BATCH, batchWeight);
         for (Priority lane : Priority.values()) {
             waiting.put(lane, new ArrayDeque<>());
             credit.put(lane, 0);
+            running.put(lane, 0);
             Gauge.builder("rerank.scorer.waiting", this, g -> g.waiting(lane)).tag("lane", lane.wireName())
                     .description("Scorer calls waiting for a slot").register(metrics);
         }
@@ -53,22 +58,22 @@ public final class LaneGate {
             em.onTermination(() -> gone.set(true));
             enter(l, () -> {
                 if (gone.get()) {
-                    leave(); // the caller went away while it waited
+                    leave(l); // the caller went away while it waited
                     return;
                 }
                 Uni<T> started;
                 try {
                     started = call.get();
                 } catch (RuntimeException e) {
-                    leave();
+                    leave(l);
                     em.fail(e);
                     return;
                 }
                 started.subscribe().with(item -> {
-                    leave();
+                    leave(l);
                     em.complete(item);
                 }, failure -> {
-                    leave();
+                    leave(l);
                     em.fail(failure);
                 });
             });
@@ -77,25 +82,35 @@ public final class LaneGate {
 
     private void enter(Priority lane, Runnable start) {
         synchronized (this) {
-            if (busy >= slots) {
+            if (!free(lane)) {
                 waiting.get(lane).add(start);
                 return;
             }
-            busy++;
+            take(lane);
         }
         dispatch(start);
     }
 
-    private void leave() {
+    private void leave(Priority lane) {
         Runnable next;
         synchronized (this) {
+            busy--;
+            running.merge(lane, -1, Integer::sum);
             next = next();
-            if (next == null) {
-                busy--;
-                return;
-            }
         }
-        dispatch(next); // the slot passes on to the next call
+        if (next != null) {
+            dispatch(next); // the slot passes on to the next call
+        }
+    }
+
+    /** Whether a call of {@code lane} may start now; caller holds the lock. */
+    private boolean free(Priority lane) {
+        return busy < slots && (lane != Priority.BATCH || running.get(Priority.BATCH) < batchMaxSlots);
+    }
+
+    private void take(Priority lane) {
+        busy++;
+        running.merge(lane, 1, Integer::sum);
     }
 
     private void dispatch(Runnable start) {
@@ -115,12 +130,15 @@ public final class LaneGate {
         }
     }
 
-    /** The next waiting call by smooth weighted round robin over the lanes with calls waiting; caller holds the lock. */
+    /**
+     * The next waiting call that may start, by smooth weighted round robin over the lanes with such calls, its slot
+     * taken; caller holds the lock.
+     */
     private Runnable next() {
         Priority pick = null;
         int total = 0;
         for (Priority lane : Priority.values()) {
-            if (waiting.get(lane).isEmpty()) {
+            if (waiting.get(lane).isEmpty() || !free(lane)) {
                 continue;
             }
             int c = credit.get(lane) + weights.get(lane);
@@ -134,6 +152,7 @@ public final class LaneGate {
             return null;
         }
         credit.put(pick, credit.get(pick) - total);
+        take(pick);
         return waiting.get(pick).poll();
     }
 

@@ -45,7 +45,8 @@ public class MicroBatcher {
         this.cache = cache;
         this.maxPairs = config.batch().maxPairs();
         this.maxTokens = config.batch().maxTokens();
-        this.gate = new LaneGate(config.batch().inFlight().orElse(2 * scorer.preferredInFlight()),
+        int slots = config.batch().inFlight().orElse(2 * scorer.preferredInFlight());
+        this.gate = new LaneGate(slots, config.lanes().batchMaxSlots().orElse(Math.max(1, slots / 2)),
                 config.lanes().interactiveWeight(), config.lanes().batchWeight(), metrics);
         this.retry = RetryPolicy.of(config.scorer());
         this.scoringTimer = Timer.builder("rerank.scoring").description("Time of one scorer call (one micro-batch)")

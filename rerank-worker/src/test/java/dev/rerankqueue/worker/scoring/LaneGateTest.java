@@ -35,7 +35,7 @@ class LaneGateTest {
 
     @Test
     void interactiveCallsGoFirstAndBatchStillGetsItsShare() {
-        LaneGate gate = new LaneGate(1, 3, 1, new SimpleMeterRegistry());
+        LaneGate gate = new LaneGate(1, 1, 3, 1, new SimpleMeterRegistry());
         Calls calls = new Calls();
         List<String> ended = new ArrayList<>();
         gate.run(Priority.BATCH, () -> calls.call("b0")).subscribe().with(ended::add);
@@ -60,7 +60,7 @@ class LaneGateTest {
 
     @Test
     void aFailedCallFreesItsSlotAndACallerThatLeftWhileWaitingNeverRuns() {
-        LaneGate gate = new LaneGate(1, 9, 1, new SimpleMeterRegistry());
+        LaneGate gate = new LaneGate(1, 1, 9, 1, new SimpleMeterRegistry());
         Calls calls = new Calls();
         gate.run(Priority.INTERACTIVE, () -> calls.call("first")).subscribe().with(x -> { });
         Cancellable gone = gate.run(Priority.INTERACTIVE, () -> calls.call("abandoned")).subscribe().with(x -> { });
@@ -85,8 +85,29 @@ class LaneGateTest {
     }
 
     @Test
+    void theBatchLaneNeverHoldsMoreThanItsSlotsSoInteractiveCallsFindRoom() {
+        LaneGate gate = new LaneGate(4, 2, 9, 1, new SimpleMeterRegistry());
+        Calls calls = new Calls();
+        for (int i = 0; i < 5; i++) {
+            String b = "b" + i;
+            gate.run(Priority.BATCH, () -> calls.call(b)).subscribe().with(x -> { });
+        }
+        assertEquals(List.of("b0", "b1"), calls.started, "two of four slots for the batch lane");
+        gate.run(Priority.INTERACTIVE, () -> calls.call("i1")).subscribe().with(x -> { });
+        gate.run(Priority.INTERACTIVE, () -> calls.call("i2")).subscribe().with(x -> { });
+        gate.run(Priority.INTERACTIVE, () -> calls.call("i3")).subscribe().with(x -> { });
+        assertEquals(List.of("b0", "b1", "i1", "i2"), calls.started, "interactive calls start at once in the free slots");
+        calls.endOldest(); // b0 ends: its slot goes to the waiting interactive call
+        assertEquals(List.of("b0", "b1", "i1", "i2", "i3"), calls.started);
+        calls.endOldest(); // b1 ends: a batch call may take it
+        assertEquals("b2", calls.started.get(5));
+        assertEquals(4, gate.busy());
+    }
+
+    @Test
     void refusesNonsenseSettings() {
-        assertThrows(IllegalArgumentException.class, () -> new LaneGate(0, 1, 1, new SimpleMeterRegistry()));
-        assertThrows(IllegalArgumentException.class, () -> new LaneGate(1, 0, 1, new SimpleMeterRegistry()));
+        assertThrows(IllegalArgumentException.class, () -> new LaneGate(0, 1, 1, 1, new SimpleMeterRegistry()));
+        assertThrows(IllegalArgumentException.class, () -> new LaneGate(1, 1, 0, 1, new SimpleMeterRegistry()));
+        assertThrows(IllegalArgumentException.class, () -> new LaneGate(2, 0, 1, 1, new SimpleMeterRegistry()));
     }
 }

@@ -70,6 +70,7 @@ class MicroBatcherTest {
                 return new Lanes() {
                     public int interactiveWeight() { return 9; }
                     public int batchWeight() { return 1; }
+                    public Optional<Integer> batchMaxSlots() { return Optional.empty(); }
                 };
             }
             public Cache cache() {
