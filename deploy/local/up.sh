@@ -186,6 +186,7 @@ done
 cat <<MSG
 
 rerank-queue is ready.
+  Web UI        http://127.0.0.1:$GATEWAY_PORT/
   API           http://127.0.0.1:$GATEWAY_PORT/v1/rerank/jobs   (sync drop-in: /v1/rerank, /v2/rerank, /rerank)
   OpenAPI       http://127.0.0.1:$GATEWAY_PORT/q/swagger-ui
   Health        http://127.0.0.1:$GATEWAY_PORT/q/health/ready

@@ -11,6 +11,8 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -220,6 +222,64 @@ class EndToEndIT {
     private static String metrics(AppProcess app) throws Exception {
         return "\n" + HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/q/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    @Order(5)
+    void aLargeBulkJobSendsProgressThenItsResultThroughTheBatchLane() throws Exception {
+        List<String> docs = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            docs.add("Note " + i + ": river " + i + " flows into lake " + (i * 7 % 13) + " after the spring rains.");
+        }
+        docs.set(271, "The capital of China is Beijing.");
+        String job = dev.rerankqueue.messaging.JobCodec.toJson(Map.of("query", "What is the capital of China?", "documents", docs, "top_n", 3));
+        String batch = "{\"jobs\":[" + job + "]}";
+        String id = given().urlEncodingEnabled(false).contentType(ContentType.JSON).body(batch).post("/v1/rerank/jobs:batch")
+                .then().statusCode(202).extract().path("jobs[0].id");
+        SseRecorder sse = SseRecorder.open(gateway.baseUrl() + "/v1/rerank/jobs/" + id + "/events");
+        assertEquals(200, sse.ended().get(120, TimeUnit.SECONDS));
+        List<String> names = sse.events().stream().map(SseRecorder.Event::name).toList();
+        assertEquals("result", names.get(names.size() - 1), names.toString());
+        List<Integer> scored = new ArrayList<>();
+        Matcher m = Pattern.compile("\"scored_pairs\":(\\d+)").matcher(String.join("\n",
+                sse.events().stream().filter(e -> e.name().equals("progress")).map(SseRecorder.Event::data).toList()));
+        while (m.find()) {
+            scored.add(Integer.parseInt(m.group(1)));
+        }
+        assertTrue(!scored.isEmpty(), "a 400-pair job (over rerank.worker.progress.min-pairs) reports progress: " + names);
+        assertTrue(scored.stream().allMatch(n -> n > 0 && n < 400), scored.toString());
+        assertEquals(scored.stream().sorted().toList(), scored, "progress only goes up");
+        given().get("/v1/rerank/jobs/" + id).then().statusCode(200).body("results[0].index", equalTo(271));
+    }
+
+    @Test
+    @Order(6)
+    void theWebUiRanksAJobInARealBrowser() throws Exception {
+        try (Browser browser = Browser.start()) {
+            var driver = browser.driver();
+            driver.get(gateway.baseUrl() + "/");
+            driver.findElement(By.id("query")).sendKeys("What is the capital of China?");
+            driver.findElement(By.id("documents")).sendKeys("  \n ");
+            driver.findElement(By.id("submit")).click();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !driver.findElement(By.id("form-error")).getText().isBlank());
+            assertTrue(driver.findElement(By.id("form-error")).getText().contains("documents"),
+                    "a bad request shows the API's problem: " + driver.findElement(By.id("form-error")).getText());
+
+            driver.findElement(By.id("documents")).clear();
+            driver.findElement(By.id("documents")).sendKeys("Gravity pulls objects together.\nThe capital of China is Beijing.\n"
+                    + "Pandas eat bamboo.\nBeijing hosted the 2008 Summer Olympics.");
+            driver.findElement(By.id("submit")).click();
+            await().atMost(Duration.ofSeconds(60)).until(() -> "succeeded".equals(driver.findElement(By.id("job-status")).getText()));
+            await().atMost(Duration.ofSeconds(5)).until(() -> driver.findElements(By.cssSelector("#results li")).size() == 4);
+            List<WebElement> ranked = driver.findElements(By.cssSelector("#results li .doc"));
+            assertEquals("The capital of China is Beijing.", ranked.get(0).getText());
+            assertTrue(driver.findElement(By.id("job-timings")).getText().contains("total"), "timings are shown");
+            String recent = driver.findElement(By.cssSelector("#recent tbody")).getText();
+            assertTrue(recent.contains("succeeded"), "the live panel lists the job: " + recent);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !driver.findElement(By.id("backlog-interactive")).getText().equals("–"));
+            java.nio.file.Path shot = browser.screenshot(java.nio.file.Path.of("target", "web-ui.png"));
+            assertTrue(java.nio.file.Files.size(shot) > 10_000, "screenshot written: " + shot.toAbsolutePath());
+        }
     }
 
     @Test
