@@ -154,7 +154,8 @@ start_emulator() {  # NAME PORT
   fi
   port_open "$port" && die "port $port is taken by another process (wanted by $name)"
   # shellcheck disable=SC2086
-  nohup java ${EMULATOR_JAVA_OPTS:--Xms32m -Xmx256m} -jar "$BENCH_JAR" emulator --port "$port" ${EMULATOR_ARGS:-} \
+  # priority scheduling as vLLM's --scheduling-policy priority: the workers send their calls' lane as the priority
+  nohup java ${EMULATOR_JAVA_OPTS:--Xms32m -Xmx256m} -jar "$BENCH_JAR" emulator --port "$port" --scheduling-policy priority ${EMULATOR_ARGS:-} \
     > "$LOG_DIR/$name.log" 2>&1 &
   echo $! > "$PID_DIR/$name.pid"
   log "$name (vLLM EMULATOR, not vLLM) starting on 127.0.0.1:$port"
@@ -169,7 +170,8 @@ for i in $(seq 1 "$WORKERS"); do
       start_emulator "emulator-$i" "$((EMULATOR_BASE_PORT + i - 1))"
       wait_until 30 "emulator-$i" emulator_ready "$((EMULATOR_BASE_PORT + i - 1))" \
         || die "emulator-$i did not start; see $LOG_DIR/emulator-$i.log"
-      scorer_props=(-Drerank.worker.scorer.type=vllm -Drerank.worker.scorer.vllm.url="http://127.0.0.1:$((EMULATOR_BASE_PORT + i - 1))");;
+      scorer_props=(-Drerank.worker.scorer.type=vllm -Drerank.worker.scorer.vllm.url="http://127.0.0.1:$((EMULATOR_BASE_PORT + i - 1))"
+        -Drerank.worker.scorer.vllm.priority-scheduling=true);;
     vllm)
       scorer_props=(-Drerank.worker.scorer.type=vllm -Drerank.worker.scorer.vllm.url="$VLLM_URL");;
   esac

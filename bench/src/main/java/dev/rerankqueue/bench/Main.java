@@ -40,13 +40,22 @@ public final class Main {
                 Integer.parseInt(f.getOrDefault("max-model-len", "32768")),
                 Double.parseDouble(f.getOrDefault("time-scale", "1.0")),
                 new Faults(Double.parseDouble(f.getOrDefault("error-rate", "0")), Double.parseDouble(f.getOrDefault("spike-rate", "0")),
-                        Long.parseLong(f.getOrDefault("spike-ms", "0")), Boolean.parseBoolean(f.getOrDefault("hang", "false"))));
+                        Long.parseLong(f.getOrDefault("spike-ms", "0")), Boolean.parseBoolean(f.getOrDefault("hang", "false"))),
+                schedulingPolicy(f.getOrDefault("scheduling-policy", "fcfs")));
         VllmEmulator e = VllmEmulator.start(s);
         Runtime.getRuntime().addShutdownHook(new Thread(e::close));
         System.out.printf("vLLM EMULATOR (not vLLM): %s on http://%s:%d, cost model of one H100 (shared/calibration, compiled),"
-                        + " max-num-seqs %d, max-num-batched-tokens %d%n", s.model(), s.host(), e.port(), s.maxNumSeqs(),
-                s.maxNumBatchedTokens());
+                        + " max-num-seqs %d, max-num-batched-tokens %d, scheduling %s%n", s.model(), s.host(), e.port(), s.maxNumSeqs(),
+                s.maxNumBatchedTokens(), s.priorityScheduling() ? "priority" : "fcfs");
         Thread.currentThread().join();
+    }
+
+    private static boolean schedulingPolicy(String policy) {
+        return switch (policy) {
+            case "fcfs" -> false;
+            case "priority" -> true;
+            default -> throw new IllegalArgumentException("--scheduling-policy is fcfs or priority, got " + policy);
+        };
     }
 
     private static void scenario(String name, Map<String, String> f) throws Exception {
@@ -87,7 +96,7 @@ public final class Main {
         System.out.println("""
                 usage: java -jar bench/target/bench.jar emulator [--port 8000] [--host 127.0.0.1] [--model NAME]
                           [--max-num-seqs 256] [--max-num-batched-tokens 16384] [--max-model-len 32768] [--time-scale 1.0]
-                          [--error-rate 0] [--spike-rate 0 --spike-ms 0] [--hang]
+                          [--error-rate 0] [--spike-rate 0 --spike-ms 0] [--hang] [--scheduling-policy fcfs|priority]
                        java -jar bench/target/bench.jar efficiency|burst|latency|seed-table|priority [--seconds 30]
                           [--jobs 5000 (burst) | 10000 (priority)]
                           [--levels 10,30,50,100] [--gateway http://127.0.0.1:8080] [--emulators URL,URL]

@@ -1,28 +1,32 @@
 package dev.rerankqueue.bench.emulator;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.PriorityBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * One emulated GPU scheduled as vLLM schedules a pooling model: every step takes waiting sequences in arrival order
- * up to {@code max-num-seqs} and {@code max-num-batched-tokens} (continuous batching: what arrives during a step joins
+ * (with {@code --scheduling-policy priority}: by request priority, then arrival) up to {@code max-num-seqs} and {@code max-num-batched-tokens} (continuous batching: what arrives during a step joins
  * the next one), runs them as one forward pass, and holds the GPU for the {@link CostModel}'s time of that pass.
  */
 public final class GpuEngine implements AutoCloseable {
 
-    private record Sequence(int tokens, CompletableFuture<Void> done) {
+    /** A waiting sequence: lower {@code priority} first, then arrival order. */
+    private record Sequence(int tokens, int priority, long arrival, CompletableFuture<Void> done) {
     }
 
     private final CostModel model;
     private final int maxNumSeqs;
     private final int maxBatchedTokens;
     private final double timeScale;
-    private final LinkedBlockingDeque<Sequence> waiting = new LinkedBlockingDeque<>();
+    private final PriorityBlockingQueue<Sequence> waiting = new PriorityBlockingQueue<>(1024,
+            Comparator.comparingInt(Sequence::priority).thenComparingLong(Sequence::arrival));
+    private final AtomicLong arrivals = new AtomicLong();
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicLong busyNanos = new AtomicLong();
     private final AtomicLong steps = new AtomicLong();
@@ -44,11 +48,21 @@ public final class GpuEngine implements AutoCloseable {
         this.thread.start();
     }
 
-    /** Queues one sequence per entry; completes when all of them have been through a forward pass. */
+    /** Queues one sequence per entry in arrival order; completes when all of them have been through a forward pass. */
     public CompletableFuture<Void> submit(int[] sequenceTokens) {
+        return submit(sequenceTokens, 0);
+    }
+
+    /**
+     * As {@link #submit(int[])}, under vLLM's priority scheduling: waiting sequences of a lower {@code priority} go
+     * into the next forward pass before any of a higher one, whenever they arrived (a pass already running is not
+     * interrupted).
+     */
+    public CompletableFuture<Void> submit(int[] sequenceTokens, int priority) {
         CompletableFuture<?>[] all = new CompletableFuture<?>[sequenceTokens.length];
+        long arrival = arrivals.getAndIncrement();
         for (int i = 0; i < sequenceTokens.length; i++) {
-            Sequence s = new Sequence(Math.max(1, sequenceTokens[i]), new CompletableFuture<>());
+            Sequence s = new Sequence(Math.max(1, sequenceTokens[i]), priority, arrival, new CompletableFuture<>());
             all[i] = s.done();
             waiting.add(s);
         }

@@ -32,10 +32,15 @@ public final class VllmEmulator implements AutoCloseable {
     static final int TEMPLATE_TOKENS = 70;
 
     /** Settings, as vLLM's flags name them. */
+    /** @param priorityScheduling vLLM's {@code --scheduling-policy priority}: requests' {@code priority}, lower first */
     public record Settings(String host, int port, String model, int maxNumSeqs, int maxNumBatchedTokens, int maxModelLen,
-                           double timeScale, Faults faults) {
+                           double timeScale, Faults faults, boolean priorityScheduling) {
         public static Settings defaults(int port) {
-            return new Settings("127.0.0.1", port, "Qwen/Qwen3-Reranker-0.6B", 256, 16384, 32768, 1.0, Faults.NONE);
+            return new Settings("127.0.0.1", port, "Qwen/Qwen3-Reranker-0.6B", 256, 16384, 32768, 1.0, Faults.NONE, false);
+        }
+
+        public Settings withPriorityScheduling() {
+            return new Settings(host, port, model, maxNumSeqs, maxNumBatchedTokens, maxModelLen, timeScale, faults, true);
         }
     }
 
@@ -120,8 +125,13 @@ public final class VllmEmulator implements AutoCloseable {
         List<String> queries = new ArrayList<>();
         List<String> docs = new ArrayList<>();
         JsonNode in;
+        int priority;
         try {
             in = JobCodec.mapper().readTree(body.getBytes());
+            priority = in.path("priority").asInt(0);
+            if (priority != 0 && !settings.priorityScheduling()) {
+                throw new IllegalArgumentException("Got priority " + priority + " but Priority scheduling is not enabled.");
+            }
             if (scoreApi) {
                 pairs(in.get("text_1"), in.get("text_2"), queries, docs);
             } else {
@@ -151,7 +161,7 @@ public final class VllmEmulator implements AutoCloseable {
         }
         long promptTotal = total;
         promptTokens.addAndGet(total);
-        gpu.submit(tokens).thenRun(() -> {
+        gpu.submit(tokens, priority).thenRun(() -> {
             Runnable answer = () -> json(req, 200, scoreApi ? scoreResponse(in, queries, docs, promptTotal)
                     : rerankResponse(in, queries, docs, promptTotal));
             if (f.spikeRate() > 0 && ThreadLocalRandom.current().nextDouble() < f.spikeRate()) {

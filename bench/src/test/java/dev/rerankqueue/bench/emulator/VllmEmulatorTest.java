@@ -83,6 +83,9 @@ class VllmEmulatorTest {
     void badRequestsAre400AndFaultsCanBeInjected() throws Exception {
         assertEquals(400, call("POST", "/score", "{\"text_1\":[\"a\",\"b\"],\"text_2\":[\"x\",\"y\",\"z\"]}").statusCode());
         assertEquals(400, call("POST", "/v1/rerank", "{oops").statusCode());
+        // like vLLM without --scheduling-policy priority
+        assertEquals(400, call("POST", "/score", "{\"text_1\":\"a\",\"text_2\":[\"x\"],\"priority\":1}").statusCode());
+        assertEquals(200, call("POST", "/score", "{\"text_1\":\"a\",\"text_2\":[\"x\"],\"priority\":0}").statusCode());
         call("POST", "/emulator/faults", "{\"error_rate\":1.0}");
         try {
             assertEquals(500, call("POST", "/v1/rerank", "{\"query\":\"q\",\"documents\":[\"d\"]}").statusCode());

@@ -152,6 +152,15 @@ public interface WorkerConfig {
         @WithDefault("4")
         int inFlight();
 
+        /**
+         * Send each call's lane as vLLM's request {@code priority} (0 interactive, 1 batch), so a vLLM started with
+         * {@code --scheduling-policy priority} serves interactive calls before batch calls it already queued. Only
+         * for such a vLLM: with the default first-come-first-served policy vLLM refuses a priority other than 0.
+         * Default false.
+         */
+        @WithDefault("false")
+        boolean priorityScheduling();
+
         /** Consecutive failed calls that open the circuit breaker. Default 5. */
         @WithDefault("5")
         int breakerFailures();

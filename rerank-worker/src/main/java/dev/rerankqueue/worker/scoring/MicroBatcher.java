@@ -168,7 +168,7 @@ public class MicroBatcher {
         // each attempt takes a slot of its own, so a call backing off between retries holds none
         return gate.run(lane, () -> {
                     long start = System.nanoTime();
-                    return scorer.score(chunk).map(s -> {
+                    return scorer.score(chunk, lane).map(s -> {
                         long nanos = System.nanoTime() - start;
                         scoringTimer.record(Duration.ofNanos(nanos));
                         batchPairs.record(chunk.size());

@@ -1,5 +1,6 @@
 package dev.rerankqueue.worker.scoring;
 
+import dev.rerankqueue.job.Priority;
 import io.smallrye.mutiny.Uni;
 
 import java.util.List;
@@ -15,6 +16,14 @@ public interface Scorer {
 
     /** Scores one micro-batch; the result is aligned with {@code pairs}. Must not block the caller. */
     Uni<Scores> score(List<ScorePair> pairs);
+
+    /**
+     * Scores one micro-batch of {@code lane}'s jobs. A model server that schedules by priority serves interactive
+     * calls before batch ones it already queued; by default the lane is not passed on.
+     */
+    default Uni<Scores> score(List<ScorePair> pairs, Priority lane) {
+        return score(pairs);
+    }
 
     /** Whether the scorer can take work (model loaded, server healthy). */
     boolean isReady();

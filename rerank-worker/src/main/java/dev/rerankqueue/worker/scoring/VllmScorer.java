@@ -3,6 +3,7 @@ package dev.rerankqueue.worker.scoring;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.smallrye.mutiny.Uni;
@@ -109,13 +110,20 @@ public class VllmScorer implements Scorer, AutoCloseable {
 
     @Override
     public Uni<Scores> score(List<ScorePair> pairs) {
+        return score(pairs, Priority.INTERACTIVE);
+    }
+
+    @Override
+    public Uni<Scores> score(List<ScorePair> pairs, Priority lane) {
         long now = System.currentTimeMillis();
         long until = openUntil.get();
         if (until > now) {
             return Uni.createFrom().failure(new ScorerException("vLLM circuit breaker open for another " + (until - now)
                     + " ms after " + config.breakerFailures() + " failed calls", true, null));
         }
-        Uni<Scores> call = "rerank".equals(config.api()) ? rerankCalls(pairs) : scoreCall(pairs);
+        // vLLM started with --scheduling-policy priority serves lower values first; without it, any value but 0 is refused
+        Integer priority = config.priorityScheduling() ? (lane == Priority.BATCH ? 1 : 0) : null;
+        Uni<Scores> call = "rerank".equals(config.api()) ? rerankCalls(pairs, priority) : scoreCall(pairs, priority);
         return call.invoke(s -> consecutiveFailures.set(0))
                 .onFailure().invoke(this::recordFailure);
     }
@@ -135,9 +143,12 @@ public class VllmScorer implements Scorer, AutoCloseable {
         return p.instruction() == null || p.instruction().isBlank() ? config.instruction() : p.instruction();
     }
 
-    private Uni<Scores> scoreCall(List<ScorePair> pairs) {
+    private Uni<Scores> scoreCall(List<ScorePair> pairs, Integer priority) {
         ObjectNode body = JobCodec.mapper().createObjectNode();
         body.put("model", config.model());
+        if (priority != null) {
+            body.put("priority", priority);
+        }
         ArrayNode t1 = body.putArray("text_1");
         ArrayNode t2 = body.putArray("text_2");
         for (ScorePair p : pairs) {
@@ -159,7 +170,7 @@ public class VllmScorer implements Scorer, AutoCloseable {
     }
 
     /** One /rerank call per (instruction, query): the simple mode, as a per-request proxy would call vLLM. */
-    private Uni<Scores> rerankCalls(List<ScorePair> pairs) {
+    private Uni<Scores> rerankCalls(List<ScorePair> pairs, Integer priority) {
         Map<List<String>, List<Integer>> groups = new LinkedHashMap<>();
         for (int i = 0; i < pairs.size(); i++) {
             ScorePair p = pairs.get(i);
@@ -171,6 +182,9 @@ public class VllmScorer implements Scorer, AutoCloseable {
         for (Map.Entry<List<String>, List<Integer>> g : groups.entrySet()) {
             ObjectNode body = JobCodec.mapper().createObjectNode();
             body.put("model", config.model());
+            if (priority != null) {
+                body.put("priority", priority);
+            }
             body.put("query", config.qwen3Template() ? queryText(g.getKey().get(0), g.getKey().get(1)) : g.getKey().get(1));
             ArrayNode docs = body.putArray("documents");
             List<ScorePair> members = new ArrayList<>();

@@ -42,7 +42,12 @@ class VllmScorerTest {
     }
 
     static WorkerConfig.Vllm config(String url, String api, Duration timeout) {
+        return config(url, api, timeout, false);
+    }
+
+    static WorkerConfig.Vllm config(String url, String api, Duration timeout, boolean priorityScheduling) {
         return new WorkerConfig.Vllm() {
+            public boolean priorityScheduling() { return priorityScheduling; }
             public String url() { return url; }
             public String model() { return "Qwen/Qwen3-Reranker-0.6B"; }
             public String api() { return api; }
@@ -123,6 +128,24 @@ class VllmScorerTest {
         try (VllmScorer s = new VllmScorer(config("http://127.0.0.1:" + emulator.port(), "score", Duration.ofMillis(500)), vertx)) {
             ScorerException e = assertThrows(ScorerException.class, () -> s.score(PAIRS).await().atMost(Duration.ofSeconds(5)));
             assertTrue(e.retryable());
+        }
+    }
+
+    @Test
+    void withPrioritySchedulingEachCallCarriesItsLane() throws Exception {
+        try (VllmEmulator prioritized = VllmEmulator.start(VllmEmulator.Settings.defaults(0).withPriorityScheduling());
+             VllmScorer s = new VllmScorer(config("http://127.0.0.1:" + prioritized.port(), "score", Duration.ofSeconds(5), true), vertx);
+             VllmScorer r = new VllmScorer(config("http://127.0.0.1:" + prioritized.port(), "rerank", Duration.ofSeconds(5), true), vertx);
+             VllmScorer toFcfs = new VllmScorer(config("http://127.0.0.1:" + emulator.port(), "score", Duration.ofSeconds(5), true), vertx)) {
+            for (dev.rerankqueue.job.Priority lane : dev.rerankqueue.job.Priority.values()) {
+                assertTrue(s.score(PAIRS, lane).await().atMost(Duration.ofSeconds(10)).values()[1] > 0);
+                assertTrue(r.score(PAIRS, lane).await().atMost(Duration.ofSeconds(10)).values()[1] > 0);
+            }
+            // a server without priority scheduling refuses a batch-lane priority, as vLLM does: hence the opt-in
+            ScorerException e = assertThrows(ScorerException.class,
+                    () -> toFcfs.score(PAIRS, dev.rerankqueue.job.Priority.BATCH).await().atMost(Duration.ofSeconds(5)));
+            assertTrue(e.getMessage().contains("Priority scheduling is not enabled"), e.getMessage());
+            assertTrue(toFcfs.score(PAIRS, dev.rerankqueue.job.Priority.INTERACTIVE).await().atMost(Duration.ofSeconds(10)).values()[1] > 0);
         }
     }
 

@@ -1,0 +1,226 @@
+package dev.rerankqueue.system;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import dev.rerankqueue.messaging.Topics;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Renders every overlay of {@code k8s/} with {@code kubectl kustomize} (offline, no cluster) and checks what a
+ * deployment needs: probes, resources, non-root read-only containers, no secret values, the GPU sidecar, KEDA on the
+ * workers' real consumer group, topics that match the code's, network policies that admit exactly the clients, and
+ * settings that are real configuration keys. Not a schema validation against a cluster's API server.
+ */
+class KubernetesManifestsTest {
+
+    static final Path K8S = DeploymentFilesTest.ROOT.resolve("k8s");
+    static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    /** The rendered objects of an overlay, by "Kind/name". */
+    static Map<String, JsonNode> render(String overlay) throws Exception {
+        String kubectl = System.getenv().getOrDefault("KUBECTL", "kubectl");
+        Process p;
+        try {
+            p = new ProcessBuilder(kubectl, "kustomize", K8S.resolve("overlays").resolve(overlay).toString())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        } catch (IOException e) {
+            throw new IllegalStateException("kubectl is needed to render k8s/ (.ci/run installs Debian's kubernetes-client): " + e.getMessage());
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), "kubectl kustomize k8s/overlays/" + overlay + " failed");
+        Map<String, JsonNode> objects = new HashMap<>();
+        try (YAMLParser parser = new YAMLFactory().createParser(out)) {
+            for (JsonNode doc : YAML.readValues(parser, JsonNode.class).readAll()) {
+                if (doc != null && doc.has("kind")) {
+                    objects.put(doc.get("kind").asText() + "/" + doc.get("metadata").get("name").asText(), doc);
+                }
+            }
+        }
+        return objects;
+    }
+
+    @Test
+    void everyOverlayRendersAndEveryContainerIsProbedBoundedAndLockedDown() throws Exception {
+        for (String overlay : List.of("dev", "gpu")) {
+            Map<String, JsonNode> objects = render(overlay);
+            List<String> problems = new ArrayList<>();
+            for (JsonNode o : objects.values()) {
+                String kind = o.get("kind").asText();
+                if (!kind.equals("Namespace")) {
+                    assertEquals(overlay.equals("dev") ? "rerank-dev" : "rerank", o.path("metadata").path("namespace").asText(),
+                            kind + " " + o.get("metadata").get("name") + " in the overlay's namespace");
+                }
+                if (!List.of("Deployment", "StatefulSet").contains(kind)) {
+                    continue;
+                }
+                JsonNode pod = o.get("spec").get("template").get("spec");
+                String name = kind + "/" + o.get("metadata").get("name").asText();
+                if (!pod.path("securityContext").path("runAsNonRoot").asBoolean()) {
+                    problems.add(name + ": pod not runAsNonRoot");
+                }
+                List<JsonNode> containers = new ArrayList<>();
+                pod.path("containers").forEach(containers::add);
+                pod.path("initContainers").forEach(containers::add);
+                for (JsonNode c : containers) {
+                    String where = name + "/" + c.get("name").asText();
+                    if (!c.path("securityContext").path("readOnlyRootFilesystem").asBoolean()) {
+                        problems.add(where + ": root filesystem writable");
+                    }
+                    if (c.path("resources").path("requests").isMissingNode() || c.path("resources").path("limits").path("memory").isMissingNode()) {
+                        problems.add(where + ": no resource requests or memory limit");
+                    }
+                    if (c.path("livenessProbe").isMissingNode() || c.path("readinessProbe").isMissingNode() && c.path("startupProbe").isMissingNode()) {
+                        problems.add(where + ": not probed");
+                    }
+                    c.path("env").forEach(env -> {
+                        String n = env.get("name").asText();
+                        if (n.matches(".*(KEY|PASSWORD|SECRET|TOKEN).*") && env.has("value")) {
+                            problems.add(where + ": " + n + " written as a value, not a secret reference");
+                        }
+                    });
+                }
+            }
+            assertTrue(problems.isEmpty(), overlay + ": " + problems);
+            for (String required : List.of("Deployment/rerank-gateway", "Service/rerank-gateway", "HorizontalPodAutoscaler/rerank-gateway",
+                    "PodDisruptionBudget/rerank-gateway", "Deployment/rerank-worker", "PodDisruptionBudget/rerank-worker",
+                    "ScaledObject/rerank-worker", "Kafka/rerank-kafka", "KafkaNodePool/dual-role", "StatefulSet/rerank-redis",
+                    "Service/rerank-redis", "ConfigMap/rerank-config", "NetworkPolicy/default-deny-ingress",
+                    "ServiceMonitor/rerank-gateway", "ServiceMonitor/rerank-worker")) {
+                assertTrue(objects.containsKey(required), overlay + " lacks " + required);
+            }
+            JsonNode gateway = objects.get("Deployment/rerank-gateway").get("spec").get("template").get("spec").get("containers").get(0);
+            assertEquals("/q/health/ready", gateway.get("readinessProbe").get("httpGet").get("path").asText());
+            assertEquals("rerank-api-keys", gateway.get("env").get(0).get("valueFrom").get("secretKeyRef").get("name").asText());
+        }
+    }
+
+    @Test
+    void theGpuOverlayGivesEachWorkerAnH100AndAVllmSidecarThatGatesItsStart() throws Exception {
+        JsonNode pod = render("gpu").get("Deployment/rerank-worker").get("spec").get("template").get("spec");
+        JsonNode vllm = pod.get("initContainers").get(0);
+        assertEquals("Always", vllm.get("restartPolicy").asText(), "a native sidecar: started, and its startup probe passed, before the worker");
+        assertTrue(vllm.get("image").asText().startsWith("vllm/vllm-openai:"));
+        assertEquals(1, vllm.get("resources").get("limits").get("nvidia.com/gpu").asInt());
+        String args = vllm.get("args").toString();
+        assertTrue(args.contains("--runner=pooling") && args.contains("is_original_qwen3_reranker"), args);
+        assertTrue(args.contains("--scheduling-policy=priority"), "the worker sends priorities, so vLLM must schedule by them");
+        assertTrue(vllm.get("startupProbe").get("failureThreshold").asInt() * vllm.get("startupProbe").get("periodSeconds").asInt() >= 600,
+                "model download and load may take minutes");
+        assertTrue(pod.get("volumes").toString().contains("\"medium\":\"Memory\""), "shared memory for vLLM");
+        assertEquals("rerank-models", find(pod.get("volumes"), "models").get("persistentVolumeClaim").get("claimName").asText());
+        assertEquals("NoSchedule", pod.get("tolerations").get(0).get("effect").asText());
+        assertTrue(pod.get("nodeSelector").toString().contains("H100"));
+        assertTrue(pod.get("terminationGracePeriodSeconds").asInt() > 25, "longer than the worker's drain timeout");
+    }
+
+    @Test
+    void theDevOverlayRunsWithoutAGpuOnTheEmulator() throws Exception {
+        Map<String, JsonNode> dev = render("dev");
+        JsonNode pod = dev.get("Deployment/rerank-worker").get("spec").get("template").get("spec");
+        JsonNode sidecar = pod.get("initContainers").get(0);
+        assertTrue(sidecar.get("image").asText().startsWith("rerank-queue/vllm-emulator:"), sidecar.get("image").asText());
+        assertFalse(dev.values().stream().anyMatch(o -> o.toString().contains("nvidia.com/gpu\"")), "no GPU asked for anywhere");
+        assertEquals(1, dev.get("Deployment/rerank-gateway").get("spec").get("replicas").asInt());
+        assertEquals(1, dev.get("ScaledObject/rerank-worker").get("spec").get("maxReplicaCount").asInt());
+        assertEquals(1, dev.get("KafkaNodePool/dual-role").get("spec").get("replicas").asInt());
+        dev.values().stream().filter(o -> o.get("kind").asText().equals("KafkaTopic"))
+                .forEach(t -> assertEquals(1, t.get("spec").get("replicas").asInt(), t.get("metadata").get("name").asText()));
+    }
+
+    @Test
+    void kedaScalesOnTheWorkersGroupAndTopicsMatchTheCode() throws Exception {
+        Map<String, JsonNode> gpu = render("gpu");
+        JsonNode scaled = gpu.get("ScaledObject/rerank-worker").get("spec");
+        assertEquals("rerank-worker", scaled.get("scaleTargetRef").get("name").asText());
+        assertEquals(0, scaled.get("minReplicaCount").asInt(), "no GPU paid for while nothing is queued");
+        JsonNode kafka = scaled.get("triggers").get(0);
+        assertEquals("kafka", kafka.get("type").asText());
+        assertEquals(Topics.WORKER_GROUP, kafka.get("metadata").get("consumerGroup").asText());
+        assertTrue(kafka.get("metadata").get("lagThreshold").asInt() > 0);
+        assertNotNull(kafka.get("metadata").get("activationLagThreshold"));
+        // each worker runs 2 consumers per topic: more workers than partitions / 2 would idle
+        assertTrue(scaled.get("maxReplicaCount").asInt() * 2 <= Topics.DEFAULT_JOB_PARTITIONS, "replicas bounded by partitions");
+
+        String config = gpu.get("ConfigMap/rerank-config").get("data").toString();
+        String bootstrap = gpu.get("ConfigMap/rerank-config").get("data").get("KAFKA_BOOTSTRAP_SERVERS").asText();
+        assertEquals("rerank-kafka-kafka-bootstrap:9092", bootstrap, "Strimzi's bootstrap service of the Kafka resource");
+        assertEquals(bootstrap, kafka.get("metadata").get("bootstrapServers").asText());
+        assertTrue(config.contains("redis://rerank-redis:6379"), config);
+
+        Map<String, JsonNode> topics = new HashMap<>();
+        gpu.values().stream().filter(o -> o.get("kind").asText().equals("KafkaTopic"))
+                .forEach(t -> topics.put(t.get("spec").get("topicName").asText(), t.get("spec")));
+        assertEquals(java.util.Set.of(Topics.JOBS, Topics.JOBS_BATCH, Topics.JOBS_DLQ, Topics.RESULTS), topics.keySet());
+        for (String lane : List.of(Topics.JOBS, Topics.JOBS_BATCH)) {
+            assertEquals(Topics.DEFAULT_JOB_PARTITIONS, topics.get(lane).get("partitions").asInt(), lane);
+            assertEquals(Topics.MAX_RECORD_BYTES, topics.get(lane).get("config").get("max.message.bytes").asInt(), lane);
+        }
+        assertEquals("compact,delete", topics.get(Topics.RESULTS).get("config").get("cleanup.policy").asText());
+        assertEquals(2, gpu.get("Kafka/rerank-kafka").get("spec").get("kafka").get("config").get("min.insync.replicas").asInt(),
+                "an accepted job (acks=all) is on two brokers");
+    }
+
+    @Test
+    void onlyTheGatewayAndWorkersReachKafkaAndRedis() throws Exception {
+        Map<String, JsonNode> gpu = render("gpu");
+        JsonNode redisPolicy = gpu.get("NetworkPolicy/rerank-redis-clients").get("spec");
+        JsonNode kafkaPeers = gpu.get("Kafka/rerank-kafka").get("spec").get("kafka").get("listeners").get(0).get("networkPolicyPeers");
+        for (String app : List.of("rerank-gateway", "rerank-worker")) {
+            JsonNode labels = gpu.get("Deployment/" + app).get("spec").get("template").get("metadata").get("labels");
+            assertEquals("true", labels.get("rerank-queue/redis-client").asText(), app);
+            assertEquals("true", labels.get("rerank-queue/kafka-client").asText(), app);
+        }
+        assertEquals("true", redisPolicy.get("ingress").get(0).get("from").get(0).get("podSelector").get("matchLabels")
+                .get("rerank-queue/redis-client").asText());
+        assertEquals(1, redisPolicy.get("ingress").size(), "no other way in");
+        assertEquals("true", kafkaPeers.get(0).get("podSelector").get("matchLabels").get("rerank-queue/kafka-client").asText());
+        assertEquals("[\"Ingress\"]", gpu.get("NetworkPolicy/default-deny-ingress").get("spec").get("policyTypes").toString());
+        for (String monitor : List.of("rerank-gateway", "rerank-worker")) {
+            assertEquals("/q/metrics", gpu.get("ServiceMonitor/" + monitor).get("spec").get("endpoints").get(0).get("path").asText());
+        }
+    }
+
+    @Test
+    void settingsAreRealConfigurationKeys() throws Exception {
+        JsonNode data = render("gpu").get("ConfigMap/rerank-config").get("data");
+        String documented = (Files.readString(DeploymentFilesTest.ROOT.resolve("README.md"))
+                + Files.readString(DeploymentFilesTest.ROOT.resolve("api-gateway/src/main/resources/application.properties"))
+                + Files.readString(DeploymentFilesTest.ROOT.resolve("rerank-worker/src/main/resources/application.properties")))
+                .replace('-', '.');
+        List<String> unknown = new ArrayList<>();
+        data.fieldNames().forEachRemaining(env -> {
+            if (!documented.contains(env.toLowerCase(Locale.ROOT).replace('_', '.'))) {
+                unknown.add(env);
+            }
+        });
+        assertTrue(unknown.isEmpty(), "settings that match no configuration key: " + unknown);
+    }
+
+    private static JsonNode find(JsonNode list, String name) {
+        for (JsonNode n : list) {
+            if (n.get("name").asText().equals(name)) {
+                return n;
+            }
+        }
+        throw new AssertionError("no " + name + " in " + list);
+    }
+}
