@@ -171,7 +171,7 @@ for i in $(seq 1 "$WORKERS"); do
       wait_until 30 "emulator-$i" emulator_ready "$((EMULATOR_BASE_PORT + i - 1))" \
         || die "emulator-$i did not start; see $LOG_DIR/emulator-$i.log"
       scorer_props=(-Drerank.worker.scorer.type=vllm -Drerank.worker.scorer.vllm.url="http://127.0.0.1:$((EMULATOR_BASE_PORT + i - 1))"
-        -Drerank.worker.scorer.vllm.priority-scheduling=true);;
+        -Drerank.worker.scorer.vllm.priority-scheduling="${RERANK_WORKER_SCORER_VLLM_PRIORITY_SCHEDULING:-true}");;
     vllm)
       scorer_props=(-Drerank.worker.scorer.type=vllm -Drerank.worker.scorer.vllm.url="$VLLM_URL");;
   esac

@@ -53,6 +53,11 @@ final class AppProcess implements AutoCloseable {
         return app;
     }
 
+    /** Where this process's output goes. */
+    Path log() {
+        return log;
+    }
+
     static Path logs() throws IOException {
         Path logs = Path.of(System.getProperty("logs.dir", "target/system-logs"));
         Files.createDirectories(logs);

@@ -59,7 +59,10 @@ class EndToEndIT {
         Map<String, String> infra = Map.of(
                 "kafka.bootstrap.servers", kafka.bootstrapServers(),
                 "quarkus.redis.hosts", redis.url());
-        gateway = AppProcess.start("gateway", "gateway.jar", RedisServerProcess.FreePort.find(), infra);
+        // the gateway logs JSON lines (as the Kubernetes config runs it), the worker text: the job log is checked in both
+        Map<String, String> json = new java.util.HashMap<>(infra);
+        json.put("quarkus.log.console.json.enabled", "true");
+        gateway = AppProcess.start("gateway", "gateway.jar", RedisServerProcess.FreePort.find(), json);
         worker = AppProcess.start("worker", "worker.jar", RedisServerProcess.FreePort.find(), infra);
         gateway.awaitReady(Duration.ofSeconds(90));
         worker.awaitReady(Duration.ofSeconds(90));
@@ -280,6 +283,30 @@ class EndToEndIT {
             java.nio.file.Path shot = browser.screenshot(java.nio.file.Path.of("target", "web-ui.png"));
             assertTrue(java.nio.file.Files.size(shot) > 10_000, "screenshot written: " + shot.toAbsolutePath());
         }
+    }
+
+    @Test
+    @Order(7)
+    void aJobIsFollowedAcrossTheGatewayAndWorkerLogsByItsId() throws Exception {
+        String id = given().contentType(ContentType.JSON).body(BEIJING)
+                .post("/v1/rerank/jobs").then().statusCode(202).extract().path("id");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "succeeded".equals(given().get("/v1/rerank/jobs/" + id).path("status")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.readString(worker.log()).contains("job " + id + " succeeded"));
+        String workerLine = java.nio.file.Files.readAllLines(worker.log()).stream().filter(l -> l.contains("job " + id + " succeeded"))
+                .findFirst().orElseThrow();
+        assertTrue(workerLine.contains("job " + id + " succeeded: tenant=default lane=interactive worker=")
+                && workerLine.matches(".*queued_ms=\\d+ scoring_ms=\\d+ total_ms=\\d+.*"), workerLine);
+        com.fasterxml.jackson.databind.JsonNode accepted = null;
+        for (String line : java.nio.file.Files.readAllLines(gateway.log())) {
+            if (line.startsWith("{") && line.contains(id)) {
+                accepted = dev.rerankqueue.messaging.JobCodec.mapper().readTree(line);
+            }
+        }
+        assertTrue(accepted != null, "a JSON line of the gateway names the job");
+        assertEquals("rerank.job", accepted.path("loggerName").asText(), accepted.toString());
+        assertEquals(id, accepted.path("mdc").path("job_id").asText(), accepted.toString());
+        assertEquals("default", accepted.path("mdc").path("tenant").asText());
+        assertEquals("interactive", accepted.path("mdc").path("lane").asText());
     }
 
     @Test

@@ -10,6 +10,7 @@ import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.observability.JobLog;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
 import io.micrometer.core.instrument.Counter;
@@ -129,6 +130,8 @@ public class JobSubmitter {
                 .invoke(() -> {
                     sample.stop(sendTimer);
                     accepted(endpoint, job.request().priority()).increment();
+                    JobLog.accepted(job.id(), job.tenant(), Priority.orDefault(job.request().priority()).wireName(),
+                            job.request().documents().size(), endpoint);
                 })
                 .chain(() -> recordQueued(job))
                 .replaceWith(new AcceptedJob(job.id(), job.createdAt(), false));

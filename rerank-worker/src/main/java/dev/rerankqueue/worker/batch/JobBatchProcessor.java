@@ -12,6 +12,7 @@ import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.observability.JobLog;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.TransitionOutcome;
@@ -248,6 +249,9 @@ public class JobBatchProcessor {
                     if (expired) {
                         finished.put(job.id(), o.writtenState(job.id()));
                         finished(JobStatus.EXPIRED);
+                        long waited = Math.max(0, now - job.createdAt());
+                        JobLog.finished(job.id(), job.tenant(), Priority.orDefault(job.request().priority()).wireName(), workerId,
+                                JobStatus.EXPIRED.wireName(), waited, 0, waited, "deadline passed before scoring started");
                         return null;
                     }
                     queueWait.record(Duration.ofMillis(Math.max(0, now - job.createdAt())));
@@ -314,7 +318,7 @@ public class JobBatchProcessor {
                         .set(JobFields.MODEL, batcher.model())
                         .set(JobFields.RESULT, JobCodec.encodeResult(result))
                         .retainFor(retention))
-                .invoke(o -> report(c, o, JobStatus.SUCCEEDED, finished))
+                .invoke(o -> report(c, o, JobStatus.SUCCEEDED, finished, result.scoringMs(), null))
                 .replaceWithVoid();
     }
 
@@ -325,15 +329,19 @@ public class JobBatchProcessor {
                         .set(JobFields.FINISHED_AT, now)
                         .set(JobFields.ERROR, reason)
                         .retainFor(retention))
-                .invoke(o -> report(c, o, JobStatus.FAILED, finished))
+                .invoke(o -> report(c, o, JobStatus.FAILED, finished, 0, reason))
                 .chain(o -> o.applied() ? deadLetters.park(c.record(), reason) : Uni.createFrom().voidItem());
     }
 
-    private void report(Claimed c, TransitionOutcome o, JobStatus target, Map<String, JobState> finished) {
+    private void report(Claimed c, TransitionOutcome o, JobStatus target, Map<String, JobState> finished, long scoringMs, String error) {
         if (o.applied()) {
             finished.put(c.job().id(), o.writtenState(c.job().id()));
             finished(target);
-            endToEnd.get(target).record(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - c.job().createdAt())));
+            long total = Math.max(0, System.currentTimeMillis() - c.job().createdAt());
+            endToEnd.get(target).record(Duration.ofMillis(total));
+            RerankJob job = c.job();
+            JobLog.finished(job.id(), job.tenant(), Priority.orDefault(job.request().priority()).wireName(), workerId, target.wireName(),
+                    Math.max(0, c.startedAt() - job.createdAt()), scoringMs, total, error);
         } else {
             // cancelled, or taken over by another worker, while we scored: our result is discarded
             LOG.debugf("job %s moved to %s while scoring; result of %s discarded", c.job().id(), o.status(), workerId);
