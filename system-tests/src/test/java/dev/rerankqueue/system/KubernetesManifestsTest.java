@@ -27,7 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Renders every overlay of {@code k8s/} with {@code kubectl kustomize} (offline, no cluster) and checks what a
  * deployment needs: probes, resources, non-root read-only containers, no secret values, the GPU sidecar, KEDA on the
  * workers' real consumer group, topics that match the code's, network policies that admit exactly the clients, and
- * settings that are real configuration keys. Not a schema validation against a cluster's API server.
+ * settings that are real configuration keys. Every object of a Kubernetes kind is also read into the typed classes of
+ * the Kubernetes API model (fabric8 kubernetes-model, the version the Quarkus platform manages), so a misspelt field
+ * fails;
+ * the custom resources of KEDA, Strimzi and the Prometheus Operator are checked field by field below instead.
  */
 class KubernetesManifestsTest {
 
@@ -110,6 +113,63 @@ class KubernetesManifestsTest {
             JsonNode gateway = objects.get("Deployment/rerank-gateway").get("spec").get("template").get("spec").get("containers").get(0);
             assertEquals("/q/health/ready", gateway.get("readinessProbe").get("httpGet").get("path").asText());
             assertEquals("rerank-api-keys", gateway.get("env").get(0).get("valueFrom").get("secretKeyRef").get("name").asText());
+        }
+    }
+
+    /** Kinds whose schema is a custom resource definition, not part of the Kubernetes API model. */
+    static final java.util.Set<String> CUSTOM_KINDS = java.util.Set.of("ScaledObject", "Kafka", "KafkaNodePool", "KafkaTopic", "ServiceMonitor");
+
+    @Test
+    void everyKubernetesObjectReadsIntoTheApiModelWithNoUnknownField() throws Exception {
+        io.fabric8.kubernetes.client.utils.KubernetesSerialization model = new io.fabric8.kubernetes.client.utils.KubernetesSerialization();
+        for (String overlay : List.of("dev", "gpu")) {
+            List<String> problems = new ArrayList<>();
+            int checked = 0;
+            for (Map.Entry<String, JsonNode> e : render(overlay).entrySet()) {
+                if (CUSTOM_KINDS.contains(e.getValue().get("kind").asText())) {
+                    continue;
+                }
+                Object typed = model.unmarshal(e.getValue().toString());
+                if (typed instanceof io.fabric8.kubernetes.api.model.GenericKubernetesResource) {
+                    problems.add(e.getKey() + ": not a kind of the Kubernetes API (" + e.getValue().get("apiVersion").asText() + ")");
+                    continue;
+                }
+                unknownFields(typed, e.getKey(), problems, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+                checked++;
+            }
+            assertTrue(problems.isEmpty(), overlay + ": " + problems);
+            assertTrue(checked >= 15, overlay + ": only " + checked + " objects checked");
+        }
+    }
+
+    /** Collects fields the model did not know (they land in a bean's additional properties), anywhere under {@code bean}. */
+    static void unknownFields(Object bean, String path, List<String> out, java.util.Set<Object> seen) throws Exception {
+        if (bean == null || !bean.getClass().getName().startsWith("io.fabric8.kubernetes.api.model") || !seen.add(bean)) {
+            return;
+        }
+        for (java.lang.reflect.Method m : bean.getClass().getMethods()) {
+            if (m.getParameterCount() != 0 || m.getDeclaringClass() == Object.class || !m.getName().startsWith("get")) {
+                continue;
+            }
+            Object value = m.invoke(bean);
+            if (m.getName().equals("getAdditionalProperties")) {
+                if (value instanceof Map<?, ?> extra && !extra.isEmpty()) {
+                    out.add(path + ": unknown " + extra.keySet());
+                }
+                continue;
+            }
+            String at = path + "." + m.getName().substring(3);
+            if (value instanceof java.util.Collection<?> list) {
+                for (Object v : list) {
+                    unknownFields(v, at, out, seen);
+                }
+            } else if (value instanceof Map<?, ?> map) {
+                for (Object v : map.values()) {
+                    unknownFields(v, at, out, seen);
+                }
+            } else {
+                unknownFields(value, at, out, seen);
+            }
         }
     }
 
