@@ -49,6 +49,8 @@ public class BacklogAdmission {
     private final DrainEstimate estimate;
     /** Jobs accepted since the last sample, per lane (they are not in its lag yet). */
     private final Map<Priority, AtomicLong> acceptedSinceSample = new EnumMap<>(Priority.class);
+    /** Jobs and their pairs offered per lane since start: the mean job size that turns the lag into pairs. */
+    private final Map<Priority, java.util.concurrent.atomic.LongAdder[]> offered = new EnumMap<>(Priority.class);
     /** Lag per lane at the last sample. */
     private final Map<Priority, AtomicLong> sampledBacklog = new EnumMap<>(Priority.class);
     private volatile long sampledAt;
@@ -70,6 +72,12 @@ public class BacklogAdmission {
             sampledBacklog.put(lane, new AtomicLong());
             Gauge.builder("rerank.backlog.jobs", this, a -> a.fresh() ? a.laneBacklog(lane) : Double.NaN).tag("lane", lane.wireName())
                     .description("Jobs on the lane's topic not yet committed by the workers' consumer group").baseUnit("jobs").register(metrics);
+            offered.put(lane, new java.util.concurrent.atomic.LongAdder[]{new java.util.concurrent.atomic.LongAdder(),
+                    new java.util.concurrent.atomic.LongAdder()});
+            Gauge.builder("rerank.backlog.pairs", this, a -> a.fresh() ? a.laneBacklog(lane) * a.meanPairs(lane) : Double.NaN)
+                    .tag("lane", lane.wireName()).baseUnit("pairs")
+                    .description("Estimated (query, document) pairs waiting in the lane: its jobs times the mean pairs per job"
+                            + " this gateway has been offered").register(metrics);
             Gauge.builder("rerank.backlog.wait", this, a -> a.estimatedWait(lane).map(Duration::toMillis).map(ms -> ms / 1000.0).orElse(Double.NaN))
                     .tag("lane", lane.wireName())
                     .description("Estimated wait of a new job of the lane at the measured drain rate").baseUnit("seconds").register(metrics);
@@ -106,11 +114,13 @@ public class BacklogAdmission {
     }
 
     /**
-     * Refuses a new job of {@code lane} (503 + Retry-After) when the jobs ahead of it would take longer than
+     * Refuses a new job of {@code lane} with {@code pairs} pairs (503 + Retry-After) when the jobs ahead of it would take longer than
      * {@code limit} (capped by the configured maximum) to drain; otherwise counts it towards the backlog until the
      * next sample.
      */
-    public void admit(Duration limit, Priority lane) {
+    public void admit(Duration limit, Priority lane, int pairs) {
+        offered.get(lane)[0].increment();
+        offered.get(lane)[1].add(pairs);
         if (!config.enabled()) {
             return;
         }
@@ -146,6 +156,11 @@ public class BacklogAdmission {
             return java.util.Optional.empty();
         }
         return java.util.Optional.of(Duration.ofMillis((long) (ahead(lane) * 1000 / rate.getAsDouble())));
+    }
+
+    private double meanPairs(Priority lane) {
+        long jobs = offered.get(lane)[0].sum();
+        return jobs == 0 ? Double.NaN : offered.get(lane)[1].sum() / (double) jobs;
     }
 
     private long laneBacklog(Priority lane) {

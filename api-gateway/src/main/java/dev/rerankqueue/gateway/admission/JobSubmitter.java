@@ -109,7 +109,7 @@ public class JobSubmitter {
         // a sync caller waits at most its timeout: refuse it at once rather than answer 504 later
         Duration limit = "sync".equals(endpoint) ? config.sync().timeout() : config.admission().maxBacklog();
         Priority lane = Priority.orDefault(job.request().priority());
-        return Uni.createFrom().voidItem().invoke(() -> backlog.admit(limit, lane))
+        return Uni.createFrom().voidItem().invoke(() -> backlog.admit(limit, lane, job.pairCount()))
                 .chain(() -> quotas.acquire(job))
                 .chain(() -> send(job, endpoint).onFailure().call(() -> quotas.release(job)));
     }

@@ -26,6 +26,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Admission control against a real broker: with a consumer group that does not drain, new jobs are refused with 503
@@ -81,19 +82,44 @@ class BacklogAdmissionTest {
                 .body("type", equalTo("/problems/backlog-full"))
                 .body("detail", containsString("not draining"))
                 .body("detail", containsString("NOT accepted"));
-        given().get("/q/metrics").then().body(containsString("rerank_backlog_jobs"))
-                .body(containsString("rerank_requests_rejected_total{reason=\"backlog-full\""));
+        String metrics = given().get("/q/metrics").then().body(containsString("rerank_requests_rejected_total{reason=\"backlog-full\""))
+                .extract().asString();
+        double jobs = gauge(metrics, "rerank_backlog_jobs{lane=\"interactive\"}");
+        assertTrue(jobs >= 2, metrics);
+        assertEquals(2 * jobs, gauge(metrics, "rerank_backlog_pairs{lane=\"interactive\"}"), 0.001, "every job here has 2 documents");
 
         commitEverything();
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> submit().statusCode() == 202);
     }
 
-    /** What a worker group does after scoring everything: commit the end of every partition. */
+    @Test
+    void aBatchLaneBacklogDoesNotCloseTheInteractiveLane() throws Exception {
+        String batchJob = JOB.replaceFirst("\\{", "{\"priority\":\"batch\",");
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> given().contentType(ContentType.JSON).body(batchJob).post("/v1/rerank/jobs").statusCode() == 503);
+        // interactive jobs are scored before the batch lane's: they wait only for the (empty) interactive backlog
+        submit().then().statusCode(202);
+        commitEverything();
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> given().contentType(ContentType.JSON).body(batchJob).post("/v1/rerank/jobs").statusCode() == 202);
+        commitEverything();
+    }
+
+    private static double gauge(String metrics, String series) {
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith(series.substring(0, series.length() - 1))) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError(series + " not exported");
+    }
+
+    /** What a worker group does after scoring everything: commit the end of every partition of both lanes. */
     private static void commitEverything() throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, InfrastructureResource.kafka().bootstrapServers()))) {
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            admin.describeTopics(java.util.List.of(Topics.JOBS)).allTopicNames().get(10, TimeUnit.SECONDS).get(Topics.JOBS)
-                    .partitions().forEach(p -> latest.put(new TopicPartition(Topics.JOBS, p.partition()), OffsetSpec.latest()));
+            admin.describeTopics(java.util.List.of(Topics.JOBS, Topics.JOBS_BATCH)).allTopicNames().get(10, TimeUnit.SECONDS)
+                    .forEach((topic, d) -> d.partitions().forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest())));
             Map<TopicPartition, OffsetAndMetadata> ends = new HashMap<>();
             admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS).forEach((tp, info) -> ends.put(tp, new OffsetAndMetadata(info.offset())));
             admin.alterConsumerGroupOffsets(GROUP, ends).all().get(10, TimeUnit.SECONDS);
