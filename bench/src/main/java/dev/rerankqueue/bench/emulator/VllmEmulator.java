@@ -90,6 +90,7 @@ public final class VllmEmulator implements AutoCloseable {
             case "/v1/models" -> json(req, 200, models());
             case "/metrics" -> req.response().putHeader("content-type", "text/plain; version=0.0.4").end(metrics());
             case "/emulator/stats" -> json(req, 200, stats());
+            case "/emulator/last-request" -> json(req, 200, lastRequest == null ? JobCodec.mapper().createObjectNode() : lastRequest);
             case "/emulator/faults" -> req.body().onSuccess(b -> {
                 faults = JobCodec.fromJson(b.toString(), FaultsBody.class).toFaults();
                 json(req, 200, stats());
@@ -111,6 +112,9 @@ public final class VllmEmulator implements AutoCloseable {
         }
     }
 
+    /** The body of the last /score or /rerank call, for tests that check what a client sent (GET /emulator/last-request). */
+    private volatile JsonNode lastRequest;
+
     private void score(HttpServerRequest req, Buffer body, boolean scoreApi) {
         requests.incrementAndGet();
         Faults f = faults;
@@ -128,6 +132,7 @@ public final class VllmEmulator implements AutoCloseable {
         int priority;
         try {
             in = JobCodec.mapper().readTree(body.getBytes());
+            lastRequest = in;
             priority = in.path("priority").asInt(0);
             if (priority != 0 && !settings.priorityScheduling()) {
                 throw new IllegalArgumentException("Got priority " + priority + " but Priority scheduling is not enabled.");
