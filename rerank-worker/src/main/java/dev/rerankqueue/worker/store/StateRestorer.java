@@ -38,6 +38,18 @@ public class StateRestorer {
     static final String LOCK = "rerank:results-restore-lock";
 
     private static final Logger LOG = Logger.getLogger(StateRestorer.class);
+    /** Sets the marker and drops the lock, only if the lock is still ours (KEYS: lock, marker; ARGV: token, time). */
+    private static final String FINISH = """
+            if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+            redis.call('SET', KEYS[2], ARGV[2])
+            redis.call('DEL', KEYS[1])
+            return 1
+            """;
+    /** Drops the lock only if it is still ours. */
+    private static final String RELEASE = """
+            if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+            return 1
+            """;
 
     private final ReactiveRedisDataSource redis;
     private final JobStateWriter store;
@@ -62,17 +74,28 @@ public class StateRestorer {
             if (await(redis.key().exists(MARKER))) {
                 return;
             }
-            if (await(redis.value(String.class).setGet(LOCK, workerId, new SetArgs().nx().ex(300))) != null) {
+            String token = workerId + ":" + java.util.UUID.randomUUID();
+            if (await(redis.value(String.class).setGet(LOCK, token, new SetArgs().nx().ex(300))) != null) {
                 return;
             }
+            boolean done = false;
             try {
                 long start = System.nanoTime();
                 int restored = replay();
-                await(redis.value(String.class).set(MARKER, Long.toString(System.currentTimeMillis())));
-                LOG.infof("Redis had no results marker: replayed %s, restored %d job states in %d ms", Topics.RESULTS, restored,
-                        (System.nanoTime() - start) / 1_000_000);
+                // Redis may have been emptied again while the topic was replayed: then our lock is gone with what we
+                // wrote before, and the marker must not say "restored"; the next check replays again
+                done = await(redis.execute("EVAL", FINISH, "2", LOCK, MARKER, token, Long.toString(System.currentTimeMillis())))
+                        .toInteger() == 1;
+                if (done) {
+                    LOG.infof("Redis had no results marker: replayed %s, restored %d job states in %d ms", Topics.RESULTS, restored,
+                            (System.nanoTime() - start) / 1_000_000);
+                } else {
+                    LOG.warnf("Redis was emptied while %s was replayed; replaying it again", Topics.RESULTS);
+                }
             } finally {
-                await(redis.key().del(LOCK));
+                if (!done) {
+                    await(redis.execute("EVAL", RELEASE, "1", LOCK, token));
+                }
             }
         } catch (RuntimeException e) {
             LOG.warnf("restoring results from %s failed, will retry: %s", Topics.RESULTS, e.toString());
