@@ -26,6 +26,11 @@ public record RerankJob(
         return new RerankJob(SCHEMA_VERSION, UUID.randomUUID().toString(), tenant, nowMillis, request);
     }
 
+    /** The job's scheduling lane: its request's priority, interactive when it names none. */
+    public Priority lane() {
+        return Priority.orDefault(request.priority());
+    }
+
     public int pairCount() {
         return request.documents().size();
     }

@@ -1,5 +1,7 @@
 package dev.rerankqueue.observability;
 
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.RerankJob;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
@@ -19,27 +21,30 @@ public final class JobLog {
     private JobLog() {
     }
 
-    /** The gateway accepted {@code jobId} (Kafka acknowledged it). */
-    public static void accepted(String jobId, String tenant, String lane, int documents, String endpoint) {
+    /** The gateway accepted {@code job} (Kafka acknowledged it) through {@code endpoint}. */
+    public static void accepted(RerankJob job, String endpoint) {
         if (!LOG.isInfoEnabled()) {
             return;
         }
-        with(new String[]{"job_id", jobId, "tenant", tenant, "lane", lane, "documents", Integer.toString(documents), "endpoint", endpoint},
-                () -> LOG.infof("job %s accepted: tenant=%s lane=%s documents=%d endpoint=%s", jobId, tenant, lane, documents, endpoint));
+        String lane = job.lane().wireName();
+        int documents = job.pairCount();
+        with(new String[]{"job_id", job.id(), "tenant", job.tenant(), "lane", lane, "documents", Integer.toString(documents),
+                        "endpoint", endpoint},
+                () -> LOG.infof("job %s accepted: tenant=%s lane=%s documents=%d endpoint=%s", job.id(), job.tenant(), lane, documents,
+                        endpoint));
     }
 
-    /** A worker moved {@code jobId} to a terminal {@code status}. */
-    public static void finished(String jobId, String tenant, String lane, String worker, String status, long queuedMs, long scoringMs,
-                                long totalMs, String error) {
-        boolean bad = "failed".equals(status) || "expired".equals(status);
-        if (!(bad ? LOG.isEnabled(Logger.Level.WARN) : LOG.isInfoEnabled())) {
+    /** {@code worker} moved {@code job} to the terminal {@code status}; {@code error} says why it failed or expired. */
+    public static void finished(RerankJob job, String worker, JobStatus status, long queuedMs, long scoringMs, long totalMs, String error) {
+        Logger.Level level = status == JobStatus.FAILED || status == JobStatus.EXPIRED ? Logger.Level.WARN : Logger.Level.INFO;
+        if (!LOG.isEnabled(level)) {
             return;
         }
-        with(new String[]{"job_id", jobId, "tenant", tenant, "lane", lane, "worker", worker, "status", status,
+        String lane = job.lane().wireName();
+        with(new String[]{"job_id", job.id(), "tenant", job.tenant(), "lane", lane, "worker", worker, "status", status.wireName(),
                         "queued_ms", Long.toString(queuedMs), "scoring_ms", Long.toString(scoringMs), "total_ms", Long.toString(totalMs)},
-                () -> LOG.logf(bad ? Logger.Level.WARN : Logger.Level.INFO,
-                        "job %s %s: tenant=%s lane=%s worker=%s queued_ms=%d scoring_ms=%d total_ms=%d%s", jobId, status, tenant, lane,
-                        worker, queuedMs, scoringMs, totalMs, error == null ? "" : " error=" + error));
+                () -> LOG.logf(level, "job %s %s: tenant=%s lane=%s worker=%s queued_ms=%d scoring_ms=%d total_ms=%d%s", job.id(),
+                        status.wireName(), job.tenant(), lane, worker, queuedMs, scoringMs, totalMs, error == null ? "" : " error=" + error));
     }
 
     /** Logs with {@code fields} (name, value, ...) in the MDC, then removes them: log calls of other jobs never see them. */

@@ -30,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Admission control on the backlog. A background thread reads the workers' consumer-group lag on the jobs topics
@@ -49,8 +50,11 @@ public class BacklogAdmission {
     private final DrainEstimate estimate;
     /** Jobs accepted since the last sample, per lane (they are not in its lag yet). */
     private final Map<Priority, AtomicLong> acceptedSinceSample = new EnumMap<>(Priority.class);
-    /** Jobs and their pairs offered per lane since start: the mean job size that turns the lag into pairs. */
-    private final Map<Priority, java.util.concurrent.atomic.LongAdder[]> offered = new EnumMap<>(Priority.class);
+    /** Jobs and their pairs offered to one lane since start: the mean job size that turns the lag into pairs. */
+    private record Offered(LongAdder jobs, LongAdder pairs) {
+    }
+
+    private final Map<Priority, Offered> offered = new EnumMap<>(Priority.class);
     /** Lag per lane at the last sample. */
     private final Map<Priority, AtomicLong> sampledBacklog = new EnumMap<>(Priority.class);
     private volatile long sampledAt;
@@ -72,8 +76,7 @@ public class BacklogAdmission {
             sampledBacklog.put(lane, new AtomicLong());
             Gauge.builder("rerank.backlog.jobs", this, a -> a.fresh() ? a.laneBacklog(lane) : Double.NaN).tag("lane", lane.wireName())
                     .description("Jobs on the lane's topic not yet committed by the workers' consumer group").baseUnit("jobs").register(metrics);
-            offered.put(lane, new java.util.concurrent.atomic.LongAdder[]{new java.util.concurrent.atomic.LongAdder(),
-                    new java.util.concurrent.atomic.LongAdder()});
+            offered.put(lane, new Offered(new LongAdder(), new LongAdder()));
             Gauge.builder("rerank.backlog.pairs", this, a -> a.fresh() ? a.laneBacklog(lane) * a.meanPairs(lane) : Double.NaN)
                     .tag("lane", lane.wireName()).baseUnit("pairs")
                     .description("Estimated (query, document) pairs waiting in the lane: its jobs times the mean pairs per job"
@@ -119,8 +122,8 @@ public class BacklogAdmission {
      * next sample.
      */
     public void admit(Duration limit, Priority lane, int pairs) {
-        offered.get(lane)[0].increment();
-        offered.get(lane)[1].add(pairs);
+        offered.get(lane).jobs().increment();
+        offered.get(lane).pairs().add(pairs);
         if (!config.enabled()) {
             return;
         }
@@ -159,8 +162,8 @@ public class BacklogAdmission {
     }
 
     private double meanPairs(Priority lane) {
-        long jobs = offered.get(lane)[0].sum();
-        return jobs == 0 ? Double.NaN : offered.get(lane)[1].sum() / (double) jobs;
+        long jobs = offered.get(lane).jobs().sum();
+        return jobs == 0 ? Double.NaN : offered.get(lane).pairs().sum() / (double) jobs;
     }
 
     private long laneBacklog(Priority lane) {

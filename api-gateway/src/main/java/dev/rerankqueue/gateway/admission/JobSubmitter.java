@@ -108,7 +108,7 @@ public class JobSubmitter {
     private Uni<AcceptedJob> produce(RerankJob job, String endpoint) {
         // a sync caller waits at most its timeout: refuse it at once rather than answer 504 later
         Duration limit = "sync".equals(endpoint) ? config.sync().timeout() : config.admission().maxBacklog();
-        Priority lane = Priority.orDefault(job.request().priority());
+        Priority lane = job.lane();
         return Uni.createFrom().voidItem().invoke(() -> backlog.admit(limit, lane, job.pairCount()))
                 .chain(() -> quotas.acquire(job))
                 .chain(() -> send(job, endpoint).onFailure().call(() -> quotas.release(job)));
@@ -119,7 +119,7 @@ public class JobSubmitter {
         Timer.Sample sample = Timer.start();
         // the lane's topic: interactive jobs never queue behind bulk ones in a partition
         Message<byte[]> record = Message.of(value).addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
-                .withKey(job.id()).withTopic(Topics.jobs(job.request().priority())).build());
+                .withKey(job.id()).withTopic(Topics.jobs(job.lane())).build());
         return jobs.sendMessage(record)
                 .ifNoItem().after(config.kafka().sendTimeout()).fail()
                 .onFailure().transform(e -> {
@@ -129,9 +129,8 @@ public class JobSubmitter {
                 })
                 .invoke(() -> {
                     sample.stop(sendTimer);
-                    accepted(endpoint, job.request().priority()).increment();
-                    JobLog.accepted(job.id(), job.tenant(), Priority.orDefault(job.request().priority()).wireName(),
-                            job.request().documents().size(), endpoint);
+                    accepted(endpoint, job.lane()).increment();
+                    JobLog.accepted(job, endpoint);
                 })
                 .chain(() -> recordQueued(job))
                 .replaceWith(new AcceptedJob(job.id(), job.createdAt(), false));
@@ -147,6 +146,6 @@ public class JobSubmitter {
     }
 
     private Counter accepted(String endpoint, Priority lane) {
-        return metrics.counter("rerank.jobs.accepted", "endpoint", endpoint, "lane", Priority.orDefault(lane).wireName());
+        return metrics.counter("rerank.jobs.accepted", "endpoint", endpoint, "lane", lane.wireName());
     }
 }

@@ -251,8 +251,8 @@ public final class Scenarios {
                 rate, DOCS);
         interactive(rate, 15, new Workload(4, DOCS, DOC_CHARS), new Recorder()); // warm-up of a fresh stack, not recorded
         Recorder alone = new Recorder();
-        int[] aloneFailed = interactive(rate, seconds, new Workload(5, DOCS, DOC_CHARS), alone);
-        say("interactive alone, %d s:              %s; failed %d", seconds, alone.summary(), aloneFailed[0]);
+        int aloneFailed = interactive(rate, seconds, new Workload(5, DOCS, DOC_CHARS), alone);
+        say("interactive alone, %d s:              %s; failed %d", seconds, alone.summary(), aloneFailed);
 
         Workload bulk = new Workload(6, DOCS, DOC_CHARS);
         List<String> batches = new ArrayList<>();
@@ -284,10 +284,10 @@ public final class Scenarios {
                     .join().body()).get("id").asText());
         }
         Recorder during = new Recorder();
-        int[] duringFailed = interactive(rate, seconds, new Workload(7, DOCS, DOC_CHARS), during);
+        int duringFailed = interactive(rate, seconds, new Workload(7, DOCS, DOC_CHARS), during);
         long left = bulkLeft(batches);
         say("interactive during the drain, %d s:   %s; failed %d; bulk jobs still queued or running at its end: %d",
-                seconds, during.summary(), duringFailed[0], left);
+                seconds, during.summary(), duringFailed, left);
         long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
         while (bulkLeft(batches) > 0 && System.nanoTime() < end) {
             Thread.sleep(500);
@@ -317,13 +317,13 @@ public final class Scenarios {
         figures.put("alone_p99_ms", round3(alone.percentileMillis(99)));
         figures.put("during_bulk_p50_ms", round3(during.percentileMillis(50)));
         figures.put("during_bulk_p99_ms", round3(during.percentileMillis(99)));
-        figures.put("during_bulk_failed", duringFailed[0]);
+        figures.put("during_bulk_failed", duringFailed);
         figures.put("fifo_p50_ms", round3(fifoWait.percentileMillis(50)));
         emit("priority");
     }
 
-    /** Sync calls at {@code rate} per second for {@code forSeconds}, latency from each call's intended start; returns {failed}. */
-    private int[] interactive(double rate, int forSeconds, Workload w, Recorder latency) {
+    /** Sync calls at {@code rate} per second for {@code forSeconds}, latency from each call's intended start; returns the failed count. */
+    private int interactive(double rate, int forSeconds, Workload w, Recorder latency) {
         AtomicInteger failed = new AtomicInteger();
         List<CompletableFuture<?>> calls = new ArrayList<>();
         long start = System.nanoTime();
@@ -341,7 +341,7 @@ public final class Scenarios {
             }));
         }
         CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).join();
-        return new int[]{failed.get()};
+        return failed.get();
     }
 
     /** Bulk jobs not finished yet, over {@code batches}. */

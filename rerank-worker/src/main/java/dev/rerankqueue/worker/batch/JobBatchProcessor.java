@@ -250,8 +250,7 @@ public class JobBatchProcessor {
                         finished.put(job.id(), o.writtenState(job.id()));
                         finished(JobStatus.EXPIRED);
                         long waited = Math.max(0, now - job.createdAt());
-                        JobLog.finished(job.id(), job.tenant(), Priority.orDefault(job.request().priority()).wireName(), workerId,
-                                JobStatus.EXPIRED.wireName(), waited, 0, waited, "deadline passed before scoring started");
+                        JobLog.finished(job, workerId, JobStatus.EXPIRED, waited, 0, waited, "deadline passed before scoring started");
                         return null;
                     }
                     queueWait.record(Duration.ofMillis(Math.max(0, now - job.createdAt())));
@@ -339,9 +338,7 @@ public class JobBatchProcessor {
             finished(target);
             long total = Math.max(0, System.currentTimeMillis() - c.job().createdAt());
             endToEnd.get(target).record(Duration.ofMillis(total));
-            RerankJob job = c.job();
-            JobLog.finished(job.id(), job.tenant(), Priority.orDefault(job.request().priority()).wireName(), workerId, target.wireName(),
-                    Math.max(0, c.startedAt() - job.createdAt()), scoringMs, total, error);
+            JobLog.finished(c.job(), workerId, target, Math.max(0, c.startedAt() - c.job().createdAt()), scoringMs, total, error);
         } else {
             // cancelled, or taken over by another worker, while we scored: our result is discarded
             LOG.debugf("job %s moved to %s while scoring; result of %s discarded", c.job().id(), o.status(), workerId);

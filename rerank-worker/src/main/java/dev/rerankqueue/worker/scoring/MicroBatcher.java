@@ -103,12 +103,14 @@ public class MicroBatcher {
         int[] uCall = new int[unique.size()];
         List<ScorePair> misses = new ArrayList<>(unique.size());
         List<Integer> missIndex = new ArrayList<>(unique.size());
+        List<Integer> hitIndex = new ArrayList<>();
         for (int u = 0; u < unique.size(); u++) {
             ScoreCache.Entry known = cache.get(model, unique.get(u));
             if (known == null) {
                 misses.add(unique.get(u));
                 missIndex.add(u);
             } else {
+                hitIndex.add(u);
                 uValues[u] = known.value();
                 uTokens[u] = known.tokens();
                 uTruncated[u] = known.truncated();
@@ -116,8 +118,8 @@ public class MicroBatcher {
             }
         }
         int[][] originals = onScored == null ? null : originalsOf(toUnique, unique.size());
-        if (onScored != null && misses.size() < unique.size()) {
-            onScored.accept(cached(originals, uCall, unique.size() - misses.size()));
+        if (onScored != null && !hitIndex.isEmpty()) {
+            onScored.accept(inputIndices(hitIndex, originals));
         }
         List<List<Integer>> chunks = pack(misses).stream()
                 .map(chunk -> chunk.stream().map(missIndex::get).toList()).toList();
@@ -137,7 +139,7 @@ public class MicroBatcher {
                             cache.put(model, unique.get(u), new ScoreCache.Entry(uValues[u], uTokens[u], uTruncated[u]));
                         }
                         if (onScored != null) {
-                            onScored.accept(chunk.stream().flatMapToInt(u -> java.util.Arrays.stream(originals[u])).toArray());
+                            onScored.accept(inputIndices(chunk, originals));
                         }
                     })
                     .replaceWithVoid());
@@ -201,17 +203,9 @@ public class MicroBatcher {
         return originals;
     }
 
-    /** The input indices of the pairs the cache answered (their call is -1). */
-    private static int[] cached(int[][] originals, int[] uCall, int hits) {
-        List<Integer> out = new ArrayList<>(hits);
-        for (int u = 0; u < uCall.length; u++) {
-            if (uCall[u] == -1) {
-                for (int i : originals[u]) {
-                    out.add(i);
-                }
-            }
-        }
-        return out.stream().mapToInt(Integer::intValue).toArray();
+    /** The indices of the input pairs that unique pairs {@code uniques} stand for. */
+    private static int[] inputIndices(List<Integer> uniques, int[][] originals) {
+        return uniques.stream().flatMapToInt(u -> java.util.Arrays.stream(originals[u])).toArray();
     }
 
     /** Indices of {@code unique} grouped into scorer calls, shortest pairs first. */
