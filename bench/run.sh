@@ -2,13 +2,33 @@
 # Runs one benchmark scenario against a fresh stack it starts itself (deploy/local/up.sh with SCORER=emulator in its own
 # folder bench/target/stack: data deleted afterwards, logs kept), or against a running one (--gateway URL ...: left alone).
 #   bench/run.sh efficiency|burst|latency|seed-table|priority [--seconds N] [--jobs N] [--levels 10,30,50,100]
-# Output: a human-readable report, then one JSON line of figures (also appended to bench/target/results.jsonl).
+#   bench/run.sh scale [--counts 1,2,4] [--time-scale 20] [--warmup 30] [--seconds 40]  (starts a fresh stack per worker count itself)
+#   bench/run.sh cpu [--seconds 20] [--batch 64] [--chars 700]            (the embedded ONNX scorer in this JVM, no stack)
+# Output: a human-readable report, then one JSON line of figures (also appended to bench/target/results.jsonl); the
+# charts of burst, seed-table and scale are written to bench/target/charts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scenario=${1:?usage: bench/run.sh efficiency|burst|latency|seed-table|priority [flags]}
+scenario=${1:?usage: bench/run.sh efficiency|burst|latency|seed-table|priority|scale|cpu [flags]}
 shift
+mkdir -p bench/target
+out=bench/target/last-run.out
+if [ "$scenario" = cpu ]; then
+  ./mvnw -B -q -DskipTests package -pl rerank-worker -am > /dev/null
+  app=rerank-worker/target/quarkus-app
+  java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp "$app/app/*:$app/lib/main/*:$app/lib/boot/*" \
+    dev.rerankqueue.worker.scoring.OnnxScorerBenchmark "$@" | tee "$out"
+  tail -1 "$out" >> bench/target/results.jsonl
+  exit 0
+fi
 ./mvnw -B -q -DskipTests package -pl bench -am > /dev/null
-if ! printf '%s\n' "$@" | grep -q -- '--gateway'; then
+if curl -fs -o /dev/null "http://127.0.0.1:${GATEWAY_PORT:-8080}/q/health/ready" && [ "$scenario" = scale ]; then
+  echo "a stack is already running on :${GATEWAY_PORT:-8080}; stop it (deploy/local/down.sh): scale starts its own" >&2
+  exit 1
+fi
+if [ "$scenario" = scale ]; then
+  # each worker count gets a fresh stack of its own, started and stopped by the scenario through deploy/local
+  ./mvnw -B -q -DskipTests package -pl api-gateway,rerank-worker -am > /dev/null
+elif ! printf '%s\n' "$@" | grep -q -- '--gateway'; then
   # a fresh stack of its own: no results of earlier runs to restore into Redis while the scenario measures
   export RERANK_RUN_DIR="$PWD/bench/target/stack"
   if curl -fs -o /dev/null "http://127.0.0.1:${GATEWAY_PORT:-8080}/q/health/ready"; then
@@ -27,7 +47,5 @@ for i in $(seq 1 "${WORKERS:-1}"); do
   workers="${workers:+$workers,}http://127.0.0.1:$(( ${WORKER_BASE_PORT:-8091} + i - 1 ))"
   emulators="${emulators:+$emulators,}http://127.0.0.1:$(( ${EMULATOR_BASE_PORT:-8101} + i - 1 ))"
 done
-mkdir -p bench/target
-java -Xmx1g -jar bench/target/bench.jar "$scenario" --workers "$workers" --emulators "$emulators" "$@" | tee /tmp/bench-$$.out
-tail -1 /tmp/bench-$$.out >> bench/target/results.jsonl
-rm -f /tmp/bench-$$.out
+java -Xmx1g -jar bench/target/bench.jar "$scenario" --workers "$workers" --emulators "$emulators" "$@" | tee "$out"
+tail -1 "$out" >> bench/target/results.jsonl

@@ -6,6 +6,7 @@ import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.bench.load.Scenarios;
 import dev.rerankqueue.bench.load.Stack;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -26,6 +27,15 @@ public final class Main {
         switch (args[0]) {
             case "emulator" -> emulator(flags);
             case "efficiency", "burst", "latency", "seed-table", "priority" -> scenario(args[0], flags);
+            case "scale" -> {
+                Scenarios.scale(Path.of("").toAbsolutePath(),
+                        Arrays.stream(flags.getOrDefault("counts", "1,2,4").split(",")).mapToInt(Integer::parseInt).toArray(),
+                        Double.parseDouble(flags.getOrDefault("time-scale", "20")), Double.parseDouble(flags.getOrDefault("overload", "1.5")),
+                        Integer.parseInt(flags.getOrDefault("seconds", "40")), Integer.parseInt(flags.getOrDefault("warmup", "30")),
+                        flags.getOrDefault("api-key", System.getenv("RERANK_API_KEY")),
+                        charts(flags));
+                System.exit(0);
+            }
             default -> usage();
         }
     }
@@ -63,7 +73,7 @@ public final class Main {
                 List.of(f.getOrDefault("emulators", "http://127.0.0.1:8101").split(",")),
                 List.of(f.getOrDefault("workers", "http://127.0.0.1:8091").split(",")),
                 f.getOrDefault("api-key", System.getenv("RERANK_API_KEY")));
-        Scenarios s = new Scenarios(stack, Integer.parseInt(f.getOrDefault("seconds", "30")));
+        Scenarios s = new Scenarios(stack, Integer.parseInt(f.getOrDefault("seconds", "30")), charts(f));
         switch (name) {
             case "efficiency" -> s.efficiency();
             case "burst" -> s.burst(Integer.parseInt(f.getOrDefault("jobs", "5000")));
@@ -72,6 +82,10 @@ public final class Main {
             default -> s.seedTable(Arrays.stream(f.getOrDefault("levels", "10,30,50,100").split(",")).mapToInt(Integer::parseInt).toArray());
         }
         System.exit(0);
+    }
+
+    private static Path charts(Map<String, String> f) {
+        return Path.of(f.getOrDefault("charts", "bench/target/charts"));
     }
 
     static Map<String, String> flags(String[] args) {
@@ -100,7 +114,9 @@ public final class Main {
                        java -jar bench/target/bench.jar efficiency|burst|latency|seed-table|priority [--seconds 30]
                           [--jobs 5000 (burst) | 10000 (priority)]
                           [--levels 10,30,50,100] [--gateway http://127.0.0.1:8080] [--emulators URL,URL]
-                          [--workers URL,URL] [--api-key KEY]
+                          [--workers URL,URL] [--api-key KEY] [--charts bench/target/charts]
+                       java -jar bench/target/bench.jar scale [--counts 1,2,4] [--time-scale 20] [--overload 1.5] [--warmup 30] [--seconds 40]
+                          (run from the project root: starts and stops a local stack per count through deploy/local)
                    (bench/run.sh SCENARIO starts the stack with SCORER=emulator, runs it, and stops the stack)
                 """);
     }

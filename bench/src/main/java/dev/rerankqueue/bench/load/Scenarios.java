@@ -3,10 +3,14 @@ package dev.rerankqueue.bench.load;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.messaging.JobCodec;
 
+import dev.rerankqueue.bench.report.Charts;
+
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -35,14 +39,36 @@ public final class Scenarios {
     private final Stack stack;
     private final LoadClient client;
     private final int seconds;
+    private final Path charts;
     private final Map<String, Object> figures = new LinkedHashMap<>();
     /** Pairs per second of GPU time in the last capacity run: what the emulated GPU does when it is never idle. */
     private double saturated;
 
-    public Scenarios(Stack stack, int seconds) {
+    public Scenarios(Stack stack, int seconds, Path charts) {
         this.stack = stack;
         this.client = new LoadClient(stack.apiKey());
         this.seconds = seconds;
+        this.charts = charts;
+    }
+
+    /** Calls {@code sample} every half second on a thread of its own until the returned handle is closed. */
+    private static AutoCloseable every500ms(Runnable sample) {
+        java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sampler");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleAtFixedRate(() -> {
+            try {
+                sample.run();
+            } catch (RuntimeException e) {
+                // a missed sample leaves a gap in the chart, nothing more
+            }
+        }, 0, 500, TimeUnit.MILLISECONDS);
+        return () -> {
+            timer.shutdownNow();
+            sample.run();
+        };
     }
 
     private void say(String format, Object... args) {
@@ -55,16 +81,16 @@ public final class Scenarios {
     }
 
     /**
-     * What one emulated GPU scores when fed directly and ideally: 16 callers each sending /score calls of 64 pairs of
+     * What one emulated GPU scores when fed directly and ideally: {@code callerCount} callers each sending /score calls of 64 pairs of
      * the workload's shape, in the Qwen3-Reranker template, back to back, so that the GPU always has work queued.
      */
-    double measureCapacity(String emulator, int forSeconds) throws Exception {
+    double measureCapacity(String emulator, int forSeconds, int callerCount) throws Exception {
         Workload w = new Workload(99, 64, DOC_CHARS);
         Stack.GpuCounters before = new Stack(null, List.of(emulator), List.of(), null).gpu(client);
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(forSeconds);
         long start = System.nanoTime();
         List<CompletableFuture<Void>> callers = new ArrayList<>();
-        for (int c = 0; c < 16; c++) {
+        for (int c = 0; c < callerCount; c++) {
             callers.add(CompletableFuture.runAsync(() -> {
                 while (System.nanoTime() < end) {
                     Map<String, Object> req = w.next();
@@ -86,73 +112,187 @@ public final class Scenarios {
         double capacity = (after.pairs() - before.pairs()) / elapsed;
         double busy = (after.busySeconds() - before.busySeconds()) / elapsed;
         saturated = (after.pairs() - before.pairs()) / Math.max(1e-9, after.busySeconds() - before.busySeconds());
-        say("capacity of one emulated GPU, fed directly (16 callers x 64-pair /score calls, ~260-token pairs): %.0f pairs/s "
-                + "with the GPU busy %.0f %% of the time; %.0f pairs/s per busy second", capacity, 100 * busy, saturated);
+        say("capacity of one emulated GPU, fed directly (%d callers x 64-pair /score calls, ~260-token pairs): %.0f pairs/s "
+                + "with the GPU busy %.0f %% of the time; %.0f pairs/s per busy second", callerCount, capacity, 100 * busy, saturated);
         return capacity;
     }
 
-    /** Sustained pairs/s through gateway, Kafka, worker and vLLM, divided by the emulator's own capacity. */
-    public void efficiency() throws Exception {
-        say("== efficiency: sustained throughput through the whole system / the GPU's own capacity ==");
-        double capacity = measureCapacity(stack.emulators().get(0), Math.max(8, seconds / 4)) * stack.emulators().size();
-        double jobsPerSecond = 1.25 * capacity / DOCS;
-        say("offering %.0f jobs/s (%d documents each, 1.25 x capacity) for %d s, open loop", jobsPerSecond, DOCS, seconds);
+    /** What a steady window of open-loop load measured through the whole system. */
+    record Sustained(double pairsPerSecond, double windowSeconds, double gpuPairsPerSecond, double gpuBusy, List<Double> gpuBusyEach,
+                     double pairsPerPass, double gpuPairsPerBusySecond, int accepted, int refused, long finishedBefore,
+                     long gpuPairsBefore, Map<String, Double> cpu) {
+    }
+
+    /**
+     * Offers {@code jobsPerSecond} jobs of {@link #DOCS} documents to {@code on} for {@code forSeconds}, open loop, and counts
+     * the pairs of jobs that finished in the window after {@code warmup} seconds; GPU counters and the processes' CPU over
+     * the same window. Returns when every send was answered (the backlog may still be draining).
+     */
+    Sustained sustain(Stack on, double jobsPerSecond, int forSeconds, long warmup, CpuMeter meter) throws Exception {
         Workload w = new Workload(1, DOCS, DOC_CHARS);
         AtomicInteger accepted = new AtomicInteger();
         AtomicInteger refused = new AtomicInteger();
-        long warmup = Math.min(10, seconds / 3);
-        long[] window = new long[2];
-        Stack.GpuCounters[] gpuAtWindow = new Stack.GpuCounters[1];
-        double[] windowTimes = new double[2];
-        long startFinished = stack.finishedJobs(client, "succeeded");
+        Map<String, Integer> refusals = new java.util.concurrent.ConcurrentHashMap<>();
+        long finishedBefore = on.finishedJobs(client, "succeeded");
+        long gpuPairsBefore = on.gpu(client).pairs();
+        long windowStartJobs = 0;
+        double windowStart = 0;
+        List<Stack.GpuCounters> gpuAtWindow = List.of();
         List<CompletableFuture<?>> sends = new ArrayList<>();
         long start = System.nanoTime();
-        long total = (long) (jobsPerSecond * seconds);
+        long total = (long) (jobsPerSecond * forSeconds);
         boolean windowOpen = false;
         for (long i = 0; i < total; i++) {
             long intended = start + (long) (i * 1e9 / jobsPerSecond);
             sleepUntil(intended);
             if (!windowOpen && System.nanoTime() - start >= TimeUnit.SECONDS.toNanos(warmup)) {
                 windowOpen = true;
-                window[0] = stack.finishedJobs(client, "succeeded");
-                windowTimes[0] = System.nanoTime() / 1e9;
-                gpuAtWindow[0] = stack.gpu(client);
+                windowStartJobs = on.finishedJobs(client, "succeeded");
+                windowStart = System.nanoTime() / 1e9;
+                gpuAtWindow = on.gpuEach(client);
+                meter.start();
             }
-            sends.add(client.postJson(stack.gateway() + "/v1/rerank/jobs", w.nextJson(), Duration.ofSeconds(30))
-                    .handle((r, e) -> (e == null && r.statusCode() == 202 ? accepted : refused).incrementAndGet()));
+            sends.add(client.postJson(on.gateway() + "/v1/rerank/jobs", w.nextJson(), Duration.ofSeconds(30)).handle((r, e) -> {
+                if (e == null && r.statusCode() == 202) {
+                    return accepted.incrementAndGet();
+                }
+                refusals.merge(e != null ? e.getClass().getSimpleName() : r.statusCode() + " " + problemType(r.body()), 1, Integer::sum);
+                return refused.incrementAndGet();
+            }));
         }
-        window[1] = stack.finishedJobs(client, "succeeded");
-        windowTimes[1] = System.nanoTime() / 1e9;
-        Stack.GpuCounters gpuEnd = stack.gpu(client);
-        double busy = (gpuEnd.busySeconds() - gpuAtWindow[0].busySeconds()) / (windowTimes[1] - windowTimes[0]) / stack.emulators().size();
-        double pairsPerPass = (gpuEnd.pairs() - gpuAtWindow[0].pairs()) / (double) Math.max(1, gpuEnd.passes() - gpuAtWindow[0].passes());
+        long windowEndJobs = on.finishedJobs(client, "succeeded");
+        double window = System.nanoTime() / 1e9 - windowStart;
+        List<Stack.GpuCounters> gpuEnd = on.gpuEach(client);
+        Map<String, Double> cpu = meter.coresSinceStart();
+        List<Double> busyEach = new ArrayList<>();
+        long pairs = 0;
+        long passes = 0;
+        double busySeconds = 0;
+        for (int g = 0; g < gpuEnd.size(); g++) {
+            double busy = gpuEnd.get(g).busySeconds() - gpuAtWindow.get(g).busySeconds();
+            busyEach.add(round3(busy / window));
+            busySeconds += busy;
+            pairs += gpuEnd.get(g).pairs() - gpuAtWindow.get(g).pairs();
+            passes += gpuEnd.get(g).passes() - gpuAtWindow.get(g).passes();
+        }
         CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
-        double systemPairs = (window[1] - window[0]) * (double) DOCS / (windowTimes[1] - windowTimes[0]);
+        if (!refusals.isEmpty()) {
+            say("not accepted, by answer: %s", refusals);
+        }
+        return new Sustained((windowEndJobs - windowStartJobs) * (double) DOCS / window, window, pairs / window,
+                busySeconds / window / gpuEnd.size(), busyEach, pairs / (double) Math.max(1, passes), pairs / Math.max(1e-9, busySeconds),
+                accepted.get(), refused.get(), finishedBefore, gpuPairsBefore, cpu);
+    }
+
+    /** Sustained pairs/s through gateway, Kafka, worker and vLLM, divided by the emulator's own capacity. */
+    public void efficiency() throws Exception {
+        say("== efficiency: sustained throughput through the whole system / the GPU's own capacity ==");
+        double capacity = measureCapacity(stack.emulators().get(0), Math.max(8, seconds / 4), 16) * stack.emulators().size();
+        double jobsPerSecond = 1.25 * capacity / DOCS;
+        long warmup = Math.min(10, seconds / 3);
+        say("offering %.0f jobs/s (%d documents each, 1.25 x capacity) for %d s, open loop", jobsPerSecond, DOCS, seconds);
+        Sustained s = sustain(stack, jobsPerSecond, seconds, warmup, CpuMeter.ofRunDir());
         say("system: %.0f pairs/s of finished jobs in the steady window (%.0f s after %d s warm-up); GPU busy %.1f %%, "
                         + "%.1f pairs per forward pass; accepted %d, refused %d",
-                systemPairs, windowTimes[1] - windowTimes[0], warmup, 100 * busy, pairsPerPass, accepted.get(), refused.get());
+                s.pairsPerSecond(), s.windowSeconds(), warmup, 100 * s.gpuBusy(), s.pairsPerPass(), s.accepted(), s.refused());
+        say("CPU in the window: %s", CpuMeter.describe(s.cpu()));
         long drainStart = System.nanoTime();
-        awaitFinished(startFinished + accepted.get(), Duration.ofMinutes(10));
+        awaitFinished(s.finishedBefore() + s.accepted(), Duration.ofMinutes(10));
         say("backlog drained in %.1f s after the offered load stopped", (System.nanoTime() - drainStart) / 1e9);
-        double ratio = systemPairs / capacity;
+        double ratio = s.pairsPerSecond() / capacity;
+        double never = saturated * stack.emulators().size();
         say("efficiency = %.0f / %.0f = %.3f of the directly fed capacity (goal >= 0.97); %.3f of a never-idle GPU (%.0f pairs/s)",
-                systemPairs, capacity, ratio, systemPairs / (saturated * stack.emulators().size()), saturated * stack.emulators().size());
+                s.pairsPerSecond(), capacity, ratio, s.pairsPerSecond() / never, never);
         figures.put("capacity_pairs_per_s", Math.round(capacity));
-        figures.put("system_pairs_per_s", Math.round(systemPairs));
+        figures.put("system_pairs_per_s", Math.round(s.pairsPerSecond()));
         figures.put("efficiency", round3(ratio));
-        figures.put("saturated_gpu_pairs_per_s", Math.round(saturated * stack.emulators().size()));
-        figures.put("efficiency_vs_saturated_gpu", round3(systemPairs / (saturated * stack.emulators().size())));
-        figures.put("gpu_busy", round3(busy));
-        figures.put("pairs_per_forward_pass", round3(pairsPerPass));
-        figures.put("accepted", accepted.get());
-        figures.put("refused", refused.get());
+        figures.put("saturated_gpu_pairs_per_s", Math.round(never));
+        figures.put("efficiency_vs_saturated_gpu", round3(s.pairsPerSecond() / never));
+        figures.put("gpu_busy", round3(s.gpuBusy()));
+        figures.put("pairs_per_forward_pass", round3(s.pairsPerPass()));
+        figures.put("accepted", s.accepted());
+        figures.put("refused", s.refused());
+        figures.put("cpu_cores", s.cpu());
         emit("efficiency");
+    }
+
+    /**
+     * Throughput with 1, 2, 4 ... workers, each with its own emulated GPU, each count on a fresh local stack: jobs offered at
+     * {@code overload} x the GPUs' capacity, so that every worker has a backlog. The emulated GPUs run {@code timeScale}
+     * times slower than an H100, so that the GPUs, not the two cores that run every process here, are what limits.
+     * Throughput is the pairs the GPUs scored in the steady window; after the run the backlog drains and the scenario
+     * checks that the GPUs scored exactly the pairs of the jobs accepted (none twice, none lost) and that all succeeded.
+     */
+    public static void scale(Path root, int[] counts, double timeScale, double overload, int seconds, int warmup, String apiKey,
+                             Path charts) throws Exception {
+        System.out.printf(Locale.ROOT, "== scale: %s workers, each with its own emulated GPU (%.0fx slower than an H100); "
+                + "%d s warm-up, %d s measured, offered %.1fx capacity ==%n", Arrays.toString(counts), timeScale, warmup, seconds, overload);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        Charts.Series measured = new Charts.Series("scored for jobs, pairs/s (GPU side)");
+        Charts.Series finished = new Charts.Series("finished jobs x 10, pairs/s");
+        Charts.Series ideal = new Charts.Series("n x one worker", true);
+        Charts.Series gpus = new Charts.Series("n GPUs never idle", true);
+        double one = 0;
+        Scenarios last = null;
+        for (int n : counts) {
+            Map<String, String> env = Map.of("EMULATOR_ARGS", String.format(Locale.ROOT, "--time-scale %s", timeScale),
+                    "RERANK_QUOTAS_MAX_IN_FLIGHT_JOBS", "100000");
+            try (LocalStack local = LocalStack.start(root, root.resolve("bench/target/stack-scale-" + n), n, env, apiKey)) {
+                Scenarios point = new Scenarios(local.stack(), seconds, charts);
+                last = point;
+                point.measureCapacity(local.stack().emulators().get(0), 10, 4);
+                double perGpu = point.saturated;
+                double jobsPerSecond = overload * n * perGpu / DOCS;
+                Sustained s = point.sustain(local.stack(), jobsPerSecond, warmup + seconds, warmup, local.cpuMeter());
+                point.awaitFinished(s.finishedBefore() + s.accepted(), Duration.ofMinutes(10));
+                long scored = local.stack().gpu(point.client).pairs() - s.gpuPairsBefore();
+                double rate = s.gpuPairsPerSecond();
+                if (n == counts[0]) {
+                    one = rate / n;
+                }
+                double speedup = rate / one;
+                System.out.printf(Locale.ROOT, "%d worker(s): offered %.1f jobs/s; GPUs scored %.0f pairs/s = %.2fx one worker "
+                                + "(finished jobs: %.0f pairs/s); GPUs busy %s; %.1f pairs per pass; accepted %d, refused %d; after the drain "
+                                + "every job succeeded, the GPUs scored %d pairs for %d accepted%n  CPU: %s%n", n, jobsPerSecond, rate, speedup,
+                        s.pairsPerSecond(), s.gpuBusyEach(), s.pairsPerPass(), s.accepted(), s.refused(), scored, s.accepted() * (long) DOCS,
+                        CpuMeter.describe(s.cpu()));
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("workers", n);
+                row.put("offered_jobs_per_s", round3(jobsPerSecond));
+                row.put("scored_pairs_per_s", Math.round(rate));
+                row.put("finished_pairs_per_s", Math.round(s.pairsPerSecond()));
+                row.put("speedup", round3(speedup));
+                row.put("gpu_pairs_per_busy_s", Math.round(perGpu));
+                row.put("over_n_gpus", round3(rate / (n * perGpu)));
+                row.put("gpu_busy_each", s.gpuBusyEach());
+                row.put("accepted", s.accepted());
+                row.put("refused", s.refused());
+                row.put("scored_over_accepted_pairs", round3(scored / (double) (s.accepted() * (long) DOCS)));
+                row.put("cpu_cores", s.cpu());
+                rows.add(row);
+                measured.add(n, rate);
+                finished.add(n, s.pairsPerSecond());
+                ideal.add(n, one * n);
+                gpus.add(n, n * perGpu);
+            }
+        }
+        Path chart = Charts.write(charts.resolve("scale.png"), String.format(Locale.ROOT,
+                        "scale: one emulated GPU per worker (%.0fx slower than an H100)", timeScale),
+                "workers", true, new Charts.Panel("pairs/s", List.of(measured, finished, ideal, gpus)));
+        System.out.println("chart: " + chart);
+        last.figures.put("time_scale", timeScale);
+        last.figures.put("overload", overload);
+        last.figures.put("warmup_s", warmup);
+        last.figures.put("window_s", seconds);
+        last.figures.put("rows", rows);
+        last.figures.put("speedup_at_max", rows.get(rows.size() - 1).get("speedup"));
+        last.emit("scale");
     }
 
     /** A burst far over capacity: accepted at once, lost nowhere, drained at GPU speed; and the same burst sent directly. */
     public void burst(int jobs) throws Exception {
         say("== burst: %d jobs x %d documents as fast as possible ==", jobs, DOCS);
-        double capacity = measureCapacity(stack.emulators().get(0), 8) * stack.emulators().size();
+        double capacity = measureCapacity(stack.emulators().get(0), 8, 16) * stack.emulators().size();
         Workload w = new Workload(2, DOCS, DOC_CHARS);
         List<String> bodies = new ArrayList<>();
         for (int i = 0; i < jobs; i++) {
@@ -164,6 +304,18 @@ public final class Scenarios {
         Semaphore window = new Semaphore(64);
         long startFinished = stack.finishedJobs(client, "succeeded");
         long start = System.nanoTime();
+        Charts.Series acceptedLine = new Charts.Series("queue: accepted (202)");
+        Charts.Series finishedLine = new Charts.Series("queue: finished (result in Redis)");
+        AutoCloseable sampler = every500ms(() -> {
+            double t = (System.nanoTime() - start) / 1e9;
+            acceptedLine.add(t, ids.size());
+            try {
+                finishedLine.add(t, stack.finishedJobs(client, "succeeded") - startFinished);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        CpuMeter meter = CpuMeter.ofRunDir().start();
         List<CompletableFuture<?>> sends = new ArrayList<>();
         for (String body : bodies) {
             window.acquire();
@@ -183,8 +335,11 @@ public final class Scenarios {
         double acceptSeconds = (System.nanoTime() - start) / 1e9;
         say("accepted %d of %d in %.1f s (%.0f jobs/s); accept latency %s", ids.size(), jobs, acceptSeconds, jobs / acceptSeconds,
                 accept.summary());
+        Map<String, Double> acceptCpu = meter.coresSinceStart();
+        say("CPU while accepting: %s", CpuMeter.describe(acceptCpu));
         awaitFinished(startFinished + ids.size(), Duration.ofMinutes(20));
         double drainSeconds = (System.nanoTime() - start) / 1e9;
+        sampler.close();
         int succeeded = 0;
         int lost = 0;
         for (String id : ids) {
@@ -205,6 +360,13 @@ public final class Scenarios {
         AtomicInteger timeouts = new AtomicInteger();
         AtomicInteger errors = new AtomicInteger();
         long directStart = System.nanoTime();
+        Charts.Series answeredLine = new Charts.Series("direct: answered (200)");
+        Charts.Series failedLine = new Charts.Series("direct: timed out or failed");
+        AutoCloseable directSampler = every500ms(() -> {
+            double t = (System.nanoTime() - directStart) / 1e9;
+            answeredLine.add(t, ok.get());
+            failedLine.add(t, timeouts.get() + errors.get());
+        });
         List<CompletableFuture<?>> directSends = new ArrayList<>();
         for (String body : bodies) {
             long sent = System.nanoTime();
@@ -222,6 +384,10 @@ public final class Scenarios {
             }));
         }
         CompletableFuture.allOf(directSends.toArray(CompletableFuture[]::new)).join();
+        directSampler.close();
+        say("chart: %s", Charts.write(charts.resolve("burst.png"), String.format(Locale.ROOT,
+                        "burst of %d jobs x %d documents: through the queue vs straight to the model server", jobs, DOCS),
+                "seconds since the first request", false, new Charts.Panel("jobs", List.of(acceptedLine, finishedLine, answeredLine, failedLine))));
         say("direct: %d ok, %d timed out, %d errors of %d in %.1f s; latency %s", ok.get(), timeouts.get(), errors.get(), jobs,
                 (System.nanoTime() - directStart) / 1e9, direct.summary());
         figures.put("jobs", jobs);
@@ -235,6 +401,7 @@ public final class Scenarios {
         figures.put("direct_ok", ok.get());
         figures.put("direct_timeouts", timeouts.get());
         figures.put("direct_errors", errors.get());
+        figures.put("cpu_cores_while_accepting", acceptCpu);
         emit("burst");
     }
 
@@ -245,7 +412,7 @@ public final class Scenarios {
      */
     public void priority(int bulkJobs) throws Exception {
         say("== priority: interactive calls while a %d-job bulk backfill drains ==", bulkJobs);
-        double capacity = measureCapacity(stack.emulators().get(0), 8) * stack.emulators().size();
+        double capacity = measureCapacity(stack.emulators().get(0), 8, 16) * stack.emulators().size();
         double rate = 0.1 * capacity / DOCS;
         say("interactive load: POST /v1/rerank (sync, interactive lane) at %.1f calls/s (10 %% of capacity), %d documents each, open loop",
                 rate, DOCS);
@@ -357,7 +524,7 @@ public final class Scenarios {
     /** At 10 % of capacity: end-to-end time minus scoring time, and SSE delivery delay. */
     public void latency() throws Exception {
         say("== latency: at 10 %% of capacity, what the queue adds to scoring ==");
-        double capacity = measureCapacity(stack.emulators().get(0), 8) * stack.emulators().size();
+        double capacity = measureCapacity(stack.emulators().get(0), 8, 16) * stack.emulators().size();
         double jobsPerSecond = 0.1 * capacity / DOCS;
         int warmup = 15;
         say("offering %.1f jobs/s for %d s of warm-up (not recorded), then %d s recorded, open loop; each job followed over SSE",
@@ -366,6 +533,9 @@ public final class Scenarios {
         Recorder endToEnd = new Recorder();
         Recorder overhead = new Recorder();
         Recorder sseDelay = new Recorder();
+        Recorder queued = new Recorder();
+        Recorder afterScoring = new Recorder();
+        Recorder outsideJob = new Recorder();
         AtomicInteger failed = new AtomicInteger();
         List<CompletableFuture<?>> flows = new ArrayList<>();
         long start = System.nanoTime();
@@ -395,8 +565,16 @@ public final class Scenarios {
                         JsonNode job = readTree(data);
                         long e2e = now - intended;
                         endToEnd.recordNanos(e2e);
-                        overhead.recordNanos(e2e - TimeUnit.MILLISECONDS.toNanos(job.path("timings").path("scoring_ms").asLong()));
-                        sseDelay.recordNanos(TimeUnit.MILLISECONDS.toNanos(wallNow - Instant.parse(job.get("finished_at").asText()).toEpochMilli()));
+                        JsonNode t = job.path("timings");
+                        overhead.recordNanos(e2e - TimeUnit.MILLISECONDS.toNanos(t.path("scoring_ms").asLong()));
+                        long sseMs = wallNow - Instant.parse(job.get("finished_at").asText()).toEpochMilli();
+                        sseDelay.recordNanos(TimeUnit.MILLISECONDS.toNanos(sseMs));
+                        // where the overhead goes, from the job's own timestamps (ms): created -> scoring starts ->
+                        // scoring ends -> result written; then the SSE event; the rest is the client's HTTP before created_at
+                        queued.recordNanos(TimeUnit.MILLISECONDS.toNanos(t.path("queued_ms").asLong()));
+                        afterScoring.recordNanos(TimeUnit.MILLISECONDS.toNanos(
+                                t.path("total_ms").asLong() - t.path("queued_ms").asLong() - t.path("scoring_ms").asLong()));
+                        outsideJob.recordNanos(e2e - TimeUnit.MILLISECONDS.toNanos(t.path("total_ms").asLong() + sseMs));
                     })
                     .exceptionally(e -> {
                         failed.incrementAndGet();
@@ -406,7 +584,10 @@ public final class Scenarios {
         CompletableFuture.allOf(flows.toArray(CompletableFuture[]::new)).join();
         say("end to end (submit -> SSE result): %s", endToEnd.summary());
         say("end to end minus scoring time:     %s   (goal p50 <= 10 ms, p99 <= 50 ms)", overhead.summary());
-        say("SSE delivery after the result write: %s (ms resolution)", sseDelay.summary());
+        say("  of which: accepted -> scoring starts (produce, poll, claim): %s", queued.summary());
+        say("            scoring ends -> result written (Redis, results topic):  %s", afterScoring.summary());
+        say("            result written -> SSE event at the client:            %s", sseDelay.summary());
+        say("            the client's submit before the job was created, rest:  %s   (ms resolution in all four)", outsideJob.summary());
         say("failed flows: %d", failed.get());
         figures.put("jobs_per_s", round3(jobsPerSecond));
         figures.put("e2e_p50_ms", round3(endToEnd.percentileMillis(50)));
@@ -415,6 +596,9 @@ public final class Scenarios {
         figures.put("overhead_p99_ms", round3(overhead.percentileMillis(99)));
         figures.put("sse_delay_p50_ms", round3(sseDelay.percentileMillis(50)));
         figures.put("sse_delay_p99_ms", round3(sseDelay.percentileMillis(99)));
+        figures.put("queued_p50_ms", round3(queued.percentileMillis(50)));
+        figures.put("after_scoring_p50_ms", round3(afterScoring.percentileMillis(50)));
+        figures.put("outside_job_p50_ms", round3(outsideJob.percentileMillis(50)));
         figures.put("failed", failed.get());
         emit("latency");
     }
@@ -426,10 +610,19 @@ public final class Scenarios {
         warmupCells();
         say("%-8s | %-28s | %-28s | %-28s | %s", "clients", "(a) model server directly", "(b) sync /v1/rerank", "(c) async + SSE", "b/a");
         List<Map<String, Object>> rows = new ArrayList<>();
+        List<Charts.Series> rps = List.of(new Charts.Series("(a) model server directly"), new Charts.Series("(b) sync /v1/rerank"),
+                new Charts.Series("(c) async + SSE"));
+        List<Charts.Series> p99 = List.of(new Charts.Series("(a) p99"), new Charts.Series("(b) p99"), new Charts.Series("(c) p99"));
+        CpuMeter meter = CpuMeter.ofRunDir().start();
         for (int clients : levels) {
             double[] a = closedLoop(clients, "direct");
             double[] b = closedLoop(clients, "sync");
             double[] c = closedLoop(clients, "async");
+            double[][] cells = {a, b, c};
+            for (int i = 0; i < 3; i++) {
+                rps.get(i).add(clients, cells[i][0]);
+                p99.get(i).add(clients, cells[i][2]);
+            }
             say("%-8d | %6.1f req/s p50 %5.0f p99 %5.0f | %6.1f req/s p50 %5.0f p99 %5.0f | %6.1f req/s p50 %5.0f p99 %5.0f | %.3f",
                     clients, a[0], a[1], a[2], b[0], b[1], b[2], c[0], c[1], c[2], b[0] / a[0]);
             Map<String, Object> row = new LinkedHashMap<>();
@@ -443,7 +636,13 @@ public final class Scenarios {
             row.put("async_p99_ms", round3(c[2]));
             rows.add(row);
         }
+        Map<String, Double> cpu = meter.coresSinceStart();
+        say("CPU over the table: %s", CpuMeter.describe(cpu));
+        say("chart: %s", Charts.write(charts.resolve("seed-table.png"), String.format(Locale.ROOT,
+                        "closed loop, %d documents per request: throughput and latency vs clients", DOCS), "concurrent clients", true,
+                new Charts.Panel("requests/s", rps), new Charts.Panel("p99 latency, ms", p99)));
         figures.put("rows", rows);
+        figures.put("cpu_cores", cpu);
         emit("seed-table");
     }
 
@@ -507,6 +706,15 @@ public final class Scenarios {
                 throw new IllegalStateException("jobs still unfinished after " + timeout);
             }
             Thread.sleep(200);
+        }
+    }
+
+    /** The {@code type} of a problem+json body, or "" if it is none. */
+    static String problemType(String body) {
+        try {
+            return JobCodec.mapper().readTree(body).path("type").asText("");
+        } catch (Exception e) {
+            return "";
         }
     }
 

@@ -17,13 +17,22 @@ public record Stack(String gateway, List<String> emulators, List<String> workers
         long pairs = 0;
         double busy = 0;
         long passes = 0;
-        for (String e : emulators) {
-            JsonNode s = client.getJson(e + "/emulator/stats");
-            pairs += s.get("pairs").asLong();
-            busy += s.get("gpu_busy_seconds").asDouble();
-            passes += s.get("forward_passes").asLong();
+        for (GpuCounters c : gpuEach(client)) {
+            pairs += c.pairs();
+            busy += c.busySeconds();
+            passes += c.passes();
         }
         return new GpuCounters(pairs, busy, passes);
+    }
+
+    /** The counters of each emulator, in the order of {@link #emulators()}. */
+    public List<GpuCounters> gpuEach(LoadClient client) throws Exception {
+        List<GpuCounters> out = new java.util.ArrayList<>();
+        for (String e : emulators) {
+            JsonNode s = client.getJson(e + "/emulator/stats");
+            out.add(new GpuCounters(s.get("pairs").asLong(), s.get("gpu_busy_seconds").asDouble(), s.get("forward_passes").asLong()));
+        }
+        return out;
     }
 
     /** Jobs finished with {@code status} over every worker, from their Prometheus metrics. */

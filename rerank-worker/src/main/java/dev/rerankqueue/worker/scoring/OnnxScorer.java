@@ -57,23 +57,9 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         };
         long start = System.nanoTime();
         try {
-            Map<String, String> options = Map.of(
-                    "maxLength", Integer.toString(config.maxLength()),
-                    "truncation", "true",
-                    "padding", "false");
-            this.tokenizer = config.tokenizerPath().isPresent()
-                    ? HuggingFaceTokenizer.newInstance(Path.of(config.tokenizerPath().get()), options)
-                    : HuggingFaceTokenizer.newInstance(resource(BUNDLED_TOKENIZER), options);
-            byte[] model = config.modelPath().isPresent()
-                    ? Files.readAllBytes(Path.of(config.modelPath().get()))
-                    : resource(BUNDLED_MODEL).readAllBytes();
+            this.tokenizer = tokenizer(config);
             this.env = OrtEnvironment.getEnvironment();
-            OrtSession.SessionOptions options1 = new OrtSession.SessionOptions();
-            if (config.threads() > 0) {
-                options1.setIntraOpNumThreads(config.threads());
-            }
-            options1.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            this.session = env.createSession(model, options1);
+            this.session = env.createSession(modelBytes(config), sessionOptions(config));
             this.wantsTypeIds = session.getInputNames().contains("token_type_ids");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the ONNX model or tokenizer", e);
@@ -87,6 +73,30 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         });
         LOG.infof("loaded ONNX model %s in %d ms (inputs %s)", modelName, (System.nanoTime() - start) / 1_000_000,
                 session.getInputNames());
+    }
+
+    /** The tokenizer of the configured (or bundled) model: cuts at max-length, no padding. */
+    static HuggingFaceTokenizer tokenizer(WorkerConfig.Onnx config) throws IOException {
+        Map<String, String> options = Map.of(
+                "maxLength", Integer.toString(config.maxLength()),
+                "truncation", "true",
+                "padding", "false");
+        return config.tokenizerPath().isPresent()
+                ? HuggingFaceTokenizer.newInstance(Path.of(config.tokenizerPath().get()), options)
+                : HuggingFaceTokenizer.newInstance(resource(BUNDLED_TOKENIZER), options);
+    }
+
+    static byte[] modelBytes(WorkerConfig.Onnx config) throws IOException {
+        return config.modelPath().isPresent() ? Files.readAllBytes(Path.of(config.modelPath().get())) : resource(BUNDLED_MODEL).readAllBytes();
+    }
+
+    static OrtSession.SessionOptions sessionOptions(WorkerConfig.Onnx config) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        if (config.threads() > 0) {
+            options.setIntraOpNumThreads(config.threads());
+        }
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        return options;
     }
 
     private static InputStream resource(String name) {
@@ -119,7 +129,7 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         int[] docIndex = new int[pairs.size()];
         for (int i = 0; i < pairs.size(); i++) {
             ScorePair p = pairs.get(i);
-            queryIndex[i] = texts.computeIfAbsent(queryPrefix + p.query(), k -> texts.size());
+            queryIndex[i] = texts.computeIfAbsent(queryText(p.query()), k -> texts.size());
             docIndex[i] = texts.computeIfAbsent(p.document(), k -> texts.size());
         }
         List<String> unique = new ArrayList<>(texts.keySet());
@@ -139,6 +149,24 @@ public class OnnxScorer implements Scorer, AutoCloseable {
     }
 
     private float[][] embed(Encoding[] encodings) {
+        int batch = encodings.length;
+        Map<String, OnnxTensor> inputs = inputs(encodings);
+        try (OrtSession.Result result = session.run(inputs)) {
+            float[][][] hidden = (float[][][]) result.get(0).getValue();
+            float[][] out = new float[batch][];
+            for (int b = 0; b < batch; b++) {
+                out[b] = normalize(meanPooling ? mean(hidden[b], encodings[b].getIds().length) : hidden[b][0]);
+            }
+            return out;
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed to score a batch of " + batch + ": " + e.getMessage(), e);
+        } finally {
+            inputs.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** The model's input tensors for {@code encodings}, padded to the longest; the caller closes them. */
+    Map<String, OnnxTensor> inputs(Encoding[] encodings) {
         int batch = encodings.length;
         int width = 0;
         for (Encoding e : encodings) {
@@ -161,19 +189,25 @@ public class OnnxScorer implements Scorer, AutoCloseable {
             if (wantsTypeIds) {
                 inputs.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape));
             }
-            try (OrtSession.Result result = session.run(inputs)) {
-                float[][][] hidden = (float[][][]) result.get(0).getValue();
-                float[][] out = new float[batch][];
-                for (int b = 0; b < batch; b++) {
-                    out[b] = normalize(meanPooling ? mean(hidden[b], encodings[b].getIds().length) : hidden[b][0]);
-                }
-                return out;
-            }
+            return inputs;
         } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime failed to score a batch of " + batch + ": " + e.getMessage(), e);
-        } finally {
             inputs.values().forEach(OnnxTensor::close);
+            throw new IllegalStateException("cannot build the input tensors of a batch of " + batch + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The session, for measuring ONNX Runtime alone on the scorer's own model (OnnxScorerBenchmark). */
+    OrtSession session() {
+        return session;
+    }
+
+    HuggingFaceTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** The text a query is embedded as (the model's query prefix added). */
+    String queryText(String query) {
+        return queryPrefix + query;
     }
 
     private static float[] mean(float[][] tokens, int length) {

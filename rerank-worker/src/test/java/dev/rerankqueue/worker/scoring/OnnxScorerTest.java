@@ -6,7 +6,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,16 +17,9 @@ class OnnxScorerTest {
 
     static OnnxScorer scorer;
 
+    /** The worker's own defaults, read through its config mapping. */
     static WorkerConfig.Onnx defaults() {
-        return new WorkerConfig.Onnx() {
-            public String modelName() { return "bge-small-en-v1.5"; }
-            public Optional<String> modelPath() { return Optional.empty(); }
-            public Optional<String> tokenizerPath() { return Optional.empty(); }
-            public String pooling() { return "cls"; }
-            public String queryPrefix() { return "Represent this sentence for searching relevant passages: "; }
-            public int maxLength() { return 512; }
-            public int threads() { return 0; }
-        };
+        return OnnxScorerBenchmark.config();
     }
 
     @BeforeAll
@@ -42,6 +34,20 @@ class OnnxScorerTest {
 
     private static List<ScorePair> pairs(String query, String... docs) {
         return java.util.Arrays.stream(docs).map(d -> new ScorePair(null, query, d)).toList();
+    }
+
+    @Test
+    void theCpuBenchmarkReadsTheWorkersDefaultsAndSystemPropertiesOverThem() {
+        assertEquals(512, defaults().maxLength());
+        assertEquals("cls", defaults().pooling());
+        assertTrue(defaults().modelPath().isEmpty());
+        System.setProperty("rerank.worker.scorer.onnx.threads", "1");
+        try {
+            assertEquals(1, OnnxScorerBenchmark.config().threads());
+        } finally {
+            System.clearProperty("rerank.worker.scorer.onnx.threads");
+        }
+        assertEquals(0, OnnxScorerBenchmark.config().threads());
     }
 
     @Test
