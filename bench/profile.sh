@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scenario=${1:?usage: bench/profile.sh SCENARIO [flags]}
+# every worker gets the same WORKER_JAVA_OPTS, so two would write one recording file
+[ "${WORKERS:-1}" = 1 ] || { echo "profile.sh records one worker: run it with WORKERS=1" >&2; exit 1; }
 dir="$PWD/bench/target/jfr/$scenario"
 rm -rf "$dir"; mkdir -p "$dir"
 jfr_opts() { echo "-XX:StartFlightRecording=filename=$dir/$1.jfr,settings=profile,dumponexit=true"; }
