@@ -2,7 +2,7 @@
 # Runs one benchmark scenario against a fresh stack it starts itself (deploy/local/up.sh with SCORER=emulator in its own
 # folder bench/target/stack: data deleted afterwards, logs kept), or against a running one (--gateway URL ...: left alone).
 #   bench/run.sh efficiency|burst|latency|seed-table|priority [--seconds N] [--jobs N] [--levels 10,30,50,100]
-#   bench/run.sh scale [--counts 1,2,4] [--time-scale 20] [--warmup 30] [--seconds 40]  (starts a fresh stack per worker count itself)
+#   bench/run.sh scale [--counts 1,2,4] [--time-scale 40] [--warmup 30] [--seconds 40]  (starts a fresh stack per worker count itself)
 #   bench/run.sh cpu [--seconds 20] [--batch 64] [--chars 700]            (the embedded ONNX scorer in this JVM, no stack)
 # Output: a human-readable report, then one JSON line of figures (also appended to bench/target/results.jsonl); the
 # charts of burst, seed-table and scale are written to bench/target/charts/.

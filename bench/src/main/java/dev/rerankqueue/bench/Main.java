@@ -30,7 +30,7 @@ public final class Main {
             case "scale" -> {
                 Scenarios.scale(Path.of("").toAbsolutePath(),
                         Arrays.stream(flags.getOrDefault("counts", "1,2,4").split(",")).mapToInt(Integer::parseInt).toArray(),
-                        Double.parseDouble(flags.getOrDefault("time-scale", "20")), Double.parseDouble(flags.getOrDefault("overload", "1.5")),
+                        Double.parseDouble(flags.getOrDefault("time-scale", "40")), Double.parseDouble(flags.getOrDefault("overload", "1.5")),
                         Integer.parseInt(flags.getOrDefault("seconds", "40")), Integer.parseInt(flags.getOrDefault("warmup", "30")),
                         flags.getOrDefault("api-key", System.getenv("RERANK_API_KEY")),
                         charts(flags));
@@ -115,7 +115,7 @@ public final class Main {
                           [--jobs 5000 (burst) | 10000 (priority)]
                           [--levels 10,30,50,100] [--gateway http://127.0.0.1:8080] [--emulators URL,URL]
                           [--workers URL,URL] [--api-key KEY] [--charts bench/target/charts]
-                       java -jar bench/target/bench.jar scale [--counts 1,2,4] [--time-scale 20] [--overload 1.5] [--warmup 30] [--seconds 40]
+                       java -jar bench/target/bench.jar scale [--counts 1,2,4] [--time-scale 40] [--overload 1.5] [--warmup 30] [--seconds 40]
                           (run from the project root: starts and stops a local stack per count through deploy/local)
                    (bench/run.sh SCENARIO starts the stack with SCORER=emulator, runs it, and stops the stack)
                 """);
