@@ -21,20 +21,19 @@ if [ "$scenario" = cpu ]; then
   exit 0
 fi
 ./mvnw -B -q -DskipTests package -pl bench -am > /dev/null
-if curl -fs -o /dev/null "http://127.0.0.1:${GATEWAY_PORT:-8080}/q/health/ready" && [ "$scenario" = scale ]; then
-  echo "a stack is already running on :${GATEWAY_PORT:-8080}; stop it (deploy/local/down.sh): scale starts its own" >&2
+own_stack=true
+printf '%s\n' "$@" | grep -q -- '--gateway' && [ "$scenario" != scale ] && own_stack=false
+if $own_stack && curl -fs -o /dev/null "http://127.0.0.1:${GATEWAY_PORT:-8080}/q/health/ready"; then
+  echo "a stack is already running on :${GATEWAY_PORT:-8080}; stop it (deploy/local/down.sh)$( [ "$scenario" = scale ] \
+    && echo ': scale starts its own' || echo ' or pass --gateway')" >&2
   exit 1
 fi
 if [ "$scenario" = scale ]; then
   # each worker count gets a fresh stack of its own, started and stopped by the scenario through deploy/local
   ./mvnw -B -q -DskipTests package -pl api-gateway,rerank-worker -am > /dev/null
-elif ! printf '%s\n' "$@" | grep -q -- '--gateway'; then
+elif $own_stack; then
   # a fresh stack of its own: no results of earlier runs to restore into Redis while the scenario measures
   export RERANK_RUN_DIR="$PWD/bench/target/stack"
-  if curl -fs -o /dev/null "http://127.0.0.1:${GATEWAY_PORT:-8080}/q/health/ready"; then
-    echo "a stack is already running on :${GATEWAY_PORT:-8080}; stop it (deploy/local/down.sh) or pass --gateway" >&2
-    exit 1
-  fi
   rm -rf "$RERANK_RUN_DIR"
   # the priority scenario keeps over 10,000 jobs of one tenant in flight: raise that tenant quota for the run
   RERANK_QUOTAS_MAX_IN_FLIGHT_JOBS="${RERANK_QUOTAS_MAX_IN_FLIGHT_JOBS:-100000}" \

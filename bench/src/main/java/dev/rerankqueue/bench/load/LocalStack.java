@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -36,11 +37,14 @@ public final class LocalStack implements AutoCloseable {
             throws IOException, InterruptedException {
         deleteTree(runDir);
         Files.createDirectories(runDir);
-        Map<String, String> env = new java.util.HashMap<>(extraEnv);
+        Map<String, String> env = new HashMap<>(extraEnv);
         env.put("RERANK_RUN_DIR", runDir.toString());
         env.put("SCORER", "emulator");
         env.put("WORKERS", Integer.toString(workers));
-        LocalStack local = new LocalStack(root, runDir, env, new Stack("http://127.0.0.1:8080", ports(8101, workers), ports(8091, workers), apiKey));
+        // the ports up.sh will use: deploy/local/env.sh's defaults unless this environment, which up.sh inherits, sets them
+        Stack stack = new Stack("http://127.0.0.1:" + port("GATEWAY_PORT", 8080), ports(port("EMULATOR_BASE_PORT", 8101), workers),
+                ports(port("WORKER_BASE_PORT", 8091), workers), apiKey);
+        LocalStack local = new LocalStack(root, runDir, env, stack);
         try {
             local.run("deploy/local/up.sh", "up.log");
         } catch (IOException | RuntimeException e) {
@@ -48,6 +52,11 @@ public final class LocalStack implements AutoCloseable {
             throw e;
         }
         return local;
+    }
+
+    private static int port(String variable, int fallback) {
+        String value = System.getenv(variable);
+        return value == null || value.isBlank() ? fallback : Integer.parseInt(value.trim());
     }
 
     private static List<String> ports(int base, int count) {

@@ -57,7 +57,7 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         };
         long start = System.nanoTime();
         try {
-            this.tokenizer = tokenizer(config);
+            this.tokenizer = loadTokenizer(config);
             this.env = OrtEnvironment.getEnvironment();
             this.session = env.createSession(modelBytes(config), sessionOptions(config));
             this.wantsTypeIds = session.getInputNames().contains("token_type_ids");
@@ -76,7 +76,7 @@ public class OnnxScorer implements Scorer, AutoCloseable {
     }
 
     /** The tokenizer of the configured (or bundled) model: cuts at max-length, no padding. */
-    static HuggingFaceTokenizer tokenizer(WorkerConfig.Onnx config) throws IOException {
+    private static HuggingFaceTokenizer loadTokenizer(WorkerConfig.Onnx config) throws IOException {
         Map<String, String> options = Map.of(
                 "maxLength", Integer.toString(config.maxLength()),
                 "truncation", "true",
@@ -86,11 +86,11 @@ public class OnnxScorer implements Scorer, AutoCloseable {
                 : HuggingFaceTokenizer.newInstance(resource(BUNDLED_TOKENIZER), options);
     }
 
-    static byte[] modelBytes(WorkerConfig.Onnx config) throws IOException {
+    private static byte[] modelBytes(WorkerConfig.Onnx config) throws IOException {
         return config.modelPath().isPresent() ? Files.readAllBytes(Path.of(config.modelPath().get())) : resource(BUNDLED_MODEL).readAllBytes();
     }
 
-    static OrtSession.SessionOptions sessionOptions(WorkerConfig.Onnx config) throws OrtException {
+    private static OrtSession.SessionOptions sessionOptions(WorkerConfig.Onnx config) throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         if (config.threads() > 0) {
             options.setIntraOpNumThreads(config.threads());
@@ -122,17 +122,31 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         return Uni.createFrom().item(() -> scoreNow(pairs)).runSubscriptionOn(executor);
     }
 
-    /** Scores on the calling thread; every distinct query and document is embedded once per call. */
-    public Scores scoreNow(List<ScorePair> pairs) {
+    /**
+     * The distinct texts a call embeds (queries with the model's prefix, documents), in first-seen order, and for each
+     * pair the index of its query and of its document among them.
+     */
+    record Texts(List<String> unique, int[] queryIndex, int[] docIndex) {
+    }
+
+    Texts texts(List<ScorePair> pairs) {
         Map<String, Integer> texts = new LinkedHashMap<>();
         int[] queryIndex = new int[pairs.size()];
         int[] docIndex = new int[pairs.size()];
         for (int i = 0; i < pairs.size(); i++) {
             ScorePair p = pairs.get(i);
-            queryIndex[i] = texts.computeIfAbsent(queryText(p.query()), k -> texts.size());
+            queryIndex[i] = texts.computeIfAbsent(queryPrefix + p.query(), k -> texts.size());
             docIndex[i] = texts.computeIfAbsent(p.document(), k -> texts.size());
         }
-        List<String> unique = new ArrayList<>(texts.keySet());
+        return new Texts(new ArrayList<>(texts.keySet()), queryIndex, docIndex);
+    }
+
+    /** Scores on the calling thread; every distinct query and document is embedded once per call. */
+    public Scores scoreNow(List<ScorePair> pairs) {
+        Texts t = texts(pairs);
+        List<String> unique = t.unique();
+        int[] queryIndex = t.queryIndex();
+        int[] docIndex = t.docIndex();
         Encoding[] encodings = tokenizer.batchEncode(unique);
         float[][] vectors = embed(encodings);
         double[] values = new double[pairs.size()];
@@ -203,11 +217,6 @@ public class OnnxScorer implements Scorer, AutoCloseable {
 
     HuggingFaceTokenizer tokenizer() {
         return tokenizer;
-    }
-
-    /** The text a query is embedded as (the model's query prefix added). */
-    String queryText(String query) {
-        return queryPrefix + query;
     }
 
     private static float[] mean(float[][] tokens, int length) {

@@ -11,7 +11,6 @@ import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -95,13 +94,8 @@ public final class OnnxScorerBenchmark {
     }
 
     private static Prepared prepare(OnnxScorer scorer, List<ScorePair> batch) {
-        LinkedHashSet<String> texts = new LinkedHashSet<>();
-        for (ScorePair p : batch) {
-            texts.add(scorer.queryText(p.query()));
-            texts.add(p.document());
-        }
-        List<String> list = new ArrayList<>(texts);
-        return new Prepared(list, scorer.inputs(scorer.tokenizer().batchEncode(list)));
+        List<String> texts = scorer.texts(batch).unique(); // exactly what scoreNow embeds for this batch
+        return new Prepared(texts, scorer.inputs(scorer.tokenizer().batchEncode(texts)));
     }
 
     /** Alternates scorer and ONNX-Runtime-alone batches for {@code budget} ns of the scorer's time; returns batches run each. */
@@ -175,7 +169,11 @@ public final class OnnxScorerBenchmark {
         return (WorkerConfig.Onnx) Proxy.newProxyInstance(WorkerConfig.Onnx.class.getClassLoader(), new Class<?>[]{WorkerConfig.Onnx.class},
                 (proxy, method, args) -> {
                     if (method.getDeclaringClass() == Object.class) {
-                        return method.getName().equals("toString") ? "onnx settings" : method.invoke(config(), args);
+                        return switch (method.getName()) {
+                            case "equals" -> proxy == args[0];
+                            case "hashCode" -> System.identityHashCode(proxy);
+                            default -> "rerank.worker.scorer.onnx settings";
+                        };
                     }
                     String key = "rerank.worker.scorer.onnx." + method.getName().replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT);
                     WithDefault fallback = method.getAnnotation(WithDefault.class);
