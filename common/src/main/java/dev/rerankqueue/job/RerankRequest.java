@@ -1,5 +1,6 @@
 package dev.rerankqueue.job;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
@@ -16,6 +17,8 @@ import java.util.List;
  * @param instruction     task instruction for instruction-aware rerankers (Qwen3-Reranker); {@code null} means the model default
  * @param priority        scheduling lane; {@code null} means {@link Priority#INTERACTIVE}
  * @param deadlineMs      give up (status expired) if scoring has not started this many ms after acceptance
+ * @param truncate        whether a document longer than the model's context is cut to fit (counted in
+ *                        {@code usage.truncated_documents}); {@code false} fails the job instead. {@code null} means true
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RerankRequest(
@@ -26,7 +29,23 @@ public record RerankRequest(
         @JsonProperty("return_documents") Boolean returnDocuments,
         String instruction,
         Priority priority,
-        @JsonProperty("deadline_ms") Long deadlineMs) {
+        @JsonProperty("deadline_ms") Long deadlineMs,
+        Boolean truncate) {
+
+    @JsonCreator
+    public RerankRequest {
+    }
+
+    /** A request that leaves truncation at its default (documents are cut to the model's context). */
+    public RerankRequest(String model, String query, List<Document> documents, Integer topN, Boolean returnDocuments,
+                         String instruction, Priority priority, Long deadlineMs) {
+        this(model, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, null);
+    }
+
+    /** Whether over-long documents are cut to the model's context rather than failing the job. */
+    public boolean truncates() {
+        return !Boolean.FALSE.equals(truncate);
+    }
 
     /** Number of results the job returns: {@code top_n} clamped to the number of documents, all when absent or 0. */
     public int resultCount() {
@@ -40,15 +59,15 @@ public record RerankRequest(
 
     /** This request, or a copy in {@code lane} when it names no priority. */
     public RerankRequest withDefaultPriority(Priority lane) {
-        return priority != null ? this : new RerankRequest(model, query, documents, topN, returnDocuments, instruction, lane, deadlineMs);
+        return priority != null ? this : new RerankRequest(model, query, documents, topN, returnDocuments, instruction, lane, deadlineMs, truncate);
     }
 
     /** This request, or a copy with {@code return_documents} set to {@code wanted} when it does not say. */
     public RerankRequest withDefaultReturnDocuments(boolean wanted) {
-        return returnDocuments != null ? this : new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs);
+        return returnDocuments != null ? this : new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs, truncate);
     }
 
     public RerankRequest withModel(String servedModel) {
-        return new RerankRequest(servedModel, query, documents, topN, returnDocuments, instruction, priority, deadlineMs);
+        return new RerankRequest(servedModel, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, truncate);
     }
 }

@@ -39,6 +39,10 @@ public final class VllmEmulator implements AutoCloseable {
             return new Settings("127.0.0.1", port, "Qwen/Qwen3-Reranker-0.6B", 256, 16384, 32768, 1.0, Faults.NONE, false);
         }
 
+        public Settings withMaxModelLen(int tokens) {
+            return new Settings(host, port, model, maxNumSeqs, maxNumBatchedTokens, tokens, timeScale, faults, priorityScheduling);
+        }
+
         public Settings withPriorityScheduling() {
             return new Settings(host, port, model, maxNumSeqs, maxNumBatchedTokens, maxModelLen, timeScale, faults, true);
         }
@@ -52,6 +56,7 @@ public final class VllmEmulator implements AutoCloseable {
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong promptTokens = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
     private volatile Faults faults;
 
     private VllmEmulator(Settings settings) {
@@ -159,7 +164,11 @@ public final class VllmEmulator implements AutoCloseable {
         for (int i = 0; i < tokens.length; i++) {
             tokens[i] = EmulatedTokenizer.count(queries.get(i)) + EmulatedTokenizer.count(docs.get(i)) + (scoreApi ? 0 : TEMPLATE_TOKENS);
             if (tokens[i] > settings.maxModelLen()) {
-                error(req, 400, "BadRequestError", "pair " + i + " has " + tokens[i] + " tokens; max-model-len is " + settings.maxModelLen());
+                // vLLM's own refusal of a prompt over --max-model-len: 400, the whole request, in these words
+                refused.incrementAndGet();
+                error(req, 400, "BadRequestError", "This model's maximum context length is " + settings.maxModelLen()
+                        + " tokens. However, you requested " + tokens[i] + " tokens in the input for score. "
+                        + "Please reduce the length of the input.");
                 return;
             }
             total += tokens[i];
@@ -264,6 +273,7 @@ public final class VllmEmulator implements AutoCloseable {
         out.put("tokens", gpu.tokens());
         out.put("requests", requests.get());
         out.put("failed_requests", failures.get());
+        out.put("refused_requests", refused.get());
         out.put("waiting", gpu.waiting());
         out.put("running", gpu.running());
         Faults f = faults;
@@ -304,7 +314,7 @@ public final class VllmEmulator implements AutoCloseable {
 
     private static void error(HttpServerRequest req, int status, String type, String message) {
         ObjectNode e = JobCodec.mapper().createObjectNode();
-        e.put("object", "error").put("message", message).put("type", type).put("code", status);
+        e.put("object", "error").put("message", message).put("type", type).putNull("param").put("code", status);
         json(req, status, e);
     }
 

@@ -266,7 +266,7 @@ public class JobBatchProcessor {
         for (Claimed c : claimed) {
             RerankRequest r = c.job().request();
             for (Document d : r.documents()) {
-                pairs.add(new ScorePair(r.instruction(), r.query(), d.text()));
+                pairs.add(new ScorePair(c.job().tenant(), r.instruction(), r.query(), d.text()));
             }
         }
         ProgressReporter progress = ProgressReporter.of(claimed.stream().map(c -> c.job().id()).toList(),
@@ -277,7 +277,10 @@ public class JobBatchProcessor {
                     List<Uni<Void>> writes = new ArrayList<>(claimed.size());
                     int offset = 0;
                     for (Claimed c : claimed) {
-                        writes.add(failure == null ? succeed(c, scored, offset, end, finished) : fail(c, failure, end, finished));
+                        String refused = failure == null ? inputFault(c, scored, offset) : null;
+                        writes.add(failure != null ? fail(c, "scoring failed: " + failure.getMessage(), true, end, finished)
+                                : refused != null ? fail(c, refused, false, end, finished)
+                                : succeed(c, scored, offset, end, finished));
                         offset += c.job().pairCount();
                     }
                     return withWriteRetries(Uni.join().all(writes).andFailFast()).replaceWithVoid();
@@ -321,15 +324,37 @@ public class JobBatchProcessor {
                 .replaceWithVoid();
     }
 
-    private Uni<Void> fail(Claimed c, Throwable failure, long now, Map<String, JobState> finished) {
-        String reason = "scoring failed: " + failure.getMessage();
+    /**
+     * Why the job fails for its own input, or {@code null}: a document the model refused (only this job fails; the
+     * other jobs of its scorer calls were scored apart from it), or one cut to the model's context in a job that
+     * asked not to be truncated.
+     */
+    private static String inputFault(Claimed c, MicroBatcher.Result scored, int offset) {
+        RerankRequest r = c.job().request();
+        for (int i = 0; i < r.documents().size(); i++) {
+            if (scored.refusal(offset + i) != null) {
+                return "document " + i + " was refused by the model: " + scored.refusal(offset + i);
+            }
+            if (!r.truncates() && scored.truncated()[offset + i]) {
+                return "document " + i + " is longer than the model's context and the job asked not to truncate "
+                        + "(\"truncate\": false); shorten it, or leave truncation on to score its beginning";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Fails the job; a scorer failure also parks its record on the dead-letter topic for replay, while a job failed
+     * for its own input is not parked: replaying it would fail the same way.
+     */
+    private Uni<Void> fail(Claimed c, String reason, boolean deadLetter, long now, Map<String, JobState> finished) {
         return store.apply(JobTransition.to(c.job().id(), JobStatus.FAILED).expectVersion(c.version())
                         .orCreateWith(JobFields.initial(c.job()))
                         .set(JobFields.FINISHED_AT, now)
                         .set(JobFields.ERROR, reason)
                         .retainFor(retention))
                 .invoke(o -> report(c, o, JobStatus.FAILED, finished, 0, reason))
-                .chain(o -> o.applied() ? deadLetters.park(c.record(), reason) : Uni.createFrom().voidItem());
+                .chain(o -> o.applied() && deadLetter ? deadLetters.park(c.record(), reason) : Uni.createFrom().voidItem());
     }
 
     private void report(Claimed c, TransitionOutcome o, JobStatus target, Map<String, JobState> finished, long scoringMs, String error) {

@@ -30,6 +30,14 @@ public interface WorkerConfig {
         /** How long a score is remembered. Default 1h. */
         @WithDefault("1h")
         Duration ttl();
+
+        /**
+         * Whether one tenant's job may be answered from scores of another tenant's pairs. Off by default: a hit shows
+         * as a job scored in no time, which tells a tenant that another scored the same pair. Turn it on only where
+         * the tenants trust each other. Default false.
+         */
+        @WithDefault("false")
+        boolean sharedAcrossTenants();
     }
 
     /** Stopping (SIGTERM). */
@@ -143,6 +151,21 @@ public interface WorkerConfig {
         /** Task instruction used when a job gives none. Default: Qwen3-Reranker's web-search instruction. */
         @WithDefault("Given a web search query, retrieve relevant passages that answer the query")
         String instruction();
+
+        /**
+         * The model's context in tokens (vLLM's {@code --max-model-len}): a pair whose prompt would be longer has its
+         * document cut to fit, and is counted in {@code usage.truncated_documents} (a job with {@code "truncate": false}
+         * fails instead). Default: what vLLM's /v1/models reports.
+         */
+        Optional<Integer> maxModelLen();
+
+        /**
+         * Characters per token in the estimate that decides where a document is cut (Qwen's tokenizer gives about 4 on
+         * English, fewer on code and CJK text). A pair the estimate lets through and vLLM still refuses fails its own
+         * job alone. Default 4.
+         */
+        @WithDefault("4")
+        int charsPerToken();
 
         /** Timeout of one call. Default 30s. */
         @WithDefault("30s")

@@ -15,12 +15,14 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
  * Scores the pairs of many jobs together: drops duplicates, takes what the {@link ScoreCache} knows, sorts the rest by length (so a batch pads little), packs
  * micro-batches under a pair cap and a token budget, keeps a configured number of scorer calls in flight, and
- * scatters the scores back in input order.
+ * scatters the scores back in input order. A pair the model refuses is isolated by splitting its call, so it fails
+ * only its own job.
  */
 @ApplicationScoped
 public class MicroBatcher {
@@ -37,7 +39,8 @@ public class MicroBatcher {
 
     @jakarta.inject.Inject
     public MicroBatcher(Scorer scorer, WorkerConfig config, MeterRegistry metrics) {
-        this(scorer, config, metrics, new ScoreCache(config.cache().maxEntries(), config.cache().ttl(), metrics));
+        this(scorer, config, metrics, new ScoreCache(config.cache().maxEntries(), config.cache().ttl(),
+                config.cache().sharedAcrossTenants(), metrics));
     }
 
     MicroBatcher(Scorer scorer, WorkerConfig config, MeterRegistry metrics, ScoreCache cache) {
@@ -65,8 +68,15 @@ public class MicroBatcher {
      * @param callMs    duration of the scorer call that scored pair i
      * @param callOf    which scorer call scored pair i (duplicates share one)
      * @param calls     how many scorer calls were made
+     * @param refusals  why the model refused pair i, or {@code null} where it scored it: a refused pair fails its own
+     *                  job, never the jobs whose pairs shared a call with it
      */
-    public record Result(double[] values, int[] tokens, boolean[] truncated, long[] callMs, int[] callOf, int calls) {
+    public record Result(double[] values, int[] tokens, boolean[] truncated, long[] callMs, int[] callOf, int calls, String[] refusals) {
+
+        /** Why the model refused pair i, or {@code null}. */
+        public String refusal(int i) {
+            return refusals[i];
+        }
     }
 
     public String model() {
@@ -79,88 +89,139 @@ public class MicroBatcher {
 
     /**
      * Scores {@code pairs} in scorer slots of {@code lane}; {@code onScored}, if given, is called after each scorer
-     * call with the indices (into {@code pairs}) of the pairs it scored, duplicates included.
+     * call with the indices (into {@code pairs}) of the pairs it scored, duplicates included. A call the model refuses
+     * for its input (one over-long pair among many) is split in halves until the refused pairs stand alone: they come
+     * back with their {@link Result#refusal(int) refusal}, every other pair with its score.
      */
     public Uni<Result> score(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored) {
-        Map<ScorePair, Integer> uniqueIndex = new HashMap<>();
-        List<ScorePair> unique = new ArrayList<>();
-        int[] toUnique = new int[pairs.size()];
-        for (int i = 0; i < pairs.size(); i++) {
-            ScorePair p = pairs.get(i);
-            Integer u = uniqueIndex.get(p);
-            if (u == null) {
-                u = unique.size();
-                uniqueIndex.put(p, u);
-                unique.add(p);
+        return new Run(pairs, lane, onScored).score();
+    }
+
+    /** One {@link #score} call: the unique pairs and what became of each. */
+    private final class Run {
+        private final List<ScorePair> pairs;
+        private final Priority lane;
+        private final Consumer<int[]> onScored;
+        private final List<ScorePair> unique = new ArrayList<>();
+        private final int[] toUnique;
+        private final String model = scorer.model();
+        private double[] values;
+        private int[] tokens;
+        private boolean[] truncated;
+        private long[] millis;
+        private int[] callOf;
+        private String[] refusals;
+        private int[][] originals;
+        private final AtomicInteger calls = new AtomicInteger();
+
+        Run(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored) {
+            this.pairs = pairs;
+            this.lane = lane;
+            this.onScored = onScored;
+            this.toUnique = new int[pairs.size()];
+            Map<ScorePair, Integer> uniqueIndex = new HashMap<>();
+            for (int i = 0; i < pairs.size(); i++) {
+                ScorePair p = pairs.get(i);
+                Integer u = uniqueIndex.get(p);
+                if (u == null) {
+                    u = unique.size();
+                    uniqueIndex.put(p, u);
+                    unique.add(p);
+                }
+                toUnique[i] = u;
             }
-            toUnique[i] = u;
         }
-        String model = scorer.model();
-        double[] uValues = new double[unique.size()];
-        int[] uTokens = new int[unique.size()];
-        boolean[] uTruncated = new boolean[unique.size()];
-        long[] uMs = new long[unique.size()];
-        int[] uCall = new int[unique.size()];
-        List<ScorePair> misses = new ArrayList<>(unique.size());
-        List<Integer> missIndex = new ArrayList<>(unique.size());
-        List<Integer> hitIndex = new ArrayList<>();
-        for (int u = 0; u < unique.size(); u++) {
-            ScoreCache.Entry known = cache.get(model, unique.get(u));
-            if (known == null) {
-                misses.add(unique.get(u));
-                missIndex.add(u);
-            } else {
-                hitIndex.add(u);
-                uValues[u] = known.value();
-                uTokens[u] = known.tokens();
-                uTruncated[u] = known.truncated();
-                uCall[u] = -1; // no call: no scorer time
+
+        Uni<Result> score() {
+            int n = unique.size();
+            values = new double[n];
+            tokens = new int[n];
+            truncated = new boolean[n];
+            millis = new long[n];
+            callOf = new int[n];
+            refusals = new String[n];
+            List<ScorePair> misses = new ArrayList<>(n);
+            List<Integer> missIndex = new ArrayList<>(n);
+            List<Integer> hitIndex = new ArrayList<>();
+            for (int u = 0; u < n; u++) {
+                ScoreCache.Entry known = cache.get(model, unique.get(u));
+                if (known == null) {
+                    misses.add(unique.get(u));
+                    missIndex.add(u);
+                } else {
+                    hitIndex.add(u);
+                    values[u] = known.value();
+                    tokens[u] = known.tokens();
+                    truncated[u] = known.truncated();
+                    callOf[u] = -1; // no call: no scorer time
+                }
             }
+            originals = onScored == null ? null : originalsOf(toUnique, n);
+            if (onScored != null && !hitIndex.isEmpty()) {
+                onScored.accept(inputIndices(hitIndex, originals));
+            }
+            List<Uni<Void>> chunks = pack(misses).stream()
+                    .map(chunk -> Uni.createFrom().deferred(() -> call(chunk.stream().map(missIndex::get).toList())))
+                    .toList();
+            return Multi.createFrom().iterable(chunks)
+                    // every call is queued at once: the lane gate, shared by all batches of the worker, bounds what runs
+                    .onItem().transformToUni(u -> u).merge(Math.max(1, chunks.size()))
+                    .collect().last()
+                    .map(ignored -> result());
         }
-        int[][] originals = onScored == null ? null : originalsOf(toUnique, unique.size());
-        if (onScored != null && !hitIndex.isEmpty()) {
-            onScored.accept(inputIndices(hitIndex, originals));
-        }
-        List<List<Integer>> chunks = pack(misses).stream()
-                .map(chunk -> chunk.stream().map(missIndex::get).toList()).toList();
-        List<Uni<Void>> calls = new ArrayList<>(chunks.size());
-        for (int c = 0; c < chunks.size(); c++) {
-            int call = c;
-            List<Integer> chunk = chunks.get(c);
-            calls.add(Uni.createFrom().deferred(() -> timedCall(lane, chunk.stream().map(unique::get).toList()))
-                    .invoke(scored -> {
-                        for (int k = 0; k < chunk.size(); k++) {
-                            int u = chunk.get(k);
-                            uValues[u] = scored.scores().values()[k];
-                            uTokens[u] = scored.scores().tokens()[k];
-                            uTruncated[u] = scored.scores().truncated()[k];
-                            uMs[u] = scored.millis();
-                            uCall[u] = call;
-                            cache.put(model, unique.get(u), new ScoreCache.Entry(uValues[u], uTokens[u], uTruncated[u]));
-                        }
-                        if (onScored != null) {
-                            onScored.accept(inputIndices(chunk, originals));
-                        }
+
+        /** Scores the unique pairs {@code chunk} in one call, or in halves if the model refuses the call's input. */
+        private Uni<Void> call(List<Integer> chunk) {
+            return timedCall(lane, chunk.stream().map(unique::get).toList())
+                    .onItem().transformToUni(scored -> {
+                        store(chunk, scored, calls.getAndIncrement());
+                        return Uni.createFrom().voidItem();
                     })
-                    .replaceWithVoid());
+                    .onFailure(ScorerException::inputRefused).recoverWithUni(refusal -> {
+                        if (chunk.size() == 1) {
+                            refusals[chunk.get(0)] = refusal.getMessage();
+                            scored(chunk);
+                            return Uni.createFrom().voidItem();
+                        }
+                        int half = chunk.size() / 2;
+                        return Uni.join().all(call(chunk.subList(0, half)), call(chunk.subList(half, chunk.size())))
+                                .andFailFast().replaceWithVoid();
+                    });
         }
-        return Multi.createFrom().iterable(calls)
-                // every call is queued at once: the lane gate, shared by all batches of the worker, bounds what runs
-                .onItem().transformToUni(u -> u).merge(Math.max(1, calls.size()))
-                .collect().last()
-                .map(ignored -> {
-                    Result r = new Result(new double[pairs.size()], new int[pairs.size()], new boolean[pairs.size()], new long[pairs.size()],
-                            new int[pairs.size()], chunks.size());
-                    for (int i = 0; i < pairs.size(); i++) {
-                        int u = toUnique[i];
-                        r.values()[i] = uValues[u];
-                        r.tokens()[i] = uTokens[u];
-                        r.truncated()[i] = uTruncated[u];
-                        r.callMs()[i] = uMs[u];
-                        r.callOf()[i] = uCall[u];
-                    }
-                    return r;
-                });
+
+        private void store(List<Integer> chunk, Timed scored, int call) {
+            for (int k = 0; k < chunk.size(); k++) {
+                int u = chunk.get(k);
+                values[u] = scored.scores().values()[k];
+                tokens[u] = scored.scores().tokens()[k];
+                truncated[u] = scored.scores().truncated()[k];
+                millis[u] = scored.millis();
+                callOf[u] = call;
+                cache.put(model, unique.get(u), new ScoreCache.Entry(values[u], tokens[u], truncated[u]));
+            }
+            scored(chunk);
+        }
+
+        private void scored(List<Integer> chunk) {
+            if (onScored != null) {
+                onScored.accept(inputIndices(chunk, originals));
+            }
+        }
+
+        private Result result() {
+            int n = pairs.size();
+            Result r = new Result(new double[n], new int[n], new boolean[n], new long[n], new int[n], calls.get(), new String[n]);
+            for (int i = 0; i < n; i++) {
+                int u = toUnique[i];
+                r.values()[i] = values[u];
+                r.tokens()[i] = tokens[u];
+                r.truncated()[i] = truncated[u];
+                r.callMs()[i] = millis[u];
+                r.callOf()[i] = callOf[u];
+                r.refusals()[i] = refusals[u];
+            }
+            return r;
+        }
     }
 
     private record Timed(Scores scores, long millis) {

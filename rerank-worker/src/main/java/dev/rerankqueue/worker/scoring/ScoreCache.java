@@ -13,9 +13,11 @@ import java.util.HexFormat;
 
 /**
  * Scores already computed, so a pair seen again (a retried job, the same candidates for a popular query) costs no
- * model time. Bounded (least recently used out first) and timed; the key is the model name plus a SHA-256 of
- * instruction, query and document, so a score is only ever returned for the model that produced it, and a document
- * under another instruction is scored again.
+ * model time. Bounded (least recently used out first) and timed; the key is the model name plus a SHA-256 of tenant,
+ * instruction, query and document, so a score is only ever returned for the model that produced it, a document under
+ * another instruction is scored again, and a tenant is never answered from another tenant's pairs (a hit shows in the
+ * job's scoring time, so a shared cache would tell tenant A which pairs tenant B scored). Sharing across tenants is an
+ * explicit choice ({@code rerank.worker.cache.shared-across-tenants}) for deployments whose tenants trust each other.
  */
 public final class ScoreCache {
 
@@ -28,8 +30,16 @@ public final class ScoreCache {
 
     private final Cache<Key, Entry> cache;
 
-    /** @param maxEntries 0 turns the cache off */
+    private final boolean sharedAcrossTenants;
+
+    /** A cache per tenant. */
     public ScoreCache(long maxEntries, Duration ttl, MeterRegistry metrics) {
+        this(maxEntries, ttl, false, metrics);
+    }
+
+    /** @param maxEntries 0 turns the cache off */
+    public ScoreCache(long maxEntries, Duration ttl, boolean sharedAcrossTenants, MeterRegistry metrics) {
+        this.sharedAcrossTenants = sharedAcrossTenants;
         if (maxEntries <= 0) {
             cache = null;
             return;
@@ -48,10 +58,11 @@ public final class ScoreCache {
         }
     }
 
-    private static Key key(String model, ScorePair p) {
+    private Key key(String model, ScorePair p) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (String part : new String[]{p.instruction() == null ? "" : p.instruction(), p.query(), p.document()}) {
+            String tenant = sharedAcrossTenants || p.tenant() == null ? "" : p.tenant();
+            for (String part : new String[]{tenant, p.instruction() == null ? "" : p.instruction(), p.query(), p.document()}) {
                 byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
                 sha.update(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
                 sha.update((byte) ':');

@@ -22,6 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -47,6 +49,8 @@ public class VllmScorer implements Scorer, AutoCloseable {
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private final AtomicLong openUntil = new AtomicLong();
     private volatile boolean healthy;
+    /** The model's context in tokens: configured, or as vLLM's /v1/models reports it; 0 while unknown. */
+    private volatile int maxModelLen;
 
     public VllmScorer(WorkerConfig.Vllm config, Vertx vertx) {
         this.config = config;
@@ -58,6 +62,7 @@ public class VllmScorer implements Scorer, AutoCloseable {
                 .setSsl("https".equals(base.getScheme()))
                 .setMaxPoolSize(Math.max(8, config.inFlight() * 2))
                 .setKeepAlive(true));
+        this.maxModelLen = config.maxModelLen().orElse(0);
         this.healthTimer = vertx.setPeriodic(0, config.healthInterval().toMillis(), t -> checkHealth());
     }
 
@@ -94,6 +99,9 @@ public class VllmScorer implements Scorer, AutoCloseable {
                     if (was != healthy) {
                         LOG.infof("vLLM at %s is %s", config.url(), healthy ? "healthy" : "unhealthy (" + r.statusCode() + ")");
                     }
+                    if (healthy && maxModelLen == 0) {
+                        learnMaxModelLen();
+                    }
                 },
                 e -> {
                     if (healthy) {
@@ -101,6 +109,68 @@ public class VllmScorer implements Scorer, AutoCloseable {
                     }
                     healthy = false;
                 });
+    }
+
+    /** Reads the served model's context from vLLM's /v1/models ({@code max_model_len}), once. */
+    private void learnMaxModelLen() {
+        client.get(path("/v1/models")).timeout(2_000).send().subscribe().with(r -> {
+            if (r.statusCode() != 200) {
+                return;
+            }
+            try {
+                for (JsonNode m : JobCodec.mapper().readTree(r.body().getBytes()).path("data")) {
+                    int len = m.path("max_model_len").asInt(0);
+                    if (len > 0 && (config.model().equals(m.path("id").asText()) || maxModelLen == 0)) {
+                        maxModelLen = len;
+                    }
+                }
+                if (maxModelLen > 0) {
+                    LOG.infof("vLLM serves %s with a context of %d tokens; longer pairs are cut to fit", config.model(), maxModelLen);
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debugf("vLLM's /v1/models was unreadable: %s", e.toString());
+            }
+        }, e -> LOG.debugf("vLLM's /v1/models did not answer: %s", e.toString()));
+    }
+
+    /** The model's context in tokens, 0 while unknown (then nothing is cut, and vLLM refuses what is too long). */
+    public int maxModelLen() {
+        return maxModelLen;
+    }
+
+    /** Tokens the prompt template adds to a pair, estimated as pairs are. */
+    private int templateTokens(ScorePair p) {
+        if (!config.qwen3Template()) {
+            return 0;
+        }
+        return (queryText(instructionOf(p), "").length() + documentText("").length() + config.charsPerToken() - 1) / config.charsPerToken();
+    }
+
+    /**
+     * The pairs to send: each pair whose estimated prompt (template, instruction, query, document) exceeds the model's
+     * context has its document cut to fit, and is marked in {@code truncated}. A pair whose query alone fills the
+     * context is sent whole, for vLLM to refuse.
+     */
+    List<ScorePair> fitToContext(List<ScorePair> pairs, boolean[] truncated) {
+        int limit = maxModelLen;
+        if (limit <= 0) {
+            return pairs;
+        }
+        int cpt = config.charsPerToken();
+        List<ScorePair> out = new ArrayList<>(pairs.size());
+        for (int i = 0; i < pairs.size(); i++) {
+            ScorePair p = pairs.get(i);
+            String instruction = instructionOf(p);
+            int fixed = templateTokens(p) + (p.query().length() + (config.qwen3Template() ? instruction.length() : 0) + cpt - 1) / cpt;
+            int docTokens = (p.document().length() + cpt - 1) / cpt;
+            if (fixed + docTokens > limit && fixed < limit) {
+                out.add(p.withDocumentCutTo((limit - fixed) * cpt));
+                truncated[i] = true;
+            } else {
+                out.add(p);
+            }
+        }
+        return out;
     }
 
     private String path(String p) {
@@ -123,9 +193,55 @@ public class VllmScorer implements Scorer, AutoCloseable {
         }
         // vLLM started with --scheduling-policy priority serves lower values first; without it, any value but 0 is refused
         Integer priority = config.priorityScheduling() ? (lane == Priority.BATCH ? 1 : 0) : null;
-        Uni<Scores> call = "rerank".equals(config.api()) ? rerankCalls(pairs, priority) : scoreCall(pairs, priority);
+        boolean[] truncated = new boolean[pairs.size()];
+        List<ScorePair> sent = fitToContext(pairs, truncated);
+        Uni<Scores> call = call(sent, priority)
+                .onFailure(e -> sent.size() == 1 && recut(sent.get(0), e) != null).recoverWithUni(e -> {
+                    // the estimate let through a pair vLLM counts as over its context: cut by vLLM's own count, once
+                    truncated[0] = true;
+                    return call(List.of(recut(sent.get(0), e)), priority);
+                })
+                .map(s -> new Scores(s.values(), s.tokens(), truncated));
         return call.invoke(s -> consecutiveFailures.set(0))
                 .onFailure().invoke(this::recordFailure);
+    }
+
+    private Uni<Scores> call(List<ScorePair> pairs, Integer priority) {
+        return "rerank".equals(config.api()) ? rerankCalls(pairs, priority) : scoreCall(pairs, priority);
+    }
+
+    /** vLLM's refusal of a prompt over the model's context, with the context and the tokens the prompt had. */
+    private static final Pattern OVER_CONTEXT = Pattern.compile(
+            "maximum context length is (\\d+) tokens\\. However, you requested (\\d+) tokens");
+
+    /**
+     * The pair cut so that vLLM, by the token count its refusal {@code e} gave, takes it; {@code null} when {@code e}
+     * is no such refusal or the document cannot be cut enough.
+     */
+    static ScorePair recut(ScorePair pair, Throwable e) {
+        if (!ScorerException.inputRefused(e) || e.getMessage() == null) {
+            return null;
+        }
+        Matcher m = OVER_CONTEXT.matcher(e.getMessage());
+        if (!m.find()) {
+            return null;
+        }
+        long limit = Long.parseLong(m.group(1));
+        long requested = Long.parseLong(m.group(2));
+        int doc = pair.document().length();
+        // tokens per character of the document, as if all the excess were the document's; 5 % spare for the estimate
+        double keep = (double) doc * (limit * 0.95 - (requested - estimatedDocTokens(pair, requested))) / estimatedDocTokens(pair, requested);
+        if (requested <= limit || keep < 1 || keep >= doc) {
+            return null;
+        }
+        return pair.withDocumentCutTo((int) keep);
+    }
+
+    /** The share of a prompt's {@code tokens} that its document makes up, by characters. */
+    private static double estimatedDocTokens(ScorePair pair, long tokens) {
+        double chars = pair.query().length() + pair.document().length() + (pair.instruction() == null ? 0 : pair.instruction().length())
+                + PREFIX.length() + SUFFIX.length();
+        return tokens * pair.document().length() / chars;
     }
 
     private void recordFailure(Throwable e) {
@@ -224,22 +340,45 @@ public class VllmScorer implements Scorer, AutoCloseable {
                 .timeout(config.timeout().toMillis())
                 .putHeader("content-type", "application/json")
                 .sendBuffer(Buffer.buffer(JobCodec.toJsonBytes(body)))
-                .onFailure().transform(e -> new ScorerException("vLLM " + p + " failed: " + e, true, e))
+                // the cause names vLLM's address: logged here, kept out of the message that reaches a job's error
+                .onFailure().transform(e -> {
+                    LOG.debugf("vLLM %s%s failed: %s", config.url(), p, e.toString());
+                    return new ScorerException("the model server did not answer " + p + " (" + e.getClass().getSimpleName() + ")", true, e);
+                })
                 .map(this::parse);
     }
 
     private JsonNode parse(HttpResponse<Buffer> r) {
         if (r.statusCode() >= 500 || r.statusCode() == 429) {
-            throw new ScorerException("vLLM answered " + r.statusCode() + ": " + abbreviate(r.bodyAsString()), true, null);
+            throw new ScorerException("the model server answered " + r.statusCode() + ": " + errorMessage(r), true, null);
+        }
+        if (r.statusCode() == 400 || r.statusCode() == 413 || r.statusCode() == 422) {
+            // vLLM's answer to a prompt over the model's context, among others: the input is at fault, not the model
+            throw ScorerException.inputRefused("the model refused the input (" + r.statusCode() + "): " + errorMessage(r));
         }
         if (r.statusCode() != 200) {
-            throw new ScorerException("vLLM refused the batch with " + r.statusCode() + ": " + abbreviate(r.bodyAsString()), false, null);
+            throw new ScorerException("the model server refused the call with " + r.statusCode() + ": " + errorMessage(r), false, null);
         }
         try {
             return JobCodec.mapper().readTree(r.body().getBytes());
         } catch (IOException e) {
             throw new ScorerException("vLLM answered unreadable JSON", true, e);
         }
+    }
+
+    /** The message of vLLM's error body ({@code message}, or {@code error.message} in newer versions), else the body. */
+    private static String errorMessage(HttpResponse<Buffer> r) {
+        String body = r.bodyAsString();
+        try {
+            JsonNode json = JobCodec.mapper().readTree(body);
+            JsonNode message = json.has("message") ? json.get("message") : json.path("error").path("message");
+            if (message.isTextual()) {
+                return abbreviate(message.asText());
+            }
+        } catch (IOException | RuntimeException e) {
+            // not JSON: the body as it is
+        }
+        return abbreviate(body);
     }
 
     private static String abbreviate(String s) {

@@ -26,6 +26,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -35,7 +36,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The worker on the GPU path: jobs from Kafka scored by the vLLM scorer against the emulator (standing in for vLLM),
- * to show a job's {@code instruction} reaching the model's prompt and keying the score cache, end to end.
+ * to show a job's {@code instruction} reaching the model's prompt and keying the score cache, end to end; and that one
+ * job's over-long document hurts no other job: the emulator serves a 2,048-token context and refuses longer prompts
+ * with vLLM's 400, and the worker's estimate is set to undercount tokens twofold, so that refusals really reach it.
  */
 @QuarkusTest
 @WithTestResource(InfrastructureResource.class)
@@ -49,11 +52,13 @@ class VllmWorkerTest {
         @Override
         public Map<String, String> start() {
             try {
-                emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0));
+                emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0).withMaxModelLen(CONTEXT));
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-            return Map.of("rerank.worker.scorer.type", "vllm", "rerank.worker.scorer.vllm.url", "http://127.0.0.1:" + emulator.port());
+            return Map.of("rerank.worker.scorer.type", "vllm", "rerank.worker.scorer.vllm.url", "http://127.0.0.1:" + emulator.port(),
+                    // a tokenizer that counts half the tokens vLLM does: pairs the estimate lets through are refused
+                    "rerank.worker.scorer.vllm.chars-per-token", "8");
         }
 
         @Override
@@ -63,6 +68,8 @@ class VllmWorkerTest {
             }
         }
     }
+
+    static final int CONTEXT = 2048;
 
     @Inject
     RedisDataSource redis;
@@ -78,16 +85,67 @@ class VllmWorkerTest {
     }
 
     private JobState score(String instruction) {
+        return score("acme", instruction);
+    }
+
+    private JobState score(String tenant, String instruction) {
         RerankRequest r = new RerankRequest(null, "capital of France?",
                 List.of(Document.of("Bread is baked."), Document.of("Paris is the capital of France.")), null, null, instruction, null, null);
-        RerankJob job = RerankJob.accept("acme", r, System.currentTimeMillis());
+        return awaitAll(List.of(RerankJob.accept(tenant, r, System.currentTimeMillis()))).get(0);
+    }
+
+    /** Produces the jobs in one send, so the worker polls them together, and waits until each is terminal. */
+    private List<JobState> awaitAll(List<RerankJob> jobs) {
         InfrastructureResource.kafka().companion().produce(String.class, byte[].class)
-                .fromRecords(new ProducerRecord<>(Topics.JOBS, job.id(), JobCodec.encodeJob(job))).awaitCompletion();
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
+                .fromRecords(jobs.stream().map(job -> new ProducerRecord<>(Topics.JOBS, job.id(), JobCodec.encodeJob(job))).toList())
+                .awaitCompletion();
+        await().atMost(Duration.ofSeconds(30)).until(() -> jobs.stream().allMatch(job -> {
             JobState s = JobFields.toState(job.id(), redis.hash(String.class).hgetall(RedisKeys.job(job.id())));
             return s != null && s.status().isTerminal();
-        });
-        return JobFields.toState(job.id(), redis.hash(String.class).hgetall(RedisKeys.job(job.id())));
+        }));
+        return jobs.stream().map(job -> JobFields.toState(job.id(), redis.hash(String.class).hgetall(RedisKeys.job(job.id())))).toList();
+    }
+
+    private static RerankJob job(String tenant, String query, Boolean truncate, String... documents) {
+        return RerankJob.accept(tenant, new RerankRequest(null, query, Arrays.stream(documents).map(Document::of).toList(), null, null,
+                null, null, null, truncate), System.currentTimeMillis());
+    }
+
+    @Test
+    void oneJobsOverLongDocumentFailsNoOtherJob() throws Exception {
+        long refusedBefore = emulator("/emulator/stats").get("refused_requests").asLong();
+        String overContext = "word ".repeat(2_400);   // 12,000 characters: 3,000 tokens to vLLM, 1,500 to the estimate
+        String farOverContext = "word ".repeat(20_000); // 100,000 characters: cut by the estimate, and again by vLLM's count
+        List<JobState> states = awaitAll(List.of(
+                job("acme", "capital of Peru?", null, "Lima is the capital of Peru.", "Bread is baked."),
+                job("globex", "capital of Chile?", null, overContext, "Santiago is the capital of Chile."),
+                job("initech", "capital of Spain?", null, farOverContext, "Madrid is the capital of Spain."),
+                job("acme", "capital of Italy?", false, overContext, "Rome is the capital of Italy.")));
+
+        assertEquals(JobStatus.SUCCEEDED, states.get(0).status(), "a job polled with another tenant's over-long document: " + states.get(0).error());
+        assertEquals(0, states.get(0).result().usage().truncatedDocuments());
+        assertEquals(0, states.get(0).result().results().get(0).index());
+        for (JobState cut : states.subList(1, 3)) {
+            assertEquals(JobStatus.SUCCEEDED, cut.status(), "an over-long document is cut to the context: " + cut.error());
+            assertEquals(1, cut.result().usage().truncatedDocuments(), "and counted");
+            assertEquals(1, cut.result().results().get(0).index(), "the short relevant document still ranks first");
+        }
+        assertEquals(JobStatus.FAILED, states.get(3).status(), "truncate: false asks for an error instead");
+        assertTrue(states.get(3).error().contains("document 0 is longer than the model's context"), states.get(3).error());
+        assertTrue(emulator("/emulator/stats").get("refused_requests").asLong() >= refusedBefore + 2,
+                "vLLM refused calls that the worker then split and cut");
+    }
+
+    @Test
+    void aCachedScoreIsNeverAnotherTenants() throws Exception {
+        long pairs = emulator("/emulator/stats").get("pairs").asLong();
+        assertEquals(JobStatus.SUCCEEDED, score("acme", "Find the cities").status());
+        assertEquals(pairs + 2, emulator("/emulator/stats").get("pairs").asLong());
+        assertEquals(JobStatus.SUCCEEDED, score("acme", "Find the cities").status());
+        assertEquals(pairs + 2, emulator("/emulator/stats").get("pairs").asLong(), "the same tenant's pairs again: cached");
+        JobState other = score("globex", "Find the cities");
+        assertEquals(JobStatus.SUCCEEDED, other.status());
+        assertEquals(pairs + 4, emulator("/emulator/stats").get("pairs").asLong(), "another tenant's same pairs are scored for it");
     }
 
     @Test

@@ -77,6 +77,7 @@ class MicroBatcherTest {
                 return new Cache() {
                     public long maxEntries() { return 0; }
                     public Duration ttl() { return Duration.ofHours(1); }
+                    public boolean sharedAcrossTenants() { return false; }
                 };
             }
         };
@@ -186,16 +187,51 @@ class MicroBatcherTest {
     }
 
     @Test
-    void aRefusedCallIsNotRetried() {
+    void aCallRefusedForAnotherReasonIsNotRetriedAndFailsTheBatch() {
         LengthScorer refusing = new LengthScorer() {
             @Override
             public Uni<Scores> score(List<ScorePair> pairs) {
                 calls.add(pairs);
-                return Uni.createFrom().failure(new ScorerException("400: too long", false, null));
+                return Uni.createFrom().failure(new ScorerException("401: no such key", false, null));
             }
         };
         MicroBatcher batcher = new MicroBatcher(refusing, config(64, 100_000, 5), new SimpleMeterRegistry());
         assertThrows(ScorerException.class, () -> batcher.score(docs(3)).await().indefinitely());
         assertEquals(1, refusing.calls.size());
+    }
+
+    @Test
+    void aCallRefusedForOnePairsInputIsSplitUntilThatPairStandsAlone() {
+        // as vLLM does for a prompt over its context: the whole call is refused when any one pair is too long
+        LengthScorer refusingLong = new LengthScorer() {
+            @Override
+            public Uni<Scores> score(List<ScorePair> pairs) {
+                if (pairs.stream().anyMatch(p -> p.document().length() > 10)) {
+                    calls.add(pairs);
+                    return Uni.createFrom().failure(ScorerException.inputRefused("maximum context length exceeded"));
+                }
+                return super.score(pairs);
+            }
+        };
+        List<ScorePair> pairs = new ArrayList<>();
+        for (int i = 0; i < 15; i++) {
+            pairs.add(new ScorePair(null, "q" + i, "x".repeat(1 + i % 10)));
+        }
+        pairs.add(7, new ScorePair(null, "q", "y".repeat(50)));
+        List<Integer> reported = new CopyOnWriteArrayList<>();
+        MicroBatcher batcher = new MicroBatcher(refusingLong, config(64, 100_000, 5), new SimpleMeterRegistry());
+        MicroBatcher.Result r = batcher.score(pairs, dev.rerankqueue.job.Priority.INTERACTIVE,
+                scored -> java.util.Arrays.stream(scored).forEach(reported::add)).await().indefinitely();
+        for (int i = 0; i < pairs.size(); i++) {
+            if (i == 7) {
+                assertTrue(r.refusal(i).contains("maximum context length"), r.refusal(i));
+            } else {
+                assertEquals(null, r.refusal(i), "pair " + i);
+                assertEquals(pairs.get(i).document().length(), r.values()[i], "pair " + i + " scored");
+            }
+        }
+        assertEquals(List.of(16, 8, 8, 4, 4, 2, 2, 1, 1), refusingLong.calls.stream().map(List::size).sorted(java.util.Comparator.reverseOrder()).toList(),
+                "16 pairs halved down to the refused one: each refused call split in two, one half scored, the other split again");
+        assertEquals(pairs.size(), reported.size(), "every pair reported once, the refused one too");
     }
 }

@@ -8,6 +8,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import java.util.Optional;
 
 import java.time.Duration;
 import java.util.List;
@@ -46,7 +48,13 @@ class VllmScorerTest {
     }
 
     static WorkerConfig.Vllm config(String url, String api, Duration timeout, boolean priorityScheduling) {
+        return config(url, api, timeout, priorityScheduling, Optional.empty());
+    }
+
+    static WorkerConfig.Vllm config(String url, String api, Duration timeout, boolean priorityScheduling, Optional<Integer> maxModelLen) {
         return new WorkerConfig.Vllm() {
+            public Optional<Integer> maxModelLen() { return maxModelLen; }
+            public int charsPerToken() { return 4; }
             public boolean priorityScheduling() { return priorityScheduling; }
             public String url() { return url; }
             public String model() { return "Qwen/Qwen3-Reranker-0.6B"; }
@@ -150,13 +158,47 @@ class VllmScorerTest {
     }
 
     @Test
-    void aRefusedBatchIsNotRetried() {
+    void aDocumentOverTheContextVllmReportsIsCutToFit() throws Exception {
         try (VllmScorer s = scorer("score")) {
-            String huge = "x".repeat(200_000);
-            ScorerException e = assertThrows(ScorerException.class,
-                    () -> s.score(List.of(new ScorePair(null, "q", huge))).await().atMost(Duration.ofSeconds(5)));
-            assertFalse(e.retryable());
-            assertTrue(e.getMessage().contains("400"), e.getMessage());
+            await().atMost(Duration.ofSeconds(5)).until(() -> s.maxModelLen() == 32768); // from vLLM's /v1/models
+            long refused = refusedRequests();
+            Scores scores = s.score(List.of(new ScorePair(null, "q", "x".repeat(200_000)), PAIRS.get(0)))
+                    .await().atMost(Duration.ofSeconds(5));
+            assertArrayEquals(new boolean[]{true, false}, scores.truncated());
+            assertEquals(refused, refusedRequests(), "cut before sending: vLLM refused nothing");
         }
+    }
+
+    @Test
+    void aPairTheEstimateLetsThroughIsCutByVllmsOwnCount() throws Exception {
+        // a worker that believes the context is far larger than vLLM's: vLLM refuses, and its answer says by how much
+        WorkerConfig.Vllm believesMore = config("http://127.0.0.1:" + emulator.port(), "score", Duration.ofSeconds(5), false,
+                Optional.of(1_000_000));
+        try (VllmScorer s = new VllmScorer(believesMore, vertx)) {
+            long refused = refusedRequests();
+            Scores scores = s.score(List.of(new ScorePair(null, "q", "x".repeat(200_000)))).await().atMost(Duration.ofSeconds(5));
+            assertArrayEquals(new boolean[]{true}, scores.truncated());
+            assertEquals(refused + 1, refusedRequests(), "refused once, then taken");
+        }
+    }
+
+    @Test
+    void aRefusedInputIsNotRetriedAndSaysWhy() {
+        try (VllmScorer s = scorer("score")) {
+            String hugeQuery = "x".repeat(200_000); // a query alone over the context: nothing to cut
+            ScorerException e = assertThrows(ScorerException.class,
+                    () -> s.score(List.of(new ScorePair(null, hugeQuery, "d"))).await().atMost(Duration.ofSeconds(5)));
+            assertFalse(e.retryable());
+            assertTrue(e.inputRefused());
+            assertTrue(e.getMessage().contains("This model's maximum context length is 32768 tokens"), e.getMessage());
+            assertFalse(e.getMessage().contains("127.0.0.1"), "no internal address in what reaches a job: " + e.getMessage());
+        }
+    }
+
+    private static long refusedRequests() throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + emulator.port() + "/emulator/stats")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        return dev.rerankqueue.messaging.JobCodec.mapper().readTree(r.body()).get("refused_requests").asLong();
     }
 }
