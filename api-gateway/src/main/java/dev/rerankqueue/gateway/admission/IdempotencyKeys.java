@@ -12,6 +12,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 
 /**
@@ -57,8 +58,30 @@ public class IdempotencyKeys {
 
     /** Claims {@code key} for {@code wanted}; completes with the binding already there when another request has it. */
     public Uni<Binding> claim(String tenant, String key, Binding wanted) {
-        String redisKey = redisKey(tenant, key);
-        return redis.value(String.class).setGet(redisKey, wanted.encode(), new SetArgs().nx().ex(retentionSeconds))
+        return claim(redisKey(tenant, key), wanted, retentionSeconds);
+    }
+
+    /**
+     * Claims the implicit key of a sync request without an Idempotency-Key (its fingerprint) for {@code window}, so
+     * a client's retry of the same request finds the job; completes with the binding already there, if any.
+     */
+    public Uni<Binding> claimSyncRetry(String tenant, Binding wanted, Duration window) {
+        return claim(syncKey(tenant, wanted.fingerprint()), wanted, Math.max(1, window.toSeconds()));
+    }
+
+    /** Binds the implicit key of a sync request to a new job, replacing one whose job ended without a result. */
+    public Uni<Void> rebindSyncRetry(String tenant, Binding wanted, Duration window) {
+        return redis.value(String.class).set(syncKey(tenant, wanted.fingerprint()), wanted.encode(),
+                new SetArgs().ex(Math.max(1, window.toSeconds())))
+                .onFailure().transform(e -> ApiException.storeUnavailable(e.toString()));
+    }
+
+    private static String syncKey(String tenant, String fingerprint) {
+        return RedisKeys.idempotency(tenant, "sync-retry:" + fingerprint);
+    }
+
+    private Uni<Binding> claim(String redisKey, Binding wanted, long seconds) {
+        return redis.value(String.class).setGet(redisKey, wanted.encode(), new SetArgs().nx().ex(seconds))
                 .map(previous -> previous == null ? null : Binding.decode(previous))
                 .onFailure().transform(e -> ApiException.storeUnavailable(e.toString()));
     }

@@ -105,6 +105,36 @@ public class JobSubmitter {
         });
     }
 
+    /**
+     * Accepts a sync call's request. With an {@code Idempotency-Key} as {@link #submit(String, RerankRequest, String,
+     * String)}; without one, a retry of the same request by the same tenant within {@code rerank.sync.retry-window}
+     * attaches to the job of the first call while that job is queued, running or succeeded (replayed), so an SDK that
+     * retries a 504 does not multiply the work.
+     */
+    public Uni<AcceptedJob> submitSync(String tenant, RerankRequest request, String idempotencyKey) {
+        Duration window = config.sync().retryWindow();
+        if (idempotencyKey != null || window.isZero() || window.isNegative()) {
+            return submit(tenant, request, "sync", idempotencyKey);
+        }
+        RerankRequest valid = validator.check(request);
+        RerankJob job = RerankJob.accept(tenant, valid, System.currentTimeMillis());
+        IdempotencyKeys.Binding ours = new IdempotencyKeys.Binding(job.id(), IdempotencyKeys.sha256(JobCodec.toJson(valid)));
+        return idempotency.claimSyncRetry(tenant, ours, window).chain(existing -> {
+            if (existing == null) {
+                return produce(job, "sync");
+            }
+            return store.find(existing.jobId()).chain(state -> {
+                if (state != null && tenant.equals(state.tenant()) && state.status() != JobStatus.FAILED
+                        && state.status() != JobStatus.CANCELLED && state.status() != JobStatus.EXPIRED) {
+                    metrics.counter("rerank.jobs.replayed", "endpoint", "sync-retry").increment();
+                    return Uni.createFrom().item(new AcceptedJob(state.id(), state.createdAt(), true));
+                }
+                // the first call's job ended without a result (or is still being accepted): this call gets its own
+                return idempotency.rebindSyncRetry(tenant, ours, window).chain(() -> produce(job, "sync"));
+            });
+        });
+    }
+
     private Uni<AcceptedJob> produce(RerankJob job, String endpoint) {
         // a sync caller waits at most its timeout: refuse it at once rather than answer 504 later
         Duration limit = "sync".equals(endpoint) ? config.sync().timeout() : config.admission().maxBacklog();

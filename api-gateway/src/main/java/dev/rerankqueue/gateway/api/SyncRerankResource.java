@@ -109,7 +109,7 @@ public class SyncRerankResource {
     private Uni<JobState> await(RerankRequest request, String idempotencyKey) {
         RerankRequest r = request.withDefaultPriority(Priority.INTERACTIVE);
         String tenant = caller.tenant();
-        return submitter.submit(tenant, r, "sync", idempotencyKey)
+        return submitter.submitSync(tenant, r, idempotencyKey)
                 .chain(accepted -> follower.awaitEnd(accepted.id(), tenant, config.sync().timeout()))
                 .map(state -> {
                     if (state.status() != JobStatus.SUCCEEDED) {

@@ -173,6 +173,15 @@ public interface GatewayConfig {
         /** How long a sync call waits for its job before answering 504 with the job id. Default 30s. */
         @WithDefault("30s")
         Duration timeout();
+
+        /**
+         * Retries attach to the job already running. Client SDKs retry a 504 or 502 without an Idempotency-Key (the
+         * Cohere SDKs twice by default): a sync call with the same body from the same tenant within this window, while
+         * the first call's job is queued, running or succeeded, waits for that job instead of queueing another. A call
+         * after the job failed, was cancelled or expired gets a new job. 0 turns it off. Default 5m.
+         */
+        @WithDefault("5m")
+        Duration retryWindow();
     }
 
     /** Producing jobs. */

@@ -35,6 +35,7 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.hamcrest.Matchers.hasSize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -256,6 +257,20 @@ class JobFollowTest {
                 .body("detail", containsString("poll"))
                 .extract().path("job_id");
         given().get("/v1/rerank/jobs/" + jobId).then().statusCode(200).body("status", equalTo("queued"));
+    }
+
+    @Test
+    void aRetriedSyncCallWaitsForTheFirstCallsJobInsteadOfQueueingAnother() {
+        // what an SDK does after a 504: the same request again, without an Idempotency-Key
+        String body = "{\"query\":\"retried " + System.nanoTime() + "\",\"documents\":[\"a\",\"b\"]}";
+        String first = given().contentType(ContentType.JSON).body(body).post("/v2/rerank")
+                .then().statusCode(504).extract().path("job_id");
+        String retry = given().contentType(ContentType.JSON).body(body).post("/v2/rerank")
+                .then().statusCode(504).extract().path("job_id");
+        assertEquals(first, retry, "the retry attached to the job already queued");
+        String other = given().contentType(ContentType.JSON).body(body.replace("\"b\"", "\"c\"")).post("/v2/rerank")
+                .then().statusCode(504).extract().path("job_id");
+        assertNotEquals(first, other, "another request is another job");
     }
 
     @Test
