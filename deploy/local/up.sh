@@ -5,7 +5,8 @@
 #   GATEWAY_PORT (8080)  WORKERS (1)  KAFKA_PORT (9092)  REDIS_PORT (6379)  WORKER_BASE_PORT (8091)
 #   SCORER: onnx (embedded model, default) | emulator (a vLLM emulator beside each worker, as a vLLM sidecar would be,
 #           on EMULATOR_BASE_PORT (8101) + i - 1) | vllm (every worker calls VLLM_URL, a real vLLM)
-#   RERANK_API_KEYS (unset: auth off) and any other RERANK_* / QUARKUS_* variable reach the apps unchanged.
+#   RERANK_API_KEYS (unset: auth off, said explicitly with rerank.auth.required=false, as the gateway refuses to start
+#   without keys otherwise) and any other RERANK_* / QUARKUS_* variable reach the apps unchanged.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -68,8 +69,10 @@ if pid_alive redis; then
 else
   port_open "$REDIS_PORT" && die "port $REDIS_PORT is taken by another process; set REDIS_PORT"
   mkdir -p "$DATA_DIR/redis"
+  # a memory ceiling (REDIS_MAXMEMORY, 512mb): at it writes fail instead of the machine swapping; noeviction keeps
+  # every accepted job's state, and the gateway answers 503 storage-full before Redis refuses
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$DATA_DIR/redis" \
-    --daemonize yes --pidfile "$PID_DIR/redis.pid" --logfile "$LOG_DIR/redis.log" >/dev/null
+    --maxmemory "${REDIS_MAXMEMORY:-512mb}" --maxmemory-policy noeviction --daemonize yes --pidfile "$PID_DIR/redis.pid" --logfile "$LOG_DIR/redis.log" >/dev/null
   wait_until 10 redis port_open "$REDIS_PORT" || die "redis did not start; see $LOG_DIR/redis.log"
   log "redis started on 127.0.0.1:$REDIS_PORT"
 fi
@@ -162,7 +165,13 @@ start_emulator() {  # NAME PORT
 }
 emulator_ready() { curl -fs -o /dev/null "http://127.0.0.1:$1/health"; }
 
-start_app gateway "$GATEWAY_PORT" "$GATEWAY_JAR" "${GATEWAY_JAVA_OPTS:--Xms64m -Xmx512m}"
+# the gateway fails closed without API keys; a local stack on loopback without RERANK_API_KEYS runs with auth off
+auth_props=()
+if [ -z "${RERANK_API_KEYS:-}" ]; then
+  auth_props=(-Drerank.auth.required=false)
+  log "RERANK_API_KEYS is not set: authentication is off (one tenant); set it to require API keys"
+fi
+start_app gateway "$GATEWAY_PORT" "$GATEWAY_JAR" "${GATEWAY_JAVA_OPTS:--Xms64m -Xmx512m}" "${auth_props[@]}"
 for i in $(seq 1 "$WORKERS"); do
   scorer_props=(-Drerank.worker.scorer.type=onnx)
   case "$SCORER" in

@@ -51,7 +51,8 @@ public final class Main {
                 Double.parseDouble(f.getOrDefault("time-scale", "1.0")),
                 new Faults(Double.parseDouble(f.getOrDefault("error-rate", "0")), Double.parseDouble(f.getOrDefault("spike-rate", "0")),
                         Long.parseLong(f.getOrDefault("spike-ms", "0")), Boolean.parseBoolean(f.getOrDefault("hang", "false"))),
-                schedulingPolicy(f.getOrDefault("scheduling-policy", "fcfs")));
+                schedulingPolicy(f.getOrDefault("scheduling-policy", "fcfs")),
+                Boolean.parseBoolean(f.getOrDefault("debug-endpoints", "false")));
         VllmEmulator e = VllmEmulator.start(s);
         Runtime.getRuntime().addShutdownHook(new Thread(e::close));
         System.out.printf("vLLM EMULATOR (not vLLM): %s on http://%s:%d, cost model of one H100 (shared/calibration, compiled),"
@@ -111,6 +112,7 @@ public final class Main {
                 usage: java -jar bench/target/bench.jar emulator [--port 8000] [--host 127.0.0.1] [--model NAME]
                           [--max-num-seqs 256] [--max-num-batched-tokens 16384] [--max-model-len 32768] [--time-scale 1.0]
                           [--error-rate 0] [--spike-rate 0 --spike-ms 0] [--hang] [--scheduling-policy fcfs|priority]
+                          [--debug-endpoints true (GET /emulator/last-request, POST /emulator/faults: tests only)]
                        java -jar bench/target/bench.jar efficiency|burst|latency|seed-table|priority [--seconds 30]
                           [--jobs 5000 (burst) | 10000 (priority)]
                           [--levels 10,30,50,100] [--gateway http://127.0.0.1:8080] [--emulators URL,URL]

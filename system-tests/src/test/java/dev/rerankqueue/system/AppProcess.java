@@ -45,6 +45,9 @@ final class AppProcess implements AutoCloseable {
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("-Xmx512m");
         cmd.add("-Dquarkus.http.port=" + port);
+        if (!env.containsKey("RERANK_API_KEYS") && !props.containsKey("rerank.auth.required")) {
+            cmd.add("-Drerank.auth.required=false"); // a test stack without keys says so, as deploy/local/up.sh does
+        }
         props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");
         cmd.add(jar.toString());
@@ -117,6 +120,20 @@ final class AppProcess implements AutoCloseable {
             }
         }
         return used;
+    }
+
+    /** SIGSTOP or SIGCONT: the process freezes (holds its connections, does nothing) or goes on. */
+    void signal(String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).redirectErrorStream(true).start();
+        kill.getInputStream().readAllBytes();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IllegalStateException("kill -" + signal + " failed for " + name);
+        }
+    }
+
+    /** Waits for the process to exit by itself; its exit code, or -1 if it is still running after {@code timeout}. */
+    int awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
     }
 
     void kill() throws InterruptedException {

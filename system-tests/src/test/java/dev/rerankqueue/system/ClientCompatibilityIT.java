@@ -66,12 +66,7 @@ class ClientCompatibilityIT {
 
     @Test
     void theCohereSdkV1AndV2GetRankingsAndReadableErrors() throws Exception {
-        Path dir = Path.of("target", "clients", "cohere");
-        Files.createDirectories(dir);
-        for (String f : List.of("package.json", "package-lock.json", "rerank.mjs")) {
-            Files.copy(Path.of("src", "test", "clients", "cohere", f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        }
-        run(dir, Duration.ofMinutes(5), "npm", "ci", "--no-audit", "--no-fund");
+        Path dir = installCohereSdk();
         String out = run(dir, Duration.ofMinutes(2), "node", "rerank.mjs", gateway.baseUrl(), KEY);
         System.out.println("cohere-ai SDK checks:\n" + out);
         List<JsonNode> checks = new ArrayList<>();
@@ -84,6 +79,60 @@ class ClientCompatibilityIT {
         for (JsonNode c : checks) {
             assertTrue(c.get("ok").asBoolean(), c.toString());
         }
+    }
+
+    @Test
+    void theCohereSdksDefaultRetriesOfA504CreateNoSecondJob() throws Exception {
+        Path dir = installCohereSdk();
+        // a gateway that answers 504 after one second, and a worker frozen until the SDK has given up: every attempt times out
+        try (AppProcess impatient = AppProcess.start("compat-gateway-1s", "gateway.jar", RedisServerProcess.FreePort.find(),
+                Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "quarkus.redis.hosts", redis.url(), "rerank.sync.timeout", "1s"),
+                Map.of("RERANK_API_KEYS", "compat:" + KEY))) {
+            impatient.awaitReady(Duration.ofSeconds(90));
+            String query = "What is the capital of Peru? " + System.nanoTime();
+            double pairsBefore = metric(worker, "rerank_batch_pairs_sum");
+            worker.signal("STOP");
+            String out;
+            try {
+                out = run(dir, Duration.ofMinutes(2), "node", "retry.mjs", impatient.baseUrl(), KEY, query);
+            } finally {
+                worker.signal("CONT");
+            }
+            System.out.println("cohere-ai SDK with default retries:\n" + out);
+            JsonNode outcome = JobCodec.mapper().readTree(out.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow());
+            assertEquals(504, outcome.get("status").asInt(), outcome.toString());
+            assertEquals(3.0, metric(impatient, "http_server_requests_seconds_count{method=\"POST\",outcome=\"SERVER_ERROR\",status=\"504\",uri=\"/v2/rerank\"}"),
+                    "the SDK sent the call and retried it twice");
+            assertEquals(1.0, metric(impatient, "rerank_jobs_accepted_total{endpoint=\"sync\",lane=\"interactive\"}"), "one job queued");
+            assertEquals(2.0, metric(impatient, "rerank_jobs_replayed_total{endpoint=\"sync-retry\"}"), "both retries attached to it");
+            String jobId = outcome.get("job_id").asText();
+            await().atMost(Duration.ofSeconds(60)).until(() -> JobCodec.mapper().readTree(send("GET", "/v1/rerank/jobs/" + jobId, null).body())
+                    .path("status").asText().equals("succeeded"));
+            assertEquals(3.0, metric(worker, "rerank_batch_pairs_sum") - pairsBefore, "the model scored the three pairs of one job, once");
+        }
+    }
+
+    @Test
+    void theGatewayRefusesToStartWithoutApiKeysUnlessAuthIsSwitchedOffExplicitly() throws Exception {
+        try (AppProcess open = AppProcess.start("compat-gateway-nokeys", "gateway.jar", RedisServerProcess.FreePort.find(),
+                Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "quarkus.redis.hosts", redis.url(), "rerank.auth.required", "true"))) {
+            assertTrue(open.awaitExit(Duration.ofSeconds(60)) > 0, "a gateway without keys must not serve");
+            String log = Files.readString(open.log());
+            assertTrue(log.contains("no API keys configured") && log.contains("RERANK_AUTH_REQUIRED=false"), log);
+        }
+    }
+
+    /** A metric's value as the app exports it, summed over the series whose name and labels start with {@code series}. */
+    private static double metric(AppProcess app, String series) throws Exception {
+        String metrics = http.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        double sum = 0;
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith(series + " ") || line.startsWith(series + "{") && !series.contains("{")) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
     }
 
     @Test
@@ -106,6 +155,19 @@ class ClientCompatibilityIT {
             assertEquals("bge-small-en-v1.5", models.get("data").get(0).get("id").asText(), models.toString());
             assertEquals("model", models.get("data").get(0).get("object").asText());
         });
+    }
+
+    /** The cohere-ai SDK and the check scripts in target/clients/cohere, installed once per run. */
+    private static synchronized Path installCohereSdk() throws Exception {
+        Path dir = Path.of("target", "clients", "cohere");
+        Files.createDirectories(dir);
+        for (String f : List.of("package.json", "package-lock.json", "rerank.mjs", "retry.mjs")) {
+            Files.copy(Path.of("src", "test", "clients", "cohere", f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        if (!Files.isDirectory(dir.resolve("node_modules").resolve("cohere-ai"))) {
+            run(dir, Duration.ofMinutes(5), "npm", "ci", "--no-audit", "--no-fund");
+        }
+        return dir;
     }
 
     /** Sends the recorded request to each of its paths; the answer must have every recorded field, typed alike, and the recorded order. */

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -36,6 +37,13 @@ class DeploymentFilesTest {
         assertTrue(services.get("kafka").get("image").asText().startsWith("apache/kafka:"));
         assertTrue(services.get("kafka").get("environment").get("KAFKA_PROCESS_ROLES").asText().contains("controller"), "KRaft");
 
+        List<String> redis = new ArrayList<>();
+        services.get("redis").get("command").forEach(a -> redis.add(a.asText()));
+        assertTrue(redis.contains("--maxmemory") && "noeviction".equals(redis.get(redis.indexOf("--maxmemory-policy") + 1)),
+                "Redis has a memory ceiling and never evicts accepted jobs' state: " + redis);
+        assertFalse(services.get("gateway").get("environment").get("RERANK_AUTH_REQUIRED").asText().contains(":-false"),
+                "the gateway requires API keys unless a user says otherwise");
+
         List<String> problems = new ArrayList<>();
         services.fields().forEachRemaining(e -> {
             JsonNode s = e.getValue();
@@ -53,6 +61,12 @@ class DeploymentFilesTest {
                     });
                 }
             }
+            // a published port on every interface opens a test endpoint or a default-password dashboard to the network
+            s.path("ports").forEach(port -> {
+                if (!port.asText().startsWith("127.0.0.1:")) {
+                    problems.add(e.getKey() + " publishes " + port.asText() + " beyond loopback");
+                }
+            });
             if (s.has("build") && !Files.isRegularFile(DOCKER.resolve(s.get("build").get("context").asText())
                     .resolve(s.get("build").get("dockerfile").asText()).normalize())) {
                 problems.add(e.getKey() + ": no Dockerfile " + s.get("build"));

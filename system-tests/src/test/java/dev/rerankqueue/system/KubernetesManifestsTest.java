@@ -112,8 +112,36 @@ class KubernetesManifestsTest {
             }
             JsonNode gateway = objects.get("Deployment/rerank-gateway").get("spec").get("template").get("spec").get("containers").get(0);
             assertEquals("/q/health/ready", gateway.get("readinessProbe").get("httpGet").get("path").asText());
-            assertEquals("rerank-api-keys", gateway.get("env").get(0).get("valueFrom").get("secretKeyRef").get("name").asText());
+            JsonNode keys = gateway.get("env").get(0).get("valueFrom").get("secretKeyRef");
+            assertEquals("rerank-api-keys", keys.get("name").asText());
+            // an optional key Secret, missing or misnamed, would start a gateway without authentication
+            assertFalse(keys.path("optional").asBoolean(false), overlay + ": the API-key Secret must be required: " + keys);
+            JsonNode redis = objects.get("StatefulSet/rerank-redis").get("spec").get("template").get("spec").get("containers").get(0);
+            List<String> args = new ArrayList<>();
+            redis.get("args").forEach(a -> args.add(a.asText()));
+            int at = args.indexOf("--maxmemory");
+            assertTrue(at >= 0, overlay + ": Redis without --maxmemory grows until the OOM killer: " + args);
+            assertTrue(bytes(args.get(at + 1)) < bytes(redis.get("resources").get("limits").get("memory").asText()),
+                    overlay + ": Redis maxmemory " + args.get(at + 1) + " must stay below the container limit");
+            assertEquals("noeviction", args.get(args.indexOf("--maxmemory-policy") + 1), "evicting would drop accepted jobs' state");
         }
+    }
+
+    /** Bytes of a Redis size ({@code 3gb}) or a Kubernetes quantity ({@code 4Gi}). */
+    static long bytes(String size) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)([a-zA-Z]*)").matcher(size);
+        assertTrue(m.matches(), size);
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
+            case "" , "b" -> n;
+            case "k", "kb" -> n * 1000;
+            case "ki" -> n << 10;
+            case "m", "mb" -> n * 1000_000;
+            case "mi" -> n << 20;
+            case "g", "gb" -> n * 1000_000_000;
+            case "gi" -> n << 30;
+            default -> throw new AssertionError("unknown unit in " + size);
+        };
     }
 
     /** Kinds whose schema is a custom resource definition, not part of the Kubernetes API model. */

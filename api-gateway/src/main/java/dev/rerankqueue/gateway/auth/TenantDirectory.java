@@ -15,14 +15,24 @@ public class TenantDirectory {
 
     private final ApiKeys keys;
     private final String defaultTenant;
+    private final boolean required;
 
     public TenantDirectory(GatewayConfig config) {
         this.keys = ApiKeys.parse(config.apiKeys().orElse(List.of()));
         this.defaultTenant = config.defaultTenant();
+        this.required = config.authRequired();
     }
 
-    /** Fails start-up on a malformed entry, before the gateway serves anything. */
+    /**
+     * Fails start-up on a malformed entry, or on no keys while authentication is required, before the gateway serves
+     * anything.
+     */
     void onStart(@Observes StartupEvent ev) {
+        if (keys.isEmpty() && required) {
+            throw new IllegalStateException("no API keys configured (rerank.api-keys, env RERANK_API_KEYS=tenant:key,...) "
+                    + "while rerank.auth.required is true: set the keys, or set RERANK_AUTH_REQUIRED=false to run without "
+                    + "authentication, every caller one tenant");
+        }
         Logger.getLogger(TenantDirectory.class).infof(keys.isEmpty()
                 ? "no API keys configured: authentication is off, every caller is tenant '%s'"
                 : "API keys configured: every API call needs one", defaultTenant);

@@ -5,6 +5,7 @@ import dev.rerankqueue.messaging.Topics;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
 
 import java.time.Duration;
 import java.util.List;
@@ -22,6 +23,15 @@ public interface GatewayConfig {
      * When set, every endpoint but {@code /q/*} needs one. Default: none (auth off, single tenant).
      */
     Optional<List<String>> apiKeys();
+
+    /**
+     * Authentication fails closed: with this on and no API keys, the gateway refuses to start, so a missing or
+     * misnamed key Secret never turns every caller into one tenant that can read and cancel every job. Turn it off
+     * explicitly to run without keys (deploy/local/up.sh does, on loopback, when RERANK_API_KEYS is unset). Default true.
+     */
+    @WithName("auth.required")
+    @WithDefault("true")
+    boolean authRequired();
 
     /** Tenant that owns every job while no API keys are configured. Default {@code default}. */
     @WithDefault("default")
@@ -79,6 +89,25 @@ public interface GatewayConfig {
         /** Upper bound of the computed Retry-After. Default 60s. */
         @WithDefault("60s")
         Duration maxRetryAfter();
+
+        /**
+         * Share of Redis's {@code maxmemory} at which new jobs are refused (503 storage-full), so that Redis never
+         * refuses the state writes of jobs already accepted. Default 0.9.
+         */
+        @WithDefault("0.9")
+        double storageHighWater();
+
+        /** How often Redis's memory is read for {@link #storageHighWater()}. Default 1s. */
+        @WithDefault("1s")
+        Duration storageCheckInterval();
+
+        /**
+         * Submissions this gateway handles at once (between reading the request and answering it); one more is refused
+         * at once with 503 {@code overloaded} and Retry-After, rather than queued behind the others until every caller
+         * times out. Default 512.
+         */
+        @WithDefault("512")
+        int maxInFlightSubmissions();
     }
 
     /** Per-tenant quotas, answered with 429 + Retry-After. Each has a default for all tenants and per-tenant overrides. */

@@ -31,20 +31,29 @@ public final class VllmEmulator implements AutoCloseable {
     /** Tokens the Qwen3-Reranker prompt template adds around a (query, document) pair in {@code /rerank}. */
     static final int TEMPLATE_TOKENS = 70;
 
-    /** Settings, as vLLM's flags name them. */
-    /** @param priorityScheduling vLLM's {@code --scheduling-policy priority}: requests' {@code priority}, lower first */
+    /**
+     * Settings, as vLLM's flags name them.
+     *
+     * @param priorityScheduling vLLM's {@code --scheduling-policy priority}: requests' {@code priority}, lower first
+     * @param debugEndpoints     serve {@code /emulator/last-request} (a caller's query and documents) and
+     *                           {@code POST /emulator/faults} (which can halt the process): for tests only, off by default
+     */
     public record Settings(String host, int port, String model, int maxNumSeqs, int maxNumBatchedTokens, int maxModelLen,
-                           double timeScale, Faults faults, boolean priorityScheduling) {
+                           double timeScale, Faults faults, boolean priorityScheduling, boolean debugEndpoints) {
         public static Settings defaults(int port) {
-            return new Settings("127.0.0.1", port, "Qwen/Qwen3-Reranker-0.6B", 256, 16384, 32768, 1.0, Faults.NONE, false);
+            return new Settings("127.0.0.1", port, "Qwen/Qwen3-Reranker-0.6B", 256, 16384, 32768, 1.0, Faults.NONE, false, false);
         }
 
         public Settings withMaxModelLen(int tokens) {
-            return new Settings(host, port, model, maxNumSeqs, maxNumBatchedTokens, tokens, timeScale, faults, priorityScheduling);
+            return new Settings(host, port, model, maxNumSeqs, maxNumBatchedTokens, tokens, timeScale, faults, priorityScheduling, debugEndpoints);
         }
 
         public Settings withPriorityScheduling() {
-            return new Settings(host, port, model, maxNumSeqs, maxNumBatchedTokens, maxModelLen, timeScale, faults, true);
+            return new Settings(host, port, model, maxNumSeqs, maxNumBatchedTokens, maxModelLen, timeScale, faults, true, debugEndpoints);
+        }
+
+        public Settings withDebugEndpoints() {
+            return new Settings(host, port, model, maxNumSeqs, maxNumBatchedTokens, maxModelLen, timeScale, faults, priorityScheduling, true);
         }
     }
 
@@ -95,14 +104,26 @@ public final class VllmEmulator implements AutoCloseable {
             case "/v1/models" -> json(req, 200, models());
             case "/metrics" -> req.response().putHeader("content-type", "text/plain; version=0.0.4").end(metrics());
             case "/emulator/stats" -> json(req, 200, stats());
-            case "/emulator/last-request" -> json(req, 200, lastRequest == null ? JobCodec.mapper().createObjectNode() : lastRequest);
-            case "/emulator/faults" -> req.body().onSuccess(b -> {
-                faults = JobCodec.fromJson(b.toString(), FaultsBody.class).toFaults();
-                json(req, 200, stats());
-            });
+            case "/emulator/last-request", "/emulator/faults" -> {
+                if (settings.debugEndpoints()) {
+                    debug(req, path);
+                } else {
+                    error(req, 404, "NotFoundError", "no route " + path + " (test endpoints are off; start with --debug-endpoints true)");
+                }
+            }
             case "/score", "/v1/score" -> req.body().onSuccess(b -> score(req, b, true));
             case "/rerank", "/v1/rerank", "/v2/rerank" -> req.body().onSuccess(b -> score(req, b, false));
             default -> error(req, 404, "NotFoundError", "no route " + path);
+        }
+    }
+
+    private void debug(HttpServerRequest req, String path) {
+        switch (path) {
+            case "/emulator/last-request" -> json(req, 200, lastRequest == null ? JobCodec.mapper().createObjectNode() : lastRequest);
+            default -> req.body().onSuccess(b -> {
+                faults = JobCodec.fromJson(b.toString(), FaultsBody.class).toFaults();
+                json(req, 200, stats());
+            });
         }
     }
 
@@ -137,7 +158,9 @@ public final class VllmEmulator implements AutoCloseable {
         int priority;
         try {
             in = JobCodec.mapper().readTree(body.getBytes());
-            lastRequest = in;
+            if (settings.debugEndpoints()) {
+                lastRequest = in;
+            }
             priority = in.path("priority").asInt(0);
             if (priority != 0 && !settings.priorityScheduling()) {
                 throw new IllegalArgumentException("Got priority " + priority + " but Priority scheduling is not enabled.");

@@ -22,7 +22,7 @@ class VllmEmulatorTest {
 
     @BeforeAll
     static void start() throws Exception {
-        emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0));
+        emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0).withDebugEndpoints());
     }
 
     @AfterAll
