@@ -68,7 +68,7 @@ public class BacklogAdmission {
         this.config = config.admission();
         this.kafkaConfig = kafkaConfig;
         this.estimate = new DrainEstimate(this.config.rateWindow(), this.config.rateWindow().dividedBy(3));
-        for (String reason : new String[]{"backlog-full", "queue-unavailable", "quota-exceeded", "store-unavailable"}) {
+        for (String reason : new String[]{"backlog-full", "queue-unavailable", "quota-exceeded", "store-unavailable", "storage-full", "overloaded"}) {
             metrics.counter("rerank.requests.rejected", "reason", reason); // exported as 0 from the start, for rate() and alerts
         }
         for (Priority lane : Priority.values()) {

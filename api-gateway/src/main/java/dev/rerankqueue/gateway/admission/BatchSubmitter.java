@@ -8,6 +8,7 @@ import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RequestValidator;
 import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.job.Violation;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -27,6 +28,9 @@ import java.util.UUID;
  */
 @ApplicationScoped
 public class BatchSubmitter {
+
+    /** Jobs of one batch submitted at once. */
+    static final int SUBMIT_CONCURRENCY = 16;
 
     /** What happened to job {@code index} of the request: accepted (its id) or refused (the problem). */
     public record Outcome(int index, AcceptedJob accepted, ApiException refused) {
@@ -99,7 +103,10 @@ public class BatchSubmitter {
                     .map(a -> new Outcome(index, a, null))
                     .onFailure(ApiException.class).recoverWithItem(e -> new Outcome(index, null, (ApiException) e)));
         }
-        return Uni.join().all(submits).andFailFast().chain(outcomes -> {
+        // a few at a time: a 1,000-job batch must not take every Redis connection and submission slot of the gateway
+        return Multi.createFrom().iterable(submits).onItem().transformToUni(u -> u).merge(SUBMIT_CONCURRENCY).collect().asList()
+                .map(list -> list.stream().sorted(java.util.Comparator.comparingInt(Outcome::index)).toList())
+                .chain(outcomes -> {
             List<String> ids = outcomes.stream().filter(o -> o.accepted() != null).map(o -> o.accepted().id()).toList();
             AcceptedBatch batch = new AcceptedBatch(batchId, now, outcomes);
             if (ids.isEmpty()) {

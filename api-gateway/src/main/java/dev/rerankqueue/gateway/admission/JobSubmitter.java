@@ -27,6 +27,7 @@ import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 
 
 /**
@@ -50,11 +51,16 @@ public class JobSubmitter {
     private final IdempotencyKeys idempotency;
     private final BacklogAdmission backlog;
     private final TenantQuotas quotas;
+    private final StorageGuard storage;
+    /** Submissions between admission and their answer, for {@code rerank.admission.max-in-flight-submissions}. */
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private static final Duration OVERLOADED_RETRY = Duration.ofSeconds(1);
 
     public JobSubmitter(@Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) MutinyEmitter<byte[]> jobs,
                         JobStore store, GatewayConfig config, MeterRegistry metrics, IdempotencyKeys idempotency,
-                        BacklogAdmission backlog, TenantQuotas quotas) {
+                        BacklogAdmission backlog, TenantQuotas quotas, StorageGuard storage) {
         this.jobs = jobs;
+        this.storage = storage;
         this.backlog = backlog;
         this.quotas = quotas;
         this.idempotency = idempotency;
@@ -62,8 +68,26 @@ public class JobSubmitter {
         this.config = config;
         this.metrics = metrics;
         this.validator = new RequestValidator(config.limits().toRequestLimits());
+        checkProducerGivesUpFirst(config.kafka().sendTimeout());
         this.sendTimer = Timer.builder("rerank.kafka.send").description("Time from produce to the broker's acknowledgement")
                 .publishPercentileHistogram().register(metrics);
+    }
+
+    /**
+     * A job answered 503 must never run: the producer's own deadline (waiting for metadata or buffer space, then
+     * delivering) must end before the gateway stops waiting for it, or a record refused to the client could still be
+     * written afterwards and scored, while the client's retry creates a second job.
+     */
+    static void checkProducerGivesUpFirst(Duration sendTimeout) {
+        org.eclipse.microprofile.config.Config c = org.eclipse.microprofile.config.ConfigProvider.getConfig();
+        String prefix = "mp.messaging.outgoing." + CHANNEL + ".";
+        long maxBlock = c.getOptionalValue(prefix + "max.block.ms", Long.class).orElse(60_000L);
+        long delivery = c.getOptionalValue(prefix + "delivery.timeout.ms", Long.class).orElse(120_000L);
+        if (maxBlock + delivery >= sendTimeout.toMillis()) {
+            throw new IllegalStateException("the Kafka producer may still deliver a job " + (maxBlock + delivery) + " ms after it was "
+                    + "sent (max.block.ms + delivery.timeout.ms), but the gateway answers 503 after rerank.kafka.send-timeout ("
+                    + sendTimeout.toMillis() + " ms): lower the producer's timeouts or raise the send timeout");
+        }
     }
 
     /**
@@ -139,9 +163,22 @@ public class JobSubmitter {
         // a sync caller waits at most its timeout: refuse it at once rather than answer 504 later
         Duration limit = "sync".equals(endpoint) ? config.sync().timeout() : config.admission().maxBacklog();
         Priority lane = job.lane();
-        return Uni.createFrom().voidItem().invoke(() -> backlog.admit(limit, lane, job.pairCount()))
-                .chain(() -> quotas.acquire(job))
-                .chain(() -> send(job, endpoint).onFailure().call(() -> quotas.release(job)));
+        return Uni.createFrom().deferred(() -> {
+            int now = inFlight.incrementAndGet();
+            if (now > config.admission().maxInFlightSubmissions()) {
+                inFlight.decrementAndGet();
+                return Uni.createFrom().failure(ApiException.overloaded("this gateway is handling " + config.admission().maxInFlightSubmissions()
+                        + " submissions at once, its limit (rerank.admission.max-in-flight-submissions)", OVERLOADED_RETRY));
+            }
+            return Uni.createFrom().voidItem()
+                    .invoke(() -> {
+                        storage.admit();
+                        backlog.admit(limit, lane, job.pairCount());
+                    })
+                    .chain(() -> quotas.acquire(job))
+                    .chain(() -> send(job, endpoint).onFailure().call(() -> quotas.release(job)))
+                    .onTermination().invoke(inFlight::decrementAndGet);
+        });
     }
 
     private Uni<AcceptedJob> send(RerankJob job, String endpoint) {

@@ -54,6 +54,9 @@ public class TenantQuotas {
             return 1
             """;
 
+    /** Longest wait for the quota script before the submission is refused as overloaded. */
+    static final Duration STORE_DEADLINE = Duration.ofSeconds(2);
+
     private final ReactiveRedisDataSource redis;
     private final GatewayConfig config;
     private final MeterRegistry metrics;
@@ -78,7 +81,15 @@ public class TenantQuotas {
                         job.id(), Long.toString(now), Long.toString(now - config.results().retention().toMillis()),
                         Integer.toString(Math.max(0, maxInFlight)), Double.toString(Math.max(0, rate)), Double.toString(capacity),
                         Integer.toString(job.pairCount()))
-                .onFailure().recoverWithItem(e -> {
+                // a deadline: a saturated Redis must not hold a submission until the client gives up
+                .ifNoItem().after(STORE_DEADLINE).fail()
+                .onFailure(TenantQuotas::overloaded).transform(e -> {
+                    // Redis is up but saturated: skipping the check would let a flood through unchecked, so refuse
+                    LOG.debugf("quota check for job %s refused: Redis is saturated (%s)", job.id(), e.toString());
+                    return ApiException.overloaded("the job store is saturated and the tenant's quota cannot be checked", Duration.ofSeconds(1));
+                })
+                .onFailure(e -> !(e instanceof ApiException)).recoverWithItem(e -> {
+                    // Redis is down: accepted jobs are safe in Kafka, and refusing every job for it would stop the service
                     LOG.warnf("quota check skipped for job %s: Redis unavailable (%s)", job.id(), e.toString());
                     metrics.counter("rerank.quota.unchecked").increment();
                     return null;
@@ -97,6 +108,17 @@ public class TenantQuotas {
                             "tenant " + job.tenant() + " may submit " + formatRate(rate) + " pairs per second and this job has "
                                     + job.pairCount(), Duration.ofMillis(Long.parseLong(reply.get(1).toString())));
                 });
+    }
+
+    /** Whether {@code e} says Redis is reachable but saturated (its client pool's wait queue is full, or a call timed out). */
+    static boolean overloaded(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getClass().getSimpleName().contains("TooBusy") || t instanceof java.util.concurrent.TimeoutException
+                    || t instanceof io.smallrye.mutiny.TimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Gives back what {@link #acquire} took, for a job that was not accepted after all. */

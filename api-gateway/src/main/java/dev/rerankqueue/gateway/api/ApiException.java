@@ -95,9 +95,26 @@ public class ApiException extends RuntimeException {
                 detail + " (" + quota + "). The job was NOT accepted; retry after the Retry-After seconds.", null, retryAfter, null);
     }
 
+    public static ApiException storageFull(long used, long max, Duration retryAfter) {
+        return new ApiException(503, "storage-full", "Job store full",
+                "the job store holds " + (used >> 20) + " of its " + (max >> 20) + " MiB; new jobs are refused until finished jobs "
+                        + "expire. The job was NOT accepted; retry after the Retry-After seconds.", null, retryAfter, null);
+    }
+
+    /** Refused at once because the gateway or its store is saturated; {@code why} says which. */
+    public static ApiException overloaded(String why, Duration retryAfter) {
+        return new ApiException(503, "overloaded", "Gateway overloaded",
+                why + "; the job was NOT accepted. Retry after the Retry-After seconds.", null, retryAfter, null);
+    }
+
+    /**
+     * Redis failed; {@code cause} (which names Redis's address and the client's internals) is logged here and never
+     * sent to the client.
+     */
     public static ApiException storeUnavailable(String cause) {
+        org.jboss.logging.Logger.getLogger(ApiException.class).warnf("job store unavailable: %s", cause);
         return new ApiException(503, "store-unavailable", "Job store unavailable",
-                "job state cannot be read or written right now (" + cause + "); accepted jobs are safe in the queue. Retry shortly.",
+                "job state cannot be read or written right now; accepted jobs are safe in the queue. Retry shortly.",
                 null, java.time.Duration.ofSeconds(2), null);
     }
 

@@ -22,6 +22,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
@@ -49,6 +50,41 @@ class JobSubmissionTest {
 
     static List<ConsumerRecord<String, byte[]>> jobRecords() {
         return InfrastructureResource.kafka().readAll(Topics.JOBS);
+    }
+
+    @Inject
+    io.quarkus.redis.datasource.RedisDataSource redis;
+
+    @Test
+    void newJobsAreRefusedBeforeRedisIsFullAndAcceptedAgainWhenItHasRoom() {
+        long used = Long.parseLong(redis.execute("INFO", "memory").toString().lines()
+                .filter(l -> l.startsWith("used_memory:")).findFirst().orElseThrow().substring("used_memory:".length()).trim());
+        try {
+            // Redis at 95 % of its ceiling: over the gateway's high-water mark (90 %), under Redis's own refusal
+            redis.execute("CONFIG", "SET", "maxmemory", Long.toString(used * 100 / 95));
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().contentType(ContentType.JSON).body(BEIJING)
+                    .post("/v1/rerank/jobs").then().statusCode(503)
+                    .contentType("application/problem+json")
+                    .header("Retry-After", notNullValue())
+                    .body("type", equalTo("/problems/storage-full"))
+                    .body("detail", containsString("NOT accepted")));
+            long before = jobRecords().size();
+            given().contentType(ContentType.JSON).body(BEIJING).post("/v1/rerank/jobs").then().statusCode(503);
+            assertEquals(before, jobRecords().size(), "a refused job is not on the queue");
+        } finally {
+            redis.execute("CONFIG", "SET", "maxmemory", "0");
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().contentType(ContentType.JSON).body(BEIJING)
+                .post("/v1/rerank/jobs").then().statusCode(202));
+    }
+
+    @Test
+    void theProducerGivesUpBeforeTheGatewayAnswers503() {
+        // max.block.ms + delivery.timeout.ms of the jobs channel: 7 s
+        dev.rerankqueue.gateway.admission.JobSubmitterChecks.producerGivesUpFirst(Duration.ofSeconds(10));
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> dev.rerankqueue.gateway.admission.JobSubmitterChecks.producerGivesUpFirst(Duration.ofSeconds(5)));
+        assertTrue(e.getMessage().contains("rerank.kafka.send-timeout"), e.getMessage());
     }
 
     @Test

@@ -1,0 +1,14 @@
+package dev.rerankqueue.gateway.admission;
+
+import java.time.Duration;
+
+/** Opens JobSubmitter's start-up checks to tests in other packages. */
+public final class JobSubmitterChecks {
+
+    private JobSubmitterChecks() {
+    }
+
+    public static void producerGivesUpFirst(Duration sendTimeout) {
+        JobSubmitter.checkProducerGivesUpFirst(sendTimeout);
+    }
+}
