@@ -1,6 +1,10 @@
 package dev.rerankqueue.job;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.time.Duration;
 
 import java.util.UUID;
 
@@ -12,13 +16,35 @@ import java.util.UUID;
  * @param tenant    owner of the job
  * @param createdAt acceptance time, epoch milliseconds
  * @param request   the whole request, documents included
+ * @param retentionMs how long the job's state and result stay readable after its last write; {@code null} means the
+ *                    deployment's default (sync calls keep theirs only as long as a retry can use it)
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record RerankJob(
         int schema,
         String id,
         String tenant,
         @JsonProperty("created_at") long createdAt,
-        RerankRequest request) {
+        RerankRequest request,
+        @JsonProperty("retention_ms") Long retentionMs) {
+
+    @JsonCreator
+    public RerankJob {
+    }
+
+    public RerankJob(int schema, String id, String tenant, long createdAt, RerankRequest request) {
+        this(schema, id, tenant, createdAt, request, null);
+    }
+
+    /** This job, kept for {@code retention} after its last write instead of the default. */
+    public RerankJob withRetention(Duration retention) {
+        return new RerankJob(schema, id, tenant, createdAt, request, retention.toMillis());
+    }
+
+    /** The job's own retention, or {@code otherwise}. */
+    public Duration retentionOr(Duration otherwise) {
+        return retentionMs == null ? otherwise : Duration.ofMillis(retentionMs);
+    }
 
     public static final int SCHEMA_VERSION = 1;
 

@@ -67,6 +67,11 @@ public record RerankRequest(
         return returnDocuments != null ? this : new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs, truncate);
     }
 
+    /** This request with {@code return_documents} set to {@code wanted}. */
+    public RerankRequest withReturnDocuments(boolean wanted) {
+        return new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs, truncate);
+    }
+
     public RerankRequest withModel(String servedModel) {
         return new RerankRequest(servedModel, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, truncate);
     }

@@ -65,6 +65,11 @@ public class BatchSubmitter {
             throw new InvalidRequestException("jobs", "holds " + requests.size() + " jobs; the limit is "
                     + config.limits().maxBatchJobs() + " (rerank.limits.max-batch-jobs)");
         }
+        long documents = requests.stream().mapToLong(r -> r.documents() == null ? 0 : r.documents().size()).sum();
+        if (documents > config.limits().maxBatchDocuments()) {
+            throw new InvalidRequestException("jobs", "hold " + documents + " documents in all; the limit is "
+                    + config.limits().maxBatchDocuments() + " (rerank.limits.max-batch-documents)");
+        }
         List<Violation> all = new ArrayList<>();
         List<RerankRequest> valid = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {

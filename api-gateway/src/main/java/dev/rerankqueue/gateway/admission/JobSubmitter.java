@@ -103,8 +103,12 @@ public class JobSubmitter {
      * give the job created the first time (replayed), the same key with another request a 422.
      */
     public Uni<AcceptedJob> submit(String tenant, RerankRequest request, String endpoint, String idempotencyKey) {
-        RerankRequest valid = validator.check(request);
-        RerankJob job = RerankJob.accept(tenant, valid, System.currentTimeMillis());
+        return submit(RerankJob.accept(tenant, validator.check(request), System.currentTimeMillis()), endpoint, idempotencyKey);
+    }
+
+    private Uni<AcceptedJob> submit(RerankJob job, String endpoint, String idempotencyKey) {
+        String tenant = job.tenant();
+        RerankRequest valid = job.request();
         if (idempotencyKey == null) {
             return produce(job, endpoint);
         }
@@ -137,11 +141,12 @@ public class JobSubmitter {
      */
     public Uni<AcceptedJob> submitSync(String tenant, RerankRequest request, String idempotencyKey) {
         Duration window = config.sync().retryWindow();
-        if (idempotencyKey != null || window.isZero() || window.isNegative()) {
-            return submit(tenant, request, "sync", idempotencyKey);
-        }
         RerankRequest valid = validator.check(request);
-        RerankJob job = RerankJob.accept(tenant, valid, System.currentTimeMillis());
+        // kept only as long as a retry can use it: a sync caller has its answer, or polls soon after a 504
+        RerankJob job = RerankJob.accept(tenant, valid, System.currentTimeMillis()).withRetention(config.sync().resultRetention());
+        if (idempotencyKey != null || window.isZero() || window.isNegative()) {
+            return submit(job, "sync", idempotencyKey);
+        }
         IdempotencyKeys.Binding ours = new IdempotencyKeys.Binding(job.id(), IdempotencyKeys.sha256(JobCodec.toJson(valid)));
         return idempotency.claimSyncRetry(tenant, ours, window).chain(existing -> {
             if (existing == null) {
@@ -204,7 +209,7 @@ public class JobSubmitter {
     }
 
     private Uni<Void> recordQueued(RerankJob job) {
-        return store.apply(JobTransition.create(job.id(), JobStatus.QUEUED, JobFields.initial(job)).retainFor(config.results().retention()))
+        return store.apply(JobTransition.create(job.id(), JobStatus.QUEUED, JobFields.initial(job)).retainFor(job.retentionOr(config.results().retention())))
                 // The job is already durable in Kafka and the worker creates the state if this write is lost,
                 // so a Redis hiccup here must not turn an accepted job into an error.
                 .onFailure().invoke(e -> LOG.warnf("job %s accepted but its queued state was not stored: %s", job.id(), e.toString()))

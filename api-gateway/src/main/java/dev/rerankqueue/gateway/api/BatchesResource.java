@@ -21,6 +21,7 @@ import jakarta.ws.rs.sse.Sse;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,16 +64,14 @@ public class BatchesResource {
         // an unknown batch never gets here: KnownJobFilter answers 404 before the stream opens
         Runnable lease = connections.open(tenant);
         Multi<OutboundSseEvent> content = Multi.createFrom().uni(find(id)).onItem().transformToMultiAndConcatenate(batch -> {
-            Multi<OutboundSseEvent> results = Multi.createFrom().iterable(batch.jobIds())
-                    .onItem().transformToUni(jobId -> follower.awaitEnd(jobId, tenant, config.results().retention())
-                            .map(state -> sse.newEventBuilder()
-                                    .name(SseStreams.eventName(state.status()))
-                                    .id(state.id())
-                                    .data(JobCodec.toJson(JobView.of(state, config.defaultModel())))
-                                    .build())
-                            .onFailure().recoverWithNull())
-                    .merge(Math.max(1, batch.jobIds().size()))
-                    .filter(e -> e != null);
+            // one follower for the whole batch: one Redis read per change burst, not one poller per job
+            Multi<OutboundSseEvent> results = follower.followAll(batch.jobIds(), tenant)
+                    .map(state -> sse.newEventBuilder()
+                            .name(SseStreams.eventName(state.status()))
+                            .id(state.id())
+                            .data(JobCodec.toJson(JobView.of(state, config.defaultModel())))
+                            .build())
+                    .select().first(Duration.ofMillis(config.results().retention().toMillis()));
             Multi<OutboundSseEvent> summary = Multi.createFrom().deferred(() -> Multi.createFrom().uni(
                     batches.statuses(batch.jobIds()).map(statuses -> sse.newEventBuilder().name("batch")
                             .data(JobCodec.toJson(view(batch, statuses))).build())));

@@ -90,7 +90,8 @@ public class SyncRerankResource {
     private Uni<SyncRerankResponse> rerankAndWait(JsonNode tree, String idempotencyKey, boolean documentsByDefault) {
         RerankRequest parsed = JobCodec.toRequest(tree);
         RerankRequest request = documentsByDefault ? parsed.withDefaultReturnDocuments(true) : parsed;
-        return await(request, idempotencyKey).map(state -> SyncRerankResponse.of(state, request));
+        // the queued job never asks for document text: the answer takes it from this request, so Redis keeps none
+        return await(request.withReturnDocuments(false), idempotencyKey).map(state -> SyncRerankResponse.of(state, request));
     }
 
     private Uni<Object> teiRerank(JsonNode tree, String idempotencyKey) {
@@ -103,7 +104,7 @@ public class SyncRerankResource {
             docs.add(t == null ? null : Document.of(t));
         }
         RerankRequest request = new RerankRequest(null, tei.query(), docs, null, tei.returnText(), null, null, null);
-        return await(request, idempotencyKey).map(state -> TeiRequest.response(state, request));
+        return await(request.withReturnDocuments(false), idempotencyKey).map(state -> TeiRequest.response(state, request));
     }
 
     private Uni<JobState> await(RerankRequest request, String idempotencyKey) {

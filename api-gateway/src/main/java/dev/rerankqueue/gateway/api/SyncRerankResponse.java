@@ -30,7 +30,12 @@ public record SyncRerankResponse(String id, String model, List<RankedDocument> r
     static SyncRerankResponse of(JobState state, RerankRequest request) {
         JobResult r = state.result();
         long searchUnits = Math.max(1, (request.documents().size() + 99) / 100);
-        return new SyncRerankResponse(state.id(), r.model(), r.results(), new Usage(r.usage().tokens(), r.usage().truncatedDocuments()),
+        List<RankedDocument> results = r.results().stream()
+                .map(d -> new RankedDocument(d.index(), d.relevanceScore(), request.wantsDocuments()
+                        ? new RankedDocument.DocumentText(request.documents().get(d.index()).text(), request.documents().get(d.index()).id())
+                        : null))
+                .toList();
+        return new SyncRerankResponse(state.id(), r.model(), results, new Usage(r.usage().tokens(), r.usage().truncatedDocuments()),
                 new Meta(new BilledUnits(searchUnits)));
     }
 }

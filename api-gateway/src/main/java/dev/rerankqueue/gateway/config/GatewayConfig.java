@@ -188,6 +188,13 @@ public interface GatewayConfig {
         @WithDefault("1000")
         int maxBatchJobs();
 
+        /**
+         * Documents in all jobs of one bulk request together: a 4 MB body of one-character documents would otherwise
+         * hold a million, and the gateway parses a bulk request whole. Default 100000.
+         */
+        @WithDefault("100000")
+        int maxBatchDocuments();
+
         /** Largest deadline_ms a client may ask for. Default 24h. */
         @WithDefault("24h")
         Duration maxDeadline();
@@ -211,6 +218,13 @@ public interface GatewayConfig {
          */
         @WithDefault("5m")
         Duration retryWindow();
+
+        /**
+         * How long a sync call's job and its scores stay readable (by polling the job id of a 504, or by a retry). The
+         * stored result never holds the documents' text: the answer takes it from the request. Default 15m.
+         */
+        @WithDefault("15m")
+        Duration resultRetention();
     }
 
     /** Producing jobs. */

@@ -13,6 +13,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.Objects;
 
 /**
@@ -55,6 +59,15 @@ public class JobFollower {
                 .filter(s -> s.status().isTerminal())
                 .toUni()
                 .ifNoItem().after(timeout).failWith(() -> ApiException.syncTimeout(id, timeout));
+    }
+
+    /**
+     * The terminal state of each of {@code ids} (jobs of {@code tenant}) as it finishes, in finishing order; completes
+     * when all have finished. However many jobs, one read of all unfinished ones per change burst or fallback interval:
+     * a 1,000-job batch stream costs one Redis round trip per refresh, not one per job.
+     */
+    public Multi<JobState> followAll(List<String> ids, String tenant) {
+        return Multi.createFrom().emitter(em -> new FollowAll(ids, tenant, em).start());
     }
 
     /** Reads the job once, as {@link #follow} would see it: {@code null} for an unknown job or another tenant's. */
@@ -167,6 +180,108 @@ public class JobFollower {
                 registration.close();
             } catch (Exception ignored) {
                 // removing a listener cannot fail
+            }
+        }
+    }
+
+    private final class FollowAll {
+        private final String tenant;
+        private final MultiEmitter<? super JobState> em;
+        /** Jobs not finished yet, in batch order. */
+        private final Set<String> open;
+        private final List<AutoCloseable> registrations = new ArrayList<>();
+        private boolean reading;
+        private boolean readAgain;
+        private boolean closed;
+        private long timer = -1;
+
+        FollowAll(List<String> ids, String tenant, MultiEmitter<? super JobState> em) {
+            this.tenant = tenant;
+            this.em = em;
+            this.open = new LinkedHashSet<>(ids);
+        }
+
+        void start() {
+            if (open.isEmpty()) {
+                em.complete();
+                return;
+            }
+            for (String id : open) {
+                registrations.add(hub.listen(id, event -> {
+                    if (event.status().isTerminal()) {
+                        refresh();
+                    }
+                }));
+            }
+            em.onTermination(this::close);
+            timer = vertx.setPeriodic(fallbackPoll.toMillis(), t -> refresh());
+            refresh();
+        }
+
+        void refresh() {
+            List<String> ids;
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                if (reading) {
+                    readAgain = true;
+                    return;
+                }
+                reading = true;
+                ids = List.copyOf(open);
+            }
+            store.findAll(ids).subscribe().with(states -> handle(ids, states), this::readFailed);
+        }
+
+        private void handle(List<String> ids, List<JobState> states) {
+            List<JobState> finished = new ArrayList<>();
+            boolean again;
+            boolean done;
+            synchronized (this) {
+                reading = false;
+                again = readAgain;
+                readAgain = false;
+                if (closed) {
+                    return;
+                }
+                for (int i = 0; i < ids.size(); i++) {
+                    JobState s = states.get(i);
+                    // a job whose state is gone is waited for: the worker writes it again
+                    if (s != null && Objects.equals(s.tenant(), tenant) && s.status().isTerminal() && open.remove(ids.get(i))) {
+                        finished.add(s);
+                    }
+                }
+                done = open.isEmpty();
+            }
+            finished.forEach(em::emit);
+            if (done) {
+                em.complete();
+            } else if (again) {
+                refresh();
+            }
+        }
+
+        private void readFailed(Throwable e) {
+            synchronized (this) {
+                reading = false;
+            }
+            LOG.debugf("reading a batch's jobs failed, will retry: %s", e.toString());
+        }
+
+        private void close() {
+            synchronized (this) {
+                closed = true;
+            }
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+            }
+            for (AutoCloseable r : registrations) {
+                try {
+                    r.close();
+                } catch (Exception ignored) {
+                    // removing a listener cannot fail
+                }
             }
         }
     }

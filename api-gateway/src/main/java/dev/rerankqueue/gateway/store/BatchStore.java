@@ -23,8 +23,11 @@ public class BatchStore {
 
     private final ReactiveRedisDataSource redis;
 
-    public BatchStore(ReactiveRedisDataSource redis) {
+    private final JobStore jobs;
+
+    public BatchStore(ReactiveRedisDataSource redis, JobStore jobs) {
         this.redis = redis;
+        this.jobs = jobs;
     }
 
     /** Records a batch (its job list first, then the hash that makes it visible), both expiring after {@code retention}. */
@@ -60,17 +63,11 @@ public class BatchStore {
         });
     }
 
-    /** Status of each job, in order; {@code null} for a job whose state is gone (expired, or Redis lost it before a worker saw it). */
+    /**
+     * Status of each job, in order; {@code null} for a job whose state is gone (expired, or Redis lost it before a
+     * worker saw it). One round trip per {@value JobStore#KEYS_PER_READ} jobs, not one per job.
+     */
     public Uni<List<JobStatus>> statuses(List<String> jobIds) {
-        if (jobIds.isEmpty()) {
-            return Uni.createFrom().item(List.of());
-        }
-        List<Uni<String>> reads = new ArrayList<>(jobIds.size());
-        for (String id : jobIds) {
-            reads.add(redis.hash(String.class).hget(RedisKeys.job(id), JobFields.STATUS));
-        }
-        return Uni.join().all(reads).andFailFast()
-                .map(list -> list.stream().map(s -> s == null ? null : JobStatus.fromWire(s)).toList())
-                .onFailure().transform(e -> ApiException.storeUnavailable(e.toString()));
+        return jobs.findAll(jobIds).map(states -> states.stream().map(s -> s == null ? null : s.status()).toList());
     }
 }

@@ -7,27 +7,120 @@ import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.TransitionOutcome;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
-import io.quarkus.redis.datasource.hash.ReactiveHashCommands;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.UniEmitter;
+import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** The gateway's only door to job state in Redis: reads, and compare-and-set writes through {@link JobTransition}. */
+
+/**
+ * The gateway's only door to job state in Redis: reads, and compare-and-set writes through {@link JobTransition}.
+ * Reads are coalesced: a read that finds {@value #MAX_READS} others in flight waits and goes with the next, in one
+ * script call of up to {@value #KEYS_PER_READ} jobs. So 10,000 SSE streams opened at once cost a few dozen round trips
+ * on a few connections, and the Redis pool is never what refuses a client; a lone read goes at once.
+ */
 @ApplicationScoped
 public class JobStore {
 
+    /** Round trips of reads in flight at once. */
+    static final int MAX_READS = 4;
+    /** Jobs read in one round trip. */
+    static final int KEYS_PER_READ = 256;
+
+    private static final String READ_ALL = """
+            local out = {}
+            for i, k in ipairs(KEYS) do out[i] = redis.call('HGETALL', k) end
+            return out
+            """;
+
+    private record Pending(String id, UniEmitter<? super JobState> emitter) {
+    }
+
     private final ReactiveRedisDataSource redis;
-    private final ReactiveHashCommands<String, String, String> hashes;
+    private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger reading = new AtomicInteger();
 
     public JobStore(ReactiveRedisDataSource redis) {
         this.redis = redis;
-        this.hashes = redis.hash(String.class);
     }
 
     /** The job's state, or {@code null} when there is no such job. */
     public Uni<JobState> find(String id) {
-        return hashes.hgetall(RedisKeys.job(id)).map(h -> JobFields.toState(id, h))
-                .onFailure().transform(JobStore::unavailable);
+        return Uni.createFrom().emitter(em -> {
+            pending.add(new Pending(id, em));
+            drain();
+        });
+    }
+
+    /** The states of {@code ids}, in order ({@code null} for a job that does not exist), in one round trip per {@value #KEYS_PER_READ}. */
+    public Uni<List<JobState>> findAll(List<String> ids) {
+        if (ids.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        List<Uni<List<JobState>>> reads = new ArrayList<>();
+        for (int from = 0; from < ids.size(); from += KEYS_PER_READ) {
+            reads.add(read(ids.subList(from, Math.min(ids.size(), from + KEYS_PER_READ))));
+        }
+        return Uni.join().all(reads).andFailFast().map(parts -> parts.stream().flatMap(List::stream).toList());
+    }
+
+    private void drain() {
+        while (!pending.isEmpty()) {
+            int now = reading.get();
+            if (now >= MAX_READS) {
+                return; // a read in flight drains the rest when it ends
+            }
+            if (!reading.compareAndSet(now, now + 1)) {
+                continue;
+            }
+            List<Pending> batch = new ArrayList<>();
+            for (Pending p; batch.size() < KEYS_PER_READ && (p = pending.poll()) != null; ) {
+                batch.add(p);
+            }
+            if (batch.isEmpty()) {
+                reading.decrementAndGet();
+                continue;
+            }
+            read(batch.stream().map(Pending::id).toList()).subscribe().with(states -> {
+                reading.decrementAndGet();
+                for (int i = 0; i < batch.size(); i++) {
+                    batch.get(i).emitter().complete(states.get(i));
+                }
+                drain();
+            }, e -> {
+                reading.decrementAndGet();
+                Throwable failure = unavailable(e);
+                batch.forEach(p -> p.emitter().fail(failure));
+                drain();
+            });
+        }
+    }
+
+    private Uni<List<JobState>> read(List<String> ids) {
+        List<String> args = new ArrayList<>(ids.size() + 2);
+        args.add(READ_ALL);
+        args.add(Integer.toString(ids.size()));
+        ids.forEach(id -> args.add(RedisKeys.job(id)));
+        return redis.execute("EVAL", args.toArray(String[]::new)).map(reply -> {
+            List<JobState> out = new ArrayList<>(ids.size());
+            int i = 0;
+            for (Response hash : reply) {
+                Map<String, String> fields = new HashMap<>();
+                for (int f = 0; f + 1 < hash.size(); f += 2) {
+                    fields.put(hash.get(f).toString(), hash.get(f + 1).toString());
+                }
+                out.add(JobFields.toState(ids.get(i++), fields));
+            }
+            return out;
+        }).onFailure().transform(JobStore::unavailable);
     }
 
     public Uni<TransitionOutcome> apply(JobTransition t) {

@@ -117,6 +117,13 @@ class BatchTest {
         assertEquals(before, InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH).size(), "nothing of a rejected batch is sent");
         given().urlEncodingEnabled(false).contentType(ContentType.JSON).body(batchOf(1001)).post("/v1/rerank/jobs:batch").then().statusCode(422)
                 .body("detail", containsString("rerank.limits.max-batch-jobs"));
+        // 101 jobs of 1,000 one-character documents: under the body limit, over the documents a bulk request may hold
+        String tiny = "{\"query\":\"q\",\"documents\":[" + String.join(",", java.util.Collections.nCopies(1000, "\"d\"")) + "]}";
+        given().urlEncodingEnabled(false).contentType(ContentType.JSON)
+                .body("{\"jobs\":[" + String.join(",", java.util.Collections.nCopies(101, tiny)) + "]}")
+                .post("/v1/rerank/jobs:batch").then().statusCode(422)
+                .body("detail", containsString("rerank.limits.max-batch-documents"));
+        assertEquals(before, InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH).size(), "nothing of a rejected batch is sent");
         given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("{\"jobs\":[]}").post("/v1/rerank/jobs:batch").then().statusCode(422);
         given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("[" + JOB + "]").post("/v1/rerank/jobs:batch").then().statusCode(422)
                 .body("errors[0].field", equalTo("jobs"));

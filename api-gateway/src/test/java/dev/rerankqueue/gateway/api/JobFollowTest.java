@@ -7,6 +7,7 @@ import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RankedDocument;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobProgress;
@@ -230,6 +231,32 @@ class JobFollowTest {
                     .body("usage.total_tokens", equalTo(42))
                     .body("meta.billed_units.search_units", equalTo(1));
         }
+    }
+
+    @Test
+    void aSyncCallsDocumentsAreAnsweredFromTheRequestAndNeverStored() throws Exception {
+        String query = "nothing kept " + System.nanoTime();
+        CompletableFuture<String> worker = scoreNextJobWithQuery(query);
+        // vLLM's shape returns documents by default
+        given().contentType(ContentType.JSON).body("{\"query\":\"" + query + "\",\"documents\":[\"secret alpha\",\"secret beta\"]}")
+                .post("/rerank")
+                .then().statusCode(200)
+                .body("results[0].index", equalTo(1))
+                .body("results[0].document.text", equalTo("secret beta"));
+        String id = worker.get(10, TimeUnit.SECONDS);
+        RerankJob queued = InfrastructureResource.kafka().readAll(Topics.JOBS).stream().filter(r -> id.equals(r.key()))
+                .map(r -> JobCodec.decodeJob(r.value())).findFirst().orElseThrow();
+        assertTrue(!queued.request().wantsDocuments(), "the queued job does not ask the worker to store the documents' text");
+        String stored = redis.hash(String.class).hget(RedisKeys.job(id), JobFields.RESULT).await().atMost(Duration.ofSeconds(5));
+        assertTrue(stored != null && !stored.contains("secret"), stored);
+    }
+
+    @Test
+    void aSyncCallsJobIsKeptOnlyAsLongAsARetryCanUseIt() {
+        String body = "{\"query\":\"short-lived " + System.nanoTime() + "\",\"documents\":[\"a\"]}";
+        String id = given().contentType(ContentType.JSON).body(body).post("/v1/rerank").then().statusCode(504).extract().path("job_id");
+        long ttl = redis.key().ttl(RedisKeys.job(id)).await().atMost(Duration.ofSeconds(5));
+        assertTrue(ttl > 0 && ttl <= Duration.ofMinutes(15).toSeconds(), "rerank.sync.result-retention, not 24 h: " + ttl + " s");
     }
 
     @Test

@@ -231,7 +231,7 @@ public class JobBatchProcessor {
                     .set(JobFields.ERROR, "deadline of " + job.request().deadlineMs() + " ms passed before scoring started")
                     : JobTransition.to(job.id(), JobStatus.RUNNING).set(JobFields.STARTED_AT, now).set(JobFields.WORKER, workerId)
                     .set(JobFields.SCORED_PAIRS, 0);
-            t.orCreateWith(base).retainFor(retention);
+            t.orCreateWith(base).retainFor(job.retentionOr(retention));
             return expected < 0 ? t : t.expectVersion(expected);
         };
         return store.apply(transition.apply(-1))
@@ -239,7 +239,7 @@ public class JobBatchProcessor {
                         ? Uni.createFrom().item(o)
                         // Redelivered while marked running: the worker that held it died or lost the partition.
                         // Take it over through the retry edge, so a slow original can no longer write its result.
-                        : store.apply(JobTransition.to(job.id(), JobStatus.QUEUED).expectVersion(o.version()).retainFor(retention))
+                        : store.apply(JobTransition.to(job.id(), JobStatus.QUEUED).expectVersion(o.version()).retainFor(job.retentionOr(retention)))
                         .chain(q -> q.applied() ? store.apply(transition.apply(q.version())) : Uni.createFrom().item(q)))
                 .map(o -> {
                     if (!o.applied()) {
@@ -319,7 +319,7 @@ public class JobBatchProcessor {
                         .set(JobFields.FINISHED_AT, now)
                         .set(JobFields.MODEL, batcher.model())
                         .set(JobFields.RESULT, JobCodec.encodeResult(result))
-                        .retainFor(retention))
+                        .retainFor(c.job().retentionOr(retention)))
                 .invoke(o -> report(c, o, JobStatus.SUCCEEDED, finished, result.scoringMs(), null))
                 .replaceWithVoid();
     }
@@ -352,7 +352,7 @@ public class JobBatchProcessor {
                         .orCreateWith(JobFields.initial(c.job()))
                         .set(JobFields.FINISHED_AT, now)
                         .set(JobFields.ERROR, reason)
-                        .retainFor(retention))
+                        .retainFor(c.job().retentionOr(retention)))
                 .invoke(o -> report(c, o, JobStatus.FAILED, finished, 0, reason))
                 .chain(o -> o.applied() && deadLetter ? deadLetters.park(c.record(), reason) : Uni.createFrom().voidItem());
     }

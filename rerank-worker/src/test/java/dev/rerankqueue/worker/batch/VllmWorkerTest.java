@@ -52,7 +52,7 @@ class VllmWorkerTest {
         @Override
         public Map<String, String> start() {
             try {
-                emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0).withMaxModelLen(CONTEXT));
+                emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0).withMaxModelLen(CONTEXT).withDebugEndpoints());
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
