@@ -19,6 +19,7 @@ import dev.rerankqueue.store.TransitionOutcome;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import dev.rerankqueue.worker.scoring.MicroBatcher;
 import dev.rerankqueue.worker.scoring.ScorePair;
+import dev.rerankqueue.worker.store.CancellationWatch;
 import dev.rerankqueue.worker.store.JobStateWriter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -59,6 +60,7 @@ public class JobBatchProcessor {
             new RequestLimits(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, Long.MAX_VALUE));
 
     private final MicroBatcher batcher;
+    private final CancellationWatch cancellations;
     private final JobStateWriter store;
     /** Latency objectives users set for reranking: histogram buckets at these bounds, so SLO ratios are exact. */
     static final Duration[] SLO_BUCKETS = {Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
@@ -78,8 +80,9 @@ public class JobBatchProcessor {
     private final Duration progressInterval;
 
     public JobBatchProcessor(MicroBatcher batcher, JobStateWriter store, DeadLetters deadLetters, ResultLog resultLog,
-                             WorkerConfig config, MeterRegistry metrics) {
+                             CancellationWatch cancellations, WorkerConfig config, MeterRegistry metrics) {
         this.batcher = batcher;
+        this.cancellations = cancellations;
         this.resultLog = resultLog;
         this.store = store;
         this.deadLetters = deadLetters;
@@ -263,15 +266,18 @@ public class JobBatchProcessor {
             return Uni.createFrom().voidItem();
         }
         List<ScorePair> pairs = new ArrayList<>();
+        List<String> jobOfPair = new ArrayList<>();
         for (Claimed c : claimed) {
             RerankRequest r = c.job().request();
             for (Document d : r.documents()) {
                 pairs.add(new ScorePair(c.job().tenant(), r.instruction(), r.query(), d.text()));
+                jobOfPair.add(c.job().id());
             }
         }
         ProgressReporter progress = ProgressReporter.of(claimed.stream().map(c -> c.job().id()).toList(),
                 claimed.stream().mapToInt(c -> c.job().pairCount()).toArray(), progressMinPairs, progressInterval, store);
-        return batcher.score(pairs, lane, progress)
+        // a job cancelled while its batch is scored: its calls not yet sent are dropped (its result is discarded anyway)
+        return batcher.score(pairs, lane, progress, i -> cancellations.isCancelled(jobOfPair.get(i)))
                 .onItemOrFailure().transformToUni((scored, failure) -> {
                     long end = System.currentTimeMillis();
                     List<Uni<Void>> writes = new ArrayList<>(claimed.size());

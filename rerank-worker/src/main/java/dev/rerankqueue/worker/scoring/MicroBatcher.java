@@ -2,6 +2,7 @@ package dev.rerankqueue.worker.scoring;
 
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.worker.config.WorkerConfig;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -16,6 +17,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntPredicate;
 import java.util.function.Consumer;
 
 /**
@@ -36,6 +39,7 @@ public class MicroBatcher {
     private final DistributionSummary batchPairs;
     private final DistributionSummary batchTokens;
     private final ScoreCache cache;
+    private final Counter droppedPairs;
 
     @jakarta.inject.Inject
     public MicroBatcher(Scorer scorer, WorkerConfig config, MeterRegistry metrics) {
@@ -56,6 +60,9 @@ public class MicroBatcher {
                 .publishPercentileHistogram().register(metrics);
         this.batchPairs = DistributionSummary.builder("rerank.batch.pairs").description("Pairs per scorer call")
                 .baseUnit("pairs").publishPercentileHistogram().register(metrics);
+        this.droppedPairs = Counter.builder("rerank.pairs.dropped")
+                .description("Pairs not sent to the model because their job was cancelled before their call got its slot")
+                .register(metrics);
         this.batchTokens = DistributionSummary.builder("rerank.batch.tokens").description("Tokens per scorer call")
                 .baseUnit("tokens").publishPercentileHistogram().register(metrics);
     }
@@ -94,7 +101,17 @@ public class MicroBatcher {
      * back with their {@link Result#refusal(int) refusal}, every other pair with its score.
      */
     public Uni<Result> score(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored) {
-        return new Run(pairs, lane, onScored).score();
+        return score(pairs, lane, onScored, i -> false);
+    }
+
+    /**
+     * As {@link #score(List, Priority, Consumer)}; {@code abandoned} says which input pairs are no longer wanted (their
+     * job was cancelled). A scorer call is checked when it gets its slot, just before it is sent: pairs abandoned by
+     * then are left out, and a call with none left is not made, so a cancelled job stops taking model time once its
+     * calls already at the model server are done.
+     */
+    public Uni<Result> score(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored, IntPredicate abandoned) {
+        return new Run(pairs, lane, onScored, abandoned).score();
     }
 
     /** One {@link #score} call: the unique pairs and what became of each. */
@@ -102,6 +119,7 @@ public class MicroBatcher {
         private final List<ScorePair> pairs;
         private final Priority lane;
         private final Consumer<int[]> onScored;
+        private final IntPredicate abandoned;
         private final List<ScorePair> unique = new ArrayList<>();
         private final int[] toUnique;
         private final String model = scorer.model();
@@ -114,10 +132,11 @@ public class MicroBatcher {
         private int[][] originals;
         private final AtomicInteger calls = new AtomicInteger();
 
-        Run(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored) {
+        Run(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored, IntPredicate abandoned) {
             this.pairs = pairs;
             this.lane = lane;
             this.onScored = onScored;
+            this.abandoned = abandoned;
             this.toUnique = new int[pairs.size()];
             Map<ScorePair, Integer> uniqueIndex = new HashMap<>();
             for (int i = 0; i < pairs.size(); i++) {
@@ -156,7 +175,7 @@ public class MicroBatcher {
                     callOf[u] = -1; // no call: no scorer time
                 }
             }
-            originals = onScored == null ? null : originalsOf(toUnique, n);
+            originals = originalsOf(toUnique, n);
             if (onScored != null && !hitIndex.isEmpty()) {
                 onScored.accept(inputIndices(hitIndex, originals));
             }
@@ -170,23 +189,48 @@ public class MicroBatcher {
                     .map(ignored -> result());
         }
 
-        /** Scores the unique pairs {@code chunk} in one call, or in halves if the model refuses the call's input. */
+        /**
+         * Scores the unique pairs {@code chunk} in one call, or in halves if the model refuses the call's input; pairs
+         * abandoned by the time the call gets its slot are left out of it.
+         */
         private Uni<Void> call(List<Integer> chunk) {
-            return timedCall(lane, chunk.stream().map(unique::get).toList())
+            AtomicReference<List<Integer>> sent = new AtomicReference<>(chunk);
+            return timedCall(lane, () -> {
+                        List<Integer> live = chunk.stream().filter(u -> !abandoned(u)).toList();
+                        sent.set(live);
+                        return live.stream().map(unique::get).toList();
+                    })
                     .onItem().transformToUni(scored -> {
-                        store(chunk, scored, calls.getAndIncrement());
+                        List<Integer> live = sent.get();
+                        if (live.size() < chunk.size()) {
+                            droppedPairs.increment(chunk.size() - live.size());
+                        }
+                        if (scored != null) {
+                            store(live, scored, calls.getAndIncrement());
+                        }
                         return Uni.createFrom().voidItem();
                     })
                     .onFailure(ScorerException::inputRefused).recoverWithUni(refusal -> {
-                        if (chunk.size() == 1) {
-                            refusals[chunk.get(0)] = refusal.getMessage();
-                            scored(chunk);
+                        List<Integer> live = sent.get();
+                        if (live.size() <= 1) {
+                            live.forEach(u -> refusals[u] = refusal.getMessage());
+                            scored(live);
                             return Uni.createFrom().voidItem();
                         }
-                        int half = chunk.size() / 2;
-                        return Uni.join().all(call(chunk.subList(0, half)), call(chunk.subList(half, chunk.size())))
+                        int half = live.size() / 2;
+                        return Uni.join().all(call(live.subList(0, half)), call(live.subList(half, live.size())))
                                 .andFailFast().replaceWithVoid();
                     });
+        }
+
+        /** Whether every input pair that unique pair {@code u} stands for is abandoned. */
+        private boolean abandoned(int u) {
+            for (int i : originals[u]) {
+                if (!abandoned.test(i)) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         private void store(List<Integer> chunk, Timed scored, int call) {
@@ -227,9 +271,14 @@ public class MicroBatcher {
     private record Timed(Scores scores, long millis) {
     }
 
-    private Uni<Timed> timedCall(Priority lane, List<ScorePair> chunk) {
+    /** One scorer call of the pairs {@code toSend} gives when the call gets its slot; {@code null} when it gives none. */
+    private Uni<Timed> timedCall(Priority lane, java.util.function.Supplier<List<ScorePair>> toSend) {
         // each attempt takes a slot of its own, so a call backing off between retries holds none
         return gate.run(lane, () -> {
+                    List<ScorePair> chunk = toSend.get();
+                    if (chunk.isEmpty()) {
+                        return Uni.createFrom().<Timed>nullItem();
+                    }
                     long start = System.nanoTime();
                     return scorer.score(chunk, lane).map(s -> {
                         long nanos = System.nanoTime() - start;

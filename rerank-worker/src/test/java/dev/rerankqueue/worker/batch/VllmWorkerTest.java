@@ -1,6 +1,7 @@
 package dev.rerankqueue.worker.batch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobState;
@@ -10,6 +11,7 @@ import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.redis.datasource.RedisDataSource;
@@ -47,7 +49,7 @@ class VllmWorkerTest {
 
     /** A vLLM emulator for the worker to call, as a sidecar would be. */
     public static class Emulator implements QuarkusTestResourceLifecycleManager {
-        private VllmEmulator emulator;
+        static VllmEmulator emulator;
 
         @Override
         public Map<String, String> start() {
@@ -58,7 +60,9 @@ class VllmWorkerTest {
             }
             return Map.of("rerank.worker.scorer.type", "vllm", "rerank.worker.scorer.vllm.url", "http://127.0.0.1:" + emulator.port(),
                     // a tokenizer that counts half the tokens vLLM does: pairs the estimate lets through are refused
-                    "rerank.worker.scorer.vllm.chars-per-token", "8");
+                    "rerank.worker.scorer.vllm.chars-per-token", "8",
+                    // two scorer calls at once, so that a job's calls wait for slots and a cancel can drop them
+                    "rerank.worker.batch.in-flight", "2");
         }
 
         @Override
@@ -134,6 +138,42 @@ class VllmWorkerTest {
         assertTrue(states.get(3).error().contains("document 0 is longer than the model's context"), states.get(3).error());
         assertTrue(emulator("/emulator/stats").get("refused_requests").asLong() >= refusedBefore + 2,
                 "vLLM refused calls that the worker then split and cut");
+    }
+
+    @Test
+    void aCancelledJobStopsTakingModelTime() throws Exception {
+        Emulator.emulator.faults(new Faults(0, 1.0, 300, false)); // every answer 300 ms late: a model server under load
+        try {
+            List<Document> docs = new java.util.ArrayList<>();
+            for (int i = 0; i < 1_000; i++) {
+                docs.add(Document.of("document number " + i + " about the capital of Peru"));
+            }
+            RerankJob job = RerankJob.accept("acme", new RerankRequest(null, "capital of Peru " + System.nanoTime(), docs,
+                    null, null, null, null, null), System.currentTimeMillis());
+            long before = emulator("/emulator/stats").get("pairs").asLong();
+            InfrastructureResource.kafka().companion().produce(String.class, byte[].class)
+                    .fromRecords(new ProducerRecord<>(Topics.JOBS, job.id(), JobCodec.encodeJob(job))).awaitCompletion();
+            await().atMost(Duration.ofSeconds(30)).until(() -> emulator("/emulator/stats").get("pairs").asLong() >= before + 64);
+            // the gateway's DELETE: the job to cancelled, announced on the job-events channel
+            redis.execute("EVAL", JobTransition.to(job.id(), JobStatus.CANCELLED).set(JobFields.FINISHED_AT, System.currentTimeMillis())
+                    .evalArgs());
+            long atCancel = emulator("/emulator/stats").get("pairs").asLong();
+            long[] last = {-1};
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+                long now = emulator("/emulator/stats").get("pairs").asLong();
+                boolean settled = now == last[0];
+                last[0] = now;
+                return settled;
+            });
+            long afterCancel = last[0] - atCancel;
+            long scored = last[0] - before;
+            System.out.printf("cancelled 1,000-pair job: %d pairs scored in all, %d of them after the cancel%n", scored, afterCancel);
+            assertTrue(afterCancel <= 2 * 64, "at most the two calls already at the model server are scored after the cancel: " + afterCancel);
+            assertTrue(scored < 500, "the rest of the job's 1,000 pairs were never sent: " + scored + " scored");
+            assertEquals(JobStatus.CANCELLED, JobFields.toState(job.id(), redis.hash(String.class).hgetall(RedisKeys.job(job.id()))).status());
+        } finally {
+            Emulator.emulator.faults(Faults.NONE);
+        }
     }
 
     @Test
