@@ -52,4 +52,15 @@ public final class RedisKeys {
     public static String idempotency(String tenant, String key) {
         return "rerank:idem:" + tenant + ":" + key;
     }
+
+    private static final java.util.regex.Pattern ID = java.util.regex.Pattern.compile(
+            "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+    /**
+     * Whether {@code id} is a job or batch id (a lower-case UUID): only such ids are put into keys, so that no id a
+     * client sends can name another key ({@code <batch>:jobs}) or another tenant's data.
+     */
+    public static boolean isId(String id) {
+        return id != null && ID.matcher(id).matches();
+    }
 }

@@ -76,7 +76,7 @@ class FaultsIT {
                 Map.of("RERANK_API_KEYS", "acme:" + ACME + ",globex:" + GLOBEX));
         startWorkers("faults-worker", Map.of());
         gateway.awaitReady(Duration.ofSeconds(90));
-        report.add("| scenario | accepted | not accepted (503) | succeeded | lost | wrong | scored twice | seconds |");
+        report.add("| scenario | accepted | not accepted (by answer) | succeeded | lost | wrong | scored twice | seconds |");
         report.add("| --- | --- | --- | --- | --- | --- | --- | --- |");
     }
 
@@ -131,10 +131,37 @@ class FaultsIT {
     }
 
     private static void record(String scenario, JobLoad.Outcome o, long startNanos) {
-        report.add("| " + scenario + " | " + o.accepted() + " | " + o.rejected() + " | " + o.succeeded() + " | " + o.lost() + " | "
+        String refused = o.rejected() == 0 ? "0" : o.rejected() + " (" + new java.util.TreeMap<>(o.refusedBy()).entrySet().stream()
+                .map(e -> e.getValue() + " × " + e.getKey()).collect(java.util.stream.Collectors.joining(", ")) + ")";
+        report.add("| " + scenario + " | " + o.accepted() + " | " + refused + " | " + o.succeeded() + " | " + o.lost() + " | "
                 + o.wrong() + " | " + o.rescored() + " | " + (System.nanoTime() - startNanos) / 1_000_000_000 + " |");
+        assertTrue(o.accepted() > 0, scenario + ": nothing was accepted, so nothing was tested");
+        assertTrue(o.unexpectedRefusals().isEmpty(), scenario + ": refusals other than 503 or 429: " + o.refusedBy());
         assertTrue(o.problems().isEmpty(), scenario + ": " + o.problems().subList(0, Math.min(10, o.problems().size())));
         assertEquals(o.accepted(), o.succeeded(), scenario + ": every accepted job succeeds");
+        assertNoRefusedJobRan(scenario, o);
+    }
+
+    /** A submission answered 503 or 429 was not accepted: its query must be on no jobs topic, so no worker ever scores it. */
+    private static void assertNoRefusedJobRan(String scenario, JobLoad.Outcome o) {
+        if (o.refusedQueries().isEmpty()) {
+            return;
+        }
+        Set<String> refused = new HashSet<>(o.refusedQueries());
+        List<String> ran = new ArrayList<>();
+        for (String topic : List.of(Topics.JOBS, Topics.JOBS_BATCH)) {
+            for (ConsumerRecord<String, byte[]> r : readAll(topic)) {
+                try {
+                    String query = JobCodec.decodeJob(r.value()).request().query();
+                    if (refused.contains(query)) {
+                        ran.add(query);
+                    }
+                } catch (RuntimeException poison) {
+                    // the poison scenario's records
+                }
+            }
+        }
+        assertTrue(ran.isEmpty(), scenario + ": submissions answered 503/429 were delivered to the queue anyway: " + ran);
     }
 
     /** Ten submits a second for {@code duration}, in the background. */
@@ -271,7 +298,7 @@ class FaultsIT {
     }
 
     /**
-     * Steady load at 80 % of the capacity measured just before, for {@code -Dsoak.duration} (20s in the test run; the
+     * Steady load at 70 % of the capacity measured just before, for {@code -Dsoak.duration} (20s in the test run; the
      * release check is {@code -Dsoak.duration=30m}): nothing refused, nothing lost, latency flat, heap after a full GC flat.
      */
     @Test
@@ -285,7 +312,8 @@ class FaultsIT {
         JobLoad probe = load();
         probe.submitFor(Duration.ofSeconds(4), Duration.ofMillis(4));
         double capacity = probe.check(Duration.ofMinutes(3)).jobsPerSecond();
-        double rate = 0.8 * capacity;
+        // 70 %: the capacity is measured under overload on shared cores, where it comes out high; at 80 % queues formed
+        double rate = 0.7 * capacity;
         List<AppProcess> apps = new ArrayList<>(workers);
         apps.add(gateway);
         long heapBefore = 0;
@@ -300,7 +328,7 @@ class FaultsIT {
         for (AppProcess app : apps) {
             heapAfter += app.heapAfterGcBytes();
         }
-        record("soak: " + duration.toSeconds() + " s at 80 % of capacity (" + String.format(java.util.Locale.ROOT, "%.1f", rate)
+        record("soak: " + duration.toSeconds() + " s at 70 % of capacity (" + String.format(java.util.Locale.ROOT, "%.1f", rate)
                 + " jobs/s)", outcome, start);
         long firstP99 = outcome.totalMillisAt(0.99, 0, 1 / 3.0);
         long lastP99 = outcome.totalMillisAt(0.99, 2 / 3.0, 1);
@@ -309,8 +337,11 @@ class FaultsIT {
                         + " (p99 %d ms in the first third, %d ms in the last); heap of gateway + 2 workers after a full GC %d MiB"
                         + " before, %d MiB after.", capacity, duration.toSeconds(), rate, outcome.accepted(), outcome.rejected(),
                 outcome.totalMillisAt(0.5), outcome.totalMillisAt(0.99), firstP99, lastP99, heapBefore >> 20, heapAfter >> 20));
-        assertEquals(0, outcome.rejected(), "nothing refused at 80 % of capacity");
-        assertTrue(lastP99 <= Math.max(3 * firstP99, firstP99 + 10_000), "latency drifts up: the load is above capacity");
+        assertEquals(0, outcome.rejected(), "nothing refused at 70 % of capacity");
+        // what docs/reliability.md promises: p99 of the last third at most 3x the first third's, with a floor of 1 s above
+        // it, since a first-third p99 of some 100 ms on two shared cores is mostly scheduling noise
+        assertTrue(lastP99 <= Math.max(3 * firstP99, firstP99 + 1_000),
+                "latency drifts up (p99 " + firstP99 + " ms in the first third, " + lastP99 + " ms in the last): the load is above capacity");
         assertTrue(heapAfter - heapBefore < 96L << 20, "heap after GC grew by " + ((heapAfter - heapBefore) >> 20) + " MiB");
     }
 
@@ -375,7 +406,11 @@ class FaultsIT {
     void tenThousandBadRequestsGetNo5xxAndOnlyProblems() throws Exception {
         long start = System.nanoTime();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        RequestFuzzer fuzzer = new RequestFuzzer(7, gateway.baseUrl(), ACME);
+        String batch = JobCodec.mapper().readTree(http.send(HttpRequest.newBuilder(java.net.URI.create(gateway.baseUrl() + "/v1/rerank/jobs:batch"))
+                .header("Authorization", "Bearer " + ACME).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"jobs\":[{\"query\":\"fuzz\",\"documents\":[\"a\"]}]}")).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).get("batch_id").asText();
+        RequestFuzzer fuzzer = new RequestFuzzer(7, gateway.baseUrl(), ACME, batch);
         Semaphore inFlight = new Semaphore(16);
         AtomicInteger serverErrors = new AtomicInteger();
         AtomicInteger notProblem = new AtomicInteger();

@@ -31,7 +31,13 @@ final class JobLoad {
 
     /** What one checked run found. */
     record Outcome(int accepted, int rejected, int succeeded, int lost, int wrong, int rescored, List<String> problems,
-                   List<long[]> timings, long firstCreatedMs, long lastFinishedMs) {
+                   List<long[]> timings, long firstCreatedMs, long lastFinishedMs, Map<String, Integer> refusedBy,
+                   List<String> refusedQueries) {
+
+        /** Refusals whose answer is not a 503 or a 429 (a 500, a 401, a timeout, a reset connection): each is a bug. */
+        List<String> unexpectedRefusals() {
+            return refusedBy.keySet().stream().filter(k -> !k.startsWith("503 ") && !k.startsWith("429 ")).toList();
+        }
 
         /** Succeeded jobs per second from the first acceptance to the last result: the drain rate of this load. */
         double jobsPerSecond() {
@@ -62,6 +68,10 @@ final class JobLoad {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Map<String, Integer> expectedTop = new ConcurrentHashMap<>();
     private final AtomicInteger rejected = new AtomicInteger();
+    /** Refusals by answer: status and problem type, or the exception. */
+    private final Map<String, Integer> refusedBy = new ConcurrentHashMap<>();
+    /** Queries of refused submissions: none of them may ever become a job. */
+    private final List<String> refusedQueries = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger serial = new AtomicInteger();
     private final Semaphore inFlight = new Semaphore(32);
     private final List<CompletableFuture<Void>> pending = Collections.synchronizedList(new ArrayList<>());
@@ -88,8 +98,8 @@ final class JobLoad {
         }
         int top = docs.indexOf("The capital of " + fact[0] + " is " + fact[1] + ".");
         // a distinct query per job: the load measures scoring, not the workers' score cache
-        String body = JobCodec.toJson(Map.of("query", "What is the capital of " + fact[0] + "? (job " + serial.incrementAndGet() + ")",
-                "documents", docs));
+        String query = "What is the capital of " + fact[0] + "? (job " + serial.incrementAndGet() + ")";
+        String body = JobCodec.toJson(Map.of("query", query, "documents", docs));
         inFlight.acquire();
         pending.add(http.sendAsync(request("/v1/rerank/jobs").header("content-type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString())
@@ -99,9 +109,20 @@ final class JobLoad {
                         expectedTop.put(JobCodec.fromJson(r.body(), Map.class).get("id").toString(), top);
                     } else {
                         rejected.incrementAndGet();
+                        refusedQueries.add(query);
+                        refusedBy.merge(e != null ? "exception " + e.getClass().getSimpleName()
+                                : r.statusCode() + " " + problemType(r.body()), 1, Integer::sum);
                     }
                     return null;
                 }));
+    }
+
+    private static String problemType(String body) {
+        try {
+            return JobCodec.mapper().readTree(body).path("type").asText("(no problem type)");
+        } catch (Exception e) {
+            return "(not JSON)";
+        }
     }
 
     void submit(int n) throws InterruptedException {
@@ -172,6 +193,6 @@ final class JobLoad {
         }
         open.keySet().forEach(id -> problems.add(id + " never finished"));
         return new Outcome(expectedTop.size(), rejected.get(), succeeded, open.size(), wrong, rescored, problems, totals, firstCreated,
-                lastFinished);
+                lastFinished, Map.copyOf(refusedBy), List.copyOf(refusedQueries));
     }
 }

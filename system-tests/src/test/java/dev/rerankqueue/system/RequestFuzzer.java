@@ -17,6 +17,7 @@ import java.util.TreeMap;
 final class RequestFuzzer {
 
     private static final List<String> SYNC = List.of("/v1/rerank", "/v2/rerank", "/rerank");
+    private static final String BATCH = "/v1/rerank/jobs:batch";
     private static final List<String> ODD_STRINGS = List.of("\\u0000", "\\ud800", "\\udfff", "\\ud83d\\ude00", "\\u202e",
             "e\\u0301", "\\u200b", "\\uffff", "\\\\", "\\\"", "%00", "../../etc/passwd", "<script>", "' OR 1=1 --");
     private static final List<String> WRONG_VALUES = List.of("null", "true", "1", "-1", "1.5", "1e400", "-0", "\"\"", "\"x\"",
@@ -27,10 +28,14 @@ final class RequestFuzzer {
     private final String key;
     private final TreeMap<String, Integer> kinds = new TreeMap<>();
 
-    RequestFuzzer(long seed, String base, String key) {
+    private final String knownBatch;
+
+    /** @param knownBatch a batch of {@code key}'s tenant, whose id the fuzzer also sends with suffixes */
+    RequestFuzzer(long seed, String base, String key, String knownBatch) {
         this.random = new Random(seed);
         this.base = base;
         this.key = key;
+        this.knownBatch = knownBatch;
     }
 
     String kinds() {
@@ -49,13 +54,16 @@ final class RequestFuzzer {
         return at(path).header("content-type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
     }
 
+    /** A JSON body; for the bulk endpoint, a valid-looking job becomes one job of a bulk request half of the time. */
     private HttpRequest postJson(String path, String json) {
-        return post(path, "application/json", json.getBytes(StandardCharsets.UTF_8));
+        String body = path.equals(BATCH) && json.startsWith("{") && random.nextBoolean() ? "{\"jobs\":[" + json + "]}" : json;
+        return post(path, "application/json", body.getBytes(StandardCharsets.UTF_8));
     }
 
     HttpRequest next() {
         int kind = random.nextInt(100);
-        String endpoint = random.nextInt(3) == 0 ? pick(SYNC) : "/v1/rerank/jobs";
+        int where = random.nextInt(4);
+        String endpoint = where == 0 ? pick(SYNC) : where == 1 ? BATCH : "/v1/rerank/jobs";
         String k;
         HttpRequest req;
         if (kind < 12) {
@@ -109,10 +117,15 @@ final class RequestFuzzer {
             k = "junk-job-id";
             String id = URLEncoder.encode(pick(List.of(randomText(40), "00000000-0000-0000-0000-000000000000", "../../q/health",
                     "x".repeat(2_000), "%00", "' OR 1=1")), StandardCharsets.UTF_8);
-            req = switch (random.nextInt(3)) {
+            req = switch (random.nextInt(6)) {
                 case 0 -> at("/v1/rerank/jobs/" + id).GET().build();
                 case 1 -> at("/v1/rerank/jobs/" + id + "/events").header("Accept", "text/event-stream").GET().build();
-                default -> at("/v1/rerank/jobs/" + id).DELETE().build();
+                case 2 -> at("/v1/rerank/jobs/" + id).DELETE().build();
+                // a batch id with a suffix names another Redis key of the batch: it must be a 404, never a store error
+                case 3 -> at("/v1/rerank/batches/" + (random.nextBoolean() ? knownBatch : id) + pick(List.of("", "%3Ajobs", ":jobs")))
+                        .GET().build();
+                case 4 -> at("/v1/rerank/batches/" + id + "/events").header("Accept", "text/event-stream").GET().build();
+                default -> at("/v1/models").GET().build();
             };
         } else if (kind < 94) {
             k = "method-or-path";

@@ -9,6 +9,7 @@ import dev.rerankqueue.gateway.sse.SseConnections;
 import dev.rerankqueue.gateway.sse.SseStreams;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.store.RedisKeys;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -28,7 +29,6 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import java.net.URI;
-import java.util.regex.Pattern;
 
 /** The asynchronous job API: submit, poll, follow over server-sent events. */
 @Path(JobResource.PATH)
@@ -37,7 +37,6 @@ public class JobResource {
 
     public static final String PATH = "/v1/rerank/jobs";
 
-    private static final Pattern JOB_ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
     private final JobSubmitter submitter;
     private final JobFollower follower;
@@ -123,7 +122,7 @@ public class JobResource {
     }
 
     static String checkId(String id) {
-        if (id == null || !JOB_ID.matcher(id).matches()) {
+        if (!RedisKeys.isId(id)) {
             throw ApiException.jobNotFound(id);
         }
         return id;

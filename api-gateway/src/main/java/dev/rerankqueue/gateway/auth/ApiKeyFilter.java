@@ -7,8 +7,9 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
  * Authenticates every API request when {@code rerank.api-keys} is set: {@code Authorization: Bearer <key>} (or
- * {@code X-API-Key}) names the tenant; anything else is a 401 problem. Health, metrics and the API description
- * ({@code /q/...}) stay open. Without keys configured, every caller is {@code rerank.default-tenant}.
+ * {@code X-API-Key}) names the tenant; anything else is a 401 problem. Every resource of the API needs a key, whatever
+ * its path spells ({@code /q/../v1/...} is {@code /v1/...}); health, metrics and the API description under {@code /q/}
+ * are not resources of the API and are served without this filter. Without keys configured, every caller is {@code rerank.default-tenant}.
  */
 public class ApiKeyFilter {
 
@@ -24,9 +25,6 @@ public class ApiKeyFilter {
     public void authenticate(ContainerRequestContext ctx) {
         if (!tenants.authRequired()) {
             caller.set(tenants.defaultTenant());
-            return;
-        }
-        if (ctx.getUriInfo().getPath().startsWith("/q/")) {
             return;
         }
         String key = bearer(ctx.getHeaderString("Authorization"));

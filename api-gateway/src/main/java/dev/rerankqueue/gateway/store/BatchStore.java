@@ -46,6 +46,9 @@ public class BatchStore {
 
     /** The batch, or {@code null} when it does not exist or belongs to another tenant. */
     public Uni<Batch> find(String id, String tenant) {
+        if (!RedisKeys.isId(id)) { // <batch>:jobs would name the batch's job list
+            return Uni.createFrom().nullItem();
+        }
         return redis.hash(String.class).hgetall(RedisKeys.batch(id))
                 .chain(h -> h.isEmpty() || !tenant.equals(h.get(JobFields.TENANT)) ? Uni.createFrom().nullItem()
                         : redis.list(String.class).lrange(RedisKeys.batchJobs(id), 0, -1)

@@ -12,6 +12,10 @@ import org.junit.jupiter.api.Test;
 import java.util.Map;
 
 import static io.restassured.RestAssured.given;
+import java.util.List;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.hamcrest.Matchers.equalTo;
 
 /** With API keys configured: every API call needs a key, and a tenant sees only its own jobs. */
@@ -19,6 +23,9 @@ import static org.hamcrest.Matchers.equalTo;
 @TestProfile(ApiKeyTest.WithKeys.class)
 @WithTestResource(InfrastructureResource.class)
 class ApiKeyTest {
+
+    @io.quarkus.test.common.http.TestHTTPResource("/")
+    java.net.URL base;
 
     /** acme has a plain key; globex's is configured in hashed form only. */
     public static class WithKeys implements QuarkusTestProfile {
@@ -63,6 +70,50 @@ class ApiKeyTest {
         given().header("Authorization", "Bearer globex-key-2").delete("/v1/rerank/jobs/" + acmeJob).then().statusCode(404);
         given().header("Authorization", "Bearer acme-key-1").get("/v1/rerank/jobs/" + acmeJob)
                 .then().statusCode(200).body("status", equalTo("queued"));
+    }
+
+    @Test
+    void anotherTenantsBatchAnswersExactlyAsAnUnknownOne() {
+        String batch = given().urlEncodingEnabled(false).contentType(ContentType.JSON).header("Authorization", "Bearer acme-key-1")
+                .body("{\"jobs\":[" + JobSubmissionTest.BEIJING + "]}").post("/v1/rerank/jobs:batch")
+                .then().statusCode(202).extract().path("batch_id");
+        given().header("Authorization", "Bearer acme-key-1").get("/v1/rerank/batches/" + batch).then().statusCode(200);
+        String unknown = java.util.UUID.randomUUID().toString();
+        for (String suffix : List.of("", "/events")) {
+            String theirs = given().header("Authorization", "Bearer globex-key-2").get("/v1/rerank/batches/" + batch + suffix)
+                    .then().statusCode(404).contentType("application/problem+json").extract().asString();
+            String none = given().header("Authorization", "Bearer globex-key-2").get("/v1/rerank/batches/" + unknown + suffix)
+                    .then().statusCode(404).contentType("application/problem+json").extract().asString();
+            assertEquals(none.replace(unknown, "ID"), theirs.replace(batch, "ID"), "no hint that the batch exists" + suffix);
+        }
+    }
+
+    @Test
+    void anIdempotencyKeyBelongsToOneTenant() {
+        String key = "shared-key-" + System.nanoTime();
+        io.restassured.response.Response acme = given().contentType(ContentType.JSON).header("Authorization", "Bearer acme-key-1")
+                .header("Idempotency-Key", key).body(JobSubmissionTest.BEIJING).post("/v1/rerank/jobs");
+        acme.then().statusCode(202);
+        // the same key and body from another tenant: a job of its own, not a replay of acme's
+        io.restassured.response.Response globex = given().contentType(ContentType.JSON).header("Authorization", "Bearer globex-key-2")
+                .header("Idempotency-Key", key).body(JobSubmissionTest.BEIJING).post("/v1/rerank/jobs");
+        globex.then().statusCode(202);
+        assertNotEquals(acme.path("id").toString(), globex.path("id").toString());
+        assertEquals(null, globex.header("Idempotent-Replayed"));
+        // and another body under that key from a third party's view is no 422 naming acme's job
+        given().contentType(ContentType.JSON).header("Authorization", "Bearer globex-key-2").header("Idempotency-Key", key + "-b")
+                .body(JobSubmissionTest.BEIJING.replace("Pandas", "Koalas")).post("/v1/rerank/jobs").then().statusCode(202);
+    }
+
+    @Test
+    void aPathThatWalksOutOfQStillNeedsAKey() throws Exception {
+        String acmeJob = submitAs("acme-key-1");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        for (String path : List.of("/q/../v1/rerank/jobs/", "/q/%2e%2e/v1/rerank/jobs/", "/%71/../v1/rerank/jobs/")) {
+            int status = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base.toString().replaceAll("/$", "") + path + acmeJob))
+                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
+            assertTrue(status == 401 || status == 404 || status == 400, path + " answered " + status + " without a key");
+        }
     }
 
     @Test

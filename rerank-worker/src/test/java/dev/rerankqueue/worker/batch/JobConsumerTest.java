@@ -71,6 +71,22 @@ class JobConsumerTest {
         produce(job.id(), JobCodec.encodeJob(job));
     }
 
+    /** The last record with {@code key} on the jobs topic. */
+    static ConsumerRecord<String, byte[]> recordOf(String key) {
+        return InfrastructureResource.kafka().readAll(Topics.JOBS).stream().filter(r -> key.equals(r.key()))
+                .reduce((a, b) -> b).orElseThrow();
+    }
+
+    /**
+     * Produces {@code marker} to the partition that holds the record with {@code key}, after it: a partition is
+     * consumed in order, so the marker's end proves that record was consumed.
+     */
+    static void produceAfter(String key, RerankJob marker) {
+        InfrastructureResource.kafka().companion().produce(String.class, byte[].class)
+                .fromRecords(new ProducerRecord<>(Topics.JOBS, recordOf(key).partition(), marker.id(), JobCodec.encodeJob(marker)))
+                .awaitCompletion();
+    }
+
     JobState state(String id) {
         return JobFields.toState(id, redis.hash(String.class).hgetall(RedisKeys.job(id)));
     }
@@ -170,20 +186,29 @@ class JobConsumerTest {
 
     @Test
     void commitsOffsetsOnlyAfterTheResultIsStored() throws Exception {
-        RerankJob job = beijing();
-        produce(job);
-        JobState s = awaitTerminal(job.id());
-        assertEquals(JobStatus.SUCCEEDED, s.status());
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 InfrastructureResource.kafka().bootstrapServers()))) {
-            List<ConsumerRecord<String, byte[]>> all = InfrastructureResource.kafka().readAll(Topics.JOBS);
-            ConsumerRecord<String, byte[]> rec = all.stream().filter(r -> job.id().equals(r.key())).findFirst().orElseThrow();
+            // Redis holds every write for 4 s (reads go on): the worker can score the job but cannot store its result
+            redis.execute("CLIENT", "PAUSE", "4000", "WRITE");
+            RerankJob job = beijing();
+            produce(job);
+            ConsumerRecord<String, byte[]> rec = recordOf(job.id());
             TopicPartition tp = new TopicPartition(Topics.JOBS, rec.partition());
+            long end = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            while (System.nanoTime() < end) {
+                OffsetAndMetadata committed = admin.listConsumerGroupOffsets("rerank-workers").partitionsToOffsetAndMetadata().get().get(tp);
+                assertTrue(committed == null || committed.offset() <= rec.offset(),
+                        "offset " + committed + " committed past the record while its result could not be stored");
+                Thread.sleep(100);
+            }
+            assertEquals(JobStatus.SUCCEEDED, awaitTerminal(job.id()).status());
             await().atMost(Duration.ofSeconds(20)).until(() -> {
                 OffsetAndMetadata committed = admin.listConsumerGroupOffsets("rerank-workers")
                         .partitionsToOffsetAndMetadata().get().get(tp);
                 return committed != null && committed.offset() > rec.offset();
             });
+        } finally {
+            redis.execute("CLIENT", "UNPAUSE");
         }
     }
 
@@ -192,7 +217,7 @@ class JobConsumerTest {
         String key = "poison-" + System.nanoTime();
         produce(key, "{not json".getBytes(StandardCharsets.UTF_8));
         RerankJob after = beijing();
-        produce(after);
+        produceAfter(key, after); // behind the poison record in its partition
         assertEquals(JobStatus.SUCCEEDED, awaitTerminal(after.id()).status());
         await().atMost(Duration.ofSeconds(20)).until(() -> InfrastructureResource.kafka().readAll(Topics.JOBS_DLQ).stream()
                 .anyMatch(r -> key.equals(r.key())));
@@ -210,7 +235,7 @@ class JobConsumerTest {
         JobState first = awaitTerminal(job.id());
         produce(job);
         RerankJob marker = beijing();
-        produce(marker);
+        produceAfter(job.id(), marker);
         awaitTerminal(marker.id());
         JobState again = state(job.id());
         assertEquals(first.version(), again.version(), "no write after the terminal state");
@@ -238,7 +263,7 @@ class JobConsumerTest {
         writer.apply(JobTransition.to(job.id(), JobStatus.CANCELLED)).await().indefinitely();
         produce(job);
         RerankJob marker = beijing();
-        produce(marker);
+        produceAfter(job.id(), marker);
         awaitTerminal(marker.id());
         JobState s = state(job.id());
         assertEquals(JobStatus.CANCELLED, s.status());
