@@ -72,7 +72,8 @@ final class JobLoad {
     private final Map<String, Integer> refusedBy = new ConcurrentHashMap<>();
     /** Queries of refused submissions: none of them may ever become a job. */
     private final List<String> refusedQueries = Collections.synchronizedList(new ArrayList<>());
-    private final AtomicInteger serial = new AtomicInteger();
+    /** Numbers every job's query, across all loads of the run, so that a query names one submission only. */
+    private static final AtomicInteger serial = new AtomicInteger();
     private final Semaphore inFlight = new Semaphore(32);
     private final List<CompletableFuture<Void>> pending = Collections.synchronizedList(new ArrayList<>());
     private final Random random = new Random(42);

@@ -194,6 +194,7 @@ public class JobSubmitter {
                 .withKey(job.id()).withTopic(Topics.jobs(job.lane())).build());
         return jobs.sendMessage(record)
                 .ifNoItem().after(config.kafka().sendTimeout()).fail()
+                .onFailure().call(() -> neverRun(job))
                 .onFailure().transform(e -> {
                     LOG.warnf("job %s not accepted: Kafka did not acknowledge it (%s)", job.id(),
                             e instanceof TimeoutException ? "timeout after " + config.kafka().sendTimeout() : e.toString());
@@ -206,6 +207,22 @@ public class JobSubmitter {
                 })
                 .chain(() -> recordQueued(job))
                 .replaceWith(new AcceptedJob(job.id(), job.createdAt(), false));
+    }
+
+    /**
+     * A job answered 503 must never run, yet its record may still reach the topic: a send waiting on the producer's
+     * sending thread while the broker is away has no deadline of its own and goes out when the broker is back (the
+     * fault suite saw this), and an idempotent producer's timeout does not prove the broker has not written it. So
+     * the job is marked cancelled before the 503: a worker that gets the record finds it finished and never scores it.
+     */
+    private Uni<Void> neverRun(RerankJob job) {
+        return store.apply(JobTransition.to(job.id(), JobStatus.CANCELLED).orCreateWith(JobFields.initial(job))
+                        .set(JobFields.FINISHED_AT, System.currentTimeMillis())
+                        .set(JobFields.ERROR, "not accepted: the queue did not acknowledge the job in time (answered 503)")
+                        .retainFor(config.results().retention()))
+                .onFailure().invoke(e -> LOG.warnf("job %s was answered 503 but could not be marked as never to run: %s", job.id(), e.toString()))
+                .onFailure().recoverWithNull()
+                .replaceWithVoid();
     }
 
     private Uni<Void> recordQueued(RerankJob job) {

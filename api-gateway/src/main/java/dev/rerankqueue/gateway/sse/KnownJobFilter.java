@@ -34,11 +34,13 @@ public class KnownJobFilter {
         if (!"GET".equals(ctx.getMethod())) {
             return Uni.createFrom().voidItem();
         }
-        Matcher b = BATCH_EVENTS.matcher(ctx.getUriInfo().getPath());
+        // the path as sent: an id with an encoded slash (..%2F..%2Fq) is one (unknown) id, not a walk up the path
+        String path = ctx.getUriInfo().getRequestUri().getRawPath();
+        Matcher b = BATCH_EVENTS.matcher(path);
         if (b.matches()) {
             return batches.require(b.group(1), caller.tenant()).replaceWithVoid();
         }
-        Matcher m = EVENTS.matcher(ctx.getUriInfo().getPath());
+        Matcher m = EVENTS.matcher(path);
         if (!m.matches()) {
             return Uni.createFrom().voidItem();
         }

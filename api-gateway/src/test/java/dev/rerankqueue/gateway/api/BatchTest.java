@@ -144,5 +144,13 @@ class BatchTest {
                 .body("job_id", nullValue());
         given().accept("text/event-stream").get("/v1/rerank/batches/" + id + "/events").then().statusCode(404);
         given().get("/v1/rerank/batches/" + id + "/events").then().statusCode(404);
+        // an id with encoded slashes is one unknown id: a 404 problem before the stream opens, not a reset stream
+        for (String junk : List.of("..%2F..%2Fq%2Fhealth", "x%3Ajobs")) {
+            given().urlEncodingEnabled(false).accept("text/event-stream").get("/v1/rerank/batches/" + junk + "/events")
+                    .then().statusCode(404).contentType("application/problem+json");
+            given().urlEncodingEnabled(false).accept("text/event-stream").get("/v1/rerank/jobs/" + junk + "/events")
+                    .then().statusCode(404).contentType("application/problem+json");
+            given().urlEncodingEnabled(false).get("/v1/rerank/batches/" + junk).then().statusCode(404);
+        }
     }
 }
