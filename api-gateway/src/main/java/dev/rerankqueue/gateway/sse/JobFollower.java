@@ -5,6 +5,7 @@ import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.store.JobEvent;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.MultiEmitter;
@@ -14,10 +15,12 @@ import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Follows one job: emits its state now and after every change (by version, never twice) and every progress count
@@ -75,40 +78,35 @@ public class JobFollower {
         return store.find(id).map(s -> s != null && Objects.equals(s.tenant(), tenant) ? s : null);
     }
 
-    private final class Follow {
-        private final String id;
-        private final String tenant;
-        private final MultiEmitter<? super JobState> em;
-        private final boolean knownToExist;
-        private volatile long lastVersion;
-        private volatile int lastScored;
-        private boolean seen;
-        private boolean reading;
-        private boolean readAgain;
-        private boolean closed;
-        private AutoCloseable registration;
+    /**
+     * What both followers share: they listen to their jobs' events, re-read on a change and on the fallback timer, and
+     * read one at a time (a change during a read asks for one more read after it).
+     */
+    private abstract class Refresher {
+        private final List<AutoCloseable> registrations = new ArrayList<>();
+        /** Guarded by this. */
+        boolean reading;
+        /** Guarded by this. */
+        boolean readAgain;
+        /** Guarded by this. */
+        boolean closed;
         private long timer = -1;
 
-        Follow(String id, String tenant, long afterVersion, boolean knownToExist, MultiEmitter<? super JobState> em) {
-            this.id = id;
-            this.tenant = tenant;
-            this.lastVersion = afterVersion;
-            this.knownToExist = knownToExist;
-            this.em = em;
-        }
-
-        void start() {
-            registration = hub.listen(id, event -> {
-                if (event.version() > lastVersion || event.scored() > lastScored) {
-                    refresh();
-                }
-            });
+        /** Listens to the events of {@code ids} that {@code worthReading} accepts, then reads now and on the timer until closed. */
+        final void start(Collection<String> ids, Predicate<JobEvent> worthReading, MultiEmitter<?> em) {
+            for (String id : ids) {
+                registrations.add(hub.listen(id, event -> {
+                    if (worthReading.test(event)) {
+                        refresh();
+                    }
+                }));
+            }
             em.onTermination(this::close);
             timer = vertx.setPeriodic(fallbackPoll.toMillis(), t -> refresh());
             refresh();
         }
 
-        void refresh() {
+        final void refresh() {
             synchronized (this) {
                 if (closed) {
                     return;
@@ -119,7 +117,53 @@ public class JobFollower {
                 }
                 reading = true;
             }
-            read(id, tenant).subscribe().with(this::handle, this::readFailed);
+            read();
+        }
+
+        /** Reads the state; the read's end must clear {@link #reading} and refresh again if {@link #readAgain} was set. */
+        abstract void read();
+
+        private void close() {
+            synchronized (this) {
+                closed = true;
+            }
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+            }
+            for (AutoCloseable r : registrations) {
+                try {
+                    r.close();
+                } catch (Exception ignored) {
+                    // removing a listener cannot fail
+                }
+            }
+        }
+    }
+
+    private final class Follow extends Refresher {
+        private final String id;
+        private final String tenant;
+        private final MultiEmitter<? super JobState> em;
+        private final boolean knownToExist;
+        private volatile long lastVersion;
+        private volatile int lastScored;
+        private boolean seen;
+
+        Follow(String id, String tenant, long afterVersion, boolean knownToExist, MultiEmitter<? super JobState> em) {
+            this.id = id;
+            this.tenant = tenant;
+            this.lastVersion = afterVersion;
+            this.knownToExist = knownToExist;
+            this.em = em;
+        }
+
+        void start() {
+            start(List.of(id), event -> event.version() > lastVersion || event.scored() > lastScored, em);
+        }
+
+        @Override
+        void read() {
+            JobFollower.this.read(id, tenant).subscribe().with(this::handle, this::readFailed);
         }
 
         private void handle(JobState state) {
@@ -168,32 +212,13 @@ public class JobFollower {
                 LOG.debugf("re-reading job %s failed, will retry: %s", id, e.toString());
             }
         }
-
-        private void close() {
-            synchronized (this) {
-                closed = true;
-            }
-            if (timer >= 0) {
-                vertx.cancelTimer(timer);
-            }
-            try {
-                registration.close();
-            } catch (Exception ignored) {
-                // removing a listener cannot fail
-            }
-        }
     }
 
-    private final class FollowAll {
+    private final class FollowAll extends Refresher {
         private final String tenant;
         private final MultiEmitter<? super JobState> em;
-        /** Jobs not finished yet, in batch order. */
+        /** Jobs not finished yet, in batch order; guarded by this. */
         private final Set<String> open;
-        private final List<AutoCloseable> registrations = new ArrayList<>();
-        private boolean reading;
-        private boolean readAgain;
-        private boolean closed;
-        private long timer = -1;
 
         FollowAll(List<String> ids, String tenant, MultiEmitter<? super JobState> em) {
             this.tenant = tenant;
@@ -206,29 +231,13 @@ public class JobFollower {
                 em.complete();
                 return;
             }
-            for (String id : open) {
-                registrations.add(hub.listen(id, event -> {
-                    if (event.status().isTerminal()) {
-                        refresh();
-                    }
-                }));
-            }
-            em.onTermination(this::close);
-            timer = vertx.setPeriodic(fallbackPoll.toMillis(), t -> refresh());
-            refresh();
+            start(List.copyOf(open), event -> event.status().isTerminal(), em);
         }
 
-        void refresh() {
+        @Override
+        void read() {
             List<String> ids;
             synchronized (this) {
-                if (closed) {
-                    return;
-                }
-                if (reading) {
-                    readAgain = true;
-                    return;
-                }
-                reading = true;
                 ids = List.copyOf(open);
             }
             store.findAll(ids).subscribe().with(states -> handle(ids, states), this::readFailed);
@@ -267,22 +276,6 @@ public class JobFollower {
                 reading = false;
             }
             LOG.debugf("reading a batch's jobs failed, will retry: %s", e.toString());
-        }
-
-        private void close() {
-            synchronized (this) {
-                closed = true;
-            }
-            if (timer >= 0) {
-                vertx.cancelTimer(timer);
-            }
-            for (AutoCloseable r : registrations) {
-                try {
-                    r.close();
-                } catch (Exception ignored) {
-                    // removing a listener cannot fail
-                }
-            }
         }
     }
 }

@@ -204,6 +204,8 @@ class JobFollowTest {
                 ConsumerRecord<String, byte[]> rec = tail.await(
                         r -> JobCodec.decodeJob(r.value()).request().query().equals(query), Duration.ofSeconds(10));
                 RerankJob job = JobCodec.decodeJob(rec.value());
+                // the record can arrive before the gateway has written the queued state (it writes it after Kafka's ack)
+                await().atMost(Duration.ofSeconds(5)).until(() -> store.find(job.id()).await().atMost(Duration.ofSeconds(5)) != null);
                 double[] scores = new double[job.pairCount()];
                 for (int i = 0; i < scores.length; i++) {
                     scores[i] = i / 10.0;
