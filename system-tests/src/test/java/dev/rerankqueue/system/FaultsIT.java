@@ -491,4 +491,20 @@ class FaultsIT {
         }
         notes.add("Cross-tenant: " + attempts + " GET/SSE/DELETE attempts on another tenant's jobs, all 404 job-not-found.");
     }
+
+    /** The README's promise: logs never print API keys, document or query text (the suite's every log, every scenario). */
+    @Test
+    @Order(100)
+    void logsNeverPrintKeysDocumentsOrQueries() throws Exception {
+        List<String> secrets = List.of(ACME, GLOBEX, "capital of", "Bananas are yellow.", "Gravity pulls objects together.");
+        List<String> leaks = new ArrayList<>();
+        try (var logs = Files.list(AppProcess.logs())) {
+            for (Path log : logs.filter(p -> p.getFileName().toString().startsWith("faults-")).toList()) {
+                try (var lines = Files.lines(log, java.nio.charset.StandardCharsets.ISO_8859_1)) {
+                    lines.filter(l -> secrets.stream().anyMatch(l::contains)).limit(3).forEach(l -> leaks.add(log.getFileName() + ": " + l));
+                }
+            }
+        }
+        assertTrue(leaks.isEmpty(), "logs print a key, a document or a query: " + leaks);
+    }
 }

@@ -80,6 +80,9 @@ class KubernetesManifestsTest {
                 if (!pod.path("securityContext").path("runAsNonRoot").asBoolean()) {
                     problems.add(name + ": pod not runAsNonRoot");
                 }
+                if (pod.path("automountServiceAccountToken").asBoolean(true)) {
+                    problems.add(name + ": service-account token mounted (nothing here calls the Kubernetes API)");
+                }
                 List<JsonNode> containers = new ArrayList<>();
                 pod.path("containers").forEach(containers::add);
                 pod.path("initContainers").forEach(containers::add);
@@ -87,6 +90,15 @@ class KubernetesManifestsTest {
                     String where = name + "/" + c.get("name").asText();
                     if (!c.path("securityContext").path("readOnlyRootFilesystem").asBoolean()) {
                         problems.add(where + ": root filesystem writable");
+                    }
+                    // what the README calls locked down: no privilege escalation and no capabilities
+                    if (c.path("securityContext").path("allowPrivilegeEscalation").asBoolean(true)) {
+                        problems.add(where + ": privilege escalation allowed");
+                    }
+                    List<String> dropped = new ArrayList<>();
+                    c.path("securityContext").path("capabilities").path("drop").forEach(d -> dropped.add(d.asText()));
+                    if (!dropped.contains("ALL")) {
+                        problems.add(where + ": capabilities not dropped");
                     }
                     if (c.path("resources").path("requests").isMissingNode() || c.path("resources").path("limits").path("memory").isMissingNode()) {
                         problems.add(where + ": no resource requests or memory limit");

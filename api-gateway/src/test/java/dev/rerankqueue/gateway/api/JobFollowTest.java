@@ -69,6 +69,11 @@ class JobFollowTest {
 
     /** Does what a worker does: running, then succeeded with documents ranked by the given scores. */
     private void score(String id, double... scores) {
+        score(id, scores.length, scores);
+    }
+
+    /** As a worker does, with the results cut to the job's {@code top_n} ({@code keep} of them). */
+    private void score(String id, int keep, double... scores) {
         TransitionOutcome running = write(JobTransition.to(id, JobStatus.RUNNING).set(JobFields.STARTED_AT, System.currentTimeMillis()));
         assertTrue(running.applied());
         List<RankedDocument> ranked = new ArrayList<>();
@@ -76,7 +81,7 @@ class JobFollowTest {
             ranked.add(new RankedDocument(i, scores[i], null));
         }
         ranked.sort((a, b) -> Double.compare(b.relevanceScore(), a.relevanceScore()));
-        JobResult result = new JobResult("test-model", ranked, new JobResult.Usage(scores.length, 42), 7);
+        JobResult result = new JobResult("test-model", List.copyOf(ranked.subList(0, keep)), new JobResult.Usage(scores.length, 42), 7);
         assertTrue(write(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(running.version())
                 .set(JobFields.FINISHED_AT, System.currentTimeMillis())
                 .set(JobFields.RESULT, JobCodec.encodeResult(result))).applied());
@@ -210,7 +215,7 @@ class JobFollowTest {
                 for (int i = 0; i < scores.length; i++) {
                     scores[i] = i / 10.0;
                 }
-                score(job.id(), scores);
+                score(job.id(), job.request().resultCount(), scores);
                 return job.id();
             }
         });
@@ -228,7 +233,7 @@ class JobFollowTest {
                     .then().statusCode(200)
                     .body("id", equalTo(worker.get(10, TimeUnit.SECONDS)))
                     .body("model", equalTo("test-model"))
-                    .body("results", hasSize(3))
+                    .body("results", hasSize(2))
                     .body("results[0].index", equalTo(2))
                     .body("usage.total_tokens", equalTo(42))
                     .body("meta.billed_units.search_units", equalTo(1));
