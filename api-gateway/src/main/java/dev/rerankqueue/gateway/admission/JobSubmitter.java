@@ -153,8 +153,8 @@ public class JobSubmitter {
                 return produce(job, "sync");
             }
             return store.find(existing.jobId()).chain(state -> {
-                if (state != null && tenant.equals(state.tenant()) && state.status() != JobStatus.FAILED
-                        && state.status() != JobStatus.CANCELLED && state.status() != JobStatus.EXPIRED) {
+                if (state != null && tenant.equals(state.tenant())
+                        && (!state.status().isTerminal() || state.status() == JobStatus.SUCCEEDED)) {
                     metrics.counter("rerank.jobs.replayed", "endpoint", "sync-retry").increment();
                     return Uni.createFrom().item(new AcceptedJob(state.id(), state.createdAt(), true));
                 }

@@ -21,7 +21,6 @@ import jakarta.ws.rs.sse.Sse;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -71,7 +70,7 @@ public class BatchesResource {
                             .id(state.id())
                             .data(JobCodec.toJson(JobView.of(state, config.defaultModel())))
                             .build())
-                    .select().first(Duration.ofMillis(config.results().retention().toMillis()));
+                    .select().first(config.results().retention());
             Multi<OutboundSseEvent> summary = Multi.createFrom().deferred(() -> Multi.createFrom().uni(
                     batches.statuses(batch.jobIds()).map(statuses -> sse.newEventBuilder().name("batch")
                             .data(JobCodec.toJson(view(batch, statuses))).build())));

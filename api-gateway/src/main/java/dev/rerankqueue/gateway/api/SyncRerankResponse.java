@@ -1,6 +1,7 @@
 package dev.rerankqueue.gateway.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.RankedDocument;
@@ -30,11 +31,11 @@ public record SyncRerankResponse(String id, String model, List<RankedDocument> r
     static SyncRerankResponse of(JobState state, RerankRequest request) {
         JobResult r = state.result();
         long searchUnits = Math.max(1, (request.documents().size() + 99) / 100);
-        List<RankedDocument> results = r.results().stream()
-                .map(d -> new RankedDocument(d.index(), d.relevanceScore(), request.wantsDocuments()
-                        ? new RankedDocument.DocumentText(request.documents().get(d.index()).text(), request.documents().get(d.index()).id())
-                        : null))
-                .toList();
+        List<RankedDocument> results = r.results().stream().map(d -> {
+            Document sent = request.documents().get(d.index());
+            return new RankedDocument(d.index(), d.relevanceScore(),
+                    request.wantsDocuments() ? new RankedDocument.DocumentText(sent.text(), sent.id()) : null);
+        }).toList();
         return new SyncRerankResponse(state.id(), r.model(), results, new Usage(r.usage().tokens(), r.usage().truncatedDocuments()),
                 new Meta(new BilledUnits(searchUnits)));
     }

@@ -120,8 +120,16 @@ public class JobFollower {
             read();
         }
 
-        /** Reads the state; the read's end must clear {@link #reading} and refresh again if {@link #readAgain} was set. */
+        /** Reads the state; the read's end calls {@link #readEnded()}, and refreshes again if it says so. */
         abstract void read();
+
+        /** Ends a read (call with this held): whether a change came during it, so that another read is due. */
+        final boolean readEnded() {
+            reading = false;
+            boolean again = readAgain;
+            readAgain = false;
+            return again;
+        }
 
         private void close() {
             synchronized (this) {
@@ -170,9 +178,7 @@ public class JobFollower {
             JobState emit = null;
             boolean again;
             synchronized (this) {
-                reading = false;
-                again = readAgain;
-                readAgain = false;
+                again = readEnded();
                 if (closed) {
                     return;
                 }
@@ -248,9 +254,7 @@ public class JobFollower {
             boolean again;
             boolean done;
             synchronized (this) {
-                reading = false;
-                again = readAgain;
-                readAgain = false;
+                again = readEnded();
                 if (closed) {
                     return;
                 }

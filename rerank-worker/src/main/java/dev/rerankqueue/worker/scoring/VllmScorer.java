@@ -138,13 +138,8 @@ public class VllmScorer implements Scorer, AutoCloseable {
         return maxModelLen;
     }
 
-    /** Tokens the prompt template adds to a pair, estimated as pairs are. */
-    private int templateTokens(ScorePair p) {
-        if (!config.qwen3Template()) {
-            return 0;
-        }
-        return (queryText(instructionOf(p), "").length() + documentText("").length() + config.charsPerToken() - 1) / config.charsPerToken();
-    }
+    /** Characters the Qwen3-Reranker template adds around a pair's instruction, query and document. */
+    private static final int TEMPLATE_CHARS = queryText("", "").length() + documentText("").length();
 
     /**
      * The pairs to send: each pair whose estimated prompt (template, instruction, query, document) exceeds the model's
@@ -160,8 +155,8 @@ public class VllmScorer implements Scorer, AutoCloseable {
         List<ScorePair> out = new ArrayList<>(pairs.size());
         for (int i = 0; i < pairs.size(); i++) {
             ScorePair p = pairs.get(i);
-            String instruction = instructionOf(p);
-            int fixed = templateTokens(p) + (p.query().length() + (config.qwen3Template() ? instruction.length() : 0) + cpt - 1) / cpt;
+            int fixedChars = p.query().length() + (config.qwen3Template() ? TEMPLATE_CHARS + instructionOf(p).length() : 0);
+            int fixed = (fixedChars + cpt - 1) / cpt;
             int docTokens = (p.document().length() + cpt - 1) / cpt;
             if (fixed + docTokens > limit && fixed < limit) {
                 out.add(p.withDocumentCutTo((limit - fixed) * cpt));
@@ -196,10 +191,14 @@ public class VllmScorer implements Scorer, AutoCloseable {
         boolean[] truncated = new boolean[pairs.size()];
         List<ScorePair> sent = fitToContext(pairs, truncated);
         Uni<Scores> call = call(sent, priority)
-                .onFailure(e -> sent.size() == 1 && recut(sent.get(0), e) != null).recoverWithUni(e -> {
+                .onFailure(e -> sent.size() == 1 && ScorerException.inputRefused(e)).recoverWithUni(e -> {
                     // the estimate let through a pair vLLM counts as over its context: cut by vLLM's own count, once
+                    ScorePair cut = recut(sent.get(0), e);
+                    if (cut == null) {
+                        return Uni.createFrom().failure(e);
+                    }
                     truncated[0] = true;
-                    return call(List.of(recut(sent.get(0), e)), priority);
+                    return call(List.of(cut), priority);
                 })
                 .map(s -> new Scores(s.values(), s.tokens(), truncated));
         return call.invoke(s -> consecutiveFailures.set(0))
