@@ -38,6 +38,13 @@ public final class RedisKeys {
      */
     public static final String SERVED_MODELS = "rerank:models";
 
+    /**
+     * Hash of what each worker can score: field = worker id, value = {@link ScorerCapacityAnnouncement}'s wire form (when it
+     * was said, epoch ms, and pairs per second). Workers refresh it every second; gateways sum the fresh ones to refuse a
+     * burst from its first second.
+     */
+    public static final String WORKER_CAPACITY = "rerank:capacity";
+
     /** Hash of a bulk submission (tenant, created_at, size); its job ids, in request order, are at {@link #batchJobs}. */
     public static String batch(String id) {
         return "rerank:batch:" + id;

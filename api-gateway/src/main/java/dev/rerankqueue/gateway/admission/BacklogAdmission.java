@@ -4,6 +4,9 @@ import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.store.RedisKeys;
+import dev.rerankqueue.store.ScorerCapacityAnnouncement;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -37,8 +40,14 @@ import java.util.concurrent.atomic.LongAdder;
  * (end offsets minus committed offsets, the same figure KEDA scales on) and feeds a {@link DrainEstimate}; a submit is
  * refused with 503 while the jobs waiting ahead of it would take longer than the configured limit to drain, and its
  * Retry-After is the time until they would not. Workers score interactive jobs first, so an interactive job waits only
- * for the interactive backlog, a batch job for both. The check fails open: without a recent sample (Kafka unreachable, first seconds
- * after start) or without a rate estimate yet, jobs are accepted and the producer's own timeout guards durability.
+ * for the interactive backlog, a batch job for both.
+ *
+ * <p>Until enough busy time was seen to measure the drain from committed offsets, the rate is the workers' announced
+ * capacity ({@link RedisKeys#WORKER_CAPACITY}: pairs per second, turned into jobs per second with the mean pairs per job
+ * this gateway was offered), so a burst right after a deploy or a quiet hour is refused from its first second; the
+ * committed rate replaces it as soon as it is known. The check fails open: without a recent sample (Kafka unreachable) or
+ * without any rate (no worker announced, none measured), jobs are accepted and the producer's own timeout guards
+ * durability.
  */
 @ApplicationScoped
 public class BacklogAdmission {
@@ -48,6 +57,9 @@ public class BacklogAdmission {
     private final GatewayConfig.Admission config;
     private final Map<String, Object> kafkaConfig;
     private final DrainEstimate estimate;
+    private final ReactiveRedisDataSource redis;
+    /** Sum of the fresh capacity announcements of the workers, pairs/s; 0 when none. */
+    private volatile double announcedPairsPerSecond;
     /** Jobs accepted since the last sample, per lane (they are not in its lag yet). */
     private final Map<Priority, AtomicLong> acceptedSinceSample = new EnumMap<>(Priority.class);
     /** Jobs and their pairs offered to one lane since start: the mean job size that turns the lag into pairs. */
@@ -63,9 +75,13 @@ public class BacklogAdmission {
     private List<TopicPartition> partitions = List.of();
     private long partitionsReadAt;
 
+    /** A worker's capacity announcement older than this is not counted (workers refresh it every second). */
+    static final long CAPACITY_FRESH_MS = 10_000;
+
     public BacklogAdmission(GatewayConfig config, @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig,
-                            MeterRegistry metrics) {
+                            ReactiveRedisDataSource redis, MeterRegistry metrics) {
         this.config = config.admission();
+        this.redis = redis;
         this.kafkaConfig = kafkaConfig;
         this.estimate = new DrainEstimate(this.config.rateWindow(), this.config.rateWindow().dividedBy(3));
         for (String reason : new String[]{"backlog-full", "queue-unavailable", "quota-exceeded", "store-unavailable", "storage-full", "overloaded"}) {
@@ -87,6 +103,8 @@ public class BacklogAdmission {
         }
         Gauge.builder("rerank.backlog.drain.rate", this, a -> a.estimate.rate().orElse(Double.NaN))
                 .description("Jobs per second the workers commit while there is a backlog").register(metrics);
+        Gauge.builder("rerank.workers.capacity", this, a -> a.announcedPairsPerSecond).baseUnit("pairs")
+                .description("Pairs per second the workers announce they score (sum over fresh announcements)").register(metrics);
     }
 
     void start(@Observes StartupEvent ignored) {
@@ -129,7 +147,7 @@ public class BacklogAdmission {
         }
         Duration max = limit.compareTo(config.maxBacklog()) < 0 ? limit : config.maxBacklog();
         long backlog = ahead(lane);
-        OptionalDouble rate = estimate.rate();
+        OptionalDouble rate = drainRate(lane, pairs);
         if (fresh() && backlog >= config.minBacklogJobs() && rate.isPresent()) {
             Duration retryAfter = retryAfter(backlog, rate.getAsDouble(), max, config.maxRetryAfter());
             if (!retryAfter.isZero()) {
@@ -152,9 +170,33 @@ public class BacklogAdmission {
         return Duration.ofSeconds((long) Math.max(1, Math.ceil(Math.min(seconds, maxRetryAfter.toSeconds()))));
     }
 
+    /**
+     * Jobs per second the backlog ahead of a new job of {@code lane} drains at: the rate measured from committed offsets
+     * once known, until then the workers' announced pairs per second over the mean pairs of the jobs ahead
+     * ({@code pairs}, the new job's, when this gateway has seen none of their lane).
+     */
+    OptionalDouble drainRate(Priority lane, int pairs) {
+        OptionalDouble measured = estimate.rate();
+        double capacity = announcedPairsPerSecond;
+        if (measured.isPresent() || capacity <= 0) {
+            return measured;
+        }
+        long jobs = 0;
+        double pairsAhead = 0;
+        for (Priority l : Priority.values()) {
+            if (lane == Priority.BATCH || l == Priority.INTERACTIVE) {
+                long waiting = laneBacklog(l);
+                double mean = meanPairs(l);
+                jobs += waiting;
+                pairsAhead += waiting * (Double.isNaN(mean) ? Math.max(1, pairs) : mean);
+            }
+        }
+        return jobs == 0 ? OptionalDouble.of(capacity / Math.max(1, pairs)) : OptionalDouble.of(capacity * jobs / pairsAhead);
+    }
+
     /** Estimated wait of a new job of {@code lane} before scoring starts, when backlog and rate are known. */
     public java.util.Optional<Duration> estimatedWait(Priority lane) {
-        OptionalDouble rate = estimate.rate();
+        OptionalDouble rate = drainRate(lane, 1);
         if (!fresh() || rate.isEmpty() || rate.getAsDouble() <= 0) {
             return java.util.Optional.empty();
         }
@@ -181,6 +223,13 @@ public class BacklogAdmission {
     }
 
     private void sampleQuietly() {
+        try {
+            Map<String, String> announced = redis.hash(String.class).hgetall(RedisKeys.WORKER_CAPACITY).await().atMost(Duration.ofSeconds(2));
+            announcedPairsPerSecond = ScorerCapacityAnnouncement.total(announced.values(), System.currentTimeMillis(), CAPACITY_FRESH_MS);
+        } catch (RuntimeException e) {
+            announcedPairsPerSecond = 0; // unknown: fall back to the measured rate alone
+            LOG.debugf("capacity announcements unreadable: %s", e.toString());
+        }
         try {
             sample();
         } catch (InterruptedException e) {

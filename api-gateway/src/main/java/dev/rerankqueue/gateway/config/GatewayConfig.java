@@ -59,7 +59,8 @@ public interface GatewayConfig {
 
     /**
      * Admission control on the backlog: new jobs are refused (503 + Retry-After) while the jobs already waiting would take
-     * longer than {@link #maxBacklog()} to drain at the drain rate measured from the workers' committed offsets.
+     * longer than {@link #maxBacklog()} to drain at the drain rate measured from the workers' committed offsets (until
+     * that is known, at the capacity the workers announce).
      */
     interface Admission {
         /** Default true. */
@@ -70,8 +71,8 @@ public interface GatewayConfig {
         @WithDefault("5m")
         Duration maxBacklog();
 
-        /** Never refuse while fewer jobs than this wait: small backlogs say little about the rate. Default 1000. */
-        @WithDefault("1000")
+        /** Never refuse while fewer jobs than this wait: a handful of jobs says little about the wait. Default 100. */
+        @WithDefault("100")
         long minBacklogJobs();
 
         /** How often the consumer group's lag and committed offsets are read. Default 1s. */

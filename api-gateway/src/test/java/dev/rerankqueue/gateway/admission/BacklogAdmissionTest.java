@@ -88,7 +88,7 @@ class BacklogAdmissionTest {
         assertTrue(jobs >= 2, metrics);
         assertEquals(2 * jobs, gauge(metrics, "rerank_backlog_pairs{lane=\"interactive\"}"), 0.001, "every job here has 2 documents");
 
-        commitEverything();
+        commitEverything(GROUP);
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> submit().statusCode() == 202);
     }
 
@@ -99,13 +99,13 @@ class BacklogAdmissionTest {
                 .until(() -> given().contentType(ContentType.JSON).body(batchJob).post("/v1/rerank/jobs").statusCode() == 503);
         // interactive jobs are scored before the batch lane's: they wait only for the (empty) interactive backlog
         submit().then().statusCode(202);
-        commitEverything();
+        commitEverything(GROUP);
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
                 .until(() -> given().contentType(ContentType.JSON).body(batchJob).post("/v1/rerank/jobs").statusCode() == 202);
-        commitEverything();
+        commitEverything(GROUP);
     }
 
-    private static double gauge(String metrics, String series) {
+    static double gauge(String metrics, String series) {
         for (String line : metrics.split("\n")) {
             if (line.startsWith(series.substring(0, series.length() - 1))) {
                 return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
@@ -115,14 +115,14 @@ class BacklogAdmissionTest {
     }
 
     /** What a worker group does after scoring everything: commit the end of every partition of both lanes. */
-    private static void commitEverything() throws Exception {
+    static void commitEverything(String group) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, InfrastructureResource.kafka().bootstrapServers()))) {
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
             admin.describeTopics(java.util.List.of(Topics.JOBS, Topics.JOBS_BATCH)).allTopicNames().get(10, TimeUnit.SECONDS)
                     .forEach((topic, d) -> d.partitions().forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest())));
             Map<TopicPartition, OffsetAndMetadata> ends = new HashMap<>();
             admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS).forEach((tp, info) -> ends.put(tp, new OffsetAndMetadata(info.offset())));
-            admin.alterConsumerGroupOffsets(GROUP, ends).all().get(10, TimeUnit.SECONDS);
+            admin.alterConsumerGroupOffsets(group, ends).all().get(10, TimeUnit.SECONDS);
         }
     }
 }

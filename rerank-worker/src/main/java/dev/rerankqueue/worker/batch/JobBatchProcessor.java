@@ -17,6 +17,7 @@ import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.TransitionOutcome;
 import dev.rerankqueue.worker.config.WorkerConfig;
+import dev.rerankqueue.worker.config.WorkerId;
 import dev.rerankqueue.worker.scoring.MicroBatcher;
 import dev.rerankqueue.worker.scoring.ScorePair;
 import dev.rerankqueue.worker.store.CancellationWatch;
@@ -30,8 +31,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jboss.logging.Logger;
 
-import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.ArrayList;
@@ -94,7 +93,7 @@ public class JobBatchProcessor {
                         .tag("status", s.wireName()).serviceLevelObjectives(SLO_BUCKETS).register(metrics));
             }
         }
-        this.workerId = config.id().orElseGet(JobBatchProcessor::defaultWorkerId);
+        this.workerId = WorkerId.of(config);
         this.retention = config.results().retention();
         this.writeRetryBudget = config.results().writeRetryBudget();
         this.progressMinPairs = config.progress().minPairs();
@@ -103,14 +102,6 @@ public class JobBatchProcessor {
                 .publishPercentileHistogram().serviceLevelObjectives(SLO_BUCKETS).register(metrics);
         this.recordsPerBatch = DistributionSummary.builder("rerank.kafka.batch.records")
                 .description("Records per Kafka poll batch").publishPercentileHistogram().register(metrics);
-    }
-
-    private static String defaultWorkerId() {
-        try {
-            return InetAddress.getLocalHost().getHostName() + "-" + ManagementFactory.getRuntimeMXBean().getPid();
-        } catch (Exception e) {
-            return "worker-" + ProcessHandle.current().pid();
-        }
     }
 
     public String workerId() {

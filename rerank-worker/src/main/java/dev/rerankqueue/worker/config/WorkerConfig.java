@@ -22,6 +22,22 @@ public interface WorkerConfig {
     /** Scores already computed, per model. */
     Cache cache();
 
+    /** What this worker tells the gateways it can score, for admission from the first second of a burst. */
+    Capacity capacity();
+
+    interface Capacity {
+        /**
+         * Announce this many pairs per second instead of the measured figure (pairs scored per second of busy scorer
+         * time). Set it when the model server's throughput is known (see the calibration) so that gateways refuse a burst
+         * right after a deploy, before this worker has measured anything. Default: measured.
+         */
+        Optional<Double> pairsPerSecond();
+
+        /** Busy scorer time over which the measured figure is averaged. Default 30s. */
+        @WithDefault("30s")
+        Duration window();
+    }
+
     interface Cache {
         /** Scored pairs remembered (least recently used out first); 0 turns the cache off. Default 100000. */
         @WithDefault("100000")

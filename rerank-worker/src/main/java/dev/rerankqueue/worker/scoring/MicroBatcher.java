@@ -40,6 +40,7 @@ public class MicroBatcher {
     private final DistributionSummary batchTokens;
     private final ScoreCache cache;
     private final Counter droppedPairs;
+    private final ScorerCapacity capacity;
 
     @jakarta.inject.Inject
     public MicroBatcher(Scorer scorer, WorkerConfig config, MeterRegistry metrics) {
@@ -56,6 +57,7 @@ public class MicroBatcher {
         this.gate = new LaneGate(slots, config.lanes().batchMaxSlots().orElse(Math.max(1, slots / 2)),
                 config.lanes().interactiveWeight(), config.lanes().batchWeight(), metrics);
         this.retry = RetryPolicy.of(config.scorer());
+        this.capacity = new ScorerCapacity(config.capacity().window(), Duration.ofMillis(500));
         this.scoringTimer = Timer.builder("rerank.scoring").description("Time of one scorer call (one micro-batch)")
                 .publishPercentileHistogram().register(metrics);
         this.batchPairs = DistributionSummary.builder("rerank.batch.pairs").description("Pairs per scorer call")
@@ -84,6 +86,11 @@ public class MicroBatcher {
         public String refusal(int i) {
             return refusals[i];
         }
+    }
+
+    /** Pairs per second of busy scorer time, measured over the configured window. */
+    public ScorerCapacity capacity() {
+        return capacity;
     }
 
     public String model() {
@@ -280,17 +287,20 @@ public class MicroBatcher {
                         return Uni.createFrom().<Timed>nullItem();
                     }
                     long start = System.nanoTime();
-                    return scorer.score(chunk, lane).map(s -> {
-                        long nanos = System.nanoTime() - start;
-                        scoringTimer.record(Duration.ofNanos(nanos));
-                        batchPairs.record(chunk.size());
-                        long t = 0;
-                        for (int x : s.tokens()) {
-                            t += x;
-                        }
-                        batchTokens.record(t);
-                        return new Timed(s, nanos / 1_000_000);
-                    });
+                    return scorer.score(chunk, lane)
+                            .onSubscription().invoke(() -> capacity.started(System.nanoTime()))
+                            .onTermination().invoke((s, failure, cancelled) -> capacity.ended(System.nanoTime(), s == null ? 0 : chunk.size()))
+                            .map(s -> {
+                                long nanos = System.nanoTime() - start;
+                                scoringTimer.record(Duration.ofNanos(nanos));
+                                batchPairs.record(chunk.size());
+                                long t = 0;
+                                for (int x : s.tokens()) {
+                                    t += x;
+                                }
+                                batchTokens.record(t);
+                                return new Timed(s, nanos / 1_000_000);
+                            });
                 })
                 .plug(retry::apply);
     }

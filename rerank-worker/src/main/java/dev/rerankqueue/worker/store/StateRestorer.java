@@ -6,6 +6,7 @@ import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.worker.config.WorkerConfig;
+import dev.rerankqueue.worker.config.WorkerId;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.value.SetArgs;
 import io.quarkus.scheduler.Scheduled;
@@ -63,7 +64,7 @@ public class StateRestorer {
         this.store = store;
         this.kafkaConfig = kafkaConfig;
         this.retention = config.results().retention();
-        this.workerId = config.id().orElse("worker-" + ProcessHandle.current().pid());
+        this.workerId = WorkerId.of(config);
     }
 
     @Scheduled(every = "${rerank.worker.results.restore-check:5s}", delayed = "2s",

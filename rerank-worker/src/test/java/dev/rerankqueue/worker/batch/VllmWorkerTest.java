@@ -13,6 +13,7 @@ import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.RedisKeys;
+import dev.rerankqueue.store.ScorerCapacityAnnouncement;
 import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -174,6 +175,21 @@ class VllmWorkerTest {
         } finally {
             Emulator.emulator.faults(Faults.NONE);
         }
+    }
+
+    @Test
+    void theWorkerAnnouncesWhatItScoresPerSecondOfBusyTime() {
+        Emulator.emulator.faults(new Faults(0, 1.0, 300, false)); // 300 ms a call: enough busy time to measure
+        try {
+            for (int i = 0; i < 2; i++) {
+                assertEquals(JobStatus.SUCCEEDED, score("acme", "Find the capital " + System.nanoTime()).status());
+            }
+        } finally {
+            Emulator.emulator.faults(Faults.NONE);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> redis.hash(String.class).hgetall(RedisKeys.WORKER_CAPACITY).values().stream()
+                .map(ScorerCapacityAnnouncement::parse).flatMap(java.util.Optional::stream)
+                .anyMatch(a -> a.pairsPerSecond() > 0 && System.currentTimeMillis() - a.saidAtMillis() < 5_000));
     }
 
     @Test

@@ -64,6 +64,12 @@ class MicroBatcherTest {
                 };
             }
             public Results results() { return null; }
+            public Capacity capacity() {
+                return new Capacity() {
+                    public Optional<Double> pairsPerSecond() { return Optional.empty(); }
+                    public Duration window() { return Duration.ofSeconds(30); }
+                };
+            }
             public Shutdown shutdown() { return null; }
             public Progress progress() { return null; }
             public Lanes lanes() {

@@ -1,0 +1,78 @@
+package dev.rerankqueue.worker.scoring;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.OptionalDouble;
+
+/**
+ * How many pairs per second this worker's scorer gets through while it has work: pairs scored over the time at least
+ * one scorer call was running, averaged over the last {@code window} of such busy time. Idle time does not count, so the
+ * figure survives quiet periods and is there when a burst comes. Gateways read it (summed over workers) to refuse a
+ * burst from its first second instead of waiting to measure the drain from committed offsets.
+ *
+ * <p>It is a lower bound of the scorer's capacity: at low load the model server gets fewer calls at once than it could
+ * batch, so a GPU looks slower than it is; under load (every slot busy) it is the real throughput.
+ */
+public final class ScorerCapacity {
+
+    private record Tick(long busyNanos, long pairs) {
+    }
+
+    private final long windowNanos;
+    private final long minBusyNanos;
+    private final Deque<Tick> ticks = new ArrayDeque<>();
+    private int running;
+    private long busySince;
+    private long busyNanos;
+    private long pairs;
+    private long windowBusyNanos;
+    private long windowPairs;
+
+    public ScorerCapacity(Duration window, Duration minBusy) {
+        this.windowNanos = window.toNanos();
+        this.minBusyNanos = minBusy.toNanos();
+    }
+
+    /** A scorer call started at {@code nanos}. */
+    public synchronized void started(long nanos) {
+        if (running++ == 0) {
+            busySince = nanos;
+        }
+    }
+
+    /** A scorer call that started ended at {@code nanos}, having scored {@code scored} pairs (0 if it failed). */
+    public synchronized void ended(long nanos, int scored) {
+        pairs += scored;
+        if (--running == 0) {
+            busyNanos += nanos - busySince;
+        }
+    }
+
+    /**
+     * Closes the interval since the last tick (call it every second or so) and returns the pairs per busy second over
+     * the window, or empty until {@code minBusy} of busy time was seen.
+     */
+    public synchronized OptionalDouble tick(long nanos) {
+        if (running > 0) {
+            busyNanos += nanos - busySince;
+            busySince = nanos;
+        }
+        if (busyNanos > 0) {
+            ticks.addLast(new Tick(busyNanos, pairs));
+            windowBusyNanos += busyNanos;
+            windowPairs += pairs;
+            while (windowBusyNanos - ticks.peekFirst().busyNanos() >= windowNanos) {
+                Tick old = ticks.removeFirst();
+                windowBusyNanos -= old.busyNanos();
+                windowPairs -= old.pairs();
+            }
+        }
+        busyNanos = 0;
+        pairs = 0;
+        if (windowBusyNanos < minBusyNanos || windowBusyNanos == 0) {
+            return OptionalDouble.empty();
+        }
+        return OptionalDouble.of(windowPairs * 1e9 / windowBusyNanos);
+    }
+}
