@@ -23,7 +23,8 @@ public final class GpuEngine implements AutoCloseable {
     private final CostModel model;
     private final int maxNumSeqs;
     private final int maxBatchedTokens;
-    private final double timeScale;
+    private volatile double timeScale;
+    private final AtomicLong aborted = new AtomicLong();
     private final PriorityBlockingQueue<Sequence> waiting = new PriorityBlockingQueue<>(1024,
             Comparator.comparingInt(Sequence::priority).thenComparingLong(Sequence::arrival));
     private final AtomicLong arrivals = new AtomicLong();
@@ -59,14 +60,44 @@ public final class GpuEngine implements AutoCloseable {
      * interrupted).
      */
     public CompletableFuture<Void> submit(int[] sequenceTokens, int priority) {
+        return submitAbortable(sequenceTokens, priority).done();
+    }
+
+    /** Sequences queued together: {@code done} when all went through a pass; {@code abort()} drops those still waiting. */
+    public record Submitted(CompletableFuture<Void> done, Runnable abort) {
+    }
+
+    /**
+     * As {@link #submit(int[], int)}, with a way to abort the request as vLLM does when its client goes away: its
+     * sequences still waiting are dropped; a forward pass already running is not interrupted.
+     */
+    public Submitted submitAbortable(int[] sequenceTokens, int priority) {
         CompletableFuture<?>[] all = new CompletableFuture<?>[sequenceTokens.length];
+        List<Sequence> queued = new ArrayList<>(sequenceTokens.length);
         long arrival = arrivals.getAndIncrement();
         for (int i = 0; i < sequenceTokens.length; i++) {
             Sequence s = new Sequence(Math.max(1, sequenceTokens[i]), priority, arrival, new CompletableFuture<>());
             all[i] = s.done();
+            queued.add(s);
             waiting.add(s);
         }
-        return CompletableFuture.allOf(all);
+        return new Submitted(CompletableFuture.allOf(all), () -> {
+            for (Sequence s : queued) {
+                if (waiting.remove(s)) {
+                    aborted.incrementAndGet();
+                }
+            }
+        });
+    }
+
+    /** Sequences dropped from the queue because their request was aborted. */
+    public long aborted() {
+        return aborted.get();
+    }
+
+    /** Makes the emulated GPU {@code scale} times slower than calibrated from its next pass on (tests). */
+    public void timeScale(double scale) {
+        this.timeScale = scale;
     }
 
     private void loop() {

@@ -48,6 +48,10 @@ public final class VllmEmulator implements AutoCloseable {
             return new Settings(host, port, model, maxNumSeqs, maxNumBatchedTokens, tokens, timeScale, faults, priorityScheduling, debugEndpoints);
         }
 
+        public Settings withMaxNumSeqs(int seqs) {
+            return new Settings(host, port, model, seqs, maxNumBatchedTokens, maxModelLen, timeScale, faults, priorityScheduling, debugEndpoints);
+        }
+
         public Settings withPriorityScheduling() {
             return new Settings(host, port, model, maxNumSeqs, maxNumBatchedTokens, maxModelLen, timeScale, faults, true, debugEndpoints);
         }
@@ -66,6 +70,7 @@ public final class VllmEmulator implements AutoCloseable {
     private final AtomicLong promptTokens = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong abortedRequests = new AtomicLong();
     private volatile Faults faults;
 
     private VllmEmulator(Settings settings) {
@@ -91,6 +96,11 @@ public final class VllmEmulator implements AutoCloseable {
 
     public GpuEngine gpu() {
         return gpu;
+    }
+
+    /** Makes the emulated GPU {@code scale} times slower than calibrated from its next forward pass on (tests). */
+    public void timeScale(double scale) {
+        gpu.timeScale(scale);
     }
 
     public void faults(Faults f) {
@@ -198,7 +208,15 @@ public final class VllmEmulator implements AutoCloseable {
         }
         long promptTotal = total;
         promptTokens.addAndGet(total);
-        gpu.submit(tokens, priority).thenRun(() -> {
+        GpuEngine.Submitted submitted = gpu.submitAbortable(tokens, priority);
+        // vLLM aborts a request whose client went away: what has not reached a forward pass yet is never run
+        req.response().closeHandler(v -> {
+            if (!submitted.done().isDone()) {
+                abortedRequests.incrementAndGet();
+                submitted.abort().run();
+            }
+        });
+        submitted.done().thenRun(() -> {
             Runnable answer = () -> json(req, 200, scoreApi ? scoreResponse(in, queries, docs, promptTotal)
                     : rerankResponse(in, queries, docs, promptTotal));
             if (f.spikeRate() > 0 && ThreadLocalRandom.current().nextDouble() < f.spikeRate()) {
@@ -293,6 +311,8 @@ public final class VllmEmulator implements AutoCloseable {
         out.put("gpu_busy_seconds", gpu.busySeconds());
         out.put("forward_passes", gpu.steps());
         out.put("pairs", gpu.sequences());
+        out.put("aborted_requests", abortedRequests.get());
+        out.put("aborted_pairs", gpu.aborted());
         out.put("tokens", gpu.tokens());
         out.put("requests", requests.get());
         out.put("failed_requests", failures.get());

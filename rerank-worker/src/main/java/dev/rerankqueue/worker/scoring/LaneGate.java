@@ -4,11 +4,13 @@ import dev.rerankqueue.job.Priority;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.Cancellable;
 
 import java.util.ArrayDeque;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -55,27 +57,45 @@ public final class LaneGate {
         Priority l = Priority.orDefault(lane);
         return Uni.createFrom().emitter(em -> {
             AtomicBoolean gone = new AtomicBoolean();
-            em.onTermination(() -> gone.set(true));
+            AtomicBoolean left = new AtomicBoolean();
+            AtomicReference<Cancellable> running = new AtomicReference<>();
+            Runnable leaveOnce = () -> {
+                if (left.compareAndSet(false, true)) {
+                    leave(l);
+                }
+            };
+            em.onTermination(() -> {
+                gone.set(true);
+                Cancellable started = running.get();
+                if (started != null && !left.get()) {
+                    started.cancel(); // the caller went away during the call: stop it (a model server call is aborted) and free the slot
+                    leaveOnce.run();
+                }
+            });
             enter(l, () -> {
                 if (gone.get()) {
-                    leave(l); // the caller went away while it waited
+                    leaveOnce.run(); // the caller went away while it waited
                     return;
                 }
                 Uni<T> started;
                 try {
                     started = call.get();
                 } catch (RuntimeException e) {
-                    leave(l);
+                    leaveOnce.run();
                     em.fail(e);
                     return;
                 }
-                started.subscribe().with(item -> {
-                    leave(l);
+                running.set(started.subscribe().with(item -> {
+                    leaveOnce.run();
                     em.complete(item);
                 }, failure -> {
-                    leave(l);
+                    leaveOnce.run();
                     em.fail(failure);
-                });
+                }));
+                if (gone.get() && !left.get()) {
+                    running.get().cancel(); // went away while the call was being started
+                    leaveOnce.run();
+                }
             });
         });
     }

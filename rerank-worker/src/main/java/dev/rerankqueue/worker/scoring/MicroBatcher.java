@@ -40,6 +40,7 @@ public class MicroBatcher {
     private final DistributionSummary batchTokens;
     private final ScoreCache cache;
     private final Counter droppedPairs;
+    private final Counter givenUpCalls;
     private final ScorerCapacity capacity;
 
     @jakarta.inject.Inject
@@ -63,7 +64,10 @@ public class MicroBatcher {
         this.batchPairs = DistributionSummary.builder("rerank.batch.pairs").description("Pairs per scorer call")
                 .baseUnit("pairs").publishPercentileHistogram().register(metrics);
         this.droppedPairs = Counter.builder("rerank.pairs.dropped")
-                .description("Pairs not sent to the model because their job was cancelled before their call got its slot")
+                .description("Pairs not scored because their job was cancelled: left out of a call, or their call given up")
+                .register(metrics);
+        this.givenUpCalls = Counter.builder("rerank.scorer.calls.abandoned")
+                .description("Scorer calls given up (aborted at the model server) because every job in them was cancelled")
                 .register(metrics);
         this.batchTokens = DistributionSummary.builder("rerank.batch.tokens").description("Tokens per scorer call")
                 .baseUnit("tokens").publishPercentileHistogram().register(metrics);
@@ -108,17 +112,18 @@ public class MicroBatcher {
      * back with their {@link Result#refusal(int) refusal}, every other pair with its score.
      */
     public Uni<Result> score(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored) {
-        return score(pairs, lane, onScored, i -> false);
+        return score(pairs, lane, onScored, null);
     }
 
     /**
      * As {@link #score(List, Priority, Consumer)}; {@code abandoned} says which input pairs are no longer wanted (their
-     * job was cancelled). A scorer call is checked when it gets its slot, just before it is sent: pairs abandoned by
-     * then are left out, and a call with none left is not made, so a cancelled job stops taking model time once its
-     * calls already at the model server are done.
+     * job was cancelled; null: all are). A scorer call is checked when it gets its slot, just before it is sent: pairs
+     * abandoned by then are left out, and a call with none left is not made; a call waiting or running whose pairs all
+     * become abandoned is given up, which aborts it at the model server. So a cancelled job stops taking model time
+     * within about {@value #ABANDON_CHECK_MS} ms, except for a forward pass already running.
      */
     public Uni<Result> score(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored, IntPredicate abandoned) {
-        return new Run(pairs, lane, onScored, abandoned).score();
+        return new Run(pairs, lane, onScored, abandoned == null ? i -> false : abandoned, abandoned != null).score();
     }
 
     /** One {@link #score} call: the unique pairs and what became of each. */
@@ -127,6 +132,8 @@ public class MicroBatcher {
         private final Priority lane;
         private final Consumer<int[]> onScored;
         private final IntPredicate abandoned;
+        /** Whether pairs can be abandoned at all: only then does a call watch for it. */
+        private final boolean watched;
         private final List<ScorePair> unique = new ArrayList<>();
         private final int[] toUnique;
         private final String model = scorer.model();
@@ -139,7 +146,8 @@ public class MicroBatcher {
         private int[][] originals;
         private final AtomicInteger calls = new AtomicInteger();
 
-        Run(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored, IntPredicate abandoned) {
+        Run(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored, IntPredicate abandoned, boolean watched) {
+            this.watched = watched;
             this.pairs = pairs;
             this.lane = lane;
             this.onScored = onScored;
@@ -198,16 +206,35 @@ public class MicroBatcher {
 
         /**
          * Scores the unique pairs {@code chunk} in one call, or in halves if the model refuses the call's input; pairs
-         * abandoned by the time the call gets its slot are left out of it.
+         * abandoned by the time the call gets its slot are left out of it, and a call whose pairs are all abandoned
+         * while it waits or runs is given up (at the model server: aborted, see {@link VllmScorer}).
          */
         private Uni<Void> call(List<Integer> chunk) {
             AtomicReference<List<Integer>> sent = new AtomicReference<>(chunk);
-            return timedCall(lane, () -> {
-                        List<Integer> live = chunk.stream().filter(u -> !abandoned(u)).toList();
-                        sent.set(live);
-                        return live.stream().map(unique::get).toList();
-                    })
+            Uni<Timed> scoring = timedCall(lane, () -> {
+                List<Integer> live = chunk.stream().filter(u -> !abandoned(u)).toList();
+                sent.set(live);
+                return live.stream().map(unique::get).toList();
+            });
+            if (!watched) {
+                return settle(chunk, sent, scoring);
+            }
+            Uni<Timed> givenUp = Multi.createFrom().ticks().every(ABANDON_CHECK)
+                    .filter(tick -> sent.get().stream().allMatch(this::abandoned))
+                    .select().first().toUni()
+                    .replaceWith(GIVEN_UP);
+            return settle(chunk, sent, Uni.combine().any().of(scoring, givenUp));
+        }
+
+        /** What {@code scoring} gave for {@code chunk}, of which {@code sent} went to the model: stored, split or given up. */
+        private Uni<Void> settle(List<Integer> chunk, AtomicReference<List<Integer>> sent, Uni<Timed> scoring) {
+            return scoring
                     .onItem().transformToUni(scored -> {
+                        if (scored == GIVEN_UP) {
+                            droppedPairs.increment(chunk.size());
+                            givenUpCalls.increment();
+                            return Uni.createFrom().voidItem();
+                        }
                         List<Integer> live = sent.get();
                         if (live.size() < chunk.size()) {
                             droppedPairs.increment(chunk.size() - live.size());
@@ -277,6 +304,12 @@ public class MicroBatcher {
 
     private record Timed(Scores scores, long millis) {
     }
+
+    /** How often a waiting or running call checks whether its pairs' jobs were all cancelled. */
+    static final long ABANDON_CHECK_MS = 100;
+    private static final Duration ABANDON_CHECK = Duration.ofMillis(ABANDON_CHECK_MS);
+    /** A call given up because every pair in it was abandoned. */
+    private static final Timed GIVEN_UP = new Timed(null, -1);
 
     /** One scorer call of the pairs {@code toSend} gives when the call gets its slot; {@code null} when it gives none. */
     private Uni<Timed> timedCall(Priority lane, java.util.function.Supplier<List<ScorePair>> toSend) {

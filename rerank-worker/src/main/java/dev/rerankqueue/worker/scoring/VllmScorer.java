@@ -7,11 +7,16 @@ import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.mutiny.core.Vertx;
-import io.vertx.mutiny.core.buffer.Buffer;
-import io.vertx.mutiny.ext.web.client.HttpResponse;
 import io.vertx.mutiny.ext.web.client.WebClient;
 import org.jboss.logging.Logger;
 
@@ -21,7 +26,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.concurrent.atomic.AtomicLong;
@@ -43,6 +50,11 @@ public class VllmScorer implements Scorer, AutoCloseable {
 
     private final WorkerConfig.Vllm config;
     private final WebClient client;
+    /** Vert.x's core client for scoring calls: unlike the web client, a request it sent can be reset. */
+    private final HttpClient http;
+    private final String host;
+    private final int port;
+    private final boolean ssl;
     private final URI base;
     private final Vertx vertx;
     private final long healthTimer;
@@ -62,6 +74,11 @@ public class VllmScorer implements Scorer, AutoCloseable {
                 .setSsl("https".equals(base.getScheme()))
                 .setMaxPoolSize(Math.max(8, config.inFlight() * 2))
                 .setKeepAlive(true));
+        this.host = base.getHost();
+        this.ssl = "https".equals(base.getScheme());
+        this.port = base.getPort() > 0 ? base.getPort() : ssl ? 443 : 80;
+        this.http = vertx.getDelegate().createHttpClient(new HttpClientOptions().setSsl(ssl).setKeepAlive(true),
+                new PoolOptions().setHttp1MaxSize(Math.max(8, config.inFlight() * 2)));
         this.maxModelLen = config.maxModelLen().orElse(0);
         this.healthTimer = vertx.setPeriodic(0, config.healthInterval().toMillis(), t -> checkHealth());
     }
@@ -335,10 +352,8 @@ public class VllmScorer implements Scorer, AutoCloseable {
     }
 
     private Uni<JsonNode> post(String p, ObjectNode body) {
-        return client.post(path(p))
-                .timeout(config.timeout().toMillis())
-                .putHeader("content-type", "application/json")
-                .sendBuffer(Buffer.buffer(JobCodec.toJsonBytes(body)))
+        return exchange(p, JobCodec.toJsonBytes(body))
+                .ifNoItem().after(config.timeout()).fail()
                 // the cause names vLLM's address: logged here, kept out of the message that reaches a job's error
                 .onFailure().transform(e -> {
                     LOG.debugf("vLLM %s%s failed: %s", config.url(), p, e.toString());
@@ -347,16 +362,61 @@ public class VllmScorer implements Scorer, AutoCloseable {
                 .map(this::parse);
     }
 
-    private JsonNode parse(HttpResponse<Buffer> r) {
-        if (r.statusCode() >= 500 || r.statusCode() == 429) {
-            throw new ScorerException("the model server answered " + r.statusCode() + ": " + errorMessage(r), true, null);
+    /** vLLM's answer: status and body. */
+    private record Reply(int status, io.vertx.core.buffer.Buffer body) {
+        String text() {
+            return body == null ? "" : body.toString();
         }
-        if (r.statusCode() == 400 || r.statusCode() == 413 || r.statusCode() == 422) {
+    }
+
+    /**
+     * One POST to vLLM. A caller that goes away before the answer (the call's jobs were cancelled, or its deadline
+     * passed) resets the request, which closes its connection: vLLM then aborts the request, and what it had not yet
+     * put in a forward pass is never run.
+     */
+    private Uni<Reply> exchange(String p, byte[] json) {
+        return Uni.createFrom().emitter(em -> {
+            AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+            AtomicBoolean over = new AtomicBoolean();
+            em.onTermination(() -> {
+                HttpClientRequest request = sent.get();
+                if (over.compareAndSet(false, true) && request != null) {
+                    request.reset();
+                }
+            });
+            http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port).setSsl(ssl).setURI(path(p))
+                            .putHeader("content-type", "application/json"))
+                    .compose(request -> {
+                        sent.set(request);
+                        if (over.get()) {
+                            request.reset();
+                            return Future.failedFuture("cancelled before it was sent");
+                        }
+                        return request.send(io.vertx.core.buffer.Buffer.buffer(json));
+                    })
+                    .compose(response -> response.body().map(b -> new Reply(response.statusCode(), b)))
+                    .onComplete(done -> {
+                        if (over.compareAndSet(false, true)) {
+                            if (done.succeeded()) {
+                                em.complete(done.result());
+                            } else {
+                                em.fail(done.cause());
+                            }
+                        }
+                    });
+        });
+    }
+
+    private JsonNode parse(Reply r) {
+        if (r.status() >= 500 || r.status() == 429) {
+            throw new ScorerException("the model server answered " + r.status() + ": " + errorMessage(r.text()), true, null);
+        }
+        if (r.status() == 400 || r.status() == 413 || r.status() == 422) {
             // vLLM's answer to a prompt over the model's context, among others: the input is at fault, not the model
-            throw ScorerException.inputRefused("the model refused the input (" + r.statusCode() + "): " + errorMessage(r));
+            throw ScorerException.inputRefused("the model refused the input (" + r.status() + "): " + errorMessage(r.text()));
         }
-        if (r.statusCode() != 200) {
-            throw new ScorerException("the model server refused the call with " + r.statusCode() + ": " + errorMessage(r), false, null);
+        if (r.status() != 200) {
+            throw new ScorerException("the model server refused the call with " + r.status() + ": " + errorMessage(r.text()), false, null);
         }
         try {
             return JobCodec.mapper().readTree(r.body().getBytes());
@@ -366,8 +426,7 @@ public class VllmScorer implements Scorer, AutoCloseable {
     }
 
     /** The message of vLLM's error body ({@code message}, or {@code error.message} in newer versions), else the body. */
-    private static String errorMessage(HttpResponse<Buffer> r) {
-        String body = r.bodyAsString();
+    private static String errorMessage(String body) {
         try {
             JsonNode json = JobCodec.mapper().readTree(body);
             JsonNode message = json.has("message") ? json.get("message") : json.path("error").path("message");
@@ -388,6 +447,7 @@ public class VllmScorer implements Scorer, AutoCloseable {
     public void close() {
         vertx.cancelTimer(healthTimer);
         client.close();
+        http.close();
     }
 
     /** For readiness details. */

@@ -55,7 +55,8 @@ class VllmWorkerTest {
         @Override
         public Map<String, String> start() {
             try {
-                emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0).withMaxModelLen(CONTEXT).withDebugEndpoints());
+                // at most 32 sequences a forward pass: a 64-pair call takes two, and the other call waits at the server
+                emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0).withMaxModelLen(CONTEXT).withMaxNumSeqs(32).withDebugEndpoints());
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -143,7 +144,7 @@ class VllmWorkerTest {
 
     @Test
     void aCancelledJobStopsTakingModelTime() throws Exception {
-        Emulator.emulator.faults(new Faults(0, 1.0, 300, false)); // every answer 300 ms late: a model server under load
+        Emulator.emulator.timeScale(300); // a model server under load: a forward pass takes about a second
         try {
             List<Document> docs = new java.util.ArrayList<>();
             for (int i = 0; i < 1_000; i++) {
@@ -151,29 +152,35 @@ class VllmWorkerTest {
             }
             RerankJob job = RerankJob.accept("acme", new RerankRequest(null, "capital of Peru " + System.nanoTime(), docs,
                     null, null, null, null, null), System.currentTimeMillis());
-            long before = emulator("/emulator/stats").get("pairs").asLong();
+            JsonNode before = emulator("/emulator/stats");
             InfrastructureResource.kafka().companion().produce(String.class, byte[].class)
                     .fromRecords(new ProducerRecord<>(Topics.JOBS, job.id(), JobCodec.encodeJob(job))).awaitCompletion();
-            await().atMost(Duration.ofSeconds(30)).until(() -> emulator("/emulator/stats").get("pairs").asLong() >= before + 64);
+            // both scorer calls (2 x 64 pairs) at the server after its first forward pass (32 pairs): 96 pairs still to run
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> emulator("/emulator/stats").get("pairs").asLong() >= before.get("pairs").asLong() + 32);
             // the gateway's DELETE: the job to cancelled, announced on the job-events channel
             redis.execute("EVAL", JobTransition.to(job.id(), JobStatus.CANCELLED).set(JobFields.FINISHED_AT, System.currentTimeMillis())
                     .evalArgs());
             long atCancel = emulator("/emulator/stats").get("pairs").asLong();
-            long[] last = {-1};
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-                long now = emulator("/emulator/stats").get("pairs").asLong();
-                boolean settled = now == last[0];
-                last[0] = now;
-                return settled;
+            // settled: nothing running or waiting at the model server on two looks a scorer call's time apart
+            int[] idle = {0};
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                JsonNode s = emulator("/emulator/stats");
+                idle[0] = s.get("running").asInt() == 0 && s.get("waiting").asInt() == 0 ? idle[0] + 1 : 0;
+                return idle[0] >= 6;
             });
-            long afterCancel = last[0] - atCancel;
-            long scored = last[0] - before;
-            System.out.printf("cancelled 1,000-pair job: %d pairs scored in all, %d of them after the cancel%n", scored, afterCancel);
-            assertTrue(afterCancel <= 2 * 64, "at most the two calls already at the model server are scored after the cancel: " + afterCancel);
+            JsonNode after = emulator("/emulator/stats");
+            long afterCancel = after.get("pairs").asLong() - atCancel;
+            long scored = after.get("pairs").asLong() - before.get("pairs").asLong();
+            long aborted = after.get("aborted_pairs").asLong() - before.get("aborted_pairs").asLong();
+            System.out.printf("cancelled 1,000-pair job: %d pairs scored in all, %d of them after the cancel; %d aborted at the model server%n",
+                    scored, afterCancel, aborted);
+            assertTrue(afterCancel <= 64, "at most one micro-batch is scored after the cancel (the forward pass already running): " + afterCancel);
+            assertTrue(aborted > 0, "the pairs waiting at the model server were aborted there");
             assertTrue(scored < 500, "the rest of the job's 1,000 pairs were never sent: " + scored + " scored");
             assertEquals(JobStatus.CANCELLED, JobFields.toState(job.id(), redis.hash(String.class).hgetall(RedisKeys.job(job.id()))).status());
         } finally {
-            Emulator.emulator.faults(Faults.NONE);
+            Emulator.emulator.timeScale(1.0);
         }
     }
 
