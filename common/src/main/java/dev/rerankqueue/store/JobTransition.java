@@ -52,7 +52,9 @@ public final class JobTransition {
             if ttl > 0 then redis.call('EXPIRE', key, ttl) end
             if inflight ~= '' then
               local tenant = redis.call('HGET', key, 'tenant')
-              if tenant then redis.call('ZREM', inflight .. tenant, id) end
+              if tenant and redis.call('ZREM', inflight .. tenant, id) == 1 then
+                redis.call('DECRBY', inflight .. tenant .. ':pairs', tonumber(redis.call('HGET', key, 'pairs') or '0'))
+              end
             end
             redis.call('PUBLISH', channel, cjson.encode({id = id, status = target, version = version}))
             local reply = {'1', tostring(version), target}

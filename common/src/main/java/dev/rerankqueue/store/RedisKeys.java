@@ -27,6 +27,11 @@ public final class RedisKeys {
         return IN_FLIGHT_PREFIX + tenant;
     }
 
+    /** Documents of a tenant's jobs in its {@link #inFlight} set (a counter kept with the set by the same scripts). */
+    public static String inFlightPairs(String tenant) {
+        return inFlight(tenant) + ":pairs";
+    }
+
     /** Token bucket of a tenant's pairs-per-second quota (hash: tokens, at). */
     public static String pairBucket(String tenant) {
         return "rerank:quota:pairs:" + tenant;

@@ -13,9 +13,11 @@ import org.jboss.logging.Logger;
 import java.time.Duration;
 
 /**
- * Per-tenant quotas, shared by every gateway instance through Redis: jobs in flight (accepted, not yet terminal) and
- * pairs per second (a token bucket). One Lua script checks both and takes its share atomically; the transition
- * script in {@code common} takes a job off its tenant's in-flight set when it becomes terminal, whoever writes it.
+ * Per-tenant quotas, shared by every gateway instance through Redis: jobs and documents in flight (accepted, not yet
+ * terminal) and pairs per second (a token bucket). One Lua script checks them all and takes its share atomically; the
+ * transition script in {@code common} takes a job off its tenant's in-flight set, and its documents off the tenant's
+ * count, when it becomes terminal, whoever writes it. A job larger than the documents quota passes when the tenant has
+ * nothing in flight, so a quota below the largest job never locks a tenant out.
  *
  * <p>If Redis cannot be reached, jobs are accepted without a quota check (and counted): quotas protect fairness,
  * they must not stop a durable queue from taking work.
@@ -26,13 +28,18 @@ public class TenantQuotas {
     private static final Logger LOG = Logger.getLogger(TenantQuotas.class);
 
     static final String ACQUIRE = """
-            local set, bucket = KEYS[1], KEYS[2]
+            local set, bucket, pairsKey = KEYS[1], KEYS[2], KEYS[3]
             local id, now, stale = ARGV[1], tonumber(ARGV[2]), ARGV[3]
             local maxInFlight, rate, capacity, cost = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-            if maxInFlight > 0 then
+            local maxPairs = tonumber(ARGV[8])
+            local tracked = maxInFlight > 0 or maxPairs > 0
+            if tracked then
               redis.call('ZREMRANGEBYSCORE', set, '-inf', stale)
               local n = redis.call('ZCARD', set)
-              if n >= maxInFlight then return {'in-flight', tostring(n)} end
+              if n == 0 then redis.call('DEL', pairsKey) end
+              if maxInFlight > 0 and n >= maxInFlight then return {'in-flight', tostring(n)} end
+              local pairs = tonumber(redis.call('GET', pairsKey) or '0')
+              if maxPairs > 0 and pairs > 0 and pairs + cost > maxPairs then return {'in-flight-pairs', tostring(pairs)} end
             end
             if rate > 0 then
               local tokens = capacity
@@ -44,12 +51,15 @@ public class TenantQuotas {
               redis.call('HSET', bucket, 'tokens', tostring(tokens), 'at', tostring(now))
               redis.call('PEXPIRE', bucket, math.ceil((capacity - tokens) * 1000 / rate) + 1000)
             end
-            if maxInFlight > 0 then redis.call('ZADD', set, now, id) end
+            if tracked then
+              redis.call('ZADD', set, now, id)
+              redis.call('INCRBY', pairsKey, cost)
+            end
             return {'ok', ''}
             """;
 
     static final String RELEASE = """
-            redis.call('ZREM', KEYS[1], ARGV[1])
+            if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('DECRBY', KEYS[3], ARGV[2]) end
             if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HINCRBYFLOAT', KEYS[2], 'tokens', ARGV[2]) end
             return 1
             """;
@@ -71,16 +81,18 @@ public class TenantQuotas {
     public Uni<Void> acquire(RerankJob job) {
         GatewayConfig.Quotas q = config.quotas();
         int maxInFlight = q.maxInFlightJobs(job.tenant());
+        long maxPairs = q.maxInFlightPairs(job.tenant());
         double rate = q.pairsPerSecond(job.tenant());
-        if (maxInFlight <= 0 && rate <= 0) {
+        if (maxInFlight <= 0 && maxPairs <= 0 && rate <= 0) {
             return Uni.createFrom().voidItem();
         }
         long now = System.currentTimeMillis();
         double capacity = rate * q.burst().toMillis() / 1000.0;
-        return redis.execute("EVAL", ACQUIRE, "2", RedisKeys.inFlight(job.tenant()), RedisKeys.pairBucket(job.tenant()),
+        return redis.execute("EVAL", ACQUIRE, "3", RedisKeys.inFlight(job.tenant()), RedisKeys.pairBucket(job.tenant()),
+                        RedisKeys.inFlightPairs(job.tenant()),
                         job.id(), Long.toString(now), Long.toString(now - config.results().retention().toMillis()),
                         Integer.toString(Math.max(0, maxInFlight)), Double.toString(Math.max(0, rate)), Double.toString(capacity),
-                        Integer.toString(job.pairCount()))
+                        Integer.toString(job.pairCount()), Long.toString(Math.max(0, maxPairs)))
                 // a deadline: a saturated Redis must not hold a submission until the client gives up
                 .ifNoItem().after(STORE_DEADLINE).fail()
                 .onFailure(TenantQuotas::overloaded).transform(e -> {
@@ -99,6 +111,11 @@ public class TenantQuotas {
                         return null;
                     }
                     String which = reply.get(0).toString();
+                    if ("in-flight-pairs".equals(which)) {
+                        throw ApiException.quotaExceeded("rerank.quotas.max-in-flight-pairs",
+                                "tenant " + job.tenant() + " has " + reply.get(1) + " documents in jobs queued or running and this job has "
+                                        + job.pairCount() + "; the limit is " + maxPairs, q.inFlightRetryAfter());
+                    }
                     if ("in-flight".equals(which)) {
                         throw ApiException.quotaExceeded("rerank.quotas.max-in-flight-jobs",
                                 "tenant " + job.tenant() + " has " + reply.get(1) + " jobs queued or running; the limit is " + maxInFlight,
@@ -123,8 +140,8 @@ public class TenantQuotas {
 
     /** Gives back what {@link #acquire} took, for a job that was not accepted after all. */
     public Uni<Void> release(RerankJob job) {
-        return redis.execute("EVAL", RELEASE, "2", RedisKeys.inFlight(job.tenant()), RedisKeys.pairBucket(job.tenant()),
-                        job.id(), Integer.toString(job.pairCount()))
+        return redis.execute("EVAL", RELEASE, "3", RedisKeys.inFlight(job.tenant()), RedisKeys.pairBucket(job.tenant()),
+                        RedisKeys.inFlightPairs(job.tenant()), job.id(), Integer.toString(job.pairCount()))
                 .onFailure().recoverWithNull()
                 .replaceWithVoid();
     }

@@ -103,12 +103,20 @@ public interface GatewayConfig {
         Duration storageCheckInterval();
 
         /**
-         * Submissions this gateway handles at once (between reading the request and answering it); one more is refused
-         * at once with 503 {@code overloaded} and Retry-After, rather than queued behind the others until every caller
-         * times out. Default 512.
+         * Most submissions this gateway handles at once (between reading the request and answering it); one more is
+         * refused at once with 503 {@code overloaded} and Retry-After, rather than queued behind the others until every
+         * caller times out. The limit in force adapts below this to {@link #acceptLatencyTarget()}. Default 512.
          */
         @WithDefault("512")
         int maxInFlightSubmissions();
+
+        /**
+         * Accept latency the in-flight limit adapts to: it shrinks by a tenth for each accept slower than this and grows
+         * by one while accepts are faster (never below 16); 0 = a fixed limit of {@link #maxInFlightSubmissions()}.
+         * Default 100ms.
+         */
+        @WithDefault("100ms")
+        Duration acceptLatencyTarget();
     }
 
     /** Per-tenant quotas, answered with 429 + Retry-After. Each has a default for all tenants and per-tenant overrides. */
@@ -116,6 +124,13 @@ public interface GatewayConfig {
         /** Accepted jobs of one tenant that are not finished yet; 0 = no limit. Default 10000. */
         @WithDefault("10000")
         int maxInFlightJobs();
+
+        /**
+         * Documents ((query, document) pairs) of one tenant's accepted jobs that are not finished yet; 0 = no limit.
+         * With {@link #maxInFlightJobs()} it bounds what one tenant can put in front of everyone else's jobs. Default 1000000.
+         */
+        @WithDefault("1000000")
+        long maxInFlightPairs();
 
         /** (query, document) pairs one tenant may submit per second, as a token bucket; 0 = no limit. Default 0. */
         @WithDefault("0")
@@ -139,6 +154,8 @@ public interface GatewayConfig {
         interface TenantQuota {
             OptionalInt maxInFlightJobs();
 
+            java.util.OptionalLong maxInFlightPairs();
+
             OptionalDouble pairsPerSecond();
 
             OptionalInt maxSseConnections();
@@ -147,6 +164,11 @@ public interface GatewayConfig {
         default int maxInFlightJobs(String tenant) {
             TenantQuota q = tenant().get(tenant);
             return q != null && q.maxInFlightJobs().isPresent() ? q.maxInFlightJobs().getAsInt() : maxInFlightJobs();
+        }
+
+        default long maxInFlightPairs(String tenant) {
+            TenantQuota q = tenant().get(tenant);
+            return q != null && q.maxInFlightPairs().isPresent() ? q.maxInFlightPairs().getAsLong() : maxInFlightPairs();
         }
 
         default double pairsPerSecond(String tenant) {

@@ -34,7 +34,8 @@ class TenantQuotaTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of(
-                    "rerank.api-keys", "acme:acme-key,globex:globex-key,initech:initech-key",
+                    "rerank.api-keys", "acme:acme-key,globex:globex-key,initech:initech-key,hooli:hooli-key",
+                    "rerank.quotas.tenant.\"hooli\".max-in-flight-pairs", "5",
                     "rerank.admission.enabled", "false",
                     "rerank.quotas.tenant.\"acme\".max-in-flight-jobs", "3",
                     "rerank.quotas.tenant.\"globex\".pairs-per-second", "4",
@@ -75,6 +76,24 @@ class TenantQuotaTest {
         given().header("Authorization", "Bearer acme-key").delete("/v1/rerank/jobs/" + ids.get(0)).then().statusCode(200);
         submitAs("acme-key").then().statusCode(202);
         submitAs("acme-key").then().statusCode(429);
+    }
+
+    @Test
+    void documentsInFlightAreCappedPerTenantAndACancelGivesThemBack() {
+        // 5 documents in flight: two 2-document jobs fit, a third would make 6
+        String first = submitAs("hooli-key").then().statusCode(202).extract().path("id");
+        submitAs("hooli-key").then().statusCode(202);
+        submitAs("hooli-key").then().statusCode(429)
+                .header("Retry-After", "2")
+                .body("type", equalTo("/problems/quota-exceeded"))
+                .body("detail", containsString("4 documents in jobs queued or running and this job has 2; the limit is 5"))
+                .body("detail", containsString("rerank.quotas.max-in-flight-pairs"));
+        submitAs("initech-key").then().statusCode(202); // another tenant is not affected
+        // the transition to a terminal state gives the job's documents back, once
+        given().header("Authorization", "Bearer hooli-key").delete("/v1/rerank/jobs/" + first).then().statusCode(200);
+        given().header("Authorization", "Bearer hooli-key").delete("/v1/rerank/jobs/" + first).then().statusCode(200);
+        submitAs("hooli-key").then().statusCode(202);
+        submitAs("hooli-key").then().statusCode(429);
     }
 
     @Test
