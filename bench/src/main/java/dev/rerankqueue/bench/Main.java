@@ -3,6 +3,7 @@ package dev.rerankqueue.bench;
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
 
+import dev.rerankqueue.bench.load.Overload;
 import dev.rerankqueue.bench.load.Scenarios;
 import dev.rerankqueue.bench.load.Stack;
 
@@ -27,6 +28,20 @@ public final class Main {
         switch (args[0]) {
             case "emulator" -> emulator(flags);
             case "efficiency", "burst", "latency", "seed-table", "priority" -> scenario(args[0], flags);
+            case "overload", "admission" -> {
+                Stack stack = new Stack(flags.getOrDefault("gateway", "http://127.0.0.1:8080"), List.of(), List.of(),
+                        flags.getOrDefault("api-key", System.getenv("RERANK_API_KEY")));
+                Overload o = new Overload(stack);
+                if (args[0].equals("overload")) {
+                    o.overload(Integer.parseInt(flags.getOrDefault("connections", "64")), Integer.parseInt(flags.getOrDefault("ceiling-seconds", "10")),
+                            Double.parseDouble(flags.getOrDefault("ceiling", "0")),
+                            Double.parseDouble(flags.getOrDefault("factor", "3")), Integer.parseInt(flags.getOrDefault("seconds", "15")));
+                } else {
+                    o.admission(Double.parseDouble(flags.getOrDefault("rate", "60")), Integer.parseInt(flags.getOrDefault("seconds", "20")),
+                            Integer.parseInt(flags.getOrDefault("limit", "20")));
+                }
+                System.exit(0);
+            }
             case "scale" -> {
                 Scenarios.scale(Path.of("").toAbsolutePath(),
                         Arrays.stream(flags.getOrDefault("counts", "1,2,4").split(",")).mapToInt(Integer::parseInt).toArray(),
@@ -117,6 +132,8 @@ public final class Main {
                           [--jobs 5000 (burst) | 10000 (priority)]
                           [--levels 10,30,50,100] [--gateway http://127.0.0.1:8080] [--emulators URL,URL]
                           [--workers URL,URL] [--api-key KEY] [--charts bench/target/charts]
+                       java -jar bench/target/bench.jar overload [--connections 64] [--ceiling-seconds 10] [--ceiling JOBS_PER_S (else measured)] [--factor 3] [--seconds 15]
+                       java -jar bench/target/bench.jar admission [--rate 60] [--seconds 20] [--limit 20 (the gateway's max-backlog, s)]
                        java -jar bench/target/bench.jar scale [--counts 1,2,4] [--time-scale 40] [--overload 1.5] [--warmup 30] [--seconds 40]
                           (run from the project root: starts and stops a local stack per count through deploy/local)
                    (bench/run.sh SCENARIO starts the stack with SCORER=emulator, runs it, and stops the stack)

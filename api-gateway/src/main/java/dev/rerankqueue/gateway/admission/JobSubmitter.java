@@ -27,7 +27,6 @@ import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
 
 
 /**
@@ -52,8 +51,8 @@ public class JobSubmitter {
     private final BacklogAdmission backlog;
     private final TenantQuotas quotas;
     private final StorageGuard storage;
-    /** Submissions between admission and their answer, for {@code rerank.admission.max-in-flight-submissions}. */
-    private final AtomicInteger inFlight = new AtomicInteger();
+    /** Submissions between admission and their answer: an adaptive limit under {@code rerank.admission.max-in-flight-submissions}. */
+    private final SubmissionLimit inFlight;
     private static final Duration OVERLOADED_RETRY = Duration.ofSeconds(1);
 
     public JobSubmitter(@Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) MutinyEmitter<byte[]> jobs,
@@ -68,6 +67,7 @@ public class JobSubmitter {
         this.config = config;
         this.metrics = metrics;
         this.validator = new RequestValidator(config.limits().toRequestLimits());
+        this.inFlight = new SubmissionLimit(config.admission().maxInFlightSubmissions(), config.admission().acceptLatencyTarget(), metrics);
         checkProducerGivesUpFirst(config.kafka().sendTimeout());
         this.sendTimer = Timer.builder("rerank.kafka.send").description("Time from produce to the broker's acknowledgement")
                 .publishPercentileHistogram().register(metrics);
@@ -169,11 +169,11 @@ public class JobSubmitter {
         Duration limit = "sync".equals(endpoint) ? config.sync().timeout() : config.admission().maxBacklog();
         Priority lane = job.lane();
         return Uni.createFrom().deferred(() -> {
-            int now = inFlight.incrementAndGet();
-            if (now > config.admission().maxInFlightSubmissions()) {
-                inFlight.decrementAndGet();
-                return Uni.createFrom().failure(ApiException.overloaded("this gateway is handling " + config.admission().maxInFlightSubmissions()
-                        + " submissions at once, its limit (rerank.admission.max-in-flight-submissions)", OVERLOADED_RETRY));
+            java.util.Optional<SubmissionLimit.Slot> slot = inFlight.acquire();
+            if (slot.isEmpty()) {
+                return Uni.createFrom().failure(ApiException.overloaded("this gateway is handling " + inFlight.limit()
+                        + " submissions at once, its current limit (adapted to keep accepts under rerank.admission.accept-latency-target,"
+                        + " at most rerank.admission.max-in-flight-submissions)", OVERLOADED_RETRY));
             }
             return Uni.createFrom().voidItem()
                     .invoke(() -> {
@@ -182,7 +182,7 @@ public class JobSubmitter {
                     })
                     .chain(() -> quotas.acquire(job))
                     .chain(() -> send(job, endpoint).onFailure().call(() -> quotas.release(job)))
-                    .onTermination().invoke(inFlight::decrementAndGet);
+                    .onTermination().invoke((item, failure, cancelled) -> slot.get().release(item != null, failure));
         });
     }
 

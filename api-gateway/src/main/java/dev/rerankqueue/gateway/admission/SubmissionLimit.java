@@ -1,0 +1,71 @@
+package dev.rerankqueue.gateway.admission;
+
+import com.netflix.concurrency.limits.Limiter;
+import com.netflix.concurrency.limits.limit.AIMDLimit;
+import com.netflix.concurrency.limits.limiter.SimpleLimiter;
+import dev.rerankqueue.gateway.api.ApiException;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How many submissions one gateway handles at once. A fixed cap either queues seconds of work on a small machine or
+ * throttles a large one, so the limit adapts (additive increase, multiplicative decrease, Netflix's concurrency-limits):
+ * it grows by one while accepts stay under the target latency and the gateway is using at least half of it, and shrinks
+ * by a tenth for each accept slower than the target or ending in a Kafka or Redis timeout. A submission over the limit is
+ * refused at once (503 {@code overloaded}), so on a saturated gateway the ones it takes stay fast and the rest learn at
+ * once to come back, instead of every caller waiting seconds. A target of zero turns adaptation off: the limit is then
+ * the configured maximum.
+ */
+final class SubmissionLimit {
+
+    /** Never fewer than this in flight: a gateway that had one slow accept must still be able to accept. */
+    static final int MIN_LIMIT = 16;
+
+    /** A submission holding a place under the limit. */
+    interface Slot {
+        /** The submission ended: accepted ({@code accepted}), or refused or failed with {@code failure}. */
+        void release(boolean accepted, Throwable failure);
+    }
+
+    /** Refusals that mean a dependency did not answer in time. */
+    private static final java.util.Set<String> TIMED_OUT = java.util.Set.of("queue-unavailable", "store-unavailable", "overloaded");
+
+    private final Limiter<Void> limiter;
+    private final AIMDLimit limit;
+
+    SubmissionLimit(int max, Duration target, MeterRegistry metrics) {
+        boolean adaptive = !target.isZero();
+        this.limit = AIMDLimit.newBuilder()
+                .maxLimit(max)
+                .minLimit(adaptive ? Math.min(MIN_LIMIT, max) : max)
+                .initialLimit(adaptive ? Math.min(Math.max(64, MIN_LIMIT), max) : max)
+                .backoffRatio(0.9)
+                .timeout(adaptive ? target.toNanos() : Long.MAX_VALUE, TimeUnit.NANOSECONDS)
+                .build();
+        this.limiter = SimpleLimiter.newBuilder().named("gateway-submissions").limit(limit).build();
+        Gauge.builder("rerank.admission.submissions.limit", limit, AIMDLimit::getLimit)
+                .description("Submissions this gateway handles at once now (adapted to the accept latency target)").register(metrics);
+    }
+
+    int limit() {
+        return limit.getLimit();
+    }
+
+    /** A place for one submission, or empty when the gateway is at its limit. */
+    Optional<Slot> acquire() {
+        return limiter.acquire(null).map(listener -> (accepted, failure) -> {
+            if (accepted) {
+                listener.onSuccess(); // its latency feeds the limit
+            } else if (failure != null && !(failure instanceof ApiException)
+                    || failure instanceof ApiException e && TIMED_OUT.contains(e.slug())) {
+                listener.onDropped(); // Kafka or Redis did not answer in time: the gateway is past what it can do
+            } else {
+                listener.onIgnore(); // refused by a rule (quota, backlog, storage) or invalid: says nothing of the gateway's load
+            }
+        });
+    }
+}
