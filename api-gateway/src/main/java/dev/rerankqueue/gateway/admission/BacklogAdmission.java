@@ -177,7 +177,7 @@ public class BacklogAdmission {
      */
     OptionalDouble drainRate(Priority lane, int pairs) {
         OptionalDouble measured = estimate.rate();
-        double capacity = announcedPairsPerSecond;
+        double capacity = config.announcedCapacity() ? announcedPairsPerSecond : 0;
         if (measured.isPresent() || capacity <= 0) {
             return measured;
         }

@@ -75,6 +75,13 @@ public interface GatewayConfig {
         @WithDefault("100")
         long minBacklogJobs();
 
+        /**
+         * Whether, until the drain rate is measured, the workers' announced capacity stands in for it (refusing a burst
+         * from its first second); false waits for the measured rate. Default true.
+         */
+        @WithDefault("true")
+        boolean announcedCapacity();
+
         /** How often the consumer group's lag and committed offsets are read. Default 1s. */
         @WithDefault("1s")
         Duration sampleInterval();
