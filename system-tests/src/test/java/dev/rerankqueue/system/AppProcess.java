@@ -47,6 +47,8 @@ final class AppProcess implements AutoCloseable {
         cmd.add("-Dquarkus.http.port=" + port);
         if (!env.containsKey("RERANK_API_KEYS") && !props.containsKey("rerank.auth.required")) {
             cmd.add("-Drerank.auth.required=false"); // a test stack without keys says so, as deploy/local/up.sh does
+        } else if (!props.containsKey("rerank.metrics.token")) {
+            cmd.add("-Drerank.metrics.token=" + SCRAPE_TOKEN); // with keys on, metrics need the scrape token
         }
         props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");
@@ -111,8 +113,7 @@ final class AppProcess implements AutoCloseable {
         if (!gc.waitFor(60, TimeUnit.SECONDS) || gc.exitValue() != 0) {
             throw new IllegalStateException("jcmd GC.run failed for " + name);
         }
-        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(baseUrl() + "/q/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = HttpClient.newHttpClient().send(metricsRequest(), HttpResponse.BodyHandlers.ofString()).body();
         long used = 0;
         for (String line : metrics.split("\n")) {
             if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
@@ -120,6 +121,14 @@ final class AppProcess implements AutoCloseable {
             }
         }
         return used;
+    }
+
+    /** The scrape token a gateway started here with API keys expects on {@code /q/metrics}. */
+    static final String SCRAPE_TOKEN = "test-scrape-token";
+
+    /** {@code GET /q/metrics} as a scraper sends it (the token is ignored where metrics are open). */
+    HttpRequest metricsRequest() {
+        return HttpRequest.newBuilder(URI.create(baseUrl() + "/q/metrics")).header("Authorization", "Bearer " + SCRAPE_TOKEN).build();
     }
 
     /** SIGSTOP or SIGCONT: the process freezes (holds its connections, does nothing) or goes on. */

@@ -124,8 +124,7 @@ class ClientCompatibilityIT {
 
     /** A metric's value as the app exports it, summed over the series whose name and labels start with {@code series}. */
     private static double metric(AppProcess app, String series) throws Exception {
-        String metrics = http.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/q/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = http.send(app.metricsRequest(), HttpResponse.BodyHandlers.ofString()).body();
         double sum = 0;
         for (String line : metrics.split("\n")) {
             if (line.startsWith(series + " ") || line.startsWith(series + "{") && !series.contains("{")) {

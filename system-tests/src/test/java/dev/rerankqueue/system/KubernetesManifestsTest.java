@@ -128,6 +128,11 @@ class KubernetesManifestsTest {
             assertEquals("rerank-api-keys", keys.get("name").asText());
             // an optional key Secret, missing or misnamed, would start a gateway without authentication
             assertFalse(keys.path("optional").asBoolean(false), overlay + ": the API-key Secret must be required: " + keys);
+            // with keys on, metrics need the scrape token: the gateway gets it and the ServiceMonitor sends the same one
+            JsonNode scrape = gateway.get("env").get(1);
+            assertEquals("RERANK_METRICS_TOKEN", scrape.get("name").asText());
+            JsonNode credentials = objects.get("ServiceMonitor/rerank-gateway").get("spec").get("endpoints").get(0).get("authorization").get("credentials");
+            assertEquals(scrape.get("valueFrom").get("secretKeyRef"), credentials, overlay + ": the scraper's token is the gateway's");
             JsonNode redis = objects.get("StatefulSet/rerank-redis").get("spec").get("template").get("spec").get("containers").get(0);
             List<String> args = new ArrayList<>();
             redis.get("args").forEach(a -> args.add(a.asText()));

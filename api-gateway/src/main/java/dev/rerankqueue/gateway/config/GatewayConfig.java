@@ -20,7 +20,7 @@ public interface GatewayConfig {
 
     /**
      * API keys, as {@code tenant:key} or {@code tenant:sha256:<hex>} entries (env {@code RERANK_API_KEYS=acme:k1,globex:k2}).
-     * When set, every endpoint but {@code /q/*} needs one. Default: none (auth off, single tenant).
+     * When set, every endpoint but {@code /q/*} needs one (metrics: see {@link #metrics()}). Default: none (auth off, single tenant).
      */
     Optional<List<String>> apiKeys();
 
@@ -54,6 +54,18 @@ public interface GatewayConfig {
     Idempotency idempotency();
 
     Admission admission();
+
+    /** Who may read {@code /q/metrics} while API keys are on (with auth off, a local stack, it is open). */
+    Metrics metrics();
+
+    interface Metrics {
+        /** Bearer token the metrics scraper sends (Prometheus {@code authorization.credentials}). Default: none. */
+        Optional<String> token();
+
+        /** Serve metrics to anyone even with API keys on (a scraper that cannot send a token, on a closed network). Default false. */
+        @WithDefault("false")
+        boolean open();
+    }
 
     Quotas quotas();
 

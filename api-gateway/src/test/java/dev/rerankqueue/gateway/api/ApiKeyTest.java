@@ -9,14 +9,17 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 
 import static io.restassured.RestAssured.given;
-import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.anyOf;
+import static org.hamcrest.Matchers.is;
 
 /** With API keys configured: every API call needs a key, and a tenant sees only its own jobs. */
 @QuarkusTest
@@ -31,7 +34,8 @@ class ApiKeyTest {
     public static class WithKeys implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("rerank.api-keys", "acme:acme-key-1,globex:" + ApiKeys.hashed("globex-key-2"));
+            return Map.of("rerank.api-keys", "acme:acme-key-1,globex:" + ApiKeys.hashed("globex-key-2"),
+                    "rerank.metrics.token", "scrape-token-1");
         }
     }
 
@@ -53,9 +57,17 @@ class ApiKeyTest {
     }
 
     @Test
-    void healthAndMetricsStayOpen() {
+    void healthStaysOpenAndMetricsNeedTheScrapeToken() {
         given().get("/q/health/ready").then().statusCode(200);
-        given().get("/q/metrics").then().statusCode(200);
+        given().get("/q/metrics").then().statusCode(401).contentType("application/problem+json")
+                .body("detail", containsString("rerank.metrics.token"));
+        given().header("Authorization", "Bearer acme-key-1").get("/q/metrics").then().statusCode(401); // an API key is not the token
+        given().header("Authorization", "Bearer scrape-token-1").urlEncodingEnabled(false).get("/q/./metrics").then().statusCode(200);
+        given().urlEncodingEnabled(false).get("/v1/../q/metrics").then().statusCode(401);
+        given().urlEncodingEnabled(false).get("/q//metrics").then().statusCode(anyOf(is(401), is(404)));
+        given().urlEncodingEnabled(false).get("/q/%6Detrics").then().statusCode(anyOf(is(401), is(404)));
+        given().header("Authorization", "Bearer scrape-token-1").get("/q/metrics").then().statusCode(200)
+                .body(containsString("http_server_requests"));
     }
 
     @Test
