@@ -200,7 +200,8 @@ class EndToEndIT {
             exprs.add(r.get("expr").asText());
             assertTrue(r.has("annotations") && r.get("annotations").has("summary"), r.toString());
         }));
-        assertTrue(alerts.containsAll(List.of("RerankBacklogTooLong", "RerankJobErrorRatio", "RerankNoConsumer", "RerankDeadLettersGrowing")), alerts.toString());
+        assertTrue(alerts.containsAll(List.of("RerankBacklogTooLong", "RerankJobErrorRatio", "RerankNoConsumer", "RerankDeadLettersGrowing",
+                "RerankRedisMemoryHigh", "RerankStorageFull")), alerts.toString());
 
         List<String> panels = new ArrayList<>();
         json.readTree(dir.resolve("grafana/rerank-queue.json").toFile()).get("panels").forEach(p -> {
