@@ -67,7 +67,8 @@ public class JobSubmitter {
         this.config = config;
         this.metrics = metrics;
         this.validator = new RequestValidator(config.limits().toRequestLimits());
-        this.inFlight = new SubmissionLimit(config.admission().maxInFlightSubmissions(), config.admission().acceptLatencyTarget(), metrics);
+        this.inFlight = new SubmissionLimit(config.admission().maxInFlightSubmissions(),
+                config.admission().minInFlightSubmissions(), config.admission().acceptLatencyTarget(), metrics);
         checkProducerGivesUpFirst(config.kafka().sendTimeout());
         this.sendTimer = Timer.builder("rerank.kafka.send").description("Time from produce to the broker's acknowledgement")
                 .publishPercentileHistogram().register(metrics);

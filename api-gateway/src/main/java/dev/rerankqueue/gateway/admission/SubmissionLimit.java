@@ -14,16 +14,14 @@ import java.util.concurrent.TimeUnit;
 /**
  * How many submissions one gateway handles at once. A fixed cap either queues seconds of work on a small machine or
  * throttles a large one, so the limit adapts (additive increase, multiplicative decrease, Netflix's concurrency-limits):
- * it grows by one while accepts stay under the target latency and the gateway is using at least half of it, and shrinks
- * by a tenth for each accept slower than the target or ending in a Kafka or Redis timeout. A submission over the limit is
+ * it starts at the maximum, grows by one while accepts stay under the target latency and the gateway is using at least
+ * half of it, and shrinks by a tenth for each accept slower than the target or ending in a Kafka or Redis timeout, never
+ * below a minimum. A submission over the limit is
  * refused at once (503 {@code overloaded}), so on a saturated gateway the ones it takes stay fast and the rest learn at
  * once to come back, instead of every caller waiting seconds. A target of zero turns adaptation off: the limit is then
  * the configured maximum.
  */
 final class SubmissionLimit {
-
-    /** Never fewer than this in flight: a gateway that had one slow accept must still be able to accept. */
-    static final int MIN_LIMIT = 16;
 
     /** A submission holding a place under the limit. */
     interface Slot {
@@ -37,12 +35,18 @@ final class SubmissionLimit {
     private final Limiter<Void> limiter;
     private final AIMDLimit limit;
 
-    SubmissionLimit(int max, Duration target, MeterRegistry metrics) {
+    /**
+     * @param max    the most submissions at once, and the limit a gateway starts with: a burst arriving at an idle
+     *               gateway is taken whole (peak shaving), the limit adapts once accepts come back slow
+     * @param min    never fewer at once: as many clients as this, each waiting for its answer, are never refused
+     * @param target accept latency the limit adapts to; zero: a fixed limit of {@code max}
+     */
+    SubmissionLimit(int max, int min, Duration target, MeterRegistry metrics) {
         boolean adaptive = !target.isZero();
         this.limit = AIMDLimit.newBuilder()
                 .maxLimit(max)
-                .minLimit(adaptive ? Math.min(MIN_LIMIT, max) : max)
-                .initialLimit(adaptive ? Math.min(Math.max(64, MIN_LIMIT), max) : max)
+                .minLimit(adaptive ? Math.min(min, max) : max)
+                .initialLimit(max)
                 .backoffRatio(0.9)
                 .timeout(adaptive ? target.toNanos() : Long.MAX_VALUE, TimeUnit.NANOSECONDS)
                 .build();

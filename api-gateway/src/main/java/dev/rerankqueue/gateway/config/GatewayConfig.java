@@ -130,12 +130,19 @@ public interface GatewayConfig {
         int maxInFlightSubmissions();
 
         /**
-         * Accept latency the in-flight limit adapts to: it shrinks by a tenth for each accept slower than this and grows
-         * by one while accepts are faster (never below 16); 0 = a fixed limit of {@link #maxInFlightSubmissions()}.
-         * Default 100ms.
+         * Accept latency the in-flight limit adapts to: it starts at {@link #maxInFlightSubmissions()}, shrinks by a
+         * tenth for each accept slower than this and grows by one while accepts are faster, never below
+         * {@link #minInFlightSubmissions()}; 0 = a fixed limit of {@link #maxInFlightSubmissions()}. Default 100ms.
          */
         @WithDefault("100ms")
         Duration acceptLatencyTarget();
+
+        /**
+         * The adaptive in-flight limit never goes below this: so many clients each waiting for its answer are never
+         * refused as overload, however slow the accepts. Default 64.
+         */
+        @WithDefault("64")
+        int minInFlightSubmissions();
     }
 
     /** Per-tenant quotas, answered with 429 + Retry-After. Each has a default for all tenants and per-tenant overrides. */
