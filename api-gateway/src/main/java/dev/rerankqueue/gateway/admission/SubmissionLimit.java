@@ -2,6 +2,7 @@ package dev.rerankqueue.gateway.admission;
 
 import com.netflix.concurrency.limits.Limiter;
 import com.netflix.concurrency.limits.limit.AIMDLimit;
+import com.netflix.concurrency.limits.limit.WindowedLimit;
 import com.netflix.concurrency.limits.limiter.SimpleLimiter;
 import dev.rerankqueue.gateway.api.ApiException;
 import io.micrometer.core.instrument.Gauge;
@@ -14,9 +15,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * How many submissions one gateway handles at once. A fixed cap either queues seconds of work on a small machine or
  * throttles a large one, so the limit adapts (additive increase, multiplicative decrease, Netflix's concurrency-limits):
- * it starts at the maximum, grows by one while accepts stay under the target latency and the gateway is using at least
- * half of it, and shrinks by a tenth for each accept slower than the target or ending in a Kafka or Redis timeout, never
- * below a minimum. A submission over the limit is
+ * it starts at the maximum and, once a second, from the mean accept latency of that second, grows by one while accepts
+ * stay under the target and the gateway is using at least half of it, or shrinks by a quarter when they are slower or
+ * one ended in a Kafka or Redis timeout, never below a minimum. Judging by the second, not by the accept, lets a burst at
+ * an idle gateway (whose first accepts are slow while its JIT warms) be taken whole, and still brings a sustained flood
+ * down to the floor within seconds. A submission over the limit is
  * refused at once (503 {@code overloaded}), so on a saturated gateway the ones it takes stay fast and the rest learn at
  * once to come back, instead of every caller waiting seconds. A target of zero turns adaptation off: the limit is then
  * the configured maximum.
@@ -33,7 +36,9 @@ final class SubmissionLimit {
     private static final java.util.Set<String> TIMED_OUT = java.util.Set.of("queue-unavailable", "store-unavailable", "overloaded");
 
     private final Limiter<Void> limiter;
-    private final AIMDLimit limit;
+    private final WindowedLimit limit;
+    /** Shrink per slow second: from 512 to a floor of 64 in about 8 s of sustained overload. */
+    private static final double BACKOFF = 0.75;
 
     /**
      * @param max    the most submissions at once, and the limit a gateway starts with: a burst arriving at an idle
@@ -43,15 +48,18 @@ final class SubmissionLimit {
      */
     SubmissionLimit(int max, int min, Duration target, MeterRegistry metrics) {
         boolean adaptive = !target.isZero();
-        this.limit = AIMDLimit.newBuilder()
-                .maxLimit(max)
-                .minLimit(adaptive ? Math.min(min, max) : max)
-                .initialLimit(max)
-                .backoffRatio(0.9)
-                .timeout(adaptive ? target.toNanos() : Long.MAX_VALUE, TimeUnit.NANOSECONDS)
-                .build();
+        this.limit = WindowedLimit.newBuilder()
+                .minWindowTime(1, TimeUnit.SECONDS)
+                .maxWindowTime(1, TimeUnit.SECONDS)
+                .build(AIMDLimit.newBuilder()
+                        .maxLimit(max)
+                        .minLimit(adaptive ? Math.min(min, max) : max)
+                        .initialLimit(max)
+                        .backoffRatio(BACKOFF)
+                        .timeout(adaptive ? target.toNanos() : Long.MAX_VALUE, TimeUnit.NANOSECONDS)
+                        .build());
         this.limiter = SimpleLimiter.newBuilder().named("gateway-submissions").limit(limit).build();
-        Gauge.builder("rerank.admission.submissions.limit", limit, AIMDLimit::getLimit)
+        Gauge.builder("rerank.admission.submissions.limit", limit, WindowedLimit::getLimit)
                 .description("Submissions this gateway handles at once now (adapted to the accept latency target)").register(metrics);
     }
 

@@ -130,9 +130,9 @@ public interface GatewayConfig {
         int maxInFlightSubmissions();
 
         /**
-         * Accept latency the in-flight limit adapts to: it starts at {@link #maxInFlightSubmissions()}, shrinks by a
-         * tenth for each accept slower than this and grows by one while accepts are faster, never below
-         * {@link #minInFlightSubmissions()}; 0 = a fixed limit of {@link #maxInFlightSubmissions()}. Default 100ms.
+         * Accept latency the in-flight limit adapts to: it starts at {@link #maxInFlightSubmissions()} and, once a second,
+         * shrinks by a quarter when that second's mean accept was slower than this and grows by one when it was faster,
+         * never below {@link #minInFlightSubmissions()}; 0 = a fixed limit of {@link #maxInFlightSubmissions()}. Default 100ms.
          */
         @WithDefault("100ms")
         Duration acceptLatencyTarget();
