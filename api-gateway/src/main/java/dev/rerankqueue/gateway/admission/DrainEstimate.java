@@ -1,8 +1,8 @@
 package dev.rerankqueue.gateway.admission;
 
+import dev.rerankqueue.observability.BusyRate;
+
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.OptionalDouble;
 
 /**
@@ -15,35 +15,19 @@ import java.util.OptionalDouble;
  */
 final class DrainEstimate {
 
-    private record Interval(long nanos, long progress) {
-    }
-
-    private final long windowNanos;
-    private final long minBusyNanos;
-    private final Deque<Interval> busy = new ArrayDeque<>();
-    private long busyNanos;
-    private long busyProgress;
+    private final BusyRate rate;
     private long lastNanos;
     private long lastBacklog = -1;
     private long lastPosition;
 
     DrainEstimate(Duration window, Duration minBusy) {
-        this.windowNanos = window.toNanos();
-        this.minBusyNanos = minBusy.toNanos();
+        this.rate = new BusyRate(window, minBusy);
     }
 
     /** One sample taken at {@code nanos}: jobs waiting, and the group's committed position summed over partitions. */
     synchronized void sample(long nanos, long backlog, long position) {
         if (lastBacklog > 0 && nanos > lastNanos) {
-            Interval i = new Interval(nanos - lastNanos, Math.max(0, position - lastPosition));
-            busy.addLast(i);
-            busyNanos += i.nanos;
-            busyProgress += i.progress;
-            while (busyNanos - busy.peekFirst().nanos >= windowNanos) {
-                Interval old = busy.removeFirst();
-                busyNanos -= old.nanos;
-                busyProgress -= old.progress;
-            }
+            rate.add(nanos - lastNanos, Math.max(0, position - lastPosition));
         }
         lastNanos = nanos;
         lastBacklog = backlog;
@@ -51,11 +35,8 @@ final class DrainEstimate {
     }
 
     /** Jobs per second while there was work, or empty until enough busy time was seen. */
-    synchronized OptionalDouble rate() {
-        if (busyNanos < minBusyNanos || busyNanos == 0) {
-            return OptionalDouble.empty();
-        }
-        return OptionalDouble.of(busyProgress * 1e9 / busyNanos);
+    OptionalDouble rate() {
+        return rate.perSecond();
     }
 
     /** Jobs waiting at the last sample; -1 before the first. */

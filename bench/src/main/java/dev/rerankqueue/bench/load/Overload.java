@@ -19,7 +19,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Two scenarios about refusing what cannot be served, against a running stack.
@@ -53,7 +52,7 @@ public final class Overload {
                 return new Answer(0, e == null ? "" : rootName(e), -1, null, nanos);
             }
             String body = r.body();
-            String id = r.statusCode() == 202 ? JobCodec.mapper().convertValue(readTree(body).path("id"), String.class) : null;
+            String id = r.statusCode() == 202 ? JobCodec.mapper().convertValue(Scenarios.readTree(body).path("id"), String.class) : null;
             return new Answer(r.statusCode(), r.statusCode() >= 400 ? Scenarios.problemType(body) : "",
                     r.headers().firstValue("Retry-After").map(Integer::parseInt).orElse(-1), id, nanos);
         }
@@ -99,7 +98,7 @@ public final class Overload {
         long late = 0;
         for (int i = 0; i < total; i++) {
             long due = start + i * interval;
-            sleepUntil(due);
+            Scenarios.sleepUntil(due);
             late = Math.max(late, System.nanoTime() - due);
             answers.add(submit(w.nextJson(), Duration.ofSeconds(10)));
         }
@@ -134,19 +133,19 @@ public final class Overload {
         say("202 accept latency: %s", accepted.summary());
         say("refusals: %s; with Retry-After %d of %d", refused.summary(), refusedWithRetryAfter, refused.count());
         say("CPU while offered: %s", CpuMeter.describe(cores));
-        figures.put("ceiling_jobs_per_s", round3(ceiling));
-        figures.put("ceiling_measured_jobs_per_s", round3(measured));
-        figures.put("offered_jobs_per_s", round3(total / offeredFor));
+        figures.put("ceiling_jobs_per_s", Scenarios.round3(ceiling));
+        figures.put("ceiling_measured_jobs_per_s", Scenarios.round3(measured));
+        figures.put("offered_jobs_per_s", Scenarios.round3(total / offeredFor));
         figures.put("submissions", total);
         figures.put("answers", kinds);
-        figures.put("refused_pct", round3(100.0 * refused.count() / total));
-        figures.put("answered_within_1s_pct", round3(100.0 * withinOneSecond / total));
-        figures.put("answer_p50_ms", round3(all.percentileMillis(50)));
-        figures.put("answer_p99_ms", round3(all.percentileMillis(99)));
-        figures.put("answer_max_ms", round3(all.percentileMillis(100)));
-        figures.put("accept_p50_ms", round3(accepted.percentileMillis(50)));
-        figures.put("accept_p99_ms", round3(accepted.percentileMillis(99)));
-        figures.put("refusal_p99_ms", round3(refused.percentileMillis(99)));
+        figures.put("refused_pct", Scenarios.round3(100.0 * refused.count() / total));
+        figures.put("answered_within_1s_pct", Scenarios.round3(100.0 * withinOneSecond / total));
+        figures.put("answer_p50_ms", Scenarios.round3(all.percentileMillis(50)));
+        figures.put("answer_p99_ms", Scenarios.round3(all.percentileMillis(99)));
+        figures.put("answer_max_ms", Scenarios.round3(all.percentileMillis(100)));
+        figures.put("accept_p50_ms", Scenarios.round3(accepted.percentileMillis(50)));
+        figures.put("accept_p99_ms", Scenarios.round3(accepted.percentileMillis(99)));
+        figures.put("refusal_p99_ms", Scenarios.round3(refused.percentileMillis(99)));
         figures.put("cpu_cores_at_ceiling", cpuAtCeiling);
         figures.put("cpu_cores_while_offered", cores);
         emit("overload");
@@ -201,7 +200,7 @@ public final class Overload {
         ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor();
         long start = System.nanoTime();
         for (int i = 0; i < total; i++) {
-            sleepUntil(start + i * interval);
+            Scenarios.sleepUntil(start + i * interval);
             String body = w.nextJson();
             pending.add(submit(body, Duration.ofSeconds(30)).thenAccept(a -> {
                 kinds.merge(a.kind(), 1, Integer::sum);
@@ -264,16 +263,16 @@ public final class Overload {
         figures.put("limit_s", limitSeconds);
         figures.put("submissions", total);
         figures.put("answers", new TreeMap<>(kinds));
-        figures.put("first_refusal_s", round3(firstRefusalAt.get() / 1e9));
+        figures.put("first_refusal_s", Scenarios.round3(firstRefusalAt.get() / 1e9));
         figures.put("accepted_before_first_refusal", acceptedBeforeFirstRefusal.get());
         figures.put("accepted", accepted.size());
-        figures.put("drain_jobs_per_s", round3(drainRate));
-        figures.put("queue_wait_p50_s", round3(queued.percentileMillis(50) / 1000));
-        figures.put("queue_wait_p99_s", round3(queued.percentileMillis(99) / 1000));
-        figures.put("queue_wait_max_s", round3(queued.percentileMillis(100) / 1000));
+        figures.put("drain_jobs_per_s", Scenarios.round3(drainRate));
+        figures.put("queue_wait_p50_s", Scenarios.round3(queued.percentileMillis(50) / 1000));
+        figures.put("queue_wait_p99_s", Scenarios.round3(queued.percentileMillis(99) / 1000));
+        figures.put("queue_wait_max_s", Scenarios.round3(queued.percentileMillis(100) / 1000));
         figures.put("accepted_over_limit", over);
         figures.put("retried_after_retry_after", retried.get());
-        figures.put("retried_accepted_pct", round3(100.0 * retriedAccepted.get() / Math.max(1, retried.get())));
+        figures.put("retried_accepted_pct", Scenarios.round3(100.0 * retriedAccepted.get() / Math.max(1, retried.get())));
         emit("admission");
     }
 
@@ -296,24 +295,6 @@ public final class Overload {
             t = t.getCause();
         }
         return t.getClass().getSimpleName();
-    }
-
-    private static JsonNode readTree(String json) {
-        try {
-            return JobCodec.mapper().readTree(json);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void sleepUntil(long nanoTime) {
-        for (long left = nanoTime - System.nanoTime(); left > 0; left = nanoTime - System.nanoTime()) {
-            LockSupport.parkNanos(left);
-        }
-    }
-
-    private static double round3(double v) {
-        return Math.round(v * 1000) / 1000.0;
     }
 
     private void emit(String scenario) {

@@ -1,8 +1,8 @@
 package dev.rerankqueue.worker.scoring;
 
+import dev.rerankqueue.observability.BusyRate;
+
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.OptionalDouble;
 
 /**
@@ -16,22 +16,14 @@ import java.util.OptionalDouble;
  */
 public final class ScorerCapacity {
 
-    private record Tick(long busyNanos, long pairs) {
-    }
-
-    private final long windowNanos;
-    private final long minBusyNanos;
-    private final Deque<Tick> ticks = new ArrayDeque<>();
+    private final BusyRate rate;
     private int running;
     private long busySince;
     private long busyNanos;
     private long pairs;
-    private long windowBusyNanos;
-    private long windowPairs;
 
     public ScorerCapacity(Duration window, Duration minBusy) {
-        this.windowNanos = window.toNanos();
-        this.minBusyNanos = minBusy.toNanos();
+        this.rate = new BusyRate(window, minBusy);
     }
 
     /** A scorer call started at {@code nanos}. */
@@ -58,21 +50,9 @@ public final class ScorerCapacity {
             busyNanos += nanos - busySince;
             busySince = nanos;
         }
-        if (busyNanos > 0) {
-            ticks.addLast(new Tick(busyNanos, pairs));
-            windowBusyNanos += busyNanos;
-            windowPairs += pairs;
-            while (windowBusyNanos - ticks.peekFirst().busyNanos() >= windowNanos) {
-                Tick old = ticks.removeFirst();
-                windowBusyNanos -= old.busyNanos();
-                windowPairs -= old.pairs();
-            }
-        }
+        rate.add(busyNanos, pairs);
         busyNanos = 0;
         pairs = 0;
-        if (windowBusyNanos < minBusyNanos || windowBusyNanos == 0) {
-            return OptionalDouble.empty();
-        }
-        return OptionalDouble.of(windowPairs * 1e9 / windowBusyNanos);
+        return rate.perSecond();
     }
 }
