@@ -162,7 +162,7 @@ class KubernetesManifestsTest {
     }
 
     /** Kinds whose schema is a custom resource definition, not part of the Kubernetes API model. */
-    static final java.util.Set<String> CUSTOM_KINDS = java.util.Set.of("ScaledObject", "Kafka", "KafkaNodePool", "KafkaTopic", "ServiceMonitor");
+    static final java.util.Set<String> CUSTOM_KINDS = java.util.Set.of("ScaledObject", "Kafka", "KafkaNodePool", "KafkaTopic", "ServiceMonitor", "PrometheusRule");
 
     @Test
     void everyKubernetesObjectReadsIntoTheApiModelWithNoUnknownField() throws Exception {
