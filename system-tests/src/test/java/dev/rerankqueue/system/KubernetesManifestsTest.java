@@ -313,6 +313,14 @@ class KubernetesManifestsTest {
             int allowance = startup.get("periodSeconds").asInt() * startup.get("failureThreshold").asInt();
             assertTrue(worker.path("progressDeadlineSeconds").asInt(600) > allowance,
                     overlay + ": a rollout would fail while a pod may still load its model (" + allowance + " s)");
+            // vLLM's metrics reach Prometheus: it listens beyond loopback, is scraped, and only the monitoring namespace may reach it
+            assertTrue(sidecar.get("args").toString().contains("0.0.0.0"), overlay + ": vLLM on loopback cannot be scraped: " + sidecar.get("args"));
+            List<String> scraped = new ArrayList<>();
+            objects.get("ServiceMonitor/rerank-worker").get("spec").get("endpoints").forEach(e -> scraped.add(e.get("port").asText() + e.get("path").asText()));
+            assertTrue(scraped.contains("vllm/metrics"), overlay + ": " + scraped);
+            JsonNode ingress = objects.get("NetworkPolicy/rerank-worker-metrics").get("spec").get("ingress");
+            assertEquals(1, ingress.size(), overlay + ": one rule, from the monitoring namespace");
+            assertTrue(ingress.get(0).get("ports").toString().contains("8000"), overlay + ": " + ingress);
         }
         // the GPU pod's vLLM runs as a uid without a passwd entry: getpass.getuser() needs USER or LOGNAME
         JsonNode vllm = render("gpu").get("Deployment/rerank-worker").get("spec").get("template").get("spec").get("initContainers").get(0);
