@@ -37,7 +37,8 @@ public class ApiKeyFilter {
         caller.set(tenants.tenantOf(key.trim()).orElseThrow(() -> ApiException.unauthorized("the API key is not valid")));
     }
 
-    private static String bearer(String header) {
+    /** The token of an {@code Authorization: Bearer <token>} header, or null when the header is not one. */
+    static String bearer(String header) {
         if (header == null) {
             return null;
         }

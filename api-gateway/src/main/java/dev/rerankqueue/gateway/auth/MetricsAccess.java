@@ -58,10 +58,7 @@ public class MetricsAccess {
         if (token.isEmpty()) {
             return false;
         }
-        String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return false;
-        }
-        return MessageDigest.isEqual(token.get(), header.substring(7).trim().getBytes(StandardCharsets.UTF_8));
+        String presented = ApiKeyFilter.bearer(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
+        return presented != null && MessageDigest.isEqual(token.get(), presented.getBytes(StandardCharsets.UTF_8));
     }
 }
