@@ -15,14 +15,14 @@ public record ScorerCapacityAnnouncement(long saidAtMillis, double pairsPerSecon
 
     /** The announcement in {@code wire}, or empty when it is not one. */
     public static Optional<ScorerCapacityAnnouncement> parse(String wire) {
-        if (wire == null) {
+        int space = wire == null ? -1 : wire.indexOf(' ');
+        if (space < 0) {
             return Optional.empty();
         }
-        int space = wire.indexOf(' ');
         try {
+            long saidAt = Long.parseLong(wire.substring(0, space));
             double rate = Double.parseDouble(wire.substring(space + 1));
-            return space < 0 || !(rate >= 0) || Double.isInfinite(rate) ? Optional.empty()
-                    : Optional.of(new ScorerCapacityAnnouncement(Long.parseLong(wire.substring(0, space)), rate));
+            return rate >= 0 && !Double.isInfinite(rate) ? Optional.of(new ScorerCapacityAnnouncement(saidAt, rate)) : Optional.empty();
         } catch (NumberFormatException e) {
             return Optional.empty();
         }

@@ -67,7 +67,7 @@ public class MicroBatcher {
                 .description("Pairs not scored because their job was cancelled: left out of a call, or their call given up")
                 .register(metrics);
         this.givenUpCalls = Counter.builder("rerank.scorer.calls.abandoned")
-                .description("Scorer calls given up (aborted at the model server) because every job in them was cancelled")
+                .description("Scorer calls given up because every job in them was cancelled: before their slot, or aborted at the model server")
                 .register(metrics);
         this.batchTokens = DistributionSummary.builder("rerank.batch.tokens").description("Tokens per scorer call")
                 .baseUnit("tokens").publishPercentileHistogram().register(metrics);
