@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +29,7 @@ public final class SseRecorder implements AutoCloseable {
     private final CompletableFuture<Integer> ended = new CompletableFuture<>();
     private volatile int status;
     private volatile String contentType;
+    private volatile HttpHeaders headers;
     private volatile java.io.InputStream body;
 
     private SseRecorder() {
@@ -45,6 +47,7 @@ public final class SseRecorder implements AutoCloseable {
                 .thenAccept(resp -> {
                     r.status = resp.statusCode();
                     r.contentType = resp.headers().firstValue("content-type").orElse("");
+                    r.headers = resp.headers();
                     r.body = resp.body();
                     try (BufferedReader in = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8))) {
                         r.read(in);
@@ -121,6 +124,12 @@ public final class SseRecorder implements AutoCloseable {
 
     public int status() {
         return status;
+    }
+
+    /** A response header's first value, or null (before the response arrived too). */
+    public String header(String name) {
+        HttpHeaders h = headers;
+        return h == null ? null : h.firstValue(name).orElse(null);
     }
 
     public String contentType() {

@@ -149,6 +149,9 @@ class JobFollowTest {
 
         assertEquals(200, sse.ended().get(10, TimeUnit.SECONDS));
         assertTrue(sse.contentType().startsWith("text/event-stream"), sse.contentType());
+        // a proxy in front (nginx, an ingress) must pass each event on at once, not buffer the stream
+        assertEquals("no", sse.header("X-Accel-Buffering"), "SSE is marked unbuffered for proxies");
+        assertEquals("no-cache", sse.header("Cache-Control"));
         List<String> names = sse.events().stream().map(SseRecorder.Event::name).toList();
         assertEquals("result", names.get(names.size() - 1), names.toString());
         assertTrue(names.subList(0, names.size() - 1).stream().allMatch("status"::equals), names.toString());
