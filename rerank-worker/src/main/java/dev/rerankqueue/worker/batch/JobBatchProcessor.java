@@ -68,12 +68,13 @@ public class JobBatchProcessor {
 
     private final DeadLetters deadLetters;
     private final ResultLog resultLog;
-    private final Map<JobStatus, Counter> finishedCounters = new EnumMap<>(JobStatus.class);
-    private final Map<JobStatus, Timer> endToEnd = new EnumMap<>(JobStatus.class);
+    /** Per lane, then per terminal status: SLOs and their alerts are set per lane. */
+    private final Map<Priority, Map<JobStatus, Counter>> finishedCounters = new EnumMap<>(Priority.class);
+    private final Map<Priority, Map<JobStatus, Timer>> endToEnd = new EnumMap<>(Priority.class);
     private final String workerId;
     private final Duration retention;
     private final Duration writeRetryBudget;
-    private final Timer queueWait;
+    private final Map<Priority, Timer> queueWait = new EnumMap<>(Priority.class);
     private final DistributionSummary recordsPerBatch;
     private final int progressMinPairs;
     private final Duration progressInterval;
@@ -85,21 +86,26 @@ public class JobBatchProcessor {
         this.resultLog = resultLog;
         this.store = store;
         this.deadLetters = deadLetters;
-        // one counter and one end-to-end timer per terminal status, exported as 0 from the start so ratios and alerts see them
-        for (JobStatus s : JobStatus.values()) {
-            if (s.isTerminal()) {
-                finishedCounters.put(s, metrics.counter("rerank.jobs.finished", "status", s.wireName()));
-                endToEnd.put(s, Timer.builder("rerank.job.end.to.end").description("Time from acceptance to the job's terminal state")
-                        .tag("status", s.wireName()).serviceLevelObjectives(SLO_BUCKETS).register(metrics));
+        // one counter and one end-to-end timer per lane and terminal status, and a queue-wait timer per lane, exported as
+        // 0 from the start so ratios and alerts see them
+        for (Priority lane : Priority.values()) {
+            Map<JobStatus, Counter> counters = finishedCounters.computeIfAbsent(lane, l -> new EnumMap<>(JobStatus.class));
+            Map<JobStatus, Timer> timers = endToEnd.computeIfAbsent(lane, l -> new EnumMap<>(JobStatus.class));
+            for (JobStatus s : JobStatus.values()) {
+                if (s.isTerminal()) {
+                    counters.put(s, metrics.counter("rerank.jobs.finished", "lane", lane.wireName(), "status", s.wireName()));
+                    timers.put(s, Timer.builder("rerank.job.end.to.end").description("Time from acceptance to the job's terminal state")
+                            .tag("lane", lane.wireName()).tag("status", s.wireName()).serviceLevelObjectives(SLO_BUCKETS).register(metrics));
+                }
             }
+            queueWait.put(lane, Timer.builder("rerank.job.queue.wait").description("Time from acceptance to the start of scoring")
+                    .tag("lane", lane.wireName()).publishPercentileHistogram().serviceLevelObjectives(SLO_BUCKETS).register(metrics));
         }
         this.workerId = WorkerId.of(config);
         this.retention = config.results().retention();
         this.writeRetryBudget = config.results().writeRetryBudget();
         this.progressMinPairs = config.progress().minPairs();
         this.progressInterval = config.progress().interval();
-        this.queueWait = Timer.builder("rerank.job.queue.wait").description("Time from acceptance to the start of scoring")
-                .publishPercentileHistogram().serviceLevelObjectives(SLO_BUCKETS).register(metrics);
         this.recordsPerBatch = DistributionSummary.builder("rerank.kafka.batch.records")
                 .description("Records per Kafka poll batch").publishPercentileHistogram().register(metrics);
     }
@@ -242,12 +248,12 @@ public class JobBatchProcessor {
                     }
                     if (expired) {
                         finished.put(job.id(), o.writtenState(job.id()));
-                        finished(JobStatus.EXPIRED);
+                        finished(job, JobStatus.EXPIRED);
                         long waited = Math.max(0, now - job.createdAt());
                         JobLog.finished(job, workerId, JobStatus.EXPIRED, waited, 0, waited, "deadline passed before scoring started");
                         return null;
                     }
-                    queueWait.record(Duration.ofMillis(Math.max(0, now - job.createdAt())));
+                    queueWait.get(job.lane()).record(Duration.ofMillis(Math.max(0, now - job.createdAt())));
                     return new Claimed(record, job, o.version(), now);
                 });
     }
@@ -357,9 +363,9 @@ public class JobBatchProcessor {
     private void report(Claimed c, TransitionOutcome o, JobStatus target, Map<String, JobState> finished, long scoringMs, String error) {
         if (o.applied()) {
             finished.put(c.job().id(), o.writtenState(c.job().id()));
-            finished(target);
+            finished(c.job(), target);
             long total = Math.max(0, System.currentTimeMillis() - c.job().createdAt());
-            endToEnd.get(target).record(Duration.ofMillis(total));
+            endToEnd.get(c.job().lane()).get(target).record(Duration.ofMillis(total));
             JobLog.finished(c.job(), workerId, target, Math.max(0, c.startedAt() - c.job().createdAt()), scoringMs, total, error);
         } else {
             // cancelled, or taken over by another worker, while we scored: our result is discarded
@@ -367,8 +373,8 @@ public class JobBatchProcessor {
         }
     }
 
-    private void finished(JobStatus status) {
-        finishedCounters.get(status).increment();
+    private void finished(RerankJob job, JobStatus status) {
+        finishedCounters.get(job.lane()).get(status).increment();
     }
 
     /** Redis writes are retried with backoff for a while: the batch must not be acknowledged before they land. */

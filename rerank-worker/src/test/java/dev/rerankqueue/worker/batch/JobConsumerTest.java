@@ -181,7 +181,12 @@ class JobConsumerTest {
         }
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
         assertTrue(metrics.contains("rerank_batch_pairs_count"), "batch size metric");
-        assertTrue(metrics.contains("rerank_jobs_finished_total{status=\"succeeded\"}"), "finished counter");
+        // per lane, so SLO burn-rate alerts and dashboards can tell the interactive lane from bulk work
+        assertTrue(metrics.contains("rerank_jobs_finished_total{lane=\"interactive\",status=\"succeeded\"}"), "finished counter per lane");
+        assertTrue(metrics.contains("rerank_job_end_to_end_seconds_bucket{lane=\"interactive\",status=\"succeeded\",le=\"1.0\"}"),
+                "end-to-end histogram per lane, with an SLO bucket at 1 s");
+        assertTrue(metrics.contains("rerank_job_queue_wait_seconds_bucket{lane=\"interactive\",le=\"1.0\"}"), "queue wait per lane");
+        assertTrue(metrics.contains("rerank_jobs_finished_total{lane=\"batch\",status=\"failed\"} 0.0"), "every lane exported from the start");
     }
 
     @Test
