@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * settings that are real configuration keys. Every object of a Kubernetes kind is also read into the typed classes of
  * the Kubernetes API model (fabric8 kubernetes-model, the version the Quarkus platform manages), so a misspelt field
  * fails;
- * the custom resources of KEDA, Strimzi and the Prometheus Operator are checked field by field below instead.
+ * the custom resources of KEDA, Strimzi and the Prometheus Operator are checked by {@link CustomResourceSchemasTest}.
  */
 class KubernetesManifestsTest {
 
@@ -162,7 +163,8 @@ class KubernetesManifestsTest {
     }
 
     /** Kinds whose schema is a custom resource definition, not part of the Kubernetes API model. */
-    static final java.util.Set<String> CUSTOM_KINDS = java.util.Set.of("ScaledObject", "Kafka", "KafkaNodePool", "KafkaTopic", "ServiceMonitor", "PrometheusRule");
+    static final java.util.Set<String> CUSTOM_KINDS = java.util.Set.of("ScaledObject", "TriggerAuthentication", "Kafka", "KafkaNodePool",
+            "KafkaTopic", "KafkaUser", "ServiceMonitor", "PodMonitor", "PrometheusRule");
 
     @Test
     void everyKubernetesObjectReadsIntoTheApiModelWithNoUnknownField() throws Exception {
@@ -187,9 +189,12 @@ class KubernetesManifestsTest {
         }
     }
 
+    /** Packages of typed models whose beans keep unknown fields aside: Kubernetes', the Prometheus Operator's, Strimzi's. */
+    static final List<String> MODEL_PACKAGES = List.of("io.fabric8.kubernetes.api.model", "io.fabric8.openshift.api.model", "io.strimzi.api");
+
     /** Collects fields the model did not know (they land in a bean's additional properties), anywhere under {@code bean}. */
     static void unknownFields(Object bean, String path, List<String> out, java.util.Set<Object> seen) throws Exception {
-        if (bean == null || !bean.getClass().getName().startsWith("io.fabric8.kubernetes.api.model") || !seen.add(bean)) {
+        if (bean == null || !MODEL_PACKAGES.stream().anyMatch(bean.getClass().getName()::startsWith) || !seen.add(bean)) {
             return;
         }
         for (java.lang.reflect.Method m : bean.getClass().getMethods()) {
@@ -273,7 +278,7 @@ class KubernetesManifestsTest {
 
         String config = gpu.get("ConfigMap/rerank-config").get("data").toString();
         String bootstrap = gpu.get("ConfigMap/rerank-config").get("data").get("KAFKA_BOOTSTRAP_SERVERS").asText();
-        assertEquals("rerank-kafka-kafka-bootstrap:9092", bootstrap, "Strimzi's bootstrap service of the Kafka resource");
+        assertEquals("rerank-kafka-kafka-bootstrap:9093", bootstrap, "Strimzi's bootstrap service of the Kafka resource, TLS listener");
         assertTrue(config.contains("redis://rerank-redis:6379"), config);
 
         Map<String, JsonNode> topics = new HashMap<>();
@@ -296,7 +301,7 @@ class KubernetesManifestsTest {
             String namespace = overlay.equals("dev") ? "rerank-dev" : "rerank";
             // KEDA's operator resolves a short service name from its own namespace
             for (JsonNode trigger : objects.get("ScaledObject/rerank-worker").get("spec").get("triggers")) {
-                assertEquals("rerank-kafka-kafka-bootstrap." + namespace + ".svc:9092", trigger.get("metadata").get("bootstrapServers").asText(),
+                assertEquals("rerank-kafka-kafka-bootstrap." + namespace + ".svc:9093", trigger.get("metadata").get("bootstrapServers").asText(),
                         overlay + ": bootstrap servers fully qualified in the overlay's namespace");
             }
             // an autoscaled Deployment with replicas set is scaled back on every apply
@@ -363,6 +368,132 @@ class KubernetesManifestsTest {
             }
         });
         assertTrue(unknown.isEmpty(), "settings that match no configuration key: " + unknown);
+    }
+
+    @Test
+    void kafkaTakesOnlyAuthenticatedClientsEachWithTheAclsItNeeds() throws Exception {
+        for (String overlay : List.of("dev", "gpu")) {
+            Map<String, JsonNode> objects = render(overlay);
+            JsonNode kafka = objects.get("Kafka/rerank-kafka").get("spec").get("kafka");
+            assertEquals(1, kafka.get("listeners").size(), overlay + ": one listener, no plain one beside it");
+            JsonNode listener = kafka.get("listeners").get(0);
+            assertTrue(listener.get("tls").asBoolean(), overlay + ": the listener encrypts");
+            assertEquals("tls", listener.get("authentication").get("type").asText(), overlay + ": clients authenticate by certificate");
+            assertEquals("simple", kafka.get("authorization").get("type").asText(), overlay + ": ACLs are enforced");
+            int port = listener.get("port").asInt();
+            assertTrue(objects.get("ConfigMap/rerank-config").get("data").get("KAFKA_BOOTSTRAP_SERVERS").asText().endsWith(":" + port));
+            assertEquals("SSL", objects.get("ConfigMap/rerank-config").get("data").get("KAFKA_SECURITY_PROTOCOL").asText());
+
+            // each Kafka client mounts the certificate of its own KafkaUser and reads that Secret's keystore password
+            for (String app : List.of("gateway", "worker")) {
+                JsonNode pod = objects.get("Deployment/rerank-" + app).get("spec").get("template").get("spec");
+                assertTrue(objects.containsKey("KafkaUser/rerank-" + app), overlay + ": no KafkaUser for the " + app);
+                assertEquals("rerank-" + app, find(pod.get("volumes"), "kafka-user").get("secret").get("secretName").asText());
+                assertEquals("rerank-kafka-cluster-ca-cert", find(pod.get("volumes"), "kafka-ca").get("secret").get("secretName").asText());
+                JsonNode password = find(pod.get("containers").get(0).get("env"), "KAFKA_SSL_KEYSTORE_PASSWORD").get("valueFrom").get("secretKeyRef");
+                assertEquals("rerank-" + app, password.get("name").asText());
+            }
+            // least privilege: who may do what, on the names common's Topics declares
+            assertEquals(Map.of(Topics.JOBS, Set.of("Write", "Describe"), Topics.JOBS_BATCH, Set.of("Write", "Describe"),
+                    "group:" + Topics.WORKER_GROUP, Set.of("Describe")), acls(objects.get("KafkaUser/rerank-gateway")));
+            assertEquals(Map.of(Topics.JOBS, Set.of("Read", "Describe"), Topics.JOBS_BATCH, Set.of("Read", "Describe"),
+                    "group:" + Topics.WORKER_GROUP, Set.of("Read", "Describe"), Topics.JOBS_DLQ, Set.of("Write", "Describe"),
+                    Topics.RESULTS, Set.of("Write", "Read", "Describe")), acls(objects.get("KafkaUser/rerank-worker")));
+            assertEquals(Map.of(Topics.JOBS, Set.of("Describe"), Topics.JOBS_BATCH, Set.of("Describe"),
+                    "group:" + Topics.WORKER_GROUP, Set.of("Describe")), acls(objects.get("KafkaUser/rerank-keda")));
+
+            // KEDA reads the lag over TLS as rerank-keda
+            JsonNode auth = objects.get("TriggerAuthentication/rerank-kafka").get("spec").get("secretTargetRef");
+            Map<String, String> params = new HashMap<>();
+            auth.forEach(r -> params.put(r.get("parameter").asText(), r.get("name").asText() + "/" + r.get("key").asText()));
+            assertEquals(Map.of("ca", "rerank-kafka-cluster-ca-cert/ca.crt", "cert", "rerank-keda/user.crt", "key", "rerank-keda/user.key"), params);
+            for (JsonNode trigger : objects.get("ScaledObject/rerank-worker").get("spec").get("triggers")) {
+                assertEquals("rerank-kafka", trigger.get("authenticationRef").get("name").asText());
+                assertEquals("enable", trigger.get("metadata").get("tls").asText());
+                assertTrue(trigger.get("metadata").get("bootstrapServers").asText().endsWith(":" + port));
+            }
+            // a node loss takes one replica: brokers on different nodes, replicas in different zones
+            JsonNode antiAffinity = objects.get("KafkaNodePool/dual-role").get("spec").get("template").get("pod").get("affinity")
+                    .get("podAntiAffinity").get("requiredDuringSchedulingIgnoredDuringExecution").get(0);
+            assertEquals("kubernetes.io/hostname", antiAffinity.get("topologyKey").asText());
+            assertEquals("topology.kubernetes.io/zone", kafka.get("rack").get("topologyKey").asText());
+            assertTrue(objects.get("KafkaNodePool/dual-role").get("spec").has("resources"), overlay + ": brokers without resources");
+            assertTrue(objects.containsKey("PodMonitor/rerank-kafka") && objects.get("Kafka/rerank-kafka").get("spec").has("kafkaExporter"));
+        }
+    }
+
+    /** A KafkaUser's ACLs: topic name (or "group:" + group) to the operations allowed on it. */
+    private static Map<String, Set<String>> acls(JsonNode user) {
+        Map<String, Set<String>> out = new HashMap<>();
+        for (JsonNode acl : user.get("spec").get("authorization").get("acls")) {
+            JsonNode resource = acl.get("resource");
+            assertEquals("literal", resource.get("patternType").asText(), "no prefix or wildcard grants");
+            String name = (resource.get("type").asText().equals("group") ? "group:" : "") + resource.get("name").asText();
+            Set<String> ops = new java.util.HashSet<>();
+            acl.get("operations").forEach(o -> ops.add(o.asText()));
+            out.put(name, ops);
+        }
+        return out;
+    }
+
+    @Test
+    void rolloutsDrainTheGatewayAndTheNamespaceEnforcesRestrictedPods() throws Exception {
+        for (String overlay : List.of("dev", "gpu")) {
+            Map<String, JsonNode> objects = render(overlay);
+            JsonNode pod = objects.get("Deployment/rerank-gateway").get("spec").get("template").get("spec");
+            JsonNode gateway = pod.get("containers").get(0);
+            int preStop = gateway.get("lifecycle").get("preStop").get("sleep").get("seconds").asInt();
+            assertTrue(preStop > 0, overlay + ": the endpoint leaves the Service before the gateway stops taking requests");
+            long shutdown = java.time.Duration.parse("PT" + find(gateway.get("env"), "QUARKUS_SHUTDOWN_TIMEOUT").get("value").asText().toUpperCase(Locale.ROOT)).toSeconds();
+            assertTrue(preStop + shutdown < pod.get("terminationGracePeriodSeconds").asInt(),
+                    overlay + ": preStop + shutdown timeout must end before the kubelet kills the pod");
+            List<String> spreadOver = new ArrayList<>();
+            pod.get("topologySpreadConstraints").forEach(c -> spreadOver.add(c.get("topologyKey").asText()));
+            assertTrue(spreadOver.containsAll(List.of("topology.kubernetes.io/zone", "kubernetes.io/hostname")), overlay + ": " + spreadOver);
+
+            JsonNode namespace = objects.values().stream().filter(o -> o.get("kind").asText().equals("Namespace")).findFirst().orElseThrow();
+            assertEquals("restricted", namespace.get("metadata").get("labels").get("pod-security.kubernetes.io/enforce").asText(), overlay);
+            // every pod the overlay brings runs under "restricted": seccomp, non-root, no escalation, no capabilities
+            for (JsonNode o : objects.values()) {
+                JsonNode template = o.path("spec").path("template").path("spec");
+                if (template.isMissingNode()) {
+                    continue;
+                }
+                String name = o.get("kind").asText() + "/" + o.get("metadata").get("name").asText();
+                assertEquals("RuntimeDefault", template.path("securityContext").path("seccompProfile").path("type").asText(), name);
+                assertTrue(template.path("securityContext").path("runAsNonRoot").asBoolean(), name);
+                List<JsonNode> containers = new ArrayList<>();
+                template.path("containers").forEach(containers::add);
+                template.path("initContainers").forEach(containers::add);
+                for (JsonNode c : containers) {
+                    assertFalse(c.path("securityContext").path("allowPrivilegeEscalation").asBoolean(true), name + "/" + c.get("name"));
+                    assertTrue(c.path("resources").has("requests") && c.path("resources").path("limits").has("memory"), name + "/" + c.get("name"));
+                    assertFalse(c.get("image").asText().endsWith(":latest") || !c.get("image").asText().contains(":"),
+                            name + ": an image without a fixed tag changes under a running deployment: " + c.get("image"));
+                }
+            }
+        }
+    }
+
+    @Test
+    void theEdgeStreamsEventsUnbufferedOverTlsAndKeepsMetricsInside() throws Exception {
+        JsonNode ingress = render("gpu").get("Ingress/rerank-gateway");
+        JsonNode annotations = ingress.get("metadata").get("annotations");
+        assertEquals("off", annotations.get("nginx.ingress.kubernetes.io/proxy-buffering").asText(), "SSE events pass at once");
+        assertTrue(annotations.get("nginx.ingress.kubernetes.io/proxy-read-timeout").asInt() >= 600, "an event stream outlives a minute");
+        assertFalse(ingress.get("spec").get("tls").isEmpty(), "TLS at the edge");
+        List<String> paths = new ArrayList<>();
+        ingress.get("spec").get("rules").forEach(r -> r.get("http").get("paths").forEach(p -> paths.add(p.get("path").asText())));
+        assertTrue(paths.containsAll(List.of("/v1", "/v2", "/rerank")), "the async API and the drop-in routes: " + paths);
+        assertTrue(paths.stream().noneMatch(p -> p.equals("/") || p.equals("/q") || p.startsWith("/q/metrics") || p.startsWith("/q/health")),
+                "metrics and health stay inside the cluster: " + paths);
+        // the model is downloaded once, then vLLM starts offline
+        Map<String, JsonNode> gpu = render("gpu");
+        assertTrue(gpu.containsKey("Job/rerank-model-prefetch"));
+        JsonNode vllm = gpu.get("Deployment/rerank-worker").get("spec").get("template").get("spec").get("initContainers").get(0);
+        assertEquals("1", find(vllm.get("env"), "HF_HUB_OFFLINE").get("value").asText());
+        assertTrue(find(vllm.get("env"), "HF_TOKEN").get("valueFrom").get("secretKeyRef").get("optional").asBoolean(),
+                "the Hugging Face token is only for gated models");
     }
 
     private static JsonNode find(JsonNode list, String name) {

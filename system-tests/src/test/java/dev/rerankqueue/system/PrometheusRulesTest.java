@@ -50,16 +50,27 @@ class PrometheusRulesTest {
         promtool("test", "rules", "alerts.test.yml");
 
         Set<String> alerts = new HashSet<>();
-        YAML.readTree(OBSERVABILITY.resolve("alerts.yml").toFile()).get("groups")
-                .forEach(g -> g.get("rules").forEach(r -> alerts.add(r.get("alert").asText())));
+        YAML.readTree(OBSERVABILITY.resolve("alerts.yml").toFile()).get("groups").forEach(g -> g.get("rules").forEach(r -> {
+            if (r.has("alert")) {
+                alerts.add(r.get("alert").asText());
+            }
+        }));
         Set<String> tested = new HashSet<>();
+        List<String> ungrouped = new ArrayList<>();
         YAML.readTree(OBSERVABILITY.resolve("alerts.test.yml").toFile()).get("tests")
                 .forEach(t -> t.get("alert_rule_test").forEach(a -> {
                     if (a.get("exp_alerts").size() > 0) {
                         tested.add(a.get("alertname").asText());
                     }
+                    // one alert per deployment: every alert keeps the namespace of the series it fired on
+                    a.get("exp_alerts").forEach(e -> {
+                        if (!e.get("exp_labels").has("namespace")) {
+                            ungrouped.add(a.get("alertname").asText());
+                        }
+                    });
                 }));
         assertEquals(alerts, tested, "every alert has a test in which it fires");
+        assertTrue(ungrouped.isEmpty(), "alerts that lose the namespace: " + ungrouped);
     }
 
     @Test
