@@ -193,6 +193,19 @@ for i in $(seq 1 "$WORKERS"); do
   wait_until 120 "worker-$i" ready "$((WORKER_BASE_PORT + i - 1))" \
     || die "worker-$i is not ready after 120 s; see $LOG_DIR/worker-$i.log"
 done
+# a request that names a model is checked against what the workers announce: wait until the gateway lists one
+first_key=""
+if [ -n "${RERANK_API_KEYS:-}" ]; then
+  first_key=$(printf '%s' "${RERANK_API_KEYS%%,*}" | cut -d: -f2-)
+  case "$first_key" in sha256:*) first_key="" ;; esac
+fi
+model_listed() {
+  curl -fs ${first_key:+-H "Authorization: Bearer $first_key"} "http://127.0.0.1:$GATEWAY_PORT/v1/models" | grep -q '"id"'
+}
+if [ -z "${RERANK_API_KEYS:-}" ] || [ -n "$first_key" ]; then
+  wait_until 60 "served model" model_listed \
+    || die "no worker has announced its model to the gateway after 60 s; see $LOG_DIR/worker-1.log"
+fi
 
 cat <<MSG
 

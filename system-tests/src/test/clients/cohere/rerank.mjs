@@ -38,9 +38,20 @@ try {
   await v2.rerank({ model: "rerank-v3.5", query, documents: [] });
   check("v2.rerank rejects empty documents", false, { error: "no error" });
 } catch (e) {
-  const body = JSON.stringify(e.body ?? {});
-  check("v2.rerank rejects empty documents", e instanceof CohereError && e.statusCode === 422 && body.includes("documents"),
-    { status: e.statusCode, name: e.constructor.name, body });
+  // the SDK's error carries the parsed body; Cohere's API puts the explanation in "message"
+  const message = e.body?.message ?? "";
+  check("v2.rerank rejects empty documents", e instanceof CohereError && e.statusCode === 422 && message.includes("documents"),
+    { status: e.statusCode, name: e.constructor.name, message });
+}
+
+try {
+  await v2.rerank({ model: "rerank-nonexistent-v9", query, documents: docs });
+  check("an unknown model is 404, as Cohere answers it", false, { error: "no error" });
+} catch (e) {
+  const message = e.body?.message ?? "";
+  check("an unknown model is 404, as Cohere answers it",
+    e instanceof CohereError && e.statusCode === 404 && message.includes("rerank-nonexistent-v9"),
+    { status: e.statusCode, name: e.constructor.name, message });
 }
 
 try {

@@ -108,7 +108,7 @@ class EndToEndIT {
     void syncDropInRanksLikeTheJobApi() {
         for (String path : List.of("/rerank", "/v1/rerank", "/v2/rerank")) {
             given().contentType(ContentType.JSON)
-                    .body("{\"model\":\"any\",\"query\":\"What is the capital of China?\","
+                    .body("{\"model\":\"default\",\"query\":\"What is the capital of China?\","
                             + "\"documents\":[\"Pandas eat bamboo.\",\"The capital of China is Beijing.\"],\"top_n\":1}")
                     .post(path)
                     .then().statusCode(200)

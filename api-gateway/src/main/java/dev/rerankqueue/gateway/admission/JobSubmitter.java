@@ -45,6 +45,7 @@ public class JobSubmitter {
     private final JobStore store;
     private final GatewayConfig config;
     private final RequestValidator validator;
+    private final ServedModels models;
     private final Timer sendTimer;
     private final MeterRegistry metrics;
     private final IdempotencyKeys idempotency;
@@ -57,8 +58,9 @@ public class JobSubmitter {
 
     public JobSubmitter(@Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) MutinyEmitter<byte[]> jobs,
                         JobStore store, GatewayConfig config, MeterRegistry metrics, IdempotencyKeys idempotency,
-                        BacklogAdmission backlog, TenantQuotas quotas, StorageGuard storage) {
+                        BacklogAdmission backlog, TenantQuotas quotas, StorageGuard storage, ServedModels models) {
         this.jobs = jobs;
+        this.models = models;
         this.storage = storage;
         this.backlog = backlog;
         this.quotas = quotas;
@@ -108,6 +110,10 @@ public class JobSubmitter {
     }
 
     private Uni<AcceptedJob> submit(RerankJob job, String endpoint, String idempotencyKey) {
+        return models.check(job.request().model()).chain(() -> submitServed(job, endpoint, idempotencyKey));
+    }
+
+    private Uni<AcceptedJob> submitServed(RerankJob job, String endpoint, String idempotencyKey) {
         String tenant = job.tenant();
         RerankRequest valid = job.request();
         if (idempotencyKey == null) {
@@ -148,6 +154,11 @@ public class JobSubmitter {
         if (idempotencyKey != null || window.isZero() || window.isNegative()) {
             return submit(job, "sync", idempotencyKey);
         }
+        return models.check(valid.model()).chain(() -> attachOrSubmit(tenant, job, valid, window));
+    }
+
+    /** A sync call without an idempotency key: attaches to the same tenant's identical call within the window, or queues. */
+    private Uni<AcceptedJob> attachOrSubmit(String tenant, RerankJob job, RerankRequest valid, Duration window) {
         IdempotencyKeys.Binding ours = new IdempotencyKeys.Binding(job.id(), IdempotencyKeys.sha256(JobCodec.toJson(valid)));
         return idempotency.claimSyncRetry(tenant, ours, window).chain(existing -> {
             if (existing == null) {

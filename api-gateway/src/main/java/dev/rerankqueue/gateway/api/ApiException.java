@@ -3,6 +3,7 @@ package dev.rerankqueue.gateway.api;
 import dev.rerankqueue.job.Violation;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -52,6 +53,18 @@ public class ApiException extends RuntimeException {
     public static ApiException jobNotFound(String id) {
         return new ApiException(404, "job-not-found", "Job not found",
                 "no job " + id + " (it never existed, belongs to another tenant, or its result has expired)", id, null, null);
+    }
+
+    public static ApiException modelNotFound(String requested, Collection<String> served) {
+        return new ApiException(404, "model-not-found", "Model not found",
+                "The model `" + requested + "` does not exist: the workers serve " + String.join(", ", served)
+                        + " (other names: rerank.models.aliases).", null, null, null);
+    }
+
+    public static ApiException modelNotReady(String requested, Duration retryAfter) {
+        return new ApiException(503, "model-not-ready", "No model served yet",
+                "no worker has announced the model it serves yet, so `" + requested + "` cannot be checked; the job was NOT "
+                        + "accepted, retry after the Retry-After seconds (or send no model name).", null, retryAfter, null);
     }
 
     public static ApiException batchNotFound(String id) {

@@ -5,12 +5,16 @@ import dev.rerankqueue.messaging.MalformedJsonException;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-/** Maps every failure to an RFC 9457 problem; nothing else reaches a client, and never a stack trace. */
+/**
+ * Maps every failure to an RFC 9457 problem (on the drop-in routes, to the body their clients read: {@link DropInErrors});
+ * nothing else reaches a client, and never a stack trace.
+ */
 public class ProblemMappers {
 
     private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
@@ -20,10 +24,35 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response api(ApiException e, UriInfo uri) {
+        return respond(e, uri, false);
+    }
+
+    /** A TEI-shaped request's failure, in TEI's error shape. */
+    @ServerExceptionMapper
+    public Response tei(TeiRequestFailure f, UriInfo uri) {
+        Throwable cause = f.getCause();
+        ApiException e;
+        if (cause instanceof ApiException api) {
+            e = api;
+        } else if (cause instanceof InvalidRequestException invalid) {
+            e = ApiException.invalid(invalid.violations());
+        } else if (cause instanceof MalformedJsonException malformed) {
+            e = ApiException.malformed(malformed.getMessage());
+        } else {
+            return unexpected(cause, uri);
+        }
+        return respond(e, uri, true);
+    }
+
+    private Response respond(ApiException e, UriInfo uri, boolean tei) {
         countRejection(e.slug());
-        Response.ResponseBuilder r = Response.status(e.status())
-                .type(Problem.MEDIA_TYPE)
-                .entity(e.problem(path(uri)));
+        Problem problem = e.problem(path(uri));
+        Response.ResponseBuilder r = Response.status(e.status());
+        if (tei) {
+            r.type(MediaType.APPLICATION_JSON).entity(DropInErrors.tei(problem));
+        } else {
+            entity(r, problem);
+        }
         if (e.status() == 401) {
             r.header("WWW-Authenticate", "Bearer");
         }
@@ -34,6 +63,13 @@ public class ProblemMappers {
             r.header("Location", "/v1/rerank/jobs/" + e.jobId());
         }
         return r.build();
+    }
+
+    /** A problem+json body on our own API; on a drop-in route, a body every client family reads its message from. */
+    private static Response.ResponseBuilder entity(Response.ResponseBuilder r, Problem problem) {
+        return DropInErrors.isDropInRoute(problem.instance())
+                ? r.type(MediaType.APPLICATION_JSON).entity(DropInErrors.anyFamily(problem))
+                : r.type(Problem.MEDIA_TYPE).entity(problem);
     }
 
     @ServerExceptionMapper
@@ -54,8 +90,7 @@ public class ProblemMappers {
         String title = known == null ? "HTTP " + status : known.getReasonPhrase();
         String slug = title.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
         countRejection(slug);
-        return Response.status(status).type(Problem.MEDIA_TYPE)
-                .entity(new Problem("/problems/" + slug, title, status, detailFor(status, uri), path(uri), null, null))
+        return entity(Response.status(status), new Problem("/problems/" + slug, title, status, detailFor(status, uri), path(uri), null, null))
                 .build();
     }
 
@@ -63,8 +98,7 @@ public class ProblemMappers {
     public Response unexpected(Throwable e, UriInfo uri) {
         LOG.errorf(e, "unexpected failure on %s", path(uri));
         countRejection("internal");
-        return Response.status(500).type(Problem.MEDIA_TYPE)
-                .entity(new Problem("/problems/internal", "Internal error", 500,
+        return entity(Response.status(500), new Problem("/problems/internal", "Internal error", 500,
                         "the gateway failed to handle this request; it has been logged", path(uri), null, null))
                 .build();
     }

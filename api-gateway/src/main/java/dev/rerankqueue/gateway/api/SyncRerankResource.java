@@ -55,7 +55,11 @@ public class SyncRerankResource {
     public Uni<Object> rerank(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         JsonNode tree = parse(body);
         if (tree.has("texts")) {
-            return teiRerank(tree, idempotencyKey);
+            try {
+                return teiRerank(tree, idempotencyKey).onFailure().transform(TeiRequestFailure::new);
+            } catch (RuntimeException e) {
+                throw new TeiRequestFailure(e);
+            }
         }
         return rerankAndWait(tree, idempotencyKey, true).map(r -> r);
     }

@@ -43,6 +43,9 @@ public interface GatewayConfig {
 
     Limits limits();
 
+    /** Which model names a request may ask for. */
+    Models models();
+
     Sync sync();
 
     Kafka kafka();
@@ -57,6 +60,27 @@ public interface GatewayConfig {
 
     /** Who may read {@code /q/metrics} while API keys are on (with auth off, a local stack, it is open). */
     Metrics metrics();
+
+    interface Models {
+
+        /**
+         * Names a request may use besides the served model's own, to the served name they stand for, or {@code *} for
+         * whichever model the workers serve ({@code rerank.models.aliases."rerank-v3.5"=*}). Defaults: {@code default}
+         * and Cohere's current rerank model names, so that existing clients work unchanged.
+         */
+        Map<String, String> aliases();
+
+        /**
+         * Refuse a request that names a model no worker serves with 404 (as vLLM and Cohere do), and with 503 and
+         * Retry-After while no worker has announced its model yet. False accepts any name. Default true.
+         */
+        @WithDefault("true")
+        boolean check();
+
+        /** How often a gateway reads the workers' model announcements from Redis. Default 1s. */
+        @WithDefault("1s")
+        Duration refresh();
+    }
 
     interface Metrics {
         /** Bearer token the metrics scraper sends (Prometheus {@code authorization.credentials}). Default: none. */

@@ -23,6 +23,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.URL;
@@ -57,6 +58,13 @@ class JobFollowTest {
 
     @TestHTTPResource("/")
     URL base;
+
+    /** A worker has said which model it serves: requests may name it, or an alias of it. */
+    @BeforeEach
+    void aWorkerServesItsModel() {
+        redis.hash(String.class).hset(RedisKeys.SERVED_MODELS, "test-model", Long.toString(System.currentTimeMillis()))
+                .await().atMost(Duration.ofSeconds(5));
+    }
 
     private String submit(String body) {
         return given().contentType(ContentType.JSON).body(body).post("/v1/rerank/jobs").then().statusCode(202)
@@ -289,7 +297,7 @@ class JobFollowTest {
         String jobId = given().contentType(ContentType.JSON).body(body)
                 .post("/v1/rerank")
                 .then().statusCode(504)
-                .contentType("application/problem+json")
+                .contentType(ContentType.JSON)   // a drop-in route: the problem's fields and each client family's
                 .body("type", equalTo("/problems/sync-timeout"))
                 .body("detail", containsString("poll"))
                 .extract().path("job_id");
@@ -312,11 +320,12 @@ class JobFollowTest {
 
     @Test
     void syncRejectsBadInputLikeTheJobApi() {
+        // the drop-in routes answer in the bodies their clients read (DropInCompatibilityTest), as JSON
         given().contentType(ContentType.JSON).body("{\"query\":\"q\",\"documents\":[]}").post("/v2/rerank")
-                .then().statusCode(422).contentType("application/problem+json");
+                .then().statusCode(422).contentType(ContentType.JSON).body("detail", containsString("documents"));
         given().contentType(ContentType.JSON).body("{\"query\":\"q\",\"texts\":\"nope\"}").post("/rerank")
-                .then().statusCode(422).contentType("application/problem+json").body("detail", containsString("texts"));
+                .then().statusCode(422).contentType(ContentType.JSON).body("error", containsString("texts"));
         given().contentType(ContentType.JSON).body("{oops").post("/v1/rerank")
-                .then().statusCode(400).contentType("application/problem+json");
+                .then().statusCode(400).contentType(ContentType.JSON);
     }
 }
