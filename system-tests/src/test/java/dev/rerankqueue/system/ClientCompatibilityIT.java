@@ -151,6 +151,47 @@ class ClientCompatibilityIT {
     }
 
     @Test
+    void vllmsScoreApiAnswersEveryNamingOneToManyAndPairwise() throws Exception {
+        String q = "What is the capital of China?";
+        String q2 = "What do pandas eat?";
+        List<String> docs = List.of("Pandas eat bamboo.", "The capital of China is Beijing.", "Gravity pulls objects together.");
+        String docsJson = JobCodec.mapper().writeValueAsString(docs);
+        // the rerank route's scores for the same pairs: the score API must give the same numbers, in request order
+        JsonNode ranked = JobCodec.mapper().readTree(send("POST", "/v1/rerank",
+                "{\"query\":\"" + q + "\",\"documents\":" + docsJson + "}").body());
+        double[] expected = new double[docs.size()];
+        ranked.get("results").forEach(r -> expected[r.get("index").asInt()] = r.get("relevance_score").asDouble());
+        assertTrue(expected[1] > expected[0] && expected[1] > expected[2], ranked.toString());
+
+        for (String[] names : new String[][]{{"text_1", "text_2"}, {"queries", "documents"}, {"queries", "items"}, {"data_1", "data_2"}}) {
+            HttpResponse<String> r = send("POST", "/score", "{\"model\":\"BAAI/bge-reranker-base\",\"" + names[0] + "\":\"" + q + "\",\""
+                    + names[1] + "\":" + docsJson + "}");
+            assertEquals(200, r.statusCode(), names[0] + "/" + names[1] + ": " + r.body());
+            JsonNode score = JobCodec.mapper().readTree(r.body());
+            assertEquals("list", score.get("object").asText());
+            assertTrue(score.get("id").asText().startsWith("score-"), r.body());
+            assertEquals(docs.size(), score.get("data").size(), r.body());
+            for (int i = 0; i < docs.size(); i++) {
+                JsonNode d = score.get("data").get(i);
+                assertEquals(i, d.get("index").asInt(), "input order");
+                assertEquals("score", d.get("object").asText());
+                assertEquals(expected[i], d.get("score").asDouble(), 1e-6, names[0] + " pair " + i);
+            }
+            assertTrue(score.get("usage").get("prompt_tokens").asLong() > 0, r.body());
+        }
+        // pairwise: the i-th query with the i-th document, on the /v1 path
+        JsonNode pairwise = JobCodec.mapper().readTree(send("POST", "/v1/score", "{\"text_1\":[\"" + q + "\",\"" + q2 + "\"],"
+                + "\"text_2\":[\"" + docs.get(1) + "\",\"" + docs.get(0) + "\"]}").body());
+        assertEquals(2, pairwise.get("data").size(), pairwise.toString());
+        assertEquals(expected[1], pairwise.get("data").get(0).get("score").asDouble(), 1e-6);
+        assertTrue(pairwise.get("data").get(1).get("score").asDouble() > expected[2], "pandas and bamboo match: " + pairwise);
+        // lists of different lengths: neither one-to-many nor pairwise, and vLLM's clients read why in error.message
+        HttpResponse<String> mismatch = send("POST", "/score", "{\"text_1\":[\"a\",\"b\"],\"text_2\":[\"c\",\"d\",\"e\"]}");
+        assertEquals(422, mismatch.statusCode(), mismatch.body());
+        assertTrue(JobCodec.mapper().readTree(mismatch.body()).get("error").get("message").asText().contains("pairwise"), mismatch.body());
+    }
+
+    @Test
     void modelsListsWhatTheWorkersServe() {
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             JsonNode models = JobCodec.mapper().readTree(send("GET", "/v1/models", null).body());

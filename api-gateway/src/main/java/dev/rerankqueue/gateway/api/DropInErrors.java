@@ -15,7 +15,7 @@ import java.util.Set;
  */
 final class DropInErrors {
 
-    static final Set<String> ROUTES = Set.of("/rerank", "/v1/rerank", "/v2/rerank");
+    static final Set<String> ROUTES = Set.of("/rerank", "/v1/rerank", "/v2/rerank", "/score", "/v1/score");
 
     private DropInErrors() {
     }

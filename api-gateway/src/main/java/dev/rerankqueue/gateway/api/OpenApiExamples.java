@@ -19,7 +19,8 @@ import java.util.Map;
 
 /**
  * Adds examples to the published OpenAPI document: a request and a success response for every endpoint, and for
- * every error an endpoint can answer, the problem+json body the gateway really sends (built by the same
+ * every error an endpoint can answer, the body the gateway really sends (problem+json; on the drop-in routes with
+ * each client family's fields) (built by the same
  * {@link ApiException} factories the endpoints use, so the examples cannot drift from the code).
  */
 public class OpenApiExamples implements OASFilter {
@@ -106,6 +107,13 @@ public class OpenApiExamples implements OASFilter {
     private static final String TEI_RESPONSE = """
             [{"index": 1, "score": 0.9976, "text": "Deep learning is..."},
              {"index": 0, "score": 0.0431, "text": "Deep Learning is not..."}]""";
+    private static final String SCORE_REQUEST = """
+            {"model": "Qwen/Qwen3-Reranker-0.6B", "queries": "What is the capital of China?",
+             "documents": ["Gravity pulls objects together.", "The capital of China is Beijing."]}""";
+    private static final String SCORE_RESPONSE = """
+            {"id": "score-%s", "object": "list", "created": 1764064800, "model": "Qwen/Qwen3-Reranker-0.6B",
+             "data": [{"index": 0, "object": "score", "score": 0.0009}, {"index": 1, "object": "score", "score": 0.9981}],
+             "usage": {"prompt_tokens": 117, "total_tokens": 117, "completion_tokens": 0}}""".formatted(JOB_ID);
     private static final String MODELS = """
             {"object": "list", "data": [{"id": "Qwen/Qwen3-Reranker-0.6B", "object": "model", "created": 1764064800,
              "owned_by": "rerank-queue"}]}""";
@@ -124,6 +132,8 @@ public class OpenApiExamples implements OASFilter {
         ERRORS.put("invalid-request", ApiException.invalid(List.of(new Violation("query", "must not be empty"),
                 new Violation("documents", "has 1001 documents; the limit is 1000 (rerank.limits.max-documents)"))));
         ERRORS.put("idempotency-key-reused", ApiException.idempotencyKeyReused(JOB_ID));
+        ERRORS.put("model-not-found", ApiException.modelNotFound("BAAI/bge-reranker-v2-m3", List.of("Qwen/Qwen3-Reranker-0.6B")));
+        ERRORS.put("model-not-ready", ApiException.modelNotReady("Qwen/Qwen3-Reranker-0.6B", Duration.ofSeconds(5)));
         ERRORS.put("quota-exceeded", ApiException.quotaExceeded("rerank.quotas.max-in-flight-jobs",
                 "tenant acme has 10000 jobs queued or running", Duration.ofSeconds(2)));
         ERRORS.put("backlog-full", ApiException.backlogFull(48_000, 150.0, Duration.ofMinutes(5), Duration.ofSeconds(20)));
@@ -135,9 +145,10 @@ public class OpenApiExamples implements OASFilter {
     }
 
     private static final List<String> SUBMIT_ERRORS = List.of("malformed-json", "unauthorized", "body-too-large",
-            "invalid-request", "quota-exceeded", "backlog-full", "queue-unavailable");
+            "invalid-request", "model-not-found", "model-not-ready", "quota-exceeded", "backlog-full", "queue-unavailable");
     private static final List<String> SYNC_ERRORS = List.of("malformed-json", "unauthorized", "body-too-large",
-            "invalid-request", "quota-exceeded", "backlog-full", "queue-unavailable", "job-failed", "sync-timeout");
+            "invalid-request", "model-not-found", "model-not-ready", "quota-exceeded", "backlog-full", "queue-unavailable",
+            "job-failed", "sync-timeout");
 
     /** Per endpoint: request example, success status and example, errors. */
     private record Doc(String request, String status, String response, String responseType, List<String> errors) {
@@ -163,6 +174,8 @@ public class OpenApiExamples implements OASFilter {
         DOCS.put("POST /v1/rerank", new Doc(COHERE_V1_REQUEST, "200", COHERE_V1_RESPONSE, "application/json", SYNC_ERRORS));
         DOCS.put("POST /v2/rerank", new Doc(COHERE_V2_REQUEST, "200", COHERE_V2_RESPONSE, "application/json", SYNC_ERRORS));
         DOCS.put("POST /rerank", new Doc(COHERE_V1_REQUEST, "200", COHERE_V1_RESPONSE, "application/json", SYNC_ERRORS));
+        DOCS.put("POST /score", new Doc(SCORE_REQUEST, "200", SCORE_RESPONSE, "application/json", SYNC_ERRORS));
+        DOCS.put("POST /v1/score", new Doc(SCORE_REQUEST, "200", SCORE_RESPONSE, "application/json", SYNC_ERRORS));
         DOCS.put("GET /v1/models", new Doc(null, "200", MODELS, "application/json", List.of("unauthorized")));
     }
 
@@ -222,8 +235,10 @@ public class OpenApiExamples implements OASFilter {
             ApiException e = ERRORS.get(name);
             APIResponse r = response(responses, Integer.toString(e.status()), e.title());
             String instance = path.replace("{id}", path.contains("batches") ? BATCH_ID : JOB_ID);
-            Object body = JobCodec.mapper().convertValue(e.problem(instance), Object.class);
-            mediaType(r.getContent(), PROBLEM).addExample(name, OASFactory.createExample().summary(e.title()).value(body));
+            // the drop-in routes answer with each client family's fields beside the problem's (DropInErrors)
+            boolean dropIn = DropInErrors.isDropInRoute(instance);
+            Object body = JobCodec.mapper().convertValue(dropIn ? DropInErrors.anyFamily(e.problem(instance)) : e.problem(instance), Object.class);
+            mediaType(r.getContent(), dropIn ? "application/json" : PROBLEM).addExample(name, OASFactory.createExample().summary(e.title()).value(body));
         }
     }
 

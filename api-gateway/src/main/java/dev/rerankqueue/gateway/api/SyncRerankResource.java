@@ -24,9 +24,10 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Synchronous drop-in endpoints in the shapes existing clients speak (Cohere v1/v2, Jina, vLLM, TEI). Underneath they
+ * Synchronous drop-in endpoints in the shapes existing clients speak (Cohere v1/v2, Jina, vLLM rerank and score, TEI). Underneath they
  * take the same queue path as the job API and wait for the result.
  */
 @Path("/")
@@ -80,6 +81,39 @@ public class SyncRerankResource {
     @Operation(summary = "Rerank and wait (Cohere v2 shape)")
     public Uni<SyncRerankResponse> rerankV2(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         return rerankAndWait(parse(body), idempotencyKey, false);
+    }
+
+    @POST
+    @Path("score")
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Score pairs and wait (vLLM score API: queries/documents, text_1/text_2 or data_1/data_2; one-to-many or pairwise)")
+    public Uni<Object> score(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        return scoreAndWait(parse(body), idempotencyKey);
+    }
+
+    @POST
+    @Path("v1/score")
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Score pairs and wait (vLLM score API, as /score)")
+    public Uni<Object> scoreV1(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        return scoreAndWait(parse(body), idempotencyKey);
+    }
+
+    /** One job per distinct query (a one-to-many call is one job), all awaited, then the scores in request order. */
+    private Uni<Object> scoreAndWait(JsonNode tree, String idempotencyKey) {
+        ScoreRequest score = ScoreRequest.from(tree);
+        Map<String, List<Integer>> groups = score.byQuery();
+        List<Uni<JobState>> jobs = new ArrayList<>(groups.size());
+        int g = 0;
+        for (Map.Entry<String, List<Integer>> group : groups.entrySet()) {
+            List<Document> docs = group.getValue().stream().map(i -> Document.of(score.pairs().get(i).document())).toList();
+            RerankRequest request = new RerankRequest(score.model(), group.getKey(), docs, null, false, null, score.priority(), null);
+            String key = idempotencyKey == null ? null : idempotencyKey + "#" + g++;
+            jobs.add(await(request, key));
+        }
+        return Uni.join().all(jobs).andFailFast().map(states -> score.response(groups, states));
     }
 
     private JsonNode parse(byte[] body) {

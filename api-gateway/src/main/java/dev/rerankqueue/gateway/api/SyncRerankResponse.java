@@ -14,12 +14,14 @@ import java.util.List;
  *
  * @param id      the job id (pollable like any job)
  * @param results ranked documents
- * @param usage   {@code total_tokens} as vLLM and Jina report it
+ * @param usage   {@code total_tokens} and {@code prompt_tokens} as vLLM and Jina report them
  * @param meta    {@code billed_units.search_units} as Cohere reports it (one unit per 100 documents)
  */
 public record SyncRerankResponse(String id, String model, List<RankedDocument> results, Usage usage, Meta meta) {
 
-    public record Usage(@JsonProperty("total_tokens") long totalTokens, @JsonProperty("truncated_documents") long truncatedDocuments) {
+    /** Tokens as vLLM reports them (a reranker's prompt is all its tokens), and the documents cut to the model's context. */
+    public record Usage(@JsonProperty("total_tokens") long totalTokens, @JsonProperty("prompt_tokens") long promptTokens,
+                        @JsonProperty("truncated_documents") long truncatedDocuments) {
     }
 
     public record Meta(@JsonProperty("billed_units") BilledUnits billedUnits) {
@@ -36,7 +38,7 @@ public record SyncRerankResponse(String id, String model, List<RankedDocument> r
             return new RankedDocument(d.index(), d.relevanceScore(),
                     request.wantsDocuments() ? new RankedDocument.DocumentText(sent.text(), sent.id()) : null);
         }).toList();
-        return new SyncRerankResponse(state.id(), r.model(), results, new Usage(r.usage().tokens(), r.usage().truncatedDocuments()),
+        return new SyncRerankResponse(state.id(), r.model(), results, new Usage(r.usage().tokens(), r.usage().tokens(), r.usage().truncatedDocuments()),
                 new Meta(new BilledUnits(searchUnits)));
     }
 }

@@ -34,6 +34,9 @@ class OpenApiTest {
                 "/v2/rerank", List.of("post"),
                 "/rerank", List.of("post"),
                 "/v1/models", List.of("get"));
+        for (String score : List.of("/score", "/v1/score")) {
+            assertTrue(paths.containsKey(score) && paths.get(score).containsKey("post"), "post " + score + " missing");
+        }
         expected.forEach((path, methods) -> {
             assertTrue(paths.containsKey(path), path + " missing from " + paths.keySet());
             for (String m : methods) {
@@ -49,7 +52,7 @@ class OpenApiTest {
         Map<String, Map<String, Map<String, Object>>> paths = doc.getMap("paths");
         java.util.Set<String> problemTypes = new java.util.TreeSet<>();
         paths.forEach((path, ops) -> ops.forEach((method, op) -> {
-            if (!(op instanceof Map) || !path.startsWith("/v") && !path.equals("/rerank")) {
+            if (!(op instanceof Map) || !path.startsWith("/v") && !path.equals("/rerank") && !path.equals("/score")) {
                 return;
             }
             Map<String, Map<String, Object>> responses = (Map<String, Map<String, Object>>) op.get("responses");
@@ -60,7 +63,8 @@ class OpenApiTest {
                 assertTrue(content != null && content.values().stream().anyMatch(m -> m.get("examples") != null),
                         where + " " + status + " has an example: " + r);
                 if (!status.startsWith("2")) {
-                    Map<String, Map<String, Object>> examples = (Map<String, Map<String, Object>>) content.get("application/problem+json").get("examples");
+                    Map<String, Object> media = content.containsKey("application/problem+json") ? content.get("application/problem+json") : content.get("application/json");
+                    Map<String, Map<String, Object>> examples = (Map<String, Map<String, Object>>) media.get("examples");
                     examples.values().forEach(e -> {
                         Map<String, Object> problem = (Map<String, Object>) e.get("value");
                         assertEquals(Integer.parseInt(status), problem.get("status"), where + " " + e);
@@ -76,7 +80,7 @@ class OpenApiTest {
         }));
         for (String type : List.of("malformed-json", "unauthorized", "job-not-found", "batch-not-found", "job-already-finished",
                 "idempotency-in-progress", "body-too-large", "invalid-request", "idempotency-key-reused", "quota-exceeded",
-                "backlog-full", "queue-unavailable", "store-unavailable", "sync-timeout", "job-failed")) {
+                "backlog-full", "queue-unavailable", "store-unavailable", "sync-timeout", "job-failed", "model-not-found", "model-not-ready")) {
             assertTrue(problemTypes.contains("/problems/" + type), type + " missing from " + problemTypes);
         }
     }
