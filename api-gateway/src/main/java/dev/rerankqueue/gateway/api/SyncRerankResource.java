@@ -62,7 +62,7 @@ public class SyncRerankResource {
                 throw new TeiRequestFailure(e);
             }
         }
-        return rerankAndWait(tree, idempotencyKey, true).map(r -> r);
+        return rerankAndWait(tree, idempotencyKey, true, RequestFields.warnings(tree)).map(r -> r);
     }
 
     @POST
@@ -71,7 +71,8 @@ public class SyncRerankResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Rerank and wait (Cohere v1, Jina and vLLM shape)")
     public Uni<SyncRerankResponse> rerankV1(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        return rerankAndWait(parse(body), idempotencyKey, true);
+        JsonNode tree = parse(body);
+        return rerankAndWait(tree, idempotencyKey, true, RequestFields.warnings(tree));
     }
 
     @POST
@@ -80,7 +81,9 @@ public class SyncRerankResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Rerank and wait (Cohere v2 shape)")
     public Uni<SyncRerankResponse> rerankV2(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        return rerankAndWait(parse(body), idempotencyKey, false);
+        JsonNode tree = parse(body);
+        RequestFields.refuseUnknown(tree);   // as Cohere v2 does
+        return rerankAndWait(tree, idempotencyKey, false, List.of());
     }
 
     @POST
@@ -124,12 +127,14 @@ public class SyncRerankResource {
     /**
      * @param documentsByDefault vLLM and Jina answer with each result's document unless {@code return_documents} is
      *                           false; Cohere v2 only when asked
+     * @param warnings           what the answer's {@code meta.warnings} says about fields the route ignored
      */
-    private Uni<SyncRerankResponse> rerankAndWait(JsonNode tree, String idempotencyKey, boolean documentsByDefault) {
+    private Uni<SyncRerankResponse> rerankAndWait(JsonNode tree, String idempotencyKey, boolean documentsByDefault,
+                                                  List<String> warnings) {
         RerankRequest parsed = JobCodec.toRequest(tree);
         RerankRequest request = documentsByDefault ? parsed.withDefaultReturnDocuments(true) : parsed;
         // the queued job never asks for document text: the answer takes it from this request, so Redis keeps none
-        return await(request.withReturnDocuments(false), idempotencyKey).map(state -> SyncRerankResponse.of(state, request));
+        return await(request.withReturnDocuments(false), idempotencyKey).map(state -> SyncRerankResponse.of(state, request, warnings));
     }
 
     private Uni<Object> teiRerank(JsonNode tree, String idempotencyKey) {

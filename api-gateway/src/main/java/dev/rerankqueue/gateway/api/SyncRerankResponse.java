@@ -1,5 +1,6 @@
 package dev.rerankqueue.gateway.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobResult;
@@ -24,13 +25,15 @@ public record SyncRerankResponse(String id, String model, List<RankedDocument> r
                         @JsonProperty("truncated_documents") long truncatedDocuments) {
     }
 
-    public record Meta(@JsonProperty("billed_units") BilledUnits billedUnits) {
+    /** Cohere's response meta: billed units, and warnings about request fields the route ignored. */
+    public record Meta(@JsonProperty("billed_units") BilledUnits billedUnits,
+                       @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> warnings) {
     }
 
     public record BilledUnits(@JsonProperty("search_units") long searchUnits) {
     }
 
-    static SyncRerankResponse of(JobState state, RerankRequest request) {
+    static SyncRerankResponse of(JobState state, RerankRequest request, List<String> warnings) {
         JobResult r = state.result();
         long searchUnits = Math.max(1, (request.documents().size() + 99) / 100);
         List<RankedDocument> results = r.results().stream().map(d -> {
@@ -39,6 +42,6 @@ public record SyncRerankResponse(String id, String model, List<RankedDocument> r
                     request.wantsDocuments() ? new RankedDocument.DocumentText(sent.text(), sent.id()) : null);
         }).toList();
         return new SyncRerankResponse(state.id(), r.model(), results, new Usage(r.usage().tokens(), r.usage().tokens(), r.usage().truncatedDocuments()),
-                new Meta(new BilledUnits(searchUnits)));
+                new Meta(new BilledUnits(searchUnits), warnings));
     }
 }

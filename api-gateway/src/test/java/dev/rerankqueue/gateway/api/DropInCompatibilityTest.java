@@ -81,6 +81,22 @@ class DropInCompatibilityTest {
     }
 
     @Test
+    void unknownFieldsAreRefusedWhereTheAnchorRefusesThem() {
+        String misspelt = "{\"query\":\"q\",\"documents\":[\"a\",\"b\"],\"top_k\":1}";
+        // our own API and Cohere v2 (which answers 422): a misspelt top_n must not silently return every document
+        given().contentType(ContentType.JSON).body(misspelt).post("/v1/rerank/jobs")
+                .then().statusCode(422).body("detail", containsString("top_k")).body("detail", containsString("top_n"));
+        given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("{\"jobs\":[" + misspelt + "]}").post("/v1/rerank/jobs:batch")
+                .then().statusCode(422).body("detail", containsString("top_k"));
+        given().contentType(ContentType.JSON).body(misspelt).post("/v2/rerank")
+                .then().statusCode(422).body("message", containsString("top_k"));
+        // parameters of the anchors' APIs are known, whether or not they change the result
+        given().contentType(ContentType.JSON).body("{\"query\":\"q\",\"documents\":[\"a\"],\"max_tokens_per_doc\":512,"
+                + "\"truncate_prompt_tokens\":256,\"deadline_ms\":60000,\"instruction\":\"Find answers\"}").post("/v1/rerank/jobs")
+                .then().statusCode(202);
+    }
+
+    @Test
     void dropInErrorsCarryTheMessageWhereEachFamilysClientReadsIt() {
         for (String path : new String[]{"/v1/rerank", "/v2/rerank", "/rerank"}) {
             Response r = given().contentType(ContentType.JSON).body("{\"query\":\"q\",\"documents\":[]}").post(path);
