@@ -2,14 +2,17 @@ package dev.rerankqueue.gateway.api;
 
 import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.lifecycle.JobCanceller;
 import dev.rerankqueue.gateway.sse.JobFollower;
 import dev.rerankqueue.gateway.sse.SseConnections;
 import dev.rerankqueue.gateway.sse.SseStreams;
 import dev.rerankqueue.gateway.store.BatchStore;
+import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.messaging.JobCodec;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -20,6 +23,7 @@ import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestStreamElementType;
 
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -36,9 +40,14 @@ public class BatchesResource {
     private final Caller caller;
     private final GatewayConfig config;
     private final SseConnections connections;
+    private final JobStore jobs;
+    private final JobCanceller canceller;
 
-    public BatchesResource(BatchStore batches, JobFollower follower, Caller caller, GatewayConfig config, SseConnections connections) {
+    public BatchesResource(BatchStore batches, JobFollower follower, Caller caller, GatewayConfig config, SseConnections connections,
+                           JobStore jobs, JobCanceller canceller) {
         this.batches = batches;
+        this.jobs = jobs;
+        this.canceller = canceller;
         this.follower = follower;
         this.caller = caller;
         this.config = config;
@@ -51,6 +60,45 @@ public class BatchesResource {
     @Operation(summary = "Read a batch: its jobs counted by status")
     public Uni<BatchResource.BatchView> get(@PathParam("id") String id) {
         return find(id).chain(batch -> batches.statuses(batch.jobIds()).map(statuses -> view(batch, statuses)));
+    }
+
+    @DELETE
+    @Path("{id}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Cancel a batch", description = "Cancels every job of the batch that has not finished (queued or"
+            + " running: a running job's result is refused), keeps the finished ones, and answers the batch's counts."
+            + " Cancelling again changes nothing.")
+    public Uni<BatchResource.BatchView> cancel(@PathParam("id") String id) {
+        String tenant = caller.tenant();
+        return find(id).chain(batch -> batches.statuses(batch.jobIds()).chain(statuses -> {
+            List<Uni<Void>> cancels = new java.util.ArrayList<>();
+            for (int i = 0; i < statuses.size(); i++) {
+                JobStatus s = statuses.get(i);
+                if (s != null && !s.isTerminal()) {
+                    // a job that finished meanwhile is not cancellable (409): it keeps its result
+                    cancels.add(canceller.cancel(batch.jobIds().get(i), tenant).replaceWithVoid()
+                            .onFailure(ApiException.class).recoverWithNull().replaceWithVoid());
+                }
+            }
+            Uni<Void> all = cancels.isEmpty() ? Uni.createFrom().voidItem()
+                    : Multi.createFrom().iterable(cancels).onItem().transformToUni(u -> u).merge(16).collect().last().replaceWithVoid();
+            return all.chain(() -> batches.statuses(batch.jobIds())).map(after -> view(batch, after));
+        }));
+    }
+
+    @GET
+    @Path("{id}/results")
+    @Produces("application/x-ndjson")
+    @RestStreamElementType(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Download a batch's jobs as JSON Lines", description = "One line per job, in submission order, each"
+            + " the job as GET /v1/rerank/jobs/{id} shows it (results once succeeded). Streamed: read job by job, never"
+            + " built in memory.")
+    public Multi<Object> results(@PathParam("id") String id) {
+        return Multi.createFrom().uni(find(id)).onItem().transformToMultiAndConcatenate(batch ->
+                Multi.createFrom().iterable(batch.jobIds()).onItem().transformToUniAndConcatenate(jobId -> jobs.find(jobId)
+                        // a job whose state expired before the batch did keeps its line
+                        .map(state -> state == null ? (Object) Map.of("id", jobId, "status", "unknown")
+                                : JobView.of(state, config.defaultModel()))));
     }
 
     @GET

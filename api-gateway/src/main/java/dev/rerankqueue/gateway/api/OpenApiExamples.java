@@ -86,6 +86,10 @@ public class OpenApiExamples implements OASFilter {
             """.formatted(JOB_2, JOB_2, JOB_ID, JOB_ID, BATCH_STATUS.replace("\"running\":1", "\"running\":0")
             .replace("\"succeeded\":1", "\"succeeded\":2").replace("\"finished\":1", "\"finished\":2").replace("false", "true"));
 
+    private static final String BATCH_RESULTS = """
+            {"id":"%s","status":"succeeded","model":"Qwen/Qwen3-Reranker-0.6B","created_at":"2026-11-25T10:00:00Z",...,"results":[...]}
+            {"id":"%s","status":"succeeded","model":"Qwen/Qwen3-Reranker-0.6B","created_at":"2026-11-25T10:00:00Z",...,"results":[...]}
+            """.formatted(JOB_ID, JOB_2);
     private static final String COHERE_V1_REQUEST = """
             {"model": "rerank-english-v3.0", "query": "What is the capital of China?",
              "documents": ["Gravity pulls objects together.", {"text": "The capital of China is Beijing."}],
@@ -169,6 +173,11 @@ public class OpenApiExamples implements OASFilter {
                 concat(SUBMIT_ERRORS, "idempotency-key-reused")));
         DOCS.put("GET /v1/rerank/batches/{id}", new Doc(null, "200", BATCH_STATUS, "application/json",
                 List.of("unauthorized", "batch-not-found")));
+        DOCS.put("DELETE /v1/rerank/batches/{id}", new Doc(null, "200", BATCH_STATUS.replace("\"running\":1", "\"running\":0")
+                .replace("\"cancelled\":0", "\"cancelled\":1").replace("\"finished\":1", "\"finished\":2").replace("false", "true"),
+                "application/json", List.of("unauthorized", "batch-not-found")));
+        DOCS.put("GET /v1/rerank/batches/{id}/results", new Doc(null, "200", BATCH_RESULTS, "application/x-ndjson",
+                List.of("unauthorized", "batch-not-found")));
         DOCS.put("GET /v1/rerank/batches/{id}/events", new Doc(null, "200", BATCH_EVENTS, "text/event-stream",
                 List.of("unauthorized", "batch-not-found", "quota-exceeded")));
         DOCS.put("POST /v1/rerank", new Doc(COHERE_V1_REQUEST, "200", COHERE_V1_RESPONSE, "application/json", SYNC_ERRORS));
@@ -226,7 +235,7 @@ public class OpenApiExamples implements OASFilter {
         }
         APIResponse ok = response(responses, doc.status(), "Success");
         mediaType(ok.getContent(), doc.responseType()).addExample("response", OASFactory.createExample()
-                .value("text/event-stream".equals(doc.responseType()) ? doc.response() : parse(doc.response())));
+                .value("application/json".equals(doc.responseType()) ? parse(doc.response()) : doc.response()));
         if (path.equals("/rerank")) {
             mediaType(ok.getContent(), doc.responseType()).addExample("tei", OASFactory.createExample()
                     .summary("TEI shape").value(parse(TEI_RESPONSE)));

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 public class KnownJobFilter {
 
     private static final Pattern EVENTS = Pattern.compile("/v1/rerank/jobs/([^/]+)/events/?");
-    private static final Pattern BATCH_EVENTS = Pattern.compile("/v1/rerank/batches/([^/]+)/events/?");
+    private static final Pattern BATCH_EVENTS = Pattern.compile("/v1/rerank/batches/([^/]+)/(?:events|results)/?");
 
     private final JobFollower follower;
     private final Caller caller;

@@ -60,7 +60,8 @@ class BatchTest {
     }
 
     private void succeed(String id) {
-        var running = store.apply(JobTransition.to(id, JobStatus.RUNNING)).await().atMost(Duration.ofSeconds(5));
+        var running = store.apply(JobTransition.to(id, JobStatus.RUNNING).set(JobFields.STARTED_AT, System.currentTimeMillis()))
+                .await().atMost(Duration.ofSeconds(5));
         JobResult result = new JobResult("test-model", List.of(new RankedDocument(1, 0.9, null), new RankedDocument(0, 0.1, null)),
                 new JobResult.Usage(2, 20), 3);
         assertTrue(store.apply(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(running.version())
@@ -152,5 +153,45 @@ class BatchTest {
                     .then().statusCode(404).contentType("application/problem+json");
             given().urlEncodingEnabled(false).get("/v1/rerank/batches/" + junk).then().statusCode(404);
         }
+    }
+
+    @Test
+    void deletingABatchCancelsItsUnfinishedJobsAndKeepsTheFinishedOnes() {
+        ExtractableResponse<Response> r = submit(batchOf(3), null);
+        String batch = r.path("batch_id");
+        List<String> ids = r.path("jobs.id");
+        succeed(ids.get(0));
+        given().delete("/v1/rerank/batches/" + batch).then().statusCode(200)
+                .body("counts.succeeded", equalTo(1))
+                .body("counts.cancelled", equalTo(2))
+                .body("done", equalTo(true));
+        given().get("/v1/rerank/jobs/" + ids.get(1)).then().body("status", equalTo("cancelled"));
+        given().get("/v1/rerank/jobs/" + ids.get(0)).then().body("status", equalTo("succeeded"));
+        // cancelling again changes nothing; another tenant's or an unknown batch is 404
+        given().delete("/v1/rerank/batches/" + batch).then().statusCode(200).body("counts.cancelled", equalTo(2));
+        given().delete("/v1/rerank/batches/no-such-batch").then().statusCode(404);
+    }
+
+    @Test
+    void aBatchsResultsDownloadAsJsonLinesOneJobPerLineInOrder() throws Exception {
+        ExtractableResponse<Response> r = submit(batchOf(3), null);
+        String batch = r.path("batch_id");
+        List<String> ids = r.path("jobs.id");
+        succeed(ids.get(0));
+        succeed(ids.get(2));
+        var download = given().get("/v1/rerank/batches/" + batch + "/results").then().statusCode(200)
+                .contentType(containsString("application/x-ndjson")).extract().asString();
+        List<String> lines = download.lines().filter(l -> !l.isBlank()).toList();
+        assertEquals(3, lines.size(), download);
+        for (int i = 0; i < 3; i++) {
+            var job = JobCodec.mapper().readTree(lines.get(i));
+            assertEquals(ids.get(i), job.get("id").asText(), "line " + i + " is job " + i);
+            assertEquals(i == 1 ? "queued" : "succeeded", job.get("status").asText(), lines.get(i));
+        }
+        var done = JobCodec.mapper().readTree(lines.get(0));
+        assertEquals(1, done.get("results").get(0).get("index").asInt());
+        assertTrue(done.has("started_at") && done.has("finished_at"), "a finished job says when it started and ended: " + done);
+        // an unknown batch is a 404 before any line is streamed
+        given().get("/v1/rerank/batches/no-such-batch/results").then().statusCode(404).contentType("application/problem+json");
     }
 }
