@@ -49,6 +49,9 @@ public final class RequestValidator {
         if (r.deadlineMs() != null && (r.deadlineMs() < 1 || r.deadlineMs() > limits.maxDeadlineMs())) {
             out.add(new Violation("deadline_ms", "must be between 1 and " + limits.maxDeadlineMs() + ", got " + r.deadlineMs()));
         }
+        if (r.maxTokensPerDoc() != null && r.maxTokensPerDoc() < 1) {
+            out.add(new Violation("max_tokens_per_doc", "must be at least 1, got " + r.maxTokensPerDoc()));
+        }
         if (r.model() != null && r.model().length() > 256) {
             out.add(new Violation("model", "is longer than 256 characters"));
         }

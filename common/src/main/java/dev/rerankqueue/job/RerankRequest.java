@@ -19,6 +19,8 @@ import java.util.List;
  * @param deadlineMs      give up (status expired) if scoring has not started this many ms after acceptance
  * @param truncate        whether a document longer than the model's context is cut to fit (counted in
  *                        {@code usage.truncated_documents}); {@code false} fails the job instead. {@code null} means true
+ * @param maxTokensPerDoc cut every document to about its first this many tokens before scoring (Cohere's
+ *                        {@code max_tokens_per_doc}); {@code null} means only the model's context limits it
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RerankRequest(
@@ -30,7 +32,8 @@ public record RerankRequest(
         String instruction,
         Priority priority,
         @JsonProperty("deadline_ms") Long deadlineMs,
-        Boolean truncate) {
+        Boolean truncate,
+        @JsonProperty("max_tokens_per_doc") Integer maxTokensPerDoc) {
 
     @JsonCreator
     public RerankRequest {
@@ -39,7 +42,13 @@ public record RerankRequest(
     /** A request that leaves truncation at its default (documents are cut to the model's context). */
     public RerankRequest(String model, String query, List<Document> documents, Integer topN, Boolean returnDocuments,
                          String instruction, Priority priority, Long deadlineMs) {
-        this(model, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, null);
+        this(model, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, null, null);
+    }
+
+    /** A request that says whether over-long documents are cut, and sets no per-document token limit. */
+    public RerankRequest(String model, String query, List<Document> documents, Integer topN, Boolean returnDocuments,
+                         String instruction, Priority priority, Long deadlineMs, Boolean truncate) {
+        this(model, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, truncate, null);
     }
 
     /** Whether over-long documents are cut to the model's context rather than failing the job. */
@@ -59,20 +68,20 @@ public record RerankRequest(
 
     /** This request, or a copy in {@code lane} when it names no priority. */
     public RerankRequest withDefaultPriority(Priority lane) {
-        return priority != null ? this : new RerankRequest(model, query, documents, topN, returnDocuments, instruction, lane, deadlineMs, truncate);
+        return priority != null ? this : new RerankRequest(model, query, documents, topN, returnDocuments, instruction, lane, deadlineMs, truncate, maxTokensPerDoc);
     }
 
     /** This request, or a copy with {@code return_documents} set to {@code wanted} when it does not say. */
     public RerankRequest withDefaultReturnDocuments(boolean wanted) {
-        return returnDocuments != null ? this : new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs, truncate);
+        return returnDocuments != null ? this : new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs, truncate, maxTokensPerDoc);
     }
 
     /** This request with {@code return_documents} set to {@code wanted}. */
     public RerankRequest withReturnDocuments(boolean wanted) {
-        return new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs, truncate);
+        return new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs, truncate, maxTokensPerDoc);
     }
 
     public RerankRequest withModel(String servedModel) {
-        return new RerankRequest(servedModel, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, truncate);
+        return new RerankRequest(servedModel, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, truncate, maxTokensPerDoc);
     }
 }

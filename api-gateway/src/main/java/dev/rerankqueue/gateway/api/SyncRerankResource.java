@@ -146,7 +146,8 @@ public class SyncRerankResource {
         for (String t : tei.texts()) {
             docs.add(t == null ? null : Document.of(t));
         }
-        RerankRequest request = new RerankRequest(null, tei.query(), docs, null, tei.returnText(), null, null, null);
+        // TEI's truncate: false refuses an over-long text; absent, documents are cut to the model's context as elsewhere
+        RerankRequest request = new RerankRequest(null, tei.query(), docs, null, tei.returnText(), null, null, null, tei.truncate());
         return await(request.withReturnDocuments(false), idempotencyKey).map(state -> TeiRequest.response(state, request));
     }
 

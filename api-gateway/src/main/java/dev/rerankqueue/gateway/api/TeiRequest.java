@@ -10,7 +10,9 @@ import java.util.List;
 
 /**
  * Hugging Face text-embeddings-inference's rerank request ({@code texts} instead of {@code documents});
- * {@code raw_scores} and {@code truncate} are accepted and have no effect.
+ * {@code truncate: false} fails a job with an over-long text, as TEI refuses it; {@code raw_scores} and
+ * {@code truncation_direction} are accepted and have no effect (scores are the model's probabilities, texts are cut
+ * at their end).
  */
 public record TeiRequest(String query, List<String> texts, @JsonProperty("raw_scores") Boolean rawScores,
                          @JsonProperty("return_text") Boolean returnText, Boolean truncate) {

@@ -94,6 +94,8 @@ class DropInCompatibilityTest {
         given().contentType(ContentType.JSON).body("{\"query\":\"q\",\"documents\":[\"a\"],\"max_tokens_per_doc\":512,"
                 + "\"truncate_prompt_tokens\":256,\"deadline_ms\":60000,\"instruction\":\"Find answers\"}").post("/v1/rerank/jobs")
                 .then().statusCode(202);
+        given().contentType(ContentType.JSON).body("{\"query\":\"q\",\"documents\":[\"a\"],\"max_tokens_per_doc\":0}").post("/v2/rerank")
+                .then().statusCode(422).body("message", containsString("max_tokens_per_doc"));
     }
 
     @Test

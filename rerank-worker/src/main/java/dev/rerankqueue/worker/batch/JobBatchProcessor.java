@@ -264,10 +264,20 @@ public class JobBatchProcessor {
         }
         List<ScorePair> pairs = new ArrayList<>();
         List<String> jobOfPair = new ArrayList<>();
+        // pairs whose document the request's own max_tokens_per_doc cut: counted as truncated, never a fault
+        Set<Integer> cutByRequest = new HashSet<>();
         for (Claimed c : claimed) {
             RerankRequest r = c.job().request();
             for (Document d : r.documents()) {
-                pairs.add(new ScorePair(c.job().tenant(), r.instruction(), r.query(), d.text()));
+                ScorePair pair = new ScorePair(c.job().tenant(), r.instruction(), r.query(), d.text());
+                if (r.maxTokensPerDoc() != null) {
+                    ScorePair cut = batcher.withDocumentTokens(pair, r.maxTokensPerDoc());
+                    if (cut.document().length() < pair.document().length()) {
+                        cutByRequest.add(pairs.size());
+                    }
+                    pair = cut;
+                }
+                pairs.add(pair);
                 jobOfPair.add(c.job().id());
             }
         }
@@ -283,14 +293,15 @@ public class JobBatchProcessor {
                         String refused = failure == null ? inputFault(c, scored, offset) : null;
                         writes.add(failure != null ? fail(c, "scoring failed: " + failure.getMessage(), true, end, finished)
                                 : refused != null ? fail(c, refused, false, end, finished)
-                                : succeed(c, scored, offset, end, finished));
+                                : succeed(c, scored, offset, cutByRequest, end, finished));
                         offset += c.job().pairCount();
                     }
                     return withWriteRetries(Uni.join().all(writes).andFailFast()).replaceWithVoid();
                 });
     }
 
-    private Uni<Void> succeed(Claimed c, MicroBatcher.Result scored, int offset, long now, Map<String, JobState> finished) {
+    private Uni<Void> succeed(Claimed c, MicroBatcher.Result scored, int offset, Set<Integer> cutByRequest, long now,
+                              Map<String, JobState> finished) {
         RerankRequest r = c.job().request();
         int n = r.documents().size();
         List<RankedDocument> ranked = new ArrayList<>(n);
@@ -303,7 +314,7 @@ public class JobBatchProcessor {
             ranked.add(new RankedDocument(i, scored.values()[offset + i],
                     r.wantsDocuments() ? new RankedDocument.DocumentText(d.text(), d.id()) : null));
             tokens += scored.tokens()[offset + i];
-            if (scored.truncated()[offset + i]) {
+            if (scored.truncated()[offset + i] || cutByRequest.contains(offset + i)) {
                 truncated++;
             }
             if (calls.add(scored.callOf()[offset + i])) {

@@ -101,6 +101,11 @@ public class MicroBatcher {
         return scorer.model();
     }
 
+    /** {@code pair} with its document cut to about {@code maxTokens} tokens, as the scorer counts them. */
+    public ScorePair withDocumentTokens(ScorePair pair, int maxTokens) {
+        return scorer.withDocumentTokens(pair, maxTokens);
+    }
+
     public Uni<Result> score(List<ScorePair> pairs) {
         return score(pairs, Priority.INTERACTIVE, null);
     }

@@ -2,6 +2,7 @@ package dev.rerankqueue.worker.scoring;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -139,6 +140,20 @@ public class OnnxScorer implements Scorer, AutoCloseable {
             docIndex[i] = texts.computeIfAbsent(p.document(), k -> texts.size());
         }
         return new Texts(new ArrayList<>(texts.keySet()), queryIndex, docIndex);
+    }
+
+    /** Cuts at the end of the document's {@code maxTokens}-th token, as this model's tokenizer splits it. */
+    @Override
+    public ScorePair withDocumentTokens(ScorePair pair, int maxTokens) {
+        CharSpan[] spans = tokenizer.encode(pair.document()).getCharTokenSpans();
+        int seen = 0;
+        for (CharSpan span : spans) {
+            // special tokens ([CLS], [SEP]) have no span in the text
+            if (span != null && ++seen == maxTokens) {
+                return pair.withDocumentCutTo(span.getEnd());
+            }
+        }
+        return pair;
     }
 
     /** Scores on the calling thread; every distinct query and document is embedded once per call. */

@@ -28,6 +28,15 @@ public interface Scorer {
     /** Whether the scorer can take work (model loaded, server healthy). */
     boolean isReady();
 
+    /**
+     * {@code pair} with its document cut to about its first {@code maxTokens} tokens, for a request's own limit
+     * ({@code max_tokens_per_doc}). By default about four characters a token; a scorer with its tokenizer at hand
+     * cuts at a token boundary.
+     */
+    default ScorePair withDocumentTokens(ScorePair pair, int maxTokens) {
+        return pair.withDocumentCutTo((int) Math.min(Integer.MAX_VALUE, 4L * maxTokens));
+    }
+
     /** Calls worth keeping in flight at once when the configuration does not say. */
     default int preferredInFlight() {
         return 1;

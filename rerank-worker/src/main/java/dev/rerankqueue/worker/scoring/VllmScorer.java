@@ -98,6 +98,12 @@ public class VllmScorer implements Scorer, AutoCloseable {
         return config.model();
     }
 
+    /** vLLM's tokenizer is not at hand: about {@code rerank.worker.scorer.vllm.chars-per-token} characters a token. */
+    @Override
+    public ScorePair withDocumentTokens(ScorePair pair, int maxTokens) {
+        return pair.withDocumentCutTo((int) Math.min(Integer.MAX_VALUE, (long) config.charsPerToken() * maxTokens));
+    }
+
     @Override
     public boolean isReady() {
         return healthy && openUntil.get() <= System.currentTimeMillis();

@@ -35,6 +35,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -187,6 +188,29 @@ class JobConsumerTest {
                 "end-to-end histogram per lane, with an SLO bucket at 1 s");
         assertTrue(metrics.contains("rerank_job_queue_wait_seconds_bucket{lane=\"interactive\",le=\"1.0\"}"), "queue wait per lane");
         assertTrue(metrics.contains("rerank_jobs_finished_total{lane=\"batch\",status=\"failed\"} 0.0"), "every lane exported from the start");
+    }
+
+    @Test
+    void maxTokensPerDocCutsEachDocumentBeforeScoringAndCountsIt() {
+        String query = "What is the capital of China?";
+        String doc = "The capital of China is Beijing." + " Pandas eat bamboo in the mountain forests of Sichuan.".repeat(20);
+        long now = System.currentTimeMillis();
+        RerankJob whole = RerankJob.accept("acme", new RerankRequest(null, query, List.of(Document.of(doc)), null, null, null, null, null), now);
+        // Cohere's max_tokens_per_doc: only the first 8 tokens of the document are scored
+        RerankJob cut = RerankJob.accept("acme", new RerankRequest(null, query, List.of(Document.of(doc)), null, null, null, null, null,
+                null, 8), now);
+        produce(whole);
+        produce(cut);
+        JobState w = awaitTerminal(whole.id());
+        JobState c = awaitTerminal(cut.id());
+        assertEquals(JobStatus.SUCCEEDED, w.status());
+        assertEquals(JobStatus.SUCCEEDED, c.status(), String.valueOf(c.error()));
+        assertEquals(0, w.result().usage().truncatedDocuments(), "the whole document fits the model's context");
+        assertEquals(1, c.result().usage().truncatedDocuments(), "the cut document is counted");
+        assertTrue(c.result().usage().tokens() * 4 < w.result().usage().tokens(),
+                "scored tokens: cut " + c.result().usage().tokens() + ", whole " + w.result().usage().tokens());
+        assertNotEquals(w.result().results().get(0).relevanceScore(), c.result().results().get(0).relevanceScore(),
+                "the cut document is scored on its beginning only");
     }
 
     @Test
