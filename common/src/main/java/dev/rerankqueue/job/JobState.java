@@ -3,6 +3,8 @@ package dev.rerankqueue.job;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
+import java.util.Map;
+
 /**
  * A job as the store holds it: lifecycle fields plus, once succeeded, its result. Terminal states are also the
  * values of the compacted {@code rerank.results} topic, from which Redis can be rebuilt.
@@ -32,7 +34,8 @@ public record JobState(
         @JsonProperty("scored_pairs") Integer scoredPairs,
         String worker,
         String error,
-        JobResult result) {
+        JobResult result,
+        Map<String, String> metadata) {
 
     /** Pairs scored so far while running, 0 when unknown. */
     public int scored() {

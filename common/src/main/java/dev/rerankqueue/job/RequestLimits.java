@@ -8,8 +8,20 @@ package dev.rerankqueue.job;
  * @param maxDocumentChars characters in one document
  * @param maxDeadlineMs    the largest {@code deadline_ms} a client may ask for
  */
-public record RequestLimits(int maxDocuments, int maxQueryChars, int maxDocumentChars, long maxDeadlineMs) {
+public record RequestLimits(int maxDocuments, int maxQueryChars, int maxDocumentChars, long maxDeadlineMs,
+                            int maxMetadataEntries, int maxMetadataValueChars) {
 
-    /** The documented defaults: 1,000 documents, 16 Ki query chars, 128 Ki chars per document, 24 h deadline. */
-    public static final RequestLimits DEFAULTS = new RequestLimits(1_000, 16_384, 131_072, 86_400_000L);
+    /** Characters of a metadata key: an identifier, not a quota. */
+    public static final int MAX_METADATA_KEY_CHARS = 64;
+
+    /**
+     * The documented defaults: 1,000 documents, 16 Ki query chars, 128 Ki chars per document, 24 h deadline, 16
+     * metadata entries of up to 512 characters.
+     */
+    public static final RequestLimits DEFAULTS = new RequestLimits(1_000, 16_384, 131_072, 86_400_000L, 16, 512);
+
+    /** Limits with the default metadata bounds. */
+    public RequestLimits(int maxDocuments, int maxQueryChars, int maxDocumentChars, long maxDeadlineMs) {
+        this(maxDocuments, maxQueryChars, maxDocumentChars, maxDeadlineMs, 16, 512);
+    }
 }

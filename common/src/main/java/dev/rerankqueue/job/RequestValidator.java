@@ -2,6 +2,7 @@ package dev.rerankqueue.job;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Checks a parsed request against the contract and the configured {@link RequestLimits}. */
 public final class RequestValidator {
@@ -49,6 +50,9 @@ public final class RequestValidator {
         if (r.deadlineMs() != null && (r.deadlineMs() < 1 || r.deadlineMs() > limits.maxDeadlineMs())) {
             out.add(new Violation("deadline_ms", "must be between 1 and " + limits.maxDeadlineMs() + ", got " + r.deadlineMs()));
         }
+        if (r.metadata() != null) {
+            checkMetadata(r.metadata(), out);
+        }
         if (r.maxTokensPerDoc() != null && r.maxTokensPerDoc() < 1) {
             out.add(new Violation("max_tokens_per_doc", "must be at least 1, got " + r.maxTokensPerDoc()));
         }
@@ -69,5 +73,22 @@ public final class RequestValidator {
             throw new InvalidRequestException(v);
         }
         return r;
+    }
+
+    private void checkMetadata(Map<String, String> metadata, List<Violation> out) {
+        if (metadata.size() > limits.maxMetadataEntries()) {
+            out.add(new Violation("metadata", "has " + metadata.size() + " entries; the limit is " + limits.maxMetadataEntries()
+                    + " (rerank.limits.max-metadata-entries)"));
+            return;
+        }
+        metadata.forEach((k, v) -> {
+            if (k.isEmpty() || k.length() > RequestLimits.MAX_METADATA_KEY_CHARS) {
+                out.add(new Violation("metadata", "key '" + k.substring(0, Math.min(k.length(), 20)) + "…' must have 1 to "
+                        + RequestLimits.MAX_METADATA_KEY_CHARS + " characters"));
+            } else if (v == null || v.length() > limits.maxMetadataValueChars()) {
+                out.add(new Violation("metadata." + k, "must be a string of at most " + limits.maxMetadataValueChars()
+                        + " characters (rerank.limits.max-metadata-value-chars)"));
+            }
+        });
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What a client asks for: score every document against the query, return them ordered by relevance.
@@ -21,6 +22,7 @@ import java.util.List;
  *                        {@code usage.truncated_documents}); {@code false} fails the job instead. {@code null} means true
  * @param maxTokensPerDoc cut every document to about its first this many tokens before scoring (Cohere's
  *                        {@code max_tokens_per_doc}); {@code null} means only the model's context limits it
+ * @param metadata        the client's own labels, echoed on the job's views (bounded by {@link RequestLimits})
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RerankRequest(
@@ -33,7 +35,8 @@ public record RerankRequest(
         Priority priority,
         @JsonProperty("deadline_ms") Long deadlineMs,
         Boolean truncate,
-        @JsonProperty("max_tokens_per_doc") Integer maxTokensPerDoc) {
+        @JsonProperty("max_tokens_per_doc") Integer maxTokensPerDoc,
+        Map<String, String> metadata) {
 
     @JsonCreator
     public RerankRequest {
@@ -42,13 +45,19 @@ public record RerankRequest(
     /** A request that leaves truncation at its default (documents are cut to the model's context). */
     public RerankRequest(String model, String query, List<Document> documents, Integer topN, Boolean returnDocuments,
                          String instruction, Priority priority, Long deadlineMs) {
-        this(model, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, null, null);
+        this(model, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, null, null, null);
+    }
+
+    /** A request with a per-document token limit and no metadata. */
+    public RerankRequest(String model, String query, List<Document> documents, Integer topN, Boolean returnDocuments,
+                         String instruction, Priority priority, Long deadlineMs, Boolean truncate, Integer maxTokensPerDoc) {
+        this(model, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, truncate, maxTokensPerDoc, null);
     }
 
     /** A request that says whether over-long documents are cut, and sets no per-document token limit. */
     public RerankRequest(String model, String query, List<Document> documents, Integer topN, Boolean returnDocuments,
                          String instruction, Priority priority, Long deadlineMs, Boolean truncate) {
-        this(model, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, truncate, null);
+        this(model, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, truncate, null, null);
     }
 
     /** Whether over-long documents are cut to the model's context rather than failing the job. */
@@ -68,20 +77,20 @@ public record RerankRequest(
 
     /** This request, or a copy in {@code lane} when it names no priority. */
     public RerankRequest withDefaultPriority(Priority lane) {
-        return priority != null ? this : new RerankRequest(model, query, documents, topN, returnDocuments, instruction, lane, deadlineMs, truncate, maxTokensPerDoc);
+        return priority != null ? this : new RerankRequest(model, query, documents, topN, returnDocuments, instruction, lane, deadlineMs, truncate, maxTokensPerDoc, metadata);
     }
 
     /** This request, or a copy with {@code return_documents} set to {@code wanted} when it does not say. */
     public RerankRequest withDefaultReturnDocuments(boolean wanted) {
-        return returnDocuments != null ? this : new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs, truncate, maxTokensPerDoc);
+        return returnDocuments != null ? this : new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs, truncate, maxTokensPerDoc, metadata);
     }
 
     /** This request with {@code return_documents} set to {@code wanted}. */
     public RerankRequest withReturnDocuments(boolean wanted) {
-        return new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs, truncate, maxTokensPerDoc);
+        return new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs, truncate, maxTokensPerDoc, metadata);
     }
 
     public RerankRequest withModel(String servedModel) {
-        return new RerankRequest(servedModel, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, truncate, maxTokensPerDoc);
+        return new RerankRequest(servedModel, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, truncate, maxTokensPerDoc, metadata);
     }
 }

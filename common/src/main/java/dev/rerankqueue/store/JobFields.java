@@ -1,10 +1,12 @@
 package dev.rerankqueue.store;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.messaging.JobCodec;
 
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -25,6 +27,8 @@ public final class JobFields {
     public static final String RESULT = "result";
     /** Pairs of the running attempt scored so far ({@link JobProgress}); reset when an attempt starts. */
     public static final String SCORED_PAIRS = "scored_pairs";
+    /** The client's metadata as a JSON object, when the request had any. */
+    public static final String METADATA = "metadata";
 
     private JobFields() {
     }
@@ -37,6 +41,9 @@ public final class JobFields {
         fields.put(PAIRS, Integer.toString(job.pairCount()));
         if (job.request().model() != null) {
             fields.put(MODEL, job.request().model());
+        }
+        if (job.request().metadata() != null && !job.request().metadata().isEmpty()) {
+            fields.put(METADATA, JobCodec.toJson(job.request().metadata()));
         }
         return fields;
     }
@@ -56,6 +63,9 @@ public final class JobFields {
         put(fields, PAIRS, state.pairs());
         put(fields, WORKER, state.worker());
         put(fields, ERROR, state.error());
+        if (state.metadata() != null && !state.metadata().isEmpty()) {
+            fields.put(METADATA, JobCodec.toJson(state.metadata()));
+        }
         if (state.result() != null) {
             fields.put(RESULT, JobCodec.encodeResult(state.result()));
         }
@@ -89,13 +99,25 @@ public final class JobFields {
                 scoredWhileRunning(hash),
                 hash.get(WORKER),
                 hash.get(ERROR),
-                result == null || result.isEmpty() ? null : JobCodec.decodeResult(result));
+                result == null || result.isEmpty() ? null : JobCodec.decodeResult(result),
+                metadata(hash.get(METADATA)));
     }
 
     /** Progress only means something while running; terminal states (and the results topic) never carry it. */
     private static Integer scoredWhileRunning(Map<String, String> hash) {
         long scored = toLong(hash.get(SCORED_PAIRS));
         return scored > 0 && JobStatus.RUNNING.wireName().equals(hash.get(STATUS)) ? (int) scored : null;
+    }
+
+    private static Map<String, String> metadata(String json) {
+        if (json == null || json.isEmpty()) {
+            return null;
+        }
+        try {
+            return JobCodec.mapper().readValue(json, new TypeReference<Map<String, String>>() { });
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private static long toLong(String s) {

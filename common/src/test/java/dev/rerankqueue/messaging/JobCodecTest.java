@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -103,7 +104,7 @@ class JobCodecTest {
     void terminalStateRoundTripsAsAResultsRecord() {
         JobResult result = new JobResult("m", List.of(new RankedDocument(0, 0.5, null)), new JobResult.Usage(1, 3), 2);
         dev.rerankqueue.job.JobState state = new dev.rerankqueue.job.JobState("id-1", dev.rerankqueue.job.JobStatus.SUCCEEDED, 3,
-                "acme", "m", 10, 20, 30, 1, 1, null, "w1", null, result);
+                "acme", "m", 10, 20, 30, 1, 1, null, "w1", null, result, Map.of("run", "nightly"));
         String json = new String(JobCodec.encodeState(state), StandardCharsets.UTF_8);
         assertTrue(json.contains("\"status\":\"succeeded\"") && json.contains("\"finished_at\":30"), json);
         assertTrue(!json.contains("scored_pairs"), "progress is not part of a terminal state: " + json);

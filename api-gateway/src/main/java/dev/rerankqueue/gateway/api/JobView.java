@@ -9,6 +9,7 @@ import dev.rerankqueue.job.RankedDocument;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A job as {@code GET /v1/rerank/jobs/{id}} returns it, and as SSE events carry it.
@@ -19,6 +20,7 @@ import java.util.List;
  * @param error   why the job failed, expired or was cancelled
  * @param attempts times a worker started scoring it; more than 1 after a redelivery (a worker crash or rebalance)
  * @param progress pairs scored so far, while a large job is being scored
+ * @param metadata the client's own labels from the request, as sent
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobView(
@@ -33,7 +35,8 @@ public record JobView(
         Timings timings,
         String error,
         int attempts,
-        Progress progress) {
+        Progress progress,
+        Map<String, String> metadata) {
 
     /**
      * @param scoredPairs pairs scored so far
@@ -76,6 +79,7 @@ public record JobView(
                 new Timings(s.queuedMillis(now), r == null ? null : r.scoringMs(), s.totalMillis(now)),
                 s.error(),
                 s.attempts(),
-                s.status() == JobStatus.RUNNING && s.scored() > 0 ? new Progress(s.scored(), s.pairs()) : null);
+                s.status() == JobStatus.RUNNING && s.scored() > 0 ? new Progress(s.scored(), s.pairs()) : null,
+                s.metadata());
     }
 }

@@ -19,7 +19,7 @@ final class RequestFields {
 
     /** Fields that change the result. */
     static final Set<String> USED = Set.of("model", "query", "documents", "top_n", "return_documents", "instruction", "priority",
-            "deadline_ms", "truncate", "max_tokens_per_doc");
+            "deadline_ms", "truncate", "max_tokens_per_doc", "metadata");
     /** Parameters of the anchors' APIs that are accepted and do not change the result here. */
     static final Set<String> WITHOUT_EFFECT = Set.of("truncate_prompt_tokens", "rank_fields", "max_chunks_per_doc");
 

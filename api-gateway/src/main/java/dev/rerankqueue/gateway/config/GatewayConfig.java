@@ -272,8 +272,17 @@ public interface GatewayConfig {
         @WithDefault("24h")
         Duration maxDeadline();
 
+        /** Entries of a job's client metadata (string keys of up to 64 characters). Default 16. */
+        @WithDefault("16")
+        int maxMetadataEntries();
+
+        /** Characters of one metadata value. Default 512. */
+        @WithDefault("512")
+        int maxMetadataValueChars();
+
         default RequestLimits toRequestLimits() {
-            return new RequestLimits(maxDocuments(), maxQueryChars(), maxDocumentChars(), maxDeadline().toMillis());
+            return new RequestLimits(maxDocuments(), maxQueryChars(), maxDocumentChars(), maxDeadline().toMillis(),
+                    maxMetadataEntries(), maxMetadataValueChars());
         }
     }
 

@@ -194,4 +194,24 @@ class BatchTest {
         // an unknown batch is a 404 before any line is streamed
         given().get("/v1/rerank/batches/no-such-batch/results").then().statusCode(404).contentType("application/problem+json");
     }
+
+    @Test
+    void clientMetadataIsEchoedOnEveryJobViewAndBounded() {
+        String job = "{\"query\":\"q\",\"documents\":[\"a\"],\"metadata\":{\"customer\":\"acme-7\",\"run\":\"nightly\"}}";
+        String id = given().contentType(ContentType.JSON).body(job).post("/v1/rerank/jobs").then().statusCode(202).extract().path("id");
+        given().get("/v1/rerank/jobs/" + id).then().statusCode(200)
+                .body("metadata.customer", equalTo("acme-7")).body("metadata.run", equalTo("nightly"));
+        succeed(id);
+        given().get("/v1/rerank/jobs/" + id).then().body("status", equalTo("succeeded")).body("metadata.customer", equalTo("acme-7"));
+        // bounded: entries, key and value lengths (rerank.limits.max-metadata-*), strings only
+        StringBuilder many = new StringBuilder("{");
+        for (int i = 0; i < 17; i++) {
+            many.append(i == 0 ? "" : ",").append("\"k").append(i).append("\":\"v\"");
+        }
+        for (String bad : List.of(many.append("}").toString(), "{\"k\":\"" + "x".repeat(513) + "\"}", "{\"" + "k".repeat(65) + "\":\"v\"}",
+                "{\"k\":1}")) {
+            given().contentType(ContentType.JSON).body("{\"query\":\"q\",\"documents\":[\"a\"],\"metadata\":" + bad + "}")
+                    .post("/v1/rerank/jobs").then().statusCode(422).body("detail", containsString("metadata"));
+        }
+    }
 }
