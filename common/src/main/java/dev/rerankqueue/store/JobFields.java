@@ -42,9 +42,7 @@ public final class JobFields {
         if (job.request().model() != null) {
             fields.put(MODEL, job.request().model());
         }
-        if (job.request().metadata() != null && !job.request().metadata().isEmpty()) {
-            fields.put(METADATA, JobCodec.toJson(job.request().metadata()));
-        }
+        putMetadata(fields, job.request().metadata());
         return fields;
     }
 
@@ -63,9 +61,7 @@ public final class JobFields {
         put(fields, PAIRS, state.pairs());
         put(fields, WORKER, state.worker());
         put(fields, ERROR, state.error());
-        if (state.metadata() != null && !state.metadata().isEmpty()) {
-            fields.put(METADATA, JobCodec.toJson(state.metadata()));
-        }
+        putMetadata(fields, state.metadata());
         if (state.result() != null) {
             fields.put(RESULT, JobCodec.encodeResult(state.result()));
         }
@@ -107,6 +103,12 @@ public final class JobFields {
     private static Integer scoredWhileRunning(Map<String, String> hash) {
         long scored = toLong(hash.get(SCORED_PAIRS));
         return scored > 0 && JobStatus.RUNNING.wireName().equals(hash.get(STATUS)) ? (int) scored : null;
+    }
+
+    private static void putMetadata(Map<String, String> fields, Map<String, String> metadata) {
+        if (metadata != null && !metadata.isEmpty()) {
+            fields.put(METADATA, JobCodec.toJson(metadata));
+        }
     }
 
     private static Map<String, String> metadata(String json) {

@@ -84,8 +84,7 @@ public class BatchResource {
         List<Violation> violations = new ArrayList<>();
         for (int i = 0; i < jobs.size(); i++) {
             try {
-                RequestFields.refuseUnknown(jobs.get(i));
-                requests.add(JobCodec.toRequest(jobs.get(i)));
+                requests.add(RequestFields.toKnownRequest(jobs.get(i)));
             } catch (InvalidRequestException e) {
                 for (Violation v : e.violations()) {
                     violations.add(new Violation("jobs[" + i + "]" + (v.field().isEmpty() ? "" : "." + v.field()), v.message()));

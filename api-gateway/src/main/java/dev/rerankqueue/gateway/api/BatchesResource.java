@@ -76,7 +76,7 @@ public class BatchesResource {
                 JobStatus s = statuses.get(i);
                 if (s != null && !s.isTerminal()) {
                     // a job that finished meanwhile is not cancellable (409): it keeps its result
-                    cancels.add(canceller.cancel(batch.jobIds().get(i), tenant).replaceWithVoid()
+                    cancels.add(canceller.cancel(batch.jobIds().get(i), tenant)
                             .onFailure(ApiException.class).recoverWithNull().replaceWithVoid());
                 }
             }

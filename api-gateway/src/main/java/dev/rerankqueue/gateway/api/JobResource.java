@@ -63,9 +63,7 @@ public class JobResource {
     @Operation(summary = "Submit a rerank job", description = "Answers 202 with the job id once Kafka has acknowledged the job.")
     public Uni<Response> submit(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         bodyLimit.check(body);
-        var tree = JobCodec.readTree(body);
-        RequestFields.refuseUnknown(tree);
-        var request = JobCodec.toRequest(tree);
+        var request = RequestFields.toKnownRequest(JobCodec.readTree(body));
         return submitter.submit(caller.tenant(), request, "jobs", idempotencyKey)
                 .map(accepted -> {
                     AcceptedView view = AcceptedView.of(accepted);

@@ -30,18 +30,22 @@ public class ProblemMappers {
     /** A TEI-shaped request's failure, in TEI's error shape. */
     @ServerExceptionMapper
     public Response tei(TeiRequestFailure f, UriInfo uri) {
-        Throwable cause = f.getCause();
-        ApiException e;
-        if (cause instanceof ApiException api) {
-            e = api;
-        } else if (cause instanceof InvalidRequestException invalid) {
-            e = ApiException.invalid(invalid.violations());
-        } else if (cause instanceof MalformedJsonException malformed) {
-            e = ApiException.malformed(malformed.getMessage());
-        } else {
-            return unexpected(cause, uri);
+        ApiException e = asApiException(f.getCause());
+        return e == null ? unexpected(f.getCause(), uri) : respond(e, uri, true);
+    }
+
+    /** The API error a request failure stands for, or {@code null} for a failure of the gateway itself. */
+    private static ApiException asApiException(Throwable t) {
+        if (t instanceof ApiException api) {
+            return api;
         }
-        return respond(e, uri, true);
+        if (t instanceof InvalidRequestException invalid) {
+            return ApiException.invalid(invalid.violations());
+        }
+        if (t instanceof MalformedJsonException malformed) {
+            return ApiException.malformed(malformed.getMessage());
+        }
+        return null;
     }
 
     private Response respond(ApiException e, UriInfo uri, boolean tei) {
@@ -74,12 +78,12 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response invalid(InvalidRequestException e, UriInfo uri) {
-        return api(ApiException.invalid(e.violations()), uri);
+        return api(asApiException(e), uri);
     }
 
     @ServerExceptionMapper
     public Response malformed(MalformedJsonException e, UriInfo uri) {
-        return api(ApiException.malformed(e.getMessage()), uri);
+        return api(asApiException(e), uri);
     }
 
     /** Framework errors: unknown path, wrong method, unsupported media type, a body over the transport limit. */

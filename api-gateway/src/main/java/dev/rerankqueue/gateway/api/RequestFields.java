@@ -2,7 +2,9 @@ package dev.rerankqueue.gateway.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.job.InvalidRequestException;
+import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.job.Violation;
+import dev.rerankqueue.messaging.JobCodec;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -48,6 +50,12 @@ final class RequestFields {
                     .map(f -> new Violation(f, "is not a field of a rerank request (known: " + String.join(", ", known) + ")"))
                     .toList());
         }
+    }
+
+    /** The request in {@code tree}, refusing (422) any field this API does not know. */
+    static RerankRequest toKnownRequest(JsonNode tree) {
+        refuseUnknown(tree);
+        return JobCodec.toRequest(tree);
     }
 
     /** What an ignoring route says about the fields it did not use. */

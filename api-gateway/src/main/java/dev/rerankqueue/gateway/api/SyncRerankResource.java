@@ -109,12 +109,11 @@ public class SyncRerankResource {
         ScoreRequest score = ScoreRequest.from(tree);
         Map<String, List<Integer>> groups = score.byQuery();
         List<Uni<JobState>> jobs = new ArrayList<>(groups.size());
-        int g = 0;
         for (Map.Entry<String, List<Integer>> group : groups.entrySet()) {
             List<Document> docs = group.getValue().stream().map(i -> Document.of(score.pairs().get(i).document())).toList();
             RerankRequest request = new RerankRequest(score.model(), group.getKey(), docs, null, false, null, score.priority(), null);
-            String key = idempotencyKey == null ? null : idempotencyKey + "#" + g++;
-            jobs.add(await(request, key));
+            // each query's job has its own key, derived from the call's: a retried call finds the same jobs
+            jobs.add(await(request, idempotencyKey == null ? null : idempotencyKey + "#" + jobs.size()));
         }
         return Uni.join().all(jobs).andFailFast().map(states -> score.response(groups, states));
     }
