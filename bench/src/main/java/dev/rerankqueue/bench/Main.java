@@ -2,22 +2,22 @@ package dev.rerankqueue.bench;
 
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
-
 import dev.rerankqueue.bench.load.Overload;
 import dev.rerankqueue.bench.load.Scenarios;
 import dev.rerankqueue.bench.load.Stack;
-
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Command line of the bench jar: {@code emulator} runs the vLLM emulator; the other commands are load scenarios. */
+/**
+ * Command line of the bench jar: {@code emulator} runs the vLLM emulator; the other commands are
+ * load scenarios.
+ */
 public final class Main {
 
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
@@ -27,26 +27,41 @@ public final class Main {
         Map<String, String> flags = flags(args);
         switch (args[0]) {
             case "emulator" -> emulator(flags);
-            case "efficiency", "burst", "latency", "seed-table", "priority" -> scenario(args[0], flags);
+            case "efficiency", "burst", "latency", "seed-table", "priority" ->
+                    scenario(args[0], flags);
             case "overload", "admission" -> {
-                Stack stack = new Stack(flags.getOrDefault("gateway", "http://127.0.0.1:8080"), List.of(), List.of(),
-                        flags.getOrDefault("api-key", System.getenv("RERANK_API_KEY")));
+                Stack stack =
+                        new Stack(
+                                flags.getOrDefault("gateway", "http://127.0.0.1:8080"),
+                                List.of(),
+                                List.of(),
+                                flags.getOrDefault("api-key", System.getenv("RERANK_API_KEY")));
                 Overload o = new Overload(stack);
                 if (args[0].equals("overload")) {
-                    o.overload(Integer.parseInt(flags.getOrDefault("connections", "64")), Integer.parseInt(flags.getOrDefault("ceiling-seconds", "10")),
+                    o.overload(
+                            Integer.parseInt(flags.getOrDefault("connections", "64")),
+                            Integer.parseInt(flags.getOrDefault("ceiling-seconds", "10")),
                             Double.parseDouble(flags.getOrDefault("ceiling", "0")),
-                            Double.parseDouble(flags.getOrDefault("factor", "3")), Integer.parseInt(flags.getOrDefault("seconds", "15")));
+                            Double.parseDouble(flags.getOrDefault("factor", "3")),
+                            Integer.parseInt(flags.getOrDefault("seconds", "15")));
                 } else {
-                    o.admission(Double.parseDouble(flags.getOrDefault("rate", "60")), Integer.parseInt(flags.getOrDefault("seconds", "20")),
+                    o.admission(
+                            Double.parseDouble(flags.getOrDefault("rate", "60")),
+                            Integer.parseInt(flags.getOrDefault("seconds", "20")),
                             Integer.parseInt(flags.getOrDefault("limit", "20")));
                 }
                 System.exit(0);
             }
             case "scale" -> {
-                Scenarios.scale(Path.of("").toAbsolutePath(),
-                        Arrays.stream(flags.getOrDefault("counts", "1,2,4").split(",")).mapToInt(Integer::parseInt).toArray(),
-                        Double.parseDouble(flags.getOrDefault("time-scale", "40")), Double.parseDouble(flags.getOrDefault("overload", "1.5")),
-                        Integer.parseInt(flags.getOrDefault("seconds", "40")), Integer.parseInt(flags.getOrDefault("warmup", "30")),
+                Scenarios.scale(
+                        Path.of("").toAbsolutePath(),
+                        Arrays.stream(flags.getOrDefault("counts", "1,2,4").split(","))
+                                .mapToInt(Integer::parseInt)
+                                .toArray(),
+                        Double.parseDouble(flags.getOrDefault("time-scale", "40")),
+                        Double.parseDouble(flags.getOrDefault("overload", "1.5")),
+                        Integer.parseInt(flags.getOrDefault("seconds", "40")),
+                        Integer.parseInt(flags.getOrDefault("warmup", "30")),
                         flags.getOrDefault("api-key", System.getenv("RERANK_API_KEY")),
                         charts(flags));
                 System.exit(0);
@@ -56,23 +71,33 @@ public final class Main {
     }
 
     private static void emulator(Map<String, String> f) throws Exception {
-        VllmEmulator.Settings s = new VllmEmulator.Settings(
-                f.getOrDefault("host", "127.0.0.1"),
-                Integer.parseInt(f.getOrDefault("port", "8000")),
-                f.getOrDefault("model", "Qwen/Qwen3-Reranker-0.6B"),
-                Integer.parseInt(f.getOrDefault("max-num-seqs", "256")),
-                Integer.parseInt(f.getOrDefault("max-num-batched-tokens", "16384")),
-                Integer.parseInt(f.getOrDefault("max-model-len", "32768")),
-                Double.parseDouble(f.getOrDefault("time-scale", "1.0")),
-                new Faults(Double.parseDouble(f.getOrDefault("error-rate", "0")), Double.parseDouble(f.getOrDefault("spike-rate", "0")),
-                        Long.parseLong(f.getOrDefault("spike-ms", "0")), Boolean.parseBoolean(f.getOrDefault("hang", "false"))),
-                schedulingPolicy(f.getOrDefault("scheduling-policy", "fcfs")),
-                Boolean.parseBoolean(f.getOrDefault("debug-endpoints", "false")));
+        VllmEmulator.Settings s =
+                new VllmEmulator.Settings(
+                        f.getOrDefault("host", "127.0.0.1"),
+                        Integer.parseInt(f.getOrDefault("port", "8000")),
+                        f.getOrDefault("model", "Qwen/Qwen3-Reranker-0.6B"),
+                        Integer.parseInt(f.getOrDefault("max-num-seqs", "256")),
+                        Integer.parseInt(f.getOrDefault("max-num-batched-tokens", "16384")),
+                        Integer.parseInt(f.getOrDefault("max-model-len", "32768")),
+                        Double.parseDouble(f.getOrDefault("time-scale", "1.0")),
+                        new Faults(
+                                Double.parseDouble(f.getOrDefault("error-rate", "0")),
+                                Double.parseDouble(f.getOrDefault("spike-rate", "0")),
+                                Long.parseLong(f.getOrDefault("spike-ms", "0")),
+                                Boolean.parseBoolean(f.getOrDefault("hang", "false"))),
+                        schedulingPolicy(f.getOrDefault("scheduling-policy", "fcfs")),
+                        Boolean.parseBoolean(f.getOrDefault("debug-endpoints", "false")));
         VllmEmulator e = VllmEmulator.start(s);
         Runtime.getRuntime().addShutdownHook(new Thread(e::close));
-        System.out.printf("vLLM EMULATOR (not vLLM): %s on http://%s:%d, cost model of one H100 (shared/calibration, compiled),"
-                        + " max-num-seqs %d, max-num-batched-tokens %d, scheduling %s%n", s.model(), s.host(), e.port(), s.maxNumSeqs(),
-                s.maxNumBatchedTokens(), s.priorityScheduling() ? "priority" : "fcfs");
+        System.out.printf(
+                "vLLM EMULATOR (not vLLM): %s on http://%s:%d, cost model of one H100 (shared/calibration, compiled),"
+                        + " max-num-seqs %d, max-num-batched-tokens %d, scheduling %s%n",
+                s.model(),
+                s.host(),
+                e.port(),
+                s.maxNumSeqs(),
+                s.maxNumBatchedTokens(),
+                s.priorityScheduling() ? "priority" : "fcfs");
         Thread.currentThread().join();
     }
 
@@ -80,22 +105,31 @@ public final class Main {
         return switch (policy) {
             case "fcfs" -> false;
             case "priority" -> true;
-            default -> throw new IllegalArgumentException("--scheduling-policy is fcfs or priority, got " + policy);
+            default ->
+                    throw new IllegalArgumentException(
+                            "--scheduling-policy is fcfs or priority, got " + policy);
         };
     }
 
     private static void scenario(String name, Map<String, String> f) throws Exception {
-        Stack stack = new Stack(f.getOrDefault("gateway", "http://127.0.0.1:8080"),
-                List.of(f.getOrDefault("emulators", "http://127.0.0.1:8101").split(",")),
-                List.of(f.getOrDefault("workers", "http://127.0.0.1:8091").split(",")),
-                f.getOrDefault("api-key", System.getenv("RERANK_API_KEY")));
-        Scenarios s = new Scenarios(stack, Integer.parseInt(f.getOrDefault("seconds", "30")), charts(f));
+        Stack stack =
+                new Stack(
+                        f.getOrDefault("gateway", "http://127.0.0.1:8080"),
+                        List.of(f.getOrDefault("emulators", "http://127.0.0.1:8101").split(",")),
+                        List.of(f.getOrDefault("workers", "http://127.0.0.1:8091").split(",")),
+                        f.getOrDefault("api-key", System.getenv("RERANK_API_KEY")));
+        Scenarios s =
+                new Scenarios(stack, Integer.parseInt(f.getOrDefault("seconds", "30")), charts(f));
         switch (name) {
             case "efficiency" -> s.efficiency();
             case "burst" -> s.burst(Integer.parseInt(f.getOrDefault("jobs", "5000")));
             case "latency" -> s.latency();
             case "priority" -> s.priority(Integer.parseInt(f.getOrDefault("jobs", "10000")));
-            default -> s.seedTable(Arrays.stream(f.getOrDefault("levels", "10,30,50,100").split(",")).mapToInt(Integer::parseInt).toArray());
+            default ->
+                    s.seedTable(
+                            Arrays.stream(f.getOrDefault("levels", "10,30,50,100").split(","))
+                                    .mapToInt(Integer::parseInt)
+                                    .toArray());
         }
         System.exit(0);
     }
@@ -123,7 +157,8 @@ public final class Main {
     }
 
     private static void usage() {
-        System.out.println("""
+        System.out.println(
+                """
                 usage: java -jar bench/target/bench.jar emulator [--port 8000] [--host 127.0.0.1] [--model NAME]
                           [--max-num-seqs 256] [--max-num-batched-tokens 16384] [--max-model-len 32768] [--time-scale 1.0]
                           [--error-rate 0] [--spike-rate 0 --spike-ms 0] [--hang] [--scheduling-policy fcfs|priority]

@@ -2,7 +2,10 @@ package dev.rerankqueue.job;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 
-/** One candidate document; {@code id} is an optional client-side identifier echoed back with the result. */
+/**
+ * One candidate document; {@code id} is an optional client-side identifier echoed back with the
+ * result.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Document(String text, String id) {
 

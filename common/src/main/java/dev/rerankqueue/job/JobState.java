@@ -2,22 +2,22 @@ package dev.rerankqueue.job;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-
 import java.util.Map;
 
 /**
- * A job as the store holds it: lifecycle fields plus, once succeeded, its result. Terminal states are also the
- * values of the compacted {@code rerank.results} topic, from which Redis can be rebuilt.
+ * A job as the store holds it: lifecycle fields plus, once succeeded, its result. Terminal states
+ * are also the values of the compacted {@code rerank.results} topic, from which Redis can be
+ * rebuilt.
  *
- * @param version    bumped by every write; the compare-and-set token
- * @param createdAt  acceptance time, epoch ms
- * @param startedAt  when a worker started scoring, epoch ms, or 0
+ * @param version bumped by every write; the compare-and-set token
+ * @param createdAt acceptance time, epoch ms
+ * @param startedAt when a worker started scoring, epoch ms, or 0
  * @param finishedAt when the job reached a terminal state, epoch ms, or 0
- * @param attempts   how many times a worker started it
- * @param scoredPairs pairs the running attempt has scored so far (progress of large jobs); {@code null} when none
- *                    were reported or the job is not running
- * @param error      why the job failed, expired or was cancelled; {@code null} otherwise
- * @param result     the ranked results once succeeded; {@code null} otherwise
+ * @param attempts how many times a worker started it
+ * @param scoredPairs pairs the running attempt has scored so far (progress of large jobs); {@code
+ *     null} when none were reported or the job is not running
+ * @param error why the job failed, expired or was cancelled; {@code null} otherwise
+ * @param result the ranked results once succeeded; {@code null} otherwise
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobState(
@@ -42,7 +42,10 @@ public record JobState(
         return scoredPairs == null ? 0 : scoredPairs;
     }
 
-    /** Milliseconds from acceptance to the start of scoring (or to now/the end, if it never started). */
+    /**
+     * Milliseconds from acceptance to the start of scoring (or to now/the end, if it never
+     * started).
+     */
     public long queuedMillis(long now) {
         long until = startedAt > 0 ? startedAt : finishedAt > 0 ? finishedAt : now;
         return Math.max(0, until - createdAt);

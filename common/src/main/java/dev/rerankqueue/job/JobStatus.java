@@ -2,7 +2,6 @@ package dev.rerankqueue.job;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -11,10 +10,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Where a rerank job is in its life; the single transition table below is the only authority on which moves are legal.
+ * Where a rerank job is in its life; the single transition table below is the only authority on
+ * which moves are legal.
  */
 public enum JobStatus {
-    QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, EXPIRED;
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    FAILED,
+    CANCELLED,
+    EXPIRED;
 
     private static final Map<JobStatus, Set<JobStatus>> NEXT = new EnumMap<>(JobStatus.class);
 
@@ -46,14 +51,18 @@ public enum JobStatus {
         return NEXT.get(this).contains(next);
     }
 
-    /** Statuses that may move to {@code this}; what a compare-and-set write must find before it applies. */
+    /**
+     * Statuses that may move to {@code this}; what a compare-and-set write must find before it
+     * applies.
+     */
     public Set<JobStatus> sources() {
         EnumSet<JobStatus> sources = EnumSet.noneOf(JobStatus.class);
-        NEXT.forEach((from, targets) -> {
-            if (targets.contains(this)) {
-                sources.add(from);
-            }
-        });
+        NEXT.forEach(
+                (from, targets) -> {
+                    if (targets.contains(this)) {
+                        sources.add(from);
+                    }
+                });
         return Collections.unmodifiableSet(sources);
     }
 

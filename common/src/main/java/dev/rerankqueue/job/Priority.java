@@ -2,12 +2,12 @@ package dev.rerankqueue.job;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-
 import java.util.Locale;
 
 /** Scheduling lane of a job: interactive calls are served before bulk work. */
 public enum Priority {
-    INTERACTIVE, BATCH;
+    INTERACTIVE,
+    BATCH;
 
     /** {@code lane}, or {@link #INTERACTIVE} (the default lane) when it is {@code null}. */
     public static Priority orDefault(Priority lane) {
@@ -20,8 +20,9 @@ public enum Priority {
     }
 
     /**
-     * {@code "interactive"} or {@code "batch"}; or an integer as vLLM's rerank API takes it (lower is earlier, 0 the
-     * default): 0 or less is interactive, above 0 is batch, so vLLM clients that send {@code "priority": 0} work.
+     * {@code "interactive"} or {@code "batch"}; or an integer as vLLM's rerank API takes it (lower
+     * is earlier, 0 the default): 0 or less is interactive, above 0 is batch, so vLLM clients that
+     * send {@code "priority": 0} work.
      */
     @JsonCreator
     public static Priority fromWire(Object value) {
@@ -33,6 +34,7 @@ public enum Priority {
                 return p;
             }
         }
-        throw new IllegalArgumentException("priority must be \"interactive\", \"batch\" or an integer, got " + value);
+        throw new IllegalArgumentException(
+                "priority must be \"interactive\", \"batch\" or an integer, got " + value);
     }
 }

@@ -3,30 +3,52 @@ package dev.rerankqueue.job;
 /**
  * Bounds on what one job may carry. Input over a bound is rejected, never truncated.
  *
- * @param maxDocuments     documents per job
- * @param maxQueryChars    characters in the query
+ * @param maxDocuments documents per job
+ * @param maxQueryChars characters in the query
  * @param maxDocumentChars characters in one document
- * @param maxDeadlineMs    the largest {@code deadline_ms} a client may ask for
+ * @param maxDeadlineMs the largest {@code deadline_ms} a client may ask for
  */
-public record RequestLimits(int maxDocuments, int maxQueryChars, int maxDocumentChars, long maxDeadlineMs,
-                            int maxMetadataEntries, int maxMetadataValueChars) {
+public record RequestLimits(
+        int maxDocuments,
+        int maxQueryChars,
+        int maxDocumentChars,
+        long maxDeadlineMs,
+        int maxMetadataEntries,
+        int maxMetadataValueChars) {
 
     /** Characters of a metadata key: an identifier, not a quota. */
     public static final int MAX_METADATA_KEY_CHARS = 64;
+
     /** Default entries of a job's metadata ({@code rerank.limits.max-metadata-entries}). */
     public static final int DEFAULT_METADATA_ENTRIES = 16;
-    /** Default characters of one metadata value ({@code rerank.limits.max-metadata-value-chars}). */
+
+    /**
+     * Default characters of one metadata value ({@code rerank.limits.max-metadata-value-chars}).
+     */
     public static final int DEFAULT_METADATA_VALUE_CHARS = 512;
 
     /**
-     * The documented defaults: 1,000 documents, 16 Ki query chars, 128 Ki chars per document, 24 h deadline, 16
-     * metadata entries of up to 512 characters.
+     * The documented defaults: 1,000 documents, 16 Ki query chars, 128 Ki chars per document, 24 h
+     * deadline, 16 metadata entries of up to 512 characters.
      */
-    public static final RequestLimits DEFAULTS = new RequestLimits(1_000, 16_384, 131_072, 86_400_000L,
-            DEFAULT_METADATA_ENTRIES, DEFAULT_METADATA_VALUE_CHARS);
+    public static final RequestLimits DEFAULTS =
+            new RequestLimits(
+                    1_000,
+                    16_384,
+                    131_072,
+                    86_400_000L,
+                    DEFAULT_METADATA_ENTRIES,
+                    DEFAULT_METADATA_VALUE_CHARS);
 
     /** Limits with the default metadata bounds. */
-    public RequestLimits(int maxDocuments, int maxQueryChars, int maxDocumentChars, long maxDeadlineMs) {
-        this(maxDocuments, maxQueryChars, maxDocumentChars, maxDeadlineMs, DEFAULT_METADATA_ENTRIES, DEFAULT_METADATA_VALUE_CHARS);
+    public RequestLimits(
+            int maxDocuments, int maxQueryChars, int maxDocumentChars, long maxDeadlineMs) {
+        this(
+                maxDocuments,
+                maxQueryChars,
+                maxDocumentChars,
+                maxDeadlineMs,
+                DEFAULT_METADATA_ENTRIES,
+                DEFAULT_METADATA_VALUE_CHARS);
     }
 }

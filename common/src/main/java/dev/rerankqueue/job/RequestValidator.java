@@ -20,24 +20,47 @@ public final class RequestValidator {
         } else if (r.query().isBlank()) {
             out.add(new Violation("query", "must not be empty"));
         } else if (r.query().length() > limits.maxQueryChars()) {
-            out.add(new Violation("query", "has " + r.query().length() + " characters; the limit is " + limits.maxQueryChars()));
+            out.add(
+                    new Violation(
+                            "query",
+                            "has "
+                                    + r.query().length()
+                                    + " characters; the limit is "
+                                    + limits.maxQueryChars()));
         }
         List<Document> docs = r.documents();
         if (docs == null) {
-            out.add(new Violation("documents", "is required: a list of strings or {\"text\": ...} objects"));
+            out.add(
+                    new Violation(
+                            "documents",
+                            "is required: a list of strings or {\"text\": ...} objects"));
         } else if (docs.isEmpty()) {
             out.add(new Violation("documents", "must hold at least one document"));
         } else if (docs.size() > limits.maxDocuments()) {
-            out.add(new Violation("documents", "has " + docs.size() + " documents; the limit is " + limits.maxDocuments()
-                    + " per job (split the request, or use several jobs)"));
+            out.add(
+                    new Violation(
+                            "documents",
+                            "has "
+                                    + docs.size()
+                                    + " documents; the limit is "
+                                    + limits.maxDocuments()
+                                    + " per job (split the request, or use several jobs)"));
         } else {
             for (int i = 0; i < docs.size(); i++) {
                 Document d = docs.get(i);
                 if (d == null || d.text() == null) {
-                    out.add(new Violation("documents[" + i + "]", "must be a string or an object with a \"text\" string"));
+                    out.add(
+                            new Violation(
+                                    "documents[" + i + "]",
+                                    "must be a string or an object with a \"text\" string"));
                 } else if (d.text().length() > limits.maxDocumentChars()) {
-                    out.add(new Violation("documents[" + i + "]", "has " + d.text().length() + " characters; the limit is "
-                            + limits.maxDocumentChars()));
+                    out.add(
+                            new Violation(
+                                    "documents[" + i + "]",
+                                    "has "
+                                            + d.text().length()
+                                            + " characters; the limit is "
+                                            + limits.maxDocumentChars()));
                 }
                 if (out.size() >= 10) {
                     break;
@@ -45,28 +68,48 @@ public final class RequestValidator {
             }
         }
         if (r.topN() != null && r.topN() < 0) {
-            out.add(new Violation("top_n", "must be 0 (all) or a positive number, got " + r.topN()));
+            out.add(
+                    new Violation(
+                            "top_n", "must be 0 (all) or a positive number, got " + r.topN()));
         }
-        if (r.deadlineMs() != null && (r.deadlineMs() < 1 || r.deadlineMs() > limits.maxDeadlineMs())) {
-            out.add(new Violation("deadline_ms", "must be between 1 and " + limits.maxDeadlineMs() + ", got " + r.deadlineMs()));
+        if (r.deadlineMs() != null
+                && (r.deadlineMs() < 1 || r.deadlineMs() > limits.maxDeadlineMs())) {
+            out.add(
+                    new Violation(
+                            "deadline_ms",
+                            "must be between 1 and "
+                                    + limits.maxDeadlineMs()
+                                    + ", got "
+                                    + r.deadlineMs()));
         }
         if (r.metadata() != null) {
             checkMetadata(r.metadata(), out);
         }
         if (r.maxTokensPerDoc() != null && r.maxTokensPerDoc() < 1) {
-            out.add(new Violation("max_tokens_per_doc", "must be at least 1, got " + r.maxTokensPerDoc()));
+            out.add(
+                    new Violation(
+                            "max_tokens_per_doc",
+                            "must be at least 1, got " + r.maxTokensPerDoc()));
         }
         if (r.model() != null && r.model().length() > 256) {
             out.add(new Violation("model", "is longer than 256 characters"));
         }
         if (r.instruction() != null && r.instruction().length() > limits.maxQueryChars()) {
-            out.add(new Violation("instruction", "has " + r.instruction().length() + " characters; the limit is "
-                    + limits.maxQueryChars()));
+            out.add(
+                    new Violation(
+                            "instruction",
+                            "has "
+                                    + r.instruction().length()
+                                    + " characters; the limit is "
+                                    + limits.maxQueryChars()));
         }
         return out;
     }
 
-    /** Throws {@link InvalidRequestException} listing every violation, or returns the request unchanged. */
+    /**
+     * Throws {@link InvalidRequestException} listing every violation, or returns the request
+     * unchanged.
+     */
     public RerankRequest check(RerankRequest r) {
         List<Violation> v = violations(r);
         if (!v.isEmpty()) {
@@ -77,18 +120,35 @@ public final class RequestValidator {
 
     private void checkMetadata(Map<String, String> metadata, List<Violation> out) {
         if (metadata.size() > limits.maxMetadataEntries()) {
-            out.add(new Violation("metadata", "has " + metadata.size() + " entries; the limit is " + limits.maxMetadataEntries()
-                    + " (rerank.limits.max-metadata-entries)"));
+            out.add(
+                    new Violation(
+                            "metadata",
+                            "has "
+                                    + metadata.size()
+                                    + " entries; the limit is "
+                                    + limits.maxMetadataEntries()
+                                    + " (rerank.limits.max-metadata-entries)"));
             return;
         }
-        metadata.forEach((k, v) -> {
-            if (k.isEmpty() || k.length() > RequestLimits.MAX_METADATA_KEY_CHARS) {
-                out.add(new Violation("metadata", "key '" + k.substring(0, Math.min(k.length(), 20)) + "…' must have 1 to "
-                        + RequestLimits.MAX_METADATA_KEY_CHARS + " characters"));
-            } else if (v == null || v.length() > limits.maxMetadataValueChars()) {
-                out.add(new Violation("metadata." + k, "must be a string of at most " + limits.maxMetadataValueChars()
-                        + " characters (rerank.limits.max-metadata-value-chars)"));
-            }
-        });
+        metadata.forEach(
+                (k, v) -> {
+                    if (k.isEmpty() || k.length() > RequestLimits.MAX_METADATA_KEY_CHARS) {
+                        out.add(
+                                new Violation(
+                                        "metadata",
+                                        "key '"
+                                                + k.substring(0, Math.min(k.length(), 20))
+                                                + "…' must have 1 to "
+                                                + RequestLimits.MAX_METADATA_KEY_CHARS
+                                                + " characters"));
+                    } else if (v == null || v.length() > limits.maxMetadataValueChars()) {
+                        out.add(
+                                new Violation(
+                                        "metadata." + k,
+                                        "must be a string of at most "
+                                                + limits.maxMetadataValueChars()
+                                                + " characters (rerank.limits.max-metadata-value-chars)"));
+                    }
+                });
     }
 }

@@ -3,21 +3,20 @@ package dev.rerankqueue.job;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-
 import java.time.Duration;
-
 import java.util.UUID;
 
 /**
  * An accepted request with its identity: the value of every record on the jobs topic.
  *
- * @param schema    envelope version, so that old records stay readable after the contract grows
- * @param id        job id (a UUID), also the Kafka record key
- * @param tenant    owner of the job
+ * @param schema envelope version, so that old records stay readable after the contract grows
+ * @param id job id (a UUID), also the Kafka record key
+ * @param tenant owner of the job
  * @param createdAt acceptance time, epoch milliseconds
- * @param request   the whole request, documents included
- * @param retentionMs how long the job's state and result stay readable after its last write; {@code null} means the
- *                    deployment's default (sync calls keep theirs only as long as a retry can use it)
+ * @param request the whole request, documents included
+ * @param retentionMs how long the job's state and result stay readable after its last write; {@code
+ *     null} means the deployment's default (sync calls keep theirs only as long as a retry can use
+ *     it)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RerankJob(
@@ -29,8 +28,7 @@ public record RerankJob(
         @JsonProperty("retention_ms") Long retentionMs) {
 
     @JsonCreator
-    public RerankJob {
-    }
+    public RerankJob {}
 
     public RerankJob(int schema, String id, String tenant, long createdAt, RerankRequest request) {
         this(schema, id, tenant, createdAt, request, null);
@@ -49,7 +47,8 @@ public record RerankJob(
     public static final int SCHEMA_VERSION = 1;
 
     public static RerankJob accept(String tenant, RerankRequest request, long nowMillis) {
-        return new RerankJob(SCHEMA_VERSION, UUID.randomUUID().toString(), tenant, nowMillis, request);
+        return new RerankJob(
+                SCHEMA_VERSION, UUID.randomUUID().toString(), tenant, nowMillis, request);
     }
 
     /** The job's scheduling lane: its request's priority, interactive when it names none. */

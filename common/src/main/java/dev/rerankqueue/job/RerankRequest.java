@@ -3,26 +3,29 @@ package dev.rerankqueue.job;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-
 import java.util.List;
 import java.util.Map;
 
 /**
  * What a client asks for: score every document against the query, return them ordered by relevance.
  *
- * @param model           model name the client asked for; {@code null} means the served default
- * @param query           the search query
- * @param documents       candidate documents, scored independently
- * @param topN            how many results to return; {@code null} or 0 means all
+ * @param model model name the client asked for; {@code null} means the served default
+ * @param query the search query
+ * @param documents candidate documents, scored independently
+ * @param topN how many results to return; {@code null} or 0 means all
  * @param returnDocuments whether results carry the document text
- * @param instruction     task instruction for instruction-aware rerankers (Qwen3-Reranker); {@code null} means the model default
- * @param priority        scheduling lane; {@code null} means {@link Priority#INTERACTIVE}
- * @param deadlineMs      give up (status expired) if scoring has not started this many ms after acceptance
- * @param truncate        whether a document longer than the model's context is cut to fit (counted in
- *                        {@code usage.truncated_documents}); {@code false} fails the job instead. {@code null} means true
- * @param maxTokensPerDoc cut every document to about its first this many tokens before scoring (Cohere's
- *                        {@code max_tokens_per_doc}); {@code null} means only the model's context limits it
- * @param metadata        the client's own labels, echoed on the job's views (bounded by {@link RequestLimits})
+ * @param instruction task instruction for instruction-aware rerankers (Qwen3-Reranker); {@code
+ *     null} means the model default
+ * @param priority scheduling lane; {@code null} means {@link Priority#INTERACTIVE}
+ * @param deadlineMs give up (status expired) if scoring has not started this many ms after
+ *     acceptance
+ * @param truncate whether a document longer than the model's context is cut to fit (counted in
+ *     {@code usage.truncated_documents}); {@code false} fails the job instead. {@code null} means
+ *     true
+ * @param maxTokensPerDoc cut every document to about its first this many tokens before scoring
+ *     (Cohere's {@code max_tokens_per_doc}); {@code null} means only the model's context limits it
+ * @param metadata the client's own labels, echoed on the job's views (bounded by {@link
+ *     RequestLimits})
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RerankRequest(
@@ -39,25 +42,86 @@ public record RerankRequest(
         Map<String, String> metadata) {
 
     @JsonCreator
-    public RerankRequest {
-    }
+    public RerankRequest {}
 
-    /** A request that leaves truncation at its default (documents are cut to the model's context). */
-    public RerankRequest(String model, String query, List<Document> documents, Integer topN, Boolean returnDocuments,
-                         String instruction, Priority priority, Long deadlineMs) {
-        this(model, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, null, null, null);
+    /**
+     * A request that leaves truncation at its default (documents are cut to the model's context).
+     */
+    public RerankRequest(
+            String model,
+            String query,
+            List<Document> documents,
+            Integer topN,
+            Boolean returnDocuments,
+            String instruction,
+            Priority priority,
+            Long deadlineMs) {
+        this(
+                model,
+                query,
+                documents,
+                topN,
+                returnDocuments,
+                instruction,
+                priority,
+                deadlineMs,
+                null,
+                null,
+                null);
     }
 
     /** A request with a per-document token limit and no metadata. */
-    public RerankRequest(String model, String query, List<Document> documents, Integer topN, Boolean returnDocuments,
-                         String instruction, Priority priority, Long deadlineMs, Boolean truncate, Integer maxTokensPerDoc) {
-        this(model, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, truncate, maxTokensPerDoc, null);
+    public RerankRequest(
+            String model,
+            String query,
+            List<Document> documents,
+            Integer topN,
+            Boolean returnDocuments,
+            String instruction,
+            Priority priority,
+            Long deadlineMs,
+            Boolean truncate,
+            Integer maxTokensPerDoc) {
+        this(
+                model,
+                query,
+                documents,
+                topN,
+                returnDocuments,
+                instruction,
+                priority,
+                deadlineMs,
+                truncate,
+                maxTokensPerDoc,
+                null);
     }
 
-    /** A request that says whether over-long documents are cut, and sets no per-document token limit. */
-    public RerankRequest(String model, String query, List<Document> documents, Integer topN, Boolean returnDocuments,
-                         String instruction, Priority priority, Long deadlineMs, Boolean truncate) {
-        this(model, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, truncate, null, null);
+    /**
+     * A request that says whether over-long documents are cut, and sets no per-document token
+     * limit.
+     */
+    public RerankRequest(
+            String model,
+            String query,
+            List<Document> documents,
+            Integer topN,
+            Boolean returnDocuments,
+            String instruction,
+            Priority priority,
+            Long deadlineMs,
+            Boolean truncate) {
+        this(
+                model,
+                query,
+                documents,
+                topN,
+                returnDocuments,
+                instruction,
+                priority,
+                deadlineMs,
+                truncate,
+                null,
+                null);
     }
 
     /** Whether over-long documents are cut to the model's context rather than failing the job. */
@@ -65,7 +129,10 @@ public record RerankRequest(
         return !Boolean.FALSE.equals(truncate);
     }
 
-    /** Number of results the job returns: {@code top_n} clamped to the number of documents, all when absent or 0. */
+    /**
+     * Number of results the job returns: {@code top_n} clamped to the number of documents, all when
+     * absent or 0.
+     */
     public int resultCount() {
         int n = documents == null ? 0 : documents.size();
         return topN == null || topN == 0 ? n : Math.min(topN, n);
@@ -77,20 +144,71 @@ public record RerankRequest(
 
     /** This request, or a copy in {@code lane} when it names no priority. */
     public RerankRequest withDefaultPriority(Priority lane) {
-        return priority != null ? this : new RerankRequest(model, query, documents, topN, returnDocuments, instruction, lane, deadlineMs, truncate, maxTokensPerDoc, metadata);
+        return priority != null
+                ? this
+                : new RerankRequest(
+                        model,
+                        query,
+                        documents,
+                        topN,
+                        returnDocuments,
+                        instruction,
+                        lane,
+                        deadlineMs,
+                        truncate,
+                        maxTokensPerDoc,
+                        metadata);
     }
 
-    /** This request, or a copy with {@code return_documents} set to {@code wanted} when it does not say. */
+    /**
+     * This request, or a copy with {@code return_documents} set to {@code wanted} when it does not
+     * say.
+     */
     public RerankRequest withDefaultReturnDocuments(boolean wanted) {
-        return returnDocuments != null ? this : new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs, truncate, maxTokensPerDoc, metadata);
+        return returnDocuments != null
+                ? this
+                : new RerankRequest(
+                        model,
+                        query,
+                        documents,
+                        topN,
+                        wanted,
+                        instruction,
+                        priority,
+                        deadlineMs,
+                        truncate,
+                        maxTokensPerDoc,
+                        metadata);
     }
 
     /** This request with {@code return_documents} set to {@code wanted}. */
     public RerankRequest withReturnDocuments(boolean wanted) {
-        return new RerankRequest(model, query, documents, topN, wanted, instruction, priority, deadlineMs, truncate, maxTokensPerDoc, metadata);
+        return new RerankRequest(
+                model,
+                query,
+                documents,
+                topN,
+                wanted,
+                instruction,
+                priority,
+                deadlineMs,
+                truncate,
+                maxTokensPerDoc,
+                metadata);
     }
 
     public RerankRequest withModel(String servedModel) {
-        return new RerankRequest(servedModel, query, documents, topN, returnDocuments, instruction, priority, deadlineMs, truncate, maxTokensPerDoc, metadata);
+        return new RerankRequest(
+                servedModel,
+                query,
+                documents,
+                topN,
+                returnDocuments,
+                instruction,
+                priority,
+                deadlineMs,
+                truncate,
+                maxTokensPerDoc,
+                metadata);
     }
 }

@@ -26,7 +26,6 @@ import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Collection;
@@ -34,35 +33,43 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The one JSON codec of the contract: strict about types (no silent coercion of {@code 5} to {@code "5"}),
- * lenient about unknown fields (clients of other rerank APIs send extras), precise in its error messages.
+ * The one JSON codec of the contract: strict about types (no silent coercion of {@code 5} to {@code
+ * "5"}), lenient about unknown fields (clients of other rerank APIs send extras), precise in its
+ * error messages.
  */
 public final class JobCodec {
 
-    private static final ObjectMapper MAPPER = JsonMapper.builder()
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
-            .addModule(new SimpleModule("rerank-contract").addDeserializer(Document.class, new DocumentDeserializer()))
-            .build();
+    private static final ObjectMapper MAPPER =
+            JsonMapper.builder()
+                    .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                    .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                    .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                    .addModule(
+                            new SimpleModule("rerank-contract")
+                                    .addDeserializer(Document.class, new DocumentDeserializer()))
+                    .build();
 
     static {
         MAPPER.coercionConfigFor(LogicalType.Textual)
                 .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                 .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                 .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
-        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build());
+        MAPPER.getFactory()
+                .setStreamReadConstraints(
+                        StreamReadConstraints.builder().maxNestingDepth(64).build());
     }
 
-    private JobCodec() {
-    }
+    private JobCodec() {}
 
     /** Shared, configured mapper; do not reconfigure. */
     public static ObjectMapper mapper() {
         return MAPPER;
     }
 
-    /** Parses bytes into a tree, or throws {@link MalformedJsonException} saying where the JSON breaks. */
+    /**
+     * Parses bytes into a tree, or throws {@link MalformedJsonException} saying where the JSON
+     * breaks.
+     */
     public static JsonNode readTree(byte[] body) {
         if (body == null || body.length == 0) {
             throw new MalformedJsonException("the request body is empty; send a JSON object", null);
@@ -70,25 +77,33 @@ public final class JobCodec {
         try {
             JsonNode node = MAPPER.readTree(body);
             if (node == null || node.isMissingNode()) {
-                throw new MalformedJsonException("the request body is empty; send a JSON object", null);
+                throw new MalformedJsonException(
+                        "the request body is empty; send a JSON object", null);
             }
             return node;
         } catch (JacksonException e) {
-            throw new MalformedJsonException("malformed JSON: " + e.getOriginalMessage() + locationOf(e), e);
+            throw new MalformedJsonException(
+                    "malformed JSON: " + e.getOriginalMessage() + locationOf(e), e);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** Maps a JSON tree onto a request; wrong types become a 422-style {@link InvalidRequestException}. */
+    /**
+     * Maps a JSON tree onto a request; wrong types become a 422-style {@link
+     * InvalidRequestException}.
+     */
     public static RerankRequest toRequest(JsonNode node) {
         return convert(node, RerankRequest.class);
     }
 
-    /** Binds a tree to any contract type, turning type errors into {@link InvalidRequestException}. */
+    /**
+     * Binds a tree to any contract type, turning type errors into {@link InvalidRequestException}.
+     */
     public static <T> T convert(JsonNode node, Class<T> type) {
         if (!node.isObject()) {
-            throw new InvalidRequestException("$", "the body must be a JSON object, got " + describe(node));
+            throw new InvalidRequestException(
+                    "$", "the body must be a JSON object, got " + describe(node));
         }
         try {
             return MAPPER.treeToValue(node, type);
@@ -103,15 +118,24 @@ public final class JobCodec {
         return write(job);
     }
 
-    /** Reads a jobs-topic record; {@link MalformedJsonException} or {@link InvalidRequestException} for poison. */
+    /**
+     * Reads a jobs-topic record; {@link MalformedJsonException} or {@link InvalidRequestException}
+     * for poison.
+     */
     public static RerankJob decodeJob(byte[] value) {
         RerankJob job = convert(readTree(value), RerankJob.class);
         if (job.id() == null || job.request() == null || job.schema() < 1) {
-            throw new InvalidRequestException("$", "not a rerank job envelope (needs schema, id, request)");
+            throw new InvalidRequestException(
+                    "$", "not a rerank job envelope (needs schema, id, request)");
         }
         if (job.schema() > RerankJob.SCHEMA_VERSION) {
-            throw new InvalidRequestException("schema", "envelope version " + job.schema() + " is newer than this reader ("
-                    + RerankJob.SCHEMA_VERSION + ")");
+            throw new InvalidRequestException(
+                    "schema",
+                    "envelope version "
+                            + job.schema()
+                            + " is newer than this reader ("
+                            + RerankJob.SCHEMA_VERSION
+                            + ")");
         }
         return job;
     }
@@ -137,7 +161,8 @@ public final class JobCodec {
         try {
             return MAPPER.readValue(json, JobResult.class);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("stored result is not readable: " + e.getOriginalMessage(), e);
+            throw new IllegalStateException(
+                    "stored result is not readable: " + e.getOriginalMessage(), e);
         }
     }
 
@@ -149,7 +174,9 @@ public final class JobCodec {
         }
     }
 
-    /** UTF-8 JSON straight to bytes, without building a String first (large bodies on hot paths). */
+    /**
+     * UTF-8 JSON straight to bytes, without building a String first (large bodies on hot paths).
+     */
     public static byte[] toJsonBytes(Object value) {
         return write(value);
     }
@@ -171,7 +198,13 @@ public final class JobCodec {
     }
 
     private static String locationOf(JacksonException e) {
-        return e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+        return e.getLocation() == null
+                ? ""
+                : " (line "
+                        + e.getLocation().getLineNr()
+                        + ", column "
+                        + e.getLocation().getColumnNr()
+                        + ")";
     }
 
     static String pathOf(JsonMappingException e) {
@@ -209,7 +242,10 @@ public final class JobCodec {
         if (type == String.class) {
             return "a string";
         }
-        if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+        if (type == Integer.class
+                || type == int.class
+                || type == Long.class
+                || type == long.class) {
             return "an integer";
         }
         if (type == Boolean.class || type == boolean.class) {
@@ -218,14 +254,18 @@ public final class JobCodec {
         if (type == Double.class || type == double.class) {
             return "a number";
         }
-        if (List.class.isAssignableFrom(type) || Collection.class.isAssignableFrom(type) || type.isArray()) {
+        if (List.class.isAssignableFrom(type)
+                || Collection.class.isAssignableFrom(type)
+                || type.isArray()) {
             return "an array";
         }
         if (type == Document.class) {
             return "a string or an object with a \"text\" string";
         }
         if (type.isEnum()) {
-            return "one of " + java.util.Arrays.toString(type.getEnumConstants()).toLowerCase(java.util.Locale.ROOT);
+            return "one of "
+                    + java.util.Arrays.toString(type.getEnumConstants())
+                            .toLowerCase(java.util.Locale.ROOT);
         }
         if (Map.class.isAssignableFrom(type) || type.isRecord()) {
             return "an object";
@@ -244,7 +284,10 @@ public final class JobCodec {
         };
     }
 
-    /** A document is either a bare string or {@code {"text": ..., "id"?: ...}}, as Cohere, Jina and vLLM accept. */
+    /**
+     * A document is either a bare string or {@code {"text": ..., "id"?: ...}}, as Cohere, Jina and
+     * vLLM accept.
+     */
     private static final class DocumentDeserializer extends JsonDeserializer<Document> {
         @Override
         public Document deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
@@ -256,13 +299,16 @@ public final class JobCodec {
                 JsonNode node = p.readValueAsTree();
                 JsonNode text = node.get("text");
                 if (text == null || !text.isTextual()) {
-                    return ctxt.reportInputMismatch(Document.class, "expected an object with a \"text\" string");
+                    return ctxt.reportInputMismatch(
+                            Document.class, "expected an object with a \"text\" string");
                 }
                 JsonNode id = node.get("id");
-                String idText = id == null || id.isNull() ? null : id.isValueNode() ? id.asText() : null;
+                String idText =
+                        id == null || id.isNull() ? null : id.isValueNode() ? id.asText() : null;
                 return new Document(text.textValue(), idText);
             }
-            return ctxt.reportInputMismatch(Document.class, "expected a string or an object with a \"text\" string");
+            return ctxt.reportInputMismatch(
+                    Document.class, "expected a string or an object with a \"text\" string");
         }
 
         @Override

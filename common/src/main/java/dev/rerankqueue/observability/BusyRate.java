@@ -6,15 +6,15 @@ import java.util.Deque;
 import java.util.OptionalDouble;
 
 /**
- * Progress per second of busy time, averaged over the last {@code window} of busy time: intervals in which there was
- * nothing to do are never added, so the figure survives quiet periods and is there when work returns. Both sides use it:
- * the gateway for the workers' drain rate (committed jobs while there is a backlog), a worker for its scorer's capacity
- * (pairs scored while a call runs).
+ * Progress per second of busy time, averaged over the last {@code window} of busy time: intervals
+ * in which there was nothing to do are never added, so the figure survives quiet periods and is
+ * there when work returns. Both sides use it: the gateway for the workers' drain rate (committed
+ * jobs while there is a backlog), a worker for its scorer's capacity (pairs scored while a call
+ * runs).
  */
 public final class BusyRate {
 
-    private record Interval(long nanos, long progress) {
-    }
+    private record Interval(long nanos, long progress) {}
 
     private final long windowNanos;
     private final long minBusyNanos;
@@ -22,13 +22,18 @@ public final class BusyRate {
     private long busyNanos;
     private long progress;
 
-    /** @param minBusy busy time needed before there is a figure at all */
+    /**
+     * @param minBusy busy time needed before there is a figure at all
+     */
     public BusyRate(Duration window, Duration minBusy) {
         this.windowNanos = window.toNanos();
         this.minBusyNanos = minBusy.toNanos();
     }
 
-    /** {@code nanos} of busy time in which {@code progress} was made (zero counts: busy without progress). */
+    /**
+     * {@code nanos} of busy time in which {@code progress} was made (zero counts: busy without
+     * progress).
+     */
     public synchronized void add(long nanos, long progress) {
         if (nanos <= 0) {
             return;
@@ -43,7 +48,10 @@ public final class BusyRate {
         }
     }
 
-    /** Progress per busy second over the window, or empty until {@code minBusy} of busy time was seen. */
+    /**
+     * Progress per busy second over the window, or empty until {@code minBusy} of busy time was
+     * seen.
+     */
     public synchronized OptionalDouble perSecond() {
         if (busyNanos < minBusyNanos || busyNanos == 0) {
             return OptionalDouble.empty();

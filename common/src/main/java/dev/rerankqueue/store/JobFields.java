@@ -5,12 +5,14 @@ import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.messaging.JobCodec;
-
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Field names of the job hash at {@link RedisKeys#job(String)}, and how to read a {@link JobState} back. */
+/**
+ * Field names of the job hash at {@link RedisKeys#job(String)}, and how to read a {@link JobState}
+ * back.
+ */
 public final class JobFields {
 
     public static final String STATUS = "status";
@@ -25,15 +27,22 @@ public final class JobFields {
     public static final String WORKER = "worker";
     public static final String ERROR = "error";
     public static final String RESULT = "result";
-    /** Pairs of the running attempt scored so far ({@link JobProgress}); reset when an attempt starts. */
+
+    /**
+     * Pairs of the running attempt scored so far ({@link JobProgress}); reset when an attempt
+     * starts.
+     */
     public static final String SCORED_PAIRS = "scored_pairs";
+
     /** The client's metadata as a JSON object, when the request had any. */
     public static final String METADATA = "metadata";
 
-    private JobFields() {
-    }
+    private JobFields() {}
 
-    /** Fields a job's hash starts with, whoever writes it first (the gateway on accept, or a worker). */
+    /**
+     * Fields a job's hash starts with, whoever writes it first (the gateway on accept, or a
+     * worker).
+     */
     public static Map<String, String> initial(RerankJob job) {
         Map<String, String> fields = new LinkedHashMap<>();
         fields.put(TENANT, job.tenant());
@@ -47,8 +56,8 @@ public final class JobFields {
     }
 
     /**
-     * Every field of {@code state} as a hash, with the version one below the state's so that the create write that
-     * restores it (and bumps the version) leaves exactly the original version.
+     * Every field of {@code state} as a hash, with the version one below the state's so that the
+     * create write that restores it (and bumps the version) leaves exactly the original version.
      */
     public static Map<String, String> restoring(JobState state) {
         Map<String, String> fields = new LinkedHashMap<>();
@@ -75,7 +84,10 @@ public final class JobFields {
         }
     }
 
-    /** The state in a hash as HGETALL returns it, or {@code null} when the hash is empty (no such job). */
+    /**
+     * The state in a hash as HGETALL returns it, or {@code null} when the hash is empty (no such
+     * job).
+     */
     public static JobState toState(String id, Map<String, String> hash) {
         if (hash == null || hash.isEmpty() || hash.get(STATUS) == null) {
             return null;
@@ -99,10 +111,15 @@ public final class JobFields {
                 metadata(hash.get(METADATA)));
     }
 
-    /** Progress only means something while running; terminal states (and the results topic) never carry it. */
+    /**
+     * Progress only means something while running; terminal states (and the results topic) never
+     * carry it.
+     */
     private static Integer scoredWhileRunning(Map<String, String> hash) {
         long scored = toLong(hash.get(SCORED_PAIRS));
-        return scored > 0 && JobStatus.RUNNING.wireName().equals(hash.get(STATUS)) ? (int) scored : null;
+        return scored > 0 && JobStatus.RUNNING.wireName().equals(hash.get(STATUS))
+                ? (int) scored
+                : null;
     }
 
     private static void putMetadata(Map<String, String> fields, Map<String, String> metadata) {
@@ -116,7 +133,7 @@ public final class JobFields {
             return null;
         }
         try {
-            return JobCodec.mapper().readValue(json, new TypeReference<Map<String, String>>() { });
+            return JobCodec.mapper().readValue(json, new TypeReference<Map<String, String>>() {});
         } catch (IOException e) {
             return null;
         }

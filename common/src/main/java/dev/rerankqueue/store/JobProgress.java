@@ -1,16 +1,19 @@
 package dev.rerankqueue.store;
 
 /**
- * How many pairs of a running job are scored so far: a write outside the versioned lifecycle, so it never races the
- * compare-and-set of the job's result. Run atomically by {@link #SCRIPT} with {@link #evalArgs()}: it applies only while the job is running and only upwards, and announces the new
- * count on {@link RedisKeys#JOB_EVENTS_CHANNEL} as a {@link JobEvent} with the job's current version.
+ * How many pairs of a running job are scored so far: a write outside the versioned lifecycle, so it
+ * never races the compare-and-set of the job's result. Run atomically by {@link #SCRIPT} with
+ * {@link #evalArgs()}: it applies only while the job is running and only upwards, and announces the
+ * new count on {@link RedisKeys#JOB_EVENTS_CHANNEL} as a {@link JobEvent} with the job's current
+ * version.
  *
- * @param jobId  the job
+ * @param jobId the job
  * @param scored pairs scored so far
  */
 public record JobProgress(String jobId, int scored) {
 
-    public static final String SCRIPT = """
+    public static final String SCRIPT =
+            """
             local cur = redis.call('HMGET', KEYS[1], 'status', 'version', 'scored_pairs')
             if cur[1] ~= 'running' then return 0 end
             local scored = tonumber(ARGV[3])
@@ -23,6 +26,13 @@ public record JobProgress(String jobId, int scored) {
 
     /** Arguments of {@code EVAL}: the script, one key, then channel, id, count. */
     public String[] evalArgs() {
-        return new String[]{SCRIPT, "1", RedisKeys.job(jobId), RedisKeys.JOB_EVENTS_CHANNEL, jobId, Integer.toString(scored)};
+        return new String[] {
+            SCRIPT,
+            "1",
+            RedisKeys.job(jobId),
+            RedisKeys.JOB_EVENTS_CHANNEL,
+            jobId,
+            Integer.toString(scored)
+        };
     }
 }

@@ -1,7 +1,6 @@
 package dev.rerankqueue.store;
 
 import dev.rerankqueue.job.JobStatus;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -12,18 +11,23 @@ import java.util.stream.Collectors;
 /**
  * One compare-and-set write of a job's state, run atomically in Redis by {@link #SCRIPT}.
  *
- * <p>The write applies only if the stored status may move to the target under the {@link JobStatus} table and, when
- * given, the stored version equals the expected one; it then bumps the version, refreshes the TTL, publishes a
- * {@link JobEvent} and returns the whole state it wrote. A write that loses reports what is stored instead, so a slow or duplicate writer never overwrites
- * a newer state. A write that makes the job terminal also removes it from its tenant's {@link RedisKeys#inFlight
- * in-flight set}. Run it as {@code EVAL SCRIPT 1 key args...} with {@link #key()} and {@link #args()}.
+ * <p>The write applies only if the stored status may move to the target under the {@link JobStatus}
+ * table and, when given, the stored version equals the expected one; it then bumps the version,
+ * refreshes the TTL, publishes a {@link JobEvent} and returns the whole state it wrote. A write
+ * that loses reports what is stored instead, so a slow or duplicate writer never overwrites a newer
+ * state. A write that makes the job terminal also removes it from its tenant's {@link
+ * RedisKeys#inFlight in-flight set}. Run it as {@code EVAL SCRIPT 1 key args...} with {@link
+ * #key()} and {@link #args()}.
  */
 public final class JobTransition {
 
-    /** Pseudo-status meaning "no hash yet": allowed as a source only for writes that create the job. */
+    /**
+     * Pseudo-status meaning "no hash yet": allowed as a source only for writes that create the job.
+     */
     static final String ABSENT = "absent";
 
-    public static final String SCRIPT = """
+    public static final String SCRIPT =
+            """
             local key = KEYS[1]
             local target, sources, expected = ARGV[1], ARGV[2], ARGV[3]
             local ttl, channel, id = tonumber(ARGV[4]), ARGV[5], ARGV[6]
@@ -81,14 +85,21 @@ public final class JobTransition {
         return new JobTransition(jobId, target);
     }
 
-    /** A write that creates job {@code jobId} in status {@code initial} and does nothing if it exists already. */
-    public static JobTransition create(String jobId, JobStatus initial, Map<String, String> fields) {
+    /**
+     * A write that creates job {@code jobId} in status {@code initial} and does nothing if it
+     * exists already.
+     */
+    public static JobTransition create(
+            String jobId, JobStatus initial, Map<String, String> fields) {
         JobTransition t = new JobTransition(jobId, initial).orCreateWith(fields);
         t.createOnly = true;
         return t;
     }
 
-    /** Apply only if the stored version is exactly this (a write allowed to create the job applies when it is absent). */
+    /**
+     * Apply only if the stored version is exactly this (a write allowed to create the job applies
+     * when it is absent).
+     */
     public JobTransition expectVersion(long version) {
         this.expectedVersion = version;
         return this;
@@ -140,7 +151,12 @@ public final class JobTransition {
     }
 
     public List<String> args() {
-        String sources = createOnly ? "" : target.sources().stream().map(JobStatus::wireName).collect(Collectors.joining(","));
+        String sources =
+                createOnly
+                        ? ""
+                        : target.sources().stream()
+                                .map(JobStatus::wireName)
+                                .collect(Collectors.joining(","));
         if (!createFields.isEmpty()) {
             sources = sources.isEmpty() ? ABSENT : sources + "," + ABSENT;
         }
@@ -153,14 +169,16 @@ public final class JobTransition {
         args.add(jobId);
         args.add(Integer.toString(createFields.size()));
         args.add(target.isTerminal() ? RedisKeys.IN_FLIGHT_PREFIX : "");
-        createFields.forEach((k, v) -> {
-            args.add(k);
-            args.add(v);
-        });
-        setFields.forEach((k, v) -> {
-            args.add(k);
-            args.add(v);
-        });
+        createFields.forEach(
+                (k, v) -> {
+                    args.add(k);
+                    args.add(v);
+                });
+        setFields.forEach(
+                (k, v) -> {
+                    args.add(k);
+                    args.add(v);
+                });
         return args;
     }
 }

@@ -8,8 +8,7 @@ public final class RedisKeys {
 
     private static final String JOB_PREFIX = "rerank:job:";
 
-    private RedisKeys() {
-    }
+    private RedisKeys() {}
 
     /** Hash of a job's state ({@link JobFields}). */
     public static String job(String id) {
@@ -20,14 +19,17 @@ public final class RedisKeys {
     public static final String IN_FLIGHT_PREFIX = "rerank:inflight:";
 
     /**
-     * Sorted set of a tenant's accepted, not yet terminal job ids (score = accept time in ms): added by the gateway's
-     * quota check, removed by the transition that makes a job terminal.
+     * Sorted set of a tenant's accepted, not yet terminal job ids (score = accept time in ms):
+     * added by the gateway's quota check, removed by the transition that makes a job terminal.
      */
     public static String inFlight(String tenant) {
         return IN_FLIGHT_PREFIX + tenant;
     }
 
-    /** Documents of a tenant's jobs in its {@link #inFlight} set (a counter kept with the set by the same scripts). */
+    /**
+     * Documents of a tenant's jobs in its {@link #inFlight} set (a counter kept with the set by the
+     * same scripts).
+     */
     public static String inFlightPairs(String tenant) {
         return inFlight(tenant) + ":pairs";
     }
@@ -38,19 +40,24 @@ public final class RedisKeys {
     }
 
     /**
-     * Hash of the models workers serve: field = model name, value = when a worker last said it serves it (epoch ms).
-     * Workers refresh it every few seconds; the gateway lists the fresh ones at {@code GET /v1/models}.
+     * Hash of the models workers serve: field = model name, value = when a worker last said it
+     * serves it (epoch ms). Workers refresh it every few seconds; the gateway lists the fresh ones
+     * at {@code GET /v1/models}.
      */
     public static final String SERVED_MODELS = "rerank:models";
 
     /**
-     * Hash of what each worker can score: field = worker id, value = {@link ScorerCapacityAnnouncement}'s wire form (when it
-     * was said, epoch ms, and pairs per second). Workers refresh it every second; gateways sum the fresh ones to refuse a
-     * burst from its first second.
+     * Hash of what each worker can score: field = worker id, value = {@link
+     * ScorerCapacityAnnouncement}'s wire form (when it was said, epoch ms, and pairs per second).
+     * Workers refresh it every second; gateways sum the fresh ones to refuse a burst from its first
+     * second.
      */
     public static final String WORKER_CAPACITY = "rerank:capacity";
 
-    /** Hash of a bulk submission (tenant, created_at, size); its job ids, in request order, are at {@link #batchJobs}. */
+    /**
+     * Hash of a bulk submission (tenant, created_at, size); its job ids, in request order, are at
+     * {@link #batchJobs}.
+     */
     public static String batch(String id) {
         return "rerank:batch:" + id;
     }
@@ -65,12 +72,14 @@ public final class RedisKeys {
         return "rerank:idem:" + tenant + ":" + key;
     }
 
-    private static final java.util.regex.Pattern ID = java.util.regex.Pattern.compile(
-            "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    private static final java.util.regex.Pattern ID =
+            java.util.regex.Pattern.compile(
+                    "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
     /**
-     * Whether {@code id} is a job or batch id (a lower-case UUID): only such ids are put into keys, so that no id a
-     * client sends can name another key ({@code <batch>:jobs}) or another tenant's data.
+     * Whether {@code id} is a job or batch id (a lower-case UUID): only such ids are put into keys,
+     * so that no id a client sends can name another key ({@code <batch>:jobs}) or another tenant's
+     * data.
      */
     public static boolean isId(String id) {
         return id != null && ID.matcher(id).matches();

@@ -1,12 +1,5 @@
 package dev.rerankqueue.job;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-
-import java.util.EnumSet;
-import java.util.Set;
-
 import static dev.rerankqueue.job.JobStatus.CANCELLED;
 import static dev.rerankqueue.job.JobStatus.EXPIRED;
 import static dev.rerankqueue.job.JobStatus.FAILED;
@@ -17,6 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.EnumSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class JobStatusTest {
 
@@ -30,17 +29,29 @@ class JobStatusTest {
                 }
             }
         }
-        assertEquals(new java.util.TreeSet<>(Set.of(
-                "queued->running", "queued->cancelled", "queued->expired",
-                "running->succeeded", "running->failed", "running->cancelled", "running->queued")), allowed);
+        assertEquals(
+                new java.util.TreeSet<>(
+                        Set.of(
+                                "queued->running",
+                                "queued->cancelled",
+                                "queued->expired",
+                                "running->succeeded",
+                                "running->failed",
+                                "running->cancelled",
+                                "running->queued")),
+                allowed);
     }
 
     @ParameterizedTest
-    @EnumSource(value = JobStatus.class, names = {"SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED"})
+    @EnumSource(
+            value = JobStatus.class,
+            names = {"SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED"})
     void terminalStatesNeverChange(JobStatus terminal) {
         assertTrue(terminal.isTerminal());
         for (JobStatus to : JobStatus.values()) {
-            IllegalJobStateChangeException e = assertThrows(IllegalJobStateChangeException.class, () -> terminal.checkMoveTo(to));
+            IllegalJobStateChangeException e =
+                    assertThrows(
+                            IllegalJobStateChangeException.class, () -> terminal.checkMoveTo(to));
             assertEquals(terminal, e.from());
             assertEquals(to, e.to());
         }
@@ -72,7 +83,9 @@ class JobStatusTest {
 
     @Test
     void illegalMoveSaysWhich() {
-        IllegalJobStateChangeException e = assertThrows(IllegalJobStateChangeException.class, () -> QUEUED.checkMoveTo(SUCCEEDED));
+        IllegalJobStateChangeException e =
+                assertThrows(
+                        IllegalJobStateChangeException.class, () -> QUEUED.checkMoveTo(SUCCEEDED));
         assertEquals("job cannot move from queued to succeeded", e.getMessage());
     }
 }

@@ -1,18 +1,18 @@
 package dev.rerankqueue.job;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
 class RequestValidatorTest {
 
-    private final RequestValidator validator = new RequestValidator(new RequestLimits(3, 20, 50, 60_000));
+    private final RequestValidator validator =
+            new RequestValidator(new RequestLimits(3, 20, 50, 60_000));
 
     static RerankRequest request(String query, List<Document> docs, Integer topN) {
         return new RerankRequest(null, query, docs, topN, null, null, null, null);
@@ -35,16 +35,24 @@ class RequestValidatorTest {
 
     @Test
     void rejectsMissingAndEmptyQuery() {
-        assertEquals(List.of(new Violation("query", "is required")), validator.violations(request(null, docs("a"), null)));
-        assertEquals(List.of(new Violation("query", "must not be empty")), validator.violations(request("  ", docs("a"), null)));
+        assertEquals(
+                List.of(new Violation("query", "is required")),
+                validator.violations(request(null, docs("a"), null)));
+        assertEquals(
+                List.of(new Violation("query", "must not be empty")),
+                validator.violations(request("  ", docs("a"), null)));
     }
 
     @Test
     void rejectsMissingEmptyAndTooManyDocuments() {
         assertEquals("documents", validator.violations(request("q", null, null)).get(0).field());
-        assertEquals("must hold at least one document", validator.violations(request("q", List.of(), null)).get(0).message());
-        Violation tooMany = validator.violations(request("q", docs("a", "b", "c", "d"), null)).get(0);
-        assertTrue(tooMany.message().startsWith("has 4 documents; the limit is 3"), tooMany.message());
+        assertEquals(
+                "must hold at least one document",
+                validator.violations(request("q", List.of(), null)).get(0).message());
+        Violation tooMany =
+                validator.violations(request("q", docs("a", "b", "c", "d"), null)).get(0);
+        assertTrue(
+                tooMany.message().startsWith("has 4 documents; the limit is 3"), tooMany.message());
     }
 
     @Test
@@ -56,7 +64,9 @@ class RequestValidatorTest {
 
     @Test
     void rejectsOverlongQueryAndDocumentInsteadOfTruncating() {
-        assertEquals("query", validator.violations(request("x".repeat(21), docs("a"), null)).get(0).field());
+        assertEquals(
+                "query",
+                validator.violations(request("x".repeat(21), docs("a"), null)).get(0).field());
         Violation doc = validator.violations(request("q", docs("a", "y".repeat(51)), null)).get(0);
         assertEquals("documents[1]", doc.field());
         assertTrue(doc.message().contains("limit is 50"));
@@ -73,8 +83,10 @@ class RequestValidatorTest {
 
     @Test
     void reportsEveryViolationAtOnce() {
-        InvalidRequestException e = assertThrows(InvalidRequestException.class,
-                () -> validator.check(request("", Collections.emptyList(), -2)));
+        InvalidRequestException e =
+                assertThrows(
+                        InvalidRequestException.class,
+                        () -> validator.check(request("", Collections.emptyList(), -2)));
         assertEquals(3, e.violations().size());
         assertTrue(e.getMessage().contains("query: must not be empty"));
     }

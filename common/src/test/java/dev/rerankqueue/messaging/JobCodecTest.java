@@ -1,5 +1,11 @@
 package dev.rerankqueue.messaging;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.job.JobResult;
@@ -7,17 +13,10 @@ import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RankedDocument;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class JobCodecTest {
 
@@ -27,10 +26,17 @@ class JobCodecTest {
 
     @Test
     void readsDocumentsAsStringsOrObjects() {
-        RerankRequest r = parse("""
+        RerankRequest r =
+                parse(
+                        """
                 {"query":"q","documents":["plain",{"text":"object","id":"d-2"},{"text":"numeric id","id":7}],
                  "top_n":2,"return_documents":true,"priority":"batch","deadline_ms":5000,"unknown_field":{"x":1}}""");
-        assertEquals(List.of(Document.of("plain"), new Document("object", "d-2"), new Document("numeric id", "7")), r.documents());
+        assertEquals(
+                List.of(
+                        Document.of("plain"),
+                        new Document("object", "d-2"),
+                        new Document("numeric id", "7")),
+                r.documents());
         assertEquals(2, r.topN());
         assertTrue(r.wantsDocuments());
         assertEquals(Priority.BATCH, r.priority());
@@ -39,53 +45,87 @@ class JobCodecTest {
 
     @Test
     void malformedJsonSaysWhere() {
-        MalformedJsonException e = assertThrows(MalformedJsonException.class, () -> parse("{\"query\":"));
+        MalformedJsonException e =
+                assertThrows(MalformedJsonException.class, () -> parse("{\"query\":"));
         assertTrue(e.getMessage().startsWith("malformed JSON"), e.getMessage());
         assertThrows(MalformedJsonException.class, () -> JobCodec.readTree(new byte[0]));
     }
 
     @Test
     void wrongTypesNameTheFieldAndAreNotCoerced() {
-        InvalidRequestException q = assertThrows(InvalidRequestException.class, () -> parse("{\"query\":5,\"documents\":[\"a\"]}"));
+        InvalidRequestException q =
+                assertThrows(
+                        InvalidRequestException.class,
+                        () -> parse("{\"query\":5,\"documents\":[\"a\"]}"));
         assertEquals("query", q.violations().get(0).field());
-        InvalidRequestException topN = assertThrows(InvalidRequestException.class,
-                () -> parse("{\"query\":\"q\",\"documents\":[\"a\"],\"top_n\":\"2\"}"));
+        InvalidRequestException topN =
+                assertThrows(
+                        InvalidRequestException.class,
+                        () -> parse("{\"query\":\"q\",\"documents\":[\"a\"],\"top_n\":\"2\"}"));
         assertEquals("top_n", topN.violations().get(0).field());
         assertEquals("expected an integer", topN.violations().get(0).message());
-        InvalidRequestException doc = assertThrows(InvalidRequestException.class,
-                () -> parse("{\"query\":\"q\",\"documents\":[\"a\",{\"txt\":\"b\"}]}"));
+        InvalidRequestException doc =
+                assertThrows(
+                        InvalidRequestException.class,
+                        () -> parse("{\"query\":\"q\",\"documents\":[\"a\",{\"txt\":\"b\"}]}"));
         assertEquals("documents[1]", doc.violations().get(0).field());
-        InvalidRequestException docs = assertThrows(InvalidRequestException.class,
-                () -> parse("{\"query\":\"q\",\"documents\":\"a\"}"));
+        InvalidRequestException docs =
+                assertThrows(
+                        InvalidRequestException.class,
+                        () -> parse("{\"query\":\"q\",\"documents\":\"a\"}"));
         assertEquals("documents", docs.violations().get(0).field());
     }
 
     @Test
     void rejectsABodyThatIsNotAnObject() {
-        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> parse("[1,2]"));
-        assertEquals("the body must be a JSON object, got an array", e.violations().get(0).message());
+        InvalidRequestException e =
+                assertThrows(InvalidRequestException.class, () -> parse("[1,2]"));
+        assertEquals(
+                "the body must be a JSON object, got an array", e.violations().get(0).message());
     }
 
     @Test
     void unknownPriorityIsAViolationNotACrash() {
-        InvalidRequestException e = assertThrows(InvalidRequestException.class,
-                () -> parse("{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":\"urgent\"}"));
+        InvalidRequestException e =
+                assertThrows(
+                        InvalidRequestException.class,
+                        () ->
+                                parse(
+                                        "{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":\"urgent\"}"));
         assertEquals("priority", e.violations().get(0).field());
-        assertTrue(e.violations().get(0).message().contains("interactive"), e.violations().get(0).message());
+        assertTrue(
+                e.violations().get(0).message().contains("interactive"),
+                e.violations().get(0).message());
     }
 
     @Test
     void vllmsIntegerPriorityMapsToALane() {
-        assertEquals(Priority.INTERACTIVE, parse("{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":0}").priority());
-        assertEquals(Priority.INTERACTIVE, parse("{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":-5}").priority());
-        assertEquals(Priority.BATCH, parse("{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":3}").priority());
-        assertThrows(InvalidRequestException.class, () -> parse("{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":1.5}"));
+        assertEquals(
+                Priority.INTERACTIVE,
+                parse("{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":0}").priority());
+        assertEquals(
+                Priority.INTERACTIVE,
+                parse("{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":-5}").priority());
+        assertEquals(
+                Priority.BATCH,
+                parse("{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":3}").priority());
+        assertThrows(
+                InvalidRequestException.class,
+                () -> parse("{\"query\":\"q\",\"documents\":[\"a\"],\"priority\":1.5}"));
     }
 
     @Test
     void jobEnvelopeRoundTrips() {
-        RerankRequest req = new RerankRequest("m", "q", List.of(Document.of("a"), new Document("b", "x")), 1, true, "inst",
-                Priority.INTERACTIVE, 1000L);
+        RerankRequest req =
+                new RerankRequest(
+                        "m",
+                        "q",
+                        List.of(Document.of("a"), new Document("b", "x")),
+                        1,
+                        true,
+                        "inst",
+                        Priority.INTERACTIVE,
+                        1000L);
         RerankJob job = RerankJob.accept("acme", req, 1_700_000_000_000L);
         RerankJob back = JobCodec.decodeJob(JobCodec.encodeJob(job));
         assertEquals(job, back);
@@ -94,35 +134,82 @@ class JobCodecTest {
 
     @Test
     void poisonRecordsAreRecognised() {
-        assertThrows(MalformedJsonException.class, () -> JobCodec.decodeJob(new byte[]{(byte) 0xff, 0x00, 0x13}));
-        assertThrows(InvalidRequestException.class, () -> JobCodec.decodeJob("{\"hello\":1}".getBytes(StandardCharsets.UTF_8)));
-        assertThrows(InvalidRequestException.class,
-                () -> JobCodec.decodeJob("{\"schema\":99,\"id\":\"x\",\"request\":{}}".getBytes(StandardCharsets.UTF_8)));
+        assertThrows(
+                MalformedJsonException.class,
+                () -> JobCodec.decodeJob(new byte[] {(byte) 0xff, 0x00, 0x13}));
+        assertThrows(
+                InvalidRequestException.class,
+                () -> JobCodec.decodeJob("{\"hello\":1}".getBytes(StandardCharsets.UTF_8)));
+        assertThrows(
+                InvalidRequestException.class,
+                () ->
+                        JobCodec.decodeJob(
+                                "{\"schema\":99,\"id\":\"x\",\"request\":{}}"
+                                        .getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test
     void terminalStateRoundTripsAsAResultsRecord() {
-        JobResult result = new JobResult("m", List.of(new RankedDocument(0, 0.5, null)), new JobResult.Usage(1, 3), 2);
-        dev.rerankqueue.job.JobState state = new dev.rerankqueue.job.JobState("id-1", dev.rerankqueue.job.JobStatus.SUCCEEDED, 3,
-                "acme", "m", 10, 20, 30, 1, 1, null, "w1", null, result, Map.of("run", "nightly"));
+        JobResult result =
+                new JobResult(
+                        "m",
+                        List.of(new RankedDocument(0, 0.5, null)),
+                        new JobResult.Usage(1, 3),
+                        2);
+        dev.rerankqueue.job.JobState state =
+                new dev.rerankqueue.job.JobState(
+                        "id-1",
+                        dev.rerankqueue.job.JobStatus.SUCCEEDED,
+                        3,
+                        "acme",
+                        "m",
+                        10,
+                        20,
+                        30,
+                        1,
+                        1,
+                        null,
+                        "w1",
+                        null,
+                        result,
+                        Map.of("run", "nightly"));
         String json = new String(JobCodec.encodeState(state), StandardCharsets.UTF_8);
-        assertTrue(json.contains("\"status\":\"succeeded\"") && json.contains("\"finished_at\":30"), json);
-        assertTrue(!json.contains("scored_pairs"), "progress is not part of a terminal state: " + json);
+        assertTrue(
+                json.contains("\"status\":\"succeeded\"") && json.contains("\"finished_at\":30"),
+                json);
+        assertTrue(
+                !json.contains("scored_pairs"),
+                "progress is not part of a terminal state: " + json);
         // results written before progress existed have no scored_pairs; they still read back
-        assertEquals(state, JobCodec.decodeState(json.replace(",\"scored_pairs\":null", "").getBytes(StandardCharsets.UTF_8)));
+        assertEquals(
+                state,
+                JobCodec.decodeState(
+                        json.replace(",\"scored_pairs\":null", "")
+                                .getBytes(StandardCharsets.UTF_8)));
         assertEquals(state, JobCodec.decodeState(JobCodec.encodeState(state)));
-        dev.rerankqueue.job.JobState fromHash = dev.rerankqueue.store.JobFields.toState("id-1",
-                new java.util.HashMap<>(dev.rerankqueue.store.JobFields.restoring(state)) {{
-                    put("status", "succeeded");
-                    put("version", "3");
-                }});
+        dev.rerankqueue.job.JobState fromHash =
+                dev.rerankqueue.store.JobFields.toState(
+                        "id-1",
+                        new java.util.HashMap<>(dev.rerankqueue.store.JobFields.restoring(state)) {
+                            {
+                                put("status", "succeeded");
+                                put("version", "3");
+                            }
+                        });
         assertEquals(state, fromHash);
     }
 
     @Test
     void resultUsesSnakeCaseAndOmitsAbsentDocuments() {
-        JobResult result = new JobResult("m", List.of(new RankedDocument(1, 0.9, null),
-                new RankedDocument(0, 0.1, new RankedDocument.DocumentText("t", null))), new JobResult.Usage(2, 10), 5);
+        JobResult result =
+                new JobResult(
+                        "m",
+                        List.of(
+                                new RankedDocument(1, 0.9, null),
+                                new RankedDocument(
+                                        0, 0.1, new RankedDocument.DocumentText("t", null))),
+                        new JobResult.Usage(2, 10),
+                        5);
         String json = JobCodec.encodeResult(result);
         assertTrue(json.contains("\"relevance_score\":0.9"), json);
         assertFalse(json.contains("\"document\":null"), json);

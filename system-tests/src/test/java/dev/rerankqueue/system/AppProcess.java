@@ -13,7 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** One packaged Quarkus app (a quarkus-run.jar) running as its own JVM process, as in production. */
+/**
+ * One packaged Quarkus app (a quarkus-run.jar) running as its own JVM process, as in production.
+ */
 final class AppProcess implements AutoCloseable {
 
     private final String name;
@@ -23,7 +25,8 @@ final class AppProcess implements AutoCloseable {
     private final Map<String, String> env;
     private Process process;
 
-    private AppProcess(String name, int port, Path log, List<String> command, Map<String, String> env) {
+    private AppProcess(
+            String name, int port, Path log, List<String> command, Map<String, String> env) {
         this.name = name;
         this.port = port;
         this.log = log;
@@ -31,24 +34,37 @@ final class AppProcess implements AutoCloseable {
         this.env = env;
     }
 
-    static AppProcess start(String name, String jarProperty, int port, Map<String, String> props) throws IOException {
+    static AppProcess start(String name, String jarProperty, int port, Map<String, String> props)
+            throws IOException {
         return start(name, jarProperty, port, props, Map.of());
     }
 
-    static AppProcess start(String name, String jarProperty, int port, Map<String, String> props, Map<String, String> env)
+    static AppProcess start(
+            String name,
+            String jarProperty,
+            int port,
+            Map<String, String> props,
+            Map<String, String> env)
             throws IOException {
         Path jar = Path.of(System.getProperty(jarProperty, ""));
         if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException(jarProperty + " not found at " + jar + " (run through ./mvnw verify, which packages it)");
+            throw new IllegalStateException(
+                    jarProperty
+                            + " not found at "
+                            + jar
+                            + " (run through ./mvnw verify, which packages it)");
         }
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("-Xmx512m");
         cmd.add("-Dquarkus.http.port=" + port);
         if (!env.containsKey("RERANK_API_KEYS") && !props.containsKey("rerank.auth.required")) {
-            cmd.add("-Drerank.auth.required=false"); // a test stack without keys says so, as deploy/local/up.sh does
+            cmd.add("-Drerank.auth.required=false"); // a test stack without keys says so, as
+            // deploy/local/up.sh does
         } else if (!props.containsKey("rerank.metrics.token")) {
-            cmd.add("-Drerank.metrics.token=" + SCRAPE_TOKEN); // with keys on, metrics need the scrape token
+            cmd.add(
+                    "-Drerank.metrics.token="
+                            + SCRAPE_TOKEN); // with keys on, metrics need the scrape token
         }
         props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");
@@ -70,8 +86,10 @@ final class AppProcess implements AutoCloseable {
     }
 
     private void launch() throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        ProcessBuilder pb =
+                new ProcessBuilder(command)
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(env);
         process = pb.start();
     }
@@ -85,11 +103,15 @@ final class AppProcess implements AutoCloseable {
         long end = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < end) {
             if (!process.isAlive()) {
-                throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log);
+                throw new IllegalStateException(
+                        name + " exited with " + process.exitValue() + "; see " + log);
             }
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/q/health/ready")).build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r =
+                        http.send(
+                                HttpRequest.newBuilder(URI.create(baseUrl() + "/q/health/ready"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
                     return;
                 }
@@ -101,19 +123,28 @@ final class AppProcess implements AutoCloseable {
         throw new IllegalStateException(name + " not ready within " + timeout + "; see " + log);
     }
 
-    /** SIGKILL: the process dies mid-whatever, with no shutdown hook, as in a crash or an OOM kill. */
     /**
-     * Heap in use right after a full GC (jcmd GC.run, then the app's own jvm_memory_used_bytes{area="heap"}): what the
-     * app really holds, without the garbage that happens to be uncollected.
+     * SIGKILL: the process dies mid-whatever, with no shutdown hook, as in a crash or an OOM kill.
+     */
+    /**
+     * Heap in use right after a full GC (jcmd GC.run, then the app's own
+     * jvm_memory_used_bytes{area="heap"}): what the app really holds, without the garbage that
+     * happens to be uncollected.
      */
     long heapAfterGcBytes() throws Exception {
         String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-        Process gc = new ProcessBuilder(jcmd, Long.toString(process.pid()), "GC.run").redirectErrorStream(true).start();
+        Process gc =
+                new ProcessBuilder(jcmd, Long.toString(process.pid()), "GC.run")
+                        .redirectErrorStream(true)
+                        .start();
         gc.getInputStream().readAllBytes();
         if (!gc.waitFor(60, TimeUnit.SECONDS) || gc.exitValue() != 0) {
             throw new IllegalStateException("jcmd GC.run failed for " + name);
         }
-        String metrics = HttpClient.newHttpClient().send(metricsRequest(), HttpResponse.BodyHandlers.ofString()).body();
+        String metrics =
+                HttpClient.newHttpClient()
+                        .send(metricsRequest(), HttpResponse.BodyHandlers.ofString())
+                        .body();
         long used = 0;
         for (String line : metrics.split("\n")) {
             if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
@@ -126,23 +157,35 @@ final class AppProcess implements AutoCloseable {
     /** The scrape token a gateway started here with API keys expects on {@code /q/metrics}. */
     static final String SCRAPE_TOKEN = "test-scrape-token";
 
-    /** {@code GET /q/metrics} as a scraper sends it (the token is ignored where metrics are open). */
+    /**
+     * {@code GET /q/metrics} as a scraper sends it (the token is ignored where metrics are open).
+     */
     HttpRequest metricsRequest() {
-        return HttpRequest.newBuilder(URI.create(baseUrl() + "/q/metrics")).header("Authorization", "Bearer " + SCRAPE_TOKEN).build();
+        return HttpRequest.newBuilder(URI.create(baseUrl() + "/q/metrics"))
+                .header("Authorization", "Bearer " + SCRAPE_TOKEN)
+                .build();
     }
 
     /** SIGSTOP or SIGCONT: the process freezes (holds its connections, does nothing) or goes on. */
     void signal(String signal) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).redirectErrorStream(true).start();
+        Process kill =
+                new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+                        .redirectErrorStream(true)
+                        .start();
         kill.getInputStream().readAllBytes();
         if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
             throw new IllegalStateException("kill -" + signal + " failed for " + name);
         }
     }
 
-    /** Waits for the process to exit by itself; its exit code, or -1 if it is still running after {@code timeout}. */
+    /**
+     * Waits for the process to exit by itself; its exit code, or -1 if it is still running after
+     * {@code timeout}.
+     */
     int awaitExit(Duration timeout) throws InterruptedException {
-        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                ? process.exitValue()
+                : -1;
     }
 
     void kill() throws InterruptedException {

@@ -1,25 +1,25 @@
 package dev.rerankqueue.system;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
- * No Docker here, so the container files are checked as files: the compose file parses and is whole (every service
- * it needs, every dependency, Dockerfile and mounted file present, the GPU profile on an NVIDIA device), the images
- * run as a non-root user with container-aware heaps, and the settings passed as environment variables are real keys.
+ * No Docker here, so the container files are checked as files: the compose file parses and is whole
+ * (every service it needs, every dependency, Dockerfile and mounted file present, the GPU profile
+ * on an NVIDIA device), the images run as a non-root user with container-aware heaps, and the
+ * settings passed as environment variables are real keys.
  */
 class DeploymentFilesTest {
 
@@ -33,53 +33,111 @@ class DeploymentFilesTest {
         JsonNode services = compose.get("services");
         Set<String> names = new TreeSet<>();
         services.fieldNames().forEachRemaining(names::add);
-        assertTrue(names.containsAll(List.of("kafka", "redis", "gateway", "worker", "vllm-emulator", "vllm", "prometheus", "grafana")), names.toString());
+        assertTrue(
+                names.containsAll(
+                        List.of(
+                                "kafka",
+                                "redis",
+                                "gateway",
+                                "worker",
+                                "vllm-emulator",
+                                "vllm",
+                                "prometheus",
+                                "grafana")),
+                names.toString());
         assertTrue(services.get("kafka").get("image").asText().startsWith("apache/kafka:"));
-        assertTrue(services.get("kafka").get("environment").get("KAFKA_PROCESS_ROLES").asText().contains("controller"), "KRaft");
+        assertTrue(
+                services.get("kafka")
+                        .get("environment")
+                        .get("KAFKA_PROCESS_ROLES")
+                        .asText()
+                        .contains("controller"),
+                "KRaft");
 
         List<String> redis = new ArrayList<>();
         services.get("redis").get("command").forEach(a -> redis.add(a.asText()));
-        assertTrue(redis.contains("--maxmemory") && "noeviction".equals(redis.get(redis.indexOf("--maxmemory-policy") + 1)),
+        assertTrue(
+                redis.contains("--maxmemory")
+                        && "noeviction".equals(redis.get(redis.indexOf("--maxmemory-policy") + 1)),
                 "Redis has a memory ceiling and never evicts accepted jobs' state: " + redis);
-        assertFalse(services.get("gateway").get("environment").get("RERANK_AUTH_REQUIRED").asText().contains(":-false"),
+        assertFalse(
+                services.get("gateway")
+                        .get("environment")
+                        .get("RERANK_AUTH_REQUIRED")
+                        .asText()
+                        .contains(":-false"),
                 "the gateway requires API keys unless a user says otherwise");
 
         List<String> problems = new ArrayList<>();
-        services.fields().forEachRemaining(e -> {
-            JsonNode s = e.getValue();
-            if (s.has("depends_on")) {
-                s.get("depends_on").fieldNames().forEachRemaining(d -> {
-                    if (!names.contains(d)) {
-                        problems.add(e.getKey() + " depends on unknown " + d);
-                    }
-                });
-                if (s.get("depends_on").isArray()) {
-                    s.get("depends_on").forEach(d -> {
-                        if (!names.contains(d.asText())) {
-                            problems.add(e.getKey() + " depends on unknown " + d.asText());
-                        }
-                    });
-                }
-            }
-            // a published port on every interface opens a test endpoint or a default-password dashboard to the network
-            s.path("ports").forEach(port -> {
-                if (!port.asText().startsWith("127.0.0.1:")) {
-                    problems.add(e.getKey() + " publishes " + port.asText() + " beyond loopback");
-                }
-            });
-            if (s.has("build") && !Files.isRegularFile(DOCKER.resolve(s.get("build").get("context").asText())
-                    .resolve(s.get("build").get("dockerfile").asText()).normalize())) {
-                problems.add(e.getKey() + ": no Dockerfile " + s.get("build"));
-            }
-            if (s.has("volumes")) {
-                s.get("volumes").forEach(v -> {
-                    String source = v.asText().split(":")[0];
-                    if (source.startsWith(".") && !Files.exists(DOCKER.resolve(source).normalize())) {
-                        problems.add(e.getKey() + ": mounts missing " + source);
-                    }
-                });
-            }
-        });
+        services.fields()
+                .forEachRemaining(
+                        e -> {
+                            JsonNode s = e.getValue();
+                            if (s.has("depends_on")) {
+                                s.get("depends_on")
+                                        .fieldNames()
+                                        .forEachRemaining(
+                                                d -> {
+                                                    if (!names.contains(d)) {
+                                                        problems.add(
+                                                                e.getKey()
+                                                                        + " depends on unknown "
+                                                                        + d);
+                                                    }
+                                                });
+                                if (s.get("depends_on").isArray()) {
+                                    s.get("depends_on")
+                                            .forEach(
+                                                    d -> {
+                                                        if (!names.contains(d.asText())) {
+                                                            problems.add(
+                                                                    e.getKey()
+                                                                            + " depends on unknown "
+                                                                            + d.asText());
+                                                        }
+                                                    });
+                                }
+                            }
+                            // a published port on every interface opens a test endpoint or a
+                            // default-password dashboard to the network
+                            s.path("ports")
+                                    .forEach(
+                                            port -> {
+                                                if (!port.asText().startsWith("127.0.0.1:")) {
+                                                    problems.add(
+                                                            e.getKey()
+                                                                    + " publishes "
+                                                                    + port.asText()
+                                                                    + " beyond loopback");
+                                                }
+                                            });
+                            if (s.has("build")
+                                    && !Files.isRegularFile(
+                                            DOCKER.resolve(s.get("build").get("context").asText())
+                                                    .resolve(
+                                                            s.get("build")
+                                                                    .get("dockerfile")
+                                                                    .asText())
+                                                    .normalize())) {
+                                problems.add(e.getKey() + ": no Dockerfile " + s.get("build"));
+                            }
+                            if (s.has("volumes")) {
+                                s.get("volumes")
+                                        .forEach(
+                                                v -> {
+                                                    String source = v.asText().split(":")[0];
+                                                    if (source.startsWith(".")
+                                                            && !Files.exists(
+                                                                    DOCKER.resolve(source)
+                                                                            .normalize())) {
+                                                        problems.add(
+                                                                e.getKey()
+                                                                        + ": mounts missing "
+                                                                        + source);
+                                                    }
+                                                });
+                            }
+                        });
         assertTrue(problems.isEmpty(), problems.toString());
 
         JsonNode vllm = services.get("vllm");
@@ -92,16 +150,27 @@ class DeploymentFilesTest {
 
     @Test
     void imagesRunAsANonRootUserWithContainerAwareHeaps() throws Exception {
-        for (String name : List.of("Dockerfile.gateway", "Dockerfile.worker", "Dockerfile.emulator")) {
+        for (String name :
+                List.of("Dockerfile.gateway", "Dockerfile.worker", "Dockerfile.emulator")) {
             List<String> lines = Files.readAllLines(DOCKER.resolve(name));
-            String user = lines.stream().filter(l -> l.startsWith("USER ")).reduce((a, b) -> b).orElse("USER root").substring(5).trim();
+            String user =
+                    lines.stream()
+                            .filter(l -> l.startsWith("USER "))
+                            .reduce((a, b) -> b)
+                            .orElse("USER root")
+                            .substring(5)
+                            .trim();
             assertTrue(!user.equals("root") && !user.equals("0"), name + " runs as " + user);
-            assertTrue(String.join("\n", lines).contains("MaxRAMPercentage"), name + " sizes its heap from the container limit");
+            assertTrue(
+                    String.join("\n", lines).contains("MaxRAMPercentage"),
+                    name + " sizes its heap from the container limit");
             for (String l : lines) {
                 if (l.startsWith("COPY ")) {
                     String source = l.split("\\s+")[l.contains("--chown") ? 2 : 1];
                     String module = source.split("/")[0];
-                    assertTrue(Files.isDirectory(ROOT.resolve(module)), name + " copies from unknown module " + module);
+                    assertTrue(
+                            Files.isDirectory(ROOT.resolve(module)),
+                            name + " copies from unknown module " + module);
                 }
             }
         }
@@ -110,24 +179,36 @@ class DeploymentFilesTest {
     @Test
     void environmentSettingsAreRealConfigKeys() throws Exception {
         JsonNode services = YAML.readTree(DOCKER.resolve("compose.yaml").toFile()).get("services");
-        String documented = Files.readString(ROOT.resolve("README.md"))
-                + Files.readString(ROOT.resolve("api-gateway/src/main/resources/application.properties"))
-                + Files.readString(ROOT.resolve("rerank-worker/src/main/resources/application.properties"));
+        String documented =
+                Files.readString(ROOT.resolve("README.md"))
+                        + Files.readString(
+                                ROOT.resolve(
+                                        "api-gateway/src/main/resources/application.properties"))
+                        + Files.readString(
+                                ROOT.resolve(
+                                        "rerank-worker/src/main/resources/application.properties"));
         List<String> unknown = new ArrayList<>();
         for (String app : List.of("gateway", "worker")) {
-            services.get(app).get("environment").fieldNames().forEachRemaining(env -> {
-                String key = env.toLowerCase(java.util.Locale.ROOT).replace('_', '.');
-                String dashed = key.replace("api.keys", "api-keys");
-                if (!documented.contains(key) && !documented.contains(dashed)) {
-                    unknown.add(env);
-                }
-            });
+            services.get(app)
+                    .get("environment")
+                    .fieldNames()
+                    .forEachRemaining(
+                            env -> {
+                                String key =
+                                        env.toLowerCase(java.util.Locale.ROOT).replace('_', '.');
+                                String dashed = key.replace("api.keys", "api-keys");
+                                if (!documented.contains(key) && !documented.contains(dashed)) {
+                                    unknown.add(env);
+                                }
+                            });
         }
         assertTrue(unknown.isEmpty(), "environment variables that match no config key: " + unknown);
 
-        JsonNode local = YAML.readTree(ROOT.resolve("deploy/observability/prometheus.yml").toFile());
+        JsonNode local =
+                YAML.readTree(ROOT.resolve("deploy/observability/prometheus.yml").toFile());
         JsonNode inCompose = YAML.readTree(DOCKER.resolve("prometheus-compose.yml").toFile());
-        assertEquals(jobs(local), jobs(inCompose), "compose scrapes the same jobs as the local config");
+        assertEquals(
+                jobs(local), jobs(inCompose), "compose scrapes the same jobs as the local config");
     }
 
     private static List<String> jobs(JsonNode prometheus) {

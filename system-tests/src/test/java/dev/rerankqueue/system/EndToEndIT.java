@@ -1,19 +1,18 @@
 package dev.rerankqueue.system;
 
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.rerankqueue.testing.KafkaBroker;
 import dev.rerankqueue.testing.RedisServerProcess;
 import dev.rerankqueue.testing.SseRecorder;
 import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
-import org.openqa.selenium.By;
-import org.openqa.selenium.WebElement;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,23 +26,25 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.notNullValue;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
 
 /**
- * The assembled system as a user runs it: the packaged gateway and worker as two JVM processes, a real Kafka broker
- * and a real redis-server, the real embedded model. Submit, poll, SSE and sync, then a burst, then Kafka going away.
+ * The assembled system as a user runs it: the packaged gateway and worker as two JVM processes, a
+ * real Kafka broker and a real redis-server, the real embedded model. Submit, poll, SSE and sync,
+ * then a burst, then Kafka going away.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EndToEndIT {
 
-    static final String BEIJING = """
+    static final String BEIJING =
+            """
             {"query":"What is the capital of China?","documents":["Gravity pulls objects together.",
              "The capital of China is Beijing.","Pandas eat bamboo."],"return_documents":true}""";
 
@@ -56,14 +57,19 @@ class EndToEndIT {
     static void startSystem() throws Exception {
         kafka = KafkaBroker.start();
         redis = new RedisServerProcess().start();
-        Map<String, String> infra = Map.of(
-                "kafka.bootstrap.servers", kafka.bootstrapServers(),
-                "quarkus.redis.hosts", redis.url());
-        // the gateway logs JSON lines (as the Kubernetes config runs it), the worker text: the job log is checked in both
+        Map<String, String> infra =
+                Map.of(
+                        "kafka.bootstrap.servers", kafka.bootstrapServers(),
+                        "quarkus.redis.hosts", redis.url());
+        // the gateway logs JSON lines (as the Kubernetes config runs it), the worker text: the job
+        // log is checked in both
         Map<String, String> json = new java.util.HashMap<>(infra);
         json.put("quarkus.log.console.json.enabled", "true");
-        gateway = AppProcess.start("gateway", "gateway.jar", RedisServerProcess.FreePort.find(), json);
-        worker = AppProcess.start("worker", "worker.jar", RedisServerProcess.FreePort.find(), infra);
+        gateway =
+                AppProcess.start(
+                        "gateway", "gateway.jar", RedisServerProcess.FreePort.find(), json);
+        worker =
+                AppProcess.start("worker", "worker.jar", RedisServerProcess.FreePort.find(), infra);
         gateway.awaitReady(Duration.ofSeconds(90));
         worker.awaitReady(Duration.ofSeconds(90));
         RestAssured.baseURI = gateway.baseUrl();
@@ -72,7 +78,7 @@ class EndToEndIT {
 
     @AfterAll
     static void stopSystem() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[]{worker, gateway, redis, kafka}) {
+        for (AutoCloseable c : new AutoCloseable[] {worker, gateway, redis, kafka}) {
             if (c != null) {
                 try {
                     c.close();
@@ -86,15 +92,24 @@ class EndToEndIT {
     @Test
     @Order(1)
     void asyncJobIsScoredAndFollowedOverSse() throws Exception {
-        String id = given().contentType(ContentType.JSON).body(BEIJING).post("/v1/rerank/jobs")
-                .then().statusCode(202).body("status", equalTo("queued")).extract().path("id");
+        String id =
+                given().contentType(ContentType.JSON)
+                        .body(BEIJING)
+                        .post("/v1/rerank/jobs")
+                        .then()
+                        .statusCode(202)
+                        .body("status", equalTo("queued"))
+                        .extract()
+                        .path("id");
         SseRecorder sse = SseRecorder.open(gateway.baseUrl() + "/v1/rerank/jobs/" + id + "/events");
         assertEquals(200, sse.ended().get(60, TimeUnit.SECONDS));
         SseRecorder.Event last = sse.events().get(sse.events().size() - 1);
         assertEquals("result", last.name());
         assertTrue(last.data().contains("\"status\":\"succeeded\""), last.data());
 
-        given().get("/v1/rerank/jobs/" + id).then().statusCode(200)
+        given().get("/v1/rerank/jobs/" + id)
+                .then()
+                .statusCode(200)
                 .body("status", equalTo("succeeded"))
                 .body("model", equalTo("bge-small-en-v1.5"))
                 .body("results[0].index", equalTo(1))
@@ -108,10 +123,12 @@ class EndToEndIT {
     void syncDropInRanksLikeTheJobApi() {
         for (String path : List.of("/rerank", "/v1/rerank", "/v2/rerank")) {
             given().contentType(ContentType.JSON)
-                    .body("{\"model\":\"default\",\"query\":\"What is the capital of China?\","
-                            + "\"documents\":[\"Pandas eat bamboo.\",\"The capital of China is Beijing.\"],\"top_n\":1}")
+                    .body(
+                            "{\"model\":\"default\",\"query\":\"What is the capital of China?\","
+                                    + "\"documents\":[\"Pandas eat bamboo.\",\"The capital of China is Beijing.\"],\"top_n\":1}")
                     .post(path)
-                    .then().statusCode(200)
+                    .then()
+                    .statusCode(200)
                     .body("results.size()", equalTo(1))
                     .body("results[0].index", equalTo(1))
                     .body("usage.total_tokens", notNullValue());
@@ -121,8 +138,16 @@ class EndToEndIT {
     @Test
     @Order(3)
     void aBurstIsAcceptedAndEveryJobFinishesWithTheRightAnswer() throws Exception {
-        String[][] facts = {{"France", "Paris"}, {"Japan", "Tokyo"}, {"Italy", "Rome"}, {"Kenya", "Nairobi"},
-                {"Canada", "Ottawa"}, {"Egypt", "Cairo"}, {"Peru", "Lima"}, {"Norway", "Oslo"}};
+        String[][] facts = {
+            {"France", "Paris"},
+            {"Japan", "Tokyo"},
+            {"Italy", "Rome"},
+            {"Kenya", "Nairobi"},
+            {"Canada", "Ottawa"},
+            {"Egypt", "Cairo"},
+            {"Peru", "Lima"},
+            {"Norway", "Oslo"}
+        };
         HttpClient http = HttpClient.newHttpClient();
         Random random = new Random(7);
         int jobs = 200;
@@ -130,16 +155,33 @@ class EndToEndIT {
         List<Integer> expectedTop = new ArrayList<>();
         for (int i = 0; i < jobs; i++) {
             String[] f = facts[i % facts.length];
-            List<String> docs = new ArrayList<>(List.of("Bananas are yellow.", "Gravity pulls objects together.",
-                    "Rivers flow to the sea.", "The capital of " + f[0] + " is " + f[1] + "."));
+            List<String> docs =
+                    new ArrayList<>(
+                            List.of(
+                                    "Bananas are yellow.",
+                                    "Gravity pulls objects together.",
+                                    "Rivers flow to the sea.",
+                                    "The capital of " + f[0] + " is " + f[1] + "."));
             java.util.Collections.shuffle(docs, random);
             expectedTop.add(docs.indexOf("The capital of " + f[0] + " is " + f[1] + "."));
-            // each query differs (request #i), so the score cache cannot answer and pairs of many jobs meet in one call
-            String body = "{\"query\":\"What is the capital of " + f[0] + "? (request " + i + ")\",\"documents\":[\""
-                    + String.join("\",\"", docs) + "\"]}";
-            sent.add(http.sendAsync(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/rerank/jobs"))
-                    .header("content-type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+            // each query differs (request #i), so the score cache cannot answer and pairs of many
+            // jobs meet in one call
+            String body =
+                    "{\"query\":\"What is the capital of "
+                            + f[0]
+                            + "? (request "
+                            + i
+                            + ")\",\"documents\":[\""
+                            + String.join("\",\"", docs)
+                            + "\"]}";
+            sent.add(
+                    http.sendAsync(
+                            HttpRequest.newBuilder(
+                                            URI.create(gateway.baseUrl() + "/v1/rerank/jobs"))
+                                    .header("content-type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString()));
         }
         List<String> ids = new ArrayList<>();
         Pattern idPattern = Pattern.compile("\"id\":\"([^\"]+)\"");
@@ -154,71 +196,118 @@ class EndToEndIT {
         for (int i = 0; i < jobs; i++) {
             open.add(i);
         }
-        await().atMost(Duration.ofSeconds(120)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200)).until(() -> {
-            open.removeIf(i -> {
-                io.restassured.response.Response r = given().get("/v1/rerank/jobs/" + ids.get(i));
-                if (!"succeeded".equals(r.path("status"))) {
-                    return false;
-                }
-                int top = r.path("results[0].index");
-                assertEquals(expectedTop.get(i), top, "job " + i + " ranks its capital first");
-                return true;
-            });
-            return open.isEmpty();
-        });
-        String metrics = given().baseUri(worker.baseUrl()).get("/q/metrics").then().extract().asString();
+        await().atMost(Duration.ofSeconds(120))
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(200))
+                .until(
+                        () -> {
+                            open.removeIf(
+                                    i -> {
+                                        io.restassured.response.Response r =
+                                                given().get("/v1/rerank/jobs/" + ids.get(i));
+                                        if (!"succeeded".equals(r.path("status"))) {
+                                            return false;
+                                        }
+                                        int top = r.path("results[0].index");
+                                        assertEquals(
+                                                expectedTop.get(i),
+                                                top,
+                                                "job " + i + " ranks its capital first");
+                                        return true;
+                                    });
+                            return open.isEmpty();
+                        });
+        String metrics =
+                given().baseUri(worker.baseUrl()).get("/q/metrics").then().extract().asString();
         double maxPairsPerCall = metric(metrics, "rerank_batch_pairs_max");
-        assertTrue(maxPairsPerCall > 4, "a scorer call held pairs of several jobs (max pairs per call " + maxPairsPerCall + ")");
+        assertTrue(
+                maxPairsPerCall > 4,
+                "a scorer call held pairs of several jobs (max pairs per call "
+                        + maxPairsPerCall
+                        + ")");
     }
 
     private static double metric(String exposition, String name) {
-        Matcher m = Pattern.compile("(?m)^" + name + "(\\{[^}]*})? ([0-9.eE+-]+)$").matcher(exposition);
+        Matcher m =
+                Pattern.compile("(?m)^" + name + "(\\{[^}]*})? ([0-9.eE+-]+)$").matcher(exposition);
         assertTrue(m.find(), name + " is exported");
         return Double.parseDouble(m.group(2));
     }
 
     /**
-     * The Prometheus config, alert rules and Grafana dashboard in deploy/observability parse, hold the alerts and
-     * panels operators need, and query only metrics the running apps really export (vLLM's own excepted).
+     * The Prometheus config, alert rules and Grafana dashboard in deploy/observability parse, hold
+     * the alerts and panels operators need, and query only metrics the running apps really export
+     * (vLLM's own excepted).
      */
     @Test
     @Order(4)
     void dashboardsAndAlertsUseOnlyMetricsTheAppsExport() throws Exception {
         java.nio.file.Path dir = java.nio.file.Path.of("..", "deploy", "observability");
-        var yaml = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+        var yaml =
+                new com.fasterxml.jackson.databind.ObjectMapper(
+                        new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
         var prometheus = yaml.readTree(dir.resolve("prometheus.yml").toFile());
         List<String> jobs = new ArrayList<>();
         prometheus.get("scrape_configs").forEach(c -> jobs.add(c.get("job_name").asText()));
-        assertTrue(jobs.containsAll(List.of("rerank-gateway", "rerank-worker", "vllm")), jobs.toString());
+        assertTrue(
+                jobs.containsAll(List.of("rerank-gateway", "rerank-worker", "vllm")),
+                jobs.toString());
         assertEquals("alerts.yml", prometheus.get("rule_files").get(0).asText());
 
         List<String> exprs = new ArrayList<>();
         List<String> alerts = new ArrayList<>();
-        yaml.readTree(dir.resolve("alerts.yml").toFile()).get("groups").forEach(g -> g.get("rules").forEach(r -> {
-            exprs.add(r.get("expr").asText());
-            if (r.has("alert")) {
-                alerts.add(r.get("alert").asText());
-                assertTrue(r.has("annotations") && r.get("annotations").has("summary"), r.toString());
-            }
-        }));
-        assertTrue(alerts.containsAll(List.of("RerankBacklogTooLong", "RerankJobErrorRatio", "RerankNoConsumer", "RerankDeadLettersGrowing",
-                "RerankRedisMemoryHigh", "RerankStorageFull")), alerts.toString());
+        yaml.readTree(dir.resolve("alerts.yml").toFile())
+                .get("groups")
+                .forEach(
+                        g ->
+                                g.get("rules")
+                                        .forEach(
+                                                r -> {
+                                                    exprs.add(r.get("expr").asText());
+                                                    if (r.has("alert")) {
+                                                        alerts.add(r.get("alert").asText());
+                                                        assertTrue(
+                                                                r.has("annotations")
+                                                                        && r.get("annotations")
+                                                                                .has("summary"),
+                                                                r.toString());
+                                                    }
+                                                }));
+        assertTrue(
+                alerts.containsAll(
+                        List.of(
+                                "RerankBacklogTooLong",
+                                "RerankJobErrorRatio",
+                                "RerankNoConsumer",
+                                "RerankDeadLettersGrowing",
+                                "RerankRedisMemoryHigh",
+                                "RerankStorageFull")),
+                alerts.toString());
 
         List<String> panels = new ArrayList<>();
-        json.readTree(dir.resolve("grafana/rerank-queue.json").toFile()).get("panels").forEach(p -> {
-            panels.add(p.get("title").asText());
-            p.get("targets").forEach(t -> exprs.add(t.get("expr").asText()));
-        });
-        for (String needed : List.of("Throughput", "latency", "Backlog", "Batch fill", "GPU busy")) {
-            assertTrue(panels.stream().anyMatch(t -> t.contains(needed)), needed + " panel missing: " + panels);
+        json.readTree(dir.resolve("grafana/rerank-queue.json").toFile())
+                .get("panels")
+                .forEach(
+                        p -> {
+                            panels.add(p.get("title").asText());
+                            p.get("targets").forEach(t -> exprs.add(t.get("expr").asText()));
+                        });
+        for (String needed :
+                List.of("Throughput", "latency", "Backlog", "Batch fill", "GPU busy")) {
+            assertTrue(
+                    panels.stream().anyMatch(t -> t.contains(needed)),
+                    needed + " panel missing: " + panels);
         }
 
         String exported = metrics(gateway) + metrics(worker);
         List<String> unknown = new ArrayList<>();
-        Matcher m = Pattern.compile("\\b((?:rerank|http_server|cache)_[a-z0-9_]+)").matcher(String.join("\n", exprs));
+        Matcher m =
+                Pattern.compile("\\b((?:rerank|http_server|cache)_[a-z0-9_]+)")
+                        .matcher(String.join("\n", exprs));
         while (m.find()) {
-            if (!exported.contains("\n" + m.group(1) + "{") && !exported.contains("\n" + m.group(1) + " ")) {
+            if (!exported.contains("\n" + m.group(1) + "{")
+                    && !exported.contains("\n" + m.group(1) + " ")) {
                 unknown.add(m.group(1));
             }
         }
@@ -226,8 +315,13 @@ class EndToEndIT {
     }
 
     private static String metrics(AppProcess app) throws Exception {
-        return "\n" + HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/q/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        return "\n"
+                + HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(URI.create(app.baseUrl() + "/q/metrics"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
     }
 
     @Test
@@ -235,27 +329,62 @@ class EndToEndIT {
     void aLargeBulkJobSendsProgressThenItsResultThroughTheBatchLane() throws Exception {
         List<String> docs = new ArrayList<>();
         for (int i = 0; i < 400; i++) {
-            docs.add("Note " + i + ": river " + i + " flows into lake " + (i * 7 % 13) + " after the spring rains.");
+            docs.add(
+                    "Note "
+                            + i
+                            + ": river "
+                            + i
+                            + " flows into lake "
+                            + (i * 7 % 13)
+                            + " after the spring rains.");
         }
         docs.set(271, "The capital of China is Beijing.");
-        String job = dev.rerankqueue.messaging.JobCodec.toJson(Map.of("query", "What is the capital of China?", "documents", docs, "top_n", 3));
+        String job =
+                dev.rerankqueue.messaging.JobCodec.toJson(
+                        Map.of(
+                                "query",
+                                "What is the capital of China?",
+                                "documents",
+                                docs,
+                                "top_n",
+                                3));
         String batch = "{\"jobs\":[" + job + "]}";
-        String id = given().urlEncodingEnabled(false).contentType(ContentType.JSON).body(batch).post("/v1/rerank/jobs:batch")
-                .then().statusCode(202).extract().path("jobs[0].id");
+        String id =
+                given().urlEncodingEnabled(false)
+                        .contentType(ContentType.JSON)
+                        .body(batch)
+                        .post("/v1/rerank/jobs:batch")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("jobs[0].id");
         SseRecorder sse = SseRecorder.open(gateway.baseUrl() + "/v1/rerank/jobs/" + id + "/events");
         assertEquals(200, sse.ended().get(120, TimeUnit.SECONDS));
         List<String> names = sse.events().stream().map(SseRecorder.Event::name).toList();
         assertEquals("result", names.get(names.size() - 1), names.toString());
         List<Integer> scored = new ArrayList<>();
-        Matcher m = Pattern.compile("\"scored_pairs\":(\\d+)").matcher(String.join("\n",
-                sse.events().stream().filter(e -> e.name().equals("progress")).map(SseRecorder.Event::data).toList()));
+        Matcher m =
+                Pattern.compile("\"scored_pairs\":(\\d+)")
+                        .matcher(
+                                String.join(
+                                        "\n",
+                                        sse.events().stream()
+                                                .filter(e -> e.name().equals("progress"))
+                                                .map(SseRecorder.Event::data)
+                                                .toList()));
         while (m.find()) {
             scored.add(Integer.parseInt(m.group(1)));
         }
-        assertTrue(!scored.isEmpty(), "a 400-pair job (over rerank.worker.progress.min-pairs) reports progress: " + names);
+        assertTrue(
+                !scored.isEmpty(),
+                "a 400-pair job (over rerank.worker.progress.min-pairs) reports progress: "
+                        + names);
         assertTrue(scored.stream().allMatch(n -> n > 0 && n < 400), scored.toString());
         assertEquals(scored.stream().sorted().toList(), scored, "progress only goes up");
-        given().get("/v1/rerank/jobs/" + id).then().statusCode(200).body("results[0].index", equalTo(271));
+        given().get("/v1/rerank/jobs/" + id)
+                .then()
+                .statusCode(200)
+                .body("results[0].index", equalTo(271));
     }
 
     @Test
@@ -267,38 +396,82 @@ class EndToEndIT {
             driver.findElement(By.id("query")).sendKeys("What is the capital of China?");
             driver.findElement(By.id("documents")).sendKeys("  \n ");
             driver.findElement(By.id("submit")).click();
-            await().atMost(Duration.ofSeconds(10)).until(() -> !driver.findElement(By.id("form-error")).getText().isBlank());
-            assertTrue(driver.findElement(By.id("form-error")).getText().contains("documents"),
-                    "a bad request shows the API's problem: " + driver.findElement(By.id("form-error")).getText());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> !driver.findElement(By.id("form-error")).getText().isBlank());
+            assertTrue(
+                    driver.findElement(By.id("form-error")).getText().contains("documents"),
+                    "a bad request shows the API's problem: "
+                            + driver.findElement(By.id("form-error")).getText());
 
             driver.findElement(By.id("documents")).clear();
-            driver.findElement(By.id("documents")).sendKeys("Gravity pulls objects together.\nThe capital of China is Beijing.\n"
-                    + "Pandas eat bamboo.\nBeijing hosted the 2008 Summer Olympics.");
+            driver.findElement(By.id("documents"))
+                    .sendKeys(
+                            "Gravity pulls objects together.\nThe capital of China is Beijing.\n"
+                                    + "Pandas eat bamboo.\nBeijing hosted the 2008 Summer Olympics.");
             driver.findElement(By.id("submit")).click();
-            await().atMost(Duration.ofSeconds(60)).until(() -> "succeeded".equals(driver.findElement(By.id("job-status")).getText()));
-            await().atMost(Duration.ofSeconds(5)).until(() -> driver.findElements(By.cssSelector("#results li")).size() == 4);
+            await().atMost(Duration.ofSeconds(60))
+                    .until(
+                            () ->
+                                    "succeeded"
+                                            .equals(
+                                                    driver.findElement(By.id("job-status"))
+                                                            .getText()));
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> driver.findElements(By.cssSelector("#results li")).size() == 4);
             List<WebElement> ranked = driver.findElements(By.cssSelector("#results li .doc"));
             assertEquals("The capital of China is Beijing.", ranked.get(0).getText());
-            assertTrue(driver.findElement(By.id("job-timings")).getText().contains("total"), "timings are shown");
+            assertTrue(
+                    driver.findElement(By.id("job-timings")).getText().contains("total"),
+                    "timings are shown");
             String recent = driver.findElement(By.cssSelector("#recent tbody")).getText();
             assertTrue(recent.contains("succeeded"), "the live panel lists the job: " + recent);
-            await().atMost(Duration.ofSeconds(10)).until(() -> !driver.findElement(By.id("backlog-interactive")).getText().equals("–"));
-            java.nio.file.Path shot = browser.screenshot(java.nio.file.Path.of("target", "web-ui.png"));
-            assertTrue(java.nio.file.Files.size(shot) > 10_000, "screenshot written: " + shot.toAbsolutePath());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(
+                            () ->
+                                    !driver.findElement(By.id("backlog-interactive"))
+                                            .getText()
+                                            .equals("–"));
+            java.nio.file.Path shot =
+                    browser.screenshot(java.nio.file.Path.of("target", "web-ui.png"));
+            assertTrue(
+                    java.nio.file.Files.size(shot) > 10_000,
+                    "screenshot written: " + shot.toAbsolutePath());
         }
     }
 
     @Test
     @Order(7)
     void aJobIsFollowedAcrossTheGatewayAndWorkerLogsByItsId() throws Exception {
-        String id = given().contentType(ContentType.JSON).body(BEIJING)
-                .post("/v1/rerank/jobs").then().statusCode(202).extract().path("id");
-        await().atMost(Duration.ofSeconds(30)).until(() -> "succeeded".equals(given().get("/v1/rerank/jobs/" + id).path("status")));
-        await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.readString(worker.log()).contains("job " + id + " succeeded"));
-        String workerLine = java.nio.file.Files.readAllLines(worker.log()).stream().filter(l -> l.contains("job " + id + " succeeded"))
-                .findFirst().orElseThrow();
-        assertTrue(workerLine.contains("job " + id + " succeeded: tenant=default lane=interactive worker=")
-                && workerLine.matches(".*queued_ms=\\d+ scoring_ms=\\d+ total_ms=\\d+.*"), workerLine);
+        String id =
+                given().contentType(ContentType.JSON)
+                        .body(BEIJING)
+                        .post("/v1/rerank/jobs")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("id");
+        await().atMost(Duration.ofSeconds(30))
+                .until(
+                        () ->
+                                "succeeded"
+                                        .equals(
+                                                given().get("/v1/rerank/jobs/" + id)
+                                                        .path("status")));
+        await().atMost(Duration.ofSeconds(10))
+                .until(
+                        () ->
+                                java.nio.file.Files.readString(worker.log())
+                                        .contains("job " + id + " succeeded"));
+        String workerLine =
+                java.nio.file.Files.readAllLines(worker.log()).stream()
+                        .filter(l -> l.contains("job " + id + " succeeded"))
+                        .findFirst()
+                        .orElseThrow();
+        assertTrue(
+                workerLine.contains(
+                                "job " + id + " succeeded: tenant=default lane=interactive worker=")
+                        && workerLine.matches(".*queued_ms=\\d+ scoring_ms=\\d+ total_ms=\\d+.*"),
+                workerLine);
         com.fasterxml.jackson.databind.JsonNode accepted = null;
         for (String line : java.nio.file.Files.readAllLines(gateway.log())) {
             if (line.startsWith("{") && line.contains(id)) {
@@ -316,12 +489,16 @@ class EndToEndIT {
     @Order(9)
     void withKafkaGoneASubmitIs503AndNotAccepted() {
         kafka.close();
-        given().contentType(ContentType.JSON).body(BEIJING).post("/v1/rerank/jobs")
-                .then().statusCode(503)
+        given().contentType(ContentType.JSON)
+                .body(BEIJING)
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(503)
                 .contentType("application/problem+json")
                 .header("Retry-After", notNullValue())
                 .body("type", equalTo("/problems/queue-unavailable"))
                 .body("detail", containsString("NOT accepted"));
-        await().atMost(Duration.ofSeconds(30)).until(() -> given().get("/q/health/ready").statusCode() == 503);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> given().get("/q/health/ready").statusCode() == 503);
     }
 }

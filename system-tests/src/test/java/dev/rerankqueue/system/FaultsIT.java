@@ -1,5 +1,9 @@
 package dev.rerankqueue.system;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
@@ -11,19 +15,6 @@ import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.testing.KafkaBroker;
 import dev.rerankqueue.testing.RedisServerProcess;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
-
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -41,16 +32,24 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The fault suite: the packaged gateway and two workers as separate processes, a Kafka broker process and a
- * redis-server, under load, while parts fail. Each scenario ends by checking that every accepted job reached the
- * right terminal state; the counts go to target/faults-report.md. Runnable alone:
- * {@code ./mvnw -B verify -pl system-tests -am -Dit.test=FaultsIT}.
+ * The fault suite: the packaged gateway and two workers as separate processes, a Kafka broker
+ * process and a redis-server, under load, while parts fail. Each scenario ends by checking that
+ * every accepted job reached the right terminal state; the counts go to target/faults-report.md.
+ * Runnable alone: {@code ./mvnw -B verify -pl system-tests -am -Dit.test=FaultsIT}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultsIT {
@@ -71,12 +70,23 @@ class FaultsIT {
         kafka = new KafkaProcess(AppProcess.logs()).start();
         kafka.createTopics(6);
         redis = new RedisServerProcess().start();
-        infra = Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "quarkus.redis.hosts", redis.url());
-        gateway = AppProcess.start("faults-gateway", "gateway.jar", RedisServerProcess.FreePort.find(), infra,
-                Map.of("RERANK_API_KEYS", "acme:" + ACME + ",globex:" + GLOBEX));
+        infra =
+                Map.of(
+                        "kafka.bootstrap.servers",
+                        kafka.bootstrapServers(),
+                        "quarkus.redis.hosts",
+                        redis.url());
+        gateway =
+                AppProcess.start(
+                        "faults-gateway",
+                        "gateway.jar",
+                        RedisServerProcess.FreePort.find(),
+                        infra,
+                        Map.of("RERANK_API_KEYS", "acme:" + ACME + ",globex:" + GLOBEX));
         startWorkers("faults-worker", Map.of());
         gateway.awaitReady(Duration.ofSeconds(90));
-        report.add("| scenario | accepted | not accepted (by answer) | succeeded | lost | wrong | scored twice | seconds |");
+        report.add(
+                "| scenario | accepted | not accepted (by answer) | succeeded | lost | wrong | scored twice | seconds |");
         report.add("| --- | --- | --- | --- | --- | --- | --- | --- |");
     }
 
@@ -104,7 +114,10 @@ class FaultsIT {
         }
     }
 
-    /** Two workers (stopping any running ones first), with {@code extra} settings on top of the suite's. */
+    /**
+     * Two workers (stopping any running ones first), with {@code extra} settings on top of the
+     * suite's.
+     */
     static void startWorkers(String name, Map<String, String> extra) throws Exception {
         for (AppProcess w : workers) {
             w.close();
@@ -114,12 +127,17 @@ class FaultsIT {
             Map<String, String> props = new HashMap<>(infra);
             props.put("rerank.worker.id", name + "-" + i);
             props.put("rerank.worker.results.restore-check", "1s");
-            for (String channel : new String[]{"jobs", "jobs-batch"}) {
+            for (String channel : new String[] {"jobs", "jobs-batch"}) {
                 props.put("mp.messaging.incoming." + channel + ".session.timeout.ms", "6000");
                 props.put("mp.messaging.incoming." + channel + ".heartbeat.interval.ms", "2000");
             }
             props.putAll(extra);
-            workers.add(AppProcess.start(name + "-" + i, "worker.jar", RedisServerProcess.FreePort.find(), props));
+            workers.add(
+                    AppProcess.start(
+                            name + "-" + i,
+                            "worker.jar",
+                            RedisServerProcess.FreePort.find(),
+                            props));
         }
         for (AppProcess w : workers) {
             w.awaitReady(Duration.ofSeconds(90));
@@ -130,22 +148,52 @@ class FaultsIT {
         return new JobLoad(gateway.baseUrl(), ACME);
     }
 
-    private static void record(String scenario, JobLoad.Outcome o, long startNanos) throws Exception {
-        String refused = o.rejected() == 0 ? "0" : o.rejected() + " (" + new java.util.TreeMap<>(o.refusedBy()).entrySet().stream()
-                .map(e -> e.getValue() + " × " + e.getKey()).collect(java.util.stream.Collectors.joining(", ")) + ")";
-        report.add("| " + scenario + " | " + o.accepted() + " | " + refused + " | " + o.succeeded() + " | " + o.lost() + " | "
-                + o.wrong() + " | " + o.rescored() + " | " + (System.nanoTime() - startNanos) / 1_000_000_000 + " |");
+    private static void record(String scenario, JobLoad.Outcome o, long startNanos)
+            throws Exception {
+        String refused =
+                o.rejected() == 0
+                        ? "0"
+                        : o.rejected()
+                                + " ("
+                                + new java.util.TreeMap<>(o.refusedBy())
+                                        .entrySet().stream()
+                                                .map(e -> e.getValue() + " × " + e.getKey())
+                                                .collect(java.util.stream.Collectors.joining(", "))
+                                + ")";
+        report.add(
+                "| "
+                        + scenario
+                        + " | "
+                        + o.accepted()
+                        + " | "
+                        + refused
+                        + " | "
+                        + o.succeeded()
+                        + " | "
+                        + o.lost()
+                        + " | "
+                        + o.wrong()
+                        + " | "
+                        + o.rescored()
+                        + " | "
+                        + (System.nanoTime() - startNanos) / 1_000_000_000
+                        + " |");
         assertTrue(o.accepted() > 0, scenario + ": nothing was accepted, so nothing was tested");
-        assertTrue(o.unexpectedRefusals().isEmpty(), scenario + ": refusals other than 503 or 429: " + o.refusedBy());
-        assertTrue(o.problems().isEmpty(), scenario + ": " + o.problems().subList(0, Math.min(10, o.problems().size())));
+        assertTrue(
+                o.unexpectedRefusals().isEmpty(),
+                scenario + ": refusals other than 503 or 429: " + o.refusedBy());
+        assertTrue(
+                o.problems().isEmpty(),
+                scenario + ": " + o.problems().subList(0, Math.min(10, o.problems().size())));
         assertEquals(o.accepted(), o.succeeded(), scenario + ": every accepted job succeeds");
         assertNoRefusedJobRan(scenario, o);
     }
 
     /**
-     * A submission answered 503 or 429 was not accepted, so it must never be scored. Its record may still reach the
-     * jobs topic (a send queued in the producer while the broker was away goes out later); if it does, the job must
-     * be there as never run: cancelled, without a result, never claimed by a worker.
+     * A submission answered 503 or 429 was not accepted, so it must never be scored. Its record may
+     * still reach the jobs topic (a send queued in the producer while the broker was away goes out
+     * later); if it does, the job must be there as never run: cancelled, without a result, never
+     * claimed by a worker.
      */
     private static void assertNoRefusedJobRan(String scenario, JobLoad.Outcome o) throws Exception {
         if (o.refusedQueries().isEmpty()) {
@@ -157,7 +205,8 @@ class FaultsIT {
             for (ConsumerRecord<String, byte[]> r : readAll(topic)) {
                 try {
                     if (refused.contains(JobCodec.decodeJob(r.value()).request().query())) {
-                        delivered.add(r.key()); // a producer retry may have written the record twice
+                        delivered.add(
+                                r.key()); // a producer retry may have written the record twice
                     }
                 } catch (RuntimeException poison) {
                     // the poison scenario's records
@@ -167,30 +216,52 @@ class FaultsIT {
         List<String> ran = new ArrayList<>();
         HttpClient http = HttpClient.newHttpClient();
         for (String id : delivered) {
-            // the state is written before the 503; a worker that got the record skips it (and logs it to the results topic)
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(java.net.URI.create(gateway.baseUrl() + "/v1/rerank/jobs/" + id))
-                    .header("Authorization", "Bearer " + ACME).build(), HttpResponse.BodyHandlers.ofString());
-            com.fasterxml.jackson.databind.JsonNode job = r.statusCode() == 200 ? JobCodec.mapper().readTree(r.body()) : null;
-            if (job == null || !"cancelled".equals(job.path("status").asText()) || job.path("results").size() > 0 || job.path("attempts").asInt() > 0) {
+            // the state is written before the 503; a worker that got the record skips it (and logs
+            // it to the results topic)
+            HttpResponse<String> r =
+                    http.send(
+                            HttpRequest.newBuilder(
+                                            java.net.URI.create(
+                                                    gateway.baseUrl() + "/v1/rerank/jobs/" + id))
+                                    .header("Authorization", "Bearer " + ACME)
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            com.fasterxml.jackson.databind.JsonNode job =
+                    r.statusCode() == 200 ? JobCodec.mapper().readTree(r.body()) : null;
+            if (job == null
+                    || !"cancelled".equals(job.path("status").asText())
+                    || job.path("results").size() > 0
+                    || job.path("attempts").asInt() > 0) {
                 ran.add(id + " " + r.statusCode() + " " + r.body());
             }
         }
         if (!delivered.isEmpty()) {
-            notes.add(scenario + ": " + delivered.size() + " of the " + refused.size() + " submissions answered 503/429 still reached the "
-                    + "jobs topic after the answer; each was found cancelled and unscored, as the gateway marks it before answering.");
+            notes.add(
+                    scenario
+                            + ": "
+                            + delivered.size()
+                            + " of the "
+                            + refused.size()
+                            + " submissions answered 503/429 still reached the "
+                            + "jobs topic after the answer; each was found cancelled and unscored, as the gateway marks it before answering.");
         }
-        assertTrue(ran.isEmpty(), scenario + ": submissions answered 503/429 were scored anyway: " + ran.subList(0, Math.min(5, ran.size())));
+        assertTrue(
+                ran.isEmpty(),
+                scenario
+                        + ": submissions answered 503/429 were scored anyway: "
+                        + ran.subList(0, Math.min(5, ran.size())));
     }
 
     /** Ten submits a second for {@code duration}, in the background. */
     private static CompletableFuture<Void> background(JobLoad load, Duration duration) {
-        return CompletableFuture.runAsync(() -> {
-            try {
-                load.submitFor(duration, Duration.ofMillis(100));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        return CompletableFuture.runAsync(
+                () -> {
+                    try {
+                        load.submitFor(duration, Duration.ofMillis(100));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
     }
 
     @Test
@@ -225,7 +296,10 @@ class FaultsIT {
         traffic.get(2, TimeUnit.MINUTES);
         JobLoad.Outcome outcome = load.check(Duration.ofMinutes(4));
         record("SIGTERM a worker under load (10 submits/s), twice", outcome, start);
-        assertEquals(0, outcome.rescored(), "a worker that stops gracefully finishes and commits its batch: nothing is scored twice");
+        assertEquals(
+                0,
+                outcome.rescored(),
+                "a worker that stops gracefully finishes and commits its batch: nothing is scored twice");
     }
 
     @Test
@@ -254,10 +328,15 @@ class FaultsIT {
         Thread.sleep(3_000);
         redis.start();
         Thread.sleep(5_000);
-        Process flush = new ProcessBuilder("redis-cli", "-p", Integer.toString(redis.port()), "FLUSHALL").start();
+        Process flush =
+                new ProcessBuilder("redis-cli", "-p", Integer.toString(redis.port()), "FLUSHALL")
+                        .start();
         assertEquals(0, flush.waitFor());
         traffic.get(2, TimeUnit.MINUTES);
-        record("Redis killed (no persistence), restarted, then FLUSHALL", load.check(Duration.ofMinutes(4)), start);
+        record(
+                "Redis killed (no persistence), restarted, then FLUSHALL",
+                load.check(Duration.ofMinutes(4)),
+                start);
     }
 
     @Test
@@ -268,24 +347,44 @@ class FaultsIT {
         load.submit(40);
         List<String> poisonKeys = new ArrayList<>();
         List<RerankJob> duplicated = new ArrayList<>();
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                kafka.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(
+                        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                        new StringSerializer(),
+                        new ByteArraySerializer())) {
             for (int i = 0; i < 20; i++) {
                 String key = "poison-" + i + "-" + System.nanoTime();
                 poisonKeys.add(key);
-                byte[] value = switch (i % 4) {
-                    case 0 -> "{not json".getBytes(StandardCharsets.UTF_8);
-                    case 1 -> new byte[]{(byte) 0xff, 0, 1, 2};
-                    case 2 -> "{\"schema\":1,\"id\":\"x\",\"request\":{\"query\":null,\"documents\":[]}}".getBytes(StandardCharsets.UTF_8);
-                    default -> "[]".getBytes(StandardCharsets.UTF_8);
-                };
+                byte[] value =
+                        switch (i % 4) {
+                            case 0 -> "{not json".getBytes(StandardCharsets.UTF_8);
+                            case 1 -> new byte[] {(byte) 0xff, 0, 1, 2};
+                            case 2 ->
+                                    "{\"schema\":1,\"id\":\"x\",\"request\":{\"query\":null,\"documents\":[]}}"
+                                            .getBytes(StandardCharsets.UTF_8);
+                            default -> "[]".getBytes(StandardCharsets.UTF_8);
+                        };
                 producer.send(new ProducerRecord<>(Topics.JOBS, key, value)).get();
-                RerankJob job = RerankJob.accept("acme", new RerankRequest(null, "What is the capital of Peru?",
-                        List.of(Document.of("Lima is the capital of Peru."), Document.of("Bananas are yellow.")), null, null, null,
-                        null, null), System.currentTimeMillis());
+                RerankJob job =
+                        RerankJob.accept(
+                                "acme",
+                                new RerankRequest(
+                                        null,
+                                        "What is the capital of Peru?",
+                                        List.of(
+                                                Document.of("Lima is the capital of Peru."),
+                                                Document.of("Bananas are yellow.")),
+                                        null,
+                                        null,
+                                        null,
+                                        null,
+                                        null),
+                                System.currentTimeMillis());
                 duplicated.add(job);
-                producer.send(new ProducerRecord<>(Topics.JOBS, job.id(), JobCodec.encodeJob(job))).get();
-                producer.send(new ProducerRecord<>(Topics.JOBS, job.id(), JobCodec.encodeJob(job))).get();
+                producer.send(new ProducerRecord<>(Topics.JOBS, job.id(), JobCodec.encodeJob(job)))
+                        .get();
+                producer.send(new ProducerRecord<>(Topics.JOBS, job.id(), JobCodec.encodeJob(job)))
+                        .get();
             }
         }
         JobLoad.Outcome outcome = load.check(Duration.ofMinutes(3));
@@ -295,8 +394,13 @@ class FaultsIT {
         while (System.nanoTime() < deadline) {
             readAll(Topics.JOBS_DLQ).forEach(r -> dead.add(r.key()));
             results.clear();
-            readAll(Topics.RESULTS).forEach(r -> results.computeIfAbsent(r.key(), k -> new HashSet<>()).add(JobCodec.decodeState(r.value())));
-            if (dead.containsAll(poisonKeys) && duplicated.stream().allMatch(j -> results.containsKey(j.id()))) {
+            readAll(Topics.RESULTS)
+                    .forEach(
+                            r ->
+                                    results.computeIfAbsent(r.key(), k -> new HashSet<>())
+                                            .add(JobCodec.decodeState(r.value())));
+            if (dead.containsAll(poisonKeys)
+                    && duplicated.stream().allMatch(j -> results.containsKey(j.id()))) {
                 break;
             }
             Thread.sleep(500);
@@ -304,8 +408,10 @@ class FaultsIT {
         assertTrue(dead.containsAll(poisonKeys), "every poison record is on the DLQ");
         for (RerankJob j : duplicated) {
             Set<JobState> states = results.get(j.id());
-            assertTrue(states != null && !states.isEmpty(), "duplicated job " + j.id() + " finished");
-            assertEquals(1, states.size(), "a job delivered twice has one result, not two: " + states);
+            assertTrue(
+                    states != null && !states.isEmpty(), "duplicated job " + j.id() + " finished");
+            assertEquals(
+                    1, states.size(), "a job delivered twice has one result, not two: " + states);
             assertEquals("succeeded", states.iterator().next().status().wireName());
         }
         record("20 poison records + 20 jobs delivered twice", outcome, start);
@@ -316,21 +422,29 @@ class FaultsIT {
     }
 
     /**
-     * Steady load at 70 % of the capacity measured just before, for {@code -Dsoak.duration} (20s in the test run; the
-     * release check is {@code -Dsoak.duration=30m}): nothing refused, nothing lost, latency flat, heap after a full GC flat.
+     * Steady load at 70 % of the capacity measured just before, for {@code -Dsoak.duration} (20s in
+     * the test run; the release check is {@code -Dsoak.duration=30m}): nothing refused, nothing
+     * lost, latency flat, heap after a full GC flat.
      */
     @Test
     @Order(8)
     void soakAtEightyPercentOfCapacity() throws Exception {
-        Duration duration = Duration.parse("PT" + System.getProperty("soak.duration", "20s").toUpperCase(java.util.Locale.ROOT));
-        JobLoad warmUp = load(); // JIT and model warm-up, so the capacity measured is the steady one
+        Duration duration =
+                Duration.parse(
+                        "PT"
+                                + System.getProperty("soak.duration", "20s")
+                                        .toUpperCase(java.util.Locale.ROOT));
+        JobLoad warmUp =
+                load(); // JIT and model warm-up, so the capacity measured is the steady one
         warmUp.submitFor(Duration.ofSeconds(3), Duration.ofMillis(20));
         warmUp.check(Duration.ofMinutes(3));
-        // capacity: the drain rate under an open-loop overload, so intake competes with scoring for the CPU as it will
+        // capacity: the drain rate under an open-loop overload, so intake competes with scoring for
+        // the CPU as it will
         JobLoad probe = load();
         probe.submitFor(Duration.ofSeconds(4), Duration.ofMillis(4));
         double capacity = probe.check(Duration.ofMinutes(3)).jobsPerSecond();
-        // 70 %: the capacity is measured under overload on shared cores, where it comes out high; at 80 % queues formed
+        // 70 %: the capacity is measured under overload on shared cores, where it comes out high;
+        // at 80 % queues formed
         double rate = 0.7 * capacity;
         List<AppProcess> apps = new ArrayList<>(workers);
         apps.add(gateway);
@@ -346,39 +460,71 @@ class FaultsIT {
         for (AppProcess app : apps) {
             heapAfter += app.heapAfterGcBytes();
         }
-        record("soak: " + duration.toSeconds() + " s at 70 % of capacity (" + String.format(java.util.Locale.ROOT, "%.1f", rate)
-                + " jobs/s)", outcome, start);
+        record(
+                "soak: "
+                        + duration.toSeconds()
+                        + " s at 70 % of capacity ("
+                        + String.format(java.util.Locale.ROOT, "%.1f", rate)
+                        + " jobs/s)",
+                outcome,
+                start);
         long firstP99 = outcome.totalMillisAt(0.99, 0, 1 / 3.0);
         long lastP99 = outcome.totalMillisAt(0.99, 2 / 3.0, 1);
-        notes.add(String.format(java.util.Locale.ROOT, "Soak: capacity measured at %.1f jobs/s (drain rate under a 4 s open-loop"
-                        + " overload), then %d s at %.1f jobs/s: %d accepted, %d refused; acceptance to result p50 %d ms, p99 %d ms"
-                        + " (p99 %d ms in the first third, %d ms in the last); heap of gateway + 2 workers after a full GC %d MiB"
-                        + " before, %d MiB after.", capacity, duration.toSeconds(), rate, outcome.accepted(), outcome.rejected(),
-                outcome.totalMillisAt(0.5), outcome.totalMillisAt(0.99), firstP99, lastP99, heapBefore >> 20, heapAfter >> 20));
+        notes.add(
+                String.format(
+                        java.util.Locale.ROOT,
+                        "Soak: capacity measured at %.1f jobs/s (drain rate under a 4 s open-loop"
+                                + " overload), then %d s at %.1f jobs/s: %d accepted, %d refused; acceptance to result p50 %d ms, p99 %d ms"
+                                + " (p99 %d ms in the first third, %d ms in the last); heap of gateway + 2 workers after a full GC %d MiB"
+                                + " before, %d MiB after.",
+                        capacity,
+                        duration.toSeconds(),
+                        rate,
+                        outcome.accepted(),
+                        outcome.rejected(),
+                        outcome.totalMillisAt(0.5),
+                        outcome.totalMillisAt(0.99),
+                        firstP99,
+                        lastP99,
+                        heapBefore >> 20,
+                        heapAfter >> 20));
         assertEquals(0, outcome.rejected(), "nothing refused at 70 % of capacity");
-        // what docs/reliability.md promises: p99 of the last third at most 3x the first third's, with a floor of 1 s above
+        // what docs/reliability.md promises: p99 of the last third at most 3x the first third's,
+        // with a floor of 1 s above
         // it, since a first-third p99 of some 100 ms on two shared cores is mostly scheduling noise
-        assertTrue(lastP99 <= Math.max(3 * firstP99, firstP99 + 1_000),
-                "latency drifts up (p99 " + firstP99 + " ms in the first third, " + lastP99 + " ms in the last): the load is above capacity");
-        assertTrue(heapAfter - heapBefore < 96L << 20, "heap after GC grew by " + ((heapAfter - heapBefore) >> 20) + " MiB");
+        assertTrue(
+                lastP99 <= Math.max(3 * firstP99, firstP99 + 1_000),
+                "latency drifts up (p99 "
+                        + firstP99
+                        + " ms in the first third, "
+                        + lastP99
+                        + " ms in the last): the load is above capacity");
+        assertTrue(
+                heapAfter - heapBefore < 96L << 20,
+                "heap after GC grew by " + ((heapAfter - heapBefore) >> 20) + " MiB");
     }
 
     @Test
     @Order(9)
     void scorerFailsThenHangsThenRecovers() throws Exception {
         try (VllmEmulator emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0))) {
-            // the same two workers, now in front of an emulated vLLM with a short timeout and breaker
-            startWorkers("faults-gpu-worker", Map.of(
-                    "rerank.worker.scorer.type", "vllm",
-                    "rerank.worker.scorer.vllm.url", "http://127.0.0.1:" + emulator.port(),
-                    "rerank.worker.scorer.vllm.timeout", "2s",
-                    "rerank.worker.scorer.vllm.breaker-open", "3s",
-                    // a 10 s outage fits in the budget; the permanent one at the end does not
-                    "rerank.worker.scorer.attempts", "30",
-                    "rerank.worker.scorer.retry-max-backoff", "2s",
-                    "rerank.worker.scorer.retry-budget", "18s",
-                    // the load repeats its pairs: without this the cache would answer and the fault never be met
-                    "rerank.worker.cache.max-entries", "0"));
+            // the same two workers, now in front of an emulated vLLM with a short timeout and
+            // breaker
+            startWorkers(
+                    "faults-gpu-worker",
+                    Map.of(
+                            "rerank.worker.scorer.type", "vllm",
+                            "rerank.worker.scorer.vllm.url", "http://127.0.0.1:" + emulator.port(),
+                            "rerank.worker.scorer.vllm.timeout", "2s",
+                            "rerank.worker.scorer.vllm.breaker-open", "3s",
+                            // a 10 s outage fits in the budget; the permanent one at the end does
+                            // not
+                            "rerank.worker.scorer.attempts", "30",
+                            "rerank.worker.scorer.retry-max-backoff", "2s",
+                            "rerank.worker.scorer.retry-budget", "18s",
+                            // the load repeats its pairs: without this the cache would answer and
+                            // the fault never be met
+                            "rerank.worker.cache.max-entries", "0"));
             long start = System.nanoTime();
             JobLoad load = load();
             load.submit(50);
@@ -391,15 +537,30 @@ class FaultsIT {
             emulator.faults(Faults.NONE);
             traffic.get(2, TimeUnit.MINUTES);
             JobLoad.Outcome outcome = load.check(Duration.ofMinutes(4));
-            JsonNode stats = JobCodec.mapper().readTree(java.net.http.HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + emulator.port() + "/emulator/stats")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body());
-            notes.add("Scorer faults: the emulated vLLM answered " + stats.get("failed_requests").asLong() + " calls with 500, then"
-                    + " hung for 5 s (2 s timeout); every accepted job still succeeded.");
+            JsonNode stats =
+                    JobCodec.mapper()
+                            .readTree(
+                                    java.net.http.HttpClient.newHttpClient()
+                                            .send(
+                                                    HttpRequest.newBuilder(
+                                                                    java.net.URI.create(
+                                                                            "http://127.0.0.1:"
+                                                                                    + emulator
+                                                                                            .port()
+                                                                                    + "/emulator/stats"))
+                                                            .build(),
+                                                    HttpResponse.BodyHandlers.ofString())
+                                            .body());
+            notes.add(
+                    "Scorer faults: the emulated vLLM answered "
+                            + stats.get("failed_requests").asLong()
+                            + " calls with 500, then"
+                            + " hung for 5 s (2 s timeout); every accepted job still succeeded.");
             record("vLLM 5xx for 5 s, then hanging past the 2 s timeout for 5 s", outcome, start);
             assertTrue(stats.get("failed_requests").asLong() > 0, "the fault was injected");
 
-            // an outage longer than the retry budget: the jobs end failed, with the reason, and their records go to the DLQ
+            // an outage longer than the retry budget: the jobs end failed, with the reason, and
+            // their records go to the DLQ
             emulator.faults(new Faults(1.0, 0, 0, false));
             JobLoad doomed = load();
             doomed.submit(5);
@@ -408,33 +569,47 @@ class FaultsIT {
             assertEquals(5, failed.accepted());
             assertEquals(5, failed.wrong(), "every job ended, not succeeded: " + failed.problems());
             assertEquals(0, failed.lost());
-            assertTrue(failed.problems().stream().allMatch(p -> p.contains("ended failed") && p.contains("scoring failed")), failed.problems().toString());
+            assertTrue(
+                    failed.problems().stream()
+                            .allMatch(
+                                    p ->
+                                            p.contains("ended failed")
+                                                    && p.contains("scoring failed")),
+                    failed.problems().toString());
             Set<String> dead = new HashSet<>();
-            await().atMost(Duration.ofSeconds(20)).until(() -> {
-                readAll(Topics.JOBS_DLQ).forEach(r -> dead.add(r.key()));
-                return dead.containsAll(doomed.acceptedIds());
-            });
-            notes.add("Scorer down past the retry budget (18 s in this scenario): 5 of 5 jobs ended `failed` (\"" + failed.problems().get(0)
-                    .replaceFirst("^\\S+ ", "") + "\") and their records are on rerank.jobs.dlq.");
+            await().atMost(Duration.ofSeconds(20))
+                    .until(
+                            () -> {
+                                readAll(Topics.JOBS_DLQ).forEach(r -> dead.add(r.key()));
+                                return dead.containsAll(doomed.acceptedIds());
+                            });
+            notes.add(
+                    "Scorer down past the retry budget (18 s in this scenario): 5 of 5 jobs ended `failed` (\""
+                            + failed.problems().get(0).replaceFirst("^\\S+ ", "")
+                            + "\") and their records are on rerank.jobs.dlq.");
         }
     }
 
     /**
-     * An error body as the route promises it: problem+json on the job API; on a drop-in route JSON with the problem's
-     * fields and the message where that family's client reads it (TEI's shape for a TEI request).
+     * An error body as the route promises it: problem+json on the job API; on a drop-in route JSON
+     * with the problem's fields and the message where that family's client reads it (TEI's shape
+     * for a TEI request).
      */
     private static boolean isProblem(HttpResponse<String> r) {
         String type = r.headers().firstValue("content-type").orElse("");
         if (type.startsWith("application/problem+json")) {
             return true;
         }
-        if (!type.startsWith("application/json") || !List.of("/rerank", "/v1/rerank", "/v2/rerank", "/score", "/v1/score")
-                .contains(r.uri().getPath())) {
+        if (!type.startsWith("application/json")
+                || !List.of("/rerank", "/v1/rerank", "/v2/rerank", "/score", "/v1/score")
+                        .contains(r.uri().getPath())) {
             return false;
         }
         try {
             JsonNode body = JobCodec.mapper().readTree(r.body());
-            return body.path("error").path("message").isTextual() && body.path("message").isTextual() && body.path("type").isTextual()
+            return body.path("error").path("message").isTextual()
+                            && body.path("message").isTextual()
+                            && body.path("type").isTextual()
                     || body.path("error").isTextual() && body.path("error_type").isTextual();
         } catch (java.io.IOException e) {
             return false;
@@ -446,10 +621,24 @@ class FaultsIT {
     void tenThousandBadRequestsGetNo5xxAndOnlyProblems() throws Exception {
         long start = System.nanoTime();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        String batch = JobCodec.mapper().readTree(http.send(HttpRequest.newBuilder(java.net.URI.create(gateway.baseUrl() + "/v1/rerank/jobs:batch"))
-                .header("Authorization", "Bearer " + ACME).header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"jobs\":[{\"query\":\"fuzz\",\"documents\":[\"a\"]}]}")).build(),
-                HttpResponse.BodyHandlers.ofString()).body()).get("batch_id").asText();
+        String batch =
+                JobCodec.mapper()
+                        .readTree(
+                                http.send(
+                                                HttpRequest.newBuilder(
+                                                                java.net.URI.create(
+                                                                        gateway.baseUrl()
+                                                                                + "/v1/rerank/jobs:batch"))
+                                                        .header("Authorization", "Bearer " + ACME)
+                                                        .header("content-type", "application/json")
+                                                        .POST(
+                                                                HttpRequest.BodyPublishers.ofString(
+                                                                        "{\"jobs\":[{\"query\":\"fuzz\",\"documents\":[\"a\"]}]}"))
+                                                        .build(),
+                                                HttpResponse.BodyHandlers.ofString())
+                                        .body())
+                        .get("batch_id")
+                        .asText();
         RequestFuzzer fuzzer = new RequestFuzzer(7, gateway.baseUrl(), ACME, batch);
         Semaphore inFlight = new Semaphore(16);
         AtomicInteger serverErrors = new AtomicInteger();
@@ -461,30 +650,67 @@ class FaultsIT {
         for (int i = 0; i < total; i++) {
             HttpRequest req = fuzzer.next();
             inFlight.acquire();
-            all.add(http.sendAsync(req, HttpResponse.BodyHandlers.ofString()).handle((r, e) -> {
-                inFlight.release();
-                if (e != null) {
-                    serverErrors.incrementAndGet();
-                    samples.add(req.method() + " " + req.uri() + " -> " + e);
-                    return null;
-                }
-                byStatus.computeIfAbsent(r.statusCode(), k -> new AtomicInteger()).incrementAndGet();
-                if (r.statusCode() >= 500) {
-                    serverErrors.incrementAndGet();
-                    samples.add(req.method() + " " + req.uri() + " -> " + r.statusCode() + " " + r.body());
-                } else if (r.statusCode() >= 400 && !isProblem(r)) {
-                    notProblem.incrementAndGet();
-                    samples.add(req.method() + " " + req.uri() + " -> " + r.statusCode() + " not a problem: " + r.body());
-                }
-                return null;
-            }));
+            all.add(
+                    http.sendAsync(req, HttpResponse.BodyHandlers.ofString())
+                            .handle(
+                                    (r, e) -> {
+                                        inFlight.release();
+                                        if (e != null) {
+                                            serverErrors.incrementAndGet();
+                                            samples.add(
+                                                    req.method() + " " + req.uri() + " -> " + e);
+                                            return null;
+                                        }
+                                        byStatus.computeIfAbsent(
+                                                        r.statusCode(), k -> new AtomicInteger())
+                                                .incrementAndGet();
+                                        if (r.statusCode() >= 500) {
+                                            serverErrors.incrementAndGet();
+                                            samples.add(
+                                                    req.method()
+                                                            + " "
+                                                            + req.uri()
+                                                            + " -> "
+                                                            + r.statusCode()
+                                                            + " "
+                                                            + r.body());
+                                        } else if (r.statusCode() >= 400 && !isProblem(r)) {
+                                            notProblem.incrementAndGet();
+                                            samples.add(
+                                                    req.method()
+                                                            + " "
+                                                            + req.uri()
+                                                            + " -> "
+                                                            + r.statusCode()
+                                                            + " not a problem: "
+                                                            + r.body());
+                                        }
+                                        return null;
+                                    }));
         }
         CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
-        notes.add("Fuzz: " + total + " generated requests (" + fuzzer.kinds() + "); responses by status " + new java.util.TreeMap<>(byStatus)
-                + "; 5xx or failed: " + serverErrors.get() + "; errors without a problem body: " + notProblem.get() + "; "
-                + (System.nanoTime() - start) / 1_000_000_000 + " s");
-        assertEquals(0, serverErrors.get(), "no 5xx: " + samples.subList(0, Math.min(5, samples.size())));
-        assertEquals(0, notProblem.get(), "every error is a problem: " + samples.subList(0, Math.min(5, samples.size())));
+        notes.add(
+                "Fuzz: "
+                        + total
+                        + " generated requests ("
+                        + fuzzer.kinds()
+                        + "); responses by status "
+                        + new java.util.TreeMap<>(byStatus)
+                        + "; 5xx or failed: "
+                        + serverErrors.get()
+                        + "; errors without a problem body: "
+                        + notProblem.get()
+                        + "; "
+                        + (System.nanoTime() - start) / 1_000_000_000
+                        + " s");
+        assertEquals(
+                0,
+                serverErrors.get(),
+                "no 5xx: " + samples.subList(0, Math.min(5, samples.size())));
+        assertEquals(
+                0,
+                notProblem.get(),
+                "every error is a problem: " + samples.subList(0, Math.min(5, samples.size())));
         JobLoad after = load();
         after.submit(5);
         JobLoad.Outcome o = after.check(Duration.ofMinutes(2));
@@ -501,29 +727,48 @@ class FaultsIT {
         int attempts = 0;
         for (String id : acme.acceptedIds()) {
             JobLoad globex = new JobLoad(gateway.baseUrl(), GLOBEX);
-            for (HttpRequest req : List.of(
-                    globex.request("/v1/rerank/jobs/" + id).GET().build(),
-                    globex.request("/v1/rerank/jobs/" + id + "/events").header("Accept", "text/event-stream").GET().build(),
-                    globex.request("/v1/rerank/jobs/" + id).DELETE().build())) {
+            for (HttpRequest req :
+                    List.of(
+                            globex.request("/v1/rerank/jobs/" + id).GET().build(),
+                            globex.request("/v1/rerank/jobs/" + id + "/events")
+                                    .header("Accept", "text/event-stream")
+                                    .GET()
+                                    .build(),
+                            globex.request("/v1/rerank/jobs/" + id).DELETE().build())) {
                 HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
                 attempts++;
                 assertEquals(404, r.statusCode(), req.method() + " " + req.uri());
                 assertTrue(r.body().contains("/problems/job-not-found"), r.body());
             }
         }
-        notes.add("Cross-tenant: " + attempts + " GET/SSE/DELETE attempts on another tenant's jobs, all 404 job-not-found.");
+        notes.add(
+                "Cross-tenant: "
+                        + attempts
+                        + " GET/SSE/DELETE attempts on another tenant's jobs, all 404 job-not-found.");
     }
 
-    /** The README's promise: logs never print API keys, document or query text (the suite's every log, every scenario). */
+    /**
+     * The README's promise: logs never print API keys, document or query text (the suite's every
+     * log, every scenario).
+     */
     @Test
     @Order(100)
     void logsNeverPrintKeysDocumentsOrQueries() throws Exception {
-        List<String> secrets = List.of(ACME, GLOBEX, "capital of", "Bananas are yellow.", "Gravity pulls objects together.");
+        List<String> secrets =
+                List.of(
+                        ACME,
+                        GLOBEX,
+                        "capital of",
+                        "Bananas are yellow.",
+                        "Gravity pulls objects together.");
         List<String> leaks = new ArrayList<>();
         try (var logs = Files.list(AppProcess.logs())) {
-            for (Path log : logs.filter(p -> p.getFileName().toString().startsWith("faults-")).toList()) {
+            for (Path log :
+                    logs.filter(p -> p.getFileName().toString().startsWith("faults-")).toList()) {
                 try (var lines = Files.lines(log, java.nio.charset.StandardCharsets.ISO_8859_1)) {
-                    lines.filter(l -> secrets.stream().anyMatch(l::contains)).limit(3).forEach(l -> leaks.add(log.getFileName() + ": " + l));
+                    lines.filter(l -> secrets.stream().anyMatch(l::contains))
+                            .limit(3)
+                            .forEach(l -> leaks.add(log.getFileName() + ": " + l));
                 }
             }
         }

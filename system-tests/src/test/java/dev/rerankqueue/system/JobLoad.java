@@ -2,7 +2,6 @@ package dev.rerankqueue.system;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.messaging.JobCodec;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,63 +18,119 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Jobs with a known right answer ("What is the capital of X?" among distractors, shuffled), submitted through the
- * gateway's HTTP API, then checked: every accepted job must end succeeded with its capital ranked first.
+ * Jobs with a known right answer ("What is the capital of X?" among distractors, shuffled),
+ * submitted through the gateway's HTTP API, then checked: every accepted job must end succeeded
+ * with its capital ranked first.
  */
 final class JobLoad {
 
-    private static final String[][] FACTS = {{"France", "Paris"}, {"Japan", "Tokyo"}, {"Italy", "Rome"}, {"Kenya", "Nairobi"},
-            {"Canada", "Ottawa"}, {"Egypt", "Cairo"}, {"Peru", "Lima"}, {"Norway", "Oslo"}, {"Spain", "Madrid"}, {"Chile", "Santiago"}};
-    private static final List<String> DISTRACTORS = List.of("Bananas are yellow.", "Gravity pulls objects together.",
-            "Rivers flow to the sea.");
+    private static final String[][] FACTS = {
+        {"France", "Paris"},
+        {"Japan", "Tokyo"},
+        {"Italy", "Rome"},
+        {"Kenya", "Nairobi"},
+        {"Canada", "Ottawa"},
+        {"Egypt", "Cairo"},
+        {"Peru", "Lima"},
+        {"Norway", "Oslo"},
+        {"Spain", "Madrid"},
+        {"Chile", "Santiago"}
+    };
+    private static final List<String> DISTRACTORS =
+            List.of(
+                    "Bananas are yellow.",
+                    "Gravity pulls objects together.",
+                    "Rivers flow to the sea.");
 
     /** What one checked run found. */
-    record Outcome(int accepted, int rejected, int succeeded, int lost, int wrong, int rescored, List<String> problems,
-                   List<long[]> timings, long firstCreatedMs, long lastFinishedMs, Map<String, Integer> refusedBy,
-                   List<String> refusedQueries) {
+    record Outcome(
+            int accepted,
+            int rejected,
+            int succeeded,
+            int lost,
+            int wrong,
+            int rescored,
+            List<String> problems,
+            List<long[]> timings,
+            long firstCreatedMs,
+            long lastFinishedMs,
+            Map<String, Integer> refusedBy,
+            List<String> refusedQueries) {
 
-        /** Refusals whose answer is not a 503 or a 429 (a 500, a 401, a timeout, a reset connection): each is a bug. */
+        /**
+         * Refusals whose answer is not a 503 or a 429 (a 500, a 401, a timeout, a reset
+         * connection): each is a bug.
+         */
         List<String> unexpectedRefusals() {
-            return refusedBy.keySet().stream().filter(k -> !k.startsWith("503 ") && !k.startsWith("429 ")).toList();
+            return refusedBy.keySet().stream()
+                    .filter(k -> !k.startsWith("503 ") && !k.startsWith("429 "))
+                    .toList();
         }
 
-        /** Succeeded jobs per second from the first acceptance to the last result: the drain rate of this load. */
+        /**
+         * Succeeded jobs per second from the first acceptance to the last result: the drain rate of
+         * this load.
+         */
         double jobsPerSecond() {
-            return lastFinishedMs > firstCreatedMs ? succeeded * 1000.0 / (lastFinishedMs - firstCreatedMs) : 0;
+            return lastFinishedMs > firstCreatedMs
+                    ? succeeded * 1000.0 / (lastFinishedMs - firstCreatedMs)
+                    : 0;
         }
 
-        /** The {@code q} quantile (0..1) of acceptance-to-result time over the succeeded jobs, in ms. */
+        /**
+         * The {@code q} quantile (0..1) of acceptance-to-result time over the succeeded jobs, in
+         * ms.
+         */
         long totalMillisAt(double q) {
             return totalMillisAt(q, 0, 1);
         }
 
         /**
-         * As {@link #totalMillisAt(double)}, over the jobs accepted in the part {@code from}..{@code to} (0..1) of the
-         * time between the first and the last acceptance: compare the first and last third to see latency drift.
+         * As {@link #totalMillisAt(double)}, over the jobs accepted in the part {@code
+         * from}..{@code to} (0..1) of the time between the first and the last acceptance: compare
+         * the first and last third to see latency drift.
          */
         long totalMillisAt(double q, double from, double to) {
             long first = timings.stream().mapToLong(t -> t[0]).min().orElse(0);
             long last = timings.stream().mapToLong(t -> t[0]).max().orElse(0);
             double span = Math.max(1, last - first);
-            List<Long> sorted = timings.stream().filter(t -> (t[0] - first) / span >= from && (t[0] - first) / span <= to)
-                    .map(t -> t[1]).sorted().toList();
-            return sorted.isEmpty() ? 0 : sorted.get((int) Math.min(sorted.size() - 1, Math.floor(q * sorted.size())));
+            List<Long> sorted =
+                    timings.stream()
+                            .filter(
+                                    t ->
+                                            (t[0] - first) / span >= from
+                                                    && (t[0] - first) / span <= to)
+                            .map(t -> t[1])
+                            .sorted()
+                            .toList();
+            return sorted.isEmpty()
+                    ? 0
+                    : sorted.get((int) Math.min(sorted.size() - 1, Math.floor(q * sorted.size())));
         }
     }
 
     private final String base;
     private final String apiKey;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Map<String, Integer> expectedTop = new ConcurrentHashMap<>();
     private final AtomicInteger rejected = new AtomicInteger();
+
     /** Refusals by answer: status and problem type, or the exception. */
     private final Map<String, Integer> refusedBy = new ConcurrentHashMap<>();
+
     /** Queries of refused submissions: none of them may ever become a job. */
     private final List<String> refusedQueries = Collections.synchronizedList(new ArrayList<>());
-    /** Numbers every job's query, across all loads of the run, so that a query names one submission only. */
+
+    /**
+     * Numbers every job's query, across all loads of the run, so that a query names one submission
+     * only.
+     */
     private static final AtomicInteger serial = new AtomicInteger();
+
     private final Semaphore inFlight = new Semaphore(32);
-    private final List<CompletableFuture<Void>> pending = Collections.synchronizedList(new ArrayList<>());
+    private final List<CompletableFuture<Void>> pending =
+            Collections.synchronizedList(new ArrayList<>());
     private final Random random = new Random(42);
 
     JobLoad(String base, String apiKey) {
@@ -84,7 +139,8 @@ final class JobLoad {
     }
 
     HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+        return HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + apiKey);
     }
 
@@ -99,23 +155,41 @@ final class JobLoad {
         }
         int top = docs.indexOf("The capital of " + fact[0] + " is " + fact[1] + ".");
         // a distinct query per job: the load measures scoring, not the workers' score cache
-        String query = "What is the capital of " + fact[0] + "? (job " + serial.incrementAndGet() + ")";
+        String query =
+                "What is the capital of " + fact[0] + "? (job " + serial.incrementAndGet() + ")";
         String body = JobCodec.toJson(Map.of("query", query, "documents", docs));
         inFlight.acquire();
-        pending.add(http.sendAsync(request("/v1/rerank/jobs").header("content-type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString())
-                .handle((r, e) -> {
-                    inFlight.release();
-                    if (e == null && r.statusCode() == 202) {
-                        expectedTop.put(JobCodec.fromJson(r.body(), Map.class).get("id").toString(), top);
-                    } else {
-                        rejected.incrementAndGet();
-                        refusedQueries.add(query);
-                        refusedBy.merge(e != null ? "exception " + e.getClass().getSimpleName()
-                                : r.statusCode() + " " + problemType(r.body()), 1, Integer::sum);
-                    }
-                    return null;
-                }));
+        pending.add(
+                http.sendAsync(
+                                request("/v1/rerank/jobs")
+                                        .header("content-type", "application/json")
+                                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .handle(
+                                (r, e) -> {
+                                    inFlight.release();
+                                    if (e == null && r.statusCode() == 202) {
+                                        expectedTop.put(
+                                                JobCodec.fromJson(r.body(), Map.class)
+                                                        .get("id")
+                                                        .toString(),
+                                                top);
+                                    } else {
+                                        rejected.incrementAndGet();
+                                        refusedQueries.add(query);
+                                        refusedBy.merge(
+                                                e != null
+                                                        ? "exception "
+                                                                + e.getClass().getSimpleName()
+                                                        : r.statusCode()
+                                                                + " "
+                                                                + problemType(r.body()),
+                                                1,
+                                                Integer::sum);
+                                    }
+                                    return null;
+                                }));
     }
 
     private static String problemType(String body) {
@@ -145,9 +219,13 @@ final class JobLoad {
         return new ArrayList<>(expectedTop.keySet());
     }
 
-    /** Waits for every submit to be answered, then for every accepted job to end; counts what went wrong. */
+    /**
+     * Waits for every submit to be answered, then for every accepted job to end; counts what went
+     * wrong.
+     */
     Outcome check(Duration timeout) throws Exception {
-        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(120, java.util.concurrent.TimeUnit.SECONDS);
+        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
+                .get(120, java.util.concurrent.TimeUnit.SECONDS);
         Map<String, Integer> open = new ConcurrentHashMap<>(expectedTop);
         List<String> problems = Collections.synchronizedList(new ArrayList<>());
         int succeeded = 0;
@@ -161,7 +239,10 @@ final class JobLoad {
             for (String id : new ArrayList<>(open.keySet())) {
                 HttpResponse<String> r;
                 try {
-                    r = http.send(request("/v1/rerank/jobs/" + id).GET().build(), HttpResponse.BodyHandlers.ofString());
+                    r =
+                            http.send(
+                                    request("/v1/rerank/jobs/" + id).GET().build(),
+                                    HttpResponse.BodyHandlers.ofString());
                 } catch (java.io.IOException e) {
                     continue;
                 }
@@ -177,15 +258,27 @@ final class JobLoad {
                 if (job.path("attempts").asInt() > 1) {
                     rescored++;
                 }
-                if (status.equals("succeeded") && job.get("results").get(0).get("index").asInt() == top) {
+                if (status.equals("succeeded")
+                        && job.get("results").get(0).get("index").asInt() == top) {
                     succeeded++;
-                    long created = java.time.Instant.parse(job.get("created_at").asText()).toEpochMilli();
-                    totals.add(new long[]{created, job.path("timings").path("total_ms").asLong()});
+                    long created =
+                            java.time.Instant.parse(job.get("created_at").asText()).toEpochMilli();
+                    totals.add(new long[] {created, job.path("timings").path("total_ms").asLong()});
                     firstCreated = Math.min(firstCreated, created);
-                    lastFinished = Math.max(lastFinished, java.time.Instant.parse(job.get("finished_at").asText()).toEpochMilli());
+                    lastFinished =
+                            Math.max(
+                                    lastFinished,
+                                    java.time.Instant.parse(job.get("finished_at").asText())
+                                            .toEpochMilli());
                 } else {
                     wrong++;
-                    problems.add(id + " ended " + status + (job.has("error") ? " (" + job.get("error").asText() + ")" : ""));
+                    problems.add(
+                            id
+                                    + " ended "
+                                    + status
+                                    + (job.has("error")
+                                            ? " (" + job.get("error").asText() + ")"
+                                            : ""));
                 }
             }
             if (!open.isEmpty()) {
@@ -193,7 +286,18 @@ final class JobLoad {
             }
         }
         open.keySet().forEach(id -> problems.add(id + " never finished"));
-        return new Outcome(expectedTop.size(), rejected.get(), succeeded, open.size(), wrong, rescored, problems, totals, firstCreated,
-                lastFinished, Map.copyOf(refusedBy), List.copyOf(refusedQueries));
+        return new Outcome(
+                expectedTop.size(),
+                rejected.get(),
+                succeeded,
+                open.size(),
+                wrong,
+                rescored,
+                problems,
+                totals,
+                firstCreated,
+                lastFinished,
+                Map.copyOf(refusedBy),
+                List.copyOf(refusedQueries));
     }
 }

@@ -1,12 +1,11 @@
 package dev.rerankqueue.testing;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-
 import java.util.Map;
 
 /**
- * Starts a real Kafka broker and a real redis-server once per test JVM and points the Quarkus app under test at them.
- * Tests reach both through {@link #kafka()} and {@link #redis()}.
+ * Starts a real Kafka broker and a real redis-server once per test JVM and points the Quarkus app
+ * under test at them. Tests reach both through {@link #kafka()} and {@link #redis()}.
  */
 public class InfrastructureResource implements QuarkusTestResourceLifecycleManager {
 

@@ -3,6 +3,10 @@ package dev.rerankqueue.testing;
 import dev.rerankqueue.messaging.Topics;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 import io.smallrye.reactive.messaging.kafka.companion.test.EmbeddedKafkaBroker;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -11,16 +15,16 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
-import java.time.Duration;
-import java.util.ArrayList;
-
-import java.util.List;
-import java.util.Map;
-
-/** A real single-node KRaft Kafka broker inside the test JVM, with the service's topics created as in production. */
+/**
+ * A real single-node KRaft Kafka broker inside the test JVM, with the service's topics created as
+ * in production.
+ */
 public final class KafkaBroker implements AutoCloseable {
 
-    /** Partitions of the jobs topic in tests: more than one, so ordering and rebalances are exercised. */
+    /**
+     * Partitions of the jobs topic in tests: more than one, so ordering and rebalances are
+     * exercised.
+     */
     public static final int JOB_PARTITIONS = 4;
 
     private final EmbeddedKafkaBroker broker;
@@ -32,15 +36,19 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     public static KafkaBroker start() {
-        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker()
-                .withDeleteLogDirsOnClose(true)
-                .withAdditionalProperties(p -> {
-                    p.put("group.initial.rebalance.delay.ms", "0");
-                    p.put("auto.create.topics.enable", "false");
-                    p.put("log.cleaner.dedupe.buffer.size", "8388608");
-                    p.put("message.max.bytes", Integer.toString(Topics.MAX_RECORD_BYTES));
-                })
-                .start();
+        EmbeddedKafkaBroker broker =
+                new EmbeddedKafkaBroker()
+                        .withDeleteLogDirsOnClose(true)
+                        .withAdditionalProperties(
+                                p -> {
+                                    p.put("group.initial.rebalance.delay.ms", "0");
+                                    p.put("auto.create.topics.enable", "false");
+                                    p.put("log.cleaner.dedupe.buffer.size", "8388608");
+                                    p.put(
+                                            "message.max.bytes",
+                                            Integer.toString(Topics.MAX_RECORD_BYTES));
+                                })
+                        .start();
         KafkaBroker kafka = new KafkaBroker(broker);
         kafka.createTopics();
         return kafka;
@@ -48,31 +56,54 @@ public final class KafkaBroker implements AutoCloseable {
 
     private void createTopics() {
         String maxBytes = Integer.toString(Topics.MAX_RECORD_BYTES);
-        companion.topics().create(List.of(
-                new NewTopic(Topics.JOBS, JOB_PARTITIONS, (short) 1).configs(Map.of("max.message.bytes", maxBytes)),
-                new NewTopic(Topics.JOBS_BATCH, JOB_PARTITIONS, (short) 1).configs(Map.of("max.message.bytes", maxBytes)),
-                new NewTopic(Topics.JOBS_DLQ, 1, (short) 1).configs(Map.of("max.message.bytes", maxBytes)),
-                new NewTopic(Topics.RESULTS, JOB_PARTITIONS, (short) 1).configs(Map.of(
-                        "cleanup.policy", "compact,delete", "retention.ms", "172800000", "max.message.bytes", maxBytes))));
+        companion
+                .topics()
+                .create(
+                        List.of(
+                                new NewTopic(Topics.JOBS, JOB_PARTITIONS, (short) 1)
+                                        .configs(Map.of("max.message.bytes", maxBytes)),
+                                new NewTopic(Topics.JOBS_BATCH, JOB_PARTITIONS, (short) 1)
+                                        .configs(Map.of("max.message.bytes", maxBytes)),
+                                new NewTopic(Topics.JOBS_DLQ, 1, (short) 1)
+                                        .configs(Map.of("max.message.bytes", maxBytes)),
+                                new NewTopic(Topics.RESULTS, JOB_PARTITIONS, (short) 1)
+                                        .configs(
+                                                Map.of(
+                                                        "cleanup.policy",
+                                                        "compact,delete",
+                                                        "retention.ms",
+                                                        "172800000",
+                                                        "max.message.bytes",
+                                                        maxBytes))));
     }
 
     public String bootstrapServers() {
         return broker.getAdvertisedListeners();
     }
 
-    /** Every record on {@code topic} right now, read from the beginning to the end offsets of all partitions. */
+    /**
+     * Every record on {@code topic} right now, read from the beginning to the end offsets of all
+     * partitions.
+     */
     public List<ConsumerRecord<String, byte[]>> readAll(String topic) {
         return readAll(bootstrapServers(), topic);
     }
 
     /** As {@link #readAll(String)}, on any broker. */
-    public static List<ConsumerRecord<String, byte[]>> readAll(String bootstrapServers, String topic) {
-        Map<String, Object> props = Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+    public static List<ConsumerRecord<String, byte[]>> readAll(
+            String bootstrapServers, String topic) {
+        Map<String, Object> props =
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrapServers,
+                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                        "false");
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions =
+                    consumer.partitionsFor(topic).stream()
+                            .map(p -> new TopicPartition(topic, p.partition()))
+                            .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -80,7 +111,8 @@ public final class KafkaBroker implements AutoCloseable {
             long deadline = System.currentTimeMillis() + 10_000;
             while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
                 if (System.currentTimeMillis() > deadline) {
-                    throw new IllegalStateException("could not read " + topic + " to its end offsets " + end);
+                    throw new IllegalStateException(
+                            "could not read " + topic + " to its end offsets " + end);
                 }
                 consumer.poll(Duration.ofMillis(200)).forEach(out::add);
             }
@@ -89,8 +121,8 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     /**
-     * A reader of {@code topic} positioned at its end now, before anything the test does next; no consumer group, so
-     * no rebalance delay.
+     * A reader of {@code topic} positioned at its end now, before anything the test does next; no
+     * consumer group, so no rebalance delay.
      */
     public Tail tail(String topic) {
         return new Tail(bootstrapServers(), topic);
@@ -102,17 +134,28 @@ public final class KafkaBroker implements AutoCloseable {
         private final List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
 
         Tail(String bootstrap, String topic) {
-            consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"), new StringDeserializer(), new ByteArrayDeserializer());
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer =
+                    new KafkaConsumer<>(
+                            Map.of(
+                                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                    bootstrap,
+                                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                                    "false"),
+                            new StringDeserializer(),
+                            new ByteArrayDeserializer());
+            List<TopicPartition> partitions =
+                    consumer.partitionsFor(topic).stream()
+                            .map(p -> new TopicPartition(topic, p.partition()))
+                            .toList();
             consumer.assign(partitions);
             consumer.seekToEnd(partitions);
             partitions.forEach(consumer::position);
         }
 
         /** The first new record matching {@code test}, waiting up to {@code timeout}. */
-        public ConsumerRecord<String, byte[]> await(java.util.function.Predicate<ConsumerRecord<String, byte[]>> test, Duration timeout) {
+        public ConsumerRecord<String, byte[]> await(
+                java.util.function.Predicate<ConsumerRecord<String, byte[]>> test,
+                Duration timeout) {
             long end = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < end) {
                 for (ConsumerRecord<String, byte[]> r : seen) {

@@ -11,8 +11,9 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * A real {@code redis-server} process on a free loopback port, without persistence. Needs redis-server on the PATH
- * ({@code apt-get install -y redis-server}); {@code REDIS_SERVER} names another binary.
+ * A real {@code redis-server} process on a free loopback port, without persistence. Needs
+ * redis-server on the PATH ({@code apt-get install -y redis-server}); {@code REDIS_SERVER} names
+ * another binary.
  */
 public final class RedisServerProcess implements AutoCloseable {
 
@@ -42,13 +43,31 @@ public final class RedisServerProcess implements AutoCloseable {
         if (process != null && process.isAlive()) {
             return this;
         }
-        List<String> cmd = List.of(binary(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--protected-mode", "no");
+        List<String> cmd =
+                List.of(
+                        binary(),
+                        "--port",
+                        Integer.toString(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--dir",
+                        dir.toString(),
+                        "--protected-mode",
+                        "no");
         try {
-            process = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("redis.log").toFile()).start();
+            process =
+                    new ProcessBuilder(cmd)
+                            .redirectErrorStream(true)
+                            .redirectOutput(dir.resolve("redis.log").toFile())
+                            .start();
         } catch (IOException e) {
-            throw new IllegalStateException("cannot start " + binary() + " (install it: apt-get install -y redis-server)", e);
+            throw new IllegalStateException(
+                    "cannot start " + binary() + " (install it: apt-get install -y redis-server)",
+                    e);
         }
         awaitPort(Duration.ofSeconds(10));
         return this;
@@ -84,7 +103,11 @@ public final class RedisServerProcess implements AutoCloseable {
         Instant end = Instant.now().plus(timeout);
         while (Instant.now().isBefore(end)) {
             if (!process.isAlive()) {
-                throw new IllegalStateException("redis-server exited with " + process.exitValue() + "; see " + dir.resolve("redis.log"));
+                throw new IllegalStateException(
+                        "redis-server exited with "
+                                + process.exitValue()
+                                + "; see "
+                                + dir.resolve("redis.log"));
             }
             try (Socket s = new Socket("127.0.0.1", port)) {
                 return;
@@ -92,7 +115,8 @@ public final class RedisServerProcess implements AutoCloseable {
                 sleep();
             }
         }
-        throw new IllegalStateException("redis-server did not open port " + port + " within " + timeout);
+        throw new IllegalStateException(
+                "redis-server did not open port " + port + " within " + timeout);
     }
 
     private static void sleep() {
@@ -105,8 +129,7 @@ public final class RedisServerProcess implements AutoCloseable {
 
     /** Free loopback TCP ports. */
     public static final class FreePort {
-        private FreePort() {
-        }
+        private FreePort() {}
 
         public static int find() {
             try (ServerSocket s = new ServerSocket(0)) {

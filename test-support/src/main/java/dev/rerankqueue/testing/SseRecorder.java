@@ -15,14 +15,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A minimal server-sent-events client for tests: connects, records every event (and comment) until the server ends
- * the stream. Accepts both {@code event:x} and {@code event: x}, as the SSE spec does.
+ * A minimal server-sent-events client for tests: connects, records every event (and comment) until
+ * the server ends the stream. Accepts both {@code event:x} and {@code event: x}, as the SSE spec
+ * does.
  */
 public final class SseRecorder implements AutoCloseable {
 
     /** One dispatched event; {@code name} is "message" when the server sent none. */
-    public record Event(String name, String id, String data) {
-    }
+    public record Event(String name, String id, String data) {}
 
     private final List<Event> events = new CopyOnWriteArrayList<>();
     private final List<String> comments = new CopyOnWriteArrayList<>();
@@ -32,34 +32,41 @@ public final class SseRecorder implements AutoCloseable {
     private volatile HttpHeaders headers;
     private volatile java.io.InputStream body;
 
-    private SseRecorder() {
-    }
+    private SseRecorder() {}
 
     /** Opens {@code url} in the background; the returned recorder fills as events arrive. */
     public static SseRecorder open(String url, String... headers) {
         SseRecorder r = new SseRecorder();
-        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream").GET();
+        HttpRequest.Builder req =
+                HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream").GET();
         for (int i = 0; i + 1 < headers.length; i += 2) {
             req.header(headers[i], headers[i + 1]);
         }
-        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+        HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(5))
+                .build()
                 .sendAsync(req.build(), HttpResponse.BodyHandlers.ofInputStream())
-                .thenAccept(resp -> {
-                    r.status = resp.statusCode();
-                    r.contentType = resp.headers().firstValue("content-type").orElse("");
-                    r.headers = resp.headers();
-                    r.body = resp.body();
-                    try (BufferedReader in = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8))) {
-                        r.read(in);
-                        r.ended.complete(r.status);
-                    } catch (IOException e) {
-                        r.ended.completeExceptionally(e);
-                    }
-                })
-                .exceptionally(e -> {
-                    r.ended.completeExceptionally(e);
-                    return null;
-                });
+                .thenAccept(
+                        resp -> {
+                            r.status = resp.statusCode();
+                            r.contentType = resp.headers().firstValue("content-type").orElse("");
+                            r.headers = resp.headers();
+                            r.body = resp.body();
+                            try (BufferedReader in =
+                                    new BufferedReader(
+                                            new InputStreamReader(
+                                                    resp.body(), StandardCharsets.UTF_8))) {
+                                r.read(in);
+                                r.ended.complete(r.status);
+                            } catch (IOException e) {
+                                r.ended.completeExceptionally(e);
+                            }
+                        })
+                .exceptionally(
+                        e -> {
+                            r.ended.completeExceptionally(e);
+                            return null;
+                        });
         return r;
     }
 
@@ -90,8 +97,12 @@ public final class SseRecorder implements AutoCloseable {
             switch (field) {
                 case "event" -> name = value;
                 case "id" -> id = value;
-                case "data" -> data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
-                default -> { }
+                case "data" ->
+                        data =
+                                data == null
+                                        ? new StringBuilder(value)
+                                        : data.append('\n').append(value);
+                default -> {}
             }
         }
     }

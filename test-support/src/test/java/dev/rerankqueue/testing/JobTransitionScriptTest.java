@@ -1,5 +1,10 @@
 package dev.rerankqueue.testing;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.store.JobEvent;
 import dev.rerankqueue.store.JobFields;
@@ -14,24 +19,19 @@ import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-/** The compare-and-set script against a real redis-server: the guarantees every writer relies on. */
+/**
+ * The compare-and-set script against a real redis-server: the guarantees every writer relies on.
+ */
 class JobTransitionScriptTest {
 
     private static RedisServerProcess server;
@@ -46,11 +46,12 @@ class JobTransitionScriptTest {
         Redis client = Redis.createClient(vertx, server.url());
         redis = RedisAPI.api(client);
         RedisConnection sub = sync(client.connect());
-        sub.handler(msg -> {
-            if (msg.size() == 3 && "message".equals(msg.get(0).toString())) {
-                events.add(JobEvent.parse(msg.get(2).toString()));
-            }
-        });
+        sub.handler(
+                msg -> {
+                    if (msg.size() == 3 && "message".equals(msg.get(0).toString())) {
+                        events.add(JobEvent.parse(msg.get(2).toString()));
+                    }
+                });
         sync(sub.send(Request.cmd(Command.SUBSCRIBE).arg(RedisKeys.JOB_EVENTS_CHANNEL)));
     }
 
@@ -81,14 +82,17 @@ class JobTransitionScriptTest {
     @Test
     void createsOnceAndNeverOverwritesAnExistingJob() throws Exception {
         String id = UUID.randomUUID().toString();
-        TransitionOutcome first = run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme"))
-                .retainFor(Duration.ofHours(1)));
+        TransitionOutcome first =
+                run(
+                        JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme"))
+                                .retainFor(Duration.ofHours(1)));
         assertTrue(first.applied());
         assertEquals(1, first.version());
         long ttl = sync(redis.ttl(RedisKeys.job(id))).toLong();
         assertTrue(ttl > 3500 && ttl <= 3600, "ttl " + ttl);
 
-        TransitionOutcome second = run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "other")));
+        TransitionOutcome second =
+                run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "other")));
         assertFalse(second.applied());
         assertEquals(JobStatus.QUEUED, second.status());
         assertEquals("acme", hash(id).get(JobFields.TENANT));
@@ -98,12 +102,22 @@ class JobTransitionScriptTest {
     void walksTheLifecycleAndPublishesEveryWrite() throws Exception {
         String id = UUID.randomUUID().toString();
         run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme")));
-        TransitionOutcome running = run(JobTransition.to(id, JobStatus.RUNNING).set(JobFields.WORKER, "w1"));
+        TransitionOutcome running =
+                run(JobTransition.to(id, JobStatus.RUNNING).set(JobFields.WORKER, "w1"));
         assertTrue(running.applied());
         assertEquals(2, running.version());
-        String result = dev.rerankqueue.messaging.JobCodec.encodeResult(new dev.rerankqueue.job.JobResult("m",
-                List.of(new dev.rerankqueue.job.RankedDocument(0, 0.5, null)), new dev.rerankqueue.job.JobResult.Usage(1, 2), 3));
-        TransitionOutcome done = run(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(2).set(JobFields.RESULT, result));
+        String result =
+                dev.rerankqueue.messaging.JobCodec.encodeResult(
+                        new dev.rerankqueue.job.JobResult(
+                                "m",
+                                List.of(new dev.rerankqueue.job.RankedDocument(0, 0.5, null)),
+                                new dev.rerankqueue.job.JobResult.Usage(1, 2),
+                                3));
+        TransitionOutcome done =
+                run(
+                        JobTransition.to(id, JobStatus.SUCCEEDED)
+                                .expectVersion(2)
+                                .set(JobFields.RESULT, result));
         assertTrue(done.applied());
 
         Map<String, String> h = hash(id);
@@ -113,8 +127,10 @@ class JobTransitionScriptTest {
         assertEquals("3", h.get(JobFields.VERSION));
         assertEquals("1", h.get(JobFields.ATTEMPTS));
         assertEquals("w1", h.get(JobFields.WORKER));
-        await().atMost(Duration.ofSeconds(5)).until(() -> events.stream().filter(e -> e.id().equals(id)).count() == 3);
-        assertEquals(List.of(JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SUCCEEDED),
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> events.stream().filter(e -> e.id().equals(id)).count() == 3);
+        assertEquals(
+                List.of(JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SUCCEEDED),
                 events.stream().filter(e -> e.id().equals(id)).map(JobEvent::status).toList());
     }
 
@@ -124,13 +140,19 @@ class JobTransitionScriptTest {
         String other = UUID.randomUUID().toString();
         String set = RedisKeys.inFlight("inflight-tenant");
         sync(redis.zadd(List.of(set, "1", id, "2", other)));
-        run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "inflight-tenant")));
+        run(
+                JobTransition.create(
+                        id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "inflight-tenant")));
         run(JobTransition.to(id, JobStatus.RUNNING));
         assertEquals(2, sync(redis.zcard(set)).toLong(), "queued and running jobs stay in flight");
         assertFalse(run(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(1)).applied());
         assertEquals(2, sync(redis.zcard(set)).toLong(), "a write that loses changes nothing");
         assertTrue(run(JobTransition.to(id, JobStatus.SUCCEEDED)).applied());
-        assertEquals(List.of(other), sync(redis.zrange(List.of(set, "0", "-1"))).stream().map(Response::toString).toList());
+        assertEquals(
+                List.of(other),
+                sync(redis.zrange(List.of(set, "0", "-1"))).stream()
+                        .map(Response::toString)
+                        .toList());
     }
 
     @Test
@@ -138,7 +160,11 @@ class JobTransitionScriptTest {
         String id = UUID.randomUUID().toString();
         run(JobTransition.create(id, JobStatus.QUEUED, Map.of()));
         run(JobTransition.to(id, JobStatus.RUNNING));
-        TransitionOutcome stale = run(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(1).set(JobFields.RESULT, "late"));
+        TransitionOutcome stale =
+                run(
+                        JobTransition.to(id, JobStatus.SUCCEEDED)
+                                .expectVersion(1)
+                                .set(JobFields.RESULT, "late"));
         assertFalse(stale.applied());
         assertEquals(2, stale.version());
         assertEquals(JobStatus.RUNNING, stale.status());
@@ -163,24 +189,45 @@ class JobTransitionScriptTest {
         assertFalse(missing.applied());
         assertTrue(missing.missing());
 
-        TransitionOutcome created = run(JobTransition.to(id, JobStatus.RUNNING)
-                .orCreateWith(Map.of(JobFields.TENANT, "acme", JobFields.CREATED_AT, "5")));
+        TransitionOutcome created =
+                run(
+                        JobTransition.to(id, JobStatus.RUNNING)
+                                .orCreateWith(
+                                        Map.of(
+                                                JobFields.TENANT,
+                                                "acme",
+                                                JobFields.CREATED_AT,
+                                                "5")));
         assertTrue(created.applied());
         assertEquals("acme", hash(id).get(JobFields.TENANT));
         // a late gateway write does not move it back to queued
-        assertFalse(run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "x"))).applied());
+        assertFalse(
+                run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "x")))
+                        .applied());
         assertEquals("running", hash(id).get(JobFields.STATUS));
     }
 
     @Test
     void restoringAStateKeepsItsVersionAndNeverOverwrites() throws Exception {
         String id = UUID.randomUUID().toString();
-        TransitionOutcome restored = run(JobTransition.create(id, JobStatus.SUCCEEDED,
-                Map.of(JobFields.VERSION, "6", JobFields.RESULT, "{\"r\":1}", JobFields.TENANT, "acme")));
+        TransitionOutcome restored =
+                run(
+                        JobTransition.create(
+                                id,
+                                JobStatus.SUCCEEDED,
+                                Map.of(
+                                        JobFields.VERSION,
+                                        "6",
+                                        JobFields.RESULT,
+                                        "{\"r\":1}",
+                                        JobFields.TENANT,
+                                        "acme")));
         assertTrue(restored.applied());
         assertEquals(7, restored.version());
         assertEquals("7", hash(id).get(JobFields.VERSION));
-        assertFalse(run(JobTransition.create(id, JobStatus.SUCCEEDED, Map.of(JobFields.VERSION, "1"))).applied());
+        assertFalse(
+                run(JobTransition.create(id, JobStatus.SUCCEEDED, Map.of(JobFields.VERSION, "1")))
+                        .applied());
     }
 
     @Test

@@ -5,5 +5,4 @@ package dev.rerankqueue.gateway.admission;
  *
  * @param replayed true when an earlier request with the same Idempotency-Key created it
  */
-public record AcceptedJob(String id, long createdAt, boolean replayed) {
-}
+public record AcceptedJob(String id, long createdAt, boolean replayed) {}

@@ -6,23 +6,14 @@ import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.ScorerCapacityAnnouncement;
-import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.jboss.logging.Logger;
-
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -34,20 +25,30 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.jboss.logging.Logger;
 
 /**
- * Admission control on the backlog. A background thread reads the workers' consumer-group lag on the jobs topics
- * (end offsets minus committed offsets, the same figure KEDA scales on) and feeds a {@link DrainEstimate}; a submit is
- * refused with 503 while the jobs waiting ahead of it would take longer than the configured limit to drain, and its
- * Retry-After is the time until they would not. Workers score interactive jobs first, so an interactive job waits only
- * for the interactive backlog, a batch job for both.
+ * Admission control on the backlog. A background thread reads the workers' consumer-group lag on
+ * the jobs topics (end offsets minus committed offsets, the same figure KEDA scales on) and feeds a
+ * {@link DrainEstimate}; a submit is refused with 503 while the jobs waiting ahead of it would take
+ * longer than the configured limit to drain, and its Retry-After is the time until they would not.
+ * Workers score interactive jobs first, so an interactive job waits only for the interactive
+ * backlog, a batch job for both.
  *
- * <p>Until enough busy time was seen to measure the drain from committed offsets, the rate is the workers' announced
- * capacity ({@link RedisKeys#WORKER_CAPACITY}: pairs per second, turned into jobs per second with the mean pairs per job
- * this gateway was offered), so a burst right after a deploy or a quiet hour is refused from its first second; the
- * committed rate replaces it as soon as it is known. The check fails open: without a recent sample (Kafka unreachable) or
- * without any rate (no worker announced, none measured), jobs are accepted and the producer's own timeout guards
- * durability.
+ * <p>Until enough busy time was seen to measure the drain from committed offsets, the rate is the
+ * workers' announced capacity ({@link RedisKeys#WORKER_CAPACITY}: pairs per second, turned into
+ * jobs per second with the mean pairs per job this gateway was offered), so a burst right after a
+ * deploy or a quiet hour is refused from its first second; the committed rate replaces it as soon
+ * as it is known. The check fails open: without a recent sample (Kafka unreachable) or without any
+ * rate (no worker announced, none measured), jobs are accepted and the producer's own timeout
+ * guards durability.
  */
 @ApplicationScoped
 public class BacklogAdmission {
@@ -58,53 +59,105 @@ public class BacklogAdmission {
     private final Map<String, Object> kafkaConfig;
     private final DrainEstimate estimate;
     private final ReactiveRedisDataSource redis;
+
     /** Sum of the fresh capacity announcements of the workers, pairs/s; 0 when none. */
     private volatile double announcedPairsPerSecond;
+
     /** Jobs accepted since the last sample, per lane (they are not in its lag yet). */
     private final Map<Priority, AtomicLong> acceptedSinceSample = new EnumMap<>(Priority.class);
-    /** Jobs and their pairs offered to one lane since start: the mean job size that turns the lag into pairs. */
-    private record Offered(LongAdder jobs, LongAdder pairs) {
-    }
+
+    /**
+     * Jobs and their pairs offered to one lane since start: the mean job size that turns the lag
+     * into pairs.
+     */
+    private record Offered(LongAdder jobs, LongAdder pairs) {}
 
     private final Map<Priority, Offered> offered = new EnumMap<>(Priority.class);
+
     /** Lag per lane at the last sample. */
     private final Map<Priority, AtomicLong> sampledBacklog = new EnumMap<>(Priority.class);
+
     private volatile long sampledAt;
     private ScheduledExecutorService sampler;
     private Admin admin;
     private List<TopicPartition> partitions = List.of();
     private long partitionsReadAt;
 
-    /** A worker's capacity announcement older than this is not counted (workers refresh it every second). */
+    /**
+     * A worker's capacity announcement older than this is not counted (workers refresh it every
+     * second).
+     */
     static final long CAPACITY_FRESH_MS = 10_000;
 
-    public BacklogAdmission(GatewayConfig config, @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig,
-                            ReactiveRedisDataSource redis, MeterRegistry metrics) {
+    public BacklogAdmission(
+            GatewayConfig config,
+            @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig,
+            ReactiveRedisDataSource redis,
+            MeterRegistry metrics) {
         this.config = config.admission();
         this.redis = redis;
         this.kafkaConfig = kafkaConfig;
-        this.estimate = new DrainEstimate(this.config.rateWindow(), this.config.rateWindow().dividedBy(3));
-        for (String reason : new String[]{"backlog-full", "queue-unavailable", "quota-exceeded", "store-unavailable", "storage-full", "overloaded"}) {
-            metrics.counter("rerank.requests.rejected", "reason", reason); // exported as 0 from the start, for rate() and alerts
+        this.estimate =
+                new DrainEstimate(this.config.rateWindow(), this.config.rateWindow().dividedBy(3));
+        for (String reason :
+                new String[] {
+                    "backlog-full",
+                    "queue-unavailable",
+                    "quota-exceeded",
+                    "store-unavailable",
+                    "storage-full",
+                    "overloaded"
+                }) {
+            metrics.counter(
+                    "rerank.requests.rejected",
+                    "reason",
+                    reason); // exported as 0 from the start, for rate() and alerts
         }
         for (Priority lane : Priority.values()) {
             acceptedSinceSample.put(lane, new AtomicLong());
             sampledBacklog.put(lane, new AtomicLong());
-            Gauge.builder("rerank.backlog.jobs", this, a -> a.fresh() ? a.laneBacklog(lane) : Double.NaN).tag("lane", lane.wireName())
-                    .description("Jobs on the lane's topic not yet committed by the workers' consumer group").baseUnit("jobs").register(metrics);
-            offered.put(lane, new Offered(new LongAdder(), new LongAdder()));
-            Gauge.builder("rerank.backlog.pairs", this, a -> a.fresh() ? a.laneBacklog(lane) * a.meanPairs(lane) : Double.NaN)
-                    .tag("lane", lane.wireName()).baseUnit("pairs")
-                    .description("Estimated (query, document) pairs waiting in the lane: its jobs times the mean pairs per job"
-                            + " this gateway has been offered").register(metrics);
-            Gauge.builder("rerank.backlog.wait", this, a -> a.estimatedWait(lane).map(Duration::toMillis).map(ms -> ms / 1000.0).orElse(Double.NaN))
+            Gauge.builder(
+                            "rerank.backlog.jobs",
+                            this,
+                            a -> a.fresh() ? a.laneBacklog(lane) : Double.NaN)
                     .tag("lane", lane.wireName())
-                    .description("Estimated wait of a new job of the lane at the measured drain rate").baseUnit("seconds").register(metrics);
+                    .description(
+                            "Jobs on the lane's topic not yet committed by the workers' consumer group")
+                    .baseUnit("jobs")
+                    .register(metrics);
+            offered.put(lane, new Offered(new LongAdder(), new LongAdder()));
+            Gauge.builder(
+                            "rerank.backlog.pairs",
+                            this,
+                            a -> a.fresh() ? a.laneBacklog(lane) * a.meanPairs(lane) : Double.NaN)
+                    .tag("lane", lane.wireName())
+                    .baseUnit("pairs")
+                    .description(
+                            "Estimated (query, document) pairs waiting in the lane: its jobs times the mean pairs per job"
+                                    + " this gateway has been offered")
+                    .register(metrics);
+            Gauge.builder(
+                            "rerank.backlog.wait",
+                            this,
+                            a ->
+                                    a.estimatedWait(lane)
+                                            .map(Duration::toMillis)
+                                            .map(ms -> ms / 1000.0)
+                                            .orElse(Double.NaN))
+                    .tag("lane", lane.wireName())
+                    .description(
+                            "Estimated wait of a new job of the lane at the measured drain rate")
+                    .baseUnit("seconds")
+                    .register(metrics);
         }
         Gauge.builder("rerank.backlog.drain.rate", this, a -> a.estimate.rate().orElse(Double.NaN))
-                .description("Jobs per second the workers commit while there is a backlog").register(metrics);
-        Gauge.builder("rerank.workers.capacity", this, a -> a.announcedPairsPerSecond).baseUnit("pairs")
-                .description("Pairs per second the workers announce they score (sum over fresh announcements)").register(metrics);
+                .description("Jobs per second the workers commit while there is a backlog")
+                .register(metrics);
+        Gauge.builder("rerank.workers.capacity", this, a -> a.announcedPairsPerSecond)
+                .baseUnit("pairs")
+                .description(
+                        "Pairs per second the workers announce they score (sum over fresh announcements)")
+                .register(metrics);
     }
 
     void start(@Observes StartupEvent ignored) {
@@ -116,11 +169,13 @@ public class BacklogAdmission {
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
         admin = Admin.create(props);
-        sampler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "backlog-sampler");
-            t.setDaemon(true);
-            return t;
-        });
+        sampler =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "backlog-sampler");
+                            t.setDaemon(true);
+                            return t;
+                        });
         long every = config.sampleInterval().toMillis();
         sampler.scheduleWithFixedDelay(this::sampleQuietly, 0, every, TimeUnit.MILLISECONDS);
     }
@@ -135,9 +190,9 @@ public class BacklogAdmission {
     }
 
     /**
-     * Refuses a new job of {@code lane} with {@code pairs} pairs (503 + Retry-After) when the jobs ahead of it would take longer than
-     * {@code limit} (capped by the configured maximum) to drain; otherwise counts it towards the backlog until the
-     * next sample.
+     * Refuses a new job of {@code lane} with {@code pairs} pairs (503 + Retry-After) when the jobs
+     * ahead of it would take longer than {@code limit} (capped by the configured maximum) to drain;
+     * otherwise counts it towards the backlog until the next sample.
      */
     public void admit(Duration limit, Priority lane, int pairs) {
         offered.get(lane).jobs().increment();
@@ -149,7 +204,8 @@ public class BacklogAdmission {
         long backlog = ahead(lane);
         OptionalDouble rate = drainRate(lane, pairs);
         if (fresh() && backlog >= config.minBacklogJobs() && rate.isPresent()) {
-            Duration retryAfter = retryAfter(backlog, rate.getAsDouble(), max, config.maxRetryAfter());
+            Duration retryAfter =
+                    retryAfter(backlog, rate.getAsDouble(), max, config.maxRetryAfter());
             if (!retryAfter.isZero()) {
                 throw ApiException.backlogFull(backlog, rate.getAsDouble(), max, retryAfter);
             }
@@ -158,8 +214,9 @@ public class BacklogAdmission {
     }
 
     /**
-     * Zero when {@code backlog} jobs drain within {@code limit} at {@code rate} jobs/s; otherwise how long until they
-     * would (whole seconds, at least 1, at most {@code maxRetryAfter}; the maximum when nothing drains).
+     * Zero when {@code backlog} jobs drain within {@code limit} at {@code rate} jobs/s; otherwise
+     * how long until they would (whole seconds, at least 1, at most {@code maxRetryAfter}; the
+     * maximum when nothing drains).
      */
     static Duration retryAfter(long backlog, double rate, Duration limit, Duration maxRetryAfter) {
         double limitSeconds = limit.toMillis() / 1000.0;
@@ -167,13 +224,15 @@ public class BacklogAdmission {
             return Duration.ZERO;
         }
         double seconds = rate > 0 ? backlog / rate - limitSeconds : Double.POSITIVE_INFINITY;
-        return Duration.ofSeconds((long) Math.max(1, Math.ceil(Math.min(seconds, maxRetryAfter.toSeconds()))));
+        return Duration.ofSeconds(
+                (long) Math.max(1, Math.ceil(Math.min(seconds, maxRetryAfter.toSeconds()))));
     }
 
     /**
-     * Jobs per second the backlog ahead of a new job of {@code lane} drains at: the rate measured from committed offsets
-     * once known, until then the workers' announced pairs per second over the mean pairs of the jobs ahead
-     * ({@code pairs}, the new job's, when this gateway has seen none of their lane).
+     * Jobs per second the backlog ahead of a new job of {@code lane} drains at: the rate measured
+     * from committed offsets once known, until then the workers' announced pairs per second over
+     * the mean pairs of the jobs ahead ({@code pairs}, the new job's, when this gateway has seen
+     * none of their lane).
      */
     OptionalDouble drainRate(Priority lane, int pairs) {
         OptionalDouble measured = estimate.rate();
@@ -191,16 +250,22 @@ public class BacklogAdmission {
                 pairsAhead += waiting * (Double.isNaN(mean) ? Math.max(1, pairs) : mean);
             }
         }
-        return jobs == 0 ? OptionalDouble.of(capacity / Math.max(1, pairs)) : OptionalDouble.of(capacity * jobs / pairsAhead);
+        return jobs == 0
+                ? OptionalDouble.of(capacity / Math.max(1, pairs))
+                : OptionalDouble.of(capacity * jobs / pairsAhead);
     }
 
-    /** Estimated wait of a new job of {@code lane} before scoring starts, when backlog and rate are known. */
+    /**
+     * Estimated wait of a new job of {@code lane} before scoring starts, when backlog and rate are
+     * known.
+     */
     public java.util.Optional<Duration> estimatedWait(Priority lane) {
         OptionalDouble rate = drainRate(lane, 1);
         if (!fresh() || rate.isEmpty() || rate.getAsDouble() <= 0) {
             return java.util.Optional.empty();
         }
-        return java.util.Optional.of(Duration.ofMillis((long) (ahead(lane) * 1000 / rate.getAsDouble())));
+        return java.util.Optional.of(
+                Duration.ofMillis((long) (ahead(lane) * 1000 / rate.getAsDouble())));
     }
 
     private double meanPairs(Priority lane) {
@@ -212,20 +277,31 @@ public class BacklogAdmission {
         return sampledBacklog.get(lane).get() + acceptedSinceSample.get(lane).get();
     }
 
-    /** Jobs a new job of {@code lane} waits for: interactive ones only, or, for a batch job, both lanes. */
+    /**
+     * Jobs a new job of {@code lane} waits for: interactive ones only, or, for a batch job, both
+     * lanes.
+     */
     private long ahead(Priority lane) {
         long interactive = laneBacklog(Priority.INTERACTIVE);
         return lane == Priority.BATCH ? interactive + laneBacklog(Priority.BATCH) : interactive;
     }
 
     private boolean fresh() {
-        return sampledAt != 0 && System.nanoTime() - sampledAt < config.sampleInterval().multipliedBy(10).toNanos();
+        return sampledAt != 0
+                && System.nanoTime() - sampledAt
+                        < config.sampleInterval().multipliedBy(10).toNanos();
     }
 
     private void sampleQuietly() {
         try {
-            Map<String, String> announced = redis.hash(String.class).hgetall(RedisKeys.WORKER_CAPACITY).await().atMost(Duration.ofSeconds(2));
-            announcedPairsPerSecond = ScorerCapacityAnnouncement.total(announced.values(), System.currentTimeMillis(), CAPACITY_FRESH_MS);
+            Map<String, String> announced =
+                    redis.hash(String.class)
+                            .hgetall(RedisKeys.WORKER_CAPACITY)
+                            .await()
+                            .atMost(Duration.ofSeconds(2));
+            announcedPairsPerSecond =
+                    ScorerCapacityAnnouncement.total(
+                            announced.values(), System.currentTimeMillis(), CAPACITY_FRESH_MS);
         } catch (RuntimeException e) {
             announcedPairsPerSecond = 0; // unknown: fall back to the measured rate alone
             LOG.debugf("capacity announcements unreadable: %s", e.toString());
@@ -243,24 +319,40 @@ public class BacklogAdmission {
         long now = System.nanoTime();
         if (partitions.isEmpty() || now - partitionsReadAt > TimeUnit.MINUTES.toNanos(1)) {
             List<String> topics = List.of(Topics.JOBS, Topics.JOBS_BATCH);
-            Map<String, TopicDescription> described = admin.describeTopics(topics).allTopicNames().get(5, TimeUnit.SECONDS);
-            partitions = described.values().stream()
-                    .flatMap(d -> d.partitions().stream().map(p -> new TopicPartition(d.name(), p.partition()))).toList();
+            Map<String, TopicDescription> described =
+                    admin.describeTopics(topics).allTopicNames().get(5, TimeUnit.SECONDS);
+            partitions =
+                    described.values().stream()
+                            .flatMap(
+                                    d ->
+                                            d.partitions().stream()
+                                                    .map(
+                                                            p ->
+                                                                    new TopicPartition(
+                                                                            d.name(),
+                                                                            p.partition())))
+                            .toList();
             partitionsReadAt = now;
         }
-        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(config.consumerGroup())
-                .partitionsToOffsetAndMetadata().get(5, TimeUnit.SECONDS);
+        Map<TopicPartition, OffsetAndMetadata> committed =
+                admin.listConsumerGroupOffsets(config.consumerGroup())
+                        .partitionsToOffsetAndMetadata()
+                        .get(5, TimeUnit.SECONDS);
         Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
         Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
         for (TopicPartition tp : partitions) {
             latest.put(tp, OffsetSpec.latest());
             if (committed.get(tp) == null) {
-                earliest.put(tp, OffsetSpec.earliest()); // where a consumer without a commit starts (auto.offset.reset=earliest)
+                earliest.put(tp, OffsetSpec.earliest()); // where a consumer without a commit starts
+                // (auto.offset.reset=earliest)
             }
         }
-        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(latest).all().get(5, TimeUnit.SECONDS);
-        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> starts = earliest.isEmpty() ? Map.of()
-                : admin.listOffsets(earliest).all().get(5, TimeUnit.SECONDS);
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
+                admin.listOffsets(latest).all().get(5, TimeUnit.SECONDS);
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> starts =
+                earliest.isEmpty()
+                        ? Map.of()
+                        : admin.listOffsets(earliest).all().get(5, TimeUnit.SECONDS);
         Map<Priority, Long> lag = new EnumMap<>(Priority.class);
         long position = 0;
         for (TopicPartition tp : partitions) {

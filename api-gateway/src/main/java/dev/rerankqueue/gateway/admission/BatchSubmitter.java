@@ -11,20 +11,20 @@ import dev.rerankqueue.job.Violation;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
 /**
- * Bulk submission: every job is validated before any is sent (one bad job rejects the whole request, naming it),
- * then each goes through {@link JobSubmitter} like a single submit, so durability, admission control and quotas apply
- * per job. Bulk jobs default to the {@code batch} priority lane.
+ * Bulk submission: every job is validated before any is sent (one bad job rejects the whole
+ * request, naming it), then each goes through {@link JobSubmitter} like a single submit, so
+ * durability, admission control and quotas apply per job. Bulk jobs default to the {@code batch}
+ * priority lane.
  *
- * <p>With an {@code Idempotency-Key}, job {@code i} is submitted under the key {@code <key>#<i>} and the batch id is
- * derived from the key, so retrying a batch that was partly refused (a 503 or 429 on some jobs) re-submits only what
- * is missing and returns the same ids.
+ * <p>With an {@code Idempotency-Key}, job {@code i} is submitted under the key {@code <key>#<i>}
+ * and the batch id is derived from the key, so retrying a batch that was partly refused (a 503 or
+ * 429 on some jobs) re-submits only what is missing and returns the same ids.
  */
 @ApplicationScoped
 public class BatchSubmitter {
@@ -32,11 +32,15 @@ public class BatchSubmitter {
     /** Jobs of one batch submitted at once. */
     static final int SUBMIT_CONCURRENCY = 16;
 
-    /** What happened to job {@code index} of the request: accepted (its id) or refused (the problem). */
-    public record Outcome(int index, AcceptedJob accepted, ApiException refused) {
-    }
+    /**
+     * What happened to job {@code index} of the request: accepted (its id) or refused (the
+     * problem).
+     */
+    public record Outcome(int index, AcceptedJob accepted, ApiException refused) {}
 
-    /** @param outcomes one per job, in request order */
+    /**
+     * @param outcomes one per job, in request order
+     */
     public record AcceptedBatch(String id, long createdAt, List<Outcome> outcomes) {
 
         public long acceptedCount() {
@@ -56,19 +60,35 @@ public class BatchSubmitter {
         this.validator = new RequestValidator(config.limits().toRequestLimits());
     }
 
-    /** Validates all {@code requests}; throws one {@link InvalidRequestException} naming every bad job's field as {@code jobs[i].field}. */
+    /**
+     * Validates all {@code requests}; throws one {@link InvalidRequestException} naming every bad
+     * job's field as {@code jobs[i].field}.
+     */
     public List<RerankRequest> validate(List<RerankRequest> requests) {
         if (requests.isEmpty()) {
             throw new InvalidRequestException("jobs", "must hold at least one job");
         }
         if (requests.size() > config.limits().maxBatchJobs()) {
-            throw new InvalidRequestException("jobs", "holds " + requests.size() + " jobs; the limit is "
-                    + config.limits().maxBatchJobs() + " (rerank.limits.max-batch-jobs)");
+            throw new InvalidRequestException(
+                    "jobs",
+                    "holds "
+                            + requests.size()
+                            + " jobs; the limit is "
+                            + config.limits().maxBatchJobs()
+                            + " (rerank.limits.max-batch-jobs)");
         }
-        long documents = requests.stream().mapToLong(r -> r.documents() == null ? 0 : r.documents().size()).sum();
+        long documents =
+                requests.stream()
+                        .mapToLong(r -> r.documents() == null ? 0 : r.documents().size())
+                        .sum();
         if (documents > config.limits().maxBatchDocuments()) {
-            throw new InvalidRequestException("jobs", "hold " + documents + " documents in all; the limit is "
-                    + config.limits().maxBatchDocuments() + " (rerank.limits.max-batch-documents)");
+            throw new InvalidRequestException(
+                    "jobs",
+                    "hold "
+                            + documents
+                            + " documents in all; the limit is "
+                            + config.limits().maxBatchDocuments()
+                            + " (rerank.limits.max-batch-documents)");
         }
         List<Violation> all = new ArrayList<>();
         List<RerankRequest> valid = new ArrayList<>(requests.size());
@@ -88,36 +108,70 @@ public class BatchSubmitter {
         return valid;
     }
 
-    /** Submits every (already validated) job; the batch is recorded with the jobs that were accepted. */
-    public Uni<AcceptedBatch> submit(String tenant, List<RerankRequest> requests, String idempotencyKey) {
+    /**
+     * Submits every (already validated) job; the batch is recorded with the jobs that were
+     * accepted.
+     */
+    public Uni<AcceptedBatch> submit(
+            String tenant, List<RerankRequest> requests, String idempotencyKey) {
         String batchId;
         if (idempotencyKey == null) {
             batchId = UUID.randomUUID().toString();
         } else {
             if (IdempotencyKeys.check(idempotencyKey).length() > 250) {
-                throw new InvalidRequestException("Idempotency-Key", "of a batch must be at most 250 characters");
+                throw new InvalidRequestException(
+                        "Idempotency-Key", "of a batch must be at most 250 characters");
             }
-            batchId = UUID.nameUUIDFromBytes((tenant + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8)).toString();
+            batchId =
+                    UUID.nameUUIDFromBytes(
+                                    (tenant + "\n" + idempotencyKey)
+                                            .getBytes(StandardCharsets.UTF_8))
+                            .toString();
         }
         long now = System.currentTimeMillis();
         List<Uni<Outcome>> submits = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
             int index = i;
             String key = idempotencyKey == null ? null : idempotencyKey + "#" + i;
-            submits.add(Uni.createFrom().deferred(() -> submitter.submit(tenant, requests.get(index), "batch", key))
-                    .map(a -> new Outcome(index, a, null))
-                    .onFailure(ApiException.class).recoverWithItem(e -> new Outcome(index, null, (ApiException) e)));
+            submits.add(
+                    Uni.createFrom()
+                            .deferred(
+                                    () ->
+                                            submitter.submit(
+                                                    tenant, requests.get(index), "batch", key))
+                            .map(a -> new Outcome(index, a, null))
+                            .onFailure(ApiException.class)
+                            .recoverWithItem(e -> new Outcome(index, null, (ApiException) e)));
         }
-        // a few at a time: a 1,000-job batch must not take every Redis connection and submission slot of the gateway
-        return Multi.createFrom().iterable(submits).onItem().transformToUni(u -> u).merge(SUBMIT_CONCURRENCY).collect().asList()
-                .map(list -> list.stream().sorted(java.util.Comparator.comparingInt(Outcome::index)).toList())
-                .chain(outcomes -> {
-            List<String> ids = outcomes.stream().filter(o -> o.accepted() != null).map(o -> o.accepted().id()).toList();
-            AcceptedBatch batch = new AcceptedBatch(batchId, now, outcomes);
-            if (ids.isEmpty()) {
-                return Uni.createFrom().item(batch);
-            }
-            return batches.save(new BatchStore.Batch(batchId, tenant, now, ids), config.results().retention()).replaceWith(batch);
-        });
+        // a few at a time: a 1,000-job batch must not take every Redis connection and submission
+        // slot of the gateway
+        return Multi.createFrom()
+                .iterable(submits)
+                .onItem()
+                .transformToUni(u -> u)
+                .merge(SUBMIT_CONCURRENCY)
+                .collect()
+                .asList()
+                .map(
+                        list ->
+                                list.stream()
+                                        .sorted(java.util.Comparator.comparingInt(Outcome::index))
+                                        .toList())
+                .chain(
+                        outcomes -> {
+                            List<String> ids =
+                                    outcomes.stream()
+                                            .filter(o -> o.accepted() != null)
+                                            .map(o -> o.accepted().id())
+                                            .toList();
+                            AcceptedBatch batch = new AcceptedBatch(batchId, now, outcomes);
+                            if (ids.isEmpty()) {
+                                return Uni.createFrom().item(batch);
+                            }
+                            return batches.save(
+                                            new BatchStore.Batch(batchId, tenant, now, ids),
+                                            config.results().retention())
+                                    .replaceWith(batch);
+                        });
     }
 }

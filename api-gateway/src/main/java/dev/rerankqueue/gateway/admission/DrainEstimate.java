@@ -1,17 +1,18 @@
 package dev.rerankqueue.gateway.admission;
 
 import dev.rerankqueue.observability.BusyRate;
-
 import java.time.Duration;
 import java.util.OptionalDouble;
 
 /**
- * The workers' drain rate, from successive samples of the consumer group's backlog and committed position.
+ * The workers' drain rate, from successive samples of the consumer group's backlog and committed
+ * position.
  *
- * <p>Only intervals that started with a backlog count ("busy" time): an idle queue says nothing about how fast it
- * drains, so the estimate survives quiet periods and is ready when a burst comes. The rate is committed progress over
- * the last {@code window} of busy time, and is reported only once {@code minBusy} of it was seen. A busy interval
- * without progress counts too: workers that stopped draining bring the rate down to zero.
+ * <p>Only intervals that started with a backlog count ("busy" time): an idle queue says nothing
+ * about how fast it drains, so the estimate survives quiet periods and is ready when a burst comes.
+ * The rate is committed progress over the last {@code window} of busy time, and is reported only
+ * once {@code minBusy} of it was seen. A busy interval without progress counts too: workers that
+ * stopped draining bring the rate down to zero.
  */
 final class DrainEstimate {
 
@@ -24,7 +25,10 @@ final class DrainEstimate {
         this.rate = new BusyRate(window, minBusy);
     }
 
-    /** One sample taken at {@code nanos}: jobs waiting, and the group's committed position summed over partitions. */
+    /**
+     * One sample taken at {@code nanos}: jobs waiting, and the group's committed position summed
+     * over partitions.
+     */
     synchronized void sample(long nanos, long backlog, long position) {
         if (lastBacklog > 0 && nanos > lastNanos) {
             rate.add(nanos - lastNanos, Math.max(0, position - lastPosition));

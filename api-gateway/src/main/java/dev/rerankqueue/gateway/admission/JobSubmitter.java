@@ -21,17 +21,16 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
-import java.time.Duration;
-
-
 /**
- * Turns a valid request into a durable job: produce it to Kafka, wait for the broker's acknowledgement (acks=all),
- * then record it as queued in Redis. A job is accepted only once Kafka has it; nothing is written for a rejected one.
+ * Turns a valid request into a durable job: produce it to Kafka, wait for the broker's
+ * acknowledgement (acks=all), then record it as queued in Redis. A job is accepted only once Kafka
+ * has it; nothing is written for a rejected one.
  */
 @ApplicationScoped
 public class JobSubmitter {
@@ -52,13 +51,26 @@ public class JobSubmitter {
     private final BacklogAdmission backlog;
     private final TenantQuotas quotas;
     private final StorageGuard storage;
-    /** Submissions between admission and their answer: an adaptive limit under {@code rerank.admission.max-in-flight-submissions}. */
+
+    /**
+     * Submissions between admission and their answer: an adaptive limit under {@code
+     * rerank.admission.max-in-flight-submissions}.
+     */
     private final SubmissionLimit inFlight;
+
     private static final Duration OVERLOADED_RETRY = Duration.ofSeconds(1);
 
-    public JobSubmitter(@Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) MutinyEmitter<byte[]> jobs,
-                        JobStore store, GatewayConfig config, MeterRegistry metrics, IdempotencyKeys idempotency,
-                        BacklogAdmission backlog, TenantQuotas quotas, StorageGuard storage, ServedModels models) {
+    public JobSubmitter(
+            @Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER)
+                    MutinyEmitter<byte[]> jobs,
+            JobStore store,
+            GatewayConfig config,
+            MeterRegistry metrics,
+            IdempotencyKeys idempotency,
+            BacklogAdmission backlog,
+            TenantQuotas quotas,
+            StorageGuard storage,
+            ServedModels models) {
         this.jobs = jobs;
         this.models = models;
         this.storage = storage;
@@ -69,48 +81,69 @@ public class JobSubmitter {
         this.config = config;
         this.metrics = metrics;
         this.validator = new RequestValidator(config.limits().toRequestLimits());
-        this.inFlight = new SubmissionLimit(config.admission().maxInFlightSubmissions(),
-                config.admission().minInFlightSubmissions(), config.admission().acceptLatencyTarget(), metrics);
+        this.inFlight =
+                new SubmissionLimit(
+                        config.admission().maxInFlightSubmissions(),
+                        config.admission().minInFlightSubmissions(),
+                        config.admission().acceptLatencyTarget(),
+                        metrics);
         checkProducerGivesUpFirst(config.kafka().sendTimeout());
-        this.sendTimer = Timer.builder("rerank.kafka.send").description("Time from produce to the broker's acknowledgement")
-                .publishPercentileHistogram().register(metrics);
+        this.sendTimer =
+                Timer.builder("rerank.kafka.send")
+                        .description("Time from produce to the broker's acknowledgement")
+                        .publishPercentileHistogram()
+                        .register(metrics);
     }
 
     /**
-     * A job answered 503 must never run: the producer's own deadline (waiting for metadata or buffer space, then
-     * delivering) must end before the gateway stops waiting for it, or a record refused to the client could still be
-     * written afterwards and scored, while the client's retry creates a second job.
+     * A job answered 503 must never run: the producer's own deadline (waiting for metadata or
+     * buffer space, then delivering) must end before the gateway stops waiting for it, or a record
+     * refused to the client could still be written afterwards and scored, while the client's retry
+     * creates a second job.
      */
     static void checkProducerGivesUpFirst(Duration sendTimeout) {
-        org.eclipse.microprofile.config.Config c = org.eclipse.microprofile.config.ConfigProvider.getConfig();
+        org.eclipse.microprofile.config.Config c =
+                org.eclipse.microprofile.config.ConfigProvider.getConfig();
         String prefix = "mp.messaging.outgoing." + CHANNEL + ".";
         long maxBlock = c.getOptionalValue(prefix + "max.block.ms", Long.class).orElse(60_000L);
-        long delivery = c.getOptionalValue(prefix + "delivery.timeout.ms", Long.class).orElse(120_000L);
+        long delivery =
+                c.getOptionalValue(prefix + "delivery.timeout.ms", Long.class).orElse(120_000L);
         if (maxBlock + delivery >= sendTimeout.toMillis()) {
-            throw new IllegalStateException("the Kafka producer may still deliver a job " + (maxBlock + delivery) + " ms after it was "
-                    + "sent (max.block.ms + delivery.timeout.ms), but the gateway answers 503 after rerank.kafka.send-timeout ("
-                    + sendTimeout.toMillis() + " ms): lower the producer's timeouts or raise the send timeout");
+            throw new IllegalStateException(
+                    "the Kafka producer may still deliver a job "
+                            + (maxBlock + delivery)
+                            + " ms after it was "
+                            + "sent (max.block.ms + delivery.timeout.ms), but the gateway answers 503 after rerank.kafka.send-timeout ("
+                            + sendTimeout.toMillis()
+                            + " ms): lower the producer's timeouts or raise the send timeout");
         }
     }
 
     /**
-     * Validates, then accepts the request as a job of {@code tenant}; fails with {@link ApiException} otherwise: 422 for
-     * an invalid request, 503 when the backlog is too long or Kafka does not acknowledge, 429 over a tenant quota.
+     * Validates, then accepts the request as a job of {@code tenant}; fails with {@link
+     * ApiException} otherwise: 422 for an invalid request, 503 when the backlog is too long or
+     * Kafka does not acknowledge, 429 over a tenant quota.
      */
     public Uni<AcceptedJob> submit(String tenant, RerankRequest request, String endpoint) {
         return submit(tenant, request, endpoint, null);
     }
 
     /**
-     * As {@link #submit(String, RerankRequest, String)}, and with an {@code Idempotency-Key}: the same key and request
-     * give the job created the first time (replayed), the same key with another request a 422.
+     * As {@link #submit(String, RerankRequest, String)}, and with an {@code Idempotency-Key}: the
+     * same key and request give the job created the first time (replayed), the same key with
+     * another request a 422.
      */
-    public Uni<AcceptedJob> submit(String tenant, RerankRequest request, String endpoint, String idempotencyKey) {
-        return submit(RerankJob.accept(tenant, validator.check(request), System.currentTimeMillis()), endpoint, idempotencyKey);
+    public Uni<AcceptedJob> submit(
+            String tenant, RerankRequest request, String endpoint, String idempotencyKey) {
+        return submit(
+                RerankJob.accept(tenant, validator.check(request), System.currentTimeMillis()),
+                endpoint,
+                idempotencyKey);
     }
 
     private Uni<AcceptedJob> submit(RerankJob job, String endpoint, String idempotencyKey) {
-        return models.check(job.request().model()).chain(() -> submitServed(job, endpoint, idempotencyKey));
+        return models.check(job.request().model())
+                .chain(() -> submitServed(job, endpoint, idempotencyKey));
     }
 
     private Uni<AcceptedJob> submitServed(RerankJob job, String endpoint, String idempotencyKey) {
@@ -120,133 +153,240 @@ public class JobSubmitter {
             return produce(job, endpoint);
         }
         String key = IdempotencyKeys.check(idempotencyKey);
-        IdempotencyKeys.Binding ours = new IdempotencyKeys.Binding(job.id(), IdempotencyKeys.sha256(JobCodec.toJson(valid)));
-        return idempotency.claim(tenant, key, ours).chain(existing -> {
-            if (existing == null) {
-                return produce(job, endpoint)
-                        .onFailure().call(() -> idempotency.release(tenant, key, ours).onFailure().recoverWithNull());
-            }
-            if (!existing.fingerprint().equals(ours.fingerprint())) {
-                return Uni.createFrom().failure(ApiException.idempotencyKeyReused(existing.jobId()));
-            }
-            return store.find(existing.jobId()).map(state -> {
-                if (state == null) {
-                    // the first request has claimed the key but Kafka has not acknowledged its job yet
-                    throw ApiException.idempotencyInProgress(existing.jobId());
-                }
-                metrics.counter("rerank.jobs.replayed", "endpoint", endpoint).increment();
-                return new AcceptedJob(state.id(), state.createdAt(), true);
-            });
-        });
+        IdempotencyKeys.Binding ours =
+                new IdempotencyKeys.Binding(
+                        job.id(), IdempotencyKeys.sha256(JobCodec.toJson(valid)));
+        return idempotency
+                .claim(tenant, key, ours)
+                .chain(
+                        existing -> {
+                            if (existing == null) {
+                                return produce(job, endpoint)
+                                        .onFailure()
+                                        .call(
+                                                () ->
+                                                        idempotency
+                                                                .release(tenant, key, ours)
+                                                                .onFailure()
+                                                                .recoverWithNull());
+                            }
+                            if (!existing.fingerprint().equals(ours.fingerprint())) {
+                                return Uni.createFrom()
+                                        .failure(
+                                                ApiException.idempotencyKeyReused(
+                                                        existing.jobId()));
+                            }
+                            return store.find(existing.jobId())
+                                    .map(
+                                            state -> {
+                                                if (state == null) {
+                                                    // the first request has claimed the key but
+                                                    // Kafka has not acknowledged its job yet
+                                                    throw ApiException.idempotencyInProgress(
+                                                            existing.jobId());
+                                                }
+                                                metrics.counter(
+                                                                "rerank.jobs.replayed",
+                                                                "endpoint",
+                                                                endpoint)
+                                                        .increment();
+                                                return new AcceptedJob(
+                                                        state.id(), state.createdAt(), true);
+                                            });
+                        });
     }
 
     /**
-     * Accepts a sync call's request. With an {@code Idempotency-Key} as {@link #submit(String, RerankRequest, String,
-     * String)}; without one, a retry of the same request by the same tenant within {@code rerank.sync.retry-window}
-     * attaches to the job of the first call while that job is queued, running or succeeded (replayed), so an SDK that
-     * retries a 504 does not multiply the work.
+     * Accepts a sync call's request. With an {@code Idempotency-Key} as {@link #submit(String,
+     * RerankRequest, String, String)}; without one, a retry of the same request by the same tenant
+     * within {@code rerank.sync.retry-window} attaches to the job of the first call while that job
+     * is queued, running or succeeded (replayed), so an SDK that retries a 504 does not multiply
+     * the work.
      */
-    public Uni<AcceptedJob> submitSync(String tenant, RerankRequest request, String idempotencyKey) {
+    public Uni<AcceptedJob> submitSync(
+            String tenant, RerankRequest request, String idempotencyKey) {
         Duration window = config.sync().retryWindow();
         RerankRequest valid = validator.check(request);
-        // kept only as long as a retry can use it: a sync caller has its answer, or polls soon after a 504
-        RerankJob job = RerankJob.accept(tenant, valid, System.currentTimeMillis()).withRetention(config.sync().resultRetention());
+        // kept only as long as a retry can use it: a sync caller has its answer, or polls soon
+        // after a 504
+        RerankJob job =
+                RerankJob.accept(tenant, valid, System.currentTimeMillis())
+                        .withRetention(config.sync().resultRetention());
         if (idempotencyKey != null || window.isZero() || window.isNegative()) {
             return submit(job, "sync", idempotencyKey);
         }
         return models.check(valid.model()).chain(() -> attachOrSubmit(tenant, job, valid, window));
     }
 
-    /** A sync call without an idempotency key: attaches to the same tenant's identical call within the window, or queues. */
-    private Uni<AcceptedJob> attachOrSubmit(String tenant, RerankJob job, RerankRequest valid, Duration window) {
-        IdempotencyKeys.Binding ours = new IdempotencyKeys.Binding(job.id(), IdempotencyKeys.sha256(JobCodec.toJson(valid)));
-        return idempotency.claimSyncRetry(tenant, ours, window).chain(existing -> {
-            if (existing == null) {
-                return produce(job, "sync");
-            }
-            return store.find(existing.jobId()).chain(state -> {
-                if (state != null && tenant.equals(state.tenant())
-                        && (!state.status().isTerminal() || state.status() == JobStatus.SUCCEEDED)) {
-                    metrics.counter("rerank.jobs.replayed", "endpoint", "sync-retry").increment();
-                    return Uni.createFrom().item(new AcceptedJob(state.id(), state.createdAt(), true));
-                }
-                // the first call's job ended without a result (or is still being accepted): this call gets its own
-                return idempotency.rebindSyncRetry(tenant, ours, window).chain(() -> produce(job, "sync"));
-            });
-        });
+    /**
+     * A sync call without an idempotency key: attaches to the same tenant's identical call within
+     * the window, or queues.
+     */
+    private Uni<AcceptedJob> attachOrSubmit(
+            String tenant, RerankJob job, RerankRequest valid, Duration window) {
+        IdempotencyKeys.Binding ours =
+                new IdempotencyKeys.Binding(
+                        job.id(), IdempotencyKeys.sha256(JobCodec.toJson(valid)));
+        return idempotency
+                .claimSyncRetry(tenant, ours, window)
+                .chain(
+                        existing -> {
+                            if (existing == null) {
+                                return produce(job, "sync");
+                            }
+                            return store.find(existing.jobId())
+                                    .chain(
+                                            state -> {
+                                                if (state != null
+                                                        && tenant.equals(state.tenant())
+                                                        && (!state.status().isTerminal()
+                                                                || state.status()
+                                                                        == JobStatus.SUCCEEDED)) {
+                                                    metrics.counter(
+                                                                    "rerank.jobs.replayed",
+                                                                    "endpoint",
+                                                                    "sync-retry")
+                                                            .increment();
+                                                    return Uni.createFrom()
+                                                            .item(
+                                                                    new AcceptedJob(
+                                                                            state.id(),
+                                                                            state.createdAt(),
+                                                                            true));
+                                                }
+                                                // the first call's job ended without a result (or
+                                                // is still being accepted): this call gets its own
+                                                return idempotency
+                                                        .rebindSyncRetry(tenant, ours, window)
+                                                        .chain(() -> produce(job, "sync"));
+                                            });
+                        });
     }
 
     private Uni<AcceptedJob> produce(RerankJob job, String endpoint) {
         // a sync caller waits at most its timeout: refuse it at once rather than answer 504 later
-        Duration limit = "sync".equals(endpoint) ? config.sync().timeout() : config.admission().maxBacklog();
+        Duration limit =
+                "sync".equals(endpoint) ? config.sync().timeout() : config.admission().maxBacklog();
         Priority lane = job.lane();
-        return Uni.createFrom().deferred(() -> {
-            java.util.Optional<SubmissionLimit.Slot> slot = inFlight.acquire();
-            if (slot.isEmpty()) {
-                return Uni.createFrom().failure(ApiException.overloaded("this gateway is handling " + inFlight.limit()
-                        + " submissions at once, its current limit (adapted to keep accepts under rerank.admission.accept-latency-target,"
-                        + " at most rerank.admission.max-in-flight-submissions)", OVERLOADED_RETRY));
-            }
-            return Uni.createFrom().voidItem()
-                    .invoke(() -> {
-                        storage.admit();
-                        backlog.admit(limit, lane, job.pairCount());
-                    })
-                    .chain(() -> quotas.acquire(job))
-                    .chain(() -> send(job, endpoint).onFailure().call(() -> quotas.release(job)))
-                    .onTermination().invoke((item, failure, cancelled) -> slot.get().release(item != null, failure));
-        });
+        return Uni.createFrom()
+                .deferred(
+                        () -> {
+                            java.util.Optional<SubmissionLimit.Slot> slot = inFlight.acquire();
+                            if (slot.isEmpty()) {
+                                return Uni.createFrom()
+                                        .failure(
+                                                ApiException.overloaded(
+                                                        "this gateway is handling "
+                                                                + inFlight.limit()
+                                                                + " submissions at once, its current limit (adapted to keep accepts under rerank.admission.accept-latency-target,"
+                                                                + " at most rerank.admission.max-in-flight-submissions)",
+                                                        OVERLOADED_RETRY));
+                            }
+                            return Uni.createFrom()
+                                    .voidItem()
+                                    .invoke(
+                                            () -> {
+                                                storage.admit();
+                                                backlog.admit(limit, lane, job.pairCount());
+                                            })
+                                    .chain(() -> quotas.acquire(job))
+                                    .chain(
+                                            () ->
+                                                    send(job, endpoint)
+                                                            .onFailure()
+                                                            .call(() -> quotas.release(job)))
+                                    .onTermination()
+                                    .invoke(
+                                            (item, failure, cancelled) ->
+                                                    slot.get().release(item != null, failure));
+                        });
     }
 
     private Uni<AcceptedJob> send(RerankJob job, String endpoint) {
         byte[] value = JobCodec.encodeJob(job);
         Timer.Sample sample = Timer.start();
         // the lane's topic: interactive jobs never queue behind bulk ones in a partition
-        Message<byte[]> record = Message.of(value).addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
-                .withKey(job.id()).withTopic(Topics.jobs(job.lane())).build());
+        Message<byte[]> record =
+                Message.of(value)
+                        .addMetadata(
+                                OutgoingKafkaRecordMetadata.<String>builder()
+                                        .withKey(job.id())
+                                        .withTopic(Topics.jobs(job.lane()))
+                                        .build());
         return jobs.sendMessage(record)
-                .ifNoItem().after(config.kafka().sendTimeout()).fail()
-                .onFailure().call(() -> neverRun(job))
-                .onFailure().transform(e -> {
-                    LOG.warnf("job %s not accepted: Kafka did not acknowledge it (%s)", job.id(),
-                            e instanceof TimeoutException ? "timeout after " + config.kafka().sendTimeout() : e.toString());
-                    return ApiException.kafkaUnavailable(config.kafka().retryAfter());
-                })
-                .invoke(() -> {
-                    sample.stop(sendTimer);
-                    accepted(endpoint, job.lane()).increment();
-                    JobLog.accepted(job, endpoint);
-                })
+                .ifNoItem()
+                .after(config.kafka().sendTimeout())
+                .fail()
+                .onFailure()
+                .call(() -> neverRun(job))
+                .onFailure()
+                .transform(
+                        e -> {
+                            LOG.warnf(
+                                    "job %s not accepted: Kafka did not acknowledge it (%s)",
+                                    job.id(),
+                                    e instanceof TimeoutException
+                                            ? "timeout after " + config.kafka().sendTimeout()
+                                            : e.toString());
+                            return ApiException.kafkaUnavailable(config.kafka().retryAfter());
+                        })
+                .invoke(
+                        () -> {
+                            sample.stop(sendTimer);
+                            accepted(endpoint, job.lane()).increment();
+                            JobLog.accepted(job, endpoint);
+                        })
                 .chain(() -> recordQueued(job))
                 .replaceWith(new AcceptedJob(job.id(), job.createdAt(), false));
     }
 
     /**
-     * A job answered 503 must never run, yet its record may still reach the topic: a send waiting on the producer's
-     * sending thread while the broker is away has no deadline of its own and goes out when the broker is back (the
-     * fault suite saw this), and an idempotent producer's timeout does not prove the broker has not written it. So
-     * the job is marked cancelled before the 503: a worker that gets the record finds it finished and never scores it.
+     * A job answered 503 must never run, yet its record may still reach the topic: a send waiting
+     * on the producer's sending thread while the broker is away has no deadline of its own and goes
+     * out when the broker is back (the fault suite saw this), and an idempotent producer's timeout
+     * does not prove the broker has not written it. So the job is marked cancelled before the 503:
+     * a worker that gets the record finds it finished and never scores it.
      */
     private Uni<Void> neverRun(RerankJob job) {
-        return store.apply(JobTransition.to(job.id(), JobStatus.CANCELLED).orCreateWith(JobFields.initial(job))
-                        .set(JobFields.FINISHED_AT, System.currentTimeMillis())
-                        .set(JobFields.ERROR, "not accepted: the queue did not acknowledge the job in time (answered 503)")
-                        .retainFor(config.results().retention()))
-                .onFailure().invoke(e -> LOG.warnf("job %s was answered 503 but could not be marked as never to run: %s", job.id(), e.toString()))
-                .onFailure().recoverWithNull()
+        return store.apply(
+                        JobTransition.to(job.id(), JobStatus.CANCELLED)
+                                .orCreateWith(JobFields.initial(job))
+                                .set(JobFields.FINISHED_AT, System.currentTimeMillis())
+                                .set(
+                                        JobFields.ERROR,
+                                        "not accepted: the queue did not acknowledge the job in time (answered 503)")
+                                .retainFor(config.results().retention()))
+                .onFailure()
+                .invoke(
+                        e ->
+                                LOG.warnf(
+                                        "job %s was answered 503 but could not be marked as never to run: %s",
+                                        job.id(), e.toString()))
+                .onFailure()
+                .recoverWithNull()
                 .replaceWithVoid();
     }
 
     private Uni<Void> recordQueued(RerankJob job) {
-        return store.apply(JobTransition.create(job.id(), JobStatus.QUEUED, JobFields.initial(job)).retainFor(job.retentionOr(config.results().retention())))
-                // The job is already durable in Kafka and the worker creates the state if this write is lost,
+        return store.apply(
+                        JobTransition.create(job.id(), JobStatus.QUEUED, JobFields.initial(job))
+                                .retainFor(job.retentionOr(config.results().retention())))
+                // The job is already durable in Kafka and the worker creates the state if this
+                // write is lost,
                 // so a Redis hiccup here must not turn an accepted job into an error.
-                .onFailure().invoke(e -> LOG.warnf("job %s accepted but its queued state was not stored: %s", job.id(), e.toString()))
-                .onFailure().recoverWithNull()
+                .onFailure()
+                .invoke(
+                        e ->
+                                LOG.warnf(
+                                        "job %s accepted but its queued state was not stored: %s",
+                                        job.id(), e.toString()))
+                .onFailure()
+                .recoverWithNull()
                 .replaceWithVoid();
     }
 
     private Counter accepted(String endpoint, Priority lane) {
-        return metrics.counter("rerank.jobs.accepted", "endpoint", endpoint, "lane", lane.wireName());
+        return metrics.counter(
+                "rerank.jobs.accepted", "endpoint", endpoint, "lane", lane.wireName());
     }
 }

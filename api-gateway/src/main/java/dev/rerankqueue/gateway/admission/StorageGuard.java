@@ -10,16 +10,16 @@ import io.quarkus.runtime.StartupEvent;
 import io.vertx.mutiny.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.time.Duration;
 import org.jboss.logging.Logger;
 
-import java.time.Duration;
-
 /**
- * Refuses new jobs (503 {@code storage-full}) while Redis is near its {@code maxmemory}, before Redis itself refuses
- * writes: a job accepted then could not have its state or its result stored. Redis runs with {@code noeviction}, so
- * it never drops an accepted job's state to make room; finished jobs expire with their retention and free it again.
- * Redis's memory is read every {@code rerank.admission.storage-check-interval}; with no {@code maxmemory} set, nothing is
- * refused (and the deployment files all set one).
+ * Refuses new jobs (503 {@code storage-full}) while Redis is near its {@code maxmemory}, before
+ * Redis itself refuses writes: a job accepted then could not have its state or its result stored.
+ * Redis runs with {@code noeviction}, so it never drops an accepted job's state to make room;
+ * finished jobs expire with their retention and free it again. Redis's memory is read every {@code
+ * rerank.admission.storage-check-interval}; with no {@code maxmemory} set, nothing is refused (and
+ * the deployment files all set one).
  */
 @ApplicationScoped
 public class StorageGuard {
@@ -34,12 +34,21 @@ public class StorageGuard {
     private volatile boolean full;
     private long timer = -1;
 
-    public StorageGuard(ReactiveRedisDataSource redis, Vertx vertx, GatewayConfig config, MeterRegistry metrics) {
+    public StorageGuard(
+            ReactiveRedisDataSource redis,
+            Vertx vertx,
+            GatewayConfig config,
+            MeterRegistry metrics) {
         this.redis = redis;
         this.vertx = vertx;
         this.config = config.admission();
-        Gauge.builder("rerank.redis.memory.used.ratio", this, g -> g.max > 0 ? (double) g.used / g.max : Double.NaN)
-                .description("Redis memory in use as a share of its maxmemory, as the gateway last read it").register(metrics);
+        Gauge.builder(
+                        "rerank.redis.memory.used.ratio",
+                        this,
+                        g -> g.max > 0 ? (double) g.used / g.max : Double.NaN)
+                .description(
+                        "Redis memory in use as a share of its maxmemory, as the gateway last read it")
+                .register(metrics);
     }
 
     void start(@Observes StartupEvent ignored) {
@@ -53,17 +62,25 @@ public class StorageGuard {
     }
 
     private void read() {
-        redis.execute("INFO", "memory").subscribe().with(reply -> {
-            String info = reply.toString();
-            used = field(info, "used_memory");
-            max = field(info, "maxmemory");
-            boolean nowFull = max > 0 && used >= max * config.storageHighWater();
-            if (nowFull != full) {
-                LOG.warnf(nowFull ? "Redis holds %d of its %d bytes: refusing new jobs (503 storage-full) until finished jobs expire"
-                        : "Redis holds %d of its %d bytes: accepting jobs again", used, max);
-            }
-            full = nowFull;
-        }, e -> LOG.debugf("reading Redis memory failed: %s", e.toString()));
+        redis.execute("INFO", "memory")
+                .subscribe()
+                .with(
+                        reply -> {
+                            String info = reply.toString();
+                            used = field(info, "used_memory");
+                            max = field(info, "maxmemory");
+                            boolean nowFull = max > 0 && used >= max * config.storageHighWater();
+                            if (nowFull != full) {
+                                LOG.warnf(
+                                        nowFull
+                                                ? "Redis holds %d of its %d bytes: refusing new jobs (503 storage-full) until finished jobs expire"
+                                                : "Redis holds %d of its %d bytes: accepting jobs again",
+                                        used,
+                                        max);
+                            }
+                            full = nowFull;
+                        },
+                        e -> LOG.debugf("reading Redis memory failed: %s", e.toString()));
     }
 
     private static long field(String info, String name) {

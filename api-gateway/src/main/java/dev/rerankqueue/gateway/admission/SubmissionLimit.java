@@ -7,60 +7,73 @@ import com.netflix.concurrency.limits.limiter.SimpleLimiter;
 import dev.rerankqueue.gateway.api.ApiException;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * How many submissions one gateway handles at once. A fixed cap either queues seconds of work on a small machine or
- * throttles a large one, so the limit adapts (additive increase, multiplicative decrease, Netflix's concurrency-limits):
- * it starts at the maximum and, once a second, from the mean accept latency of that second, grows by one while accepts
- * stay under the target and the gateway is using at least half of it, or shrinks by a quarter when they are slower or
- * one ended in a Kafka or Redis timeout, never below a minimum. Judging by the second, not by the accept, lets a burst at
- * an idle gateway (whose first accepts are slow while its JIT warms) be taken whole, and still brings a sustained flood
- * down to the floor within seconds. A submission over the limit is
- * refused at once (503 {@code overloaded}), so on a saturated gateway the ones it takes stay fast and the rest learn at
- * once to come back, instead of every caller waiting seconds. A target of zero turns adaptation off: the limit is then
- * the configured maximum.
+ * How many submissions one gateway handles at once. A fixed cap either queues seconds of work on a
+ * small machine or throttles a large one, so the limit adapts (additive increase, multiplicative
+ * decrease, Netflix's concurrency-limits): it starts at the maximum and, once a second, from the
+ * mean accept latency of that second, grows by one while accepts stay under the target and the
+ * gateway is using at least half of it, or shrinks by a quarter when they are slower or one ended
+ * in a Kafka or Redis timeout, never below a minimum. Judging by the second, not by the accept,
+ * lets a burst at an idle gateway (whose first accepts are slow while its JIT warms) be taken
+ * whole, and still brings a sustained flood down to the floor within seconds. A submission over the
+ * limit is refused at once (503 {@code overloaded}), so on a saturated gateway the ones it takes
+ * stay fast and the rest learn at once to come back, instead of every caller waiting seconds. A
+ * target of zero turns adaptation off: the limit is then the configured maximum.
  */
 final class SubmissionLimit {
 
     /** A submission holding a place under the limit. */
     interface Slot {
-        /** The submission ended: accepted ({@code accepted}), or refused or failed with {@code failure}. */
+        /**
+         * The submission ended: accepted ({@code accepted}), or refused or failed with {@code
+         * failure}.
+         */
         void release(boolean accepted, Throwable failure);
     }
 
     /** Refusals that mean a dependency did not answer in time. */
-    private static final java.util.Set<String> TIMED_OUT = java.util.Set.of("queue-unavailable", "store-unavailable", "overloaded");
+    private static final java.util.Set<String> TIMED_OUT =
+            java.util.Set.of("queue-unavailable", "store-unavailable", "overloaded");
 
     private final Limiter<Void> limiter;
     private final WindowedLimit limit;
+
     /** Shrink per slow second: from 512 to a floor of 64 in about 8 s of sustained overload. */
     private static final double BACKOFF = 0.75;
 
     /**
-     * @param max    the most submissions at once, and the limit a gateway starts with: a burst arriving at an idle
-     *               gateway is taken whole (peak shaving), the limit adapts once accepts come back slow
-     * @param min    never fewer at once: as many clients as this, each waiting for its answer, are never refused
+     * @param max the most submissions at once, and the limit a gateway starts with: a burst
+     *     arriving at an idle gateway is taken whole (peak shaving), the limit adapts once accepts
+     *     come back slow
+     * @param min never fewer at once: as many clients as this, each waiting for its answer, are
+     *     never refused
      * @param target accept latency the limit adapts to; zero: a fixed limit of {@code max}
      */
     SubmissionLimit(int max, int min, Duration target, MeterRegistry metrics) {
         boolean adaptive = !target.isZero();
-        this.limit = WindowedLimit.newBuilder()
-                .minWindowTime(1, TimeUnit.SECONDS)
-                .maxWindowTime(1, TimeUnit.SECONDS)
-                .build(AIMDLimit.newBuilder()
-                        .maxLimit(max)
-                        .minLimit(adaptive ? Math.min(min, max) : max)
-                        .initialLimit(max)
-                        .backoffRatio(BACKOFF)
-                        .timeout(adaptive ? target.toNanos() : Long.MAX_VALUE, TimeUnit.NANOSECONDS)
-                        .build());
+        this.limit =
+                WindowedLimit.newBuilder()
+                        .minWindowTime(1, TimeUnit.SECONDS)
+                        .maxWindowTime(1, TimeUnit.SECONDS)
+                        .build(
+                                AIMDLimit.newBuilder()
+                                        .maxLimit(max)
+                                        .minLimit(adaptive ? Math.min(min, max) : max)
+                                        .initialLimit(max)
+                                        .backoffRatio(BACKOFF)
+                                        .timeout(
+                                                adaptive ? target.toNanos() : Long.MAX_VALUE,
+                                                TimeUnit.NANOSECONDS)
+                                        .build());
         this.limiter = SimpleLimiter.newBuilder().named("gateway-submissions").limit(limit).build();
         Gauge.builder("rerank.admission.submissions.limit", limit, WindowedLimit::getLimit)
-                .description("Submissions this gateway handles at once now (adapted to the accept latency target)").register(metrics);
+                .description(
+                        "Submissions this gateway handles at once now (adapted to the accept latency target)")
+                .register(metrics);
     }
 
     int limit() {
@@ -69,15 +82,23 @@ final class SubmissionLimit {
 
     /** A place for one submission, or empty when the gateway is at its limit. */
     Optional<Slot> acquire() {
-        return limiter.acquire(null).map(listener -> (accepted, failure) -> {
-            if (accepted) {
-                listener.onSuccess(); // its latency feeds the limit
-            } else if (failure != null && !(failure instanceof ApiException)
-                    || failure instanceof ApiException e && TIMED_OUT.contains(e.slug())) {
-                listener.onDropped(); // Kafka or Redis did not answer in time: the gateway is past what it can do
-            } else {
-                listener.onIgnore(); // refused by a rule (quota, backlog, storage) or invalid: says nothing of the gateway's load
-            }
-        });
+        return limiter.acquire(null)
+                .map(
+                        listener ->
+                                (accepted, failure) -> {
+                                    if (accepted) {
+                                        listener.onSuccess(); // its latency feeds the limit
+                                    } else if (failure != null && !(failure instanceof ApiException)
+                                            || failure instanceof ApiException e
+                                                    && TIMED_OUT.contains(e.slug())) {
+                                        listener.onDropped(); // Kafka or Redis did not answer in
+                                        // time: the gateway is past what it
+                                        // can do
+                                    } else {
+                                        listener.onIgnore(); // refused by a rule (quota, backlog,
+                                        // storage) or invalid: says nothing of
+                                        // the gateway's load
+                                    }
+                                });
     }
 }

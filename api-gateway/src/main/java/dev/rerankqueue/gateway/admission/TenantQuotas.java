@@ -8,26 +8,27 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import org.jboss.logging.Logger;
 
-import java.time.Duration;
-
 /**
- * Per-tenant quotas, shared by every gateway instance through Redis: jobs and documents in flight (accepted, not yet
- * terminal) and pairs per second (a token bucket). One Lua script checks them all and takes its share atomically; the
- * transition script in {@code common} takes a job off its tenant's in-flight set, and its documents off the tenant's
- * count, when it becomes terminal, whoever writes it. A job larger than the documents quota passes when the tenant has
- * nothing in flight, so a quota below the largest job never locks a tenant out.
+ * Per-tenant quotas, shared by every gateway instance through Redis: jobs and documents in flight
+ * (accepted, not yet terminal) and pairs per second (a token bucket). One Lua script checks them
+ * all and takes its share atomically; the transition script in {@code common} takes a job off its
+ * tenant's in-flight set, and its documents off the tenant's count, when it becomes terminal,
+ * whoever writes it. A job larger than the documents quota passes when the tenant has nothing in
+ * flight, so a quota below the largest job never locks a tenant out.
  *
- * <p>If Redis cannot be reached, jobs are accepted without a quota check (and counted): quotas protect fairness,
- * they must not stop a durable queue from taking work.
+ * <p>If Redis cannot be reached, jobs are accepted without a quota check (and counted): quotas
+ * protect fairness, they must not stop a durable queue from taking work.
  */
 @ApplicationScoped
 public class TenantQuotas {
 
     private static final Logger LOG = Logger.getLogger(TenantQuotas.class);
 
-    static final String ACQUIRE = """
+    static final String ACQUIRE =
+            """
             local set, bucket, pairsKey = KEYS[1], KEYS[2], KEYS[3]
             local id, now, stale = ARGV[1], tonumber(ARGV[2]), ARGV[3]
             local maxInFlight, rate, capacity, cost = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -58,7 +59,8 @@ public class TenantQuotas {
             return {'ok', ''}
             """;
 
-    static final String RELEASE = """
+    static final String RELEASE =
+            """
             if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('DECRBY', KEYS[3], ARGV[2]) end
             if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HINCRBYFLOAT', KEYS[2], 'tokens', ARGV[2]) end
             return 1
@@ -71,13 +73,17 @@ public class TenantQuotas {
     private final GatewayConfig config;
     private final MeterRegistry metrics;
 
-    public TenantQuotas(ReactiveRedisDataSource redis, GatewayConfig config, MeterRegistry metrics) {
+    public TenantQuotas(
+            ReactiveRedisDataSource redis, GatewayConfig config, MeterRegistry metrics) {
         this.redis = redis;
         this.config = config;
         this.metrics = metrics;
     }
 
-    /** Takes the job's share of its tenant's quotas, or fails with a 429 {@link ApiException} saying which and when to retry. */
+    /**
+     * Takes the job's share of its tenant's quotas, or fails with a 429 {@link ApiException} saying
+     * which and when to retry.
+     */
     public Uni<Void> acquire(RerankJob job) {
         GatewayConfig.Quotas q = config.quotas();
         int maxInFlight = q.maxInFlightJobs(job.tenant());
@@ -88,49 +94,99 @@ public class TenantQuotas {
         }
         long now = System.currentTimeMillis();
         double capacity = rate * q.burst().toMillis() / 1000.0;
-        return redis.execute("EVAL", ACQUIRE, "3", RedisKeys.inFlight(job.tenant()), RedisKeys.pairBucket(job.tenant()),
+        return redis.execute(
+                        "EVAL",
+                        ACQUIRE,
+                        "3",
+                        RedisKeys.inFlight(job.tenant()),
+                        RedisKeys.pairBucket(job.tenant()),
                         RedisKeys.inFlightPairs(job.tenant()),
-                        job.id(), Long.toString(now), Long.toString(now - config.results().retention().toMillis()),
-                        Integer.toString(Math.max(0, maxInFlight)), Double.toString(Math.max(0, rate)), Double.toString(capacity),
-                        Integer.toString(job.pairCount()), Long.toString(Math.max(0, maxPairs)))
-                // a deadline: a saturated Redis must not hold a submission until the client gives up
-                .ifNoItem().after(STORE_DEADLINE).fail()
-                .onFailure(TenantQuotas::overloaded).transform(e -> {
-                    // Redis is up but saturated: skipping the check would let a flood through unchecked, so refuse
-                    LOG.debugf("quota check for job %s refused: Redis is saturated (%s)", job.id(), e.toString());
-                    return ApiException.overloaded("the job store is saturated and the tenant's quota cannot be checked", Duration.ofSeconds(1));
-                })
-                .onFailure(e -> !(e instanceof ApiException)).recoverWithItem(e -> {
-                    // Redis is down: accepted jobs are safe in Kafka, and refusing every job for it would stop the service
-                    LOG.warnf("quota check skipped for job %s: Redis unavailable (%s)", job.id(), e.toString());
-                    metrics.counter("rerank.quota.unchecked").increment();
-                    return null;
-                })
-                .map(reply -> {
-                    if (reply == null || "ok".equals(reply.get(0).toString())) {
-                        return null;
-                    }
-                    String which = reply.get(0).toString();
-                    if ("in-flight-pairs".equals(which)) {
-                        throw ApiException.quotaExceeded("rerank.quotas.max-in-flight-pairs",
-                                "tenant " + job.tenant() + " has " + reply.get(1) + " documents in jobs queued or running and this job has "
-                                        + job.pairCount() + "; the limit is " + maxPairs, q.inFlightRetryAfter());
-                    }
-                    if ("in-flight".equals(which)) {
-                        throw ApiException.quotaExceeded("rerank.quotas.max-in-flight-jobs",
-                                "tenant " + job.tenant() + " has " + reply.get(1) + " jobs queued or running; the limit is " + maxInFlight,
-                                q.inFlightRetryAfter());
-                    }
-                    throw ApiException.quotaExceeded("rerank.quotas.pairs-per-second",
-                            "tenant " + job.tenant() + " may submit " + formatRate(rate) + " pairs per second and this job has "
-                                    + job.pairCount(), Duration.ofMillis(Long.parseLong(reply.get(1).toString())));
-                });
+                        job.id(),
+                        Long.toString(now),
+                        Long.toString(now - config.results().retention().toMillis()),
+                        Integer.toString(Math.max(0, maxInFlight)),
+                        Double.toString(Math.max(0, rate)),
+                        Double.toString(capacity),
+                        Integer.toString(job.pairCount()),
+                        Long.toString(Math.max(0, maxPairs)))
+                // a deadline: a saturated Redis must not hold a submission until the client gives
+                // up
+                .ifNoItem()
+                .after(STORE_DEADLINE)
+                .fail()
+                .onFailure(TenantQuotas::overloaded)
+                .transform(
+                        e -> {
+                            // Redis is up but saturated: skipping the check would let a flood
+                            // through unchecked, so refuse
+                            LOG.debugf(
+                                    "quota check for job %s refused: Redis is saturated (%s)",
+                                    job.id(), e.toString());
+                            return ApiException.overloaded(
+                                    "the job store is saturated and the tenant's quota cannot be checked",
+                                    Duration.ofSeconds(1));
+                        })
+                .onFailure(e -> !(e instanceof ApiException))
+                .recoverWithItem(
+                        e -> {
+                            // Redis is down: accepted jobs are safe in Kafka, and refusing every
+                            // job for it would stop the service
+                            LOG.warnf(
+                                    "quota check skipped for job %s: Redis unavailable (%s)",
+                                    job.id(), e.toString());
+                            metrics.counter("rerank.quota.unchecked").increment();
+                            return null;
+                        })
+                .map(
+                        reply -> {
+                            if (reply == null || "ok".equals(reply.get(0).toString())) {
+                                return null;
+                            }
+                            String which = reply.get(0).toString();
+                            if ("in-flight-pairs".equals(which)) {
+                                throw ApiException.quotaExceeded(
+                                        "rerank.quotas.max-in-flight-pairs",
+                                        "tenant "
+                                                + job.tenant()
+                                                + " has "
+                                                + reply.get(1)
+                                                + " documents in jobs queued or running and this job has "
+                                                + job.pairCount()
+                                                + "; the limit is "
+                                                + maxPairs,
+                                        q.inFlightRetryAfter());
+                            }
+                            if ("in-flight".equals(which)) {
+                                throw ApiException.quotaExceeded(
+                                        "rerank.quotas.max-in-flight-jobs",
+                                        "tenant "
+                                                + job.tenant()
+                                                + " has "
+                                                + reply.get(1)
+                                                + " jobs queued or running; the limit is "
+                                                + maxInFlight,
+                                        q.inFlightRetryAfter());
+                            }
+                            throw ApiException.quotaExceeded(
+                                    "rerank.quotas.pairs-per-second",
+                                    "tenant "
+                                            + job.tenant()
+                                            + " may submit "
+                                            + formatRate(rate)
+                                            + " pairs per second and this job has "
+                                            + job.pairCount(),
+                                    Duration.ofMillis(Long.parseLong(reply.get(1).toString())));
+                        });
     }
 
-    /** Whether {@code e} says Redis is reachable but saturated (its client pool's wait queue is full, or a call timed out). */
+    /**
+     * Whether {@code e} says Redis is reachable but saturated (its client pool's wait queue is
+     * full, or a call timed out).
+     */
     static boolean overloaded(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t.getClass().getSimpleName().contains("TooBusy") || t instanceof java.util.concurrent.TimeoutException
+            if (t.getClass().getSimpleName().contains("TooBusy")
+                    || t instanceof java.util.concurrent.TimeoutException
                     || t instanceof io.smallrye.mutiny.TimeoutException) {
                 return true;
             }
@@ -140,9 +196,17 @@ public class TenantQuotas {
 
     /** Gives back what {@link #acquire} took, for a job that was not accepted after all. */
     public Uni<Void> release(RerankJob job) {
-        return redis.execute("EVAL", RELEASE, "3", RedisKeys.inFlight(job.tenant()), RedisKeys.pairBucket(job.tenant()),
-                        RedisKeys.inFlightPairs(job.tenant()), job.id(), Integer.toString(job.pairCount()))
-                .onFailure().recoverWithNull()
+        return redis.execute(
+                        "EVAL",
+                        RELEASE,
+                        "3",
+                        RedisKeys.inFlight(job.tenant()),
+                        RedisKeys.pairBucket(job.tenant()),
+                        RedisKeys.inFlightPairs(job.tenant()),
+                        job.id(),
+                        Integer.toString(job.pairCount()))
+                .onFailure()
+                .recoverWithNull()
                 .replaceWithVoid();
     }
 

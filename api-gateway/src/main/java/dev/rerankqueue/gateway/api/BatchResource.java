@@ -10,23 +10,25 @@ import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.job.Violation;
 import dev.rerankqueue.messaging.JobCodec;
 import io.smallrye.mutiny.Uni;
-import jakarta.ws.rs.HeaderParam;
-import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.eclipse.microprofile.openapi.annotations.Operation;
-import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.Consumes;
-import jakarta.ws.rs.Path;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-
 import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-/** Bulk submission: many jobs in one request, followed together as a batch ({@link BatchesResource}). */
+/**
+ * Bulk submission: many jobs in one request, followed together as a batch ({@link
+ * BatchesResource}).
+ */
 @Path(BatchResource.PATH)
 @Tag(name = "batches", description = "Bulk submission of many jobs, followed as one batch")
 public class BatchResource {
@@ -34,22 +36,35 @@ public class BatchResource {
     public static final String PATH = "/v1/rerank/jobs:batch";
     public static final String BATCHES = "/v1/rerank/batches";
 
-    /** One job of the 202: accepted (id and links) or refused (the problem, e.g. a quota or backlog refusal). */
+    /**
+     * One job of the 202: accepted (id and links) or refused (the problem, e.g. a quota or backlog
+     * refusal).
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record JobEntry(int index, String id, AcceptedView.Links links, Problem error) {
-    }
+    public record JobEntry(int index, String id, AcceptedView.Links links, Problem error) {}
 
-    /** @param self counts by status; @param events each job's result as it finishes (text/event-stream) */
-    public record Links(String self, String events) {
-    }
+    /**
+     * @param self counts by status; @param events each job's result as it finishes
+     *     (text/event-stream)
+     */
+    public record Links(String self, String events) {}
 
-    public record AcceptedBatchView(@JsonProperty("batch_id") String batchId, @JsonProperty("created_at") String createdAt,
-                                    long accepted, long refused, List<JobEntry> jobs, Links links) {
-    }
+    public record AcceptedBatchView(
+            @JsonProperty("batch_id") String batchId,
+            @JsonProperty("created_at") String createdAt,
+            long accepted,
+            long refused,
+            List<JobEntry> jobs,
+            Links links) {}
 
-    public record BatchView(String id, @JsonProperty("created_at") String createdAt, int total, Map<String, Integer> counts,
-                            int finished, boolean done, Links links) {
-    }
+    public record BatchView(
+            String id,
+            @JsonProperty("created_at") String createdAt,
+            int total,
+            Map<String, Integer> counts,
+            int finished,
+            boolean done,
+            Links links) {}
 
     static Links links(String id) {
         return new Links(BATCHES + "/" + id, BATCHES + "/" + id + "/events");
@@ -68,12 +83,15 @@ public class BatchResource {
     @POST
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Submit many jobs at once",
-            description = "Body {\"jobs\":[<job>, ...]} with up to rerank.limits.max-batch-jobs jobs (default priority \"batch\")."
-                    + " Every job is validated first; then 202 with one id per accepted job and the batch id. Jobs refused"
-                    + " by a quota or admission control are listed with their problem; resend with the same Idempotency-Key"
-                    + " to submit only those.")
-    public Uni<Response> submit(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+    @Operation(
+            summary = "Submit many jobs at once",
+            description =
+                    "Body {\"jobs\":[<job>, ...]} with up to rerank.limits.max-batch-jobs jobs (default priority \"batch\")."
+                            + " Every job is validated first; then 202 with one id per accepted job and the batch id. Jobs refused"
+                            + " by a quota or admission control are listed with their problem; resend with the same Idempotency-Key"
+                            + " to submit only those.")
+    public Uni<Response> submit(
+            byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         bodyLimit.check(body);
         JsonNode tree = JobCodec.readTree(body);
         JsonNode jobs = tree.path("jobs");
@@ -87,7 +105,13 @@ public class BatchResource {
                 requests.add(RequestFields.toKnownRequest(jobs.get(i)));
             } catch (InvalidRequestException e) {
                 for (Violation v : e.violations()) {
-                    violations.add(new Violation("jobs[" + i + "]" + (v.field().isEmpty() ? "" : "." + v.field()), v.message()));
+                    violations.add(
+                            new Violation(
+                                    "jobs["
+                                            + i
+                                            + "]"
+                                            + (v.field().isEmpty() ? "" : "." + v.field()),
+                                    v.message()));
                 }
             }
         }
@@ -96,28 +120,50 @@ public class BatchResource {
         }
         List<RerankRequest> valid = submitter.validate(requests);
         String tenant = caller.tenant();
-        return submitter.submit(tenant, valid, idempotencyKey).map(batch -> {
-            List<JobEntry> entries = new ArrayList<>();
-            ApiException firstRefusal = null;
-            for (BatchSubmitter.Outcome o : batch.outcomes()) {
-                if (o.accepted() != null) {
-                    entries.add(new JobEntry(o.index(), o.accepted().id(), AcceptedView.of(o.accepted()).links(), null));
-                } else {
-                    firstRefusal = firstRefusal == null ? o.refused() : firstRefusal;
-                    entries.add(new JobEntry(o.index(), null, null, o.refused().problem(null)));
-                }
-            }
-            if (batch.acceptedCount() == 0) {
-                throw firstRefusal; // nothing accepted: the answer is the refusal itself (503/429 with Retry-After)
-            }
-            Links links = links(batch.id());
-            AcceptedBatchView view = new AcceptedBatchView(batch.id(), Instant.ofEpochMilli(batch.createdAt()).toString(),
-                    batch.acceptedCount(), batch.outcomes().size() - batch.acceptedCount(), entries, links);
-            Response.ResponseBuilder r = Response.accepted(view).location(URI.create(links.self()));
-            if (firstRefusal != null && firstRefusal.retryAfterSeconds() != null) {
-                r.header("Retry-After", firstRefusal.retryAfterSeconds());
-            }
-            return r.build();
-        });
+        return submitter
+                .submit(tenant, valid, idempotencyKey)
+                .map(
+                        batch -> {
+                            List<JobEntry> entries = new ArrayList<>();
+                            ApiException firstRefusal = null;
+                            for (BatchSubmitter.Outcome o : batch.outcomes()) {
+                                if (o.accepted() != null) {
+                                    entries.add(
+                                            new JobEntry(
+                                                    o.index(),
+                                                    o.accepted().id(),
+                                                    AcceptedView.of(o.accepted()).links(),
+                                                    null));
+                                } else {
+                                    firstRefusal =
+                                            firstRefusal == null ? o.refused() : firstRefusal;
+                                    entries.add(
+                                            new JobEntry(
+                                                    o.index(),
+                                                    null,
+                                                    null,
+                                                    o.refused().problem(null)));
+                                }
+                            }
+                            if (batch.acceptedCount() == 0) {
+                                throw firstRefusal; // nothing accepted: the answer is the refusal
+                                // itself (503/429 with Retry-After)
+                            }
+                            Links links = links(batch.id());
+                            AcceptedBatchView view =
+                                    new AcceptedBatchView(
+                                            batch.id(),
+                                            Instant.ofEpochMilli(batch.createdAt()).toString(),
+                                            batch.acceptedCount(),
+                                            batch.outcomes().size() - batch.acceptedCount(),
+                                            entries,
+                                            links);
+                            Response.ResponseBuilder r =
+                                    Response.accepted(view).location(URI.create(links.self()));
+                            if (firstRefusal != null && firstRefusal.retryAfterSeconds() != null) {
+                                r.header("Retry-After", firstRefusal.retryAfterSeconds());
+                            }
+                            return r.build();
+                        });
     }
 }

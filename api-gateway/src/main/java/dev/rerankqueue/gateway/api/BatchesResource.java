@@ -21,14 +21,13 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
-import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.jboss.resteasy.reactive.RestStreamElementType;
-
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestStreamElementType;
 
 /** A bulk submission's jobs: counts by status, and their results as they finish. */
 @Path(BatchResource.BATCHES)
@@ -43,8 +42,14 @@ public class BatchesResource {
     private final JobStore jobs;
     private final JobCanceller canceller;
 
-    public BatchesResource(BatchStore batches, JobFollower follower, Caller caller, GatewayConfig config, SseConnections connections,
-                           JobStore jobs, JobCanceller canceller) {
+    public BatchesResource(
+            BatchStore batches,
+            JobFollower follower,
+            Caller caller,
+            GatewayConfig config,
+            SseConnections connections,
+            JobStore jobs,
+            JobCanceller canceller) {
         this.batches = batches;
         this.jobs = jobs;
         this.canceller = canceller;
@@ -59,71 +64,175 @@ public class BatchesResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Read a batch: its jobs counted by status")
     public Uni<BatchResource.BatchView> get(@PathParam("id") String id) {
-        return find(id).chain(batch -> batches.statuses(batch.jobIds()).map(statuses -> view(batch, statuses)));
+        return find(id).chain(
+                        batch ->
+                                batches.statuses(batch.jobIds())
+                                        .map(statuses -> view(batch, statuses)));
     }
 
     @DELETE
     @Path("{id}")
     @Produces(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Cancel a batch", description = "Cancels every job of the batch that has not finished (queued or"
-            + " running: a running job's result is refused), keeps the finished ones, and answers the batch's counts."
-            + " Cancelling again changes nothing.")
+    @Operation(
+            summary = "Cancel a batch",
+            description =
+                    "Cancels every job of the batch that has not finished (queued or"
+                            + " running: a running job's result is refused), keeps the finished ones, and answers the batch's counts."
+                            + " Cancelling again changes nothing.")
     public Uni<BatchResource.BatchView> cancel(@PathParam("id") String id) {
         String tenant = caller.tenant();
-        return find(id).chain(batch -> batches.statuses(batch.jobIds()).chain(statuses -> {
-            List<Uni<Void>> cancels = new java.util.ArrayList<>();
-            for (int i = 0; i < statuses.size(); i++) {
-                JobStatus s = statuses.get(i);
-                if (s != null && !s.isTerminal()) {
-                    // a job that finished meanwhile is not cancellable (409): it keeps its result
-                    cancels.add(canceller.cancel(batch.jobIds().get(i), tenant)
-                            .onFailure(ApiException.class).recoverWithNull().replaceWithVoid());
-                }
-            }
-            Uni<Void> all = cancels.isEmpty() ? Uni.createFrom().voidItem()
-                    : Multi.createFrom().iterable(cancels).onItem().transformToUni(u -> u).merge(16).collect().last().replaceWithVoid();
-            return all.chain(() -> batches.statuses(batch.jobIds())).map(after -> view(batch, after));
-        }));
+        return find(id).chain(
+                        batch ->
+                                batches.statuses(batch.jobIds())
+                                        .chain(
+                                                statuses -> {
+                                                    List<Uni<Void>> cancels =
+                                                            new java.util.ArrayList<>();
+                                                    for (int i = 0; i < statuses.size(); i++) {
+                                                        JobStatus s = statuses.get(i);
+                                                        if (s != null && !s.isTerminal()) {
+                                                            // a job that finished meanwhile is not
+                                                            // cancellable (409): it keeps its
+                                                            // result
+                                                            cancels.add(
+                                                                    canceller
+                                                                            .cancel(
+                                                                                    batch.jobIds()
+                                                                                            .get(i),
+                                                                                    tenant)
+                                                                            .onFailure(
+                                                                                    ApiException
+                                                                                            .class)
+                                                                            .recoverWithNull()
+                                                                            .replaceWithVoid());
+                                                        }
+                                                    }
+                                                    Uni<Void> all =
+                                                            cancels.isEmpty()
+                                                                    ? Uni.createFrom().voidItem()
+                                                                    : Multi.createFrom()
+                                                                            .iterable(cancels)
+                                                                            .onItem()
+                                                                            .transformToUni(u -> u)
+                                                                            .merge(16)
+                                                                            .collect()
+                                                                            .last()
+                                                                            .replaceWithVoid();
+                                                    return all.chain(
+                                                                    () ->
+                                                                            batches.statuses(
+                                                                                    batch.jobIds()))
+                                                            .map(after -> view(batch, after));
+                                                }));
     }
 
     @GET
     @Path("{id}/results")
     @Produces("application/x-ndjson")
     @RestStreamElementType(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Download a batch's jobs as JSON Lines", description = "One line per job, in submission order, each"
-            + " the job as GET /v1/rerank/jobs/{id} shows it (results once succeeded). Streamed: read job by job, never"
-            + " built in memory.")
+    @Operation(
+            summary = "Download a batch's jobs as JSON Lines",
+            description =
+                    "One line per job, in submission order, each"
+                            + " the job as GET /v1/rerank/jobs/{id} shows it (results once succeeded). Streamed: read job by job, never"
+                            + " built in memory.")
     public Multi<Object> results(@PathParam("id") String id) {
-        return Multi.createFrom().uni(find(id)).onItem().transformToMultiAndConcatenate(batch ->
-                Multi.createFrom().iterable(batch.jobIds()).onItem().transformToUniAndConcatenate(jobId -> jobs.find(jobId)
-                        // a job whose state expired before the batch did keeps its line
-                        .map(state -> state == null ? (Object) Map.of("id", jobId, "status", "unknown")
-                                : JobView.of(state, config.defaultModel()))));
+        return Multi.createFrom()
+                .uni(find(id))
+                .onItem()
+                .transformToMultiAndConcatenate(
+                        batch ->
+                                Multi.createFrom()
+                                        .iterable(batch.jobIds())
+                                        .onItem()
+                                        .transformToUniAndConcatenate(
+                                                jobId ->
+                                                        jobs.find(jobId)
+                                                                // a job whose state expired before
+                                                                // the batch did keeps its line
+                                                                .map(
+                                                                        state ->
+                                                                                state == null
+                                                                                        ? (Object)
+                                                                                                Map
+                                                                                                        .of(
+                                                                                                                "id",
+                                                                                                                jobId,
+                                                                                                                "status",
+                                                                                                                "unknown")
+                                                                                        : JobView
+                                                                                                .of(
+                                                                                                        state,
+                                                                                                        config
+                                                                                                                .defaultModel()))));
     }
 
     @GET
     @Path("{id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    @Operation(summary = "Follow a batch", description = "One result (or error) event per job as it finishes, then a batch"
-            + " event with the counts; the stream then ends.")
+    @Operation(
+            summary = "Follow a batch",
+            description =
+                    "One result (or error) event per job as it finishes, then a batch"
+                            + " event with the counts; the stream then ends.")
     public Multi<OutboundSseEvent> events(@PathParam("id") String id, @Context Sse sse) {
         String tenant = caller.tenant();
         // an unknown batch never gets here: KnownJobFilter answers 404 before the stream opens
         Runnable lease = connections.open(tenant);
-        Multi<OutboundSseEvent> content = Multi.createFrom().uni(find(id)).onItem().transformToMultiAndConcatenate(batch -> {
-            // one follower for the whole batch: one Redis read per change burst, not one poller per job
-            Multi<OutboundSseEvent> results = follower.followAll(batch.jobIds(), tenant)
-                    .map(state -> sse.newEventBuilder()
-                            .name(SseStreams.eventName(state.status()))
-                            .id(state.id())
-                            .data(JobCodec.toJson(JobView.of(state, config.defaultModel())))
-                            .build())
-                    .select().first(config.results().retention());
-            Multi<OutboundSseEvent> summary = Multi.createFrom().deferred(() -> Multi.createFrom().uni(
-                    batches.statuses(batch.jobIds()).map(statuses -> sse.newEventBuilder().name("batch")
-                            .data(JobCodec.toJson(view(batch, statuses))).build())));
-            return Multi.createBy().concatenating().streams(results, summary);
-        });
+        Multi<OutboundSseEvent> content =
+                Multi.createFrom()
+                        .uni(find(id))
+                        .onItem()
+                        .transformToMultiAndConcatenate(
+                                batch -> {
+                                    // one follower for the whole batch: one Redis read per change
+                                    // burst, not one poller per job
+                                    Multi<OutboundSseEvent> results =
+                                            follower.followAll(batch.jobIds(), tenant)
+                                                    .map(
+                                                            state ->
+                                                                    sse.newEventBuilder()
+                                                                            .name(
+                                                                                    SseStreams
+                                                                                            .eventName(
+                                                                                                    state
+                                                                                                            .status()))
+                                                                            .id(state.id())
+                                                                            .data(
+                                                                                    JobCodec.toJson(
+                                                                                            JobView
+                                                                                                    .of(
+                                                                                                            state,
+                                                                                                            config
+                                                                                                                    .defaultModel())))
+                                                                            .build())
+                                                    .select()
+                                                    .first(config.results().retention());
+                                    Multi<OutboundSseEvent> summary =
+                                            Multi.createFrom()
+                                                    .deferred(
+                                                            () ->
+                                                                    Multi.createFrom()
+                                                                            .uni(
+                                                                                    batches.statuses(
+                                                                                                    batch
+                                                                                                            .jobIds())
+                                                                                            .map(
+                                                                                                    statuses ->
+                                                                                                            sse.newEventBuilder()
+                                                                                                                    .name(
+                                                                                                                            "batch")
+                                                                                                                    .data(
+                                                                                                                            JobCodec
+                                                                                                                                    .toJson(
+                                                                                                                                            view(
+                                                                                                                                                    batch,
+                                                                                                                                                    statuses)))
+                                                                                                                    .build())));
+                                    return Multi.createBy()
+                                            .concatenating()
+                                            .streams(results, summary);
+                                });
         return SseStreams.withHeartbeats(sse, content, config.events().heartbeat(), lease);
     }
 
@@ -144,7 +253,13 @@ public class BatchesResource {
                 finished++;
             }
         }
-        return new BatchResource.BatchView(batch.id(), Instant.ofEpochMilli(batch.createdAt()).toString(), statuses.size(), counts, finished,
-                finished == statuses.size(), BatchResource.links(batch.id()));
+        return new BatchResource.BatchView(
+                batch.id(),
+                Instant.ofEpochMilli(batch.createdAt()).toString(),
+                statuses.size(),
+                counts,
+                finished,
+                finished == statuses.size(),
+                BatchResource.links(batch.id()));
     }
 }

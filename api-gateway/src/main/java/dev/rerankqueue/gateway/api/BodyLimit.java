@@ -9,8 +9,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 /**
- * Enforces {@code rerank.limits.max-body-size} with a problem+json 413: before the body is read when the client
- * declares a Content-Length, and after reading otherwise (chunked uploads).
+ * Enforces {@code rerank.limits.max-body-size} with a problem+json 413: before the body is read
+ * when the client declares a Content-Length, and after reading otherwise (chunked uploads).
  */
 @ApplicationScoped
 public class BodyLimit {
@@ -23,13 +23,16 @@ public class BodyLimit {
 
     void install(@Observes Router router) {
         router.route().order(Integer.MIN_VALUE).handler(this::checkDeclaredLength);
-        router.route().order(Integer.MIN_VALUE).failureHandler(ctx -> {
-            if (ctx.statusCode() == 413 && !ctx.response().headWritten()) {
-                reject(ctx, -1);
-            } else {
-                ctx.next();
-            }
-        });
+        router.route()
+                .order(Integer.MIN_VALUE)
+                .failureHandler(
+                        ctx -> {
+                            if (ctx.statusCode() == 413 && !ctx.response().headWritten()) {
+                                reject(ctx, -1);
+                            } else {
+                                ctx.next();
+                            }
+                        });
     }
 
     /** Throws a 413 {@link ApiException} if a body read in full is over the limit. */
@@ -57,7 +60,15 @@ public class BodyLimit {
 
     private void reject(RoutingContext ctx, long length) {
         ApiException e = ApiException.tooLarge(length, limit);
-        Problem p = new Problem("/problems/" + e.slug(), e.title(), 413, e.getMessage(), ctx.request().path(), null, null);
+        Problem p =
+                new Problem(
+                        "/problems/" + e.slug(),
+                        e.title(),
+                        413,
+                        e.getMessage(),
+                        ctx.request().path(),
+                        null,
+                        null);
         ctx.response()
                 .setStatusCode(413)
                 .putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)

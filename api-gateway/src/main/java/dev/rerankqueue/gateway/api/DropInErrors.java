@@ -2,23 +2,22 @@ package dev.rerankqueue.gateway.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rerankqueue.messaging.JobCodec;
-
 import java.util.Set;
 
 /**
- * Error bodies of the drop-in routes, where each client family looks for the message: Cohere's SDKs read
- * {@code message}, Jina's clients {@code detail}, vLLM's and OpenAI-style clients {@code error.message} (with
- * {@code type} and {@code code}), TEI's clients a string {@code error} and {@code error_type}. The routes
- * {@code /v1/rerank} and {@code /v2/rerank} are shared by several families, so their body carries every one of those
- * fields beside the problem's own; a TEI-shaped request on {@code /rerank} gets TEI's body. Our own job API keeps
- * RFC 9457 problems.
+ * Error bodies of the drop-in routes, where each client family looks for the message: Cohere's SDKs
+ * read {@code message}, Jina's clients {@code detail}, vLLM's and OpenAI-style clients {@code
+ * error.message} (with {@code type} and {@code code}), TEI's clients a string {@code error} and
+ * {@code error_type}. The routes {@code /v1/rerank} and {@code /v2/rerank} are shared by several
+ * families, so their body carries every one of those fields beside the problem's own; a TEI-shaped
+ * request on {@code /rerank} gets TEI's body. Our own job API keeps RFC 9457 problems.
  */
 final class DropInErrors {
 
-    static final Set<String> ROUTES = Set.of("/rerank", "/v1/rerank", "/v2/rerank", "/score", "/v1/score");
+    static final Set<String> ROUTES =
+            Set.of("/rerank", "/v1/rerank", "/v2/rerank", "/score", "/v1/score");
 
-    private DropInErrors() {
-    }
+    private DropInErrors() {}
 
     static boolean isDropInRoute(String path) {
         return path != null && ROUTES.contains(path);
@@ -40,7 +39,11 @@ final class DropInErrors {
     static ObjectNode tei(Problem p) {
         ObjectNode body = JobCodec.mapper().createObjectNode();
         body.put("error", p.detail());
-        body.put("error_type", p.status() == 429 || p.status() == 503 ? "Overloaded" : p.status() >= 500 ? "Backend" : "Validation");
+        body.put(
+                "error_type",
+                p.status() == 429 || p.status() == 503
+                        ? "Overloaded"
+                        : p.status() >= 500 ? "Backend" : "Validation");
         return body;
     }
 

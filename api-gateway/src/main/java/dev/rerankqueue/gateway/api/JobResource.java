@@ -25,10 +25,9 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
+import java.net.URI;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-
-import java.net.URI;
 
 /** The asynchronous job API: submit, poll, follow over server-sent events. */
 @Path(JobResource.PATH)
@@ -36,7 +35,6 @@ import java.net.URI;
 public class JobResource {
 
     public static final String PATH = "/v1/rerank/jobs";
-
 
     private final JobSubmitter submitter;
     private final JobFollower follower;
@@ -46,8 +44,14 @@ public class JobResource {
     private final JobCanceller canceller;
     private final SseConnections connections;
 
-    public JobResource(JobSubmitter submitter, JobFollower follower, GatewayConfig config, BodyLimit bodyLimit, Caller caller,
-                       JobCanceller canceller, SseConnections connections) {
+    public JobResource(
+            JobSubmitter submitter,
+            JobFollower follower,
+            GatewayConfig config,
+            BodyLimit bodyLimit,
+            Caller caller,
+            JobCanceller canceller,
+            SseConnections connections) {
         this.connections = connections;
         this.submitter = submitter;
         this.follower = follower;
@@ -60,19 +64,26 @@ public class JobResource {
     @POST
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Submit a rerank job", description = "Answers 202 with the job id once Kafka has acknowledged the job.")
-    public Uni<Response> submit(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+    @Operation(
+            summary = "Submit a rerank job",
+            description = "Answers 202 with the job id once Kafka has acknowledged the job.")
+    public Uni<Response> submit(
+            byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         bodyLimit.check(body);
         var request = RequestFields.toKnownRequest(JobCodec.readTree(body));
-        return submitter.submit(caller.tenant(), request, "jobs", idempotencyKey)
-                .map(accepted -> {
-                    AcceptedView view = AcceptedView.of(accepted);
-                    Response.ResponseBuilder r = Response.accepted(view).location(URI.create(view.links().self()));
-                    if (accepted.replayed()) {
-                        r.header("Idempotent-Replayed", "true");
-                    }
-                    return r.build();
-                });
+        return submitter
+                .submit(caller.tenant(), request, "jobs", idempotencyKey)
+                .map(
+                        accepted -> {
+                            AcceptedView view = AcceptedView.of(accepted);
+                            Response.ResponseBuilder r =
+                                    Response.accepted(view)
+                                            .location(URI.create(view.links().self()));
+                            if (accepted.replayed()) {
+                                r.header("Idempotent-Replayed", "true");
+                            }
+                            return r.build();
+                        });
     }
 
     @GET
@@ -81,35 +92,46 @@ public class JobResource {
     @Operation(summary = "Read a job: status, then ranked results, usage and timings")
     public Uni<JobView> get(@PathParam("id") String id) {
         return follower.read(checkId(id), caller.tenant())
-                .map(state -> {
-                    if (state == null) {
-                        throw ApiException.jobNotFound(id);
-                    }
-                    return JobView.of(state, config.defaultModel());
-                });
+                .map(
+                        state -> {
+                            if (state == null) {
+                                throw ApiException.jobNotFound(id);
+                            }
+                            return JobView.of(state, config.defaultModel());
+                        });
     }
 
     @DELETE
     @Path("{id}")
     @Produces(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Cancel a queued or running job", description = "Idempotent; 409 if the job already finished otherwise.")
+    @Operation(
+            summary = "Cancel a queued or running job",
+            description = "Idempotent; 409 if the job already finished otherwise.")
     public Uni<JobView> cancel(@PathParam("id") String id) {
-        return canceller.cancel(checkId(id), caller.tenant()).map(state -> JobView.of(state, config.defaultModel()));
+        return canceller
+                .cancel(checkId(id), caller.tenant())
+                .map(state -> JobView.of(state, config.defaultModel()));
     }
 
     @GET
     @Path("{id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    @Operation(summary = "Follow a job", description = "status events (queued, running), progress events while a large job"
-            + " (rerank.worker.progress.min-pairs pairs or more) is scored, then one result (or error) event; the stream then ends."
-            + " 429 when the tenant has rerank.quotas.max-sse-connections streams open on this gateway.")
-    public Multi<OutboundSseEvent> events(@PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId,
-                                          @Context Sse sse) {
+    @Operation(
+            summary = "Follow a job",
+            description =
+                    "status events (queued, running), progress events while a large job"
+                            + " (rerank.worker.progress.min-pairs pairs or more) is scored, then one result (or error) event; the stream then ends."
+                            + " 429 when the tenant has rerank.quotas.max-sse-connections streams open on this gateway.")
+    public Multi<OutboundSseEvent> events(
+            @PathParam("id") String id,
+            @HeaderParam("Last-Event-ID") String lastEventId,
+            @Context Sse sse) {
         // An unknown job never gets here: KnownJobFilter answers 404 before the stream opens.
         String job = checkId(id);
         Runnable lease = connections.open(caller.tenant());
-        Multi<OutboundSseEvent> states = follower.follow(job, caller.tenant(), parseVersion(lastEventId))
-                .map(state -> toEvent(sse, state));
+        Multi<OutboundSseEvent> states =
+                follower.follow(job, caller.tenant(), parseVersion(lastEventId))
+                        .map(state -> toEvent(sse, state));
         return SseStreams.withHeartbeats(sse, states, config.events().heartbeat(), lease);
     }
 

@@ -6,7 +6,6 @@ import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RankedDocument;
-
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -15,10 +14,11 @@ import java.util.Map;
  * A job as {@code GET /v1/rerank/jobs/{id}} returns it, and as SSE events carry it.
  *
  * @param results ranked documents, once succeeded
- * @param usage   work done, once succeeded
+ * @param usage work done, once succeeded
  * @param timings where the time went so far
- * @param error   why the job failed, expired or was cancelled
- * @param attempts times a worker started scoring it; more than 1 after a redelivery (a worker crash or rebalance)
+ * @param error why the job failed, expired or was cancelled
+ * @param attempts times a worker started scoring it; more than 1 after a redelivery (a worker crash
+ *     or rebalance)
  * @param progress pairs scored so far, while a large job is being scored
  * @param metadata the client's own labels from the request, as sent
  */
@@ -40,33 +40,41 @@ public record JobView(
 
     /**
      * @param scoredPairs pairs scored so far
-     * @param totalPairs  pairs of the job
+     * @param totalPairs pairs of the job
      */
-    public record Progress(@JsonProperty("scored_pairs") int scoredPairs, @JsonProperty("total_pairs") int totalPairs) {
-    }
+    public record Progress(
+            @JsonProperty("scored_pairs") int scoredPairs,
+            @JsonProperty("total_pairs") int totalPairs) {}
 
     /**
-     * @param pairs              (query, document) pairs scored
-     * @param tokens             tokens the model processed
-     * @param truncatedDocuments documents longer than the model's token limit, scored on their beginning
+     * @param pairs (query, document) pairs scored
+     * @param tokens tokens the model processed
+     * @param truncatedDocuments documents longer than the model's token limit, scored on their
+     *     beginning
      */
-    public record Usage(long pairs, long tokens, @JsonProperty("truncated_documents") long truncatedDocuments) {
-    }
+    public record Usage(
+            long pairs,
+            long tokens,
+            @JsonProperty("truncated_documents") long truncatedDocuments) {}
 
     /**
-     * @param queuedMs  acceptance to start of scoring (so far, while queued)
+     * @param queuedMs acceptance to start of scoring (so far, while queued)
      * @param scoringMs time in the scorer, once succeeded
-     * @param totalMs   acceptance to the end (so far, while open)
+     * @param totalMs acceptance to the end (so far, while open)
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Timings(@JsonProperty("queued_ms") long queuedMs, @JsonProperty("scoring_ms") Long scoringMs,
-                          @JsonProperty("total_ms") long totalMs) {
-    }
+    public record Timings(
+            @JsonProperty("queued_ms") long queuedMs,
+            @JsonProperty("scoring_ms") Long scoringMs,
+            @JsonProperty("total_ms") long totalMs) {}
 
     public static JobView of(JobState s, String defaultModel) {
         long now = System.currentTimeMillis();
         JobResult r = s.result();
-        String model = r != null && r.model() != null ? r.model() : s.model() != null ? s.model() : defaultModel;
+        String model =
+                r != null && r.model() != null
+                        ? r.model()
+                        : s.model() != null ? s.model() : defaultModel;
         return new JobView(
                 s.id(),
                 s.status().wireName(),
@@ -75,11 +83,19 @@ public record JobView(
                 s.startedAt() > 0 ? Instant.ofEpochMilli(s.startedAt()).toString() : null,
                 s.finishedAt() > 0 ? Instant.ofEpochMilli(s.finishedAt()).toString() : null,
                 r == null ? null : r.results(),
-                r == null ? null : new Usage(r.usage().pairs(), r.usage().tokens(), r.usage().truncatedDocuments()),
-                new Timings(s.queuedMillis(now), r == null ? null : r.scoringMs(), s.totalMillis(now)),
+                r == null
+                        ? null
+                        : new Usage(
+                                r.usage().pairs(),
+                                r.usage().tokens(),
+                                r.usage().truncatedDocuments()),
+                new Timings(
+                        s.queuedMillis(now), r == null ? null : r.scoringMs(), s.totalMillis(now)),
                 s.error(),
                 s.attempts(),
-                s.status() == JobStatus.RUNNING && s.scored() > 0 ? new Progress(s.scored(), s.pairs()) : null,
+                s.status() == JobStatus.RUNNING && s.scored() > 0
+                        ? new Progress(s.scored(), s.pairs())
+                        : null,
                 s.metadata());
     }
 }

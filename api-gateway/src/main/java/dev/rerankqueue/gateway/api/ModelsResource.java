@@ -7,22 +7,25 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import java.util.Comparator;
+import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-import java.util.Comparator;
-import java.util.List;
-
-/** {@code GET /v1/models} as OpenAI and vLLM clients expect it: the models the running workers serve. */
+/**
+ * {@code GET /v1/models} as OpenAI and vLLM clients expect it: the models the running workers
+ * serve.
+ */
 @Path("/v1/models")
-@Tag(name = "sync", description = "Synchronous drop-in rerank endpoints (Cohere, Jina, vLLM, TEI shapes)")
+@Tag(
+        name = "sync",
+        description = "Synchronous drop-in rerank endpoints (Cohere, Jina, vLLM, TEI shapes)")
 public class ModelsResource {
 
-    public record Model(String id, String object, long created, @JsonProperty("owned_by") String ownedBy) {
-    }
+    public record Model(
+            String id, String object, long created, @JsonProperty("owned_by") String ownedBy) {}
 
-    public record ModelList(String object, List<Model> data) {
-    }
+    public record ModelList(String object, List<Model> data) {}
 
     private final ServedModels served;
 
@@ -32,11 +35,25 @@ public class ModelsResource {
 
     @GET
     @Produces(MediaType.APPLICATION_JSON)
-    @Operation(summary = "List served models", description = "Models announced by workers in the last 30 s; empty while no worker runs.")
+    @Operation(
+            summary = "List served models",
+            description =
+                    "Models announced by workers in the last 30 s; empty while no worker runs.")
     public Uni<ModelList> list() {
-        return served.fresh().map(models -> new ModelList("list", models.entrySet().stream()
-                .map(e -> new Model(e.getKey(), "model", e.getValue() / 1000, "rerank-queue"))
-                .sorted(Comparator.comparing(Model::id))
-                .toList()));
+        return served.fresh()
+                .map(
+                        models ->
+                                new ModelList(
+                                        "list",
+                                        models.entrySet().stream()
+                                                .map(
+                                                        e ->
+                                                                new Model(
+                                                                        e.getKey(),
+                                                                        "model",
+                                                                        e.getValue() / 1000,
+                                                                        "rerank-queue"))
+                                                .sorted(Comparator.comparing(Model::id))
+                                                .toList()));
     }
 }

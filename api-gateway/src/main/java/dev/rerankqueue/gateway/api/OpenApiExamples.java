@@ -2,6 +2,10 @@ package dev.rerankqueue.gateway.api;
 
 import dev.rerankqueue.job.Violation;
 import dev.rerankqueue.messaging.JobCodec;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.eclipse.microprofile.openapi.OASFactory;
 import org.eclipse.microprofile.openapi.OASFilter;
 import org.eclipse.microprofile.openapi.models.OpenAPI;
@@ -12,16 +16,11 @@ import org.eclipse.microprofile.openapi.models.media.MediaType;
 import org.eclipse.microprofile.openapi.models.responses.APIResponse;
 import org.eclipse.microprofile.openapi.models.responses.APIResponses;
 
-import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-
 /**
- * Adds examples to the published OpenAPI document: a request and a success response for every endpoint, and for
- * every error an endpoint can answer, the body the gateway really sends (problem+json; on the drop-in routes with
- * each client family's fields) (built by the same
- * {@link ApiException} factories the endpoints use, so the examples cannot drift from the code).
+ * Adds examples to the published OpenAPI document: a request and a success response for every
+ * endpoint, and for every error an endpoint can answer, the body the gateway really sends
+ * (problem+json; on the drop-in routes with each client family's fields) (built by the same {@link
+ * ApiException} factories the endpoints use, so the examples cannot drift from the code).
  */
 public class OpenApiExamples implements OASFilter {
 
@@ -29,24 +28,37 @@ public class OpenApiExamples implements OASFilter {
     private static final String BATCH_ID = "b-7f3c2a10d4e5";
     private static final String PROBLEM = "application/problem+json";
 
-    private static final String JOB_REQUEST = """
+    private static final String JOB_REQUEST =
+            """
             {"query": "What is the capital of China?",
              "documents": ["Gravity pulls objects together.", "The capital of China is Beijing.", "Pandas eat bamboo."],
              "top_n": 2, "return_documents": true, "priority": "interactive"}""";
-    private static final String ACCEPTED = JobCodec.toJson(new AcceptedView(JOB_ID, "queued", "2026-11-25T10:00:00Z",
-            new AcceptedView.Links(JobResource.PATH + "/" + JOB_ID, JobResource.PATH + "/" + JOB_ID + "/events")));
-    private static final String JOB_DONE = """
+    private static final String ACCEPTED =
+            JobCodec.toJson(
+                    new AcceptedView(
+                            JOB_ID,
+                            "queued",
+                            "2026-11-25T10:00:00Z",
+                            new AcceptedView.Links(
+                                    JobResource.PATH + "/" + JOB_ID,
+                                    JobResource.PATH + "/" + JOB_ID + "/events")));
+    private static final String JOB_DONE =
+            """
             {"id": "%s", "status": "succeeded", "model": "Qwen/Qwen3-Reranker-0.6B",
              "created_at": "2026-11-25T10:00:00Z", "finished_at": "2026-11-25T10:00:00.180Z",
              "results": [{"index": 1, "relevance_score": 0.9981, "document": {"text": "The capital of China is Beijing."}},
                          {"index": 2, "relevance_score": 0.0012, "document": {"text": "Pandas eat bamboo."}}],
              "usage": {"pairs": 3, "tokens": 171, "truncated_documents": 0},
-             "timings": {"queued_ms": 9, "scoring_ms": 152, "total_ms": 180}, "attempts": 1}""".formatted(JOB_ID);
-    private static final String JOB_RUNNING = """
+             "timings": {"queued_ms": 9, "scoring_ms": 152, "total_ms": 180}, "attempts": 1}"""
+                    .formatted(JOB_ID);
+    private static final String JOB_RUNNING =
+            """
             {"id": "%s", "status": "running", "model": "Qwen/Qwen3-Reranker-0.6B", "created_at": "2026-11-25T10:00:00Z",
              "timings": {"queued_ms": 40, "total_ms": 2210}, "attempts": 1,
-             "progress": {"scored_pairs": 640, "total_pairs": 1000}}""".formatted(JOB_ID);
-    private static final String JOB_EVENTS = """
+             "progress": {"scored_pairs": 640, "total_pairs": 1000}}"""
+                    .formatted(JOB_ID);
+    private static final String JOB_EVENTS =
+            """
             event: status
             id: 1
             data: {"id":"%1$s","status":"queued",...}
@@ -62,17 +74,46 @@ public class OpenApiExamples implements OASFilter {
             event: result
             id: 3
             data: {"id":"%1$s","status":"succeeded","results":[...],...}
-            """.formatted(JOB_ID);
-    private static final String BULK_REQUEST = """
+            """
+                    .formatted(JOB_ID);
+    private static final String BULK_REQUEST =
+            """
             {"jobs": [{"query": "capital of France?", "documents": ["Bread.", "Paris is the capital of France."]},
                       {"query": "capital of Japan?", "documents": ["Tokyo is the capital of Japan.", "Sushi."], "top_n": 1}]}""";
     private static final String JOB_2 = "1c2d3e4f-0a1b-4c5d-8e9f-a0b1c2d3e4f5";
-    private static final String BULK_ACCEPTED = JobCodec.toJson(new BatchResource.AcceptedBatchView(BATCH_ID, "2026-11-25T10:00:00Z",
-            2, 0, List.of(entry(0, JOB_ID), entry(1, JOB_2)), BatchResource.links(BATCH_ID)));
-    private static final String BATCH_STATUS = JobCodec.toJson(new BatchResource.BatchView(BATCH_ID, "2026-11-25T10:00:00Z", 2,
-            Map.of("queued", 0, "running", 1, "succeeded", 1, "failed", 0, "expired", 0, "cancelled", 0), 1, false,
-            BatchResource.links(BATCH_ID)));
-    private static final String BATCH_EVENTS = """
+    private static final String BULK_ACCEPTED =
+            JobCodec.toJson(
+                    new BatchResource.AcceptedBatchView(
+                            BATCH_ID,
+                            "2026-11-25T10:00:00Z",
+                            2,
+                            0,
+                            List.of(entry(0, JOB_ID), entry(1, JOB_2)),
+                            BatchResource.links(BATCH_ID)));
+    private static final String BATCH_STATUS =
+            JobCodec.toJson(
+                    new BatchResource.BatchView(
+                            BATCH_ID,
+                            "2026-11-25T10:00:00Z",
+                            2,
+                            Map.of(
+                                    "queued",
+                                    0,
+                                    "running",
+                                    1,
+                                    "succeeded",
+                                    1,
+                                    "failed",
+                                    0,
+                                    "expired",
+                                    0,
+                                    "cancelled",
+                                    0),
+                            1,
+                            false,
+                            BatchResource.links(BATCH_ID)));
+    private static final String BATCH_EVENTS =
+            """
             event: result
             id: %s
             data: {"id":"%s","status":"succeeded","results":[...],...}
@@ -83,42 +124,65 @@ public class OpenApiExamples implements OASFilter {
 
             event: batch
             data: %s
-            """.formatted(JOB_2, JOB_2, JOB_ID, JOB_ID, BATCH_STATUS.replace("\"running\":1", "\"running\":0")
-            .replace("\"succeeded\":1", "\"succeeded\":2").replace("\"finished\":1", "\"finished\":2").replace("false", "true"));
+            """
+                    .formatted(
+                            JOB_2,
+                            JOB_2,
+                            JOB_ID,
+                            JOB_ID,
+                            BATCH_STATUS
+                                    .replace("\"running\":1", "\"running\":0")
+                                    .replace("\"succeeded\":1", "\"succeeded\":2")
+                                    .replace("\"finished\":1", "\"finished\":2")
+                                    .replace("false", "true"));
 
-    private static final String BATCH_RESULTS = """
+    private static final String BATCH_RESULTS =
+            """
             {"id":"%s","status":"succeeded","model":"Qwen/Qwen3-Reranker-0.6B","created_at":"2026-11-25T10:00:00Z",...,"results":[...]}
             {"id":"%s","status":"succeeded","model":"Qwen/Qwen3-Reranker-0.6B","created_at":"2026-11-25T10:00:00Z",...,"results":[...]}
-            """.formatted(JOB_ID, JOB_2);
-    private static final String COHERE_V1_REQUEST = """
+            """
+                    .formatted(JOB_ID, JOB_2);
+    private static final String COHERE_V1_REQUEST =
+            """
             {"model": "rerank-english-v3.0", "query": "What is the capital of China?",
              "documents": ["Gravity pulls objects together.", {"text": "The capital of China is Beijing."}],
              "top_n": 1, "return_documents": true}""";
-    private static final String COHERE_V1_RESPONSE = """
+    private static final String COHERE_V1_RESPONSE =
+            """
             {"id": "%s", "model": "Qwen/Qwen3-Reranker-0.6B",
              "results": [{"index": 1, "relevance_score": 0.9981, "document": {"text": "The capital of China is Beijing."}}],
-             "usage": {"total_tokens": 117}, "meta": {"billed_units": {"search_units": 1}}}""".formatted(JOB_ID);
-    private static final String COHERE_V2_REQUEST = """
+             "usage": {"total_tokens": 117}, "meta": {"billed_units": {"search_units": 1}}}"""
+                    .formatted(JOB_ID);
+    private static final String COHERE_V2_REQUEST =
+            """
             {"model": "rerank-v3.5", "query": "What is the capital of China?",
              "documents": ["Gravity pulls objects together.", "The capital of China is Beijing."], "top_n": 1,
              "max_tokens_per_doc": 4096}""";
-    private static final String COHERE_V2_RESPONSE = """
+    private static final String COHERE_V2_RESPONSE =
+            """
             {"id": "%s", "results": [{"index": 1, "relevance_score": 0.9981}],
-             "meta": {"billed_units": {"search_units": 1}}}""".formatted(JOB_ID);
-    private static final String TEI_REQUEST = """
+             "meta": {"billed_units": {"search_units": 1}}}"""
+                    .formatted(JOB_ID);
+    private static final String TEI_REQUEST =
+            """
             {"query": "What is Deep Learning?", "texts": ["Deep Learning is not...", "Deep learning is..."],
              "raw_scores": false, "return_text": true}""";
-    private static final String TEI_RESPONSE = """
+    private static final String TEI_RESPONSE =
+            """
             [{"index": 1, "score": 0.9976, "text": "Deep learning is..."},
              {"index": 0, "score": 0.0431, "text": "Deep Learning is not..."}]""";
-    private static final String SCORE_REQUEST = """
+    private static final String SCORE_REQUEST =
+            """
             {"model": "Qwen/Qwen3-Reranker-0.6B", "queries": "What is the capital of China?",
              "documents": ["Gravity pulls objects together.", "The capital of China is Beijing."]}""";
-    private static final String SCORE_RESPONSE = """
+    private static final String SCORE_RESPONSE =
+            """
             {"id": "score-%s", "object": "list", "created": 1764064800, "model": "Qwen/Qwen3-Reranker-0.6B",
              "data": [{"index": 0, "object": "score", "score": 0.0009}, {"index": 1, "object": "score", "score": 0.9981}],
-             "usage": {"prompt_tokens": 117, "total_tokens": 117, "completion_tokens": 0}}""".formatted(JOB_ID);
-    private static final String MODELS = """
+             "usage": {"prompt_tokens": 117, "total_tokens": 117, "completion_tokens": 0}}"""
+                    .formatted(JOB_ID);
+    private static final String MODELS =
+            """
             {"object": "list", "data": [{"id": "Qwen/Qwen3-Reranker-0.6B", "object": "model", "created": 1764064800,
              "owned_by": "rerank-queue"}]}""";
 
@@ -126,71 +190,212 @@ public class OpenApiExamples implements OASFilter {
     private static final Map<String, ApiException> ERRORS = new LinkedHashMap<>();
 
     static {
-        ERRORS.put("malformed-json", ApiException.malformed("malformed JSON: Unexpected end-of-input (line 1, column 12)"));
-        ERRORS.put("unauthorized", ApiException.unauthorized("send the API key as Authorization: Bearer <key>"));
+        ERRORS.put(
+                "malformed-json",
+                ApiException.malformed(
+                        "malformed JSON: Unexpected end-of-input (line 1, column 12)"));
+        ERRORS.put(
+                "unauthorized",
+                ApiException.unauthorized("send the API key as Authorization: Bearer <key>"));
         ERRORS.put("job-not-found", ApiException.jobNotFound(JOB_ID));
         ERRORS.put("batch-not-found", ApiException.batchNotFound(BATCH_ID));
         ERRORS.put("job-already-finished", ApiException.notCancellable(JOB_ID, "succeeded"));
         ERRORS.put("idempotency-in-progress", ApiException.idempotencyInProgress(JOB_ID));
         ERRORS.put("body-too-large", ApiException.tooLarge(12_582_912, 10_485_760));
-        ERRORS.put("invalid-request", ApiException.invalid(List.of(new Violation("query", "must not be empty"),
-                new Violation("documents", "has 1001 documents; the limit is 1000 (rerank.limits.max-documents)"))));
+        ERRORS.put(
+                "invalid-request",
+                ApiException.invalid(
+                        List.of(
+                                new Violation("query", "must not be empty"),
+                                new Violation(
+                                        "documents",
+                                        "has 1001 documents; the limit is 1000 (rerank.limits.max-documents)"))));
         ERRORS.put("idempotency-key-reused", ApiException.idempotencyKeyReused(JOB_ID));
-        ERRORS.put("model-not-found", ApiException.modelNotFound("BAAI/bge-reranker-v2-m3", List.of("Qwen/Qwen3-Reranker-0.6B")));
-        ERRORS.put("model-not-ready", ApiException.modelNotReady("Qwen/Qwen3-Reranker-0.6B", Duration.ofSeconds(5)));
-        ERRORS.put("quota-exceeded", ApiException.quotaExceeded("rerank.quotas.max-in-flight-jobs",
-                "tenant acme has 10000 jobs queued or running", Duration.ofSeconds(2)));
-        ERRORS.put("backlog-full", ApiException.backlogFull(48_000, 150.0, Duration.ofMinutes(5), Duration.ofSeconds(20)));
+        ERRORS.put(
+                "model-not-found",
+                ApiException.modelNotFound(
+                        "BAAI/bge-reranker-v2-m3", List.of("Qwen/Qwen3-Reranker-0.6B")));
+        ERRORS.put(
+                "model-not-ready",
+                ApiException.modelNotReady("Qwen/Qwen3-Reranker-0.6B", Duration.ofSeconds(5)));
+        ERRORS.put(
+                "quota-exceeded",
+                ApiException.quotaExceeded(
+                        "rerank.quotas.max-in-flight-jobs",
+                        "tenant acme has 10000 jobs queued or running",
+                        Duration.ofSeconds(2)));
+        ERRORS.put(
+                "backlog-full",
+                ApiException.backlogFull(
+                        48_000, 150.0, Duration.ofMinutes(5), Duration.ofSeconds(20)));
         ERRORS.put("queue-unavailable", ApiException.kafkaUnavailable(Duration.ofSeconds(5)));
         ERRORS.put("store-unavailable", ApiException.storeUnavailable("connection refused"));
         ERRORS.put("sync-timeout", ApiException.syncTimeout(JOB_ID, Duration.ofSeconds(30)));
-        ERRORS.put("job-failed", ApiException.jobEnded(JOB_ID, "failed",
-                "scoring failed: gave up after 14 failed attempts in 60 s; last error: vLLM answered 500"));
+        ERRORS.put(
+                "job-failed",
+                ApiException.jobEnded(
+                        JOB_ID,
+                        "failed",
+                        "scoring failed: gave up after 14 failed attempts in 60 s; last error: vLLM answered 500"));
     }
 
-    private static final List<String> SUBMIT_ERRORS = List.of("malformed-json", "unauthorized", "body-too-large",
-            "invalid-request", "model-not-found", "model-not-ready", "quota-exceeded", "backlog-full", "queue-unavailable");
-    private static final List<String> SYNC_ERRORS = List.of("malformed-json", "unauthorized", "body-too-large",
-            "invalid-request", "model-not-found", "model-not-ready", "quota-exceeded", "backlog-full", "queue-unavailable",
-            "job-failed", "sync-timeout");
+    private static final List<String> SUBMIT_ERRORS =
+            List.of(
+                    "malformed-json",
+                    "unauthorized",
+                    "body-too-large",
+                    "invalid-request",
+                    "model-not-found",
+                    "model-not-ready",
+                    "quota-exceeded",
+                    "backlog-full",
+                    "queue-unavailable");
+    private static final List<String> SYNC_ERRORS =
+            List.of(
+                    "malformed-json",
+                    "unauthorized",
+                    "body-too-large",
+                    "invalid-request",
+                    "model-not-found",
+                    "model-not-ready",
+                    "quota-exceeded",
+                    "backlog-full",
+                    "queue-unavailable",
+                    "job-failed",
+                    "sync-timeout");
 
     /** Per endpoint: request example, success status and example, errors. */
-    private record Doc(String request, String status, String response, String responseType, List<String> errors) {
-    }
+    private record Doc(
+            String request,
+            String status,
+            String response,
+            String responseType,
+            List<String> errors) {}
 
     private static final Map<String, Doc> DOCS = new LinkedHashMap<>();
 
     static {
-        DOCS.put("POST /v1/rerank/jobs", new Doc(JOB_REQUEST, "202", ACCEPTED, "application/json",
-                concat(SUBMIT_ERRORS, "idempotency-key-reused", "idempotency-in-progress")));
-        DOCS.put("GET /v1/rerank/jobs/{id}", new Doc(null, "200", JOB_DONE, "application/json",
-                List.of("unauthorized", "job-not-found", "store-unavailable")));
-        DOCS.put("DELETE /v1/rerank/jobs/{id}", new Doc(null, "200", JOB_DONE.replace("\"succeeded\"", "\"cancelled\""),
-                "application/json", List.of("unauthorized", "job-not-found", "job-already-finished")));
-        DOCS.put("GET /v1/rerank/jobs/{id}/events", new Doc(null, "200", JOB_EVENTS, "text/event-stream",
-                List.of("unauthorized", "job-not-found", "quota-exceeded")));
-        DOCS.put("POST /v1/rerank/jobs:batch", new Doc(BULK_REQUEST, "202", BULK_ACCEPTED, "application/json",
-                concat(SUBMIT_ERRORS, "idempotency-key-reused")));
-        DOCS.put("GET /v1/rerank/batches/{id}", new Doc(null, "200", BATCH_STATUS, "application/json",
-                List.of("unauthorized", "batch-not-found")));
-        DOCS.put("DELETE /v1/rerank/batches/{id}", new Doc(null, "200", BATCH_STATUS.replace("\"running\":1", "\"running\":0")
-                .replace("\"cancelled\":0", "\"cancelled\":1").replace("\"finished\":1", "\"finished\":2").replace("false", "true"),
-                "application/json", List.of("unauthorized", "batch-not-found")));
-        DOCS.put("GET /v1/rerank/batches/{id}/results", new Doc(null, "200", BATCH_RESULTS, "application/x-ndjson",
-                List.of("unauthorized", "batch-not-found")));
-        DOCS.put("GET /v1/rerank/batches/{id}/events", new Doc(null, "200", BATCH_EVENTS, "text/event-stream",
-                List.of("unauthorized", "batch-not-found", "quota-exceeded")));
-        DOCS.put("POST /v1/rerank", new Doc(COHERE_V1_REQUEST, "200", COHERE_V1_RESPONSE, "application/json", SYNC_ERRORS));
-        DOCS.put("POST /v2/rerank", new Doc(COHERE_V2_REQUEST, "200", COHERE_V2_RESPONSE, "application/json", SYNC_ERRORS));
-        DOCS.put("POST /rerank", new Doc(COHERE_V1_REQUEST, "200", COHERE_V1_RESPONSE, "application/json", SYNC_ERRORS));
-        DOCS.put("POST /score", new Doc(SCORE_REQUEST, "200", SCORE_RESPONSE, "application/json", SYNC_ERRORS));
-        DOCS.put("POST /v1/score", new Doc(SCORE_REQUEST, "200", SCORE_RESPONSE, "application/json", SYNC_ERRORS));
-        DOCS.put("GET /v1/models", new Doc(null, "200", MODELS, "application/json", List.of("unauthorized")));
+        DOCS.put(
+                "POST /v1/rerank/jobs",
+                new Doc(
+                        JOB_REQUEST,
+                        "202",
+                        ACCEPTED,
+                        "application/json",
+                        concat(
+                                SUBMIT_ERRORS,
+                                "idempotency-key-reused",
+                                "idempotency-in-progress")));
+        DOCS.put(
+                "GET /v1/rerank/jobs/{id}",
+                new Doc(
+                        null,
+                        "200",
+                        JOB_DONE,
+                        "application/json",
+                        List.of("unauthorized", "job-not-found", "store-unavailable")));
+        DOCS.put(
+                "DELETE /v1/rerank/jobs/{id}",
+                new Doc(
+                        null,
+                        "200",
+                        JOB_DONE.replace("\"succeeded\"", "\"cancelled\""),
+                        "application/json",
+                        List.of("unauthorized", "job-not-found", "job-already-finished")));
+        DOCS.put(
+                "GET /v1/rerank/jobs/{id}/events",
+                new Doc(
+                        null,
+                        "200",
+                        JOB_EVENTS,
+                        "text/event-stream",
+                        List.of("unauthorized", "job-not-found", "quota-exceeded")));
+        DOCS.put(
+                "POST /v1/rerank/jobs:batch",
+                new Doc(
+                        BULK_REQUEST,
+                        "202",
+                        BULK_ACCEPTED,
+                        "application/json",
+                        concat(SUBMIT_ERRORS, "idempotency-key-reused")));
+        DOCS.put(
+                "GET /v1/rerank/batches/{id}",
+                new Doc(
+                        null,
+                        "200",
+                        BATCH_STATUS,
+                        "application/json",
+                        List.of("unauthorized", "batch-not-found")));
+        DOCS.put(
+                "DELETE /v1/rerank/batches/{id}",
+                new Doc(
+                        null,
+                        "200",
+                        BATCH_STATUS
+                                .replace("\"running\":1", "\"running\":0")
+                                .replace("\"cancelled\":0", "\"cancelled\":1")
+                                .replace("\"finished\":1", "\"finished\":2")
+                                .replace("false", "true"),
+                        "application/json",
+                        List.of("unauthorized", "batch-not-found")));
+        DOCS.put(
+                "GET /v1/rerank/batches/{id}/results",
+                new Doc(
+                        null,
+                        "200",
+                        BATCH_RESULTS,
+                        "application/x-ndjson",
+                        List.of("unauthorized", "batch-not-found")));
+        DOCS.put(
+                "GET /v1/rerank/batches/{id}/events",
+                new Doc(
+                        null,
+                        "200",
+                        BATCH_EVENTS,
+                        "text/event-stream",
+                        List.of("unauthorized", "batch-not-found", "quota-exceeded")));
+        DOCS.put(
+                "POST /v1/rerank",
+                new Doc(
+                        COHERE_V1_REQUEST,
+                        "200",
+                        COHERE_V1_RESPONSE,
+                        "application/json",
+                        SYNC_ERRORS));
+        DOCS.put(
+                "POST /v2/rerank",
+                new Doc(
+                        COHERE_V2_REQUEST,
+                        "200",
+                        COHERE_V2_RESPONSE,
+                        "application/json",
+                        SYNC_ERRORS));
+        DOCS.put(
+                "POST /rerank",
+                new Doc(
+                        COHERE_V1_REQUEST,
+                        "200",
+                        COHERE_V1_RESPONSE,
+                        "application/json",
+                        SYNC_ERRORS));
+        DOCS.put(
+                "POST /score",
+                new Doc(SCORE_REQUEST, "200", SCORE_RESPONSE, "application/json", SYNC_ERRORS));
+        DOCS.put(
+                "POST /v1/score",
+                new Doc(SCORE_REQUEST, "200", SCORE_RESPONSE, "application/json", SYNC_ERRORS));
+        DOCS.put(
+                "GET /v1/models",
+                new Doc(null, "200", MODELS, "application/json", List.of("unauthorized")));
     }
 
     private static BatchResource.JobEntry entry(int index, String id) {
-        return new BatchResource.JobEntry(index, id, new AcceptedView.Links(JobResource.PATH + "/" + id,
-                JobResource.PATH + "/" + id + "/events"), null);
+        return new BatchResource.JobEntry(
+                index,
+                id,
+                new AcceptedView.Links(
+                        JobResource.PATH + "/" + id, JobResource.PATH + "/" + id + "/events"),
+                null);
     }
 
     private static List<String> concat(List<String> base, String... more) {
@@ -204,12 +409,18 @@ public class OpenApiExamples implements OASFilter {
         if (openAPI.getPaths() == null) {
             return;
         }
-        openAPI.getPaths().getPathItems().forEach((path, item) -> item.getOperations().forEach((method, op) -> {
-            Doc doc = DOCS.get(method.name() + " " + path);
-            if (doc != null) {
-                document(path, method, op, doc);
-            }
-        }));
+        openAPI.getPaths()
+                .getPathItems()
+                .forEach(
+                        (path, item) ->
+                                item.getOperations()
+                                        .forEach(
+                                                (method, op) -> {
+                                                    Doc doc = DOCS.get(method.name() + " " + path);
+                                                    if (doc != null) {
+                                                        document(path, method, op, doc);
+                                                    }
+                                                }));
     }
 
     private static void document(String path, PathItem.HttpMethod method, Operation op, Doc doc) {
@@ -222,7 +433,11 @@ public class OpenApiExamples implements OASFilter {
             MediaType json = mediaType(content, "application/json");
             json.addExample("request", OASFactory.createExample().value(parse(doc.request())));
             if (path.equals("/rerank")) {
-                json.addExample("tei", OASFactory.createExample().summary("TEI shape, recognised by \"texts\"").value(parse(TEI_REQUEST)));
+                json.addExample(
+                        "tei",
+                        OASFactory.createExample()
+                                .summary("TEI shape, recognised by \"texts\"")
+                                .value(parse(TEI_REQUEST)));
             }
         }
         APIResponses responses = op.getResponses();
@@ -231,23 +446,42 @@ public class OpenApiExamples implements OASFilter {
             op.setResponses(responses);
         }
         if (!doc.status().equals("200")) {
-            responses.removeAPIResponse("200"); // the scanner's guess; this endpoint answers doc.status()
+            responses.removeAPIResponse(
+                    "200"); // the scanner's guess; this endpoint answers doc.status()
         }
         APIResponse ok = response(responses, doc.status(), "Success");
-        mediaType(ok.getContent(), doc.responseType()).addExample("response", OASFactory.createExample()
-                .value("application/json".equals(doc.responseType()) ? parse(doc.response()) : doc.response()));
+        mediaType(ok.getContent(), doc.responseType())
+                .addExample(
+                        "response",
+                        OASFactory.createExample()
+                                .value(
+                                        "application/json".equals(doc.responseType())
+                                                ? parse(doc.response())
+                                                : doc.response()));
         if (path.equals("/rerank")) {
-            mediaType(ok.getContent(), doc.responseType()).addExample("tei", OASFactory.createExample()
-                    .summary("TEI shape").value(parse(TEI_RESPONSE)));
+            mediaType(ok.getContent(), doc.responseType())
+                    .addExample(
+                            "tei",
+                            OASFactory.createExample()
+                                    .summary("TEI shape")
+                                    .value(parse(TEI_RESPONSE)));
         }
         for (String name : doc.errors()) {
             ApiException e = ERRORS.get(name);
             APIResponse r = response(responses, Integer.toString(e.status()), e.title());
             String instance = path.replace("{id}", path.contains("batches") ? BATCH_ID : JOB_ID);
-            // the drop-in routes answer with each client family's fields beside the problem's (DropInErrors)
+            // the drop-in routes answer with each client family's fields beside the problem's
+            // (DropInErrors)
             boolean dropIn = DropInErrors.isDropInRoute(instance);
-            Object body = JobCodec.mapper().convertValue(dropIn ? DropInErrors.anyFamily(e.problem(instance)) : e.problem(instance), Object.class);
-            mediaType(r.getContent(), dropIn ? "application/json" : PROBLEM).addExample(name, OASFactory.createExample().summary(e.title()).value(body));
+            Object body =
+                    JobCodec.mapper()
+                            .convertValue(
+                                    dropIn
+                                            ? DropInErrors.anyFamily(e.problem(instance))
+                                            : e.problem(instance),
+                                    Object.class);
+            mediaType(r.getContent(), dropIn ? "application/json" : PROBLEM)
+                    .addExample(name, OASFactory.createExample().summary(e.title()).value(body));
         }
     }
 

@@ -3,19 +3,18 @@ package dev.rerankqueue.gateway.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.rerankqueue.job.Violation;
-
 import java.util.List;
 
 /**
  * An RFC 9457 problem detail, as every error of the API is sent ({@code application/problem+json}).
  *
- * @param type     stable identifier of the kind of problem, a path under {@code /problems/}
- * @param title    short summary of the kind
- * @param status   the HTTP status
- * @param detail   what went wrong this time and what to fix
+ * @param type stable identifier of the kind of problem, a path under {@code /problems/}
+ * @param title short summary of the kind
+ * @param status the HTTP status
+ * @param detail what went wrong this time and what to fix
  * @param instance the request path
- * @param jobId    the job concerned, when there is one (for example a sync call that timed out)
- * @param errors   one entry per invalid field
+ * @param jobId the job concerned, when there is one (for example a sync call that timed out)
+ * @param errors one entry per invalid field
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Problem(

@@ -12,15 +12,14 @@ import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
- * Maps every failure to an RFC 9457 problem (on the drop-in routes, to the body their clients read: {@link DropInErrors});
- * nothing else reaches a client, and never a stack trace.
+ * Maps every failure to an RFC 9457 problem (on the drop-in routes, to the body their clients read:
+ * {@link DropInErrors}); nothing else reaches a client, and never a stack trace.
  */
 public class ProblemMappers {
 
     private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
 
-    @Inject
-    MeterRegistry metrics;
+    @Inject MeterRegistry metrics;
 
     @ServerExceptionMapper
     public Response api(ApiException e, UriInfo uri) {
@@ -34,7 +33,10 @@ public class ProblemMappers {
         return e == null ? unexpected(f.getCause(), uri) : respond(e, uri, true);
     }
 
-    /** The API error a request failure stands for, or {@code null} for a failure of the gateway itself. */
+    /**
+     * The API error a request failure stands for, or {@code null} for a failure of the gateway
+     * itself.
+     */
     private static ApiException asApiException(Throwable t) {
         if (t instanceof ApiException api) {
             return api;
@@ -69,7 +71,10 @@ public class ProblemMappers {
         return r.build();
     }
 
-    /** A problem+json body on our own API; on a drop-in route, a body every client family reads its message from. */
+    /**
+     * A problem+json body on our own API; on a drop-in route, a body every client family reads its
+     * message from.
+     */
     private static Response.ResponseBuilder entity(Response.ResponseBuilder r, Problem problem) {
         return DropInErrors.isDropInRoute(problem.instance())
                 ? r.type(MediaType.APPLICATION_JSON).entity(DropInErrors.anyFamily(problem))
@@ -86,7 +91,10 @@ public class ProblemMappers {
         return api(asApiException(e), uri);
     }
 
-    /** Framework errors: unknown path, wrong method, unsupported media type, a body over the transport limit. */
+    /**
+     * Framework errors: unknown path, wrong method, unsupported media type, a body over the
+     * transport limit.
+     */
     @ServerExceptionMapper
     public Response web(WebApplicationException e, UriInfo uri) {
         int status = e.getResponse().getStatus();
@@ -94,7 +102,16 @@ public class ProblemMappers {
         String title = known == null ? "HTTP " + status : known.getReasonPhrase();
         String slug = title.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
         countRejection(slug);
-        return entity(Response.status(status), new Problem("/problems/" + slug, title, status, detailFor(status, uri), path(uri), null, null))
+        return entity(
+                        Response.status(status),
+                        new Problem(
+                                "/problems/" + slug,
+                                title,
+                                status,
+                                detailFor(status, uri),
+                                path(uri),
+                                null,
+                                null))
                 .build();
     }
 
@@ -102,8 +119,16 @@ public class ProblemMappers {
     public Response unexpected(Throwable e, UriInfo uri) {
         LOG.errorf(e, "unexpected failure on %s", path(uri));
         countRejection("internal");
-        return entity(Response.status(500), new Problem("/problems/internal", "Internal error", 500,
-                        "the gateway failed to handle this request; it has been logged", path(uri), null, null))
+        return entity(
+                        Response.status(500),
+                        new Problem(
+                                "/problems/internal",
+                                "Internal error",
+                                500,
+                                "the gateway failed to handle this request; it has been logged",
+                                path(uri),
+                                null,
+                                null))
                 .build();
     }
 

@@ -5,37 +5,51 @@ import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.job.Violation;
 import dev.rerankqueue.messaging.JobCodec;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The fields a rerank request may carry, and what each route does with one it does not know, following its anchor:
- * our job API and Cohere v2 ({@code /v2/rerank}) refuse it with 422, as Cohere does, so that a misspelt
- * {@code top_n} never silently returns every document; the routes vLLM, Jina and TEI clients call ({@code /v1/rerank},
- * {@code /rerank}) ignore it, as those servers do, and say so in the answer's {@code meta.warnings}.
+ * The fields a rerank request may carry, and what each route does with one it does not know,
+ * following its anchor: our job API and Cohere v2 ({@code /v2/rerank}) refuse it with 422, as
+ * Cohere does, so that a misspelt {@code top_n} never silently returns every document; the routes
+ * vLLM, Jina and TEI clients call ({@code /v1/rerank}, {@code /rerank}) ignore it, as those servers
+ * do, and say so in the answer's {@code meta.warnings}.
  */
 final class RequestFields {
 
     /** Fields that change the result. */
-    static final Set<String> USED = Set.of("model", "query", "documents", "top_n", "return_documents", "instruction", "priority",
-            "deadline_ms", "truncate", "max_tokens_per_doc", "metadata");
-    /** Parameters of the anchors' APIs that are accepted and do not change the result here. */
-    static final Set<String> WITHOUT_EFFECT = Set.of("truncate_prompt_tokens", "rank_fields", "max_chunks_per_doc");
+    static final Set<String> USED =
+            Set.of(
+                    "model",
+                    "query",
+                    "documents",
+                    "top_n",
+                    "return_documents",
+                    "instruction",
+                    "priority",
+                    "deadline_ms",
+                    "truncate",
+                    "max_tokens_per_doc",
+                    "metadata");
 
-    private RequestFields() {
-    }
+    /** Parameters of the anchors' APIs that are accepted and do not change the result here. */
+    static final Set<String> WITHOUT_EFFECT =
+            Set.of("truncate_prompt_tokens", "rank_fields", "max_chunks_per_doc");
+
+    private RequestFields() {}
 
     static List<String> unknown(JsonNode request) {
         List<String> unknown = new ArrayList<>();
         if (request != null && request.isObject()) {
-            request.fieldNames().forEachRemaining(f -> {
-                if (!USED.contains(f) && !WITHOUT_EFFECT.contains(f)) {
-                    unknown.add(f);
-                }
-            });
+            request.fieldNames()
+                    .forEachRemaining(
+                            f -> {
+                                if (!USED.contains(f) && !WITHOUT_EFFECT.contains(f)) {
+                                    unknown.add(f);
+                                }
+                            });
         }
         return unknown;
     }
@@ -46,9 +60,16 @@ final class RequestFields {
         if (!unknown.isEmpty()) {
             Set<String> known = new TreeSet<>(USED);
             known.addAll(WITHOUT_EFFECT);
-            throw new InvalidRequestException(unknown.stream()
-                    .map(f -> new Violation(f, "is not a field of a rerank request (known: " + String.join(", ", known) + ")"))
-                    .toList());
+            throw new InvalidRequestException(
+                    unknown.stream()
+                            .map(
+                                    f ->
+                                            new Violation(
+                                                    f,
+                                                    "is not a field of a rerank request (known: "
+                                                            + String.join(", ", known)
+                                                            + ")"))
+                            .toList());
         }
     }
 
@@ -63,11 +84,13 @@ final class RequestFields {
         List<String> warnings = new ArrayList<>();
         unknown(request).forEach(f -> warnings.add("unknown field `" + f + "` ignored"));
         if (request != null && request.isObject()) {
-            request.fieldNames().forEachRemaining(f -> {
-                if (WITHOUT_EFFECT.contains(f)) {
-                    warnings.add("`" + f + "` is accepted but has no effect here");
-                }
-            });
+            request.fieldNames()
+                    .forEachRemaining(
+                            f -> {
+                                if (WITHOUT_EFFECT.contains(f)) {
+                                    warnings.add("`" + f + "` is accepted but has no effect here");
+                                }
+                            });
         }
         return warnings;
     }

@@ -19,19 +19,21 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
-import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /**
- * Synchronous drop-in endpoints in the shapes existing clients speak (Cohere v1/v2, Jina, vLLM rerank and score, TEI). Underneath they
- * take the same queue path as the job API and wait for the result.
+ * Synchronous drop-in endpoints in the shapes existing clients speak (Cohere v1/v2, Jina, vLLM
+ * rerank and score, TEI). Underneath they take the same queue path as the job API and wait for the
+ * result.
  */
 @Path("/")
-@Tag(name = "sync", description = "Synchronous drop-in rerank endpoints (Cohere, Jina, vLLM, TEI shapes)")
+@Tag(
+        name = "sync",
+        description = "Synchronous drop-in rerank endpoints (Cohere, Jina, vLLM, TEI shapes)")
 public class SyncRerankResource {
 
     private final JobSubmitter submitter;
@@ -40,7 +42,12 @@ public class SyncRerankResource {
     private final BodyLimit bodyLimit;
     private final Caller caller;
 
-    public SyncRerankResource(JobSubmitter submitter, JobFollower follower, GatewayConfig config, BodyLimit bodyLimit, Caller caller) {
+    public SyncRerankResource(
+            JobSubmitter submitter,
+            JobFollower follower,
+            GatewayConfig config,
+            BodyLimit bodyLimit,
+            Caller caller) {
         this.submitter = submitter;
         this.follower = follower;
         this.config = config;
@@ -57,7 +64,9 @@ public class SyncRerankResource {
         JsonNode tree = parse(body);
         if (tree.has("texts")) {
             try {
-                return teiRerank(tree, idempotencyKey).onFailure().transform(TeiRequestFailure::new);
+                return teiRerank(tree, idempotencyKey)
+                        .onFailure()
+                        .transform(TeiRequestFailure::new);
             } catch (RuntimeException e) {
                 throw new TeiRequestFailure(e);
             }
@@ -70,7 +79,8 @@ public class SyncRerankResource {
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Rerank and wait (Cohere v1, Jina and vLLM shape)")
-    public Uni<SyncRerankResponse> rerankV1(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+    public Uni<SyncRerankResponse> rerankV1(
+            byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         JsonNode tree = parse(body);
         return rerankAndWait(tree, idempotencyKey, true, RequestFields.warnings(tree));
     }
@@ -80,9 +90,10 @@ public class SyncRerankResource {
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Rerank and wait (Cohere v2 shape)")
-    public Uni<SyncRerankResponse> rerankV2(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+    public Uni<SyncRerankResponse> rerankV2(
+            byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         JsonNode tree = parse(body);
-        RequestFields.refuseUnknown(tree);   // as Cohere v2 does
+        RequestFields.refuseUnknown(tree); // as Cohere v2 does
         return rerankAndWait(tree, idempotencyKey, false, List.of());
     }
 
@@ -90,7 +101,9 @@ public class SyncRerankResource {
     @Path("score")
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Score pairs and wait (vLLM score API: queries/documents, text_1/text_2 or data_1/data_2; one-to-many or pairwise)")
+    @Operation(
+            summary =
+                    "Score pairs and wait (vLLM score API: queries/documents, text_1/text_2 or data_1/data_2; one-to-many or pairwise)")
     public Uni<Object> score(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         return scoreAndWait(parse(body), idempotencyKey);
     }
@@ -104,16 +117,35 @@ public class SyncRerankResource {
         return scoreAndWait(parse(body), idempotencyKey);
     }
 
-    /** One job per distinct query (a one-to-many call is one job), all awaited, then the scores in request order. */
+    /**
+     * One job per distinct query (a one-to-many call is one job), all awaited, then the scores in
+     * request order.
+     */
     private Uni<Object> scoreAndWait(JsonNode tree, String idempotencyKey) {
         ScoreRequest score = ScoreRequest.from(tree);
         Map<String, List<Integer>> groups = score.byQuery();
         List<Uni<JobState>> jobs = new ArrayList<>(groups.size());
         for (Map.Entry<String, List<Integer>> group : groups.entrySet()) {
-            List<Document> docs = group.getValue().stream().map(i -> Document.of(score.pairs().get(i).document())).toList();
-            RerankRequest request = new RerankRequest(score.model(), group.getKey(), docs, null, false, null, score.priority(), null);
-            // each query's job has its own key, derived from the call's: a retried call finds the same jobs
-            jobs.add(await(request, idempotencyKey == null ? null : idempotencyKey + "#" + jobs.size()));
+            List<Document> docs =
+                    group.getValue().stream()
+                            .map(i -> Document.of(score.pairs().get(i).document()))
+                            .toList();
+            RerankRequest request =
+                    new RerankRequest(
+                            score.model(),
+                            group.getKey(),
+                            docs,
+                            null,
+                            false,
+                            null,
+                            score.priority(),
+                            null);
+            // each query's job has its own key, derived from the call's: a retried call finds the
+            // same jobs
+            jobs.add(
+                    await(
+                            request,
+                            idempotencyKey == null ? null : idempotencyKey + "#" + jobs.size()));
         }
         return Uni.join().all(jobs).andFailFast().map(states -> score.response(groups, states));
     }
@@ -124,16 +156,22 @@ public class SyncRerankResource {
     }
 
     /**
-     * @param documentsByDefault vLLM and Jina answer with each result's document unless {@code return_documents} is
-     *                           false; Cohere v2 only when asked
-     * @param warnings           what the answer's {@code meta.warnings} says about fields the route ignored
+     * @param documentsByDefault vLLM and Jina answer with each result's document unless {@code
+     *     return_documents} is false; Cohere v2 only when asked
+     * @param warnings what the answer's {@code meta.warnings} says about fields the route ignored
      */
-    private Uni<SyncRerankResponse> rerankAndWait(JsonNode tree, String idempotencyKey, boolean documentsByDefault,
-                                                  List<String> warnings) {
+    private Uni<SyncRerankResponse> rerankAndWait(
+            JsonNode tree,
+            String idempotencyKey,
+            boolean documentsByDefault,
+            List<String> warnings) {
         RerankRequest parsed = JobCodec.toRequest(tree);
-        RerankRequest request = documentsByDefault ? parsed.withDefaultReturnDocuments(true) : parsed;
-        // the queued job never asks for document text: the answer takes it from this request, so Redis keeps none
-        return await(request.withReturnDocuments(false), idempotencyKey).map(state -> SyncRerankResponse.of(state, request, warnings));
+        RerankRequest request =
+                documentsByDefault ? parsed.withDefaultReturnDocuments(true) : parsed;
+        // the queued job never asks for document text: the answer takes it from this request, so
+        // Redis keeps none
+        return await(request.withReturnDocuments(false), idempotencyKey)
+                .map(state -> SyncRerankResponse.of(state, request, warnings));
     }
 
     private Uni<Object> teiRerank(JsonNode tree, String idempotencyKey) {
@@ -145,21 +183,38 @@ public class SyncRerankResource {
         for (String t : tei.texts()) {
             docs.add(t == null ? null : Document.of(t));
         }
-        // TEI's truncate: false refuses an over-long text; absent, documents are cut to the model's context as elsewhere
-        RerankRequest request = new RerankRequest(null, tei.query(), docs, null, tei.returnText(), null, null, null, tei.truncate());
-        return await(request.withReturnDocuments(false), idempotencyKey).map(state -> TeiRequest.response(state, request));
+        // TEI's truncate: false refuses an over-long text; absent, documents are cut to the model's
+        // context as elsewhere
+        RerankRequest request =
+                new RerankRequest(
+                        null,
+                        tei.query(),
+                        docs,
+                        null,
+                        tei.returnText(),
+                        null,
+                        null,
+                        null,
+                        tei.truncate());
+        return await(request.withReturnDocuments(false), idempotencyKey)
+                .map(state -> TeiRequest.response(state, request));
     }
 
     private Uni<JobState> await(RerankRequest request, String idempotencyKey) {
         RerankRequest r = request.withDefaultPriority(Priority.INTERACTIVE);
         String tenant = caller.tenant();
-        return submitter.submitSync(tenant, r, idempotencyKey)
-                .chain(accepted -> follower.awaitEnd(accepted.id(), tenant, config.sync().timeout()))
-                .map(state -> {
-                    if (state.status() != JobStatus.SUCCEEDED) {
-                        throw ApiException.jobEnded(state.id(), state.status().wireName(), state.error());
-                    }
-                    return state;
-                });
+        return submitter
+                .submitSync(tenant, r, idempotencyKey)
+                .chain(
+                        accepted ->
+                                follower.awaitEnd(accepted.id(), tenant, config.sync().timeout()))
+                .map(
+                        state -> {
+                            if (state.status() != JobStatus.SUCCEEDED) {
+                                throw ApiException.jobEnded(
+                                        state.id(), state.status().wireName(), state.error());
+                            }
+                            return state;
+                        });
     }
 }

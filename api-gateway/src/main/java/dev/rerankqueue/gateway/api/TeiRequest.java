@@ -5,28 +5,36 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.RankedDocument;
 import dev.rerankqueue.job.RerankRequest;
-
 import java.util.List;
 
 /**
- * Hugging Face text-embeddings-inference's rerank request ({@code texts} instead of {@code documents});
- * {@code truncate: false} fails a job with an over-long text, as TEI refuses it; {@code raw_scores} and
- * {@code truncation_direction} are accepted and have no effect (scores are the model's probabilities, texts are cut
- * at their end).
+ * Hugging Face text-embeddings-inference's rerank request ({@code texts} instead of {@code
+ * documents}); {@code truncate: false} fails a job with an over-long text, as TEI refuses it;
+ * {@code raw_scores} and {@code truncation_direction} are accepted and have no effect (scores are
+ * the model's probabilities, texts are cut at their end).
  */
-public record TeiRequest(String query, List<String> texts, @JsonProperty("raw_scores") Boolean rawScores,
-                         @JsonProperty("return_text") Boolean returnText, Boolean truncate) {
+public record TeiRequest(
+        String query,
+        List<String> texts,
+        @JsonProperty("raw_scores") Boolean rawScores,
+        @JsonProperty("return_text") Boolean returnText,
+        Boolean truncate) {
 
     /** One entry of TEI's response array. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Rank(int index, double score, String text) {
-    }
+    public record Rank(int index, double score, String text) {}
 
     static Object response(JobState state, RerankRequest request) {
         List<RankedDocument> results = state.result().results();
         return results.stream()
-                .map(r -> new Rank(r.index(), r.relevanceScore(),
-                        request.wantsDocuments() ? request.documents().get(r.index()).text() : null))
+                .map(
+                        r ->
+                                new Rank(
+                                        r.index(),
+                                        r.relevanceScore(),
+                                        request.wantsDocuments()
+                                                ? request.documents().get(r.index()).text()
+                                                : null))
                 .toList();
     }
 }

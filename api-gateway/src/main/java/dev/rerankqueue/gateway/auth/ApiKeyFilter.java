@@ -6,10 +6,11 @@ import jakarta.ws.rs.container.ContainerRequestContext;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
- * Authenticates every API request when {@code rerank.api-keys} is set: {@code Authorization: Bearer <key>} (or
- * {@code X-API-Key}) names the tenant; anything else is a 401 problem. Every resource of the API needs a key, whatever
- * its path spells ({@code /q/../v1/...} is {@code /v1/...}); health, metrics and the API description under {@code /q/}
- * are not resources of the API and are served without this filter. Without keys configured, every caller is {@code rerank.default-tenant}.
+ * Authenticates every API request when {@code rerank.api-keys} is set: {@code Authorization: Bearer
+ * <key>} (or {@code X-API-Key}) names the tenant; anything else is a 401 problem. Every resource of
+ * the API needs a key, whatever its path spells ({@code /q/../v1/...} is {@code /v1/...}); health,
+ * metrics and the API description under {@code /q/} are not resources of the API and are served
+ * without this filter. Without keys configured, every caller is {@code rerank.default-tenant}.
  */
 public class ApiKeyFilter {
 
@@ -32,12 +33,18 @@ public class ApiKeyFilter {
             key = ctx.getHeaderString("X-API-Key");
         }
         if (key == null || key.isBlank()) {
-            throw ApiException.unauthorized("this API needs a key: send Authorization: Bearer <key>");
+            throw ApiException.unauthorized(
+                    "this API needs a key: send Authorization: Bearer <key>");
         }
-        caller.set(tenants.tenantOf(key.trim()).orElseThrow(() -> ApiException.unauthorized("the API key is not valid")));
+        caller.set(
+                tenants.tenantOf(key.trim())
+                        .orElseThrow(() -> ApiException.unauthorized("the API key is not valid")));
     }
 
-    /** The token of an {@code Authorization: Bearer <token>} header, or null when the header is not one. */
+    /**
+     * The token of an {@code Authorization: Bearer <token>} header, or null when the header is not
+     * one.
+     */
     static String bearer(String header) {
         if (header == null) {
             return null;

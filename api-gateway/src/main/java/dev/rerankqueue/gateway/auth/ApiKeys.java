@@ -9,14 +9,13 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The configured API keys, each owned by a tenant, held only as SHA-256 digests and compared in constant time.
- * An entry is {@code tenant:key}, or {@code tenant:sha256:<64 hex digits>} so that production config never holds a
- * usable key.
+ * The configured API keys, each owned by a tenant, held only as SHA-256 digests and compared in
+ * constant time. An entry is {@code tenant:key}, or {@code tenant:sha256:<64 hex digits>} so that
+ * production config never holds a usable key.
  */
 public final class ApiKeys {
 
-    private record Entry(String tenant, byte[] digest) {
-    }
+    private record Entry(String tenant, byte[] digest) {}
 
     private final List<Entry> entries;
 
@@ -24,7 +23,10 @@ public final class ApiKeys {
         this.entries = entries;
     }
 
-    /** Parses {@code rerank.api-keys}; a malformed entry fails start-up with a message that never shows the key. */
+    /**
+     * Parses {@code rerank.api-keys}; a malformed entry fails start-up with a message that never
+     * shows the key.
+     */
     public static ApiKeys parse(List<String> config) {
         List<Entry> out = new ArrayList<>();
         for (int i = 0; i < config.size(); i++) {
@@ -34,19 +36,25 @@ public final class ApiKeys {
             }
             int colon = raw.indexOf(':');
             if (colon <= 0 || colon == raw.length() - 1) {
-                throw new IllegalArgumentException("rerank.api-keys entry " + (i + 1) + " must be tenant:key or tenant:sha256:<hex>");
+                throw new IllegalArgumentException(
+                        "rerank.api-keys entry "
+                                + (i + 1)
+                                + " must be tenant:key or tenant:sha256:<hex>");
             }
             String tenant = raw.substring(0, colon);
             if (!tenant.matches("[A-Za-z0-9._-]{1,64}")) {
-                throw new IllegalArgumentException("rerank.api-keys entry " + (i + 1)
-                        + ": tenant names are 1-64 letters, digits, '.', '_' or '-'");
+                throw new IllegalArgumentException(
+                        "rerank.api-keys entry "
+                                + (i + 1)
+                                + ": tenant names are 1-64 letters, digits, '.', '_' or '-'");
             }
             String secret = raw.substring(colon + 1);
             byte[] digest;
             if (secret.startsWith("sha256:")) {
                 String hex = secret.substring("sha256:".length());
                 if (!hex.matches("[0-9a-fA-F]{64}")) {
-                    throw new IllegalArgumentException("rerank.api-keys entry " + (i + 1) + ": sha256: needs 64 hex digits");
+                    throw new IllegalArgumentException(
+                            "rerank.api-keys entry " + (i + 1) + ": sha256: needs 64 hex digits");
                 }
                 digest = HexFormat.of().parseHex(hex.toLowerCase());
             } else {
@@ -61,7 +69,10 @@ public final class ApiKeys {
         return entries.isEmpty();
     }
 
-    /** The tenant owning {@code key}; every entry is compared, so timing does not tell which one matched. */
+    /**
+     * The tenant owning {@code key}; every entry is compared, so timing does not tell which one
+     * matched.
+     */
     public Optional<String> tenantOf(String key) {
         if (key == null || key.isEmpty()) {
             return Optional.empty();

@@ -2,7 +2,10 @@ package dev.rerankqueue.gateway.auth;
 
 import jakarta.enterprise.context.RequestScoped;
 
-/** Who is calling: the tenant that owns the jobs this request creates and may read. Set by {@link ApiKeyFilter}. */
+/**
+ * Who is calling: the tenant that owns the jobs this request creates and may read. Set by {@link
+ * ApiKeyFilter}.
+ */
 @RequestScoped
 public class Caller {
 

@@ -4,10 +4,9 @@ import dev.rerankqueue.gateway.config.GatewayConfig;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.jboss.logging.Logger;
-
 import java.util.List;
 import java.util.Optional;
+import org.jboss.logging.Logger;
 
 /** Which tenant an API key belongs to, from {@code rerank.api-keys}; parsed once at start-up. */
 @ApplicationScoped
@@ -24,18 +23,22 @@ public class TenantDirectory {
     }
 
     /**
-     * Fails start-up on a malformed entry, or on no keys while authentication is required, before the gateway serves
-     * anything.
+     * Fails start-up on a malformed entry, or on no keys while authentication is required, before
+     * the gateway serves anything.
      */
     void onStart(@Observes StartupEvent ev) {
         if (keys.isEmpty() && required) {
-            throw new IllegalStateException("no API keys configured (rerank.api-keys, env RERANK_API_KEYS=tenant:key,...) "
-                    + "while rerank.auth.required is true: set the keys, or set RERANK_AUTH_REQUIRED=false to run without "
-                    + "authentication, every caller one tenant");
+            throw new IllegalStateException(
+                    "no API keys configured (rerank.api-keys, env RERANK_API_KEYS=tenant:key,...) "
+                            + "while rerank.auth.required is true: set the keys, or set RERANK_AUTH_REQUIRED=false to run without "
+                            + "authentication, every caller one tenant");
         }
-        Logger.getLogger(TenantDirectory.class).infof(keys.isEmpty()
-                ? "no API keys configured: authentication is off, every caller is tenant '%s'"
-                : "API keys configured: every API call needs one", defaultTenant);
+        Logger.getLogger(TenantDirectory.class)
+                .infof(
+                        keys.isEmpty()
+                                ? "no API keys configured: authentication is off, every caller is tenant '%s'"
+                                : "API keys configured: every API call needs one",
+                        defaultTenant);
     }
 
     public boolean authRequired() {

@@ -6,7 +6,6 @@ import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -19,15 +18,17 @@ import java.util.OptionalInt;
 public interface GatewayConfig {
 
     /**
-     * API keys, as {@code tenant:key} or {@code tenant:sha256:<hex>} entries (env {@code RERANK_API_KEYS=acme:k1,globex:k2}).
-     * When set, every endpoint but {@code /q/*} needs one (metrics: see {@link #metrics()}). Default: none (auth off, single tenant).
+     * API keys, as {@code tenant:key} or {@code tenant:sha256:<hex>} entries (env {@code
+     * RERANK_API_KEYS=acme:k1,globex:k2}). When set, every endpoint but {@code /q/*} needs one
+     * (metrics: see {@link #metrics()}). Default: none (auth off, single tenant).
      */
     Optional<List<String>> apiKeys();
 
     /**
-     * Authentication fails closed: with this on and no API keys, the gateway refuses to start, so a missing or
-     * misnamed key Secret never turns every caller into one tenant that can read and cancel every job. Turn it off
-     * explicitly to run without keys (deploy/local/up.sh does, on loopback, when RERANK_API_KEYS is unset). Default true.
+     * Authentication fails closed: with this on and no API keys, the gateway refuses to start, so a
+     * missing or misnamed key Secret never turns every caller into one tenant that can read and
+     * cancel every job. Turn it off explicitly to run without keys (deploy/local/up.sh does, on
+     * loopback, when RERANK_API_KEYS is unset). Default true.
      */
     @WithName("auth.required")
     @WithDefault("true")
@@ -37,7 +38,10 @@ public interface GatewayConfig {
     @WithDefault("default")
     String defaultTenant();
 
-    /** Model name reported for a job before a worker has scored it, when the request names none. Default {@code default}. */
+    /**
+     * Model name reported for a job before a worker has scored it, when the request names none.
+     * Default {@code default}.
+     */
     @WithDefault("default")
     String defaultModel();
 
@@ -58,21 +62,26 @@ public interface GatewayConfig {
 
     Admission admission();
 
-    /** Who may read {@code /q/metrics} while API keys are on (with auth off, a local stack, it is open). */
+    /**
+     * Who may read {@code /q/metrics} while API keys are on (with auth off, a local stack, it is
+     * open).
+     */
     Metrics metrics();
 
     interface Models {
 
         /**
-         * Names a request may use besides the served model's own, to the served name they stand for, or {@code *} for
-         * whichever model the workers serve ({@code rerank.models.aliases."rerank-v3.5"=*}). Defaults: {@code default}
-         * and Cohere's current rerank model names, so that existing clients work unchanged.
+         * Names a request may use besides the served model's own, to the served name they stand
+         * for, or {@code *} for whichever model the workers serve ({@code
+         * rerank.models.aliases."rerank-v3.5"=*}). Defaults: {@code default} and Cohere's current
+         * rerank model names, so that existing clients work unchanged.
          */
         Map<String, String> aliases();
 
         /**
-         * Refuse a request that names a model no worker serves with 404 (as vLLM and Cohere do), and with 503 and
-         * Retry-After while no worker has announced its model yet. False accepts any name. Default true.
+         * Refuse a request that names a model no worker serves with 404 (as vLLM and Cohere do),
+         * and with 503 and Retry-After while no worker has announced its model yet. False accepts
+         * any name. Default true.
          */
         @WithDefault("true")
         boolean check();
@@ -83,10 +92,16 @@ public interface GatewayConfig {
     }
 
     interface Metrics {
-        /** Bearer token the metrics scraper sends (Prometheus {@code authorization.credentials}). Default: none. */
+        /**
+         * Bearer token the metrics scraper sends (Prometheus {@code authorization.credentials}).
+         * Default: none.
+         */
         Optional<String> token();
 
-        /** Serve metrics to anyone even with API keys on (a scraper that cannot send a token, on a closed network). Default false. */
+        /**
+         * Serve metrics to anyone even with API keys on (a scraper that cannot send a token, on a
+         * closed network). Default false.
+         */
         @WithDefault("false")
         boolean open();
     }
@@ -94,26 +109,34 @@ public interface GatewayConfig {
     Quotas quotas();
 
     /**
-     * Admission control on the backlog: new jobs are refused (503 + Retry-After) while the jobs already waiting would take
-     * longer than {@link #maxBacklog()} to drain at the drain rate measured from the workers' committed offsets (until
-     * that is known, at the capacity the workers announce).
+     * Admission control on the backlog: new jobs are refused (503 + Retry-After) while the jobs
+     * already waiting would take longer than {@link #maxBacklog()} to drain at the drain rate
+     * measured from the workers' committed offsets (until that is known, at the capacity the
+     * workers announce).
      */
     interface Admission {
         /** Default true. */
         @WithDefault("true")
         boolean enabled();
 
-        /** Longest estimated wait at which a job is still accepted. Sync calls use their own timeout if shorter. Default 5m. */
+        /**
+         * Longest estimated wait at which a job is still accepted. Sync calls use their own timeout
+         * if shorter. Default 5m.
+         */
         @WithDefault("5m")
         Duration maxBacklog();
 
-        /** Never refuse while fewer jobs than this wait: a handful of jobs says little about the wait. Default 100. */
+        /**
+         * Never refuse while fewer jobs than this wait: a handful of jobs says little about the
+         * wait. Default 100.
+         */
         @WithDefault("100")
         long minBacklogJobs();
 
         /**
-         * Whether, until the drain rate is measured, the workers' announced capacity stands in for it (refusing a burst
-         * from its first second); false waits for the measured rate. Default true.
+         * Whether, until the drain rate is measured, the workers' announced capacity stands in for
+         * it (refusing a burst from its first second); false waits for the measured rate. Default
+         * true.
          */
         @WithDefault("true")
         boolean announcedCapacity();
@@ -122,7 +145,10 @@ public interface GatewayConfig {
         @WithDefault("1s")
         Duration sampleInterval();
 
-        /** Busy time (time with a backlog) over which the drain rate is averaged; a third of it is needed before any refusal. Default 30s. */
+        /**
+         * Busy time (time with a backlog) over which the drain rate is averaged; a third of it is
+         * needed before any refusal. Default 30s.
+         */
         @WithDefault("30s")
         Duration rateWindow();
 
@@ -135,8 +161,8 @@ public interface GatewayConfig {
         Duration maxRetryAfter();
 
         /**
-         * Share of Redis's {@code maxmemory} at which new jobs are refused (503 storage-full), so that Redis never
-         * refuses the state writes of jobs already accepted. Default 0.9.
+         * Share of Redis's {@code maxmemory} at which new jobs are refused (503 storage-full), so
+         * that Redis never refuses the state writes of jobs already accepted. Default 0.9.
          */
         @WithDefault("0.9")
         double storageHighWater();
@@ -146,47 +172,60 @@ public interface GatewayConfig {
         Duration storageCheckInterval();
 
         /**
-         * Most submissions this gateway handles at once (between reading the request and answering it); one more is
-         * refused at once with 503 {@code overloaded} and Retry-After, rather than queued behind the others until every
-         * caller times out. The limit in force adapts below this to {@link #acceptLatencyTarget()}. Default 512.
+         * Most submissions this gateway handles at once (between reading the request and answering
+         * it); one more is refused at once with 503 {@code overloaded} and Retry-After, rather than
+         * queued behind the others until every caller times out. The limit in force adapts below
+         * this to {@link #acceptLatencyTarget()}. Default 512.
          */
         @WithDefault("512")
         int maxInFlightSubmissions();
 
         /**
-         * Accept latency the in-flight limit adapts to: it starts at {@link #maxInFlightSubmissions()} and, once a second,
-         * shrinks by a quarter when that second's mean accept was slower than this and grows by one when it was faster,
-         * never below {@link #minInFlightSubmissions()}; 0 = a fixed limit of {@link #maxInFlightSubmissions()}. Default 100ms.
+         * Accept latency the in-flight limit adapts to: it starts at {@link
+         * #maxInFlightSubmissions()} and, once a second, shrinks by a quarter when that second's
+         * mean accept was slower than this and grows by one when it was faster, never below {@link
+         * #minInFlightSubmissions()}; 0 = a fixed limit of {@link #maxInFlightSubmissions()}.
+         * Default 100ms.
          */
         @WithDefault("100ms")
         Duration acceptLatencyTarget();
 
         /**
-         * The adaptive in-flight limit never goes below this: so many clients each waiting for its answer are never
-         * refused as overload, however slow the accepts. Default 64.
+         * The adaptive in-flight limit never goes below this: so many clients each waiting for its
+         * answer are never refused as overload, however slow the accepts. Default 64.
          */
         @WithDefault("64")
         int minInFlightSubmissions();
     }
 
-    /** Per-tenant quotas, answered with 429 + Retry-After. Each has a default for all tenants and per-tenant overrides. */
+    /**
+     * Per-tenant quotas, answered with 429 + Retry-After. Each has a default for all tenants and
+     * per-tenant overrides.
+     */
     interface Quotas {
         /** Accepted jobs of one tenant that are not finished yet; 0 = no limit. Default 10000. */
         @WithDefault("10000")
         int maxInFlightJobs();
 
         /**
-         * Documents ((query, document) pairs) of one tenant's accepted jobs that are not finished yet; 0 = no limit.
-         * With {@link #maxInFlightJobs()} it bounds what one tenant can put in front of everyone else's jobs. Default 1000000.
+         * Documents ((query, document) pairs) of one tenant's accepted jobs that are not finished
+         * yet; 0 = no limit. With {@link #maxInFlightJobs()} it bounds what one tenant can put in
+         * front of everyone else's jobs. Default 1000000.
          */
         @WithDefault("1000000")
         long maxInFlightPairs();
 
-        /** (query, document) pairs one tenant may submit per second, as a token bucket; 0 = no limit. Default 0. */
+        /**
+         * (query, document) pairs one tenant may submit per second, as a token bucket; 0 = no
+         * limit. Default 0.
+         */
         @WithDefault("0")
         double pairsPerSecond();
 
-        /** Size of the pairs bucket, in seconds of {@link #pairsPerSecond()}. A job larger than the bucket passes when it is full. Default 2s. */
+        /**
+         * Size of the pairs bucket, in seconds of {@link #pairsPerSecond()}. A job larger than the
+         * bucket passes when it is full. Default 2s.
+         */
         @WithDefault("2s")
         Duration burst();
 
@@ -213,22 +252,30 @@ public interface GatewayConfig {
 
         default int maxInFlightJobs(String tenant) {
             TenantQuota q = tenant().get(tenant);
-            return q != null && q.maxInFlightJobs().isPresent() ? q.maxInFlightJobs().getAsInt() : maxInFlightJobs();
+            return q != null && q.maxInFlightJobs().isPresent()
+                    ? q.maxInFlightJobs().getAsInt()
+                    : maxInFlightJobs();
         }
 
         default long maxInFlightPairs(String tenant) {
             TenantQuota q = tenant().get(tenant);
-            return q != null && q.maxInFlightPairs().isPresent() ? q.maxInFlightPairs().getAsLong() : maxInFlightPairs();
+            return q != null && q.maxInFlightPairs().isPresent()
+                    ? q.maxInFlightPairs().getAsLong()
+                    : maxInFlightPairs();
         }
 
         default double pairsPerSecond(String tenant) {
             TenantQuota q = tenant().get(tenant);
-            return q != null && q.pairsPerSecond().isPresent() ? q.pairsPerSecond().getAsDouble() : pairsPerSecond();
+            return q != null && q.pairsPerSecond().isPresent()
+                    ? q.pairsPerSecond().getAsDouble()
+                    : pairsPerSecond();
         }
 
         default int maxSseConnections(String tenant) {
             TenantQuota q = tenant().get(tenant);
-            return q != null && q.maxSseConnections().isPresent() ? q.maxSseConnections().getAsInt() : maxSseConnections();
+            return q != null && q.maxSseConnections().isPresent()
+                    ? q.maxSseConnections().getAsInt()
+                    : maxSseConnections();
         }
     }
 
@@ -262,8 +309,9 @@ public interface GatewayConfig {
         int maxBatchJobs();
 
         /**
-         * Documents in all jobs of one bulk request together: a 4 MB body of one-character documents would otherwise
-         * hold a million, and the gateway parses a bulk request whole. Default 100000.
+         * Documents in all jobs of one bulk request together: a 4 MB body of one-character
+         * documents would otherwise hold a million, and the gateway parses a bulk request whole.
+         * Default 100000.
          */
         @WithDefault("100000")
         int maxBatchDocuments();
@@ -281,29 +329,38 @@ public interface GatewayConfig {
         int maxMetadataValueChars();
 
         default RequestLimits toRequestLimits() {
-            return new RequestLimits(maxDocuments(), maxQueryChars(), maxDocumentChars(), maxDeadline().toMillis(),
-                    maxMetadataEntries(), maxMetadataValueChars());
+            return new RequestLimits(
+                    maxDocuments(),
+                    maxQueryChars(),
+                    maxDocumentChars(),
+                    maxDeadline().toMillis(),
+                    maxMetadataEntries(),
+                    maxMetadataValueChars());
         }
     }
 
     /** The synchronous drop-in endpoints. */
     interface Sync {
-        /** How long a sync call waits for its job before answering 504 with the job id. Default 30s. */
+        /**
+         * How long a sync call waits for its job before answering 504 with the job id. Default 30s.
+         */
         @WithDefault("30s")
         Duration timeout();
 
         /**
-         * Retries attach to the job already running. Client SDKs retry a 504 or 502 without an Idempotency-Key (the
-         * Cohere SDKs twice by default): a sync call with the same body from the same tenant within this window, while
-         * the first call's job is queued, running or succeeded, waits for that job instead of queueing another. A call
-         * after the job failed, was cancelled or expired gets a new job. 0 turns it off. Default 5m.
+         * Retries attach to the job already running. Client SDKs retry a 504 or 502 without an
+         * Idempotency-Key (the Cohere SDKs twice by default): a sync call with the same body from
+         * the same tenant within this window, while the first call's job is queued, running or
+         * succeeded, waits for that job instead of queueing another. A call after the job failed,
+         * was cancelled or expired gets a new job. 0 turns it off. Default 5m.
          */
         @WithDefault("5m")
         Duration retryWindow();
 
         /**
-         * How long a sync call's job and its scores stay readable (by polling the job id of a 504, or by a retry). The
-         * stored result never holds the documents' text: the answer takes it from the request. Default 15m.
+         * How long a sync call's job and its scores stay readable (by polling the job id of a 504,
+         * or by a retry). The stored result never holds the documents' text: the answer takes it
+         * from the request. Default 15m.
          */
         @WithDefault("15m")
         Duration resultRetention();
@@ -311,7 +368,9 @@ public interface GatewayConfig {
 
     /** Producing jobs. */
     interface Kafka {
-        /** How long a submit waits for Kafka's acknowledgement before answering 503. Default 10s. */
+        /**
+         * How long a submit waits for Kafka's acknowledgement before answering 503. Default 10s.
+         */
         @WithDefault("10s")
         Duration sendTimeout();
 
@@ -333,7 +392,10 @@ public interface GatewayConfig {
         @WithDefault("15s")
         Duration heartbeat();
 
-        /** A follower re-reads the job this often even without a pub/sub event, so a lost message only delays. Default 2s. */
+        /**
+         * A follower re-reads the job this often even without a pub/sub event, so a lost message
+         * only delays. Default 2s.
+         */
         @WithDefault("2s")
         Duration fallbackPoll();
     }

@@ -13,8 +13,9 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /**
- * Cancels a queued or running job of the caller's tenant. Idempotent: cancelling a cancelled job answers its state
- * again. A worker scoring the job finds the state changed when it writes, and discards its result.
+ * Cancels a queued or running job of the caller's tenant. Idempotent: cancelling a cancelled job
+ * answers its state again. A worker scoring the job finds the state changed when it writes, and
+ * discards its result.
  */
 @ApplicationScoped
 public class JobCanceller {
@@ -24,7 +25,8 @@ public class JobCanceller {
     private final GatewayConfig config;
     private final MeterRegistry metrics;
 
-    public JobCanceller(JobStore store, JobFollower follower, GatewayConfig config, MeterRegistry metrics) {
+    public JobCanceller(
+            JobStore store, JobFollower follower, GatewayConfig config, MeterRegistry metrics) {
         this.store = store;
         this.follower = follower;
         this.config = config;
@@ -32,25 +34,32 @@ public class JobCanceller {
     }
 
     public Uni<JobState> cancel(String id, String tenant) {
-        return follower.read(id, tenant).chain(state -> {
-            if (state == null) {
-                return Uni.createFrom().failure(ApiException.jobNotFound(id));
-            }
-            if (state.status().isTerminal()) {
-                return Uni.createFrom().item(settled(state));
-            }
-            return store.apply(JobTransition.to(id, JobStatus.CANCELLED)
-                            .set(JobFields.FINISHED_AT, System.currentTimeMillis())
-                            .set(JobFields.ERROR, "cancelled by the client")
-                            .retainFor(config.results().retention()))
-                    .invoke(o -> {
-                        if (o.applied()) {
-                            metrics.counter("rerank.jobs.cancelled").increment();
-                        }
-                    })
-                    .chain(() -> follower.read(id, tenant))
-                    .map(this::settled);
-        });
+        return follower.read(id, tenant)
+                .chain(
+                        state -> {
+                            if (state == null) {
+                                return Uni.createFrom().failure(ApiException.jobNotFound(id));
+                            }
+                            if (state.status().isTerminal()) {
+                                return Uni.createFrom().item(settled(state));
+                            }
+                            return store.apply(
+                                            JobTransition.to(id, JobStatus.CANCELLED)
+                                                    .set(
+                                                            JobFields.FINISHED_AT,
+                                                            System.currentTimeMillis())
+                                                    .set(JobFields.ERROR, "cancelled by the client")
+                                                    .retainFor(config.results().retention()))
+                                    .invoke(
+                                            o -> {
+                                                if (o.applied()) {
+                                                    metrics.counter("rerank.jobs.cancelled")
+                                                            .increment();
+                                                }
+                                            })
+                                    .chain(() -> follower.read(id, tenant))
+                                    .map(this::settled);
+                        });
     }
 
     private JobState settled(JobState state) {

@@ -9,17 +9,16 @@ import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.jboss.logging.Logger;
-
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.jboss.logging.Logger;
 
 /**
- * The gateway's single subscription to the job-events channel, fanned out to local followers by job id.
- * However many clients follow jobs, Redis sees one subscriber per gateway.
+ * The gateway's single subscription to the job-events channel, fanned out to local followers by job
+ * id. However many clients follow jobs, Redis sees one subscriber per gateway.
  */
 @ApplicationScoped
 public class JobEventHub {
@@ -47,18 +46,26 @@ public class JobEventHub {
         stopping = true;
     }
 
-    /** Whether the subscription is live; followers still see every change through their fallback poll when it is not. */
+    /**
+     * Whether the subscription is live; followers still see every change through their fallback
+     * poll when it is not.
+     */
     public boolean isSubscribed() {
         return subscribed.get();
     }
 
-    /** Calls {@code listener} for every event of job {@code id} until the returned handle is closed. */
+    /**
+     * Calls {@code listener} for every event of job {@code id} until the returned handle is closed.
+     */
     public AutoCloseable listen(String id, Consumer<JobEvent> listener) {
         listeners.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet()).add(listener);
-        return () -> listeners.computeIfPresent(id, (k, set) -> {
-            set.remove(listener);
-            return set.isEmpty() ? null : set;
-        });
+        return () ->
+                listeners.computeIfPresent(
+                        id,
+                        (k, set) -> {
+                            set.remove(listener);
+                            return set.isEmpty() ? null : set;
+                        });
     }
 
     private void subscribe() {
@@ -67,13 +74,16 @@ public class JobEventHub {
         }
         redis.pubsub(String.class)
                 .subscribe(RedisKeys.JOB_EVENTS_CHANNEL, this::dispatch, this::lost, e -> lost())
-                .subscribe().with(
+                .subscribe()
+                .with(
                         s -> {
                             subscribed.set(true);
                             LOG.infof("subscribed to %s", RedisKeys.JOB_EVENTS_CHANNEL);
                         },
                         e -> {
-                            LOG.warnf("cannot subscribe to %s yet: %s", RedisKeys.JOB_EVENTS_CHANNEL, e.toString());
+                            LOG.warnf(
+                                    "cannot subscribe to %s yet: %s",
+                                    RedisKeys.JOB_EVENTS_CHANNEL, e.toString());
                             lost();
                         });
     }

@@ -11,8 +11,6 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.jboss.logging.Logger;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -21,11 +19,13 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Predicate;
+import org.jboss.logging.Logger;
 
 /**
- * Follows one job: emits its state now and after every change (by version, never twice) and every progress count
- * of a large running job, completes after the terminal state. It listens before it reads, so no change between subscribe and read is missed, and re-reads on a
- * timer so that a lost pub/sub message only delays an update.
+ * Follows one job: emits its state now and after every change (by version, never twice) and every
+ * progress count of a large running job, completes after the terminal state. It listens before it
+ * reads, so no change between subscribe and read is missed, and re-reads on a timer so that a lost
+ * pub/sub message only delays an update.
  */
 @ApplicationScoped
 public class JobFollower {
@@ -45,61 +45,82 @@ public class JobFollower {
     }
 
     /**
-     * States of job {@code id} owned by {@code tenant} with a version above {@code afterVersion} (the terminal state is
-     * always emitted); fails with a 404 {@link ApiException} if there is no such job for this tenant.
+     * States of job {@code id} owned by {@code tenant} with a version above {@code afterVersion}
+     * (the terminal state is always emitted); fails with a 404 {@link ApiException} if there is no
+     * such job for this tenant.
      */
     public Multi<JobState> follow(String id, String tenant, long afterVersion) {
-        return Multi.createFrom().emitter(em -> new Follow(id, tenant, afterVersion, false, em).start());
+        return Multi.createFrom()
+                .emitter(em -> new Follow(id, tenant, afterVersion, false, em).start());
     }
 
     /**
-     * The terminal state of a job this gateway just accepted, or a 504 {@link ApiException} after {@code timeout}.
-     * The job is known to exist, so a missing state means "not written yet" (the worker writes it if the gateway's
-     * write was lost), never "not found".
+     * The terminal state of a job this gateway just accepted, or a 504 {@link ApiException} after
+     * {@code timeout}. The job is known to exist, so a missing state means "not written yet" (the
+     * worker writes it if the gateway's write was lost), never "not found".
      */
     public Uni<JobState> awaitEnd(String id, String tenant, Duration timeout) {
-        return Multi.createFrom().<JobState>emitter(em -> new Follow(id, tenant, 0, true, em).start())
+        return Multi.createFrom()
+                .<JobState>emitter(em -> new Follow(id, tenant, 0, true, em).start())
                 .filter(s -> s.status().isTerminal())
                 .toUni()
-                .ifNoItem().after(timeout).failWith(() -> ApiException.syncTimeout(id, timeout));
+                .ifNoItem()
+                .after(timeout)
+                .failWith(() -> ApiException.syncTimeout(id, timeout));
     }
 
     /**
-     * The terminal state of each of {@code ids} (jobs of {@code tenant}) as it finishes, in finishing order; completes
-     * when all have finished. However many jobs, one read of all unfinished ones per change burst or fallback interval:
-     * a 1,000-job batch stream costs one Redis round trip per refresh, not one per job.
+     * The terminal state of each of {@code ids} (jobs of {@code tenant}) as it finishes, in
+     * finishing order; completes when all have finished. However many jobs, one read of all
+     * unfinished ones per change burst or fallback interval: a 1,000-job batch stream costs one
+     * Redis round trip per refresh, not one per job.
      */
     public Multi<JobState> followAll(List<String> ids, String tenant) {
         return Multi.createFrom().emitter(em -> new FollowAll(ids, tenant, em).start());
     }
 
-    /** Reads the job once, as {@link #follow} would see it: {@code null} for an unknown job or another tenant's. */
+    /**
+     * Reads the job once, as {@link #follow} would see it: {@code null} for an unknown job or
+     * another tenant's.
+     */
     public Uni<JobState> read(String id, String tenant) {
         return store.find(id).map(s -> s != null && Objects.equals(s.tenant(), tenant) ? s : null);
     }
 
     /**
-     * What both followers share: they listen to their jobs' events, re-read on a change and on the fallback timer, and
-     * read one at a time (a change during a read asks for one more read after it).
+     * What both followers share: they listen to their jobs' events, re-read on a change and on the
+     * fallback timer, and read one at a time (a change during a read asks for one more read after
+     * it).
      */
     private abstract class Refresher {
         private final List<AutoCloseable> registrations = new ArrayList<>();
+
         /** Guarded by this. */
         boolean reading;
+
         /** Guarded by this. */
         boolean readAgain;
+
         /** Guarded by this. */
         boolean closed;
+
         private long timer = -1;
 
-        /** Listens to the events of {@code ids} that {@code worthReading} accepts, then reads now and on the timer until closed. */
-        final void start(Collection<String> ids, Predicate<JobEvent> worthReading, MultiEmitter<?> em) {
+        /**
+         * Listens to the events of {@code ids} that {@code worthReading} accepts, then reads now
+         * and on the timer until closed.
+         */
+        final void start(
+                Collection<String> ids, Predicate<JobEvent> worthReading, MultiEmitter<?> em) {
             for (String id : ids) {
-                registrations.add(hub.listen(id, event -> {
-                    if (worthReading.test(event)) {
-                        refresh();
-                    }
-                }));
+                registrations.add(
+                        hub.listen(
+                                id,
+                                event -> {
+                                    if (worthReading.test(event)) {
+                                        refresh();
+                                    }
+                                }));
             }
             em.onTermination(this::close);
             timer = vertx.setPeriodic(fallbackPoll.toMillis(), t -> refresh());
@@ -120,10 +141,16 @@ public class JobFollower {
             read();
         }
 
-        /** Reads the state; the read's end calls {@link #readEnded()}, and refreshes again if it says so. */
+        /**
+         * Reads the state; the read's end calls {@link #readEnded()}, and refreshes again if it
+         * says so.
+         */
         abstract void read();
 
-        /** Ends a read (call with this held): whether a change came during it, so that another read is due. */
+        /**
+         * Ends a read (call with this held): whether a change came during it, so that another read
+         * is due.
+         */
         final boolean readEnded() {
             reading = false;
             boolean again = readAgain;
@@ -157,7 +184,12 @@ public class JobFollower {
         private volatile int lastScored;
         private boolean seen;
 
-        Follow(String id, String tenant, long afterVersion, boolean knownToExist, MultiEmitter<? super JobState> em) {
+        Follow(
+                String id,
+                String tenant,
+                long afterVersion,
+                boolean knownToExist,
+                MultiEmitter<? super JobState> em) {
             this.id = id;
             this.tenant = tenant;
             this.lastVersion = afterVersion;
@@ -166,7 +198,10 @@ public class JobFollower {
         }
 
         void start() {
-            start(List.of(id), event -> event.version() > lastVersion || event.scored() > lastScored, em);
+            start(
+                    List.of(id),
+                    event -> event.version() > lastVersion || event.scored() > lastScored,
+                    em);
         }
 
         @Override
@@ -185,7 +220,8 @@ public class JobFollower {
                 seen = true;
                 if (state == null) {
                     closed = !knownToExist;
-                } else if (state.version() > lastVersion || state.status().isTerminal()
+                } else if (state.version() > lastVersion
+                        || state.status().isTerminal()
                         || (state.status() == JobStatus.RUNNING && state.scored() > lastScored)) {
                     emit = state;
                     lastVersion = Math.max(lastVersion, state.version());
@@ -223,6 +259,7 @@ public class JobFollower {
     private final class FollowAll extends Refresher {
         private final String tenant;
         private final MultiEmitter<? super JobState> em;
+
         /** Jobs not finished yet, in batch order; guarded by this. */
         private final Set<String> open;
 
@@ -261,7 +298,10 @@ public class JobFollower {
                 for (int i = 0; i < ids.size(); i++) {
                     JobState s = states.get(i);
                     // a job whose state is gone is waited for: the worker writes it again
-                    if (s != null && Objects.equals(s.tenant(), tenant) && s.status().isTerminal() && open.remove(ids.get(i))) {
+                    if (s != null
+                            && Objects.equals(s.tenant(), tenant)
+                            && s.status().isTerminal()
+                            && open.remove(ids.get(i))) {
                         finished.add(s);
                     }
                 }

@@ -5,19 +5,19 @@ import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.store.BatchStore;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.container.ContainerRequestContext;
-import org.jboss.resteasy.reactive.server.ServerRequestFilter;
-
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
- * Answers an event-stream request for an unknown job (or batch) with a plain 404 problem before the stream opens; once SSE
- * headers are sent, a status code can no longer be changed.
+ * Answers an event-stream request for an unknown job (or batch) with a plain 404 problem before the
+ * stream opens; once SSE headers are sent, a status code can no longer be changed.
  */
 public class KnownJobFilter {
 
     private static final Pattern EVENTS = Pattern.compile("/v1/rerank/jobs/([^/]+)/events/?");
-    private static final Pattern BATCH_EVENTS = Pattern.compile("/v1/rerank/batches/([^/]+)/(?:events|results)/?");
+    private static final Pattern BATCH_EVENTS =
+            Pattern.compile("/v1/rerank/batches/([^/]+)/(?:events|results)/?");
 
     private final JobFollower follower;
     private final Caller caller;
@@ -34,7 +34,8 @@ public class KnownJobFilter {
         if (!"GET".equals(ctx.getMethod())) {
             return Uni.createFrom().voidItem();
         }
-        // the path as sent: an id with an encoded slash (..%2F..%2Fq) is one (unknown) id, not a walk up the path
+        // the path as sent: an id with an encoded slash (..%2F..%2Fq) is one (unknown) id, not a
+        // walk up the path
         String path = ctx.getUriInfo().getRequestUri().getRawPath();
         Matcher b = BATCH_EVENTS.matcher(path);
         if (b.matches()) {
@@ -45,11 +46,13 @@ public class KnownJobFilter {
             return Uni.createFrom().voidItem();
         }
         String id = m.group(1);
-        return follower.read(id, caller.tenant()).map(state -> {
-            if (state == null) {
-                throw ApiException.jobNotFound(id);
-            }
-            return null;
-        });
+        return follower.read(id, caller.tenant())
+                .map(
+                        state -> {
+                            if (state == null) {
+                                throw ApiException.jobNotFound(id);
+                            }
+                            return null;
+                        });
     }
 }

@@ -5,7 +5,6 @@ import dev.rerankqueue.gateway.config.GatewayConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
-
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -13,8 +12,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Open event streams per tenant on this gateway instance, bounded by {@code rerank.quotas.max-sse-connections}: each
- * stream holds a connection and a subscription, so one tenant must not be able to take them all.
+ * Open event streams per tenant on this gateway instance, bounded by {@code
+ * rerank.quotas.max-sse-connections}: each stream holds a connection and a subscription, so one
+ * tenant must not be able to take them all.
  */
 @ApplicationScoped
 public class SseConnections {
@@ -24,19 +24,32 @@ public class SseConnections {
 
     public SseConnections(GatewayConfig config, MeterRegistry metrics) {
         this.config = config;
-        Gauge.builder("rerank.sse.connections", open, m -> m.values().stream().mapToInt(AtomicInteger::get).sum())
-                .description("Open job event streams").register(metrics);
+        Gauge.builder(
+                        "rerank.sse.connections",
+                        open,
+                        m -> m.values().stream().mapToInt(AtomicInteger::get).sum())
+                .description("Open job event streams")
+                .register(metrics);
     }
 
-    /** Counts a new stream of {@code tenant}, or fails with 429 when the tenant is at its limit; close the lease when it ends. */
+    /**
+     * Counts a new stream of {@code tenant}, or fails with 429 when the tenant is at its limit;
+     * close the lease when it ends.
+     */
     public Runnable open(String tenant) {
         int max = config.quotas().maxSseConnections(tenant);
         AtomicInteger count = open.computeIfAbsent(tenant, t -> new AtomicInteger());
         int now = count.incrementAndGet();
         if (max > 0 && now > max) {
             count.decrementAndGet();
-            throw ApiException.quotaExceeded("rerank.quotas.max-sse-connections",
-                    "tenant " + tenant + " has " + max + " event streams open on this gateway, the limit", Duration.ofSeconds(1));
+            throw ApiException.quotaExceeded(
+                    "rerank.quotas.max-sse-connections",
+                    "tenant "
+                            + tenant
+                            + " has "
+                            + max
+                            + " event streams open on this gateway, the limit",
+                    Duration.ofSeconds(1));
         }
         AtomicBoolean closed = new AtomicBoolean();
         return () -> {

@@ -7,9 +7,7 @@ import dev.rerankqueue.store.RedisKeys;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -18,8 +16,7 @@ import java.util.Map;
 public class BatchStore {
 
     /** A batch as stored: its owner, when it was accepted, and its job ids in request order. */
-    public record Batch(String id, String tenant, long createdAt, List<String> jobIds) {
-    }
+    public record Batch(String id, String tenant, long createdAt, List<String> jobIds) {}
 
     private final ReactiveRedisDataSource redis;
 
@@ -30,17 +27,35 @@ public class BatchStore {
         this.jobs = jobs;
     }
 
-    /** Records a batch (its job list first, then the hash that makes it visible), both expiring after {@code retention}. */
+    /**
+     * Records a batch (its job list first, then the hash that makes it visible), both expiring
+     * after {@code retention}.
+     */
     public Uni<Void> save(Batch batch, Duration retention) {
         String jobs = RedisKeys.batchJobs(batch.id());
         String hash = RedisKeys.batch(batch.id());
-        return redis.key().del(jobs)
-                .chain(() -> redis.list(String.class).rpush(jobs, batch.jobIds().toArray(String[]::new)))
+        return redis.key()
+                .del(jobs)
+                .chain(
+                        () ->
+                                redis.list(String.class)
+                                        .rpush(jobs, batch.jobIds().toArray(String[]::new)))
                 .chain(() -> redis.key().expire(jobs, retention))
-                .chain(() -> redis.hash(String.class).hset(hash, Map.of(JobFields.TENANT, batch.tenant(),
-                        JobFields.CREATED_AT, Long.toString(batch.createdAt()), "size", Integer.toString(batch.jobIds().size()))))
+                .chain(
+                        () ->
+                                redis.hash(String.class)
+                                        .hset(
+                                                hash,
+                                                Map.of(
+                                                        JobFields.TENANT,
+                                                        batch.tenant(),
+                                                        JobFields.CREATED_AT,
+                                                        Long.toString(batch.createdAt()),
+                                                        "size",
+                                                        Integer.toString(batch.jobIds().size()))))
                 .chain(() -> redis.key().expire(hash, retention))
-                .onFailure().transform(e -> ApiException.storeUnavailable(e.toString()))
+                .onFailure()
+                .transform(e -> ApiException.storeUnavailable(e.toString()))
                 .replaceWithVoid();
     }
 
@@ -49,28 +64,53 @@ public class BatchStore {
         if (!RedisKeys.isId(id)) { // <batch>:jobs would name the batch's job list
             return Uni.createFrom().nullItem();
         }
-        return redis.hash(String.class).hgetall(RedisKeys.batch(id))
-                .chain(h -> h.isEmpty() || !tenant.equals(h.get(JobFields.TENANT)) ? Uni.createFrom().nullItem()
-                        : redis.list(String.class).lrange(RedisKeys.batchJobs(id), 0, -1)
-                        .map(ids -> new Batch(id, tenant, Long.parseLong(h.get(JobFields.CREATED_AT)), ids)))
-                .onFailure().transform(e -> e instanceof ApiException ? e : ApiException.storeUnavailable(e.toString()));
-    }
-
-    /** The batch, or a 404 {@link ApiException} when it does not exist or belongs to another tenant. */
-    public Uni<Batch> require(String id, String tenant) {
-        return find(id, tenant).map(b -> {
-            if (b == null) {
-                throw ApiException.batchNotFound(id);
-            }
-            return b;
-        });
+        return redis.hash(String.class)
+                .hgetall(RedisKeys.batch(id))
+                .chain(
+                        h ->
+                                h.isEmpty() || !tenant.equals(h.get(JobFields.TENANT))
+                                        ? Uni.createFrom().nullItem()
+                                        : redis.list(String.class)
+                                                .lrange(RedisKeys.batchJobs(id), 0, -1)
+                                                .map(
+                                                        ids ->
+                                                                new Batch(
+                                                                        id,
+                                                                        tenant,
+                                                                        Long.parseLong(
+                                                                                h.get(
+                                                                                        JobFields
+                                                                                                .CREATED_AT)),
+                                                                        ids)))
+                .onFailure()
+                .transform(
+                        e ->
+                                e instanceof ApiException
+                                        ? e
+                                        : ApiException.storeUnavailable(e.toString()));
     }
 
     /**
-     * Status of each job, in order; {@code null} for a job whose state is gone (expired, or Redis lost it before a
-     * worker saw it). One round trip per {@value JobStore#KEYS_PER_READ} jobs, not one per job.
+     * The batch, or a 404 {@link ApiException} when it does not exist or belongs to another tenant.
+     */
+    public Uni<Batch> require(String id, String tenant) {
+        return find(id, tenant)
+                .map(
+                        b -> {
+                            if (b == null) {
+                                throw ApiException.batchNotFound(id);
+                            }
+                            return b;
+                        });
+    }
+
+    /**
+     * Status of each job, in order; {@code null} for a job whose state is gone (expired, or Redis
+     * lost it before a worker saw it). One round trip per {@value JobStore#KEYS_PER_READ} jobs, not
+     * one per job.
      */
     public Uni<List<JobStatus>> statuses(List<String> jobIds) {
-        return jobs.findAll(jobIds).map(states -> states.stream().map(s -> s == null ? null : s.status()).toList());
+        return jobs.findAll(jobIds)
+                .map(states -> states.stream().map(s -> s == null ? null : s.status()).toList());
     }
 }

@@ -11,7 +11,6 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,29 +19,30 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
-
 /**
- * The gateway's only door to job state in Redis: reads, and compare-and-set writes through {@link JobTransition}.
- * Reads are coalesced: a read that finds {@value #MAX_READS} others in flight waits and goes with the next, in one
- * script call of up to {@value #KEYS_PER_READ} jobs. So 10,000 SSE streams opened at once cost a few dozen round trips
- * on a few connections, and the Redis pool is never what refuses a client; a lone read goes at once.
+ * The gateway's only door to job state in Redis: reads, and compare-and-set writes through {@link
+ * JobTransition}. Reads are coalesced: a read that finds {@value #MAX_READS} others in flight waits
+ * and goes with the next, in one script call of up to {@value #KEYS_PER_READ} jobs. So 10,000 SSE
+ * streams opened at once cost a few dozen round trips on a few connections, and the Redis pool is
+ * never what refuses a client; a lone read goes at once.
  */
 @ApplicationScoped
 public class JobStore {
 
     /** Round trips of reads in flight at once. */
     static final int MAX_READS = 4;
+
     /** Jobs read in one round trip. */
     static final int KEYS_PER_READ = 256;
 
-    private static final String READ_ALL = """
+    private static final String READ_ALL =
+            """
             local out = {}
             for i, k in ipairs(KEYS) do out[i] = redis.call('HGETALL', k) end
             return out
             """;
 
-    private record Pending(String id, UniEmitter<? super JobState> emitter) {
-    }
+    private record Pending(String id, UniEmitter<? super JobState> emitter) {}
 
     private final ReactiveRedisDataSource redis;
     private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
@@ -54,13 +54,18 @@ public class JobStore {
 
     /** The job's state, or {@code null} when there is no such job. */
     public Uni<JobState> find(String id) {
-        return Uni.createFrom().emitter(em -> {
-            pending.add(new Pending(id, em));
-            drain();
-        });
+        return Uni.createFrom()
+                .emitter(
+                        em -> {
+                            pending.add(new Pending(id, em));
+                            drain();
+                        });
     }
 
-    /** The states of {@code ids}, in order ({@code null} for a job that does not exist), in one round trip per {@value #KEYS_PER_READ}. */
+    /**
+     * The states of {@code ids}, in order ({@code null} for a job that does not exist), in one
+     * round trip per {@value #KEYS_PER_READ}.
+     */
     public Uni<List<JobState>> findAll(List<String> ids) {
         if (ids.isEmpty()) {
             return Uni.createFrom().item(List.of());
@@ -69,7 +74,10 @@ public class JobStore {
         for (int from = 0; from < ids.size(); from += KEYS_PER_READ) {
             reads.add(read(ids.subList(from, Math.min(ids.size(), from + KEYS_PER_READ))));
         }
-        return Uni.join().all(reads).andFailFast().map(parts -> parts.stream().flatMap(List::stream).toList());
+        return Uni.join()
+                .all(reads)
+                .andFailFast()
+                .map(parts -> parts.stream().flatMap(List::stream).toList());
     }
 
     private void drain() {
@@ -89,18 +97,22 @@ public class JobStore {
                 reading.decrementAndGet();
                 continue;
             }
-            read(batch.stream().map(Pending::id).toList()).subscribe().with(states -> {
-                reading.decrementAndGet();
-                for (int i = 0; i < batch.size(); i++) {
-                    batch.get(i).emitter().complete(states.get(i));
-                }
-                drain();
-            }, e -> {
-                reading.decrementAndGet();
-                Throwable failure = unavailable(e);
-                batch.forEach(p -> p.emitter().fail(failure));
-                drain();
-            });
+            read(batch.stream().map(Pending::id).toList())
+                    .subscribe()
+                    .with(
+                            states -> {
+                                reading.decrementAndGet();
+                                for (int i = 0; i < batch.size(); i++) {
+                                    batch.get(i).emitter().complete(states.get(i));
+                                }
+                                drain();
+                            },
+                            e -> {
+                                reading.decrementAndGet();
+                                Throwable failure = unavailable(e);
+                                batch.forEach(p -> p.emitter().fail(failure));
+                                drain();
+                            });
         }
     }
 
@@ -109,26 +121,35 @@ public class JobStore {
         args.add(READ_ALL);
         args.add(Integer.toString(ids.size()));
         ids.forEach(id -> args.add(RedisKeys.job(id)));
-        return redis.execute("EVAL", args.toArray(String[]::new)).map(reply -> {
-            List<JobState> out = new ArrayList<>(ids.size());
-            int i = 0;
-            for (Response hash : reply) {
-                Map<String, String> fields = new HashMap<>();
-                for (int f = 0; f + 1 < hash.size(); f += 2) {
-                    fields.put(hash.get(f).toString(), hash.get(f + 1).toString());
-                }
-                out.add(JobFields.toState(ids.get(i++), fields));
-            }
-            return out;
-        }).onFailure().transform(JobStore::unavailable);
+        return redis.execute("EVAL", args.toArray(String[]::new))
+                .map(
+                        reply -> {
+                            List<JobState> out = new ArrayList<>(ids.size());
+                            int i = 0;
+                            for (Response hash : reply) {
+                                Map<String, String> fields = new HashMap<>();
+                                for (int f = 0; f + 1 < hash.size(); f += 2) {
+                                    fields.put(hash.get(f).toString(), hash.get(f + 1).toString());
+                                }
+                                out.add(JobFields.toState(ids.get(i++), fields));
+                            }
+                            return out;
+                        })
+                .onFailure()
+                .transform(JobStore::unavailable);
     }
 
     public Uni<TransitionOutcome> apply(JobTransition t) {
-        return redis.execute("EVAL", t.evalArgs()).map(TransitionOutcome::fromReply)
-                .onFailure().transform(JobStore::unavailable);
+        return redis.execute("EVAL", t.evalArgs())
+                .map(TransitionOutcome::fromReply)
+                .onFailure()
+                .transform(JobStore::unavailable);
     }
 
-    /** Redis failures become a 503 with Retry-After: the job (if accepted) is safe in Kafka, only reading it waits. */
+    /**
+     * Redis failures become a 503 with Retry-After: the job (if accepted) is safe in Kafka, only
+     * reading it waits.
+     */
     private static Throwable unavailable(Throwable e) {
         return e instanceof ApiException ? e : ApiException.storeUnavailable(e.toString());
     }

@@ -1,5 +1,12 @@
 package dev.rerankqueue.gateway.admission;
 
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.ScorerCapacityAnnouncement;
 import dev.rerankqueue.testing.InfrastructureResource;
@@ -11,23 +18,16 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
-import java.util.Map;
-
-import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /**
- * Admission from the first second of a burst: with no drain measured yet (a rate window far longer than the test), the
- * workers' announced capacity alone makes the gateway refuse once the jobs waiting would take longer than the limit, and
- * the first refusal comes after about limit × capacity of work, not after a fixed number of jobs.
+ * Admission from the first second of a burst: with no drain measured yet (a rate window far longer
+ * than the test), the workers' announced capacity alone makes the gateway refuse once the jobs
+ * waiting would take longer than the limit, and the first refusal comes after about limit ×
+ * capacity of work, not after a fixed number of jobs.
  */
 @QuarkusTest
 @TestProfile(AnnouncedCapacityAdmissionTest.NothingMeasured.class)
@@ -36,7 +36,10 @@ class AnnouncedCapacityAdmissionTest {
 
     static final String GROUP = "capacity-test-workers";
 
-    /** 2 s of backlog allowed; the measured drain needs 200 s of busy time, so only announcements can refuse. */
+    /**
+     * 2 s of backlog allowed; the measured drain needs 200 s of busy time, so only announcements
+     * can refuse.
+     */
     public static class NothingMeasured implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
@@ -49,11 +52,11 @@ class AnnouncedCapacityAdmissionTest {
         }
     }
 
-    private static final String JOB = """
+    private static final String JOB =
+            """
             {"query":"capital of France","documents":["Paris is the capital of France.","Bread."]}""";
 
-    @Inject
-    RedisDataSource redis;
+    @Inject RedisDataSource redis;
 
     @AfterEach
     void forget() {
@@ -62,7 +65,8 @@ class AnnouncedCapacityAdmissionTest {
 
     @Test
     void aBurstIsRefusedOnceItExceedsTheAnnouncedCapacityTimesTheLimit() throws Exception {
-        BacklogAdmissionTest.commitEverything(GROUP); // jobs of other tests on the shared broker are not this group's backlog
+        BacklogAdmissionTest.commitEverything(
+                GROUP); // jobs of other tests on the shared broker are not this group's backlog
         // two workers: 12 + 8 = 20 pairs/s, 10 jobs/s of 2 documents, so 2 s of backlog is 20 jobs
         announce("test-worker-a", 12);
         announce("test-worker-b", 8);
@@ -78,38 +82,61 @@ class AnnouncedCapacityAdmissionTest {
                 refused = r;
             }
         }
-        assertTrue(refused != null, "200 jobs of 2 pairs accepted against 20 pairs/s and a 2 s limit");
-        refused.then().statusCode(503)
+        assertTrue(
+                refused != null, "200 jobs of 2 pairs accepted against 20 pairs/s and a 2 s limit");
+        refused.then()
+                .statusCode(503)
                 .contentType("application/problem+json")
                 .body("type", equalTo("/problems/backlog-full"))
                 .body("detail", containsString("drain 10.0 jobs/s"));
         int retryAfter = Integer.parseInt(refused.header("Retry-After"));
         assertTrue(retryAfter >= 1 && retryAfter <= 3, "Retry-After " + retryAfter);
-        // 20 jobs fit the limit; a sample taken between two submissions may hide the newest few for one interval
-        assertTrue(accepted >= 18 && accepted <= 26, "jobs accepted before the first refusal: " + accepted);
+        // 20 jobs fit the limit; a sample taken between two submissions may hide the newest few for
+        // one interval
+        assertTrue(
+                accepted >= 18 && accepted <= 26,
+                "jobs accepted before the first refusal: " + accepted);
 
-        // workers gone quiet (announcements stale or withdrawn) and nothing measured: the check fails open again
+        // workers gone quiet (announcements stale or withdrawn) and nothing measured: the check
+        // fails open again
         forget();
         await().atMost(Duration.ofSeconds(10)).until(() -> capacityGauge() == 0.0);
-        given().contentType(ContentType.JSON).body(JOB).post("/v1/rerank/jobs").then().statusCode(202);
+        given().contentType(ContentType.JSON)
+                .body(JOB)
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(202);
         BacklogAdmissionTest.commitEverything(GROUP);
     }
 
     @Test
     void aStaleAnnouncementIsNotCounted() {
-        redis.hash(String.class).hset(RedisKeys.WORKER_CAPACITY, "test-worker-a",
-                new ScorerCapacityAnnouncement(System.currentTimeMillis() - BacklogAdmission.CAPACITY_FRESH_MS - 1, 50).wire());
+        redis.hash(String.class)
+                .hset(
+                        RedisKeys.WORKER_CAPACITY,
+                        "test-worker-a",
+                        new ScorerCapacityAnnouncement(
+                                        System.currentTimeMillis()
+                                                - BacklogAdmission.CAPACITY_FRESH_MS
+                                                - 1,
+                                        50)
+                                .wire());
         announce("test-worker-b", 8);
         await().atMost(Duration.ofSeconds(10)).until(() -> capacityGauge() == 8.0);
         assertEquals(8.0, capacityGauge());
     }
 
     private void announce(String worker, double pairsPerSecond) {
-        redis.hash(String.class).hset(RedisKeys.WORKER_CAPACITY, worker,
-                new ScorerCapacityAnnouncement(System.currentTimeMillis(), pairsPerSecond).wire());
+        redis.hash(String.class)
+                .hset(
+                        RedisKeys.WORKER_CAPACITY,
+                        worker,
+                        new ScorerCapacityAnnouncement(System.currentTimeMillis(), pairsPerSecond)
+                                .wire());
     }
 
     private static double capacityGauge() {
-        return BacklogAdmissionTest.gauge(given().get("/q/metrics").asString(), "rerank_workers_capacity_pairs ");
+        return BacklogAdmissionTest.gauge(
+                given().get("/q/metrics").asString(), "rerank_workers_capacity_pairs ");
     }
 }

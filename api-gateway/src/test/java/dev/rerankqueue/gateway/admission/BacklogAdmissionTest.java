@@ -1,5 +1,12 @@
 package dev.rerankqueue.gateway.admission;
 
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.test.common.WithTestResource;
@@ -8,6 +15,11 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -15,23 +27,10 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
-
-import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /**
- * Admission control against a real broker: with a consumer group that does not drain, new jobs are refused with 503
- * once the estimate says the backlog will not drain in time; when the group commits (as workers do), jobs are accepted
- * again.
+ * Admission control against a real broker: with a consumer group that does not drain, new jobs are
+ * refused with 503 once the estimate says the backlog will not drain in time; when the group
+ * commits (as workers do), jobs are accepted again.
  */
 @QuarkusTest
 @TestProfile(BacklogAdmissionTest.Tight.class)
@@ -54,7 +53,8 @@ class BacklogAdmissionTest {
         }
     }
 
-    private static final String JOB = """
+    private static final String JOB =
+            """
             {"query":"capital of France","documents":["Paris is the capital of France.","Bread."]}""";
 
     private static Response submit() {
@@ -62,46 +62,79 @@ class BacklogAdmissionTest {
     }
 
     @Test
-    void aBacklogThatDoesNotDrainIsRefusedWithRetryAfterAndReopensWhenWorkersCommit() throws Exception {
+    void aBacklogThatDoesNotDrainIsRefusedWithRetryAfterAndReopensWhenWorkersCommit()
+            throws Exception {
         submit().then().statusCode(202);
         submit().then().statusCode(202);
-        // nobody drains: after a third of the rate window of busy time the rate is 0 and the backlog is "forever"
+        // nobody drains: after a third of the rate window of busy time the rate is 0 and the
+        // backlog is "forever"
         AtomicReference<Response> refused = new AtomicReference<>();
-        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            Response r = submit();
-            if (r.statusCode() == 503) {
-                refused.set(r);
-                return true;
-            }
-            assertEquals(202, r.statusCode(), r.asString());
-            return false;
-        });
-        refused.get().then()
+        await().atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(100))
+                .until(
+                        () -> {
+                            Response r = submit();
+                            if (r.statusCode() == 503) {
+                                refused.set(r);
+                                return true;
+                            }
+                            assertEquals(202, r.statusCode(), r.asString());
+                            return false;
+                        });
+        refused.get()
+                .then()
                 .contentType("application/problem+json")
                 .header("Retry-After", "45")
                 .body("type", equalTo("/problems/backlog-full"))
                 .body("detail", containsString("not draining"))
                 .body("detail", containsString("NOT accepted"));
-        String metrics = given().get("/q/metrics").then().body(containsString("rerank_requests_rejected_total{reason=\"backlog-full\""))
-                .extract().asString();
+        String metrics =
+                given().get("/q/metrics")
+                        .then()
+                        .body(
+                                containsString(
+                                        "rerank_requests_rejected_total{reason=\"backlog-full\""))
+                        .extract()
+                        .asString();
         double jobs = gauge(metrics, "rerank_backlog_jobs{lane=\"interactive\"}");
         assertTrue(jobs >= 2, metrics);
-        assertEquals(2 * jobs, gauge(metrics, "rerank_backlog_pairs{lane=\"interactive\"}"), 0.001, "every job here has 2 documents");
+        assertEquals(
+                2 * jobs,
+                gauge(metrics, "rerank_backlog_pairs{lane=\"interactive\"}"),
+                0.001,
+                "every job here has 2 documents");
 
         commitEverything(GROUP);
-        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> submit().statusCode() == 202);
+        await().atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> submit().statusCode() == 202);
     }
 
     @Test
     void aBatchLaneBacklogDoesNotCloseTheInteractiveLane() throws Exception {
         String batchJob = JOB.replaceFirst("\\{", "{\"priority\":\"batch\",");
-        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
-                .until(() -> given().contentType(ContentType.JSON).body(batchJob).post("/v1/rerank/jobs").statusCode() == 503);
-        // interactive jobs are scored before the batch lane's: they wait only for the (empty) interactive backlog
+        await().atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(100))
+                .until(
+                        () ->
+                                given().contentType(ContentType.JSON)
+                                                .body(batchJob)
+                                                .post("/v1/rerank/jobs")
+                                                .statusCode()
+                                        == 503);
+        // interactive jobs are scored before the batch lane's: they wait only for the (empty)
+        // interactive backlog
         submit().then().statusCode(202);
         commitEverything(GROUP);
-        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
-                .until(() -> given().contentType(ContentType.JSON).body(batchJob).post("/v1/rerank/jobs").statusCode() == 202);
+        await().atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(100))
+                .until(
+                        () ->
+                                given().contentType(ContentType.JSON)
+                                                .body(batchJob)
+                                                .post("/v1/rerank/jobs")
+                                                .statusCode()
+                                        == 202);
         commitEverything(GROUP);
     }
 
@@ -114,14 +147,34 @@ class BacklogAdmissionTest {
         throw new AssertionError(series + " not exported");
     }
 
-    /** What a worker group does after scoring everything: commit the end of every partition of both lanes. */
+    /**
+     * What a worker group does after scoring everything: commit the end of every partition of both
+     * lanes.
+     */
     static void commitEverything(String group) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, InfrastructureResource.kafka().bootstrapServers()))) {
+        try (Admin admin =
+                Admin.create(
+                        Map.of(
+                                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                InfrastructureResource.kafka().bootstrapServers()))) {
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            admin.describeTopics(java.util.List.of(Topics.JOBS, Topics.JOBS_BATCH)).allTopicNames().get(10, TimeUnit.SECONDS)
-                    .forEach((topic, d) -> d.partitions().forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest())));
+            admin.describeTopics(java.util.List.of(Topics.JOBS, Topics.JOBS_BATCH))
+                    .allTopicNames()
+                    .get(10, TimeUnit.SECONDS)
+                    .forEach(
+                            (topic, d) ->
+                                    d.partitions()
+                                            .forEach(
+                                                    p ->
+                                                            latest.put(
+                                                                    new TopicPartition(
+                                                                            topic, p.partition()),
+                                                                    OffsetSpec.latest())));
             Map<TopicPartition, OffsetAndMetadata> ends = new HashMap<>();
-            admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS).forEach((tp, info) -> ends.put(tp, new OffsetAndMetadata(info.offset())));
+            admin.listOffsets(latest)
+                    .all()
+                    .get(10, TimeUnit.SECONDS)
+                    .forEach((tp, info) -> ends.put(tp, new OffsetAndMetadata(info.offset())));
             admin.alterConsumerGroupOffsets(group, ends).all().get(10, TimeUnit.SECONDS);
         }
     }

@@ -1,11 +1,10 @@
 package dev.rerankqueue.gateway.admission;
 
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
 
 /** The drain-rate arithmetic behind admission control, on samples whose answer is known. */
 class DrainEstimateTest {
@@ -20,7 +19,8 @@ class DrainEstimateTest {
             e.sample(s * SECOND, 0, 1000);
         }
         assertTrue(e.rate().isEmpty());
-        // then a backlog drained at 50 jobs/s, committed in steps of 250 every 5 s (like a throttled commit)
+        // then a backlog drained at 50 jobs/s, committed in steps of 250 every 5 s (like a
+        // throttled commit)
         long position = 1000;
         for (int s = 21; s <= 31; s++) {
             if ((s - 21) % 5 == 0 && s > 21) {
@@ -32,7 +32,11 @@ class DrainEstimateTest {
         // idle again: the estimate is kept for the next burst
         e.sample(32 * SECOND, 0, position + 50);
         e.sample(60 * SECOND, 0, position + 50);
-        assertEquals(55.0, e.rate().orElseThrow(), 1e-9, "the last busy interval counted, the oldest left the window");
+        assertEquals(
+                55.0,
+                e.rate().orElseThrow(),
+                1e-9,
+                "the last busy interval counted, the oldest left the window");
     }
 
     @Test
@@ -43,7 +47,8 @@ class DrainEstimateTest {
         assertTrue(e.rate().isEmpty(), "1 s of busy time is not enough");
         e.sample(2 * SECOND, 100, 200);
         assertEquals(100.0, e.rate().orElseThrow(), 1e-9);
-        // the workers stop: four busy seconds without progress push the old progress out of the window
+        // the workers stop: four busy seconds without progress push the old progress out of the
+        // window
         for (int s = 3; s <= 6; s++) {
             e.sample(s * SECOND, 100, 200);
         }
@@ -55,10 +60,19 @@ class DrainEstimateTest {
     void retryAfterIsTheTimeUntilTheBacklogFitsTheLimit() {
         Duration limit = Duration.ofSeconds(60);
         Duration max = Duration.ofSeconds(120);
-        assertEquals(Duration.ZERO, BacklogAdmission.retryAfter(6000, 100, limit, max), "60 s of work: still accepted");
+        assertEquals(
+                Duration.ZERO,
+                BacklogAdmission.retryAfter(6000, 100, limit, max),
+                "60 s of work: still accepted");
         assertEquals(Duration.ofSeconds(1), BacklogAdmission.retryAfter(6001, 100, limit, max));
         assertEquals(Duration.ofSeconds(30), BacklogAdmission.retryAfter(9000, 100, limit, max));
-        assertEquals(Duration.ofSeconds(120), BacklogAdmission.retryAfter(100_000, 100, limit, max), "capped");
-        assertEquals(Duration.ofSeconds(120), BacklogAdmission.retryAfter(10, 0, limit, max), "nothing drains");
+        assertEquals(
+                Duration.ofSeconds(120),
+                BacklogAdmission.retryAfter(100_000, 100, limit, max),
+                "capped");
+        assertEquals(
+                Duration.ofSeconds(120),
+                BacklogAdmission.retryAfter(10, 0, limit, max),
+                "nothing drains");
     }
 }

@@ -5,8 +5,7 @@ import java.time.Duration;
 /** Opens JobSubmitter's start-up checks to tests in other packages. */
 public final class JobSubmitterChecks {
 
-    private JobSubmitterChecks() {
-    }
+    private JobSubmitterChecks() {}
 
     public static void producerGivesUpFirst(Duration sendTimeout) {
         JobSubmitter.checkProducerGivesUpFirst(sendTimeout);

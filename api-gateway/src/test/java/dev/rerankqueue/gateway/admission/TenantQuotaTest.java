@@ -1,5 +1,12 @@
 package dev.rerankqueue.gateway.admission;
 
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.rerankqueue.testing.InfrastructureResource;
 import dev.rerankqueue.testing.SseRecorder;
 import io.quarkus.test.common.WithTestResource;
@@ -9,22 +16,17 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
-import org.junit.jupiter.api.Test;
-
 import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 
-import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-/** Per-tenant quotas through real HTTP, Kafka and Redis: each tenant hits its own limit, and only its own. */
+/**
+ * Per-tenant quotas through real HTTP, Kafka and Redis: each tenant hits its own limit, and only
+ * its own.
+ */
 @QuarkusTest
 @TestProfile(TenantQuotaTest.Quotas.class)
 @WithTestResource(InfrastructureResource.class)
@@ -34,7 +36,8 @@ class TenantQuotaTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of(
-                    "rerank.api-keys", "acme:acme-key,globex:globex-key,initech:initech-key,hooli:hooli-key",
+                    "rerank.api-keys",
+                            "acme:acme-key,globex:globex-key,initech:initech-key,hooli:hooli-key",
                     "rerank.quotas.tenant.\"hooli\".max-in-flight-pairs", "5",
                     "rerank.admission.enabled", "false",
                     "rerank.quotas.tenant.\"acme\".max-in-flight-jobs", "3",
@@ -45,14 +48,18 @@ class TenantQuotaTest {
     }
 
     /** Two documents: two pairs. */
-    private static final String JOB = """
+    private static final String JOB =
+            """
             {"query":"capital of France","documents":["Paris is the capital of France.","Bread."]}""";
 
     @TestHTTPResource("/")
     URL base;
 
     private static Response submitAs(String key) {
-        return given().contentType(ContentType.JSON).header("Authorization", "Bearer " + key).body(JOB).post("/v1/rerank/jobs");
+        return given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer " + key)
+                .body(JOB)
+                .post("/v1/rerank/jobs");
     }
 
     @Test
@@ -61,19 +68,28 @@ class TenantQuotaTest {
         for (int i = 0; i < 3; i++) {
             ids.add(submitAs("acme-key").then().statusCode(202).extract().path("id"));
         }
-        submitAs("acme-key").then().statusCode(429)
+        submitAs("acme-key")
+                .then()
+                .statusCode(429)
                 .contentType("application/problem+json")
                 .header("Retry-After", "2")
                 .body("type", equalTo("/problems/quota-exceeded"))
                 .body("detail", containsString("3 jobs queued or running"))
                 .body("detail", containsString("rerank.quotas.max-in-flight-jobs"));
         // the sync endpoint counts against the same quota
-        given().contentType(ContentType.JSON).header("Authorization", "Bearer acme-key").body(JOB).post("/v2/rerank")
-                .then().statusCode(429);
+        given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer acme-key")
+                .body(JOB)
+                .post("/v2/rerank")
+                .then()
+                .statusCode(429);
         // another tenant is not affected
         submitAs("initech-key").then().statusCode(202);
         // a cancelled job is terminal: its place is free again
-        given().header("Authorization", "Bearer acme-key").delete("/v1/rerank/jobs/" + ids.get(0)).then().statusCode(200);
+        given().header("Authorization", "Bearer acme-key")
+                .delete("/v1/rerank/jobs/" + ids.get(0))
+                .then()
+                .statusCode(200);
         submitAs("acme-key").then().statusCode(202);
         submitAs("acme-key").then().statusCode(429);
     }
@@ -83,15 +99,26 @@ class TenantQuotaTest {
         // 5 documents in flight: two 2-document jobs fit, a third would make 6
         String first = submitAs("hooli-key").then().statusCode(202).extract().path("id");
         submitAs("hooli-key").then().statusCode(202);
-        submitAs("hooli-key").then().statusCode(429)
+        submitAs("hooli-key")
+                .then()
+                .statusCode(429)
                 .header("Retry-After", "2")
                 .body("type", equalTo("/problems/quota-exceeded"))
-                .body("detail", containsString("4 documents in jobs queued or running and this job has 2; the limit is 5"))
+                .body(
+                        "detail",
+                        containsString(
+                                "4 documents in jobs queued or running and this job has 2; the limit is 5"))
                 .body("detail", containsString("rerank.quotas.max-in-flight-pairs"));
         submitAs("initech-key").then().statusCode(202); // another tenant is not affected
         // the transition to a terminal state gives the job's documents back, once
-        given().header("Authorization", "Bearer hooli-key").delete("/v1/rerank/jobs/" + first).then().statusCode(200);
-        given().header("Authorization", "Bearer hooli-key").delete("/v1/rerank/jobs/" + first).then().statusCode(200);
+        given().header("Authorization", "Bearer hooli-key")
+                .delete("/v1/rerank/jobs/" + first)
+                .then()
+                .statusCode(200);
+        given().header("Authorization", "Bearer hooli-key")
+                .delete("/v1/rerank/jobs/" + first)
+                .then()
+                .statusCode(200);
         submitAs("hooli-key").then().statusCode(202);
         submitAs("hooli-key").then().statusCode(429);
     }
@@ -103,11 +130,14 @@ class TenantQuotaTest {
             submitAs("globex-key").then().statusCode(202);
         }
         Response refused = submitAs("globex-key");
-        refused.then().statusCode(429)
+        refused.then()
+                .statusCode(429)
                 .body("type", equalTo("/problems/quota-exceeded"))
                 .body("detail", containsString("4 pairs per second"));
         long retryAfter = Long.parseLong(refused.header("Retry-After"));
-        assertTrue(retryAfter >= 1 && retryAfter <= 2, "two pairs at 4/s refill within a second: " + retryAfter);
+        assertTrue(
+                retryAfter >= 1 && retryAfter <= 2,
+                "two pairs at 4/s refill within a second: " + retryAfter);
         Thread.sleep(retryAfter * 1000);
         submitAs("globex-key").then().statusCode(202);
     }
@@ -118,15 +148,23 @@ class TenantQuotaTest {
         String url = base + "v1/rerank/jobs/" + id + "/events";
         try (SseRecorder first = SseRecorder.open(url, "Authorization", "Bearer initech-key")) {
             await().atMost(Duration.ofSeconds(5)).until(() -> !first.events().isEmpty());
-            given().header("Authorization", "Bearer initech-key").accept("text/event-stream").get(url.replace(base.toString(), "/"))
-                    .then().statusCode(429).body("detail", containsString("rerank.quotas.max-sse-connections"));
+            given().header("Authorization", "Bearer initech-key")
+                    .accept("text/event-stream")
+                    .get(url.replace(base.toString(), "/"))
+                    .then()
+                    .statusCode(429)
+                    .body("detail", containsString("rerank.quotas.max-sse-connections"));
         }
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            SseRecorder again = SseRecorder.open(url, "Authorization", "Bearer initech-key");
-            try (again) {
-                await().atMost(Duration.ofSeconds(3)).until(() -> again.status() != 0);
-                assertEquals(200, again.status());
-            }
-        });
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(
+                        () -> {
+                            SseRecorder again =
+                                    SseRecorder.open(url, "Authorization", "Bearer initech-key");
+                            try (again) {
+                                await().atMost(Duration.ofSeconds(3))
+                                        .until(() -> again.status() != 0);
+                                assertEquals(200, again.status());
+                            }
+                        });
     }
 }

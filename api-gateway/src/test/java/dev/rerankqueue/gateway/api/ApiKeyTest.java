@@ -1,5 +1,14 @@
 package dev.rerankqueue.gateway.api;
 
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.anyOf;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.is;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.rerankqueue.gateway.auth.ApiKeys;
 import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.test.common.WithTestResource;
@@ -7,19 +16,9 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
 import java.util.Map;
-
-import static io.restassured.RestAssured.given;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.anyOf;
-import static org.hamcrest.Matchers.is;
+import org.junit.jupiter.api.Test;
 
 /** With API keys configured: every API call needs a key, and a tenant sees only its own jobs. */
 @QuarkusTest
@@ -34,103 +33,208 @@ class ApiKeyTest {
     public static class WithKeys implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("rerank.api-keys", "acme:acme-key-1,globex:" + ApiKeys.hashed("globex-key-2"),
-                    "rerank.metrics.token", "scrape-token-1");
+            return Map.of(
+                    "rerank.api-keys",
+                    "acme:acme-key-1,globex:" + ApiKeys.hashed("globex-key-2"),
+                    "rerank.metrics.token",
+                    "scrape-token-1");
         }
     }
 
     private static String submitAs(String key) {
-        return given().contentType(ContentType.JSON).header("Authorization", "Bearer " + key).body(JobSubmissionTest.BEIJING)
-                .post("/v1/rerank/jobs").then().statusCode(202).extract().path("id");
+        return given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer " + key)
+                .body(JobSubmissionTest.BEIJING)
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("id");
     }
 
     @Test
     void aMissingOrWrongKeyIs401() {
-        given().contentType(ContentType.JSON).body(JobSubmissionTest.BEIJING).post("/v1/rerank/jobs")
-                .then().statusCode(401)
+        given().contentType(ContentType.JSON)
+                .body(JobSubmissionTest.BEIJING)
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(401)
                 .contentType("application/problem+json")
                 .header("WWW-Authenticate", "Bearer")
                 .body("type", equalTo("/problems/unauthorized"));
-        given().contentType(ContentType.JSON).header("Authorization", "Bearer nope").body(JobSubmissionTest.BEIJING)
-                .post("/v2/rerank").then().statusCode(401);
+        given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer nope")
+                .body(JobSubmissionTest.BEIJING)
+                .post("/v2/rerank")
+                .then()
+                .statusCode(401);
         given().get("/v1/rerank/jobs/00000000-0000-0000-0000-000000000000").then().statusCode(401);
     }
 
     @Test
     void healthStaysOpenAndMetricsNeedTheScrapeToken() {
         given().get("/q/health/ready").then().statusCode(200);
-        given().get("/q/metrics").then().statusCode(401).contentType("application/problem+json")
+        given().get("/q/metrics")
+                .then()
+                .statusCode(401)
+                .contentType("application/problem+json")
                 .body("detail", containsString("rerank.metrics.token"));
-        given().header("Authorization", "Bearer acme-key-1").get("/q/metrics").then().statusCode(401); // an API key is not the token
-        given().header("Authorization", "Bearer scrape-token-1").urlEncodingEnabled(false).get("/q/./metrics").then().statusCode(200);
+        given().header("Authorization", "Bearer acme-key-1")
+                .get("/q/metrics")
+                .then()
+                .statusCode(401); // an API key is not the token
+        given().header("Authorization", "Bearer scrape-token-1")
+                .urlEncodingEnabled(false)
+                .get("/q/./metrics")
+                .then()
+                .statusCode(200);
         given().urlEncodingEnabled(false).get("/v1/../q/metrics").then().statusCode(401);
-        given().urlEncodingEnabled(false).get("/q//metrics").then().statusCode(anyOf(is(401), is(404)));
-        given().urlEncodingEnabled(false).get("/q/%6Detrics").then().statusCode(anyOf(is(401), is(404)));
-        given().header("Authorization", "Bearer scrape-token-1").get("/q/metrics").then().statusCode(200)
+        given().urlEncodingEnabled(false)
+                .get("/q//metrics")
+                .then()
+                .statusCode(anyOf(is(401), is(404)));
+        given().urlEncodingEnabled(false)
+                .get("/q/%6Detrics")
+                .then()
+                .statusCode(anyOf(is(401), is(404)));
+        given().header("Authorization", "Bearer scrape-token-1")
+                .get("/q/metrics")
+                .then()
+                .statusCode(200)
                 .body(containsString("http_server_requests"));
     }
 
     @Test
     void eachTenantSeesOnlyItsOwnJobs() {
         String acmeJob = submitAs("acme-key-1");
-        given().header("Authorization", "Bearer acme-key-1").get("/v1/rerank/jobs/" + acmeJob).then().statusCode(200);
+        given().header("Authorization", "Bearer acme-key-1")
+                .get("/v1/rerank/jobs/" + acmeJob)
+                .then()
+                .statusCode(200);
         // another tenant gets exactly what an unknown id gets: no hint that the job exists
-        given().header("Authorization", "Bearer globex-key-2").get("/v1/rerank/jobs/" + acmeJob)
-                .then().statusCode(404).body("type", equalTo("/problems/job-not-found"));
-        given().header("Authorization", "Bearer globex-key-2").accept("text/event-stream")
-                .get("/v1/rerank/jobs/" + acmeJob + "/events").then().statusCode(404);
-        given().header("Authorization", "Bearer globex-key-2").delete("/v1/rerank/jobs/" + acmeJob).then().statusCode(404);
-        given().header("Authorization", "Bearer acme-key-1").get("/v1/rerank/jobs/" + acmeJob)
-                .then().statusCode(200).body("status", equalTo("queued"));
+        given().header("Authorization", "Bearer globex-key-2")
+                .get("/v1/rerank/jobs/" + acmeJob)
+                .then()
+                .statusCode(404)
+                .body("type", equalTo("/problems/job-not-found"));
+        given().header("Authorization", "Bearer globex-key-2")
+                .accept("text/event-stream")
+                .get("/v1/rerank/jobs/" + acmeJob + "/events")
+                .then()
+                .statusCode(404);
+        given().header("Authorization", "Bearer globex-key-2")
+                .delete("/v1/rerank/jobs/" + acmeJob)
+                .then()
+                .statusCode(404);
+        given().header("Authorization", "Bearer acme-key-1")
+                .get("/v1/rerank/jobs/" + acmeJob)
+                .then()
+                .statusCode(200)
+                .body("status", equalTo("queued"));
     }
 
     @Test
     void anotherTenantsBatchAnswersExactlyAsAnUnknownOne() {
-        String batch = given().urlEncodingEnabled(false).contentType(ContentType.JSON).header("Authorization", "Bearer acme-key-1")
-                .body("{\"jobs\":[" + JobSubmissionTest.BEIJING + "]}").post("/v1/rerank/jobs:batch")
-                .then().statusCode(202).extract().path("batch_id");
-        given().header("Authorization", "Bearer acme-key-1").get("/v1/rerank/batches/" + batch).then().statusCode(200);
+        String batch =
+                given().urlEncodingEnabled(false)
+                        .contentType(ContentType.JSON)
+                        .header("Authorization", "Bearer acme-key-1")
+                        .body("{\"jobs\":[" + JobSubmissionTest.BEIJING + "]}")
+                        .post("/v1/rerank/jobs:batch")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("batch_id");
+        given().header("Authorization", "Bearer acme-key-1")
+                .get("/v1/rerank/batches/" + batch)
+                .then()
+                .statusCode(200);
         String unknown = java.util.UUID.randomUUID().toString();
         for (String suffix : List.of("", "/events")) {
-            String theirs = given().header("Authorization", "Bearer globex-key-2").get("/v1/rerank/batches/" + batch + suffix)
-                    .then().statusCode(404).contentType("application/problem+json").extract().asString();
-            String none = given().header("Authorization", "Bearer globex-key-2").get("/v1/rerank/batches/" + unknown + suffix)
-                    .then().statusCode(404).contentType("application/problem+json").extract().asString();
-            assertEquals(none.replace(unknown, "ID"), theirs.replace(batch, "ID"), "no hint that the batch exists" + suffix);
+            String theirs =
+                    given().header("Authorization", "Bearer globex-key-2")
+                            .get("/v1/rerank/batches/" + batch + suffix)
+                            .then()
+                            .statusCode(404)
+                            .contentType("application/problem+json")
+                            .extract()
+                            .asString();
+            String none =
+                    given().header("Authorization", "Bearer globex-key-2")
+                            .get("/v1/rerank/batches/" + unknown + suffix)
+                            .then()
+                            .statusCode(404)
+                            .contentType("application/problem+json")
+                            .extract()
+                            .asString();
+            assertEquals(
+                    none.replace(unknown, "ID"),
+                    theirs.replace(batch, "ID"),
+                    "no hint that the batch exists" + suffix);
         }
     }
 
     @Test
     void anIdempotencyKeyBelongsToOneTenant() {
         String key = "shared-key-" + System.nanoTime();
-        io.restassured.response.Response acme = given().contentType(ContentType.JSON).header("Authorization", "Bearer acme-key-1")
-                .header("Idempotency-Key", key).body(JobSubmissionTest.BEIJING).post("/v1/rerank/jobs");
+        io.restassured.response.Response acme =
+                given().contentType(ContentType.JSON)
+                        .header("Authorization", "Bearer acme-key-1")
+                        .header("Idempotency-Key", key)
+                        .body(JobSubmissionTest.BEIJING)
+                        .post("/v1/rerank/jobs");
         acme.then().statusCode(202);
         // the same key and body from another tenant: a job of its own, not a replay of acme's
-        io.restassured.response.Response globex = given().contentType(ContentType.JSON).header("Authorization", "Bearer globex-key-2")
-                .header("Idempotency-Key", key).body(JobSubmissionTest.BEIJING).post("/v1/rerank/jobs");
+        io.restassured.response.Response globex =
+                given().contentType(ContentType.JSON)
+                        .header("Authorization", "Bearer globex-key-2")
+                        .header("Idempotency-Key", key)
+                        .body(JobSubmissionTest.BEIJING)
+                        .post("/v1/rerank/jobs");
         globex.then().statusCode(202);
         assertNotEquals(acme.path("id").toString(), globex.path("id").toString());
         assertEquals(null, globex.header("Idempotent-Replayed"));
         // and another body under that key from a third party's view is no 422 naming acme's job
-        given().contentType(ContentType.JSON).header("Authorization", "Bearer globex-key-2").header("Idempotency-Key", key + "-b")
-                .body(JobSubmissionTest.BEIJING.replace("Pandas", "Koalas")).post("/v1/rerank/jobs").then().statusCode(202);
+        given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer globex-key-2")
+                .header("Idempotency-Key", key + "-b")
+                .body(JobSubmissionTest.BEIJING.replace("Pandas", "Koalas"))
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(202);
     }
 
     @Test
     void aPathThatWalksOutOfQStillNeedsAKey() throws Exception {
         String acmeJob = submitAs("acme-key-1");
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-        for (String path : List.of("/q/../v1/rerank/jobs/", "/q/%2e%2e/v1/rerank/jobs/", "/%71/../v1/rerank/jobs/")) {
-            int status = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base.toString().replaceAll("/$", "") + path + acmeJob))
-                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
-            assertTrue(status == 401 || status == 404 || status == 400, path + " answered " + status + " without a key");
+        for (String path :
+                List.of(
+                        "/q/../v1/rerank/jobs/",
+                        "/q/%2e%2e/v1/rerank/jobs/",
+                        "/%71/../v1/rerank/jobs/")) {
+            int status =
+                    http.send(
+                                    java.net.http.HttpRequest.newBuilder(
+                                                    java.net.URI.create(
+                                                            base.toString().replaceAll("/$", "")
+                                                                    + path
+                                                                    + acmeJob))
+                                            .build(),
+                                    java.net.http.HttpResponse.BodyHandlers.ofString())
+                            .statusCode();
+            assertTrue(
+                    status == 401 || status == 404 || status == 400,
+                    path + " answered " + status + " without a key");
         }
     }
 
     @Test
     void theHashedKeyFormAndTheXApiKeyHeaderWork() {
         String id = submitAs("globex-key-2");
-        given().header("X-API-Key", "globex-key-2").get("/v1/rerank/jobs/" + id).then().statusCode(200);
+        given().header("X-API-Key", "globex-key-2")
+                .get("/v1/rerank/jobs/" + id)
+                .then()
+                .statusCode(200);
     }
 }

@@ -1,5 +1,13 @@
 package dev.rerankqueue.gateway.api;
 
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobStatus;
@@ -18,31 +26,25 @@ import io.restassured.http.ContentType;
 import io.restassured.response.ExtractableResponse;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.Test;
-
 import java.net.URL;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 
-import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.nullValue;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-/** Bulk submission through real HTTP, Kafka and Redis; a worker's writes are simulated through the job store. */
+/**
+ * Bulk submission through real HTTP, Kafka and Redis; a worker's writes are simulated through the
+ * job store.
+ */
 @QuarkusTest
 @WithTestResource(InfrastructureResource.class)
 class BatchTest {
 
-    static final String JOB = """
+    static final String JOB =
+            """
             {"query":"capital of France?","documents":["Bread.","Paris is the capital of France."]}""";
 
-    @Inject
-    JobStore store;
+    @Inject JobStore store;
 
     @TestHTTPResource("/")
     URL base;
@@ -52,7 +54,10 @@ class BatchTest {
     }
 
     private static ExtractableResponse<Response> submit(String body, String idempotencyKey) {
-        var req = given().urlEncodingEnabled(false).contentType(ContentType.JSON).body(body); // a colon is sent as is, like curl does
+        var req =
+                given().urlEncodingEnabled(false)
+                        .contentType(ContentType.JSON)
+                        .body(body); // a colon is sent as is, like curl does
         if (idempotencyKey != null) {
             req = req.header("Idempotency-Key", idempotencyKey);
         }
@@ -60,13 +65,27 @@ class BatchTest {
     }
 
     private void succeed(String id) {
-        var running = store.apply(JobTransition.to(id, JobStatus.RUNNING).set(JobFields.STARTED_AT, System.currentTimeMillis()))
-                .await().atMost(Duration.ofSeconds(5));
-        JobResult result = new JobResult("test-model", List.of(new RankedDocument(1, 0.9, null), new RankedDocument(0, 0.1, null)),
-                new JobResult.Usage(2, 20), 3);
-        assertTrue(store.apply(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(running.version())
-                .set(JobFields.FINISHED_AT, System.currentTimeMillis())
-                .set(JobFields.RESULT, JobCodec.encodeResult(result))).await().atMost(Duration.ofSeconds(5)).applied());
+        var running =
+                store.apply(
+                                JobTransition.to(id, JobStatus.RUNNING)
+                                        .set(JobFields.STARTED_AT, System.currentTimeMillis()))
+                        .await()
+                        .atMost(Duration.ofSeconds(5));
+        JobResult result =
+                new JobResult(
+                        "test-model",
+                        List.of(new RankedDocument(1, 0.9, null), new RankedDocument(0, 0.1, null)),
+                        new JobResult.Usage(2, 20),
+                        3);
+        assertTrue(
+                store.apply(
+                                JobTransition.to(id, JobStatus.SUCCEEDED)
+                                        .expectVersion(running.version())
+                                        .set(JobFields.FINISHED_AT, System.currentTimeMillis())
+                                        .set(JobFields.RESULT, JobCodec.encodeResult(result)))
+                        .await()
+                        .atMost(Duration.ofSeconds(5))
+                        .applied());
     }
 
     @Test
@@ -76,57 +95,127 @@ class BatchTest {
         List<String> ids = r.path("jobs.id");
         assertEquals(3, ids.size());
         assertEquals(3, (int) r.path("accepted"));
-        assertTrue(r.header("Location").endsWith("/v1/rerank/batches/" + batch), r.header("Location"));
+        assertTrue(
+                r.header("Location").endsWith("/v1/rerank/batches/" + batch), r.header("Location"));
         for (String id : ids) {
-            var record = InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH).stream().filter(x -> x.key().equals(id)).findFirst().orElseThrow();
-            assertEquals(Priority.BATCH, JobCodec.decodeJob(record.value()).request().priority(), "bulk jobs default to the batch lane");
-            assertTrue(InfrastructureResource.kafka().readAll(Topics.JOBS).stream().noneMatch(x -> x.key().equals(id)), "not on the interactive topic");
+            var record =
+                    InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH).stream()
+                            .filter(x -> x.key().equals(id))
+                            .findFirst()
+                            .orElseThrow();
+            assertEquals(
+                    Priority.BATCH,
+                    JobCodec.decodeJob(record.value()).request().priority(),
+                    "bulk jobs default to the batch lane");
+            assertTrue(
+                    InfrastructureResource.kafka().readAll(Topics.JOBS).stream()
+                            .noneMatch(x -> x.key().equals(id)),
+                    "not on the interactive topic");
         }
-        given().get("/v1/rerank/batches/" + batch).then().statusCode(200)
-                .body("total", equalTo(3)).body("counts.queued", equalTo(3)).body("done", equalTo(false));
+        given().get("/v1/rerank/batches/" + batch)
+                .then()
+                .statusCode(200)
+                .body("total", equalTo(3))
+                .body("counts.queued", equalTo(3))
+                .body("done", equalTo(false));
 
         succeed(ids.get(0));
         succeed(ids.get(1));
         given().delete("/v1/rerank/jobs/" + ids.get(2)).then().statusCode(200);
-        given().get("/v1/rerank/batches/" + batch).then().statusCode(200)
-                .body("counts.succeeded", equalTo(2)).body("counts.cancelled", equalTo(1)).body("counts.queued", equalTo(0))
-                .body("finished", equalTo(3)).body("done", equalTo(true));
+        given().get("/v1/rerank/batches/" + batch)
+                .then()
+                .statusCode(200)
+                .body("counts.succeeded", equalTo(2))
+                .body("counts.cancelled", equalTo(1))
+                .body("counts.queued", equalTo(0))
+                .body("finished", equalTo(3))
+                .body("done", equalTo(true));
     }
 
     @Test
     void eventsStreamEachResultAsItFinishesThenTheCounts() throws Exception {
         ExtractableResponse<Response> r = submit(batchOf(2), null);
         List<String> ids = r.path("jobs.id");
-        SseRecorder sse = SseRecorder.open(base + "v1/rerank/batches/" + r.path("batch_id") + "/events");
+        SseRecorder sse =
+                SseRecorder.open(base + "v1/rerank/batches/" + r.path("batch_id") + "/events");
         await().atMost(Duration.ofSeconds(5)).until(() -> sse.status() == 200);
         succeed(ids.get(1));
         await().atMost(Duration.ofSeconds(10)).until(() -> sse.events().size() == 1);
-        assertEquals(ids.get(1), sse.events().get(0).id(), "results come as jobs finish, not in request order");
+        assertEquals(
+                ids.get(1),
+                sse.events().get(0).id(),
+                "results come as jobs finish, not in request order");
         succeed(ids.get(0));
         assertEquals(200, sse.ended().get(20, TimeUnit.SECONDS));
-        assertEquals(List.of("result", "result", "batch"), sse.events().stream().map(SseRecorder.Event::name).toList());
-        assertTrue(sse.events().get(2).data().contains("\"succeeded\":2"), sse.events().get(2).data());
+        assertEquals(
+                List.of("result", "result", "batch"),
+                sse.events().stream().map(SseRecorder.Event::name).toList());
+        assertTrue(
+                sse.events().get(2).data().contains("\"succeeded\":2"), sse.events().get(2).data());
     }
 
     @Test
     void aBadJobRejectsTheWholeBatchAndNamesIt() {
-        String body = "{\"jobs\":[" + JOB + ",{\"query\":\"\",\"documents\":[\"a\"]}," + JOB + ",{\"query\":\"q\"}]}";
+        String body =
+                "{\"jobs\":["
+                        + JOB
+                        + ",{\"query\":\"\",\"documents\":[\"a\"]},"
+                        + JOB
+                        + ",{\"query\":\"q\"}]}";
         long before = InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH).size();
-        given().urlEncodingEnabled(false).contentType(ContentType.JSON).body(body).post("/v1/rerank/jobs:batch").then().statusCode(422)
+        given().urlEncodingEnabled(false)
+                .contentType(ContentType.JSON)
+                .body(body)
+                .post("/v1/rerank/jobs:batch")
+                .then()
+                .statusCode(422)
                 .contentType("application/problem+json")
-                .body("errors.field", org.hamcrest.Matchers.hasItems("jobs[1].query", "jobs[3].documents"));
-        assertEquals(before, InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH).size(), "nothing of a rejected batch is sent");
-        given().urlEncodingEnabled(false).contentType(ContentType.JSON).body(batchOf(1001)).post("/v1/rerank/jobs:batch").then().statusCode(422)
+                .body(
+                        "errors.field",
+                        org.hamcrest.Matchers.hasItems("jobs[1].query", "jobs[3].documents"));
+        assertEquals(
+                before,
+                InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH).size(),
+                "nothing of a rejected batch is sent");
+        given().urlEncodingEnabled(false)
+                .contentType(ContentType.JSON)
+                .body(batchOf(1001))
+                .post("/v1/rerank/jobs:batch")
+                .then()
+                .statusCode(422)
                 .body("detail", containsString("rerank.limits.max-batch-jobs"));
-        // 101 jobs of 1,000 one-character documents: under the body limit, over the documents a bulk request may hold
-        String tiny = "{\"query\":\"q\",\"documents\":[" + String.join(",", java.util.Collections.nCopies(1000, "\"d\"")) + "]}";
-        given().urlEncodingEnabled(false).contentType(ContentType.JSON)
-                .body("{\"jobs\":[" + String.join(",", java.util.Collections.nCopies(101, tiny)) + "]}")
-                .post("/v1/rerank/jobs:batch").then().statusCode(422)
+        // 101 jobs of 1,000 one-character documents: under the body limit, over the documents a
+        // bulk request may hold
+        String tiny =
+                "{\"query\":\"q\",\"documents\":["
+                        + String.join(",", java.util.Collections.nCopies(1000, "\"d\""))
+                        + "]}";
+        given().urlEncodingEnabled(false)
+                .contentType(ContentType.JSON)
+                .body(
+                        "{\"jobs\":["
+                                + String.join(",", java.util.Collections.nCopies(101, tiny))
+                                + "]}")
+                .post("/v1/rerank/jobs:batch")
+                .then()
+                .statusCode(422)
                 .body("detail", containsString("rerank.limits.max-batch-documents"));
-        assertEquals(before, InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH).size(), "nothing of a rejected batch is sent");
-        given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("{\"jobs\":[]}").post("/v1/rerank/jobs:batch").then().statusCode(422);
-        given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("[" + JOB + "]").post("/v1/rerank/jobs:batch").then().statusCode(422)
+        assertEquals(
+                before,
+                InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH).size(),
+                "nothing of a rejected batch is sent");
+        given().urlEncodingEnabled(false)
+                .contentType(ContentType.JSON)
+                .body("{\"jobs\":[]}")
+                .post("/v1/rerank/jobs:batch")
+                .then()
+                .statusCode(422);
+        given().urlEncodingEnabled(false)
+                .contentType(ContentType.JSON)
+                .body("[" + JOB + "]")
+                .post("/v1/rerank/jobs:batch")
+                .then()
+                .statusCode(422)
                 .body("errors[0].field", equalTo("jobs"));
     }
 
@@ -141,17 +230,35 @@ class BatchTest {
     @Test
     void anUnknownBatchIs404Everywhere() {
         String id = "00000000-0000-0000-0000-000000000000";
-        given().get("/v1/rerank/batches/" + id).then().statusCode(404).body("type", equalTo("/problems/batch-not-found"))
+        given().get("/v1/rerank/batches/" + id)
+                .then()
+                .statusCode(404)
+                .body("type", equalTo("/problems/batch-not-found"))
                 .body("job_id", nullValue());
-        given().accept("text/event-stream").get("/v1/rerank/batches/" + id + "/events").then().statusCode(404);
+        given().accept("text/event-stream")
+                .get("/v1/rerank/batches/" + id + "/events")
+                .then()
+                .statusCode(404);
         given().get("/v1/rerank/batches/" + id + "/events").then().statusCode(404);
-        // an id with encoded slashes is one unknown id: a 404 problem before the stream opens, not a reset stream
+        // an id with encoded slashes is one unknown id: a 404 problem before the stream opens, not
+        // a reset stream
         for (String junk : List.of("..%2F..%2Fq%2Fhealth", "x%3Ajobs")) {
-            given().urlEncodingEnabled(false).accept("text/event-stream").get("/v1/rerank/batches/" + junk + "/events")
-                    .then().statusCode(404).contentType("application/problem+json");
-            given().urlEncodingEnabled(false).accept("text/event-stream").get("/v1/rerank/jobs/" + junk + "/events")
-                    .then().statusCode(404).contentType("application/problem+json");
-            given().urlEncodingEnabled(false).get("/v1/rerank/batches/" + junk).then().statusCode(404);
+            given().urlEncodingEnabled(false)
+                    .accept("text/event-stream")
+                    .get("/v1/rerank/batches/" + junk + "/events")
+                    .then()
+                    .statusCode(404)
+                    .contentType("application/problem+json");
+            given().urlEncodingEnabled(false)
+                    .accept("text/event-stream")
+                    .get("/v1/rerank/jobs/" + junk + "/events")
+                    .then()
+                    .statusCode(404)
+                    .contentType("application/problem+json");
+            given().urlEncodingEnabled(false)
+                    .get("/v1/rerank/batches/" + junk)
+                    .then()
+                    .statusCode(404);
         }
     }
 
@@ -161,14 +268,19 @@ class BatchTest {
         String batch = r.path("batch_id");
         List<String> ids = r.path("jobs.id");
         succeed(ids.get(0));
-        given().delete("/v1/rerank/batches/" + batch).then().statusCode(200)
+        given().delete("/v1/rerank/batches/" + batch)
+                .then()
+                .statusCode(200)
                 .body("counts.succeeded", equalTo(1))
                 .body("counts.cancelled", equalTo(2))
                 .body("done", equalTo(true));
         given().get("/v1/rerank/jobs/" + ids.get(1)).then().body("status", equalTo("cancelled"));
         given().get("/v1/rerank/jobs/" + ids.get(0)).then().body("status", equalTo("succeeded"));
         // cancelling again changes nothing; another tenant's or an unknown batch is 404
-        given().delete("/v1/rerank/batches/" + batch).then().statusCode(200).body("counts.cancelled", equalTo(2));
+        given().delete("/v1/rerank/batches/" + batch)
+                .then()
+                .statusCode(200)
+                .body("counts.cancelled", equalTo(2));
         given().delete("/v1/rerank/batches/no-such-batch").then().statusCode(404);
     }
 
@@ -179,8 +291,13 @@ class BatchTest {
         List<String> ids = r.path("jobs.id");
         succeed(ids.get(0));
         succeed(ids.get(2));
-        var download = given().get("/v1/rerank/batches/" + batch + "/results").then().statusCode(200)
-                .contentType(containsString("application/x-ndjson")).extract().asString();
+        var download =
+                given().get("/v1/rerank/batches/" + batch + "/results")
+                        .then()
+                        .statusCode(200)
+                        .contentType(containsString("application/x-ndjson"))
+                        .extract()
+                        .asString();
         List<String> lines = download.lines().filter(l -> !l.isBlank()).toList();
         assertEquals(3, lines.size(), download);
         for (int i = 0; i < 3; i++) {
@@ -190,28 +307,55 @@ class BatchTest {
         }
         var done = JobCodec.mapper().readTree(lines.get(0));
         assertEquals(1, done.get("results").get(0).get("index").asInt());
-        assertTrue(done.has("started_at") && done.has("finished_at"), "a finished job says when it started and ended: " + done);
+        assertTrue(
+                done.has("started_at") && done.has("finished_at"),
+                "a finished job says when it started and ended: " + done);
         // an unknown batch is a 404 before any line is streamed
-        given().get("/v1/rerank/batches/no-such-batch/results").then().statusCode(404).contentType("application/problem+json");
+        given().get("/v1/rerank/batches/no-such-batch/results")
+                .then()
+                .statusCode(404)
+                .contentType("application/problem+json");
     }
 
     @Test
     void clientMetadataIsEchoedOnEveryJobViewAndBounded() {
-        String job = "{\"query\":\"q\",\"documents\":[\"a\"],\"metadata\":{\"customer\":\"acme-7\",\"run\":\"nightly\"}}";
-        String id = given().contentType(ContentType.JSON).body(job).post("/v1/rerank/jobs").then().statusCode(202).extract().path("id");
-        given().get("/v1/rerank/jobs/" + id).then().statusCode(200)
-                .body("metadata.customer", equalTo("acme-7")).body("metadata.run", equalTo("nightly"));
+        String job =
+                "{\"query\":\"q\",\"documents\":[\"a\"],\"metadata\":{\"customer\":\"acme-7\",\"run\":\"nightly\"}}";
+        String id =
+                given().contentType(ContentType.JSON)
+                        .body(job)
+                        .post("/v1/rerank/jobs")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("id");
+        given().get("/v1/rerank/jobs/" + id)
+                .then()
+                .statusCode(200)
+                .body("metadata.customer", equalTo("acme-7"))
+                .body("metadata.run", equalTo("nightly"));
         succeed(id);
-        given().get("/v1/rerank/jobs/" + id).then().body("status", equalTo("succeeded")).body("metadata.customer", equalTo("acme-7"));
+        given().get("/v1/rerank/jobs/" + id)
+                .then()
+                .body("status", equalTo("succeeded"))
+                .body("metadata.customer", equalTo("acme-7"));
         // bounded: entries, key and value lengths (rerank.limits.max-metadata-*), strings only
         StringBuilder many = new StringBuilder("{");
         for (int i = 0; i < 17; i++) {
             many.append(i == 0 ? "" : ",").append("\"k").append(i).append("\":\"v\"");
         }
-        for (String bad : List.of(many.append("}").toString(), "{\"k\":\"" + "x".repeat(513) + "\"}", "{\"" + "k".repeat(65) + "\":\"v\"}",
-                "{\"k\":1}")) {
-            given().contentType(ContentType.JSON).body("{\"query\":\"q\",\"documents\":[\"a\"],\"metadata\":" + bad + "}")
-                    .post("/v1/rerank/jobs").then().statusCode(422).body("detail", containsString("metadata"));
+        for (String bad :
+                List.of(
+                        many.append("}").toString(),
+                        "{\"k\":\"" + "x".repeat(513) + "\"}",
+                        "{\"" + "k".repeat(65) + "\":\"v\"}",
+                        "{\"k\":1}")) {
+            given().contentType(ContentType.JSON)
+                    .body("{\"query\":\"q\",\"documents\":[\"a\"],\"metadata\":" + bad + "}")
+                    .post("/v1/rerank/jobs")
+                    .then()
+                    .statusCode(422)
+                    .body("detail", containsString("metadata"));
         }
     }
 }

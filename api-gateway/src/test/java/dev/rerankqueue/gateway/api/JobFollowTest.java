@@ -1,5 +1,16 @@
 package dev.rerankqueue.gateway.api;
 
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.job.JobResult;
@@ -7,11 +18,11 @@ import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RankedDocument;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.messaging.JobCodec;
-import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobProgress;
 import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.TransitionOutcome;
 import dev.rerankqueue.testing.InfrastructureResource;
 import dev.rerankqueue.testing.KafkaBroker;
@@ -22,41 +33,28 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import jakarta.inject.Inject;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.hamcrest.Matchers.hasItem;
-import static org.hamcrest.Matchers.hasSize;
-import static org.hamcrest.Matchers.nullValue;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
- * Reading jobs back: poll, SSE and the sync endpoints, while this test plays the worker's part through the shared
- * contract (it consumes the real Kafka record and writes state with the same compare-and-set script into real Redis).
+ * Reading jobs back: poll, SSE and the sync endpoints, while this test plays the worker's part
+ * through the shared contract (it consumes the real Kafka record and writes state with the same
+ * compare-and-set script into real Redis).
  */
 @QuarkusTest
 @WithTestResource(InfrastructureResource.class)
 class JobFollowTest {
 
-    @Inject
-    JobStore store;
+    @Inject JobStore store;
 
-    @Inject
-    ReactiveRedisDataSource redis;
+    @Inject ReactiveRedisDataSource redis;
 
     @TestHTTPResource("/")
     URL base;
@@ -64,44 +62,70 @@ class JobFollowTest {
     /** A worker has said which model it serves: requests may name it, or an alias of it. */
     @BeforeEach
     void aWorkerServesItsModel() {
-        redis.hash(String.class).hset(RedisKeys.SERVED_MODELS, "test-model", Long.toString(System.currentTimeMillis()))
-                .await().atMost(Duration.ofSeconds(5));
+        redis.hash(String.class)
+                .hset(
+                        RedisKeys.SERVED_MODELS,
+                        "test-model",
+                        Long.toString(System.currentTimeMillis()))
+                .await()
+                .atMost(Duration.ofSeconds(5));
     }
 
     private String submit(String body) {
-        return given().contentType(ContentType.JSON).body(body).post("/v1/rerank/jobs").then().statusCode(202)
-                .extract().path("id");
+        return given().contentType(ContentType.JSON)
+                .body(body)
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("id");
     }
 
     private TransitionOutcome write(JobTransition t) {
         return store.apply(t).await().atMost(Duration.ofSeconds(5));
     }
 
-    /** Does what a worker does: running, then succeeded with documents ranked by the given scores. */
+    /**
+     * Does what a worker does: running, then succeeded with documents ranked by the given scores.
+     */
     private void score(String id, double... scores) {
         score(id, scores.length, scores);
     }
 
     /** As a worker does, with the results cut to the job's {@code top_n} ({@code keep} of them). */
     private void score(String id, int keep, double... scores) {
-        TransitionOutcome running = write(JobTransition.to(id, JobStatus.RUNNING).set(JobFields.STARTED_AT, System.currentTimeMillis()));
+        TransitionOutcome running =
+                write(
+                        JobTransition.to(id, JobStatus.RUNNING)
+                                .set(JobFields.STARTED_AT, System.currentTimeMillis()));
         assertTrue(running.applied());
         List<RankedDocument> ranked = new ArrayList<>();
         for (int i = 0; i < scores.length; i++) {
             ranked.add(new RankedDocument(i, scores[i], null));
         }
         ranked.sort((a, b) -> Double.compare(b.relevanceScore(), a.relevanceScore()));
-        JobResult result = new JobResult("test-model", List.copyOf(ranked.subList(0, keep)), new JobResult.Usage(scores.length, 42), 7);
-        assertTrue(write(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(running.version())
-                .set(JobFields.FINISHED_AT, System.currentTimeMillis())
-                .set(JobFields.RESULT, JobCodec.encodeResult(result))).applied());
+        JobResult result =
+                new JobResult(
+                        "test-model",
+                        List.copyOf(ranked.subList(0, keep)),
+                        new JobResult.Usage(scores.length, 42),
+                        7);
+        assertTrue(
+                write(
+                                JobTransition.to(id, JobStatus.SUCCEEDED)
+                                        .expectVersion(running.version())
+                                        .set(JobFields.FINISHED_AT, System.currentTimeMillis())
+                                        .set(JobFields.RESULT, JobCodec.encodeResult(result)))
+                        .applied());
     }
 
     @Test
     void pollShowsTheRankedResultOnceSucceeded() {
         String id = submit(JobSubmissionTest.BEIJING);
         score(id, 0.1, 0.9, 0.2);
-        given().get("/v1/rerank/jobs/" + id).then().statusCode(200)
+        given().get("/v1/rerank/jobs/" + id)
+                .then()
+                .statusCode(200)
                 .body("status", equalTo("succeeded"))
                 .body("model", equalTo("test-model"))
                 .body("results", hasSize(3))
@@ -117,26 +141,63 @@ class JobFollowTest {
         String id = submit(JobSubmissionTest.BEIJING);
         SseRecorder sse = SseRecorder.open(base + "v1/rerank/jobs/" + id + "/events");
         await().atMost(Duration.ofSeconds(5)).until(() -> !sse.events().isEmpty());
-        TransitionOutcome running = write(JobTransition.to(id, JobStatus.RUNNING).set(JobFields.STARTED_AT, System.currentTimeMillis()));
-        await().atMost(Duration.ofSeconds(5)).until(() -> sse.events().stream().anyMatch(e -> e.data().contains("\"running\"")));
+        TransitionOutcome running =
+                write(
+                        JobTransition.to(id, JobStatus.RUNNING)
+                                .set(JobFields.STARTED_AT, System.currentTimeMillis()));
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> sse.events().stream().anyMatch(e -> e.data().contains("\"running\"")));
         // what a worker's progress writes do: counts go up only, and only while running
-        redis.execute("EVAL", new JobProgress(id, 1).evalArgs()).await().atMost(Duration.ofSeconds(5));
-        await().atMost(Duration.ofSeconds(5)).until(() -> sse.events().stream().anyMatch(e -> e.name().equals("progress")));
-        given().get("/v1/rerank/jobs/" + id).then().statusCode(200)
-                .body("status", equalTo("running")).body("progress.scored_pairs", equalTo(1)).body("progress.total_pairs", equalTo(3));
-        redis.execute("EVAL", new JobProgress(id, 2).evalArgs()).await().atMost(Duration.ofSeconds(5));
-        redis.execute("EVAL", new JobProgress(id, 1).evalArgs()).await().atMost(Duration.ofSeconds(5));
-        await().atMost(Duration.ofSeconds(5)).until(() -> sse.events().stream().filter(e -> e.name().equals("progress")).count() == 2);
-        assertTrue(write(JobTransition.to(id, JobStatus.SUCCEEDED).expectVersion(running.version())
-                .set(JobFields.FINISHED_AT, System.currentTimeMillis())
-                .set(JobFields.RESULT, JobCodec.encodeResult(new JobResult("m", List.of(), new JobResult.Usage(3, 3), 1)))).applied(),
+        redis.execute("EVAL", new JobProgress(id, 1).evalArgs())
+                .await()
+                .atMost(Duration.ofSeconds(5));
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> sse.events().stream().anyMatch(e -> e.name().equals("progress")));
+        given().get("/v1/rerank/jobs/" + id)
+                .then()
+                .statusCode(200)
+                .body("status", equalTo("running"))
+                .body("progress.scored_pairs", equalTo(1))
+                .body("progress.total_pairs", equalTo(3));
+        redis.execute("EVAL", new JobProgress(id, 2).evalArgs())
+                .await()
+                .atMost(Duration.ofSeconds(5));
+        redis.execute("EVAL", new JobProgress(id, 1).evalArgs())
+                .await()
+                .atMost(Duration.ofSeconds(5));
+        await().atMost(Duration.ofSeconds(5))
+                .until(
+                        () ->
+                                sse.events().stream()
+                                                .filter(e -> e.name().equals("progress"))
+                                                .count()
+                                        == 2);
+        assertTrue(
+                write(
+                                JobTransition.to(id, JobStatus.SUCCEEDED)
+                                        .expectVersion(running.version())
+                                        .set(JobFields.FINISHED_AT, System.currentTimeMillis())
+                                        .set(
+                                                JobFields.RESULT,
+                                                JobCodec.encodeResult(
+                                                        new JobResult(
+                                                                "m",
+                                                                List.of(),
+                                                                new JobResult.Usage(3, 3),
+                                                                1))))
+                        .applied(),
                 "progress writes do not move the version the result write expects");
-        redis.execute("EVAL", new JobProgress(id, 3).evalArgs()).await().atMost(Duration.ofSeconds(5));
+        redis.execute("EVAL", new JobProgress(id, 3).evalArgs())
+                .await()
+                .atMost(Duration.ofSeconds(5));
         assertEquals(200, sse.ended().get(10, TimeUnit.SECONDS));
         List<String> names = sse.events().stream().map(SseRecorder.Event::name).toList();
         assertEquals(List.of("status", "status", "progress", "progress", "result"), names);
-        List<Integer> counts = sse.events().stream().filter(e -> e.name().equals("progress"))
-                .map(e -> readTree(e.data()).get("progress").get("scored_pairs").asInt()).toList();
+        List<Integer> counts =
+                sse.events().stream()
+                        .filter(e -> e.name().equals("progress"))
+                        .map(e -> readTree(e.data()).get("progress").get("scored_pairs").asInt())
+                        .toList();
         assertEquals(List.of(1, 2), counts);
         given().get("/v1/rerank/jobs/" + id).then().statusCode(200).body("progress", equalTo(null));
     }
@@ -159,16 +220,22 @@ class JobFollowTest {
 
         assertEquals(200, sse.ended().get(10, TimeUnit.SECONDS));
         assertTrue(sse.contentType().startsWith("text/event-stream"), sse.contentType());
-        // a proxy in front (nginx, an ingress) must pass each event on at once, not buffer the stream
+        // a proxy in front (nginx, an ingress) must pass each event on at once, not buffer the
+        // stream
         assertEquals("no", sse.header("X-Accel-Buffering"), "SSE is marked unbuffered for proxies");
         assertEquals("no-cache", sse.header("Cache-Control"));
         List<String> names = sse.events().stream().map(SseRecorder.Event::name).toList();
         assertEquals("result", names.get(names.size() - 1), names.toString());
-        assertTrue(names.subList(0, names.size() - 1).stream().allMatch("status"::equals), names.toString());
+        assertTrue(
+                names.subList(0, names.size() - 1).stream().allMatch("status"::equals),
+                names.toString());
         JsonNode result = JobCodec.mapper().readTree(sse.events().get(names.size() - 1).data());
         String polled = given().get("/v1/rerank/jobs/" + id).then().extract().asString();
         JsonNode poll = JobCodec.mapper().readTree(polled);
-        assertEquals(poll.get("results"), result.get("results"), "the result event carries the same body as the poll");
+        assertEquals(
+                poll.get("results"),
+                result.get("results"),
+                "the result event carries the same body as the poll");
         assertEquals("succeeded", result.get("status").asText());
         // versions only grow: no event is repeated
         List<Long> ids = sse.events().stream().map(e -> Long.parseLong(e.id())).toList();
@@ -189,9 +256,16 @@ class JobFollowTest {
     void sseReconnectWithLastEventIdSkipsWhatWasSeen() throws Exception {
         String id = submit(JobSubmissionTest.BEIJING);
         write(JobTransition.to(id, JobStatus.RUNNING));
-        SseRecorder sse = SseRecorder.open(base + "v1/rerank/jobs/" + id + "/events", "Last-Event-ID", "2");
-        await().atMost(Duration.ofSeconds(3)).during(Duration.ofMillis(300)).until(() -> sse.events().isEmpty());
-        assertTrue(write(JobTransition.to(id, JobStatus.CANCELLED).set(JobFields.ERROR, "cancelled by test")).applied());
+        SseRecorder sse =
+                SseRecorder.open(base + "v1/rerank/jobs/" + id + "/events", "Last-Event-ID", "2");
+        await().atMost(Duration.ofSeconds(3))
+                .during(Duration.ofMillis(300))
+                .until(() -> sse.events().isEmpty());
+        assertTrue(
+                write(
+                                JobTransition.to(id, JobStatus.CANCELLED)
+                                        .set(JobFields.ERROR, "cancelled by test"))
+                        .applied());
         assertEquals(200, sse.ended().get(5, TimeUnit.SECONDS));
         assertEquals(List.of("error"), sse.events().stream().map(SseRecorder.Event::name).toList());
         assertTrue(sse.events().get(0).data().contains("cancelled by test"));
@@ -203,35 +277,56 @@ class JobFollowTest {
         SseRecorder sse = SseRecorder.open(base + "v1/rerank/jobs/" + id + "/events");
         // the test profile sets rerank.events.heartbeat=1s
         await().atMost(Duration.ofSeconds(5)).until(() -> sse.comments().contains("heartbeat"));
-        assertEquals(List.of("status"), sse.events().stream().map(SseRecorder.Event::name).toList());
+        assertEquals(
+                List.of("status"), sse.events().stream().map(SseRecorder.Event::name).toList());
         write(JobTransition.to(id, JobStatus.CANCELLED));
         assertEquals(200, sse.ended().get(5, TimeUnit.SECONDS));
     }
 
     @Test
     void sseOnAnUnknownJobIs404() {
-        given().accept("text/event-stream").get("/v1/rerank/jobs/00000000-0000-0000-0000-00000000abcd/events")
-                .then().statusCode(404).contentType("application/problem+json");
+        given().accept("text/event-stream")
+                .get("/v1/rerank/jobs/00000000-0000-0000-0000-00000000abcd/events")
+                .then()
+                .statusCode(404)
+                .contentType("application/problem+json");
     }
 
-    /** Plays the worker for the next sync job whose query is {@code query}: scores its documents by position. */
+    /**
+     * Plays the worker for the next sync job whose query is {@code query}: scores its documents by
+     * position.
+     */
     private CompletableFuture<String> scoreNextJobWithQuery(String query) {
         KafkaBroker.Tail tail = InfrastructureResource.kafka().tail(Topics.JOBS);
-        return CompletableFuture.supplyAsync(() -> {
-            try (tail) {
-                ConsumerRecord<String, byte[]> rec = tail.await(
-                        r -> JobCodec.decodeJob(r.value()).request().query().equals(query), Duration.ofSeconds(10));
-                RerankJob job = JobCodec.decodeJob(rec.value());
-                // the record can arrive before the gateway has written the queued state (it writes it after Kafka's ack)
-                await().atMost(Duration.ofSeconds(5)).until(() -> store.find(job.id()).await().atMost(Duration.ofSeconds(5)) != null);
-                double[] scores = new double[job.pairCount()];
-                for (int i = 0; i < scores.length; i++) {
-                    scores[i] = i / 10.0;
-                }
-                score(job.id(), job.request().resultCount(), scores);
-                return job.id();
-            }
-        });
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try (tail) {
+                        ConsumerRecord<String, byte[]> rec =
+                                tail.await(
+                                        r ->
+                                                JobCodec.decodeJob(r.value())
+                                                        .request()
+                                                        .query()
+                                                        .equals(query),
+                                        Duration.ofSeconds(10));
+                        RerankJob job = JobCodec.decodeJob(rec.value());
+                        // the record can arrive before the gateway has written the queued state (it
+                        // writes it after Kafka's ack)
+                        await().atMost(Duration.ofSeconds(5))
+                                .until(
+                                        () ->
+                                                store.find(job.id())
+                                                                .await()
+                                                                .atMost(Duration.ofSeconds(5))
+                                                        != null);
+                        double[] scores = new double[job.pairCount()];
+                        for (int i = 0; i < scores.length; i++) {
+                            scores[i] = i / 10.0;
+                        }
+                        score(job.id(), job.request().resultCount(), scores);
+                        return job.id();
+                    }
+                });
     }
 
     @Test
@@ -239,14 +334,22 @@ class JobFollowTest {
         for (String path : List.of("/v1/rerank", "/v2/rerank", "/rerank")) {
             String query = "sync " + path + " " + System.nanoTime();
             CompletableFuture<String> worker = scoreNextJobWithQuery(query);
-            // vLLM, Jina and TEI ignore fields they do not know, and so do their routes, saying so; Cohere v2 refuses them
+            // vLLM, Jina and TEI ignore fields they do not know, and so do their routes, saying so;
+            // Cohere v2 refuses them
             boolean ignores = !path.equals("/v2/rerank");
             given().contentType(ContentType.JSON)
-                    .body("{\"model\":\"rerank-v3.5\",\"query\":\"" + query + "\",\"documents\":[\"a\",\"b\",{\"text\":\"c\"}],"
-                            + "\"top_n\":2,\"return_documents\":true" + (ignores ? ",\"some_future_field\":1}" : "}"))
+                    .body(
+                            "{\"model\":\"rerank-v3.5\",\"query\":\""
+                                    + query
+                                    + "\",\"documents\":[\"a\",\"b\",{\"text\":\"c\"}],"
+                                    + "\"top_n\":2,\"return_documents\":true"
+                                    + (ignores ? ",\"some_future_field\":1}" : "}"))
                     .post(path)
-                    .then().statusCode(200)
-                    .body("meta.warnings", ignores ? hasItem(containsString("some_future_field")) : nullValue())
+                    .then()
+                    .statusCode(200)
+                    .body(
+                            "meta.warnings",
+                            ignores ? hasItem(containsString("some_future_field")) : nullValue())
                     .body("id", equalTo(worker.get(10, TimeUnit.SECONDS)))
                     .body("model", equalTo("test-model"))
                     .body("results", hasSize(2))
@@ -261,25 +364,49 @@ class JobFollowTest {
         String query = "nothing kept " + System.nanoTime();
         CompletableFuture<String> worker = scoreNextJobWithQuery(query);
         // vLLM's shape returns documents by default
-        given().contentType(ContentType.JSON).body("{\"query\":\"" + query + "\",\"documents\":[\"secret alpha\",\"secret beta\"]}")
+        given().contentType(ContentType.JSON)
+                .body(
+                        "{\"query\":\""
+                                + query
+                                + "\",\"documents\":[\"secret alpha\",\"secret beta\"]}")
                 .post("/rerank")
-                .then().statusCode(200)
+                .then()
+                .statusCode(200)
                 .body("results[0].index", equalTo(1))
                 .body("results[0].document.text", equalTo("secret beta"));
         String id = worker.get(10, TimeUnit.SECONDS);
-        RerankJob queued = InfrastructureResource.kafka().readAll(Topics.JOBS).stream().filter(r -> id.equals(r.key()))
-                .map(r -> JobCodec.decodeJob(r.value())).findFirst().orElseThrow();
-        assertTrue(!queued.request().wantsDocuments(), "the queued job does not ask the worker to store the documents' text");
-        String stored = redis.hash(String.class).hget(RedisKeys.job(id), JobFields.RESULT).await().atMost(Duration.ofSeconds(5));
+        RerankJob queued =
+                InfrastructureResource.kafka().readAll(Topics.JOBS).stream()
+                        .filter(r -> id.equals(r.key()))
+                        .map(r -> JobCodec.decodeJob(r.value()))
+                        .findFirst()
+                        .orElseThrow();
+        assertTrue(
+                !queued.request().wantsDocuments(),
+                "the queued job does not ask the worker to store the documents' text");
+        String stored =
+                redis.hash(String.class)
+                        .hget(RedisKeys.job(id), JobFields.RESULT)
+                        .await()
+                        .atMost(Duration.ofSeconds(5));
         assertTrue(stored != null && !stored.contains("secret"), stored);
     }
 
     @Test
     void aSyncCallsJobIsKeptOnlyAsLongAsARetryCanUseIt() {
         String body = "{\"query\":\"short-lived " + System.nanoTime() + "\",\"documents\":[\"a\"]}";
-        String id = given().contentType(ContentType.JSON).body(body).post("/v1/rerank").then().statusCode(504).extract().path("job_id");
+        String id =
+                given().contentType(ContentType.JSON)
+                        .body(body)
+                        .post("/v1/rerank")
+                        .then()
+                        .statusCode(504)
+                        .extract()
+                        .path("job_id");
         long ttl = redis.key().ttl(RedisKeys.job(id)).await().atMost(Duration.ofSeconds(5));
-        assertTrue(ttl > 0 && ttl <= Duration.ofMinutes(15).toSeconds(), "rerank.sync.result-retention, not 24 h: " + ttl + " s");
+        assertTrue(
+                ttl > 0 && ttl <= Duration.ofMinutes(15).toSeconds(),
+                "rerank.sync.result-retention, not 24 h: " + ttl + " s");
     }
 
     @Test
@@ -287,9 +414,13 @@ class JobFollowTest {
         String query = "tei " + System.nanoTime();
         CompletableFuture<String> worker = scoreNextJobWithQuery(query);
         given().contentType(ContentType.JSON)
-                .body("{\"query\":\"" + query + "\",\"texts\":[\"x\",\"y\"],\"return_text\":true,\"raw_scores\":false}")
+                .body(
+                        "{\"query\":\""
+                                + query
+                                + "\",\"texts\":[\"x\",\"y\"],\"return_text\":true,\"raw_scores\":false}")
                 .post("/rerank")
-                .then().statusCode(200)
+                .then()
+                .statusCode(200)
                 .body("[0].index", equalTo(1))
                 .body("[0].score", equalTo(0.1f))
                 .body("[1].index", equalTo(0));
@@ -298,39 +429,83 @@ class JobFollowTest {
 
     @Test
     void syncTimeoutIs504WithTheJobIdToPoll() {
-        String body = "{\"query\":\"nobody scores me " + System.nanoTime() + "\",\"documents\":[\"a\"]}";
-        String jobId = given().contentType(ContentType.JSON).body(body)
-                .post("/v1/rerank")
-                .then().statusCode(504)
-                .contentType(ContentType.JSON)   // a drop-in route: the problem's fields and each client family's
-                .body("type", equalTo("/problems/sync-timeout"))
-                .body("detail", containsString("poll"))
-                .extract().path("job_id");
-        given().get("/v1/rerank/jobs/" + jobId).then().statusCode(200).body("status", equalTo("queued"));
+        String body =
+                "{\"query\":\"nobody scores me " + System.nanoTime() + "\",\"documents\":[\"a\"]}";
+        String jobId =
+                given().contentType(ContentType.JSON)
+                        .body(body)
+                        .post("/v1/rerank")
+                        .then()
+                        .statusCode(504)
+                        .contentType(
+                                ContentType.JSON) // a drop-in route: the problem's fields and each
+                        // client family's
+                        .body("type", equalTo("/problems/sync-timeout"))
+                        .body("detail", containsString("poll"))
+                        .extract()
+                        .path("job_id");
+        given().get("/v1/rerank/jobs/" + jobId)
+                .then()
+                .statusCode(200)
+                .body("status", equalTo("queued"));
     }
 
     @Test
     void aRetriedSyncCallWaitsForTheFirstCallsJobInsteadOfQueueingAnother() {
         // what an SDK does after a 504: the same request again, without an Idempotency-Key
-        String body = "{\"query\":\"retried " + System.nanoTime() + "\",\"documents\":[\"a\",\"b\"]}";
-        String first = given().contentType(ContentType.JSON).body(body).post("/v2/rerank")
-                .then().statusCode(504).extract().path("job_id");
-        String retry = given().contentType(ContentType.JSON).body(body).post("/v2/rerank")
-                .then().statusCode(504).extract().path("job_id");
+        String body =
+                "{\"query\":\"retried " + System.nanoTime() + "\",\"documents\":[\"a\",\"b\"]}";
+        String first =
+                given().contentType(ContentType.JSON)
+                        .body(body)
+                        .post("/v2/rerank")
+                        .then()
+                        .statusCode(504)
+                        .extract()
+                        .path("job_id");
+        String retry =
+                given().contentType(ContentType.JSON)
+                        .body(body)
+                        .post("/v2/rerank")
+                        .then()
+                        .statusCode(504)
+                        .extract()
+                        .path("job_id");
         assertEquals(first, retry, "the retry attached to the job already queued");
-        String other = given().contentType(ContentType.JSON).body(body.replace("\"b\"", "\"c\"")).post("/v2/rerank")
-                .then().statusCode(504).extract().path("job_id");
+        String other =
+                given().contentType(ContentType.JSON)
+                        .body(body.replace("\"b\"", "\"c\""))
+                        .post("/v2/rerank")
+                        .then()
+                        .statusCode(504)
+                        .extract()
+                        .path("job_id");
         assertNotEquals(first, other, "another request is another job");
     }
 
     @Test
     void syncRejectsBadInputLikeTheJobApi() {
-        // the drop-in routes answer in the bodies their clients read (DropInCompatibilityTest), as JSON
-        given().contentType(ContentType.JSON).body("{\"query\":\"q\",\"documents\":[]}").post("/v2/rerank")
-                .then().statusCode(422).contentType(ContentType.JSON).body("detail", containsString("documents"));
-        given().contentType(ContentType.JSON).body("{\"query\":\"q\",\"texts\":\"nope\"}").post("/rerank")
-                .then().statusCode(422).contentType(ContentType.JSON).body("error", containsString("texts"));
-        given().contentType(ContentType.JSON).body("{oops").post("/v1/rerank")
-                .then().statusCode(400).contentType(ContentType.JSON);
+        // the drop-in routes answer in the bodies their clients read (DropInCompatibilityTest), as
+        // JSON
+        given().contentType(ContentType.JSON)
+                .body("{\"query\":\"q\",\"documents\":[]}")
+                .post("/v2/rerank")
+                .then()
+                .statusCode(422)
+                .contentType(ContentType.JSON)
+                .body("detail", containsString("documents"));
+        given().contentType(ContentType.JSON)
+                .body("{\"query\":\"q\",\"texts\":\"nope\"}")
+                .post("/rerank")
+                .then()
+                .statusCode(422)
+                .contentType(ContentType.JSON)
+                .body("error", containsString("texts"));
+        given().contentType(ContentType.JSON)
+                .body("{oops")
+                .post("/v1/rerank")
+                .then()
+                .statusCode(400)
+                .contentType(ContentType.JSON);
     }
 }

@@ -1,26 +1,5 @@
 package dev.rerankqueue.gateway.api;
 
-import dev.rerankqueue.gateway.store.JobStore;
-import dev.rerankqueue.job.JobState;
-import dev.rerankqueue.job.JobStatus;
-import dev.rerankqueue.job.RerankJob;
-import dev.rerankqueue.messaging.JobCodec;
-import dev.rerankqueue.messaging.Topics;
-import dev.rerankqueue.testing.InfrastructureResource;
-import io.quarkus.test.common.WithTestResource;
-import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.http.ContentType;
-import io.restassured.response.Response;
-import jakarta.inject.Inject;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-import java.util.Arrays;
-import java.util.List;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
-
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
@@ -33,17 +12,40 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Submitting jobs: 202 only with the record in Kafka, and every kind of bad input rejected with nothing written. */
+import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.testing.InfrastructureResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Submitting jobs: 202 only with the record in Kafka, and every kind of bad input rejected with
+ * nothing written.
+ */
 @QuarkusTest
 @WithTestResource(InfrastructureResource.class)
 class JobSubmissionTest {
 
-    static final String BEIJING = """
+    static final String BEIJING =
+            """
             {"query":"What is the capital of China?","documents":["Gravity pulls objects together.",
              "The capital of China is Beijing.","Pandas eat bamboo."]}""";
 
-    @Inject
-    JobStore store;
+    @Inject JobStore store;
 
     @io.quarkus.test.common.http.TestHTTPResource("/")
     java.net.URL base;
@@ -52,56 +54,90 @@ class JobSubmissionTest {
         return InfrastructureResource.kafka().readAll(Topics.JOBS);
     }
 
-    @Inject
-    io.quarkus.redis.datasource.RedisDataSource redis;
+    @Inject io.quarkus.redis.datasource.RedisDataSource redis;
 
     @Test
     void newJobsAreRefusedBeforeRedisIsFullAndAcceptedAgainWhenItHasRoom() {
-        long used = Long.parseLong(redis.execute("INFO", "memory").toString().lines()
-                .filter(l -> l.startsWith("used_memory:")).findFirst().orElseThrow().substring("used_memory:".length()).trim());
+        long used =
+                Long.parseLong(
+                        redis.execute("INFO", "memory")
+                                .toString()
+                                .lines()
+                                .filter(l -> l.startsWith("used_memory:"))
+                                .findFirst()
+                                .orElseThrow()
+                                .substring("used_memory:".length())
+                                .trim());
         try {
-            // Redis at 95 % of its ceiling: over the gateway's high-water mark (90 %), under Redis's own refusal
+            // Redis at 95 % of its ceiling: over the gateway's high-water mark (90 %), under
+            // Redis's own refusal
             redis.execute("CONFIG", "SET", "maxmemory", Long.toString(used * 100 / 95));
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().contentType(ContentType.JSON).body(BEIJING)
-                    .post("/v1/rerank/jobs").then().statusCode(503)
-                    .contentType("application/problem+json")
-                    .header("Retry-After", notNullValue())
-                    .body("type", equalTo("/problems/storage-full"))
-                    .body("detail", containsString("NOT accepted")));
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(
+                            () ->
+                                    given().contentType(ContentType.JSON)
+                                            .body(BEIJING)
+                                            .post("/v1/rerank/jobs")
+                                            .then()
+                                            .statusCode(503)
+                                            .contentType("application/problem+json")
+                                            .header("Retry-After", notNullValue())
+                                            .body("type", equalTo("/problems/storage-full"))
+                                            .body("detail", containsString("NOT accepted")));
             long before = jobRecords().size();
-            given().contentType(ContentType.JSON).body(BEIJING).post("/v1/rerank/jobs").then().statusCode(503);
+            given().contentType(ContentType.JSON)
+                    .body(BEIJING)
+                    .post("/v1/rerank/jobs")
+                    .then()
+                    .statusCode(503);
             assertEquals(before, jobRecords().size(), "a refused job is not on the queue");
         } finally {
             redis.execute("CONFIG", "SET", "maxmemory", "0");
         }
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().contentType(ContentType.JSON).body(BEIJING)
-                .post("/v1/rerank/jobs").then().statusCode(202));
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(
+                        () ->
+                                given().contentType(ContentType.JSON)
+                                        .body(BEIJING)
+                                        .post("/v1/rerank/jobs")
+                                        .then()
+                                        .statusCode(202));
     }
 
     @Test
     void theProducerGivesUpBeforeTheGatewayAnswers503() {
         // max.block.ms + delivery.timeout.ms of the jobs channel: 7 s
-        dev.rerankqueue.gateway.admission.JobSubmitterChecks.producerGivesUpFirst(Duration.ofSeconds(10));
-        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
-                () -> dev.rerankqueue.gateway.admission.JobSubmitterChecks.producerGivesUpFirst(Duration.ofSeconds(5)));
+        dev.rerankqueue.gateway.admission.JobSubmitterChecks.producerGivesUpFirst(
+                Duration.ofSeconds(10));
+        IllegalStateException e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        IllegalStateException.class,
+                        () ->
+                                dev.rerankqueue.gateway.admission.JobSubmitterChecks
+                                        .producerGivesUpFirst(Duration.ofSeconds(5)));
         assertTrue(e.getMessage().contains("rerank.kafka.send-timeout"), e.getMessage());
     }
 
     @Test
     void acceptsAJobOnlyOnceItIsInKafka() {
-        Response r = given().contentType(ContentType.JSON).body(BEIJING)
-                .post("/v1/rerank/jobs")
-                .then().statusCode(202)
-                .contentType(ContentType.JSON)
-                .header("Location", matchesPattern(".*/v1/rerank/jobs/[0-9a-f-]{36}$"))
-                .body("status", equalTo("queued"))
-                .body("created_at", notNullValue())
-                .body("links.events", startsWith("/v1/rerank/jobs/"))
-                .extract().response();
+        Response r =
+                given().contentType(ContentType.JSON)
+                        .body(BEIJING)
+                        .post("/v1/rerank/jobs")
+                        .then()
+                        .statusCode(202)
+                        .contentType(ContentType.JSON)
+                        .header("Location", matchesPattern(".*/v1/rerank/jobs/[0-9a-f-]{36}$"))
+                        .body("status", equalTo("queued"))
+                        .body("created_at", notNullValue())
+                        .body("links.events", startsWith("/v1/rerank/jobs/"))
+                        .extract()
+                        .response();
         String id = r.path("id");
         assertEquals("/v1/rerank/jobs/" + id, r.path("links.self"));
 
-        ConsumerRecord<String, byte[]> record = jobRecords().stream().filter(x -> id.equals(x.key())).findFirst().orElse(null);
+        ConsumerRecord<String, byte[]> record =
+                jobRecords().stream().filter(x -> id.equals(x.key())).findFirst().orElse(null);
         assertNotNull(record, "the accepted job is on " + Topics.JOBS);
         RerankJob job = JobCodec.decodeJob(record.value());
         assertEquals("What is the capital of China?", job.request().query());
@@ -115,14 +151,33 @@ class JobSubmissionTest {
 
     @Test
     void eachPriorityLaneHasItsTopic() {
-        String batch = given().contentType(ContentType.JSON).body(BEIJING.replaceFirst("\\{", "{\"priority\":\"batch\","))
-                .post("/v1/rerank/jobs").then().statusCode(202).extract().path("id");
-        String interactive = given().contentType(ContentType.JSON).body(BEIJING.replaceFirst("\\{", "{\"priority\":0,"))
-                .post("/v1/rerank/jobs").then().statusCode(202).extract().path("id");
-        List<ConsumerRecord<String, byte[]>> bulk = InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH);
-        assertTrue(bulk.stream().anyMatch(x -> batch.equals(x.key())), "a batch-lane job is on " + Topics.JOBS_BATCH);
-        assertTrue(bulk.stream().noneMatch(x -> interactive.equals(x.key())), "an interactive job is not");
-        assertTrue(jobRecords().stream().anyMatch(x -> interactive.equals(x.key())), "it is on " + Topics.JOBS);
+        String batch =
+                given().contentType(ContentType.JSON)
+                        .body(BEIJING.replaceFirst("\\{", "{\"priority\":\"batch\","))
+                        .post("/v1/rerank/jobs")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("id");
+        String interactive =
+                given().contentType(ContentType.JSON)
+                        .body(BEIJING.replaceFirst("\\{", "{\"priority\":0,"))
+                        .post("/v1/rerank/jobs")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("id");
+        List<ConsumerRecord<String, byte[]>> bulk =
+                InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH);
+        assertTrue(
+                bulk.stream().anyMatch(x -> batch.equals(x.key())),
+                "a batch-lane job is on " + Topics.JOBS_BATCH);
+        assertTrue(
+                bulk.stream().noneMatch(x -> interactive.equals(x.key())),
+                "an interactive job is not");
+        assertTrue(
+                jobRecords().stream().anyMatch(x -> interactive.equals(x.key())),
+                "it is on " + Topics.JOBS);
         assertTrue(jobRecords().stream().noneMatch(x -> batch.equals(x.key())));
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
         assertTrue(metrics.contains("lane=\"batch\""), "accepted jobs are counted per lane");
@@ -130,9 +185,17 @@ class JobSubmissionTest {
 
     @Test
     void pollingAQueuedJobShowsItsWaitSoFar() {
-        String id = given().contentType(ContentType.JSON).body(BEIJING).post("/v1/rerank/jobs").then().statusCode(202)
-                .extract().path("id");
-        given().get("/v1/rerank/jobs/" + id).then().statusCode(200)
+        String id =
+                given().contentType(ContentType.JSON)
+                        .body(BEIJING)
+                        .post("/v1/rerank/jobs")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("id");
+        given().get("/v1/rerank/jobs/" + id)
+                .then()
+                .statusCode(200)
                 .body("id", equalTo(id))
                 .body("status", equalTo("queued"))
                 .body("timings.queued_ms", notNullValue())
@@ -140,9 +203,11 @@ class JobSubmissionTest {
     }
 
     private static void expectProblem(String body, int status, String type, String detailFragment) {
-        given().contentType(ContentType.JSON).body(body)
+        given().contentType(ContentType.JSON)
+                .body(body)
                 .post("/v1/rerank/jobs")
-                .then().statusCode(status)
+                .then()
+                .statusCode(status)
                 .contentType("application/problem+json")
                 .body("type", equalTo(type))
                 .body("status", equalTo(status))
@@ -158,34 +223,69 @@ class JobSubmissionTest {
 
     @Test
     void rejectsInvalidRequestsWith422NamingTheField() {
-        expectProblem("{\"query\":\"\",\"documents\":[\"a\"]}", 422, "/problems/invalid-request", "query: must not be empty");
-        expectProblem("{\"documents\":[\"a\"]}", 422, "/problems/invalid-request", "query: is required");
-        expectProblem("{\"query\":\"q\",\"documents\":[]}", 422, "/problems/invalid-request", "documents: must hold at least one");
-        expectProblem("{\"query\":\"q\"}", 422, "/problems/invalid-request", "documents: is required");
-        expectProblem("{\"query\":\"q\",\"documents\":[\"a\"],\"top_n\":-1}", 422, "/problems/invalid-request", "top_n");
-        expectProblem("{\"query\":7,\"documents\":[\"a\"]}", 422, "/problems/invalid-request", "query: expected a string");
-        expectProblem("{\"query\":\"q\",\"documents\":[\"a\",42]}", 422, "/problems/invalid-request", "documents[1]");
+        expectProblem(
+                "{\"query\":\"\",\"documents\":[\"a\"]}",
+                422,
+                "/problems/invalid-request",
+                "query: must not be empty");
+        expectProblem(
+                "{\"documents\":[\"a\"]}", 422, "/problems/invalid-request", "query: is required");
+        expectProblem(
+                "{\"query\":\"q\",\"documents\":[]}",
+                422,
+                "/problems/invalid-request",
+                "documents: must hold at least one");
+        expectProblem(
+                "{\"query\":\"q\"}", 422, "/problems/invalid-request", "documents: is required");
+        expectProblem(
+                "{\"query\":\"q\",\"documents\":[\"a\"],\"top_n\":-1}",
+                422,
+                "/problems/invalid-request",
+                "top_n");
+        expectProblem(
+                "{\"query\":7,\"documents\":[\"a\"]}",
+                422,
+                "/problems/invalid-request",
+                "query: expected a string");
+        expectProblem(
+                "{\"query\":\"q\",\"documents\":[\"a\",42]}",
+                422,
+                "/problems/invalid-request",
+                "documents[1]");
         expectProblem("[\"q\"]", 422, "/problems/invalid-request", "must be a JSON object");
-        String tooMany = IntStream.range(0, 1001).mapToObj(i -> "\"d" + i + "\"").collect(Collectors.joining(",", "[", "]"));
-        expectProblem("{\"query\":\"q\",\"documents\":" + tooMany + "}", 422, "/problems/invalid-request",
+        String tooMany =
+                IntStream.range(0, 1001)
+                        .mapToObj(i -> "\"d" + i + "\"")
+                        .collect(Collectors.joining(",", "[", "]"));
+        expectProblem(
+                "{\"query\":\"q\",\"documents\":" + tooMany + "}",
+                422,
+                "/problems/invalid-request",
                 "has 1001 documents; the limit is 1000");
     }
 
     @Test
     void unicodeEdgeCasesAreAcceptedOrRejectedButNeverAServerError() {
-        for (String odd : List.of("\\ud800", "\\udfff", "\\u0000", "\\ud83d\\ude00", "\\u202e", "\\uffff")) {
-            int status = given().contentType(ContentType.JSON)
-                    .body("{\"query\":\"q" + odd + "\",\"documents\":[\"d" + odd + "\"]}")
-                    .post("/v1/rerank/jobs").then().extract().statusCode();
+        for (String odd :
+                List.of("\\ud800", "\\udfff", "\\u0000", "\\ud83d\\ude00", "\\u202e", "\\uffff")) {
+            int status =
+                    given().contentType(ContentType.JSON)
+                            .body("{\"query\":\"q" + odd + "\",\"documents\":[\"d" + odd + "\"]}")
+                            .post("/v1/rerank/jobs")
+                            .then()
+                            .extract()
+                            .statusCode();
             assertTrue(status == 202 || status == 422, odd + " gave " + status);
         }
     }
 
     @Test
     void listsEveryViolationInErrors() {
-        given().contentType(ContentType.JSON).body("{\"query\":\"\",\"documents\":[],\"top_n\":-3}")
+        given().contentType(ContentType.JSON)
+                .body("{\"query\":\"\",\"documents\":[],\"top_n\":-3}")
                 .post("/v1/rerank/jobs")
-                .then().statusCode(422)
+                .then()
+                .statusCode(422)
                 .body("errors.field", hasItem("query"))
                 .body("errors.field", hasItem("documents"))
                 .body("errors.field", hasItem("top_n"));
@@ -196,27 +296,43 @@ class JobSubmissionTest {
         char[] big = new char[4 * 1024 * 1024 + 10];
         Arrays.fill(big, 'x');
         String body = "{\"query\":\"q\",\"documents\":[\"" + new String(big) + "\"]}";
-        given().contentType(ContentType.JSON).body(body)
+        given().contentType(ContentType.JSON)
+                .body(body)
                 .post("/v1/rerank/jobs")
-                .then().statusCode(413)
+                .then()
+                .statusCode(413)
                 .contentType("application/problem+json")
                 .body("type", equalTo("/problems/body-too-large"))
                 .body("detail", containsString("rerank.limits.max-body-size"));
         // and the gateway keeps serving
-        given().contentType(ContentType.JSON).body(BEIJING).post("/v1/rerank/jobs").then().statusCode(202);
+        given().contentType(ContentType.JSON)
+                .body(BEIJING)
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(202);
     }
 
     @Test
     void rejectsAChunkedBodyOverTheLimitWith413Problem() throws Exception {
         byte[] big = new byte[4 * 1024 * 1024 + 100];
         Arrays.fill(big, (byte) 'x');
-        // an InputStream body has no known length, so the client sends it chunked, without Content-Length
-        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
-                java.net.http.HttpRequest.newBuilder(base.toURI().resolve("/v1/rerank/jobs"))
-                        .header("content-type", "application/json")
-                        .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big)))
-                        .build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+        // an InputStream body has no known length, so the client sends it chunked, without
+        // Content-Length
+        java.net.http.HttpResponse<String> r =
+                java.net.http.HttpClient.newHttpClient()
+                        .send(
+                                java.net.http.HttpRequest.newBuilder(
+                                                base.toURI().resolve("/v1/rerank/jobs"))
+                                        .header("content-type", "application/json")
+                                        .POST(
+                                                java.net.http.HttpRequest.BodyPublishers
+                                                        .ofInputStream(
+                                                                () ->
+                                                                        new java.io
+                                                                                .ByteArrayInputStream(
+                                                                                big)))
+                                        .build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString());
         assertEquals(413, r.statusCode());
         assertEquals("application/problem+json", r.headers().firstValue("content-type").orElse(""));
         assertTrue(r.body().contains("/problems/body-too-large"), r.body());
@@ -225,38 +341,67 @@ class JobSubmissionTest {
     @Test
     void writesNothingForARejectedRequest() {
         String marker = "rejected-" + System.nanoTime();
-        given().contentType(ContentType.JSON).body("{\"query\":\"" + marker + "\",\"documents\":[],\"top_n\":1}")
-                .post("/v1/rerank/jobs").then().statusCode(422);
-        given().contentType(ContentType.JSON).body("{\"query\":\"" + marker + "\",\"documents\":[\"a\"],\"top_n\":-1}")
-                .post("/v1/rerank/jobs").then().statusCode(422);
-        assertTrue(jobRecords().stream().noneMatch(r -> new String(r.value()).contains(marker)),
+        given().contentType(ContentType.JSON)
+                .body("{\"query\":\"" + marker + "\",\"documents\":[],\"top_n\":1}")
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(422);
+        given().contentType(ContentType.JSON)
+                .body("{\"query\":\"" + marker + "\",\"documents\":[\"a\"],\"top_n\":-1}")
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(422);
+        assertTrue(
+                jobRecords().stream().noneMatch(r -> new String(r.value()).contains(marker)),
                 "no record of a rejected request reaches Kafka");
     }
 
     @Test
     void unknownJobsAndPathsAre404Problems() {
-        given().get("/v1/rerank/jobs/00000000-0000-0000-0000-000000000000").then().statusCode(404)
-                .contentType("application/problem+json").body("type", equalTo("/problems/job-not-found"));
-        given().get("/v1/rerank/jobs/not-a-job-id").then().statusCode(404)
+        given().get("/v1/rerank/jobs/00000000-0000-0000-0000-000000000000")
+                .then()
+                .statusCode(404)
+                .contentType("application/problem+json")
+                .body("type", equalTo("/problems/job-not-found"));
+        given().get("/v1/rerank/jobs/not-a-job-id")
+                .then()
+                .statusCode(404)
                 .contentType("application/problem+json");
-        given().get("/v1/no-such-thing").then().statusCode(404).contentType("application/problem+json");
+        given().get("/v1/no-such-thing")
+                .then()
+                .statusCode(404)
+                .contentType("application/problem+json");
         // a drop-in route answers in the body its clients read, with the problem's fields
-        given().delete("/v1/rerank").then().statusCode(405).contentType(ContentType.JSON).body("error.code", equalTo(405));
+        given().delete("/v1/rerank")
+                .then()
+                .statusCode(405)
+                .contentType(ContentType.JSON)
+                .body("error.code", equalTo(405));
     }
 
     @Test
     void readinessCoversKafkaAndRedis() {
-        given().get("/q/health/ready").then().statusCode(200)
+        given().get("/q/health/ready")
+                .then()
+                .statusCode(200)
                 .body("status", equalTo("UP"))
                 .body("checks.name", hasItem(containsString("Redis")))
-                .body("checks.find { it.name.contains('Messaging') }.data.jobs-out", equalTo("[OK]"));
+                .body(
+                        "checks.find { it.name.contains('Messaging') }.data.jobs-out",
+                        equalTo("[OK]"));
     }
 
     @Test
     void exportsPrometheusMetrics() {
-        given().contentType(ContentType.JSON).body(BEIJING).post("/v1/rerank/jobs").then().statusCode(202);
+        given().contentType(ContentType.JSON)
+                .body(BEIJING)
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(202);
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
-        assertTrue(metrics.contains("rerank_jobs_accepted_total{endpoint=\"jobs\""), "accepted counter");
+        assertTrue(
+                metrics.contains("rerank_jobs_accepted_total{endpoint=\"jobs\""),
+                "accepted counter");
         assertTrue(metrics.contains("rerank_kafka_send_seconds"), "send timer");
     }
 }

@@ -1,14 +1,13 @@
 package dev.rerankqueue.gateway.auth;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-import java.util.Optional;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
 
 class ApiKeysTest {
 
@@ -25,9 +24,13 @@ class ApiKeysTest {
 
     @Test
     void malformedEntriesFailWithoutShowingTheKey() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ApiKeys.parse(List.of("secret-without-tenant")));
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> ApiKeys.parse(List.of("secret-without-tenant")));
         assertFalse(e.getMessage().contains("secret-without-tenant"));
-        assertThrows(IllegalArgumentException.class, () -> ApiKeys.parse(List.of("acme:sha256:abc")));
+        assertThrows(
+                IllegalArgumentException.class, () -> ApiKeys.parse(List.of("acme:sha256:abc")));
         assertThrows(IllegalArgumentException.class, () -> ApiKeys.parse(List.of("bad tenant:k")));
     }
 }

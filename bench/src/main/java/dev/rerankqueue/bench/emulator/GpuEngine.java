@@ -10,23 +10,27 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One emulated GPU scheduled as vLLM schedules a pooling model: every step takes waiting sequences in arrival order
- * (with {@code --scheduling-policy priority}: by request priority, then arrival) up to {@code max-num-seqs} and {@code max-num-batched-tokens} (continuous batching: what arrives during a step joins
- * the next one), runs them as one forward pass, and holds the GPU for the {@link CostModel}'s time of that pass.
+ * One emulated GPU scheduled as vLLM schedules a pooling model: every step takes waiting sequences
+ * in arrival order (with {@code --scheduling-policy priority}: by request priority, then arrival)
+ * up to {@code max-num-seqs} and {@code max-num-batched-tokens} (continuous batching: what arrives
+ * during a step joins the next one), runs them as one forward pass, and holds the GPU for the
+ * {@link CostModel}'s time of that pass.
  */
 public final class GpuEngine implements AutoCloseable {
 
     /** A waiting sequence: lower {@code priority} first, then arrival order. */
-    private record Sequence(int tokens, int priority, long arrival, CompletableFuture<Void> done) {
-    }
+    private record Sequence(int tokens, int priority, long arrival, CompletableFuture<Void> done) {}
 
     private final CostModel model;
     private final int maxNumSeqs;
     private final int maxBatchedTokens;
     private volatile double timeScale;
     private final AtomicLong aborted = new AtomicLong();
-    private final PriorityBlockingQueue<Sequence> waiting = new PriorityBlockingQueue<>(1024,
-            Comparator.comparingInt(Sequence::priority).thenComparingLong(Sequence::arrival));
+    private final PriorityBlockingQueue<Sequence> waiting =
+            new PriorityBlockingQueue<>(
+                    1024,
+                    Comparator.comparingInt(Sequence::priority)
+                            .thenComparingLong(Sequence::arrival));
     private final AtomicLong arrivals = new AtomicLong();
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicLong busyNanos = new AtomicLong();
@@ -49,45 +53,58 @@ public final class GpuEngine implements AutoCloseable {
         this.thread.start();
     }
 
-    /** Queues one sequence per entry in arrival order; completes when all of them have been through a forward pass. */
+    /**
+     * Queues one sequence per entry in arrival order; completes when all of them have been through
+     * a forward pass.
+     */
     public CompletableFuture<Void> submit(int[] sequenceTokens) {
         return submit(sequenceTokens, 0);
     }
 
     /**
-     * As {@link #submit(int[])}, under vLLM's priority scheduling: waiting sequences of a lower {@code priority} go
-     * into the next forward pass before any of a higher one, whenever they arrived (a pass already running is not
-     * interrupted).
+     * As {@link #submit(int[])}, under vLLM's priority scheduling: waiting sequences of a lower
+     * {@code priority} go into the next forward pass before any of a higher one, whenever they
+     * arrived (a pass already running is not interrupted).
      */
     public CompletableFuture<Void> submit(int[] sequenceTokens, int priority) {
         return submitAbortable(sequenceTokens, priority).done();
     }
 
-    /** Sequences queued together: {@code done} when all went through a pass; {@code abort()} drops those still waiting. */
-    public record Submitted(CompletableFuture<Void> done, Runnable abort) {
-    }
+    /**
+     * Sequences queued together: {@code done} when all went through a pass; {@code abort()} drops
+     * those still waiting.
+     */
+    public record Submitted(CompletableFuture<Void> done, Runnable abort) {}
 
     /**
-     * As {@link #submit(int[], int)}, with a way to abort the request as vLLM does when its client goes away: its
-     * sequences still waiting are dropped; a forward pass already running is not interrupted.
+     * As {@link #submit(int[], int)}, with a way to abort the request as vLLM does when its client
+     * goes away: its sequences still waiting are dropped; a forward pass already running is not
+     * interrupted.
      */
     public Submitted submitAbortable(int[] sequenceTokens, int priority) {
         CompletableFuture<?>[] all = new CompletableFuture<?>[sequenceTokens.length];
         List<Sequence> queued = new ArrayList<>(sequenceTokens.length);
         long arrival = arrivals.getAndIncrement();
         for (int i = 0; i < sequenceTokens.length; i++) {
-            Sequence s = new Sequence(Math.max(1, sequenceTokens[i]), priority, arrival, new CompletableFuture<>());
+            Sequence s =
+                    new Sequence(
+                            Math.max(1, sequenceTokens[i]),
+                            priority,
+                            arrival,
+                            new CompletableFuture<>());
             all[i] = s.done();
             queued.add(s);
             waiting.add(s);
         }
-        return new Submitted(CompletableFuture.allOf(all), () -> {
-            for (Sequence s : queued) {
-                if (waiting.remove(s)) {
-                    aborted.incrementAndGet();
-                }
-            }
-        });
+        return new Submitted(
+                CompletableFuture.allOf(all),
+                () -> {
+                    for (Sequence s : queued) {
+                        if (waiting.remove(s)) {
+                            aborted.incrementAndGet();
+                        }
+                    }
+                });
     }
 
     /** Sequences dropped from the queue because their request was aborted. */
@@ -95,7 +112,10 @@ public final class GpuEngine implements AutoCloseable {
         return aborted.get();
     }
 
-    /** Makes the emulated GPU {@code scale} times slower than calibrated from its next pass on (tests). */
+    /**
+     * Makes the emulated GPU {@code scale} times slower than calibrated from its next pass on
+     * (tests).
+     */
     public void timeScale(double scale) {
         this.timeScale = scale;
     }
@@ -115,7 +135,9 @@ public final class GpuEngine implements AutoCloseable {
             double squares = (double) first.tokens() * first.tokens();
             int maxLen = first.tokens();
             Sequence next;
-            while (batch.size() < maxNumSeqs && (next = waiting.peek()) != null && batchTokens + next.tokens() <= maxBatchedTokens) {
+            while (batch.size() < maxNumSeqs
+                    && (next = waiting.peek()) != null
+                    && batchTokens + next.tokens() <= maxBatchedTokens) {
                 waiting.poll();
                 batch.add(next);
                 batchTokens += next.tokens();
@@ -123,7 +145,11 @@ public final class GpuEngine implements AutoCloseable {
                 maxLen = Math.max(maxLen, next.tokens());
             }
             running.set(batch.size());
-            long nanos = (long) (model.millis(batch.size(), batchTokens, squares, maxLen) * timeScale * 1_000_000);
+            long nanos =
+                    (long)
+                            (model.millis(batch.size(), batchTokens, squares, maxLen)
+                                    * timeScale
+                                    * 1_000_000);
             long deadline = System.nanoTime() + nanos;
             for (long left = nanos; left > 0; left = deadline - System.nanoTime()) {
                 LockSupport.parkNanos(left);

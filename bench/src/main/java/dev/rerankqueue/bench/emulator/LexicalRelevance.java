@@ -5,18 +5,19 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The emulator's stand-in for the model's judgement: a deterministic score in (0, 1) from how many of the query's
- * content words the document contains, so that rankings through the whole system can be asserted. Inputs in the
- * Qwen3-Reranker prompt template are unwrapped first.
+ * The emulator's stand-in for the model's judgement: a deterministic score in (0, 1) from how many
+ * of the query's content words the document contains, so that rankings through the whole system can
+ * be asserted. Inputs in the Qwen3-Reranker prompt template are unwrapped first.
  */
 public final class LexicalRelevance {
 
-    private static final Set<String> STOP = Set.of("a", "an", "and", "are", "as", "at", "be", "by", "do", "does", "for", "from",
-            "how", "in", "is", "it", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "where", "which", "who",
-            "why", "with");
+    private static final Set<String> STOP =
+            Set.of(
+                    "a", "an", "and", "are", "as", "at", "be", "by", "do", "does", "for", "from",
+                    "how", "in", "is", "it", "of", "on", "or", "that", "the", "this", "to", "was",
+                    "what", "when", "where", "which", "who", "why", "with");
 
-    private LexicalRelevance() {
-    }
+    private LexicalRelevance() {}
 
     public static double score(String query, String document) {
         Set<String> q = words(Qwen3Template.queryOf(query));

@@ -1,10 +1,11 @@
 package dev.rerankqueue.bench.emulator;
 
-/** Recognises the Qwen3-Reranker prompt template, so that the emulator scores the texts inside it. */
+/**
+ * Recognises the Qwen3-Reranker prompt template, so that the emulator scores the texts inside it.
+ */
 final class Qwen3Template {
 
-    private Qwen3Template() {
-    }
+    private Qwen3Template() {}
 
     static String queryOf(String text) {
         int q = text.indexOf("<Query>: ");

@@ -9,7 +9,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -19,45 +18,110 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * <b>An emulator of vLLM</b>, not vLLM: a test and benchmark fixture that speaks vLLM's HTTP API for a reranker
- * ({@code /score}, {@code /rerank}, {@code /v1/rerank}, {@code /v2/rerank}, {@code /health}, {@code /v1/models},
- * {@code /metrics}) and charges every forward pass the GPU time that Qwen3-Reranker-0.6B takes on one H100
- * ({@link CostModel}), scheduled like vLLM ({@link GpuEngine}). Scores are lexical ({@link LexicalRelevance}), so
- * rankings are meaningful and deterministic. It lets the whole pipeline be load-tested against "an H100 running
+ * <b>An emulator of vLLM</b>, not vLLM: a test and benchmark fixture that speaks vLLM's HTTP API
+ * for a reranker ({@code /score}, {@code /rerank}, {@code /v1/rerank}, {@code /v2/rerank}, {@code
+ * /health}, {@code /v1/models}, {@code /metrics}) and charges every forward pass the GPU time that
+ * Qwen3-Reranker-0.6B takes on one H100 ({@link CostModel}), scheduled like vLLM ({@link
+ * GpuEngine}). Scores are lexical ({@link LexicalRelevance}), so rankings are meaningful and
+ * deterministic. It lets the whole pipeline be load-tested against "an H100 running
  * Qwen3-Reranker-0.6B" on a machine without a GPU.
  */
 public final class VllmEmulator implements AutoCloseable {
 
-    /** Tokens the Qwen3-Reranker prompt template adds around a (query, document) pair in {@code /rerank}. */
+    /**
+     * Tokens the Qwen3-Reranker prompt template adds around a (query, document) pair in {@code
+     * /rerank}.
+     */
     static final int TEMPLATE_TOKENS = 70;
 
     /**
      * Settings, as vLLM's flags name them.
      *
-     * @param priorityScheduling vLLM's {@code --scheduling-policy priority}: requests' {@code priority}, lower first
-     * @param debugEndpoints     serve {@code /emulator/last-request} (a caller's query and documents) and
-     *                           {@code POST /emulator/faults} (which can halt the process): for tests only, off by default
+     * @param priorityScheduling vLLM's {@code --scheduling-policy priority}: requests' {@code
+     *     priority}, lower first
+     * @param debugEndpoints serve {@code /emulator/last-request} (a caller's query and documents)
+     *     and {@code POST /emulator/faults} (which can halt the process): for tests only, off by
+     *     default
      */
-    public record Settings(String host, int port, String model, int maxNumSeqs, int maxNumBatchedTokens, int maxModelLen,
-                           double timeScale, Faults faults, boolean priorityScheduling, boolean debugEndpoints) {
+    public record Settings(
+            String host,
+            int port,
+            String model,
+            int maxNumSeqs,
+            int maxNumBatchedTokens,
+            int maxModelLen,
+            double timeScale,
+            Faults faults,
+            boolean priorityScheduling,
+            boolean debugEndpoints) {
         public static Settings defaults(int port) {
-            return new Settings("127.0.0.1", port, "Qwen/Qwen3-Reranker-0.6B", 256, 16384, 32768, 1.0, Faults.NONE, false, false);
+            return new Settings(
+                    "127.0.0.1",
+                    port,
+                    "Qwen/Qwen3-Reranker-0.6B",
+                    256,
+                    16384,
+                    32768,
+                    1.0,
+                    Faults.NONE,
+                    false,
+                    false);
         }
 
         public Settings withMaxModelLen(int tokens) {
-            return new Settings(host, port, model, maxNumSeqs, maxNumBatchedTokens, tokens, timeScale, faults, priorityScheduling, debugEndpoints);
+            return new Settings(
+                    host,
+                    port,
+                    model,
+                    maxNumSeqs,
+                    maxNumBatchedTokens,
+                    tokens,
+                    timeScale,
+                    faults,
+                    priorityScheduling,
+                    debugEndpoints);
         }
 
         public Settings withMaxNumSeqs(int seqs) {
-            return new Settings(host, port, model, seqs, maxNumBatchedTokens, maxModelLen, timeScale, faults, priorityScheduling, debugEndpoints);
+            return new Settings(
+                    host,
+                    port,
+                    model,
+                    seqs,
+                    maxNumBatchedTokens,
+                    maxModelLen,
+                    timeScale,
+                    faults,
+                    priorityScheduling,
+                    debugEndpoints);
         }
 
         public Settings withPriorityScheduling() {
-            return new Settings(host, port, model, maxNumSeqs, maxNumBatchedTokens, maxModelLen, timeScale, faults, true, debugEndpoints);
+            return new Settings(
+                    host,
+                    port,
+                    model,
+                    maxNumSeqs,
+                    maxNumBatchedTokens,
+                    maxModelLen,
+                    timeScale,
+                    faults,
+                    true,
+                    debugEndpoints);
         }
 
         public Settings withDebugEndpoints() {
-            return new Settings(host, port, model, maxNumSeqs, maxNumBatchedTokens, maxModelLen, timeScale, faults, priorityScheduling, true);
+            return new Settings(
+                    host,
+                    port,
+                    model,
+                    maxNumSeqs,
+                    maxNumBatchedTokens,
+                    maxModelLen,
+                    timeScale,
+                    faults,
+                    priorityScheduling,
+                    true);
         }
     }
 
@@ -77,10 +141,18 @@ public final class VllmEmulator implements AutoCloseable {
         this.settings = settings;
         this.faults = settings.faults();
         this.vertx = Vertx.vertx();
-        this.gpu = new GpuEngine(CostModel.H100_QWEN3_RERANKER_0_6B, settings.maxNumSeqs(), settings.maxNumBatchedTokens(),
-                settings.timeScale());
-        this.server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
-                .setMaxFormAttributeSize(-1));
+        this.gpu =
+                new GpuEngine(
+                        CostModel.H100_QWEN3_RERANKER_0_6B,
+                        settings.maxNumSeqs(),
+                        settings.maxNumBatchedTokens(),
+                        settings.timeScale());
+        this.server =
+                vertx.createHttpServer(
+                        new HttpServerOptions()
+                                .setHost(settings.host())
+                                .setPort(settings.port())
+                                .setMaxFormAttributeSize(-1));
         server.requestHandler(this::handle);
     }
 
@@ -98,7 +170,10 @@ public final class VllmEmulator implements AutoCloseable {
         return gpu;
     }
 
-    /** Makes the emulated GPU {@code scale} times slower than calibrated from its next forward pass on (tests). */
+    /**
+     * Makes the emulated GPU {@code scale} times slower than calibrated from its next forward pass
+     * on (tests).
+     */
     public void timeScale(double scale) {
         gpu.timeScale(scale);
     }
@@ -112,43 +187,71 @@ public final class VllmEmulator implements AutoCloseable {
         switch (path) {
             case "/health" -> req.response().setStatusCode(200).end();
             case "/v1/models" -> json(req, 200, models());
-            case "/metrics" -> req.response().putHeader("content-type", "text/plain; version=0.0.4").end(metrics());
+            case "/metrics" ->
+                    req.response()
+                            .putHeader("content-type", "text/plain; version=0.0.4")
+                            .end(metrics());
             case "/emulator/stats" -> json(req, 200, stats());
             case "/emulator/last-request", "/emulator/faults" -> {
                 if (settings.debugEndpoints()) {
                     debug(req, path);
                 } else {
-                    error(req, 404, "NotFoundError", "no route " + path + " (test endpoints are off; start with --debug-endpoints true)");
+                    error(
+                            req,
+                            404,
+                            "NotFoundError",
+                            "no route "
+                                    + path
+                                    + " (test endpoints are off; start with --debug-endpoints true)");
                 }
             }
             case "/score", "/v1/score" -> req.body().onSuccess(b -> score(req, b, true));
-            case "/rerank", "/v1/rerank", "/v2/rerank" -> req.body().onSuccess(b -> score(req, b, false));
+            case "/rerank", "/v1/rerank", "/v2/rerank" ->
+                    req.body().onSuccess(b -> score(req, b, false));
             default -> error(req, 404, "NotFoundError", "no route " + path);
         }
     }
 
     private void debug(HttpServerRequest req, String path) {
         switch (path) {
-            case "/emulator/last-request" -> json(req, 200, lastRequest == null ? JobCodec.mapper().createObjectNode() : lastRequest);
-            default -> req.body().onSuccess(b -> {
-                faults = JobCodec.fromJson(b.toString(), FaultsBody.class).toFaults();
-                json(req, 200, stats());
-            });
+            case "/emulator/last-request" ->
+                    json(
+                            req,
+                            200,
+                            lastRequest == null
+                                    ? JobCodec.mapper().createObjectNode()
+                                    : lastRequest);
+            default ->
+                    req.body()
+                            .onSuccess(
+                                    b -> {
+                                        faults =
+                                                JobCodec.fromJson(b.toString(), FaultsBody.class)
+                                                        .toFaults();
+                                        json(req, 200, stats());
+                                    });
         }
     }
 
     /** JSON shape of {@code POST /emulator/faults}. */
-    record FaultsBody(Double error_rate, Double spike_rate, Long spike_ms, Boolean hang, Boolean crash) {
+    record FaultsBody(
+            Double error_rate, Double spike_rate, Long spike_ms, Boolean hang, Boolean crash) {
         Faults toFaults() {
             if (Boolean.TRUE.equals(crash)) {
                 Runtime.getRuntime().halt(1);
             }
-            return new Faults(error_rate == null ? 0 : error_rate, spike_rate == null ? 0 : spike_rate,
-                    spike_ms == null ? 0 : spike_ms, Boolean.TRUE.equals(hang));
+            return new Faults(
+                    error_rate == null ? 0 : error_rate,
+                    spike_rate == null ? 0 : spike_rate,
+                    spike_ms == null ? 0 : spike_ms,
+                    Boolean.TRUE.equals(hang));
         }
     }
 
-    /** The body of the last /score or /rerank call, for tests that check what a client sent (GET /emulator/last-request). */
+    /**
+     * The body of the last /score or /rerank call, for tests that check what a client sent (GET
+     * /emulator/last-request).
+     */
     private volatile JsonNode lastRequest;
 
     private void score(HttpServerRequest req, Buffer body, boolean scoreApi) {
@@ -173,14 +276,18 @@ public final class VllmEmulator implements AutoCloseable {
             }
             priority = in.path("priority").asInt(0);
             if (priority != 0 && !settings.priorityScheduling()) {
-                throw new IllegalArgumentException("Got priority " + priority + " but Priority scheduling is not enabled.");
+                throw new IllegalArgumentException(
+                        "Got priority " + priority + " but Priority scheduling is not enabled.");
             }
             if (scoreApi) {
                 pairs(in.get("text_1"), in.get("text_2"), queries, docs);
             } else {
                 String query = in.path("query").asText(null);
                 JsonNode documents = in.get("documents");
-                if (query == null || documents == null || !documents.isArray() || documents.isEmpty()) {
+                if (query == null
+                        || documents == null
+                        || !documents.isArray()
+                        || documents.isEmpty()) {
                     throw new IllegalArgumentException("query and documents are required");
                 }
                 for (JsonNode d : documents) {
@@ -195,13 +302,24 @@ public final class VllmEmulator implements AutoCloseable {
         int[] tokens = new int[queries.size()];
         long total = 0;
         for (int i = 0; i < tokens.length; i++) {
-            tokens[i] = EmulatedTokenizer.count(queries.get(i)) + EmulatedTokenizer.count(docs.get(i)) + (scoreApi ? 0 : TEMPLATE_TOKENS);
+            tokens[i] =
+                    EmulatedTokenizer.count(queries.get(i))
+                            + EmulatedTokenizer.count(docs.get(i))
+                            + (scoreApi ? 0 : TEMPLATE_TOKENS);
             if (tokens[i] > settings.maxModelLen()) {
-                // vLLM's own refusal of a prompt over --max-model-len: 400, the whole request, in these words
+                // vLLM's own refusal of a prompt over --max-model-len: 400, the whole request, in
+                // these words
                 refused.incrementAndGet();
-                error(req, 400, "BadRequestError", "This model's maximum context length is " + settings.maxModelLen()
-                        + " tokens. However, you requested " + tokens[i] + " tokens in the input for score. "
-                        + "Please reduce the length of the input.");
+                error(
+                        req,
+                        400,
+                        "BadRequestError",
+                        "This model's maximum context length is "
+                                + settings.maxModelLen()
+                                + " tokens. However, you requested "
+                                + tokens[i]
+                                + " tokens in the input for score. "
+                                + "Please reduce the length of the input.");
                 return;
             }
             total += tokens[i];
@@ -209,22 +327,40 @@ public final class VllmEmulator implements AutoCloseable {
         long promptTotal = total;
         promptTokens.addAndGet(total);
         GpuEngine.Submitted submitted = gpu.submitAbortable(tokens, priority);
-        // vLLM aborts a request whose client went away: what has not reached a forward pass yet is never run
-        req.response().closeHandler(v -> {
-            if (!submitted.done().isDone()) {
-                abortedRequests.incrementAndGet();
-                submitted.abort().run();
-            }
-        });
-        submitted.done().thenRun(() -> {
-            Runnable answer = () -> json(req, 200, scoreApi ? scoreResponse(in, queries, docs, promptTotal)
-                    : rerankResponse(in, queries, docs, promptTotal));
-            if (f.spikeRate() > 0 && ThreadLocalRandom.current().nextDouble() < f.spikeRate()) {
-                vertx.setTimer(Math.max(1, f.spikeMs()), t -> answer.run());
-            } else {
-                answer.run();
-            }
-        });
+        // vLLM aborts a request whose client went away: what has not reached a forward pass yet is
+        // never run
+        req.response()
+                .closeHandler(
+                        v -> {
+                            if (!submitted.done().isDone()) {
+                                abortedRequests.incrementAndGet();
+                                submitted.abort().run();
+                            }
+                        });
+        submitted
+                .done()
+                .thenRun(
+                        () -> {
+                            Runnable answer =
+                                    () ->
+                                            json(
+                                                    req,
+                                                    200,
+                                                    scoreApi
+                                                            ? scoreResponse(
+                                                                    in, queries, docs, promptTotal)
+                                                            : rerankResponse(
+                                                                    in,
+                                                                    queries,
+                                                                    docs,
+                                                                    promptTotal));
+                            if (f.spikeRate() > 0
+                                    && ThreadLocalRandom.current().nextDouble() < f.spikeRate()) {
+                                vertx.setTimer(Math.max(1, f.spikeMs()), t -> answer.run());
+                            } else {
+                                answer.run();
+                            }
+                        });
     }
 
     private static void pairs(JsonNode t1, JsonNode t2, List<String> queries, List<String> docs) {
@@ -259,7 +395,8 @@ public final class VllmEmulator implements AutoCloseable {
         return out;
     }
 
-    private ObjectNode scoreResponse(JsonNode in, List<String> queries, List<String> docs, long tokens) {
+    private ObjectNode scoreResponse(
+            JsonNode in, List<String> queries, List<String> docs, long tokens) {
         ObjectNode out = JobCodec.mapper().createObjectNode();
         out.put("id", "score-" + UUID.randomUUID());
         out.put("object", "list");
@@ -267,16 +404,20 @@ public final class VllmEmulator implements AutoCloseable {
         out.put("model", in.path("model").asText(settings.model()));
         ArrayNode data = out.putArray("data");
         for (int i = 0; i < docs.size(); i++) {
-            data.addObject().put("index", i).put("object", "score").put("score", LexicalRelevance.score(queries.get(i), docs.get(i)));
+            data.addObject()
+                    .put("index", i)
+                    .put("object", "score")
+                    .put("score", LexicalRelevance.score(queries.get(i), docs.get(i)));
         }
         out.putObject("usage").put("prompt_tokens", tokens).put("total_tokens", tokens);
         return out;
     }
 
-    private ObjectNode rerankResponse(JsonNode in, List<String> queries, List<String> docs, long tokens) {
+    private ObjectNode rerankResponse(
+            JsonNode in, List<String> queries, List<String> docs, long tokens) {
         List<double[]> ranked = new ArrayList<>();
         for (int i = 0; i < docs.size(); i++) {
-            ranked.add(new double[]{i, LexicalRelevance.score(queries.get(i), docs.get(i))});
+            ranked.add(new double[] {i, LexicalRelevance.score(queries.get(i), docs.get(i))});
         }
         ranked.sort((x, y) -> Double.compare(y[1], x[1]));
         int topN = in.path("top_n").asInt(0);
@@ -298,7 +439,11 @@ public final class VllmEmulator implements AutoCloseable {
     private ObjectNode models() {
         ObjectNode out = JobCodec.mapper().createObjectNode();
         out.put("object", "list");
-        out.putArray("data").addObject().put("id", settings.model()).put("object", "model").put("owned_by", "vllm-emulator")
+        out.putArray("data")
+                .addObject()
+                .put("id", settings.model())
+                .put("object", "model")
+                .put("owned_by", "vllm-emulator")
                 .put("max_model_len", settings.maxModelLen());
         return out;
     }
@@ -320,14 +465,19 @@ public final class VllmEmulator implements AutoCloseable {
         out.put("waiting", gpu.waiting());
         out.put("running", gpu.running());
         Faults f = faults;
-        out.putObject("faults").put("error_rate", f.errorRate()).put("spike_rate", f.spikeRate()).put("spike_ms", f.spikeMs())
+        out.putObject("faults")
+                .put("error_rate", f.errorRate())
+                .put("spike_rate", f.spikeRate())
+                .put("spike_ms", f.spikeMs())
                 .put("hang", f.hang());
         return out;
     }
 
     private String metrics() {
         String label = "{model_name=\"" + settings.model() + "\"}";
-        return String.format(Locale.ROOT, """
+        return String.format(
+                Locale.ROOT,
+                """
                 # HELP vllm:num_requests_running Sequences in the current forward pass (emulated).
                 # TYPE vllm:num_requests_running gauge
                 vllm:num_requests_running%s %d
@@ -346,24 +496,42 @@ public final class VllmEmulator implements AutoCloseable {
                 # HELP emulator_forward_passes_total Forward passes run.
                 # TYPE emulator_forward_passes_total counter
                 emulator_forward_passes_total %d
-                """, label, gpu.running(), label, gpu.waiting(), label, promptTokens.get(), gpu.busySeconds(), gpu.sequences(),
+                """,
+                label,
+                gpu.running(),
+                label,
+                gpu.waiting(),
+                label,
+                promptTokens.get(),
+                gpu.busySeconds(),
+                gpu.sequences(),
                 gpu.steps());
     }
 
     private static void json(HttpServerRequest req, int status, Object body) {
-        req.response().setStatusCode(status).putHeader("content-type", "application/json")
+        req.response()
+                .setStatusCode(status)
+                .putHeader("content-type", "application/json")
                 .end(Buffer.buffer(JobCodec.toJsonBytes(body)));
     }
 
     private static void error(HttpServerRequest req, int status, String type, String message) {
         ObjectNode e = JobCodec.mapper().createObjectNode();
-        e.put("object", "error").put("message", message).put("type", type).putNull("param").put("code", status);
+        e.put("object", "error")
+                .put("message", message)
+                .put("type", type)
+                .putNull("param")
+                .put("code", status);
         json(req, status, e);
     }
 
     @Override
     public void close() {
         gpu.close();
-        vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join();
+        vertx.close()
+                .toCompletionStage()
+                .toCompletableFuture()
+                .orTimeout(10, TimeUnit.SECONDS)
+                .join();
     }
 }

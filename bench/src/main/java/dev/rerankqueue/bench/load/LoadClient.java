@@ -2,7 +2,6 @@ package dev.rerankqueue.bench.load;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.messaging.JobCodec;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,13 +15,20 @@ import java.util.concurrent.Executors;
 /** The load generator's HTTP side: one JDK client, asynchronous sends, JSON helpers. */
 public final class LoadClient implements AutoCloseable {
 
-    private final ExecutorService executor = Executors.newFixedThreadPool(8, r -> {
-        Thread t = new Thread(r, "load-client");
-        t.setDaemon(true);
-        return t;
-    });
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(executor)
-            .connectTimeout(Duration.ofSeconds(10)).build();
+    private final ExecutorService executor =
+            Executors.newFixedThreadPool(
+                    8,
+                    r -> {
+                        Thread t = new Thread(r, "load-client");
+                        t.setDaemon(true);
+                        return t;
+                    });
+    private final HttpClient http =
+            HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .executor(executor)
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .build();
     private final String apiKey;
 
     public LoadClient(String apiKey) {
@@ -37,13 +43,20 @@ public final class LoadClient implements AutoCloseable {
         return b;
     }
 
-    public CompletableFuture<HttpResponse<String>> postJson(String url, String json, Duration timeout) {
-        return http.sendAsync(request(url, timeout).header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    public CompletableFuture<HttpResponse<String>> postJson(
+            String url, String json, Duration timeout) {
+        return http.sendAsync(
+                request(url, timeout)
+                        .header("content-type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(json))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     public HttpResponse<String> get(String url) throws IOException, InterruptedException {
-        return http.send(request(url, Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                request(url, Duration.ofSeconds(30)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     public JsonNode getJson(String url) throws IOException, InterruptedException {

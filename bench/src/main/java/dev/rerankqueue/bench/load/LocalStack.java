@@ -11,9 +11,9 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * A stack on this machine that a scenario starts and stops itself through deploy/local (up.sh / down.sh), in a run
- * folder of its own: for scenarios that compare stacks of different shapes (1, 2, 4 workers). Its data is deleted
- * when it stops; its logs stay.
+ * A stack on this machine that a scenario starts and stops itself through deploy/local (up.sh /
+ * down.sh), in a run folder of its own: for scenarios that compare stacks of different shapes (1,
+ * 2, 4 workers). Its data is deleted when it stops; its logs stay.
  */
 public final class LocalStack implements AutoCloseable {
 
@@ -30,10 +30,12 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /**
-     * Starts {@code workers} workers, each with a vLLM emulator beside it, with the given extra environment (for up.sh and
-     * the apps: EMULATOR_ARGS, RERANK_* ...). {@code root} is the project root.
+     * Starts {@code workers} workers, each with a vLLM emulator beside it, with the given extra
+     * environment (for up.sh and the apps: EMULATOR_ARGS, RERANK_* ...). {@code root} is the
+     * project root.
      */
-    public static LocalStack start(Path root, Path runDir, int workers, Map<String, String> extraEnv, String apiKey)
+    public static LocalStack start(
+            Path root, Path runDir, int workers, Map<String, String> extraEnv, String apiKey)
             throws IOException, InterruptedException {
         deleteTree(runDir);
         Files.createDirectories(runDir);
@@ -41,9 +43,14 @@ public final class LocalStack implements AutoCloseable {
         env.put("RERANK_RUN_DIR", runDir.toString());
         env.put("SCORER", "emulator");
         env.put("WORKERS", Integer.toString(workers));
-        // the ports up.sh will use: deploy/local/env.sh's defaults unless this environment, which up.sh inherits, sets them
-        Stack stack = new Stack("http://127.0.0.1:" + port("GATEWAY_PORT", 8080), ports(port("EMULATOR_BASE_PORT", 8101), workers),
-                ports(port("WORKER_BASE_PORT", 8091), workers), apiKey);
+        // the ports up.sh will use: deploy/local/env.sh's defaults unless this environment, which
+        // up.sh inherits, sets them
+        Stack stack =
+                new Stack(
+                        "http://127.0.0.1:" + port("GATEWAY_PORT", 8080),
+                        ports(port("EMULATOR_BASE_PORT", 8101), workers),
+                        ports(port("WORKER_BASE_PORT", 8091), workers),
+                        apiKey);
         LocalStack local = new LocalStack(root, runDir, env, stack);
         try {
             local.run("deploy/local/up.sh", "up.log");
@@ -78,12 +85,16 @@ public final class LocalStack implements AutoCloseable {
 
     private void run(String script, String logName) throws IOException, InterruptedException {
         Path log = runDir.resolve(logName);
-        ProcessBuilder pb = new ProcessBuilder("bash", script).directory(root.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile());
+        ProcessBuilder pb =
+                new ProcessBuilder("bash", script)
+                        .directory(root.toFile())
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile());
         pb.environment().putAll(env);
         int rc = pb.start().waitFor();
         if (rc != 0) {
-            throw new IllegalStateException(script + " exited with " + rc + ":\n" + Files.readString(log));
+            throw new IllegalStateException(
+                    script + " exited with " + rc + ":\n" + Files.readString(log));
         }
     }
 

@@ -2,7 +2,6 @@ package dev.rerankqueue.bench.load;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.messaging.JobCodec;
-
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,12 +23,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * Two scenarios about refusing what cannot be served, against a running stack.
  *
  * <ul>
- *   <li>{@code overload}: the gateway's accept ceiling (closed loop, many connections, each honouring Retry-After), then open-loop submissions at
- *   a multiple of it: how long every submission waits for its answer (202 or 503), the share refused, and the accept
- *   latency of the ones accepted.</li>
- *   <li>{@code admission}: a burst against a slow (emulated) GPU and a short {@code rerank.admission.max-backlog}: how
- *   many jobs are accepted before the first refusal, how long the accepted ones really wait against the advertised
- *   limit (the overshoot), and whether a refused submission retried after its {@code Retry-After} is accepted.</li>
+ *   <li>{@code overload}: the gateway's accept ceiling (closed loop, many connections, each
+ *       honouring Retry-After), then open-loop submissions at a multiple of it: how long every
+ *       submission waits for its answer (202 or 503), the share refused, and the accept latency of
+ *       the ones accepted.
+ *   <li>{@code admission}: a burst against a slow (emulated) GPU and a short {@code
+ *       rerank.admission.max-backlog}: how many jobs are accepted before the first refusal, how
+ *       long the accepted ones really wait against the advertised limit (the overshoot), and
+ *       whether a refused submission retried after its {@code Retry-After} is accepted.
  * </ul>
  */
 public final class Overload {
@@ -45,20 +46,33 @@ public final class Overload {
         this.client = new LoadClient(stack.apiKey());
     }
 
-    /** One submission's answer: status (0 when none came), problem type, Retry-After, job id, and how long it took. */
+    /**
+     * One submission's answer: status (0 when none came), problem type, Retry-After, job id, and
+     * how long it took.
+     */
     record Answer(int status, String type, int retryAfter, String id, long nanos) {
         static Answer of(HttpResponse<String> r, Throwable e, long nanos) {
             if (e != null || r == null) {
                 return new Answer(0, e == null ? "" : rootName(e), -1, null, nanos);
             }
             String body = r.body();
-            String id = r.statusCode() == 202 ? JobCodec.mapper().convertValue(Scenarios.readTree(body).path("id"), String.class) : null;
-            return new Answer(r.statusCode(), r.statusCode() >= 400 ? Scenarios.problemType(body) : "",
-                    r.headers().firstValue("Retry-After").map(Integer::parseInt).orElse(-1), id, nanos);
+            String id =
+                    r.statusCode() == 202
+                            ? JobCodec.mapper()
+                                    .convertValue(Scenarios.readTree(body).path("id"), String.class)
+                            : null;
+            return new Answer(
+                    r.statusCode(),
+                    r.statusCode() >= 400 ? Scenarios.problemType(body) : "",
+                    r.headers().firstValue("Retry-After").map(Integer::parseInt).orElse(-1),
+                    id,
+                    nanos);
         }
 
         String kind() {
-            return status == 0 ? "no answer (" + type + ")" : status + (type.isEmpty() ? "" : " " + type);
+            return status == 0
+                    ? "no answer (" + type + ")"
+                    : status + (type.isEmpty() ? "" : " " + type);
         }
     }
 
@@ -69,10 +83,12 @@ public final class Overload {
     }
 
     /**
-     * Measures the accept ceiling for {@code ceilingSeconds} with {@code connections} clients posting back to back, then
-     * offers {@code factor} times it, open loop, for {@code seconds}.
+     * Measures the accept ceiling for {@code ceilingSeconds} with {@code connections} clients
+     * posting back to back, then offers {@code factor} times it, open loop, for {@code seconds}.
      */
-    public void overload(int connections, int ceilingSeconds, double knownCeiling, double factor, int seconds) throws Exception {
+    public void overload(
+            int connections, int ceilingSeconds, double knownCeiling, double factor, int seconds)
+            throws Exception {
         say("== overload: the accept ceiling, then %.1f x it offered open loop ==", factor);
         Workload w = new Workload(21, Scenarios.DOCS, Scenarios.DOC_CHARS);
         closedLoop(w, connections, 5); // warm-up of a fresh gateway (JIT), not recorded
@@ -80,18 +96,27 @@ public final class Overload {
         Map<String, Integer> ceilingKinds = closedLoop(w, connections, ceilingSeconds);
         double measured = ceilingKinds.getOrDefault("202", 0) / (double) ceilingSeconds;
         Map<String, Double> cpuAtCeiling = ceilingCpu.coresSinceStart();
-        say("accept ceiling: %.0f jobs/s (%d connections back to back, %d s; answers %s); CPU %s", measured, connections, ceilingSeconds,
-                ceilingKinds, CpuMeter.describe(cpuAtCeiling));
+        say(
+                "accept ceiling: %.0f jobs/s (%d connections back to back, %d s; answers %s); CPU %s",
+                measured,
+                connections,
+                ceilingSeconds,
+                ceilingKinds,
+                CpuMeter.describe(cpuAtCeiling));
         // a ceiling measured in another run (--ceiling) offers two configurations the same load
         double ceiling = knownCeiling > 0 ? knownCeiling : measured;
         if (knownCeiling > 0) {
-            say("offering a multiple of the given ceiling, %.0f jobs/s, not of this run's", knownCeiling);
+            say(
+                    "offering a multiple of the given ceiling, %.0f jobs/s, not of this run's",
+                    knownCeiling);
         }
 
         double offered = factor * ceiling;
         int total = (int) Math.round(offered * seconds);
         long interval = (long) (1e9 / offered);
-        say("offering %.0f jobs/s for %d s (%d submissions), each with a 10 s client timeout", offered, seconds, total);
+        say(
+                "offering %.0f jobs/s for %d s (%d submissions), each with a 10 s client timeout",
+                offered, seconds, total);
         List<CompletableFuture<Answer>> answers = new ArrayList<>(total);
         CpuMeter cpu = CpuMeter.ofRunDir().start();
         long start = System.nanoTime();
@@ -126,12 +151,17 @@ public final class Overload {
                 refusedWithRetryAfter += a.retryAfter() >= 0 ? 1 : 0;
             }
         }
-        say("sent %d in %.1f s (%.0f/s; the sender fell behind its schedule by at most %.0f ms)", total, offeredFor, total / offeredFor,
-                late / 1e6);
+        say(
+                "sent %d in %.1f s (%.0f/s; the sender fell behind its schedule by at most %.0f ms)",
+                total, offeredFor, total / offeredFor, late / 1e6);
         say("answers: %s", kinds);
-        say("every answer: %s; within 1 s: %d of %d (%.2f %%)", all.summary(), withinOneSecond, total, 100.0 * withinOneSecond / total);
+        say(
+                "every answer: %s; within 1 s: %d of %d (%.2f %%)",
+                all.summary(), withinOneSecond, total, 100.0 * withinOneSecond / total);
         say("202 accept latency: %s", accepted.summary());
-        say("refusals: %s; with Retry-After %d of %d", refused.summary(), refusedWithRetryAfter, refused.count());
+        say(
+                "refusals: %s; with Retry-After %d of %d",
+                refused.summary(), refusedWithRetryAfter, refused.count());
         say("CPU while offered: %s", CpuMeter.describe(cores));
         figures.put("ceiling_jobs_per_s", Scenarios.round3(ceiling));
         figures.put("ceiling_measured_jobs_per_s", Scenarios.round3(measured));
@@ -151,7 +181,10 @@ public final class Overload {
         emit("overload");
     }
 
-    /** {@code connections} clients submitting back to back for {@code seconds}; the answers tallied by kind. */
+    /**
+     * {@code connections} clients submitting back to back for {@code seconds}; the answers tallied
+     * by kind.
+     */
     private Map<String, Integer> closedLoop(Workload w, int connections, int seconds) {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         Map<String, Integer> kinds = new ConcurrentHashMap<>();
@@ -167,24 +200,37 @@ public final class Overload {
         if (System.nanoTime() >= end) {
             return CompletableFuture.completedFuture(null);
         }
-        return submit(w.nextJson(), Duration.ofSeconds(30)).thenCompose(a -> {
-            if (System.nanoTime() < end) {
-                kinds.merge(a.kind(), 1, Integer::sum); // answers after the end are not counted
-            }
-            if (a.retryAfter() > 0) { // a well-behaved client waits as told before it sends again
-                return CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(a.retryAfter(), TimeUnit.SECONDS))
-                        .thenCompose(x -> next(w, end, kinds));
-            }
-            return next(w, end, kinds);
-        });
+        return submit(w.nextJson(), Duration.ofSeconds(30))
+                .thenCompose(
+                        a -> {
+                            if (System.nanoTime() < end) {
+                                kinds.merge(
+                                        a.kind(),
+                                        1,
+                                        Integer::sum); // answers after the end are not counted
+                            }
+                            if (a.retryAfter()
+                                    > 0) { // a well-behaved client waits as told before it sends
+                                // again
+                                return CompletableFuture.runAsync(
+                                                () -> {},
+                                                CompletableFuture.delayedExecutor(
+                                                        a.retryAfter(), TimeUnit.SECONDS))
+                                        .thenCompose(x -> next(w, end, kinds));
+                            }
+                            return next(w, end, kinds);
+                        });
     }
 
     /**
-     * Offers {@code rate} jobs/s for {@code seconds} against a gateway whose {@code rerank.admission.max-backlog} is
-     * {@code limitSeconds}; every refusal with a Retry-After is retried once after it.
+     * Offers {@code rate} jobs/s for {@code seconds} against a gateway whose {@code
+     * rerank.admission.max-backlog} is {@code limitSeconds}; every refusal with a Retry-After is
+     * retried once after it.
      */
     public void admission(double rate, int seconds, int limitSeconds) throws Exception {
-        say("== admission: %.0f jobs/s for %d s against a %d s backlog limit ==", rate, seconds, limitSeconds);
+        say(
+                "== admission: %.0f jobs/s for %d s against a %d s backlog limit ==",
+                rate, seconds, limitSeconds);
         Workload w = new Workload(31, Scenarios.DOCS, Scenarios.DOC_CHARS);
         int total = (int) Math.round(rate * seconds);
         long interval = (long) (1e9 / rate);
@@ -196,36 +242,57 @@ public final class Overload {
         AtomicInteger retried = new AtomicInteger();
         AtomicInteger retriedAccepted = new AtomicInteger();
         Recorder retryAfter = new Recorder();
-        List<CompletableFuture<?>> pending = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<CompletableFuture<?>> pending =
+                java.util.Collections.synchronizedList(new ArrayList<>());
         ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor();
         long start = System.nanoTime();
         for (int i = 0; i < total; i++) {
             Scenarios.sleepUntil(start + i * interval);
             String body = w.nextJson();
-            pending.add(submit(body, Duration.ofSeconds(30)).thenAccept(a -> {
-                kinds.merge(a.kind(), 1, Integer::sum);
-                if (a.status() == 202) {
-                    accepted.add(a.id());
-                    acceptedSoFar.incrementAndGet();
-                } else if (a.status() == 503 && firstRefusalAt.compareAndSet(-1, System.nanoTime() - start)) {
-                    acceptedBeforeFirstRefusal.set(acceptedSoFar.get());
-                }
-                if (a.status() == 503 && a.retryAfter() > 0) {
-                    retryAfter.recordNanos(TimeUnit.SECONDS.toNanos(a.retryAfter()));
-                    CompletableFuture<Void> again = new CompletableFuture<>();
-                    pending.add(again);
-                    retries.schedule(() -> submit(body, Duration.ofSeconds(30)).thenAccept(b -> {
-                        retried.incrementAndGet();
-                        if (b.status() == 202) {
-                            retriedAccepted.incrementAndGet();
-                            accepted.add(b.id());
-                        }
-                        again.complete(null);
-                    }), a.retryAfter(), TimeUnit.SECONDS);
-                }
-            }));
+            pending.add(
+                    submit(body, Duration.ofSeconds(30))
+                            .thenAccept(
+                                    a -> {
+                                        kinds.merge(a.kind(), 1, Integer::sum);
+                                        if (a.status() == 202) {
+                                            accepted.add(a.id());
+                                            acceptedSoFar.incrementAndGet();
+                                        } else if (a.status() == 503
+                                                && firstRefusalAt.compareAndSet(
+                                                        -1, System.nanoTime() - start)) {
+                                            acceptedBeforeFirstRefusal.set(acceptedSoFar.get());
+                                        }
+                                        if (a.status() == 503 && a.retryAfter() > 0) {
+                                            retryAfter.recordNanos(
+                                                    TimeUnit.SECONDS.toNanos(a.retryAfter()));
+                                            CompletableFuture<Void> again =
+                                                    new CompletableFuture<>();
+                                            pending.add(again);
+                                            retries.schedule(
+                                                    () ->
+                                                            submit(body, Duration.ofSeconds(30))
+                                                                    .thenAccept(
+                                                                            b -> {
+                                                                                retried
+                                                                                        .incrementAndGet();
+                                                                                if (b.status()
+                                                                                        == 202) {
+                                                                                    retriedAccepted
+                                                                                            .incrementAndGet();
+                                                                                    accepted.add(
+                                                                                            b.id());
+                                                                                }
+                                                                                again.complete(
+                                                                                        null);
+                                                                            }),
+                                                    a.retryAfter(),
+                                                    TimeUnit.SECONDS);
+                                        }
+                                    }));
         }
-        say("offered %d in %.1f s; answers %s", total, (System.nanoTime() - start) / 1e9, new TreeMap<>(kinds));
+        say(
+                "offered %d in %.1f s; answers %s",
+                total, (System.nanoTime() - start) / 1e9, new TreeMap<>(kinds));
         while (true) { // retries add futures while earlier ones complete
             List<CompletableFuture<?>> now;
             synchronized (pending) {
@@ -239,9 +306,15 @@ public final class Overload {
             }
         }
         retries.shutdown();
-        say("first refusal %.1f s into the burst, after %d accepted; retried after Retry-After: %d, accepted then %d (%.1f %%); "
-                        + "Retry-After p50 %.0f s, max %.0f s", firstRefusalAt.get() / 1e9, acceptedBeforeFirstRefusal.get(), retried.get(),
-                retriedAccepted.get(), 100.0 * retriedAccepted.get() / Math.max(1, retried.get()), retryAfter.percentileMillis(50) / 1000,
+        say(
+                "first refusal %.1f s into the burst, after %d accepted; retried after Retry-After: %d, accepted then %d (%.1f %%); "
+                        + "Retry-After p50 %.0f s, max %.0f s",
+                firstRefusalAt.get() / 1e9,
+                acceptedBeforeFirstRefusal.get(),
+                retried.get(),
+                retriedAccepted.get(),
+                100.0 * retriedAccepted.get() / Math.max(1, retried.get()),
+                retryAfter.percentileMillis(50) / 1000,
                 retryAfter.percentileMillis(100) / 1000);
         long drainStart = System.nanoTime();
         Recorder queued = new Recorder();
@@ -255,8 +328,14 @@ public final class Overload {
             drainedAt = System.nanoTime();
         }
         double drainRate = accepted.size() / ((drainedAt - start) / 1e9);
-        say("all %d accepted jobs finished %.1f s after the burst began (%.1f jobs/s); queue wait %s; over the %d s limit: %d (%.1f %%)",
-                accepted.size(), (drainedAt - start) / 1e9, drainRate, queued.summary(), limitSeconds, over,
+        say(
+                "all %d accepted jobs finished %.1f s after the burst began (%.1f jobs/s); queue wait %s; over the %d s limit: %d (%.1f %%)",
+                accepted.size(),
+                (drainedAt - start) / 1e9,
+                drainRate,
+                queued.summary(),
+                limitSeconds,
+                over,
                 100.0 * over / Math.max(1, accepted.size()));
         say("(waited for the drain %.0f s after the last answer)", (drainedAt - drainStart) / 1e9);
         figures.put("offered_jobs_per_s", rate);
@@ -272,7 +351,9 @@ public final class Overload {
         figures.put("queue_wait_max_s", Scenarios.round3(queued.percentileMillis(100) / 1000));
         figures.put("accepted_over_limit", over);
         figures.put("retried_after_retry_after", retried.get());
-        figures.put("retried_accepted_pct", Scenarios.round3(100.0 * retriedAccepted.get() / Math.max(1, retried.get())));
+        figures.put(
+                "retried_accepted_pct",
+                Scenarios.round3(100.0 * retriedAccepted.get() / Math.max(1, retried.get())));
         emit("admission");
     }
 

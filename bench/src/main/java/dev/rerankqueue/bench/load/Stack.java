@@ -1,17 +1,17 @@
 package dev.rerankqueue.bench.load;
 
 import com.fasterxml.jackson.databind.JsonNode;
-
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Where the system under test runs, and how to read its counters (emulator stats, worker metrics). */
+/**
+ * Where the system under test runs, and how to read its counters (emulator stats, worker metrics).
+ */
 public record Stack(String gateway, List<String> emulators, List<String> workers, String apiKey) {
 
     /** Pairs scored and GPU-busy seconds, summed over every emulator. */
-    public record GpuCounters(long pairs, double busySeconds, long passes) {
-    }
+    public record GpuCounters(long pairs, double busySeconds, long passes) {}
 
     public GpuCounters gpu(LoadClient client) throws Exception {
         long pairs = 0;
@@ -30,7 +30,11 @@ public record Stack(String gateway, List<String> emulators, List<String> workers
         List<GpuCounters> out = new java.util.ArrayList<>();
         for (String e : emulators) {
             JsonNode s = client.getJson(e + "/emulator/stats");
-            out.add(new GpuCounters(s.get("pairs").asLong(), s.get("gpu_busy_seconds").asDouble(), s.get("forward_passes").asLong()));
+            out.add(
+                    new GpuCounters(
+                            s.get("pairs").asLong(),
+                            s.get("gpu_busy_seconds").asDouble(),
+                            s.get("forward_passes").asLong()));
         }
         return out;
     }
@@ -38,7 +42,11 @@ public record Stack(String gateway, List<String> emulators, List<String> workers
     /** Jobs finished with {@code status} over every worker, from their Prometheus metrics. */
     public long finishedJobs(LoadClient client, String status) throws Exception {
         long total = 0;
-        Pattern p = Pattern.compile("(?m)^rerank_jobs_finished_total\\{[^}]*status=\"" + status + "\"[^}]*} ([0-9.eE+]+)$");
+        Pattern p =
+                Pattern.compile(
+                        "(?m)^rerank_jobs_finished_total\\{[^}]*status=\""
+                                + status
+                                + "\"[^}]*} ([0-9.eE+]+)$");
         for (String w : workers) {
             Matcher m = p.matcher(client.get(w + "/q/metrics").body());
             while (m.find()) {

@@ -1,5 +1,13 @@
 package dev.rerankqueue.bench.report;
 
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
@@ -9,18 +17,9 @@ import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-
 /**
- * The PNG charts of the benchmark report, drawn with JFreeChart in headless AWT: one or more panels of line series that
- * share an x axis (load, time, workers).
+ * The PNG charts of the benchmark report, drawn with JFreeChart in headless AWT: one or more panels
+ * of line series that share an x axis (load, time, workers).
  */
 public final class Charts {
 
@@ -28,8 +27,14 @@ public final class Charts {
         System.setProperty("java.awt.headless", "true");
     }
 
-    private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd),
-            new Color(0xff7f0e), new Color(0x7f7f7f)};
+    private static final Color[] COLORS = {
+        new Color(0x1f77b4),
+        new Color(0xd62728),
+        new Color(0x2ca02c),
+        new Color(0x9467bd),
+        new Color(0xff7f0e),
+        new Color(0x7f7f7f)
+    };
 
     /** One line: points in the order they were measured. */
     public static final class Series {
@@ -47,7 +52,7 @@ public final class Charts {
         }
 
         public synchronized Series add(double x, double y) {
-            points.add(new double[]{x, y});
+            points.add(new double[] {x, y});
             return this;
         }
 
@@ -65,21 +70,21 @@ public final class Charts {
     }
 
     /** One panel: a y axis and its series. */
-    public record Panel(String yLabel, List<Series> series) {
-    }
+    public record Panel(String yLabel, List<Series> series) {}
 
-    private Charts() {
-    }
+    private Charts() {}
 
     /**
-     * Writes a chart of {@code panels} stacked over one x axis to {@code file} (800 px wide, 300 px a panel); returns the
-     * file. {@code markPoints}: a few measured points of a counted x (workers, clients), marked, on whole-number ticks;
-     * otherwise a time line.
+     * Writes a chart of {@code panels} stacked over one x axis to {@code file} (800 px wide, 300 px
+     * a panel); returns the file. {@code markPoints}: a few measured points of a counted x
+     * (workers, clients), marked, on whole-number ticks; otherwise a time line.
      */
-    public static Path write(Path file, String title, String xLabel, boolean markPoints, Panel... panels) {
+    public static Path write(
+            Path file, String title, String xLabel, boolean markPoints, Panel... panels) {
         NumberAxis x = new NumberAxis(xLabel);
         if (markPoints) {
-            x.setStandardTickUnits(NumberAxis.createIntegerTickUnits()); // counted things: workers, clients
+            x.setStandardTickUnits(
+                    NumberAxis.createIntegerTickUnits()); // counted things: workers, clients
         }
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(x);
         plot.setGap(12);
@@ -90,9 +95,17 @@ public final class Charts {
                 Series s = panel.series().get(i);
                 data.addSeries(s.toXy());
                 renderer.setSeriesPaint(i, COLORS[i % COLORS.length]);
-                renderer.setSeriesStroke(i, s.dashed
-                        ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{6f, 4f}, 0f)
-                        : new BasicStroke(2f));
+                renderer.setSeriesStroke(
+                        i,
+                        s.dashed
+                                ? new BasicStroke(
+                                        2f,
+                                        BasicStroke.CAP_BUTT,
+                                        BasicStroke.JOIN_MITER,
+                                        10f,
+                                        new float[] {6f, 4f},
+                                        0f)
+                                : new BasicStroke(2f));
             }
             NumberAxis y = new NumberAxis(panel.yLabel());
             y.setAutoRangeIncludesZero(true);

@@ -1,15 +1,14 @@
 package dev.rerankqueue.bench.report;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ChartsTest {
 
@@ -19,8 +18,14 @@ class ChartsTest {
         Charts.Series ideal = new Charts.Series("ideal", true).add(10, 100).add(100, 1000);
         Charts.Series latency = new Charts.Series("p99").add(10, 50).add(30, 80).add(100, 400);
 
-        Path file = Charts.write(dir.resolve("charts/seed.png"), "throughput and latency", "clients", true,
-                new Charts.Panel("requests/s", List.of(rising, ideal)), new Charts.Panel("ms", List.of(latency)));
+        Path file =
+                Charts.write(
+                        dir.resolve("charts/seed.png"),
+                        "throughput and latency",
+                        "clients",
+                        true,
+                        new Charts.Panel("requests/s", List.of(rising, ideal)),
+                        new Charts.Panel("ms", List.of(latency)));
 
         BufferedImage image = ImageIO.read(file.toFile());
         assertEquals(800, image.getWidth());

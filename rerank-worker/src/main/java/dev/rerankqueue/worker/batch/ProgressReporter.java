@@ -2,17 +2,16 @@ package dev.rerankqueue.worker.batch;
 
 import dev.rerankqueue.store.JobProgress;
 import dev.rerankqueue.worker.store.JobStateWriter;
-import org.jboss.logging.Logger;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.jboss.logging.Logger;
 
 /**
- * Counts the scored pairs of each job of a batch as scorer calls end, and writes the count of large jobs to Redis
- * ({@link JobProgress}) at most once per interval each. Best effort: a lost progress write only means a missed
- * {@code progress} event; the result write does not wait for it.
+ * Counts the scored pairs of each job of a batch as scorer calls end, and writes the count of large
+ * jobs to Redis ({@link JobProgress}) at most once per interval each. Best effort: a lost progress
+ * write only means a missed {@code progress} event; the result write does not wait for it.
  */
 final class ProgressReporter implements Consumer<int[]> {
 
@@ -27,7 +26,8 @@ final class ProgressReporter implements Consumer<int[]> {
     private final long intervalNanos;
     private final JobStateWriter store;
 
-    private ProgressReporter(List<String> ids, int[] total, int minPairs, Duration interval, JobStateWriter store) {
+    private ProgressReporter(
+            List<String> ids, int[] total, int minPairs, Duration interval, JobStateWriter store) {
         this.ids = ids;
         this.total = total;
         this.minPairs = minPairs;
@@ -46,10 +46,16 @@ final class ProgressReporter implements Consumer<int[]> {
     }
 
     /**
-     * A reporter for jobs {@code ids} whose pairs, {@code pairCounts[j]} each, lie one job after the other in the
-     * scored list; {@code null} when none has {@code minPairs} pairs (or reporting is off).
+     * A reporter for jobs {@code ids} whose pairs, {@code pairCounts[j]} each, lie one job after
+     * the other in the scored list; {@code null} when none has {@code minPairs} pairs (or reporting
+     * is off).
      */
-    static ProgressReporter of(List<String> ids, int[] pairCounts, int minPairs, Duration interval, JobStateWriter store) {
+    static ProgressReporter of(
+            List<String> ids,
+            int[] pairCounts,
+            int minPairs,
+            Duration interval,
+            JobStateWriter store) {
         if (minPairs <= 0) {
             return null;
         }
@@ -77,15 +83,23 @@ final class ProgressReporter implements Consumer<int[]> {
                 }
                 last = j;
                 // the finished job's result event follows at once, so its last count is not written
-                if (total[j] >= minPairs && scored[j] < total[j] && now - lastWrite[j] >= intervalNanos) {
+                if (total[j] >= minPairs
+                        && scored[j] < total[j]
+                        && now - lastWrite[j] >= intervalNanos) {
                     lastWrite[j] = now;
                     writes.add(new JobProgress(ids.get(j), scored[j]));
                 }
             }
         }
         for (JobProgress p : writes) {
-            store.progress(p).subscribe().with(ignored -> { },
-                    e -> LOG.debugf("progress of job %s not written: %s", p.jobId(), e.toString()));
+            store.progress(p)
+                    .subscribe()
+                    .with(
+                            ignored -> {},
+                            e ->
+                                    LOG.debugf(
+                                            "progress of job %s not written: %s",
+                                            p.jobId(), e.toString()));
         }
     }
 }

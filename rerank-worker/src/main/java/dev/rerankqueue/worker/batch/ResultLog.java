@@ -10,8 +10,9 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 
 /**
- * Appends every terminal state to the compacted {@code rerank.results} topic, the durable record from which Redis is
- * rebuilt ({@link dev.rerankqueue.worker.store.StateRestorer}); Redis is only the fast serving copy.
+ * Appends every terminal state to the compacted {@code rerank.results} topic, the durable record
+ * from which Redis is rebuilt ({@link dev.rerankqueue.worker.store.StateRestorer}); Redis is only
+ * the fast serving copy.
  */
 @ApplicationScoped
 public class ResultLog {
@@ -21,7 +22,9 @@ public class ResultLog {
 
     private final MutinyEmitter<Record<String, byte[]>> results;
 
-    public ResultLog(@Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) MutinyEmitter<Record<String, byte[]>> results) {
+    public ResultLog(
+            @Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER)
+                    MutinyEmitter<Record<String, byte[]>> results) {
         this.results = results;
     }
 

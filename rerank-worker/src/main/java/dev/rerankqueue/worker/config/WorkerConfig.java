@@ -2,7 +2,6 @@ package dev.rerankqueue.worker.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-
 import java.time.Duration;
 import java.util.Optional;
 
@@ -22,14 +21,18 @@ public interface WorkerConfig {
     /** Scores already computed, per model. */
     Cache cache();
 
-    /** What this worker tells the gateways it can score, for admission from the first second of a burst. */
+    /**
+     * What this worker tells the gateways it can score, for admission from the first second of a
+     * burst.
+     */
     Capacity capacity();
 
     interface Capacity {
         /**
-         * Announce this many pairs per second instead of the measured figure (pairs scored per second of busy scorer
-         * time). Set it when the model server's throughput is known (see the calibration) so that gateways refuse a burst
-         * right after a deploy, before this worker has measured anything. Default: measured.
+         * Announce this many pairs per second instead of the measured figure (pairs scored per
+         * second of busy scorer time). Set it when the model server's throughput is known (see the
+         * calibration) so that gateways refuse a burst right after a deploy, before this worker has
+         * measured anything. Default: measured.
          */
         Optional<Double> pairsPerSecond();
 
@@ -39,7 +42,10 @@ public interface WorkerConfig {
     }
 
     interface Cache {
-        /** Scored pairs remembered (least recently used out first); 0 turns the cache off. Default 100000. */
+        /**
+         * Scored pairs remembered (least recently used out first); 0 turns the cache off. Default
+         * 100000.
+         */
         @WithDefault("100000")
         long maxEntries();
 
@@ -48,9 +54,9 @@ public interface WorkerConfig {
         Duration ttl();
 
         /**
-         * Whether one tenant's job may be answered from scores of another tenant's pairs. Off by default: a hit shows
-         * as a job scored in no time, which tells a tenant that another scored the same pair. Turn it on only where
-         * the tenants trust each other. Default false.
+         * Whether one tenant's job may be answered from scores of another tenant's pairs. Off by
+         * default: a hit shows as a job scored in no time, which tells a tenant that another scored
+         * the same pair. Turn it on only where the tenants trust each other. Default false.
          */
         @WithDefault("false")
         boolean sharedAcrossTenants();
@@ -61,9 +67,9 @@ public interface WorkerConfig {
 
     interface Shutdown {
         /**
-         * How long a stopping worker keeps finishing the batches it holds (after pausing its consumers) before it
-         * closes them; what is unfinished then is handed back uncommitted. Keep it under the orchestrator's grace
-         * period (Kubernetes: 30 s). Default 25s.
+         * How long a stopping worker keeps finishing the batches it holds (after pausing its
+         * consumers) before it closes them; what is unfinished then is handed back uncommitted.
+         * Keep it under the orchestrator's grace period (Kubernetes: 30 s). Default 25s.
          */
         @WithDefault("25s")
         Duration drainTimeout();
@@ -75,19 +81,26 @@ public interface WorkerConfig {
         @WithDefault("64")
         int maxPairs();
 
-        /** Token budget of one scorer call (estimated before tokenizing), so long documents make smaller batches. Default 16384. */
+        /**
+         * Token budget of one scorer call (estimated before tokenizing), so long documents make
+         * smaller batches. Default 16384.
+         */
         @WithDefault("16384")
         int maxTokens();
 
         /**
-         * Scorer calls in flight at once per worker, both priority lanes together. Default: twice the scorer's own
-         * (2 for the embedded model, which uses every core per call; 2 x rerank.worker.scorer.vllm.in-flight for
-         * vLLM, so the GPU always has the next batch queued).
+         * Scorer calls in flight at once per worker, both priority lanes together. Default: twice
+         * the scorer's own (2 for the embedded model, which uses every core per call; 2 x
+         * rerank.worker.scorer.vllm.in-flight for vLLM, so the GPU always has the next batch
+         * queued).
          */
         Optional<Integer> inFlight();
     }
 
-    /** Progress of large jobs: pairs scored so far, readable on the job and sent as {@code progress} SSE events. */
+    /**
+     * Progress of large jobs: pairs scored so far, readable on the job and sent as {@code progress}
+     * SSE events.
+     */
     Progress progress();
 
     interface Progress {
@@ -104,17 +117,24 @@ public interface WorkerConfig {
     Lanes lanes();
 
     interface Lanes {
-        /** Share of the freed scorer slots that go to interactive calls while both lanes have calls waiting. Default 9. */
+        /**
+         * Share of the freed scorer slots that go to interactive calls while both lanes have calls
+         * waiting. Default 9.
+         */
         @WithDefault("9")
         int interactiveWeight();
 
-        /** Share of the freed scorer slots that go to batch calls while both lanes have calls waiting. Default 1. */
+        /**
+         * Share of the freed scorer slots that go to batch calls while both lanes have calls
+         * waiting. Default 1.
+         */
         @WithDefault("1")
         int batchWeight();
 
         /**
-         * Most scorer slots the batch lane holds at once. The model server queues calls in arrival order, so each batch
-         * call in flight is queue an interactive call waits behind. Default: half the slots, at least 1.
+         * Most scorer slots the batch lane holds at once. The model server queues calls in arrival
+         * order, so each batch call in flight is queue an interactive call waits behind. Default:
+         * half the slots, at least 1.
          */
         Optional<Integer> batchMaxSlots();
     }
@@ -125,7 +145,10 @@ public interface WorkerConfig {
         @WithDefault("onnx")
         String type();
 
-        /** Attempts per scorer call before its jobs fail (retryable errors only: 5xx, timeouts, open breaker). Default 10. */
+        /**
+         * Attempts per scorer call before its jobs fail (retryable errors only: 5xx, timeouts, open
+         * breaker). Default 10.
+         */
         @WithDefault("10")
         int attempts();
 
@@ -137,7 +160,10 @@ public interface WorkerConfig {
         @WithDefault("10s")
         Duration retryMaxBackoff();
 
-        /** Time after the first failure when retrying stops and the call's jobs fail (and go to the DLQ). Default 60s. */
+        /**
+         * Time after the first failure when retrying stops and the call's jobs fail (and go to the
+         * DLQ). Default 60s.
+         */
         @WithDefault("60s")
         Duration retryBudget();
 
@@ -146,7 +172,10 @@ public interface WorkerConfig {
         Vllm vllm();
     }
 
-    /** A co-located vLLM serving a cross-encoder reranker (Qwen3-Reranker); the emulator in bench speaks the same API. */
+    /**
+     * A co-located vLLM serving a cross-encoder reranker (Qwen3-Reranker); the emulator in bench
+     * speaks the same API.
+     */
     interface Vllm {
         /** Base URL of vLLM. Default http://127.0.0.1:8000. */
         @WithDefault("http://127.0.0.1:8000")
@@ -156,29 +185,39 @@ public interface WorkerConfig {
         @WithDefault("Qwen/Qwen3-Reranker-0.6B")
         String model();
 
-        /** {@code score}: pairs of many jobs in one /score call; {@code rerank}: one /rerank call per job. Default score. */
+        /**
+         * {@code score}: pairs of many jobs in one /score call; {@code rerank}: one /rerank call
+         * per job. Default score.
+         */
         @WithDefault("score")
         String api();
 
-        /** Whether to wrap pairs in the Qwen3-Reranker prompt template (needed for the original Qwen3-Reranker). Default true. */
+        /**
+         * Whether to wrap pairs in the Qwen3-Reranker prompt template (needed for the original
+         * Qwen3-Reranker). Default true.
+         */
         @WithDefault("true")
         boolean qwen3Template();
 
-        /** Task instruction used when a job gives none. Default: Qwen3-Reranker's web-search instruction. */
+        /**
+         * Task instruction used when a job gives none. Default: Qwen3-Reranker's web-search
+         * instruction.
+         */
         @WithDefault("Given a web search query, retrieve relevant passages that answer the query")
         String instruction();
 
         /**
-         * The model's context in tokens (vLLM's {@code --max-model-len}): a pair whose prompt would be longer has its
-         * document cut to fit, and is counted in {@code usage.truncated_documents} (a job with {@code "truncate": false}
-         * fails instead). Default: what vLLM's /v1/models reports.
+         * The model's context in tokens (vLLM's {@code --max-model-len}): a pair whose prompt would
+         * be longer has its document cut to fit, and is counted in {@code
+         * usage.truncated_documents} (a job with {@code "truncate": false} fails instead). Default:
+         * what vLLM's /v1/models reports.
          */
         Optional<Integer> maxModelLen();
 
         /**
-         * Characters per token in the estimate that decides where a document is cut (Qwen's tokenizer gives about 4 on
-         * English, fewer on code and CJK text). A pair the estimate lets through and vLLM still refuses fails its own
-         * job alone. Default 4.
+         * Characters per token in the estimate that decides where a document is cut (Qwen's
+         * tokenizer gives about 4 on English, fewer on code and CJK text). A pair the estimate lets
+         * through and vLLM still refuses fails its own job alone. Default 4.
          */
         @WithDefault("4")
         int charsPerToken();
@@ -192,10 +231,10 @@ public interface WorkerConfig {
         int inFlight();
 
         /**
-         * Send each call's lane as vLLM's request {@code priority} (0 interactive, 1 batch), so a vLLM started with
-         * {@code --scheduling-policy priority} serves interactive calls before batch calls it already queued. Only
-         * for such a vLLM: with the default first-come-first-served policy vLLM refuses a priority other than 0.
-         * Default false.
+         * Send each call's lane as vLLM's request {@code priority} (0 interactive, 1 batch), so a
+         * vLLM started with {@code --scheduling-policy priority} serves interactive calls before
+         * batch calls it already queued. Only for such a vLLM: with the default
+         * first-come-first-served policy vLLM refuses a priority other than 0. Default false.
          */
         @WithDefault("false")
         boolean priorityScheduling();
@@ -225,15 +264,24 @@ public interface WorkerConfig {
         /** The tokenizer.json matching {@code model-path}. */
         Optional<String> tokenizerPath();
 
-        /** How token vectors become one text vector: {@code cls} (BGE) or {@code mean} (MiniLM, E5). Default cls. */
+        /**
+         * How token vectors become one text vector: {@code cls} (BGE) or {@code mean} (MiniLM, E5).
+         * Default cls.
+         */
         @WithDefault("cls")
         String pooling();
 
-        /** Prefix added to queries, as the model was trained (BGE's retrieval instruction). Empty for none. */
+        /**
+         * Prefix added to queries, as the model was trained (BGE's retrieval instruction). Empty
+         * for none.
+         */
         @WithDefault("Represent this sentence for searching relevant passages: ")
         String queryPrefix();
 
-        /** Tokens per text; longer texts are cut at this many tokens, as the model cannot read more. Default 512. */
+        /**
+         * Tokens per text; longer texts are cut at this many tokens, as the model cannot read more.
+         * Default 512.
+         */
         @WithDefault("512")
         int maxLength();
 
@@ -248,11 +296,17 @@ public interface WorkerConfig {
         @WithDefault("24h")
         Duration retention();
 
-        /** How often a worker checks whether Redis lost the results and must be rebuilt from the results topic. Default 5s. */
+        /**
+         * How often a worker checks whether Redis lost the results and must be rebuilt from the
+         * results topic. Default 5s.
+         */
         @WithDefault("5s")
         Duration restoreCheck();
 
-        /** How long to keep retrying result writes while Redis is unreachable before the consumer gives up. Default 60s. */
+        /**
+         * How long to keep retrying result writes while Redis is unreachable before the consumer
+         * gives up. Default 60s.
+         */
         @WithDefault("60s")
         Duration writeRetryBudget();
     }

@@ -6,7 +6,10 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Ready only while the scorer can take work; Kafka consumer readiness is reported by the messaging extension. */
+/**
+ * Ready only while the scorer can take work; Kafka consumer readiness is reported by the messaging
+ * extension.
+ */
 @Readiness
 @ApplicationScoped
 public class ScorerReadiness implements HealthCheck {

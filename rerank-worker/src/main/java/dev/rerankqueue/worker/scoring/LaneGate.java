@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.Cancellable;
-
 import java.util.ArrayDeque;
 import java.util.EnumMap;
 import java.util.Map;
@@ -14,12 +13,14 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
- * The worker's scorer slots, shared by the priority lanes. A call runs at once while a slot is free; otherwise it
- * waits in its lane's queue, and each freed slot goes to the lane chosen by a smooth weighted round robin over the
- * lanes that have calls waiting. With the default weights (interactive 9, batch 1) an interactive call waits at most
- * for one running call to end while a bulk backfill drains, and the backfill still gets a tenth of the slots when
- * interactive work alone could fill them. The batch lane never holds more than {@code batchMaxSlots} slots: the model
- * server queues what it is sent in arrival order, so every batch call in flight is time an interactive call waits.
+ * The worker's scorer slots, shared by the priority lanes. A call runs at once while a slot is
+ * free; otherwise it waits in its lane's queue, and each freed slot goes to the lane chosen by a
+ * smooth weighted round robin over the lanes that have calls waiting. With the default weights
+ * (interactive 9, batch 1) an interactive call waits at most for one running call to end while a
+ * bulk backfill drains, and the backfill still gets a tenth of the slots when interactive work
+ * alone could fill them. The batch lane never holds more than {@code batchMaxSlots} slots: the
+ * model server queues what it is sent in arrival order, so every batch call in flight is time an
+ * interactive call waits.
  */
 public final class LaneGate {
 
@@ -30,12 +31,22 @@ public final class LaneGate {
     private final Map<Priority, ArrayDeque<Runnable>> waiting = new EnumMap<>(Priority.class);
     private final Map<Priority, Integer> credit = new EnumMap<>(Priority.class);
     private int busy;
-    /** Calls started from inside another call's start or end run after it, not inside it, so the stack stays flat. */
+
+    /**
+     * Calls started from inside another call's start or end run after it, not inside it, so the
+     * stack stays flat.
+     */
     private final ThreadLocal<ArrayDeque<Runnable>> trampoline = new ThreadLocal<>();
 
-    public LaneGate(int slots, int batchMaxSlots, int interactiveWeight, int batchWeight, MeterRegistry metrics) {
+    public LaneGate(
+            int slots,
+            int batchMaxSlots,
+            int interactiveWeight,
+            int batchWeight,
+            MeterRegistry metrics) {
         if (slots < 1 || batchMaxSlots < 1 || interactiveWeight < 1 || batchWeight < 1) {
-            throw new IllegalArgumentException("scorer slots, the batch lane's slots and lane weights must be at least 1");
+            throw new IllegalArgumentException(
+                    "scorer slots, the batch lane's slots and lane weights must be at least 1");
         }
         this.slots = slots;
         this.batchMaxSlots = Math.min(slots, batchMaxSlots);
@@ -45,59 +56,82 @@ public final class LaneGate {
             waiting.put(lane, new ArrayDeque<>());
             credit.put(lane, 0);
             running.put(lane, 0);
-            Gauge.builder("rerank.scorer.waiting", this, g -> g.waiting(lane)).tag("lane", lane.wireName())
-                    .description("Scorer calls waiting for a slot").register(metrics);
+            Gauge.builder("rerank.scorer.waiting", this, g -> g.waiting(lane))
+                    .tag("lane", lane.wireName())
+                    .description("Scorer calls waiting for a slot")
+                    .register(metrics);
         }
-        Gauge.builder("rerank.scorer.in.flight", this, LaneGate::busy).description("Scorer calls running").register(metrics);
-        Gauge.builder("rerank.scorer.slots", this, g -> g.slots).description("Scorer calls a worker runs at once").register(metrics);
+        Gauge.builder("rerank.scorer.in.flight", this, LaneGate::busy)
+                .description("Scorer calls running")
+                .register(metrics);
+        Gauge.builder("rerank.scorer.slots", this, g -> g.slots)
+                .description("Scorer calls a worker runs at once")
+                .register(metrics);
     }
 
-    /** Runs {@code call} in a slot of {@code lane} (null: interactive); the slot is freed when the call ends. */
+    /**
+     * Runs {@code call} in a slot of {@code lane} (null: interactive); the slot is freed when the
+     * call ends.
+     */
     public <T> Uni<T> run(Priority lane, Supplier<Uni<T>> call) {
         Priority l = Priority.orDefault(lane);
-        return Uni.createFrom().emitter(em -> {
-            AtomicBoolean gone = new AtomicBoolean();
-            AtomicBoolean left = new AtomicBoolean();
-            AtomicReference<Cancellable> running = new AtomicReference<>();
-            Runnable leaveOnce = () -> {
-                if (left.compareAndSet(false, true)) {
-                    leave(l);
-                }
-            };
-            em.onTermination(() -> {
-                gone.set(true);
-                Cancellable started = running.get();
-                if (started != null && !left.get()) {
-                    started.cancel(); // the caller went away during the call: stop it (a model server call is aborted) and free the slot
-                    leaveOnce.run();
-                }
-            });
-            enter(l, () -> {
-                if (gone.get()) {
-                    leaveOnce.run(); // the caller went away while it waited
-                    return;
-                }
-                Uni<T> started;
-                try {
-                    started = call.get();
-                } catch (RuntimeException e) {
-                    leaveOnce.run();
-                    em.fail(e);
-                    return;
-                }
-                running.set(started.subscribe().with(item -> {
-                    leaveOnce.run();
-                    em.complete(item);
-                }, failure -> {
-                    leaveOnce.run();
-                    em.fail(failure);
-                }));
-                if (gone.get() && !left.get()) {
-                    running.get().cancel(); // went away while the call was being started
-                    leaveOnce.run();
-                }
-            });
-        });
+        return Uni.createFrom()
+                .emitter(
+                        em -> {
+                            AtomicBoolean gone = new AtomicBoolean();
+                            AtomicBoolean left = new AtomicBoolean();
+                            AtomicReference<Cancellable> running = new AtomicReference<>();
+                            Runnable leaveOnce =
+                                    () -> {
+                                        if (left.compareAndSet(false, true)) {
+                                            leave(l);
+                                        }
+                                    };
+                            em.onTermination(
+                                    () -> {
+                                        gone.set(true);
+                                        Cancellable started = running.get();
+                                        if (started != null && !left.get()) {
+                                            started.cancel(); // the caller went away during the
+                                            // call: stop it (a model server call
+                                            // is aborted) and free the slot
+                                            leaveOnce.run();
+                                        }
+                                    });
+                            enter(
+                                    l,
+                                    () -> {
+                                        if (gone.get()) {
+                                            leaveOnce.run(); // the caller went away while it waited
+                                            return;
+                                        }
+                                        Uni<T> started;
+                                        try {
+                                            started = call.get();
+                                        } catch (RuntimeException e) {
+                                            leaveOnce.run();
+                                            em.fail(e);
+                                            return;
+                                        }
+                                        running.set(
+                                                started.subscribe()
+                                                        .with(
+                                                                item -> {
+                                                                    leaveOnce.run();
+                                                                    em.complete(item);
+                                                                },
+                                                                failure -> {
+                                                                    leaveOnce.run();
+                                                                    em.fail(failure);
+                                                                }));
+                                        if (gone.get() && !left.get()) {
+                                            running.get()
+                                                    .cancel(); // went away while the call was being
+                                            // started
+                                            leaveOnce.run();
+                                        }
+                                    });
+                        });
     }
 
     private void enter(Priority lane, Runnable start) {
@@ -125,7 +159,8 @@ public final class LaneGate {
 
     /** Whether a call of {@code lane} may start now; caller holds the lock. */
     private boolean free(Priority lane) {
-        return busy < slots && (lane != Priority.BATCH || running.get(Priority.BATCH) < batchMaxSlots);
+        return busy < slots
+                && (lane != Priority.BATCH || running.get(Priority.BATCH) < batchMaxSlots);
     }
 
     private void take(Priority lane) {
@@ -151,8 +186,8 @@ public final class LaneGate {
     }
 
     /**
-     * The next waiting call that may start, by smooth weighted round robin over the lanes with such calls, its slot
-     * taken; caller holds the lock.
+     * The next waiting call that may start, by smooth weighted round robin over the lanes with such
+     * calls, its slot taken; caller holds the lock.
      */
     private Runnable next() {
         Priority pick = null;

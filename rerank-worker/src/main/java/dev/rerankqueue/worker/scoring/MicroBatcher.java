@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -18,14 +17,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.IntPredicate;
 import java.util.function.Consumer;
+import java.util.function.IntPredicate;
 
 /**
- * Scores the pairs of many jobs together: drops duplicates, takes what the {@link ScoreCache} knows, sorts the rest by length (so a batch pads little), packs
- * micro-batches under a pair cap and a token budget, keeps a configured number of scorer calls in flight, and
- * scatters the scores back in input order. A pair the model refuses is isolated by splitting its call, so it fails
- * only its own job.
+ * Scores the pairs of many jobs together: drops duplicates, takes what the {@link ScoreCache}
+ * knows, sorts the rest by length (so a batch pads little), packs micro-batches under a pair cap
+ * and a token budget, keeps a configured number of scorer calls in flight, and scatters the scores
+ * back in input order. A pair the model refuses is isolated by splitting its call, so it fails only
+ * its own job.
  */
 @ApplicationScoped
 public class MicroBatcher {
@@ -45,8 +45,15 @@ public class MicroBatcher {
 
     @jakarta.inject.Inject
     public MicroBatcher(Scorer scorer, WorkerConfig config, MeterRegistry metrics) {
-        this(scorer, config, metrics, new ScoreCache(config.cache().maxEntries(), config.cache().ttl(),
-                config.cache().sharedAcrossTenants(), metrics));
+        this(
+                scorer,
+                config,
+                metrics,
+                new ScoreCache(
+                        config.cache().maxEntries(),
+                        config.cache().ttl(),
+                        config.cache().sharedAcrossTenants(),
+                        metrics));
     }
 
     MicroBatcher(Scorer scorer, WorkerConfig config, MeterRegistry metrics, ScoreCache cache) {
@@ -55,36 +62,63 @@ public class MicroBatcher {
         this.maxPairs = config.batch().maxPairs();
         this.maxTokens = config.batch().maxTokens();
         int slots = config.batch().inFlight().orElse(2 * scorer.preferredInFlight());
-        this.gate = new LaneGate(slots, config.lanes().batchMaxSlots().orElse(Math.max(1, slots / 2)),
-                config.lanes().interactiveWeight(), config.lanes().batchWeight(), metrics);
+        this.gate =
+                new LaneGate(
+                        slots,
+                        config.lanes().batchMaxSlots().orElse(Math.max(1, slots / 2)),
+                        config.lanes().interactiveWeight(),
+                        config.lanes().batchWeight(),
+                        metrics);
         this.retry = RetryPolicy.of(config.scorer());
         this.capacity = new ScorerCapacity(config.capacity().window(), Duration.ofMillis(500));
-        this.scoringTimer = Timer.builder("rerank.scoring").description("Time of one scorer call (one micro-batch)")
-                .publishPercentileHistogram().register(metrics);
-        this.batchPairs = DistributionSummary.builder("rerank.batch.pairs").description("Pairs per scorer call")
-                .baseUnit("pairs").publishPercentileHistogram().register(metrics);
-        this.droppedPairs = Counter.builder("rerank.pairs.dropped")
-                .description("Pairs not scored because their job was cancelled: left out of a call, or their call given up")
-                .register(metrics);
-        this.givenUpCalls = Counter.builder("rerank.scorer.calls.abandoned")
-                .description("Scorer calls given up because every job in them was cancelled: before their slot, or aborted at the model server")
-                .register(metrics);
-        this.batchTokens = DistributionSummary.builder("rerank.batch.tokens").description("Tokens per scorer call")
-                .baseUnit("tokens").publishPercentileHistogram().register(metrics);
+        this.scoringTimer =
+                Timer.builder("rerank.scoring")
+                        .description("Time of one scorer call (one micro-batch)")
+                        .publishPercentileHistogram()
+                        .register(metrics);
+        this.batchPairs =
+                DistributionSummary.builder("rerank.batch.pairs")
+                        .description("Pairs per scorer call")
+                        .baseUnit("pairs")
+                        .publishPercentileHistogram()
+                        .register(metrics);
+        this.droppedPairs =
+                Counter.builder("rerank.pairs.dropped")
+                        .description(
+                                "Pairs not scored because their job was cancelled: left out of a call, or their call given up")
+                        .register(metrics);
+        this.givenUpCalls =
+                Counter.builder("rerank.scorer.calls.abandoned")
+                        .description(
+                                "Scorer calls given up because every job in them was cancelled: before their slot, or aborted at the model server")
+                        .register(metrics);
+        this.batchTokens =
+                DistributionSummary.builder("rerank.batch.tokens")
+                        .description("Tokens per scorer call")
+                        .baseUnit("tokens")
+                        .publishPercentileHistogram()
+                        .register(metrics);
     }
 
     /**
      * Scores of all pairs and, per pair, the milliseconds of the scorer call that held it.
      *
-     * @param values    relevance score of pair i
-     * @param tokens    tokens the model read for pair i
-     * @param callMs    duration of the scorer call that scored pair i
-     * @param callOf    which scorer call scored pair i (duplicates share one)
-     * @param calls     how many scorer calls were made
-     * @param refusals  why the model refused pair i, or {@code null} where it scored it: a refused pair fails its own
-     *                  job, never the jobs whose pairs shared a call with it
+     * @param values relevance score of pair i
+     * @param tokens tokens the model read for pair i
+     * @param callMs duration of the scorer call that scored pair i
+     * @param callOf which scorer call scored pair i (duplicates share one)
+     * @param calls how many scorer calls were made
+     * @param refusals why the model refused pair i, or {@code null} where it scored it: a refused
+     *     pair fails its own job, never the jobs whose pairs shared a call with it
      */
-    public record Result(double[] values, int[] tokens, boolean[] truncated, long[] callMs, int[] callOf, int calls, String[] refusals) {
+    public record Result(
+            double[] values,
+            int[] tokens,
+            boolean[] truncated,
+            long[] callMs,
+            int[] callOf,
+            int calls,
+            String[] refusals) {
 
         /** Why the model refused pair i, or {@code null}. */
         public String refusal(int i) {
@@ -101,7 +135,10 @@ public class MicroBatcher {
         return scorer.model();
     }
 
-    /** {@code pair} with its document cut to about {@code maxTokens} tokens, as the scorer counts them. */
+    /**
+     * {@code pair} with its document cut to about {@code maxTokens} tokens, as the scorer counts
+     * them.
+     */
     public ScorePair withDocumentTokens(ScorePair pair, int maxTokens) {
         return scorer.withDocumentTokens(pair, maxTokens);
     }
@@ -111,24 +148,36 @@ public class MicroBatcher {
     }
 
     /**
-     * Scores {@code pairs} in scorer slots of {@code lane}; {@code onScored}, if given, is called after each scorer
-     * call with the indices (into {@code pairs}) of the pairs it scored, duplicates included. A call the model refuses
-     * for its input (one over-long pair among many) is split in halves until the refused pairs stand alone: they come
-     * back with their {@link Result#refusal(int) refusal}, every other pair with its score.
+     * Scores {@code pairs} in scorer slots of {@code lane}; {@code onScored}, if given, is called
+     * after each scorer call with the indices (into {@code pairs}) of the pairs it scored,
+     * duplicates included. A call the model refuses for its input (one over-long pair among many)
+     * is split in halves until the refused pairs stand alone: they come back with their {@link
+     * Result#refusal(int) refusal}, every other pair with its score.
      */
     public Uni<Result> score(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored) {
         return score(pairs, lane, onScored, null);
     }
 
     /**
-     * As {@link #score(List, Priority, Consumer)}; {@code abandoned} says which input pairs are no longer wanted (their
-     * job was cancelled; null: all are). A scorer call is checked when it gets its slot, just before it is sent: pairs
-     * abandoned by then are left out, and a call with none left is not made; a call waiting or running whose pairs all
-     * become abandoned is given up, which aborts it at the model server. So a cancelled job stops taking model time
-     * within about {@value #ABANDON_CHECK_MS} ms, except for a forward pass already running.
+     * As {@link #score(List, Priority, Consumer)}; {@code abandoned} says which input pairs are no
+     * longer wanted (their job was cancelled; null: all are). A scorer call is checked when it gets
+     * its slot, just before it is sent: pairs abandoned by then are left out, and a call with none
+     * left is not made; a call waiting or running whose pairs all become abandoned is given up,
+     * which aborts it at the model server. So a cancelled job stops taking model time within about
+     * {@value #ABANDON_CHECK_MS} ms, except for a forward pass already running.
      */
-    public Uni<Result> score(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored, IntPredicate abandoned) {
-        return new Run(pairs, lane, onScored, abandoned == null ? i -> false : abandoned, abandoned != null).score();
+    public Uni<Result> score(
+            List<ScorePair> pairs,
+            Priority lane,
+            Consumer<int[]> onScored,
+            IntPredicate abandoned) {
+        return new Run(
+                        pairs,
+                        lane,
+                        onScored,
+                        abandoned == null ? i -> false : abandoned,
+                        abandoned != null)
+                .score();
     }
 
     /** One {@link #score} call: the unique pairs and what became of each. */
@@ -137,8 +186,10 @@ public class MicroBatcher {
         private final Priority lane;
         private final Consumer<int[]> onScored;
         private final IntPredicate abandoned;
+
         /** Whether pairs can be abandoned at all: only then does a call watch for it. */
         private final boolean watched;
+
         private final List<ScorePair> unique = new ArrayList<>();
         private final int[] toUnique;
         private final String model = scorer.model();
@@ -151,7 +202,12 @@ public class MicroBatcher {
         private int[][] originals;
         private final AtomicInteger calls = new AtomicInteger();
 
-        Run(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored, IntPredicate abandoned, boolean watched) {
+        Run(
+                List<ScorePair> pairs,
+                Priority lane,
+                Consumer<int[]> onScored,
+                IntPredicate abandoned,
+                boolean watched) {
             this.watched = watched;
             this.pairs = pairs;
             this.lane = lane;
@@ -199,67 +255,104 @@ public class MicroBatcher {
             if (onScored != null && !hitIndex.isEmpty()) {
                 onScored.accept(inputIndices(hitIndex, originals));
             }
-            List<Uni<Void>> chunks = pack(misses).stream()
-                    .map(chunk -> Uni.createFrom().deferred(() -> call(chunk.stream().map(missIndex::get).toList())))
-                    .toList();
-            return Multi.createFrom().iterable(chunks)
-                    // every call is queued at once: the lane gate, shared by all batches of the worker, bounds what runs
-                    .onItem().transformToUni(u -> u).merge(Math.max(1, chunks.size()))
-                    .collect().last()
+            List<Uni<Void>> chunks =
+                    pack(misses).stream()
+                            .map(
+                                    chunk ->
+                                            Uni.createFrom()
+                                                    .deferred(
+                                                            () ->
+                                                                    call(
+                                                                            chunk.stream()
+                                                                                    .map(
+                                                                                            missIndex
+                                                                                                    ::get)
+                                                                                    .toList())))
+                            .toList();
+            return Multi.createFrom()
+                    .iterable(chunks)
+                    // every call is queued at once: the lane gate, shared by all batches of the
+                    // worker, bounds what runs
+                    .onItem()
+                    .transformToUni(u -> u)
+                    .merge(Math.max(1, chunks.size()))
+                    .collect()
+                    .last()
                     .map(ignored -> result());
         }
 
         /**
-         * Scores the unique pairs {@code chunk} in one call, or in halves if the model refuses the call's input; pairs
-         * abandoned by the time the call gets its slot are left out of it, and a call whose pairs are all abandoned
-         * while it waits or runs is given up (at the model server: aborted, see {@link VllmScorer}).
+         * Scores the unique pairs {@code chunk} in one call, or in halves if the model refuses the
+         * call's input; pairs abandoned by the time the call gets its slot are left out of it, and
+         * a call whose pairs are all abandoned while it waits or runs is given up (at the model
+         * server: aborted, see {@link VllmScorer}).
          */
         private Uni<Void> call(List<Integer> chunk) {
             AtomicReference<List<Integer>> sent = new AtomicReference<>(chunk);
-            Uni<Timed> scoring = timedCall(lane, () -> {
-                List<Integer> live = chunk.stream().filter(u -> !abandoned(u)).toList();
-                sent.set(live);
-                return live.stream().map(unique::get).toList();
-            });
+            Uni<Timed> scoring =
+                    timedCall(
+                            lane,
+                            () -> {
+                                List<Integer> live =
+                                        chunk.stream().filter(u -> !abandoned(u)).toList();
+                                sent.set(live);
+                                return live.stream().map(unique::get).toList();
+                            });
             if (!watched) {
                 return settle(chunk, sent, scoring);
             }
-            Uni<Timed> givenUp = Multi.createFrom().ticks().every(ABANDON_CHECK)
-                    .filter(tick -> sent.get().stream().allMatch(this::abandoned))
-                    .select().first().toUni()
-                    .replaceWith(GIVEN_UP);
+            Uni<Timed> givenUp =
+                    Multi.createFrom()
+                            .ticks()
+                            .every(ABANDON_CHECK)
+                            .filter(tick -> sent.get().stream().allMatch(this::abandoned))
+                            .select()
+                            .first()
+                            .toUni()
+                            .replaceWith(GIVEN_UP);
             return settle(chunk, sent, Uni.combine().any().of(scoring, givenUp));
         }
 
-        /** What {@code scoring} gave for {@code chunk}, of which {@code sent} went to the model: stored, split or given up. */
-        private Uni<Void> settle(List<Integer> chunk, AtomicReference<List<Integer>> sent, Uni<Timed> scoring) {
-            return scoring
-                    .onItem().transformToUni(scored -> {
-                        if (scored == GIVEN_UP) {
-                            droppedPairs.increment(chunk.size());
-                            givenUpCalls.increment();
-                            return Uni.createFrom().voidItem();
-                        }
-                        List<Integer> live = sent.get();
-                        if (live.size() < chunk.size()) {
-                            droppedPairs.increment(chunk.size() - live.size());
-                        }
-                        if (scored != null) {
-                            store(live, scored, calls.getAndIncrement());
-                        }
-                        return Uni.createFrom().voidItem();
-                    })
-                    .onFailure(ScorerException::inputRefused).recoverWithUni(refusal -> {
-                        List<Integer> live = sent.get();
-                        if (live.size() <= 1) {
-                            live.forEach(u -> refusals[u] = refusal.getMessage());
-                            scored(live);
-                            return Uni.createFrom().voidItem();
-                        }
-                        int half = live.size() / 2;
-                        return Uni.join().all(call(live.subList(0, half)), call(live.subList(half, live.size())))
-                                .andFailFast().replaceWithVoid();
-                    });
+        /**
+         * What {@code scoring} gave for {@code chunk}, of which {@code sent} went to the model:
+         * stored, split or given up.
+         */
+        private Uni<Void> settle(
+                List<Integer> chunk, AtomicReference<List<Integer>> sent, Uni<Timed> scoring) {
+            return scoring.onItem()
+                    .transformToUni(
+                            scored -> {
+                                if (scored == GIVEN_UP) {
+                                    droppedPairs.increment(chunk.size());
+                                    givenUpCalls.increment();
+                                    return Uni.createFrom().voidItem();
+                                }
+                                List<Integer> live = sent.get();
+                                if (live.size() < chunk.size()) {
+                                    droppedPairs.increment(chunk.size() - live.size());
+                                }
+                                if (scored != null) {
+                                    store(live, scored, calls.getAndIncrement());
+                                }
+                                return Uni.createFrom().voidItem();
+                            })
+                    .onFailure(ScorerException::inputRefused)
+                    .recoverWithUni(
+                            refusal -> {
+                                List<Integer> live = sent.get();
+                                if (live.size() <= 1) {
+                                    live.forEach(u -> refusals[u] = refusal.getMessage());
+                                    scored(live);
+                                    return Uni.createFrom().voidItem();
+                                }
+                                int half = live.size() / 2;
+                                return Uni.join()
+                                        .all(
+                                                call(live.subList(0, half)),
+                                                call(live.subList(half, live.size())))
+                                        .andFailFast()
+                                        .replaceWithVoid();
+                            });
         }
 
         /** Whether every input pair that unique pair {@code u} stands for is abandoned. */
@@ -280,7 +373,10 @@ public class MicroBatcher {
                 truncated[u] = scored.scores().truncated()[k];
                 millis[u] = scored.millis();
                 callOf[u] = call;
-                cache.put(model, unique.get(u), new ScoreCache.Entry(values[u], tokens[u], truncated[u]));
+                cache.put(
+                        model,
+                        unique.get(u),
+                        new ScoreCache.Entry(values[u], tokens[u], truncated[u]));
             }
             scored(chunk);
         }
@@ -293,7 +389,15 @@ public class MicroBatcher {
 
         private Result result() {
             int n = pairs.size();
-            Result r = new Result(new double[n], new int[n], new boolean[n], new long[n], new int[n], calls.get(), new String[n]);
+            Result r =
+                    new Result(
+                            new double[n],
+                            new int[n],
+                            new boolean[n],
+                            new long[n],
+                            new int[n],
+                            calls.get(),
+                            new String[n]);
             for (int i = 0; i < n; i++) {
                 int u = toUnique[i];
                 r.values()[i] = values[u];
@@ -307,39 +411,53 @@ public class MicroBatcher {
         }
     }
 
-    private record Timed(Scores scores, long millis) {
-    }
+    private record Timed(Scores scores, long millis) {}
 
     /** How often a waiting or running call checks whether its pairs' jobs were all cancelled. */
     static final long ABANDON_CHECK_MS = 100;
+
     private static final Duration ABANDON_CHECK = Duration.ofMillis(ABANDON_CHECK_MS);
+
     /** A call given up because every pair in it was abandoned. */
     private static final Timed GIVEN_UP = new Timed(null, -1);
 
-    /** One scorer call of the pairs {@code toSend} gives when the call gets its slot; {@code null} when it gives none. */
-    private Uni<Timed> timedCall(Priority lane, java.util.function.Supplier<List<ScorePair>> toSend) {
+    /**
+     * One scorer call of the pairs {@code toSend} gives when the call gets its slot; {@code null}
+     * when it gives none.
+     */
+    private Uni<Timed> timedCall(
+            Priority lane, java.util.function.Supplier<List<ScorePair>> toSend) {
         // each attempt takes a slot of its own, so a call backing off between retries holds none
-        return gate.run(lane, () -> {
-                    List<ScorePair> chunk = toSend.get();
-                    if (chunk.isEmpty()) {
-                        return Uni.createFrom().<Timed>nullItem();
-                    }
-                    long start = System.nanoTime();
-                    return scorer.score(chunk, lane)
-                            .onSubscription().invoke(() -> capacity.started(System.nanoTime()))
-                            .onTermination().invoke((s, failure, cancelled) -> capacity.ended(System.nanoTime(), s == null ? 0 : chunk.size()))
-                            .map(s -> {
-                                long nanos = System.nanoTime() - start;
-                                scoringTimer.record(Duration.ofNanos(nanos));
-                                batchPairs.record(chunk.size());
-                                long t = 0;
-                                for (int x : s.tokens()) {
-                                    t += x;
-                                }
-                                batchTokens.record(t);
-                                return new Timed(s, nanos / 1_000_000);
-                            });
-                })
+        return gate.run(
+                        lane,
+                        () -> {
+                            List<ScorePair> chunk = toSend.get();
+                            if (chunk.isEmpty()) {
+                                return Uni.createFrom().<Timed>nullItem();
+                            }
+                            long start = System.nanoTime();
+                            return scorer.score(chunk, lane)
+                                    .onSubscription()
+                                    .invoke(() -> capacity.started(System.nanoTime()))
+                                    .onTermination()
+                                    .invoke(
+                                            (s, failure, cancelled) ->
+                                                    capacity.ended(
+                                                            System.nanoTime(),
+                                                            s == null ? 0 : chunk.size()))
+                                    .map(
+                                            s -> {
+                                                long nanos = System.nanoTime() - start;
+                                                scoringTimer.record(Duration.ofNanos(nanos));
+                                                batchPairs.record(chunk.size());
+                                                long t = 0;
+                                                for (int x : s.tokens()) {
+                                                    t += x;
+                                                }
+                                                batchTokens.record(t);
+                                                return new Timed(s, nanos / 1_000_000);
+                                            });
+                        })
                 .plug(retry::apply);
     }
 

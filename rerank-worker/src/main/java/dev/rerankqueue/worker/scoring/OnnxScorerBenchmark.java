@@ -6,7 +6,6 @@ import ai.onnxruntime.OrtSession;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.smallrye.config.WithDefault;
-
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,25 +17,31 @@ import java.util.Optional;
 import java.util.Random;
 
 /**
- * The {@code cpu} benchmark (bench/run.sh cpu): pairs per second of the embedded scorer ({@link OnnxScorer#scoreNow}: dedupe,
- * tokenize, build tensors, run, pool, score) against ONNX Runtime alone running the same model on the same batches
- * (session.run on tensors built beforehand), interleaved batch by batch so that both see the same machine. Prints a
- * report and one JSON line.
- * <pre>java -cp 'rerank-worker/target/quarkus-app/app/*:rerank-worker/target/quarkus-app/lib/main/*' \
- *     dev.rerankqueue.worker.scoring.OnnxScorerBenchmark [--seconds 20] [--batch 64] [--docs 10] [--chars 700] </pre>
- * The model and its settings are the worker's: {@code -Drerank.worker.scorer.onnx.threads=1}, {@code ...model-path=...}.
+ * The {@code cpu} benchmark (bench/run.sh cpu): pairs per second of the embedded scorer ({@link
+ * OnnxScorer#scoreNow}: dedupe, tokenize, build tensors, run, pool, score) against ONNX Runtime
+ * alone running the same model on the same batches (session.run on tensors built beforehand),
+ * interleaved batch by batch so that both see the same machine. Prints a report and one JSON line.
+ *
+ * <pre>
+ * java -cp 'rerank-worker/target/quarkus-app/app/*:rerank-worker/target/quarkus-app/lib/main/*' \
+ *     dev.rerankqueue.worker.scoring.OnnxScorerBenchmark [--seconds 20] [--batch 64] [--docs 10] [--chars 700]
+ * </pre>
+ *
+ * The model and its settings are the worker's: {@code -Drerank.worker.scorer.onnx.threads=1},
+ * {@code ...model-path=...}.
  */
 public final class OnnxScorerBenchmark {
 
-    private static final String[] WORDS = ("the of and to in is for that on with as by at from this be are was it an or which has "
-            + "model data system query document search ranking score result latency throughput queue worker gpu batch token "
-            + "server request response cluster memory cache index vector retrieval passage answer question relevant capital "
-            + "city river mountain history science energy market policy health water climate engine network protocol storage "
-            + "language translation summary review product price customer support release version update security access "
-            + "user account payment order delivery shipping warehouse inventory forecast report analysis research study").split(" ");
+    private static final String[] WORDS =
+            ("the of and to in is for that on with as by at from this be are was it an or which has "
+                            + "model data system query document search ranking score result latency throughput queue worker gpu batch token "
+                            + "server request response cluster memory cache index vector retrieval passage answer question relevant capital "
+                            + "city river mountain history science energy market policy health water climate engine network protocol storage "
+                            + "language translation summary review product price customer support release version update security access "
+                            + "user account payment order delivery shipping warehouse inventory forecast report analysis research study")
+                    .split(" ");
 
-    private OnnxScorerBenchmark() {
-    }
+    private OnnxScorerBenchmark() {}
 
     public static void main(String[] args) throws Exception {
         Map<String, String> f = new LinkedHashMap<>();
@@ -55,21 +60,45 @@ public final class OnnxScorerBenchmark {
             for (List<ScorePair> b : batches) {
                 raw.add(prepare(scorer, b));
             }
-            System.out.printf(Locale.ROOT, "== cpu: the embedded scorer (%s, ONNX Runtime, %s intra-op threads) vs ONNX Runtime alone ==%n"
+            System.out.printf(
+                    Locale.ROOT,
+                    "== cpu: the embedded scorer (%s, ONNX Runtime, %s intra-op threads) vs ONNX Runtime alone ==%n"
                             + "batches of %d pairs (jobs of %d documents of about %d characters; %d texts to embed a batch), %d cores%n",
-                    config.modelName(), threads == 0 ? "all" : threads, batchPairs, docsPerJob, chars, raw.get(0).texts.size(),
+                    config.modelName(),
+                    threads == 0 ? "all" : threads,
+                    batchPairs,
+                    docsPerJob,
+                    chars,
+                    raw.get(0).texts.size(),
                     Runtime.getRuntime().availableProcessors());
-            run(scorer, batches, raw, 3_000_000_000L, new long[3]); // warm-up: JIT, ONNX Runtime's first runs
+            run(
+                    scorer,
+                    batches,
+                    raw,
+                    3_000_000_000L,
+                    new long[3]); // warm-up: JIT, ONNX Runtime's first runs
             long[] nanos = new long[3]; // scorer, ONNX Runtime alone, tokenizing alone
             int rounds = run(scorer, batches, raw, seconds * 1_000_000_000L, nanos);
             long pairs = (long) rounds * batchPairs;
             double scorerRate = pairs / (nanos[0] / 1e9);
             double ortRate = pairs / (nanos[1] / 1e9);
             double tokenizeShare = nanos[2] / (double) nanos[0];
-            System.out.printf(Locale.ROOT, "embedded scorer:    %.0f pairs/s (%.1f ms a batch)%n", scorerRate, nanos[0] / 1e6 / rounds);
-            System.out.printf(Locale.ROOT, "ONNX Runtime alone: %.0f pairs/s (%.1f ms a batch)%n", ortRate, nanos[1] / 1e6 / rounds);
-            System.out.printf(Locale.ROOT, "ratio %.3f (goal >= 0.9); tokenizing the batch's texts is %.1f %% of the scorer's time; %d batches each%n",
-                    scorerRate / ortRate, 100 * tokenizeShare, rounds);
+            System.out.printf(
+                    Locale.ROOT,
+                    "embedded scorer:    %.0f pairs/s (%.1f ms a batch)%n",
+                    scorerRate,
+                    nanos[0] / 1e6 / rounds);
+            System.out.printf(
+                    Locale.ROOT,
+                    "ONNX Runtime alone: %.0f pairs/s (%.1f ms a batch)%n",
+                    ortRate,
+                    nanos[1] / 1e6 / rounds);
+            System.out.printf(
+                    Locale.ROOT,
+                    "ratio %.3f (goal >= 0.9); tokenizing the batch's texts is %.1f %% of the scorer's time; %d batches each%n",
+                    scorerRate / ortRate,
+                    100 * tokenizeShare,
+                    rounds);
             Map<String, Object> figures = new LinkedHashMap<>();
             figures.put("model", config.modelName());
             figures.put("batch_pairs", batchPairs);
@@ -90,16 +119,25 @@ public final class OnnxScorerBenchmark {
     }
 
     /** A batch ready for ONNX Runtime alone: the scorer's texts, their input tensors built once. */
-    private record Prepared(List<String> texts, Map<String, OnnxTensor> inputs) {
-    }
+    private record Prepared(List<String> texts, Map<String, OnnxTensor> inputs) {}
 
     private static Prepared prepare(OnnxScorer scorer, List<ScorePair> batch) {
-        List<String> texts = scorer.texts(batch).unique(); // exactly what scoreNow embeds for this batch
+        List<String> texts =
+                scorer.texts(batch).unique(); // exactly what scoreNow embeds for this batch
         return new Prepared(texts, scorer.inputs(scorer.tokenizer().batchEncode(texts)));
     }
 
-    /** Alternates scorer and ONNX-Runtime-alone batches for {@code budget} ns of the scorer's time; returns batches run each. */
-    private static int run(OnnxScorer scorer, List<List<ScorePair>> batches, List<Prepared> raw, long budget, long[] nanos) throws Exception {
+    /**
+     * Alternates scorer and ONNX-Runtime-alone batches for {@code budget} ns of the scorer's time;
+     * returns batches run each.
+     */
+    private static int run(
+            OnnxScorer scorer,
+            List<List<ScorePair>> batches,
+            List<Prepared> raw,
+            long budget,
+            long[] nanos)
+            throws Exception {
         int rounds = 0;
         OrtSession session = scorer.session();
         while (nanos[0] < budget) {
@@ -126,7 +164,10 @@ public final class OnnxScorerBenchmark {
         return rounds;
     }
 
-    /** {@code count} batches of {@code pairs} pairs, jobs of {@code docs} documents of about {@code chars} characters, fixed seed. */
+    /**
+     * {@code count} batches of {@code pairs} pairs, jobs of {@code docs} documents of about {@code
+     * chars} characters, fixed seed.
+     */
     static List<List<ScorePair>> batches(int count, int pairs, int docs, int chars) {
         Random random = new Random(42);
         List<List<ScorePair>> out = new ArrayList<>();
@@ -162,26 +203,38 @@ public final class OnnxScorerBenchmark {
     }
 
     /**
-     * The embedded model's settings: each {@code rerank.worker.scorer.onnx.*} key from a system property if one is set,
-     * else the worker's {@code @WithDefault}, read from {@link WorkerConfig.Onnx} itself (the application is not started).
+     * The embedded model's settings: each {@code rerank.worker.scorer.onnx.*} key from a system
+     * property if one is set, else the worker's {@code @WithDefault}, read from {@link
+     * WorkerConfig.Onnx} itself (the application is not started).
      */
     static WorkerConfig.Onnx config() {
-        return (WorkerConfig.Onnx) Proxy.newProxyInstance(WorkerConfig.Onnx.class.getClassLoader(), new Class<?>[]{WorkerConfig.Onnx.class},
-                (proxy, method, args) -> {
-                    if (method.getDeclaringClass() == Object.class) {
-                        return switch (method.getName()) {
-                            case "equals" -> proxy == args[0];
-                            case "hashCode" -> System.identityHashCode(proxy);
-                            default -> "rerank.worker.scorer.onnx settings";
-                        };
-                    }
-                    String key = "rerank.worker.scorer.onnx." + method.getName().replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT);
-                    WithDefault fallback = method.getAnnotation(WithDefault.class);
-                    String value = System.getProperty(key, fallback == null ? null : fallback.value());
-                    if (method.getReturnType() == Optional.class) {
-                        return Optional.ofNullable(value);
-                    }
-                    return method.getReturnType() == int.class ? (Object) Integer.parseInt(value) : value;
-                });
+        return (WorkerConfig.Onnx)
+                Proxy.newProxyInstance(
+                        WorkerConfig.Onnx.class.getClassLoader(),
+                        new Class<?>[] {WorkerConfig.Onnx.class},
+                        (proxy, method, args) -> {
+                            if (method.getDeclaringClass() == Object.class) {
+                                return switch (method.getName()) {
+                                    case "equals" -> proxy == args[0];
+                                    case "hashCode" -> System.identityHashCode(proxy);
+                                    default -> "rerank.worker.scorer.onnx settings";
+                                };
+                            }
+                            String key =
+                                    "rerank.worker.scorer.onnx."
+                                            + method.getName()
+                                                    .replaceAll("([A-Z])", "-$1")
+                                                    .toLowerCase(Locale.ROOT);
+                            WithDefault fallback = method.getAnnotation(WithDefault.class);
+                            String value =
+                                    System.getProperty(
+                                            key, fallback == null ? null : fallback.value());
+                            if (method.getReturnType() == Optional.class) {
+                                return Optional.ofNullable(value);
+                            }
+                            return method.getReturnType() == int.class
+                                    ? (Object) Integer.parseInt(value)
+                                    : value;
+                        });
     }
 }

@@ -4,7 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -12,21 +11,21 @@ import java.time.Duration;
 import java.util.HexFormat;
 
 /**
- * Scores already computed, so a pair seen again (a retried job, the same candidates for a popular query) costs no
- * model time. Bounded (least recently used out first) and timed; the key is the model name plus a SHA-256 of tenant,
- * instruction, query and document, so a score is only ever returned for the model that produced it, a document under
- * another instruction is scored again, and a tenant is never answered from another tenant's pairs (a hit shows in the
- * job's scoring time, so a shared cache would tell tenant A which pairs tenant B scored). Sharing across tenants is an
- * explicit choice ({@code rerank.worker.cache.shared-across-tenants}) for deployments whose tenants trust each other.
+ * Scores already computed, so a pair seen again (a retried job, the same candidates for a popular
+ * query) costs no model time. Bounded (least recently used out first) and timed; the key is the
+ * model name plus a SHA-256 of tenant, instruction, query and document, so a score is only ever
+ * returned for the model that produced it, a document under another instruction is scored again,
+ * and a tenant is never answered from another tenant's pairs (a hit shows in the job's scoring
+ * time, so a shared cache would tell tenant A which pairs tenant B scored). Sharing across tenants
+ * is an explicit choice ({@code rerank.worker.cache.shared-across-tenants}) for deployments whose
+ * tenants trust each other.
  */
 public final class ScoreCache {
 
     /** What is remembered of one scored pair. */
-    public record Entry(double value, int tokens, boolean truncated) {
-    }
+    public record Entry(double value, int tokens, boolean truncated) {}
 
-    private record Key(String model, String digest) {
-    }
+    private record Key(String model, String digest) {}
 
     private final Cache<Key, Entry> cache;
 
@@ -37,14 +36,22 @@ public final class ScoreCache {
         this(maxEntries, ttl, false, metrics);
     }
 
-    /** @param maxEntries 0 turns the cache off */
-    public ScoreCache(long maxEntries, Duration ttl, boolean sharedAcrossTenants, MeterRegistry metrics) {
+    /**
+     * @param maxEntries 0 turns the cache off
+     */
+    public ScoreCache(
+            long maxEntries, Duration ttl, boolean sharedAcrossTenants, MeterRegistry metrics) {
         this.sharedAcrossTenants = sharedAcrossTenants;
         if (maxEntries <= 0) {
             cache = null;
             return;
         }
-        cache = Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttl).recordStats().build();
+        cache =
+                Caffeine.newBuilder()
+                        .maximumSize(maxEntries)
+                        .expireAfterWrite(ttl)
+                        .recordStats()
+                        .build();
         CaffeineCacheMetrics.monitor(metrics, cache, "rerank.scores");
     }
 
@@ -62,7 +69,13 @@ public final class ScoreCache {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             String tenant = sharedAcrossTenants || p.tenant() == null ? "" : p.tenant();
-            for (String part : new String[]{tenant, p.instruction() == null ? "" : p.instruction(), p.query(), p.document()}) {
+            for (String part :
+                    new String[] {
+                        tenant,
+                        p.instruction() == null ? "" : p.instruction(),
+                        p.query(),
+                        p.document()
+                    }) {
                 byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
                 sha.update(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
                 sha.update((byte) ':');

@@ -3,8 +3,8 @@ package dev.rerankqueue.worker.scoring;
 /**
  * One (query, document) pair to score; equal pairs are scored once.
  *
- * @param tenant      whose pair it is: scores are remembered per tenant, so one tenant never learns from a cache hit
- *                    what another tenant scored; {@code null} for a pair of no tenant
+ * @param tenant whose pair it is: scores are remembered per tenant, so one tenant never learns from
+ *     a cache hit what another tenant scored; {@code null} for a pair of no tenant
  * @param instruction task instruction for instruction-aware models, or {@code null}
  */
 public record ScorePair(String tenant, String instruction, String query, String document) {
@@ -14,13 +14,22 @@ public record ScorePair(String tenant, String instruction, String query, String 
         this(null, instruction, query, document);
     }
 
-    /** A cheap token estimate (about four characters a token) used to pack batches before tokenizing. */
+    /**
+     * A cheap token estimate (about four characters a token) used to pack batches before
+     * tokenizing.
+     */
     public int estimatedTokens() {
-        int chars = query.length() + document.length() + (instruction == null ? 0 : instruction.length());
+        int chars =
+                query.length()
+                        + document.length()
+                        + (instruction == null ? 0 : instruction.length());
         return chars / 4 + 8;
     }
 
-    /** This pair with its document cut to its first {@code chars} characters (not splitting a surrogate pair). */
+    /**
+     * This pair with its document cut to its first {@code chars} characters (not splitting a
+     * surrogate pair).
+     */
     public ScorePair withDocumentCutTo(int chars) {
         if (chars >= document.length()) {
             return this;

@@ -1,18 +1,19 @@
 package dev.rerankqueue.worker.scoring;
 
 import dev.rerankqueue.observability.BusyRate;
-
 import java.time.Duration;
 import java.util.OptionalDouble;
 
 /**
- * How many pairs per second this worker's scorer gets through while it has work: pairs scored over the time at least
- * one scorer call was running, averaged over the last {@code window} of such busy time. Idle time does not count, so the
- * figure survives quiet periods and is there when a burst comes. Gateways read it (summed over workers) to refuse a
- * burst from its first second instead of waiting to measure the drain from committed offsets.
+ * How many pairs per second this worker's scorer gets through while it has work: pairs scored over
+ * the time at least one scorer call was running, averaged over the last {@code window} of such busy
+ * time. Idle time does not count, so the figure survives quiet periods and is there when a burst
+ * comes. Gateways read it (summed over workers) to refuse a burst from its first second instead of
+ * waiting to measure the drain from committed offsets.
  *
- * <p>It is a lower bound of the scorer's capacity: at low load the model server gets fewer calls at once than it could
- * batch, so a GPU looks slower than it is; under load (every slot busy) it is the real throughput.
+ * <p>It is a lower bound of the scorer's capacity: at low load the model server gets fewer calls at
+ * once than it could batch, so a GPU looks slower than it is; under load (every slot busy) it is
+ * the real throughput.
  */
 public final class ScorerCapacity {
 
@@ -33,7 +34,10 @@ public final class ScorerCapacity {
         }
     }
 
-    /** A scorer call that started ended at {@code nanos}, having scored {@code scored} pairs (0 if it failed). */
+    /**
+     * A scorer call that started ended at {@code nanos}, having scored {@code scored} pairs (0 if
+     * it failed).
+     */
     public synchronized void ended(long nanos, int scored) {
         pairs += scored;
         if (--running == 0) {
@@ -42,8 +46,8 @@ public final class ScorerCapacity {
     }
 
     /**
-     * Closes the interval since the last tick (call it every second or so) and returns the pairs per busy second over
-     * the window, or empty until {@code minBusy} of busy time was seen.
+     * Closes the interval since the last tick (call it every second or so) and returns the pairs
+     * per busy second over the window, or empty until {@code minBusy} of busy time was seen.
      */
     public synchronized OptionalDouble tick(long nanos) {
         if (running > 0) {

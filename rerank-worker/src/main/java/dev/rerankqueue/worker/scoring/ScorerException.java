@@ -1,9 +1,10 @@
 package dev.rerankqueue.worker.scoring;
 
 /**
- * A scorer call that failed; {@code retryable} says whether the same call may succeed later (5xx, timeout, breaker),
- * {@code inputRefused} that the model refused what it was sent (vLLM's 400 for a prompt over its context): one pair
- * of the call is at fault, not the model, so the call is split until the refused pair stands alone.
+ * A scorer call that failed; {@code retryable} says whether the same call may succeed later (5xx,
+ * timeout, breaker), {@code inputRefused} that the model refused what it was sent (vLLM's 400 for a
+ * prompt over its context): one pair of the call is at fault, not the model, so the call is split
+ * until the refused pair stands alone.
  */
 public class ScorerException extends RuntimeException {
 
@@ -14,7 +15,8 @@ public class ScorerException extends RuntimeException {
         this(message, retryable, false, cause);
     }
 
-    private ScorerException(String message, boolean retryable, boolean inputRefused, Throwable cause) {
+    private ScorerException(
+            String message, boolean retryable, boolean inputRefused, Throwable cause) {
         super(message, cause);
         this.retryable = retryable;
         this.inputRefused = inputRefused;
@@ -33,7 +35,10 @@ public class ScorerException extends RuntimeException {
         return inputRefused;
     }
 
-    /** Failures that are not a {@code ScorerException} (I/O, timeouts, runtime errors of a model) are retried. */
+    /**
+     * Failures that are not a {@code ScorerException} (I/O, timeouts, runtime errors of a model)
+     * are retried.
+     */
     public static boolean retryable(Throwable t) {
         return !(t instanceof ScorerException e) || e.retryable();
     }

@@ -2,11 +2,11 @@ package dev.rerankqueue.worker.scoring;
 
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.quarkus.arc.DefaultBean;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
-import io.quarkus.runtime.Startup;
 
 /** Chooses the scorer named by {@code rerank.worker.scorer.type}. */
 @ApplicationScoped
@@ -20,8 +20,11 @@ public class ScorerProducer {
         return switch (config.scorer().type()) {
             case "onnx" -> new OnnxScorer(config.scorer().onnx());
             case "vllm" -> new VllmScorer(config.scorer().vllm(), vertx);
-            default -> throw new IllegalArgumentException("unknown rerank.worker.scorer.type " + config.scorer().type()
-                    + " (supported: onnx, vllm)");
+            default ->
+                    throw new IllegalArgumentException(
+                            "unknown rerank.worker.scorer.type "
+                                    + config.scorer().type()
+                                    + " (supported: onnx, vllm)");
         };
     }
 

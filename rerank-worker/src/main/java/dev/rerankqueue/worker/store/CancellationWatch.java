@@ -11,16 +11,16 @@ import io.quarkus.runtime.StartupEvent;
 import io.vertx.mutiny.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.jboss.logging.Logger;
-
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jboss.logging.Logger;
 
 /**
- * Jobs cancelled while this worker may hold them: the worker listens to the job-events channel (the gateway announces
- * every cancel there), so that the scorer calls of a cancelled job not yet sent to the model are dropped instead of
- * keeping the GPU busy for no one. A missed message costs only GPU time: the job's result is discarded all the same,
- * since its state is no longer the running version the worker claimed.
+ * Jobs cancelled while this worker may hold them: the worker listens to the job-events channel (the
+ * gateway announces every cancel there), so that the scorer calls of a cancelled job not yet sent
+ * to the model are dropped instead of keeping the GPU busy for no one. A missed message costs only
+ * GPU time: the job's result is discarded all the same, since its state is no longer the running
+ * version the worker claimed.
  */
 @ApplicationScoped
 public class CancellationWatch {
@@ -30,8 +30,16 @@ public class CancellationWatch {
 
     private final ReactiveRedisDataSource redis;
     private final Vertx vertx;
-    /** Ids of cancelled jobs, remembered for as long as a job could still be in a worker's hands. */
-    private final Cache<String, Boolean> cancelled = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofHours(1)).build();
+
+    /**
+     * Ids of cancelled jobs, remembered for as long as a job could still be in a worker's hands.
+     */
+    private final Cache<String, Boolean> cancelled =
+            Caffeine.newBuilder()
+                    .maximumSize(100_000)
+                    .expireAfterWrite(Duration.ofHours(1))
+                    .build();
+
     private final AtomicBoolean subscribed = new AtomicBoolean();
     private volatile boolean stopping;
 
@@ -64,7 +72,8 @@ public class CancellationWatch {
         }
         redis.pubsub(String.class)
                 .subscribe(RedisKeys.JOB_EVENTS_CHANNEL, this::onEvent, this::lost, e -> lost())
-                .subscribe().with(s -> subscribed.set(true), e -> lost());
+                .subscribe()
+                .with(s -> subscribed.set(true), e -> lost());
     }
 
     private void onEvent(String message) {
@@ -80,7 +89,9 @@ public class CancellationWatch {
 
     private void lost() {
         if (subscribed.getAndSet(false)) {
-            LOG.warnf("subscription to %s lost; resubscribing (cancelled jobs may be scored meanwhile)", RedisKeys.JOB_EVENTS_CHANNEL);
+            LOG.warnf(
+                    "subscription to %s lost; resubscribing (cancelled jobs may be scored meanwhile)",
+                    RedisKeys.JOB_EVENTS_CHANNEL);
         }
         if (!stopping) {
             vertx.setTimer(RESUBSCRIBE_DELAY_MS, t -> subscribe());

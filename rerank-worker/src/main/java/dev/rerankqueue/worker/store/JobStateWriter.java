@@ -10,8 +10,10 @@ import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
-
-/** The worker's only door to job state in Redis: reads, and compare-and-set writes through {@link JobTransition}. */
+/**
+ * The worker's only door to job state in Redis: reads, and compare-and-set writes through {@link
+ * JobTransition}.
+ */
 @ApplicationScoped
 public class JobStateWriter {
 
@@ -23,10 +25,15 @@ public class JobStateWriter {
 
     /** The job's state, or {@code null} when Redis has none. */
     public Uni<JobState> find(String id) {
-        return redis.hash(String.class).hgetall(RedisKeys.job(id)).map(h -> JobFields.toState(id, h));
+        return redis.hash(String.class)
+                .hgetall(RedisKeys.job(id))
+                .map(h -> JobFields.toState(id, h));
     }
 
-    /** Records how many pairs of a running job are scored ({@link JobProgress}); a no-op once it is not running. */
+    /**
+     * Records how many pairs of a running job are scored ({@link JobProgress}); a no-op once it is
+     * not running.
+     */
     public Uni<Void> progress(JobProgress p) {
         return redis.execute("EVAL", p.evalArgs()).replaceWithVoid();
     }

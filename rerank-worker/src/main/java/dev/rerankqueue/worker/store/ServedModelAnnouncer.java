@@ -13,16 +13,16 @@ import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
- * Tells the gateways, through Redis, which model this worker serves ({@link RedisKeys#SERVED_MODELS}, so that
- * {@code GET /v1/models} lists what is really being served) and how many pairs per second it scores
- * ({@link RedisKeys#WORKER_CAPACITY}: the configured figure, or the measured one once there is one), so that admission
- * holds from the first second of a burst. A worker that stops announcing drops off both.
+ * Tells the gateways, through Redis, which model this worker serves ({@link
+ * RedisKeys#SERVED_MODELS}, so that {@code GET /v1/models} lists what is really being served) and
+ * how many pairs per second it scores ({@link RedisKeys#WORKER_CAPACITY}: the configured figure, or
+ * the measured one once there is one), so that admission holds from the first second of a burst. A
+ * worker that stops announcing drops off both.
  */
 @ApplicationScoped
 public class ServedModelAnnouncer {
@@ -33,20 +33,31 @@ public class ServedModelAnnouncer {
     private final Optional<Double> configured;
     private volatile double announced = Double.NaN;
 
-    public ServedModelAnnouncer(ReactiveRedisDataSource redis, MicroBatcher scorer, WorkerConfig config, MeterRegistry metrics) {
+    public ServedModelAnnouncer(
+            ReactiveRedisDataSource redis,
+            MicroBatcher scorer,
+            WorkerConfig config,
+            MeterRegistry metrics) {
         this.redis = redis;
         this.scorer = scorer;
         this.workerId = WorkerId.of(config);
         this.configured = config.capacity().pairsPerSecond();
-        Gauge.builder("rerank.worker.capacity", this, a -> a.announced).baseUnit("pairs")
-                .description("Pairs per second this worker announces to the gateways (configured, or measured over busy scorer time)")
+        Gauge.builder("rerank.worker.capacity", this, a -> a.announced)
+                .baseUnit("pairs")
+                .description(
+                        "Pairs per second this worker announces to the gateways (configured, or measured over busy scorer time)")
                 .register(metrics);
     }
 
     @Scheduled(every = "5s", skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> announce() {
-        return redis.hash(String.class).hset(RedisKeys.SERVED_MODELS, scorer.model(), Long.toString(System.currentTimeMillis()))
-                .onFailure().recoverWithNull()
+        return redis.hash(String.class)
+                .hset(
+                        RedisKeys.SERVED_MODELS,
+                        scorer.model(),
+                        Long.toString(System.currentTimeMillis()))
+                .onFailure()
+                .recoverWithNull()
                 .replaceWithVoid();
     }
 
@@ -55,19 +66,27 @@ public class ServedModelAnnouncer {
         OptionalDouble measured = scorer.capacity().tick(System.nanoTime());
         double rate = configured.orElse(measured.isPresent() ? measured.getAsDouble() : Double.NaN);
         if (Double.isNaN(rate)) {
-            return Uni.createFrom().voidItem(); // nothing known yet: gateways wait for the committed drain rate
+            return Uni.createFrom()
+                    .voidItem(); // nothing known yet: gateways wait for the committed drain rate
         }
         announced = rate;
         return redis.hash(String.class)
-                .hset(RedisKeys.WORKER_CAPACITY, workerId, new ScorerCapacityAnnouncement(System.currentTimeMillis(), rate).wire())
-                .onFailure().recoverWithNull()
+                .hset(
+                        RedisKeys.WORKER_CAPACITY,
+                        workerId,
+                        new ScorerCapacityAnnouncement(System.currentTimeMillis(), rate).wire())
+                .onFailure()
+                .recoverWithNull()
                 .replaceWithVoid();
     }
 
     /** A worker that stops says so, so that gateways stop counting its capacity at once. */
     void stop(@Observes ShutdownEvent ignored) {
         try {
-            redis.hash(String.class).hdel(RedisKeys.WORKER_CAPACITY, workerId).await().atMost(Duration.ofSeconds(1));
+            redis.hash(String.class)
+                    .hdel(RedisKeys.WORKER_CAPACITY, workerId)
+                    .await()
+                    .atMost(Duration.ofSeconds(1));
         } catch (RuntimeException e) {
             // Redis away or slow: its entry goes stale and gateways drop it within seconds
         }

@@ -10,27 +10,27 @@ import dev.rerankqueue.worker.config.WorkerId;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.value.SetArgs;
 import io.quarkus.scheduler.Scheduled;
+import io.smallrye.common.annotation.Identifier;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import io.smallrye.common.annotation.Identifier;
 import org.jboss.logging.Logger;
 
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-
 /**
- * Rebuilds job results in Redis from the {@code rerank.results} topic when Redis has lost them (restart without
- * persistence, failover, FLUSHALL). A marker key says Redis holds the replayed results; when it is gone, one worker
- * (holding a short lock) replays the topic and writes back every state Redis lacks, never overwriting one it has.
+ * Rebuilds job results in Redis from the {@code rerank.results} topic when Redis has lost them
+ * (restart without persistence, failover, FLUSHALL). A marker key says Redis holds the replayed
+ * results; when it is gone, one worker (holding a short lock) replays the topic and writes back
+ * every state Redis lacks, never overwriting one it has.
  */
 @ApplicationScoped
 public class StateRestorer {
@@ -39,15 +39,22 @@ public class StateRestorer {
     static final String LOCK = "rerank:results-restore-lock";
 
     private static final Logger LOG = Logger.getLogger(StateRestorer.class);
-    /** Sets the marker and drops the lock, only if the lock is still ours (KEYS: lock, marker; ARGV: token, time). */
-    private static final String FINISH = """
+
+    /**
+     * Sets the marker and drops the lock, only if the lock is still ours (KEYS: lock, marker; ARGV:
+     * token, time).
+     */
+    private static final String FINISH =
+            """
             if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
             redis.call('SET', KEYS[2], ARGV[2])
             redis.call('DEL', KEYS[1])
             return 1
             """;
+
     /** Drops the lock only if it is still ours. */
-    private static final String RELEASE = """
+    private static final String RELEASE =
+            """
             if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
             return 1
             """;
@@ -58,8 +65,11 @@ public class StateRestorer {
     private final Duration retention;
     private final String workerId;
 
-    public StateRestorer(ReactiveRedisDataSource redis, JobStateWriter store, WorkerConfig config,
-                         @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig) {
+    public StateRestorer(
+            ReactiveRedisDataSource redis,
+            JobStateWriter store,
+            WorkerConfig config,
+            @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig) {
         this.redis = redis;
         this.store = store;
         this.kafkaConfig = kafkaConfig;
@@ -67,7 +77,9 @@ public class StateRestorer {
         this.workerId = WorkerId.of(config);
     }
 
-    @Scheduled(every = "${rerank.worker.results.restore-check:5s}", delayed = "2s",
+    @Scheduled(
+            every = "${rerank.worker.results.restore-check:5s}",
+            delayed = "2s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
             skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     void checkRedis() {
@@ -76,22 +88,38 @@ public class StateRestorer {
                 return;
             }
             String token = workerId + ":" + java.util.UUID.randomUUID();
-            if (await(redis.value(String.class).setGet(LOCK, token, new SetArgs().nx().ex(300))) != null) {
+            if (await(redis.value(String.class).setGet(LOCK, token, new SetArgs().nx().ex(300)))
+                    != null) {
                 return;
             }
             boolean done = false;
             try {
                 long start = System.nanoTime();
                 int restored = replay();
-                // Redis may have been emptied again while the topic was replayed: then our lock is gone with what we
-                // wrote before, and the marker must not say "restored"; the next check replays again
-                done = await(redis.execute("EVAL", FINISH, "2", LOCK, MARKER, token, Long.toString(System.currentTimeMillis())))
-                        .toInteger() == 1;
+                // Redis may have been emptied again while the topic was replayed: then our lock is
+                // gone with what we
+                // wrote before, and the marker must not say "restored"; the next check replays
+                // again
+                done =
+                        await(
+                                                redis.execute(
+                                                        "EVAL",
+                                                        FINISH,
+                                                        "2",
+                                                        LOCK,
+                                                        MARKER,
+                                                        token,
+                                                        Long.toString(System.currentTimeMillis())))
+                                        .toInteger()
+                                == 1;
                 if (done) {
-                    LOG.infof("Redis had no results marker: replayed %s, restored %d job states in %d ms", Topics.RESULTS, restored,
-                            (System.nanoTime() - start) / 1_000_000);
+                    LOG.infof(
+                            "Redis had no results marker: replayed %s, restored %d job states in %d ms",
+                            Topics.RESULTS, restored, (System.nanoTime() - start) / 1_000_000);
                 } else {
-                    LOG.warnf("Redis was emptied while %s was replayed; replaying it again", Topics.RESULTS);
+                    LOG.warnf(
+                            "Redis was emptied while %s was replayed; replaying it again",
+                            Topics.RESULTS);
                 }
             } finally {
                 if (!done) {
@@ -99,7 +127,9 @@ public class StateRestorer {
                 }
             }
         } catch (RuntimeException e) {
-            LOG.warnf("restoring results from %s failed, will retry: %s", Topics.RESULTS, e.toString());
+            LOG.warnf(
+                    "restoring results from %s failed, will retry: %s",
+                    Topics.RESULTS, e.toString());
         }
     }
 
@@ -107,7 +137,10 @@ public class StateRestorer {
         return uni.await().atMost(Duration.ofSeconds(10));
     }
 
-    /** Writes back every unexpired state of the results topic that Redis lacks; returns how many it wrote. */
+    /**
+     * Writes back every unexpired state of the results topic that Redis lacks; returns how many it
+     * wrote.
+     */
     int replay() {
         // every kafka.* setting (bootstrap servers, SASL, TLS), like the connector's own clients
         Map<String, Object> props = new HashMap<>(kafkaConfig);
@@ -119,9 +152,12 @@ public class StateRestorer {
         int restored = 0;
         int unreadable = 0;
         String firstUnreadable = null;
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.RESULTS, Duration.ofSeconds(10)).stream()
-                    .map(p -> new TopicPartition(Topics.RESULTS, p.partition())).toList();
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions =
+                    consumer.partitionsFor(Topics.RESULTS, Duration.ofSeconds(10)).stream()
+                            .map(p -> new TopicPartition(Topics.RESULTS, p.partition()))
+                            .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -137,24 +173,50 @@ public class StateRestorer {
                     } catch (IllegalArgumentException e) {
                         // one bad record must not keep every other result from coming back
                         unreadable++;
-                        firstUnreadable = firstUnreadable != null ? firstUnreadable
-                                : r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + e.getMessage();
+                        firstUnreadable =
+                                firstUnreadable != null
+                                        ? firstUnreadable
+                                        : r.topic()
+                                                + "-"
+                                                + r.partition()
+                                                + "@"
+                                                + r.offset()
+                                                + ": "
+                                                + e.getMessage();
                         continue;
                     }
                     long left = s.finishedAt() + retention.toMillis() - now;
                     if (left > 0) {
-                        writes.add(store.apply(JobTransition.create(s.id(), s.status(), JobFields.restoring(s))
-                                .retainFor(Duration.ofMillis(Math.max(1_000, left)))).map(o -> o.applied()));
+                        writes.add(
+                                store.apply(
+                                                JobTransition.create(
+                                                                s.id(),
+                                                                s.status(),
+                                                                JobFields.restoring(s))
+                                                        .retainFor(
+                                                                Duration.ofMillis(
+                                                                        Math.max(1_000, left))))
+                                        .map(o -> o.applied()));
                     }
                 }
                 if (!writes.isEmpty()) {
-                    restored += (int) Uni.join().all(writes).andFailFast().await().atMost(Duration.ofSeconds(60))
-                            .stream().filter(Boolean::booleanValue).count();
+                    restored +=
+                            (int)
+                                    Uni.join()
+                                            .all(writes)
+                                            .andFailFast()
+                                            .await()
+                                            .atMost(Duration.ofSeconds(60))
+                                            .stream()
+                                            .filter(Boolean::booleanValue)
+                                            .count();
                 }
             }
         }
         if (unreadable > 0) {
-            LOG.warnf("skipped %d unreadable records of %s while restoring; the first: %s", unreadable, Topics.RESULTS, firstUnreadable);
+            LOG.warnf(
+                    "skipped %d unreadable records of %s while restoring; the first: %s",
+                    unreadable, Topics.RESULTS, firstUnreadable);
         }
         return restored;
     }

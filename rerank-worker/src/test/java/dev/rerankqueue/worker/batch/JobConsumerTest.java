@@ -1,5 +1,15 @@
 package dev.rerankqueue.worker.batch;
 
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobState;
@@ -17,6 +27,10 @@ import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -25,47 +39,57 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-
-import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.hasItem;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-/** The worker against a real broker and a real redis-server: records in, results in Redis, offsets after. */
+/**
+ * The worker against a real broker and a real redis-server: records in, results in Redis, offsets
+ * after.
+ */
 @QuarkusTest
 @WithTestResource(InfrastructureResource.class)
 class JobConsumerTest {
 
-    @Inject
-    RedisDataSource redis;
+    @Inject RedisDataSource redis;
 
-    @Inject
-    JobStateWriter writer;
+    @Inject JobStateWriter writer;
 
-    static RerankJob job(String query, List<String> docs, Integer topN, Boolean returnDocs, Long deadlineMs, long createdAt) {
-        RerankRequest r = new RerankRequest(null, query, docs.stream().map(Document::of).toList(), topN, returnDocs, null, null,
-                deadlineMs);
+    static RerankJob job(
+            String query,
+            List<String> docs,
+            Integer topN,
+            Boolean returnDocs,
+            Long deadlineMs,
+            long createdAt) {
+        RerankRequest r =
+                new RerankRequest(
+                        null,
+                        query,
+                        docs.stream().map(Document::of).toList(),
+                        topN,
+                        returnDocs,
+                        null,
+                        null,
+                        deadlineMs);
         return RerankJob.accept("acme", r, createdAt);
     }
 
     static RerankJob beijing() {
-        return job("What is the capital of China?",
-                List.of("Gravity pulls objects together.", "The capital of China is Beijing.", "Pandas eat bamboo."),
-                2, true, null, System.currentTimeMillis());
+        return job(
+                "What is the capital of China?",
+                List.of(
+                        "Gravity pulls objects together.",
+                        "The capital of China is Beijing.",
+                        "Pandas eat bamboo."),
+                2,
+                true,
+                null,
+                System.currentTimeMillis());
     }
 
     static void produce(String key, byte[] value) {
-        InfrastructureResource.kafka().companion().produce(String.class, byte[].class)
-                .fromRecords(new ProducerRecord<>(Topics.JOBS, key, value)).awaitCompletion();
+        InfrastructureResource.kafka()
+                .companion()
+                .produce(String.class, byte[].class)
+                .fromRecords(new ProducerRecord<>(Topics.JOBS, key, value))
+                .awaitCompletion();
     }
 
     static void produce(RerankJob job) {
@@ -74,17 +98,26 @@ class JobConsumerTest {
 
     /** The last record with {@code key} on the jobs topic. */
     static ConsumerRecord<String, byte[]> recordOf(String key) {
-        return InfrastructureResource.kafka().readAll(Topics.JOBS).stream().filter(r -> key.equals(r.key()))
-                .reduce((a, b) -> b).orElseThrow();
+        return InfrastructureResource.kafka().readAll(Topics.JOBS).stream()
+                .filter(r -> key.equals(r.key()))
+                .reduce((a, b) -> b)
+                .orElseThrow();
     }
 
     /**
-     * Produces {@code marker} to the partition that holds the record with {@code key}, after it: a partition is
-     * consumed in order, so the marker's end proves that record was consumed.
+     * Produces {@code marker} to the partition that holds the record with {@code key}, after it: a
+     * partition is consumed in order, so the marker's end proves that record was consumed.
      */
     static void produceAfter(String key, RerankJob marker) {
-        InfrastructureResource.kafka().companion().produce(String.class, byte[].class)
-                .fromRecords(new ProducerRecord<>(Topics.JOBS, recordOf(key).partition(), marker.id(), JobCodec.encodeJob(marker)))
+        InfrastructureResource.kafka()
+                .companion()
+                .produce(String.class, byte[].class)
+                .fromRecords(
+                        new ProducerRecord<>(
+                                Topics.JOBS,
+                                recordOf(key).partition(),
+                                marker.id(),
+                                JobCodec.encodeJob(marker)))
                 .awaitCompletion();
     }
 
@@ -93,10 +126,12 @@ class JobConsumerTest {
     }
 
     JobState awaitTerminal(String id) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
-            JobState s = state(id);
-            return s != null && s.status().isTerminal();
-        });
+        await().atMost(Duration.ofSeconds(30))
+                .until(
+                        () -> {
+                            JobState s = state(id);
+                            return s != null && s.status().isTerminal();
+                        });
         return state(id);
     }
 
@@ -129,41 +164,85 @@ class JobConsumerTest {
             docs.add("Note " + i + ": the river " + i + " flows into lake " + (i * 7 % 13) + ".");
         }
         docs.set(123, "The capital of China is Beijing.");
-        RerankJob job = RerankJob.accept("acme", new RerankRequest(null, "What is the capital of China?",
-                docs.stream().map(Document::of).toList(), 3, false, null, dev.rerankqueue.job.Priority.BATCH, null), System.currentTimeMillis());
-        List<dev.rerankqueue.store.JobEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
-        var subscriber = redis.pubsub(String.class).subscribe(RedisKeys.JOB_EVENTS_CHANNEL, m -> {
-            dev.rerankqueue.store.JobEvent e = dev.rerankqueue.store.JobEvent.parse(m);
-            if (e.id().equals(job.id())) {
-                events.add(e);
-            }
-        });
+        RerankJob job =
+                RerankJob.accept(
+                        "acme",
+                        new RerankRequest(
+                                null,
+                                "What is the capital of China?",
+                                docs.stream().map(Document::of).toList(),
+                                3,
+                                false,
+                                null,
+                                dev.rerankqueue.job.Priority.BATCH,
+                                null),
+                        System.currentTimeMillis());
+        List<dev.rerankqueue.store.JobEvent> events =
+                new java.util.concurrent.CopyOnWriteArrayList<>();
+        var subscriber =
+                redis.pubsub(String.class)
+                        .subscribe(
+                                RedisKeys.JOB_EVENTS_CHANNEL,
+                                m -> {
+                                    dev.rerankqueue.store.JobEvent e =
+                                            dev.rerankqueue.store.JobEvent.parse(m);
+                                    if (e.id().equals(job.id())) {
+                                        events.add(e);
+                                    }
+                                });
         try {
-            InfrastructureResource.kafka().companion().produce(String.class, byte[].class)
-                    .fromRecords(new ProducerRecord<>(Topics.JOBS_BATCH, job.id(), JobCodec.encodeJob(job))).awaitCompletion();
+            InfrastructureResource.kafka()
+                    .companion()
+                    .produce(String.class, byte[].class)
+                    .fromRecords(
+                            new ProducerRecord<>(
+                                    Topics.JOBS_BATCH, job.id(), JobCodec.encodeJob(job)))
+                    .awaitCompletion();
             JobState s = awaitTerminal(job.id());
-            assertEquals(JobStatus.SUCCEEDED, s.status(), "a job from the batch lane's topic is scored");
+            assertEquals(
+                    JobStatus.SUCCEEDED, s.status(), "a job from the batch lane's topic is scored");
             assertEquals(123, s.result().results().get(0).index());
-            await().atMost(Duration.ofSeconds(5)).until(() -> events.stream().anyMatch(e -> e.status() == JobStatus.SUCCEEDED));
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> events.stream().anyMatch(e -> e.status() == JobStatus.SUCCEEDED));
         } finally {
             subscriber.unsubscribe();
         }
-        List<Integer> counts = events.stream().filter(e -> e.scored() > 0).map(dev.rerankqueue.store.JobEvent::scored).toList();
-        assertTrue(counts.size() >= 2, "progress of a 300-pair job scored 64 pairs per call: " + events);
+        List<Integer> counts =
+                events.stream()
+                        .filter(e -> e.scored() > 0)
+                        .map(dev.rerankqueue.store.JobEvent::scored)
+                        .toList();
+        assertTrue(
+                counts.size() >= 2,
+                "progress of a 300-pair job scored 64 pairs per call: " + events);
         assertTrue(counts.stream().allMatch(c -> c < 300), counts.toString());
         assertEquals(counts.stream().sorted().toList(), counts, "counts only go up");
-        assertEquals(JobStatus.SUCCEEDED, events.get(events.size() - 1).status(), "the result comes last: " + events);
+        assertEquals(
+                JobStatus.SUCCEEDED,
+                events.get(events.size() - 1).status(),
+                "the result comes last: " + events);
     }
 
     @Test
     void aDocumentOverTheModelsLimitIsScoredOnItsBeginningAndReported() {
-        RerankJob job = job("What is the capital of China?",
-                List.of("The capital of China is Beijing. " + "Pandas eat bamboo. ".repeat(400), "Gravity pulls objects together."),
-                null, false, null, System.currentTimeMillis());
+        RerankJob job =
+                job(
+                        "What is the capital of China?",
+                        List.of(
+                                "The capital of China is Beijing. "
+                                        + "Pandas eat bamboo. ".repeat(400),
+                                "Gravity pulls objects together."),
+                        null,
+                        false,
+                        null,
+                        System.currentTimeMillis());
         produce(job);
         JobState s = awaitTerminal(job.id());
         assertEquals(JobStatus.SUCCEEDED, s.status());
-        assertEquals(1, s.result().usage().truncatedDocuments(), "the long document was cut at the model's limit, and says so");
+        assertEquals(
+                1,
+                s.result().usage().truncatedDocuments(),
+                "the long document was cut at the model's limit, and says so");
         assertEquals(0, s.result().results().get(0).index(), "its beginning still ranks it first");
     }
 
@@ -171,7 +250,14 @@ class JobConsumerTest {
     void scoresManyJobsFromOneBatchTogether() {
         List<RerankJob> jobs = new java.util.ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            jobs.add(job("query " + i, List.of("doc a " + i, "doc b " + i, "query " + i), null, false, null, System.currentTimeMillis()));
+            jobs.add(
+                    job(
+                            "query " + i,
+                            List.of("doc a " + i, "doc b " + i, "query " + i),
+                            null,
+                            false,
+                            null,
+                            System.currentTimeMillis()));
         }
         jobs.forEach(JobConsumerTest::produce);
         for (RerankJob j : jobs) {
@@ -182,42 +268,94 @@ class JobConsumerTest {
         }
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
         assertTrue(metrics.contains("rerank_batch_pairs_count"), "batch size metric");
-        // per lane, so SLO burn-rate alerts and dashboards can tell the interactive lane from bulk work
-        assertTrue(metrics.contains("rerank_jobs_finished_total{lane=\"interactive\",status=\"succeeded\"}"), "finished counter per lane");
-        assertTrue(metrics.contains("rerank_job_end_to_end_seconds_bucket{lane=\"interactive\",status=\"succeeded\",le=\"1.0\"}"),
+        // per lane, so SLO burn-rate alerts and dashboards can tell the interactive lane from bulk
+        // work
+        assertTrue(
+                metrics.contains(
+                        "rerank_jobs_finished_total{lane=\"interactive\",status=\"succeeded\"}"),
+                "finished counter per lane");
+        assertTrue(
+                metrics.contains(
+                        "rerank_job_end_to_end_seconds_bucket{lane=\"interactive\",status=\"succeeded\",le=\"1.0\"}"),
                 "end-to-end histogram per lane, with an SLO bucket at 1 s");
-        assertTrue(metrics.contains("rerank_job_queue_wait_seconds_bucket{lane=\"interactive\",le=\"1.0\"}"), "queue wait per lane");
-        assertTrue(metrics.contains("rerank_jobs_finished_total{lane=\"batch\",status=\"failed\"} 0.0"), "every lane exported from the start");
+        assertTrue(
+                metrics.contains(
+                        "rerank_job_queue_wait_seconds_bucket{lane=\"interactive\",le=\"1.0\"}"),
+                "queue wait per lane");
+        assertTrue(
+                metrics.contains(
+                        "rerank_jobs_finished_total{lane=\"batch\",status=\"failed\"} 0.0"),
+                "every lane exported from the start");
     }
 
     @Test
     void maxTokensPerDocCutsEachDocumentBeforeScoringAndCountsIt() {
         String query = "What is the capital of China?";
-        String doc = "The capital of China is Beijing." + " Pandas eat bamboo in the mountain forests of Sichuan.".repeat(20);
+        String doc =
+                "The capital of China is Beijing."
+                        + " Pandas eat bamboo in the mountain forests of Sichuan.".repeat(20);
         long now = System.currentTimeMillis();
-        RerankJob whole = RerankJob.accept("acme", new RerankRequest(null, query, List.of(Document.of(doc)), null, null, null, null, null), now);
+        RerankJob whole =
+                RerankJob.accept(
+                        "acme",
+                        new RerankRequest(
+                                null,
+                                query,
+                                List.of(Document.of(doc)),
+                                null,
+                                null,
+                                null,
+                                null,
+                                null),
+                        now);
         // Cohere's max_tokens_per_doc: only the first 8 tokens of the document are scored
-        RerankJob cut = RerankJob.accept("acme", new RerankRequest(null, query, List.of(Document.of(doc)), null, null, null, null, null,
-                null, 8), now);
+        RerankJob cut =
+                RerankJob.accept(
+                        "acme",
+                        new RerankRequest(
+                                null,
+                                query,
+                                List.of(Document.of(doc)),
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                8),
+                        now);
         produce(whole);
         produce(cut);
         JobState w = awaitTerminal(whole.id());
         JobState c = awaitTerminal(cut.id());
         assertEquals(JobStatus.SUCCEEDED, w.status());
         assertEquals(JobStatus.SUCCEEDED, c.status(), String.valueOf(c.error()));
-        assertEquals(0, w.result().usage().truncatedDocuments(), "the whole document fits the model's context");
+        assertEquals(
+                0,
+                w.result().usage().truncatedDocuments(),
+                "the whole document fits the model's context");
         assertEquals(1, c.result().usage().truncatedDocuments(), "the cut document is counted");
-        assertTrue(c.result().usage().tokens() * 4 < w.result().usage().tokens(),
-                "scored tokens: cut " + c.result().usage().tokens() + ", whole " + w.result().usage().tokens());
-        assertNotEquals(w.result().results().get(0).relevanceScore(), c.result().results().get(0).relevanceScore(),
+        assertTrue(
+                c.result().usage().tokens() * 4 < w.result().usage().tokens(),
+                "scored tokens: cut "
+                        + c.result().usage().tokens()
+                        + ", whole "
+                        + w.result().usage().tokens());
+        assertNotEquals(
+                w.result().results().get(0).relevanceScore(),
+                c.result().results().get(0).relevanceScore(),
                 "the cut document is scored on its beginning only");
     }
 
     @Test
     void commitsOffsetsOnlyAfterTheResultIsStored() throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                InfrastructureResource.kafka().bootstrapServers()))) {
-            // Redis holds every write for 4 s (reads go on): the worker can score the job but cannot store its result
+        try (Admin admin =
+                Admin.create(
+                        Map.of(
+                                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                InfrastructureResource.kafka().bootstrapServers()))) {
+            // Redis holds every write for 4 s (reads go on): the worker can score the job but
+            // cannot store its result
             redis.execute("CLIENT", "PAUSE", "4000", "WRITE");
             RerankJob job = beijing();
             produce(job);
@@ -225,17 +363,29 @@ class JobConsumerTest {
             TopicPartition tp = new TopicPartition(Topics.JOBS, rec.partition());
             long end = System.nanoTime() + Duration.ofSeconds(3).toNanos();
             while (System.nanoTime() < end) {
-                OffsetAndMetadata committed = admin.listConsumerGroupOffsets("rerank-workers").partitionsToOffsetAndMetadata().get().get(tp);
-                assertTrue(committed == null || committed.offset() <= rec.offset(),
-                        "offset " + committed + " committed past the record while its result could not be stored");
+                OffsetAndMetadata committed =
+                        admin.listConsumerGroupOffsets("rerank-workers")
+                                .partitionsToOffsetAndMetadata()
+                                .get()
+                                .get(tp);
+                assertTrue(
+                        committed == null || committed.offset() <= rec.offset(),
+                        "offset "
+                                + committed
+                                + " committed past the record while its result could not be stored");
                 Thread.sleep(100);
             }
             assertEquals(JobStatus.SUCCEEDED, awaitTerminal(job.id()).status());
-            await().atMost(Duration.ofSeconds(20)).until(() -> {
-                OffsetAndMetadata committed = admin.listConsumerGroupOffsets("rerank-workers")
-                        .partitionsToOffsetAndMetadata().get().get(tp);
-                return committed != null && committed.offset() > rec.offset();
-            });
+            await().atMost(Duration.ofSeconds(20))
+                    .until(
+                            () -> {
+                                OffsetAndMetadata committed =
+                                        admin.listConsumerGroupOffsets("rerank-workers")
+                                                .partitionsToOffsetAndMetadata()
+                                                .get()
+                                                .get(tp);
+                                return committed != null && committed.offset() > rec.offset();
+                            });
         } finally {
             redis.execute("CLIENT", "UNPAUSE");
         }
@@ -248,11 +398,20 @@ class JobConsumerTest {
         RerankJob after = beijing();
         produceAfter(key, after); // behind the poison record in its partition
         assertEquals(JobStatus.SUCCEEDED, awaitTerminal(after.id()).status());
-        await().atMost(Duration.ofSeconds(20)).until(() -> InfrastructureResource.kafka().readAll(Topics.JOBS_DLQ).stream()
-                .anyMatch(r -> key.equals(r.key())));
-        ConsumerRecord<String, byte[]> dead = InfrastructureResource.kafka().readAll(Topics.JOBS_DLQ).stream()
-                .filter(r -> key.equals(r.key())).findFirst().orElseThrow();
-        String reason = new String(dead.headers().lastHeader(Topics.HEADER_DLQ_REASON).value(), StandardCharsets.UTF_8);
+        await().atMost(Duration.ofSeconds(20))
+                .until(
+                        () ->
+                                InfrastructureResource.kafka().readAll(Topics.JOBS_DLQ).stream()
+                                        .anyMatch(r -> key.equals(r.key())));
+        ConsumerRecord<String, byte[]> dead =
+                InfrastructureResource.kafka().readAll(Topics.JOBS_DLQ).stream()
+                        .filter(r -> key.equals(r.key()))
+                        .findFirst()
+                        .orElseThrow();
+        String reason =
+                new String(
+                        dead.headers().lastHeader(Topics.HEADER_DLQ_REASON).value(),
+                        StandardCharsets.UTF_8);
         assertTrue(reason.contains("malformed JSON"), reason);
         assertEquals("{not json", new String(dead.value(), StandardCharsets.UTF_8));
     }
@@ -275,8 +434,19 @@ class JobConsumerTest {
     void aJobLeftRunningByADeadWorkerIsTakenOver() {
         RerankJob job = beijing();
         // a worker claimed it and died before writing a result
-        assertTrue(writer.apply(JobTransition.to(job.id(), JobStatus.RUNNING).orCreateWith(Map.of(JobFields.TENANT, "acme",
-                JobFields.CREATED_AT, Long.toString(job.createdAt()))).set(JobFields.WORKER, "dead-worker")).await().indefinitely().applied());
+        assertTrue(
+                writer.apply(
+                                JobTransition.to(job.id(), JobStatus.RUNNING)
+                                        .orCreateWith(
+                                                Map.of(
+                                                        JobFields.TENANT,
+                                                        "acme",
+                                                        JobFields.CREATED_AT,
+                                                        Long.toString(job.createdAt())))
+                                        .set(JobFields.WORKER, "dead-worker"))
+                        .await()
+                        .indefinitely()
+                        .applied());
         produce(job);
         JobState s = awaitTerminal(job.id());
         assertEquals(JobStatus.SUCCEEDED, s.status());
@@ -288,7 +458,11 @@ class JobConsumerTest {
     @Test
     void aCancelledJobIsNotScored() {
         RerankJob job = beijing();
-        writer.apply(JobTransition.create(job.id(), JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme"))).await().indefinitely();
+        writer.apply(
+                        JobTransition.create(
+                                job.id(), JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme")))
+                .await()
+                .indefinitely();
         writer.apply(JobTransition.to(job.id(), JobStatus.CANCELLED)).await().indefinitely();
         produce(job);
         RerankJob marker = beijing();
@@ -301,7 +475,8 @@ class JobConsumerTest {
 
     @Test
     void aJobPastItsDeadlineExpiresUnscored() {
-        RerankJob job = job("late", List.of("a"), null, null, 1_000L, System.currentTimeMillis() - 60_000);
+        RerankJob job =
+                job("late", List.of("a"), null, null, 1_000L, System.currentTimeMillis() - 60_000);
         produce(job);
         JobState s = awaitTerminal(job.id());
         assertEquals(JobStatus.EXPIRED, s.status());
@@ -312,19 +487,30 @@ class JobConsumerTest {
     @Test
     void everyTerminalStateIsAlsoInTheResultsTopic() {
         RerankJob ok = beijing();
-        RerankJob late = job("late", List.of("a"), null, null, 1_000L, System.currentTimeMillis() - 60_000);
+        RerankJob late =
+                job("late", List.of("a"), null, null, 1_000L, System.currentTimeMillis() - 60_000);
         produce(ok);
         produce(late);
         JobState okState = awaitTerminal(ok.id());
         awaitTerminal(late.id());
-        await().atMost(Duration.ofSeconds(20)).until(() -> {
-            Map<String, JobState> logged = new java.util.HashMap<>();
-            InfrastructureResource.kafka().readAll(Topics.RESULTS).stream()
-                    .filter(r -> r.key().equals(ok.id()) || r.key().equals(late.id()))
-                    .forEach(r -> logged.put(r.key(), JobCodec.decodeState(r.value())));
-            return okState.equals(logged.get(ok.id())) && logged.containsKey(late.id())
-                    && logged.get(late.id()).status() == JobStatus.EXPIRED;
-        });
+        await().atMost(Duration.ofSeconds(20))
+                .until(
+                        () -> {
+                            Map<String, JobState> logged = new java.util.HashMap<>();
+                            InfrastructureResource.kafka().readAll(Topics.RESULTS).stream()
+                                    .filter(
+                                            r ->
+                                                    r.key().equals(ok.id())
+                                                            || r.key().equals(late.id()))
+                                    .forEach(
+                                            r ->
+                                                    logged.put(
+                                                            r.key(),
+                                                            JobCodec.decodeState(r.value())));
+                            return okState.equals(logged.get(ok.id()))
+                                    && logged.containsKey(late.id())
+                                    && logged.get(late.id()).status() == JobStatus.EXPIRED;
+                        });
     }
 
     @Test
@@ -332,12 +518,27 @@ class JobConsumerTest {
         RerankJob job = beijing();
         produce(job);
         JobState before = awaitTerminal(job.id());
-        await().atMost(Duration.ofSeconds(20)).until(() -> InfrastructureResource.kafka().readAll(Topics.RESULTS).stream()
-                .anyMatch(r -> r.key().equals(job.id())));
-        // a record no worker can read (another writer, an old format) is skipped, not a reason to restore nothing
-        InfrastructureResource.kafka().companion().produce(String.class, byte[].class).fromRecords(
-                new ProducerRecord<>(Topics.RESULTS, "unreadable", "{\"id\":\"unreadable\",\"version\":null}".getBytes(StandardCharsets.UTF_8)),
-                new ProducerRecord<>(Topics.RESULTS, "garbage", "not json".getBytes(StandardCharsets.UTF_8))).awaitCompletion();
+        await().atMost(Duration.ofSeconds(20))
+                .until(
+                        () ->
+                                InfrastructureResource.kafka().readAll(Topics.RESULTS).stream()
+                                        .anyMatch(r -> r.key().equals(job.id())));
+        // a record no worker can read (another writer, an old format) is skipped, not a reason to
+        // restore nothing
+        InfrastructureResource.kafka()
+                .companion()
+                .produce(String.class, byte[].class)
+                .fromRecords(
+                        new ProducerRecord<>(
+                                Topics.RESULTS,
+                                "unreadable",
+                                "{\"id\":\"unreadable\",\"version\":null}"
+                                        .getBytes(StandardCharsets.UTF_8)),
+                        new ProducerRecord<>(
+                                Topics.RESULTS,
+                                "garbage",
+                                "not json".getBytes(StandardCharsets.UTF_8)))
+                .awaitCompletion();
         redis.flushall();
         assertNull(state(job.id()));
         // the test profile checks every second (rerank.worker.results.restore-check=1s)
@@ -351,15 +552,26 @@ class JobConsumerTest {
 
     @Test
     void readinessCoversConsumerAndScorer() {
-        Map<String, String> channels = given().get("/q/health/ready").then().statusCode(200)
-                .body("status", equalTo("UP"))
-                .body("checks.name", hasItem("scorer"))
-                .body("checks.find { it.name == 'scorer' }.data.model", equalTo("bge-small-en-v1.5"))
-                .extract().path("checks.find { it.name.contains('Messaging') }.data");
-        // one entry per Kafka consumer (rerank.worker.consumers) of each lane's channel, each connected
-        List<String> consumers = channels.keySet().stream().filter(k -> k.startsWith("jobs")).toList();
+        Map<String, String> channels =
+                given().get("/q/health/ready")
+                        .then()
+                        .statusCode(200)
+                        .body("status", equalTo("UP"))
+                        .body("checks.name", hasItem("scorer"))
+                        .body(
+                                "checks.find { it.name == 'scorer' }.data.model",
+                                equalTo("bge-small-en-v1.5"))
+                        .extract()
+                        .path("checks.find { it.name.contains('Messaging') }.data");
+        // one entry per Kafka consumer (rerank.worker.consumers) of each lane's channel, each
+        // connected
+        List<String> consumers =
+                channels.keySet().stream().filter(k -> k.startsWith("jobs")).toList();
         assertEquals(4, consumers.size(), channels.toString());
-        assertEquals(2, consumers.stream().filter(k -> k.startsWith("jobs-batch")).count(), channels.toString());
+        assertEquals(
+                2,
+                consumers.stream().filter(k -> k.startsWith("jobs-batch")).count(),
+                channels.toString());
         consumers.forEach(k -> assertTrue(channels.get(k).contains("OK"), channels.toString()));
     }
 }

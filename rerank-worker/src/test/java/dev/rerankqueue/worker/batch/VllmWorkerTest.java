@@ -1,5 +1,9 @@
 package dev.rerankqueue.worker.batch;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
@@ -20,10 +24,6 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,16 +32,16 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
 
 /**
- * The worker on the GPU path: jobs from Kafka scored by the vLLM scorer against the emulator (standing in for vLLM),
- * to show a job's {@code instruction} reaching the model's prompt and keying the score cache, end to end; and that one
- * job's over-long document hurts no other job: the emulator serves a 2,048-token context and refuses longer prompts
- * with vLLM's 400, and the worker's estimate is set to undercount tokens twofold, so that refusals really reach it.
+ * The worker on the GPU path: jobs from Kafka scored by the vLLM scorer against the emulator
+ * (standing in for vLLM), to show a job's {@code instruction} reaching the model's prompt and
+ * keying the score cache, end to end; and that one job's over-long document hurts no other job: the
+ * emulator serves a 2,048-token context and refuses longer prompts with vLLM's 400, and the
+ * worker's estimate is set to undercount tokens twofold, so that refusals really reach it.
  */
 @QuarkusTest
 @WithTestResource(InfrastructureResource.class)
@@ -55,16 +55,30 @@ class VllmWorkerTest {
         @Override
         public Map<String, String> start() {
             try {
-                // at most 32 sequences a forward pass: a 64-pair call takes two, and the other call waits at the server
-                emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0).withMaxModelLen(CONTEXT).withMaxNumSeqs(32).withDebugEndpoints());
+                // at most 32 sequences a forward pass: a 64-pair call takes two, and the other call
+                // waits at the server
+                emulator =
+                        VllmEmulator.start(
+                                VllmEmulator.Settings.defaults(0)
+                                        .withMaxModelLen(CONTEXT)
+                                        .withMaxNumSeqs(32)
+                                        .withDebugEndpoints());
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-            return Map.of("rerank.worker.scorer.type", "vllm", "rerank.worker.scorer.vllm.url", "http://127.0.0.1:" + emulator.port(),
-                    // a tokenizer that counts half the tokens vLLM does: pairs the estimate lets through are refused
-                    "rerank.worker.scorer.vllm.chars-per-token", "8",
-                    // two scorer calls at once, so that a job's calls wait for slots and a cancel can drop them
-                    "rerank.worker.batch.in-flight", "2");
+            return Map.of(
+                    "rerank.worker.scorer.type",
+                    "vllm",
+                    "rerank.worker.scorer.vllm.url",
+                    "http://127.0.0.1:" + emulator.port(),
+                    // a tokenizer that counts half the tokens vLLM does: pairs the estimate lets
+                    // through are refused
+                    "rerank.worker.scorer.vllm.chars-per-token",
+                    "8",
+                    // two scorer calls at once, so that a job's calls wait for slots and a cancel
+                    // can drop them
+                    "rerank.worker.batch.in-flight",
+                    "2");
         }
 
         @Override
@@ -77,8 +91,7 @@ class VllmWorkerTest {
 
     static final int CONTEXT = 2048;
 
-    @Inject
-    RedisDataSource redis;
+    @Inject RedisDataSource redis;
 
     @ConfigProperty(name = "rerank.worker.scorer.vllm.url")
     String vllm;
@@ -86,8 +99,12 @@ class VllmWorkerTest {
     private final HttpClient http = HttpClient.newHttpClient();
 
     private JsonNode emulator(String path) throws Exception {
-        return JobCodec.mapper().readTree(http.send(HttpRequest.newBuilder(URI.create(vllm + path)).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        return JobCodec.mapper()
+                .readTree(
+                        http.send(
+                                        HttpRequest.newBuilder(URI.create(vllm + path)).build(),
+                                        HttpResponse.BodyHandlers.ofString())
+                                .body());
     }
 
     private JobState score(String instruction) {
@@ -95,90 +112,228 @@ class VllmWorkerTest {
     }
 
     private JobState score(String tenant, String instruction) {
-        RerankRequest r = new RerankRequest(null, "capital of France?",
-                List.of(Document.of("Bread is baked."), Document.of("Paris is the capital of France.")), null, null, instruction, null, null);
+        RerankRequest r =
+                new RerankRequest(
+                        null,
+                        "capital of France?",
+                        List.of(
+                                Document.of("Bread is baked."),
+                                Document.of("Paris is the capital of France.")),
+                        null,
+                        null,
+                        instruction,
+                        null,
+                        null);
         return awaitAll(List.of(RerankJob.accept(tenant, r, System.currentTimeMillis()))).get(0);
     }
 
-    /** Produces the jobs in one send, so the worker polls them together, and waits until each is terminal. */
+    /**
+     * Produces the jobs in one send, so the worker polls them together, and waits until each is
+     * terminal.
+     */
     private List<JobState> awaitAll(List<RerankJob> jobs) {
-        InfrastructureResource.kafka().companion().produce(String.class, byte[].class)
-                .fromRecords(jobs.stream().map(job -> new ProducerRecord<>(Topics.JOBS, job.id(), JobCodec.encodeJob(job))).toList())
+        InfrastructureResource.kafka()
+                .companion()
+                .produce(String.class, byte[].class)
+                .fromRecords(
+                        jobs.stream()
+                                .map(
+                                        job ->
+                                                new ProducerRecord<>(
+                                                        Topics.JOBS,
+                                                        job.id(),
+                                                        JobCodec.encodeJob(job)))
+                                .toList())
                 .awaitCompletion();
-        await().atMost(Duration.ofSeconds(30)).until(() -> jobs.stream().allMatch(job -> {
-            JobState s = JobFields.toState(job.id(), redis.hash(String.class).hgetall(RedisKeys.job(job.id())));
-            return s != null && s.status().isTerminal();
-        }));
-        return jobs.stream().map(job -> JobFields.toState(job.id(), redis.hash(String.class).hgetall(RedisKeys.job(job.id())))).toList();
+        await().atMost(Duration.ofSeconds(30))
+                .until(
+                        () ->
+                                jobs.stream()
+                                        .allMatch(
+                                                job -> {
+                                                    JobState s =
+                                                            JobFields.toState(
+                                                                    job.id(),
+                                                                    redis.hash(String.class)
+                                                                            .hgetall(
+                                                                                    RedisKeys.job(
+                                                                                            job
+                                                                                                    .id())));
+                                                    return s != null && s.status().isTerminal();
+                                                }));
+        return jobs.stream()
+                .map(
+                        job ->
+                                JobFields.toState(
+                                        job.id(),
+                                        redis.hash(String.class).hgetall(RedisKeys.job(job.id()))))
+                .toList();
     }
 
-    private static RerankJob job(String tenant, String query, Boolean truncate, String... documents) {
-        return RerankJob.accept(tenant, new RerankRequest(null, query, Arrays.stream(documents).map(Document::of).toList(), null, null,
-                null, null, null, truncate), System.currentTimeMillis());
+    private static RerankJob job(
+            String tenant, String query, Boolean truncate, String... documents) {
+        return RerankJob.accept(
+                tenant,
+                new RerankRequest(
+                        null,
+                        query,
+                        Arrays.stream(documents).map(Document::of).toList(),
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        truncate),
+                System.currentTimeMillis());
     }
 
     @Test
     void oneJobsOverLongDocumentFailsNoOtherJob() throws Exception {
         long refusedBefore = emulator("/emulator/stats").get("refused_requests").asLong();
-        String overContext = "word ".repeat(2_400);   // 12,000 characters: 3,000 tokens to vLLM, 1,500 to the estimate
-        String farOverContext = "word ".repeat(20_000); // 100,000 characters: cut by the estimate, and again by vLLM's count
-        List<JobState> states = awaitAll(List.of(
-                job("acme", "capital of Peru?", null, "Lima is the capital of Peru.", "Bread is baked."),
-                job("globex", "capital of Chile?", null, overContext, "Santiago is the capital of Chile."),
-                job("initech", "capital of Spain?", null, farOverContext, "Madrid is the capital of Spain."),
-                job("acme", "capital of Italy?", false, overContext, "Rome is the capital of Italy.")));
+        String overContext =
+                "word ".repeat(2_400); // 12,000 characters: 3,000 tokens to vLLM, 1,500 to the
+        // estimate
+        String farOverContext =
+                "word ".repeat(20_000); // 100,000 characters: cut by the estimate, and again by
+        // vLLM's count
+        List<JobState> states =
+                awaitAll(
+                        List.of(
+                                job(
+                                        "acme",
+                                        "capital of Peru?",
+                                        null,
+                                        "Lima is the capital of Peru.",
+                                        "Bread is baked."),
+                                job(
+                                        "globex",
+                                        "capital of Chile?",
+                                        null,
+                                        overContext,
+                                        "Santiago is the capital of Chile."),
+                                job(
+                                        "initech",
+                                        "capital of Spain?",
+                                        null,
+                                        farOverContext,
+                                        "Madrid is the capital of Spain."),
+                                job(
+                                        "acme",
+                                        "capital of Italy?",
+                                        false,
+                                        overContext,
+                                        "Rome is the capital of Italy.")));
 
-        assertEquals(JobStatus.SUCCEEDED, states.get(0).status(), "a job polled with another tenant's over-long document: " + states.get(0).error());
+        assertEquals(
+                JobStatus.SUCCEEDED,
+                states.get(0).status(),
+                "a job polled with another tenant's over-long document: " + states.get(0).error());
         assertEquals(0, states.get(0).result().usage().truncatedDocuments());
         assertEquals(0, states.get(0).result().results().get(0).index());
         for (JobState cut : states.subList(1, 3)) {
-            assertEquals(JobStatus.SUCCEEDED, cut.status(), "an over-long document is cut to the context: " + cut.error());
+            assertEquals(
+                    JobStatus.SUCCEEDED,
+                    cut.status(),
+                    "an over-long document is cut to the context: " + cut.error());
             assertEquals(1, cut.result().usage().truncatedDocuments(), "and counted");
-            assertEquals(1, cut.result().results().get(0).index(), "the short relevant document still ranks first");
+            assertEquals(
+                    1,
+                    cut.result().results().get(0).index(),
+                    "the short relevant document still ranks first");
         }
-        assertEquals(JobStatus.FAILED, states.get(3).status(), "truncate: false asks for an error instead");
-        assertTrue(states.get(3).error().contains("document 0 is longer than the model's context"), states.get(3).error());
-        assertTrue(emulator("/emulator/stats").get("refused_requests").asLong() >= refusedBefore + 2,
+        assertEquals(
+                JobStatus.FAILED,
+                states.get(3).status(),
+                "truncate: false asks for an error instead");
+        assertTrue(
+                states.get(3).error().contains("document 0 is longer than the model's context"),
+                states.get(3).error());
+        assertTrue(
+                emulator("/emulator/stats").get("refused_requests").asLong() >= refusedBefore + 2,
                 "vLLM refused calls that the worker then split and cut");
     }
 
     @Test
     void aCancelledJobStopsTakingModelTime() throws Exception {
-        Emulator.emulator.timeScale(300); // a model server under load: a forward pass takes about a second
+        Emulator.emulator.timeScale(
+                300); // a model server under load: a forward pass takes about a second
         try {
             List<Document> docs = new java.util.ArrayList<>();
             for (int i = 0; i < 1_000; i++) {
                 docs.add(Document.of("document number " + i + " about the capital of Peru"));
             }
-            RerankJob job = RerankJob.accept("acme", new RerankRequest(null, "capital of Peru " + System.nanoTime(), docs,
-                    null, null, null, null, null), System.currentTimeMillis());
+            RerankJob job =
+                    RerankJob.accept(
+                            "acme",
+                            new RerankRequest(
+                                    null,
+                                    "capital of Peru " + System.nanoTime(),
+                                    docs,
+                                    null,
+                                    null,
+                                    null,
+                                    null,
+                                    null),
+                            System.currentTimeMillis());
             JsonNode before = emulator("/emulator/stats");
-            InfrastructureResource.kafka().companion().produce(String.class, byte[].class)
-                    .fromRecords(new ProducerRecord<>(Topics.JOBS, job.id(), JobCodec.encodeJob(job))).awaitCompletion();
-            // both scorer calls (2 x 64 pairs) at the server after its first forward pass (32 pairs): 96 pairs still to run
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> emulator("/emulator/stats").get("pairs").asLong() >= before.get("pairs").asLong() + 32);
+            InfrastructureResource.kafka()
+                    .companion()
+                    .produce(String.class, byte[].class)
+                    .fromRecords(
+                            new ProducerRecord<>(Topics.JOBS, job.id(), JobCodec.encodeJob(job)))
+                    .awaitCompletion();
+            // both scorer calls (2 x 64 pairs) at the server after its first forward pass (32
+            // pairs): 96 pairs still to run
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(
+                            () ->
+                                    emulator("/emulator/stats").get("pairs").asLong()
+                                            >= before.get("pairs").asLong() + 32);
             // the gateway's DELETE: the job to cancelled, announced on the job-events channel
-            redis.execute("EVAL", JobTransition.to(job.id(), JobStatus.CANCELLED).set(JobFields.FINISHED_AT, System.currentTimeMillis())
-                    .evalArgs());
+            redis.execute(
+                    "EVAL",
+                    JobTransition.to(job.id(), JobStatus.CANCELLED)
+                            .set(JobFields.FINISHED_AT, System.currentTimeMillis())
+                            .evalArgs());
             long atCancel = emulator("/emulator/stats").get("pairs").asLong();
-            // settled: nothing running or waiting at the model server on two looks a scorer call's time apart
+            // settled: nothing running or waiting at the model server on two looks a scorer call's
+            // time apart
             int[] idle = {0};
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
-                JsonNode s = emulator("/emulator/stats");
-                idle[0] = s.get("running").asInt() == 0 && s.get("waiting").asInt() == 0 ? idle[0] + 1 : 0;
-                return idle[0] >= 6;
-            });
+            await().atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(
+                            () -> {
+                                JsonNode s = emulator("/emulator/stats");
+                                idle[0] =
+                                        s.get("running").asInt() == 0
+                                                        && s.get("waiting").asInt() == 0
+                                                ? idle[0] + 1
+                                                : 0;
+                                return idle[0] >= 6;
+                            });
             JsonNode after = emulator("/emulator/stats");
             long afterCancel = after.get("pairs").asLong() - atCancel;
             long scored = after.get("pairs").asLong() - before.get("pairs").asLong();
-            long aborted = after.get("aborted_pairs").asLong() - before.get("aborted_pairs").asLong();
-            System.out.printf("cancelled 1,000-pair job: %d pairs scored in all, %d of them after the cancel; %d aborted at the model server%n",
+            long aborted =
+                    after.get("aborted_pairs").asLong() - before.get("aborted_pairs").asLong();
+            System.out.printf(
+                    "cancelled 1,000-pair job: %d pairs scored in all, %d of them after the cancel; %d aborted at the model server%n",
                     scored, afterCancel, aborted);
-            assertTrue(afterCancel <= 64, "at most one micro-batch is scored after the cancel (the forward pass already running): " + afterCancel);
+            assertTrue(
+                    afterCancel <= 64,
+                    "at most one micro-batch is scored after the cancel (the forward pass already running): "
+                            + afterCancel);
             assertTrue(aborted > 0, "the pairs waiting at the model server were aborted there");
-            assertTrue(scored < 500, "the rest of the job's 1,000 pairs were never sent: " + scored + " scored");
-            assertEquals(JobStatus.CANCELLED, JobFields.toState(job.id(), redis.hash(String.class).hgetall(RedisKeys.job(job.id()))).status());
+            assertTrue(
+                    scored < 500,
+                    "the rest of the job's 1,000 pairs were never sent: " + scored + " scored");
+            assertEquals(
+                    JobStatus.CANCELLED,
+                    JobFields.toState(
+                                    job.id(),
+                                    redis.hash(String.class).hgetall(RedisKeys.job(job.id())))
+                            .status());
         } finally {
             Emulator.emulator.timeScale(1.0);
         }
@@ -186,17 +341,33 @@ class VllmWorkerTest {
 
     @Test
     void theWorkerAnnouncesWhatItScoresPerSecondOfBusyTime() {
-        Emulator.emulator.faults(new Faults(0, 1.0, 300, false)); // 300 ms a call: enough busy time to measure
+        Emulator.emulator.faults(
+                new Faults(0, 1.0, 300, false)); // 300 ms a call: enough busy time to measure
         try {
             for (int i = 0; i < 2; i++) {
-                assertEquals(JobStatus.SUCCEEDED, score("acme", "Find the capital " + System.nanoTime()).status());
+                assertEquals(
+                        JobStatus.SUCCEEDED,
+                        score("acme", "Find the capital " + System.nanoTime()).status());
             }
         } finally {
             Emulator.emulator.faults(Faults.NONE);
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> redis.hash(String.class).hgetall(RedisKeys.WORKER_CAPACITY).values().stream()
-                .map(ScorerCapacityAnnouncement::parse).flatMap(java.util.Optional::stream)
-                .anyMatch(a -> a.pairsPerSecond() > 0 && System.currentTimeMillis() - a.saidAtMillis() < 5_000));
+        await().atMost(Duration.ofSeconds(10))
+                .until(
+                        () ->
+                                redis
+                                        .hash(String.class)
+                                        .hgetall(RedisKeys.WORKER_CAPACITY)
+                                        .values()
+                                        .stream()
+                                        .map(ScorerCapacityAnnouncement::parse)
+                                        .flatMap(java.util.Optional::stream)
+                                        .anyMatch(
+                                                a ->
+                                                        a.pairsPerSecond() > 0
+                                                                && System.currentTimeMillis()
+                                                                                - a.saidAtMillis()
+                                                                        < 5_000));
     }
 
     @Test
@@ -205,10 +376,16 @@ class VllmWorkerTest {
         assertEquals(JobStatus.SUCCEEDED, score("acme", "Find the cities").status());
         assertEquals(pairs + 2, emulator("/emulator/stats").get("pairs").asLong());
         assertEquals(JobStatus.SUCCEEDED, score("acme", "Find the cities").status());
-        assertEquals(pairs + 2, emulator("/emulator/stats").get("pairs").asLong(), "the same tenant's pairs again: cached");
+        assertEquals(
+                pairs + 2,
+                emulator("/emulator/stats").get("pairs").asLong(),
+                "the same tenant's pairs again: cached");
         JobState other = score("globex", "Find the cities");
         assertEquals(JobStatus.SUCCEEDED, other.status());
-        assertEquals(pairs + 4, emulator("/emulator/stats").get("pairs").asLong(), "another tenant's same pairs are scored for it");
+        assertEquals(
+                pairs + 4,
+                emulator("/emulator/stats").get("pairs").asLong(),
+                "another tenant's same pairs are scored for it");
     }
 
     @Test
@@ -218,18 +395,37 @@ class VllmWorkerTest {
         assertEquals(1, first.result().results().get(0).index(), "Paris first");
         assertEquals("Qwen/Qwen3-Reranker-0.6B", first.result().model());
         String prompt = emulator("/emulator/last-request").get("text_1").get(0).asText();
-        assertTrue(prompt.contains("<Instruct>: Find the capital city\n<Query>: capital of France?"), prompt);
+        assertTrue(
+                prompt.contains("<Instruct>: Find the capital city\n<Query>: capital of France?"),
+                prompt);
         long pairs = emulator("/emulator/stats").get("pairs").asLong();
 
         assertEquals(JobStatus.SUCCEEDED, score("Judge whether the text is about food").status());
-        assertEquals(pairs + 2, emulator("/emulator/stats").get("pairs").asLong(), "another instruction is scored again");
-        assertTrue(emulator("/emulator/last-request").get("text_1").get(0).asText().contains("<Instruct>: Judge whether the text is about food"));
+        assertEquals(
+                pairs + 2,
+                emulator("/emulator/stats").get("pairs").asLong(),
+                "another instruction is scored again");
+        assertTrue(
+                emulator("/emulator/last-request")
+                        .get("text_1")
+                        .get(0)
+                        .asText()
+                        .contains("<Instruct>: Judge whether the text is about food"));
 
         assertEquals(JobStatus.SUCCEEDED, score("Find the capital city").status());
-        assertEquals(pairs + 2, emulator("/emulator/stats").get("pairs").asLong(), "the same instruction, query and documents: cached");
+        assertEquals(
+                pairs + 2,
+                emulator("/emulator/stats").get("pairs").asLong(),
+                "the same instruction, query and documents: cached");
 
         assertEquals(JobStatus.SUCCEEDED, score(null).status());
-        assertTrue(emulator("/emulator/last-request").get("text_1").get(0).asText()
-                .contains("<Instruct>: Given a web search query, retrieve relevant passages that answer the query"), "the default instruction");
+        assertTrue(
+                emulator("/emulator/last-request")
+                        .get("text_1")
+                        .get(0)
+                        .asText()
+                        .contains(
+                                "<Instruct>: Given a web search query, retrieve relevant passages that answer the query"),
+                "the default instruction");
     }
 }

@@ -1,18 +1,17 @@
 package dev.rerankqueue.worker.scoring;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import dev.rerankqueue.job.Priority;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.Cancellable;
 import io.smallrye.mutiny.subscription.UniEmitter;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
 
 class LaneGateTest {
 
@@ -22,10 +21,12 @@ class LaneGateTest {
         final List<UniEmitter<? super String>> running = new CopyOnWriteArrayList<>();
 
         Uni<String> call(String name) {
-            return Uni.createFrom().emitter(em -> {
-                started.add(name);
-                running.add(em);
-            });
+            return Uni.createFrom()
+                    .emitter(
+                            em -> {
+                                started.add(name);
+                                running.add(em);
+                            });
         }
 
         void endOldest() {
@@ -53,7 +54,9 @@ class LaneGateTest {
             calls.endOldest();
         }
         // weights 3:1 while both lanes wait; batch alone afterwards
-        assertEquals(List.of("b0", "i1", "i2", "b1", "i3", "i4", "i5", "b2", "i6", "b3", "b4"), calls.started);
+        assertEquals(
+                List.of("b0", "i1", "i2", "b1", "i3", "i4", "i5", "b2", "i6", "b3", "b4"),
+                calls.started);
         assertEquals(10, ended.size());
         assertEquals(1, gate.busy());
     }
@@ -62,22 +65,35 @@ class LaneGateTest {
     void aFailedCallFreesItsSlotAndACallerThatLeftWhileWaitingNeverRuns() {
         LaneGate gate = new LaneGate(1, 1, 9, 1, new SimpleMeterRegistry());
         Calls calls = new Calls();
-        gate.run(Priority.INTERACTIVE, () -> calls.call("first")).subscribe().with(x -> { });
-        Cancellable gone = gate.run(Priority.INTERACTIVE, () -> calls.call("abandoned")).subscribe().with(x -> { });
+        gate.run(Priority.INTERACTIVE, () -> calls.call("first")).subscribe().with(x -> {});
+        Cancellable gone =
+                gate.run(Priority.INTERACTIVE, () -> calls.call("abandoned"))
+                        .subscribe()
+                        .with(x -> {});
         List<Throwable> failures = new ArrayList<>();
-        gate.run(null, () -> Uni.createFrom().<String>failure(new IllegalStateException("scorer down")))
-                .subscribe().with(x -> { }, failures::add);
+        gate.run(
+                        null,
+                        () ->
+                                Uni.createFrom()
+                                        .<String>failure(new IllegalStateException("scorer down")))
+                .subscribe()
+                .with(x -> {}, failures::add);
         gone.cancel();
         calls.endOldest();
         assertEquals(List.of("first"), calls.started, "the abandoned call never started");
         assertEquals(1, failures.size());
         assertEquals(0, gate.busy(), "every slot is free again");
         // many queued calls that fail at once (an open circuit breaker) do not grow the stack
-        gate.run(Priority.BATCH, () -> calls.call("holder")).subscribe().with(x -> { });
+        gate.run(Priority.BATCH, () -> calls.call("holder")).subscribe().with(x -> {});
         int[] failed = new int[1];
         for (int i = 0; i < 100_000; i++) {
-            gate.run(Priority.BATCH, () -> Uni.createFrom().<String>failure(new IllegalStateException("open")))
-                    .subscribe().with(x -> { }, e -> failed[0]++);
+            gate.run(
+                            Priority.BATCH,
+                            () ->
+                                    Uni.createFrom()
+                                            .<String>failure(new IllegalStateException("open")))
+                    .subscribe()
+                    .with(x -> {}, e -> failed[0]++);
         }
         calls.endOldest();
         assertEquals(100_000, failed[0]);
@@ -90,13 +106,16 @@ class LaneGateTest {
         Calls calls = new Calls();
         for (int i = 0; i < 5; i++) {
             String b = "b" + i;
-            gate.run(Priority.BATCH, () -> calls.call(b)).subscribe().with(x -> { });
+            gate.run(Priority.BATCH, () -> calls.call(b)).subscribe().with(x -> {});
         }
         assertEquals(List.of("b0", "b1"), calls.started, "two of four slots for the batch lane");
-        gate.run(Priority.INTERACTIVE, () -> calls.call("i1")).subscribe().with(x -> { });
-        gate.run(Priority.INTERACTIVE, () -> calls.call("i2")).subscribe().with(x -> { });
-        gate.run(Priority.INTERACTIVE, () -> calls.call("i3")).subscribe().with(x -> { });
-        assertEquals(List.of("b0", "b1", "i1", "i2"), calls.started, "interactive calls start at once in the free slots");
+        gate.run(Priority.INTERACTIVE, () -> calls.call("i1")).subscribe().with(x -> {});
+        gate.run(Priority.INTERACTIVE, () -> calls.call("i2")).subscribe().with(x -> {});
+        gate.run(Priority.INTERACTIVE, () -> calls.call("i3")).subscribe().with(x -> {});
+        assertEquals(
+                List.of("b0", "b1", "i1", "i2"),
+                calls.started,
+                "interactive calls start at once in the free slots");
         calls.endOldest(); // b0 ends: its slot goes to the waiting interactive call
         assertEquals(List.of("b0", "b1", "i1", "i2", "i3"), calls.started);
         calls.endOldest(); // b1 ends: a batch call may take it
@@ -106,8 +125,14 @@ class LaneGateTest {
 
     @Test
     void refusesNonsenseSettings() {
-        assertThrows(IllegalArgumentException.class, () -> new LaneGate(0, 1, 1, 1, new SimpleMeterRegistry()));
-        assertThrows(IllegalArgumentException.class, () -> new LaneGate(1, 1, 0, 1, new SimpleMeterRegistry()));
-        assertThrows(IllegalArgumentException.class, () -> new LaneGate(2, 0, 1, 1, new SimpleMeterRegistry()));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new LaneGate(0, 1, 1, 1, new SimpleMeterRegistry()));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new LaneGate(1, 1, 0, 1, new SimpleMeterRegistry()));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new LaneGate(2, 0, 1, 1, new SimpleMeterRegistry()));
     }
 }

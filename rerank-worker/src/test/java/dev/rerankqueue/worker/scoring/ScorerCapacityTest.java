@@ -1,12 +1,11 @@
 package dev.rerankqueue.worker.scoring;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.OptionalDouble;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class ScorerCapacityTest {
 
@@ -24,8 +23,16 @@ class ScorerCapacityTest {
         c.started(1_000 * MS);
         c.ended(1_200 * MS, 32);
         OptionalDouble rate = c.tick(2_000 * MS);
-        assertEquals(160 / 0.6, rate.getAsDouble(), 1e-6, "160 pairs in 600 ms of busy time, the idle 1.4 s left out");
-        assertEquals(160 / 0.6, c.tick(60_000 * MS).getAsDouble(), 1e-6, "a quiet minute keeps the figure");
+        assertEquals(
+                160 / 0.6,
+                rate.getAsDouble(),
+                1e-6,
+                "160 pairs in 600 ms of busy time, the idle 1.4 s left out");
+        assertEquals(
+                160 / 0.6,
+                c.tick(60_000 * MS).getAsDouble(),
+                1e-6,
+                "a quiet minute keeps the figure");
     }
 
     @Test
@@ -34,7 +41,11 @@ class ScorerCapacityTest {
         c.started(0);
         c.ended(500 * MS, 0); // failed
         c.started(500 * MS);
-        assertEquals(0, c.tick(1_000 * MS).getAsDouble(), 1e-9, "a scorer that only fails scores nothing");
+        assertEquals(
+                0,
+                c.tick(1_000 * MS).getAsDouble(),
+                1e-9,
+                "a scorer that only fails scores nothing");
         c.ended(1_500 * MS, 300);
         assertEquals(300 / 1.5, c.tick(2_000 * MS).getAsDouble(), 1e-6);
     }
