@@ -28,8 +28,10 @@ import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -263,9 +265,7 @@ public final class JobCodec {
             return "a string or an object with a \"text\" string";
         }
         if (type.isEnum()) {
-            return "one of "
-                    + java.util.Arrays.toString(type.getEnumConstants())
-                            .toLowerCase(java.util.Locale.ROOT);
+            return "one of " + Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT);
         }
         if (Map.class.isAssignableFrom(type) || type.isRecord()) {
             return "an object";
@@ -280,7 +280,7 @@ public final class JobCodec {
             case NUMBER -> "a number";
             case BOOLEAN -> "a boolean";
             case NULL -> "null";
-            default -> node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+            default -> node.getNodeType().name().toLowerCase(Locale.ROOT);
         };
     }
 

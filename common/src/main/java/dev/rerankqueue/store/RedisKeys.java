@@ -1,5 +1,7 @@
 package dev.rerankqueue.store;
 
+import java.util.regex.Pattern;
+
 /** The Redis key schema. Every key the service touches is built here; nothing scans with KEYS. */
 public final class RedisKeys {
 
@@ -72,9 +74,8 @@ public final class RedisKeys {
         return "rerank:idem:" + tenant + ":" + key;
     }
 
-    private static final java.util.regex.Pattern ID =
-            java.util.regex.Pattern.compile(
-                    "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    private static final Pattern ID =
+            Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
     /**
      * Whether {@code id} is a job or batch id (a lower-case UUID): only such ids are put into keys,

@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -21,7 +22,7 @@ class JobStatusTest {
 
     @Test
     void transitionTableIsExactlyTheDesignedLifecycle() {
-        Set<String> allowed = new java.util.TreeSet<>();
+        Set<String> allowed = new TreeSet<>();
         for (JobStatus from : JobStatus.values()) {
             for (JobStatus to : JobStatus.values()) {
                 if (from.canMoveTo(to)) {
@@ -30,7 +31,7 @@ class JobStatusTest {
             }
         }
         assertEquals(
-                new java.util.TreeSet<>(
+                new TreeSet<>(
                         Set.of(
                                 "queued->running",
                                 "queued->cancelled",

@@ -9,11 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.job.JobResult;
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RankedDocument;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.store.JobFields;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -156,10 +160,10 @@ class JobCodecTest {
                         List.of(new RankedDocument(0, 0.5, null)),
                         new JobResult.Usage(1, 3),
                         2);
-        dev.rerankqueue.job.JobState state =
-                new dev.rerankqueue.job.JobState(
+        JobState state =
+                new JobState(
                         "id-1",
-                        dev.rerankqueue.job.JobStatus.SUCCEEDED,
+                        JobStatus.SUCCEEDED,
                         3,
                         "acme",
                         "m",
@@ -187,10 +191,10 @@ class JobCodecTest {
                         json.replace(",\"scored_pairs\":null", "")
                                 .getBytes(StandardCharsets.UTF_8)));
         assertEquals(state, JobCodec.decodeState(JobCodec.encodeState(state)));
-        dev.rerankqueue.job.JobState fromHash =
-                dev.rerankqueue.store.JobFields.toState(
+        JobState fromHash =
+                JobFields.toState(
                         "id-1",
-                        new java.util.HashMap<>(dev.rerankqueue.store.JobFields.restoring(state)) {
+                        new HashMap<>(JobFields.restoring(state)) {
                             {
                                 put("status", "succeeded");
                                 put("version", "3");

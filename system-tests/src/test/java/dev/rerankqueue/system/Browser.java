@@ -1,6 +1,7 @@
 package dev.rerankqueue.system;
 
 import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -65,7 +66,7 @@ final class Browser implements AutoCloseable {
     }
 
     /** Saves what the page shows now as a PNG at {@code file}. */
-    Path screenshot(Path file) throws java.io.IOException {
+    Path screenshot(Path file) throws IOException {
         File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
         Files.createDirectories(file.toAbsolutePath().getParent());
         Files.copy(shot.toPath(), file, StandardCopyOption.REPLACE_EXISTING);

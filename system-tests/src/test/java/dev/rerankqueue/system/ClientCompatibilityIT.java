@@ -17,8 +17,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +57,7 @@ class ClientCompatibilityIT {
                         redis.url());
         // vLLM's published examples name their own model: an alias maps it to whatever the workers
         // serve
-        Map<String, String> gatewayProps = new java.util.HashMap<>(infra);
+        Map<String, String> gatewayProps = new HashMap<>(infra);
         gatewayProps.put("rerank.models.aliases.\"BAAI/bge-reranker-base\"", "*");
         gateway =
                 AppProcess.start(
@@ -365,7 +367,7 @@ class ClientCompatibilityIT {
             Files.copy(
                     Path.of("src", "test", "clients", "cohere", f),
                     dir.resolve(f),
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    StandardCopyOption.REPLACE_EXISTING);
         }
         if (!Files.isDirectory(dir.resolve("node_modules").resolve("cohere-ai"))) {
             run(dir, Duration.ofMinutes(5), "npm", "ci", "--no-audit", "--no-fund");

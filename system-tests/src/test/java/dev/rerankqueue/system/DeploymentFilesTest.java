@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -194,8 +195,7 @@ class DeploymentFilesTest {
                     .fieldNames()
                     .forEachRemaining(
                             env -> {
-                                String key =
-                                        env.toLowerCase(java.util.Locale.ROOT).replace('_', '.');
+                                String key = env.toLowerCase(Locale.ROOT).replace('_', '.');
                                 String dashed = key.replace("api.keys", "api-keys");
                                 if (!documented.contains(key) && !documented.contains(dashed)) {
                                     unknown.add(env);

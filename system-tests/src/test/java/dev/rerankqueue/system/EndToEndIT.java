@@ -8,20 +8,31 @@ import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.testing.KafkaBroker;
 import dev.rerankqueue.testing.RedisServerProcess;
 import dev.rerankqueue.testing.SseRecorder;
 import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
+import io.restassured.response.Response;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -63,7 +74,7 @@ class EndToEndIT {
                         "quarkus.redis.hosts", redis.url());
         // the gateway logs JSON lines (as the Kubernetes config runs it), the worker text: the job
         // log is checked in both
-        Map<String, String> json = new java.util.HashMap<>(infra);
+        Map<String, String> json = new HashMap<>(infra);
         json.put("quarkus.log.console.json.enabled", "true");
         gateway =
                 AppProcess.start(
@@ -162,7 +173,7 @@ class EndToEndIT {
                                     "Gravity pulls objects together.",
                                     "Rivers flow to the sea.",
                                     "The capital of " + f[0] + " is " + f[1] + "."));
-            java.util.Collections.shuffle(docs, random);
+            Collections.shuffle(docs, random);
             expectedTop.add(docs.indexOf("The capital of " + f[0] + " is " + f[1] + "."));
             // each query differs (request #i), so the score cache cannot answer and pairs of many
             // jobs meet in one call
@@ -192,7 +203,7 @@ class EndToEndIT {
             assertTrue(m.find());
             ids.add(m.group(1));
         }
-        java.util.Set<Integer> open = new java.util.TreeSet<>();
+        Set<Integer> open = new TreeSet<>();
         for (int i = 0; i < jobs; i++) {
             open.add(i);
         }
@@ -203,8 +214,7 @@ class EndToEndIT {
                         () -> {
                             open.removeIf(
                                     i -> {
-                                        io.restassured.response.Response r =
-                                                given().get("/v1/rerank/jobs/" + ids.get(i));
+                                        Response r = given().get("/v1/rerank/jobs/" + ids.get(i));
                                         if (!"succeeded".equals(r.path("status"))) {
                                             return false;
                                         }
@@ -242,11 +252,9 @@ class EndToEndIT {
     @Test
     @Order(4)
     void dashboardsAndAlertsUseOnlyMetricsTheAppsExport() throws Exception {
-        java.nio.file.Path dir = java.nio.file.Path.of("..", "deploy", "observability");
-        var yaml =
-                new com.fasterxml.jackson.databind.ObjectMapper(
-                        new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
-        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Path dir = Path.of("..", "deploy", "observability");
+        var yaml = new ObjectMapper(new YAMLFactory());
+        var json = new ObjectMapper();
         var prometheus = yaml.readTree(dir.resolve("prometheus.yml").toFile());
         List<String> jobs = new ArrayList<>();
         prometheus.get("scrape_configs").forEach(c -> jobs.add(c.get("job_name").asText()));
@@ -340,7 +348,7 @@ class EndToEndIT {
         }
         docs.set(271, "The capital of China is Beijing.");
         String job =
-                dev.rerankqueue.messaging.JobCodec.toJson(
+                JobCodec.toJson(
                         Map.of(
                                 "query",
                                 "What is the capital of China?",
@@ -431,11 +439,8 @@ class EndToEndIT {
                                     !driver.findElement(By.id("backlog-interactive"))
                                             .getText()
                                             .equals("–"));
-            java.nio.file.Path shot =
-                    browser.screenshot(java.nio.file.Path.of("target", "web-ui.png"));
-            assertTrue(
-                    java.nio.file.Files.size(shot) > 10_000,
-                    "screenshot written: " + shot.toAbsolutePath());
+            Path shot = browser.screenshot(Path.of("target", "web-ui.png"));
+            assertTrue(Files.size(shot) > 10_000, "screenshot written: " + shot.toAbsolutePath());
         }
     }
 
@@ -458,12 +463,9 @@ class EndToEndIT {
                                                 given().get("/v1/rerank/jobs/" + id)
                                                         .path("status")));
         await().atMost(Duration.ofSeconds(10))
-                .until(
-                        () ->
-                                java.nio.file.Files.readString(worker.log())
-                                        .contains("job " + id + " succeeded"));
+                .until(() -> Files.readString(worker.log()).contains("job " + id + " succeeded"));
         String workerLine =
-                java.nio.file.Files.readAllLines(worker.log()).stream()
+                Files.readAllLines(worker.log()).stream()
                         .filter(l -> l.contains("job " + id + " succeeded"))
                         .findFirst()
                         .orElseThrow();
@@ -472,10 +474,10 @@ class EndToEndIT {
                                 "job " + id + " succeeded: tenant=default lane=interactive worker=")
                         && workerLine.matches(".*queued_ms=\\d+ scoring_ms=\\d+ total_ms=\\d+.*"),
                 workerLine);
-        com.fasterxml.jackson.databind.JsonNode accepted = null;
-        for (String line : java.nio.file.Files.readAllLines(gateway.log())) {
+        JsonNode accepted = null;
+        for (String line : Files.readAllLines(gateway.log())) {
             if (line.startsWith("{") && line.contains(id)) {
-                accepted = dev.rerankqueue.messaging.JobCodec.mapper().readTree(line);
+                accepted = JobCodec.mapper().readTree(line);
             }
         }
         assertTrue(accepted != null, "a JSON line of the gateway names the job");

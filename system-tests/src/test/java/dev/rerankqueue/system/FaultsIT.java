@@ -15,6 +15,8 @@ import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.testing.KafkaBroker;
 import dev.rerankqueue.testing.RedisServerProcess;
+import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -23,15 +25,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -155,10 +163,10 @@ class FaultsIT {
                         ? "0"
                         : o.rejected()
                                 + " ("
-                                + new java.util.TreeMap<>(o.refusedBy())
+                                + new TreeMap<>(o.refusedBy())
                                         .entrySet().stream()
                                                 .map(e -> e.getValue() + " × " + e.getKey())
-                                                .collect(java.util.stream.Collectors.joining(", "))
+                                                .collect(Collectors.joining(", "))
                                 + ")";
         report.add(
                 "| "
@@ -200,7 +208,7 @@ class FaultsIT {
             return;
         }
         Set<String> refused = new HashSet<>(o.refusedQueries());
-        Set<String> delivered = new java.util.LinkedHashSet<>();
+        Set<String> delivered = new LinkedHashSet<>();
         for (String topic : List.of(Topics.JOBS, Topics.JOBS_BATCH)) {
             for (ConsumerRecord<String, byte[]> r : readAll(topic)) {
                 try {
@@ -221,13 +229,11 @@ class FaultsIT {
             HttpResponse<String> r =
                     http.send(
                             HttpRequest.newBuilder(
-                                            java.net.URI.create(
-                                                    gateway.baseUrl() + "/v1/rerank/jobs/" + id))
+                                            URI.create(gateway.baseUrl() + "/v1/rerank/jobs/" + id))
                                     .header("Authorization", "Bearer " + ACME)
                                     .build(),
                             HttpResponse.BodyHandlers.ofString());
-            com.fasterxml.jackson.databind.JsonNode job =
-                    r.statusCode() == 200 ? JobCodec.mapper().readTree(r.body()) : null;
+            JsonNode job = r.statusCode() == 200 ? JobCodec.mapper().readTree(r.body()) : null;
             if (job == null
                     || !"cancelled".equals(job.path("status").asText())
                     || job.path("results").size() > 0
@@ -431,9 +437,7 @@ class FaultsIT {
     void soakAtEightyPercentOfCapacity() throws Exception {
         Duration duration =
                 Duration.parse(
-                        "PT"
-                                + System.getProperty("soak.duration", "20s")
-                                        .toUpperCase(java.util.Locale.ROOT));
+                        "PT" + System.getProperty("soak.duration", "20s").toUpperCase(Locale.ROOT));
         JobLoad warmUp =
                 load(); // JIT and model warm-up, so the capacity measured is the steady one
         warmUp.submitFor(Duration.ofSeconds(3), Duration.ofMillis(20));
@@ -464,7 +468,7 @@ class FaultsIT {
                 "soak: "
                         + duration.toSeconds()
                         + " s at 70 % of capacity ("
-                        + String.format(java.util.Locale.ROOT, "%.1f", rate)
+                        + String.format(Locale.ROOT, "%.1f", rate)
                         + " jobs/s)",
                 outcome,
                 start);
@@ -472,7 +476,7 @@ class FaultsIT {
         long lastP99 = outcome.totalMillisAt(0.99, 2 / 3.0, 1);
         notes.add(
                 String.format(
-                        java.util.Locale.ROOT,
+                        Locale.ROOT,
                         "Soak: capacity measured at %.1f jobs/s (drain rate under a 4 s open-loop"
                                 + " overload), then %d s at %.1f jobs/s: %d accepted, %d refused; acceptance to result p50 %d ms, p99 %d ms"
                                 + " (p99 %d ms in the first third, %d ms in the last); heap of gateway + 2 workers after a full GC %d MiB"
@@ -540,10 +544,10 @@ class FaultsIT {
             JsonNode stats =
                     JobCodec.mapper()
                             .readTree(
-                                    java.net.http.HttpClient.newHttpClient()
+                                    HttpClient.newHttpClient()
                                             .send(
                                                     HttpRequest.newBuilder(
-                                                                    java.net.URI.create(
+                                                                    URI.create(
                                                                             "http://127.0.0.1:"
                                                                                     + emulator
                                                                                             .port()
@@ -611,7 +615,7 @@ class FaultsIT {
                             && body.path("message").isTextual()
                             && body.path("type").isTextual()
                     || body.path("error").isTextual() && body.path("error_type").isTextual();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return false;
         }
     }
@@ -626,7 +630,7 @@ class FaultsIT {
                         .readTree(
                                 http.send(
                                                 HttpRequest.newBuilder(
-                                                                java.net.URI.create(
+                                                                URI.create(
                                                                         gateway.baseUrl()
                                                                                 + "/v1/rerank/jobs:batch"))
                                                         .header("Authorization", "Bearer " + ACME)
@@ -643,8 +647,8 @@ class FaultsIT {
         Semaphore inFlight = new Semaphore(16);
         AtomicInteger serverErrors = new AtomicInteger();
         AtomicInteger notProblem = new AtomicInteger();
-        Map<Integer, AtomicInteger> byStatus = new java.util.concurrent.ConcurrentHashMap<>();
-        List<String> samples = java.util.Collections.synchronizedList(new ArrayList<>());
+        Map<Integer, AtomicInteger> byStatus = new ConcurrentHashMap<>();
+        List<String> samples = Collections.synchronizedList(new ArrayList<>());
         List<CompletableFuture<?>> all = new ArrayList<>();
         int total = 10_000;
         for (int i = 0; i < total; i++) {
@@ -695,7 +699,7 @@ class FaultsIT {
                         + " generated requests ("
                         + fuzzer.kinds()
                         + "); responses by status "
-                        + new java.util.TreeMap<>(byStatus)
+                        + new TreeMap<>(byStatus)
                         + "; 5xx or failed: "
                         + serverErrors.get()
                         + "; errors without a problem body: "
@@ -765,7 +769,7 @@ class FaultsIT {
         try (var logs = Files.list(AppProcess.logs())) {
             for (Path log :
                     logs.filter(p -> p.getFileName().toString().startsWith("faults-")).toList()) {
-                try (var lines = Files.lines(log, java.nio.charset.StandardCharsets.ISO_8859_1)) {
+                try (var lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
                     lines.filter(l -> secrets.stream().anyMatch(l::contains))
                             .limit(3)
                             .forEach(l -> leaks.add(log.getFileName() + ": " + l));

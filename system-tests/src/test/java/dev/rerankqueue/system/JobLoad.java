@@ -2,11 +2,13 @@ package dev.rerankqueue.system;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.messaging.JobCodec;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -15,6 +17,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -225,7 +228,7 @@ final class JobLoad {
      */
     Outcome check(Duration timeout) throws Exception {
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
-                .get(120, java.util.concurrent.TimeUnit.SECONDS);
+                .get(120, TimeUnit.SECONDS);
         Map<String, Integer> open = new ConcurrentHashMap<>(expectedTop);
         List<String> problems = Collections.synchronizedList(new ArrayList<>());
         int succeeded = 0;
@@ -243,7 +246,7 @@ final class JobLoad {
                             http.send(
                                     request("/v1/rerank/jobs/" + id).GET().build(),
                                     HttpResponse.BodyHandlers.ofString());
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     continue;
                 }
                 if (r.statusCode() != 200) {
@@ -261,15 +264,13 @@ final class JobLoad {
                 if (status.equals("succeeded")
                         && job.get("results").get(0).get("index").asInt() == top) {
                     succeeded++;
-                    long created =
-                            java.time.Instant.parse(job.get("created_at").asText()).toEpochMilli();
+                    long created = Instant.parse(job.get("created_at").asText()).toEpochMilli();
                     totals.add(new long[] {created, job.path("timings").path("total_ms").asLong()});
                     firstCreated = Math.min(firstCreated, created);
                     lastFinished =
                             Math.max(
                                     lastFinished,
-                                    java.time.Instant.parse(job.get("finished_at").asText())
-                                            .toEpochMilli());
+                                    Instant.parse(job.get("finished_at").asText()).toEpochMilli());
                 } else {
                     wrong++;
                     problems.add(

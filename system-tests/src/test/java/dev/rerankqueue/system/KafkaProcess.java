@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -64,7 +65,7 @@ final class KafkaProcess implements AutoCloseable {
 
     private void run(String main, String... args) throws IOException {
         List<String> cmd =
-                new java.util.ArrayList<>(
+                new ArrayList<>(
                         List.of(
                                 java(),
                                 "-Xmx128m",

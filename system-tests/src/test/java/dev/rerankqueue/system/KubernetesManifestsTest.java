@@ -10,17 +10,27 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.rerankqueue.messaging.Topics;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
+import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -230,11 +240,10 @@ class KubernetesManifestsTest {
 
     /** Bytes of a Redis size ({@code 3gb}) or a Kubernetes quantity ({@code 4Gi}). */
     static long bytes(String size) {
-        java.util.regex.Matcher m =
-                java.util.regex.Pattern.compile("(\\d+)([a-zA-Z]*)").matcher(size);
+        Matcher m = Pattern.compile("(\\d+)([a-zA-Z]*)").matcher(size);
         assertTrue(m.matches(), size);
         long n = Long.parseLong(m.group(1));
-        return switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
+        return switch (m.group(2).toLowerCase(Locale.ROOT)) {
             case "", "b" -> n;
             case "k", "kb" -> n * 1000;
             case "ki" -> n << 10;
@@ -247,8 +256,8 @@ class KubernetesManifestsTest {
     }
 
     /** Kinds whose schema is a custom resource definition, not part of the Kubernetes API model. */
-    static final java.util.Set<String> CUSTOM_KINDS =
-            java.util.Set.of(
+    static final Set<String> CUSTOM_KINDS =
+            Set.of(
                     "ScaledObject",
                     "TriggerAuthentication",
                     "Kafka",
@@ -261,8 +270,7 @@ class KubernetesManifestsTest {
 
     @Test
     void everyKubernetesObjectReadsIntoTheApiModelWithNoUnknownField() throws Exception {
-        io.fabric8.kubernetes.client.utils.KubernetesSerialization model =
-                new io.fabric8.kubernetes.client.utils.KubernetesSerialization();
+        KubernetesSerialization model = new KubernetesSerialization();
         for (String overlay : List.of("dev", "gpu")) {
             List<String> problems = new ArrayList<>();
             int checked = 0;
@@ -271,7 +279,7 @@ class KubernetesManifestsTest {
                     continue;
                 }
                 Object typed = model.unmarshal(e.getValue().toString());
-                if (typed instanceof io.fabric8.kubernetes.api.model.GenericKubernetesResource) {
+                if (typed instanceof GenericKubernetesResource) {
                     problems.add(
                             e.getKey()
                                     + ": not a kind of the Kubernetes API ("
@@ -283,7 +291,7 @@ class KubernetesManifestsTest {
                         typed,
                         e.getKey(),
                         problems,
-                        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+                        Collections.newSetFromMap(new IdentityHashMap<>()));
                 checked++;
             }
             assertTrue(problems.isEmpty(), overlay + ": " + problems);
@@ -305,15 +313,14 @@ class KubernetesManifestsTest {
      * Collects fields the model did not know (they land in a bean's additional properties),
      * anywhere under {@code bean}.
      */
-    static void unknownFields(
-            Object bean, String path, List<String> out, java.util.Set<Object> seen)
+    static void unknownFields(Object bean, String path, List<String> out, Set<Object> seen)
             throws Exception {
         if (bean == null
                 || !MODEL_PACKAGES.stream().anyMatch(bean.getClass().getName()::startsWith)
                 || !seen.add(bean)) {
             return;
         }
-        for (java.lang.reflect.Method m : bean.getClass().getMethods()) {
+        for (Method m : bean.getClass().getMethods()) {
             if (m.getParameterCount() != 0
                     || m.getDeclaringClass() == Object.class
                     || !m.getName().startsWith("get")) {
@@ -327,7 +334,7 @@ class KubernetesManifestsTest {
                 continue;
             }
             String at = path + "." + m.getName().substring(3);
-            if (value instanceof java.util.Collection<?> list) {
+            if (value instanceof Collection<?> list) {
                 for (Object v : list) {
                     unknownFields(v, at, out, seen);
                 }
@@ -426,7 +433,7 @@ class KubernetesManifestsTest {
                 "no GPU paid for while nothing is queued");
         // a group that never committed gives KEDA no topics unless they are named: one trigger per
         // lane
-        java.util.Set<String> lanes = new java.util.HashSet<>();
+        Set<String> lanes = new HashSet<>();
         for (JsonNode trigger : scaled.get("triggers")) {
             assertEquals("kafka", trigger.get("type").asText());
             assertEquals(
@@ -435,7 +442,7 @@ class KubernetesManifestsTest {
             assertNotNull(trigger.get("metadata").get("activationLagThreshold"));
             lanes.add(trigger.get("metadata").get("topic").asText());
         }
-        assertEquals(java.util.Set.of(Topics.JOBS, Topics.JOBS_BATCH), lanes);
+        assertEquals(Set.of(Topics.JOBS, Topics.JOBS_BATCH), lanes);
         assertTrue(
                 scaled.get("fallback").get("replicas").asInt() >= 1,
                 "a scaler that cannot read the lag keeps a worker");
@@ -461,7 +468,7 @@ class KubernetesManifestsTest {
                 .filter(o -> o.get("kind").asText().equals("KafkaTopic"))
                 .forEach(t -> topics.put(t.get("spec").get("topicName").asText(), t.get("spec")));
         assertEquals(
-                java.util.Set.of(Topics.JOBS, Topics.JOBS_BATCH, Topics.JOBS_DLQ, Topics.RESULTS),
+                Set.of(Topics.JOBS, Topics.JOBS_BATCH, Topics.JOBS_DLQ, Topics.RESULTS),
                 topics.keySet());
         for (String lane : List.of(Topics.JOBS, Topics.JOBS_BATCH)) {
             assertEquals(
@@ -514,9 +521,7 @@ class KubernetesManifestsTest {
                                                     .get("scaleTargetRef")
                                                     .get("name")
                                                     .asText()));
-            assertEquals(
-                    java.util.Set.of("rerank-gateway", "rerank-worker"),
-                    new java.util.HashSet<>(autoscaled));
+            assertEquals(Set.of("rerank-gateway", "rerank-worker"), new HashSet<>(autoscaled));
             for (String name : autoscaled) {
                 assertFalse(
                         objects.get("Deployment/" + name).get("spec").has("replicas"),
@@ -809,7 +814,7 @@ class KubernetesManifestsTest {
             String name =
                     (resource.get("type").asText().equals("group") ? "group:" : "")
                             + resource.get("name").asText();
-            Set<String> ops = new java.util.HashSet<>();
+            Set<String> ops = new HashSet<>();
             acl.get("operations").forEach(o -> ops.add(o.asText()));
             out.put(name, ops);
         }
@@ -833,7 +838,7 @@ class KubernetesManifestsTest {
                     overlay
                             + ": the endpoint leaves the Service before the gateway stops taking requests");
             long shutdown =
-                    java.time.Duration.parse(
+                    Duration.parse(
                                     "PT"
                                             + find(gateway.get("env"), "QUARKUS_SHUTDOWN_TIMEOUT")
                                                     .get("value")

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,7 +38,7 @@ class PrometheusRulesTest {
                             .directory(OBSERVABILITY.toFile())
                             .redirectErrorStream(true)
                             .start();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException(
                     "promtool is needed to check the alert rules (.ci/run installs Debian's prometheus): "
                             + e.getMessage());

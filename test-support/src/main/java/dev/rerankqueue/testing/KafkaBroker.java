@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -154,8 +155,7 @@ public final class KafkaBroker implements AutoCloseable {
 
         /** The first new record matching {@code test}, waiting up to {@code timeout}. */
         public ConsumerRecord<String, byte[]> await(
-                java.util.function.Predicate<ConsumerRecord<String, byte[]>> test,
-                Duration timeout) {
+                Predicate<ConsumerRecord<String, byte[]>> test, Duration timeout) {
             long end = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < end) {
                 for (ConsumerRecord<String, byte[]> r : seen) {

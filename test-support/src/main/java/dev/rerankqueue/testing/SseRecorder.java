@@ -2,6 +2,7 @@ package dev.rerankqueue.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -30,7 +31,7 @@ public final class SseRecorder implements AutoCloseable {
     private volatile int status;
     private volatile String contentType;
     private volatile HttpHeaders headers;
-    private volatile java.io.InputStream body;
+    private volatile InputStream body;
 
     private SseRecorder() {}
 
@@ -110,7 +111,7 @@ public final class SseRecorder implements AutoCloseable {
     /** Hangs up, as a client closing its connection would. */
     @Override
     public void close() {
-        java.io.InputStream in = body;
+        InputStream in = body;
         if (in != null) {
             try {
                 in.close();

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.RankedDocument;
+import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.store.JobEvent;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
@@ -20,6 +23,7 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -72,7 +76,7 @@ class JobTransitionScriptTest {
 
     private static Map<String, String> hash(String id) throws Exception {
         Response r = sync(redis.hgetall(RedisKeys.job(id)));
-        Map<String, String> out = new java.util.HashMap<>();
+        Map<String, String> out = new HashMap<>();
         for (String k : r.getKeys()) {
             out.put(k, r.get(k).toString());
         }
@@ -107,11 +111,11 @@ class JobTransitionScriptTest {
         assertTrue(running.applied());
         assertEquals(2, running.version());
         String result =
-                dev.rerankqueue.messaging.JobCodec.encodeResult(
-                        new dev.rerankqueue.job.JobResult(
+                JobCodec.encodeResult(
+                        new JobResult(
                                 "m",
-                                List.of(new dev.rerankqueue.job.RankedDocument(0, 0.5, null)),
-                                new dev.rerankqueue.job.JobResult.Usage(1, 2),
+                                List.of(new RankedDocument(0, 0.5, null)),
+                                new JobResult.Usage(1, 2),
                                 3));
         TransitionOutcome done =
                 run(

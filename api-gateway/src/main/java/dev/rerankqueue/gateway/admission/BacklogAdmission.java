@@ -19,6 +19,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -259,13 +260,12 @@ public class BacklogAdmission {
      * Estimated wait of a new job of {@code lane} before scoring starts, when backlog and rate are
      * known.
      */
-    public java.util.Optional<Duration> estimatedWait(Priority lane) {
+    public Optional<Duration> estimatedWait(Priority lane) {
         OptionalDouble rate = drainRate(lane, 1);
         if (!fresh() || rate.isEmpty() || rate.getAsDouble() <= 0) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
-        return java.util.Optional.of(
-                Duration.ofMillis((long) (ahead(lane) * 1000 / rate.getAsDouble())));
+        return Optional.of(Duration.ofMillis((long) (ahead(lane) * 1000 / rate.getAsDouble())));
     }
 
     private double meanPairs(Priority lane) {

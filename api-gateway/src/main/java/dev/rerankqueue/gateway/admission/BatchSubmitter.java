@@ -13,6 +13,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 
@@ -152,11 +153,7 @@ public class BatchSubmitter {
                 .merge(SUBMIT_CONCURRENCY)
                 .collect()
                 .asList()
-                .map(
-                        list ->
-                                list.stream()
-                                        .sorted(java.util.Comparator.comparingInt(Outcome::index))
-                                        .toList())
+                .map(list -> list.stream().sorted(Comparator.comparingInt(Outcome::index)).toList())
                 .chain(
                         outcomes -> {
                             List<String> ids =

@@ -22,6 +22,9 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.Optional;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
@@ -102,8 +105,7 @@ public class JobSubmitter {
      * creates a second job.
      */
     static void checkProducerGivesUpFirst(Duration sendTimeout) {
-        org.eclipse.microprofile.config.Config c =
-                org.eclipse.microprofile.config.ConfigProvider.getConfig();
+        Config c = ConfigProvider.getConfig();
         String prefix = "mp.messaging.outgoing." + CHANNEL + ".";
         long maxBlock = c.getOptionalValue(prefix + "max.block.ms", Long.class).orElse(60_000L);
         long delivery =
@@ -271,7 +273,7 @@ public class JobSubmitter {
         return Uni.createFrom()
                 .deferred(
                         () -> {
-                            java.util.Optional<SubmissionLimit.Slot> slot = inFlight.acquire();
+                            Optional<SubmissionLimit.Slot> slot = inFlight.acquire();
                             if (slot.isEmpty()) {
                                 return Uni.createFrom()
                                         .failure(

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,8 +37,8 @@ final class SubmissionLimit {
     }
 
     /** Refusals that mean a dependency did not answer in time. */
-    private static final java.util.Set<String> TIMED_OUT =
-            java.util.Set.of("queue-unavailable", "store-unavailable", "overloaded");
+    private static final Set<String> TIMED_OUT =
+            Set.of("queue-unavailable", "store-unavailable", "overloaded");
 
     private final Limiter<Void> limiter;
     private final WindowedLimit limit;

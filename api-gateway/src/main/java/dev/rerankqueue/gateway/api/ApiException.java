@@ -4,6 +4,8 @@ import dev.rerankqueue.job.Violation;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
+import org.jboss.logging.Logger;
 
 /**
  * A failure with a known HTTP meaning; {@link ProblemMappers} turns it into a problem+json
@@ -145,7 +147,7 @@ public class ApiException extends RuntimeException {
                         + jobId
                         + ") is still being accepted; retry shortly",
                 jobId,
-                java.time.Duration.ofSeconds(1),
+                Duration.ofSeconds(1),
                 null);
     }
 
@@ -180,7 +182,7 @@ public class ApiException extends RuntimeException {
         String wait =
                 drainRate > 0
                         ? String.format(
-                                java.util.Locale.ROOT,
+                                Locale.ROOT,
                                 "the workers drain %.1f jobs/s, so about %d s of work",
                                 drainRate,
                                 (long) (backlogJobs / drainRate))
@@ -247,15 +249,14 @@ public class ApiException extends RuntimeException {
      * logged here and never sent to the client.
      */
     public static ApiException storeUnavailable(String cause) {
-        org.jboss.logging.Logger.getLogger(ApiException.class)
-                .warnf("job store unavailable: %s", cause);
+        Logger.getLogger(ApiException.class).warnf("job store unavailable: %s", cause);
         return new ApiException(
                 503,
                 "store-unavailable",
                 "Job store unavailable",
                 "job state cannot be read or written right now; accepted jobs are safe in the queue. Retry shortly.",
                 null,
-                java.time.Duration.ofSeconds(2),
+                Duration.ofSeconds(2),
                 null);
     }
 

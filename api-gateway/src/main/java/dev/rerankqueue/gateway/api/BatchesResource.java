@@ -22,6 +22,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,8 +87,7 @@ public class BatchesResource {
                                 batches.statuses(batch.jobIds())
                                         .chain(
                                                 statuses -> {
-                                                    List<Uni<Void>> cancels =
-                                                            new java.util.ArrayList<>();
+                                                    List<Uni<Void>> cancels = new ArrayList<>();
                                                     for (int i = 0; i < statuses.size(); i++) {
                                                         JobStatus s = statuses.get(i);
                                                         if (s != null && !s.isTerminal()) {

@@ -2,7 +2,9 @@ package dev.rerankqueue.gateway.api;
 
 import dev.rerankqueue.job.Violation;
 import dev.rerankqueue.messaging.JobCodec;
+import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -399,7 +401,7 @@ public class OpenApiExamples implements OASFilter {
     }
 
     private static List<String> concat(List<String> base, String... more) {
-        List<String> all = new java.util.ArrayList<>(base);
+        List<String> all = new ArrayList<>(base);
         all.addAll(List.of(more));
         return all;
     }
@@ -509,7 +511,7 @@ public class OpenApiExamples implements OASFilter {
     private static Object parse(String json) {
         try {
             return JobCodec.mapper().readValue(json, Object.class);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("bad example: " + json, e);
         }
     }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 /** Every setting of the gateway, under the {@code rerank.} prefix. */
 @ConfigMapping(prefix = "rerank")
@@ -243,7 +244,7 @@ public interface GatewayConfig {
         interface TenantQuota {
             OptionalInt maxInFlightJobs();
 
-            java.util.OptionalLong maxInFlightPairs();
+            OptionalLong maxInFlightPairs();
 
             OptionalDouble pairsPerSecond();
 

@@ -4,6 +4,7 @@ import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.store.BatchStore;
 import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,7 +30,7 @@ public class KnownJobFilter {
         this.batches = batches;
     }
 
-    @ServerRequestFilter(priority = jakarta.ws.rs.Priorities.USER)
+    @ServerRequestFilter(priority = Priorities.USER)
     public Uni<Void> rejectUnknownJob(ContainerRequestContext ctx) {
         if (!"GET".equals(ctx.getMethod())) {
             return Uni.createFrom().voidItem();

@@ -17,6 +17,7 @@ import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -158,7 +159,7 @@ class BacklogAdmissionTest {
                                 AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                                 InfrastructureResource.kafka().bootstrapServers()))) {
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            admin.describeTopics(java.util.List.of(Topics.JOBS, Topics.JOBS_BATCH))
+            admin.describeTopics(List.of(Topics.JOBS, Topics.JOBS_BATCH))
                     .allTopicNames()
                     .get(10, TimeUnit.SECONDS)
                     .forEach(

@@ -12,12 +12,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rerankqueue.gateway.auth.ApiKeys;
 import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /** With API keys configured: every API call needs a key, and a tenant sees only its own jobs. */
@@ -26,8 +34,8 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(InfrastructureResource.class)
 class ApiKeyTest {
 
-    @io.quarkus.test.common.http.TestHTTPResource("/")
-    java.net.URL base;
+    @TestHTTPResource("/")
+    URL base;
 
     /** acme has a plain key; globex's is configured in hashed form only. */
     public static class WithKeys implements QuarkusTestProfile {
@@ -149,7 +157,7 @@ class ApiKeyTest {
                 .get("/v1/rerank/batches/" + batch)
                 .then()
                 .statusCode(200);
-        String unknown = java.util.UUID.randomUUID().toString();
+        String unknown = UUID.randomUUID().toString();
         for (String suffix : List.of("", "/events")) {
             String theirs =
                     given().header("Authorization", "Bearer globex-key-2")
@@ -177,7 +185,7 @@ class ApiKeyTest {
     @Test
     void anIdempotencyKeyBelongsToOneTenant() {
         String key = "shared-key-" + System.nanoTime();
-        io.restassured.response.Response acme =
+        Response acme =
                 given().contentType(ContentType.JSON)
                         .header("Authorization", "Bearer acme-key-1")
                         .header("Idempotency-Key", key)
@@ -185,7 +193,7 @@ class ApiKeyTest {
                         .post("/v1/rerank/jobs");
         acme.then().statusCode(202);
         // the same key and body from another tenant: a job of its own, not a replay of acme's
-        io.restassured.response.Response globex =
+        Response globex =
                 given().contentType(ContentType.JSON)
                         .header("Authorization", "Bearer globex-key-2")
                         .header("Idempotency-Key", key)
@@ -207,7 +215,7 @@ class ApiKeyTest {
     @Test
     void aPathThatWalksOutOfQStillNeedsAKey() throws Exception {
         String acmeJob = submitAs("acme-key-1");
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        HttpClient http = HttpClient.newHttpClient();
         for (String path :
                 List.of(
                         "/q/../v1/rerank/jobs/",
@@ -215,13 +223,13 @@ class ApiKeyTest {
                         "/%71/../v1/rerank/jobs/")) {
             int status =
                     http.send(
-                                    java.net.http.HttpRequest.newBuilder(
-                                                    java.net.URI.create(
+                                    HttpRequest.newBuilder(
+                                                    URI.create(
                                                             base.toString().replaceAll("/$", "")
                                                                     + path
                                                                     + acmeJob))
                                             .build(),
-                                    java.net.http.HttpResponse.BodyHandlers.ofString())
+                                    HttpResponse.BodyHandlers.ofString())
                             .statusCode();
             assertTrue(
                     status == 401 || status == 404 || status == 400,

@@ -28,8 +28,10 @@ import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.net.URL;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.hamcrest.Matchers;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,7 +52,7 @@ class BatchTest {
     URL base;
 
     private static String batchOf(int n) {
-        return "{\"jobs\":[" + String.join(",", java.util.Collections.nCopies(n, JOB)) + "]}";
+        return "{\"jobs\":[" + String.join(",", Collections.nCopies(n, JOB)) + "]}";
     }
 
     private static ExtractableResponse<Response> submit(String body, String idempotencyKey) {
@@ -170,9 +172,7 @@ class BatchTest {
                 .then()
                 .statusCode(422)
                 .contentType("application/problem+json")
-                .body(
-                        "errors.field",
-                        org.hamcrest.Matchers.hasItems("jobs[1].query", "jobs[3].documents"));
+                .body("errors.field", Matchers.hasItems("jobs[1].query", "jobs[3].documents"));
         assertEquals(
                 before,
                 InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH).size(),
@@ -188,14 +188,11 @@ class BatchTest {
         // bulk request may hold
         String tiny =
                 "{\"query\":\"q\",\"documents\":["
-                        + String.join(",", java.util.Collections.nCopies(1000, "\"d\""))
+                        + String.join(",", Collections.nCopies(1000, "\"d\""))
                         + "]}";
         given().urlEncodingEnabled(false)
                 .contentType(ContentType.JSON)
-                .body(
-                        "{\"jobs\":["
-                                + String.join(",", java.util.Collections.nCopies(101, tiny))
-                                + "]}")
+                .body("{\"jobs\":[" + String.join(",", Collections.nCopies(101, tiny)) + "]}")
                 .post("/v1/rerank/jobs:batch")
                 .then()
                 .statusCode(422)

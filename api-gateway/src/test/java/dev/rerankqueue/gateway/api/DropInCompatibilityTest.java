@@ -18,6 +18,7 @@ import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Map;
+import org.hamcrest.Matchers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -183,7 +184,7 @@ class DropInCompatibilityTest {
                 .then()
                 .statusCode(422)
                 .contentType("application/problem+json")
-                .body("$", not(org.hamcrest.Matchers.hasKey("error")));
+                .body("$", not(Matchers.hasKey("error")));
         Response malformed = given().contentType(ContentType.JSON).body("{oops").post("/v1/rerank");
         assertEquals(400, malformed.statusCode());
         assertTrue(

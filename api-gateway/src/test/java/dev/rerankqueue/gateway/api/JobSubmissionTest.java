@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rerankqueue.gateway.admission.JobSubmitterChecks;
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
@@ -19,17 +20,25 @@ import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.testing.InfrastructureResource;
+import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
+import java.io.ByteArrayInputStream;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,14 +56,14 @@ class JobSubmissionTest {
 
     @Inject JobStore store;
 
-    @io.quarkus.test.common.http.TestHTTPResource("/")
-    java.net.URL base;
+    @TestHTTPResource("/")
+    URL base;
 
     static List<ConsumerRecord<String, byte[]>> jobRecords() {
         return InfrastructureResource.kafka().readAll(Topics.JOBS);
     }
 
-    @Inject io.quarkus.redis.datasource.RedisDataSource redis;
+    @Inject RedisDataSource redis;
 
     @Test
     void newJobsAreRefusedBeforeRedisIsFullAndAcceptedAgainWhenItHasRoom() {
@@ -107,14 +116,11 @@ class JobSubmissionTest {
     @Test
     void theProducerGivesUpBeforeTheGatewayAnswers503() {
         // max.block.ms + delivery.timeout.ms of the jobs channel: 7 s
-        dev.rerankqueue.gateway.admission.JobSubmitterChecks.producerGivesUpFirst(
-                Duration.ofSeconds(10));
+        JobSubmitterChecks.producerGivesUpFirst(Duration.ofSeconds(10));
         IllegalStateException e =
-                org.junit.jupiter.api.Assertions.assertThrows(
+                Assertions.assertThrows(
                         IllegalStateException.class,
-                        () ->
-                                dev.rerankqueue.gateway.admission.JobSubmitterChecks
-                                        .producerGivesUpFirst(Duration.ofSeconds(5)));
+                        () -> JobSubmitterChecks.producerGivesUpFirst(Duration.ofSeconds(5)));
         assertTrue(e.getMessage().contains("rerank.kafka.send-timeout"), e.getMessage());
     }
 
@@ -318,21 +324,16 @@ class JobSubmissionTest {
         Arrays.fill(big, (byte) 'x');
         // an InputStream body has no known length, so the client sends it chunked, without
         // Content-Length
-        java.net.http.HttpResponse<String> r =
-                java.net.http.HttpClient.newHttpClient()
+        HttpResponse<String> r =
+                HttpClient.newHttpClient()
                         .send(
-                                java.net.http.HttpRequest.newBuilder(
-                                                base.toURI().resolve("/v1/rerank/jobs"))
+                                HttpRequest.newBuilder(base.toURI().resolve("/v1/rerank/jobs"))
                                         .header("content-type", "application/json")
                                         .POST(
-                                                java.net.http.HttpRequest.BodyPublishers
-                                                        .ofInputStream(
-                                                                () ->
-                                                                        new java.io
-                                                                                .ByteArrayInputStream(
-                                                                                big)))
+                                                HttpRequest.BodyPublishers.ofInputStream(
+                                                        () -> new ByteArrayInputStream(big)))
                                         .build(),
-                                java.net.http.HttpResponse.BodyHandlers.ofString());
+                                HttpResponse.BodyHandlers.ofString());
         assertEquals(413, r.statusCode());
         assertEquals("application/problem+json", r.headers().firstValue("content-type").orElse(""));
         assertTrue(r.body().contains("/problems/body-too-large"), r.body());

@@ -10,6 +10,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /** The published API description lists every public endpoint with its methods. */
@@ -65,7 +67,7 @@ class OpenApiTest {
                         .extract()
                         .jsonPath();
         Map<String, Map<String, Map<String, Object>>> paths = doc.getMap("paths");
-        java.util.Set<String> problemTypes = new java.util.TreeSet<>();
+        Set<String> problemTypes = new TreeSet<>();
         paths.forEach(
                 (path, ops) ->
                         ops.forEach(

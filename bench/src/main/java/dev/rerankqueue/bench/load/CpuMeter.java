@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -101,7 +102,7 @@ public final class CpuMeter {
                         b.append(b.length() == 0 ? "" : ", ")
                                 .append(name)
                                 .append(' ')
-                                .append(String.format(java.util.Locale.ROOT, "%.2f", c)));
+                                .append(String.format(Locale.ROOT, "%.2f", c)));
         return b.append(" (cores)").toString();
     }
 

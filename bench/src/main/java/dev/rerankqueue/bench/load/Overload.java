@@ -5,6 +5,7 @@ import dev.rerankqueue.messaging.JobCodec;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -242,8 +243,7 @@ public final class Overload {
         AtomicInteger retried = new AtomicInteger();
         AtomicInteger retriedAccepted = new AtomicInteger();
         Recorder retryAfter = new Recorder();
-        List<CompletableFuture<?>> pending =
-                java.util.Collections.synchronizedList(new ArrayList<>());
+        List<CompletableFuture<?>> pending = Collections.synchronizedList(new ArrayList<>());
         ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor();
         long start = System.nanoTime();
         for (int i = 0; i < total; i++) {

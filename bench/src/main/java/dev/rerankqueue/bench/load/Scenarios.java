@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.bench.report.Charts;
 import dev.rerankqueue.messaging.JobCodec;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,7 +15,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -60,8 +65,8 @@ public final class Scenarios {
      * closed.
      */
     private static AutoCloseable every500ms(Runnable sample) {
-        java.util.concurrent.ScheduledExecutorService timer =
-                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        ScheduledExecutorService timer =
+                Executors.newSingleThreadScheduledExecutor(
                         r -> {
                             Thread t = new Thread(r, "sampler");
                             t.setDaemon(true);
@@ -169,7 +174,7 @@ public final class Scenarios {
         Workload w = new Workload(1, DOCS, DOC_CHARS);
         AtomicInteger accepted = new AtomicInteger();
         AtomicInteger refused = new AtomicInteger();
-        Map<String, Integer> refusals = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, Integer> refusals = new ConcurrentHashMap<>();
         long finishedBefore = on.finishedJobs(client, "succeeded");
         long gpuPairsBefore = on.gpu(client).pairs();
         long windowStartJobs = 0;
@@ -536,7 +541,7 @@ public final class Scenarios {
                                         if (e == null && r.statusCode() == 200) {
                                             ok.incrementAndGet();
                                         } else if (e != null
-                                                && (e instanceof java.net.http.HttpTimeoutException
+                                                && (e instanceof HttpTimeoutException
                                                         || e.getCause()
                                                                 instanceof
                                                                 java.net.http
@@ -968,8 +973,7 @@ public final class Scenarios {
         AtomicLong done = new AtomicLong();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         List<CompletableFuture<Void>> loops = new ArrayList<>();
-        java.util.concurrent.ExecutorService threads =
-                java.util.concurrent.Executors.newFixedThreadPool(clients);
+        ExecutorService threads = Executors.newFixedThreadPool(clients);
         for (int c = 0; c < clients; c++) {
             loops.add(
                     CompletableFuture.runAsync(

@@ -1,6 +1,7 @@
 package dev.rerankqueue.bench.load;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,7 +28,7 @@ public record Stack(String gateway, List<String> emulators, List<String> workers
 
     /** The counters of each emulator, in the order of {@link #emulators()}. */
     public List<GpuCounters> gpuEach(LoadClient client) throws Exception {
-        List<GpuCounters> out = new java.util.ArrayList<>();
+        List<GpuCounters> out = new ArrayList<>();
         for (String e : emulators) {
             JsonNode s = client.getJson(e + "/emulator/stats");
             out.add(

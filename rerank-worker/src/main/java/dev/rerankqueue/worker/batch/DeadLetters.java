@@ -2,6 +2,7 @@ package dev.rerankqueue.worker.batch;
 
 import dev.rerankqueue.messaging.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -19,7 +20,7 @@ import org.jboss.logging.Logger;
  * a partition.
  */
 @ApplicationScoped
-@io.quarkus.runtime.Startup
+@Startup
 public class DeadLetters {
 
     /** Outgoing channel of the DLQ topic ({@code mp.messaging.outgoing.dlq-out.*}). */

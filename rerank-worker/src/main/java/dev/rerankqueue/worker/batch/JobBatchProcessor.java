@@ -26,6 +26,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
@@ -50,7 +51,7 @@ import org.jboss.logging.Logger;
  * results are in Redis and in Kafka.
  */
 @ApplicationScoped
-@io.quarkus.runtime.Startup
+@Startup
 public class JobBatchProcessor {
 
     private static final Logger LOG = Logger.getLogger(JobBatchProcessor.class);

@@ -4,6 +4,7 @@ import dev.rerankqueue.store.JobProgress;
 import dev.rerankqueue.worker.store.JobStateWriter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
@@ -39,7 +40,7 @@ final class ProgressReporter implements Consumer<int[]> {
         }
         this.jobOf = new int[pairs];
         for (int j = 0, at = 0; j < total.length; at += total[j], j++) {
-            java.util.Arrays.fill(jobOf, at, at + total[j], j);
+            Arrays.fill(jobOf, at, at + total[j], j);
         }
         this.scored = new int[total.length];
         this.lastWrite = new long[total.length];

@@ -9,8 +9,10 @@ import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -19,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.IntPredicate;
+import java.util.function.Supplier;
 
 /**
  * Scores the pairs of many jobs together: drops duplicates, takes what the {@link ScoreCache}
@@ -43,7 +46,7 @@ public class MicroBatcher {
     private final Counter givenUpCalls;
     private final ScorerCapacity capacity;
 
-    @jakarta.inject.Inject
+    @Inject
     public MicroBatcher(Scorer scorer, WorkerConfig config, MeterRegistry metrics) {
         this(
                 scorer,
@@ -425,8 +428,7 @@ public class MicroBatcher {
      * One scorer call of the pairs {@code toSend} gives when the call gets its slot; {@code null}
      * when it gives none.
      */
-    private Uni<Timed> timedCall(
-            Priority lane, java.util.function.Supplier<List<ScorePair>> toSend) {
+    private Uni<Timed> timedCall(Priority lane, Supplier<List<ScorePair>> toSend) {
         // each attempt takes a slot of its own, so a call backing off between retries holds none
         return gate.run(
                         lane,
@@ -481,7 +483,7 @@ public class MicroBatcher {
 
     /** The indices of the input pairs that unique pairs {@code uniques} stand for. */
     private static int[] inputIndices(List<Integer> uniques, int[][] originals) {
-        return uniques.stream().flatMapToInt(u -> java.util.Arrays.stream(originals[u])).toArray();
+        return uniques.stream().flatMapToInt(u -> Arrays.stream(originals[u])).toArray();
     }
 
     /** Indices of {@code unique} grouped into scorer calls, shortest pairs first. */

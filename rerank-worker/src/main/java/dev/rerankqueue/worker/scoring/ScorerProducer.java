@@ -3,6 +3,7 @@ package dev.rerankqueue.worker.scoring;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.quarkus.arc.DefaultBean;
 import io.quarkus.runtime.Startup;
+import io.vertx.mutiny.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
@@ -16,7 +17,7 @@ public class ScorerProducer {
     @Singleton
     @Startup
     @DefaultBean
-    Scorer scorer(WorkerConfig config, io.vertx.mutiny.core.Vertx vertx) {
+    Scorer scorer(WorkerConfig config, Vertx vertx) {
         return switch (config.scorer().type()) {
             case "onnx" -> new OnnxScorer(config.scorer().onnx());
             case "vllm" -> new VllmScorer(config.scorer().vllm(), vertx);

@@ -8,6 +8,7 @@ import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
@@ -510,7 +511,7 @@ public class VllmScorer implements Scorer, AutoCloseable {
     }
 
     /** vLLM's answer: status and body. */
-    private record Reply(int status, io.vertx.core.buffer.Buffer body) {
+    private record Reply(int status, Buffer body) {
         String text() {
             return body == null ? "" : body.toString();
         }
@@ -550,8 +551,7 @@ public class VllmScorer implements Scorer, AutoCloseable {
                                                     return Future.failedFuture(
                                                             "cancelled before it was sent");
                                                 }
-                                                return request.send(
-                                                        io.vertx.core.buffer.Buffer.buffer(json));
+                                                return request.send(Buffer.buffer(json));
                                             })
                                     .compose(
                                             response ->

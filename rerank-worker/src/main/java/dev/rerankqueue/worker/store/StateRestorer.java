@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -87,7 +88,7 @@ public class StateRestorer {
             if (await(redis.key().exists(MARKER))) {
                 return;
             }
-            String token = workerId + ":" + java.util.UUID.randomUUID();
+            String token = workerId + ":" + UUID.randomUUID();
             if (await(redis.value(String.class).setGet(LOCK, token, new SetArgs().nx().ex(300)))
                     != null) {
                 return;

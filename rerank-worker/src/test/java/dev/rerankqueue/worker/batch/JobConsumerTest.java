@@ -14,10 +14,12 @@ import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.store.JobEvent;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.RedisKeys;
@@ -29,8 +31,11 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -159,7 +164,7 @@ class JobConsumerTest {
 
     @Test
     void aLargeBatchLaneJobReportsProgressWhileScored() {
-        List<String> docs = new java.util.ArrayList<>();
+        List<String> docs = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             docs.add("Note " + i + ": the river " + i + " flows into lake " + (i * 7 % 13) + ".");
         }
@@ -174,18 +179,16 @@ class JobConsumerTest {
                                 3,
                                 false,
                                 null,
-                                dev.rerankqueue.job.Priority.BATCH,
+                                Priority.BATCH,
                                 null),
                         System.currentTimeMillis());
-        List<dev.rerankqueue.store.JobEvent> events =
-                new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<JobEvent> events = new CopyOnWriteArrayList<>();
         var subscriber =
                 redis.pubsub(String.class)
                         .subscribe(
                                 RedisKeys.JOB_EVENTS_CHANNEL,
                                 m -> {
-                                    dev.rerankqueue.store.JobEvent e =
-                                            dev.rerankqueue.store.JobEvent.parse(m);
+                                    JobEvent e = JobEvent.parse(m);
                                     if (e.id().equals(job.id())) {
                                         events.add(e);
                                     }
@@ -208,10 +211,7 @@ class JobConsumerTest {
             subscriber.unsubscribe();
         }
         List<Integer> counts =
-                events.stream()
-                        .filter(e -> e.scored() > 0)
-                        .map(dev.rerankqueue.store.JobEvent::scored)
-                        .toList();
+                events.stream().filter(e -> e.scored() > 0).map(JobEvent::scored).toList();
         assertTrue(
                 counts.size() >= 2,
                 "progress of a 300-pair job scored 64 pairs per call: " + events);
@@ -248,7 +248,7 @@ class JobConsumerTest {
 
     @Test
     void scoresManyJobsFromOneBatchTogether() {
-        List<RerankJob> jobs = new java.util.ArrayList<>();
+        List<RerankJob> jobs = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             jobs.add(
                     job(
@@ -496,7 +496,7 @@ class JobConsumerTest {
         await().atMost(Duration.ofSeconds(20))
                 .until(
                         () -> {
-                            Map<String, JobState> logged = new java.util.HashMap<>();
+                            Map<String, JobState> logged = new HashMap<>();
                             InfrastructureResource.kafka().readAll(Topics.RESULTS).stream()
                                     .filter(
                                             r ->

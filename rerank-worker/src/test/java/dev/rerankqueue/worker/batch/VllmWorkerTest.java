@@ -29,9 +29,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
@@ -258,7 +260,7 @@ class VllmWorkerTest {
         Emulator.emulator.timeScale(
                 300); // a model server under load: a forward pass takes about a second
         try {
-            List<Document> docs = new java.util.ArrayList<>();
+            List<Document> docs = new ArrayList<>();
             for (int i = 0; i < 1_000; i++) {
                 docs.add(Document.of("document number " + i + " about the capital of Peru"));
             }
@@ -361,7 +363,7 @@ class VllmWorkerTest {
                                         .values()
                                         .stream()
                                         .map(ScorerCapacityAnnouncement::parse)
-                                        .flatMap(java.util.Optional::stream)
+                                        .flatMap(Optional::stream)
                                         .anyMatch(
                                                 a ->
                                                         a.pairsPerSecond() > 0

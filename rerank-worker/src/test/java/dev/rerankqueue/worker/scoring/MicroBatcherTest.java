@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -176,8 +179,7 @@ class MicroBatcherTest {
         MicroBatcher b = new MicroBatcher(scorer, config(2, 100_000, 1), new SimpleMeterRegistry());
         MicroBatcher.Result r = b.score(docs(30, 10, 20, 40, 50)).await().indefinitely();
         assertEquals(
-                List.of(30.0, 10.0, 20.0, 40.0, 50.0),
-                java.util.Arrays.stream(r.values()).boxed().toList());
+                List.of(30.0, 10.0, 20.0, 40.0, 50.0), Arrays.stream(r.values()).boxed().toList());
         assertEquals(3, r.calls());
         assertTrue(scorer.calls.stream().allMatch(c -> c.size() <= 2), "pair cap");
     }
@@ -197,13 +199,10 @@ class MicroBatcherTest {
     void reportsEveryInputPairOnceAsItsCallEnds() {
         LengthScorer scorer = new LengthScorer();
         MicroBatcher b = new MicroBatcher(scorer, config(2, 100_000, 1), new SimpleMeterRegistry());
-        List<int[]> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
-        b.score(docs(5, 9, 5, 7, 11), dev.rerankqueue.job.Priority.BATCH, reports::add)
-                .await()
-                .indefinitely();
+        List<int[]> reports = new CopyOnWriteArrayList<>();
+        b.score(docs(5, 9, 5, 7, 11), Priority.BATCH, reports::add).await().indefinitely();
         assertEquals(scorer.calls.size(), reports.size(), "one report per scorer call");
-        List<Integer> all =
-                reports.stream().flatMapToInt(java.util.Arrays::stream).sorted().boxed().toList();
+        List<Integer> all = reports.stream().flatMapToInt(Arrays::stream).sorted().boxed().toList();
         assertEquals(
                 List.of(0, 1, 2, 3, 4),
                 all,
@@ -348,8 +347,8 @@ class MicroBatcherTest {
         MicroBatcher.Result r =
                 batcher.score(
                                 pairs,
-                                dev.rerankqueue.job.Priority.INTERACTIVE,
-                                scored -> java.util.Arrays.stream(scored).forEach(reported::add))
+                                Priority.INTERACTIVE,
+                                scored -> Arrays.stream(scored).forEach(reported::add))
                         .await()
                         .indefinitely();
         for (int i = 0; i < pairs.size(); i++) {
@@ -365,7 +364,7 @@ class MicroBatcherTest {
                 List.of(16, 8, 8, 4, 4, 2, 2, 1, 1),
                 refusingLong.calls.stream()
                         .map(List::size)
-                        .sorted(java.util.Comparator.reverseOrder())
+                        .sorted(Comparator.reverseOrder())
                         .toList(),
                 "16 pairs halved down to the refused one: each refused call split in two, one half scored, the other split again");
         assertEquals(

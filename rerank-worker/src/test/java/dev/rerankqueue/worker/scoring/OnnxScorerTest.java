@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.worker.config.WorkerConfig;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,7 +33,7 @@ class OnnxScorerTest {
     }
 
     private static List<ScorePair> pairs(String query, String... docs) {
-        return java.util.Arrays.stream(docs).map(d -> new ScorePair(null, query, d)).toList();
+        return Arrays.stream(docs).map(d -> new ScorePair(null, query, d)).toList();
     }
 
     @Test
@@ -58,8 +59,8 @@ class OnnxScorerTest {
                                 "Gravity pulls objects together.",
                                 "The capital of China is Beijing.",
                                 "Pandas eat bamboo."));
-        assertTrue(s.values()[1] > s.values()[0] + 0.1, java.util.Arrays.toString(s.values()));
-        assertTrue(s.values()[1] > s.values()[2] + 0.1, java.util.Arrays.toString(s.values()));
+        assertTrue(s.values()[1] > s.values()[0] + 0.1, Arrays.toString(s.values()));
+        assertTrue(s.values()[1] > s.values()[2] + 0.1, Arrays.toString(s.values()));
         for (int t : s.tokens()) {
             assertTrue(t > 5, "tokens counted per pair");
         }
@@ -104,7 +105,7 @@ class OnnxScorerTest {
                                 "",
                                 "\uffff"));
         for (double v : s.values()) {
-            assertTrue(Double.isFinite(v), java.util.Arrays.toString(s.values()));
+            assertTrue(Double.isFinite(v), Arrays.toString(s.values()));
         }
     }
 

@@ -9,9 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
+import dev.rerankqueue.job.Priority;
+import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.vertx.mutiny.core.Vertx;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -139,12 +146,8 @@ class VllmScorerTest {
         try (VllmScorer s = scorer("score")) {
             long calls = emulator.gpu().sequences();
             Scores scores = s.score(PAIRS).await().atMost(Duration.ofSeconds(10));
-            assertTrue(
-                    scores.values()[1] > scores.values()[0],
-                    java.util.Arrays.toString(scores.values()));
-            assertTrue(
-                    scores.values()[2] > scores.values()[3],
-                    java.util.Arrays.toString(scores.values()));
+            assertTrue(scores.values()[1] > scores.values()[0], Arrays.toString(scores.values()));
+            assertTrue(scores.values()[2] > scores.values()[3], Arrays.toString(scores.values()));
             assertEquals(calls + 4, emulator.gpu().sequences());
             for (int t : scores.tokens()) {
                 assertTrue(t > 40, "the template's tokens are counted: " + t);
@@ -247,7 +250,7 @@ class VllmScorerTest {
                                         Duration.ofSeconds(5),
                                         true),
                                 vertx)) {
-            for (dev.rerankqueue.job.Priority lane : dev.rerankqueue.job.Priority.values()) {
+            for (Priority lane : Priority.values()) {
                 assertTrue(
                         s.score(PAIRS, lane).await().atMost(Duration.ofSeconds(10)).values()[1]
                                 > 0);
@@ -261,13 +264,13 @@ class VllmScorerTest {
                     assertThrows(
                             ScorerException.class,
                             () ->
-                                    toFcfs.score(PAIRS, dev.rerankqueue.job.Priority.BATCH)
+                                    toFcfs.score(PAIRS, Priority.BATCH)
                                             .await()
                                             .atMost(Duration.ofSeconds(5)));
             assertTrue(
                     e.getMessage().contains("Priority scheduling is not enabled"), e.getMessage());
             assertTrue(
-                    toFcfs.score(PAIRS, dev.rerankqueue.job.Priority.INTERACTIVE)
+                    toFcfs.score(PAIRS, Priority.INTERACTIVE)
                                     .await()
                                     .atMost(Duration.ofSeconds(10))
                                     .values()[1]
@@ -336,19 +339,16 @@ class VllmScorerTest {
     }
 
     private static long refusedRequests() throws Exception {
-        java.net.http.HttpResponse<String> r =
-                java.net.http.HttpClient.newHttpClient()
+        HttpResponse<String> r =
+                HttpClient.newHttpClient()
                         .send(
-                                java.net.http.HttpRequest.newBuilder(
-                                                java.net.URI.create(
+                                HttpRequest.newBuilder(
+                                                URI.create(
                                                         "http://127.0.0.1:"
                                                                 + emulator.port()
                                                                 + "/emulator/stats"))
                                         .build(),
-                                java.net.http.HttpResponse.BodyHandlers.ofString());
-        return dev.rerankqueue.messaging.JobCodec.mapper()
-                .readTree(r.body())
-                .get("refused_requests")
-                .asLong();
+                                HttpResponse.BodyHandlers.ofString());
+        return JobCodec.mapper().readTree(r.body()).get("refused_requests").asLong();
     }
 }
