@@ -1,6 +1,5 @@
 package dev.rerankqueue.gateway.admission;
 
-import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.messaging.Topics;
@@ -208,7 +207,7 @@ public class BacklogAdmission {
             Duration retryAfter =
                     retryAfter(backlog, rate.getAsDouble(), max, config.maxRetryAfter());
             if (!retryAfter.isZero()) {
-                throw ApiException.backlogFull(backlog, rate.getAsDouble(), max, retryAfter);
+                throw RefusedException.backlogFull(backlog, rate.getAsDouble(), max, retryAfter);
             }
         }
         acceptedSinceSample.get(lane).incrementAndGet();

@@ -1,7 +1,7 @@
 package dev.rerankqueue.gateway.admission;
 
-import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.store.BatchStore;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.job.Priority;

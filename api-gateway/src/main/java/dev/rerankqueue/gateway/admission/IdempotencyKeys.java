@@ -1,7 +1,7 @@
 package dev.rerankqueue.gateway.admission;
 
-import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.store.StoreException;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.store.RedisKeys;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
@@ -92,7 +92,7 @@ public class IdempotencyKeys {
                         wanted.encode(),
                         new SetArgs().ex(Math.max(1, window.toSeconds())))
                 .onFailure()
-                .transform(e -> ApiException.storeUnavailable(e.toString()));
+                .transform(e -> StoreException.unavailable(e.toString()));
     }
 
     private static String syncKey(String tenant, String fingerprint) {
@@ -104,7 +104,7 @@ public class IdempotencyKeys {
                 .setGet(redisKey, wanted.encode(), new SetArgs().nx().ex(seconds))
                 .map(previous -> previous == null ? null : Binding.decode(previous))
                 .onFailure()
-                .transform(e -> ApiException.storeUnavailable(e.toString()));
+                .transform(e -> StoreException.unavailable(e.toString()));
     }
 
     /**

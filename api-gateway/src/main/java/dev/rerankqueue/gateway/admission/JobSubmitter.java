@@ -1,7 +1,7 @@
 package dev.rerankqueue.gateway.admission;
 
-import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.Priority;
@@ -175,7 +175,7 @@ public class JobSubmitter {
                             if (!existing.fingerprint().equals(ours.fingerprint())) {
                                 return Uni.createFrom()
                                         .failure(
-                                                ApiException.idempotencyKeyReused(
+                                                RefusedException.idempotencyKeyReused(
                                                         existing.jobId()));
                             }
                             return store.find(existing.jobId())
@@ -184,7 +184,7 @@ public class JobSubmitter {
                                                 if (state == null) {
                                                     // the first request has claimed the key but
                                                     // Kafka has not acknowledged its job yet
-                                                    throw ApiException.idempotencyInProgress(
+                                                    throw RefusedException.idempotencyInProgress(
                                                             existing.jobId());
                                                 }
                                                 metrics.counter(
@@ -277,7 +277,7 @@ public class JobSubmitter {
                             if (slot.isEmpty()) {
                                 return Uni.createFrom()
                                         .failure(
-                                                ApiException.overloaded(
+                                                RefusedException.overloaded(
                                                         "this gateway is handling "
                                                                 + inFlight.limit()
                                                                 + " submissions at once, its current limit (adapted to keep accepts under rerank.admission.accept-latency-target,"
@@ -330,7 +330,7 @@ public class JobSubmitter {
                                     e instanceof TimeoutException
                                             ? "timeout after " + config.kafka().sendTimeout()
                                             : e.toString());
-                            return ApiException.kafkaUnavailable(config.kafka().retryAfter());
+                            return RefusedException.kafkaUnavailable(config.kafka().retryAfter());
                         })
                 .invoke(
                         () -> {

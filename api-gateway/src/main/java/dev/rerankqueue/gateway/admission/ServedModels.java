@@ -1,7 +1,7 @@
 package dev.rerankqueue.gateway.admission;
 
-import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.store.StoreException;
 import dev.rerankqueue.store.RedisKeys;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
@@ -54,7 +54,7 @@ public class ServedModels {
                         : redis.hash(String.class)
                                 .hgetall(RedisKeys.SERVED_MODELS)
                                 .onFailure()
-                                .transform(e -> ApiException.storeUnavailable(e.toString()))
+                                .transform(e -> StoreException.unavailable(e.toString()))
                                 .map(
                                         all -> {
                                             Map<String, Long> parsed = new TreeMap<>();
@@ -89,10 +89,10 @@ public class ServedModels {
         return fresh().map(
                         served -> {
                             if (served.isEmpty()) {
-                                throw ApiException.modelNotReady(requested, RETRY_AFTER);
+                                throw RefusedException.modelNotReady(requested, RETRY_AFTER);
                             }
                             if (!target.equals("*") && !served.containsKey(target)) {
-                                throw ApiException.modelNotFound(requested, served.keySet());
+                                throw RefusedException.modelNotFound(requested, served.keySet());
                             }
                             return served;
                         })

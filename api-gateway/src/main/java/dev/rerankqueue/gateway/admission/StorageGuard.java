@@ -1,6 +1,5 @@
 package dev.rerankqueue.gateway.admission;
 
-import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -95,7 +94,7 @@ public class StorageGuard {
     /** Fails with 503 {@code storage-full} while Redis is over the high-water mark. */
     public void admit() {
         if (full) {
-            throw ApiException.storageFull(used, max, Duration.ofSeconds(30));
+            throw RefusedException.storageFull(used, max, Duration.ofSeconds(30));
         }
     }
 }

@@ -1,7 +1,7 @@
 package dev.rerankqueue.gateway.admission;
 
-import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.store.RedisKeys;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -122,7 +122,7 @@ public class TenantQuotas {
                             LOG.debugf(
                                     "quota check for job %s refused: Redis is saturated (%s)",
                                     job.id(), e.toString());
-                            return ApiException.overloaded(
+                            return RefusedException.overloaded(
                                     "the job store is saturated and the tenant's quota cannot be checked",
                                     Duration.ofSeconds(1));
                         })
@@ -144,7 +144,7 @@ public class TenantQuotas {
                             }
                             String which = reply.get(0).toString();
                             if ("in-flight-pairs".equals(which)) {
-                                throw ApiException.quotaExceeded(
+                                throw RefusedException.quotaExceeded(
                                         "rerank.quotas.max-in-flight-pairs",
                                         "tenant "
                                                 + job.tenant()
@@ -157,7 +157,7 @@ public class TenantQuotas {
                                         q.inFlightRetryAfter());
                             }
                             if ("in-flight".equals(which)) {
-                                throw ApiException.quotaExceeded(
+                                throw RefusedException.quotaExceeded(
                                         "rerank.quotas.max-in-flight-jobs",
                                         "tenant "
                                                 + job.tenant()
@@ -167,7 +167,7 @@ public class TenantQuotas {
                                                 + maxInFlight,
                                         q.inFlightRetryAfter());
                             }
-                            throw ApiException.quotaExceeded(
+                            throw RefusedException.quotaExceeded(
                                     "rerank.quotas.pairs-per-second",
                                     "tenant "
                                             + job.tenant()

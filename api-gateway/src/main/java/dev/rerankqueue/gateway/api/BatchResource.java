@@ -5,6 +5,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.gateway.admission.BatchSubmitter;
 import dev.rerankqueue.gateway.auth.Caller;
+import dev.rerankqueue.gateway.problem.ApiException;
+import dev.rerankqueue.gateway.problem.Problem;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.job.Violation;

@@ -3,6 +3,7 @@ package dev.rerankqueue.gateway.api;
 import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.lifecycle.JobCanceller;
+import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.sse.JobFollower;
 import dev.rerankqueue.gateway.sse.SseConnections;
 import dev.rerankqueue.gateway.sse.SseStreams;

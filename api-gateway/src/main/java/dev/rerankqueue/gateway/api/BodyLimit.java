@@ -1,6 +1,8 @@
 package dev.rerankqueue.gateway.api;
 
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.problem.ApiException;
+import dev.rerankqueue.gateway.problem.Problem;
 import dev.rerankqueue.messaging.JobCodec;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
@@ -38,7 +40,7 @@ public class BodyLimit {
     /** Throws a 413 {@link ApiException} if a body read in full is over the limit. */
     public void check(byte[] body) {
         if (body != null && body.length > limit) {
-            throw ApiException.tooLarge(body.length, limit);
+            throw RequestException.tooLarge(body.length, limit);
         }
     }
 
@@ -59,7 +61,7 @@ public class BodyLimit {
     }
 
     private void reject(RoutingContext ctx, long length) {
-        ApiException e = ApiException.tooLarge(length, limit);
+        ApiException e = RequestException.tooLarge(length, limit);
         Problem p =
                 new Problem(
                         "/problems/" + e.slug(),

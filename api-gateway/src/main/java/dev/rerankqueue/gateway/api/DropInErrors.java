@@ -1,6 +1,7 @@
 package dev.rerankqueue.gateway.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rerankqueue.gateway.problem.Problem;
 import dev.rerankqueue.messaging.JobCodec;
 import java.util.Set;
 

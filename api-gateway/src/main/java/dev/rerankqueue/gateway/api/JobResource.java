@@ -7,6 +7,7 @@ import dev.rerankqueue.gateway.lifecycle.JobCanceller;
 import dev.rerankqueue.gateway.sse.JobFollower;
 import dev.rerankqueue.gateway.sse.SseConnections;
 import dev.rerankqueue.gateway.sse.SseStreams;
+import dev.rerankqueue.gateway.store.StoreException;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.store.RedisKeys;
@@ -95,7 +96,7 @@ public class JobResource {
                 .map(
                         state -> {
                             if (state == null) {
-                                throw ApiException.jobNotFound(id);
+                                throw StoreException.jobNotFound(id);
                             }
                             return JobView.of(state, config.defaultModel());
                         });
@@ -145,7 +146,7 @@ public class JobResource {
 
     static String checkId(String id) {
         if (!RedisKeys.isId(id)) {
-            throw ApiException.jobNotFound(id);
+            throw StoreException.jobNotFound(id);
         }
         return id;
     }

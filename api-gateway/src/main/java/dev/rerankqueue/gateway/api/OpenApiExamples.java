@@ -1,5 +1,11 @@
 package dev.rerankqueue.gateway.api;
 
+import dev.rerankqueue.gateway.admission.RefusedException;
+import dev.rerankqueue.gateway.auth.UnauthorizedException;
+import dev.rerankqueue.gateway.lifecycle.JobAlreadyFinishedException;
+import dev.rerankqueue.gateway.problem.ApiException;
+import dev.rerankqueue.gateway.sse.SyncWaitException;
+import dev.rerankqueue.gateway.store.StoreException;
 import dev.rerankqueue.job.Violation;
 import dev.rerankqueue.messaging.JobCodec;
 import java.io.IOException;
@@ -194,48 +200,51 @@ public class OpenApiExamples implements OASFilter {
     static {
         ERRORS.put(
                 "malformed-json",
-                ApiException.malformed(
+                RequestException.malformed(
                         "malformed JSON: Unexpected end-of-input (line 1, column 12)"));
         ERRORS.put(
                 "unauthorized",
-                ApiException.unauthorized("send the API key as Authorization: Bearer <key>"));
-        ERRORS.put("job-not-found", ApiException.jobNotFound(JOB_ID));
-        ERRORS.put("batch-not-found", ApiException.batchNotFound(BATCH_ID));
-        ERRORS.put("job-already-finished", ApiException.notCancellable(JOB_ID, "succeeded"));
-        ERRORS.put("idempotency-in-progress", ApiException.idempotencyInProgress(JOB_ID));
-        ERRORS.put("body-too-large", ApiException.tooLarge(12_582_912, 10_485_760));
+                UnauthorizedException.unauthorized(
+                        "send the API key as Authorization: Bearer <key>"));
+        ERRORS.put("job-not-found", StoreException.jobNotFound(JOB_ID));
+        ERRORS.put("batch-not-found", StoreException.batchNotFound(BATCH_ID));
+        ERRORS.put(
+                "job-already-finished",
+                JobAlreadyFinishedException.notCancellable(JOB_ID, "succeeded"));
+        ERRORS.put("idempotency-in-progress", RefusedException.idempotencyInProgress(JOB_ID));
+        ERRORS.put("body-too-large", RequestException.tooLarge(12_582_912, 10_485_760));
         ERRORS.put(
                 "invalid-request",
-                ApiException.invalid(
+                RequestException.invalid(
                         List.of(
                                 new Violation("query", "must not be empty"),
                                 new Violation(
                                         "documents",
                                         "has 1001 documents; the limit is 1000 (rerank.limits.max-documents)"))));
-        ERRORS.put("idempotency-key-reused", ApiException.idempotencyKeyReused(JOB_ID));
+        ERRORS.put("idempotency-key-reused", RefusedException.idempotencyKeyReused(JOB_ID));
         ERRORS.put(
                 "model-not-found",
-                ApiException.modelNotFound(
+                RefusedException.modelNotFound(
                         "BAAI/bge-reranker-v2-m3", List.of("Qwen/Qwen3-Reranker-0.6B")));
         ERRORS.put(
                 "model-not-ready",
-                ApiException.modelNotReady("Qwen/Qwen3-Reranker-0.6B", Duration.ofSeconds(5)));
+                RefusedException.modelNotReady("Qwen/Qwen3-Reranker-0.6B", Duration.ofSeconds(5)));
         ERRORS.put(
                 "quota-exceeded",
-                ApiException.quotaExceeded(
+                RefusedException.quotaExceeded(
                         "rerank.quotas.max-in-flight-jobs",
                         "tenant acme has 10000 jobs queued or running",
                         Duration.ofSeconds(2)));
         ERRORS.put(
                 "backlog-full",
-                ApiException.backlogFull(
+                RefusedException.backlogFull(
                         48_000, 150.0, Duration.ofMinutes(5), Duration.ofSeconds(20)));
-        ERRORS.put("queue-unavailable", ApiException.kafkaUnavailable(Duration.ofSeconds(5)));
-        ERRORS.put("store-unavailable", ApiException.storeUnavailable("connection refused"));
-        ERRORS.put("sync-timeout", ApiException.syncTimeout(JOB_ID, Duration.ofSeconds(30)));
+        ERRORS.put("queue-unavailable", RefusedException.kafkaUnavailable(Duration.ofSeconds(5)));
+        ERRORS.put("store-unavailable", StoreException.unavailable("connection refused"));
+        ERRORS.put("sync-timeout", SyncWaitException.syncTimeout(JOB_ID, Duration.ofSeconds(30)));
         ERRORS.put(
                 "job-failed",
-                ApiException.jobEnded(
+                SyncWaitException.jobEnded(
                         JOB_ID,
                         "failed",
                         "scoring failed: gave up after 14 failed attempts in 60 s; last error: vLLM answered 500"));

@@ -1,5 +1,7 @@
 package dev.rerankqueue.gateway.api;
 
+import dev.rerankqueue.gateway.problem.ApiException;
+import dev.rerankqueue.gateway.problem.Problem;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.messaging.MalformedJsonException;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -43,10 +45,10 @@ public class ProblemMappers {
             return api;
         }
         if (t instanceof InvalidRequestException invalid) {
-            return ApiException.invalid(invalid.violations());
+            return RequestException.invalid(invalid.violations());
         }
         if (t instanceof MalformedJsonException malformed) {
-            return ApiException.malformed(malformed.getMessage());
+            return RequestException.malformed(malformed.getMessage());
         }
         return null;
     }

@@ -5,6 +5,7 @@ import dev.rerankqueue.gateway.admission.JobSubmitter;
 import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.sse.JobFollower;
+import dev.rerankqueue.gateway.sse.SyncWaitException;
 import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.job.JobState;
@@ -211,7 +212,7 @@ public class SyncRerankResource {
                 .map(
                         state -> {
                             if (state.status() != JobStatus.SUCCEEDED) {
-                                throw ApiException.jobEnded(
+                                throw SyncWaitException.jobEnded(
                                         state.id(), state.status().wireName(), state.error());
                             }
                             return state;

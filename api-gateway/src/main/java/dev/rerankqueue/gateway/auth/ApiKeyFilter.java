@@ -1,6 +1,5 @@
 package dev.rerankqueue.gateway.auth;
 
-import dev.rerankqueue.gateway.api.ApiException;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
@@ -33,12 +32,15 @@ public class ApiKeyFilter {
             key = ctx.getHeaderString("X-API-Key");
         }
         if (key == null || key.isBlank()) {
-            throw ApiException.unauthorized(
+            throw UnauthorizedException.unauthorized(
                     "this API needs a key: send Authorization: Bearer <key>");
         }
         caller.set(
                 tenants.tenantOf(key.trim())
-                        .orElseThrow(() -> ApiException.unauthorized("the API key is not valid")));
+                        .orElseThrow(
+                                () ->
+                                        UnauthorizedException.unauthorized(
+                                                "the API key is not valid")));
     }
 
     /**

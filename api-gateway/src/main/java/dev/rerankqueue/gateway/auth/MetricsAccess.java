@@ -1,7 +1,7 @@
 package dev.rerankqueue.gateway.auth;
 
-import dev.rerankqueue.gateway.api.Problem;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.problem.Problem;
 import dev.rerankqueue.messaging.JobCodec;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;

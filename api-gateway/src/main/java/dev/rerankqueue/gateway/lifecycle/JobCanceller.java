@@ -1,9 +1,9 @@
 package dev.rerankqueue.gateway.lifecycle;
 
-import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.sse.JobFollower;
 import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.gateway.store.StoreException;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.store.JobFields;
@@ -38,7 +38,7 @@ public class JobCanceller {
                 .chain(
                         state -> {
                             if (state == null) {
-                                return Uni.createFrom().failure(ApiException.jobNotFound(id));
+                                return Uni.createFrom().failure(StoreException.jobNotFound(id));
                             }
                             if (state.status().isTerminal()) {
                                 return Uni.createFrom().item(settled(state));
@@ -64,7 +64,7 @@ public class JobCanceller {
 
     private JobState settled(JobState state) {
         if (state.status() != JobStatus.CANCELLED) {
-            throw ApiException.notCancellable(state.id(), state.status().wireName());
+            throw JobAlreadyFinishedException.notCancellable(state.id(), state.status().wireName());
         }
         return state;
     }

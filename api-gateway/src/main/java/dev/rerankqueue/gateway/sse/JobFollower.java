@@ -1,8 +1,9 @@
 package dev.rerankqueue.gateway.sse;
 
-import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.gateway.store.StoreException;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.store.JobEvent;
@@ -66,7 +67,7 @@ public class JobFollower {
                 .toUni()
                 .ifNoItem()
                 .after(timeout)
-                .failWith(() -> ApiException.syncTimeout(id, timeout));
+                .failWith(() -> SyncWaitException.syncTimeout(id, timeout));
     }
 
     /**
@@ -230,7 +231,7 @@ public class JobFollower {
                 }
             }
             if (state == null && !knownToExist) {
-                em.fail(ApiException.jobNotFound(id));
+                em.fail(StoreException.jobNotFound(id));
             } else if (emit != null) {
                 em.emit(emit);
                 if (emit.status().isTerminal()) {

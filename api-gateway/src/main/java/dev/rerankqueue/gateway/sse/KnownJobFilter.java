@@ -1,8 +1,8 @@
 package dev.rerankqueue.gateway.sse;
 
-import dev.rerankqueue.gateway.api.ApiException;
 import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.store.BatchStore;
+import dev.rerankqueue.gateway.store.StoreException;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
@@ -51,7 +51,7 @@ public class KnownJobFilter {
                 .map(
                         state -> {
                             if (state == null) {
-                                throw ApiException.jobNotFound(id);
+                                throw StoreException.jobNotFound(id);
                             }
                             return null;
                         });

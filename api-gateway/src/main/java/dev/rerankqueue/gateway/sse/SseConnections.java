@@ -1,6 +1,6 @@
 package dev.rerankqueue.gateway.sse;
 
-import dev.rerankqueue.gateway.api.ApiException;
+import dev.rerankqueue.gateway.admission.RefusedException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -42,7 +42,7 @@ public class SseConnections {
         int now = count.incrementAndGet();
         if (max > 0 && now > max) {
             count.decrementAndGet();
-            throw ApiException.quotaExceeded(
+            throw RefusedException.quotaExceeded(
                     "rerank.quotas.max-sse-connections",
                     "tenant "
                             + tenant

@@ -1,6 +1,6 @@
 package dev.rerankqueue.gateway.store;
 
-import dev.rerankqueue.gateway.api.ApiException;
+import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.RedisKeys;
@@ -55,7 +55,7 @@ public class BatchStore {
                                                         Integer.toString(batch.jobIds().size()))))
                 .chain(() -> redis.key().expire(hash, retention))
                 .onFailure()
-                .transform(e -> ApiException.storeUnavailable(e.toString()))
+                .transform(e -> StoreException.unavailable(e.toString()))
                 .replaceWithVoid();
     }
 
@@ -87,7 +87,7 @@ public class BatchStore {
                         e ->
                                 e instanceof ApiException
                                         ? e
-                                        : ApiException.storeUnavailable(e.toString()));
+                                        : StoreException.unavailable(e.toString()));
     }
 
     /**
@@ -98,7 +98,7 @@ public class BatchStore {
                 .map(
                         b -> {
                             if (b == null) {
-                                throw ApiException.batchNotFound(id);
+                                throw StoreException.batchNotFound(id);
                             }
                             return b;
                         });

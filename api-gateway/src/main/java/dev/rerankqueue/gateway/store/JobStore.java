@@ -1,6 +1,6 @@
 package dev.rerankqueue.gateway.store;
 
-import dev.rerankqueue.gateway.api.ApiException;
+import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
@@ -151,6 +151,6 @@ public class JobStore {
      * reading it waits.
      */
     private static Throwable unavailable(Throwable e) {
-        return e instanceof ApiException ? e : ApiException.storeUnavailable(e.toString());
+        return e instanceof ApiException ? e : StoreException.unavailable(e.toString());
     }
 }

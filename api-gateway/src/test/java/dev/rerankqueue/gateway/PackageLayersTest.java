@@ -1,0 +1,25 @@
+package dev.rerankqueue.gateway;
+
+import dev.rerankqueue.testing.PackageLayers;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The gateway's packages, highest first: the HTTP layer on top maps what the layers below decide;
+ * errors are raised where they are decided and only the HTTP layer turns them into responses.
+ */
+class PackageLayersTest {
+
+    @Test
+    void packagesOnlyUseThePackagesBelowThem() {
+        PackageLayers.check(
+                "dev.rerankqueue.gateway",
+                "api", // HTTP resources, request parsing, problem+json mapping
+                "lifecycle", // cancelling jobs
+                "sse", // following a job: server-sent events and sync waits
+                "admission", // accepting a job: limits, quotas, backlog, models, Kafka
+                "auth", // API keys and tenants
+                "store", // job and batch state in Redis
+                "config", // the gateway's configuration
+                "problem"); // the base of every error with an HTTP meaning
+    }
+}
