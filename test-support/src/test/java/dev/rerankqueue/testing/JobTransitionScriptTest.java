@@ -5,12 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RankedDocument;
+import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.store.JobEvent;
 import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobStateChanges;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.TransitionOutcome;
@@ -242,5 +246,58 @@ class JobTransitionScriptTest {
         assertTrue(run(JobTransition.to(id, JobStatus.QUEUED).expectVersion(2)).applied());
         assertTrue(run(JobTransition.to(id, JobStatus.RUNNING)).applied());
         assertEquals("2", hash(id).get(JobFields.ATTEMPTS));
+    }
+
+    @Test
+    void namedStateChangesWalkAJobThroughATakeOverToItsResult() throws Exception {
+        RerankJob job =
+                RerankJob.accept(
+                        "acme",
+                        new RerankRequest(
+                                null,
+                                "q",
+                                List.of(Document.of("a"), Document.of("b")),
+                                null,
+                                null,
+                                null,
+                                null,
+                                null),
+                        System.currentTimeMillis());
+        Duration keep = Duration.ofMinutes(5);
+        assertTrue(run(JobStateChanges.queued(job, keep)).applied());
+        TransitionOutcome first =
+                run(JobStateChanges.startProcessing(job, "w1", System.currentTimeMillis(), keep));
+        assertEquals(JobStatus.RUNNING, first.status());
+        // w1 dies; w2 gets the record again and takes the job over through the retry edge
+        TransitionOutcome requeued =
+                run(JobStateChanges.requeuedForTakeOver(job, first.version(), keep));
+        TransitionOutcome second =
+                run(
+                        JobStateChanges.startProcessing(job, "w2", System.currentTimeMillis(), keep)
+                                .expectVersion(requeued.version()));
+        assertTrue(second.applied());
+        JobResult result =
+                new JobResult(
+                        "m",
+                        List.of(new RankedDocument(1, 0.9, null)),
+                        new JobResult.Usage(2, 4),
+                        3);
+        long now = System.currentTimeMillis();
+        assertFalse(
+                run(JobStateChanges.succeeded(job, first.version(), "w1", now, now, result, keep))
+                        .applied(),
+                "the first worker's late result loses");
+        assertFalse(
+                run(JobStateChanges.failed(job, first.version(), now, "late", keep)).applied(),
+                "and so does its late failure");
+        TransitionOutcome done =
+                run(JobStateChanges.succeeded(job, second.version(), "w2", now, now, result, keep));
+        assertTrue(done.applied());
+        assertEquals("w2", hash(job.id()).get(JobFields.WORKER));
+        assertEquals("2", hash(job.id()).get(JobFields.ATTEMPTS));
+        assertEquals(result, done.writtenState(job.id()).result());
+        assertFalse(
+                run(JobStateChanges.cancelledByClient(job.id(), now, keep)).applied(),
+                "a finished job cannot be cancelled");
     }
 }

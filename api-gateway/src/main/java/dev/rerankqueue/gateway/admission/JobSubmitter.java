@@ -11,8 +11,7 @@ import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.observability.JobLog;
-import dev.rerankqueue.store.JobFields;
-import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.JobStateChanges;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -351,13 +350,12 @@ public class JobSubmitter {
      */
     private Uni<Void> neverRun(RerankJob job) {
         return store.apply(
-                        JobTransition.to(job.id(), JobStatus.CANCELLED)
-                                .orCreateWith(JobFields.initial(job))
-                                .set(JobFields.FINISHED_AT, System.currentTimeMillis())
-                                .set(
-                                        JobFields.ERROR,
-                                        "not accepted: the queue did not acknowledge the job in time (answered 503)")
-                                .retainFor(config.results().retention()))
+                        JobStateChanges.neverToRun(
+                                job,
+                                System.currentTimeMillis(),
+                                "not accepted: the queue did not acknowledge the job in time"
+                                        + " (answered 503)",
+                                config.results().retention()))
                 .onFailure()
                 .invoke(
                         e ->
@@ -370,9 +368,7 @@ public class JobSubmitter {
     }
 
     private Uni<Void> recordQueued(RerankJob job) {
-        return store.apply(
-                        JobTransition.create(job.id(), JobStatus.QUEUED, JobFields.initial(job))
-                                .retainFor(job.retentionOr(config.results().retention())))
+        return store.apply(JobStateChanges.queued(job, config.results().retention()))
                 // The job is already durable in Kafka and the worker creates the state if this
                 // write is lost,
                 // so a Redis hiccup here must not turn an accepted job into an error.

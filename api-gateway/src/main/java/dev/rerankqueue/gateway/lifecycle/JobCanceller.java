@@ -6,8 +6,7 @@ import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.gateway.store.StoreException;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
-import dev.rerankqueue.store.JobFields;
-import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.JobStateChanges;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -44,12 +43,10 @@ public class JobCanceller {
                                 return Uni.createFrom().item(settled(state));
                             }
                             return store.apply(
-                                            JobTransition.to(id, JobStatus.CANCELLED)
-                                                    .set(
-                                                            JobFields.FINISHED_AT,
-                                                            System.currentTimeMillis())
-                                                    .set(JobFields.ERROR, "cancelled by the client")
-                                                    .retainFor(config.results().retention()))
+                                            JobStateChanges.cancelledByClient(
+                                                    id,
+                                                    System.currentTimeMillis(),
+                                                    config.results().retention()))
                                     .invoke(
                                             o -> {
                                                 if (o.applied()) {

@@ -2,10 +2,16 @@ package dev.rerankqueue.worker.batch;
 
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.store.JobStateChanges;
+import dev.rerankqueue.worker.store.JobStateWriter;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.Record;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 
@@ -21,11 +27,64 @@ public class ResultLog {
     public static final String CHANNEL = "results-out";
 
     private final MutinyEmitter<Record<String, byte[]>> results;
+    private final JobStateWriter store;
 
     public ResultLog(
             @Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER)
-                    MutinyEmitter<Record<String, byte[]>> results) {
+                    MutinyEmitter<Record<String, byte[]>> results,
+            JobStateWriter store) {
         this.results = results;
+        this.store = store;
+    }
+
+    /**
+     * Appends the terminal state of every job of a batch, before the batch is acknowledged: the
+     * states this pass wrote (as the writes returned them, so a Redis flush in between cannot lose
+     * them), and the states of jobs found already terminal (a redelivery after a crash between the
+     * Redis write and this append). Completes with the jobs whose state is gone from Redis and was
+     * not written by this pass: they must be scored again.
+     */
+    Uni<List<QueuedJob>> appendTerminalStates(
+            List<QueuedJob> jobs, TerminalStates written, Duration retention) {
+        List<Uni<QueuedJob>> appends = new ArrayList<>(jobs.size());
+        for (QueuedJob job : jobs) {
+            JobState mine = written.of(job.id());
+            appends.add(
+                    mine != null
+                            ? appendAndKeep(mine, retention).replaceWith((QueuedJob) null)
+                            : appendIfTerminal(job));
+        }
+        if (appends.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        return Uni.join()
+                .all(appends)
+                .andFailFast()
+                .map(list -> list.stream().filter(Objects::nonNull).toList());
+    }
+
+    /**
+     * Redis may have been flushed since the write, and a restore may have replayed the topic before
+     * this append landed: the state is put back if it is gone (a no-op when it is there).
+     */
+    private Uni<Void> appendAndKeep(JobState mine, Duration retention) {
+        return append(mine)
+                .chain(() -> store.apply(JobStateChanges.restored(mine, retention)))
+                .replaceWithVoid();
+    }
+
+    /** Appends the job's state if it is terminal; completes with the job if its state is gone. */
+    private Uni<QueuedJob> appendIfTerminal(QueuedJob job) {
+        return store.find(job.id())
+                .chain(
+                        state -> {
+                            if (state == null) {
+                                return Uni.createFrom().item(job);
+                            }
+                            return state.status().isTerminal()
+                                    ? append(state).replaceWith((QueuedJob) null)
+                                    : Uni.createFrom().nullItem();
+                        });
     }
 
     /** Completes once Kafka acknowledged the record. */

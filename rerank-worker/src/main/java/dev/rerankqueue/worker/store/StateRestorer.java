@@ -3,8 +3,7 @@ package dev.rerankqueue.worker.store;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
-import dev.rerankqueue.store.JobFields;
-import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.JobStateChanges;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import dev.rerankqueue.worker.config.WorkerId;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
@@ -190,13 +189,9 @@ public class StateRestorer {
                     if (left > 0) {
                         writes.add(
                                 store.apply(
-                                                JobTransition.create(
-                                                                s.id(),
-                                                                s.status(),
-                                                                JobFields.restoring(s))
-                                                        .retainFor(
-                                                                Duration.ofMillis(
-                                                                        Math.max(1_000, left))))
+                                                JobStateChanges.restored(
+                                                        s,
+                                                        Duration.ofMillis(Math.max(1_000, left))))
                                         .map(o -> o.applied()));
                     }
                 }

@@ -1,0 +1,139 @@
+package dev.rerankqueue.worker.batch;
+
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.observability.JobLog;
+import dev.rerankqueue.store.JobStateChanges;
+import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.TransitionOutcome;
+import dev.rerankqueue.worker.config.WorkerConfig;
+import dev.rerankqueue.worker.config.WorkerId;
+import dev.rerankqueue.worker.store.JobStateWriter;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
+import org.jboss.logging.Logger;
+
+/**
+ * Where a job is claimed: each job of a batch moves from queued to running on this worker (or to
+ * expired, past its deadline), by a compare-and-set write in Redis. A job some other worker already
+ * finished or cancelled is not ours to score; one found running is taken over through the retry
+ * edge, so that its first worker, if still alive, can no longer write a result.
+ */
+@ApplicationScoped
+public class JobClaimer {
+
+    private static final Logger LOG = Logger.getLogger(JobClaimer.class);
+
+    /**
+     * A job this worker now runs: scoring started at {@code startedAt} with state {@code version}.
+     */
+    record Claimed(QueuedJob queued, long version, long startedAt) {
+
+        RerankJob job() {
+            return queued.job();
+        }
+    }
+
+    private final JobStateWriter store;
+    private final JobMetrics metrics;
+    private final String workerId;
+    private final Duration retention;
+    private final Duration writeRetryBudget;
+
+    public JobClaimer(JobStateWriter store, JobMetrics metrics, WorkerConfig config) {
+        this.store = store;
+        this.metrics = metrics;
+        this.workerId = WorkerId.of(config);
+        this.retention = config.results().retention();
+        this.writeRetryBudget = config.results().writeRetryBudget();
+    }
+
+    /**
+     * Claims every job at {@code now}; completes with those to score. Jobs expired on the way are
+     * in {@code written}.
+     */
+    Uni<List<Claimed>> claimAll(List<QueuedJob> jobs, long now, TerminalStates written) {
+        List<Uni<Claimed>> claims = new ArrayList<>(jobs.size());
+        for (QueuedJob job : jobs) {
+            claims.add(
+                    now > job.job().deadline()
+                            ? expire(job.job(), now, written).replaceWith((Claimed) null)
+                            : claim(job, now));
+        }
+        return WriteRetries.within(writeRetryBudget, Uni.join().all(claims).andFailFast())
+                .map(list -> list.stream().filter(Objects::nonNull).toList());
+    }
+
+    /** Running on this worker, or {@code null} when the job is not ours to score. */
+    private Uni<Claimed> claim(QueuedJob queued, long now) {
+        RerankJob job = queued.job();
+        return write(job, () -> JobStateChanges.startProcessing(job, workerId, now, retention))
+                .map(
+                        o -> {
+                            if (!o.applied()) {
+                                LOG.debugf(
+                                        "job %s is %s already; not scoring it again",
+                                        job.id(), o.status());
+                                return null;
+                            }
+                            metrics.scoringStarted(job, now);
+                            return new Claimed(queued, o.version(), now);
+                        });
+    }
+
+    /** Past its deadline before scoring started: expired, and recorded as finished. */
+    private Uni<Void> expire(RerankJob job, long now, TerminalStates written) {
+        return write(job, () -> JobStateChanges.expired(job, now, retention))
+                .invoke(
+                        o -> {
+                            if (!o.applied()) {
+                                LOG.debugf(
+                                        "job %s is %s already; not expiring it",
+                                        job.id(), o.status());
+                                return;
+                            }
+                            written.add(o.writtenState(job.id()));
+                            metrics.expired(job);
+                            long waited = Math.max(0, now - job.createdAt());
+                            JobLog.finished(
+                                    job,
+                                    workerId,
+                                    JobStatus.EXPIRED,
+                                    waited,
+                                    0,
+                                    waited,
+                                    "deadline passed before scoring started");
+                        })
+                .replaceWithVoid();
+    }
+
+    /**
+     * Writes {@code change}. A job found running was redelivered: the worker that held it died or
+     * lost the partition. It is taken over through the retry edge (back to queued at the version
+     * found, then {@code change} at the new version), so a slow original can no longer write its
+     * result. Any other status is left as it is.
+     */
+    private Uni<TransitionOutcome> write(RerankJob job, Supplier<JobTransition> change) {
+        return store.apply(change.get())
+                .chain(
+                        found ->
+                                found.applied() || found.status() != JobStatus.RUNNING
+                                        ? Uni.createFrom().item(found)
+                                        : takeOver(job, found.version(), change));
+    }
+
+    private Uni<TransitionOutcome> takeOver(
+            RerankJob job, long runningVersion, Supplier<JobTransition> change) {
+        return store.apply(JobStateChanges.requeuedForTakeOver(job, runningVersion, retention))
+                .chain(
+                        queued ->
+                                queued.applied()
+                                        ? store.apply(change.get().expectVersion(queued.version()))
+                                        : Uni.createFrom().item(queued));
+    }
+}
