@@ -125,13 +125,15 @@ create_topic() {
     --topic "$name" "$@" >> "$LOG_DIR/kafka-topics.log" 2>&1 || die "could not create topic $name; see $LOG_DIR/kafka-topics.log"
   log "created topic $name"
 }
-create_topic rerank.jobs --partitions "$KAFKA_PARTITIONS" --config max.message.bytes=5242880
-# bulk work (the "batch" priority lane): a topic of its own so it never queues in front of interactive jobs
-create_topic rerank.jobs.batch --partitions "$KAFKA_PARTITIONS" --config max.message.bytes=5242880
-create_topic rerank.jobs.dlq --partitions 1 --config max.message.bytes=5242880
-# compacted (latest state per job) and deleted after 48 h, beyond the 24 h results retention of Redis
-create_topic rerank.results --partitions "$KAFKA_PARTITIONS" --config cleanup.policy=compact,delete \
-  --config retention.ms=172800000 --config max.message.bytes=5242880
+# every topic as declared once, in common's topics.conf (name, partitions, scales, configs); KAFKA_PARTITIONS
+# replaces the count of the topics that scale with the job partitions
+while read -r name partitions scales configs; do
+  case "$name" in ''|'#'*) continue ;; esac
+  [ "$scales" = yes ] && partitions=$KAFKA_PARTITIONS
+  args=()
+  for c in $configs; do args+=(--config "$c"); done
+  create_topic "$name" --partitions "$partitions" "${args[@]}"
+done < "$ROOT/common/src/main/resources/dev/rerankqueue/messaging/topics.conf"
 
 # ---- apps ----
 COMMON_PROPS=(-Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.redis.hosts="redis://127.0.0.1:$REDIS_PORT")

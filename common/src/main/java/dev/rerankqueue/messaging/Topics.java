@@ -1,6 +1,14 @@
 package dev.rerankqueue.messaging;
 
 import dev.rerankqueue.job.Priority;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /** Kafka topic names and record headers shared by gateway and worker. */
 public final class Topics {
@@ -33,13 +41,65 @@ public final class Topics {
     public static final String HEADER_DLQ_REASON = "rerank-dlq-reason";
     public static final String HEADER_DLQ_SOURCE = "rerank-dlq-source";
 
-    /** Partitions of {@link #JOBS}: the most workers a consumer group can use. */
+    /**
+     * Partitions of {@link #JOBS} where nothing overrides them (as declared): they bound the
+     * consumers of a group, and so the workers.
+     */
     public static final int DEFAULT_JOB_PARTITIONS = 12;
 
     /** Largest record the jobs topic takes (topic max.message.bytes, producer max.request.size). */
     public static final int MAX_RECORD_BYTES = 5 * 1024 * 1024;
 
+    /** Where the topics are declared, with partitions and configs: a classpath resource. */
+    public static final String DECLARATIONS = "topics.conf";
+
+    /**
+     * A topic as {@link #DECLARATIONS} declares it.
+     *
+     * @param partitions the count where nothing overrides it
+     * @param scales whether the count follows the job partitions a setup asks for
+     * @param configs topic configs, in declared order
+     */
+    public record Declared(
+            String name, int partitions, boolean scales, Map<String, String> configs) {
+
+        /** The partitions to create where a setup asks for {@code jobPartitions}. */
+        public int partitions(int jobPartitions) {
+            return scales ? jobPartitions : partitions;
+        }
+    }
+
     private Topics() {}
+
+    /** Every topic, as declared in {@link #DECLARATIONS}. */
+    public static List<Declared> declared() {
+        try (InputStream in = Topics.class.getResourceAsStream(DECLARATIONS)) {
+            if (in == null) {
+                throw new IllegalStateException("no " + DECLARATIONS + " next to " + Topics.class);
+            }
+            List<Declared> topics = new ArrayList<>();
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                String[] f = line.strip().split("\\s+");
+                if (f[0].isEmpty() || f[0].startsWith("#")) {
+                    continue;
+                }
+                Map<String, String> configs = new LinkedHashMap<>();
+                for (int i = 3; i < f.length; i++) {
+                    String[] kv = f[i].split("=", 2);
+                    configs.put(kv[0], kv[1]);
+                }
+                topics.add(
+                        new Declared(
+                                f[0],
+                                Integer.parseInt(f[1]),
+                                "yes".equals(f[2]),
+                                Map.copyOf(configs)));
+            }
+            return List.copyOf(topics);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     /** The jobs topic of a lane; {@code null} is the interactive lane. */
     public static String jobs(Priority lane) {

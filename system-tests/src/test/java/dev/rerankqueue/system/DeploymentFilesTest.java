@@ -150,6 +150,25 @@ class DeploymentFilesTest {
     }
 
     @Test
+    void topicsAreCreatedFromTheirOneDeclaration() throws Exception {
+        String declarations = "common/src/main/resources/dev/rerankqueue/messaging/topics.conf";
+        assertTrue(Files.exists(ROOT.resolve(declarations)));
+        String upSh = Files.readString(ROOT.resolve("deploy/local/up.sh"));
+        assertTrue(upSh.contains(declarations), "up.sh reads " + declarations);
+        JsonNode topics =
+                YAML.readTree(DOCKER.resolve("compose.yaml").toFile())
+                        .get("services")
+                        .get("topics");
+        assertTrue(
+                topics.get("volumes").get(0).asText().endsWith(declarations + ":/topics.conf:ro"),
+                "compose mounts " + declarations);
+        assertTrue(topics.get("command").get(0).asText().contains("/topics.conf"));
+        for (String script : List.of(upSh, topics.get("command").get(0).asText())) {
+            assertFalse(script.contains("--topic rerank."), "no topic declared a second time");
+        }
+    }
+
+    @Test
     void imagesRunAsANonRootUserWithContainerAwareHeaps() throws Exception {
         for (String name :
                 List.of("Dockerfile.gateway", "Dockerfile.worker", "Dockerfile.emulator")) {

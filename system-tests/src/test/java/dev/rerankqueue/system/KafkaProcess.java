@@ -1,6 +1,7 @@
 package dev.rerankqueue.system;
 
 import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.testing.KafkaBroker;
 import dev.rerankqueue.testing.RedisServerProcess;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,7 +14,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 
 /**
  * A real Kafka broker (single-node KRaft) in its own JVM, started from the broker jars on the test
@@ -127,25 +127,8 @@ final class KafkaProcess implements AutoCloseable {
     }
 
     void createTopics(int jobPartitions) throws Exception {
-        String maxBytes = Integer.toString(Topics.MAX_RECORD_BYTES);
         try (Admin admin = admin()) {
-            admin.createTopics(
-                            List.of(
-                                    new NewTopic(Topics.JOBS, jobPartitions, (short) 1)
-                                            .configs(Map.of("max.message.bytes", maxBytes)),
-                                    new NewTopic(Topics.JOBS_BATCH, jobPartitions, (short) 1)
-                                            .configs(Map.of("max.message.bytes", maxBytes)),
-                                    new NewTopic(Topics.JOBS_DLQ, 1, (short) 1)
-                                            .configs(Map.of("max.message.bytes", maxBytes)),
-                                    new NewTopic(Topics.RESULTS, jobPartitions, (short) 1)
-                                            .configs(
-                                                    Map.of(
-                                                            "cleanup.policy",
-                                                            "compact,delete",
-                                                            "retention.ms",
-                                                            "172800000",
-                                                            "max.message.bytes",
-                                                            maxBytes))))
+            admin.createTopics(KafkaBroker.newTopics(jobPartitions))
                     .all()
                     .get(30, TimeUnit.SECONDS);
         }

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -467,22 +468,21 @@ class KubernetesManifestsTest {
         gpu.values().stream()
                 .filter(o -> o.get("kind").asText().equals("KafkaTopic"))
                 .forEach(t -> topics.put(t.get("spec").get("topicName").asText(), t.get("spec")));
-        assertEquals(
-                Set.of(Topics.JOBS, Topics.JOBS_BATCH, Topics.JOBS_DLQ, Topics.RESULTS),
-                topics.keySet());
-        for (String lane : List.of(Topics.JOBS, Topics.JOBS_BATCH)) {
-            assertEquals(
-                    Topics.DEFAULT_JOB_PARTITIONS,
-                    topics.get(lane).get("partitions").asInt(),
-                    lane);
-            assertEquals(
-                    Topics.MAX_RECORD_BYTES,
-                    topics.get(lane).get("config").get("max.message.bytes").asInt(),
-                    lane);
+        // the topics are declared once (topics.conf, read by Topics): the cluster's are the same
+        Map<String, String> declared = new TreeMap<>();
+        Map<String, String> manifests = new TreeMap<>();
+        for (Topics.Declared t : Topics.declared()) {
+            declared.put(t.name(), t.partitions() + " " + new TreeMap<>(t.configs()));
         }
-        assertEquals(
-                "compact,delete",
-                topics.get(Topics.RESULTS).get("config").get("cleanup.policy").asText());
+        topics.forEach(
+                (name, spec) -> {
+                    Map<String, String> configs = new TreeMap<>();
+                    spec.get("config")
+                            .fields()
+                            .forEachRemaining(c -> configs.put(c.getKey(), c.getValue().asText()));
+                    manifests.put(name, spec.get("partitions").asInt() + " " + configs);
+                });
+        assertEquals(declared, manifests, "KafkaTopics of k8s/base/kafka.yaml vs topics.conf");
         assertEquals(
                 2,
                 gpu.get("Kafka/rerank-kafka")

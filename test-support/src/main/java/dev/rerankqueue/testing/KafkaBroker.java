@@ -56,26 +56,20 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private void createTopics() {
-        String maxBytes = Integer.toString(Topics.MAX_RECORD_BYTES);
-        companion
-                .topics()
-                .create(
-                        List.of(
-                                new NewTopic(Topics.JOBS, JOB_PARTITIONS, (short) 1)
-                                        .configs(Map.of("max.message.bytes", maxBytes)),
-                                new NewTopic(Topics.JOBS_BATCH, JOB_PARTITIONS, (short) 1)
-                                        .configs(Map.of("max.message.bytes", maxBytes)),
-                                new NewTopic(Topics.JOBS_DLQ, 1, (short) 1)
-                                        .configs(Map.of("max.message.bytes", maxBytes)),
-                                new NewTopic(Topics.RESULTS, JOB_PARTITIONS, (short) 1)
-                                        .configs(
-                                                Map.of(
-                                                        "cleanup.policy",
-                                                        "compact,delete",
-                                                        "retention.ms",
-                                                        "172800000",
-                                                        "max.message.bytes",
-                                                        maxBytes))));
+        companion.topics().create(newTopics(JOB_PARTITIONS));
+    }
+
+    /**
+     * The topics as {@link Topics#declared() declared}, on one broker, with {@code jobPartitions}
+     * for those that scale with the job partitions.
+     */
+    public static List<NewTopic> newTopics(int jobPartitions) {
+        return Topics.declared().stream()
+                .map(
+                        t ->
+                                new NewTopic(t.name(), t.partitions(jobPartitions), (short) 1)
+                                        .configs(t.configs()))
+                .toList();
     }
 
     public String bootstrapServers() {
