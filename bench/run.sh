@@ -15,9 +15,11 @@ shift
 mkdir -p bench/target
 out=bench/target/last-run.out
 if [ "$scenario" = cpu ]; then
-  ./mvnw -B -q -DskipTests package -pl rerank-worker -am > /dev/null
-  app=rerank-worker/target/quarkus-app
-  java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp "$app/app/*:$app/lib/main/*:$app/lib/boot/*" \
+  # a test-scope class of the worker (kept out of its jar), run on the worker's test class path
+  ./mvnw -B -q -DskipTests install -pl rerank-worker -am > /dev/null
+  ./mvnw -B -q -o -pl rerank-worker dependency:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile="$PWD/bench/target/worker-test.classpath" > /dev/null
+  java -cp "rerank-worker/target/test-classes:rerank-worker/target/classes:$(cat bench/target/worker-test.classpath)" \
     dev.rerankqueue.worker.scoring.OnnxScorerBenchmark "$@" | tee "$out"
   tail -1 "$out" >> bench/target/results.jsonl
   exit 0

@@ -141,9 +141,12 @@ public interface WorkerConfig {
 
     /** The model that scores pairs. */
     interface Scorer {
-        /** Which scorer: {@code onnx} (embedded, CPU). Default onnx. */
+        /**
+         * Which scorer: {@code onnx} (the embedded model, on the CPU) or {@code vllm} (a vLLM
+         * server, rerank.worker.scorer.vllm.*). Default onnx.
+         */
         @WithDefault("onnx")
-        String type();
+        ScorerType type();
 
         /**
          * Attempts per scorer call before its jobs fail (retryable errors only: 5xx, timeouts, open
@@ -190,7 +193,7 @@ public interface WorkerConfig {
          * per job. Default score.
          */
         @WithDefault("score")
-        String api();
+        VllmApi api();
 
         /**
          * Whether to wrap pairs in the Qwen3-Reranker prompt template (needed for the original
@@ -269,7 +272,7 @@ public interface WorkerConfig {
          * Default cls.
          */
         @WithDefault("cls")
-        String pooling();
+        Pooling pooling();
 
         /**
          * Prefix added to queries, as the model was trained (BGE's retrieval instruction). Empty
@@ -309,5 +312,27 @@ public interface WorkerConfig {
          */
         @WithDefault("60s")
         Duration writeRetryBudget();
+    }
+
+    /** Which model scores pairs ({@code rerank.worker.scorer.type}). */
+    enum ScorerType {
+        ONNX,
+        VLLM
+    }
+
+    /** How the vLLM scorer calls the server ({@code rerank.worker.scorer.vllm.api}). */
+    enum VllmApi {
+        /** Pairs of many jobs in one {@code /score} call. */
+        SCORE,
+        /** One {@code /rerank} call per job. */
+        RERANK
+    }
+
+    /** How the embedded model's token vectors become one vector ({@code ...onnx.pooling}). */
+    enum Pooling {
+        /** The first token's vector (BGE). */
+        CLS,
+        /** The mean of the token vectors (MiniLM, E5). */
+        MEAN
     }
 }

@@ -51,15 +51,7 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         this.modelName = config.modelName();
         this.queryPrefix = config.queryPrefix();
         this.maxLength = config.maxLength();
-        this.meanPooling =
-                switch (config.pooling()) {
-                    case "mean" -> true;
-                    case "cls" -> false;
-                    default ->
-                            throw new IllegalArgumentException(
-                                    "rerank.worker.scorer.onnx.pooling must be cls or mean, got "
-                                            + config.pooling());
-                };
+        this.meanPooling = config.pooling() == WorkerConfig.Pooling.MEAN;
         long start = System.nanoTime();
         try {
             this.tokenizer = loadTokenizer(config);

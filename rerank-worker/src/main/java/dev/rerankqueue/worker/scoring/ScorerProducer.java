@@ -19,13 +19,8 @@ public class ScorerProducer {
     @DefaultBean
     Scorer scorer(WorkerConfig config, Vertx vertx) {
         return switch (config.scorer().type()) {
-            case "onnx" -> new OnnxScorer(config.scorer().onnx());
-            case "vllm" -> new VllmScorer(config.scorer().vllm(), vertx);
-            default ->
-                    throw new IllegalArgumentException(
-                            "unknown rerank.worker.scorer.type "
-                                    + config.scorer().type()
-                                    + " (supported: onnx, vllm)");
+            case ONNX -> new OnnxScorer(config.scorer().onnx());
+            case VLLM -> new VllmScorer(config.scorer().vllm(), vertx);
         };
     }
 

@@ -299,7 +299,7 @@ public class VllmScorer implements Scorer, AutoCloseable {
     }
 
     private Uni<Scores> call(List<ScorePair> pairs, Integer priority) {
-        return "rerank".equals(config.api())
+        return config.api() == WorkerConfig.VllmApi.RERANK
                 ? rerankCalls(pairs, priority)
                 : scoreCall(pairs, priority);
     }

@@ -77,8 +77,8 @@ class MicroBatcherTest {
 
             public Scorer scorer() {
                 return new Scorer() {
-                    public String type() {
-                        return "test";
+                    public WorkerConfig.ScorerType type() {
+                        return WorkerConfig.ScorerType.ONNX;
                     }
 
                     public int attempts() {

@@ -39,7 +39,7 @@ class OnnxScorerTest {
     @Test
     void theCpuBenchmarkReadsTheWorkersDefaultsAndSystemPropertiesOverThem() {
         assertEquals(512, defaults().maxLength());
-        assertEquals("cls", defaults().pooling());
+        assertEquals(WorkerConfig.Pooling.CLS, defaults().pooling());
         assertTrue(defaults().modelPath().isEmpty());
         System.setProperty("rerank.worker.scorer.onnx.threads", "1");
         try {

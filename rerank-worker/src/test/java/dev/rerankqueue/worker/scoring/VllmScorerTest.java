@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -88,8 +89,8 @@ class VllmScorerTest {
                 return "Qwen/Qwen3-Reranker-0.6B";
             }
 
-            public String api() {
-                return api;
+            public WorkerConfig.VllmApi api() {
+                return WorkerConfig.VllmApi.valueOf(api.toUpperCase(Locale.ROOT));
             }
 
             public boolean qwen3Template() {

@@ -5,15 +5,13 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtSession;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.worker.config.WorkerConfig;
-import io.smallrye.config.WithDefault;
-import java.lang.reflect.Proxy;
+import dev.rerankqueue.worker.config.WorkerConfigs;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 
 /**
@@ -22,12 +20,10 @@ import java.util.Random;
  * alone running the same model on the same batches (session.run on tensors built beforehand),
  * interleaved batch by batch so that both see the same machine. Prints a report and one JSON line.
  *
- * <pre>
- * java -cp 'rerank-worker/target/quarkus-app/app/*:rerank-worker/target/quarkus-app/lib/main/*' \
- *     dev.rerankqueue.worker.scoring.OnnxScorerBenchmark [--seconds 20] [--batch 64] [--docs 10] [--chars 700]
- * </pre>
+ * <p>A test-scope class, kept out of the worker's jar: {@code bench/run.sh cpu [--seconds 20]
+ * [--batch 64] [--docs 10] [--chars 700]} runs it on the worker's test class path.
  *
- * The model and its settings are the worker's: {@code -Drerank.worker.scorer.onnx.threads=1},
+ * <p>The model and its settings are the worker's: {@code -Drerank.worker.scorer.onnx.threads=1},
  * {@code ...model-path=...}.
  */
 public final class OnnxScorerBenchmark {
@@ -203,38 +199,10 @@ public final class OnnxScorerBenchmark {
     }
 
     /**
-     * The embedded model's settings: each {@code rerank.worker.scorer.onnx.*} key from a system
-     * property if one is set, else the worker's {@code @WithDefault}, read from {@link
-     * WorkerConfig.Onnx} itself (the application is not started).
+     * The embedded model's settings as the worker reads them (its mapping, its defaults), with
+     * system properties and environment variables over them; the application is not started.
      */
     static WorkerConfig.Onnx config() {
-        return (WorkerConfig.Onnx)
-                Proxy.newProxyInstance(
-                        WorkerConfig.Onnx.class.getClassLoader(),
-                        new Class<?>[] {WorkerConfig.Onnx.class},
-                        (proxy, method, args) -> {
-                            if (method.getDeclaringClass() == Object.class) {
-                                return switch (method.getName()) {
-                                    case "equals" -> proxy == args[0];
-                                    case "hashCode" -> System.identityHashCode(proxy);
-                                    default -> "rerank.worker.scorer.onnx settings";
-                                };
-                            }
-                            String key =
-                                    "rerank.worker.scorer.onnx."
-                                            + method.getName()
-                                                    .replaceAll("([A-Z])", "-$1")
-                                                    .toLowerCase(Locale.ROOT);
-                            WithDefault fallback = method.getAnnotation(WithDefault.class);
-                            String value =
-                                    System.getProperty(
-                                            key, fallback == null ? null : fallback.value());
-                            if (method.getReturnType() == Optional.class) {
-                                return Optional.ofNullable(value);
-                            }
-                            return method.getReturnType() == int.class
-                                    ? (Object) Integer.parseInt(value)
-                                    : value;
-                        });
+        return WorkerConfigs.read(Map.of()).scorer().onnx();
     }
 }
