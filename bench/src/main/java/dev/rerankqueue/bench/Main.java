@@ -2,9 +2,14 @@ package dev.rerankqueue.bench;
 
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
-import dev.rerankqueue.bench.load.Overload;
-import dev.rerankqueue.bench.load.Scenarios;
 import dev.rerankqueue.bench.load.Stack;
+import dev.rerankqueue.bench.scenario.Burst;
+import dev.rerankqueue.bench.scenario.Efficiency;
+import dev.rerankqueue.bench.scenario.Latency;
+import dev.rerankqueue.bench.scenario.Overload;
+import dev.rerankqueue.bench.scenario.PriorityLanes;
+import dev.rerankqueue.bench.scenario.Scale;
+import dev.rerankqueue.bench.scenario.SeedTable;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -53,7 +58,7 @@ public final class Main {
                 System.exit(0);
             }
             case "scale" -> {
-                Scenarios.scale(
+                Scale.run(
                         Path.of("").toAbsolutePath(),
                         Arrays.stream(flags.getOrDefault("counts", "1,2,4").split(","))
                                 .mapToInt(Integer::parseInt)
@@ -118,18 +123,25 @@ public final class Main {
                         List.of(f.getOrDefault("emulators", "http://127.0.0.1:8101").split(",")),
                         List.of(f.getOrDefault("workers", "http://127.0.0.1:8091").split(",")),
                         f.getOrDefault("api-key", System.getenv("RERANK_API_KEY")));
-        Scenarios s =
-                new Scenarios(stack, Integer.parseInt(f.getOrDefault("seconds", "30")), charts(f));
+        int seconds = Integer.parseInt(f.getOrDefault("seconds", "30"));
+        Path charts = charts(f);
         switch (name) {
-            case "efficiency" -> s.efficiency();
-            case "burst" -> s.burst(Integer.parseInt(f.getOrDefault("jobs", "5000")));
-            case "latency" -> s.latency();
-            case "priority" -> s.priority(Integer.parseInt(f.getOrDefault("jobs", "10000")));
+            case "efficiency" -> new Efficiency(stack, seconds, charts).run();
+            case "burst" ->
+                    new Burst(stack, seconds, charts)
+                            .run(Integer.parseInt(f.getOrDefault("jobs", "5000")));
+            case "latency" -> new Latency(stack, seconds, charts).run();
+            case "priority" ->
+                    new PriorityLanes(stack, seconds, charts)
+                            .run(Integer.parseInt(f.getOrDefault("jobs", "10000")));
             default ->
-                    s.seedTable(
-                            Arrays.stream(f.getOrDefault("levels", "10,30,50,100").split(","))
-                                    .mapToInt(Integer::parseInt)
-                                    .toArray());
+                    new SeedTable(stack, seconds, charts)
+                            .run(
+                                    Arrays.stream(
+                                                    f.getOrDefault("levels", "10,30,50,100")
+                                                            .split(","))
+                                            .mapToInt(Integer::parseInt)
+                                            .toArray());
         }
         System.exit(0);
     }

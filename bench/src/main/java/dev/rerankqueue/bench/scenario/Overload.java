@@ -1,6 +1,11 @@
-package dev.rerankqueue.bench.load;
+package dev.rerankqueue.bench.scenario;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.bench.load.CpuMeter;
+import dev.rerankqueue.bench.load.LoadClient;
+import dev.rerankqueue.bench.load.Recorder;
+import dev.rerankqueue.bench.load.Stack;
+import dev.rerankqueue.bench.load.Workload;
 import dev.rerankqueue.messaging.JobCodec;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -60,11 +65,11 @@ public final class Overload {
             String id =
                     r.statusCode() == 202
                             ? JobCodec.mapper()
-                                    .convertValue(Scenarios.readTree(body).path("id"), String.class)
+                                    .convertValue(Harness.readTree(body).path("id"), String.class)
                             : null;
             return new Answer(
                     r.statusCode(),
-                    r.statusCode() >= 400 ? Scenarios.problemType(body) : "",
+                    r.statusCode() >= 400 ? Harness.problemType(body) : "",
                     r.headers().firstValue("Retry-After").map(Integer::parseInt).orElse(-1),
                     id,
                     nanos);
@@ -91,7 +96,7 @@ public final class Overload {
             int connections, int ceilingSeconds, double knownCeiling, double factor, int seconds)
             throws Exception {
         say("== overload: the accept ceiling, then %.1f x it offered open loop ==", factor);
-        Workload w = new Workload(21, Scenarios.DOCS, Scenarios.DOC_CHARS);
+        Workload w = new Workload(21, Harness.DOCS, Harness.DOC_CHARS);
         closedLoop(w, connections, 5); // warm-up of a fresh gateway (JIT), not recorded
         CpuMeter ceilingCpu = CpuMeter.ofRunDir().start();
         Map<String, Integer> ceilingKinds = closedLoop(w, connections, ceilingSeconds);
@@ -124,7 +129,7 @@ public final class Overload {
         long late = 0;
         for (int i = 0; i < total; i++) {
             long due = start + i * interval;
-            Scenarios.sleepUntil(due);
+            Harness.sleepUntil(due);
             late = Math.max(late, System.nanoTime() - due);
             answers.add(submit(w.nextJson(), Duration.ofSeconds(10)));
         }
@@ -164,19 +169,19 @@ public final class Overload {
                 "refusals: %s; with Retry-After %d of %d",
                 refused.summary(), refusedWithRetryAfter, refused.count());
         say("CPU while offered: %s", CpuMeter.describe(cores));
-        figures.put("ceiling_jobs_per_s", Scenarios.round3(ceiling));
-        figures.put("ceiling_measured_jobs_per_s", Scenarios.round3(measured));
-        figures.put("offered_jobs_per_s", Scenarios.round3(total / offeredFor));
+        figures.put("ceiling_jobs_per_s", Harness.round3(ceiling));
+        figures.put("ceiling_measured_jobs_per_s", Harness.round3(measured));
+        figures.put("offered_jobs_per_s", Harness.round3(total / offeredFor));
         figures.put("submissions", total);
         figures.put("answers", kinds);
-        figures.put("refused_pct", Scenarios.round3(100.0 * refused.count() / total));
-        figures.put("answered_within_1s_pct", Scenarios.round3(100.0 * withinOneSecond / total));
-        figures.put("answer_p50_ms", Scenarios.round3(all.percentileMillis(50)));
-        figures.put("answer_p99_ms", Scenarios.round3(all.percentileMillis(99)));
-        figures.put("answer_max_ms", Scenarios.round3(all.percentileMillis(100)));
-        figures.put("accept_p50_ms", Scenarios.round3(accepted.percentileMillis(50)));
-        figures.put("accept_p99_ms", Scenarios.round3(accepted.percentileMillis(99)));
-        figures.put("refusal_p99_ms", Scenarios.round3(refused.percentileMillis(99)));
+        figures.put("refused_pct", Harness.round3(100.0 * refused.count() / total));
+        figures.put("answered_within_1s_pct", Harness.round3(100.0 * withinOneSecond / total));
+        figures.put("answer_p50_ms", Harness.round3(all.percentileMillis(50)));
+        figures.put("answer_p99_ms", Harness.round3(all.percentileMillis(99)));
+        figures.put("answer_max_ms", Harness.round3(all.percentileMillis(100)));
+        figures.put("accept_p50_ms", Harness.round3(accepted.percentileMillis(50)));
+        figures.put("accept_p99_ms", Harness.round3(accepted.percentileMillis(99)));
+        figures.put("refusal_p99_ms", Harness.round3(refused.percentileMillis(99)));
         figures.put("cpu_cores_at_ceiling", cpuAtCeiling);
         figures.put("cpu_cores_while_offered", cores);
         emit("overload");
@@ -232,7 +237,7 @@ public final class Overload {
         say(
                 "== admission: %.0f jobs/s for %d s against a %d s backlog limit ==",
                 rate, seconds, limitSeconds);
-        Workload w = new Workload(31, Scenarios.DOCS, Scenarios.DOC_CHARS);
+        Workload w = new Workload(31, Harness.DOCS, Harness.DOC_CHARS);
         int total = (int) Math.round(rate * seconds);
         long interval = (long) (1e9 / rate);
         ConcurrentLinkedQueue<String> accepted = new ConcurrentLinkedQueue<>();
@@ -247,7 +252,7 @@ public final class Overload {
         ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor();
         long start = System.nanoTime();
         for (int i = 0; i < total; i++) {
-            Scenarios.sleepUntil(start + i * interval);
+            Harness.sleepUntil(start + i * interval);
             String body = w.nextJson();
             pending.add(
                     submit(body, Duration.ofSeconds(30))
@@ -342,18 +347,18 @@ public final class Overload {
         figures.put("limit_s", limitSeconds);
         figures.put("submissions", total);
         figures.put("answers", new TreeMap<>(kinds));
-        figures.put("first_refusal_s", Scenarios.round3(firstRefusalAt.get() / 1e9));
+        figures.put("first_refusal_s", Harness.round3(firstRefusalAt.get() / 1e9));
         figures.put("accepted_before_first_refusal", acceptedBeforeFirstRefusal.get());
         figures.put("accepted", accepted.size());
-        figures.put("drain_jobs_per_s", Scenarios.round3(drainRate));
-        figures.put("queue_wait_p50_s", Scenarios.round3(queued.percentileMillis(50) / 1000));
-        figures.put("queue_wait_p99_s", Scenarios.round3(queued.percentileMillis(99) / 1000));
-        figures.put("queue_wait_max_s", Scenarios.round3(queued.percentileMillis(100) / 1000));
+        figures.put("drain_jobs_per_s", Harness.round3(drainRate));
+        figures.put("queue_wait_p50_s", Harness.round3(queued.percentileMillis(50) / 1000));
+        figures.put("queue_wait_p99_s", Harness.round3(queued.percentileMillis(99) / 1000));
+        figures.put("queue_wait_max_s", Harness.round3(queued.percentileMillis(100) / 1000));
         figures.put("accepted_over_limit", over);
         figures.put("retried_after_retry_after", retried.get());
         figures.put(
                 "retried_accepted_pct",
-                Scenarios.round3(100.0 * retriedAccepted.get() / Math.max(1, retried.get())));
+                Harness.round3(100.0 * retriedAccepted.get() / Math.max(1, retried.get())));
         emit("admission");
     }
 
