@@ -154,6 +154,31 @@ final class AppProcess implements AutoCloseable {
         return used;
     }
 
+    /**
+     * The sum of every sample of metric {@code name} (all its label sets) on {@code /q/metrics}; 0
+     * when the process does not answer.
+     */
+    double metric(String name) {
+        try {
+            String body =
+                    HttpClient.newHttpClient()
+                            .send(metricsRequest(), HttpResponse.BodyHandlers.ofString())
+                            .body();
+            double sum = 0;
+            for (String line : body.split("\n")) {
+                if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+                    sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                }
+            }
+            return sum;
+        } catch (IOException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
+    }
+
     /** The scrape token a gateway started here with API keys expects on {@code /q/metrics}. */
     static final String SCRAPE_TOKEN = "test-scrape-token";
 

@@ -1,5 +1,6 @@
 package dev.rerankqueue.system;
 
+import static dev.rerankqueue.testing.JobBuilder.aQueuedJob;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,10 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
-import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.RerankJob;
-import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.testing.KafkaBroker;
@@ -48,8 +47,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
@@ -57,13 +56,18 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The fault suite: the packaged gateway and two workers as separate processes, a Kafka broker
  * process and a redis-server, under load, while parts fail. Each scenario ends by checking that
  * every accepted job reached the right terminal state; the counts go to target/faults-report.md.
- * Runnable alone: {@code ./mvnw -B verify -pl system-tests -am -Dit.test=FaultsIT}.
+ * Runnable alone: {@code ./mvnw -B verify -pl system-tests -am -Dit.test=FaultsIT}; each scenario
+ * also alone ({@code -Dit.test='FaultsIT#brokerRestartedUnderLoad'}): it starts from a whole
+ * system, waits on conditions rather than time, and leaves the system whole.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@TestMethodOrder(MethodOrderer.MethodName.class) // a stable report; no scenario needs another
 class FaultsIT {
 
     static final String ACME = "acme-key";
     static final String GLOBEX = "globex-key";
+
+    /** Partitions of each jobs topic: 2 workers x 2 consumers, with room for rebalances. */
+    static final int JOB_PARTITIONS = 6;
 
     static KafkaProcess kafka;
     static RedisServerProcess redis;
@@ -76,7 +80,7 @@ class FaultsIT {
     @BeforeAll
     static void startSystem() throws Exception {
         kafka = new KafkaProcess(AppProcess.logs()).start();
-        kafka.createTopics(6);
+        kafka.createTopics(JOB_PARTITIONS);
         redis = new RedisServerProcess().start();
         infra =
                 Map.of(
@@ -96,6 +100,75 @@ class FaultsIT {
         report.add(
                 "| scenario | accepted | not accepted (by answer) | succeeded | lost | wrong | scored twice | seconds |");
         report.add("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    }
+
+    /** Every scenario starts from the whole system: both default workers and the gateway ready. */
+    @BeforeEach
+    void systemIsWhole() throws Exception {
+        for (AppProcess w : workers) {
+            w.awaitReady(Duration.ofSeconds(90));
+        }
+        gateway.awaitReady(Duration.ofSeconds(90));
+    }
+
+    /**
+     * Keeps a fault in place for {@code duration}: how long it lasts is the scenario, not a wait.
+     */
+    private static void keepFaultFor(Duration duration) throws InterruptedException {
+        Thread.sleep(duration.toMillis());
+    }
+
+    /** Until {@code worker} has a scorer call in flight: it is in the middle of a batch. */
+    private static void awaitScoring(AppProcess worker) {
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> worker.metric("rerank_scorer_in_flight") > 0);
+    }
+
+    /**
+     * Until the consumer group is settled: every partition of both jobs topics assigned, each
+     * worker holding some. A worker stopped during a rebalance may lose the commit of the batch it
+     * was scoring (its partitions were already revoked), so "stops gracefully" is tested outside
+     * one.
+     */
+    private static void awaitGroupSettled() {
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
+                .until(
+                        () -> {
+                            double total = 0;
+                            for (AppProcess w : workers) {
+                                double held =
+                                        w.metric("kafka_consumer_coordinator_assigned_partitions");
+                                if (held == 0) {
+                                    return false;
+                                }
+                                total += held;
+                            }
+                            return total == 2 * JOB_PARTITIONS;
+                        });
+    }
+
+    /** Until any worker has a scorer call in flight. */
+    private static void awaitAnyScoring() {
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(20))
+                .until(
+                        () ->
+                                workers.stream()
+                                        .anyMatch(w -> w.metric("rerank_scorer_in_flight") > 0));
+    }
+
+    /** Until the workers together have finished {@code more} jobs beyond what they had. */
+    private static void awaitFinishedJobs(int more) {
+        double before = finishedJobs();
+        await().atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> finishedJobs() >= before + more);
+    }
+
+    private static double finishedJobs() {
+        return workers.stream().mapToDouble(w -> w.metric("rerank_jobs_finished_total")).sum();
     }
 
     @AfterAll
@@ -271,14 +344,13 @@ class FaultsIT {
     }
 
     @Test
-    @Order(1)
     void workerKilledMidBatchTenTimesInARow() throws Exception {
         long start = System.nanoTime();
         JobLoad load = load();
         for (int round = 0; round < 10; round++) {
             AppProcess victim = workers.get(round % 2);
             load.submit(30);
-            Thread.sleep(800);
+            awaitScoring(victim);
             victim.kill();
             victim.restart();
             victim.awaitReady(Duration.ofSeconds(90));
@@ -287,14 +359,14 @@ class FaultsIT {
     }
 
     @Test
-    @Order(2)
     void workerStoppedGracefullyUnderLoadFinishesItsWorkFirst() throws Exception {
         long start = System.nanoTime();
         JobLoad load = load();
         CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(20));
         for (int round = 0; round < 2; round++) {
-            Thread.sleep(5_000); // the restarted worker has its partitions back and work in hand
             AppProcess leaving = workers.get(round % 2);
+            awaitGroupSettled();
+            awaitScoring(leaving); // it has partitions and work in hand
             leaving.close(); // SIGTERM, as Kubernetes or down.sh stop a worker
             leaving.restart();
             leaving.awaitReady(Duration.ofSeconds(90));
@@ -309,31 +381,29 @@ class FaultsIT {
     }
 
     @Test
-    @Order(3)
     void brokerRestartedUnderLoad() throws Exception {
         long start = System.nanoTime();
         JobLoad load = load();
         CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(20));
-        Thread.sleep(4_000);
+        awaitAnyScoring();
         kafka.stop();
-        Thread.sleep(4_000);
+        keepFaultFor(Duration.ofSeconds(4));
         kafka.start();
         traffic.get(2, TimeUnit.MINUTES);
         record("Kafka broker restarted under load", load.check(Duration.ofMinutes(4)), start);
     }
 
     @Test
-    @Order(4)
     void redisKilledAndFlushedUnderLoad() throws Exception {
         long start = System.nanoTime();
         JobLoad load = load();
         load.submit(60);
         CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(16));
-        Thread.sleep(4_000);
+        awaitAnyScoring();
         redis.kill();
-        Thread.sleep(3_000);
+        keepFaultFor(Duration.ofSeconds(3));
         redis.start();
-        Thread.sleep(5_000);
+        awaitFinishedJobs(20); // results are written again, then the restarted Redis is emptied
         Process flush =
                 new ProcessBuilder("redis-cli", "-p", Integer.toString(redis.port()), "FLUSHALL")
                         .start();
@@ -346,7 +416,6 @@ class FaultsIT {
     }
 
     @Test
-    @Order(5)
     void poisonRecordsAndDuplicateDeliveries() throws Exception {
         long start = System.nanoTime();
         JobLoad load = load();
@@ -372,20 +441,11 @@ class FaultsIT {
                         };
                 producer.send(new ProducerRecord<>(Topics.JOBS, key, value)).get();
                 RerankJob job =
-                        RerankJob.accept(
-                                "acme",
-                                new RerankRequest(
-                                        null,
-                                        "What is the capital of Peru?",
-                                        List.of(
-                                                Document.of("Lima is the capital of Peru."),
-                                                Document.of("Bananas are yellow.")),
-                                        null,
-                                        null,
-                                        null,
-                                        null,
-                                        null),
-                                System.currentTimeMillis());
+                        aQueuedJob()
+                                .withQuery("What is the capital of Peru?")
+                                .withDocuments(
+                                        "Lima is the capital of Peru.", "Bananas are yellow.")
+                                .build();
                 duplicated.add(job);
                 producer.send(new ProducerRecord<>(Topics.JOBS, job.id(), JobCodec.encodeJob(job)))
                         .get();
@@ -396,21 +456,22 @@ class FaultsIT {
         JobLoad.Outcome outcome = load.check(Duration.ofMinutes(3));
         Set<String> dead = new HashSet<>();
         Map<String, Set<JobState>> results = new HashMap<>();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            readAll(Topics.JOBS_DLQ).forEach(r -> dead.add(r.key()));
-            results.clear();
-            readAll(Topics.RESULTS)
-                    .forEach(
-                            r ->
-                                    results.computeIfAbsent(r.key(), k -> new HashSet<>())
-                                            .add(JobCodec.decodeState(r.value())));
-            if (dead.containsAll(poisonKeys)
-                    && duplicated.stream().allMatch(j -> results.containsKey(j.id()))) {
-                break;
-            }
-            Thread.sleep(500);
-        }
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(500))
+                .until(
+                        () -> {
+                            readAll(Topics.JOBS_DLQ).forEach(r -> dead.add(r.key()));
+                            results.clear();
+                            readAll(Topics.RESULTS)
+                                    .forEach(
+                                            r ->
+                                                    results.computeIfAbsent(
+                                                                    r.key(), k -> new HashSet<>())
+                                                            .add(JobCodec.decodeState(r.value())));
+                            return dead.containsAll(poisonKeys)
+                                    && duplicated.stream()
+                                            .allMatch(j -> results.containsKey(j.id()));
+                        });
         assertTrue(dead.containsAll(poisonKeys), "every poison record is on the DLQ");
         for (RerankJob j : duplicated) {
             Set<JobState> states = results.get(j.id());
@@ -433,7 +494,6 @@ class FaultsIT {
      * lost, latency flat, heap after a full GC flat.
      */
     @Test
-    @Order(8)
     void soakAtEightyPercentOfCapacity() throws Exception {
         Duration duration =
                 Duration.parse(
@@ -509,8 +569,15 @@ class FaultsIT {
     }
 
     @Test
-    @Order(9)
     void scorerFailsThenHangsThenRecovers() throws Exception {
+        try {
+            scorerFaults();
+        } finally {
+            startWorkers("faults-worker", Map.of()); // the suite's own workers again
+        }
+    }
+
+    private void scorerFaults() throws Exception {
         try (VllmEmulator emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0))) {
             // the same two workers, now in front of an emulated vLLM with a short timeout and
             // breaker
@@ -533,11 +600,11 @@ class FaultsIT {
             JobLoad load = load();
             load.submit(50);
             CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(15));
-            Thread.sleep(2_000);
+            awaitAnyScoring();
             emulator.faults(new Faults(1.0, 0, 0, false));
-            Thread.sleep(5_000);
+            keepFaultFor(Duration.ofSeconds(5));
             emulator.faults(new Faults(0, 0, 0, true));
-            Thread.sleep(5_000);
+            keepFaultFor(Duration.ofSeconds(5));
             emulator.faults(Faults.NONE);
             traffic.get(2, TimeUnit.MINUTES);
             JobLoad.Outcome outcome = load.check(Duration.ofMinutes(4));
@@ -621,7 +688,6 @@ class FaultsIT {
     }
 
     @Test
-    @Order(6)
     void tenThousandBadRequestsGetNo5xxAndOnlyProblems() throws Exception {
         long start = System.nanoTime();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -722,7 +788,6 @@ class FaultsIT {
     }
 
     @Test
-    @Order(7)
     void anotherTenantsJobsAre404OnEveryEndpoint() throws Exception {
         JobLoad acme = load();
         acme.submit(20);
@@ -752,12 +817,14 @@ class FaultsIT {
     }
 
     /**
-     * The README's promise: logs never print API keys, document or query text (the suite's every
-     * log, every scenario).
+     * The README's promise: logs never print API keys, document or query text (every log of the
+     * suite: this scenario's jobs, and every scenario run before it).
      */
     @Test
-    @Order(100)
     void logsNeverPrintKeysDocumentsOrQueries() throws Exception {
+        JobLoad load = load(); // jobs of its own, so the logs hold traffic even when run alone
+        load.submit(10);
+        assertEquals(10, load.check(Duration.ofMinutes(2)).succeeded());
         List<String> secrets =
                 List.of(
                         ACME,

@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RankedDocument;
 import dev.rerankqueue.job.RerankJob;
-import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.store.JobEvent;
 import dev.rerankqueue.store.JobFields;
@@ -250,19 +248,7 @@ class JobTransitionScriptTest {
 
     @Test
     void namedStateChangesWalkAJobThroughATakeOverToItsResult() throws Exception {
-        RerankJob job =
-                RerankJob.accept(
-                        "acme",
-                        new RerankRequest(
-                                null,
-                                "q",
-                                List.of(Document.of("a"), Document.of("b")),
-                                null,
-                                null,
-                                null,
-                                null,
-                                null),
-                        System.currentTimeMillis());
+        RerankJob job = JobBuilder.aQueuedJob().withDocuments("a", "b").build();
         Duration keep = Duration.ofMinutes(5);
         assertTrue(run(JobStateChanges.queued(job, keep)).applied());
         TransitionOutcome first =

@@ -1,5 +1,6 @@
 package dev.rerankqueue.worker.batch;
 
+import static dev.rerankqueue.testing.JobBuilder.aQueuedJob;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
@@ -24,6 +25,7 @@ import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.testing.InfrastructureResource;
+import dev.rerankqueue.testing.JobBuilder;
 import dev.rerankqueue.worker.store.JobStateWriter;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
@@ -63,17 +65,17 @@ class JobConsumerTest {
             Boolean returnDocs,
             Long deadlineMs,
             long createdAt) {
-        RerankRequest r =
-                new RerankRequest(
-                        null,
-                        query,
-                        docs.stream().map(Document::of).toList(),
-                        topN,
-                        returnDocs,
-                        null,
-                        null,
-                        deadlineMs);
-        return RerankJob.accept("acme", r, createdAt);
+        JobBuilder job = aQueuedJob().withQuery(query).withDocuments(docs).createdAt(createdAt);
+        if (topN != null) {
+            job.keepingTop(topN);
+        }
+        if (returnDocs != null) {
+            job.returningDocuments(returnDocs);
+        }
+        if (deadlineMs != null) {
+            job.withDeadlineMs(deadlineMs);
+        }
+        return job.build();
     }
 
     static RerankJob beijing() {
@@ -170,18 +172,13 @@ class JobConsumerTest {
         }
         docs.set(123, "The capital of China is Beijing.");
         RerankJob job =
-                RerankJob.accept(
-                        "acme",
-                        new RerankRequest(
-                                null,
-                                "What is the capital of China?",
-                                docs.stream().map(Document::of).toList(),
-                                3,
-                                false,
-                                null,
-                                Priority.BATCH,
-                                null),
-                        System.currentTimeMillis());
+                aQueuedJob()
+                        .withQuery("What is the capital of China?")
+                        .withDocuments(docs)
+                        .keepingTop(3)
+                        .returningDocuments(false)
+                        .inLane(Priority.BATCH)
+                        .build();
         List<JobEvent> events = new CopyOnWriteArrayList<>();
         var subscriber =
                 redis.pubsub(String.class)

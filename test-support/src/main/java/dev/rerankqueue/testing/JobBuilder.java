@@ -1,0 +1,114 @@
+package dev.rerankqueue.testing;
+
+import dev.rerankqueue.job.Document;
+import dev.rerankqueue.job.Priority;
+import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.job.RerankRequest;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Test jobs that read like prose: {@code aQueuedJob().forTenant("acme").withQuery("q")
+ * .withDocuments("a", "b").inLane(Priority.BATCH).build()}. Anything not said is the API's default.
+ */
+public final class JobBuilder {
+
+    private String tenant = "acme";
+    private String query = "What is the capital of China?";
+    private List<Document> documents = List.of(Document.of("The capital of China is Beijing."));
+    private Integer topN;
+    private Boolean returnDocuments;
+    private Priority lane;
+    private Long deadlineMs;
+    private Boolean truncate;
+    private Integer maxTokensPerDoc;
+    private Map<String, String> metadata;
+    private Long createdAt;
+
+    private JobBuilder() {}
+
+    /** A job as the gateway accepts it, now, for tenant {@code acme}. */
+    public static JobBuilder aQueuedJob() {
+        return new JobBuilder();
+    }
+
+    public JobBuilder forTenant(String tenant) {
+        this.tenant = tenant;
+        return this;
+    }
+
+    public JobBuilder withQuery(String query) {
+        this.query = query;
+        return this;
+    }
+
+    public JobBuilder withDocuments(String... texts) {
+        return withDocuments(Arrays.asList(texts));
+    }
+
+    public JobBuilder withDocuments(List<String> texts) {
+        this.documents = texts.stream().map(Document::of).toList();
+        return this;
+    }
+
+    public JobBuilder keepingTop(int n) {
+        this.topN = n;
+        return this;
+    }
+
+    public JobBuilder returningDocuments(boolean yes) {
+        this.returnDocuments = yes;
+        return this;
+    }
+
+    public JobBuilder inLane(Priority lane) {
+        this.lane = lane;
+        return this;
+    }
+
+    public JobBuilder withDeadlineMs(long deadlineMs) {
+        this.deadlineMs = deadlineMs;
+        return this;
+    }
+
+    public JobBuilder notTruncated() {
+        this.truncate = false;
+        return this;
+    }
+
+    public JobBuilder withMaxTokensPerDoc(int tokens) {
+        this.maxTokensPerDoc = tokens;
+        return this;
+    }
+
+    public JobBuilder withMetadata(Map<String, String> metadata) {
+        this.metadata = metadata;
+        return this;
+    }
+
+    public JobBuilder createdAt(long epochMillis) {
+        this.createdAt = epochMillis;
+        return this;
+    }
+
+    public RerankRequest request() {
+        return new RerankRequest(
+                null,
+                query,
+                documents,
+                topN,
+                returnDocuments,
+                null,
+                lane,
+                deadlineMs,
+                truncate,
+                maxTokensPerDoc,
+                metadata);
+    }
+
+    public RerankJob build() {
+        return RerankJob.accept(
+                tenant, request(), createdAt == null ? System.currentTimeMillis() : createdAt);
+    }
+}
