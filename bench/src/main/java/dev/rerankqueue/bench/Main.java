@@ -95,7 +95,7 @@ public final class Main {
         VllmEmulator e = VllmEmulator.start(s);
         Runtime.getRuntime().addShutdownHook(new Thread(e::close));
         System.out.printf(
-                "vLLM EMULATOR (not vLLM): %s on http://%s:%d, cost model of one H100 (shared/calibration, compiled),"
+                "vLLM EMULATOR (not vLLM): %s on http://%s:%d, cost model of one H100 (bench/calibration, compiled),"
                         + " max-num-seqs %d, max-num-batched-tokens %d, scheduling %s%n",
                 s.model(),
                 s.host(),

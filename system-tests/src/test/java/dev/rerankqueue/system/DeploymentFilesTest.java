@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,6 +29,17 @@ class DeploymentFilesTest {
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     static final Path DOCKER = ROOT.resolve("deploy/docker");
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    /** The README and every page under docs/, as one text. */
+    static String documentation() throws IOException {
+        StringBuilder all = new StringBuilder(Files.readString(ROOT.resolve("README.md")));
+        try (Stream<Path> pages = Files.list(ROOT.resolve("docs"))) {
+            for (Path page : pages.filter(p -> p.toString().endsWith(".md")).sorted().toList()) {
+                all.append('\n').append(Files.readString(page));
+            }
+        }
+        return all.toString();
+    }
 
     @Test
     void composeIsWholeAndItsGpuProfileSwapsInVllm() throws Exception {
@@ -200,7 +213,7 @@ class DeploymentFilesTest {
     void environmentSettingsAreRealConfigKeys() throws Exception {
         JsonNode services = YAML.readTree(DOCKER.resolve("compose.yaml").toFile()).get("services");
         String documented =
-                Files.readString(ROOT.resolve("README.md"))
+                DeploymentFilesTest.documentation()
                         + Files.readString(
                                 ROOT.resolve(
                                         "api-gateway/src/main/resources/application.properties"))

@@ -634,7 +634,7 @@ class KubernetesManifestsTest {
     void settingsAreRealConfigurationKeys() throws Exception {
         JsonNode data = render("gpu").get("ConfigMap/rerank-config").get("data");
         String documented =
-                (Files.readString(DeploymentFilesTest.ROOT.resolve("README.md"))
+                (DeploymentFilesTest.documentation()
                                 + Files.readString(
                                         DeploymentFilesTest.ROOT.resolve(
                                                 "api-gateway/src/main/resources/application.properties"))

@@ -2,7 +2,7 @@ package dev.rerankqueue.bench.emulator;
 
 /**
  * Simulated GPU time of one forward pass of Qwen3-Reranker-0.6B on one H100, fitted to {@code
- * shared/calibration/h100-qwen3-reranker-0.6b-compiled.jsonl} (torch.compile with CUDA graphs, the
+ * bench/calibration/h100-qwen3-reranker-0.6b-compiled.jsonl} (torch.compile with CUDA graphs, the
  * closest to what vLLM achieves). A forward over sequences of lengths L_i costs
  *
  * <pre>  t = (floor^k + work^k)^(1/k),  floor = f0 + f1 * max L,  work = c1 * sum L + c2 * sum L^2

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class CostModelTest {
 
     static List<JsonNode> rows(String file) throws Exception {
-        Path dir = Path.of(System.getProperty("calibration.dir", "../../shared/calibration"));
+        Path dir = Path.of(System.getProperty("calibration.dir", "calibration"));
         return Files.readAllLines(dir.resolve(file)).stream()
                 .filter(l -> l.contains("\"batch\""))
                 .map(
