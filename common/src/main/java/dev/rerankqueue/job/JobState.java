@@ -18,6 +18,9 @@ import java.util.Map;
  *     null} when none were reported or the job is not running
  * @param error why the job failed, expired or was cancelled; {@code null} otherwise
  * @param result the ranked results once succeeded; {@code null} otherwise
+ * @param metadata the client's labels from the request
+ * @param expiresAt when the state is deleted unless written again, epoch ms, as read from the
+ *     store; {@code null} where not read (the results topic never carries it)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobState(
@@ -35,7 +38,8 @@ public record JobState(
         String worker,
         String error,
         JobResult result,
-        Map<String, String> metadata) {
+        Map<String, String> metadata,
+        @JsonProperty("expires_at") Long expiresAt) {
 
     /** Pairs scored so far while running, 0 when unknown. */
     public int scored() {

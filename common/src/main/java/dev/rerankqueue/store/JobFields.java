@@ -37,6 +37,12 @@ public final class JobFields {
     /** The client's metadata as a JSON object, when the request had any. */
     public static final String METADATA = "metadata";
 
+    /**
+     * Not stored: the milliseconds the hash has left to live, which a reader that asks Redis for it
+     * (PTTL) adds to the fields it read; becomes {@link JobState#expiresAt()}.
+     */
+    public static final String EXPIRES_IN_MS = "expires_in_ms";
+
     private JobFields() {}
 
     /**
@@ -108,7 +114,8 @@ public final class JobFields {
                 hash.get(WORKER),
                 hash.get(ERROR),
                 result == null || result.isEmpty() ? null : JobCodec.decodeResult(result),
-                metadata(hash.get(METADATA)));
+                metadata(hash.get(METADATA)),
+                expiresAt(hash.get(EXPIRES_IN_MS)));
     }
 
     /**
@@ -137,6 +144,12 @@ public final class JobFields {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    private static Long expiresAt(String millisLeft) {
+        return millisLeft == null || millisLeft.isEmpty()
+                ? null
+                : System.currentTimeMillis() + Long.parseLong(millisLeft);
     }
 
     private static long toLong(String s) {

@@ -176,7 +176,8 @@ class JobCodecTest {
                         "w1",
                         null,
                         result,
-                        Map.of("run", "nightly"));
+                        Map.of("run", "nightly"),
+                        null);
         String json = new String(JobCodec.encodeState(state), StandardCharsets.UTF_8);
         assertTrue(
                 json.contains("\"status\":\"succeeded\"") && json.contains("\"finished_at\":30"),

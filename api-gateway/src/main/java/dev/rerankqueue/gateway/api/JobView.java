@@ -13,6 +13,8 @@ import java.util.Map;
 /**
  * A job as {@code GET /v1/rerank/jobs/{id}} returns it, and as SSE events carry it.
  *
+ * @param expiresAt when the job and its result stop being readable unless written again (each write
+ *     keeps them for the retention from then)
  * @param results ranked documents, once succeeded
  * @param usage work done, once succeeded
  * @param timings where the time went so far
@@ -30,6 +32,7 @@ public record JobView(
         @JsonProperty("created_at") String createdAt,
         @JsonProperty("started_at") String startedAt,
         @JsonProperty("finished_at") String finishedAt,
+        @JsonProperty("expires_at") String expiresAt,
         List<RankedDocument> results,
         Usage usage,
         Timings timings,
@@ -82,6 +85,7 @@ public record JobView(
                 Instant.ofEpochMilli(s.createdAt()).toString(),
                 s.startedAt() > 0 ? Instant.ofEpochMilli(s.startedAt()).toString() : null,
                 s.finishedAt() > 0 ? Instant.ofEpochMilli(s.finishedAt()).toString() : null,
+                s.expiresAt() == null ? null : Instant.ofEpochMilli(s.expiresAt()).toString(),
                 r == null ? null : r.results(),
                 r == null
                         ? null

@@ -38,7 +38,12 @@ public class JobStore {
     private static final String READ_ALL =
             """
             local out = {}
-            for i, k in ipairs(KEYS) do out[i] = redis.call('HGETALL', k) end
+            for i, k in ipairs(KEYS) do
+              local h = redis.call('HGETALL', k)
+              local left = redis.call('PTTL', k)
+              if left > 0 then h[#h + 1] = 'expires_in_ms'; h[#h + 1] = tostring(left) end
+              out[i] = h
+            end
             return out
             """;
 

@@ -33,6 +33,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -153,6 +154,31 @@ class JobSubmissionTest {
         JobState state = store.find(id).await().atMost(Duration.ofSeconds(5));
         assertEquals(JobStatus.QUEUED, state.status());
         assertEquals(3, state.pairs());
+    }
+
+    @Test
+    void everyViewSaysUntilWhenTheJobCanBeRead() {
+        String id =
+                given().contentType(ContentType.JSON)
+                        .body(BEIJING)
+                        .post("/v1/rerank/jobs")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("id");
+        long now = System.currentTimeMillis();
+        String expires =
+                given().get("/v1/rerank/jobs/" + id)
+                        .then()
+                        .statusCode(200)
+                        .body("expires_at", notNullValue())
+                        .extract()
+                        .path("expires_at");
+        long in = Instant.parse(expires).toEpochMilli() - now;
+        long retention = Duration.ofHours(24).toMillis(); // rerank.results.retention
+        assertTrue(
+                in > retention - 60_000 && in <= retention + 5_000,
+                "expires about one retention from the last write: " + expires);
     }
 
     @Test
