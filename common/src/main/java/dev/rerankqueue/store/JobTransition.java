@@ -31,7 +31,7 @@ public final class JobTransition {
             local key = KEYS[1]
             local target, sources, expected = ARGV[1], ARGV[2], ARGV[3]
             local ttl, channel, id = tonumber(ARGV[4]), ARGV[5], ARGV[6]
-            local ncreate, inflight = tonumber(ARGV[7]), ARGV[8]
+            local ncreate, inflight, index = tonumber(ARGV[7]), ARGV[8], ARGV[9]
             local cur = redis.call('HMGET', key, 'status', 'version')
             local status, version = cur[1], tonumber(cur[2] or '0')
             local present = status ~= false and status ~= nil
@@ -44,10 +44,15 @@ public final class JobTransition {
             if present and expected ~= '' and tonumber(expected) ~= version then
               return {'0', tostring(version), status or ''}
             end
-            local first = 9
+            local first = 10
             if not present then
               for i = first, first + 2 * ncreate - 1, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
               version = tonumber(redis.call('HGET', key, 'version') or '0')
+              local owner, created = redis.call('HGET', key, 'tenant'), redis.call('HGET', key, 'created_at')
+              if owner and created then
+                redis.call('ZADD', index .. owner, tonumber(created), id)
+                if ttl > 0 and redis.call('TTL', index .. owner) < ttl then redis.call('EXPIRE', index .. owner, ttl) end
+              end
             end
             for i = first + 2 * ncreate, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
             version = version + 1
@@ -169,6 +174,7 @@ public final class JobTransition {
         args.add(jobId);
         args.add(Integer.toString(createFields.size()));
         args.add(target.isTerminal() ? RedisKeys.IN_FLIGHT_PREFIX : "");
+        args.add(RedisKeys.TENANT_JOBS_PREFIX);
         createFields.forEach(
                 (k, v) -> {
                     args.add(k);

@@ -24,6 +24,16 @@ public final class RedisKeys {
      * Sorted set of a tenant's accepted, not yet terminal job ids (score = accept time in ms):
      * added by the gateway's quota check, removed by the transition that makes a job terminal.
      */
+    /**
+     * Prefix of each tenant's job index: a sorted set of job ids scored by creation time (epoch
+     * ms), written when a job's state is created, for listing a tenant's jobs newest first.
+     */
+    public static final String TENANT_JOBS_PREFIX = "rerank:jobs-of:";
+
+    public static String tenantJobs(String tenant) {
+        return TENANT_JOBS_PREFIX + tenant;
+    }
+
     public static String inFlight(String tenant) {
         return IN_FLIGHT_PREFIX + tenant;
     }

@@ -251,6 +251,10 @@ class JobTransitionScriptTest {
         RerankJob job = JobBuilder.aQueuedJob().withDocuments("a", "b").build();
         Duration keep = Duration.ofMinutes(5);
         assertTrue(run(JobStateChanges.queued(job, keep)).applied());
+        assertEquals(
+                (double) job.createdAt(),
+                sync(redis.zscore(RedisKeys.tenantJobs("acme"), job.id())).toDouble(),
+                "a created job is in its tenant's index, scored by its creation time");
         TransitionOutcome first =
                 run(JobStateChanges.startProcessing(job, "w1", System.currentTimeMillis(), keep));
         assertEquals(JobStatus.RUNNING, first.status());

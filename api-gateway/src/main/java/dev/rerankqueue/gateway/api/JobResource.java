@@ -7,26 +7,37 @@ import dev.rerankqueue.gateway.lifecycle.JobCanceller;
 import dev.rerankqueue.gateway.sse.JobFollower;
 import dev.rerankqueue.gateway.sse.SseConnections;
 import dev.rerankqueue.gateway.sse.SseStreams;
+import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.gateway.store.StoreException;
 import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.Violation;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.store.RedisKeys;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -44,6 +55,7 @@ public class JobResource {
     private final Caller caller;
     private final JobCanceller canceller;
     private final SseConnections connections;
+    private final JobStore store;
 
     public JobResource(
             JobSubmitter submitter,
@@ -52,8 +64,10 @@ public class JobResource {
             BodyLimit bodyLimit,
             Caller caller,
             JobCanceller canceller,
-            SseConnections connections) {
+            SseConnections connections,
+            JobStore store) {
         this.connections = connections;
+        this.store = store;
         this.submitter = submitter;
         this.follower = follower;
         this.config = config;
@@ -85,6 +99,79 @@ public class JobResource {
                             }
                             return r.build();
                         });
+    }
+
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(
+            summary = "List your jobs, newest first",
+            description =
+                    "Paginated by after=<last_id of the previous page> and limit (1-100, default"
+                            + " 20); filtered by status and by metadata[KEY]=VALUE (every one must"
+                            + " match). A filtered page looks at rerank.limits.max-list-scan jobs at"
+                            + " most and may hold fewer than limit with has_more true.")
+    public Uni<JobList> list(
+            @QueryParam("after") String after,
+            @QueryParam("limit") @DefaultValue("20") String limit,
+            @QueryParam("status") String status,
+            @Context UriInfo uri) {
+        List<Violation> errors = new ArrayList<>();
+        int pageSize = 0;
+        try {
+            pageSize = Integer.parseInt(limit);
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        if (pageSize < 1 || pageSize > 100) {
+            errors.add(new Violation("limit", "must be an integer from 1 to 100, got " + limit));
+        }
+        if (status != null
+                && Arrays.stream(JobStatus.values()).noneMatch(s -> s.wireName().equals(status))) {
+            errors.add(
+                    new Violation(
+                            "status",
+                            "must be one of "
+                                    + Arrays.stream(JobStatus.values())
+                                            .map(JobStatus::wireName)
+                                            .toList()
+                                    + ", got "
+                                    + status));
+        }
+        Map<String, String> metadata = new TreeMap<>();
+        uri.getQueryParameters()
+                .forEach(
+                        (name, values) -> {
+                            if (name.startsWith("metadata[") && name.endsWith("]")) {
+                                metadata.put(name.substring(9, name.length() - 1), values.get(0));
+                            } else if (!List.of("after", "limit", "status").contains(name)) {
+                                errors.add(
+                                        new Violation(
+                                                name,
+                                                "unknown parameter; filters are status and"
+                                                        + " metadata[KEY]=VALUE"));
+                            }
+                        });
+        if (!errors.isEmpty()) {
+            throw RequestException.invalid(errors);
+        }
+        if (after != null) {
+            checkId(after);
+        }
+        return store.list(
+                        caller.tenant(),
+                        after,
+                        pageSize,
+                        config.limits().maxListScan(),
+                        status,
+                        metadata)
+                .map(
+                        page ->
+                                JobList.of(
+                                        page.jobs().stream()
+                                                .map(s -> JobView.of(s, config.defaultModel()))
+                                                .toList(),
+                                        page.lastId(),
+                                        page.hasMore()));
     }
 
     @GET

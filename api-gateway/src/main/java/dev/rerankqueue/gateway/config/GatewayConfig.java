@@ -329,6 +329,14 @@ public interface GatewayConfig {
         @WithDefault("512")
         int maxMetadataValueChars();
 
+        /**
+         * Jobs one {@code GET /v1/rerank/jobs} looks at to fill a page when it filters by status or
+         * metadata; the page then ends early with {@code has_more} and the client goes on from
+         * {@code last_id}. Default 1000.
+         */
+        @WithDefault("1000")
+        int maxListScan();
+
         default RequestLimits toRequestLimits() {
             return new RequestLimits(
                     maxDocuments(),

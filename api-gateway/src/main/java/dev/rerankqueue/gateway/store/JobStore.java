@@ -47,6 +47,124 @@ public class JobStore {
             return out
             """;
 
+    /**
+     * One page of a tenant's jobs, newest first: walks the tenant's index from below {@code after}
+     * (or the newest), reads each job, drops ids whose state expired, and keeps those that match
+     * the status and metadata filters, until {@code limit} match or {@code scan} were looked at.
+     * Replies {matched ids, their hashes (with the time left to live), the last id looked at, more
+     * left}.
+     */
+    private static final String LIST =
+            """
+            local index, prefix = KEYS[1], ARGV[1]
+            local after, limit, scan, status = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+            local top = '+inf'
+            if after ~= '' then
+              local s = redis.call('ZSCORE', index, after)
+              if not s then return {{}, {}, '', '0', 'unknown-after'} end
+              top = s
+            end
+            local ids = redis.call('ZREVRANGEBYSCORE', index, top, '-inf', 'LIMIT', 0, scan + 1)
+            local passed, looked, last, matched, hashes = after == '', 0, '', {}, {}
+            local i = 0
+            for _, id in ipairs(ids) do
+              i = i + 1
+              if not passed then
+                if id == after then passed = true end
+              elseif looked == scan or #matched == limit then
+                return {matched, hashes, last, '1', ''}
+              else
+                looked, last = looked + 1, id
+                local h = redis.call('HGETALL', prefix .. id)
+                if #h == 0 then
+                  redis.call('ZREM', index, id)
+                else
+                  local ok = true
+                  local fields = {}
+                  for f = 1, #h, 2 do fields[h[f]] = h[f + 1] end
+                  if status ~= '' and fields['status'] ~= status then ok = false end
+                  if ok and #ARGV > 5 then
+                    local meta = fields['metadata'] and cjson.decode(fields['metadata']) or {}
+                    for m = 6, #ARGV, 2 do
+                      if meta[ARGV[m]] ~= ARGV[m + 1] then ok = false end
+                    end
+                  end
+                  if ok then
+                    local left = redis.call('PTTL', prefix .. id)
+                    if left > 0 then h[#h + 1] = 'expires_in_ms'; h[#h + 1] = tostring(left) end
+                    matched[#matched + 1] = id
+                    hashes[#hashes + 1] = h
+                  end
+                end
+              end
+            end
+            return {matched, hashes, last, #ids > scan and '1' or '0', ''}
+            """;
+
+    /**
+     * A page of a tenant's jobs: those that matched, the last job id looked at (the {@code after}
+     * of the next page), and whether the index goes on.
+     */
+    public record Page(List<JobState> jobs, String lastId, boolean hasMore) {}
+
+    /**
+     * A tenant's jobs newest first, after job {@code after} (or from the newest): up to {@code
+     * limit} that have {@code status} (any when null) and every {@code metadata} entry, looking at
+     * {@code scan} jobs at most. Fails with 404 when {@code after} is not one of the tenant's jobs.
+     */
+    public Uni<Page> list(
+            String tenant,
+            String after,
+            int limit,
+            int scan,
+            String status,
+            Map<String, String> metadata) {
+        List<String> args = new ArrayList<>();
+        args.add(LIST);
+        args.add("1");
+        args.add(RedisKeys.tenantJobs(tenant));
+        args.add(RedisKeys.job(""));
+        args.add(after == null ? "" : after);
+        args.add(Integer.toString(limit));
+        args.add(Integer.toString(scan));
+        args.add(status == null ? "" : status);
+        metadata.forEach(
+                (k, v) -> {
+                    args.add(k);
+                    args.add(v);
+                });
+        return redis.execute("EVAL", args.toArray(String[]::new))
+                .map(
+                        reply -> {
+                            if (!reply.get(4).toString().isEmpty()) {
+                                throw StoreException.jobNotFound(after);
+                            }
+                            List<JobState> jobs = new ArrayList<>();
+                            Response ids = reply.get(0);
+                            Response hashes = reply.get(1);
+                            for (int i = 0; i < ids.size(); i++) {
+                                jobs.add(
+                                        JobFields.toState(
+                                                ids.get(i).toString(), fields(hashes.get(i))));
+                            }
+                            String last = reply.get(2).toString();
+                            return new Page(
+                                    jobs,
+                                    last.isEmpty() ? null : last,
+                                    "1".equals(reply.get(3).toString()));
+                        })
+                .onFailure()
+                .transform(JobStore::unavailable);
+    }
+
+    private static Map<String, String> fields(Response hash) {
+        Map<String, String> fields = new HashMap<>();
+        for (int f = 0; f + 1 < hash.size(); f += 2) {
+            fields.put(hash.get(f).toString(), hash.get(f + 1).toString());
+        }
+        return fields;
+    }
+
     private record Pending(String id, UniEmitter<? super JobState> emitter) {}
 
     private final ReactiveRedisDataSource redis;
@@ -132,11 +250,7 @@ public class JobStore {
                             List<JobState> out = new ArrayList<>(ids.size());
                             int i = 0;
                             for (Response hash : reply) {
-                                Map<String, String> fields = new HashMap<>();
-                                for (int f = 0; f + 1 < hash.size(); f += 2) {
-                                    fields.put(hash.get(f).toString(), hash.get(f + 1).toString());
-                                }
-                                out.add(JobFields.toState(ids.get(i++), fields));
+                                out.add(JobFields.toState(ids.get(i++), fields(hash)));
                             }
                             return out;
                         })

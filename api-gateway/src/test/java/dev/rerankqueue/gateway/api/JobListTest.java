@@ -1,0 +1,103 @@
+package dev.rerankqueue.gateway.api;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rerankqueue.testing.InfrastructureResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** GET /v1/rerank/jobs: a tenant's jobs, newest first, by page, filtered by status and metadata. */
+@QuarkusTest
+@QuarkusTestResource(InfrastructureResource.class)
+class JobListTest {
+
+    private static String submit(String run) {
+        String metadata = run == null ? "" : ",\"metadata\":{\"run\":\"" + run + "\"}";
+        return given().contentType(ContentType.JSON)
+                .body("{\"query\":\"q\",\"documents\":[\"a\",\"b\"]" + metadata + "}")
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("id");
+    }
+
+    @Test
+    void pagesThroughOnesJobsNewestFirstFilteredByMetadata() throws Exception {
+        String run = "run-" + UUID.randomUUID();
+        List<String> mine = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            mine.add(submit(run));
+            Thread.sleep(2); // distinct creation times, so "newest first" is one order
+            submit(null); // not of this run
+        }
+        JsonPath first =
+                given().queryParam("metadata[run]", run)
+                        .queryParam("limit", 2)
+                        .get("/v1/rerank/jobs")
+                        .then()
+                        .statusCode(200)
+                        .body("object", equalTo("list"))
+                        .extract()
+                        .jsonPath();
+        assertEquals(List.of(mine.get(2), mine.get(1)), first.getList("data.id"));
+        assertEquals(mine.get(2), first.getString("first_id"));
+        assertTrue(first.getBoolean("has_more"));
+        assertEquals(run, first.getString("data[0].metadata.run"));
+        assertTrue(first.getString("data[0].expires_at") != null);
+
+        JsonPath second =
+                given().queryParam("metadata[run]", run)
+                        .queryParam("limit", 2)
+                        .queryParam("after", first.getString("last_id"))
+                        .get("/v1/rerank/jobs")
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .jsonPath();
+        assertEquals(List.of(mine.get(0)), second.getList("data.id"));
+        assertFalse(second.getBoolean("has_more"), "nothing older matches");
+
+        List<String> queuedOrLater =
+                given().queryParam("metadata[run]", run)
+                        .queryParam("status", "cancelled")
+                        .get("/v1/rerank/jobs")
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .jsonPath()
+                        .getList("data.id");
+        assertEquals(List.of(), queuedOrLater, "none of them was cancelled");
+    }
+
+    @Test
+    void badParametersAreRefusedWithWhatIsValid() {
+        given().queryParam("status", "done")
+                .get("/v1/rerank/jobs")
+                .then()
+                .statusCode(422)
+                .body("detail", containsString("succeeded"));
+        given().queryParam("limit", 0).get("/v1/rerank/jobs").then().statusCode(422);
+        given().queryParam("colour", "red")
+                .get("/v1/rerank/jobs")
+                .then()
+                .statusCode(422)
+                .body("detail", containsString("metadata[KEY]=VALUE"));
+        given().queryParam("after", UUID.randomUUID().toString())
+                .get("/v1/rerank/jobs")
+                .then()
+                .statusCode(404)
+                .body("type", equalTo("/problems/job-not-found"));
+    }
+}
