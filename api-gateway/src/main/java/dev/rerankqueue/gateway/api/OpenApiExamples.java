@@ -53,7 +53,8 @@ public class OpenApiExamples implements OASFilter {
     private static final String JOB_DONE =
             """
             {"id": "%s", "status": "succeeded", "model": "Qwen/Qwen3-Reranker-0.6B",
-             "created_at": "2026-11-25T10:00:00Z", "finished_at": "2026-11-25T10:00:00.180Z",
+             "created_at": "2026-11-25T10:00:00Z", "started_at": "2026-11-25T10:00:00.009Z",
+             "finished_at": "2026-11-25T10:00:00.180Z", "expires_at": "2026-11-26T10:00:00.180Z",
              "results": [{"index": 1, "relevance_score": 0.9981, "document": {"text": "The capital of China is Beijing."}},
                          {"index": 2, "relevance_score": 0.0012, "document": {"text": "Pandas eat bamboo."}}],
              "usage": {"pairs": 3, "tokens": 171, "truncated_documents": 0},
@@ -297,6 +298,21 @@ public class OpenApiExamples implements OASFilter {
                                 SUBMIT_ERRORS,
                                 "idempotency-key-reused",
                                 "idempotency-in-progress")));
+        DOCS.put(
+                "GET /v1/rerank/jobs",
+                new Doc(
+                        null,
+                        "200",
+                        """
+                        {"object": "list", "data": [%s], "first_id": "%s", "last_id": "%s",
+                         "has_more": true}"""
+                                .formatted(JOB_DONE, JOB_ID, JOB_ID),
+                        "application/json",
+                        List.of(
+                                "unauthorized",
+                                "invalid-request",
+                                "job-not-found",
+                                "store-unavailable")));
         DOCS.put(
                 "GET /v1/rerank/jobs/{id}",
                 new Doc(
