@@ -45,6 +45,7 @@ public class JobBatchProcessor {
     private final JobMetrics metrics;
     private final String workerId;
     private final Duration retention;
+    private final Duration writeRetryBudget;
     private final int progressMinPairs;
     private final Duration progressInterval;
 
@@ -68,6 +69,7 @@ public class JobBatchProcessor {
         this.metrics = metrics;
         this.workerId = WorkerId.of(config);
         this.retention = config.results().retention();
+        this.writeRetryBudget = config.results().writeRetryBudget();
         this.progressMinPairs = config.progress().minPairs();
         this.progressInterval = config.progress().interval();
     }
@@ -128,7 +130,13 @@ public class JobBatchProcessor {
         TerminalStates written = new TerminalStates();
         return claimer.claimAll(jobs, now, written)
                 .chain(claimed -> scoreAndRecord(claimed, lane, written))
-                .chain(() -> resultLog.appendTerminalStates(jobs, written, retention))
+                // reads and restores Redis too: retried like every other write of the batch, so a
+                // Redis outage delays the acknowledgement instead of failing the consumer
+                .chain(
+                        () ->
+                                WriteRetries.within(
+                                        writeRetryBudget,
+                                        resultLog.appendTerminalStates(jobs, written, retention)))
                 .chain(
                         vanished -> {
                             if (LOG.isDebugEnabled()) {
