@@ -8,7 +8,7 @@ public final class RedisKeys {
     /** The one pub/sub channel on which every state write is announced as a {@link JobEvent}. */
     public static final String JOB_EVENTS_CHANNEL = "rerank:job-events";
 
-    private static final String JOB_PREFIX = "rerank:job:";
+    public static final String JOB_PREFIX = "rerank:job:";
 
     private RedisKeys() {}
 

@@ -145,13 +145,7 @@ final class AppProcess implements AutoCloseable {
                 HttpClient.newHttpClient()
                         .send(metricsRequest(), HttpResponse.BodyHandlers.ofString())
                         .body();
-        long used = 0;
-        for (String line : metrics.split("\n")) {
-            if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
-                used += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return used;
+        return (long) sum(metrics, "jvm_memory_used_bytes", "area=\"heap\"");
     }
 
     /**
@@ -164,19 +158,28 @@ final class AppProcess implements AutoCloseable {
                     HttpClient.newHttpClient()
                             .send(metricsRequest(), HttpResponse.BodyHandlers.ofString())
                             .body();
-            double sum = 0;
-            for (String line : body.split("\n")) {
-                if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
-                    sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                }
-            }
-            return sum;
+            return sum(body, name, "");
         } catch (IOException e) {
             return 0;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 0;
         }
+    }
+
+    /**
+     * The sum of every sample of metric {@code name} in a scrape whose labels contain {@code
+     * labels}.
+     */
+    private static double sum(String scrape, String name, String labels) {
+        double sum = 0;
+        for (String line : scrape.split("\n")) {
+            if ((line.startsWith(name + "{") || line.startsWith(name + " "))
+                    && line.contains(labels)) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
     }
 
     /** The scrape token a gateway started here with API keys expects on {@code /q/metrics}. */

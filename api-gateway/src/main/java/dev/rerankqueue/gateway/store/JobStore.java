@@ -35,15 +35,25 @@ public class JobStore {
     /** Jobs read in one round trip. */
     static final int KEYS_PER_READ = 256;
 
-    private static final String READ_ALL =
+    /**
+     * Lua shared by the read scripts: a job hash as HGETALL returned it, with the milliseconds the
+     * job has left to live appended as the pseudo-field {@link JobFields#EXPIRES_IN_MS}.
+     */
+    private static final String WITH_TIME_LEFT =
             """
-            local out = {}
-            for i, k in ipairs(KEYS) do
-              local h = redis.call('HGETALL', k)
-              local left = redis.call('PTTL', k)
-              if left > 0 then h[#h + 1] = 'expires_in_ms'; h[#h + 1] = tostring(left) end
-              out[i] = h
+            local function with_time_left(key, h)
+              local left = redis.call('PTTL', key)
+              if left > 0 then h[#h + 1] = '%s'; h[#h + 1] = tostring(left) end
+              return h
             end
+            """
+                    .formatted(JobFields.EXPIRES_IN_MS);
+
+    private static final String READ_ALL =
+            WITH_TIME_LEFT
+                    + """
+            local out = {}
+            for i, k in ipairs(KEYS) do out[i] = with_time_left(k, redis.call('HGETALL', k)) end
             return out
             """;
 
@@ -55,7 +65,8 @@ public class JobStore {
      * left}.
      */
     private static final String LIST =
-            """
+            WITH_TIME_LEFT
+                    + """
             local index, prefix = KEYS[1], ARGV[1]
             local after, limit, scan, status = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
             local top = '+inf'
@@ -66,9 +77,7 @@ public class JobStore {
             end
             local ids = redis.call('ZREVRANGEBYSCORE', index, top, '-inf', 'LIMIT', 0, scan + 1)
             local passed, looked, last, matched, hashes = after == '', 0, '', {}, {}
-            local i = 0
             for _, id in ipairs(ids) do
-              i = i + 1
               if not passed then
                 if id == after then passed = true end
               elseif looked == scan or #matched == limit then
@@ -90,10 +99,8 @@ public class JobStore {
                     end
                   end
                   if ok then
-                    local left = redis.call('PTTL', prefix .. id)
-                    if left > 0 then h[#h + 1] = 'expires_in_ms'; h[#h + 1] = tostring(left) end
                     matched[#matched + 1] = id
-                    hashes[#hashes + 1] = h
+                    hashes[#hashes + 1] = with_time_left(prefix .. id, h)
                   end
                 end
               end
@@ -123,7 +130,7 @@ public class JobStore {
         args.add(LIST);
         args.add("1");
         args.add(RedisKeys.tenantJobs(tenant));
-        args.add(RedisKeys.job(""));
+        args.add(RedisKeys.JOB_PREFIX);
         args.add(after == null ? "" : after);
         args.add(Integer.toString(limit));
         args.add(Integer.toString(scan));

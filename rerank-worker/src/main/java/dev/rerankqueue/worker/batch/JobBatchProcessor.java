@@ -4,7 +4,6 @@ import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.worker.batch.JobClaimer.Claimed;
 import dev.rerankqueue.worker.config.WorkerConfig;
-import dev.rerankqueue.worker.config.WorkerId;
 import dev.rerankqueue.worker.scoring.MicroBatcher;
 import dev.rerankqueue.worker.store.CancellationWatch;
 import dev.rerankqueue.worker.store.JobStateWriter;
@@ -43,7 +42,6 @@ public class JobBatchProcessor {
     private final CancellationWatch cancellations;
     private final JobStateWriter store;
     private final JobMetrics metrics;
-    private final String workerId;
     private final Duration retention;
     private final Duration writeRetryBudget;
     private final int progressMinPairs;
@@ -67,15 +65,10 @@ public class JobBatchProcessor {
         this.cancellations = cancellations;
         this.store = store;
         this.metrics = metrics;
-        this.workerId = WorkerId.of(config);
         this.retention = config.results().retention();
         this.writeRetryBudget = config.results().writeRetryBudget();
         this.progressMinPairs = config.progress().minPairs();
         this.progressInterval = config.progress().interval();
-    }
-
-    public String workerId() {
-        return workerId;
     }
 
     /**
