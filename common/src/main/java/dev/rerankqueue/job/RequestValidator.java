@@ -91,6 +91,15 @@ public final class RequestValidator {
                             "max_tokens_per_doc",
                             "must be at least 1, got " + r.maxTokensPerDoc()));
         }
+        if (r.truncatePromptTokens() != null
+                && r.truncatePromptTokens() < 1
+                && r.truncatePromptTokens() != -1) {
+            out.add(
+                    new Violation(
+                            "truncate_prompt_tokens",
+                            "must be -1 (the model's context) or at least 1, got "
+                                    + r.truncatePromptTokens()));
+        }
         if (r.model() != null && r.model().length() > 256) {
             out.add(new Violation("model", "is longer than 256 characters"));
         }

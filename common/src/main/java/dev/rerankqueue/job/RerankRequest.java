@@ -26,6 +26,13 @@ import java.util.Map;
  *     (Cohere's {@code max_tokens_per_doc}); {@code null} means only the model's context limits it
  * @param metadata the client's own labels, echoed on the job's views (bounded by {@link
  *     RequestLimits})
+ * @param truncatePromptTokens vLLM's {@code truncate_prompt_tokens}: each (query, document) prompt
+ *     is cut to this many tokens by shortening the document; -1 or {@code null} means the model's
+ *     context
+ * @param truncationDirection which end of a document is cut (TEI's {@code truncation_direction});
+ *     {@code null} means {@link TruncationDirection#RIGHT}, its end
+ * @param rawScores report the model's raw score (before its final sigmoid, as TEI's {@code
+ *     raw_scores}) rather than a probability; the order is the same
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RerankRequest(
@@ -39,7 +46,10 @@ public record RerankRequest(
         @JsonProperty("deadline_ms") Long deadlineMs,
         Boolean truncate,
         @JsonProperty("max_tokens_per_doc") Integer maxTokensPerDoc,
-        Map<String, String> metadata) {
+        Map<String, String> metadata,
+        @JsonProperty("truncate_prompt_tokens") Integer truncatePromptTokens,
+        @JsonProperty("truncation_direction") TruncationDirection truncationDirection,
+        @JsonProperty("raw_scores") Boolean rawScores) {
 
     @JsonCreator
     public RerankRequest {}
@@ -65,6 +75,9 @@ public record RerankRequest(
                 instruction,
                 priority,
                 deadlineMs,
+                null,
+                null,
+                null,
                 null,
                 null,
                 null);
@@ -93,6 +106,9 @@ public record RerankRequest(
                 deadlineMs,
                 truncate,
                 maxTokensPerDoc,
+                null,
+                null,
+                null,
                 null);
     }
 
@@ -121,6 +137,9 @@ public record RerankRequest(
                 deadlineMs,
                 truncate,
                 null,
+                null,
+                null,
+                null,
                 null);
     }
 
@@ -136,6 +155,42 @@ public record RerankRequest(
     public int resultCount() {
         int n = documents == null ? 0 : documents.size();
         return topN == null || topN == 0 ? n : Math.min(topN, n);
+    }
+
+    /** The prompt token limit asked for, or {@code null} for the model's context (also for -1). */
+    public Integer promptTokenLimit() {
+        return truncatePromptTokens == null || truncatePromptTokens < 1
+                ? null
+                : truncatePromptTokens;
+    }
+
+    /** Which end of a document is cut when it must be shortened. */
+    public TruncationDirection cutFrom() {
+        return truncationDirection == null ? TruncationDirection.RIGHT : truncationDirection;
+    }
+
+    public boolean wantsRawScores() {
+        return Boolean.TRUE.equals(rawScores);
+    }
+
+    /** This request with the drop-in truncation and score options of vLLM and TEI set. */
+    public RerankRequest withModelOptions(
+            Integer promptTokens, TruncationDirection direction, Boolean raw) {
+        return new RerankRequest(
+                model,
+                query,
+                documents,
+                topN,
+                returnDocuments,
+                instruction,
+                priority,
+                deadlineMs,
+                truncate,
+                maxTokensPerDoc,
+                metadata,
+                promptTokens,
+                direction,
+                raw);
     }
 
     public boolean wantsDocuments() {
@@ -157,7 +212,10 @@ public record RerankRequest(
                         deadlineMs,
                         truncate,
                         maxTokensPerDoc,
-                        metadata);
+                        metadata,
+                        truncatePromptTokens,
+                        truncationDirection,
+                        rawScores);
     }
 
     /**
@@ -178,7 +236,10 @@ public record RerankRequest(
                         deadlineMs,
                         truncate,
                         maxTokensPerDoc,
-                        metadata);
+                        metadata,
+                        truncatePromptTokens,
+                        truncationDirection,
+                        rawScores);
     }
 
     /** This request with {@code return_documents} set to {@code wanted}. */
@@ -194,7 +255,10 @@ public record RerankRequest(
                 deadlineMs,
                 truncate,
                 maxTokensPerDoc,
-                metadata);
+                metadata,
+                truncatePromptTokens,
+                truncationDirection,
+                rawScores);
     }
 
     public RerankRequest withModel(String servedModel) {
@@ -209,6 +273,9 @@ public record RerankRequest(
                 deadlineMs,
                 truncate,
                 maxTokensPerDoc,
-                metadata);
+                metadata,
+                truncatePromptTokens,
+                truncationDirection,
+                rawScores);
     }
 }

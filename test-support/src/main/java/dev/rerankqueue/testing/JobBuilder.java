@@ -4,6 +4,7 @@ import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.job.TruncationDirection;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,9 @@ public final class JobBuilder {
     private Boolean truncate;
     private Integer maxTokensPerDoc;
     private Map<String, String> metadata;
+    private Integer truncatePromptTokens;
+    private TruncationDirection truncationDirection;
+    private Boolean rawScores;
     private Long createdAt;
 
     private JobBuilder() {}
@@ -82,6 +86,22 @@ public final class JobBuilder {
         return this;
     }
 
+    /** vLLM's {@code truncate_prompt_tokens}. */
+    public JobBuilder withPromptTokens(int tokens) {
+        this.truncatePromptTokens = tokens;
+        return this;
+    }
+
+    public JobBuilder cutFrom(TruncationDirection direction) {
+        this.truncationDirection = direction;
+        return this;
+    }
+
+    public JobBuilder withRawScores() {
+        this.rawScores = true;
+        return this;
+    }
+
     public JobBuilder withMetadata(Map<String, String> metadata) {
         this.metadata = metadata;
         return this;
@@ -104,7 +124,10 @@ public final class JobBuilder {
                 deadlineMs,
                 truncate,
                 maxTokensPerDoc,
-                metadata);
+                metadata,
+                truncatePromptTokens,
+                truncationDirection,
+                rawScores);
     }
 
     public RerankJob build() {

@@ -4,9 +4,11 @@ import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.RankedDocument;
 import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.job.TruncationDirection;
 import dev.rerankqueue.worker.batch.JobClaimer.Claimed;
 import dev.rerankqueue.worker.scoring.MicroBatcher;
 import dev.rerankqueue.worker.scoring.ScorePair;
+import dev.rerankqueue.worker.scoring.Scorer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -25,11 +27,17 @@ final class BatchPairs {
     private final List<String> jobOfPair = new ArrayList<>();
     private final int[] firstPair;
 
-    /** Pairs whose document the request's own max_tokens_per_doc cut: truncated, never a fault. */
+    /**
+     * Pairs whose document the request's own limits cut ({@code max_tokens_per_doc}, {@code
+     * truncate_prompt_tokens}, a cut from the left): truncated, never a fault.
+     */
     private final Set<Integer> cutByRequest = new HashSet<>();
+
+    private final Scorer scorer;
 
     private BatchPairs(List<Claimed> jobs, MicroBatcher batcher) {
         this.jobs = jobs;
+        this.scorer = batcher.scorer();
         this.firstPair = new int[jobs.size()];
         for (int j = 0; j < jobs.size(); j++) {
             Claimed c = jobs.get(j);
@@ -37,18 +45,46 @@ final class BatchPairs {
             RerankRequest r = c.job().request();
             for (Document d : r.documents()) {
                 ScorePair pair =
-                        new ScorePair(c.job().tenant(), r.instruction(), r.query(), d.text());
-                if (r.maxTokensPerDoc() != null) {
-                    ScorePair cut = batcher.withDocumentTokens(pair, r.maxTokensPerDoc());
-                    if (cut.document().length() < pair.document().length()) {
-                        cutByRequest.add(pairs.size());
-                    }
-                    pair = cut;
+                        new ScorePair(
+                                c.job().tenant(),
+                                r.instruction(),
+                                r.query(),
+                                d.text(),
+                                r.cutFrom());
+                ScorePair cut = cutByRequest(r, pair);
+                if (cut.document().length() < pair.document().length()) {
+                    cutByRequest.add(pairs.size());
                 }
-                pairs.add(pair);
+                pairs.add(cut);
                 jobOfPair.add(c.job().id());
             }
         }
+    }
+
+    /**
+     * {@code pair} cut as its request asks: its document to {@code max_tokens_per_doc}; the whole
+     * prompt to {@code truncate_prompt_tokens} (the document gives way, keeping at least a token);
+     * and, when documents are cut from the left, to the model's context here rather than by the
+     * scorer, which cuts their end. A job that asked not to be truncated is never cut to the
+     * context here: the scorer finds it too long, and the job fails.
+     */
+    private ScorePair cutByRequest(RerankRequest r, ScorePair pair) {
+        int context = scorer.contextTokens();
+        Integer promptLimit = r.promptTokenLimit();
+        if (promptLimit == null
+                && r.cutFrom() == TruncationDirection.LEFT
+                && r.truncates()
+                && context < Integer.MAX_VALUE) {
+            promptLimit = context;
+        }
+        long docLimit = r.maxTokensPerDoc() == null ? Long.MAX_VALUE : r.maxTokensPerDoc();
+        if (promptLimit != null) {
+            int budget = Math.min(promptLimit, context) - scorer.tokensBesideDocument(pair);
+            docLimit = Math.min(docLimit, Math.max(1, budget));
+        }
+        return docLimit == Long.MAX_VALUE
+                ? pair
+                : scorer.withDocumentTokens(pair, (int) docLimit, r.cutFrom());
     }
 
     static BatchPairs of(List<Claimed> jobs, MicroBatcher batcher) {
@@ -106,10 +142,11 @@ final class BatchPairs {
         long scoringMs = 0;
         for (int i = 0; i < n; i++) {
             Document d = r.documents().get(i);
+            double score = scored.values()[offset + i];
             ranked.add(
                     new RankedDocument(
                             i,
-                            scored.values()[offset + i],
+                            r.wantsRawScores() ? scorer.rawScore(score) : score,
                             r.wantsDocuments()
                                     ? new RankedDocument.DocumentText(d.text(), d.id())
                                     : null));

@@ -4,6 +4,7 @@ import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Multi;
@@ -74,6 +75,15 @@ public class MicroBatcher {
                         metrics);
         this.retry = RetryPolicy.of(config.scorer());
         this.capacity = new ScorerCapacity(config.capacity().window(), Duration.ofMillis(500));
+        Gauge.builder(
+                        "rerank.scorer.context.tokens",
+                        scorer,
+                        s -> s.contextTokens() == Integer.MAX_VALUE ? 0 : s.contextTokens())
+                .strongReference(true)
+                .description(
+                        "Tokens of one prompt the model takes (vLLM's max_model_len once read); 0"
+                                + " while not known")
+                .register(metrics);
         this.scoringTimer =
                 Timer.builder("rerank.scoring")
                         .description("Time of one scorer call (one micro-batch)")
@@ -139,11 +149,11 @@ public class MicroBatcher {
     }
 
     /**
-     * {@code pair} with its document cut to about {@code maxTokens} tokens, as the scorer counts
-     * them.
+     * The scorer this batcher calls, for what a request's own options need from it: token counts,
+     * its context, raw scores.
      */
-    public ScorePair withDocumentTokens(ScorePair pair, int maxTokens) {
-        return scorer.withDocumentTokens(pair, maxTokens);
+    public Scorer scorer() {
+        return scorer;
     }
 
     public Uni<Result> score(List<ScorePair> pairs) {

@@ -7,6 +7,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.rerankqueue.job.TruncationDirection;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.smallrye.mutiny.Uni;
 import java.io.IOException;
@@ -16,10 +17,12 @@ import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.jboss.logging.Logger;
@@ -43,6 +46,10 @@ public class OnnxScorer implements Scorer, AutoCloseable {
     private final OrtEnvironment env;
     private final OrtSession session;
     private final HuggingFaceTokenizer tokenizer;
+
+    /** The same tokenizer without the cut at max-length, to find where a request's limit cuts. */
+    private final HuggingFaceTokenizer wholeTokenizer;
+
     private final boolean wantsTypeIds;
     private final ExecutorService executor;
     private final int maxLength;
@@ -54,7 +61,8 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         this.meanPooling = config.pooling() == WorkerConfig.Pooling.MEAN;
         long start = System.nanoTime();
         try {
-            this.tokenizer = loadTokenizer(config);
+            this.tokenizer = loadTokenizer(config, true);
+            this.wholeTokenizer = loadTokenizer(config, false);
             this.env = OrtEnvironment.getEnvironment();
             this.session = env.createSession(modelBytes(config), sessionOptions(config));
             this.wantsTypeIds = session.getInputNames().contains("token_type_ids");
@@ -76,13 +84,19 @@ public class OnnxScorer implements Scorer, AutoCloseable {
                 modelName, (System.nanoTime() - start) / 1_000_000, session.getInputNames());
     }
 
-    /** The tokenizer of the configured (or bundled) model: cuts at max-length, no padding. */
-    private static HuggingFaceTokenizer loadTokenizer(WorkerConfig.Onnx config) throws IOException {
+    /**
+     * The tokenizer of the configured (or bundled) model, no padding; {@code cut}: cuts at
+     * max-length.
+     */
+    private static HuggingFaceTokenizer loadTokenizer(WorkerConfig.Onnx config, boolean cut)
+            throws IOException {
         Map<String, String> options =
-                Map.of(
-                        "maxLength", Integer.toString(config.maxLength()),
-                        "truncation", "true",
-                        "padding", "false");
+                cut
+                        ? Map.of(
+                                "maxLength", Integer.toString(config.maxLength()),
+                                "truncation", "true",
+                                "padding", "false")
+                        : Map.of("truncation", "false", "padding", "false");
         return config.tokenizerPath().isPresent()
                 ? HuggingFaceTokenizer.newInstance(Path.of(config.tokenizerPath().get()), options)
                 : HuggingFaceTokenizer.newInstance(resource(BUNDLED_TOKENIZER), options);
@@ -148,20 +162,38 @@ public class OnnxScorer implements Scorer, AutoCloseable {
     }
 
     /**
-     * Cuts at the end of the document's {@code maxTokens}-th token, as this model's tokenizer
-     * splits it.
+     * Cuts at a token boundary as this model's tokenizer splits the whole document: after its
+     * {@code maxTokens}-th token, or before its {@code maxTokens}-th token from the end.
      */
     @Override
-    public ScorePair withDocumentTokens(ScorePair pair, int maxTokens) {
-        CharSpan[] spans = tokenizer.encode(pair.document()).getCharTokenSpans();
-        int seen = 0;
-        for (CharSpan span : spans) {
-            // special tokens ([CLS], [SEP]) have no span in the text
-            if (span != null && ++seen == maxTokens) {
-                return pair.withDocumentCutTo(span.getEnd());
-            }
+    public ScorePair withDocumentTokens(ScorePair pair, int maxTokens, TruncationDirection from) {
+        // special tokens ([CLS], [SEP]) have no span in the text
+        CharSpan[] spans =
+                Arrays.stream(wholeTokenizer.encode(pair.document()).getCharTokenSpans())
+                        .filter(Objects::nonNull)
+                        .toArray(CharSpan[]::new);
+        if (spans.length <= maxTokens) {
+            return pair;
         }
-        return pair;
+        int chars =
+                from == TruncationDirection.LEFT
+                        ? pair.document().length() - spans[spans.length - maxTokens].getStart()
+                        : spans[maxTokens - 1].getEnd();
+        return pair.withDocumentChars(chars, from);
+    }
+
+    /**
+     * The query and the document are embedded apart: a document has the whole context but for the
+     * two special tokens around it.
+     */
+    @Override
+    public int tokensBesideDocument(ScorePair pair) {
+        return 0;
+    }
+
+    @Override
+    public int contextTokens() {
+        return maxLength - 2;
     }
 
     /**

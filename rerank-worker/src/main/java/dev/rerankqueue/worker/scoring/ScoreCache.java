@@ -2,6 +2,7 @@ package dev.rerankqueue.worker.scoring;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.rerankqueue.job.TruncationDirection;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.nio.charset.StandardCharsets;
@@ -80,6 +81,11 @@ public final class ScoreCache {
                 sha.update(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
                 sha.update((byte) ':');
                 sha.update(bytes);
+            }
+            if (p.cutFrom() == TruncationDirection.LEFT) {
+                // a document too long for the model is scored on its end: another score than its
+                // beginning's
+                sha.update((byte) '<');
             }
             return new Key(model, HexFormat.of().formatHex(sha.digest()));
         } catch (NoSuchAlgorithmException e) {

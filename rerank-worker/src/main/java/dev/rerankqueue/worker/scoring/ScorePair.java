@@ -1,13 +1,27 @@
 package dev.rerankqueue.worker.scoring;
 
+import dev.rerankqueue.job.TruncationDirection;
+
 /**
  * One (query, document) pair to score; equal pairs are scored once.
  *
  * @param tenant whose pair it is: scores are remembered per tenant, so one tenant never learns from
  *     a cache hit what another tenant scored; {@code null} for a pair of no tenant
  * @param instruction task instruction for instruction-aware models, or {@code null}
+ * @param cutFrom which end of the document a scorer cuts when the pair is longer than the model's
+ *     context (the request's {@code truncation_direction}); not part of what is scored
  */
-public record ScorePair(String tenant, String instruction, String query, String document) {
+public record ScorePair(
+        String tenant,
+        String instruction,
+        String query,
+        String document,
+        TruncationDirection cutFrom) {
+
+    /** A pair cut at its document's end when it must be cut. */
+    public ScorePair(String tenant, String instruction, String query, String document) {
+        this(tenant, instruction, query, document, TruncationDirection.RIGHT);
+    }
 
     /** A pair of no tenant. */
     public ScorePair(String instruction, String query, String document) {
@@ -15,15 +29,24 @@ public record ScorePair(String tenant, String instruction, String query, String 
     }
 
     /**
+     * This pair with its document cut to {@code chars} characters from the end it names ({@link
+     * #cutFrom}).
+     */
+    public ScorePair withDocumentChars(int chars) {
+        return withDocumentChars(chars, cutFrom);
+    }
+
+    /**
      * A cheap token estimate (about four characters a token) used to pack batches before
      * tokenizing.
      */
     public int estimatedTokens() {
-        int chars =
-                query.length()
-                        + document.length()
-                        + (instruction == null ? 0 : instruction.length());
-        return chars / 4 + 8;
+        return (promptCharsBesideDocument() + document.length()) / 4 + 8;
+    }
+
+    /** Characters of the query and the instruction. */
+    public int promptCharsBesideDocument() {
+        return query.length() + (instruction == null ? 0 : instruction.length());
     }
 
     /**
@@ -31,13 +54,29 @@ public record ScorePair(String tenant, String instruction, String query, String 
      * surrogate pair).
      */
     public ScorePair withDocumentCutTo(int chars) {
+        return withDocumentChars(chars, TruncationDirection.RIGHT);
+    }
+
+    /**
+     * This pair with its document cut to {@code chars} characters: its first ones ({@link
+     * TruncationDirection#RIGHT}) or its last ones ({@link TruncationDirection#LEFT}), never
+     * splitting a surrogate pair.
+     */
+    public ScorePair withDocumentChars(int chars, TruncationDirection from) {
         if (chars >= document.length()) {
             return this;
+        }
+        if (from == TruncationDirection.LEFT) {
+            int start = document.length() - Math.max(0, chars);
+            if (start < document.length() && Character.isLowSurrogate(document.charAt(start))) {
+                start++;
+            }
+            return new ScorePair(tenant, instruction, query, document.substring(start), cutFrom);
         }
         int end = Math.max(0, chars);
         if (end > 0 && Character.isHighSurrogate(document.charAt(end - 1))) {
             end--;
         }
-        return new ScorePair(tenant, instruction, query, document.substring(0, end));
+        return new ScorePair(tenant, instruction, query, document.substring(0, end), cutFrom);
     }
 }

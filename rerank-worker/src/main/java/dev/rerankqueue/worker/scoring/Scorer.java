@@ -1,6 +1,7 @@
 package dev.rerankqueue.worker.scoring;
 
 import dev.rerankqueue.job.Priority;
+import dev.rerankqueue.job.TruncationDirection;
 import io.smallrye.mutiny.Uni;
 import java.util.List;
 
@@ -32,12 +33,35 @@ public interface Scorer {
     boolean isReady();
 
     /**
-     * {@code pair} with its document cut to about its first {@code maxTokens} tokens, for a
-     * request's own limit ({@code max_tokens_per_doc}). By default about four characters a token; a
-     * scorer with its tokenizer at hand cuts at a token boundary.
+     * {@code pair} with its document cut to about {@code maxTokens} tokens, its first ones ({@link
+     * TruncationDirection#RIGHT}) or its last ones ({@link TruncationDirection#LEFT}), for a
+     * request's own limits ({@code max_tokens_per_doc}, {@code truncate_prompt_tokens}, {@code
+     * truncation_direction}). By default about four characters a token; a scorer with its tokenizer
+     * at hand cuts at a token boundary.
      */
-    default ScorePair withDocumentTokens(ScorePair pair, int maxTokens) {
-        return pair.withDocumentCutTo((int) Math.min(Integer.MAX_VALUE, 4L * maxTokens));
+    default ScorePair withDocumentTokens(ScorePair pair, int maxTokens, TruncationDirection from) {
+        return pair.withDocumentChars((int) Math.min(Integer.MAX_VALUE, 4L * maxTokens), from);
+    }
+
+    /**
+     * Tokens the model reads in one pair's prompt besides its document (template, instruction,
+     * query); by default about four characters a token.
+     */
+    default int tokensBesideDocument(ScorePair pair) {
+        return pair.promptCharsBesideDocument() / 4 + 8;
+    }
+
+    /** The most tokens one prompt may have, or {@link Integer#MAX_VALUE} when not known. */
+    default int contextTokens() {
+        return Integer.MAX_VALUE;
+    }
+
+    /**
+     * {@code score} as the model computed it before its final activation (TEI's {@code
+     * raw_scores}); by default the score itself, for a model without one.
+     */
+    default double rawScore(double score) {
+        return score;
     }
 
     /** Calls worth keeping in flight at once when the configuration does not say. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rerankqueue.job.Priority;
+import dev.rerankqueue.job.TruncationDirection;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.smallrye.mutiny.Uni;
@@ -125,9 +126,34 @@ public class VllmScorer implements Scorer, AutoCloseable {
      * characters a token.
      */
     @Override
-    public ScorePair withDocumentTokens(ScorePair pair, int maxTokens) {
-        return pair.withDocumentCutTo(
-                (int) Math.min(Integer.MAX_VALUE, (long) config.charsPerToken() * maxTokens));
+    public ScorePair withDocumentTokens(ScorePair pair, int maxTokens, TruncationDirection from) {
+        return pair.withDocumentChars(
+                (int) Math.min(Integer.MAX_VALUE, (long) config.charsPerToken() * maxTokens), from);
+    }
+
+    /**
+     * The template, the instruction and the query, at the same estimate as {@link #fitToContext}.
+     */
+    @Override
+    public int tokensBesideDocument(ScorePair pair) {
+        int cpt = config.charsPerToken();
+        return (charsBesideDocument(pair) + cpt - 1) / cpt;
+    }
+
+    /** The model's {@code max_model_len} once read from the server, else not known. */
+    @Override
+    public int contextTokens() {
+        return maxModelLen > 0 ? maxModelLen : Integer.MAX_VALUE;
+    }
+
+    /**
+     * vLLM answers a score with the model's sigmoid (a probability): the raw score is its logit,
+     * {@code ln(p / (1 - p))}, with {@code p} kept within 1e-7 of 0 and 1 so it stays finite.
+     */
+    @Override
+    public double rawScore(double score) {
+        double p = Math.min(1 - 1e-7, Math.max(1e-7, score));
+        return Math.log(p / (1 - p));
     }
 
     @Override
@@ -232,21 +258,21 @@ public class VllmScorer implements Scorer, AutoCloseable {
         List<ScorePair> out = new ArrayList<>(pairs.size());
         for (int i = 0; i < pairs.size(); i++) {
             ScorePair p = pairs.get(i);
-            int fixedChars =
-                    p.query().length()
-                            + (config.qwen3Template()
-                                    ? TEMPLATE_CHARS + instructionOf(p).length()
-                                    : 0);
-            int fixed = (fixedChars + cpt - 1) / cpt;
+            int fixed = tokensBesideDocument(p);
             int docTokens = (p.document().length() + cpt - 1) / cpt;
             if (fixed + docTokens > limit && fixed < limit) {
-                out.add(p.withDocumentCutTo((limit - fixed) * cpt));
+                out.add(p.withDocumentChars((limit - fixed) * cpt));
                 truncated[i] = true;
             } else {
                 out.add(p);
             }
         }
         return out;
+    }
+
+    private int charsBesideDocument(ScorePair p) {
+        return p.query().length()
+                + (config.qwen3Template() ? TEMPLATE_CHARS + instructionOf(p).length() : 0);
     }
 
     private String path(String p) {
@@ -336,7 +362,7 @@ public class VllmScorer implements Scorer, AutoCloseable {
         if (requested <= limit || keep < 1 || keep >= doc) {
             return null;
         }
-        return pair.withDocumentCutTo((int) keep);
+        return pair.withDocumentChars((int) keep);
     }
 
     /** The share of a prompt's {@code tokens} that its document makes up, by characters. */

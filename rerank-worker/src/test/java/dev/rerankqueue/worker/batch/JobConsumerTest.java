@@ -18,6 +18,7 @@ import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.job.TruncationDirection;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobEvent;
@@ -283,6 +284,73 @@ class JobConsumerTest {
                 metrics.contains(
                         "rerank_jobs_finished_total{lane=\"batch\",status=\"failed\"} 0.0"),
                 "every lane exported from the start");
+        assertTrue(
+                metrics.contains("rerank_scorer_context_tokens 510.0"),
+                "the embedded model's 512 tokens but its two special ones");
+    }
+
+    @Test
+    void documentsAreCutFromTheEndTheRequestNamesAndToItsPromptLimit() {
+        String query = "What is the capital of China?";
+        String filler = "Pandas eat bamboo in the mountain forests of Sichuan. ";
+        String doc = filler.repeat(20) + "The capital of China is Beijing.";
+        // longer than the model's 512-token context
+        String longDoc = filler.repeat(100) + "The capital of China is Beijing.";
+        RerankJob keepStart =
+                aQueuedJob().withQuery(query).withDocuments(doc).withMaxTokensPerDoc(8).build();
+        RerankJob keepEnd =
+                aQueuedJob()
+                        .withQuery(query)
+                        .withDocuments(doc)
+                        .withMaxTokensPerDoc(8)
+                        .cutFrom(TruncationDirection.LEFT)
+                        .build();
+        // vLLM's truncate_prompt_tokens: this model reads the document apart from the query, so
+        // the document alone is cut to 8 tokens
+        RerankJob promptLimit =
+                aQueuedJob()
+                        .withQuery(query)
+                        .withDocuments(doc)
+                        .withPromptTokens(8)
+                        .cutFrom(TruncationDirection.LEFT)
+                        .build();
+        RerankJob raw =
+                aQueuedJob()
+                        .withQuery(query)
+                        .withDocuments(doc)
+                        .withMaxTokensPerDoc(8)
+                        .cutFrom(TruncationDirection.LEFT)
+                        .withRawScores()
+                        .build();
+        RerankJob longKeepStart = aQueuedJob().withQuery(query).withDocuments(longDoc).build();
+        RerankJob longKeepEnd =
+                aQueuedJob()
+                        .withQuery(query)
+                        .withDocuments(longDoc)
+                        .cutFrom(TruncationDirection.LEFT)
+                        .build();
+        List<RerankJob> jobs =
+                List.of(keepStart, keepEnd, promptLimit, raw, longKeepStart, longKeepEnd);
+        jobs.forEach(JobConsumerTest::produce);
+        Map<String, Double> score = new HashMap<>();
+        for (RerankJob job : jobs) {
+            JobState s = awaitTerminal(job.id());
+            assertEquals(JobStatus.SUCCEEDED, s.status(), String.valueOf(s.error()));
+            assertEquals(1, s.result().usage().truncatedDocuments(), "every document was cut");
+            score.put(job.id(), s.result().results().get(0).relevanceScore());
+        }
+        assertTrue(
+                score.get(keepEnd.id()) > score.get(keepStart.id()) + 0.05,
+                "the end holds the answer: " + score);
+        assertEquals(score.get(keepEnd.id()), score.get(promptLimit.id()), 1e-9);
+        assertEquals(
+                score.get(keepEnd.id()),
+                score.get(raw.id()),
+                1e-9,
+                "the embedded model's score has no activation: raw is the same");
+        assertTrue(
+                score.get(longKeepEnd.id()) > score.get(longKeepStart.id()) + 0.05,
+                "cut to the context from the left: " + score);
     }
 
     @Test

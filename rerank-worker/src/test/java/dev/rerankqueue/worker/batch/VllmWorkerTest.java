@@ -1,5 +1,6 @@
 package dev.rerankqueue.worker.batch;
 
+import static dev.rerankqueue.testing.JobBuilder.aQueuedJob;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +13,7 @@ import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.job.TruncationDirection;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobFields;
@@ -19,6 +21,7 @@ import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.ScorerCapacityAnnouncement;
 import dev.rerankqueue.testing.InfrastructureResource;
+import dev.rerankqueue.testing.JobBuilder;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.common.WithTestResource;
@@ -31,6 +34,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -187,6 +191,64 @@ class VllmWorkerTest {
                         null,
                         truncate),
                 System.currentTimeMillis());
+    }
+
+    @Test
+    void rawScoresLeftCutsAndPromptLimitsReachTheModelServer() {
+        String query = "capital of France?";
+        String answerAtTheEnd =
+                "Bread is baked in ovens every morning. ".repeat(300)
+                        + "Paris is the capital of France.";
+        JobBuilder base =
+                aQueuedJob().withQuery(query).withDocuments(answerAtTheEnd, "Bread is baked.");
+        RerankJob probabilities = base.build();
+        RerankJob raw = base.withRawScores().build();
+        RerankJob keepEnd =
+                aQueuedJob()
+                        .withQuery(query)
+                        .withDocuments(answerAtTheEnd, "Bread is baked.")
+                        .cutFrom(TruncationDirection.LEFT)
+                        .build();
+        RerankJob promptLimit =
+                aQueuedJob()
+                        .withQuery(query)
+                        .withDocuments(answerAtTheEnd, "Bread is baked.")
+                        .cutFrom(TruncationDirection.LEFT)
+                        .withPromptTokens(160)
+                        .build();
+        // the context is not known to the worker before vLLM's /v1/models has been read: then vLLM
+        // refuses the over-long pair, and the worker cuts it again from the end the job names
+        List<JobState> states = awaitAll(List.of(probabilities, raw, keepEnd, promptLimit));
+        states.forEach(
+                s -> assertEquals(JobStatus.SUCCEEDED, s.status(), String.valueOf(s.error())));
+        Map<Integer, Double> p = scoreByIndex(states.get(0));
+        Map<Integer, Double> logits = scoreByIndex(states.get(1));
+        for (int i : p.keySet()) {
+            double expected = Math.log(p.get(i) / (1 - p.get(i)));
+            assertEquals(expected, logits.get(i), 1e-6, "raw score of document " + i);
+        }
+        assertEquals(1, states.get(0).result().usage().truncatedDocuments());
+        assertTrue(
+                scoreByIndex(states.get(2)).get(0) > p.get(0),
+                "kept its end, which answers the query: " + scoreByIndex(states.get(2)) + p);
+        assertEquals(1, states.get(2).result().usage().truncatedDocuments());
+        assertEquals(1, states.get(3).result().usage().truncatedDocuments(), "the short one fits");
+        // cut by the worker's estimate, which here counts half the tokens vLLM does
+        assertTrue(
+                states.get(3).result().usage().tokens() < 2 * (2 * 160),
+                "two prompts of at most about 160 estimated tokens: "
+                        + states.get(3).result().usage());
+        assertTrue(
+                states.get(3).result().usage().tokens() * 3
+                        < states.get(2).result().usage().tokens(),
+                "far fewer tokens than the same documents cut only to the context");
+        assertEquals(0, states.get(3).result().results().get(0).index());
+    }
+
+    private static Map<Integer, Double> scoreByIndex(JobState s) {
+        Map<Integer, Double> out = new HashMap<>();
+        s.result().results().forEach(r -> out.put(r.index(), r.relevanceScore()));
+        return out;
     }
 
     @Test
