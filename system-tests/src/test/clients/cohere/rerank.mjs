@@ -34,6 +34,13 @@ check("v1.rerank", r1.results.length === 2 && r1.results[0].index === 3 && sorte
     && r1.results[0].document?.text === docs[3],
   { top: r1.results.map((r) => r.index), document: r1.results[0].document?.text });
 
+const titles = ["Nevada", "Northern Mariana Islands", "Capitalization", "Washington, D.C.", "Capital punishment"];
+const objects = docs.map((text, i) => ({ title: titles[i], text, source: `doc-${i}` }));
+const rf = await v1.rerank({ query, documents: objects, rankFields: ["title", "text"], topN: 2, returnDocuments: true });
+check("v1.rerank object documents by rankFields", rf.results[0].index === 3
+    && rf.results[0].document?.title === titles[3] && rf.results[0].document?.source === "doc-3",
+  { top: rf.results.map((r) => r.index), document: rf.results[0].document });
+
 try {
   await v2.rerank({ model: "rerank-v3.5", query, documents: [] });
   check("v2.rerank rejects empty documents", false, { error: "no error" });

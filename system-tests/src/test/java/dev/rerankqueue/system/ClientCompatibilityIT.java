@@ -97,7 +97,7 @@ class ClientCompatibilityIT {
                 checks.add(JobCodec.mapper().readTree(line));
             }
         }
-        assertEquals(5, checks.size(), out);
+        assertEquals(6, checks.size(), out);
         for (JsonNode c : checks) {
             assertTrue(c.get("ok").asBoolean(), c.toString());
         }

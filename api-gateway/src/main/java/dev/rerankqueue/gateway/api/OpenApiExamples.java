@@ -154,12 +154,14 @@ public class OpenApiExamples implements OASFilter {
     private static final String COHERE_V1_REQUEST =
             """
             {"model": "rerank-english-v3.0", "query": "What is the capital of China?",
-             "documents": ["Gravity pulls objects together.", {"text": "The capital of China is Beijing."}],
-             "top_n": 1, "return_documents": true}""";
+             "documents": ["Gravity pulls objects together.",
+                           {"title": "Beijing", "text": "The capital of China is Beijing.", "url": "/wiki/Beijing"}],
+             "rank_fields": ["title", "text"], "top_n": 1, "return_documents": true}""";
     private static final String COHERE_V1_RESPONSE =
             """
             {"id": "%s", "model": "Qwen/Qwen3-Reranker-0.6B",
-             "results": [{"index": 1, "relevance_score": 0.9981, "document": {"text": "The capital of China is Beijing."}}],
+             "results": [{"index": 1, "relevance_score": 0.9981,
+                          "document": {"title": "Beijing", "text": "The capital of China is Beijing.", "url": "/wiki/Beijing"}}],
              "usage": {"total_tokens": 117}, "meta": {"billed_units": {"search_units": 1}}}"""
                     .formatted(JOB_ID);
     private static final String COHERE_V2_REQUEST =
@@ -175,7 +177,7 @@ public class OpenApiExamples implements OASFilter {
     private static final String TEI_REQUEST =
             """
             {"query": "What is Deep Learning?", "texts": ["Deep Learning is not...", "Deep learning is..."],
-             "raw_scores": false, "return_text": true}""";
+             "raw_scores": false, "return_text": true, "truncation_direction": "Right"}""";
     private static final String TEI_RESPONSE =
             """
             [{"index": 1, "score": 0.9976, "text": "Deep learning is..."},
@@ -183,7 +185,8 @@ public class OpenApiExamples implements OASFilter {
     private static final String SCORE_REQUEST =
             """
             {"model": "Qwen/Qwen3-Reranker-0.6B", "queries": "What is the capital of China?",
-             "documents": ["Gravity pulls objects together.", "The capital of China is Beijing."]}""";
+             "documents": ["Gravity pulls objects together.", "The capital of China is Beijing."],
+             "truncate_prompt_tokens": 8192}""";
     private static final String SCORE_RESPONSE =
             """
             {"id": "score-%s", "object": "list", "created": 1764064800, "model": "Qwen/Qwen3-Reranker-0.6B",

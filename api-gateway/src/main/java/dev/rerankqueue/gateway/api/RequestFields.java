@@ -32,11 +32,14 @@ final class RequestFields {
                     "deadline_ms",
                     "truncate",
                     "max_tokens_per_doc",
-                    "metadata");
+                    "metadata",
+                    "truncate_prompt_tokens",
+                    "truncation_direction",
+                    "raw_scores",
+                    RankFields.FIELD);
 
     /** Parameters of the anchors' APIs that are accepted and do not change the result here. */
-    static final Set<String> WITHOUT_EFFECT =
-            Set.of("truncate_prompt_tokens", "rank_fields", "max_chunks_per_doc");
+    static final Set<String> WITHOUT_EFFECT = Set.of("max_chunks_per_doc");
 
     private RequestFields() {}
 
@@ -76,7 +79,7 @@ final class RequestFields {
     /** The request in {@code tree}, refusing (422) any field this API does not know. */
     static RerankRequest toKnownRequest(JsonNode tree) {
         refuseUnknown(tree);
-        return JobCodec.toRequest(tree);
+        return JobCodec.toRequest(RankFields.render(tree).tree());
     }
 
     /** What an ignoring route says about the fields it did not use. */

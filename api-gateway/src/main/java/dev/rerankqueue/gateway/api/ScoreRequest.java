@@ -22,8 +22,11 @@ import java.util.Map;
  * @param model the model named, checked like any request's
  * @param pairs (query, document) in request order
  * @param priority vLLM's integer priority, as on the rerank routes
+ * @param truncatePromptTokens vLLM's {@code truncate_prompt_tokens}: each pair's prompt cut to
+ *     about this many tokens
  */
-record ScoreRequest(String model, List<Pair> pairs, Priority priority) {
+record ScoreRequest(
+        String model, List<Pair> pairs, Priority priority, Integer truncatePromptTokens) {
 
     record Pair(String query, String document) {}
 
@@ -56,10 +59,16 @@ record ScoreRequest(String model, List<Pair> pairs, Priority priority) {
         }
         JsonNode model = tree.get("model");
         JsonNode priority = tree.get("priority");
+        JsonNode promptTokens = tree.get("truncate_prompt_tokens");
+        if (promptTokens != null && !promptTokens.isNull() && !promptTokens.canConvertToInt()) {
+            throw new InvalidRequestException(
+                    "truncate_prompt_tokens", "must be an integer: -1, or at least 1");
+        }
         return new ScoreRequest(
                 model != null && model.isTextual() ? model.asText() : null,
                 pairs,
-                priority(priority));
+                priority(priority),
+                promptTokens == null || promptTokens.isNull() ? null : promptTokens.intValue());
     }
 
     private static Priority priority(JsonNode n) {

@@ -133,14 +133,15 @@ public class SyncRerankResource {
                             .toList();
             RerankRequest request =
                     new RerankRequest(
-                            score.model(),
-                            group.getKey(),
-                            docs,
-                            null,
-                            false,
-                            null,
-                            score.priority(),
-                            null);
+                                    score.model(),
+                                    group.getKey(),
+                                    docs,
+                                    null,
+                                    false,
+                                    null,
+                                    score.priority(),
+                                    null)
+                            .withModelOptions(score.truncatePromptTokens(), null, null);
             // each query's job has its own key, derived from the call's: a retried call finds the
             // same jobs
             jobs.add(
@@ -166,13 +167,14 @@ public class SyncRerankResource {
             String idempotencyKey,
             boolean documentsByDefault,
             List<String> warnings) {
-        RerankRequest parsed = JobCodec.toRequest(tree);
+        RankFields.Rendered rendered = RankFields.render(tree);
+        RerankRequest parsed = JobCodec.toRequest(rendered.tree());
         RerankRequest request =
                 documentsByDefault ? parsed.withDefaultReturnDocuments(true) : parsed;
         // the queued job never asks for document text: the answer takes it from this request, so
         // Redis keeps none
         return await(request.withReturnDocuments(false), idempotencyKey)
-                .map(state -> SyncRerankResponse.of(state, request, warnings));
+                .map(state -> SyncRerankResponse.of(state, request, rendered.sent(), warnings));
     }
 
     private Uni<Object> teiRerank(JsonNode tree, String idempotencyKey) {
@@ -185,18 +187,19 @@ public class SyncRerankResource {
             docs.add(t == null ? null : Document.of(t));
         }
         // TEI's truncate: false refuses an over-long text; absent, documents are cut to the model's
-        // context as elsewhere
+        // context as elsewhere, from the end truncation_direction names
         RerankRequest request =
                 new RerankRequest(
-                        null,
-                        tei.query(),
-                        docs,
-                        null,
-                        tei.returnText(),
-                        null,
-                        null,
-                        null,
-                        tei.truncate());
+                                null,
+                                tei.query(),
+                                docs,
+                                null,
+                                tei.returnText(),
+                                null,
+                                null,
+                                null,
+                                tei.truncate())
+                        .withModelOptions(null, tei.truncationDirection(), tei.rawScores());
         return await(request.withReturnDocuments(false), idempotencyKey)
                 .map(state -> TeiRequest.response(state, request));
     }

@@ -2,6 +2,7 @@ package dev.rerankqueue.gateway.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobState;
@@ -18,7 +19,15 @@ import java.util.List;
  * @param meta {@code billed_units.search_units} as Cohere reports it (one unit per 100 documents)
  */
 public record SyncRerankResponse(
-        String id, String model, List<RankedDocument> results, Usage usage, Meta meta) {
+        String id, String model, List<Result> results, Usage usage, Meta meta) {
+
+    /**
+     * One ranked document; {@code document} is {@code {"text", "id"}}, or the object the client
+     * sent when it ranked objects by {@code rank_fields} (Cohere v1).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Result(
+            int index, @JsonProperty("relevance_score") double relevanceScore, Object document) {}
 
     /**
      * Tokens as vLLM reports them (a reranker's prompt is all its tokens), and the documents cut to
@@ -38,21 +47,29 @@ public record SyncRerankResponse(
 
     public record BilledUnits(@JsonProperty("search_units") long searchUnits) {}
 
-    static SyncRerankResponse of(JobState state, RerankRequest request, List<String> warnings) {
+    /**
+     * @param sent each document as the client sent it when it ranked objects by {@code rank_fields}
+     *     (each object is echoed as it was), else empty
+     */
+    static SyncRerankResponse of(
+            JobState state, RerankRequest request, List<JsonNode> sent, List<String> warnings) {
         JobResult r = state.result();
         long searchUnits = Math.max(1, (request.documents().size() + 99) / 100);
-        List<RankedDocument> results =
+        List<Result> results =
                 r.results().stream()
                         .map(
                                 d -> {
-                                    Document sent = request.documents().get(d.index());
-                                    return new RankedDocument(
-                                            d.index(),
-                                            d.relevanceScore(),
-                                            request.wantsDocuments()
-                                                    ? new RankedDocument.DocumentText(
-                                                            sent.text(), sent.id())
-                                                    : null);
+                                    Document scored = request.documents().get(d.index());
+                                    JsonNode asSent =
+                                            d.index() < sent.size() ? sent.get(d.index()) : null;
+                                    Object document =
+                                            !request.wantsDocuments()
+                                                    ? null
+                                                    : asSent != null && asSent.isObject()
+                                                            ? asSent
+                                                            : new RankedDocument.DocumentText(
+                                                                    scored.text(), scored.id());
+                                    return new Result(d.index(), d.relevanceScore(), document);
                                 })
                         .toList();
         return new SyncRerankResponse(

@@ -5,20 +5,22 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.RankedDocument;
 import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.job.TruncationDirection;
 import java.util.List;
 
 /**
  * Hugging Face text-embeddings-inference's rerank request ({@code texts} instead of {@code
  * documents}); {@code truncate: false} fails a job with an over-long text, as TEI refuses it;
- * {@code raw_scores} and {@code truncation_direction} are accepted and have no effect (scores are
- * the model's probabilities, texts are cut at their end).
+ * {@code truncation_direction} {@code "Left"} keeps a long text's end; {@code raw_scores} answers
+ * the model's score before its sigmoid.
  */
 public record TeiRequest(
         String query,
         List<String> texts,
         @JsonProperty("raw_scores") Boolean rawScores,
         @JsonProperty("return_text") Boolean returnText,
-        Boolean truncate) {
+        Boolean truncate,
+        @JsonProperty("truncation_direction") TruncationDirection truncationDirection) {
 
     /** One entry of TEI's response array. */
     @JsonInclude(JsonInclude.Include.NON_NULL)

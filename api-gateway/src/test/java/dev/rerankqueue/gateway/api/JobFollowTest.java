@@ -13,10 +13,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RankedDocument;
 import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.job.TruncationDirection;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobFields;
@@ -298,6 +301,11 @@ class JobFollowTest {
      * position.
      */
     private CompletableFuture<String> scoreNextJobWithQuery(String query) {
+        return playWorkerForNextJobWithQuery(query).thenApply(RerankJob::id);
+    }
+
+    /** As {@link #scoreNextJobWithQuery}, answering the job as it came from Kafka. */
+    private CompletableFuture<RerankJob> playWorkerForNextJobWithQuery(String query) {
         KafkaBroker.Tail tail = InfrastructureResource.kafka().tail(Topics.JOBS);
         return CompletableFuture.supplyAsync(
                 () -> {
@@ -325,7 +333,7 @@ class JobFollowTest {
                             scores[i] = i / 10.0;
                         }
                         score(job.id(), job.request().resultCount(), scores);
-                        return job.id();
+                        return job;
                     }
                 });
     }
@@ -426,6 +434,102 @@ class JobFollowTest {
                 .body("[0].score", equalTo(0.1f))
                 .body("[1].index", equalTo(0));
         worker.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void theAnchorsTruncationAndScoreOptionsTravelWithTheJob() throws Exception {
+        String tei = "tei options " + System.nanoTime();
+        CompletableFuture<RerankJob> teiJob = playWorkerForNextJobWithQuery(tei);
+        given().contentType(ContentType.JSON)
+                .body(
+                        "{\"query\":\""
+                                + tei
+                                + "\",\"texts\":[\"x\",\"y\"],\"truncation_direction\":\"Left\","
+                                + "\"raw_scores\":true}")
+                .post("/rerank")
+                .then()
+                .statusCode(200);
+        RerankRequest fromTei = teiJob.get(10, TimeUnit.SECONDS).request();
+        assertEquals(TruncationDirection.LEFT, fromTei.cutFrom());
+        assertTrue(fromTei.wantsRawScores());
+
+        String vllm = "vllm options " + System.nanoTime();
+        CompletableFuture<RerankJob> vllmJob = playWorkerForNextJobWithQuery(vllm);
+        given().contentType(ContentType.JSON)
+                .body(
+                        "{\"query\":\""
+                                + vllm
+                                + "\",\"documents\":[\"x\"],\"truncate_prompt_tokens\":64}")
+                .post("/v1/rerank")
+                .then()
+                .statusCode(200)
+                .body("meta.warnings", nullValue());
+        assertEquals(64, vllmJob.get(10, TimeUnit.SECONDS).request().promptTokenLimit());
+
+        String score = "score options " + System.nanoTime();
+        CompletableFuture<RerankJob> scoreJob = playWorkerForNextJobWithQuery(score);
+        given().contentType(ContentType.JSON)
+                .body(
+                        "{\"text_1\":\""
+                                + score
+                                + "\",\"text_2\":[\"x\",\"y\"],\"truncate_prompt_tokens\":32}")
+                .post("/score")
+                .then()
+                .statusCode(200);
+        assertEquals(32, scoreJob.get(10, TimeUnit.SECONDS).request().promptTokenLimit());
+
+        given().contentType(ContentType.JSON)
+                .body("{\"query\":\"q\",\"documents\":[\"x\"],\"truncate_prompt_tokens\":0}")
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(422)
+                .body("detail", containsString("truncate_prompt_tokens"));
+        given().contentType(ContentType.JSON)
+                .body("{\"query\":\"q\",\"texts\":[\"x\"],\"truncation_direction\":\"Up\"}")
+                .post("/rerank")
+                .then()
+                .statusCode(422)
+                .body("error", containsString("truncation_direction"));
+    }
+
+    @Test
+    void cohereV1ObjectDocumentsAreRankedByTheirRankFieldsAndEchoedAsSent() throws Exception {
+        String query = "rank fields " + System.nanoTime();
+        CompletableFuture<RerankJob> worker = playWorkerForNextJobWithQuery(query);
+        given().contentType(ContentType.JSON)
+                .body(
+                        "{\"query\":\""
+                                + query
+                                + "\",\"rank_fields\":[\"title\",\"body\"],\"return_documents\":true,"
+                                + "\"documents\":[{\"title\":\"Pandas\",\"body\":\"They eat bamboo.\",\"url\":\"u0\"},"
+                                + "{\"body\":\"Beijing is the capital.\",\"year\":2024,\"url\":\"u1\"}]}")
+                .post("/v1/rerank")
+                .then()
+                .statusCode(200)
+                .body("results[0].index", equalTo(1))
+                .body("results[0].document.url", equalTo("u1"))
+                .body("results[0].document.year", equalTo(2024))
+                .body("results[1].document.title", equalTo("Pandas"))
+                .body("meta.warnings", nullValue());
+        List<Document> scored = worker.get(10, TimeUnit.SECONDS).request().documents();
+        assertEquals("title: Pandas\nbody: They eat bamboo.", scored.get(0).text());
+        assertEquals("body: Beijing is the capital.", scored.get(1).text());
+
+        given().contentType(ContentType.JSON)
+                .body(
+                        "{\"query\":\"q\",\"rank_fields\":[\"title\"],"
+                                + "\"documents\":[{\"title\":\"a\"},{\"name\":\"b\"}]}")
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(422)
+                .body("detail", containsString("documents[1]"))
+                .body("detail", containsString("rank_fields"));
+        given().contentType(ContentType.JSON)
+                .body("{\"query\":\"q\",\"rank_fields\":\"title\",\"documents\":[\"a\"]}")
+                .post("/v2/rerank")
+                .then()
+                .statusCode(422)
+                .body("message", containsString("rank_fields"));
     }
 
     @Test
