@@ -17,6 +17,7 @@ class PackageLayersTest {
                 "lifecycle", // cancelling jobs
                 "sse", // following a job: server-sent events and sync waits
                 "admission", // accepting a job: limits, quotas, backlog, models, Kafka
+                "webhook", // announcing a job's end: allowed targets, signatures, delivery
                 "auth", // API keys and tenants
                 "store", // job and batch state in Redis
                 "config", // the gateway's configuration

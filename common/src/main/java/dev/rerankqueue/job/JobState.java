@@ -21,6 +21,7 @@ import java.util.Map;
  * @param metadata the client's labels from the request
  * @param expiresAt when the state is deleted unless written again, epoch ms, as read from the
  *     store; {@code null} where not read (the results topic never carries it)
+ * @param webhook where the job's end is announced and how that went; {@code null} without one
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobState(
@@ -39,7 +40,18 @@ public record JobState(
         String error,
         JobResult result,
         Map<String, String> metadata,
-        @JsonProperty("expires_at") Long expiresAt) {
+        @JsonProperty("expires_at") Long expiresAt,
+        Webhook webhook) {
+
+    /**
+     * A job's completion webhook.
+     *
+     * @param url where its end is POSTed
+     * @param status {@code pending} until delivered ({@code delivered}) or given up ({@code
+     *     failed})
+     * @param attempts deliveries tried so far
+     */
+    public record Webhook(String url, String status, int attempts) {}
 
     /** Pairs scored so far while running, 0 when unknown. */
     public int scored() {

@@ -33,6 +33,7 @@ import java.util.Map;
  *     {@code null} means {@link TruncationDirection#RIGHT}, its end
  * @param rawScores report the model's raw score (before its final sigmoid, as TEI's {@code
  *     raw_scores}) rather than a probability; the order is the same
+ * @param webhook URL the job's view is POSTed to, signed, once it ends; {@code null} for none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RerankRequest(
@@ -49,7 +50,8 @@ public record RerankRequest(
         Map<String, String> metadata,
         @JsonProperty("truncate_prompt_tokens") Integer truncatePromptTokens,
         @JsonProperty("truncation_direction") TruncationDirection truncationDirection,
-        @JsonProperty("raw_scores") Boolean rawScores) {
+        @JsonProperty("raw_scores") Boolean rawScores,
+        String webhook) {
 
     @JsonCreator
     public RerankRequest {}
@@ -75,6 +77,7 @@ public record RerankRequest(
                 instruction,
                 priority,
                 deadlineMs,
+                null,
                 null,
                 null,
                 null,
@@ -109,6 +112,7 @@ public record RerankRequest(
                 null,
                 null,
                 null,
+                null,
                 null);
     }
 
@@ -136,6 +140,7 @@ public record RerankRequest(
                 priority,
                 deadlineMs,
                 truncate,
+                null,
                 null,
                 null,
                 null,
@@ -190,7 +195,28 @@ public record RerankRequest(
                 metadata,
                 promptTokens,
                 direction,
-                raw);
+                raw,
+                webhook);
+    }
+
+    /** This request with its webhook set. */
+    public RerankRequest withWebhook(String url) {
+        return new RerankRequest(
+                model,
+                query,
+                documents,
+                topN,
+                returnDocuments,
+                instruction,
+                priority,
+                deadlineMs,
+                truncate,
+                maxTokensPerDoc,
+                metadata,
+                truncatePromptTokens,
+                truncationDirection,
+                rawScores,
+                url);
     }
 
     public boolean wantsDocuments() {
@@ -215,7 +241,8 @@ public record RerankRequest(
                         metadata,
                         truncatePromptTokens,
                         truncationDirection,
-                        rawScores);
+                        rawScores,
+                        webhook);
     }
 
     /**
@@ -239,7 +266,8 @@ public record RerankRequest(
                         metadata,
                         truncatePromptTokens,
                         truncationDirection,
-                        rawScores);
+                        rawScores,
+                        webhook);
     }
 
     /** This request with {@code return_documents} set to {@code wanted}. */
@@ -258,7 +286,8 @@ public record RerankRequest(
                 metadata,
                 truncatePromptTokens,
                 truncationDirection,
-                rawScores);
+                rawScores,
+                webhook);
     }
 
     public RerankRequest withModel(String servedModel) {
@@ -276,6 +305,7 @@ public record RerankRequest(
                 metadata,
                 truncatePromptTokens,
                 truncationDirection,
-                rawScores);
+                rawScores,
+                webhook);
     }
 }

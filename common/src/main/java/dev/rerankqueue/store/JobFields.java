@@ -43,6 +43,21 @@ public final class JobFields {
      */
     public static final String EXPIRES_IN_MS = "expires_in_ms";
 
+    /**
+     * The URL a job's end is announced to; a terminal write of a job with one queues a delivery in
+     * {@link RedisKeys#WEBHOOKS_DUE} in the same script.
+     */
+    public static final String WEBHOOK = "webhook";
+
+    /** Delivery attempts of the job's webhook so far. */
+    public static final String WEBHOOK_ATTEMPTS = "webhook_attempts";
+
+    /** When the first delivery of the job's webhook was tried, epoch ms. */
+    public static final String WEBHOOK_FIRST_ATTEMPT_AT = "webhook_first_attempt_at";
+
+    /** {@code delivered} or {@code failed} once the webhook's delivery has ended. */
+    public static final String WEBHOOK_STATUS = "webhook_status";
+
     private JobFields() {}
 
     /**
@@ -58,6 +73,9 @@ public final class JobFields {
             fields.put(MODEL, job.request().model());
         }
         putMetadata(fields, job.request().metadata());
+        if (job.request().webhook() != null) {
+            fields.put(WEBHOOK, job.request().webhook());
+        }
         return fields;
     }
 
@@ -115,7 +133,8 @@ public final class JobFields {
                 hash.get(ERROR),
                 result == null || result.isEmpty() ? null : JobCodec.decodeResult(result),
                 metadata(hash.get(METADATA)),
-                expiresAt(hash.get(EXPIRES_IN_MS)));
+                expiresAt(hash.get(EXPIRES_IN_MS)),
+                webhook(hash));
     }
 
     /**
@@ -144,6 +163,16 @@ public final class JobFields {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    private static JobState.Webhook webhook(Map<String, String> hash) {
+        String url = hash.get(WEBHOOK);
+        if (url == null) {
+            return null;
+        }
+        String status = hash.get(WEBHOOK_STATUS);
+        return new JobState.Webhook(
+                url, status == null ? "pending" : status, (int) toLong(hash.get(WEBHOOK_ATTEMPTS)));
     }
 
     private static Long expiresAt(String millisLeft) {

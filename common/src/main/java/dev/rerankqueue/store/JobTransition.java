@@ -16,8 +16,9 @@ import java.util.stream.Collectors;
  * refreshes the TTL, publishes a {@link JobEvent} and returns the whole state it wrote. A write
  * that loses reports what is stored instead, so a slow or duplicate writer never overwrites a newer
  * state. A write that makes the job terminal also removes it from its tenant's {@link
- * RedisKeys#inFlight in-flight set}. Run it as {@code EVAL SCRIPT 1 key args...} with {@link
- * #key()} and {@link #args()}.
+ * RedisKeys#inFlight in-flight set} and, when the job names a webhook, queues its delivery in
+ * {@link RedisKeys#WEBHOOKS_DUE} (an outbox written with the state, so no terminal state is ever
+ * missed). Run it as {@code EVAL SCRIPT 1 key args...} with {@link #key()} and {@link #args()}.
  */
 public final class JobTransition {
 
@@ -31,7 +32,7 @@ public final class JobTransition {
             local key = KEYS[1]
             local target, sources, expected = ARGV[1], ARGV[2], ARGV[3]
             local ttl, channel, id = tonumber(ARGV[4]), ARGV[5], ARGV[6]
-            local ncreate, inflight, index = tonumber(ARGV[7]), ARGV[8], ARGV[9]
+            local ncreate, inflight, index, webhooks = tonumber(ARGV[7]), ARGV[8], ARGV[9], ARGV[10]
             local cur = redis.call('HMGET', key, 'status', 'version')
             local status, version = cur[1], tonumber(cur[2] or '0')
             local present = status ~= false and status ~= nil
@@ -44,7 +45,7 @@ public final class JobTransition {
             if present and expected ~= '' and tonumber(expected) ~= version then
               return {'0', tostring(version), status or ''}
             end
-            local first = 10
+            local first = 11
             if not present then
               for i = first, first + 2 * ncreate - 1, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
               version = tonumber(redis.call('HGET', key, 'version') or '0')
@@ -64,6 +65,10 @@ public final class JobTransition {
               if tenant and redis.call('ZREM', inflight .. tenant, id) == 1 then
                 redis.call('DECRBY', inflight .. tenant .. ':pairs', tonumber(redis.call('HGET', key, 'pairs') or '0'))
               end
+            end
+            if webhooks ~= '' and redis.call('HEXISTS', key, 'webhook') == 1 then
+              local now = redis.call('TIME')
+              redis.call('ZADD', webhooks, 'NX', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000), id)
             end
             redis.call('PUBLISH', channel, cjson.encode({id = id, status = target, version = version}))
             local reply = {'1', tostring(version), target}
@@ -175,6 +180,7 @@ public final class JobTransition {
         args.add(Integer.toString(createFields.size()));
         args.add(target.isTerminal() ? RedisKeys.IN_FLIGHT_PREFIX : "");
         args.add(RedisKeys.TENANT_JOBS_PREFIX);
+        args.add(target.isTerminal() ? RedisKeys.WEBHOOKS_DUE : "");
         createFields.forEach(
                 (k, v) -> {
                     args.add(k);

@@ -30,6 +30,12 @@ public final class RedisKeys {
      */
     public static final String TENANT_JOBS_PREFIX = "rerank:jobs-of:";
 
+    /**
+     * Sorted set of job ids whose webhook is to be delivered, scored by when the next attempt is
+     * due (epoch ms): the outbox the gateways' dispatchers drain.
+     */
+    public static final String WEBHOOKS_DUE = "rerank:webhooks:due";
+
     public static String tenantJobs(String tenant) {
         return TENANT_JOBS_PREFIX + tenant;
     }

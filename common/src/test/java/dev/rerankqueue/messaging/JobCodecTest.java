@@ -177,6 +177,7 @@ class JobCodecTest {
                         null,
                         result,
                         Map.of("run", "nightly"),
+                        null,
                         null);
         String json = new String(JobCodec.encodeState(state), StandardCharsets.UTF_8);
         assertTrue(

@@ -127,7 +127,8 @@ public final class JobBuilder {
                 metadata,
                 truncatePromptTokens,
                 truncationDirection,
-                rawScores);
+                rawScores,
+                null);
     }
 
     public RerankJob build() {

@@ -105,6 +105,29 @@ class JobTransitionScriptTest {
     }
 
     @Test
+    void aTerminalWriteOfAJobWithAWebhookQueuesItsDeliveryOnce() throws Exception {
+        String hooked = UUID.randomUUID().toString();
+        String plain = UUID.randomUUID().toString();
+        run(
+                JobTransition.create(
+                        hooked,
+                        JobStatus.QUEUED,
+                        Map.of(JobFields.TENANT, "acme", JobFields.WEBHOOK, "https://h.test/x")));
+        run(JobTransition.create(plain, JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme")));
+        run(JobTransition.to(hooked, JobStatus.RUNNING));
+        assertTrue(
+                sync(redis.zscore(RedisKeys.WEBHOOKS_DUE, hooked)) == null,
+                "running is not an end");
+        long before = System.currentTimeMillis();
+        assertTrue(run(JobStateChanges.cancelledByClient(hooked, before, Duration.ZERO)).applied());
+        assertTrue(run(JobStateChanges.cancelledByClient(plain, before, Duration.ZERO)).applied());
+        Response due = sync(redis.zscore(RedisKeys.WEBHOOKS_DUE, hooked));
+        assertTrue(due != null, "the end of a job with a webhook is queued");
+        assertTrue(Math.abs(due.toLong() - before) < 5_000, "due now: " + due + " vs " + before);
+        assertTrue(sync(redis.zscore(RedisKeys.WEBHOOKS_DUE, plain)) == null, "no webhook");
+    }
+
+    @Test
     void walksTheLifecycleAndPublishesEveryWrite() throws Exception {
         String id = UUID.randomUUID().toString();
         run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme")));

@@ -3,6 +3,7 @@ package dev.rerankqueue.gateway.admission;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.store.BatchStore;
+import dev.rerankqueue.gateway.webhook.WebhookTargets;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RequestValidator;
@@ -53,9 +54,15 @@ public class BatchSubmitter {
     private final BatchStore batches;
     private final GatewayConfig config;
     private final RequestValidator validator;
+    private final WebhookTargets webhooks;
 
-    public BatchSubmitter(JobSubmitter submitter, BatchStore batches, GatewayConfig config) {
+    public BatchSubmitter(
+            JobSubmitter submitter,
+            BatchStore batches,
+            GatewayConfig config,
+            WebhookTargets webhooks) {
         this.submitter = submitter;
+        this.webhooks = webhooks;
         this.batches = batches;
         this.config = config;
         this.validator = new RequestValidator(config.limits().toRequestLimits());
@@ -65,7 +72,7 @@ public class BatchSubmitter {
      * Validates all {@code requests}; throws one {@link InvalidRequestException} naming every bad
      * job's field as {@code jobs[i].field}.
      */
-    public List<RerankRequest> validate(List<RerankRequest> requests) {
+    public List<RerankRequest> validate(String tenant, List<RerankRequest> requests) {
         if (requests.isEmpty()) {
             throw new InvalidRequestException("jobs", "must hold at least one job");
         }
@@ -96,6 +103,7 @@ public class BatchSubmitter {
         for (int i = 0; i < requests.size(); i++) {
             RerankRequest r = requests.get(i).withDefaultPriority(Priority.BATCH);
             try {
+                webhooks.check(r.webhook(), tenant);
                 valid.add(validator.check(r));
             } catch (InvalidRequestException e) {
                 for (Violation v : e.violations()) {

@@ -3,6 +3,7 @@ package dev.rerankqueue.gateway.admission;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.gateway.webhook.WebhookTargets;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RequestValidator;
@@ -53,6 +54,7 @@ public class JobSubmitter {
     private final BacklogAdmission backlog;
     private final TenantQuotas quotas;
     private final StorageGuard storage;
+    private final WebhookTargets webhooks;
 
     /**
      * Submissions between admission and their answer: an adaptive limit under {@code
@@ -72,8 +74,10 @@ public class JobSubmitter {
             BacklogAdmission backlog,
             TenantQuotas quotas,
             StorageGuard storage,
-            ServedModels models) {
+            ServedModels models,
+            WebhookTargets webhooks) {
         this.jobs = jobs;
+        this.webhooks = webhooks;
         this.models = models;
         this.storage = storage;
         this.backlog = backlog;
@@ -136,6 +140,7 @@ public class JobSubmitter {
      */
     public Uni<AcceptedJob> submit(
             String tenant, RerankRequest request, String endpoint, String idempotencyKey) {
+        webhooks.check(request.webhook(), tenant);
         return submit(
                 RerankJob.accept(tenant, validator.check(request), System.currentTimeMillis()),
                 endpoint,
@@ -207,6 +212,7 @@ public class JobSubmitter {
     public Uni<AcceptedJob> submitSync(
             String tenant, RerankRequest request, String idempotencyKey) {
         Duration window = config.sync().retryWindow();
+        webhooks.check(request.webhook(), tenant);
         RerankRequest valid = validator.check(request);
         // kept only as long as a retry can use it: a sync caller has its answer, or polls soon
         // after a 504

@@ -120,8 +120,8 @@ public class BatchResource {
         if (!violations.isEmpty()) {
             throw new InvalidRequestException(violations);
         }
-        List<RerankRequest> valid = submitter.validate(requests);
         String tenant = caller.tenant();
+        List<RerankRequest> valid = submitter.validate(tenant, requests);
         return submitter
                 .submit(tenant, valid, idempotencyKey)
                 .map(

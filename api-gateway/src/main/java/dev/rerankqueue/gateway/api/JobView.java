@@ -23,6 +23,8 @@ import java.util.Map;
  *     or rebalance)
  * @param progress pairs scored so far, while a large job is being scored
  * @param metadata the client's own labels from the request, as sent
+ * @param webhook the job's completion webhook: its URL, {@code pending}, {@code delivered} or
+ *     {@code failed}, and the attempts so far
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobView(
@@ -39,7 +41,8 @@ public record JobView(
         String error,
         int attempts,
         Progress progress,
-        Map<String, String> metadata) {
+        Map<String, String> metadata,
+        JobState.Webhook webhook) {
 
     /**
      * @param scoredPairs pairs scored so far
@@ -100,6 +103,7 @@ public record JobView(
                 s.status() == JobStatus.RUNNING && s.scored() > 0
                         ? new Progress(s.scored(), s.pairs())
                         : null,
-                s.metadata());
+                s.metadata(),
+                s.webhook());
     }
 }

@@ -36,6 +36,7 @@ final class RequestFields {
                     "truncate_prompt_tokens",
                     "truncation_direction",
                     "raw_scores",
+                    "webhook",
                     RankFields.FIELD);
 
     /** Parameters of the anchors' APIs that are accepted and do not change the result here. */

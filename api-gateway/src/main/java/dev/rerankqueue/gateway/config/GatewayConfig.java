@@ -61,6 +61,9 @@ public interface GatewayConfig {
 
     Idempotency idempotency();
 
+    /** Completion webhooks: where they may go, how they are signed and retried. */
+    Webhooks webhooks();
+
     Admission admission();
 
     /**
@@ -389,6 +392,64 @@ public interface GatewayConfig {
     }
 
     /** Job state in Redis. */
+    interface Webhooks {
+        /**
+         * Host names a job's {@code webhook} may name: exact names, or {@code *.example.com} for
+         * any name under it, or {@code *} for any public host. Default: none, which turns webhooks
+         * off (a request naming one is a 422).
+         */
+        Optional<List<String>> allowedHosts();
+
+        /**
+         * Addresses in loopback, link-local, private or other non-public ranges that a webhook may
+         * still reach, as IPs or CIDR blocks ({@code 10.1.0.0/16}). Every address a host name
+         * resolves to is checked before each attempt. Default: none.
+         */
+        Optional<List<String>> allowedPrivateAddresses();
+
+        /** Whether plain {@code http://} webhooks are allowed besides https. Default false. */
+        @WithDefault("false")
+        boolean allowHttp();
+
+        /**
+         * The signing secret of each tenant: {@code rerank.webhooks.secrets."acme"=whsec_<base64>}
+         * (or any string, used as its UTF-8 bytes). A tenant without one cannot name a webhook.
+         */
+        Map<String, String> secrets();
+
+        /** Time one delivery attempt may take. Default 10s. */
+        @WithDefault("10s")
+        Duration timeout();
+
+        /** Wait before the second attempt; each later wait doubles. Default 1s. */
+        @WithDefault("1s")
+        Duration initialBackoff();
+
+        /** Longest wait between two attempts. Default 10m. */
+        @WithDefault("10m")
+        Duration maxBackoff();
+
+        /**
+         * Attempts stop this long after the first one, and the delivery is marked failed (also kept
+         * no longer than the job itself). Default 24h.
+         */
+        @WithDefault("24h")
+        Duration giveUpAfter();
+
+        /** How often each gateway looks for deliveries that are due. Default 500ms. */
+        @WithDefault("500ms")
+        Duration pollInterval();
+
+        /** Deliveries one gateway has in flight at once. Default 32. */
+        @WithDefault("32")
+        int maxInFlight();
+
+        /** Whether webhooks are on: some host is allowed. */
+        default boolean enabled() {
+            return allowedHosts().map(h -> !h.isEmpty()).orElse(false);
+        }
+    }
+
     interface Results {
         /** How long a job and its result stay readable after the last write. Default 24h. */
         @WithDefault("24h")

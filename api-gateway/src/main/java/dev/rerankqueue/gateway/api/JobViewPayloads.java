@@ -1,0 +1,43 @@
+package dev.rerankqueue.gateway.api;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.webhook.WebhookPayloads;
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.messaging.JobCodec;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+
+/**
+ * A webhook's body: an event naming what happened ({@code job.succeeded}, {@code job.failed},
+ * {@code job.expired}, {@code job.cancelled}) with the job's view as {@code data}, exactly as
+ * {@code GET /v1/rerank/jobs/{id}} returns it.
+ */
+@ApplicationScoped
+public class JobViewPayloads implements WebhookPayloads {
+
+    /**
+     * @param id the message id, also in header {@code webhook-id}: the same on every attempt
+     * @param type {@code job.} and the job's terminal status
+     * @param createdAt when the job ended
+     */
+    public record Event(
+            String id, String type, @JsonProperty("created_at") String createdAt, JobView data) {}
+
+    private final GatewayConfig config;
+
+    public JobViewPayloads(GatewayConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public byte[] of(String eventId, JobState state) {
+        JobView view = JobView.of(state, config.defaultModel());
+        return JobCodec.toJsonBytes(
+                new Event(
+                        eventId,
+                        "job." + state.status().wireName(),
+                        Instant.ofEpochMilli(state.finishedAt()).toString(),
+                        view));
+    }
+}

@@ -1,0 +1,294 @@
+package dev.rerankqueue.gateway.webhook;
+
+import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.RedisKeys;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.mutiny.redis.client.Response;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * Delivers completion webhooks from the outbox that every terminal write fills ({@link
+ * RedisKeys#WEBHOOKS_DUE}). Each gateway claims due deliveries for a lease (so two gateways do not
+ * send the same one at once, and a gateway that dies mid-delivery leaves it to another), POSTs the
+ * job's view signed with the tenant's secret ({@link WebhookSignature}), and then marks it
+ * delivered (any 2xx), failed (410 Gone, a target no longer allowed, or still failing {@code
+ * rerank.webhooks.give-up-after} after the first attempt) or due again after an exponential
+ * backoff. Delivery is at least once: a receiver de-duplicates by {@code webhook-id}, which is the
+ * same on every attempt.
+ */
+@ApplicationScoped
+public class WebhookDispatcher {
+
+    private static final Logger LOG = Logger.getLogger(WebhookDispatcher.class);
+
+    /** Takes up to ARGV[2] deliveries due by ARGV[1] and leases them until ARGV[3]. */
+    static final String CLAIM =
+            """
+            local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+            for _, id in ipairs(due) do redis.call('ZADD', KEYS[1], tonumber(ARGV[3]), id) end
+            return due
+            """;
+
+    /**
+     * Records an attempt on the job (never recreating an expired one) and requeues the delivery at
+     * ARGV[3] when ARGV[2] is {@code retry}, else removes it.
+     */
+    static final String SETTLE =
+            """
+            local alive = redis.call('EXISTS', KEYS[2]) == 1
+            if alive then
+              redis.call('HSET', KEYS[2], 'webhook_attempts', ARGV[4], 'webhook_first_attempt_at', ARGV[5])
+              if ARGV[2] ~= 'retry' then redis.call('HSET', KEYS[2], 'webhook_status', ARGV[2]) end
+            end
+            if alive and ARGV[2] == 'retry' then
+              redis.call('ZADD', KEYS[1], tonumber(ARGV[3]), ARGV[1])
+            else
+              redis.call('ZREM', KEYS[1], ARGV[1])
+            end
+            return 1
+            """;
+
+    private static final Duration REDIS_WAIT = Duration.ofSeconds(5);
+
+    private final GatewayConfig.Webhooks config;
+    private final WebhookTargets targets;
+    private final WebhookPayloads payloads;
+    private final JobStore store;
+    private final ReactiveRedisDataSource redis;
+    private final MeterRegistry metrics;
+    private final Semaphore slots;
+    private final HttpClient http;
+    private ScheduledExecutorService ticker;
+    private ExecutorService senders;
+
+    public WebhookDispatcher(
+            GatewayConfig config,
+            WebhookTargets targets,
+            WebhookPayloads payloads,
+            JobStore store,
+            ReactiveRedisDataSource redis,
+            MeterRegistry metrics) {
+        this.config = config.webhooks();
+        this.targets = targets;
+        this.payloads = payloads;
+        this.store = store;
+        this.redis = redis;
+        this.metrics = metrics;
+        this.slots = new Semaphore(Math.max(1, this.config.maxInFlight()));
+        this.http =
+                HttpClient.newBuilder()
+                        .connectTimeout(this.config.timeout())
+                        .followRedirects(HttpClient.Redirect.NEVER)
+                        .build();
+    }
+
+    void start(@Observes StartupEvent e) {
+        if (!config.enabled()) {
+            return;
+        }
+        senders =
+                Executors.newFixedThreadPool(
+                        Math.max(1, config.maxInFlight()), daemon("webhook-sender"));
+        ticker = Executors.newSingleThreadScheduledExecutor(daemon("webhook-dispatcher"));
+        long every = Math.max(10, config.pollInterval().toMillis());
+        ticker.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    void stop(@Observes ShutdownEvent e) {
+        if (ticker != null) {
+            ticker.shutdownNow();
+            senders.shutdownNow();
+        }
+    }
+
+    /** Claims as many due deliveries as there are free slots, and sends each on its own thread. */
+    void tick() {
+        try {
+            int free = slots.availablePermits();
+            if (free == 0) {
+                return;
+            }
+            long now = System.currentTimeMillis();
+            long lease = now + config.timeout().toMillis() * 2 + 30_000;
+            Response due =
+                    redis.execute(
+                                    "EVAL",
+                                    CLAIM,
+                                    "1",
+                                    RedisKeys.WEBHOOKS_DUE,
+                                    Long.toString(now),
+                                    Integer.toString(free),
+                                    Long.toString(lease))
+                            .await()
+                            .atMost(REDIS_WAIT);
+            for (Response id : due) {
+                slots.acquireUninterruptibly();
+                senders.execute(
+                        () -> {
+                            try {
+                                deliver(id.toString());
+                            } catch (RuntimeException ex) {
+                                // left leased: tried again once the lease ends
+                                LOG.warnf("webhook of job %s not sent: %s", id, ex.toString());
+                            } finally {
+                                slots.release();
+                            }
+                        });
+            }
+        } catch (RuntimeException ex) {
+            LOG.debugf("webhook outbox not read this time: %s", ex.toString());
+        }
+    }
+
+    private void deliver(String id) {
+        List<String> fields =
+                hmget(
+                        RedisKeys.job(id),
+                        JobFields.WEBHOOK,
+                        JobFields.TENANT,
+                        JobFields.WEBHOOK_ATTEMPTS,
+                        JobFields.WEBHOOK_FIRST_ATTEMPT_AT);
+        JobState state = store.find(id).await().atMost(REDIS_WAIT);
+        if (fields.get(0) == null || state == null) {
+            settle(id, "failed", 0, 0, 0); // the job is gone: nothing to announce
+            return;
+        }
+        long now = System.currentTimeMillis();
+        int attempts = (int) parse(fields.get(2)) + 1;
+        long first = fields.get(3) == null ? now : parse(fields.get(3));
+        String outcome = attempt(fields.get(0), fields.get(1), id, state);
+        if (outcome.equals("retry") && now - first >= config.giveUpAfter().toMillis()) {
+            outcome = "failed";
+        }
+        if (outcome.equals("failed")) {
+            LOG.warnf(
+                    "webhook of job %s given up after %d attempts (host %s)",
+                    id, attempts, URI.create(fields.get(0)).getHost());
+        }
+        metrics.counter("rerank.webhooks", "outcome", outcome).increment();
+        settle(id, outcome, now + backoff(attempts), attempts, first);
+    }
+
+    /** One POST: {@code delivered}, {@code retry} or {@code failed}. */
+    private String attempt(String url, String tenant, String jobId, JobState state) {
+        String secret = config.secrets().get(tenant);
+        URI uri;
+        try {
+            uri = URI.create(url);
+            targets.parse(url);
+            targets.resolve(uri);
+        } catch (WebhookTargets.RefusedTargetException | RuntimeException e) {
+            LOG.warnf("webhook of job %s refused: %s", jobId, e.getMessage());
+            return "failed";
+        }
+        if (secret == null) {
+            LOG.warnf("webhook of job %s not sent: tenant %s has no secret now", jobId, tenant);
+            return "failed";
+        }
+        String eventId = eventId(jobId, state);
+        byte[] body = payloads.of(eventId, state);
+        long timestamp = System.currentTimeMillis() / 1000;
+        HttpRequest request =
+                HttpRequest.newBuilder(uri)
+                        .timeout(config.timeout())
+                        .header("content-type", "application/json")
+                        .header("user-agent", "rerank-queue-webhooks")
+                        .header(WebhookSignature.ID_HEADER, eventId)
+                        .header(WebhookSignature.TIMESTAMP_HEADER, Long.toString(timestamp))
+                        .header(
+                                WebhookSignature.SIGNATURE_HEADER,
+                                WebhookSignature.sign(secret, eventId, timestamp, body))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                        .build();
+        try {
+            int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+            if (status >= 200 && status < 300) {
+                return "delivered";
+            }
+            return status == 410 ? "failed" : "retry";
+        } catch (IOException e) {
+            return "retry";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "retry";
+        }
+    }
+
+    /** The message id: the same on every attempt for one terminal state of one job. */
+    static String eventId(String jobId, JobState state) {
+        return "job_" + jobId + "_" + state.status().wireName();
+    }
+
+    /** Wait after the {@code attempts}-th failed attempt: doubling, capped, ±20 % jitter. */
+    long backoff(int attempts) {
+        double base =
+                Math.min(
+                        config.maxBackoff().toMillis(),
+                        config.initialBackoff().toMillis()
+                                * Math.pow(2, Math.min(30, attempts - 1)));
+        return (long) (base * ThreadLocalRandom.current().nextDouble(0.8, 1.2));
+    }
+
+    private void settle(String id, String outcome, long nextDue, int attempts, long first) {
+        redis.execute(
+                        "EVAL",
+                        SETTLE,
+                        "2",
+                        RedisKeys.WEBHOOKS_DUE,
+                        RedisKeys.job(id),
+                        id,
+                        outcome,
+                        Long.toString(nextDue),
+                        Integer.toString(attempts),
+                        Long.toString(first))
+                .await()
+                .atMost(REDIS_WAIT);
+    }
+
+    private List<String> hmget(String key, String... fields) {
+        String[] args = new String[fields.length + 1];
+        args[0] = key;
+        System.arraycopy(fields, 0, args, 1, fields.length);
+        Response r = redis.execute("HMGET", args).await().atMost(REDIS_WAIT);
+        List<String> out = new ArrayList<>(fields.length);
+        for (Response v : r) {
+            out.add(v == null ? null : v.toString());
+        }
+        return out;
+    }
+
+    private static long parse(String s) {
+        return s == null || s.isEmpty() ? 0 : Long.parseLong(s);
+    }
+
+    private static ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

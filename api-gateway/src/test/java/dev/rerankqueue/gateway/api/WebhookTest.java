@@ -1,0 +1,280 @@
+package dev.rerankqueue.gateway.api;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.job.JobResult;
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.RankedDocument;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobStateChanges;
+import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.RedisKeys;
+import dev.rerankqueue.store.TransitionOutcome;
+import dev.rerankqueue.testing.InfrastructureResource;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import jakarta.inject.Inject;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Completion webhooks against a real HTTP receiver on this machine: a job's end is POSTed signed as
+ * Standard Webhooks specifies (the receiver checks the signature with its own HMAC), a receiver
+ * that fails at first gets the same event again until it accepts, and webhooks to addresses the
+ * gateway must not reach are refused when the job is submitted.
+ */
+@QuarkusTest
+@WithTestResource(InfrastructureResource.class)
+@TestProfile(WebhookTest.Hooks.class)
+class WebhookTest {
+
+    /**
+     * The secret of tenant {@code default} (auth is off in tests), as Standard Webhooks writes it.
+     */
+    static final byte[] SECRET =
+            "a-test-secret-of-32-bytes-length".getBytes(StandardCharsets.UTF_8);
+
+    public static class Hooks implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of(
+                    // hosts allowed by name still may not reach a private address
+                    "rerank.webhooks.allowed-hosts",
+                            "127.0.0.1,hooks.example.com,169.254.169.254,10.0.0.5,[::1],"
+                                    + "[::ffff:169.254.169.254],10.1.2.3",
+                    "rerank.webhooks.allowed-private-addresses", "127.0.0.1",
+                    "rerank.webhooks.allow-http", "true",
+                    "rerank.webhooks.secrets.\"default\"",
+                            "whsec_" + Base64.getEncoder().encodeToString(SECRET),
+                    "rerank.webhooks.initial-backoff", "200ms",
+                    "rerank.webhooks.poll-interval", "50ms");
+        }
+    }
+
+    /** One request as the receiver saw it. */
+    record Received(String id, String timestamp, String signature, byte[] body) {}
+
+    static HttpServer receiver;
+    static final List<Received> received = new CopyOnWriteArrayList<>();
+
+    /** Requests the receiver still answers with 500 before it accepts. */
+    static final AtomicInteger failuresLeft = new AtomicInteger();
+
+    @Inject JobStore store;
+
+    @Inject ReactiveRedisDataSource redis;
+
+    @BeforeAll
+    static void startReceiver() throws Exception {
+        receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        receiver.createContext(
+                "/hook",
+                exchange -> {
+                    byte[] body = exchange.getRequestBody().readAllBytes();
+                    received.add(
+                            new Received(
+                                    exchange.getRequestHeaders().getFirst("webhook-id"),
+                                    exchange.getRequestHeaders().getFirst("webhook-timestamp"),
+                                    exchange.getRequestHeaders().getFirst("webhook-signature"),
+                                    body));
+                    int status = failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 500 : 204;
+                    exchange.sendResponseHeaders(status, -1);
+                    exchange.close();
+                });
+        receiver.start();
+    }
+
+    @AfterAll
+    static void stopReceiver() {
+        receiver.stop(0);
+    }
+
+    @BeforeEach
+    void aWorkerServesItsModel() {
+        received.clear();
+        failuresLeft.set(0);
+        redis.hash(String.class)
+                .hset(
+                        RedisKeys.SERVED_MODELS,
+                        "test-model",
+                        Long.toString(System.currentTimeMillis()))
+                .await()
+                .atMost(Duration.ofSeconds(5));
+    }
+
+    private static String hook() {
+        return "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook";
+    }
+
+    private String submit(String webhook) {
+        return given().contentType(ContentType.JSON)
+                .body(
+                        "{\"query\":\"q\",\"documents\":[\"a\",\"b\"],\"metadata\":{\"run\":\"7\"},"
+                                + "\"webhook\":\""
+                                + webhook
+                                + "\"}")
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("id");
+    }
+
+    private TransitionOutcome write(JobTransition t) {
+        return store.apply(t).await().atMost(Duration.ofSeconds(5));
+    }
+
+    /** Does what a worker does: running, then succeeded. */
+    private void succeed(String id) {
+        TransitionOutcome running =
+                write(
+                        JobTransition.to(id, JobStatus.RUNNING)
+                                .set(JobFields.STARTED_AT, System.currentTimeMillis()));
+        JobResult result =
+                new JobResult(
+                        "test-model",
+                        List.of(new RankedDocument(1, 0.9, null), new RankedDocument(0, 0.1, null)),
+                        new JobResult.Usage(2, 42),
+                        7);
+        assertTrue(
+                write(
+                                JobTransition.to(id, JobStatus.SUCCEEDED)
+                                        .expectVersion(running.version())
+                                        .set(JobFields.FINISHED_AT, System.currentTimeMillis())
+                                        .set(JobFields.RESULT, JobCodec.encodeResult(result)))
+                        .applied());
+    }
+
+    private static String expectedSignature(Received r) throws Exception {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(SECRET, "HmacSHA256"));
+        mac.update((r.id() + "." + r.timestamp() + ".").getBytes(StandardCharsets.UTF_8));
+        return "v1," + Base64.getEncoder().encodeToString(mac.doFinal(r.body()));
+    }
+
+    @Test
+    void aJobsEndIsPostedToItsWebhookSignedWithTheTenantsSecret() throws Exception {
+        String id = submit(hook());
+        Thread.sleep(300);
+        assertEquals(List.of(), received, "nothing is announced before the job ends");
+        succeed(id);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !received.isEmpty());
+        Received r = received.get(0);
+        assertEquals(expectedSignature(r), r.signature(), "the receiver's own HMAC agrees");
+        long age = System.currentTimeMillis() / 1000 - Long.parseLong(r.timestamp());
+        assertTrue(age >= 0 && age < 30, "timestamp in seconds, now: " + r.timestamp());
+        JsonNode event = JobCodec.mapper().readTree(r.body());
+        assertEquals(r.id(), event.get("id").asText());
+        assertEquals("job.succeeded", event.get("type").asText());
+        assertEquals(id, event.at("/data/id").asText());
+        assertEquals("succeeded", event.at("/data/status").asText());
+        assertEquals(1, event.at("/data/results/0/index").asInt());
+        assertEquals("7", event.at("/data/metadata/run").asText());
+        await().atMost(Duration.ofSeconds(5))
+                .until(
+                        () ->
+                                "delivered"
+                                        .equals(
+                                                redis.hash(String.class)
+                                                        .hget(
+                                                                RedisKeys.job(id),
+                                                                JobFields.WEBHOOK_STATUS)
+                                                        .await()
+                                                        .atMost(Duration.ofSeconds(5))));
+        given().get("/v1/rerank/jobs/" + id)
+                .then()
+                .statusCode(200)
+                .body("webhook.url", equalTo(hook()))
+                .body("webhook.status", equalTo("delivered"))
+                .body("webhook.attempts", equalTo(1));
+        Thread.sleep(500);
+        assertEquals(1, received.size(), "delivered once");
+    }
+
+    @Test
+    void aReceiverThatFailsAtFirstGetsTheSameEventUntilItAccepts() throws Exception {
+        failuresLeft.set(2);
+        String id = submit(hook());
+        long now = System.currentTimeMillis();
+        assertTrue(
+                write(JobStateChanges.cancelledByClient(id, now, Duration.ofHours(1))).applied());
+        await().atMost(Duration.ofSeconds(15)).until(() -> received.size() >= 3);
+        Thread.sleep(1_000);
+        assertEquals(3, received.size(), "two refusals, then one delivery, then nothing");
+        for (Received r : received) {
+            assertEquals(received.get(0).id(), r.id(), "one event id on every attempt");
+            assertEquals(expectedSignature(r), r.signature());
+            assertEquals(
+                    "job.cancelled", JobCodec.mapper().readTree(r.body()).get("type").asText());
+        }
+        Map<String, String> job =
+                redis.hash(String.class)
+                        .hgetall(RedisKeys.job(id))
+                        .await()
+                        .atMost(Duration.ofSeconds(5));
+        assertEquals("3", job.get(JobFields.WEBHOOK_ATTEMPTS));
+        assertEquals("delivered", job.get(JobFields.WEBHOOK_STATUS));
+    }
+
+    @Test
+    void webhooksToPlacesTheGatewayMustNotReachAreRefusedOnSubmission() {
+        Map<String, String> refused =
+                Map.of(
+                        "http://169.254.169.254/latest/meta-data", "not public",
+                        "http://10.0.0.5/hook", "not public",
+                        "http://[::ffff:169.254.169.254]/hook", "not public",
+                        "http://[::1]/hook", "not public",
+                        "https://evil.example.org/hook", "is not one webhooks may reach",
+                        "ftp://hooks.example.com/hook", "http or https",
+                        "http://user:pw@hooks.example.com/hook", "without user",
+                        "not a url", "webhook");
+        refused.forEach(
+                (url, why) ->
+                        given().contentType(ContentType.JSON)
+                                .body(
+                                        "{\"query\":\"q\",\"documents\":[\"a\"],\"webhook\":\""
+                                                + url
+                                                + "\"}")
+                                .post("/v1/rerank/jobs")
+                                .then()
+                                .statusCode(422)
+                                .contentType("application/problem+json")
+                                .body("detail", containsString("webhook"))
+                                .body("detail", containsString(why)));
+        // a batch's jobs are checked the same way, each named by its place
+        given().urlEncodingEnabled(false)
+                .contentType(ContentType.JSON)
+                .body(
+                        "{\"jobs\":[{\"query\":\"q\",\"documents\":[\"a\"]},"
+                                + "{\"query\":\"q\",\"documents\":[\"a\"],\"webhook\":\"http://10.1.2.3/\"}]}")
+                .post("/v1/rerank/jobs:batch")
+                .then()
+                .statusCode(422)
+                .body("detail", containsString("jobs[1].webhook"));
+    }
+}
