@@ -28,12 +28,12 @@ public record RequestLimits(
     public static final int DEFAULT_METADATA_VALUE_CHARS = 512;
 
     /**
-     * The documented defaults: 1,000 documents, 16 Ki query chars, 128 Ki chars per document, 24 h
+     * The documented defaults: 10,000 documents, 16 Ki query chars, 128 Ki chars per document, 24 h
      * deadline, 16 metadata entries of up to 512 characters.
      */
     public static final RequestLimits DEFAULTS =
             new RequestLimits(
-                    1_000,
+                    10_000,
                     16_384,
                     131_072,
                     86_400_000L,

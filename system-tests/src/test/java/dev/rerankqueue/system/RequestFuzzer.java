@@ -176,7 +176,7 @@ final class RequestFuzzer {
                                 postJson(
                                         endpoint,
                                         "{\"query\":\"q\",\"documents\":["
-                                                + "\"d\",".repeat(1_000)
+                                                + "\"d\",".repeat(10_000)
                                                 + "\"d\"]}");
                         case 2 ->
                                 postJson(

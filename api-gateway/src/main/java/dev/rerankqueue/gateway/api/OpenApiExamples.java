@@ -224,7 +224,7 @@ public class OpenApiExamples implements OASFilter {
                                 new Violation("query", "must not be empty"),
                                 new Violation(
                                         "documents",
-                                        "has 1001 documents; the limit is 1000 (rerank.limits.max-documents)"))));
+                                        "has 10001 documents; the limit is 10000 (rerank.limits.max-documents)"))));
         ERRORS.put("idempotency-key-reused", RefusedException.idempotencyKeyReused(JOB_ID));
         ERRORS.put(
                 "model-not-found",

@@ -296,8 +296,11 @@ public interface GatewayConfig {
         @WithDefault("4M")
         MemorySize maxBodySize();
 
-        /** Documents per job. Default 1000. */
-        @WithDefault("1000")
+        /**
+         * Documents per job: Cohere's ceiling (it recommends at most 1,000 and takes up to 10,000);
+         * the worker splits a job into micro-batches the model takes. Default 10000.
+         */
+        @WithDefault("10000")
         int maxDocuments();
 
         /** Characters in a query (and an instruction). Default 16384. */

@@ -290,6 +290,35 @@ class JobConsumerTest {
     }
 
     @Test
+    void aJobOfThousandsOfDocumentsIsScoredInMicroBatches() {
+        List<String> docs = new ArrayList<>();
+        for (int i = 0; i < 3_000; i++) {
+            docs.add("Pandas eat bamboo, note " + i + ".");
+        }
+        docs.set(2_345, "The capital of China is Beijing.");
+        double callsBefore = scorerCalls();
+        RerankJob job = aQueuedJob().withDocuments(docs).keepingTop(3).build();
+        produce(job);
+        JobState s = awaitTerminal(job.id());
+        assertEquals(JobStatus.SUCCEEDED, s.status(), String.valueOf(s.error()));
+        assertEquals(3_000, s.result().usage().pairs());
+        assertEquals(3, s.result().results().size());
+        assertEquals(2_345, s.result().results().get(0).index());
+        assertTrue(
+                scorerCalls() - callsBefore >= 3_000.0 / 64,
+                "split into calls of at most rerank.worker.batch.max-pairs pairs");
+    }
+
+    private static double scorerCalls() {
+        return given().get("/q/metrics")
+                .asString()
+                .lines()
+                .filter(l -> l.startsWith("rerank_scoring_seconds_count"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
+    @Test
     void documentsAreCutFromTheEndTheRequestNamesAndToItsPromptLimit() {
         String query = "What is the capital of China?";
         String filler = "Pandas eat bamboo in the mountain forests of Sichuan. ";
