@@ -101,10 +101,8 @@ public class BatchSubmitter {
         List<Violation> all = new ArrayList<>();
         List<RerankRequest> valid = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
-            RerankRequest r = requests.get(i).withDefaultPriority(Priority.BATCH);
             try {
-                webhooks.check(r.webhook(), tenant);
-                valid.add(validator.check(r));
+                valid.add(validateOne(tenant, requests.get(i)));
             } catch (InvalidRequestException e) {
                 for (Violation v : e.violations()) {
                     all.add(new Violation("jobs[" + i + "]." + v.field(), v.message()));
@@ -117,31 +115,54 @@ public class BatchSubmitter {
         return valid;
     }
 
+    /** One job of a bulk submission, in the batch lane unless it says otherwise, validated. */
+    public RerankRequest validateOne(String tenant, RerankRequest request) {
+        RerankRequest r = request.withDefaultPriority(Priority.BATCH);
+        webhooks.check(r.webhook(), tenant);
+        return validator.check(r);
+    }
+
+    /**
+     * The id of a new batch: derived from the tenant's {@code Idempotency-Key} (so a retry names
+     * the same batch), or random without one.
+     */
+    public static String batchId(String tenant, String idempotencyKey) {
+        if (idempotencyKey == null) {
+            return UUID.randomUUID().toString();
+        }
+        if (IdempotencyKeys.check(idempotencyKey).length() > 250) {
+            throw new InvalidRequestException(
+                    "Idempotency-Key", "of a batch must be at most 250 characters");
+        }
+        return UUID.nameUUIDFromBytes(
+                        (tenant + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8))
+                .toString();
+    }
+
+    /** Job {@code index}'s own idempotency key within a batch submitted under {@code key}. */
+    public static String jobKey(String key, long index) {
+        return key == null ? null : key + "#" + index;
+    }
+
+    /** Records a batch of the jobs that were accepted, kept as long as job results. */
+    public Uni<Void> record(String batchId, String tenant, long createdAt, List<String> jobIds) {
+        return batches.save(
+                new BatchStore.Batch(batchId, tenant, createdAt, jobIds),
+                config.results().retention());
+    }
+
     /**
      * Submits every (already validated) job; the batch is recorded with the jobs that were
      * accepted.
      */
     public Uni<AcceptedBatch> submit(
             String tenant, List<RerankRequest> requests, String idempotencyKey) {
-        String batchId;
-        if (idempotencyKey == null) {
-            batchId = UUID.randomUUID().toString();
-        } else {
-            if (IdempotencyKeys.check(idempotencyKey).length() > 250) {
-                throw new InvalidRequestException(
-                        "Idempotency-Key", "of a batch must be at most 250 characters");
-            }
-            batchId =
-                    UUID.nameUUIDFromBytes(
-                                    (tenant + "\n" + idempotencyKey)
-                                            .getBytes(StandardCharsets.UTF_8))
-                            .toString();
-        }
+        String batchId = batchId(tenant, idempotencyKey);
         long now = System.currentTimeMillis();
         List<Uni<Outcome>> submits = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
             int index = i;
-            String key = idempotencyKey == null ? null : idempotencyKey + "#" + i;
+            String key = jobKey(idempotencyKey, i);
             submits.add(
                     Uni.createFrom()
                             .deferred(
@@ -173,10 +194,7 @@ public class BatchSubmitter {
                             if (ids.isEmpty()) {
                                 return Uni.createFrom().item(batch);
                             }
-                            return batches.save(
-                                            new BatchStore.Batch(batchId, tenant, now, ids),
-                                            config.results().retention())
-                                    .replaceWith(batch);
+                            return record(batchId, tenant, now, ids).replaceWith(batch);
                         });
     }
 }

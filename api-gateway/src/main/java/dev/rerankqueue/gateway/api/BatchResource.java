@@ -11,6 +11,7 @@ import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.job.Violation;
 import dev.rerankqueue.messaging.JobCodec;
+import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
@@ -19,11 +20,13 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.io.InputStream;
 import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -37,6 +40,12 @@ public class BatchResource {
 
     public static final String PATH = "/v1/rerank/jobs:batch";
     public static final String BATCHES = "/v1/rerank/batches";
+
+    /** The media type of a JSON Lines upload; {@link #JSON_LINES_TYPES} are all taken. */
+    public static final String JSON_LINES = "application/x-ndjson";
+
+    static final Set<String> JSON_LINES_TYPES =
+            Set.of(JSON_LINES, "application/jsonl", "application/x-jsonlines");
 
     /**
      * One job of the 202: accepted (id and links) or refused (the problem, e.g. a quota or backlog
@@ -75,11 +84,51 @@ public class BatchResource {
     private final BatchSubmitter submitter;
     private final BodyLimit bodyLimit;
     private final Caller caller;
+    private final JsonLinesUpload upload;
 
-    public BatchResource(BatchSubmitter submitter, BodyLimit bodyLimit, Caller caller) {
+    public BatchResource(
+            BatchSubmitter submitter, BodyLimit bodyLimit, Caller caller, JsonLinesUpload upload) {
         this.submitter = submitter;
         this.bodyLimit = bodyLimit;
         this.caller = caller;
+        this.upload = upload;
+    }
+
+    @POST
+    @Consumes({JSON_LINES, "application/jsonl", "application/x-jsonlines"})
+    @Produces(MediaType.APPLICATION_JSON)
+    @Blocking
+    @Operation(
+            summary = "Upload many jobs as JSON Lines",
+            description =
+                    "One job per line, read as it arrives (up to rerank.limits.max-upload-jobs jobs,"
+                            + " each line at most rerank.limits.max-body-size). Each valid line is"
+                            + " submitted at once; invalid lines are reported by line number and the"
+                            + " rest go on. An admission refusal stops the upload at that line"
+                            + " (stopped_at_line): resend from there with the same Idempotency-Key."
+                            + " 202 with the batch id when any job was accepted.")
+    public Response submitLines(
+            InputStream body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        JsonLinesUpload.Outcome outcome = upload.run(caller.tenant(), body, idempotencyKey);
+        JsonLinesUpload.AcceptedUploadView view = outcome.view();
+        if (view.accepted() == 0) {
+            if (outcome.stop() != null) {
+                throw outcome.stop();
+            }
+            throw new InvalidRequestException(
+                    view.errors().isEmpty()
+                            ? List.of(new Violation("body", "holds no job: one JSON object a line"))
+                            : view.errors().stream()
+                                    .limit(10)
+                                    .map(e -> new Violation("line " + e.line(), e.detail()))
+                                    .toList());
+        }
+        Response.ResponseBuilder r =
+                Response.accepted(view).location(URI.create(view.links().self()));
+        if (outcome.stop() != null && outcome.stop().retryAfterSeconds() != null) {
+            r.header("Retry-After", outcome.stop().retryAfterSeconds());
+        }
+        return r.build();
     }
 
     @POST

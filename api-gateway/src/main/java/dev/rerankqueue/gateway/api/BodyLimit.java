@@ -9,6 +9,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.Locale;
 
 /**
  * Enforces {@code rerank.limits.max-body-size} with a problem+json 413: before the body is read
@@ -17,20 +18,35 @@ import jakarta.enterprise.event.Observes;
 @ApplicationScoped
 public class BodyLimit {
 
+    /** The request attribute holding the byte cap of a streamed request body. */
+    static final String TRANSPORT_LIMIT = "io.quarkus.max-request-size";
+
     private final long limit;
+    private final long uploadLimit;
 
     public BodyLimit(GatewayConfig config) {
         this.limit = config.limits().maxBodySize().asLongValue();
+        this.uploadLimit = config.limits().maxUploadSize().asLongValue();
+    }
+
+    /** Whether a request is a JSON Lines upload, which is read as it arrives line by line. */
+    static boolean isJsonLines(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        String type = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        return BatchResource.JSON_LINES_TYPES.contains(type);
     }
 
     void install(@Observes Router router) {
-        router.route().order(Integer.MIN_VALUE).handler(this::checkDeclaredLength);
+        // after the transport's own handler, which sets the cap of a streamed body to its own
+        router.route().order(Integer.MIN_VALUE + 1).handler(this::checkDeclaredLength);
         router.route()
                 .order(Integer.MIN_VALUE)
                 .failureHandler(
                         ctx -> {
                             if (ctx.statusCode() == 413 && !ctx.response().headWritten()) {
-                                reject(ctx, -1);
+                                reject(ctx, -1, limit);
                             } else {
                                 ctx.next();
                             }
@@ -45,12 +61,17 @@ public class BodyLimit {
     }
 
     private void checkDeclaredLength(RoutingContext ctx) {
+        boolean upload = isJsonLines(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE));
+        // the REST layer reads a body up to this request attribute: a JSON Lines upload is read
+        // as a stream, a line at a time, up to its own cap; every other body is buffered whole,
+        // so a chunked one is cut off at four times the documented limit
+        ctx.put(TRANSPORT_LIMIT, upload ? uploadLimit : 4 * limit);
         String declared = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
         if (declared != null) {
             try {
                 long length = Long.parseLong(declared.trim());
-                if (length > limit) {
-                    reject(ctx, length);
+                if (length > (upload ? uploadLimit : limit)) {
+                    reject(ctx, length, upload ? uploadLimit : limit);
                     return;
                 }
             } catch (NumberFormatException e) {
@@ -60,7 +81,7 @@ public class BodyLimit {
         ctx.next();
     }
 
-    private void reject(RoutingContext ctx, long length) {
+    private void reject(RoutingContext ctx, long length, long limit) {
         ApiException e = RequestException.tooLarge(length, limit);
         Problem p =
                 new Problem(

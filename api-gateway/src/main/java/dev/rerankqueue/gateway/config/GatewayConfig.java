@@ -316,6 +316,17 @@ public interface GatewayConfig {
         int maxBatchJobs();
 
         /**
+         * Jobs in one JSON Lines upload to {@code POST /v1/rerank/jobs:batch}, which is read as it
+         * arrives (each line at most {@link #maxBodySize()}). Default 100000.
+         */
+        @WithDefault("100000")
+        long maxUploadJobs();
+
+        /** Bytes of one JSON Lines upload, as declared by its Content-Length. Default 1G. */
+        @WithDefault("1G")
+        MemorySize maxUploadSize();
+
+        /**
          * Documents in all jobs of one bulk request together: a 4 MB body of one-character
          * documents would otherwise hold a million, and the gateway parses a bulk request whole.
          * Default 100000.

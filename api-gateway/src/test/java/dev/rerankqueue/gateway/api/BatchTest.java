@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobStatus;
@@ -26,7 +27,13 @@ import io.restassured.http.ContentType;
 import io.restassured.response.ExtractableResponse;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
+import java.io.BufferedInputStream;
+import java.io.InputStream;
 import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
@@ -279,6 +286,127 @@ class BatchTest {
                 .statusCode(200)
                 .body("counts.cancelled", equalTo(2));
         given().delete("/v1/rerank/batches/no-such-batch").then().statusCode(404);
+    }
+
+    @Test
+    void aJsonLinesUploadSubmitsEachGoodLineAndReportsTheBadOnesByNumber() throws Exception {
+        String body =
+                String.join(
+                                "\n",
+                                "{\"query\":\"q1\",\"documents\":[\"a\",\"b\"]}",
+                                "{\"query\":\"q2\",\"documents\":[\"a\"",
+                                "{\"query\":\"q3\",\"documents\":[\"a\"]}",
+                                "{\"query\":\"q4\",\"documents\":[\"a\"],\"top_k\":1}",
+                                "",
+                                "{\"query\":\"q6\",\"documents\":[\"a\"],\"priority\":\"interactive\"}")
+                        + "\n";
+        ExtractableResponse<Response> r =
+                given().urlEncodingEnabled(false)
+                        .contentType("application/x-ndjson")
+                        .body(body.getBytes(StandardCharsets.UTF_8))
+                        .post("/v1/rerank/jobs:batch")
+                        .then()
+                        .statusCode(202)
+                        .extract();
+        assertEquals(3, (int) r.path("accepted"));
+        assertEquals(2, (int) r.path("invalid"));
+        assertEquals(List.of(2, 4), r.path("errors.line"));
+        assertEquals("/problems/malformed-json", r.path("errors[0].type"));
+        assertTrue(((String) r.path("errors[1].detail")).contains("top_k"), r.asString());
+        String batch = r.path("batch_id");
+        given().get("/v1/rerank/batches/" + batch)
+                .then()
+                .statusCode(200)
+                .body("total", equalTo(3))
+                .body("counts.queued", equalTo(3));
+        List<String> queries =
+                given().get("/v1/rerank/batches/" + batch + "/results")
+                        .asString()
+                        .lines()
+                        .filter(l -> !l.isBlank())
+                        .map(
+                                l ->
+                                        l.substring(
+                                                l.indexOf("\"id\":\"") + 6,
+                                                l.indexOf("\"id\":\"") + 42))
+                        .map(
+                                id ->
+                                        InfrastructureResource.kafka()
+                                                .readAll(Topics.JOBS_BATCH)
+                                                .stream()
+                                                .filter(x -> x.key().equals(id))
+                                                .findFirst()
+                                                .map(x -> JobCodec.decodeJob(x.value()))
+                                                .map(j -> j.request().query())
+                                                .orElse("on the interactive topic"))
+                        .toList();
+        assertEquals(
+                List.of("q1", "q3", "on the interactive topic"),
+                queries,
+                "in line order; the batch lane unless a line asks otherwise");
+        // nothing valid at all: a 422 naming the lines
+        given().urlEncodingEnabled(false)
+                .contentType("application/jsonl")
+                .body("not json\n{\"query\":\"q\"}\n".getBytes(StandardCharsets.UTF_8))
+                .post("/v1/rerank/jobs:batch")
+                .then()
+                .statusCode(422)
+                .contentType("application/problem+json")
+                .body("detail", containsString("line 1"))
+                .body("detail", containsString("line 2"));
+    }
+
+    @Test
+    void aJsonLinesUploadFarOverTheBodyLimitIsReadAsItArrives() throws Exception {
+        // few jobs of 1 MB each: the jobs stay on the shared broker, and every job counts in the
+        // backlog the later tests are admitted against
+        int jobs = 20;
+        String documents =
+                ",\"documents\":["
+                        + String.join(
+                                ",", Collections.nCopies(10, "\"" + "x".repeat(100_000) + "\""))
+                        + "]}\n";
+        // about 20 MB, sent chunked as it is generated: over rerank.limits.max-body-size (4 MB)
+        // and the transport's own 16 MB backstop
+        InputStream generated =
+                new InputStream() {
+                    int line;
+                    byte[] current = new byte[0];
+                    int pos;
+
+                    @Override
+                    public int read() {
+                        if (pos == current.length) {
+                            if (line == jobs) {
+                                return -1;
+                            }
+                            current =
+                                    ("{\"query\":\"bulk " + line++ + "\"" + documents)
+                                            .getBytes(StandardCharsets.UTF_8);
+                            pos = 0;
+                        }
+                        return current[pos++];
+                    }
+                };
+        HttpResponse<String> r =
+                HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(
+                                                base.toURI().resolve("/v1/rerank/jobs:batch"))
+                                        .header("content-type", "application/x-ndjson")
+                                        .POST(
+                                                HttpRequest.BodyPublishers.ofInputStream(
+                                                        () -> new BufferedInputStream(generated)))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, r.statusCode(), r.body());
+        JsonNode view = JobCodec.mapper().readTree(r.body());
+        assertEquals(jobs, view.get("accepted").asInt(), r.body());
+        assertEquals(0, view.get("invalid").asInt(), r.body());
+        given().get("/v1/rerank/batches/" + view.get("batch_id").asText())
+                .then()
+                .statusCode(200)
+                .body("total", equalTo(jobs));
     }
 
     @Test

@@ -27,11 +27,15 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
+import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -374,6 +378,41 @@ class JobSubmissionTest {
         assertEquals(413, r.statusCode());
         assertEquals("application/problem+json", r.headers().firstValue("content-type").orElse(""));
         assertTrue(r.body().contains("/problems/body-too-large"), r.body());
+    }
+
+    @Test
+    void aChunkedBodyFarOverTheLimitIsCutOffNotBuffered() throws Exception {
+        // the transport takes JSON Lines uploads of up to 1 GB; any other body is cut off at four
+        // times rerank.limits.max-body-size, never read whole
+        InputStream endless =
+                new InputStream() {
+                    long sent;
+
+                    @Override
+                    public int read() {
+                        return sent++ < 2L * 1024 * 1024 * 1024 ? 'x' : -1;
+                    }
+                };
+        int status;
+        try {
+            status =
+                    HttpClient.newHttpClient()
+                            .send(
+                                    HttpRequest.newBuilder(base.toURI().resolve("/v1/rerank/jobs"))
+                                            .timeout(Duration.ofSeconds(60))
+                                            .header("content-type", "application/json")
+                                            .POST(
+                                                    HttpRequest.BodyPublishers.ofInputStream(
+                                                            () -> new BufferedInputStream(endless)))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .statusCode();
+        } catch (HttpTimeoutException e) {
+            throw new AssertionError("the gateway kept reading a body it should have cut off", e);
+        } catch (IOException e) {
+            status = 413; // the server closed the connection while the client was still sending
+        }
+        assertEquals(413, status);
     }
 
     @Test

@@ -1,0 +1,300 @@
+package dev.rerankqueue.gateway.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.rerankqueue.gateway.admission.BatchSubmitter;
+import dev.rerankqueue.gateway.admission.JobSubmitter;
+import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.problem.ApiException;
+import dev.rerankqueue.gateway.problem.Problem;
+import dev.rerankqueue.job.InvalidRequestException;
+import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.job.Violation;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.messaging.MalformedJsonException;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A bulk submission as JSON Lines: one job per line, read as it arrives, each line validated and
+ * submitted on its own, so a backfill of tens of thousands of jobs needs no client-side splitting
+ * and the gateway holds only a window of lines and the accepted ids, never the body. Invalid lines
+ * are reported by line number and the rest go on; an admission refusal (backlog full, a quota)
+ * stops the upload at that line, for the client to resend from there with the same {@code
+ * Idempotency-Key}.
+ */
+@ApplicationScoped
+public class JsonLinesUpload {
+
+    /** Lines submitted at once: enough to keep Kafka's acknowledgements overlapping. */
+    static final int WINDOW = 32;
+
+    /** Line errors listed in the answer (all are counted). */
+    static final int MAX_LISTED_ERRORS = 100;
+
+    /**
+     * @param line 1-based line of the upload
+     * @param type the problem type, as a single submit would answer it
+     * @param detail what is wrong with the line
+     */
+    public record LineError(long line, String type, String detail) {}
+
+    /**
+     * @param accepted jobs accepted (listed by {@code GET /v1/rerank/batches/{id}/results})
+     * @param invalid lines refused for their content
+     * @param errors the first {@value #MAX_LISTED_ERRORS} invalid lines
+     * @param stoppedAtLine the line where admission control stopped the upload, or absent
+     * @param stopped why it stopped (503 backlog full, 429 quota), with its {@code Retry-After}
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record AcceptedUploadView(
+            @JsonProperty("batch_id") String batchId,
+            @JsonProperty("created_at") String createdAt,
+            long accepted,
+            long invalid,
+            List<LineError> errors,
+            @JsonProperty("stopped_at_line") Long stoppedAtLine,
+            Problem stopped,
+            BatchResource.Links links) {}
+
+    /** What an upload came to: its view, and the refusal that stopped it, if any. */
+    record Outcome(AcceptedUploadView view, ApiException stop) {}
+
+    private final BatchSubmitter batches;
+    private final JobSubmitter jobs;
+    private final GatewayConfig config;
+
+    public JsonLinesUpload(BatchSubmitter batches, JobSubmitter jobs, GatewayConfig config) {
+        this.batches = batches;
+        this.jobs = jobs;
+        this.config = config;
+    }
+
+    /** Reads, validates and submits every line of {@code body}; blocks until all are answered. */
+    Outcome run(String tenant, InputStream body, String idempotencyKey) {
+        String batchId = BatchSubmitter.batchId(tenant, idempotencyKey);
+        long createdAt = System.currentTimeMillis();
+        Map<Long, String> ids = new ConcurrentSkipListMap<>();
+        List<LineError> errors = new ArrayList<>();
+        AtomicLong invalid = new AtomicLong();
+        AtomicReference<ApiException> stop = new AtomicReference<>();
+        AtomicLong stopLine = new AtomicLong(Long.MAX_VALUE);
+        Semaphore window = new Semaphore(WINDOW);
+        long maxJobs = config.limits().maxUploadJobs();
+        Lines lines = new Lines(body, config.limits().maxBodySize().asLongValue());
+        long line = 0;
+        long count = 0;
+        byte[] text;
+        while (stop.get() == null && (text = lines.next()) != null) {
+            line++;
+            if (lines.overflowed()) {
+                invalid.incrementAndGet();
+                listError(
+                        errors,
+                        new LineError(
+                                line,
+                                "/problems/body-too-large",
+                                "the line is longer than rerank.limits.max-body-size ("
+                                        + config.limits().maxBodySize().asLongValue()
+                                        + " bytes)"));
+                continue;
+            }
+            if (isBlank(text)) {
+                continue;
+            }
+            if (++count > maxJobs) {
+                invalid.incrementAndGet();
+                listError(
+                        errors,
+                        new LineError(
+                                line,
+                                "/problems/invalid-request",
+                                "the upload holds more than "
+                                        + maxJobs
+                                        + " jobs (rerank.limits.max-upload-jobs); this line and"
+                                        + " the rest were not read"));
+                break;
+            }
+            RerankRequest request;
+            try {
+                request =
+                        batches.validateOne(
+                                tenant, RequestFields.toKnownRequest(JobCodec.readTree(text)));
+            } catch (InvalidRequestException | MalformedJsonException e) {
+                invalid.incrementAndGet();
+                listError(errors, lineError(line, e));
+                continue;
+            }
+            window.acquireUninterruptibly();
+            long at = line;
+            jobs.submit(tenant, request, "batch", BatchSubmitter.jobKey(idempotencyKey, at - 1))
+                    .subscribe()
+                    .with(
+                            accepted -> {
+                                ids.put(at, accepted.id());
+                                window.release();
+                            },
+                            failure -> {
+                                if (failure instanceof ApiException refusal) {
+                                    synchronized (stopLine) {
+                                        if (at < stopLine.get()) {
+                                            stopLine.set(at);
+                                            stop.set(refusal);
+                                        }
+                                    }
+                                } else {
+                                    invalid.incrementAndGet();
+                                    listError(errors, lineError(at, failure));
+                                }
+                                window.release();
+                            });
+        }
+        window.acquireUninterruptibly(WINDOW);
+        lines.drain();
+        List<String> accepted = new ArrayList<>(ids.values());
+        if (!accepted.isEmpty()) {
+            batches.record(batchId, tenant, createdAt, accepted)
+                    .await()
+                    .atMost(Duration.ofSeconds(30));
+        }
+        ApiException refusal = stop.get();
+        List<LineError> listed;
+        synchronized (errors) {
+            listed = List.copyOf(errors);
+        }
+        return new Outcome(
+                new AcceptedUploadView(
+                        batchId,
+                        Instant.ofEpochMilli(createdAt).toString(),
+                        accepted.size(),
+                        invalid.get(),
+                        listed,
+                        refusal == null ? null : stopLine.get(),
+                        refusal == null ? null : refusal.problem(null),
+                        BatchResource.links(batchId)),
+                refusal);
+    }
+
+    private static void listError(List<LineError> errors, LineError e) {
+        synchronized (errors) {
+            if (errors.size() < MAX_LISTED_ERRORS) {
+                errors.add(e);
+            }
+        }
+    }
+
+    private static LineError lineError(long line, Throwable e) {
+        if (e instanceof InvalidRequestException invalid) {
+            return new LineError(
+                    line,
+                    "/problems/invalid-request",
+                    String.join(
+                            "; ", invalid.violations().stream().map(Violation::toString).toList()));
+        }
+        if (e instanceof MalformedJsonException) {
+            return new LineError(line, "/problems/malformed-json", e.getMessage());
+        }
+        return new LineError(line, "/problems/internal", "not submitted: " + e);
+    }
+
+    private static boolean isBlank(byte[] text) {
+        for (byte b : text) {
+            if (b != ' ' && b != '\t' && b != '\r') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The lines of a stream, each at most {@code limit} bytes kept; a longer line is skipped to its
+     * end and reported as overflowed.
+     */
+    static final class Lines {
+        private final InputStream in;
+        private final long limit;
+        private final byte[] buffer = new byte[64 * 1024];
+        private int pos;
+        private int end;
+        private boolean overflowed;
+        private boolean eof;
+
+        Lines(InputStream in, long limit) {
+            this.in = in;
+            this.limit = limit;
+        }
+
+        /** The next line without its newline, or {@code null} at the end of the stream. */
+        byte[] next() {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            overflowed = false;
+            long length = 0;
+            while (true) {
+                if (pos == end && !fill()) {
+                    return length == 0 && line.size() == 0 && !overflowed
+                            ? null
+                            : line.toByteArray();
+                }
+                int start = pos;
+                while (pos < end && buffer[pos] != '\n') {
+                    pos++;
+                }
+                int n = pos - start;
+                length += n;
+                if (length > limit) {
+                    overflowed = true;
+                } else {
+                    line.write(buffer, start, n);
+                }
+                if (pos < end) { // the newline
+                    pos++;
+                    return overflowed ? new byte[0] : line.toByteArray();
+                }
+            }
+        }
+
+        boolean overflowed() {
+            return overflowed;
+        }
+
+        /** Reads and drops what the client still sends, so it gets the answer. */
+        void drain() {
+            try {
+                in.transferTo(OutputStream.nullOutputStream());
+            } catch (IOException e) {
+                // the client went away
+            }
+        }
+
+        private boolean fill() {
+            if (eof) {
+                return false;
+            }
+            try {
+                int n = in.read(buffer);
+                if (n <= 0) {
+                    eof = true;
+                    return false;
+                }
+                pos = 0;
+                end = n;
+                return true;
+            } catch (IOException e) {
+                throw new UncheckedIOException("the upload was cut off", e);
+            }
+        }
+    }
+}
