@@ -2,6 +2,7 @@
 # Runs one benchmark scenario against a fresh stack it starts itself (deploy/local/up.sh with SCORER=emulator in its own
 # folder bench/target/stack: data deleted afterwards, logs kept), or against a running one (--gateway URL ...: left alone).
 #   bench/run.sh efficiency|burst|latency|seed-table|priority [--seconds N] [--jobs N] [--levels 10,30,50,100]
+#   bench/run.sh upload [--jobs 50000]   (one JSON Lines upload, the gateway's heap sampled)
 #   bench/run.sh overload [--connections 64] [--ceiling-seconds 10] [--ceiling JOBS_PER_S] [--factor 3] [--seconds 15]
 #   RERANK_ADMISSION_MAX_BACKLOG=20s EMULATOR_ARGS="--time-scale 18" bench/run.sh admission [--rate 60] [--seconds 20] [--limit 20]
 #   bench/run.sh scale [--counts 1,2,4] [--time-scale 40] [--warmup 30] [--seconds 40]  (starts a fresh stack per worker count itself)
@@ -10,7 +11,7 @@
 # charts of burst, seed-table and scale are written to bench/target/charts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scenario=${1:?usage: bench/run.sh efficiency|burst|latency|seed-table|priority|overload|admission|scale|cpu [flags]}
+scenario=${1:?usage: bench/run.sh efficiency|burst|latency|seed-table|priority|upload|overload|admission|scale|cpu [flags]}
 shift
 mkdir -p bench/target
 out=bench/target/last-run.out

@@ -10,6 +10,7 @@ import dev.rerankqueue.bench.scenario.Overload;
 import dev.rerankqueue.bench.scenario.PriorityLanes;
 import dev.rerankqueue.bench.scenario.Scale;
 import dev.rerankqueue.bench.scenario.SeedTable;
+import dev.rerankqueue.bench.scenario.Upload;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -32,7 +33,7 @@ public final class Main {
         Map<String, String> flags = flags(args);
         switch (args[0]) {
             case "emulator" -> emulator(flags);
-            case "efficiency", "burst", "latency", "seed-table", "priority" ->
+            case "efficiency", "burst", "latency", "seed-table", "priority", "upload" ->
                     scenario(args[0], flags);
             case "overload", "admission" -> {
                 Stack stack =
@@ -131,6 +132,9 @@ public final class Main {
                     new Burst(stack, seconds, charts)
                             .run(Integer.parseInt(f.getOrDefault("jobs", "5000")));
             case "latency" -> new Latency(stack, seconds, charts).run();
+            case "upload" ->
+                    new Upload(stack, seconds, charts)
+                            .run(Integer.parseInt(f.getOrDefault("jobs", "50000")));
             case "priority" ->
                     new PriorityLanes(stack, seconds, charts)
                             .run(Integer.parseInt(f.getOrDefault("jobs", "10000")));
