@@ -1,5 +1,6 @@
 package dev.rerankqueue.job;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 
@@ -20,14 +21,24 @@ public record JobResult(
     /**
      * @param pairs (query, document) pairs scored
      * @param tokens tokens the scorer processed for them
+     * @param chunks chunks scored when the job asked for long documents to be chunked, else {@code
+     *     null} (and absent from stored results)
      * @param truncatedDocuments documents the model read only up to its token limit (scored on
      *     their beginning)
      */
     public record Usage(
-            long pairs, long tokens, @JsonProperty("truncated_documents") long truncatedDocuments) {
+            long pairs,
+            long tokens,
+            @JsonProperty("truncated_documents") long truncatedDocuments,
+            @JsonInclude(JsonInclude.Include.NON_NULL) Long chunks) {
 
         public Usage(long pairs, long tokens) {
-            this(pairs, tokens, 0);
+            this(pairs, tokens, 0, null);
+        }
+
+        /** Usage of a job scored without chunking. */
+        public Usage(long pairs, long tokens, long truncatedDocuments) {
+            this(pairs, tokens, truncatedDocuments, null);
         }
     }
 }

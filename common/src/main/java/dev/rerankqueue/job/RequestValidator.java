@@ -100,6 +100,9 @@ public final class RequestValidator {
                             "must be -1 (the model's context) or at least 1, got "
                                     + r.truncatePromptTokens()));
         }
+        if (r.chunking() != null) {
+            checkChunking(r, out);
+        }
         if (r.model() != null && r.model().length() > 256) {
             out.add(new Violation("model", "is longer than 256 characters"));
         }
@@ -113,6 +116,34 @@ public final class RequestValidator {
                                     + limits.maxQueryChars()));
         }
         return out;
+    }
+
+    private void checkChunking(RerankRequest r, List<Violation> out) {
+        Chunking c = r.chunking();
+        int docs = r.documents() == null ? 0 : r.documents().size();
+        if (c.chunksAtMost() < 1) {
+            out.add(new Violation("chunking.max_chunks", "must be at least 1"));
+        } else if ((long) c.chunksAtMost() * docs > limits.maxDocuments()) {
+            out.add(
+                    new Violation(
+                            "chunking.max_chunks",
+                            "times the "
+                                    + docs
+                                    + " documents may be at most "
+                                    + limits.maxDocuments()
+                                    + " chunks in all (the documents limit), got "
+                                    + (long) c.chunksAtMost() * docs));
+        }
+        if (c.tokens() != null && c.tokens() < 16) {
+            out.add(new Violation("chunking.tokens", "must be at least 16, got " + c.tokens()));
+        }
+        if (c.overlap() < 0 || (c.tokens() != null && c.overlap() >= c.tokens())) {
+            out.add(
+                    new Violation(
+                            "chunking.overlap_tokens",
+                            "must be at least 0 and less than chunking.tokens, got "
+                                    + c.overlap()));
+        }
     }
 
     /**

@@ -34,6 +34,8 @@ import java.util.Map;
  * @param rawScores report the model's raw score (before its final sigmoid, as TEI's {@code
  *     raw_scores}) rather than a probability; the order is the same
  * @param webhook URL the job's view is POSTed to, signed, once it ends; {@code null} for none
+ * @param chunking score long documents in chunks, each document by its best chunk; {@code null}
+ *     cuts them instead
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RerankRequest(
@@ -51,7 +53,8 @@ public record RerankRequest(
         @JsonProperty("truncate_prompt_tokens") Integer truncatePromptTokens,
         @JsonProperty("truncation_direction") TruncationDirection truncationDirection,
         @JsonProperty("raw_scores") Boolean rawScores,
-        String webhook) {
+        String webhook,
+        Chunking chunking) {
 
     @JsonCreator
     public RerankRequest {}
@@ -77,6 +80,7 @@ public record RerankRequest(
                 instruction,
                 priority,
                 deadlineMs,
+                null,
                 null,
                 null,
                 null,
@@ -113,6 +117,7 @@ public record RerankRequest(
                 null,
                 null,
                 null,
+                null,
                 null);
     }
 
@@ -140,6 +145,7 @@ public record RerankRequest(
                 priority,
                 deadlineMs,
                 truncate,
+                null,
                 null,
                 null,
                 null,
@@ -196,7 +202,29 @@ public record RerankRequest(
                 promptTokens,
                 direction,
                 raw,
-                webhook);
+                webhook,
+                chunking);
+    }
+
+    /** This request with long documents scored in chunks as {@code chunks} says. */
+    public RerankRequest withChunking(Chunking chunks) {
+        return new RerankRequest(
+                model,
+                query,
+                documents,
+                topN,
+                returnDocuments,
+                instruction,
+                priority,
+                deadlineMs,
+                truncate,
+                maxTokensPerDoc,
+                metadata,
+                truncatePromptTokens,
+                truncationDirection,
+                rawScores,
+                webhook,
+                chunks);
     }
 
     /** This request with its webhook set. */
@@ -216,7 +244,8 @@ public record RerankRequest(
                 truncatePromptTokens,
                 truncationDirection,
                 rawScores,
-                url);
+                url,
+                chunking);
     }
 
     public boolean wantsDocuments() {
@@ -242,7 +271,8 @@ public record RerankRequest(
                         truncatePromptTokens,
                         truncationDirection,
                         rawScores,
-                        webhook);
+                        webhook,
+                        chunking);
     }
 
     /**
@@ -267,7 +297,8 @@ public record RerankRequest(
                         truncatePromptTokens,
                         truncationDirection,
                         rawScores,
-                        webhook);
+                        webhook,
+                        chunking);
     }
 
     /** This request with {@code return_documents} set to {@code wanted}. */
@@ -287,7 +318,8 @@ public record RerankRequest(
                 truncatePromptTokens,
                 truncationDirection,
                 rawScores,
-                webhook);
+                webhook,
+                chunking);
     }
 
     public RerankRequest withModel(String servedModel) {
@@ -306,6 +338,7 @@ public record RerankRequest(
                 truncatePromptTokens,
                 truncationDirection,
                 rawScores,
-                webhook);
+                webhook,
+                chunking);
     }
 }

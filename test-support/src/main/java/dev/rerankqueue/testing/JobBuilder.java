@@ -1,5 +1,6 @@
 package dev.rerankqueue.testing;
 
+import dev.rerankqueue.job.Chunking;
 import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RerankJob;
@@ -28,6 +29,7 @@ public final class JobBuilder {
     private Integer truncatePromptTokens;
     private TruncationDirection truncationDirection;
     private Boolean rawScores;
+    private Chunking chunking;
     private Long createdAt;
 
     private JobBuilder() {}
@@ -97,6 +99,11 @@ public final class JobBuilder {
         return this;
     }
 
+    public JobBuilder chunked(Chunking chunks) {
+        this.chunking = chunks;
+        return this;
+    }
+
     public JobBuilder withRawScores() {
         this.rawScores = true;
         return this;
@@ -128,7 +135,8 @@ public final class JobBuilder {
                 truncatePromptTokens,
                 truncationDirection,
                 rawScores,
-                null);
+                null,
+                chunking);
     }
 
     public RerankJob build() {

@@ -57,11 +57,13 @@ public record JobView(
      * @param tokens tokens the model processed
      * @param truncatedDocuments documents longer than the model's token limit, scored on their
      *     beginning
+     * @param chunks chunks scored, when the job asked for long documents to be chunked
      */
     public record Usage(
             long pairs,
             long tokens,
-            @JsonProperty("truncated_documents") long truncatedDocuments) {}
+            @JsonProperty("truncated_documents") long truncatedDocuments,
+            @JsonInclude(JsonInclude.Include.NON_NULL) Long chunks) {}
 
     /**
      * @param queuedMs acceptance to start of scoring (so far, while queued)
@@ -95,7 +97,8 @@ public record JobView(
                         : new Usage(
                                 r.usage().pairs(),
                                 r.usage().tokens(),
-                                r.usage().truncatedDocuments()),
+                                r.usage().truncatedDocuments(),
+                                r.usage().chunks()),
                 new Timings(
                         s.queuedMillis(now), r == null ? null : r.scoringMs(), s.totalMillis(now)),
                 s.error(),

@@ -40,7 +40,9 @@ public class OpenApiExamples implements OASFilter {
             """
             {"query": "What is the capital of China?",
              "documents": ["Gravity pulls objects together.", "The capital of China is Beijing.", "Pandas eat bamboo."],
-             "top_n": 2, "return_documents": true, "priority": "interactive"}""";
+             "top_n": 2, "return_documents": true, "priority": "interactive",
+             "chunking": {"max_chunks": 8, "overlap_tokens": 32}, "metadata": {"customer": "acme-7"},
+             "webhook": "https://hooks.example.com/rerank"}""";
     private static final String ACCEPTED =
             JobCodec.toJson(
                     new AcceptedView(
@@ -156,7 +158,7 @@ public class OpenApiExamples implements OASFilter {
             {"model": "rerank-english-v3.0", "query": "What is the capital of China?",
              "documents": ["Gravity pulls objects together.",
                            {"title": "Beijing", "text": "The capital of China is Beijing.", "url": "/wiki/Beijing"}],
-             "rank_fields": ["title", "text"], "top_n": 1, "return_documents": true}""";
+             "rank_fields": ["title", "text"], "max_chunks_per_doc": 10, "top_n": 1, "return_documents": true}""";
     private static final String COHERE_V1_RESPONSE =
             """
             {"id": "%s", "model": "Qwen/Qwen3-Reranker-0.6B",

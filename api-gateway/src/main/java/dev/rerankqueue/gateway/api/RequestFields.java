@@ -1,6 +1,7 @@
 package dev.rerankqueue.gateway.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.job.Chunking;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.job.Violation;
@@ -18,6 +19,9 @@ import java.util.TreeSet;
  * do, and say so in the answer's {@code meta.warnings}.
  */
 final class RequestFields {
+
+    /** Cohere's chunking parameter: documents are scored in up to this many chunks each. */
+    static final String MAX_CHUNKS_PER_DOC = "max_chunks_per_doc";
 
     /** Fields that change the result. */
     static final Set<String> USED =
@@ -37,10 +41,9 @@ final class RequestFields {
                     "truncation_direction",
                     "raw_scores",
                     "webhook",
-                    RankFields.FIELD);
-
-    /** Parameters of the anchors' APIs that are accepted and do not change the result here. */
-    static final Set<String> WITHOUT_EFFECT = Set.of("max_chunks_per_doc");
+                    RankFields.FIELD,
+                    "chunking",
+                    MAX_CHUNKS_PER_DOC);
 
     private RequestFields() {}
 
@@ -50,7 +53,7 @@ final class RequestFields {
             request.fieldNames()
                     .forEachRemaining(
                             f -> {
-                                if (!USED.contains(f) && !WITHOUT_EFFECT.contains(f)) {
+                                if (!USED.contains(f)) {
                                     unknown.add(f);
                                 }
                             });
@@ -63,7 +66,6 @@ final class RequestFields {
         List<String> unknown = unknown(request);
         if (!unknown.isEmpty()) {
             Set<String> known = new TreeSet<>(USED);
-            known.addAll(WITHOUT_EFFECT);
             throw new InvalidRequestException(
                     unknown.stream()
                             .map(
@@ -80,22 +82,30 @@ final class RequestFields {
     /** The request in {@code tree}, refusing (422) any field this API does not know. */
     static RerankRequest toKnownRequest(JsonNode tree) {
         refuseUnknown(tree);
-        return JobCodec.toRequest(RankFields.render(tree).tree());
+        return toRequest(RankFields.render(tree).tree());
+    }
+
+    /**
+     * The request in {@code tree} (object documents already rendered), with Cohere's {@code
+     * max_chunks_per_doc} as {@link Chunking} when the request does not say more.
+     */
+    static RerankRequest toRequest(JsonNode tree) {
+        RerankRequest r = JobCodec.toRequest(tree);
+        JsonNode max = tree.get(MAX_CHUNKS_PER_DOC);
+        if (max == null || max.isNull() || r.chunking() != null) {
+            return r;
+        }
+        if (!max.canConvertToInt()) {
+            throw new InvalidRequestException(
+                    MAX_CHUNKS_PER_DOC, "must be an integer of 1 or more");
+        }
+        return r.withChunking(Chunking.upTo(max.intValue()));
     }
 
     /** What an ignoring route says about the fields it did not use. */
     static List<String> warnings(JsonNode request) {
         List<String> warnings = new ArrayList<>();
         unknown(request).forEach(f -> warnings.add("unknown field `" + f + "` ignored"));
-        if (request != null && request.isObject()) {
-            request.fieldNames()
-                    .forEachRemaining(
-                            f -> {
-                                if (WITHOUT_EFFECT.contains(f)) {
-                                    warnings.add("`" + f + "` is accepted but has no effect here");
-                                }
-                            });
-        }
         return warnings;
     }
 }

@@ -168,7 +168,7 @@ public class SyncRerankResource {
             boolean documentsByDefault,
             List<String> warnings) {
         RankFields.Rendered rendered = RankFields.render(tree);
-        RerankRequest parsed = JobCodec.toRequest(rendered.tree());
+        RerankRequest parsed = RequestFields.toRequest(rendered.tree());
         RerankRequest request =
                 documentsByDefault ? parsed.withDefaultReturnDocuments(true) : parsed;
         // the queued job never asks for document text: the answer takes it from this request, so

@@ -36,7 +36,8 @@ public record SyncRerankResponse(
     public record Usage(
             @JsonProperty("total_tokens") long totalTokens,
             @JsonProperty("prompt_tokens") long promptTokens,
-            @JsonProperty("truncated_documents") long truncatedDocuments) {}
+            @JsonProperty("truncated_documents") long truncatedDocuments,
+            @JsonInclude(JsonInclude.Include.NON_NULL) Long chunks) {}
 
     /**
      * Cohere's response meta: billed units, and warnings about request fields the route ignored.
@@ -76,7 +77,11 @@ public record SyncRerankResponse(
                 state.id(),
                 r.model(),
                 results,
-                new Usage(r.usage().tokens(), r.usage().tokens(), r.usage().truncatedDocuments()),
+                new Usage(
+                        r.usage().tokens(),
+                        r.usage().tokens(),
+                        r.usage().truncatedDocuments(),
+                        r.usage().chunks()),
                 new Meta(new BilledUnits(searchUnits), warnings));
     }
 }

@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.job.Chunking;
 import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobStatus;
@@ -43,6 +44,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -490,6 +493,58 @@ class JobFollowTest {
                 .then()
                 .statusCode(422)
                 .body("error", containsString("truncation_direction"));
+    }
+
+    @Test
+    void cohereMaxChunksPerDocAndOurChunkingReachTheJob() throws Exception {
+        String cohere = "chunks " + System.nanoTime();
+        CompletableFuture<RerankJob> job = playWorkerForNextJobWithQuery(cohere);
+        given().contentType(ContentType.JSON)
+                .body(
+                        "{\"query\":\""
+                                + cohere
+                                + "\",\"documents\":[\"x\"],\"max_chunks_per_doc\":5}")
+                .post("/v1/rerank")
+                .then()
+                .statusCode(200)
+                .body("meta.warnings", nullValue());
+        assertEquals(Chunking.upTo(5), job.get(10, TimeUnit.SECONDS).request().chunking());
+
+        String ours = "chunking " + System.nanoTime();
+        job = playWorkerForNextJobWithQuery(ours);
+        given().contentType(ContentType.JSON)
+                .body(
+                        "{\"query\":\""
+                                + ours
+                                + "\",\"documents\":[\"x\"],"
+                                + "\"chunking\":{\"max_chunks\":4,\"tokens\":256,\"overlap_tokens\":32}}")
+                .post("/v1/rerank")
+                .then()
+                .statusCode(200);
+        assertEquals(new Chunking(4, 256, 32), job.get(10, TimeUnit.SECONDS).request().chunking());
+
+        String manyDocs =
+                IntStream.range(0, 5_001)
+                        .mapToObj(i -> "\"d\"")
+                        .collect(Collectors.joining(",", "[", "]"));
+        given().contentType(ContentType.JSON)
+                .body(
+                        "{\"query\":\"q\",\"documents\":"
+                                + manyDocs
+                                + ",\"chunking\":{\"max_chunks\":2}}")
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(422)
+                .body("detail", containsString("chunking.max_chunks"))
+                .body("detail", containsString("10000"));
+        given().contentType(ContentType.JSON)
+                .body(
+                        "{\"query\":\"q\",\"documents\":[\"d\"],"
+                                + "\"chunking\":{\"max_chunks\":2,\"tokens\":64,\"overlap_tokens\":64}}")
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(422)
+                .body("detail", containsString("chunking.overlap_tokens"));
     }
 
     @Test

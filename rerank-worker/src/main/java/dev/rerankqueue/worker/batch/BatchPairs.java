@@ -25,11 +25,17 @@ final class BatchPairs {
     private final List<Claimed> jobs;
     private final List<ScorePair> pairs = new ArrayList<>();
     private final List<String> jobOfPair = new ArrayList<>();
-    private final int[] firstPair;
 
     /**
-     * Pairs whose document the request's own limits cut ({@code max_tokens_per_doc}, {@code
-     * truncate_prompt_tokens}, a cut from the left): truncated, never a fault.
+     * For job {@code j}, where each of its documents' pairs start in {@link #pairs}, and its end:
+     * one pair a document, or one a chunk when the job asked for chunks.
+     */
+    private final int[][] docStart;
+
+    /**
+     * First pairs of documents the request's own limits cut ({@code max_tokens_per_doc}, {@code
+     * truncate_prompt_tokens}, a cut from the left, chunks past {@code max_chunks}): truncated,
+     * never a fault.
      */
     private final Set<Integer> cutByRequest = new HashSet<>();
 
@@ -38,27 +44,56 @@ final class BatchPairs {
     private BatchPairs(List<Claimed> jobs, MicroBatcher batcher) {
         this.jobs = jobs;
         this.scorer = batcher.scorer();
-        this.firstPair = new int[jobs.size()];
+        this.docStart = new int[jobs.size()][];
         for (int j = 0; j < jobs.size(); j++) {
             Claimed c = jobs.get(j);
-            firstPair[j] = pairs.size();
             RerankRequest r = c.job().request();
-            for (Document d : r.documents()) {
+            int[] starts = new int[r.documents().size() + 1];
+            for (int d = 0; d < r.documents().size(); d++) {
+                starts[d] = pairs.size();
                 ScorePair pair =
                         new ScorePair(
                                 c.job().tenant(),
                                 r.instruction(),
                                 r.query(),
-                                d.text(),
+                                r.documents().get(d).text(),
                                 r.cutFrom());
                 ScorePair cut = cutByRequest(r, pair);
-                if (cut.document().length() < pair.document().length()) {
-                    cutByRequest.add(pairs.size());
+                boolean shortened = cut.document().length() < pair.document().length();
+                List<String> chunks = r.chunking() == null ? null : chunksOf(r, cut);
+                if (chunks == null) {
+                    pairs.add(cut);
+                } else {
+                    int max = r.chunking().chunksAtMost();
+                    shortened |= chunks.size() > max;
+                    chunks.stream().limit(max).forEach(text -> pairs.add(cut.withDocument(text)));
                 }
-                pairs.add(cut);
-                jobOfPair.add(c.job().id());
+                if (shortened) {
+                    cutByRequest.add(starts[d]);
+                }
+                while (jobOfPair.size() < pairs.size()) {
+                    jobOfPair.add(c.job().id());
+                }
             }
+            starts[r.documents().size()] = pairs.size();
+            docStart[j] = starts;
         }
+    }
+
+    /**
+     * The chunks {@code pair}'s document is scored in: of the request's size, else of what fits the
+     * model's context (or the request's prompt limit) beside the query; 512 tokens while the
+     * context is not known.
+     */
+    private List<String> chunksOf(RerankRequest r, ScorePair pair) {
+        int context = scorer.contextTokens();
+        int limit = context == Integer.MAX_VALUE ? 512 : context;
+        if (r.promptTokenLimit() != null) {
+            limit = Math.min(limit, r.promptTokenLimit());
+        }
+        int fits = Math.max(16, limit - scorer.tokensBesideDocument(pair));
+        int size = r.chunking().tokens() == null ? fits : Math.min(r.chunking().tokens(), fits);
+        return scorer.chunks(pair, size, Math.min(r.chunking().overlap(), size - 1));
     }
 
     /**
@@ -71,7 +106,10 @@ final class BatchPairs {
     private ScorePair cutByRequest(RerankRequest r, ScorePair pair) {
         int context = scorer.contextTokens();
         Integer promptLimit = r.promptTokenLimit();
-        if (promptLimit == null
+        if (r.chunking() != null) {
+            // chunks fit the context and their own prompt limit, and nothing else is cut
+            promptLimit = null;
+        } else if (promptLimit == null
                 && r.cutFrom() == TruncationDirection.LEFT
                 && r.truncates()
                 && context < Integer.MAX_VALUE) {
@@ -103,7 +141,16 @@ final class BatchPairs {
         return jobs.stream().map(c -> c.job().id()).toList();
     }
 
+    /** Pairs of each job: one a document, or one a chunk. */
     int[] pairCounts() {
+        int[] counts = new int[jobs.size()];
+        for (int j = 0; j < jobs.size(); j++) {
+            counts[j] = docStart[j][docStart[j].length - 1] - docStart[j][0];
+        }
+        return counts;
+    }
+
+    int[] documentCounts() {
         return jobs.stream().mapToInt(c -> c.job().pairCount()).toArray();
     }
 
@@ -114,26 +161,31 @@ final class BatchPairs {
      */
     String inputFault(int j, MicroBatcher.Result scored) {
         RerankRequest r = jobs.get(j).job().request();
-        int offset = firstPair[j];
+        int[] starts = docStart[j];
         for (int i = 0; i < r.documents().size(); i++) {
-            if (scored.refusal(offset + i) != null) {
-                return "document " + i + " was refused by the model: " + scored.refusal(offset + i);
-            }
-            if (!r.truncates() && scored.truncated()[offset + i]) {
-                return "document "
-                        + i
-                        + " is longer than the model's context and the job asked not to truncate "
-                        + "(\"truncate\": false); shorten it, or leave truncation on to score its"
-                        + " beginning";
+            for (int p = starts[i]; p < starts[i + 1]; p++) {
+                if (scored.refusal(p) != null) {
+                    return "document " + i + " was refused by the model: " + scored.refusal(p);
+                }
+                if (!r.truncates() && scored.truncated()[p]) {
+                    return "document "
+                            + i
+                            + " is longer than the model's context and the job asked not to"
+                            + " truncate (\"truncate\": false); shorten it, or leave truncation on"
+                            + " to score its beginning";
+                }
             }
         }
         return null;
     }
 
-    /** Job {@code j}'s documents ranked by score (ties by index), cut to the count it asked for. */
+    /**
+     * Job {@code j}'s documents ranked by score (a chunked document by its best chunk; ties by
+     * index), cut to the count it asked for.
+     */
     JobResult resultOf(int j, MicroBatcher.Result scored, String model) {
         RerankRequest r = jobs.get(j).job().request();
-        int offset = firstPair[j];
+        int[] starts = docStart[j];
         int n = r.documents().size();
         List<RankedDocument> ranked = new ArrayList<>(n);
         long tokens = 0;
@@ -142,7 +194,19 @@ final class BatchPairs {
         long scoringMs = 0;
         for (int i = 0; i < n; i++) {
             Document d = r.documents().get(i);
-            double score = scored.values()[offset + i];
+            double score = Double.NEGATIVE_INFINITY;
+            boolean cut = cutByRequest.contains(starts[i]);
+            for (int p = starts[i]; p < starts[i + 1]; p++) {
+                score = Math.max(score, scored.values()[p]);
+                tokens += scored.tokens()[p];
+                cut |= scored.truncated()[p];
+                if (calls.add(scored.callOf()[p])) {
+                    scoringMs += scored.callMs()[p];
+                }
+            }
+            if (cut) {
+                truncated++;
+            }
             ranked.add(
                     new RankedDocument(
                             i,
@@ -150,13 +214,6 @@ final class BatchPairs {
                             r.wantsDocuments()
                                     ? new RankedDocument.DocumentText(d.text(), d.id())
                                     : null));
-            tokens += scored.tokens()[offset + i];
-            if (scored.truncated()[offset + i] || cutByRequest.contains(offset + i)) {
-                truncated++;
-            }
-            if (calls.add(scored.callOf()[offset + i])) {
-                scoringMs += scored.callMs()[offset + i];
-            }
         }
         ranked.sort(
                 Comparator.comparingDouble(RankedDocument::relevanceScore)
@@ -165,7 +222,11 @@ final class BatchPairs {
         return new JobResult(
                 model,
                 List.copyOf(ranked.subList(0, r.resultCount())),
-                new JobResult.Usage(n, tokens, truncated),
+                new JobResult.Usage(
+                        n,
+                        tokens,
+                        truncated,
+                        r.chunking() == null ? null : (long) (starts[n] - starts[0])),
                 scoringMs);
     }
 }

@@ -156,6 +156,7 @@ public class JobBatchProcessor {
                 ProgressReporter.of(
                         pairs.jobIds(),
                         pairs.pairCounts(),
+                        pairs.documentCounts(),
                         progressMinPairs,
                         progressInterval,
                         store);

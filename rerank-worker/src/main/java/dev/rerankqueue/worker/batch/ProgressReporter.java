@@ -20,6 +20,10 @@ final class ProgressReporter implements Consumer<int[]> {
 
     private final List<String> ids;
     private final int[] total;
+
+    /** Documents of each job: progress is reported in documents, whatever the chunks. */
+    private final int[] documents;
+
     private final int[] jobOf;
     private final int[] scored;
     private final long[] lastWrite;
@@ -28,9 +32,15 @@ final class ProgressReporter implements Consumer<int[]> {
     private final JobStateWriter store;
 
     private ProgressReporter(
-            List<String> ids, int[] total, int minPairs, Duration interval, JobStateWriter store) {
+            List<String> ids,
+            int[] total,
+            int[] documents,
+            int minPairs,
+            Duration interval,
+            JobStateWriter store) {
         this.ids = ids;
         this.total = total;
+        this.documents = documents;
         this.minPairs = minPairs;
         this.intervalNanos = interval.toNanos();
         this.store = store;
@@ -54,6 +64,7 @@ final class ProgressReporter implements Consumer<int[]> {
     static ProgressReporter of(
             List<String> ids,
             int[] pairCounts,
+            int[] documentCounts,
             int minPairs,
             Duration interval,
             JobStateWriter store) {
@@ -62,7 +73,8 @@ final class ProgressReporter implements Consumer<int[]> {
         }
         for (int n : pairCounts) {
             if (n >= minPairs) {
-                return new ProgressReporter(ids, pairCounts, minPairs, interval, store);
+                return new ProgressReporter(
+                        ids, pairCounts, documentCounts, minPairs, interval, store);
             }
         }
         return null;
@@ -88,7 +100,10 @@ final class ProgressReporter implements Consumer<int[]> {
                         && scored[j] < total[j]
                         && now - lastWrite[j] >= intervalNanos) {
                     lastWrite[j] = now;
-                    writes.add(new JobProgress(ids.get(j), scored[j]));
+                    writes.add(
+                            new JobProgress(
+                                    ids.get(j),
+                                    (int) ((long) scored[j] * documents[j] / total[j])));
                 }
             }
         }

@@ -182,6 +182,27 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         return pair.withDocumentChars(chars, from);
     }
 
+    /** Chunks split at token boundaries as this model's tokenizer splits the whole document. */
+    @Override
+    public List<String> chunks(ScorePair pair, int tokens, int overlap) {
+        CharSpan[] spans =
+                Arrays.stream(wholeTokenizer.encode(pair.document()).getCharTokenSpans())
+                        .filter(Objects::nonNull)
+                        .toArray(CharSpan[]::new);
+        if (spans.length <= tokens) {
+            return List.of(pair.document());
+        }
+        List<String> out = new ArrayList<>();
+        int step = Math.max(1, tokens - overlap);
+        for (int first = 0; ; first += step) {
+            int last = Math.min(spans.length, first + tokens) - 1;
+            out.add(pair.document().substring(spans[first].getStart(), spans[last].getEnd()));
+            if (last == spans.length - 1) {
+                return out;
+            }
+        }
+    }
+
     /**
      * The query and the document are embedded apart: a document has the whole context but for the
      * two special tokens around it.

@@ -1,6 +1,8 @@
 package dev.rerankqueue.worker.scoring;
 
 import dev.rerankqueue.job.TruncationDirection;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One (query, document) pair to score; equal pairs are scored once.
@@ -26,6 +28,33 @@ public record ScorePair(
     /** A pair of no tenant. */
     public ScorePair(String instruction, String query, String document) {
         this(null, instruction, query, document);
+    }
+
+    /** This pair with {@code text} as its document (a chunk of it). */
+    public ScorePair withDocument(String text) {
+        return new ScorePair(tenant, instruction, query, text, cutFrom);
+    }
+
+    /**
+     * {@code text} split into pieces of {@code size} characters, each starting {@code size -
+     * overlap} after the one before (never splitting a surrogate pair).
+     */
+    public static List<String> chunksOfChars(String text, int size, int overlap) {
+        List<String> out = new ArrayList<>();
+        int step = Math.max(1, size - overlap);
+        for (int start = 0; ; start += step) {
+            if (start > 0 && Character.isLowSurrogate(text.charAt(start))) {
+                start++;
+            }
+            int end = Math.min(text.length(), start + size);
+            if (end < text.length() && Character.isHighSurrogate(text.charAt(end - 1))) {
+                end--;
+            }
+            out.add(text.substring(start, end));
+            if (end >= text.length()) {
+                return out;
+            }
+        }
     }
 
     /**

@@ -44,6 +44,16 @@ public interface Scorer {
     }
 
     /**
+     * The document of {@code pair} split into chunks of about {@code tokens} tokens, each repeating
+     * the last {@code overlap} tokens of the one before, in order; one chunk when it is that short.
+     * By default about four characters a token; a scorer with its tokenizer at hand splits at token
+     * boundaries.
+     */
+    default List<String> chunks(ScorePair pair, int tokens, int overlap) {
+        return ScorePair.chunksOfChars(pair.document(), 4 * tokens, 4 * overlap);
+    }
+
+    /**
      * Tokens the model reads in one pair's prompt besides its document (template, instruction,
      * query); by default about four characters a token.
      */

@@ -131,6 +131,13 @@ public class VllmScorer implements Scorer, AutoCloseable {
                 (int) Math.min(Integer.MAX_VALUE, (long) config.charsPerToken() * maxTokens), from);
     }
 
+    /** Chunks of about {@code rerank.worker.scorer.vllm.chars-per-token} characters a token. */
+    @Override
+    public List<String> chunks(ScorePair pair, int tokens, int overlap) {
+        int cpt = config.charsPerToken();
+        return ScorePair.chunksOfChars(pair.document(), cpt * tokens, cpt * overlap);
+    }
+
     /**
      * The template, the instruction and the query, at the same estimate as {@link #fitToContext}.
      */

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rerankqueue.job.Chunking;
 import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobState;
@@ -287,6 +288,56 @@ class JobConsumerTest {
         assertTrue(
                 metrics.contains("rerank_scorer_context_tokens 510.0"),
                 "the embedded model's 512 tokens but its two special ones");
+    }
+
+    @Test
+    void longDocumentsAskedToBeChunkedAreScoredByTheirBestChunk() {
+        String query = "What is the capital of China?";
+        // about 1,500 tokens: three times the model's context, the answer at the very end
+        String longDoc =
+                "Pandas eat bamboo in the mountain forests of Sichuan. ".repeat(150)
+                        + "The capital of China is Beijing.";
+        JobBuilder base = aQueuedJob().withQuery(query).withDocuments(longDoc, "Bread is baked.");
+        RerankJob cut = base.build();
+        RerankJob chunked = base.chunked(new Chunking(10, 256, null)).build();
+        RerankJob overlapping = base.chunked(new Chunking(10, 256, 64)).build();
+        RerankJob tooFew = base.chunked(new Chunking(2, 256, null)).build();
+        List<RerankJob> jobs = List.of(cut, chunked, overlapping, tooFew);
+        jobs.forEach(JobConsumerTest::produce);
+        Map<String, JobState> s = new HashMap<>();
+        for (RerankJob job : jobs) {
+            JobState state = awaitTerminal(job.id());
+            assertEquals(JobStatus.SUCCEEDED, state.status(), String.valueOf(state.error()));
+            s.put(job.id(), state);
+        }
+        double whole = scoreOf(s.get(chunked.id()), 0);
+        assertTrue(
+                whole > scoreOf(s.get(cut.id()), 0) + 0.05,
+                "its best chunk holds the answer the cut beginning does not: "
+                        + whole
+                        + " vs "
+                        + scoreOf(s.get(cut.id()), 0));
+        JobResult.Usage u = s.get(chunked.id()).result().usage();
+        assertEquals(2, u.pairs(), "pairs are still documents");
+        assertTrue(u.chunks() >= 6 && u.chunks() <= 8, "about 1,500 / 256 chunks and one: " + u);
+        assertEquals(0, u.truncatedDocuments(), "every chunk was scored");
+        assertTrue(
+                s.get(overlapping.id()).result().usage().chunks() > u.chunks(),
+                "overlapping chunks are more: " + s.get(overlapping.id()).result().usage());
+        assertEquals(
+                1,
+                s.get(tooFew.id()).result().usage().truncatedDocuments(),
+                "chunks past max_chunks are dropped and the document counted as truncated");
+        assertEquals(3L, s.get(tooFew.id()).result().usage().chunks());
+        assertNull(s.get(cut.id()).result().usage().chunks(), "no chunks unless asked");
+    }
+
+    private static double scoreOf(JobState s, int index) {
+        return s.result().results().stream()
+                .filter(r -> r.index() == index)
+                .findFirst()
+                .orElseThrow()
+                .relevanceScore();
     }
 
     @Test
