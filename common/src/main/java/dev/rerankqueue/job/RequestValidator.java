@@ -158,6 +158,15 @@ public final class RequestValidator {
         return r;
     }
 
+    /** What is wrong with a batch's (or a job's) {@code metadata}; empty when nothing. */
+    public List<Violation> metadataViolations(Map<String, String> metadata) {
+        List<Violation> out = new ArrayList<>();
+        if (metadata != null) {
+            checkMetadata(metadata, out);
+        }
+        return out;
+    }
+
     private void checkMetadata(Map<String, String> metadata, List<Violation> out) {
         if (metadata.size() > limits.maxMetadataEntries()) {
             out.add(

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -145,10 +146,23 @@ public class BatchSubmitter {
     }
 
     /** Records a batch of the jobs that were accepted, kept as long as job results. */
-    public Uni<Void> record(String batchId, String tenant, long createdAt, List<String> jobIds) {
+    public Uni<Void> record(
+            String batchId,
+            String tenant,
+            long createdAt,
+            List<String> jobIds,
+            Map<String, String> metadata) {
         return batches.save(
-                new BatchStore.Batch(batchId, tenant, createdAt, jobIds),
+                new BatchStore.Batch(batchId, tenant, createdAt, jobIds, metadata),
                 config.results().retention());
+    }
+
+    /** Throws a 422 when a batch's own {@code metadata} is over its bounds. */
+    public void checkMetadata(Map<String, String> metadata) {
+        List<Violation> wrong = validator.metadataViolations(metadata);
+        if (!wrong.isEmpty()) {
+            throw new InvalidRequestException(wrong);
+        }
     }
 
     /**
@@ -156,7 +170,10 @@ public class BatchSubmitter {
      * accepted.
      */
     public Uni<AcceptedBatch> submit(
-            String tenant, List<RerankRequest> requests, String idempotencyKey) {
+            String tenant,
+            List<RerankRequest> requests,
+            Map<String, String> metadata,
+            String idempotencyKey) {
         String batchId = batchId(tenant, idempotencyKey);
         long now = System.currentTimeMillis();
         List<Uni<Outcome>> submits = new ArrayList<>(requests.size());
@@ -194,7 +211,7 @@ public class BatchSubmitter {
                             if (ids.isEmpty()) {
                                 return Uni.createFrom().item(batch);
                             }
-                            return record(batchId, tenant, now, ids).replaceWith(batch);
+                            return record(batchId, tenant, now, ids, metadata).replaceWith(batch);
                         });
     }
 }

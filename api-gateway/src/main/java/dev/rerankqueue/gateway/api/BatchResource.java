@@ -18,12 +18,15 @@ import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import java.io.InputStream;
 import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -68,6 +71,10 @@ public class BatchResource {
             List<JobEntry> jobs,
             Links links) {}
 
+    /**
+     * @param metadata the client's own labels of the whole batch, as sent
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record BatchView(
             String id,
             @JsonProperty("created_at") String createdAt,
@@ -75,7 +82,51 @@ public class BatchResource {
             Map<String, Integer> counts,
             int finished,
             boolean done,
+            Map<String, String> metadata,
             Links links) {}
+
+    /** A batch's {@code metadata}: an object of strings, or {@code null}. */
+    static Map<String, String> metadataOf(JsonNode m) {
+        if (m == null || m.isNull()) {
+            return null;
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        if (m.isObject()) {
+            m.fields()
+                    .forEachRemaining(
+                            e -> {
+                                if (e.getValue().isTextual()) {
+                                    out.put(e.getKey(), e.getValue().textValue());
+                                }
+                            });
+        }
+        if (!m.isObject() || out.size() != m.size()) {
+            throw new InvalidRequestException(
+                    "metadata", "must be an object of string values, e.g. {\"run\":\"nightly\"}");
+        }
+        return out;
+    }
+
+    /**
+     * A JSON Lines upload's batch {@code metadata}, from {@code metadata[KEY]=VALUE} parameters.
+     */
+    static Map<String, String> metadataOf(UriInfo uri) {
+        Map<String, String> out = new LinkedHashMap<>();
+        uri.getQueryParameters()
+                .forEach(
+                        (name, values) -> {
+                            if (name.startsWith("metadata[") && name.endsWith("]")) {
+                                out.put(
+                                        name.substring("metadata[".length(), name.length() - 1),
+                                        values.get(values.size() - 1));
+                            } else {
+                                throw new InvalidRequestException(
+                                        name,
+                                        "is not a parameter of an upload (known: metadata[KEY]=VALUE)");
+                            }
+                        });
+        return out.isEmpty() ? null : out;
+    }
 
     static Links links(String id) {
         return new Links(BATCHES + "/" + id, BATCHES + "/" + id + "/events");
@@ -108,8 +159,13 @@ public class BatchResource {
                             + " (stopped_at_line): resend from there with the same Idempotency-Key."
                             + " 202 with the batch id when any job was accepted.")
     public Response submitLines(
-            InputStream body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        JsonLinesUpload.Outcome outcome = upload.run(caller.tenant(), body, idempotencyKey);
+            InputStream body,
+            @HeaderParam("Idempotency-Key") String idempotencyKey,
+            @Context UriInfo uri) {
+        Map<String, String> metadata = metadataOf(uri);
+        submitter.checkMetadata(metadata);
+        JsonLinesUpload.Outcome outcome =
+                upload.run(caller.tenant(), body, metadata, idempotencyKey);
         JsonLinesUpload.AcceptedUploadView view = outcome.view();
         if (view.accepted() == 0) {
             if (outcome.stop() != null) {
@@ -169,10 +225,12 @@ public class BatchResource {
         if (!violations.isEmpty()) {
             throw new InvalidRequestException(violations);
         }
+        Map<String, String> metadata = metadataOf(tree.get("metadata"));
+        submitter.checkMetadata(metadata);
         String tenant = caller.tenant();
         List<RerankRequest> valid = submitter.validate(tenant, requests);
         return submitter
-                .submit(tenant, valid, idempotencyKey)
+                .submit(tenant, valid, metadata, idempotencyKey)
                 .map(
                         batch -> {
                             List<JobEntry> entries = new ArrayList<>();

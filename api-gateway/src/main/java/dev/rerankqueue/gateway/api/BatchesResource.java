@@ -261,6 +261,7 @@ public class BatchesResource {
                 counts,
                 finished,
                 finished == statuses.size(),
+                batch.metadata(),
                 BatchResource.links(batch.id()));
     }
 }

@@ -122,6 +122,7 @@ public class OpenApiExamples implements OASFilter {
                                     0),
                             1,
                             false,
+                            Map.of("run", "nightly-2026-11-25"),
                             BatchResource.links(BATCH_ID)));
     private static final String BATCH_EVENTS =
             """

@@ -2,12 +2,14 @@ package dev.rerankqueue.gateway.store;
 
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.RedisKeys;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -16,7 +18,12 @@ import java.util.Map;
 public class BatchStore {
 
     /** A batch as stored: its owner, when it was accepted, and its job ids in request order. */
-    public record Batch(String id, String tenant, long createdAt, List<String> jobIds) {}
+    public record Batch(
+            String id,
+            String tenant,
+            long createdAt,
+            List<String> jobIds,
+            Map<String, String> metadata) {}
 
     private final ReactiveRedisDataSource redis;
 
@@ -41,22 +48,22 @@ public class BatchStore {
                                 redis.list(String.class)
                                         .rpush(jobs, batch.jobIds().toArray(String[]::new)))
                 .chain(() -> redis.key().expire(jobs, retention))
-                .chain(
-                        () ->
-                                redis.hash(String.class)
-                                        .hset(
-                                                hash,
-                                                Map.of(
-                                                        JobFields.TENANT,
-                                                        batch.tenant(),
-                                                        JobFields.CREATED_AT,
-                                                        Long.toString(batch.createdAt()),
-                                                        "size",
-                                                        Integer.toString(batch.jobIds().size()))))
+                .chain(() -> redis.hash(String.class).hset(hash, fields(batch)))
                 .chain(() -> redis.key().expire(hash, retention))
                 .onFailure()
                 .transform(e -> StoreException.unavailable(e.toString()))
                 .replaceWithVoid();
+    }
+
+    private static Map<String, String> fields(Batch batch) {
+        Map<String, String> fields = new HashMap<>();
+        fields.put(JobFields.TENANT, batch.tenant());
+        fields.put(JobFields.CREATED_AT, Long.toString(batch.createdAt()));
+        fields.put("size", Integer.toString(batch.jobIds().size()));
+        if (batch.metadata() != null && !batch.metadata().isEmpty()) {
+            fields.put(JobFields.METADATA, JobCodec.toJson(batch.metadata()));
+        }
+        return fields;
     }
 
     /** The batch, or {@code null} when it does not exist or belongs to another tenant. */
@@ -81,13 +88,22 @@ public class BatchStore {
                                                                                 h.get(
                                                                                         JobFields
                                                                                                 .CREATED_AT)),
-                                                                        ids)))
+                                                                        ids,
+                                                                        metadata(
+                                                                                h.get(
+                                                                                        JobFields
+                                                                                                .METADATA)))))
                 .onFailure()
                 .transform(
                         e ->
                                 e instanceof ApiException
                                         ? e
                                         : StoreException.unavailable(e.toString()));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> metadata(String json) {
+        return json == null ? null : JobCodec.fromJson(json, Map.class);
     }
 
     /**

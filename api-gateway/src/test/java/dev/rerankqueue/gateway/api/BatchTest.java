@@ -357,6 +357,65 @@ class BatchTest {
     }
 
     @Test
+    void aBatchCarriesItsOwnMetadataBoundedLikeAJobs() {
+        String batch =
+                given().urlEncodingEnabled(false)
+                        .contentType(ContentType.JSON)
+                        .body(
+                                "{\"metadata\":{\"run\":\"nightly-7\"},\"jobs\":[{\"query\":\"q\","
+                                        + "\"documents\":[\"a\"],\"metadata\":{\"row\":\"1\"}}]}")
+                        .post("/v1/rerank/jobs:batch")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("batch_id");
+        given().get("/v1/rerank/batches/" + batch)
+                .then()
+                .statusCode(200)
+                .body("metadata.run", equalTo("nightly-7"));
+        String uploaded =
+                given().urlEncodingEnabled(false)
+                        .contentType("application/x-ndjson")
+                        .body(
+                                "{\"query\":\"q\",\"documents\":[\"a\"]}\n"
+                                        .getBytes(StandardCharsets.UTF_8))
+                        .post("/v1/rerank/jobs:batch?metadata%5Brun%5D=backfill-3")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("batch_id");
+        given().get("/v1/rerank/batches/" + uploaded)
+                .then()
+                .statusCode(200)
+                .body("metadata.run", equalTo("backfill-3"));
+        given().urlEncodingEnabled(false)
+                .contentType(ContentType.JSON)
+                .body(
+                        "{\"metadata\":{\"run\":7},\"jobs\":[{\"query\":\"q\",\"documents\":[\"a\"]}]}")
+                .post("/v1/rerank/jobs:batch")
+                .then()
+                .statusCode(422)
+                .body("detail", containsString("metadata"));
+        given().urlEncodingEnabled(false)
+                .contentType(ContentType.JSON)
+                .body(
+                        "{\"metadata\":{\"run\":\""
+                                + "x".repeat(600)
+                                + "\"},\"jobs\":[{\"query\":\"q\",\"documents\":[\"a\"]}]}")
+                .post("/v1/rerank/jobs:batch")
+                .then()
+                .statusCode(422)
+                .body("detail", containsString("max-metadata-value-chars"));
+        given().urlEncodingEnabled(false)
+                .contentType("application/x-ndjson")
+                .body("{\"query\":\"q\",\"documents\":[\"a\"]}\n".getBytes(StandardCharsets.UTF_8))
+                .post("/v1/rerank/jobs:batch?tag=x")
+                .then()
+                .statusCode(422)
+                .body("detail", containsString("metadata[KEY]=VALUE"));
+    }
+
+    @Test
     void aJsonLinesUploadFarOverTheBodyLimitIsReadAsItArrives() throws Exception {
         // few jobs of 1 MB each: the jobs stay on the shared broker, and every job counts in the
         // backlog the later tests are admitted against
