@@ -184,95 +184,18 @@ public record RerankRequest(
         return Boolean.TRUE.equals(rawScores);
     }
 
-    /** This request with the drop-in truncation and score options of vLLM and TEI set. */
-    public RerankRequest withModelOptions(
-            Integer promptTokens, TruncationDirection direction, Boolean raw) {
-        return new RerankRequest(
-                model,
-                query,
-                documents,
-                topN,
-                returnDocuments,
-                instruction,
-                priority,
-                deadlineMs,
-                truncate,
-                maxTokensPerDoc,
-                metadata,
-                promptTokens,
-                direction,
-                raw,
-                webhook,
-                chunking);
-    }
-
-    /** This request with long documents scored in chunks as {@code chunks} says. */
-    public RerankRequest withChunking(Chunking chunks) {
-        return new RerankRequest(
-                model,
-                query,
-                documents,
-                topN,
-                returnDocuments,
-                instruction,
-                priority,
-                deadlineMs,
-                truncate,
-                maxTokensPerDoc,
-                metadata,
-                truncatePromptTokens,
-                truncationDirection,
-                rawScores,
-                webhook,
-                chunks);
-    }
-
-    /** This request with its webhook set. */
-    public RerankRequest withWebhook(String url) {
-        return new RerankRequest(
-                model,
-                query,
-                documents,
-                topN,
-                returnDocuments,
-                instruction,
-                priority,
-                deadlineMs,
-                truncate,
-                maxTokensPerDoc,
-                metadata,
-                truncatePromptTokens,
-                truncationDirection,
-                rawScores,
-                url,
-                chunking);
-    }
-
     public boolean wantsDocuments() {
         return Boolean.TRUE.equals(returnDocuments);
     }
 
     /** This request, or a copy in {@code lane} when it names no priority. */
     public RerankRequest withDefaultPriority(Priority lane) {
-        return priority != null
-                ? this
-                : new RerankRequest(
-                        model,
-                        query,
-                        documents,
-                        topN,
-                        returnDocuments,
-                        instruction,
-                        lane,
-                        deadlineMs,
-                        truncate,
-                        maxTokensPerDoc,
-                        metadata,
-                        truncatePromptTokens,
-                        truncationDirection,
-                        rawScores,
-                        webhook,
-                        chunking);
+        if (priority != null) {
+            return this;
+        }
+        Copy c = new Copy(this);
+        c.priority = lane;
+        return c.build();
     }
 
     /**
@@ -280,65 +203,102 @@ public record RerankRequest(
      * say.
      */
     public RerankRequest withDefaultReturnDocuments(boolean wanted) {
-        return returnDocuments != null
-                ? this
-                : new RerankRequest(
-                        model,
-                        query,
-                        documents,
-                        topN,
-                        wanted,
-                        instruction,
-                        priority,
-                        deadlineMs,
-                        truncate,
-                        maxTokensPerDoc,
-                        metadata,
-                        truncatePromptTokens,
-                        truncationDirection,
-                        rawScores,
-                        webhook,
-                        chunking);
+        return returnDocuments != null ? this : withReturnDocuments(wanted);
     }
 
     /** This request with {@code return_documents} set to {@code wanted}. */
     public RerankRequest withReturnDocuments(boolean wanted) {
-        return new RerankRequest(
-                model,
-                query,
-                documents,
-                topN,
-                wanted,
-                instruction,
-                priority,
-                deadlineMs,
-                truncate,
-                maxTokensPerDoc,
-                metadata,
-                truncatePromptTokens,
-                truncationDirection,
-                rawScores,
-                webhook,
-                chunking);
+        Copy c = new Copy(this);
+        c.returnDocuments = wanted;
+        return c.build();
     }
 
     public RerankRequest withModel(String servedModel) {
-        return new RerankRequest(
-                servedModel,
-                query,
-                documents,
-                topN,
-                returnDocuments,
-                instruction,
-                priority,
-                deadlineMs,
-                truncate,
-                maxTokensPerDoc,
-                metadata,
-                truncatePromptTokens,
-                truncationDirection,
-                rawScores,
-                webhook,
-                chunking);
+        Copy c = new Copy(this);
+        c.model = servedModel;
+        return c.build();
+    }
+
+    /** This request with the drop-in truncation and score options of vLLM and TEI set. */
+    public RerankRequest withModelOptions(
+            Integer promptTokens, TruncationDirection direction, Boolean raw) {
+        Copy c = new Copy(this);
+        c.truncatePromptTokens = promptTokens;
+        c.truncationDirection = direction;
+        c.rawScores = raw;
+        return c.build();
+    }
+
+    /** This request with long documents scored in chunks as {@code chunks} says. */
+    public RerankRequest withChunking(Chunking chunks) {
+        Copy c = new Copy(this);
+        c.chunking = chunks;
+        return c.build();
+    }
+
+    /** This request with its webhook set. */
+    public RerankRequest withWebhook(String url) {
+        Copy c = new Copy(this);
+        c.webhook = url;
+        return c.build();
+    }
+
+    /** A request's fields, to change some and build another. */
+    private static final class Copy {
+        String model;
+        String query;
+        List<Document> documents;
+        Integer topN;
+        Boolean returnDocuments;
+        String instruction;
+        Priority priority;
+        Long deadlineMs;
+        Boolean truncate;
+        Integer maxTokensPerDoc;
+        Map<String, String> metadata;
+        Integer truncatePromptTokens;
+        TruncationDirection truncationDirection;
+        Boolean rawScores;
+        String webhook;
+        Chunking chunking;
+
+        Copy(RerankRequest r) {
+            model = r.model;
+            query = r.query;
+            documents = r.documents;
+            topN = r.topN;
+            returnDocuments = r.returnDocuments;
+            instruction = r.instruction;
+            priority = r.priority;
+            deadlineMs = r.deadlineMs;
+            truncate = r.truncate;
+            maxTokensPerDoc = r.maxTokensPerDoc;
+            metadata = r.metadata;
+            truncatePromptTokens = r.truncatePromptTokens;
+            truncationDirection = r.truncationDirection;
+            rawScores = r.rawScores;
+            webhook = r.webhook;
+            chunking = r.chunking;
+        }
+
+        RerankRequest build() {
+            return new RerankRequest(
+                    model,
+                    query,
+                    documents,
+                    topN,
+                    returnDocuments,
+                    instruction,
+                    priority,
+                    deadlineMs,
+                    truncate,
+                    maxTokensPerDoc,
+                    metadata,
+                    truncatePromptTokens,
+                    truncationDirection,
+                    rawScores,
+                    webhook,
+                    chunking);
+        }
     }
 }
