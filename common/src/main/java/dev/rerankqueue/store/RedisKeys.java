@@ -36,6 +36,16 @@ public final class RedisKeys {
      */
     public static final String WEBHOOKS_DUE = "rerank:webhooks:due";
 
+    /**
+     * Sorted set of batches with a webhook that have not ended yet, scored by when to look again
+     * (epoch ms); a batch that has ended moves to {@link #WEBHOOKS_DUE} as {@link
+     * #BATCH_WEBHOOK_PREFIX}{@code <id>}.
+     */
+    public static final String WEBHOOK_BATCHES = "rerank:webhooks:batches";
+
+    /** How a batch's delivery is named in {@link #WEBHOOKS_DUE}, before its id. */
+    public static final String BATCH_WEBHOOK_PREFIX = "batch:";
+
     public static String tenantJobs(String tenant) {
         return TENANT_JOBS_PREFIX + tenant;
     }

@@ -147,22 +147,29 @@ public class BatchSubmitter {
 
     /** Records a batch of the jobs that were accepted, kept as long as job results. */
     public Uni<Void> record(
-            String batchId,
-            String tenant,
-            long createdAt,
-            List<String> jobIds,
-            Map<String, String> metadata) {
+            String batchId, String tenant, long createdAt, List<String> jobIds, Own own) {
         return batches.save(
-                new BatchStore.Batch(batchId, tenant, createdAt, jobIds, metadata),
+                new BatchStore.Batch(
+                        batchId, tenant, createdAt, jobIds, own.metadata(), own.webhook()),
                 config.results().retention());
     }
 
-    /** Throws a 422 when a batch's own {@code metadata} is over its bounds. */
-    public void checkMetadata(Map<String, String> metadata) {
-        List<Violation> wrong = validator.metadataViolations(metadata);
+    /**
+     * What a batch itself says, apart from its jobs.
+     *
+     * @param metadata the client's labels of the whole batch
+     * @param webhook where the batch's end is announced, once every job of it has ended
+     */
+    public record Own(Map<String, String> metadata, String webhook) {}
+
+    /** Throws a 422 when a batch's own {@code metadata} or {@code webhook} may not be used. */
+    public Own check(String tenant, Own own) {
+        List<Violation> wrong = validator.metadataViolations(own.metadata());
         if (!wrong.isEmpty()) {
             throw new InvalidRequestException(wrong);
         }
+        webhooks.check(own.webhook(), tenant);
+        return own;
     }
 
     /**
@@ -170,10 +177,7 @@ public class BatchSubmitter {
      * accepted.
      */
     public Uni<AcceptedBatch> submit(
-            String tenant,
-            List<RerankRequest> requests,
-            Map<String, String> metadata,
-            String idempotencyKey) {
+            String tenant, List<RerankRequest> requests, Own own, String idempotencyKey) {
         String batchId = batchId(tenant, idempotencyKey);
         long now = System.currentTimeMillis();
         List<Uni<Outcome>> submits = new ArrayList<>(requests.size());
@@ -211,7 +215,7 @@ public class BatchSubmitter {
                             if (ids.isEmpty()) {
                                 return Uni.createFrom().item(batch);
                             }
-                            return record(batchId, tenant, now, ids, metadata).replaceWith(batch);
+                            return record(batchId, tenant, now, ids, own).replaceWith(batch);
                         });
     }
 }

@@ -115,6 +115,9 @@ public class BatchResource {
         uri.getQueryParameters()
                 .forEach(
                         (name, values) -> {
+                            if (name.equals("webhook")) {
+                                return;
+                            }
                             if (name.startsWith("metadata[") && name.endsWith("]")) {
                                 out.put(
                                         name.substring("metadata[".length(), name.length() - 1),
@@ -122,7 +125,8 @@ public class BatchResource {
                             } else {
                                 throw new InvalidRequestException(
                                         name,
-                                        "is not a parameter of an upload (known: metadata[KEY]=VALUE)");
+                                        "is not a parameter of an upload (known: metadata[KEY]=VALUE,"
+                                                + " webhook)");
                             }
                         });
         return out.isEmpty() ? null : out;
@@ -162,10 +166,13 @@ public class BatchResource {
             InputStream body,
             @HeaderParam("Idempotency-Key") String idempotencyKey,
             @Context UriInfo uri) {
-        Map<String, String> metadata = metadataOf(uri);
-        submitter.checkMetadata(metadata);
-        JsonLinesUpload.Outcome outcome =
-                upload.run(caller.tenant(), body, metadata, idempotencyKey);
+        String tenant = caller.tenant();
+        BatchSubmitter.Own own =
+                submitter.check(
+                        tenant,
+                        new BatchSubmitter.Own(
+                                metadataOf(uri), uri.getQueryParameters().getFirst("webhook")));
+        JsonLinesUpload.Outcome outcome = upload.run(tenant, body, own, idempotencyKey);
         JsonLinesUpload.AcceptedUploadView view = outcome.view();
         if (view.accepted() == 0) {
             if (outcome.stop() != null) {
@@ -225,12 +232,20 @@ public class BatchResource {
         if (!violations.isEmpty()) {
             throw new InvalidRequestException(violations);
         }
-        Map<String, String> metadata = metadataOf(tree.get("metadata"));
-        submitter.checkMetadata(metadata);
         String tenant = caller.tenant();
+        JsonNode webhook = tree.get("webhook");
+        if (webhook != null && !webhook.isNull() && !webhook.isTextual()) {
+            throw new InvalidRequestException("webhook", "must be a URL string");
+        }
+        BatchSubmitter.Own own =
+                submitter.check(
+                        tenant,
+                        new BatchSubmitter.Own(
+                                metadataOf(tree.get("metadata")),
+                                webhook == null || webhook.isNull() ? null : webhook.textValue()));
         List<RerankRequest> valid = submitter.validate(tenant, requests);
         return submitter
-                .submit(tenant, valid, metadata, idempotencyKey)
+                .submit(tenant, valid, own, idempotencyKey)
                 .map(
                         batch -> {
                             List<JobEntry> entries = new ArrayList<>();

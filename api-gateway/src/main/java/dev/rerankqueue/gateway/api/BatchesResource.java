@@ -241,7 +241,7 @@ public class BatchesResource {
         return batches.require(id, caller.tenant());
     }
 
-    private static BatchResource.BatchView view(BatchStore.Batch batch, List<JobStatus> statuses) {
+    static BatchResource.BatchView view(BatchStore.Batch batch, List<JobStatus> statuses) {
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (JobStatus s : JobStatus.values()) {
             counts.put(s.wireName(), 0);

@@ -84,8 +84,7 @@ public class JsonLinesUpload {
     }
 
     /** Reads, validates and submits every line of {@code body}; blocks until all are answered. */
-    Outcome run(
-            String tenant, InputStream body, Map<String, String> metadata, String idempotencyKey) {
+    Outcome run(String tenant, InputStream body, BatchSubmitter.Own own, String idempotencyKey) {
         String batchId = BatchSubmitter.batchId(tenant, idempotencyKey);
         long createdAt = System.currentTimeMillis();
         Map<Long, String> ids = new ConcurrentSkipListMap<>();
@@ -167,7 +166,7 @@ public class JsonLinesUpload {
         lines.drain();
         List<String> accepted = new ArrayList<>(ids.values());
         if (!accepted.isEmpty()) {
-            batches.record(batchId, tenant, createdAt, accepted, metadata)
+            batches.record(batchId, tenant, createdAt, accepted, own)
                     .await()
                     .atMost(Duration.ofSeconds(30));
         }

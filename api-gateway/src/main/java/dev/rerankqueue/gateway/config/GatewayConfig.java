@@ -454,6 +454,13 @@ public interface GatewayConfig {
         @WithDefault("500ms")
         Duration pollInterval();
 
+        /**
+         * How often a batch with a webhook is looked at to see whether all its jobs have ended.
+         * Default 2s.
+         */
+        @WithDefault("2s")
+        Duration batchCheckInterval();
+
         /** Deliveries one gateway has in flight at once. Default 32. */
         @WithDefault("32")
         int maxInFlight();

@@ -23,7 +23,8 @@ public class BatchStore {
             String tenant,
             long createdAt,
             List<String> jobIds,
-            Map<String, String> metadata) {}
+            Map<String, String> metadata,
+            String webhook) {}
 
     private final ReactiveRedisDataSource redis;
 
@@ -36,7 +37,7 @@ public class BatchStore {
 
     /**
      * Records a batch (its job list first, then the hash that makes it visible), both expiring
-     * after {@code retention}.
+     * after {@code retention}; a batch with a webhook is watched until it ends.
      */
     public Uni<Void> save(Batch batch, Duration retention) {
         String jobs = RedisKeys.batchJobs(batch.id());
@@ -50,6 +51,16 @@ public class BatchStore {
                 .chain(() -> redis.key().expire(jobs, retention))
                 .chain(() -> redis.hash(String.class).hset(hash, fields(batch)))
                 .chain(() -> redis.key().expire(hash, retention))
+                .chain(
+                        () ->
+                                batch.webhook() == null
+                                        ? Uni.createFrom().voidItem()
+                                        : redis.sortedSet(String.class)
+                                                .zadd(
+                                                        RedisKeys.WEBHOOK_BATCHES,
+                                                        System.currentTimeMillis(),
+                                                        batch.id())
+                                                .replaceWithVoid())
                 .onFailure()
                 .transform(e -> StoreException.unavailable(e.toString()))
                 .replaceWithVoid();
@@ -63,11 +74,19 @@ public class BatchStore {
         if (batch.metadata() != null && !batch.metadata().isEmpty()) {
             fields.put(JobFields.METADATA, JobCodec.toJson(batch.metadata()));
         }
+        if (batch.webhook() != null) {
+            fields.put(JobFields.WEBHOOK, batch.webhook());
+        }
         return fields;
     }
 
     /** The batch, or {@code null} when it does not exist or belongs to another tenant. */
     public Uni<Batch> find(String id, String tenant) {
+        return load(id).map(b -> b == null || !tenant.equals(b.tenant()) ? null : b);
+    }
+
+    /** The batch whoever owns it, or {@code null} when it does not exist (any more). */
+    public Uni<Batch> load(String id) {
         if (!RedisKeys.isId(id)) { // <batch>:jobs would name the batch's job list
             return Uni.createFrom().nullItem();
         }
@@ -75,30 +94,27 @@ public class BatchStore {
                 .hgetall(RedisKeys.batch(id))
                 .chain(
                         h ->
-                                h.isEmpty() || !tenant.equals(h.get(JobFields.TENANT))
-                                        ? Uni.createFrom().nullItem()
+                                h.isEmpty()
+                                        ? Uni.createFrom().<Batch>nullItem()
                                         : redis.list(String.class)
                                                 .lrange(RedisKeys.batchJobs(id), 0, -1)
-                                                .map(
-                                                        ids ->
-                                                                new Batch(
-                                                                        id,
-                                                                        tenant,
-                                                                        Long.parseLong(
-                                                                                h.get(
-                                                                                        JobFields
-                                                                                                .CREATED_AT)),
-                                                                        ids,
-                                                                        metadata(
-                                                                                h.get(
-                                                                                        JobFields
-                                                                                                .METADATA)))))
+                                                .map(ids -> batch(id, h, ids)))
                 .onFailure()
                 .transform(
                         e ->
                                 e instanceof ApiException
                                         ? e
                                         : StoreException.unavailable(e.toString()));
+    }
+
+    private static Batch batch(String id, Map<String, String> h, List<String> ids) {
+        return new Batch(
+                id,
+                h.get(JobFields.TENANT),
+                Long.parseLong(h.get(JobFields.CREATED_AT)),
+                ids,
+                metadata(h.get(JobFields.METADATA)),
+                h.get(JobFields.WEBHOOK));
     }
 
     @SuppressWarnings("unchecked")

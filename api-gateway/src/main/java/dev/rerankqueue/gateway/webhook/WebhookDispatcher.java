@@ -1,8 +1,10 @@
 package dev.rerankqueue.gateway.webhook;
 
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.store.BatchStore;
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.RedisKeys;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -71,12 +73,24 @@ public class WebhookDispatcher {
             return 1
             """;
 
+    /**
+     * A watched batch (ARGV[1]) has ended: no longer watched, and its delivery (ARGV[2], none when
+     * the batch is gone) due at ARGV[3].
+     */
+    static final String BATCH_ENDED =
+            """
+            redis.call('ZREM', KEYS[1], ARGV[1])
+            if ARGV[2] ~= '' then redis.call('ZADD', KEYS[2], 'NX', tonumber(ARGV[3]), ARGV[2]) end
+            return 1
+            """;
+
     private static final Duration REDIS_WAIT = Duration.ofSeconds(5);
 
     private final GatewayConfig.Webhooks config;
     private final WebhookTargets targets;
     private final WebhookPayloads payloads;
     private final JobStore store;
+    private final BatchStore batches;
     private final ReactiveRedisDataSource redis;
     private final MeterRegistry metrics;
     private final Semaphore slots;
@@ -89,12 +103,14 @@ public class WebhookDispatcher {
             WebhookTargets targets,
             WebhookPayloads payloads,
             JobStore store,
+            BatchStore batches,
             ReactiveRedisDataSource redis,
             MeterRegistry metrics) {
         this.config = config.webhooks();
         this.targets = targets;
         this.payloads = payloads;
         this.store = store;
+        this.batches = batches;
         this.redis = redis;
         this.metrics = metrics;
         this.slots = new Semaphore(Math.max(1, this.config.maxInFlight()));
@@ -126,6 +142,7 @@ public class WebhookDispatcher {
 
     /** Claims as many due deliveries as there are free slots, and sends each on its own thread. */
     void tick() {
+        watchBatches();
         try {
             int free = slots.availablePermits();
             if (free == 0) {
@@ -163,7 +180,57 @@ public class WebhookDispatcher {
         }
     }
 
+    /**
+     * Looks at the batches with a webhook that are due a look (each at most every {@code
+     * rerank.webhooks.batch-check-interval}, claimed like deliveries); one whose jobs have all
+     * ended has its delivery queued, one that is gone is forgotten.
+     */
+    private void watchBatches() {
+        try {
+            long now = System.currentTimeMillis();
+            Response due =
+                    redis.execute(
+                                    "EVAL",
+                                    CLAIM,
+                                    "1",
+                                    RedisKeys.WEBHOOK_BATCHES,
+                                    Long.toString(now),
+                                    "16",
+                                    Long.toString(now + config.batchCheckInterval().toMillis()))
+                            .await()
+                            .atMost(REDIS_WAIT);
+            for (Response r : due) {
+                String id = r.toString();
+                BatchStore.Batch batch = batches.load(id).await().atMost(REDIS_WAIT);
+                List<JobStatus> statuses =
+                        batch == null
+                                ? List.of()
+                                : batches.statuses(batch.jobIds()).await().atMost(REDIS_WAIT);
+                // a job whose state is gone can no longer change: it counts as ended
+                if (batch == null || statuses.stream().allMatch(s -> s == null || s.isTerminal())) {
+                    redis.execute(
+                                    "EVAL",
+                                    BATCH_ENDED,
+                                    "2",
+                                    RedisKeys.WEBHOOK_BATCHES,
+                                    RedisKeys.WEBHOOKS_DUE,
+                                    id,
+                                    batch == null ? "" : RedisKeys.BATCH_WEBHOOK_PREFIX + id,
+                                    Long.toString(now))
+                            .await()
+                            .atMost(REDIS_WAIT);
+                }
+            }
+        } catch (RuntimeException ex) {
+            LOG.debugf("batches with webhooks not looked at this time: %s", ex.toString());
+        }
+    }
+
     private void deliver(String id) {
+        if (id.startsWith(RedisKeys.BATCH_WEBHOOK_PREFIX)) {
+            deliverBatch(id.substring(RedisKeys.BATCH_WEBHOOK_PREFIX.length()));
+            return;
+        }
         List<String> fields =
                 hmget(
                         RedisKeys.job(id),
@@ -173,27 +240,71 @@ public class WebhookDispatcher {
                         JobFields.WEBHOOK_FIRST_ATTEMPT_AT);
         JobState state = store.find(id).await().atMost(REDIS_WAIT);
         if (fields.get(0) == null || state == null) {
-            settle(id, "failed", 0, 0, 0); // the job is gone: nothing to announce
+            settle(id, RedisKeys.job(id), "failed", 0, 0, 0); // the job is gone: nothing to say
             return;
         }
+        String eventId = eventId(id, state);
+        finish(
+                id,
+                RedisKeys.job(id),
+                fields,
+                attempt(fields.get(0), fields.get(1), id, eventId, payloads.of(eventId, state)));
+    }
+
+    /** Announces that every job of batch {@code id} has ended. */
+    private void deliverBatch(String id) {
+        String due = RedisKeys.BATCH_WEBHOOK_PREFIX + id;
+        List<String> fields =
+                hmget(
+                        RedisKeys.batch(id),
+                        JobFields.WEBHOOK,
+                        JobFields.TENANT,
+                        JobFields.WEBHOOK_ATTEMPTS,
+                        JobFields.WEBHOOK_FIRST_ATTEMPT_AT);
+        BatchStore.Batch batch = batches.load(id).await().atMost(REDIS_WAIT);
+        if (fields.get(0) == null || batch == null) {
+            settle(due, RedisKeys.batch(id), "failed", 0, 0, 0);
+            return;
+        }
+        List<JobStatus> statuses = batches.statuses(batch.jobIds()).await().atMost(REDIS_WAIT);
+        String eventId = "batch_" + id + "_completed";
+        finish(
+                due,
+                RedisKeys.batch(id),
+                fields,
+                attempt(
+                        fields.get(0),
+                        fields.get(1),
+                        "batch " + id,
+                        eventId,
+                        payloads.ofBatch(eventId, batch, statuses)));
+    }
+
+    /**
+     * Records an attempt's {@code outcome} on the hash at {@code key} (the job's or the batch's)
+     * and settles delivery {@code due}: done, given up, or due again after the backoff.
+     */
+    private void finish(String due, String key, List<String> fields, String outcome) {
         long now = System.currentTimeMillis();
         int attempts = (int) parse(fields.get(2)) + 1;
         long first = fields.get(3) == null ? now : parse(fields.get(3));
-        String outcome = attempt(fields.get(0), fields.get(1), id, state);
         if (outcome.equals("retry") && now - first >= config.giveUpAfter().toMillis()) {
             outcome = "failed";
         }
         if (outcome.equals("failed")) {
             LOG.warnf(
-                    "webhook of job %s given up after %d attempts (host %s)",
-                    id, attempts, URI.create(fields.get(0)).getHost());
+                    "webhook %s given up after %d attempts (host %s)",
+                    due, attempts, URI.create(fields.get(0)).getHost());
         }
         metrics.counter("rerank.webhooks", "outcome", outcome).increment();
-        settle(id, outcome, now + backoff(attempts), attempts, first);
+        settle(due, key, outcome, now + backoff(attempts), attempts, first);
     }
 
-    /** One POST: {@code delivered}, {@code retry} or {@code failed}. */
-    private String attempt(String url, String tenant, String jobId, JobState state) {
+    /**
+     * One POST of {@code body} as message {@code eventId}: {@code delivered}, {@code retry} or
+     * {@code failed}.
+     */
+    private String attempt(String url, String tenant, String what, String eventId, byte[] body) {
         String secret = config.secrets().get(tenant);
         URI uri;
         try {
@@ -201,15 +312,13 @@ public class WebhookDispatcher {
             targets.parse(url);
             targets.resolve(uri);
         } catch (WebhookTargets.RefusedTargetException | RuntimeException e) {
-            LOG.warnf("webhook of job %s refused: %s", jobId, e.getMessage());
+            LOG.warnf("webhook of %s refused: %s", what, e.getMessage());
             return "failed";
         }
         if (secret == null) {
-            LOG.warnf("webhook of job %s not sent: tenant %s has no secret now", jobId, tenant);
+            LOG.warnf("webhook of %s not sent: tenant %s has no secret now", what, tenant);
             return "failed";
         }
-        String eventId = eventId(jobId, state);
-        byte[] body = payloads.of(eventId, state);
         long timestamp = System.currentTimeMillis() / 1000;
         HttpRequest request =
                 HttpRequest.newBuilder(uri)
@@ -252,14 +361,15 @@ public class WebhookDispatcher {
         return (long) (base * ThreadLocalRandom.current().nextDouble(0.8, 1.2));
     }
 
-    private void settle(String id, String outcome, long nextDue, int attempts, long first) {
+    private void settle(
+            String due, String key, String outcome, long nextDue, int attempts, long first) {
         redis.execute(
                         "EVAL",
                         SETTLE,
                         "2",
                         RedisKeys.WEBHOOKS_DUE,
-                        RedisKeys.job(id),
-                        id,
+                        key,
+                        due,
                         outcome,
                         Long.toString(nextDue),
                         Integer.toString(attempts),

@@ -26,6 +26,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
+import io.restassured.response.ExtractableResponse;
+import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -72,7 +74,8 @@ class WebhookTest {
                     "rerank.webhooks.secrets.\"default\"",
                             "whsec_" + Base64.getEncoder().encodeToString(SECRET),
                     "rerank.webhooks.initial-backoff", "200ms",
-                    "rerank.webhooks.poll-interval", "50ms");
+                    "rerank.webhooks.poll-interval", "50ms",
+                    "rerank.webhooks.batch-check-interval", "200ms");
         }
     }
 
@@ -239,6 +242,44 @@ class WebhookTest {
                         .atMost(Duration.ofSeconds(5));
         assertEquals("3", job.get(JobFields.WEBHOOK_ATTEMPTS));
         assertEquals("delivered", job.get(JobFields.WEBHOOK_STATUS));
+    }
+
+    @Test
+    void aBatchsWebhookIsCalledOnceWhenItsLastJobEnds() throws Exception {
+        ExtractableResponse<Response> r =
+                given().urlEncodingEnabled(false)
+                        .contentType(ContentType.JSON)
+                        .body(
+                                "{\"webhook\":\""
+                                        + hook()
+                                        + "\",\"metadata\":{\"run\":\"n-1\"},\"jobs\":["
+                                        + "{\"query\":\"q\",\"documents\":[\"a\",\"b\"]},"
+                                        + "{\"query\":\"q\",\"documents\":[\"a\"]}]}")
+                        .post("/v1/rerank/jobs:batch")
+                        .then()
+                        .statusCode(202)
+                        .extract();
+        String batch = r.path("batch_id");
+        List<String> ids = r.path("jobs.id");
+        succeed(ids.get(0));
+        Thread.sleep(600);
+        assertEquals(List.of(), received, "one job of two has ended: nothing yet");
+        write(
+                JobStateChanges.cancelledByClient(
+                        ids.get(1), System.currentTimeMillis(), Duration.ofHours(1)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> !received.isEmpty());
+        Thread.sleep(600);
+        assertEquals(1, received.size(), "one event for the batch");
+        Received got = received.get(0);
+        assertEquals(expectedSignature(got), got.signature());
+        JsonNode event = JobCodec.mapper().readTree(got.body());
+        assertEquals("batch.completed", event.get("type").asText());
+        assertEquals("batch_" + batch + "_completed", got.id());
+        assertEquals(batch, event.at("/data/id").asText());
+        assertEquals(1, event.at("/data/counts/succeeded").asInt());
+        assertEquals(1, event.at("/data/counts/cancelled").asInt());
+        assertTrue(event.at("/data/done").asBoolean());
+        assertEquals("n-1", event.at("/data/metadata/run").asText());
     }
 
     @Test
