@@ -31,9 +31,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Clients that already speak Cohere, vLLM or TEI work by changing their base URL: the real
- * cohere-ai SDK (v1 and v2 clients, installed with npm) against the packaged gateway and a worker,
- * and request/response pairs published by vLLM and TEI replayed as contract tests. The ranking
- * comes from the real embedded model through Kafka.
+ * cohere-ai SDK (v1 and v2 clients, installed with npm) and the LangChain.js and LlamaIndex.TS
+ * rerankers that wrap it, against the packaged gateway and a worker, and request/response pairs
+ * published by vLLM and TEI replayed as contract tests. The ranking comes from the real embedded
+ * model through Kafka.
  */
 class ClientCompatibilityIT {
 
@@ -98,6 +99,24 @@ class ClientCompatibilityIT {
             }
         }
         assertEquals(6, checks.size(), out);
+        for (JsonNode c : checks) {
+            assertTrue(c.get("ok").asBoolean(), c.toString());
+        }
+    }
+
+    @Test
+    void theLangChainAndLlamaIndexRerankersThatWrapTheSdkWorkByTheirBaseUrl() throws Exception {
+        Path dir = installCohereSdk();
+        String out =
+                run(dir, Duration.ofMinutes(2), "node", "wrappers.mjs", gateway.baseUrl(), KEY);
+        System.out.println("LangChain and LlamaIndex checks:\n" + out);
+        List<JsonNode> checks = new ArrayList<>();
+        for (String line : out.split("\n")) {
+            if (line.startsWith("{")) {
+                checks.add(JobCodec.mapper().readTree(line));
+            }
+        }
+        assertEquals(3, checks.size(), out);
         for (JsonNode c : checks) {
             assertTrue(c.get("ok").asBoolean(), c.toString());
         }
@@ -363,13 +382,19 @@ class ClientCompatibilityIT {
     private static synchronized Path installCohereSdk() throws Exception {
         Path dir = Path.of("target", "clients", "cohere");
         Files.createDirectories(dir);
-        for (String f : List.of("package.json", "package-lock.json", "rerank.mjs", "retry.mjs")) {
+        for (String f :
+                List.of(
+                        "package.json",
+                        "package-lock.json",
+                        "rerank.mjs",
+                        "retry.mjs",
+                        "wrappers.mjs")) {
             Files.copy(
                     Path.of("src", "test", "clients", "cohere", f),
                     dir.resolve(f),
                     StandardCopyOption.REPLACE_EXISTING);
         }
-        if (!Files.isDirectory(dir.resolve("node_modules").resolve("cohere-ai"))) {
+        if (!Files.isDirectory(dir.resolve("node_modules").resolve("@llamaindex/cohere"))) {
             run(dir, Duration.ofMinutes(5), "npm", "ci", "--no-audit", "--no-fund");
         }
         return dir;
