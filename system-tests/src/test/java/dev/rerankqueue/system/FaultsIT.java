@@ -118,6 +118,28 @@ class FaultsIT {
         Thread.sleep(duration.toMillis());
     }
 
+    /**
+     * Until {@code worker} has a scorer call in flight, submitting 10 more jobs every 2 s while it
+     * has none: right after a restart the group may have given every partition the jobs went to to
+     * the other worker.
+     */
+    private static void awaitScoring(AppProcess worker, JobLoad load) {
+        long[] lastSubmit = {System.nanoTime()};
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(20))
+                .until(
+                        () -> {
+                            if (worker.metric("rerank_scorer_in_flight") > 0) {
+                                return true;
+                            }
+                            if (System.nanoTime() - lastSubmit[0] > 2_000_000_000L) {
+                                load.submit(10);
+                                lastSubmit[0] = System.nanoTime();
+                            }
+                            return false;
+                        });
+    }
+
     /** Until {@code worker} has a scorer call in flight: it is in the middle of a batch. */
     private static void awaitScoring(AppProcess worker) {
         await().atMost(Duration.ofSeconds(60))
@@ -350,7 +372,7 @@ class FaultsIT {
         for (int round = 0; round < 10; round++) {
             AppProcess victim = workers.get(round % 2);
             load.submit(30);
-            awaitScoring(victim);
+            awaitScoring(victim, load);
             victim.kill();
             victim.restart();
             victim.awaitReady(Duration.ofSeconds(90));
