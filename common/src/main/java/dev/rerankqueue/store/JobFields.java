@@ -95,6 +95,11 @@ public final class JobFields {
         put(fields, WORKER, state.worker());
         put(fields, ERROR, state.error());
         putMetadata(fields, state.metadata());
+        if (state.webhook() != null) {
+            // restored because Redis lost it: its end is announced again (at least once; the
+            // receiver knows the message by its id)
+            fields.put(WEBHOOK, state.webhook().url());
+        }
         if (state.result() != null) {
             fields.put(RESULT, JobCodec.encodeResult(state.result()));
         }

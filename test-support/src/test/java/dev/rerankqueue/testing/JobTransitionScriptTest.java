@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.job.JobResult;
+import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RankedDocument;
 import dev.rerankqueue.job.RerankJob;
@@ -105,7 +106,7 @@ class JobTransitionScriptTest {
     }
 
     @Test
-    void aTerminalWriteOfAJobWithAWebhookQueuesItsDeliveryOnce() throws Exception {
+    void aJobsEndQueuesItsWebhookAlsoWhenRestoredAfterRedisLostIt() throws Exception {
         String hooked = UUID.randomUUID().toString();
         String plain = UUID.randomUUID().toString();
         run(
@@ -125,6 +126,56 @@ class JobTransitionScriptTest {
         assertTrue(due != null, "the end of a job with a webhook is queued");
         assertTrue(Math.abs(due.toLong() - before) < 5_000, "due now: " + due + " vs " + before);
         assertTrue(sync(redis.zscore(RedisKeys.WEBHOOKS_DUE, plain)) == null, "no webhook");
+
+        // Redis loses both; the results topic gives them back, and the webhook is due again
+        sync(
+                redis.del(
+                        List.of(
+                                RedisKeys.job(hooked),
+                                RedisKeys.job(plain),
+                                RedisKeys.WEBHOOKS_DUE)));
+        for (String id : List.of(hooked, plain)) {
+            JobState lost =
+                    JobFields.toState(
+                            id,
+                            Map.of(
+                                    JobFields.STATUS, "cancelled",
+                                    JobFields.VERSION, "3",
+                                    JobFields.TENANT, "acme",
+                                    JobFields.CREATED_AT, Long.toString(before),
+                                    JobFields.FINISHED_AT, Long.toString(before)));
+            if (id.equals(hooked)) {
+                lost =
+                        JobCodec.decodeState(
+                                JobCodec.encodeState(withWebhook(lost, "https://h.test/x")));
+            }
+            assertTrue(run(JobStateChanges.restored(lost, Duration.ofHours(1))).applied());
+        }
+        assertTrue(
+                sync(redis.zscore(RedisKeys.WEBHOOKS_DUE, hooked)) != null,
+                "a restored end is announced again");
+        assertTrue(sync(redis.zscore(RedisKeys.WEBHOOKS_DUE, plain)) == null, "no webhook");
+    }
+
+    private static JobState withWebhook(JobState s, String url) {
+        return new JobState(
+                s.id(),
+                s.status(),
+                s.version(),
+                s.tenant(),
+                s.model(),
+                s.createdAt(),
+                s.startedAt(),
+                s.finishedAt(),
+                s.attempts(),
+                s.pairs(),
+                s.scoredPairs(),
+                s.worker(),
+                s.error(),
+                s.result(),
+                s.metadata(),
+                s.expiresAt(),
+                new JobState.Webhook(url, "pending", 0));
     }
 
     @Test
