@@ -167,11 +167,7 @@ public class OnnxScorer implements Scorer, AutoCloseable {
      */
     @Override
     public ScorePair withDocumentTokens(ScorePair pair, int maxTokens, TruncationDirection from) {
-        // special tokens ([CLS], [SEP]) have no span in the text
-        CharSpan[] spans =
-                Arrays.stream(wholeTokenizer.encode(pair.document()).getCharTokenSpans())
-                        .filter(Objects::nonNull)
-                        .toArray(CharSpan[]::new);
+        CharSpan[] spans = textSpans(pair.document());
         if (spans.length <= maxTokens) {
             return pair;
         }
@@ -182,13 +178,20 @@ public class OnnxScorer implements Scorer, AutoCloseable {
         return pair.withDocumentChars(chars, from);
     }
 
+    /**
+     * Where each token of the whole of {@code text} lies in it, as this model's tokenizer splits it
+     * (the special tokens around it, [CLS] and [SEP], have no place in the text).
+     */
+    private CharSpan[] textSpans(String text) {
+        return Arrays.stream(wholeTokenizer.encode(text).getCharTokenSpans())
+                .filter(Objects::nonNull)
+                .toArray(CharSpan[]::new);
+    }
+
     /** Chunks split at token boundaries as this model's tokenizer splits the whole document. */
     @Override
     public List<String> chunks(ScorePair pair, int tokens, int overlap) {
-        CharSpan[] spans =
-                Arrays.stream(wholeTokenizer.encode(pair.document()).getCharTokenSpans())
-                        .filter(Objects::nonNull)
-                        .toArray(CharSpan[]::new);
+        CharSpan[] spans = textSpans(pair.document());
         if (spans.length <= tokens) {
             return List.of(pair.document());
         }

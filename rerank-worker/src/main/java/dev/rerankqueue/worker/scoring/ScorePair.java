@@ -79,14 +79,6 @@ public record ScorePair(
     }
 
     /**
-     * This pair with its document cut to its first {@code chars} characters (not splitting a
-     * surrogate pair).
-     */
-    public ScorePair withDocumentCutTo(int chars) {
-        return withDocumentChars(chars, TruncationDirection.RIGHT);
-    }
-
-    /**
      * This pair with its document cut to {@code chars} characters: its first ones ({@link
      * TruncationDirection#RIGHT}) or its last ones ({@link TruncationDirection#LEFT}), never
      * splitting a surrogate pair.
