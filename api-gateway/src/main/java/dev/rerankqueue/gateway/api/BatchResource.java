@@ -47,8 +47,10 @@ public class BatchResource {
     /** The media type of a JSON Lines upload; {@link #JSON_LINES_TYPES} are all taken. */
     public static final String JSON_LINES = "application/x-ndjson";
 
-    static final Set<String> JSON_LINES_TYPES =
-            Set.of(JSON_LINES, "application/jsonl", "application/x-jsonlines");
+    static final String JSONL = "application/jsonl";
+    static final String X_JSON_LINES = "application/x-jsonlines";
+
+    static final Set<String> JSON_LINES_TYPES = Set.of(JSON_LINES, JSONL, X_JSON_LINES);
 
     /**
      * One job of the 202: accepted (id and links) or refused (the problem, e.g. a quota or backlog
@@ -84,28 +86,6 @@ public class BatchResource {
             boolean done,
             Map<String, String> metadata,
             Links links) {}
-
-    /** A batch's {@code metadata}: an object of strings, or {@code null}. */
-    static Map<String, String> metadataOf(JsonNode m) {
-        if (m == null || m.isNull()) {
-            return null;
-        }
-        Map<String, String> out = new LinkedHashMap<>();
-        if (m.isObject()) {
-            m.fields()
-                    .forEachRemaining(
-                            e -> {
-                                if (e.getValue().isTextual()) {
-                                    out.put(e.getKey(), e.getValue().textValue());
-                                }
-                            });
-        }
-        if (!m.isObject() || out.size() != m.size()) {
-            throw new InvalidRequestException(
-                    "metadata", "must be an object of string values, e.g. {\"run\":\"nightly\"}");
-        }
-        return out;
-    }
 
     /**
      * A JSON Lines upload's batch {@code metadata}, from {@code metadata[KEY]=VALUE} parameters.
@@ -150,7 +130,7 @@ public class BatchResource {
     }
 
     @POST
-    @Consumes({JSON_LINES, "application/jsonl", "application/x-jsonlines"})
+    @Consumes({JSON_LINES, JSONL, X_JSON_LINES})
     @Produces(MediaType.APPLICATION_JSON)
     @Blocking
     @Operation(
@@ -233,16 +213,9 @@ public class BatchResource {
             throw new InvalidRequestException(violations);
         }
         String tenant = caller.tenant();
-        JsonNode webhook = tree.get("webhook");
-        if (webhook != null && !webhook.isNull() && !webhook.isTextual()) {
-            throw new InvalidRequestException("webhook", "must be a URL string");
-        }
+        // the batch's own fields, typed as strictly as a job's
         BatchSubmitter.Own own =
-                submitter.check(
-                        tenant,
-                        new BatchSubmitter.Own(
-                                metadataOf(tree.get("metadata")),
-                                webhook == null || webhook.isNull() ? null : webhook.textValue()));
+                submitter.check(tenant, JobCodec.convert(tree, BatchSubmitter.Own.class));
         List<RerankRequest> valid = submitter.validate(tenant, requests);
         return submitter
                 .submit(tenant, valid, own, idempotencyKey)

@@ -9,7 +9,6 @@ import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.problem.Problem;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.job.RerankRequest;
-import dev.rerankqueue.job.Violation;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.MalformedJsonException;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -119,13 +118,14 @@ public class JsonLinesUpload {
                 invalid.incrementAndGet();
                 listError(
                         errors,
-                        new LineError(
+                        lineError(
                                 line,
-                                "/problems/invalid-request",
-                                "the upload holds more than "
-                                        + maxJobs
-                                        + " jobs (rerank.limits.max-upload-jobs); this line and"
-                                        + " the rest were not read"));
+                                new InvalidRequestException(
+                                        "line " + line,
+                                        "the upload holds more than "
+                                                + maxJobs
+                                                + " jobs (rerank.limits.max-upload-jobs); this line"
+                                                + " and the rest were not read")));
                 break;
             }
             RerankRequest request;
@@ -196,18 +196,16 @@ public class JsonLinesUpload {
         }
     }
 
+    /**
+     * What a line's failure would have answered as a single submit: its problem type and detail.
+     */
     private static LineError lineError(long line, Throwable e) {
-        if (e instanceof InvalidRequestException invalid) {
-            return new LineError(
-                    line,
-                    "/problems/invalid-request",
-                    String.join(
-                            "; ", invalid.violations().stream().map(Violation::toString).toList()));
+        ApiException api = ProblemMappers.asApiException(e);
+        if (api == null) {
+            return new LineError(line, "/problems/internal", "not submitted: " + e);
         }
-        if (e instanceof MalformedJsonException) {
-            return new LineError(line, "/problems/malformed-json", e.getMessage());
-        }
-        return new LineError(line, "/problems/internal", "not submitted: " + e);
+        Problem p = api.problem(null);
+        return new LineError(line, p.type(), p.detail());
     }
 
     private static boolean isBlank(byte[] text) {

@@ -40,7 +40,7 @@ public class ProblemMappers {
      * The API error a request failure stands for, or {@code null} for a failure of the gateway
      * itself.
      */
-    private static ApiException asApiException(Throwable t) {
+    static ApiException asApiException(Throwable t) {
         if (t instanceof ApiException api) {
             return api;
         }

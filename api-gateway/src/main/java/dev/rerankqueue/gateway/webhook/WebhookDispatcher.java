@@ -169,7 +169,7 @@ public class WebhookDispatcher {
                                 deliver(id.toString());
                             } catch (RuntimeException ex) {
                                 // left leased: tried again once the lease ends
-                                LOG.warnf("webhook of job %s not sent: %s", id, ex.toString());
+                                LOG.warnf("webhook %s not sent: %s", id, ex.toString());
                             } finally {
                                 slots.release();
                             }

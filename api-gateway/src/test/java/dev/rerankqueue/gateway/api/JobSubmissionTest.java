@@ -61,6 +61,17 @@ class JobSubmissionTest {
 
     @Inject JobStore store;
 
+    /** Submits {@code body} and answers the accepted job's id. */
+    private static String accepted(String body) {
+        return given().contentType(ContentType.JSON)
+                .body(body)
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("id");
+    }
+
     @TestHTTPResource("/")
     URL base;
 
@@ -162,14 +173,7 @@ class JobSubmissionTest {
 
     @Test
     void everyViewSaysUntilWhenTheJobCanBeRead() {
-        String id =
-                given().contentType(ContentType.JSON)
-                        .body(BEIJING)
-                        .post("/v1/rerank/jobs")
-                        .then()
-                        .statusCode(202)
-                        .extract()
-                        .path("id");
+        String id = accepted(BEIJING);
         long now = System.currentTimeMillis();
         String expires =
                 given().get("/v1/rerank/jobs/" + id)
@@ -187,22 +191,8 @@ class JobSubmissionTest {
 
     @Test
     void eachPriorityLaneHasItsTopic() {
-        String batch =
-                given().contentType(ContentType.JSON)
-                        .body(BEIJING.replaceFirst("\\{", "{\"priority\":\"batch\","))
-                        .post("/v1/rerank/jobs")
-                        .then()
-                        .statusCode(202)
-                        .extract()
-                        .path("id");
-        String interactive =
-                given().contentType(ContentType.JSON)
-                        .body(BEIJING.replaceFirst("\\{", "{\"priority\":0,"))
-                        .post("/v1/rerank/jobs")
-                        .then()
-                        .statusCode(202)
-                        .extract()
-                        .path("id");
+        String batch = accepted(BEIJING.replaceFirst("\\{", "{\"priority\":\"batch\","));
+        String interactive = accepted(BEIJING.replaceFirst("\\{", "{\"priority\":0,"));
         List<ConsumerRecord<String, byte[]>> bulk =
                 InfrastructureResource.kafka().readAll(Topics.JOBS_BATCH);
         assertTrue(
@@ -221,14 +211,7 @@ class JobSubmissionTest {
 
     @Test
     void pollingAQueuedJobShowsItsWaitSoFar() {
-        String id =
-                given().contentType(ContentType.JSON)
-                        .body(BEIJING)
-                        .post("/v1/rerank/jobs")
-                        .then()
-                        .statusCode(202)
-                        .extract()
-                        .path("id");
+        String id = accepted(BEIJING);
         given().get("/v1/rerank/jobs/" + id)
                 .then()
                 .statusCode(200)
