@@ -2,6 +2,7 @@
 # Runs one benchmark scenario against a fresh stack it starts itself (deploy/local/up.sh with SCORER=emulator in its own
 # folder bench/target/stack: data deleted afterwards, logs kept), or against a running one (--gateway URL ...: left alone).
 #   bench/run.sh efficiency|burst|latency|seed-table|priority [--seconds N] [--jobs N] [--levels 10,30,50,100]
+#   bench/run.sh accept [--seconds 10] [--connections 64]   (the gateway alone, workers paused; needs wrk)
 #   bench/run.sh upload [--jobs 50000]   (one JSON Lines upload, the gateway's heap sampled)
 #   bench/run.sh overload [--connections 64] [--ceiling-seconds 10] [--ceiling JOBS_PER_S] [--factor 3] [--seconds 15]
 #   RERANK_ADMISSION_MAX_BACKLOG=20s EMULATOR_ARGS="--time-scale 18" bench/run.sh admission [--rate 60] [--seconds 20] [--limit 20]
@@ -11,7 +12,7 @@
 # charts of burst, seed-table and scale are written to bench/target/charts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scenario=${1:?usage: bench/run.sh efficiency|burst|latency|seed-table|priority|upload|overload|admission|scale|cpu [flags]}
+scenario=${1:?usage: bench/run.sh efficiency|burst|latency|seed-table|priority|accept|upload|overload|admission|scale|cpu [flags]}
 shift
 mkdir -p bench/target
 out=bench/target/last-run.out
@@ -41,6 +42,11 @@ elif $own_stack; then
   export RERANK_RUN_DIR="$PWD/bench/target/stack"
   rm -rf "$RERANK_RUN_DIR"
   # the priority scenario keeps over 10,000 jobs of one tenant in flight: raise that tenant quota for the run
+  # accept queues jobs with the workers paused: a backlog of minutes must not be refused
+  if [ "$scenario" = accept ]; then
+    export RERANK_ADMISSION_MAX_BACKLOG="${RERANK_ADMISSION_MAX_BACKLOG:-30m}"
+    export RERANK_QUOTAS_MAX_IN_FLIGHT_PAIRS="${RERANK_QUOTAS_MAX_IN_FLIGHT_PAIRS:-100000000}"
+  fi
   RERANK_QUOTAS_MAX_IN_FLIGHT_JOBS="${RERANK_QUOTAS_MAX_IN_FLIGHT_JOBS:-100000}" \
     SCORER=emulator WORKERS="${WORKERS:-1}" deploy/local/up.sh > /dev/null
 

@@ -3,6 +3,7 @@ package dev.rerankqueue.bench;
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.bench.load.Stack;
+import dev.rerankqueue.bench.scenario.Accept;
 import dev.rerankqueue.bench.scenario.Burst;
 import dev.rerankqueue.bench.scenario.Efficiency;
 import dev.rerankqueue.bench.scenario.Latency;
@@ -33,7 +34,7 @@ public final class Main {
         Map<String, String> flags = flags(args);
         switch (args[0]) {
             case "emulator" -> emulator(flags);
-            case "efficiency", "burst", "latency", "seed-table", "priority", "upload" ->
+            case "efficiency", "burst", "latency", "seed-table", "priority", "upload", "accept" ->
                     scenario(args[0], flags);
             case "overload", "admission" -> {
                 Stack stack =
@@ -132,6 +133,13 @@ public final class Main {
                     new Burst(stack, seconds, charts)
                             .run(Integer.parseInt(f.getOrDefault("jobs", "5000")));
             case "latency" -> new Latency(stack, seconds, charts).run();
+            case "accept" ->
+                    new Accept(
+                                    stack,
+                                    Integer.parseInt(f.getOrDefault("seconds", "10")),
+                                    charts,
+                                    Integer.parseInt(f.getOrDefault("connections", "64")))
+                            .run();
             case "upload" ->
                     new Upload(stack, seconds, charts)
                             .run(Integer.parseInt(f.getOrDefault("jobs", "50000")));
@@ -183,6 +191,7 @@ public final class Main {
                           [--jobs 5000 (burst) | 10000 (priority)]
                           [--levels 10,30,50,100] [--gateway http://127.0.0.1:8080] [--emulators URL,URL]
                           [--workers URL,URL] [--api-key KEY] [--charts bench/target/charts]
+                       java -jar bench/target/bench.jar accept [--seconds 10] [--connections 64] (wrk, workers paused)
                        java -jar bench/target/bench.jar overload [--connections 64] [--ceiling-seconds 10] [--ceiling JOBS_PER_S (else measured)] [--factor 3] [--seconds 15]
                        java -jar bench/target/bench.jar admission [--rate 60] [--seconds 20] [--limit 20 (the gateway's max-backlog, s)]
                        java -jar bench/target/bench.jar scale [--counts 1,2,4] [--time-scale 40] [--overload 1.5] [--warmup 30] [--seconds 40]

@@ -1,0 +1,251 @@
+package dev.rerankqueue.bench.scenario;
+
+import dev.rerankqueue.bench.load.CpuMeter;
+import dev.rerankqueue.bench.load.Stack;
+import dev.rerankqueue.bench.load.Workload;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code accept}: the gateway's accept ceiling, measured as a user would, with an outside load
+ * generator ({@code wrk}, Debian's package) and the workers paused (SIGSTOP), so that only the
+ * accept path (HTTP, validation, quotas, Kafka, Redis) runs. Three phases on the same fresh
+ * gateway: the first seconds after start (cold), the ceiling (many connections back to back), and
+ * half of the ceiling paced (accept latency where the gateway has room). CPU per accepted job is
+ * given per process, wrk included, so the figure measures the system and not the load generator.
+ */
+public final class Accept extends Harness {
+
+    private static final String JOBS = "/v1/rerank/jobs";
+
+    /** Distinct request bodies wrk cycles through (each its own query and documents). */
+    private static final int BODIES = 64;
+
+    private final int connections;
+
+    public Accept(Stack stack, int seconds, Path charts, int connections) {
+        super(stack, seconds, charts);
+        this.connections = connections;
+    }
+
+    /** What one wrk run reported, and the CPU every process used while it ran. */
+    record Phase(
+            long requests,
+            long non2xx,
+            long socketErrors,
+            double seconds,
+            double p50Ms,
+            double p99Ms,
+            Map<String, Double> cores) {
+
+        double acceptedPerSecond() {
+            return (requests - non2xx) / seconds;
+        }
+
+        /** Milliseconds of CPU per accepted job, per process. */
+        Map<String, Double> cpuMsPerJob() {
+            Map<String, Double> out = new LinkedHashMap<>();
+            double perSecond = acceptedPerSecond();
+            cores.forEach(
+                    (name, c) ->
+                            out.put(
+                                    name,
+                                    perSecond == 0 ? 0 : Math.round(c / perSecond * 1e5) / 100.0));
+            return out;
+        }
+
+        double totalCpuMsPerJob() {
+            return Math.round(cpuMsPerJob().values().stream().mapToDouble(d -> d).sum() * 100)
+                    / 100.0;
+        }
+
+        Map<String, Object> figures() {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("accepted_per_s", Math.round(acceptedPerSecond()));
+            f.put("not_accepted", non2xx + socketErrors);
+            f.put("accept_p50_ms", p50Ms);
+            f.put("accept_p99_ms", p99Ms);
+            f.put("cpu_cores", cores);
+            f.put("cpu_ms_per_job", cpuMsPerJob());
+            f.put("cpu_ms_per_job_total", totalCpuMsPerJob());
+            return f;
+        }
+    }
+
+    public void run() throws Exception {
+        say(
+                "== accept: the gateway's ceiling with wrk (%d connections), workers paused ==",
+                connections);
+        Path script = writeScript();
+        List<Long> workers = workerPids();
+        signal("STOP", workers);
+        try {
+            Phase cold = wrk(script, connections, 5, 0);
+            report("first 5 s after start (cold)", cold);
+            Phase ceiling = wrk(script, connections, seconds, 0);
+            report("ceiling", ceiling);
+            // half the ceiling, paced: each of 16 connections waits between its requests
+            int paced = 16;
+            double half = ceiling.acceptedPerSecond() / 2;
+            long delayMs = Math.max(1, Math.round(paced * 1000 / half));
+            Phase halfLoad = wrk(script, paced, seconds, delayMs);
+            report(
+                    String.format(
+                            Locale.ROOT,
+                            "half the ceiling (%d connections, %d ms between requests)",
+                            paced,
+                            delayMs),
+                    halfLoad);
+            figures.put("connections", connections);
+            figures.put("cold", cold.figures());
+            figures.put("ceiling", ceiling.figures());
+            figures.put("half_load", halfLoad.figures());
+            figures.put("ceiling_jobs_per_s", Math.round(ceiling.acceptedPerSecond()));
+            figures.put("half_load_accept_p99_ms", halfLoad.p99Ms());
+            figures.put("cpu_ms_per_job_at_ceiling", ceiling.totalCpuMsPerJob());
+        } finally {
+            signal("CONT", workers);
+        }
+        emit("accept");
+    }
+
+    private void report(String name, Phase p) {
+        say(
+                "%s: %.0f jobs/s accepted, %d not (non-2xx %d, socket errors %d); accept p50 %.1f ms,"
+                        + " p99 %.1f ms",
+                name,
+                p.acceptedPerSecond(),
+                p.non2xx() + p.socketErrors(),
+                p.non2xx(),
+                p.socketErrors(),
+                p.p50Ms(),
+                p.p99Ms());
+        say("  CPU %s", CpuMeter.describe(p.cores()));
+        say(
+                "  CPU per accepted job (ms): %s, all together %.2f",
+                p.cpuMsPerJob(), p.totalCpuMsPerJob());
+    }
+
+    /**
+     * Runs wrk for {@code forSeconds} with {@code conns} connections ({@code delayMs} between a
+     * connection's requests, 0 for none), metering the stack's processes and wrk itself.
+     */
+    private Phase wrk(Path script, int conns, int forSeconds, long delayMs)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb =
+                new ProcessBuilder(
+                                "wrk",
+                                "-t",
+                                "2",
+                                "-c",
+                                Integer.toString(conns),
+                                "-d",
+                                forSeconds + "s",
+                                "--timeout",
+                                "30s",
+                                "-s",
+                                script.toString(),
+                                stack.gateway())
+                        .redirectErrorStream(true);
+        pb.environment().put("WRK_DELAY_MS", Long.toString(delayMs));
+        CpuMeter meter = CpuMeter.ofRunDir();
+        meter.start();
+        Process wrk = pb.start();
+        meter.add("wrk", wrk.pid());
+        String out = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        Map<String, Double> cores = meter.coresSinceStart();
+        if (wrk.waitFor() != 0) {
+            throw new IllegalStateException("wrk failed:\n" + out);
+        }
+        String result =
+                out.lines()
+                        .filter(l -> l.startsWith("RESULT "))
+                        .findFirst()
+                        .orElseThrow(() -> new IllegalStateException("no wrk summary in:\n" + out));
+        String[] f = result.split(" ");
+        return new Phase(
+                Long.parseLong(f[1]),
+                Long.parseLong(f[2]),
+                Long.parseLong(f[3]),
+                Long.parseLong(f[4]) / 1e6,
+                Long.parseLong(f[5]) / 1000.0,
+                Long.parseLong(f[6]) / 1000.0,
+                cores);
+    }
+
+    /**
+     * wrk's Lua script: POSTs {@link #BODIES} distinct jobs in turn, optionally paced, and prints
+     * one summary line (requests, non-2xx, socket errors, duration µs, p50 µs, p99 µs).
+     */
+    private Path writeScript() throws IOException {
+        Workload w = new Workload(14, DOCS, DOC_CHARS);
+        StringBuilder lua = new StringBuilder("local bodies = {\n");
+        for (int i = 0; i < BODIES; i++) {
+            lua.append("[==[").append(w.nextJson()).append("]==],\n");
+        }
+        lua.append("}\n")
+                .append("wrk.method = \"POST\"\n")
+                .append("wrk.headers[\"Content-Type\"] = \"application/json\"\n");
+        if (stack.apiKey() != null && !stack.apiKey().isBlank()) {
+            lua.append("wrk.headers[\"Authorization\"] = \"Bearer ")
+                    .append(stack.apiKey())
+                    .append("\"\n");
+        }
+        lua.append(
+                """
+                local n = 0
+                request = function()
+                  n = n + 1
+                  return wrk.format(nil, "%s", nil, bodies[(n %% #bodies) + 1])
+                end
+                local pause = tonumber(os.getenv("WRK_DELAY_MS") or "0")
+                if pause > 0 then
+                  delay = function() return pause end
+                end
+                done = function(summary, latency, requests)
+                  local e = summary.errors
+                  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", summary.requests,
+                    e.status, e.connect + e.read + e.write + e.timeout, summary.duration,
+                    latency:percentile(50), latency:percentile(99)))
+                end
+                """
+                        .formatted(JOBS));
+        Path script = Path.of("bench/target/accept.lua").toAbsolutePath();
+        Files.createDirectories(script.getParent());
+        Files.writeString(script, lua);
+        return script;
+    }
+
+    /** The workers of the stack bench/run.sh started ({@code RERANK_RUN_DIR/pids/worker-*.pid}). */
+    private static List<Long> workerPids() throws IOException {
+        String dir = System.getenv("RERANK_RUN_DIR");
+        List<Long> pids = new ArrayList<>();
+        if (dir == null) {
+            return pids;
+        }
+        try (var files = Files.list(Path.of(dir, "pids"))) {
+            for (Path f :
+                    files.filter(p -> p.getFileName().toString().startsWith("worker-")).toList()) {
+                pids.add(Long.parseLong(Files.readString(f).trim()));
+            }
+        }
+        return pids;
+    }
+
+    private static void signal(String name, List<Long> pids)
+            throws IOException, InterruptedException {
+        for (long pid : pids) {
+            new ProcessBuilder("kill", "-" + name, Long.toString(pid))
+                    .inheritIO()
+                    .start()
+                    .waitFor();
+        }
+    }
+}
