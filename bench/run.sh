@@ -42,9 +42,9 @@ elif $own_stack; then
   export RERANK_RUN_DIR="$PWD/bench/target/stack"
   rm -rf "$RERANK_RUN_DIR"
   # the priority scenario keeps over 10,000 jobs of one tenant in flight: raise that tenant quota for the run
-  # accept queues jobs with the workers paused: a backlog of minutes must not be refused
+  # accept queues jobs with the workers paused: the backlog check would refuse them (workers not draining)
   if [ "$scenario" = accept ]; then
-    export RERANK_ADMISSION_MAX_BACKLOG="${RERANK_ADMISSION_MAX_BACKLOG:-30m}"
+    export RERANK_ADMISSION_ENABLED="${RERANK_ADMISSION_ENABLED:-false}"
     export RERANK_QUOTAS_MAX_IN_FLIGHT_PAIRS="${RERANK_QUOTAS_MAX_IN_FLIGHT_PAIRS:-100000000}"
   fi
   RERANK_QUOTAS_MAX_IN_FLIGHT_JOBS="${RERANK_QUOTAS_MAX_IN_FLIGHT_JOBS:-100000}" \

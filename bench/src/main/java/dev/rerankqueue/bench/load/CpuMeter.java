@@ -67,17 +67,6 @@ public final class CpuMeter {
     }
 
     /**
-     * Meters {@code pid} too, a process started after {@link #start()} (a load generator): its
-     * whole CPU time counts.
-     */
-    public void add(String name, long pid) {
-        pids.put(name, pid);
-        Map<String, Long> ticks = new LinkedHashMap<>(startTicks);
-        ticks.put(name, 0L);
-        startTicks = ticks;
-    }
-
-    /**
      * Cores used by each process since {@link #start()}, largest first (1.0 = one core busy the
      * whole time).
      */

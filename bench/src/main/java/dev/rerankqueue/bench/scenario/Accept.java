@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * {@code accept}: the gateway's accept ceiling, measured as a user would, with an outside load
@@ -43,6 +44,7 @@ public final class Accept extends Harness {
             double seconds,
             double p50Ms,
             double p99Ms,
+            Map<Integer, Long> statuses,
             Map<String, Double> cores) {
 
         double acceptedPerSecond() {
@@ -70,6 +72,7 @@ public final class Accept extends Harness {
             Map<String, Object> f = new LinkedHashMap<>();
             f.put("accepted_per_s", Math.round(acceptedPerSecond()));
             f.put("not_accepted", non2xx + socketErrors);
+            f.put("answers", statuses);
             f.put("accept_p50_ms", p50Ms);
             f.put("accept_p99_ms", p99Ms);
             f.put("cpu_cores", cores);
@@ -118,12 +121,12 @@ public final class Accept extends Harness {
 
     private void report(String name, Phase p) {
         say(
-                "%s: %.0f jobs/s accepted, %d not (non-2xx %d, socket errors %d); accept p50 %.1f ms,"
-                        + " p99 %.1f ms",
+                "%s: %.0f jobs/s accepted, %d not (answers by status %s, socket errors %d); accept"
+                        + " p50 %.1f ms, p99 %.1f ms",
                 name,
                 p.acceptedPerSecond(),
                 p.non2xx() + p.socketErrors(),
-                p.non2xx(),
+                p.statuses(),
                 p.socketErrors(),
                 p.p50Ms(),
                 p.p99Ms());
@@ -139,37 +142,53 @@ public final class Accept extends Harness {
      */
     private Phase wrk(Path script, int conns, int forSeconds, long delayMs)
             throws IOException, InterruptedException {
-        ProcessBuilder pb =
-                new ProcessBuilder(
-                                "wrk",
-                                "-t",
-                                "2",
-                                "-c",
-                                Integer.toString(conns),
-                                "-d",
-                                forSeconds + "s",
-                                "--timeout",
-                                "30s",
-                                "-s",
-                                script.toString(),
-                                stack.gateway())
-                        .redirectErrorStream(true);
+        // wrk's own CPU time: bash's `times` after it ends (a reaped process has no /proc entry)
+        List<String> command =
+                List.of(
+                        "bash",
+                        "-c",
+                        "wrk \"$@\"; rc=$?; times; exit $rc",
+                        "wrk",
+                        "-t",
+                        "2",
+                        "-c",
+                        Integer.toString(conns),
+                        "-d",
+                        forSeconds + "s",
+                        "--timeout",
+                        "30s",
+                        "-s",
+                        script.toString(),
+                        stack.gateway());
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("WRK_DELAY_MS", Long.toString(delayMs));
-        CpuMeter meter = CpuMeter.ofRunDir();
-        meter.start();
+        CpuMeter meter = CpuMeter.ofRunDir().start();
+        long started = System.nanoTime();
         Process wrk = pb.start();
-        meter.add("wrk", wrk.pid());
         String out = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        Map<String, Double> cores = meter.coresSinceStart();
+        Map<String, Double> cores = new LinkedHashMap<>(meter.coresSinceStart());
+        double elapsed = (System.nanoTime() - started) / 1e9;
         if (wrk.waitFor() != 0) {
             throw new IllegalStateException("wrk failed:\n" + out);
         }
-        String result =
-                out.lines()
+        List<String> lines = out.lines().toList();
+        String[] childTimes = lines.get(lines.size() - 1).trim().split("\\s+");
+        cores.put(
+                "wrk",
+                Math.round((seconds(childTimes[0]) + seconds(childTimes[1])) / elapsed * 100)
+                        / 100.0);
+        cores.remove("load generator (this JVM)"); // idle while wrk runs
+        String[] f =
+                lines.stream()
                         .filter(l -> l.startsWith("RESULT "))
                         .findFirst()
-                        .orElseThrow(() -> new IllegalStateException("no wrk summary in:\n" + out));
-        String[] f = result.split(" ");
+                        .orElseThrow(() -> new IllegalStateException("no wrk summary in:\n" + out))
+                        .split(" ");
+        Map<Integer, Long> statuses = new TreeMap<>();
+        lines.stream()
+                .filter(l -> l.startsWith("STATUS "))
+                .map(l -> l.split(" "))
+                .forEach(p -> statuses.put(Integer.parseInt(p[1]), Long.parseLong(p[2])));
         return new Phase(
                 Long.parseLong(f[1]),
                 Long.parseLong(f[2]),
@@ -177,7 +196,16 @@ public final class Accept extends Harness {
                 Long.parseLong(f[4]) / 1e6,
                 Long.parseLong(f[5]) / 1000.0,
                 Long.parseLong(f[6]) / 1000.0,
+                statuses,
                 cores);
+    }
+
+    /** bash's {@code times} format: {@code 0m1.234s}. */
+    private static double seconds(String minutesAndSeconds) {
+        int m = minutesAndSeconds.indexOf('m');
+        return Integer.parseInt(minutesAndSeconds.substring(0, m)) * 60
+                + Double.parseDouble(
+                        minutesAndSeconds.substring(m + 1, minutesAndSeconds.length() - 1));
     }
 
     /**
@@ -200,6 +228,12 @@ public final class Accept extends Harness {
         }
         lua.append(
                 """
+                local threads = {}
+                setup = function(thread) table.insert(threads, thread) end
+                statuses = {}
+                response = function(status, headers, body)
+                  statuses[status] = (statuses[status] or 0) + 1
+                end
                 local n = 0
                 request = function()
                   n = n + 1
@@ -214,6 +248,15 @@ public final class Accept extends Harness {
                   io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", summary.requests,
                     e.status, e.connect + e.read + e.write + e.timeout, summary.duration,
                     latency:percentile(50), latency:percentile(99)))
+                  local all = {}
+                  for _, t in ipairs(threads) do
+                    for status, count in pairs(t:get("statuses")) do
+                      all[status] = (all[status] or 0) + count
+                    end
+                  end
+                  for status, count in pairs(all) do
+                    io.write(string.format("STATUS %%d %%d\\n", status, count))
+                  end
                 end
                 """
                         .formatted(JOBS));
