@@ -1,16 +1,24 @@
 package dev.rerankqueue.worker.batch;
 
+import dev.rerankqueue.worker.config.WorkerConfig;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordBatchMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
  * Drains the two jobs topics, one per priority lane, in batches. A batch is acknowledged, and so
- * its offsets become committable, only when the returned Uni completes: after every job in it
- * reached a terminal state in Redis (or was dead-lettered). Each lane has consumers of its own, so
- * a consumer busy with bulk work never holds an interactive job; the lanes meet at the scorer,
- * where interactive calls go first ({@link dev.rerankqueue.worker.scoring.LaneGate}).
+ * its offsets become committable, only after every job in it reached a terminal state in Redis (or
+ * was dead-lettered). Each consumer keeps up to {@code rerank.worker.batch.kafka-batches-in-flight}
+ * batches being processed ({@link BatchPipeline}): the next batch is claimed and scored while the
+ * previous one is still on the GPU, and offsets are committed in order all the same. Each lane has
+ * consumers of its own, so a consumer busy with bulk work never holds an interactive job; the lanes
+ * meet at the scorer, where interactive calls go first ({@link
+ * dev.rerankqueue.worker.scoring.LaneGate}).
  */
 @ApplicationScoped
 public class JobConsumer {
@@ -25,19 +33,36 @@ public class JobConsumer {
 
     private final JobBatchProcessor processor;
     private final GracefulStop stop;
+    private final int depth;
 
-    public JobConsumer(JobBatchProcessor processor, GracefulStop stop) {
+    /** One pipeline per consumer: channel and consumer index. */
+    private final Map<String, BatchPipeline> pipelines = new ConcurrentHashMap<>();
+
+    public JobConsumer(JobBatchProcessor processor, GracefulStop stop, WorkerConfig config) {
         this.processor = processor;
         this.stop = stop;
+        this.depth = config.batch().kafkaBatchesInFlight();
     }
 
     @Incoming(CHANNEL)
-    public Uni<Void> consume(ConsumerRecords<String, byte[]> records) {
-        return stop.track(() -> processor.process(records));
+    public Uni<Void> consume(KafkaRecordBatch<String, byte[]> batch) {
+        return pipelined(batch);
     }
 
     @Incoming(BATCH_CHANNEL)
-    public Uni<Void> consumeBatchLane(ConsumerRecords<String, byte[]> records) {
-        return stop.track(() -> processor.process(records));
+    public Uni<Void> consumeBatchLane(KafkaRecordBatch<String, byte[]> batch) {
+        return pipelined(batch);
+    }
+
+    private Uni<Void> pipelined(KafkaRecordBatch<String, byte[]> batch) {
+        @SuppressWarnings("unchecked")
+        IncomingKafkaRecordBatchMetadata<String, byte[]> meta =
+                batch.getMetadata(IncomingKafkaRecordBatchMetadata.class).orElseThrow();
+        ConsumerRecords<String, byte[]> records = meta.getRecords();
+        BatchPipeline pipeline =
+                pipelines.computeIfAbsent(
+                        meta.getChannel() + "#" + meta.getConsumerIndex(),
+                        k -> new BatchPipeline(depth));
+        return pipeline.admit(batch, () -> stop.track(() -> processor.process(records)));
     }
 }

@@ -95,6 +95,16 @@ public interface WorkerConfig {
          * queued).
          */
         Optional<Integer> inFlight();
+
+        /**
+         * Kafka batches one consumer has being claimed, scored and recorded at once: the next batch
+         * reaches the scorer while the previous one is still on the GPU, so at low load a job does
+         * not wait for another job's forward pass. Offsets are committed strictly in order all the
+         * same (a partition's offset never passes a job whose result is not stored); 1 processes
+         * one batch at a time. Default 2.
+         */
+        @WithDefault("2")
+        int kafkaBatchesInFlight();
     }
 
     /**

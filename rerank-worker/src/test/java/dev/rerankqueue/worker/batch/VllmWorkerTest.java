@@ -403,6 +403,78 @@ class VllmWorkerTest {
         }
     }
 
+    /**
+     * A consumer does not hold its next Kafka batch until the previous one is scored: a job polled
+     * while another job of the same partition is at the model server is claimed and sent at once.
+     */
+    @Test
+    void aJobPolledWhileTheLastBatchIsScoredIsStartedAtOnce() throws Exception {
+        Emulator.emulator.timeScale(300); // a forward pass takes about a second
+        try {
+            RerankJob slow =
+                    job(
+                            "acme",
+                            "capital of Chile " + System.nanoTime(),
+                            null,
+                            docs("about the capital of Chile", 64));
+            RerankJob next =
+                    job(
+                            "acme",
+                            "capital of Peru " + System.nanoTime(),
+                            null,
+                            docs("about the capital of Peru", 2));
+            // one partition, so one consumer polls both
+            produceTo(0, slow);
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(
+                            () ->
+                                    stateOf(slow) != null
+                                            && stateOf(slow).status() == JobStatus.RUNNING);
+            produceTo(0, next);
+            await().atMost(Duration.ofSeconds(60))
+                    .until(
+                            () ->
+                                    stateOf(slow).status().isTerminal()
+                                            && stateOf(next) != null
+                                            && stateOf(next).status().isTerminal());
+            JobState a = stateOf(slow);
+            JobState b = stateOf(next);
+            assertEquals(JobStatus.SUCCEEDED, a.status());
+            assertEquals(JobStatus.SUCCEEDED, b.status());
+            assertTrue(
+                    b.startedAt() < a.finishedAt(),
+                    "the second job was started "
+                            + (b.startedAt() - a.finishedAt())
+                            + " ms after the first one finished, not while it was scored");
+        } finally {
+            Emulator.emulator.timeScale(1.0);
+        }
+    }
+
+    private static String[] docs(String about, int n) {
+        String[] docs = new String[n];
+        for (int i = 0; i < n; i++) {
+            docs[i] = "document " + i + " " + about;
+        }
+        return docs;
+    }
+
+    private static void produceTo(int partition, RerankJob job) {
+        InfrastructureResource.kafka()
+                .companion()
+                .produce(String.class, byte[].class)
+                .fromRecords(
+                        new ProducerRecord<>(
+                                Topics.JOBS, partition, job.id(), JobCodec.encodeJob(job)))
+                .awaitCompletion();
+    }
+
+    private JobState stateOf(RerankJob job) {
+        return JobFields.toState(
+                job.id(), redis.hash(String.class).hgetall(RedisKeys.job(job.id())));
+    }
+
     @Test
     void theWorkerAnnouncesWhatItScoresPerSecondOfBusyTime() {
         Emulator.emulator.faults(

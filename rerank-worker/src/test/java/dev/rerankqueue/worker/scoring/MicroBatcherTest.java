@@ -72,6 +72,10 @@ class MicroBatcherTest {
                     public Optional<Integer> inFlight() {
                         return Optional.of(2);
                     }
+
+                    public int kafkaBatchesInFlight() {
+                        return 2;
+                    }
                 };
             }
 
