@@ -1,6 +1,7 @@
 package dev.rerankqueue.gateway.admission;
 
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.store.RedisScripts;
 import dev.rerankqueue.gateway.store.StoreException;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.store.RedisKeys;
@@ -112,7 +113,7 @@ public class IdempotencyKeys {
      * still ours.
      */
     public Uni<Void> release(String tenant, String key, Binding ours) {
-        return redis.execute("EVAL", RELEASE, "1", redisKey(tenant, key), ours.encode())
+        return RedisScripts.eval(redis, RELEASE, "1", redisKey(tenant, key), ours.encode())
                 .replaceWithVoid();
     }
 

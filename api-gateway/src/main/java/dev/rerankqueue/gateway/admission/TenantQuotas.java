@@ -2,6 +2,7 @@ package dev.rerankqueue.gateway.admission;
 
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.problem.ApiException;
+import dev.rerankqueue.gateway.store.RedisScripts;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.store.RedisKeys;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -94,8 +95,8 @@ public class TenantQuotas {
         }
         long now = System.currentTimeMillis();
         double capacity = rate * q.burst().toMillis() / 1000.0;
-        return redis.execute(
-                        "EVAL",
+        return RedisScripts.eval(
+                        redis,
                         ACQUIRE,
                         "3",
                         RedisKeys.inFlight(job.tenant()),
@@ -196,8 +197,8 @@ public class TenantQuotas {
 
     /** Gives back what {@link #acquire} took, for a job that was not accepted after all. */
     public Uni<Void> release(RerankJob job) {
-        return redis.execute(
-                        "EVAL",
+        return RedisScripts.eval(
+                        redis,
                         RELEASE,
                         "3",
                         RedisKeys.inFlight(job.tenant()),

@@ -140,7 +140,7 @@ public class JobStore {
                     args.add(k);
                     args.add(v);
                 });
-        return redis.execute("EVAL", args.toArray(String[]::new))
+        return RedisScripts.eval(redis, args.toArray(String[]::new))
                 .map(
                         reply -> {
                             if (!reply.get(4).toString().isEmpty()) {
@@ -251,7 +251,7 @@ public class JobStore {
         args.add(READ_ALL);
         args.add(Integer.toString(ids.size()));
         ids.forEach(id -> args.add(RedisKeys.job(id)));
-        return redis.execute("EVAL", args.toArray(String[]::new))
+        return RedisScripts.eval(redis, args.toArray(String[]::new))
                 .map(
                         reply -> {
                             List<JobState> out = new ArrayList<>(ids.size());
@@ -266,7 +266,7 @@ public class JobStore {
     }
 
     public Uni<TransitionOutcome> apply(JobTransition t) {
-        return redis.execute("EVAL", t.evalArgs())
+        return RedisScripts.eval(redis, t.evalArgs())
                 .map(TransitionOutcome::fromReply)
                 .onFailure()
                 .transform(JobStore::unavailable);

@@ -3,6 +3,7 @@ package dev.rerankqueue.gateway.webhook;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.store.BatchStore;
 import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.gateway.store.RedisScripts;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.store.JobFields;
@@ -151,8 +152,8 @@ public class WebhookDispatcher {
             long now = System.currentTimeMillis();
             long lease = now + config.timeout().toMillis() * 2 + 30_000;
             Response due =
-                    redis.execute(
-                                    "EVAL",
+                    RedisScripts.eval(
+                                    redis,
                                     CLAIM,
                                     "1",
                                     RedisKeys.WEBHOOKS_DUE,
@@ -189,8 +190,8 @@ public class WebhookDispatcher {
         try {
             long now = System.currentTimeMillis();
             Response due =
-                    redis.execute(
-                                    "EVAL",
+                    RedisScripts.eval(
+                                    redis,
                                     CLAIM,
                                     "1",
                                     RedisKeys.WEBHOOK_BATCHES,
@@ -208,8 +209,8 @@ public class WebhookDispatcher {
                                 : batches.statuses(batch.jobIds()).await().atMost(REDIS_WAIT);
                 // a job whose state is gone can no longer change: it counts as ended
                 if (batch == null || statuses.stream().allMatch(s -> s == null || s.isTerminal())) {
-                    redis.execute(
-                                    "EVAL",
+                    RedisScripts.eval(
+                                    redis,
                                     BATCH_ENDED,
                                     "2",
                                     RedisKeys.WEBHOOK_BATCHES,
@@ -363,8 +364,8 @@ public class WebhookDispatcher {
 
     private void settle(
             String due, String key, String outcome, long nextDue, int attempts, long first) {
-        redis.execute(
-                        "EVAL",
+        RedisScripts.eval(
+                        redis,
                         SETTLE,
                         "2",
                         RedisKeys.WEBHOOKS_DUE,

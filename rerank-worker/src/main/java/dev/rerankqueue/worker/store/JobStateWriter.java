@@ -35,10 +35,10 @@ public class JobStateWriter {
      * not running.
      */
     public Uni<Void> progress(JobProgress p) {
-        return redis.execute("EVAL", p.evalArgs()).replaceWithVoid();
+        return RedisScripts.eval(redis, p.evalArgs()).replaceWithVoid();
     }
 
     public Uni<TransitionOutcome> apply(JobTransition t) {
-        return redis.execute("EVAL", t.evalArgs()).map(TransitionOutcome::fromReply);
+        return RedisScripts.eval(redis, t.evalArgs()).map(TransitionOutcome::fromReply);
     }
 }
