@@ -3,6 +3,7 @@ package dev.rerankqueue.testing;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.job.JobResult;
@@ -15,6 +16,7 @@ import dev.rerankqueue.store.JobEvent;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobStateChanges;
 import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.LuaScripts;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.TransitionOutcome;
 import io.vertx.core.Future;
@@ -45,6 +47,7 @@ class JobTransitionScriptTest {
     private static Vertx vertx;
     private static RedisAPI redis;
     private static final List<JobEvent> events = new CopyOnWriteArrayList<>();
+    private static final List<String> published = new CopyOnWriteArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -57,6 +60,7 @@ class JobTransitionScriptTest {
                 msg -> {
                     if (msg.size() == 3 && "message".equals(msg.get(0).toString())) {
                         events.add(JobEvent.parse(msg.get(2).toString()));
+                        published.add(msg.get(2).toString());
                     }
                 });
         sync(sub.send(Request.cmd(Command.SUBSCRIBE).arg(RedisKeys.JOB_EVENTS_CHANNEL)));
@@ -176,6 +180,52 @@ class JobTransitionScriptTest {
                 s.metadata(),
                 s.expiresAt(),
                 new JobState.Webhook(url, "pending", 0));
+    }
+
+    /**
+     * Gateways read the job id of every event without parsing it, in the form the script's cjson
+     * writes.
+     */
+    @Test
+    void theJobIdOfAPublishedEventIsReadWithoutParsingIt() throws Exception {
+        String id = UUID.randomUUID().toString();
+        run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme")));
+        run(JobTransition.to(id, JobStatus.RUNNING));
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> published.stream().filter(m -> m.contains(id)).count() == 2);
+        published.stream()
+                .filter(m -> m.contains(id))
+                .forEach(m -> assertEquals(id, JobEvent.idOf(m), m));
+        assertEquals(null, JobEvent.idOf("{\"status\":\"queued\"}"));
+    }
+
+    /**
+     * Scripts run by SHA-1: a Redis that does not have the script (restarted, or SCRIPT FLUSH)
+     * answers NOSCRIPT, which is recognised, and has it after one EVAL.
+     */
+    @Test
+    void aScriptRunsBySha1OnceRedisHasItsSource() throws Exception {
+        String id = UUID.randomUUID().toString();
+        String[] args =
+                JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme"))
+                        .evalArgs();
+        sync(redis.script(List.of("FLUSH")));
+        Exception refused =
+                assertThrows(
+                        Exception.class,
+                        () -> sync(redis.evalsha(List.of(LuaScripts.bySha(args)))));
+        assertTrue(LuaScripts.notLoaded(refused), refused.toString());
+        assertTrue(TransitionOutcome.fromReply(sync(redis.eval(List.of(args)))).applied());
+        TransitionOutcome again =
+                TransitionOutcome.fromReply(
+                        sync(
+                                redis.evalsha(
+                                        List.of(
+                                                LuaScripts.bySha(
+                                                        JobTransition.to(id, JobStatus.RUNNING)
+                                                                .evalArgs())))));
+        assertTrue(again.applied(), "the same script by its SHA-1, now known");
+        assertEquals(JobStatus.RUNNING, again.status());
     }
 
     @Test

@@ -98,6 +98,11 @@ public class JobEventHub {
     }
 
     private void dispatch(String message) {
+        // most events are of jobs nobody follows here: only those are parsed
+        String id = JobEvent.idOf(message);
+        if (id != null && !listeners.containsKey(id)) {
+            return;
+        }
         JobEvent event;
         try {
             event = JobEvent.parse(message);
