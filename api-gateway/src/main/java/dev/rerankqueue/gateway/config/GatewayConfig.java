@@ -61,6 +61,20 @@ public interface GatewayConfig {
 
     Idempotency idempotency();
 
+    /** Warming the accept path before the gateway reports ready. */
+    Warmup warmup();
+
+    interface Warmup {
+        /**
+         * Requests' worth of the accept path's own work (parse, validate, encode the job and the
+         * answer) run before the gateway reports ready, so that a burst right after start meets
+         * compiled code, not the interpreter; 0 turns it off. Nothing is queued or stored. Default
+         * 5000.
+         */
+        @WithDefault("5000")
+        int requests();
+    }
+
     /** Completion webhooks: where they may go, how they are signed and retried. */
     Webhooks webhooks();
 

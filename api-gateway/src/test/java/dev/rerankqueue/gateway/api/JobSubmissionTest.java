@@ -448,7 +448,12 @@ class JobSubmissionTest {
                 .body("checks.name", hasItem(containsString("Redis")))
                 .body(
                         "checks.find { it.name.contains('Messaging') }.data.jobs-out",
-                        equalTo("[OK]"));
+                        equalTo("[OK]"))
+                // ready only once the accept path ran its warm-up requests
+                .body("checks.find { it.name == 'accept path warm-up' }.status", equalTo("UP"))
+                .body(
+                        "checks.find { it.name == 'accept path warm-up' }.data.requests",
+                        equalTo(5000));
     }
 
     @Test
