@@ -94,6 +94,22 @@ public final class CpuMeter {
         return out;
     }
 
+    /**
+     * Milliseconds of CPU each process spent per job, from its cores at {@code jobsPerSecond}, and
+     * the sum under "all".
+     */
+    public static Map<String, Double> msPerJob(Map<String, Double> cores, double jobsPerSecond) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        double all = 0;
+        for (Map.Entry<String, Double> e : cores.entrySet()) {
+            double ms = jobsPerSecond <= 0 ? 0 : e.getValue() * 1000 / jobsPerSecond;
+            all += ms;
+            out.put(e.getKey(), Math.round(ms * 100) / 100.0);
+        }
+        out.put("all", Math.round(all * 100) / 100.0);
+        return out;
+    }
+
     /** "gateway 0.85, worker-1 0.35, ..." */
     public static String describe(Map<String, Double> cores) {
         StringBuilder b = new StringBuilder();

@@ -87,6 +87,8 @@ public final class Burst extends Harness {
                 ids.size(), jobs, acceptSeconds, jobs / acceptSeconds, accept.summary());
         Map<String, Double> acceptCpu = meter.coresSinceStart();
         say("CPU while accepting: %s", CpuMeter.describe(acceptCpu));
+        Map<String, Double> perJob = CpuMeter.msPerJob(acceptCpu, ids.size() / acceptSeconds);
+        say("CPU per accepted job while accepting (ms): %s", perJob);
         awaitFinished(startFinished + ids.size(), Duration.ofMinutes(20));
         double drainSeconds = (System.nanoTime() - start) / 1e9;
         sampler.close();
@@ -183,6 +185,7 @@ public final class Burst extends Harness {
         figures.put("direct_timeouts", timeouts.get());
         figures.put("direct_errors", errors.get());
         figures.put("cpu_cores_while_accepting", acceptCpu);
+        figures.put("cpu_ms_per_job_while_accepting", perJob);
         emit("burst");
     }
 }

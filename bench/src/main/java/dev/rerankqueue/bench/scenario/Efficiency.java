@@ -4,6 +4,7 @@ import dev.rerankqueue.bench.load.CpuMeter;
 import dev.rerankqueue.bench.load.Stack;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * {@code efficiency}: sustained throughput of the whole system divided by the GPU's own capacity.
@@ -41,6 +42,8 @@ public final class Efficiency extends Harness {
                 s.accepted(),
                 s.refused());
         say("CPU in the window: %s", CpuMeter.describe(s.cpu()));
+        Map<String, Double> perJob = CpuMeter.msPerJob(s.cpu(), s.pairsPerSecond() / DOCS);
+        say("CPU per finished job (ms): %s", perJob);
         long drainStart = System.nanoTime();
         awaitFinished(s.finishedBefore() + s.accepted(), Duration.ofMinutes(10));
         say(
@@ -61,6 +64,7 @@ public final class Efficiency extends Harness {
         figures.put("accepted", s.accepted());
         figures.put("refused", s.refused());
         figures.put("cpu_cores", s.cpu());
+        figures.put("cpu_ms_per_job", perJob);
         emit("efficiency");
     }
 }

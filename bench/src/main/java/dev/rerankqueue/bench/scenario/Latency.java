@@ -1,6 +1,7 @@
 package dev.rerankqueue.bench.scenario;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.bench.load.CpuMeter;
 import dev.rerankqueue.bench.load.Recorder;
 import dev.rerankqueue.bench.load.Stack;
 import dev.rerankqueue.bench.load.Workload;
@@ -45,10 +46,14 @@ public final class Latency extends Harness {
         long start = System.nanoTime();
         long warmupJobs = (long) (jobsPerSecond * warmup);
         long total = warmupJobs + (long) (jobsPerSecond * seconds);
+        CpuMeter meter = CpuMeter.ofRunDir();
         for (long i = 0; i < total; i++) {
             long intended = start + (long) (i * 1e9 / jobsPerSecond);
             sleepUntil(intended);
             boolean recorded = i >= warmupJobs;
+            if (i == warmupJobs) {
+                meter.start();
+            }
             flows.add(
                     client.postJson(
                                     stack.gateway() + "/v1/rerank/jobs",
@@ -127,6 +132,8 @@ public final class Latency extends Harness {
                                     }));
         }
         CompletableFuture.allOf(flows.toArray(CompletableFuture[]::new)).join();
+        Map<String, Double> cores = meter.coresSinceStart();
+        Map<String, Double> perJob = CpuMeter.msPerJob(cores, jobsPerSecond);
         say("end to end (submit -> SSE result): %s", endToEnd.summary());
         say(
                 "end to end minus scoring time:     %s   (goal p50 <= 10 ms, p99 <= 50 ms)",
@@ -142,6 +149,7 @@ public final class Latency extends Harness {
                 "            the client's submit before the job was created, rest:  %s   (ms resolution in all four)",
                 outsideJob.summary());
         say("failed flows: %d", failed.get());
+        say("CPU while recorded: %s; per job (ms): %s", CpuMeter.describe(cores), perJob);
         figures.put("jobs_per_s", round3(jobsPerSecond));
         figures.put("e2e_p50_ms", round3(endToEnd.percentileMillis(50)));
         figures.put("e2e_p99_ms", round3(endToEnd.percentileMillis(99)));
@@ -153,6 +161,8 @@ public final class Latency extends Harness {
         figures.put("after_scoring_p50_ms", round3(afterScoring.percentileMillis(50)));
         figures.put("outside_job_p50_ms", round3(outsideJob.percentileMillis(50)));
         figures.put("failed", failed.get());
+        figures.put("cpu_cores", cores);
+        figures.put("cpu_ms_per_job", perJob);
         emit("latency");
     }
 }
