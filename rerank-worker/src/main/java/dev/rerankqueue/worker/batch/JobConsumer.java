@@ -8,6 +8,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.eclipse.microprofile.reactive.messaging.Acknowledgment;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
@@ -44,12 +45,15 @@ public class JobConsumer {
         this.depth = config.batch().kafkaBatchesInFlight();
     }
 
+    // acknowledged by the pipeline when the batch's results are stored, never on return
     @Incoming(CHANNEL)
+    @Acknowledgment(Acknowledgment.Strategy.MANUAL)
     public Uni<Void> consume(KafkaRecordBatch<String, byte[]> batch) {
         return pipelined(batch);
     }
 
     @Incoming(BATCH_CHANNEL)
+    @Acknowledgment(Acknowledgment.Strategy.MANUAL)
     public Uni<Void> consumeBatchLane(KafkaRecordBatch<String, byte[]> batch) {
         return pipelined(batch);
     }

@@ -213,6 +213,10 @@ public class MicroBatcher {
         private int[] callOf;
         private String[] refusals;
         private int[][] originals;
+
+        /** Each unique pair's score-cache key, computed once for the lookup and the store. */
+        private ScoreCache.Key[] keys;
+
         private final AtomicInteger calls = new AtomicInteger();
 
         Run(
@@ -248,11 +252,13 @@ public class MicroBatcher {
             millis = new long[n];
             callOf = new int[n];
             refusals = new String[n];
+            keys = new ScoreCache.Key[n];
             List<ScorePair> misses = new ArrayList<>(n);
             List<Integer> missIndex = new ArrayList<>(n);
             List<Integer> hitIndex = new ArrayList<>();
             for (int u = 0; u < n; u++) {
-                ScoreCache.Entry known = cache.get(model, unique.get(u));
+                keys[u] = cache.keyOf(model, unique.get(u));
+                ScoreCache.Entry known = cache.get(keys[u]);
                 if (known == null) {
                     misses.add(unique.get(u));
                     missIndex.add(u);
@@ -386,10 +392,7 @@ public class MicroBatcher {
                 truncated[u] = scored.scores().truncated()[k];
                 millis[u] = scored.millis();
                 callOf[u] = call;
-                cache.put(
-                        model,
-                        unique.get(u),
-                        new ScoreCache.Entry(values[u], tokens[u], truncated[u]));
+                cache.put(keys[u], new ScoreCache.Entry(values[u], tokens[u], truncated[u]));
             }
             scored(chunk);
         }

@@ -10,6 +10,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Scores already computed, so a pair seen again (a retried job, the same candidates for a popular
@@ -26,7 +27,11 @@ public final class ScoreCache {
     /** What is remembered of one scored pair. */
     public record Entry(double value, int tokens, boolean truncated) {}
 
-    private record Key(String model, String digest) {}
+    /** A pair's place in the cache: computed once per pair, used to look up and to store. */
+    public record Key(String model, String digest) {}
+
+    /** Keys computed so far (tests: a pair is hashed once). */
+    private final LongAdder keysComputed = new LongAdder();
 
     private final Cache<Key, Entry> cache;
 
@@ -56,17 +61,28 @@ public final class ScoreCache {
         CaffeineCacheMetrics.monitor(metrics, cache, "rerank.scores");
     }
 
-    public Entry get(String model, ScorePair pair) {
-        return cache == null ? null : cache.getIfPresent(key(model, pair));
+    /** The key of {@code pair} under {@code model}, or null when the cache is off. */
+    public Key keyOf(String model, ScorePair pair) {
+        return cache == null ? null : key(model, pair);
     }
 
-    public void put(String model, ScorePair pair, Entry entry) {
-        if (cache != null) {
-            cache.put(key(model, pair), entry);
+    /** What is remembered under {@code key} (null: the cache is off or has nothing). */
+    public Entry get(Key key) {
+        return key == null ? null : cache.getIfPresent(key);
+    }
+
+    public void put(Key key, Entry entry) {
+        if (key != null) {
+            cache.put(key, entry);
         }
     }
 
+    long keysComputed() {
+        return keysComputed.sum();
+    }
+
     private Key key(String model, ScorePair p) {
+        keysComputed.increment();
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             String tenant = sharedAcrossTenants || p.tenant() == null ? "" : p.tenant();

@@ -268,6 +268,20 @@ class MicroBatcherTest {
     }
 
     @Test
+    void eachPairIsHashedForTheCacheOnce() {
+        ScoreCache cache = new ScoreCache(1000, Duration.ofHours(1), new SimpleMeterRegistry());
+        new MicroBatcher(
+                        new LengthScorer(),
+                        config(64, 100_000, 1),
+                        new SimpleMeterRegistry(),
+                        cache)
+                .score(docs(3, 5, 8))
+                .await()
+                .indefinitely();
+        assertEquals(3, cache.keysComputed(), "looked up, then stored, by one key per pair");
+    }
+
+    @Test
     void theCacheNeverReturnsAnotherModelsOrInstructionsScore() {
         ScoreCache cache = new ScoreCache(1000, Duration.ofHours(1), new SimpleMeterRegistry());
         LengthScorer first = new LengthScorer();
