@@ -98,7 +98,7 @@ public class JobEventHub {
     }
 
     private void dispatch(String message) {
-        // most events are of jobs nobody follows here: only those are parsed
+        // most events are of jobs nobody follows on this gateway: only followed jobs' are parsed
         String id = JobEvent.idOf(message);
         if (id != null && !listeners.containsKey(id)) {
             return;

@@ -51,21 +51,13 @@ public final class Accept extends Harness {
             return (requests - non2xx) / seconds;
         }
 
-        /** Milliseconds of CPU per accepted job, per process. */
+        /** Milliseconds of CPU per accepted job, per process, and their sum under "all". */
         Map<String, Double> cpuMsPerJob() {
-            Map<String, Double> out = new LinkedHashMap<>();
-            double perSecond = acceptedPerSecond();
-            cores.forEach(
-                    (name, c) ->
-                            out.put(
-                                    name,
-                                    perSecond == 0 ? 0 : Math.round(c / perSecond * 1e5) / 100.0));
-            return out;
+            return CpuMeter.msPerJob(cores, acceptedPerSecond());
         }
 
         double totalCpuMsPerJob() {
-            return Math.round(cpuMsPerJob().values().stream().mapToDouble(d -> d).sum() * 100)
-                    / 100.0;
+            return cpuMsPerJob().get("all");
         }
 
         Map<String, Object> figures() {

@@ -62,11 +62,6 @@ final class BatchPipeline {
                                         }));
     }
 
-    /** Batches being processed now. */
-    synchronized int running() {
-        return running;
-    }
-
     private void whenRoom(Runnable start) {
         synchronized (this) {
             if (running >= depth) {
