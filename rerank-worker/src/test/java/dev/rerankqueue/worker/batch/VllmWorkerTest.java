@@ -409,14 +409,17 @@ class VllmWorkerTest {
      */
     @Test
     void aJobPolledWhileTheLastBatchIsScoredIsStartedAtOnce() throws Exception {
-        Emulator.emulator.timeScale(300); // a forward pass takes about a second
+        // every call answers 4 s late: the first job stays on the scorer far longer than producing
+        // the second record takes, even on a loaded machine (a time-scaled forward pass of about a
+        // second was not: the producer's start alone took that long once)
+        Emulator.emulator.faults(new Faults(0, 1.0, 4_000, false));
         try {
             RerankJob slow =
                     job(
                             "acme",
                             "capital of Chile " + System.nanoTime(),
                             null,
-                            docs("about the capital of Chile", 64));
+                            docs("about the capital of Chile", 8));
             RerankJob next =
                     job(
                             "acme",
@@ -432,6 +435,7 @@ class VllmWorkerTest {
                                     stateOf(slow) != null
                                             && stateOf(slow).status() == JobStatus.RUNNING);
             produceTo(0, next);
+            long produced = System.currentTimeMillis();
             await().atMost(Duration.ofSeconds(60))
                     .until(
                             () ->
@@ -443,12 +447,16 @@ class VllmWorkerTest {
             assertEquals(JobStatus.SUCCEEDED, a.status());
             assertEquals(JobStatus.SUCCEEDED, b.status());
             assertTrue(
+                    produced < a.finishedAt(),
+                    "the second record was produced only after the first job finished; the test"
+                            + " proves nothing");
+            assertTrue(
                     b.startedAt() < a.finishedAt(),
                     "the second job was started "
                             + (b.startedAt() - a.finishedAt())
                             + " ms after the first one finished, not while it was scored");
         } finally {
-            Emulator.emulator.timeScale(1.0);
+            Emulator.emulator.faults(Faults.NONE);
         }
     }
 
