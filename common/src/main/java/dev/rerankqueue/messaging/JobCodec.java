@@ -28,6 +28,7 @@ import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
@@ -145,6 +146,25 @@ public final class JobCodec {
     /** A terminal state as the value of a {@code rerank.results} record. */
     public static byte[] encodeState(JobState state) {
         return write(state);
+    }
+
+    /**
+     * As {@link #encodeState(JobState)} of {@code state} with the result {@code resultJson} (as
+     * {@link #encodeResult} wrote it), copied in as it is rather than decoded and encoded again.
+     */
+    public static byte[] encodeState(JobState state, String resultJson) {
+        if (state.result() != null) {
+            throw new IllegalArgumentException("the state carries a result already: " + state.id());
+        }
+        byte[] head = write(state);
+        if (resultJson == null) {
+            return head;
+        }
+        // the state's object ends with its closing brace: the result goes in just before it
+        byte[] tail = (",\"result\":" + resultJson + "}").getBytes(StandardCharsets.UTF_8);
+        byte[] out = Arrays.copyOf(head, head.length - 1 + tail.length);
+        System.arraycopy(tail, 0, out, head.length - 1, tail.length);
+        return out;
     }
 
     public static JobState decodeState(byte[] value) {

@@ -18,7 +18,8 @@ import java.util.stream.Collectors;
  * state. A write that makes the job terminal also removes it from its tenant's {@link
  * RedisKeys#inFlight in-flight set} and, when the job names a webhook, queues its delivery in
  * {@link RedisKeys#WEBHOOKS_DUE} (an outbox written with the state, so no terminal state is ever
- * missed). Run it as {@code EVAL SCRIPT 1 key args...} with {@link #key()} and {@link #args()}.
+ * missed). Run it as {@code EVAL SCRIPT 1 key args...} with {@link #key()} and {@link #args()}, or
+ * many at once with {@link #evalArgsOfAll}, and decode the reply with {@link #outcome}.
  */
 public final class JobTransition {
 
@@ -27,55 +28,90 @@ public final class JobTransition {
      */
     static final String ABSENT = "absent";
 
-    public static final String SCRIPT =
+    /**
+     * One write as a Lua function of the job's key and its argument table; the reply leaves out the
+     * fields the write set itself (the caller has them: {@link #outcome}), so a result is not sent
+     * back to the worker that just wrote it.
+     */
+    private static final String TRANSITION =
             """
-            local key = KEYS[1]
-            local target, sources, expected = ARGV[1], ARGV[2], ARGV[3]
-            local ttl, channel, id = tonumber(ARGV[4]), ARGV[5], ARGV[6]
-            local ncreate, inflight, index, webhooks = tonumber(ARGV[7]), ARGV[8], ARGV[9], ARGV[10]
-            local cur = redis.call('HMGET', key, 'status', 'version')
-            local status, version = cur[1], tonumber(cur[2] or '0')
-            local present = status ~= false and status ~= nil
-            local allowed = false
-            local probe = present and status or 'absent'
-            for s in string.gmatch(sources, '[^,]+') do
-              if s == probe then allowed = true end
-            end
-            if not allowed then return {'0', tostring(version), present and status or ''} end
-            if present and expected ~= '' and tonumber(expected) ~= version then
-              return {'0', tostring(version), status or ''}
-            end
-            local first = 11
-            if not present then
-              for i = first, first + 2 * ncreate - 1, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
-              version = tonumber(redis.call('HGET', key, 'version') or '0')
-              local owner, created = redis.call('HGET', key, 'tenant'), redis.call('HGET', key, 'created_at')
-              if owner and created then
-                redis.call('ZADD', index .. owner, tonumber(created), id)
-                if ttl > 0 and redis.call('TTL', index .. owner) < ttl then redis.call('EXPIRE', index .. owner, ttl) end
+            local function transition(key, a)
+              local target, sources, expected = a[1], a[2], a[3]
+              local ttl, channel, id = tonumber(a[4]), a[5], a[6]
+              local ncreate, inflight, index, webhooks = tonumber(a[7]), a[8], a[9], a[10]
+              local cur = redis.call('HMGET', key, 'status', 'version')
+              local status, version = cur[1], tonumber(cur[2] or '0')
+              local present = status ~= false and status ~= nil
+              local allowed = false
+              local probe = present and status or 'absent'
+              for s in string.gmatch(sources, '[^,]+') do
+                if s == probe then allowed = true end
               end
-            end
-            for i = first + 2 * ncreate, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
-            version = version + 1
-            redis.call('HSET', key, 'status', target, 'version', version)
-            if target == 'running' then redis.call('HINCRBY', key, 'attempts', 1) end
-            if ttl > 0 then redis.call('EXPIRE', key, ttl) end
-            if inflight ~= '' then
-              local tenant = redis.call('HGET', key, 'tenant')
-              if tenant and redis.call('ZREM', inflight .. tenant, id) == 1 then
-                redis.call('DECRBY', inflight .. tenant .. ':pairs', tonumber(redis.call('HGET', key, 'pairs') or '0'))
+              if not allowed then return {'0', tostring(version), present and status or ''} end
+              if present and expected ~= '' and tonumber(expected) ~= version then
+                return {'0', tostring(version), status or ''}
               end
+              local first = 11
+              if not present then
+                for i = first, first + 2 * ncreate - 1, 2 do redis.call('HSET', key, a[i], a[i + 1]) end
+                version = tonumber(redis.call('HGET', key, 'version') or '0')
+                local owner, created = redis.call('HGET', key, 'tenant'), redis.call('HGET', key, 'created_at')
+                if owner and created then
+                  redis.call('ZADD', index .. owner, tonumber(created), id)
+                  if ttl > 0 and redis.call('TTL', index .. owner) < ttl then redis.call('EXPIRE', index .. owner, ttl) end
+                end
+              end
+              local told = {}
+              for i = first + 2 * ncreate, #a, 2 do
+                redis.call('HSET', key, a[i], a[i + 1])
+                told[a[i]] = true
+              end
+              version = version + 1
+              redis.call('HSET', key, 'status', target, 'version', version)
+              if target == 'running' then redis.call('HINCRBY', key, 'attempts', 1) end
+              if ttl > 0 then redis.call('EXPIRE', key, ttl) end
+              if inflight ~= '' then
+                local tenant = redis.call('HGET', key, 'tenant')
+                if tenant and redis.call('ZREM', inflight .. tenant, id) == 1 then
+                  redis.call('DECRBY', inflight .. tenant .. ':pairs', tonumber(redis.call('HGET', key, 'pairs') or '0'))
+                end
+              end
+              if webhooks ~= '' and redis.call('HEXISTS', key, 'webhook') == 1 then
+                local now = redis.call('TIME')
+                redis.call('ZADD', webhooks, 'NX', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000), id)
+              end
+              redis.call('PUBLISH', channel, cjson.encode({id = id, status = target, version = version}))
+              local reply = {'1', tostring(version), target}
+              local all = redis.call('HGETALL', key)
+              for i = 1, #all, 2 do
+                if not told[all[i]] then
+                  reply[#reply + 1] = all[i]
+                  reply[#reply + 1] = all[i + 1]
+                end
+              end
+              return reply
             end
-            if webhooks ~= '' and redis.call('HEXISTS', key, 'webhook') == 1 then
-              local now = redis.call('TIME')
-              redis.call('ZADD', webhooks, 'NX', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000), id)
-            end
-            redis.call('PUBLISH', channel, cjson.encode({id = id, status = target, version = version}))
-            local reply = {'1', tostring(version), target}
-            local all = redis.call('HGETALL', key)
-            for i = 1, #all do reply[#reply + 1] = all[i] end
-            return reply
             """;
+
+    /** Runs one write: {@code EVAL SCRIPT 1 key args...}. */
+    public static final String SCRIPT = TRANSITION + "return transition(KEYS[1], ARGV)\n";
+
+    /**
+     * Runs many writes in one call, each applied or lost on its own exactly as by {@link #SCRIPT}:
+     * {@code EVAL BATCH_SCRIPT n key1..keyn count1 args1... countn argsn...}; replies with one
+     * reply of {@link #SCRIPT} per write, in order.
+     */
+    public static final String BATCH_SCRIPT =
+            TRANSITION
+                    + """
+                    local replies, at = {}, 1
+                    for k = 1, #KEYS do
+                      local n = tonumber(ARGV[at])
+                      replies[k] = transition(KEYS[k], {unpack(ARGV, at + 1, at + n)})
+                      at = at + n + 1
+                    end
+                    return replies
+                    """;
 
     private final String jobId;
     private final JobStatus target;
@@ -158,6 +194,32 @@ public final class JobTransition {
         all.add(key());
         all.addAll(a);
         return all.toArray(String[]::new);
+    }
+
+    /**
+     * The whole argument list of {@code EVAL} running all {@code writes} in one call ({@link
+     * #BATCH_SCRIPT}); decode each of its replies with that write's {@link #outcome}.
+     */
+    public static String[] evalArgsOfAll(List<JobTransition> writes) {
+        List<String> all = new ArrayList<>(2 + writes.size() * 24);
+        all.add(BATCH_SCRIPT);
+        all.add(Integer.toString(writes.size()));
+        writes.forEach(w -> all.add(w.key()));
+        for (JobTransition w : writes) {
+            List<String> a = w.args();
+            all.add(Integer.toString(a.size()));
+            all.addAll(a);
+        }
+        return all.toArray(String[]::new);
+    }
+
+    /**
+     * Decodes this write's reply (any client's list of replies): when it applied, the state it left
+     * is the reply's fields plus the ones this write set.
+     */
+    public TransitionOutcome outcome(Iterable<?> reply) {
+        TransitionOutcome o = TransitionOutcome.fromReply(reply);
+        return o.applied() ? o.withFields(setFields) : o;
     }
 
     public List<String> args() {

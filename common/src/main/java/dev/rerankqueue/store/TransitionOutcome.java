@@ -50,6 +50,16 @@ public record TransitionOutcome(
                 written);
     }
 
+    /** This outcome with {@code fields} added to what the write left (fields the write set). */
+    TransitionOutcome withFields(Map<String, String> fields) {
+        if (fields.isEmpty()) {
+            return this;
+        }
+        Map<String, String> all = new LinkedHashMap<>(written);
+        all.putAll(fields);
+        return new TransitionOutcome(applied, version, status, all);
+    }
+
     public boolean missing() {
         return status == null;
     }

@@ -203,6 +203,27 @@ class JobCodecTest {
                             }
                         });
         assertEquals(state, fromHash);
+        // a worker copies the result in as the JSON it stored, without encoding it again
+        JobState withoutResult =
+                JobFields.toState(
+                        "id-1",
+                        new HashMap<>(JobFields.restoring(state)) {
+                            {
+                                put("status", "succeeded");
+                                put("version", "3");
+                                remove(JobFields.RESULT);
+                            }
+                        });
+        assertEquals(
+                state,
+                JobCodec.decodeState(
+                        JobCodec.encodeState(withoutResult, JobCodec.encodeResult(result))));
+        assertEquals(
+                withoutResult, JobCodec.decodeState(JobCodec.encodeState(withoutResult, null)));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> JobCodec.encodeState(state, JobCodec.encodeResult(result)),
+                "a result is never written twice into one record");
     }
 
     @Test

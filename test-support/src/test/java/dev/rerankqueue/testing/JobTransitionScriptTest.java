@@ -78,7 +78,7 @@ class JobTransitionScriptTest {
 
     private static TransitionOutcome run(JobTransition t) throws Exception {
         Response r = sync(redis.eval(List.of(t.evalArgs())));
-        return TransitionOutcome.fromReply(r);
+        return t.outcome(r);
     }
 
     private static Map<String, String> hash(String id) throws Exception {
@@ -226,6 +226,42 @@ class JobTransitionScriptTest {
                                                                 .evalArgs())))));
         assertTrue(again.applied(), "the same script by its SHA-1, now known");
         assertEquals(JobStatus.RUNNING, again.status());
+    }
+
+    /**
+     * Many writes in one call: each applies or loses on its own, as it would alone, and the reply
+     * does not carry back what the write itself set (a result would travel twice).
+     */
+    @Test
+    void manyWritesInOneCallEachApplyOrLoseOnTheirOwn() throws Exception {
+        String a = UUID.randomUUID().toString();
+        String b = UUID.randomUUID().toString();
+        String gone = UUID.randomUUID().toString();
+        run(JobTransition.create(a, JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme")));
+        run(JobTransition.create(b, JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme")));
+        run(JobTransition.to(b, JobStatus.CANCELLED).set(JobFields.FINISHED_AT, 5));
+        String big = "x".repeat(10_000);
+        List<JobTransition> writes =
+                List.of(
+                        JobTransition.to(a, JobStatus.RUNNING).set(JobFields.ERROR, big),
+                        JobTransition.to(b, JobStatus.RUNNING),
+                        JobTransition.to(gone, JobStatus.RUNNING));
+        Response reply = sync(redis.eval(List.of(JobTransition.evalArgsOfAll(writes))));
+        assertEquals(3, reply.size());
+        assertFalse(
+                reply.get(0).toString().contains(big),
+                "the reply leaves out the fields the write set");
+        TransitionOutcome ok = writes.get(0).outcome(reply.get(0));
+        assertTrue(ok.applied());
+        assertEquals(2, ok.version());
+        assertEquals(hash(a), ok.written(), "with them added back, the whole hash as written");
+        TransitionOutcome lost = writes.get(1).outcome(reply.get(1));
+        assertFalse(lost.applied(), "a cancelled job is not started");
+        assertEquals(JobStatus.CANCELLED, lost.status());
+        assertTrue(writes.get(2).outcome(reply.get(2)).missing(), "no such job");
+        assertEquals("running", hash(a).get(JobFields.STATUS));
+        assertEquals("cancelled", hash(b).get(JobFields.STATUS));
+        assertTrue(hash(gone).isEmpty(), "nothing created for a write that may not create");
     }
 
     @Test

@@ -267,7 +267,7 @@ public class JobStore {
 
     public Uni<TransitionOutcome> apply(JobTransition t) {
         return RedisScripts.eval(redis, t.evalArgs())
-                .map(TransitionOutcome::fromReply)
+                .map(t::outcome)
                 .onFailure()
                 .transform(JobStore::unavailable);
     }

@@ -14,7 +14,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
@@ -54,77 +53,83 @@ public class JobClaimer {
     }
 
     /**
-     * Claims every job at {@code now}; completes with those to score. Jobs expired on the way are
-     * in {@code written}.
+     * Claims every job at {@code now}, all in one call to Redis; completes with those to score.
+     * Jobs expired on the way are in {@code written}.
      */
     Uni<List<Claimed>> claimAll(List<QueuedJob> jobs, long now, TerminalStates written) {
-        List<Uni<Claimed>> claims = new ArrayList<>(jobs.size());
-        for (QueuedJob job : jobs) {
-            claims.add(
-                    now > job.job().deadline()
-                            ? expire(job.job(), now, written).replaceWith((Claimed) null)
-                            : claim(job, now));
+        List<Supplier<JobTransition>> changes = new ArrayList<>(jobs.size());
+        for (QueuedJob queued : jobs) {
+            RerankJob job = queued.job();
+            changes.add(
+                    now > job.deadline()
+                            ? () -> JobStateChanges.expired(job, now, retention)
+                            : () -> JobStateChanges.startProcessing(job, workerId, now, retention));
         }
-        return WriteRetries.within(writeRetryBudget, Uni.join().all(claims).andFailFast())
-                .map(list -> list.stream().filter(Objects::nonNull).toList());
-    }
-
-    /** Running on this worker, or {@code null} when the job is not ours to score. */
-    private Uni<Claimed> claim(QueuedJob queued, long now) {
-        RerankJob job = queued.job();
-        return write(job, () -> JobStateChanges.startProcessing(job, workerId, now, retention))
+        return WriteRetries.within(writeRetryBudget, writeAll(jobs, changes))
                 .map(
-                        o -> {
-                            if (!o.applied()) {
-                                LOG.debugf(
-                                        "job %s is %s already; not scoring it again",
-                                        job.id(), o.status());
-                                return null;
+                        outcomes -> {
+                            List<Claimed> claimed = new ArrayList<>(jobs.size());
+                            for (int i = 0; i < jobs.size(); i++) {
+                                QueuedJob queued = jobs.get(i);
+                                TransitionOutcome o = outcomes.get(i);
+                                if (now > queued.job().deadline()) {
+                                    expired(queued.job(), o, now, written);
+                                } else if (o.applied()) {
+                                    metrics.scoringStarted(queued.job(), now);
+                                    claimed.add(new Claimed(queued, o.version(), now));
+                                } else {
+                                    LOG.debugf(
+                                            "job %s is %s already; not scoring it again",
+                                            queued.id(), o.status());
+                                }
                             }
-                            metrics.scoringStarted(job, now);
-                            return new Claimed(queued, o.version(), now);
+                            return claimed;
                         });
     }
 
     /** Past its deadline before scoring started: expired, and recorded as finished. */
-    private Uni<Void> expire(RerankJob job, long now, TerminalStates written) {
-        return write(job, () -> JobStateChanges.expired(job, now, retention))
-                .invoke(
-                        o -> {
-                            if (!o.applied()) {
-                                LOG.debugf(
-                                        "job %s is %s already; not expiring it",
-                                        job.id(), o.status());
-                                return;
-                            }
-                            written.add(o.writtenState(job.id()));
-                            metrics.expired(job);
-                            long waited = Math.max(0, now - job.createdAt());
-                            JobLog.finished(
-                                    job,
-                                    workerId,
-                                    JobStatus.EXPIRED,
-                                    waited,
-                                    0,
-                                    waited,
-                                    "deadline passed before scoring started");
-                        })
-                .replaceWithVoid();
+    private void expired(RerankJob job, TransitionOutcome o, long now, TerminalStates written) {
+        if (!o.applied()) {
+            LOG.debugf("job %s is %s already; not expiring it", job.id(), o.status());
+            return;
+        }
+        written.add(job.id(), o);
+        metrics.expired(job);
+        long waited = Math.max(0, now - job.createdAt());
+        JobLog.finished(
+                job,
+                workerId,
+                JobStatus.EXPIRED,
+                waited,
+                0,
+                waited,
+                "deadline passed before scoring started");
     }
 
     /**
-     * Writes {@code change}. A job found running was redelivered: the worker that held it died or
-     * lost the partition. It is taken over through the retry edge (back to queued at the version
-     * found, then {@code change} at the new version), so a slow original can no longer write its
-     * result. Any other status is left as it is.
+     * Writes every change in one call. A job found running was redelivered: the worker that held it
+     * died or lost the partition. It is taken over through the retry edge (back to queued at the
+     * version found, then its change at the new version), so a slow original can no longer write
+     * its result. Any other status is left as it is.
      */
-    private Uni<TransitionOutcome> write(RerankJob job, Supplier<JobTransition> change) {
-        return store.apply(change.get())
+    private Uni<List<TransitionOutcome>> writeAll(
+            List<QueuedJob> jobs, List<Supplier<JobTransition>> changes) {
+        return store.applyAll(changes.stream().map(Supplier::get).toList())
                 .chain(
-                        found ->
-                                found.applied() || found.status() != JobStatus.RUNNING
-                                        ? Uni.createFrom().item(found)
-                                        : takeOver(job, found.version(), change));
+                        found -> {
+                            List<Uni<TransitionOutcome>> outcomes = new ArrayList<>(found.size());
+                            for (int i = 0; i < found.size(); i++) {
+                                TransitionOutcome o = found.get(i);
+                                outcomes.add(
+                                        o.applied() || o.status() != JobStatus.RUNNING
+                                                ? Uni.createFrom().item(o)
+                                                : takeOver(
+                                                        jobs.get(i).job(),
+                                                        o.version(),
+                                                        changes.get(i)));
+                            }
+                            return Uni.join().all(outcomes).andFailFast();
+                        });
     }
 
     private Uni<TransitionOutcome> takeOver(

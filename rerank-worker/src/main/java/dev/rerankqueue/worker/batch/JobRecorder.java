@@ -4,6 +4,7 @@ import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.observability.JobLog;
 import dev.rerankqueue.store.JobStateChanges;
+import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.TransitionOutcome;
 import dev.rerankqueue.worker.batch.JobClaimer.Claimed;
 import dev.rerankqueue.worker.config.WorkerConfig;
@@ -19,9 +20,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Records how each scored job ended: succeeded with its ranked result, failed for its own input, or
- * failed with the scorer (and parked on the dead-letter topic for replay). Each write is a
- * compare-and-set on the version the claim wrote, so a job cancelled or taken over meanwhile keeps
- * that state and this result is discarded.
+ * failed with the scorer (and parked on the dead-letter topic for replay), the whole batch in one
+ * call to Redis. Each write is a compare-and-set on the version the claim wrote, so a job cancelled
+ * or taken over meanwhile keeps that state and this result is discarded.
  */
 @ApplicationScoped
 public class JobRecorder {
@@ -50,7 +51,8 @@ public class JobRecorder {
 
     /**
      * Records every job of {@code pairs} from what the scorer returned ({@code scored}), or from
-     * its {@code failure}; the states written are added to {@code written}.
+     * its {@code failure}, all in one call to Redis; the states written are added to {@code
+     * written}.
      */
     Uni<Void> recordAll(
             List<Claimed> jobs,
@@ -60,26 +62,23 @@ public class JobRecorder {
             String model,
             TerminalStates written) {
         long now = System.currentTimeMillis();
-        List<Uni<Void>> writes = new ArrayList<>(jobs.size());
+        List<JobTransition> writes = new ArrayList<>(jobs.size());
+        List<Ending> endings = new ArrayList<>(jobs.size());
         for (int j = 0; j < jobs.size(); j++) {
             Claimed c = jobs.get(j);
-            if (failure != null) {
+            String fault =
+                    failure != null
+                            ? "scoring failed: " + failure.getMessage()
+                            : pairs.inputFault(j, scored);
+            if (fault != null) {
+                // a scorer failure also parks the job's record on the dead-letter topic for
+                // replay; a job failed for its own input is not parked: it would fail the same way
+                endings.add(new Ending(c, JobStatus.FAILED, 0, fault, failure != null));
+                writes.add(JobStateChanges.failed(c.job(), c.version(), now, fault, retention));
+            } else {
+                JobResult result = pairs.resultOf(j, scored, model);
+                endings.add(new Ending(c, JobStatus.SUCCEEDED, result.scoringMs(), null, false));
                 writes.add(
-                        failed(c, "scoring failed: " + failure.getMessage(), true, now, written));
-                continue;
-            }
-            String fault = pairs.inputFault(j, scored);
-            writes.add(
-                    fault != null
-                            ? failed(c, fault, false, now, written)
-                            : succeeded(c, pairs.resultOf(j, scored, model), now, written));
-        }
-        return WriteRetries.within(writeRetryBudget, Uni.join().all(writes).andFailFast())
-                .replaceWithVoid();
-    }
-
-    private Uni<Void> succeeded(Claimed c, JobResult result, long now, TerminalStates written) {
-        return store.apply(
                         JobStateChanges.succeeded(
                                 c.job(),
                                 c.version(),
@@ -87,33 +86,34 @@ public class JobRecorder {
                                 c.startedAt(),
                                 now,
                                 result,
-                                retention))
-                .invoke(o -> report(c, o, JobStatus.SUCCEEDED, written, result.scoringMs(), null))
-                .replaceWithVoid();
-    }
-
-    /**
-     * A scorer failure also parks the job's record on the dead-letter topic for replay; a job
-     * failed for its own input is not parked: replaying it would fail the same way.
-     */
-    private Uni<Void> failed(
-            Claimed c, String reason, boolean deadLetter, long now, TerminalStates written) {
-        return store.apply(JobStateChanges.failed(c.job(), c.version(), now, reason, retention))
-                .invoke(o -> report(c, o, JobStatus.FAILED, written, 0, reason))
+                                retention));
+            }
+        }
+        return WriteRetries.within(writeRetryBudget, store.applyAll(writes))
                 .chain(
-                        o ->
-                                o.applied() && deadLetter
-                                        ? deadLetters.park(c.queued().record(), reason)
-                                        : Uni.createFrom().voidItem());
+                        outcomes -> {
+                            List<Uni<Void>> parked = new ArrayList<>();
+                            for (int j = 0; j < endings.size(); j++) {
+                                Ending e = endings.get(j);
+                                TransitionOutcome o = outcomes.get(j);
+                                report(e, o, written);
+                                if (o.applied() && e.deadLetter()) {
+                                    parked.add(
+                                            deadLetters.park(e.job().queued().record(), e.error()));
+                                }
+                            }
+                            return parked.isEmpty()
+                                    ? Uni.createFrom().voidItem()
+                                    : Uni.join().all(parked).andFailFast().replaceWithVoid();
+                        });
     }
 
-    private void report(
-            Claimed c,
-            TransitionOutcome o,
-            JobStatus status,
-            TerminalStates written,
-            long scoringMs,
-            String error) {
+    /** How one job ended, before it is written. */
+    private record Ending(
+            Claimed job, JobStatus status, long scoringMs, String error, boolean deadLetter) {}
+
+    private void report(Ending e, TransitionOutcome o, TerminalStates written) {
+        Claimed c = e.job();
         if (!o.applied()) {
             // cancelled, or taken over by another worker, while we scored: our result is discarded
             LOG.debugf(
@@ -121,15 +121,15 @@ public class JobRecorder {
                     c.job().id(), o.status(), workerId);
             return;
         }
-        written.add(o.writtenState(c.job().id()));
-        long total = metrics.finished(c.job(), status);
+        written.add(c.job().id(), o);
+        long total = metrics.finished(c.job(), e.status());
         JobLog.finished(
                 c.job(),
                 workerId,
-                status,
+                e.status(),
                 Math.max(0, c.startedAt() - c.job().createdAt()),
-                scoringMs,
+                e.scoringMs(),
                 total,
-                error);
+                e.error());
     }
 }

@@ -48,10 +48,10 @@ public class ResultLog {
             List<QueuedJob> jobs, TerminalStates written, Duration retention) {
         List<Uni<QueuedJob>> appends = new ArrayList<>(jobs.size());
         for (QueuedJob job : jobs) {
-            JobState mine = written.of(job.id());
+            TerminalStates.Written mine = written.of(job.id());
             appends.add(
                     mine != null
-                            ? appendAndKeep(mine, retention).replaceWith((QueuedJob) null)
+                            ? send(job.id(), mine.encoded()).replaceWith((QueuedJob) null)
                             : appendIfTerminal(job));
         }
         if (appends.isEmpty()) {
@@ -60,16 +60,29 @@ public class ResultLog {
         return Uni.join()
                 .all(appends)
                 .andFailFast()
+                .call(() -> keep(written, retention))
                 .map(list -> list.stream().filter(Objects::nonNull).toList());
     }
 
     /**
-     * Redis may have been flushed since the write, and a restore may have replayed the topic before
-     * this append landed: the state is put back if it is gone (a no-op when it is there).
+     * Redis may have been flushed since the writes, and a restore may have replayed the topic
+     * before these appends landed: the states found gone are put back (one call to find them, one
+     * more only when some are).
      */
-    private Uni<Void> appendAndKeep(JobState mine, Duration retention) {
-        return append(mine)
-                .chain(() -> store.apply(JobStateChanges.restored(mine, retention)))
+    private Uni<Void> keep(TerminalStates written, Duration retention) {
+        return store.absent(written.ids())
+                .chain(
+                        gone ->
+                                store.applyAll(
+                                        gone.stream()
+                                                .map(
+                                                        id ->
+                                                                JobStateChanges.restored(
+                                                                        JobCodec.decodeState(
+                                                                                written.of(id)
+                                                                                        .encoded()),
+                                                                        retention))
+                                                .toList()))
                 .replaceWithVoid();
     }
 
@@ -89,6 +102,10 @@ public class ResultLog {
 
     /** Completes once Kafka acknowledged the record. */
     public Uni<Void> append(JobState terminal) {
-        return results.send(Record.of(terminal.id(), JobCodec.encodeState(terminal)));
+        return send(terminal.id(), JobCodec.encodeState(terminal));
+    }
+
+    private Uni<Void> send(String id, byte[] state) {
+        return results.send(Record.of(id, state));
     }
 }

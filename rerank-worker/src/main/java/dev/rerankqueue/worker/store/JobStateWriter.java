@@ -8,7 +8,10 @@ import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.TransitionOutcome;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The worker's only door to job state in Redis: reads, and compare-and-set writes through {@link
@@ -16,6 +19,14 @@ import jakarta.enterprise.context.ApplicationScoped;
  */
 @ApplicationScoped
 public class JobStateWriter {
+
+    /** {@code EXISTS} of each key: one reply, 1 or 0, per key. */
+    private static final String EXISTS_EACH =
+            """
+            local r = {}
+            for i = 1, #KEYS do r[i] = redis.call('EXISTS', KEYS[i]) end
+            return r
+            """;
 
     private final ReactiveRedisDataSource redis;
 
@@ -39,6 +50,52 @@ public class JobStateWriter {
     }
 
     public Uni<TransitionOutcome> apply(JobTransition t) {
-        return RedisScripts.eval(redis, t.evalArgs()).map(TransitionOutcome::fromReply);
+        return RedisScripts.eval(redis, t.evalArgs()).map(t::outcome);
+    }
+
+    /**
+     * Applies every write in one call to Redis, each applied or lost on its own as by {@link
+     * #apply}; completes with their outcomes in order.
+     */
+    public Uni<List<TransitionOutcome>> applyAll(List<JobTransition> writes) {
+        if (writes.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        return RedisScripts.eval(redis, JobTransition.evalArgsOfAll(writes))
+                .map(
+                        reply -> {
+                            List<TransitionOutcome> out = new ArrayList<>(writes.size());
+                            int i = 0;
+                            for (Response r : reply) {
+                                out.add(writes.get(i++).outcome(r));
+                            }
+                            return out;
+                        });
+    }
+
+    /** Of the jobs {@code ids}, those Redis holds no state for, in one call. */
+    public Uni<List<String>> absent(List<String> ids) {
+        if (ids.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        String[] args = new String[ids.size() + 2];
+        args[0] = EXISTS_EACH;
+        args[1] = Integer.toString(ids.size());
+        for (int i = 0; i < ids.size(); i++) {
+            args[i + 2] = RedisKeys.job(ids.get(i));
+        }
+        return RedisScripts.eval(redis, args)
+                .map(
+                        reply -> {
+                            List<String> absent = new ArrayList<>();
+                            int i = 0;
+                            for (Response r : reply) {
+                                if (r.toInteger() == 0) {
+                                    absent.add(ids.get(i));
+                                }
+                                i++;
+                            }
+                            return absent;
+                        });
     }
 }

@@ -60,6 +60,8 @@ class JobConsumerTest {
 
     @Inject JobStateWriter writer;
 
+    @Inject JobBatchProcessor processor;
+
     static RerankJob job(
             String query,
             List<String> docs,
@@ -288,6 +290,51 @@ class JobConsumerTest {
         assertTrue(
                 metrics.contains("rerank_scorer_context_tokens 510.0"),
                 "the embedded model's 512 tokens but its two special ones");
+    }
+
+    @Test
+    void aBatchIsClaimedAndRecordedInAFewRedisCallsNotSomePerJob() {
+        List<RerankJob> jobs = new ArrayList<>();
+        List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            RerankJob j =
+                    job(
+                            "batched query " + i,
+                            List.of("doc a " + i, "doc b " + i),
+                            null,
+                            false,
+                            null,
+                            System.currentTimeMillis());
+            jobs.add(j);
+            records.add(new ConsumerRecord<>(Topics.JOBS, 0, 1_000_000L + i, j.id(), encoded(j)));
+        }
+        long before = scriptCalls();
+        processor.process(records).await().atMost(Duration.ofSeconds(30));
+        long calls = scriptCalls() - before;
+        for (RerankJob j : jobs) {
+            JobState s = state(j.id());
+            assertEquals(JobStatus.SUCCEEDED, s.status());
+            assertEquals(2, s.result().results().size());
+        }
+        // claims, results and the check that they are still there after the results topic has
+        // them: a script each for the whole batch, not three per job
+        assertTrue(calls <= 3, calls + " Redis scripts run for a batch of 20 jobs");
+    }
+
+    /** Scripts Redis has run so far (EVAL and EVALSHA), from INFO commandstats. */
+    private long scriptCalls() {
+        long calls = 0;
+        for (String line : redis.execute("INFO", "commandstats").toString().split("\r?\n")) {
+            if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+                String v = line.substring(line.indexOf("calls=") + 6);
+                calls += Long.parseLong(v.substring(0, v.indexOf(',')));
+            }
+        }
+        return calls;
+    }
+
+    private static byte[] encoded(RerankJob j) {
+        return JobCodec.encodeJob(j);
     }
 
     @Test
