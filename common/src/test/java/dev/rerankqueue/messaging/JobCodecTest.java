@@ -193,27 +193,11 @@ class JobCodecTest {
                         json.replace(",\"scored_pairs\":null", "")
                                 .getBytes(StandardCharsets.UTF_8)));
         assertEquals(state, JobCodec.decodeState(JobCodec.encodeState(state)));
-        JobState fromHash =
-                JobFields.toState(
-                        "id-1",
-                        new HashMap<>(JobFields.restoring(state)) {
-                            {
-                                put("status", "succeeded");
-                                put("version", "3");
-                            }
-                        });
-        assertEquals(state, fromHash);
+        assertEquals(state, JobFields.toState("id-1", storedHash(state)));
         // a worker copies the result in as the JSON it stored, without encoding it again
-        JobState withoutResult =
-                JobFields.toState(
-                        "id-1",
-                        new HashMap<>(JobFields.restoring(state)) {
-                            {
-                                put("status", "succeeded");
-                                put("version", "3");
-                                remove(JobFields.RESULT);
-                            }
-                        });
+        Map<String, String> hash = storedHash(state);
+        hash.remove(JobFields.RESULT);
+        JobState withoutResult = JobFields.toState("id-1", hash);
         assertEquals(
                 state,
                 JobCodec.decodeState(
@@ -224,6 +208,14 @@ class JobCodecTest {
                 IllegalArgumentException.class,
                 () -> JobCodec.encodeState(state, JobCodec.encodeResult(result)),
                 "a result is never written twice into one record");
+    }
+
+    /** The hash Redis holds for a succeeded {@code state} at version 3. */
+    private static Map<String, String> storedHash(JobState state) {
+        Map<String, String> hash = new HashMap<>(JobFields.restoring(state));
+        hash.put("status", "succeeded");
+        hash.put("version", "3");
+        return hash;
     }
 
     @Test
