@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
  * RedisKeys#inFlight in-flight set} and, when the job names a webhook, queues its delivery in
  * {@link RedisKeys#WEBHOOKS_DUE} (an outbox written with the state, so no terminal state is ever
  * missed). Run it as {@code EVAL SCRIPT 1 key args...} with {@link #key()} and {@link #args()}, or
- * many at once with {@link #evalArgsOfAll}, and decode the reply with {@link #outcome}.
+ * many at once with {@link #calls}, and decode the reply with {@link #outcome}.
  */
 public final class JobTransition {
 
@@ -197,20 +197,67 @@ public final class JobTransition {
     }
 
     /**
-     * The whole argument list of {@code EVAL} running all {@code writes} in one call ({@link
-     * #BATCH_SCRIPT}); decode each of its replies with that write's {@link #outcome}.
+     * Writes sent to Redis together in one call of {@link #BATCH_SCRIPT}.
+     *
+     * @param writes the writes, in the order of the call's replies
+     * @param evalArgs the whole argument list of {@code EVAL}
      */
-    public static String[] evalArgsOfAll(List<JobTransition> writes) {
-        List<String> all = new ArrayList<>(2 + writes.size() * 24);
+    public record Call(List<JobTransition> writes, String[] evalArgs) {
+
+        /** Each write's outcome, in order, from the call's reply. */
+        public List<TransitionOutcome> outcomes(Iterable<?> reply) {
+            List<TransitionOutcome> out = new ArrayList<>(writes.size());
+            int i = 0;
+            for (Object r : reply) {
+                out.add(writes.get(i++).outcome((Iterable<?>) r));
+            }
+            return out;
+        }
+    }
+
+    /**
+     * {@code writes} as calls of {@link #BATCH_SCRIPT}, in order, each carrying at most {@code
+     * maxChars} characters of arguments (a write larger than that goes alone): a batch of large
+     * results never holds Redis, which runs a script to its end before serving anyone else, for
+     * long.
+     */
+    public static List<Call> calls(List<JobTransition> writes, int maxChars) {
+        List<Call> calls = new ArrayList<>();
+        List<JobTransition> group = new ArrayList<>();
+        List<List<String>> groupArgs = new ArrayList<>();
+        long chars = 0;
+        for (JobTransition w : writes) {
+            List<String> a = w.args();
+            long size = 0;
+            for (String arg : a) {
+                size += arg.length();
+            }
+            if (!group.isEmpty() && chars + size > maxChars) {
+                calls.add(call(group, groupArgs));
+                group = new ArrayList<>();
+                groupArgs = new ArrayList<>();
+                chars = 0;
+            }
+            group.add(w);
+            groupArgs.add(a);
+            chars += size;
+        }
+        if (!group.isEmpty()) {
+            calls.add(call(group, groupArgs));
+        }
+        return calls;
+    }
+
+    private static Call call(List<JobTransition> writes, List<List<String>> args) {
+        List<String> all = new ArrayList<>();
         all.add(BATCH_SCRIPT);
         all.add(Integer.toString(writes.size()));
         writes.forEach(w -> all.add(w.key()));
-        for (JobTransition w : writes) {
-            List<String> a = w.args();
+        for (List<String> a : args) {
             all.add(Integer.toString(a.size()));
             all.addAll(a);
         }
-        return all.toArray(String[]::new);
+        return new Call(List.copyOf(writes), all.toArray(String[]::new));
     }
 
     /**

@@ -28,6 +28,7 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -246,22 +247,60 @@ class JobTransitionScriptTest {
                         JobTransition.to(a, JobStatus.RUNNING).set(JobFields.ERROR, big),
                         JobTransition.to(b, JobStatus.RUNNING),
                         JobTransition.to(gone, JobStatus.RUNNING));
-        Response reply = sync(redis.eval(List.of(JobTransition.evalArgsOfAll(writes))));
+        List<JobTransition.Call> calls = JobTransition.calls(writes, 1_000_000);
+        assertEquals(1, calls.size());
+        Response reply = sync(redis.eval(List.of(calls.get(0).evalArgs())));
         assertEquals(3, reply.size());
         assertFalse(
                 reply.get(0).toString().contains(big),
                 "the reply leaves out the fields the write set");
-        TransitionOutcome ok = writes.get(0).outcome(reply.get(0));
+        List<TransitionOutcome> outcomes = calls.get(0).outcomes(reply);
+        TransitionOutcome ok = outcomes.get(0);
         assertTrue(ok.applied());
         assertEquals(2, ok.version());
         assertEquals(hash(a), ok.written(), "with them added back, the whole hash as written");
-        TransitionOutcome lost = writes.get(1).outcome(reply.get(1));
+        TransitionOutcome lost = outcomes.get(1);
         assertFalse(lost.applied(), "a cancelled job is not started");
         assertEquals(JobStatus.CANCELLED, lost.status());
-        assertTrue(writes.get(2).outcome(reply.get(2)).missing(), "no such job");
+        assertTrue(outcomes.get(2).missing(), "no such job");
         assertEquals("running", hash(a).get(JobFields.STATUS));
         assertEquals("cancelled", hash(b).get(JobFields.STATUS));
         assertTrue(hash(gone).isEmpty(), "nothing created for a write that may not create");
+    }
+
+    /**
+     * Large writes (results with their documents) are split over calls of bounded size, each write
+     * whole and in order, so one batch's script never holds Redis for long.
+     */
+    @Test
+    void largeWritesAreSplitIntoCallsOfBoundedSize() throws Exception {
+        List<JobTransition> writes = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String id = UUID.randomUUID().toString();
+            run(JobTransition.create(id, JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme")));
+            writes.add(
+                    JobTransition.to(id, JobStatus.RUNNING)
+                            .set(JobFields.ERROR, "x".repeat(600_000)));
+        }
+        String small = UUID.randomUUID().toString();
+        run(JobTransition.create(small, JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme")));
+        writes.add(JobTransition.to(small, JobStatus.RUNNING));
+        List<JobTransition.Call> calls = JobTransition.calls(writes, 1_000_000);
+        assertEquals(
+                List.of(1, 1, 2),
+                calls.stream().map(c -> c.writes().size()).toList(),
+                "each large write alone, the small one with the last");
+        List<JobTransition> sent = new ArrayList<>();
+        for (JobTransition.Call call : calls) {
+            sent.addAll(call.writes());
+            for (TransitionOutcome o : call.outcomes(sync(redis.eval(List.of(call.evalArgs()))))) {
+                assertTrue(o.applied());
+            }
+        }
+        assertEquals(writes, sent, "every write once, in order");
+        for (JobTransition w : writes) {
+            assertEquals("running", hash(w.jobId()).get(JobFields.STATUS));
+        }
     }
 
     @Test

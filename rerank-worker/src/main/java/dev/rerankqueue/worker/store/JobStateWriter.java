@@ -20,6 +20,12 @@ import java.util.List;
 @ApplicationScoped
 public class JobStateWriter {
 
+    /**
+     * Characters of arguments in one call of many writes: about a megabyte, which Redis stores in
+     * about a millisecond; a batch of results with their documents goes in several calls.
+     */
+    static final int MAX_CALL_CHARS = 1 << 20;
+
     /** {@code EXISTS} of each key: one reply, 1 or 0, per key. */
     private static final String EXISTS_EACH =
             """
@@ -54,23 +60,25 @@ public class JobStateWriter {
     }
 
     /**
-     * Applies every write in one call to Redis, each applied or lost on its own as by {@link
+     * Applies every write in one call to Redis (or a few, when large results would make one call
+     * hold Redis for long: {@link #MAX_CALL_CHARS}), each applied or lost on its own as by {@link
      * #apply}; completes with their outcomes in order.
      */
     public Uni<List<TransitionOutcome>> applyAll(List<JobTransition> writes) {
         if (writes.isEmpty()) {
             return Uni.createFrom().item(List.of());
         }
-        return RedisScripts.eval(redis, JobTransition.evalArgsOfAll(writes))
-                .map(
-                        reply -> {
-                            List<TransitionOutcome> out = new ArrayList<>(writes.size());
-                            int i = 0;
-                            for (Response r : reply) {
-                                out.add(writes.get(i++).outcome(r));
-                            }
-                            return out;
-                        });
+        List<Uni<List<TransitionOutcome>>> calls = new ArrayList<>();
+        for (JobTransition.Call call : JobTransition.calls(writes, MAX_CALL_CHARS)) {
+            calls.add(RedisScripts.eval(redis, call.evalArgs()).map(call::outcomes));
+        }
+        if (calls.size() == 1) {
+            return calls.get(0);
+        }
+        return Uni.join()
+                .all(calls)
+                .andFailFast()
+                .map(all -> all.stream().flatMap(List::stream).toList());
     }
 
     /** Of the jobs {@code ids}, those Redis holds no state for, in one call. */
