@@ -38,16 +38,11 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.LogManager;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.jboss.logmanager.ExtHandler;
-import org.jboss.logmanager.handlers.AsyncHandler;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
@@ -442,28 +437,6 @@ class JobSubmissionTest {
                 .statusCode(405)
                 .contentType(ContentType.JSON)
                 .body("error.code", equalTo(405));
-    }
-
-    /**
-     * Every accepted job writes a line to the job log; the console handler writes it from a thread
-     * of its own, so the event loop that answers the 202 never waits on stdout.
-     */
-    @Test
-    void theConsoleLogIsWrittenOffTheEventLoop() {
-        List<String> handlers = new ArrayList<>();
-        collect(LogManager.getLogManager().getLogger("").getHandlers(), handlers);
-        assertTrue(
-                handlers.contains(AsyncHandler.class.getName()),
-                "handlers of the root logger: " + handlers);
-    }
-
-    private static void collect(Handler[] handlers, List<String> out) {
-        for (Handler h : handlers) {
-            out.add(h.getClass().getName());
-            if (h instanceof ExtHandler ext) {
-                collect(ext.getHandlers(), out);
-            }
-        }
     }
 
     @Test
