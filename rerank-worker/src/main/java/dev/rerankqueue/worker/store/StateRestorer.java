@@ -102,8 +102,8 @@ public class StateRestorer {
                 // again
                 done =
                         await(
-                                                redis.execute(
-                                                        "EVAL",
+                                                RedisScripts.eval(
+                                                        redis,
                                                         FINISH,
                                                         "2",
                                                         LOCK,
@@ -123,7 +123,7 @@ public class StateRestorer {
                 }
             } finally {
                 if (!done) {
-                    await(redis.execute("EVAL", RELEASE, "1", LOCK, token));
+                    await(RedisScripts.eval(redis, RELEASE, "1", LOCK, token));
                 }
             }
         } catch (RuntimeException e) {
