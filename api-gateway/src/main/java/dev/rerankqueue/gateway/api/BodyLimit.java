@@ -60,8 +60,22 @@ public class BodyLimit {
         }
     }
 
+    /**
+     * Whether a request is read as a stream: a JSON Lines upload to the one route that reads one.
+     * The route decides, never the client's Content-Type alone: a JSON Lines type sent to any other
+     * route is buffered whole, under the buffered cap.
+     */
+    static boolean isUpload(String path, String contentType) {
+        if (path == null || !isJsonLines(contentType)) {
+            return false;
+        }
+        String p = path.replace("%3A", ":").replace("%3a", ":");
+        return p.equals(BatchResource.PATH) || p.equals(BatchResource.PATH + "/");
+    }
+
     private void checkDeclaredLength(RoutingContext ctx) {
-        boolean upload = isJsonLines(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE));
+        boolean upload =
+                isUpload(ctx.request().path(), ctx.request().getHeader(HttpHeaders.CONTENT_TYPE));
         // the REST layer reads a body up to this request attribute: a JSON Lines upload is read
         // as a stream, a line at a time, up to its own cap; every other body is buffered whole,
         // so a chunked one is cut off at four times the documented limit
