@@ -25,12 +25,20 @@ public record JobResult(
      *     null} (and absent from stored results)
      * @param truncatedDocuments documents the model read only up to its token limit (scored on
      *     their beginning)
+     * @param chargedTokens the tokens the job was charged at the door ({@link JobCost}), at least
+     *     {@code tokens}; {@code null} in results stored before it was recorded
      */
     public record Usage(
             long pairs,
             long tokens,
             @JsonProperty("truncated_documents") long truncatedDocuments,
-            @JsonInclude(JsonInclude.Include.NON_NULL) Long chunks) {
+            @JsonInclude(JsonInclude.Include.NON_NULL) Long chunks,
+            @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("charged_tokens")
+                    Long chargedTokens) {
+
+        public Usage(long pairs, long tokens, long truncatedDocuments, Long chunks) {
+            this(pairs, tokens, truncatedDocuments, chunks, null);
+        }
 
         public Usage(long pairs, long tokens) {
             this(pairs, tokens, 0, null);

@@ -7,6 +7,8 @@ package dev.rerankqueue.job;
  * @param maxQueryChars characters in the query
  * @param maxDocumentChars characters in one document
  * @param maxDeadlineMs the largest {@code deadline_ms} a client may ask for
+ * @param maxJobTokens the most model tokens one job may be charged ({@link JobCost#tokens()}): what
+ *     chunking, a long query repeated over many documents and overlapping chunks multiply
  */
 public record RequestLimits(
         int maxDocuments,
@@ -14,7 +16,29 @@ public record RequestLimits(
         int maxDocumentChars,
         long maxDeadlineMs,
         int maxMetadataEntries,
-        int maxMetadataValueChars) {
+        int maxMetadataValueChars,
+        long maxJobTokens) {
+
+    /** Default tokens one job may be charged ({@code rerank.limits.max-job-tokens}). */
+    public static final long DEFAULT_JOB_TOKENS = 20_000_000L;
+
+    /** Limits with the default charge per job. */
+    public RequestLimits(
+            int maxDocuments,
+            int maxQueryChars,
+            int maxDocumentChars,
+            long maxDeadlineMs,
+            int maxMetadataEntries,
+            int maxMetadataValueChars) {
+        this(
+                maxDocuments,
+                maxQueryChars,
+                maxDocumentChars,
+                maxDeadlineMs,
+                maxMetadataEntries,
+                maxMetadataValueChars,
+                DEFAULT_JOB_TOKENS);
+    }
 
     /** Characters of a metadata key: an identifier, not a quota. */
     public static final int MAX_METADATA_KEY_CHARS = 64;

@@ -103,6 +103,26 @@ public final class RequestValidator {
         if (r.chunking() != null) {
             checkChunking(r, out);
         }
+        if (out.isEmpty() && limits.maxJobTokens() < Long.MAX_VALUE) {
+            JobCost cost = JobCost.of(r);
+            if (cost.tokens() > limits.maxJobTokens()) {
+                out.add(
+                        new Violation(
+                                r.chunking() == null ? "documents" : "chunking",
+                                "would be charged "
+                                        + cost.tokens()
+                                        + " model tokens for "
+                                        + cost.pairs()
+                                        + " scored pairs; the limit is "
+                                        + limits.maxJobTokens()
+                                        + " per job (rerank.limits.max-job-tokens). A job is"
+                                        + " charged each byte of its query, instruction and"
+                                        + " document as a token, plus "
+                                        + JobCost.PROMPT_TOKENS
+                                        + " per pair, once per chunk: split it, or ask for"
+                                        + " fewer or smaller chunks"));
+            }
+        }
         if (r.model() != null && r.model().length() > 256) {
             out.add(new Violation("model", "is longer than 256 characters"));
         }

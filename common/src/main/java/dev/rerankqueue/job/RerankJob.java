@@ -17,6 +17,8 @@ import java.util.UUID;
  * @param retentionMs how long the job's state and result stay readable after its last write; {@code
  *     null} means the deployment's default (sync calls keep theirs only as long as a retry can use
  *     it)
+ * @param cost what the job was charged at the door ({@link JobCost#of}); a record written without
+ *     one is charged from its request when read
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RerankJob(
@@ -25,18 +27,33 @@ public record RerankJob(
         String tenant,
         @JsonProperty("created_at") long createdAt,
         RerankRequest request,
-        @JsonProperty("retention_ms") Long retentionMs) {
+        @JsonProperty("retention_ms") Long retentionMs,
+        JobCost cost) {
 
     @JsonCreator
-    public RerankJob {}
+    public RerankJob {
+        if (cost == null && request != null) {
+            cost = JobCost.of(request);
+        }
+    }
 
     public RerankJob(int schema, String id, String tenant, long createdAt, RerankRequest request) {
-        this(schema, id, tenant, createdAt, request, null);
+        this(schema, id, tenant, createdAt, request, null, null);
+    }
+
+    public RerankJob(
+            int schema,
+            String id,
+            String tenant,
+            long createdAt,
+            RerankRequest request,
+            Long retentionMs) {
+        this(schema, id, tenant, createdAt, request, retentionMs, null);
     }
 
     /** This job, kept for {@code retention} after its last write instead of the default. */
     public RerankJob withRetention(Duration retention) {
-        return new RerankJob(schema, id, tenant, createdAt, request, retention.toMillis());
+        return new RerankJob(schema, id, tenant, createdAt, request, retention.toMillis(), cost);
     }
 
     /** The job's own retention, or {@code otherwise}. */
@@ -56,7 +73,16 @@ public record RerankJob(
         return Priority.orDefault(request.priority());
     }
 
+    /**
+     * Pairs the model scores for this job at most ({@link JobCost#pairs()}): one per document, one
+     * per chunk of a chunked one. Quotas, admission and progress count these.
+     */
     public int pairCount() {
+        return (int) Math.min(Integer.MAX_VALUE, cost.pairs());
+    }
+
+    /** Documents of the request. */
+    public int documentCount() {
         return request.documents().size();
     }
 

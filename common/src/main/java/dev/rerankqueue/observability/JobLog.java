@@ -28,7 +28,7 @@ public final class JobLog {
             return;
         }
         String lane = job.lane().wireName();
-        int documents = job.pairCount();
+        int documents = job.documentCount();
         with(
                 new String[] {
                     "job_id",
@@ -39,13 +39,24 @@ public final class JobLog {
                     lane,
                     "documents",
                     Integer.toString(documents),
+                    "charged_pairs",
+                    Long.toString(job.cost().pairs()),
+                    "charged_tokens",
+                    Long.toString(job.cost().tokens()),
                     "endpoint",
                     endpoint
                 },
                 () ->
                         LOG.infof(
-                                "job %s accepted: tenant=%s lane=%s documents=%d endpoint=%s",
-                                job.id(), job.tenant(), lane, documents, endpoint));
+                                "job %s accepted: tenant=%s lane=%s documents=%d charged_pairs=%d"
+                                        + " charged_tokens=%d endpoint=%s",
+                                job.id(),
+                                job.tenant(),
+                                lane,
+                                documents,
+                                job.cost().pairs(),
+                                job.cost().tokens(),
+                                endpoint));
     }
 
     /**

@@ -67,6 +67,11 @@ public final class RedisKeys {
         return "rerank:quota:pairs:" + tenant;
     }
 
+    /** Token bucket of a tenant's tokens-per-second quota (hash: tokens, at). */
+    public static String tokenBucket(String tenant) {
+        return "rerank:quota:tokens:" + tenant;
+    }
+
     /**
      * Hash of the models workers serve: field = model name, value = when a worker last said it
      * serves it (epoch ms). Workers refresh it every few seconds; the gateway lists the fresh ones

@@ -125,6 +125,14 @@ public class JobSubmitter {
     }
 
     /**
+     * {@code request} if it is valid, else a 422 {@link
+     * dev.rerankqueue.job.InvalidRequestException}.
+     */
+    public RerankRequest check(RerankRequest request) {
+        return validator.check(request);
+    }
+
+    /**
      * Validates, then accepts the request as a job of {@code tenant}; fails with {@link
      * ApiException} otherwise: 422 for an invalid request, 503 when the backlog is too long or
      * Kafka does not acknowledge, 429 over a tenant quota.
@@ -341,6 +349,7 @@ public class JobSubmitter {
                         () -> {
                             sample.stop(sendTimer);
                             accepted(endpoint, job.lane()).increment();
+                            charged(endpoint, job.lane()).increment(job.cost().tokens());
                             JobLog.accepted(job, endpoint);
                         })
                 .chain(() -> recordQueued(job))
@@ -387,6 +396,16 @@ public class JobSubmitter {
                 .onFailure()
                 .recoverWithNull()
                 .replaceWithVoid();
+    }
+
+    private Counter charged(String endpoint, Priority lane) {
+        return Counter.builder("rerank.jobs.charged")
+                .description(
+                        "Model tokens accepted jobs were charged at the door: an upper bound of what"
+                                + " the model reads for them")
+                .baseUnit("tokens")
+                .tags("endpoint", endpoint, "lane", lane.wireName())
+                .register(metrics);
     }
 
     private Counter accepted(String endpoint, Priority lane) {

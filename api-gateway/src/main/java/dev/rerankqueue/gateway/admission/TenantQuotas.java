@@ -3,6 +3,7 @@ package dev.rerankqueue.gateway.admission;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.store.RedisScripts;
+import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.store.RedisKeys;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -30,10 +31,11 @@ public class TenantQuotas {
 
     static final String ACQUIRE =
             """
-            local set, bucket, pairsKey = KEYS[1], KEYS[2], KEYS[3]
+            local set, bucket, pairsKey, tokenBucket = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
             local id, now, stale = ARGV[1], tonumber(ARGV[2]), ARGV[3]
             local maxInFlight, rate, capacity, cost = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
             local maxPairs = tonumber(ARGV[8])
+            local tokenRate, tokenCapacity, tokenCost = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
             local tracked = maxInFlight > 0 or maxPairs > 0
             if tracked then
               redis.call('ZREMRANGEBYSCORE', set, '-inf', stale)
@@ -43,16 +45,32 @@ public class TenantQuotas {
               local pairs = tonumber(redis.call('GET', pairsKey) or '0')
               if maxPairs > 0 and pairs > 0 and pairs + cost > maxPairs then return {'in-flight-pairs', tostring(pairs)} end
             end
-            if rate > 0 then
-              local tokens = capacity
-              local b = redis.call('HMGET', bucket, 'tokens', 'at')
-              if b[1] then tokens = math.min(capacity, tonumber(b[1]) + math.max(0, now - tonumber(b[2])) * rate / 1000) end
-              local need = math.min(cost, capacity)
-              if tokens < need then return {'pairs', tostring(math.ceil((need - tokens) * 1000 / rate))} end
-              tokens = tokens - cost
-              redis.call('HSET', bucket, 'tokens', tostring(tokens), 'at', tostring(now))
-              redis.call('PEXPIRE', bucket, math.ceil((capacity - tokens) * 1000 / rate) + 1000)
+            -- each bucket: what it holds now, or the wait until it holds the cost (a cost larger than
+            -- the bucket passes when the bucket is full); nothing is taken unless every bucket has room
+            local function level(key, r, cap, c)
+              local held = cap
+              local b = redis.call('HMGET', key, 'tokens', 'at')
+              if b[1] then held = math.min(cap, tonumber(b[1]) + math.max(0, now - tonumber(b[2])) * r / 1000) end
+              local need = math.min(c, cap)
+              if held < need then return held, math.ceil((need - held) * 1000 / r) end
+              return held, nil
             end
+            local function take(key, r, cap, c, held)
+              held = held - c
+              redis.call('HSET', key, 'tokens', tostring(held), 'at', tostring(now))
+              redis.call('PEXPIRE', key, math.ceil((cap - held) * 1000 / r) + 1000)
+            end
+            local pairsHeld, tokensHeld, wait
+            if rate > 0 then
+              pairsHeld, wait = level(bucket, rate, capacity, cost)
+              if wait then return {'pairs', tostring(wait)} end
+            end
+            if tokenRate > 0 then
+              tokensHeld, wait = level(tokenBucket, tokenRate, tokenCapacity, tokenCost)
+              if wait then return {'tokens', tostring(wait)} end
+            end
+            if rate > 0 then take(bucket, rate, capacity, cost, pairsHeld) end
+            if tokenRate > 0 then take(tokenBucket, tokenRate, tokenCapacity, tokenCost, tokensHeld) end
             if tracked then
               redis.call('ZADD', set, now, id)
               redis.call('INCRBY', pairsKey, cost)
@@ -64,6 +82,7 @@ public class TenantQuotas {
             """
             if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('DECRBY', KEYS[3], ARGV[2]) end
             if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HINCRBYFLOAT', KEYS[2], 'tokens', ARGV[2]) end
+            if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HINCRBYFLOAT', KEYS[4], 'tokens', ARGV[3]) end
             return 1
             """;
 
@@ -90,18 +109,21 @@ public class TenantQuotas {
         int maxInFlight = q.maxInFlightJobs(job.tenant());
         long maxPairs = q.maxInFlightPairs(job.tenant());
         double rate = q.pairsPerSecond(job.tenant());
-        if (maxInFlight <= 0 && maxPairs <= 0 && rate <= 0) {
+        double tokenRate = q.tokensPerSecond(job.tenant());
+        if (maxInFlight <= 0 && maxPairs <= 0 && rate <= 0 && tokenRate <= 0) {
             return Uni.createFrom().voidItem();
         }
         long now = System.currentTimeMillis();
         double capacity = rate * q.burst().toMillis() / 1000.0;
+        double tokenCapacity = tokenRate * q.burst().toMillis() / 1000.0;
         return RedisScripts.eval(
                         redis,
                         ACQUIRE,
-                        "3",
+                        "4",
                         RedisKeys.inFlight(job.tenant()),
                         RedisKeys.pairBucket(job.tenant()),
                         RedisKeys.inFlightPairs(job.tenant()),
+                        RedisKeys.tokenBucket(job.tenant()),
                         job.id(),
                         Long.toString(now),
                         Long.toString(now - config.results().retention().toMillis()),
@@ -109,7 +131,10 @@ public class TenantQuotas {
                         Double.toString(Math.max(0, rate)),
                         Double.toString(capacity),
                         Integer.toString(job.pairCount()),
-                        Long.toString(Math.max(0, maxPairs)))
+                        Long.toString(Math.max(0, maxPairs)),
+                        Double.toString(Math.max(0, tokenRate)),
+                        Double.toString(tokenCapacity),
+                        Long.toString(job.cost().tokens()))
                 // a deadline: a saturated Redis must not hold a submission until the client gives
                 // up
                 .ifNoItem()
@@ -151,7 +176,7 @@ public class TenantQuotas {
                                                 + job.tenant()
                                                 + " has "
                                                 + reply.get(1)
-                                                + " documents in jobs queued or running and this job has "
+                                                + " pairs in jobs queued or running and this job has "
                                                 + job.pairCount()
                                                 + "; the limit is "
                                                 + maxPairs,
@@ -168,6 +193,20 @@ public class TenantQuotas {
                                                 + maxInFlight,
                                         q.inFlightRetryAfter());
                             }
+                            if ("tokens".equals(which)) {
+                                throw RefusedException.quotaExceeded(
+                                        "rerank.quotas.tokens-per-second",
+                                        "tenant "
+                                                + job.tenant()
+                                                + " may submit "
+                                                + formatRate(tokenRate)
+                                                + " model tokens per second and this job is charged "
+                                                + job.cost().tokens()
+                                                + " (an upper bound: each byte of text a token, plus "
+                                                + JobCost.PROMPT_TOKENS
+                                                + " per pair for the prompt; see usage.charged_tokens)",
+                                        Duration.ofMillis(Long.parseLong(reply.get(1).toString())));
+                            }
                             throw RefusedException.quotaExceeded(
                                     "rerank.quotas.pairs-per-second",
                                     "tenant "
@@ -175,7 +214,8 @@ public class TenantQuotas {
                                             + " may submit "
                                             + formatRate(rate)
                                             + " pairs per second and this job has "
-                                            + job.pairCount(),
+                                            + job.pairCount()
+                                            + " (one per document, one per chunk of a chunked one)",
                                     Duration.ofMillis(Long.parseLong(reply.get(1).toString())));
                         });
     }
@@ -200,12 +240,14 @@ public class TenantQuotas {
         return RedisScripts.eval(
                         redis,
                         RELEASE,
-                        "3",
+                        "4",
                         RedisKeys.inFlight(job.tenant()),
                         RedisKeys.pairBucket(job.tenant()),
                         RedisKeys.inFlightPairs(job.tenant()),
+                        RedisKeys.tokenBucket(job.tenant()),
                         job.id(),
-                        Integer.toString(job.pairCount()))
+                        Integer.toString(job.pairCount()),
+                        Long.toString(job.cost().tokens()))
                 .onFailure()
                 .recoverWithNull()
                 .replaceWithVoid();

@@ -58,12 +58,16 @@ public record JobView(
      * @param truncatedDocuments documents longer than the model's token limit, scored on their
      *     beginning
      * @param chunks chunks scored, when the job asked for long documents to be chunked
+     * @param chargedTokens tokens the job was charged when it was accepted: an upper bound of
+     *     {@code tokens} estimated from the request (quotas and admission count it)
      */
     public record Usage(
             long pairs,
             long tokens,
             @JsonProperty("truncated_documents") long truncatedDocuments,
-            @JsonInclude(JsonInclude.Include.NON_NULL) Long chunks) {}
+            @JsonInclude(JsonInclude.Include.NON_NULL) Long chunks,
+            @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("charged_tokens")
+                    Long chargedTokens) {}
 
     /**
      * @param queuedMs acceptance to start of scoring (so far, while queued)
@@ -98,7 +102,8 @@ public record JobView(
                                 r.usage().pairs(),
                                 r.usage().tokens(),
                                 r.usage().truncatedDocuments(),
-                                r.usage().chunks()),
+                                r.usage().chunks(),
+                                r.usage().chargedTokens()),
                 new Timings(
                         s.queuedMillis(now), r == null ? null : r.scoringMs(), s.totalMillis(now)),
                 s.error(),

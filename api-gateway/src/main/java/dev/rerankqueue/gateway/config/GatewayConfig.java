@@ -241,6 +241,14 @@ public interface GatewayConfig {
         double pairsPerSecond();
 
         /**
+         * Model tokens one tenant may submit per second, as each job is charged at the door (an
+         * upper bound of what the model reads: see {@code JobCost}); a token bucket shared by all
+         * gateways through Redis, of {@link #burst()} seconds. 0 = no limit. Default 0.
+         */
+        @WithDefault("0")
+        double tokensPerSecond();
+
+        /**
          * Size of the pairs bucket, in seconds of {@link #pairsPerSecond()}. A job larger than the
          * bucket passes when it is full. Default 2s.
          */
@@ -265,6 +273,8 @@ public interface GatewayConfig {
 
             OptionalDouble pairsPerSecond();
 
+            OptionalDouble tokensPerSecond();
+
             OptionalInt maxSseConnections();
         }
 
@@ -287,6 +297,13 @@ public interface GatewayConfig {
             return q != null && q.pairsPerSecond().isPresent()
                     ? q.pairsPerSecond().getAsDouble()
                     : pairsPerSecond();
+        }
+
+        default double tokensPerSecond(String tenant) {
+            TenantQuota q = tenant().get(tenant);
+            return q != null && q.tokensPerSecond().isPresent()
+                    ? q.tokensPerSecond().getAsDouble()
+                    : tokensPerSecond();
         }
 
         default int maxSseConnections(String tenant) {
@@ -368,6 +385,29 @@ public interface GatewayConfig {
         @WithDefault("1000")
         int maxListScan();
 
+        /**
+         * Entries of Cohere's {@code rank_fields} (names repeated count too; each name at most 256
+         * characters): each object document is rendered to one line per name, so the product of
+         * names and documents is work done before anything is queued. Default 32.
+         */
+        @WithDefault("32")
+        int maxRankFields();
+
+        /**
+         * Model tokens one job may be charged at the door (each byte of its query, instruction and
+         * document a token, plus a prompt allowance per pair, once per chunk): bounds what chunking
+         * and a long query over many documents multiply. 422 over it. Default 20000000.
+         */
+        @WithDefault("20000000")
+        long maxJobTokens();
+
+        /**
+         * Distinct {@code text_1} queries of one pairwise {@code /score} call: each is a job of its
+         * own. Default 100.
+         */
+        @WithDefault("100")
+        int maxScoreQueries();
+
         default RequestLimits toRequestLimits() {
             return new RequestLimits(
                     maxDocuments(),
@@ -375,7 +415,8 @@ public interface GatewayConfig {
                     maxDocumentChars(),
                     maxDeadline().toMillis(),
                     maxMetadataEntries(),
-                    maxMetadataValueChars());
+                    maxMetadataValueChars(),
+                    maxJobTokens());
         }
     }
 

@@ -107,7 +107,7 @@ class TenantQuotaTest {
                 .body(
                         "detail",
                         containsString(
-                                "4 documents in jobs queued or running and this job has 2; the limit is 5"))
+                                "4 pairs in jobs queued or running and this job has 2; the limit is 5"))
                 .body("detail", containsString("rerank.quotas.max-in-flight-pairs"));
         submitAs("initech-key").then().statusCode(202); // another tenant is not affected
         // the transition to a terminal state gives the job's documents back, once

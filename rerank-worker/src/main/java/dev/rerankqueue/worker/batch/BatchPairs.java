@@ -1,6 +1,7 @@
 package dev.rerankqueue.worker.batch;
 
 import dev.rerankqueue.job.Document;
+import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.RankedDocument;
 import dev.rerankqueue.job.RerankRequest;
@@ -64,7 +65,12 @@ final class BatchPairs {
                 if (chunks == null) {
                     pairs.add(cut);
                 } else {
-                    int max = r.chunking().chunksAtMost();
+                    // never more chunks than the job was charged for at the door
+                    int max =
+                            (int)
+                                    Math.min(
+                                            r.chunking().chunksAtMost(),
+                                            JobCost.chunksCharged(r, r.documents().get(d)));
                     shortened |= chunks.size() > max;
                     chunks.stream().limit(max).forEach(text -> pairs.add(cut.withDocument(text)));
                 }
@@ -151,7 +157,7 @@ final class BatchPairs {
     }
 
     int[] documentCounts() {
-        return jobs.stream().mapToInt(c -> c.job().pairCount()).toArray();
+        return jobs.stream().mapToInt(c -> c.job().documentCount()).toArray();
     }
 
     /**
@@ -226,7 +232,8 @@ final class BatchPairs {
                         n,
                         tokens,
                         truncated,
-                        r.chunking() == null ? null : (long) (starts[n] - starts[0])),
+                        r.chunking() == null ? null : (long) (starts[n] - starts[0]),
+                        jobs.get(j).job().cost().tokens()),
                 scoringMs);
     }
 }

@@ -32,6 +32,9 @@ record DecodedBatch(
                             Integer.MAX_VALUE,
                             Integer.MAX_VALUE,
                             Integer.MAX_VALUE,
+                            Long.MAX_VALUE,
+                            RequestLimits.DEFAULT_METADATA_ENTRIES,
+                            RequestLimits.DEFAULT_METADATA_VALUE_CHARS,
                             Long.MAX_VALUE));
 
     static DecodedBatch decode(Iterable<ConsumerRecord<String, byte[]>> records) {
