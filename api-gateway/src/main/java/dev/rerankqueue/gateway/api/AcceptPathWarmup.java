@@ -33,11 +33,13 @@ public class AcceptPathWarmup implements HealthCheck {
 
     private final int requests;
     private final RequestValidator validator;
+    private final GatewayConfig.Limits limits;
     private volatile boolean done;
 
     public AcceptPathWarmup(GatewayConfig config) {
         this.requests = config.warmup().requests();
         this.validator = new RequestValidator(config.limits().toRequestLimits());
+        this.limits = config.limits();
         this.done = requests <= 0;
     }
 
@@ -66,7 +68,7 @@ public class AcceptPathWarmup implements HealthCheck {
                 RerankRequest request =
                         validator.check(
                                 RequestFields.toKnownRequest(
-                                        JobCodec.readTree(bodies.get(i % bodies.size()))));
+                                        JobCodec.readTree(bodies.get(i % bodies.size())), limits));
                 RerankJob job = RerankJob.accept("warm-up", request, System.currentTimeMillis());
                 bytes += JobCodec.encodeJob(job).length;
                 bytes +=

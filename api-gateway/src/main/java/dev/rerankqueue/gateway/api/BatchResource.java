@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.gateway.admission.BatchSubmitter;
 import dev.rerankqueue.gateway.auth.Caller;
+import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.problem.Problem;
 import dev.rerankqueue.job.InvalidRequestException;
@@ -120,9 +121,15 @@ public class BatchResource {
     private final BodyLimit bodyLimit;
     private final Caller caller;
     private final JsonLinesUpload upload;
+    private final GatewayConfig.Limits limits;
 
     public BatchResource(
-            BatchSubmitter submitter, BodyLimit bodyLimit, Caller caller, JsonLinesUpload upload) {
+            BatchSubmitter submitter,
+            BodyLimit bodyLimit,
+            Caller caller,
+            JsonLinesUpload upload,
+            GatewayConfig config) {
+        this.limits = config.limits();
         this.submitter = submitter;
         this.bodyLimit = bodyLimit;
         this.caller = caller;
@@ -196,7 +203,7 @@ public class BatchResource {
         List<Violation> violations = new ArrayList<>();
         for (int i = 0; i < jobs.size(); i++) {
             try {
-                requests.add(RequestFields.toKnownRequest(jobs.get(i)));
+                requests.add(RequestFields.toKnownRequest(jobs.get(i), limits));
             } catch (InvalidRequestException e) {
                 for (Violation v : e.violations()) {
                     violations.add(

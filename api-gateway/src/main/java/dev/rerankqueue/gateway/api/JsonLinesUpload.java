@@ -132,7 +132,9 @@ public class JsonLinesUpload {
             try {
                 request =
                         batches.validateOne(
-                                tenant, RequestFields.toKnownRequest(JobCodec.readTree(text)));
+                                tenant,
+                                RequestFields.toKnownRequest(
+                                        JobCodec.readTree(text), config.limits()));
             } catch (InvalidRequestException | MalformedJsonException e) {
                 invalid.incrementAndGet();
                 listError(errors, lineError(line, e));

@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rerankqueue.job.InvalidRequestException;
+import dev.rerankqueue.job.RequestLimits;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Cohere v1's object documents and {@code rank_fields}: a document may be any JSON object, and
@@ -13,10 +16,18 @@ import java.util.List;
  * {@code field: value} per named field it has, in the order named; without {@code rank_fields} an
  * object's {@code text} is scored, as before. The sync routes answer with each document as it was
  * sent.
+ *
+ * <p>Rendering is work done before a job is queued, so it is bounded first: the documents are
+ * counted against {@code max-documents}, {@code rank_fields} against {@code max-rank-fields}
+ * (repeated names count, and are then scored once), and a document stops being rendered as soon as
+ * its text passes {@code max-document-chars}.
  */
 final class RankFields {
 
     static final String FIELD = "rank_fields";
+
+    /** Characters of one name in {@code rank_fields}. */
+    static final int MAX_NAME_CHARS = 256;
 
     /**
      * A request with its object documents rendered to the text the model reads.
@@ -29,13 +40,22 @@ final class RankFields {
 
     private RankFields() {}
 
-    static Rendered render(JsonNode request) {
+    static Rendered render(JsonNode request, RequestLimits limits, int maxNames) {
         JsonNode fields = request == null ? null : request.get(FIELD);
         JsonNode documents = request == null ? null : request.get("documents");
         if (fields == null || fields.isNull() || documents == null || !documents.isArray()) {
             return new Rendered(request, List.of());
         }
-        List<String> names = names(fields);
+        if (documents.size() > limits.maxDocuments()) {
+            throw new InvalidRequestException(
+                    "documents",
+                    "has "
+                            + documents.size()
+                            + " documents; the limit is "
+                            + limits.maxDocuments()
+                            + " per job (split the request, or use several jobs)");
+        }
+        Set<String> names = names(fields, maxNames);
         ObjectNode out = ((ObjectNode) request).deepCopy();
         ArrayNode rendered = out.putArray("documents");
         for (int i = 0; i < documents.size(); i++) {
@@ -54,6 +74,14 @@ final class RankFields {
                     text.append(name)
                             .append(": ")
                             .append(value.isTextual() ? value.textValue() : value.toString());
+                    if (text.length() > limits.maxDocumentChars()) {
+                        throw new InvalidRequestException(
+                                "documents[" + i + "]",
+                                "has more than "
+                                        + limits.maxDocumentChars()
+                                        + " characters in its rank_fields; the limit is "
+                                        + limits.maxDocumentChars());
+                    }
                 }
             }
             if (text.isEmpty()) {
@@ -69,19 +97,33 @@ final class RankFields {
         return new Rendered(out, sent(documents));
     }
 
-    private static List<String> names(JsonNode fields) {
-        List<String> names = new ArrayList<>();
-        if (fields.isArray()) {
-            fields.forEach(
-                    f -> {
-                        if (f.isTextual() && !f.textValue().isBlank()) {
-                            names.add(f.textValue());
-                        }
-                    });
-        }
-        if (!fields.isArray() || names.isEmpty() || names.size() != fields.size()) {
+    /** The names in {@code fields}, each once, in the order first named. */
+    private static Set<String> names(JsonNode fields, int maxNames) {
+        if (!fields.isArray() || fields.isEmpty()) {
             throw new InvalidRequestException(
                     FIELD, "must be a non-empty list of field names, e.g. [\"title\", \"text\"]");
+        }
+        if (fields.size() > maxNames) {
+            throw new InvalidRequestException(
+                    FIELD,
+                    "has "
+                            + fields.size()
+                            + " entries; the limit is "
+                            + maxNames
+                            + " (rerank.limits.max-rank-fields)");
+        }
+        Set<String> names = new LinkedHashSet<>();
+        for (JsonNode f : fields) {
+            if (!f.isTextual() || f.textValue().isBlank()) {
+                throw new InvalidRequestException(
+                        FIELD,
+                        "must be a non-empty list of field names, e.g. [\"title\", \"text\"]");
+            }
+            if (f.textValue().length() > MAX_NAME_CHARS) {
+                throw new InvalidRequestException(
+                        FIELD, "has a name longer than " + MAX_NAME_CHARS + " characters");
+            }
+            names.add(f.textValue());
         }
         return names;
     }

@@ -1,6 +1,7 @@
 package dev.rerankqueue.gateway.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.job.Chunking;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.job.RerankRequest;
@@ -80,9 +81,14 @@ final class RequestFields {
     }
 
     /** The request in {@code tree}, refusing (422) any field this API does not know. */
-    static RerankRequest toKnownRequest(JsonNode tree) {
+    static RerankRequest toKnownRequest(JsonNode tree, GatewayConfig.Limits limits) {
         refuseUnknown(tree);
-        return toRequest(RankFields.render(tree).tree());
+        return toRequest(render(tree, limits).tree());
+    }
+
+    /** {@code tree} with its object documents rendered as {@link RankFields} says, bounded. */
+    static RankFields.Rendered render(JsonNode tree, GatewayConfig.Limits limits) {
+        return RankFields.render(tree, limits.toRequestLimits(), limits.maxRankFields());
     }
 
     /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.gateway.admission.JobSubmitter;
 import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.lifecycle.JobCanceller;
 import dev.rerankqueue.gateway.sse.JobFollower;
 import dev.rerankqueue.gateway.sse.SyncWaitException;
 import dev.rerankqueue.job.Document;
@@ -13,6 +14,7 @@ import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.messaging.JobCodec;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
@@ -23,6 +25,7 @@ import jakarta.ws.rs.core.MediaType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -42,13 +45,16 @@ public class SyncRerankResource {
     private final GatewayConfig config;
     private final BodyLimit bodyLimit;
     private final Caller caller;
+    private final JobCanceller canceller;
 
     public SyncRerankResource(
             JobSubmitter submitter,
             JobFollower follower,
             GatewayConfig config,
             BodyLimit bodyLimit,
-            Caller caller) {
+            Caller caller,
+            JobCanceller canceller) {
+        this.canceller = canceller;
         this.submitter = submitter;
         this.follower = follower;
         this.config = config;
@@ -118,14 +124,40 @@ public class SyncRerankResource {
         return scoreAndWait(parse(body), idempotencyKey);
     }
 
+    /** Jobs of one pairwise {@code /score} call submitted and awaited at once. */
+    static final int SCORE_CONCURRENCY = 16;
+
     /**
-     * One job per distinct query (a one-to-many call is one job), all awaited, then the scores in
-     * request order.
+     * One job per distinct query (a one-to-many call is one job), at most {@link
+     * #SCORE_CONCURRENCY} at once, then the scores in request order. The call is bounded before
+     * anything is queued: its pairs by {@code max-documents}, its distinct queries by {@code
+     * max-score-queries}, and every job is validated first. If one job fails, the jobs this call
+     * queued are cancelled: nobody waits for their scores.
      */
     private Uni<Object> scoreAndWait(JsonNode tree, String idempotencyKey) {
         ScoreRequest score = ScoreRequest.from(tree);
+        GatewayConfig.Limits limits = config.limits();
+        if (score.pairs().size() > limits.maxDocuments()) {
+            throw new InvalidRequestException(
+                    "documents",
+                    "holds "
+                            + score.pairs().size()
+                            + " pairs; the limit is "
+                            + limits.maxDocuments()
+                            + " per call (rerank.limits.max-documents)");
+        }
         Map<String, List<Integer>> groups = score.byQuery();
-        List<Uni<JobState>> jobs = new ArrayList<>(groups.size());
+        if (groups.size() > limits.maxScoreQueries()) {
+            throw new InvalidRequestException(
+                    "queries",
+                    "holds "
+                            + groups.size()
+                            + " distinct queries; the limit is "
+                            + limits.maxScoreQueries()
+                            + " per call (rerank.limits.max-score-queries), each being a job of its"
+                            + " own: split the call, or send one query with many documents");
+        }
+        List<RerankRequest> requests = new ArrayList<>(groups.size());
         for (Map.Entry<String, List<Integer>> group : groups.entrySet()) {
             List<Document> docs =
                     group.getValue().stream()
@@ -142,14 +174,35 @@ public class SyncRerankResource {
                                     score.priority(),
                                     null)
                             .withModelOptions(score.truncatePromptTokens(), null, null);
-            // each query's job has its own key, derived from the call's: a retried call finds the
-            // same jobs
-            jobs.add(
-                    await(
-                            request,
-                            idempotencyKey == null ? null : idempotencyKey + "#" + jobs.size()));
+            requests.add(submitter.check(request.withDefaultPriority(Priority.INTERACTIVE)));
         }
-        return Uni.join().all(jobs).andFailFast().map(states -> score.response(groups, states));
+        String tenant = caller.tenant();
+        List<String> queued = new CopyOnWriteArrayList<>();
+        // each query's job has its own key, derived from the call's: a retried call finds the same
+        // jobs
+        return Multi.createFrom()
+                .range(0, requests.size())
+                .onItem()
+                .transformToUni(
+                        i ->
+                                await(
+                                                requests.get(i),
+                                                idempotencyKey == null
+                                                        ? null
+                                                        : idempotencyKey + "#" + i,
+                                                queued)
+                                        .map(state -> Map.entry(i, state)))
+                .merge(SCORE_CONCURRENCY)
+                .collect()
+                .asList()
+                .onFailure()
+                .call(() -> cancelAll(queued, tenant))
+                .map(
+                        done -> {
+                            JobState[] states = new JobState[done.size()];
+                            done.forEach(e -> states[e.getKey()] = e.getValue());
+                            return score.response(groups, List.of(states));
+                        });
     }
 
     private JsonNode parse(byte[] body) {
@@ -167,7 +220,7 @@ public class SyncRerankResource {
             String idempotencyKey,
             boolean documentsByDefault,
             List<String> warnings) {
-        RankFields.Rendered rendered = RankFields.render(tree);
+        RankFields.Rendered rendered = RequestFields.render(tree, config.limits());
         RerankRequest parsed = RequestFields.toRequest(rendered.tree());
         RerankRequest request =
                 documentsByDefault ? parsed.withDefaultReturnDocuments(true) : parsed;
@@ -204,11 +257,44 @@ public class SyncRerankResource {
                 .map(state -> TeiRequest.response(state, request));
     }
 
+    /** Cancels the jobs a failed call queued, as far as they have not ended yet. */
+    private Uni<Void> cancelAll(List<String> ids, String tenant) {
+        if (ids.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return Uni.join()
+                .all(
+                        ids.stream()
+                                .map(
+                                        id ->
+                                                canceller
+                                                        .cancel(id, tenant)
+                                                        .onFailure()
+                                                        .recoverWithNull())
+                                .toList())
+                .andCollectFailures()
+                .replaceWithVoid();
+    }
+
     private Uni<JobState> await(RerankRequest request, String idempotencyKey) {
+        return await(request, idempotencyKey, null);
+    }
+
+    /**
+     * Queues {@code request} as a sync job and waits for its end; the id of a job it queued (not
+     * one a retry attached to) goes to {@code queued} when that is not null.
+     */
+    private Uni<JobState> await(RerankRequest request, String idempotencyKey, List<String> queued) {
         RerankRequest r = request.withDefaultPriority(Priority.INTERACTIVE);
         String tenant = caller.tenant();
         return submitter
                 .submitSync(tenant, r, idempotencyKey)
+                .invoke(
+                        accepted -> {
+                            if (queued != null && !accepted.replayed()) {
+                                queued.add(accepted.id());
+                            }
+                        })
                 .chain(
                         accepted ->
                                 follower.awaitEnd(accepted.id(), tenant, config.sync().timeout()))
