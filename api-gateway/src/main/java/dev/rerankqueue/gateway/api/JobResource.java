@@ -85,7 +85,7 @@ public class JobResource {
     public Uni<Response> submit(
             byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         bodyLimit.check(body);
-        var request = RequestFields.toKnownRequest(JobCodec.readTree(body));
+        var request = RequestFields.toKnownRequest(JobCodec.readTree(body), config.limits());
         return submitter
                 .submit(caller.tenant(), request, "jobs", idempotencyKey)
                 .map(
@@ -109,11 +109,14 @@ public class JobResource {
                     "Paginated by after=<last_id of the previous page> and limit (1-100, default"
                             + " 20); filtered by status and by metadata[KEY]=VALUE (every one must"
                             + " match). A filtered page looks at rerank.limits.max-list-scan jobs at"
-                            + " most and may hold fewer than limit with has_more true.")
+                            + " most and may hold fewer than limit with has_more true. Items carry"
+                            + " no results unless results=true; a page with results ends early"
+                            + " (has_more true) once it holds 8 MB of them.")
     public Uni<JobList> list(
             @QueryParam("after") String after,
             @QueryParam("limit") @DefaultValue("20") String limit,
             @QueryParam("status") String status,
+            @QueryParam("results") @DefaultValue("false") String results,
             @Context UriInfo uri) {
         List<Violation> errors = new ArrayList<>();
         int pageSize = 0;
@@ -124,6 +127,9 @@ public class JobResource {
         }
         if (pageSize < 1 || pageSize > 100) {
             errors.add(new Violation("limit", "must be an integer from 1 to 100, got " + limit));
+        }
+        if (!results.equals("true") && !results.equals("false")) {
+            errors.add(new Violation("results", "must be true or false, got " + results));
         }
         if (status != null
                 && Arrays.stream(JobStatus.values()).noneMatch(s -> s.wireName().equals(status))) {
@@ -143,7 +149,8 @@ public class JobResource {
                         (name, values) -> {
                             if (name.startsWith("metadata[") && name.endsWith("]")) {
                                 metadata.put(name.substring(9, name.length() - 1), values.get(0));
-                            } else if (!List.of("after", "limit", "status").contains(name)) {
+                            } else if (!List.of("after", "limit", "status", "results")
+                                    .contains(name)) {
                                 errors.add(
                                         new Violation(
                                                 name,
@@ -163,6 +170,7 @@ public class JobResource {
                         pageSize,
                         config.limits().maxListScan(),
                         status,
+                        results.equals("true"),
                         metadata)
                 .map(
                         page ->

@@ -142,7 +142,6 @@ public class BatchStore {
      * one per job.
      */
     public Uni<List<JobStatus>> statuses(List<String> jobIds) {
-        return jobs.findAll(jobIds)
-                .map(states -> states.stream().map(s -> s == null ? null : s.status()).toList());
+        return jobs.statuses(jobIds);
     }
 }

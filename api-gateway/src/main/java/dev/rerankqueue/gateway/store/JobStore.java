@@ -2,11 +2,13 @@ package dev.rerankqueue.gateway.store;
 
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.TransitionOutcome;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.mutiny.redis.client.Response;
@@ -57,10 +59,23 @@ public class JobStore {
             return out
             """;
 
+    /** Each job's status, in order, {@code ''} for a job whose state is gone. */
+    private static final String READ_STATUSES =
+            """
+            local out = {}
+            for i, k in ipairs(KEYS) do out[i] = redis.call('HGET', k, 'status') or '' end
+            return out
+            """;
+
+    /** Bytes of results one page of the job list carries at most when results are asked for. */
+    static final long MAX_PAGE_RESULT_BYTES = 8L << 20;
+
     /**
      * One page of a tenant's jobs, newest first: walks the tenant's index from below {@code after}
-     * (or the newest), reads each job, drops ids whose state expired, and keeps those that match
-     * the status and metadata filters, until {@code limit} match or {@code scan} were looked at.
+     * (or the newest), reads each job's status and metadata, drops ids whose state expired, and
+     * keeps those that match the status and metadata filters, until {@code limit} match or {@code
+     * scan} were looked at. A matched job's hash is read without its result unless results are
+     * asked for, and then only until the page holds {@value #MAX_PAGE_RESULT_BYTES} bytes of them.
      * Replies {matched ids, their hashes (with the time left to live), the last id looked at, more
      * left}.
      */
@@ -69,6 +84,7 @@ public class JobStore {
                     + """
             local index, prefix = KEYS[1], ARGV[1]
             local after, limit, scan, status = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+            local withResults, maxBytes, bytes = ARGV[6] == '1', tonumber(ARGV[7]), 0
             local top = '+inf'
             if after ~= '' then
               local s = redis.call('ZSCORE', index, after)
@@ -80,27 +96,37 @@ public class JobStore {
             for _, id in ipairs(ids) do
               if not passed then
                 if id == after then passed = true end
-              elseif looked == scan or #matched == limit then
+              elseif looked == scan or #matched == limit or bytes > maxBytes then
                 return {matched, hashes, last, '1', ''}
               else
                 looked, last = looked + 1, id
-                local h = redis.call('HGETALL', prefix .. id)
-                if #h == 0 then
+                local key = prefix .. id
+                local sm = redis.call('HMGET', key, 'status', 'metadata')
+                if not sm[1] then
                   redis.call('ZREM', index, id)
                 else
                   local ok = true
-                  local fields = {}
-                  for f = 1, #h, 2 do fields[h[f]] = h[f + 1] end
-                  if status ~= '' and fields['status'] ~= status then ok = false end
-                  if ok and #ARGV > 5 then
-                    local meta = fields['metadata'] and cjson.decode(fields['metadata']) or {}
-                    for m = 6, #ARGV, 2 do
+                  if status ~= '' and sm[1] ~= status then ok = false end
+                  if ok and #ARGV > 7 then
+                    local meta = sm[2] and cjson.decode(sm[2]) or {}
+                    for m = 8, #ARGV, 2 do
                       if meta[ARGV[m]] ~= ARGV[m + 1] then ok = false end
                     end
                   end
                   if ok then
+                    local names, wanted = redis.call('HKEYS', key), {}
+                    for _, f in ipairs(names) do
+                      if withResults or f ~= 'result' then wanted[#wanted + 1] = f end
+                    end
+                    local values = redis.call('HMGET', key, unpack(wanted))
+                    local h = {}
+                    for f = 1, #wanted do
+                      h[#h + 1] = wanted[f]
+                      h[#h + 1] = values[f]
+                      if wanted[f] == 'result' then bytes = bytes + #values[f] end
+                    end
                     matched[#matched + 1] = id
-                    hashes[#hashes + 1] = with_time_left(prefix .. id, h)
+                    hashes[#hashes + 1] = with_time_left(key, h)
                   end
                 end
               end
@@ -125,6 +151,7 @@ public class JobStore {
             int limit,
             int scan,
             String status,
+            boolean withResults,
             Map<String, String> metadata) {
         List<String> args = new ArrayList<>();
         args.add(LIST);
@@ -135,6 +162,8 @@ public class JobStore {
         args.add(Integer.toString(limit));
         args.add(Integer.toString(scan));
         args.add(status == null ? "" : status);
+        args.add(withResults ? "1" : "0");
+        args.add(Long.toString(MAX_PAGE_RESULT_BYTES));
         metadata.forEach(
                 (k, v) -> {
                     args.add(k);
@@ -170,6 +199,48 @@ public class JobStore {
             fields.put(hash.get(f).toString(), hash.get(f + 1).toString());
         }
         return fields;
+    }
+
+    /**
+     * The status of each of {@code ids}, in order ({@code null} for a job whose state is gone),
+     * without reading anything else: one round trip per {@value #KEYS_PER_READ} jobs, {@value
+     * #MAX_READS} at a time.
+     */
+    public Uni<List<JobStatus>> statuses(List<String> ids) {
+        if (ids.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        List<List<String>> parts = new ArrayList<>();
+        for (int from = 0; from < ids.size(); from += KEYS_PER_READ) {
+            parts.add(ids.subList(from, Math.min(ids.size(), from + KEYS_PER_READ)));
+        }
+        return Multi.createFrom()
+                .iterable(parts)
+                .onItem()
+                .transformToUni(this::readStatuses)
+                .concatenate()
+                .collect()
+                .asList()
+                .map(lists -> lists.stream().flatMap(List::stream).toList());
+    }
+
+    private Uni<List<JobStatus>> readStatuses(List<String> ids) {
+        List<String> args = new ArrayList<>(ids.size() + 2);
+        args.add(READ_STATUSES);
+        args.add(Integer.toString(ids.size()));
+        ids.forEach(id -> args.add(RedisKeys.job(id)));
+        return RedisScripts.eval(redis, args.toArray(String[]::new))
+                .map(
+                        reply -> {
+                            List<JobStatus> out = new ArrayList<>(ids.size());
+                            for (Response r : reply) {
+                                String s = r == null ? "" : r.toString();
+                                out.add(s.isEmpty() ? null : JobStatus.fromWire(s));
+                            }
+                            return out;
+                        })
+                .onFailure()
+                .transform(JobStore::unavailable);
     }
 
     private record Pending(String id, UniEmitter<? super JobState> emitter) {}

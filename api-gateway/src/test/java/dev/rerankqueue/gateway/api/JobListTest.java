@@ -3,15 +3,26 @@ package dev.rerankqueue.gateway.api;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.job.JobResult;
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.RankedDocument;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.TransitionOutcome;
 import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -79,6 +90,48 @@ class JobListTest {
                         .jsonPath()
                         .getList("data.id");
         assertEquals(List.of(), queuedOrLater, "none of them was cancelled");
+    }
+
+    @Inject JobStore store;
+
+    /** A page of many jobs never carries their results unless asked: they can be megabytes each. */
+    @Test
+    void listItemsCarryResultsOnlyWhenAsked() {
+        String run = "run-" + UUID.randomUUID();
+        String id = submit(run);
+        TransitionOutcome running =
+                store.apply(JobTransition.to(id, JobStatus.RUNNING))
+                        .await()
+                        .atMost(Duration.ofSeconds(5));
+        JobResult result =
+                new JobResult(
+                        "test-model",
+                        List.of(new RankedDocument(1, 0.9, null), new RankedDocument(0, 0.1, null)),
+                        new JobResult.Usage(2, 42),
+                        7);
+        assertTrue(
+                store.apply(
+                                JobTransition.to(id, JobStatus.SUCCEEDED)
+                                        .expectVersion(running.version())
+                                        .set(JobFields.FINISHED_AT, System.currentTimeMillis())
+                                        .set(JobFields.RESULT, JobCodec.encodeResult(result)))
+                        .await()
+                        .atMost(Duration.ofSeconds(5))
+                        .applied());
+        given().queryParam("metadata[run]", run)
+                .get("/v1/rerank/jobs")
+                .then()
+                .statusCode(200)
+                .body("data[0].id", equalTo(id))
+                .body("data[0].status", equalTo("succeeded"))
+                .body("data[0].results", nullValue());
+        given().queryParam("metadata[run]", run)
+                .queryParam("results", "true")
+                .get("/v1/rerank/jobs")
+                .then()
+                .statusCode(200)
+                .body("data[0].results[0].index", equalTo(1));
+        given().get("/v1/rerank/jobs/" + id).then().body("results[0].index", equalTo(1));
     }
 
     @Test
