@@ -16,6 +16,7 @@ import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,6 +24,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -30,6 +33,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.jboss.logging.Logger;
 
 /**
@@ -333,15 +337,27 @@ public class WebhookDispatcher {
                                 WebhookSignature.sign(secret, eventId, timestamp, body))
                         .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                         .build();
+        // the whole attempt has one deadline: the request's own timeout covers only the wait for
+        // the response's headers, and a body the receiver never finishes would hold a sender for
+        // ever, so the body is not read at all (the status is the answer) and the exchange is
+        // abandoned, its connection closed, at the deadline
+        CompletableFuture<HttpResponse<InputStream>> exchange =
+                http.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream());
         try {
-            int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
-            if (status >= 200 && status < 300) {
-                return "delivered";
+            HttpResponse<InputStream> response =
+                    exchange.get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            try (InputStream unread = response.body()) {
+                int status = response.statusCode();
+                if (status >= 200 && status < 300) {
+                    return "delivered";
+                }
+                return status == 410 ? "failed" : "retry";
             }
-            return status == 410 ? "failed" : "retry";
-        } catch (IOException e) {
+        } catch (TimeoutException | ExecutionException | IOException e) {
+            exchange.cancel(true);
             return "retry";
         } catch (InterruptedException e) {
+            exchange.cancel(true);
             Thread.currentThread().interrupt();
             return "retry";
         }

@@ -29,7 +29,11 @@ import io.restassured.http.ContentType;
 import io.restassured.response.ExtractableResponse;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -217,6 +221,58 @@ class WebhookTest {
                 .body("webhook.attempts", equalTo(1));
         Thread.sleep(500);
         assertEquals(1, received.size(), "delivered once");
+    }
+
+    /**
+     * A receiver that answers 200 with a Content-Length and then never sends the body holds no
+     * sender: as many such deliveries as there are senders, and another tenant's healthy receiver
+     * still gets its event.
+     */
+    @Test
+    void aReceiverThatWithholdsItsBodyDoesNotHoldTheSenders() throws Exception {
+        try (ServerSocket tarpit = new ServerSocket(0, 64, InetAddress.getByName("127.0.0.1"))) {
+            List<Socket> held = new CopyOnWriteArrayList<>();
+            Thread acceptor =
+                    new Thread(
+                            () -> {
+                                try {
+                                    while (true) {
+                                        Socket s = tarpit.accept();
+                                        held.add(s);
+                                        s.getOutputStream()
+                                                .write(
+                                                        "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+                                                                .getBytes(
+                                                                        StandardCharsets.US_ASCII));
+                                        s.getOutputStream().flush();
+                                    }
+                                } catch (IOException e) {
+                                    // closed at the end of the test
+                                }
+                            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            String slow = "http://127.0.0.1:" + tarpit.getLocalPort() + "/hook";
+            long now = System.currentTimeMillis();
+            // as many as the gateway has senders (rerank.webhooks.max-in-flight, 32)
+            for (int i = 0; i < 32; i++) {
+                assertTrue(
+                        write(
+                                        JobStateChanges.cancelledByClient(
+                                                submit(slow), now, Duration.ofHours(1)))
+                                .applied());
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> held.size() >= 32);
+            String id = submit(hook());
+            assertTrue(
+                    write(JobStateChanges.cancelledByClient(id, now, Duration.ofHours(1)))
+                            .applied());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> received.stream().anyMatch(r -> r.id().contains(id)));
+            for (Socket s : held) {
+                s.close();
+            }
+        }
     }
 
     @Test
