@@ -59,6 +59,12 @@ public final class JobTransition {
                 if owner and created then
                   redis.call('ZADD', index .. owner, tonumber(created), id)
                   if ttl > 0 and redis.call('TTL', index .. owner) < ttl then redis.call('EXPIRE', index .. owner, ttl) end
+                  -- each new entry looks at three others and drops those whose state is gone, so the
+                  -- index holds at most about half again as many jobs as are stored
+                  local prefix = string.sub(key, 1, #key - #id)
+                  for _, other in ipairs(redis.call('ZRANDMEMBER', index .. owner, 3)) do
+                    if redis.call('EXISTS', prefix .. other) == 0 then redis.call('ZREM', index .. owner, other) end
+                  end
                 end
               end
               local told = {}

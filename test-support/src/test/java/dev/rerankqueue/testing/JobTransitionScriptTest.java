@@ -91,6 +91,47 @@ class JobTransitionScriptTest {
         return out;
     }
 
+    /**
+     * A tenant's job index loses the jobs whose state expired as new jobs arrive, not only when a
+     * list happens to walk over them: 300 gone, 300 more created, and the index holds far fewer
+     * than 600.
+     */
+    @Test
+    void aTenantsJobIndexDropsExpiredJobsAsNewOnesArrive() throws Exception {
+        String tenant = "trim-" + UUID.randomUUID();
+        long now = System.currentTimeMillis();
+        List<String> gone = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            String id = UUID.randomUUID().toString();
+            run(
+                    JobTransition.create(
+                                    id,
+                                    JobStatus.QUEUED,
+                                    Map.of(
+                                            JobFields.TENANT,
+                                            tenant,
+                                            JobFields.CREATED_AT,
+                                            Long.toString(now + i)))
+                            .retainFor(Duration.ofHours(1)));
+            gone.add(RedisKeys.job(id));
+        }
+        sync(redis.del(gone));
+        for (int i = 0; i < 300; i++) {
+            run(
+                    JobTransition.create(
+                                    UUID.randomUUID().toString(),
+                                    JobStatus.QUEUED,
+                                    Map.of(
+                                            JobFields.TENANT,
+                                            tenant,
+                                            JobFields.CREATED_AT,
+                                            Long.toString(now + 300 + i)))
+                            .retainFor(Duration.ofHours(1)));
+        }
+        long indexed = sync(redis.zcard(RedisKeys.tenantJobs(tenant))).toLong();
+        assertTrue(indexed < 400, "the index of 300 stored jobs holds " + indexed);
+    }
+
     @Test
     void createsOnceAndNeverOverwritesAnExistingJob() throws Exception {
         String id = UUID.randomUUID().toString();
