@@ -170,7 +170,16 @@ public class WebhookTargets {
                     && !(first == 198 && (second == 18 || second == 19)) // benchmarking
                     && first < 240; // reserved and broadcast
         }
-        return (b[0] & 0xfe) != 0xfc; // unique local fc00::/7
+        int first16 = ((b[0] & 0xff) << 8) | (b[1] & 0xff);
+        int second16 = ((b[2] & 0xff) << 8) | (b[3] & 0xff);
+        // translated or tunnelled to an IPv4 address that was never checked: NAT64
+        // (64:ff9b::/96, local-use 64:ff9b:1::/48), 6to4 (2002::/16) and Teredo (2001::/32)
+        boolean translated =
+                (first16 == 0x64 && second16 == 0xff9b)
+                        || first16 == 0x2002
+                        || (first16 == 0x2001 && second16 == 0);
+        return (b[0] & 0xfe) != 0xfc // unique local fc00::/7
+                && !translated;
     }
 
     /** The IPv4 address inside an IPv4-mapped or -compatible IPv6 address, else {@code null}. */
