@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.rerankqueue.gateway.admission.BatchSubmitter;
 import dev.rerankqueue.gateway.admission.JobSubmitter;
+import dev.rerankqueue.gateway.admission.RefusedException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.problem.Problem;
@@ -22,8 +23,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -82,8 +85,38 @@ public class JsonLinesUpload {
         this.config = config;
     }
 
-    /** Reads, validates and submits every line of {@code body}; blocks until all are answered. */
+    /** Uploads of each tenant being read on this gateway now. */
+    private final Map<String, AtomicInteger> reading = new ConcurrentHashMap<>();
+
+    /**
+     * Reads, validates and submits every line of {@code body}; blocks until all are answered. A
+     * tenant already sending {@code rerank.limits.max-uploads-per-tenant} uploads to this gateway
+     * gets a 429 before its body is read: each upload holds a worker thread while it lasts.
+     */
     Outcome run(String tenant, InputStream body, BatchSubmitter.Own own, String idempotencyKey) {
+        int max = config.limits().maxUploadsPerTenant();
+        AtomicInteger mine = reading.computeIfAbsent(tenant, t -> new AtomicInteger());
+        if (mine.incrementAndGet() > max && max > 0) {
+            mine.decrementAndGet();
+            throw RefusedException.quotaExceeded(
+                    "rerank.limits.max-uploads-per-tenant",
+                    "tenant "
+                            + tenant
+                            + " is sending "
+                            + max
+                            + " JSON Lines uploads to this gateway already; send the next when one"
+                            + " has ended",
+                    Duration.ofSeconds(5));
+        }
+        try {
+            return read(tenant, body, own, idempotencyKey);
+        } finally {
+            mine.decrementAndGet();
+        }
+    }
+
+    private Outcome read(
+            String tenant, InputStream body, BatchSubmitter.Own own, String idempotencyKey) {
         String batchId = BatchSubmitter.batchId(tenant, idempotencyKey);
         long createdAt = System.currentTimeMillis();
         Map<Long, String> ids = new ConcurrentSkipListMap<>();
@@ -150,7 +183,8 @@ public class JsonLinesUpload {
                                 window.release();
                             },
                             failure -> {
-                                if (failure instanceof ApiException refusal) {
+                                if (failure instanceof ApiException refusal
+                                        && stopsTheUpload(refusal)) {
                                     synchronized (stopLine) {
                                         if (at < stopLine.get()) {
                                             stopLine.set(at);
@@ -188,6 +222,15 @@ public class JsonLinesUpload {
                         refusal == null ? null : refusal.problem(null),
                         BatchResource.links(batchId)),
                 refusal);
+    }
+
+    /**
+     * Whether a refusal of one line stops the upload: admission's and quotas' (429, 503), which the
+     * next lines would meet as well; a refusal of the line itself (a model nobody serves, a key
+     * reused with another body) is that line's error, and the rest go on.
+     */
+    static boolean stopsTheUpload(ApiException refusal) {
+        return refusal.status() == 429 || refusal.status() >= 500;
     }
 
     private static void listError(List<LineError> errors, LineError e) {

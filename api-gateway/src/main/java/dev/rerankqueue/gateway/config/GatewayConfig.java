@@ -353,6 +353,13 @@ public interface GatewayConfig {
         @WithDefault("100000")
         long maxUploadJobs();
 
+        /**
+         * JSON Lines uploads one tenant may send to one gateway at once (429 over it; 0 = no
+         * limit): each holds a worker thread for as long as its client sends. Default 2.
+         */
+        @WithDefault("2")
+        int maxUploadsPerTenant();
+
         /** Bytes of one JSON Lines upload, as declared by its Content-Length. Default 1G. */
         @WithDefault("1G")
         MemorySize maxUploadSize();

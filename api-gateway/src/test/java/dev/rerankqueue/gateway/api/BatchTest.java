@@ -29,14 +29,18 @@ import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.io.BufferedInputStream;
 import java.io.InputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
 import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.hamcrest.Matchers;
 import org.junit.jupiter.api.Test;
@@ -413,6 +417,70 @@ class BatchTest {
                 .then()
                 .statusCode(422)
                 .body("detail", containsString("metadata[KEY]=VALUE"));
+    }
+
+    /**
+     * Each upload holds a worker thread while its client sends: a tenant sending as many as
+     * rerank.limits.max-uploads-per-tenant (2) gets 429 for the next, before its body is read, and
+     * may send again once one has ended.
+     */
+    @Test
+    void aTenantsUploadsAtOnceAreBoundedAndTheNextIsRefusedUnread() throws Exception {
+        List<PipedOutputStream> open = new ArrayList<>();
+        List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            PipedOutputStream out = new PipedOutputStream();
+            PipedInputStream in = new PipedInputStream(out, 1 << 21);
+            open.add(out);
+            held.add(
+                    HttpClient.newBuilder()
+                            .version(HttpClient.Version.HTTP_1_1)
+                            .build()
+                            .sendAsync(
+                                    HttpRequest.newBuilder(
+                                                    base.toURI().resolve("/v1/rerank/jobs:batch"))
+                                            .header("content-type", "application/x-ndjson")
+                                            .POST(
+                                                    HttpRequest.BodyPublishers.ofInputStream(
+                                                            () -> in))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString()));
+            // past the 10 KB the REST layer buffers before it calls the method (blank lines)
+            out.write(
+                    ("{\"query\":\"held\",\"documents\":[\"a\"]}\n" + "\n".repeat(1_000_000))
+                            .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(
+                        () ->
+                                given().urlEncodingEnabled(false)
+                                        .contentType("application/x-ndjson")
+                                        .body(
+                                                "{\"query\":\"third\",\"documents\":[\"a\"]}\n"
+                                                        .getBytes(StandardCharsets.UTF_8))
+                                        .post("/v1/rerank/jobs:batch")
+                                        .then()
+                                        .statusCode(429)
+                                        .body("type", equalTo("/problems/quota-exceeded"))
+                                        .body(
+                                                "detail",
+                                                containsString(
+                                                        "rerank.limits.max-uploads-per-tenant")));
+        for (PipedOutputStream out : open) {
+            out.close();
+        }
+        for (CompletableFuture<HttpResponse<String>> r : held) {
+            assertEquals(202, r.get(30, TimeUnit.SECONDS).statusCode());
+        }
+        given().urlEncodingEnabled(false)
+                .contentType("application/x-ndjson")
+                .body(
+                        "{\"query\":\"after\",\"documents\":[\"a\"]}\n"
+                                .getBytes(StandardCharsets.UTF_8))
+                .post("/v1/rerank/jobs:batch")
+                .then()
+                .statusCode(202);
     }
 
     @Test
