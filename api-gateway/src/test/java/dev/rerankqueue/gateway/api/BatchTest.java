@@ -78,6 +78,11 @@ class BatchTest {
     }
 
     private void succeed(String id) {
+        succeed(store, id);
+    }
+
+    /** Does what a worker does for job {@code id}: running, then succeeded with two results. */
+    static void succeed(JobStore store, String id) {
         var running =
                 store.apply(
                                 JobTransition.to(id, JobStatus.RUNNING)

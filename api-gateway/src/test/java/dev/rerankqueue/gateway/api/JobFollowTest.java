@@ -331,7 +331,7 @@ class JobFollowTest {
                                                                 .await()
                                                                 .atMost(Duration.ofSeconds(5))
                                                         != null);
-                        double[] scores = new double[job.pairCount()];
+                        double[] scores = new double[job.documentCount()];
                         for (int i = 0; i < scores.length; i++) {
                             scores[i] = i / 10.0;
                         }

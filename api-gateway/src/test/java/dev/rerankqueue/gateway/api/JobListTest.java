@@ -9,20 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.gateway.store.JobStore;
-import dev.rerankqueue.job.JobResult;
-import dev.rerankqueue.job.JobStatus;
-import dev.rerankqueue.job.RankedDocument;
-import dev.rerankqueue.messaging.JobCodec;
-import dev.rerankqueue.store.JobFields;
-import dev.rerankqueue.store.JobTransition;
-import dev.rerankqueue.store.TransitionOutcome;
 import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -99,25 +91,7 @@ class JobListTest {
     void listItemsCarryResultsOnlyWhenAsked() {
         String run = "run-" + UUID.randomUUID();
         String id = submit(run);
-        TransitionOutcome running =
-                store.apply(JobTransition.to(id, JobStatus.RUNNING))
-                        .await()
-                        .atMost(Duration.ofSeconds(5));
-        JobResult result =
-                new JobResult(
-                        "test-model",
-                        List.of(new RankedDocument(1, 0.9, null), new RankedDocument(0, 0.1, null)),
-                        new JobResult.Usage(2, 42),
-                        7);
-        assertTrue(
-                store.apply(
-                                JobTransition.to(id, JobStatus.SUCCEEDED)
-                                        .expectVersion(running.version())
-                                        .set(JobFields.FINISHED_AT, System.currentTimeMillis())
-                                        .set(JobFields.RESULT, JobCodec.encodeResult(result)))
-                        .await()
-                        .atMost(Duration.ofSeconds(5))
-                        .applied());
+        BatchTest.succeed(store, id);
         given().queryParam("metadata[run]", run)
                 .get("/v1/rerank/jobs")
                 .then()
