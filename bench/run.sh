@@ -3,6 +3,7 @@
 # folder bench/target/stack: data deleted afterwards, logs kept), or against a running one (--gateway URL ...: left alone).
 #   bench/run.sh efficiency|burst|latency|seed-table|priority [--seconds N] [--jobs N] [--levels 10,30,50,100]
 #   bench/run.sh accept [--seconds 10] [--connections 64]   (the gateway alone, workers paused; needs wrk)
+#   bench/run.sh flood [--seconds 15] [--connections 2048]   (wrk, workers running: answers later than 1 s counted; needs wrk)
 #   bench/run.sh upload [--jobs 50000]   (one JSON Lines upload, the gateway's heap sampled)
 #   bench/run.sh overload [--connections 64] [--ceiling-seconds 10] [--ceiling JOBS_PER_S] [--factor 3] [--seconds 15]
 #   RERANK_ADMISSION_MAX_BACKLOG=20s EMULATOR_ARGS="--time-scale 18" bench/run.sh admission [--rate 60] [--seconds 20] [--limit 20]
@@ -12,7 +13,7 @@
 # charts of burst, seed-table and scale are written to bench/target/charts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scenario=${1:?usage: bench/run.sh efficiency|burst|latency|seed-table|priority|accept|upload|overload|admission|scale|cpu [flags]}
+scenario=${1:?usage: bench/run.sh efficiency|burst|latency|seed-table|priority|accept|flood|upload|overload|admission|scale|cpu [flags]}
 shift
 mkdir -p bench/target
 out=bench/target/last-run.out

@@ -34,7 +34,14 @@ public final class Main {
         Map<String, String> flags = flags(args);
         switch (args[0]) {
             case "emulator" -> emulator(flags);
-            case "efficiency", "burst", "latency", "seed-table", "priority", "upload", "accept" ->
+            case "efficiency",
+                    "burst",
+                    "latency",
+                    "seed-table",
+                    "priority",
+                    "upload",
+                    "accept",
+                    "flood" ->
                     scenario(args[0], flags);
             case "overload", "admission" -> {
                 Stack stack =
@@ -140,6 +147,13 @@ public final class Main {
                                     charts,
                                     Integer.parseInt(f.getOrDefault("connections", "64")))
                             .run();
+            case "flood" ->
+                    new Accept(
+                                    stack,
+                                    Integer.parseInt(f.getOrDefault("seconds", "15")),
+                                    charts,
+                                    Integer.parseInt(f.getOrDefault("connections", "2048")))
+                            .flood();
             case "upload" ->
                     new Upload(stack, seconds, charts)
                             .run(Integer.parseInt(f.getOrDefault("jobs", "50000")));
@@ -192,6 +206,7 @@ public final class Main {
                           [--levels 10,30,50,100] [--gateway http://127.0.0.1:8080] [--emulators URL,URL]
                           [--workers URL,URL] [--api-key KEY] [--charts bench/target/charts]
                        java -jar bench/target/bench.jar accept [--seconds 10] [--connections 64] (wrk, workers paused)
+                       java -jar bench/target/bench.jar flood [--seconds 15] [--connections 2048] (wrk, 1 s a request)
                        java -jar bench/target/bench.jar overload [--connections 64] [--ceiling-seconds 10] [--ceiling JOBS_PER_S (else measured)] [--factor 3] [--seconds 15]
                        java -jar bench/target/bench.jar admission [--rate 60] [--seconds 20] [--limit 20 (the gateway's max-backlog, s)]
                        java -jar bench/target/bench.jar scale [--counts 1,2,4] [--time-scale 40] [--overload 1.5] [--warmup 30] [--seconds 40]

@@ -45,7 +45,9 @@ public final class Accept extends Harness {
             double p50Ms,
             double p99Ms,
             Map<Integer, Long> statuses,
-            Map<String, Double> cores) {
+            Map<String, Double> cores,
+            long timeouts,
+            double maxMs) {
 
         double acceptedPerSecond() {
             return (requests - non2xx) / seconds;
@@ -67,6 +69,8 @@ public final class Accept extends Harness {
             f.put("answers", statuses);
             f.put("accept_p50_ms", p50Ms);
             f.put("accept_p99_ms", p99Ms);
+            f.put("accept_max_ms", maxMs);
+            f.put("unanswered_within_timeout", timeouts);
             f.put("cpu_cores", cores);
             f.put("cpu_ms_per_job", cpuMsPerJob());
             f.put("cpu_ms_per_job_total", totalCpuMsPerJob());
@@ -82,15 +86,15 @@ public final class Accept extends Harness {
         List<Long> workers = workerPids();
         signal("STOP", workers);
         try {
-            Phase cold = wrk(script, connections, 5, 0);
+            Phase cold = wrk(script, connections, 5, 0, 30);
             report("first 5 s after start (cold)", cold);
-            Phase ceiling = wrk(script, connections, seconds, 0);
+            Phase ceiling = wrk(script, connections, seconds, 0, 30);
             report("ceiling", ceiling);
             // half the ceiling, paced: each of 16 connections waits between its requests
             int paced = 16;
             double half = ceiling.acceptedPerSecond() / 2;
             long delayMs = Math.max(1, Math.round(paced * 1000 / half));
-            Phase halfLoad = wrk(script, paced, seconds, delayMs);
+            Phase halfLoad = wrk(script, paced, seconds, delayMs, 30);
             report(
                     String.format(
                             Locale.ROOT,
@@ -109,6 +113,30 @@ public final class Accept extends Harness {
             signal("CONT", workers);
         }
         emit("accept");
+    }
+
+    /**
+     * {@code flood}: {@code connections} clients (2,048 by default) submitting back to back for
+     * {@code seconds}, workers running and admission on, with wrk giving each request 1 s: how many
+     * got their answer (202, 429 or 503) within that second, and how late the latest was.
+     */
+    public void flood() throws Exception {
+        say(
+                "== flood: %d connections submitting back to back for %d s, workers running;"
+                        + " an answer later than 1 s counts as unanswered ==",
+                connections, seconds);
+        Path script = writeScript();
+        Phase flood = wrk(script, connections, seconds, 0, 1);
+        report("flood", flood);
+        say(
+                "  answers %d; wrk timeouts %d (requests still unanswered after 1 s, counted at wrk's"
+                        + " checks); latest answer %.0f ms",
+                flood.requests(), flood.timeouts(), flood.maxMs());
+        figures.put("connections", connections);
+        figures.put("flood", flood.figures());
+        figures.put("unanswered_within_1s", flood.timeouts());
+        figures.put("max_answer_ms", flood.maxMs());
+        emit("flood");
     }
 
     private void report(String name, Phase p) {
@@ -132,7 +160,7 @@ public final class Accept extends Harness {
      * Runs wrk for {@code forSeconds} with {@code conns} connections ({@code delayMs} between a
      * connection's requests, 0 for none), metering the stack's processes and wrk itself.
      */
-    private Phase wrk(Path script, int conns, int forSeconds, long delayMs)
+    private Phase wrk(Path script, int conns, int forSeconds, long delayMs, int timeoutSeconds)
             throws IOException, InterruptedException {
         // wrk's own CPU time: bash's `times` after it ends (a reaped process has no /proc entry)
         List<String> command =
@@ -148,7 +176,7 @@ public final class Accept extends Harness {
                         "-d",
                         forSeconds + "s",
                         "--timeout",
-                        "30s",
+                        timeoutSeconds + "s",
                         "-s",
                         script.toString(),
                         stack.gateway());
@@ -176,6 +204,8 @@ public final class Accept extends Harness {
                         .findFirst()
                         .orElseThrow(() -> new IllegalStateException("no wrk summary in:\n" + out))
                         .split(" ");
+        // one answer of each refused status, for the report to say why
+        lines.stream().filter(l -> l.startsWith("SAMPLE ")).distinct().forEach(l -> say("  %s", l));
         Map<Integer, Long> statuses = new TreeMap<>();
         lines.stream()
                 .filter(l -> l.startsWith("STATUS "))
@@ -189,7 +219,9 @@ public final class Accept extends Harness {
                 Long.parseLong(f[5]) / 1000.0,
                 Long.parseLong(f[6]) / 1000.0,
                 statuses,
-                cores);
+                cores,
+                Long.parseLong(f[7]),
+                Long.parseLong(f[8]) / 1000.0);
     }
 
     /** bash's {@code times} format: {@code 0m1.234s}. */
@@ -223,8 +255,12 @@ public final class Accept extends Harness {
                 local threads = {}
                 setup = function(thread) table.insert(threads, thread) end
                 statuses = {}
+                samples = {}
                 response = function(status, headers, body)
                   statuses[status] = (statuses[status] or 0) + 1
+                  if status >= 300 and not samples[status] then
+                    samples[status] = string.sub(string.gsub(body or "", "%%s+", " "), 1, 300)
+                  end
                 end
                 local n = 0
                 request = function()
@@ -237,9 +273,9 @@ public final class Accept extends Harness {
                 end
                 done = function(summary, latency, requests)
                   local e = summary.errors
-                  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", summary.requests,
+                  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%d %%d\\n", summary.requests,
                     e.status, e.connect + e.read + e.write + e.timeout, summary.duration,
-                    latency:percentile(50), latency:percentile(99)))
+                    latency:percentile(50), latency:percentile(99), e.timeout, latency.max))
                   local all = {}
                   for _, t in ipairs(threads) do
                     for status, count in pairs(t:get("statuses")) do
@@ -248,6 +284,11 @@ public final class Accept extends Harness {
                   end
                   for status, count in pairs(all) do
                     io.write(string.format("STATUS %%d %%d\\n", status, count))
+                  end
+                  for _, t in ipairs(threads) do
+                    for status, body in pairs(t:get("samples")) do
+                      io.write(string.format("SAMPLE %%d %%s\\n", status, body))
+                    end
                   end
                 end
                 """
