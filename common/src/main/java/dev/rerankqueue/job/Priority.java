@@ -27,7 +27,7 @@ public enum Priority {
     @JsonCreator
     public static Priority fromWire(Object value) {
         if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
-            return n.longValue() <= 0 ? INTERACTIVE : BATCH;
+            return n.doubleValue() <= 0 ? INTERACTIVE : BATCH; // never wraps, however large
         }
         for (Priority p : values()) {
             if (p.wireName().equals(value)) {
