@@ -142,7 +142,13 @@ public class BatchSubmitter {
 
     /** Job {@code index}'s own idempotency key within a batch submitted under {@code key}. */
     public static String jobKey(String key, long index) {
-        return key == null ? null : key + "#" + index;
+        if (key == null) {
+            return null;
+        }
+        String own = key + "#" + index;
+        // a key near the 255-character limit would overflow it with the suffix: its digest stands
+        // in for it
+        return own.length() <= 255 ? own : "sha256:" + IdempotencyKeys.sha256(key) + "#" + index;
     }
 
     /** Records a batch of the jobs that were accepted, kept as long as job results. */

@@ -1,6 +1,7 @@
 package dev.rerankqueue.gateway.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.gateway.admission.BatchSubmitter;
 import dev.rerankqueue.gateway.admission.JobSubmitter;
 import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.config.GatewayConfig;
@@ -187,9 +188,7 @@ public class SyncRerankResource {
                         i ->
                                 await(
                                                 requests.get(i),
-                                                idempotencyKey == null
-                                                        ? null
-                                                        : idempotencyKey + "#" + i,
+                                                BatchSubmitter.jobKey(idempotencyKey, i),
                                                 queued)
                                         .map(state -> Map.entry(i, state)))
                 .merge(SCORE_CONCURRENCY)
