@@ -17,9 +17,15 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -69,7 +75,7 @@ class AbuseIT {
                 Map.of(
                         "kafka.bootstrap.servers", kafka.bootstrapServers(),
                         "quarkus.redis.hosts", redis.url());
-        Map<String, String> gatewayProps = new java.util.HashMap<>(infra);
+        Map<String, String> gatewayProps = new HashMap<>(infra);
         // the abuser's token rate: a bucket of 2 s holds 40,000 tokens
         gatewayProps.put("rerank.quotas.tenant.acme.tokens-per-second", "20000");
         gateway =
@@ -81,7 +87,7 @@ class AbuseIT {
                         Map.of(
                                 "RERANK_API_KEYS",
                                 "acme:" + ABUSER + ",globex:" + NEIGHBOUR + ",initech:" + BULK));
-        Map<String, String> workerProps = new java.util.HashMap<>(infra);
+        Map<String, String> workerProps = new HashMap<>(infra);
         workerProps.put("rerank.worker.scorer.type", "vllm");
         workerProps.put("rerank.worker.scorer.vllm.url", "http://127.0.0.1:" + emulator.port());
         // every pair reaches the model server, so its token count is the work done
@@ -231,9 +237,9 @@ class AbuseIT {
         String doc = "word ".repeat(26_000);
         String body =
                 "{\"query\":\"q\",\"return_documents\":true,\"documents\":["
-                        + String.join(",", java.util.Collections.nCopies(30, "\"" + doc + "\""))
+                        + String.join(",", Collections.nCopies(30, "\"" + doc + "\""))
                         + "]}";
-        List<String> ids = new java.util.ArrayList<>();
+        List<String> ids = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             HttpResponse<String> r = post("/v1/rerank/jobs", BULK, "application/json", body);
             assertEquals(202, r.statusCode(), r.body());
@@ -296,9 +302,9 @@ class AbuseIT {
                         new String[] {
                             "/v1/rerank/jobs",
                             "{\"query\":\"capital?\",\"documents\":["
-                                    + java.util.stream.IntStream.range(0, 300)
+                                    + IntStream.range(0, 300)
                                             .mapToObj(i -> "\"short document " + i + "\"")
-                                            .collect(java.util.stream.Collectors.joining(","))
+                                            .collect(Collectors.joining(","))
                                     + "]}"
                         },
                         new String[] {
@@ -458,7 +464,7 @@ class AbuseIT {
                 return -1;
             }
             int n = (int) Math.min(len, left);
-            java.util.Arrays.fill(b, off, off + n, (byte) 'a');
+            Arrays.fill(b, off, off + n, (byte) 'a');
             left -= n;
             return n;
         }
