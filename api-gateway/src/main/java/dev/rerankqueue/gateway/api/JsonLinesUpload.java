@@ -130,7 +130,8 @@ public class JsonLinesUpload {
         long line = 0;
         long count = 0;
         byte[] text;
-        while (stop.get() == null && (text = lines.next()) != null) {
+        AtomicReference<UncheckedIOException> cut = new AtomicReference<>();
+        while (stop.get() == null && (text = nextOrCut(lines, cut)) != null) {
             line++;
             if (lines.overflowed()) {
                 invalid.incrementAndGet();
@@ -199,12 +200,19 @@ public class JsonLinesUpload {
                             });
         }
         window.acquireUninterruptibly(WINDOW);
-        lines.drain();
+        if (cut.get() == null) {
+            lines.drain();
+        }
         List<String> accepted = new ArrayList<>(ids.values());
         if (!accepted.isEmpty()) {
+            // also when the client went away mid-upload: its accepted jobs run, and the batch
+            // (found again by the same Idempotency-Key) must say so
             batches.record(batchId, tenant, createdAt, accepted, own)
                     .await()
                     .atMost(Duration.ofSeconds(30));
+        }
+        if (cut.get() != null) {
+            throw cut.get();
         }
         ApiException refusal = stop.get();
         List<LineError> listed;
@@ -231,6 +239,16 @@ public class JsonLinesUpload {
      */
     static boolean stopsTheUpload(ApiException refusal) {
         return refusal.status() == 429 || refusal.status() >= 500;
+    }
+
+    /** The next line, or {@code null} at the end or when the client cut the upload off. */
+    private static byte[] nextOrCut(Lines lines, AtomicReference<UncheckedIOException> cut) {
+        try {
+            return lines.next();
+        } catch (UncheckedIOException e) {
+            cut.set(e);
+            return null;
+        }
     }
 
     private static void listError(List<LineError> errors, LineError e) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.gateway.admission.BatchSubmitter;
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobStatus;
@@ -29,8 +30,10 @@ import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.io.BufferedInputStream;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
+import java.net.Socket;
 import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,6 +43,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.hamcrest.Matchers;
@@ -486,6 +490,57 @@ class BatchTest {
                 .post("/v1/rerank/jobs:batch")
                 .then()
                 .statusCode(202);
+    }
+
+    /**
+     * A client that goes away mid-upload leaves its accepted jobs running: the batch is recorded
+     * all the same, and found again by the upload's Idempotency-Key.
+     */
+    @Test
+    void anUploadCutOffMidwayStillRecordsTheBatchOfItsAcceptedJobs() throws Exception {
+        String key = "cut-off-" + UUID.randomUUID();
+        try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(
+                    ("POST /v1/rerank/jobs:batch HTTP/1.1\r\nHost: localhost\r\n"
+                                    + "Content-Type: application/x-ndjson\r\n"
+                                    + "Idempotency-Key: "
+                                    + key
+                                    + "\r\nContent-Length: 100000000\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+            out.write(
+                    ("{\"query\":\"cut 1\",\"documents\":[\"a\"]}\n"
+                                    + "{\"query\":\"cut 2\",\"documents\":[\"a\"]}\n"
+                                    // past what the REST layer buffers before it calls the method
+                                    + "\n".repeat(1_000_000))
+                            .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            // both lines accepted, then the client is gone with 99 MB unsent
+            await().atMost(Duration.ofSeconds(20))
+                    .until(
+                            () ->
+                                    InfrastructureResource.kafka()
+                                                    .readAll(Topics.jobs(Priority.BATCH))
+                                                    .stream()
+                                                    .filter(
+                                                            r ->
+                                                                    new String(
+                                                                                    r.value(),
+                                                                                    StandardCharsets
+                                                                                            .UTF_8)
+                                                                            .contains("\"cut 2\""))
+                                                    .count()
+                                            > 0);
+            socket.setSoLinger(true, 0); // a reset, as a crashed client leaves
+        }
+        String batch = BatchSubmitter.batchId("default", key);
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(
+                        () ->
+                                given().get("/v1/rerank/batches/" + batch)
+                                        .then()
+                                        .statusCode(200)
+                                        .body("total", equalTo(2)));
     }
 
     @Test
