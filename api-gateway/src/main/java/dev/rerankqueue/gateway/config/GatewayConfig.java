@@ -527,6 +527,14 @@ public interface GatewayConfig {
         @WithDefault("32")
         int maxInFlight();
 
+        /**
+         * Deliveries of one tenant a gateway sends at once: a tenant whose receivers are slow or
+         * down holds at most this many senders, and its further due deliveries wait their turn (a
+         * second later, no attempt counted) while other tenants' go out. Default 8.
+         */
+        @WithDefault("8")
+        int maxInFlightPerTenant();
+
         /** Whether webhooks are on: some host is allowed. */
         default boolean enabled() {
             return allowedHosts().map(h -> !h.isEmpty()).orElse(false);

@@ -24,7 +24,9 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,6 +36,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
 
 /**
@@ -231,6 +234,35 @@ public class WebhookDispatcher {
         }
     }
 
+    /** Deliveries each tenant has in flight on this gateway. */
+    private final Map<String, AtomicInteger> sending = new ConcurrentHashMap<>();
+
+    /** Time a delivery over its tenant's share waits before it is due again. */
+    private static final long TURN_MS = 1_000;
+
+    /**
+     * Takes one of {@code tenant}'s sending places, or, when the tenant already has {@code
+     * rerank.webhooks.max-in-flight-per-tenant} deliveries in flight here, makes delivery {@code
+     * due} due again a second from now (no attempt counted) and answers false.
+     */
+    private boolean takeTurn(String due, String tenant) {
+        AtomicInteger mine = sending.computeIfAbsent(tenant, t -> new AtomicInteger());
+        if (mine.incrementAndGet() <= Math.max(1, config.maxInFlightPerTenant())) {
+            return true;
+        }
+        mine.decrementAndGet();
+        metrics.counter("rerank.webhooks.deferred").increment();
+        redis.sortedSet(String.class)
+                .zadd(RedisKeys.WEBHOOKS_DUE, System.currentTimeMillis() + TURN_MS, due)
+                .await()
+                .atMost(REDIS_WAIT);
+        return false;
+    }
+
+    private void endTurn(String tenant) {
+        sending.get(tenant).decrementAndGet();
+    }
+
     private void deliver(String id) {
         if (id.startsWith(RedisKeys.BATCH_WEBHOOK_PREFIX)) {
             deliverBatch(id.substring(RedisKeys.BATCH_WEBHOOK_PREFIX.length()));
@@ -243,6 +275,19 @@ public class WebhookDispatcher {
                         JobFields.TENANT,
                         JobFields.WEBHOOK_ATTEMPTS,
                         JobFields.WEBHOOK_FIRST_ATTEMPT_AT);
+        if (fields.get(1) != null && !takeTurn(id, fields.get(1))) {
+            return;
+        }
+        try {
+            deliverJob(id, fields);
+        } finally {
+            if (fields.get(1) != null) {
+                endTurn(fields.get(1));
+            }
+        }
+    }
+
+    private void deliverJob(String id, List<String> fields) {
         JobState state = store.find(id).await().atMost(REDIS_WAIT);
         if (fields.get(0) == null || state == null) {
             settle(id, RedisKeys.job(id), "failed", 0, 0, 0); // the job is gone: nothing to say
@@ -271,6 +316,17 @@ public class WebhookDispatcher {
             settle(due, RedisKeys.batch(id), "failed", 0, 0, 0);
             return;
         }
+        if (!takeTurn(due, batch.tenant())) {
+            return;
+        }
+        try {
+            deliverBatch(due, id, fields, batch);
+        } finally {
+            endTurn(batch.tenant());
+        }
+    }
+
+    private void deliverBatch(String due, String id, List<String> fields, BatchStore.Batch batch) {
         List<JobStatus> statuses = batches.statuses(batch.jobIds()).await().atMost(REDIS_WAIT);
         String eventId = "batch_" + id + "_completed";
         finish(

@@ -39,6 +39,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.Mac;
@@ -76,6 +77,8 @@ class WebhookTest {
                     "rerank.webhooks.allowed-private-addresses", "127.0.0.1",
                     "rerank.webhooks.allow-http", "true",
                     "rerank.webhooks.secrets.\"default\"",
+                            "whsec_" + Base64.getEncoder().encodeToString(SECRET),
+                    "rerank.webhooks.secrets.\"acme\"",
                             "whsec_" + Base64.getEncoder().encodeToString(SECRET),
                     "rerank.webhooks.initial-backoff", "200ms",
                     "rerank.webhooks.poll-interval", "50ms",
@@ -269,6 +272,66 @@ class WebhookTest {
                             .applied());
             await().atMost(Duration.ofSeconds(10))
                     .until(() -> received.stream().anyMatch(r -> r.id().contains(id)));
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    /**
+     * One tenant's receivers that never answer hold at most its share of the senders
+     * (rerank.webhooks.max-in-flight-per-tenant, 8 of 32): another tenant's event goes out at once,
+     * not after the 10 s deadline of the hung attempts.
+     */
+    @Test
+    void aTenantWhoseReceiversHangHoldsOnlyItsShareOfTheSenders() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 64, InetAddress.getByName("127.0.0.1"))) {
+            List<Socket> held = new CopyOnWriteArrayList<>();
+            Thread acceptor =
+                    new Thread(
+                            () -> {
+                                try {
+                                    while (true) {
+                                        held.add(silent.accept()); // reads nothing, answers nothing
+                                    }
+                                } catch (IOException e) {
+                                    // closed at the end of the test
+                                }
+                            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            String hung = "http://127.0.0.1:" + silent.getLocalPort() + "/hook";
+            long now = System.currentTimeMillis();
+            for (int i = 0; i < 32; i++) {
+                String id = UUID.randomUUID().toString();
+                write(
+                        JobTransition.create(
+                                id,
+                                JobStatus.QUEUED,
+                                Map.of(
+                                        JobFields.TENANT,
+                                        "acme",
+                                        JobFields.CREATED_AT,
+                                        Long.toString(now),
+                                        JobFields.WEBHOOK,
+                                        hung)));
+                assertTrue(
+                        write(JobStateChanges.cancelledByClient(id, now, Duration.ofHours(1)))
+                                .applied());
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> held.size() >= 8);
+            Thread.sleep(500); // every acme delivery claimed by now: held or deferred
+            String id = submit(hook());
+            long sent = System.nanoTime();
+            assertTrue(
+                    write(JobStateChanges.cancelledByClient(id, now, Duration.ofHours(1)))
+                            .applied());
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> received.stream().anyMatch(r -> r.id().contains(id)));
+            assertTrue(
+                    held.size() <= 8,
+                    "acme's hung receivers hold " + held.size() + " senders, its share is 8");
+            assertTrue(System.nanoTime() - sent < 5_000_000_000L);
             for (Socket s : held) {
                 s.close();
             }
