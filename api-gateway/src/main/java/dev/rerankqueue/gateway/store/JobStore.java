@@ -85,18 +85,18 @@ public class JobStore {
             local index, prefix = KEYS[1], ARGV[1]
             local after, limit, scan, status = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
             local withResults, maxBytes, bytes = ARGV[6] == '1', tonumber(ARGV[7]), 0
-            local top = '+inf'
+            -- by rank, not by score: jobs created in the same millisecond keep one order, so a page
+            -- goes on right after its 'after' however many share its time
+            local start = 0
             if after ~= '' then
-              local s = redis.call('ZSCORE', index, after)
-              if not s then return {{}, {}, '', '0', 'unknown-after'} end
-              top = s
+              local rank = redis.call('ZREVRANK', index, after)
+              if not rank then return {{}, {}, '', '0', 'unknown-after'} end
+              start = rank + 1
             end
-            local ids = redis.call('ZREVRANGEBYSCORE', index, top, '-inf', 'LIMIT', 0, scan + 1)
-            local passed, looked, last, matched, hashes = after == '', 0, '', {}, {}
+            local ids = redis.call('ZREVRANGE', index, start, start + scan)
+            local looked, last, matched, hashes = 0, '', {}, {}
             for _, id in ipairs(ids) do
-              if not passed then
-                if id == after then passed = true end
-              elseif looked == scan or #matched == limit or bytes > maxBytes then
+              if looked == scan or #matched == limit or bytes > maxBytes then
                 return {matched, hashes, last, '1', ''}
               else
                 looked, last = looked + 1, id

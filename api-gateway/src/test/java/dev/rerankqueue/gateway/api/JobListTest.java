@@ -9,14 +9,21 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -106,6 +113,48 @@ class JobListTest {
                 .statusCode(200)
                 .body("data[0].results[0].index", equalTo(1));
         given().get("/v1/rerank/jobs/" + id).then().body("results[0].index", equalTo(1));
+    }
+
+    /**
+     * 1,200 jobs created in one millisecond (a bulk request can do that): paging goes through all
+     * of them, rather than finding nothing after the first 1,000 and saying there is more.
+     */
+    @Test
+    void pagesGoOnThroughJobsCreatedInTheSameMillisecond() {
+        String tenant = "ties-" + UUID.randomUUID();
+        String created = Long.toString(System.currentTimeMillis());
+        Set<String> all = new HashSet<>();
+        for (int i = 0; i < 1_200; i++) {
+            String id = UUID.randomUUID().toString();
+            all.add(id);
+            store.apply(
+                            JobTransition.create(
+                                            id,
+                                            JobStatus.QUEUED,
+                                            Map.of(
+                                                    JobFields.TENANT,
+                                                    tenant,
+                                                    JobFields.CREATED_AT,
+                                                    created))
+                                    .retainFor(Duration.ofMinutes(10)))
+                    .await()
+                    .atMost(Duration.ofSeconds(5));
+        }
+        Set<String> seen = new HashSet<>();
+        String after = null;
+        for (int page = 0; page < 20; page++) {
+            JobStore.Page p =
+                    store.list(tenant, after, 100, 1000, null, false, Map.of())
+                            .await()
+                            .atMost(Duration.ofSeconds(5));
+            p.jobs().forEach(j -> seen.add(j.id()));
+            if (!p.hasMore()) {
+                break;
+            }
+            assertTrue(p.lastId() != null, "page " + page + " says there is more but not where");
+            after = p.lastId();
+        }
+        assertEquals(all, seen);
     }
 
     @Test
