@@ -227,6 +227,31 @@ class WebhookTest {
     }
 
     /**
+     * Accepts every connection to {@code server}, writes {@code answer} on it and then holds it
+     * open, reading nothing, until the test closes the server; the connections held so far.
+     */
+    private static List<Socket> holdConnections(ServerSocket server, byte[] answer) {
+        List<Socket> held = new CopyOnWriteArrayList<>();
+        Thread acceptor =
+                new Thread(
+                        () -> {
+                            try {
+                                while (true) {
+                                    Socket s = server.accept();
+                                    held.add(s);
+                                    s.getOutputStream().write(answer);
+                                    s.getOutputStream().flush();
+                                }
+                            } catch (IOException e) {
+                                // closed at the end of the test
+                            }
+                        });
+        acceptor.setDaemon(true);
+        acceptor.start();
+        return held;
+    }
+
+    /**
      * A receiver that answers 200 with a Content-Length and then never sends the body holds no
      * sender: as many such deliveries as there are senders, and another tenant's healthy receiver
      * still gets its event.
@@ -234,27 +259,11 @@ class WebhookTest {
     @Test
     void aReceiverThatWithholdsItsBodyDoesNotHoldTheSenders() throws Exception {
         try (ServerSocket tarpit = new ServerSocket(0, 64, InetAddress.getByName("127.0.0.1"))) {
-            List<Socket> held = new CopyOnWriteArrayList<>();
-            Thread acceptor =
-                    new Thread(
-                            () -> {
-                                try {
-                                    while (true) {
-                                        Socket s = tarpit.accept();
-                                        held.add(s);
-                                        s.getOutputStream()
-                                                .write(
-                                                        "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
-                                                                .getBytes(
-                                                                        StandardCharsets.US_ASCII));
-                                        s.getOutputStream().flush();
-                                    }
-                                } catch (IOException e) {
-                                    // closed at the end of the test
-                                }
-                            });
-            acceptor.setDaemon(true);
-            acceptor.start();
+            List<Socket> held =
+                    holdConnections(
+                            tarpit,
+                            "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+                                    .getBytes(StandardCharsets.US_ASCII));
             String slow = "http://127.0.0.1:" + tarpit.getLocalPort() + "/hook";
             long now = System.currentTimeMillis();
             // as many as the gateway has senders (rerank.webhooks.max-in-flight, 32)
@@ -286,20 +295,7 @@ class WebhookTest {
     @Test
     void aTenantWhoseReceiversHangHoldsOnlyItsShareOfTheSenders() throws Exception {
         try (ServerSocket silent = new ServerSocket(0, 64, InetAddress.getByName("127.0.0.1"))) {
-            List<Socket> held = new CopyOnWriteArrayList<>();
-            Thread acceptor =
-                    new Thread(
-                            () -> {
-                                try {
-                                    while (true) {
-                                        held.add(silent.accept()); // reads nothing, answers nothing
-                                    }
-                                } catch (IOException e) {
-                                    // closed at the end of the test
-                                }
-                            });
-            acceptor.setDaemon(true);
-            acceptor.start();
+            List<Socket> held = holdConnections(silent, new byte[0]);
             String hung = "http://127.0.0.1:" + silent.getLocalPort() + "/hook";
             long now = System.currentTimeMillis();
             for (int i = 0; i < 32; i++) {
