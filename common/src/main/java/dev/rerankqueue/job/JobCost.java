@@ -29,18 +29,15 @@ public record JobCost(long pairs, long tokens) {
     public static JobCost of(RerankRequest request) {
         long beside =
                 PROMPT_TOKENS + utf8Length(request.query()) + utf8Length(request.instruction());
+        Integer chunkTokens = request.chunking() == null ? null : request.chunking().tokens();
+        Integer promptLimit = request.promptTokenLimit();
         long pairs = 0;
         long tokens = 0;
         if (request.documents() != null) {
             for (Document d : request.documents()) {
                 long doc = documentTokens(request, d);
                 long chunks = chunksAtMost(request, doc);
-                long perChunk = doc;
-                if (request.chunking() != null && request.chunking().tokens() != null) {
-                    perChunk = Math.min(doc, request.chunking().tokens());
-                }
-                long pair = beside + perChunk;
-                Integer promptLimit = request.promptTokenLimit();
+                long pair = beside + (chunkTokens == null ? doc : Math.min(doc, chunkTokens));
                 if (promptLimit != null) {
                     pair = Math.min(pair, promptLimit);
                 }

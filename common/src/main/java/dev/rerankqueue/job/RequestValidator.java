@@ -37,14 +37,7 @@ public final class RequestValidator {
         } else if (docs.isEmpty()) {
             out.add(new Violation("documents", "must hold at least one document"));
         } else if (docs.size() > limits.maxDocuments()) {
-            out.add(
-                    new Violation(
-                            "documents",
-                            "has "
-                                    + docs.size()
-                                    + " documents; the limit is "
-                                    + limits.maxDocuments()
-                                    + " per job (split the request, or use several jobs)"));
+            out.add(tooManyDocuments(docs.size()));
         } else {
             for (int i = 0; i < docs.size(); i++) {
                 Document d = docs.get(i);
@@ -136,6 +129,17 @@ public final class RequestValidator {
                                     + limits.maxQueryChars()));
         }
         return out;
+    }
+
+    /** What is wrong with a job of {@code documents} documents, over the limit. */
+    public Violation tooManyDocuments(int documents) {
+        return new Violation(
+                "documents",
+                "has "
+                        + documents
+                        + " documents; the limit is "
+                        + limits.maxDocuments()
+                        + " per job (split the request, or use several jobs)");
     }
 
     private void checkChunking(RerankRequest r, List<Violation> out) {

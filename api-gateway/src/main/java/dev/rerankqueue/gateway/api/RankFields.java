@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.job.RequestLimits;
+import dev.rerankqueue.job.RequestValidator;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -48,12 +49,7 @@ final class RankFields {
         }
         if (documents.size() > limits.maxDocuments()) {
             throw new InvalidRequestException(
-                    "documents",
-                    "has "
-                            + documents.size()
-                            + " documents; the limit is "
-                            + limits.maxDocuments()
-                            + " per job (split the request, or use several jobs)");
+                    List.of(new RequestValidator(limits).tooManyDocuments(documents.size())));
         }
         Set<String> names = names(fields, maxNames);
         ObjectNode out = ((ObjectNode) request).deepCopy();
