@@ -556,12 +556,14 @@ class FaultsIT {
                 start);
         long firstP99 = outcome.totalMillisAt(0.99, 0, 1 / 3.0);
         long lastP99 = outcome.totalMillisAt(0.99, 2 / 3.0, 1);
+        long firstP50 = outcome.totalMillisAt(0.5, 0, 1 / 3.0);
+        long lastP50 = outcome.totalMillisAt(0.5, 2 / 3.0, 1);
         notes.add(
                 String.format(
                         Locale.ROOT,
                         "Soak: capacity measured at %.1f jobs/s (drain rate under a 4 s open-loop"
                                 + " overload), then %d s at %.1f jobs/s: %d accepted, %d refused; acceptance to result p50 %d ms, p99 %d ms"
-                                + " (p99 %d ms in the first third, %d ms in the last); heap of gateway + 2 workers after a full GC %d MiB"
+                                + " (first third p50 %d ms, p99 %d ms; last third p50 %d ms, p99 %d ms); heap of gateway + 2 workers after a full GC %d MiB"
                                 + " before, %d MiB after.",
                         capacity,
                         duration.toSeconds(),
@@ -570,20 +572,25 @@ class FaultsIT {
                         outcome.rejected(),
                         outcome.totalMillisAt(0.5),
                         outcome.totalMillisAt(0.99),
+                        firstP50,
                         firstP99,
+                        lastP50,
                         lastP99,
                         heapBefore >> 20,
                         heapAfter >> 20));
         assertEquals(0, outcome.rejected(), "nothing refused at 70 % of capacity");
-        // what docs/reliability.md promises: p99 of the last third at most 3x the first third's,
-        // with a floor of 1 s above
-        // it, since a first-third p99 of some 100 ms on two shared cores is mostly scheduling noise
+        // what docs/reliability.md promises: a load above capacity grows a queue, which raises the
+        // latency of every job after it, so the median of the last third climbs. The median of the
+        // last third may be at most 3x the first third's, with a floor of 1 s above it. A p99 of
+        // the ~130 jobs of a third is their second slowest: one stall of the two shared cores
+        // moves it by seconds without any queue (seen in CI: 425 ms then 2.8 s at p99), so the
+        // p99s are recorded, not asserted.
         assertTrue(
-                lastP99 <= Math.max(3 * firstP99, firstP99 + 1_000),
-                "latency drifts up (p99 "
-                        + firstP99
+                lastP50 <= Math.max(3 * firstP50, firstP50 + 1_000),
+                "latency drifts up (p50 "
+                        + firstP50
                         + " ms in the first third, "
-                        + lastP99
+                        + lastP50
                         + " ms in the last): the load is above capacity");
         assertTrue(
                 heapAfter - heapBefore < 96L << 20,
