@@ -9,8 +9,10 @@ import dev.rerankqueue.store.RedisKeys;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
@@ -116,25 +118,27 @@ public class TenantQuotas {
         long now = System.currentTimeMillis();
         double capacity = rate * q.burst().toMillis() / 1000.0;
         double tokenCapacity = tokenRate * q.burst().toMillis() / 1000.0;
-        return RedisScripts.eval(
-                        redis,
-                        ACQUIRE,
-                        "4",
-                        RedisKeys.inFlight(job.tenant()),
-                        RedisKeys.pairBucket(job.tenant()),
-                        RedisKeys.inFlightPairs(job.tenant()),
-                        RedisKeys.tokenBucket(job.tenant()),
-                        job.id(),
-                        Long.toString(now),
-                        Long.toString(now - config.results().retention().toMillis()),
-                        Integer.toString(Math.max(0, maxInFlight)),
-                        Double.toString(Math.max(0, rate)),
-                        Double.toString(capacity),
-                        Integer.toString(job.pairCount()),
-                        Long.toString(Math.max(0, maxPairs)),
-                        Double.toString(Math.max(0, tokenRate)),
-                        Double.toString(tokenCapacity),
-                        Long.toString(job.cost().tokens()))
+        return lateRepliesUndone(
+                        job,
+                        RedisScripts.eval(
+                                redis,
+                                ACQUIRE,
+                                "4",
+                                RedisKeys.inFlight(job.tenant()),
+                                RedisKeys.pairBucket(job.tenant()),
+                                RedisKeys.inFlightPairs(job.tenant()),
+                                RedisKeys.tokenBucket(job.tenant()),
+                                job.id(),
+                                Long.toString(now),
+                                Long.toString(now - config.results().retention().toMillis()),
+                                Integer.toString(Math.max(0, maxInFlight)),
+                                Double.toString(Math.max(0, rate)),
+                                Double.toString(capacity),
+                                Integer.toString(job.pairCount()),
+                                Long.toString(Math.max(0, maxPairs)),
+                                Double.toString(Math.max(0, tokenRate)),
+                                Double.toString(tokenCapacity),
+                                Long.toString(job.cost().tokens())))
                 // a deadline: a saturated Redis must not hold a submission until the client gives
                 // up
                 .ifNoItem()
@@ -217,6 +221,39 @@ public class TenantQuotas {
                                             + job.pairCount()
                                             + " (one per document, one per chunk of a chunked one)",
                                     Duration.ofMillis(Long.parseLong(reply.get(1).toString())));
+                        });
+    }
+
+    /**
+     * The quota script's reply for whoever still waits for it. A script sent to Redis runs even
+     * when its caller stopped waiting (the deadline passed while it sat in a saturated client pool,
+     * or the client went away): its reply then finds no one, and a quota it took is given back at
+     * once, or the refused job would hold a place in its tenant's in-flight quota until the stale
+     * cut (a flood of 12 s left 900 such places).
+     */
+    private Uni<Response> lateRepliesUndone(RerankJob job, Uni<Response> script) {
+        return Uni.createFrom()
+                .emitter(
+                        waiting -> {
+                            AtomicBoolean over = new AtomicBoolean();
+                            waiting.onTermination(() -> over.set(true));
+                            script.subscribe()
+                                    .with(
+                                            reply -> {
+                                                if (over.compareAndSet(false, true)) {
+                                                    waiting.complete(reply);
+                                                } else if (reply != null
+                                                        && "ok".equals(reply.get(0).toString())) {
+                                                    metrics.counter("rerank.quota.late.released")
+                                                            .increment();
+                                                    release(job).subscribe().with(v -> {});
+                                                }
+                                            },
+                                            failure -> {
+                                                if (over.compareAndSet(false, true)) {
+                                                    waiting.fail(failure);
+                                                }
+                                            });
                         });
     }
 
