@@ -288,14 +288,7 @@ public class JobSubmitter {
                         () -> {
                             Optional<SubmissionLimit.Slot> slot = inFlight.acquire();
                             if (slot.isEmpty()) {
-                                return Uni.createFrom()
-                                        .failure(
-                                                RefusedException.overloaded(
-                                                        "this gateway is handling "
-                                                                + inFlight.limit()
-                                                                + " submissions at once, its current limit (adapted to keep accepts under rerank.admission.accept-latency-target,"
-                                                                + " at most rerank.admission.max-in-flight-submissions)",
-                                                        OVERLOADED_RETRY));
+                                return Uni.createFrom().failure(overloaded());
                             }
                             return Uni.createFrom()
                                     .voidItem()
@@ -315,6 +308,26 @@ public class JobSubmitter {
                                             (item, failure, cancelled) ->
                                                     slot.get().release(item != null, failure));
                         });
+    }
+
+    /**
+     * Whether this gateway is handling as many submissions as its in-flight limit allows: the next
+     * one would be refused with {@link #overloaded()}, so the HTTP layer refuses it before reading
+     * its body.
+     */
+    public boolean atLimit() {
+        return inFlight.atLimit();
+    }
+
+    /** The refusal (503 {@code overloaded}) of a submission over the in-flight limit. */
+    public RefusedException overloaded() {
+        return RefusedException.overloaded(
+                "this gateway is handling "
+                        + inFlight.limit()
+                        + " submissions at once, its current limit (adapted to keep accepts under"
+                        + " rerank.admission.accept-latency-target, at most"
+                        + " rerank.admission.max-in-flight-submissions)",
+                OVERLOADED_RETRY);
     }
 
     private Uni<AcceptedJob> send(RerankJob job, String endpoint) {

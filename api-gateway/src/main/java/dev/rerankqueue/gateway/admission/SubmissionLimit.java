@@ -1,6 +1,5 @@
 package dev.rerankqueue.gateway.admission;
 
-import com.netflix.concurrency.limits.Limiter;
 import com.netflix.concurrency.limits.limit.AIMDLimit;
 import com.netflix.concurrency.limits.limit.WindowedLimit;
 import com.netflix.concurrency.limits.limiter.SimpleLimiter;
@@ -40,7 +39,7 @@ final class SubmissionLimit {
     private static final Set<String> TIMED_OUT =
             Set.of("queue-unavailable", "store-unavailable", "overloaded");
 
-    private final Limiter<Void> limiter;
+    private final SimpleLimiter<Void> limiter;
     private final WindowedLimit limit;
 
     /** Shrink per slow second: from 512 to a floor of 64 in about 8 s of sustained overload. */
@@ -75,10 +74,19 @@ final class SubmissionLimit {
                 .description(
                         "Submissions this gateway handles at once now (adapted to the accept latency target)")
                 .register(metrics);
+        Gauge.builder("rerank.admission.submissions.in.flight", limiter, SimpleLimiter::getInflight)
+                .description(
+                        "Submissions this gateway is handling now, between admission and answer")
+                .register(metrics);
     }
 
     int limit() {
         return limit.getLimit();
+    }
+
+    /** Whether every place under the current limit is taken. */
+    boolean atLimit() {
+        return limiter.getInflight() >= limit.getLimit();
     }
 
     /** A place for one submission, or empty when the gateway is at its limit. */
