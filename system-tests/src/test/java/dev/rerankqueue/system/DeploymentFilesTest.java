@@ -19,10 +19,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * No Docker here, so the container files are checked as files: the compose file parses and is whole
- * (every service it needs, every dependency, Dockerfile and mounted file present, the GPU profile
- * on an NVIDIA device), the images run as a non-root user with container-aware heaps, and the
- * settings passed as environment variables are real keys.
+ * The container files checked as files, in every build (ComposeIT runs them where Docker is): the
+ * compose file parses and is whole (every service it needs, every dependency, Dockerfile and
+ * mounted file present, the GPU profile on an NVIDIA device), the images run as a non-root user
+ * with container-aware heaps, and the settings passed as environment variables are real keys.
  */
 class DeploymentFilesTest {
 
