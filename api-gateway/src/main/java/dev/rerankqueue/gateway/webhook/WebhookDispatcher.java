@@ -12,20 +12,17 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.io.IOException;
-import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -102,7 +99,7 @@ public class WebhookDispatcher {
     private final ReactiveRedisDataSource redis;
     private final MeterRegistry metrics;
     private final Semaphore slots;
-    private final HttpClient http;
+    private final WebhookTransport http;
     private ScheduledExecutorService ticker;
     private ExecutorService senders;
 
@@ -113,7 +110,8 @@ public class WebhookDispatcher {
             JobStore store,
             BatchStore batches,
             ReactiveRedisDataSource redis,
-            MeterRegistry metrics) {
+            MeterRegistry metrics,
+            Vertx vertx) {
         this.config = config.webhooks();
         this.targets = targets;
         this.payloads = payloads;
@@ -123,10 +121,8 @@ public class WebhookDispatcher {
         this.metrics = metrics;
         this.slots = new Semaphore(Math.max(1, this.config.maxInFlight()));
         this.http =
-                HttpClient.newBuilder()
-                        .connectTimeout(this.config.timeout())
-                        .followRedirects(HttpClient.Redirect.NEVER)
-                        .build();
+                new WebhookTransport(
+                        vertx, this.config.timeout(), Math.max(1, this.config.maxInFlight()));
     }
 
     void start(@Observes StartupEvent e) {
@@ -146,6 +142,7 @@ public class WebhookDispatcher {
             ticker.shutdownNow();
             senders.shutdownNow();
         }
+        http.close();
     }
 
     /** Claims as many due deliveries as there are free slots, and sends each on its own thread. */
@@ -368,10 +365,12 @@ public class WebhookDispatcher {
     private String attempt(String url, String tenant, String what, String eventId, byte[] body) {
         String secret = config.secrets().get(tenant);
         URI uri;
+        InetAddress address;
         try {
             uri = URI.create(url);
             targets.parse(url);
-            targets.resolve(uri);
+            // the connection goes to this checked address: the name is not resolved again
+            address = targets.resolve(uri).get(0);
         } catch (WebhookTargets.RefusedTargetException | RuntimeException e) {
             LOG.warnf("webhook of %s refused: %s", what, e.getMessage());
             return "failed";
@@ -381,39 +380,25 @@ public class WebhookDispatcher {
             return "failed";
         }
         long timestamp = System.currentTimeMillis() / 1000;
-        HttpRequest request =
-                HttpRequest.newBuilder(uri)
-                        .timeout(config.timeout())
-                        .header("content-type", "application/json")
-                        .header("user-agent", "rerank-queue-webhooks")
-                        .header(WebhookSignature.ID_HEADER, eventId)
-                        .header(WebhookSignature.TIMESTAMP_HEADER, Long.toString(timestamp))
-                        .header(
-                                WebhookSignature.SIGNATURE_HEADER,
-                                WebhookSignature.sign(secret, eventId, timestamp, body))
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                        .build();
-        // the whole attempt has one deadline: the request's own timeout covers only the wait for
-        // the response's headers, and a body the receiver never finishes would hold a sender for
-        // ever, so the body is not read at all (the status is the answer) and the exchange is
-        // abandoned, its connection closed, at the deadline
-        CompletableFuture<HttpResponse<InputStream>> exchange =
-                http.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream());
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("content-type", "application/json");
+        headers.put("user-agent", "rerank-queue-webhooks");
+        headers.put(WebhookSignature.ID_HEADER, eventId);
+        headers.put(WebhookSignature.TIMESTAMP_HEADER, Long.toString(timestamp));
+        headers.put(
+                WebhookSignature.SIGNATURE_HEADER,
+                WebhookSignature.sign(secret, eventId, timestamp, body));
+        // the whole attempt has one deadline, headers and body; the response's body is not read
+        // at all (the status is the answer), and at the deadline the connection is reset
         try {
-            HttpResponse<InputStream> response =
-                    exchange.get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
-            try (InputStream unread = response.body()) {
-                int status = response.statusCode();
-                if (status >= 200 && status < 300) {
-                    return "delivered";
-                }
-                return status == 410 ? "failed" : "retry";
+            int status = http.post(uri, address, headers, body, config.timeout());
+            if (status >= 200 && status < 300) {
+                return "delivered";
             }
-        } catch (TimeoutException | ExecutionException | IOException e) {
-            exchange.cancel(true);
+            return status == 410 ? "failed" : "retry";
+        } catch (TimeoutException | ExecutionException e) {
             return "retry";
         } catch (InterruptedException e) {
-            exchange.cancel(true);
             Thread.currentThread().interrupt();
             return "retry";
         }
