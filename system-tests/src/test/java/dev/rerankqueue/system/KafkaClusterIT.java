@@ -1,0 +1,232 @@
+package dev.rerankqueue.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.testing.RedisServerProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.FixedHostPortGenericContainer;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.Network;
+import org.testcontainers.containers.wait.strategy.Wait;
+
+/**
+ * The system on a three-broker KRaft cluster in containers, as production runs Kafka: every topic
+ * replicated three times with {@code min.insync.replicas=2}, the packaged gateway and two workers
+ * as processes beside it. Under load, the broker leading the most job partitions is killed ({@code
+ * docker kill}, SIGKILL) and started again: every accepted job must succeed, none lost, none wrong,
+ * and the refusals meanwhile can only be 503 or 429.
+ *
+ * <p>The brokers run the image in {@code KAFKA_IMAGE} ({@code apache/kafka:4.1.1} by default;
+ * {@code .ci/run} builds a stand-in from Debian's packages). Skipped, saying so, without a Docker
+ * daemon.
+ */
+class KafkaClusterIT {
+
+    private static final String KEY = "cluster-acme-key";
+    private static final int BROKERS = 3;
+    private static final int JOB_PARTITIONS = 6;
+
+    private static final List<GenericContainer<?>> brokers = new ArrayList<>();
+    private static Network network;
+    private static RedisServerProcess redis;
+    private static AppProcess gateway;
+    private static final List<AppProcess> workers = new ArrayList<>();
+    private static String bootstrap;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        assumeTrue(
+                DockerClientFactory.instance().isDockerAvailable(),
+                "no Docker daemon here: the three-broker cluster is not run (.ci/run starts one)");
+        String image = System.getenv().getOrDefault("KAFKA_IMAGE", "apache/kafka:4.1.1");
+        network = Network.newNetwork();
+        List<Integer> ports = new ArrayList<>();
+        String voters = "";
+        for (int id = 1; id <= BROKERS; id++) {
+            ports.add(RedisServerProcess.FreePort.find());
+            voters += (id > 1 ? "," : "") + id + "@kafka-" + id + ":9093";
+        }
+        for (int id = 1; id <= BROKERS; id++) {
+            int port = ports.get(id - 1);
+            @SuppressWarnings("deprecation") // a fixed host port: the broker advertises it
+            GenericContainer<?> broker =
+                    new FixedHostPortGenericContainer<>(image)
+                            .withFixedExposedPort(port, 9092)
+                            .withNetwork(network)
+                            .withNetworkAliases("kafka-" + id)
+                            .withEnv(brokerSettings(id, port, voters))
+                            .waitingFor(
+                                    Wait.forLogMessage(".*Kafka Server started.*", 1)
+                                            .withStartupTimeout(Duration.ofMinutes(2)));
+            brokers.add(broker);
+        }
+        brokers.parallelStream().forEach(GenericContainer::start);
+        bootstrap = ports.stream().map(p -> "localhost:" + p).collect(Collectors.joining(","));
+        try (Admin admin = admin()) {
+            List<NewTopic> topics =
+                    Topics.declared().stream()
+                            .map(
+                                    t -> {
+                                        Map<String, String> configs = new HashMap<>(t.configs());
+                                        configs.put("min.insync.replicas", "2");
+                                        return new NewTopic(
+                                                        t.name(),
+                                                        t.partitions(JOB_PARTITIONS),
+                                                        (short) BROKERS)
+                                                .configs(configs);
+                                    })
+                            .toList();
+            admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
+        }
+        redis = new RedisServerProcess().start();
+        Map<String, String> infra =
+                Map.of("kafka.bootstrap.servers", bootstrap, "quarkus.redis.hosts", redis.url());
+        gateway =
+                AppProcess.start(
+                        "cluster-gateway",
+                        "gateway.jar",
+                        RedisServerProcess.FreePort.find(),
+                        infra,
+                        Map.of("RERANK_API_KEYS", "acme:" + KEY));
+        for (int i = 1; i <= 2; i++) {
+            Map<String, String> props = new HashMap<>(infra);
+            props.put("rerank.worker.id", "cluster-worker-" + i);
+            workers.add(
+                    AppProcess.start(
+                            "cluster-worker-" + i,
+                            "worker.jar",
+                            RedisServerProcess.FreePort.find(),
+                            props));
+        }
+        gateway.awaitReady(Duration.ofSeconds(90));
+        for (AppProcess w : workers) {
+            w.awaitReady(Duration.ofSeconds(90));
+        }
+    }
+
+    /** One KRaft node (broker and controller), configured through the image's KAFKA_* settings. */
+    private static Map<String, String> brokerSettings(int id, int hostPort, String voters) {
+        Map<String, String> env = new HashMap<>();
+        env.put("CLUSTER_ID", "5L6g3nShT-eMCtK--X86sw");
+        env.put("KAFKA_NODE_ID", Integer.toString(id));
+        env.put("KAFKA_PROCESS_ROLES", "broker,controller");
+        env.put("KAFKA_LISTENERS", "PLAINTEXT://:9092,INTERNAL://:19092,CONTROLLER://:9093");
+        env.put(
+                "KAFKA_ADVERTISED_LISTENERS",
+                "PLAINTEXT://localhost:" + hostPort + ",INTERNAL://kafka-" + id + ":19092");
+        env.put(
+                "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP",
+                "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT");
+        env.put("KAFKA_INTER_BROKER_LISTENER_NAME", "INTERNAL");
+        env.put("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER");
+        env.put("KAFKA_CONTROLLER_QUORUM_VOTERS", voters);
+        env.put("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "3");
+        env.put("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "3");
+        env.put("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "2");
+        env.put("KAFKA_MIN_INSYNC_REPLICAS", "2");
+        env.put("KAFKA_DEFAULT_REPLICATION_FACTOR", "3");
+        env.put("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false");
+        env.put("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0");
+        env.put("KAFKA_LOG_CLEANER_DEDUPE_BUFFER_SIZE", "8388608");
+        env.put("KAFKA_HEAP_OPTS", "-Xms64m -Xmx384m");
+        return env;
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        for (AppProcess w : workers) {
+            w.close();
+        }
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+        brokers.forEach(GenericContainer::stop);
+        if (network != null) {
+            network.close();
+        }
+    }
+
+    @Test
+    void theLeaderOfTheBusiestPartitionsIsKilledUnderLoad() throws Exception {
+        long start = System.nanoTime();
+        JobLoad load = new JobLoad(gateway.baseUrl(), KEY);
+        load.submitFor(Duration.ofSeconds(4), Duration.ofMillis(100)); // 10 jobs/s, before
+        int victim = busiestLeader();
+        String container = brokers.get(victim - 1).getContainerId();
+        DockerClientFactory.instance().client().killContainerCmd(container).exec();
+        load.submitFor(Duration.ofSeconds(10), Duration.ofMillis(100)); // during
+        DockerClientFactory.instance().client().startContainerCmd(container).exec();
+        load.submitFor(Duration.ofSeconds(6), Duration.ofMillis(100)); // after
+        JobLoad.Outcome o = load.check(Duration.ofMinutes(3));
+        String row =
+                String.format(
+                        "| broker %d (leader of the most job partitions) killed for 10 s under 10"
+                                + " submits/s, 3 brokers, RF 3, min ISR 2 | %d | %d (%s) | %d | %d | %d | %d | %d |",
+                        victim,
+                        o.accepted(),
+                        o.rejected(),
+                        o.refusedBy(),
+                        o.succeeded(),
+                        o.lost(),
+                        o.wrong(),
+                        o.rescored(),
+                        (System.nanoTime() - start) / 1_000_000_000);
+        Path report = AppProcess.logs().resolve("../cluster-report.md").normalize();
+        Files.writeString(report, row + "\n");
+        System.out.println(row);
+        assertTrue(o.accepted() > 100, "the load ran: " + o.accepted() + " accepted");
+        assertTrue(
+                o.unexpectedRefusals().isEmpty(), "refusals other than 503/429: " + o.refusedBy());
+        assertTrue(o.problems().isEmpty(), o.problems().toString());
+        assertEquals(0, o.lost(), "lost");
+        assertEquals(0, o.wrong(), "wrong");
+        assertEquals(o.accepted(), o.succeeded(), "every accepted job succeeded");
+    }
+
+    /** The node id leading the most partitions of the jobs topic. */
+    private static int busiestLeader() throws Exception {
+        try (Admin admin = admin()) {
+            Map<Integer, Integer> led = new HashMap<>();
+            for (TopicPartitionInfo p :
+                    admin.describeTopics(List.of(Topics.JOBS))
+                            .allTopicNames()
+                            .get(30, TimeUnit.SECONDS)
+                            .get(Topics.JOBS)
+                            .partitions()) {
+                led.merge(p.leader().id(), 1, Integer::sum);
+            }
+            return led.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+        }
+    }
+
+    private static Admin admin() {
+        return Admin.create(
+                Map.of(
+                        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                        30000));
+    }
+}
