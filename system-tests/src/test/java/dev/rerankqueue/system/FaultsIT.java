@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -293,64 +292,26 @@ class FaultsIT {
     }
 
     /**
-     * A submission answered 503 or 429 was not accepted, so it must never be scored. Its record may
-     * still reach the jobs topic (a send queued in the producer while the broker was away goes out
-     * later); if it does, the job must be there as never run: cancelled, without a result, never
-     * claimed by a worker.
+     * A submission answered 503 or 429 was not accepted, so it must never be scored ({@link
+     * JobLoad#refusedThatRan}).
      */
     private static void assertNoRefusedJobRan(String scenario, JobLoad.Outcome o) throws Exception {
-        if (o.refusedQueries().isEmpty()) {
-            return;
-        }
-        Set<String> refused = new HashSet<>(o.refusedQueries());
-        Set<String> delivered = new LinkedHashSet<>();
-        for (String topic : List.of(Topics.JOBS, Topics.JOBS_BATCH)) {
-            for (ConsumerRecord<String, byte[]> r : readAll(topic)) {
-                try {
-                    if (refused.contains(JobCodec.decodeJob(r.value()).request().query())) {
-                        delivered.add(
-                                r.key()); // a producer retry may have written the record twice
-                    }
-                } catch (RuntimeException poison) {
-                    // the poison scenario's records
-                }
-            }
-        }
-        List<String> ran = new ArrayList<>();
-        HttpClient http = HttpClient.newHttpClient();
-        for (String id : delivered) {
-            // the state is written before the 503; a worker that got the record skips it (and logs
-            // it to the results topic)
-            HttpResponse<String> r =
-                    http.send(
-                            HttpRequest.newBuilder(
-                                            URI.create(gateway.baseUrl() + "/v1/rerank/jobs/" + id))
-                                    .header("Authorization", "Bearer " + ACME)
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString());
-            JsonNode job = r.statusCode() == 200 ? JobCodec.mapper().readTree(r.body()) : null;
-            if (job == null
-                    || !"cancelled".equals(job.path("status").asText())
-                    || job.path("results").size() > 0
-                    || job.path("attempts").asInt() > 0) {
-                ran.add(id + " " + r.statusCode() + " " + r.body());
-            }
-        }
-        if (!delivered.isEmpty()) {
+        JobLoad.RefusedOnTopic found = load().refusedThatRan(kafka.bootstrapServers(), o);
+        if (found.delivered() > 0) {
             notes.add(
                     scenario
                             + ": "
-                            + delivered.size()
+                            + found.delivered()
                             + " of the "
-                            + refused.size()
+                            + o.refusedQueries().size()
                             + " submissions answered 503/429 still reached the "
                             + "jobs topic after the answer; each was found cancelled and unscored, as the gateway marks it before answering.");
         }
         assertTrue(
-                ran.isEmpty(),
+                found.ran().isEmpty(),
                 scenario
                         + ": submissions answered 503/429 were scored anyway: "
-                        + ran.subList(0, Math.min(5, ran.size())));
+                        + found.ran().subList(0, Math.min(5, found.ran().size())));
     }
 
     /** Ten submits a second for {@code duration}, in the background. */

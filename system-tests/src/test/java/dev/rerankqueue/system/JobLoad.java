@@ -2,6 +2,8 @@ package dev.rerankqueue.system;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.testing.KafkaBroker;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,14 +13,18 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * Jobs with a known right answer ("What is the capital of X?" among distractors, shuffled),
@@ -300,5 +306,55 @@ final class JobLoad {
                 lastFinished,
                 Map.copyOf(refusedBy),
                 List.copyOf(refusedQueries));
+    }
+
+    /**
+     * What {@link #refusedThatRan} found: refused submissions on the jobs topics, and any that ran.
+     */
+    record RefusedOnTopic(int delivered, List<String> ran) {}
+
+    /**
+     * A submission answered 503 or 429 was not accepted, so it must never be scored. Its record may
+     * still reach the jobs topic (a send queued in the producer while the broker was away goes out
+     * later); if it does, the job must be there as never run: cancelled, without a result, never
+     * claimed by a worker. Reads both jobs topics from {@code bootstrapServers} and asks the
+     * gateway for each refused submission found there.
+     */
+    RefusedOnTopic refusedThatRan(String bootstrapServers, Outcome o) throws Exception {
+        if (o.refusedQueries().isEmpty()) {
+            return new RefusedOnTopic(0, List.of());
+        }
+        Set<String> refused = new HashSet<>(o.refusedQueries());
+        Set<String> delivered = new LinkedHashSet<>();
+        for (String topic : List.of(Topics.JOBS, Topics.JOBS_BATCH)) {
+            for (ConsumerRecord<String, byte[]> r : KafkaBroker.readAll(bootstrapServers, topic)) {
+                try {
+                    if (refused.contains(JobCodec.decodeJob(r.value()).request().query())) {
+                        delivered.add(r.key()); // a producer retry may have written it twice
+                    }
+                } catch (RuntimeException poison) {
+                    // the poison scenario's records
+                }
+            }
+        }
+        List<String> ran = new ArrayList<>();
+        for (String id : delivered) {
+            // the state is written before the 503; a worker that got the record skips it (and logs
+            // it to the results topic)
+            HttpResponse<String> r =
+                    http.send(
+                            HttpRequest.newBuilder(URI.create(base + "/v1/rerank/jobs/" + id))
+                                    .header("Authorization", "Bearer " + apiKey)
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            JsonNode job = r.statusCode() == 200 ? JobCodec.mapper().readTree(r.body()) : null;
+            if (job == null
+                    || !"cancelled".equals(job.path("status").asText())
+                    || job.path("results").size() > 0
+                    || job.path("attempts").asInt() > 0) {
+                ran.add(id + " " + r.statusCode() + " " + r.body());
+            }
+        }
+        return new RefusedOnTopic(delivered.size(), ran);
     }
 }

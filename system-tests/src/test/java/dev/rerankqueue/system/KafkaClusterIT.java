@@ -180,14 +180,17 @@ class KafkaClusterIT {
         DockerClientFactory.instance().client().startContainerCmd(container).exec();
         load.submitFor(Duration.ofSeconds(6), Duration.ofMillis(100)); // after
         JobLoad.Outcome o = load.check(Duration.ofMinutes(3));
+        JobLoad.RefusedOnTopic refusedJobs = load.refusedThatRan(bootstrap, o);
         String row =
                 String.format(
                         "| broker %d (leader of the most job partitions) killed for 10 s under 10"
-                                + " submits/s, 3 brokers, RF 3, min ISR 2 | %d | %d (%s) | %d | %d | %d | %d | %d |",
+                                + " submits/s, 3 brokers, RF 3, min ISR 2 | %d | %d (%s; %d of them on the"
+                                + " topic, none run) | %d | %d | %d | %d | %d |",
                         victim,
                         o.accepted(),
                         o.rejected(),
                         o.refusedBy(),
+                        refusedJobs.delivered(),
                         o.succeeded(),
                         o.lost(),
                         o.wrong(),
@@ -203,6 +206,9 @@ class KafkaClusterIT {
         assertEquals(0, o.lost(), "lost");
         assertEquals(0, o.wrong(), "wrong");
         assertEquals(o.accepted(), o.succeeded(), "every accepted job succeeded");
+        assertTrue(
+                refusedJobs.ran().isEmpty(),
+                "refused submissions scored anyway: " + refusedJobs.ran());
     }
 
     /** The node id leading the most partitions of the jobs topic. */
