@@ -62,6 +62,14 @@ public final class RedisKeys {
         return inFlight(tenant) + ":pairs";
     }
 
+    /**
+     * Prefix of a tenant's stored-bytes counters: one per hour (since the epoch) in which the jobs
+     * it counts expire, the hour appended.
+     */
+    public static String storedBytes(String tenant) {
+        return "rerank:stored:" + tenant + ":";
+    }
+
     /** Token bucket of a tenant's pairs-per-second quota (hash: tokens, at). */
     public static String pairBucket(String tenant) {
         return "rerank:quota:pairs:" + tenant;

@@ -91,6 +91,11 @@ public class StorageGuard {
         return 0;
     }
 
+    /** Redis's {@code maxmemory} as last read; 0 while unknown or unlimited. */
+    public long maxMemory() {
+        return max;
+    }
+
     /** Fails with 503 {@code storage-full} while Redis is over the high-water mark. */
     public void admit() {
         if (full) {

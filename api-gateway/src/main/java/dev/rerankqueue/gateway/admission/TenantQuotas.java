@@ -3,8 +3,10 @@ package dev.rerankqueue.gateway.admission;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.store.RedisScripts;
+import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.store.RedisKeys;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
@@ -12,6 +14,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
@@ -38,6 +41,14 @@ public class TenantQuotas {
             local maxInFlight, rate, capacity, cost = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
             local maxPairs = tonumber(ARGV[8])
             local tokenRate, tokenCapacity, tokenCost = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+            -- stored bytes: one counter per hour in which jobs expire; the live ones are summed
+            local storedLimit, storedCost, storedPrefix = tonumber(ARGV[12]), tonumber(ARGV[13]), ARGV[14]
+            local fromHour, toHour, expiryHour = tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[17])
+            if storedLimit > 0 then
+              local stored = 0
+              for h = fromHour, toHour do stored = stored + tonumber(redis.call('GET', storedPrefix .. h) or '0') end
+              if stored > 0 and stored + storedCost > storedLimit then return {'stored', tostring(stored)} end
+            end
             local tracked = maxInFlight > 0 or maxPairs > 0
             if tracked then
               redis.call('ZREMRANGEBYSCORE', set, '-inf', stale)
@@ -77,6 +88,11 @@ public class TenantQuotas {
               redis.call('ZADD', set, now, id)
               redis.call('INCRBY', pairsKey, cost)
             end
+            if storedLimit > 0 then
+              local bucket = storedPrefix .. expiryHour
+              redis.call('INCRBY', bucket, storedCost)
+              redis.call('PEXPIREAT', bucket, (expiryHour + 1) * 3600000 + 60000)
+            end
             return {'ok', ''}
             """;
 
@@ -85,6 +101,7 @@ public class TenantQuotas {
             if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('DECRBY', KEYS[3], ARGV[2]) end
             if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HINCRBYFLOAT', KEYS[2], 'tokens', ARGV[2]) end
             if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HINCRBYFLOAT', KEYS[4], 'tokens', ARGV[3]) end
+            if ARGV[4] ~= '' and redis.call('EXISTS', ARGV[4]) == 1 then redis.call('DECRBY', ARGV[4], ARGV[5]) end
             return 1
             """;
 
@@ -94,12 +111,55 @@ public class TenantQuotas {
     private final ReactiveRedisDataSource redis;
     private final GatewayConfig config;
     private final MeterRegistry metrics;
+    private final StorageGuard storage;
 
     public TenantQuotas(
-            ReactiveRedisDataSource redis, GatewayConfig config, MeterRegistry metrics) {
+            ReactiveRedisDataSource redis,
+            GatewayConfig config,
+            MeterRegistry metrics,
+            StorageGuard storage) {
         this.redis = redis;
         this.config = config;
         this.metrics = metrics;
+        this.storage = storage;
+    }
+
+    private static final long HOUR_MS = 3_600_000;
+
+    /**
+     * Bytes the job's state and result will hold in Redis, estimated from what it asks: some
+     * fields, its metadata, one result entry per ranked document and, with {@code
+     * return_documents}, every document's text (which documents make the top is not known yet).
+     */
+    static long storedEstimate(RerankJob job) {
+        RerankRequest r = job.request();
+        long documents = r.documents() == null ? 0 : r.documents().size();
+        long ranked = r.topN() == null ? documents : Math.min(documents, Math.max(0, r.topN()));
+        long bytes = 1024 + 96 * ranked;
+        if (r.metadata() != null) {
+            for (Map.Entry<String, String> m : r.metadata().entrySet()) {
+                bytes += JobCost.utf8Length(m.getKey()) + JobCost.utf8Length(m.getValue()) + 16;
+            }
+        }
+        if (Boolean.TRUE.equals(r.returnDocuments()) && r.documents() != null) {
+            for (Document d : r.documents()) {
+                bytes += d == null ? 0 : JobCost.utf8Length(d.text()) + 16;
+            }
+        }
+        return bytes;
+    }
+
+    /** The hour (since the epoch) in which the job's stored state expires. */
+    private long expiryHour(RerankJob job) {
+        return (job.createdAt() + job.retentionOr(config.results().retention()).toMillis())
+                / HOUR_MS;
+    }
+
+    /** The bytes of Redis one tenant's stored jobs may take now; 0 = no limit. */
+    private long storedLimit(String tenant) {
+        double share = config.quotas().maxStoredShare(tenant);
+        long max = storage.maxMemory();
+        return share > 0 && max > 0 ? Math.max(1, (long) (share * max)) : 0;
     }
 
     /**
@@ -112,10 +172,18 @@ public class TenantQuotas {
         long maxPairs = q.maxInFlightPairs(job.tenant());
         double rate = q.pairsPerSecond(job.tenant());
         double tokenRate = q.tokensPerSecond(job.tenant());
-        if (maxInFlight <= 0 && maxPairs <= 0 && rate <= 0 && tokenRate <= 0) {
+        long storedLimit = storedLimit(job.tenant());
+        if (maxInFlight <= 0 && maxPairs <= 0 && rate <= 0 && tokenRate <= 0 && storedLimit <= 0) {
             return Uni.createFrom().voidItem();
         }
         long now = System.currentTimeMillis();
+        long storedCost = storedEstimate(job);
+        // a job stored now expires within the longest retention: counters of later hours are empty
+        long longest =
+                Math.max(
+                        job.retentionOr(config.results().retention()).toMillis(),
+                        config.results().retention().toMillis());
+        long lastHour = (now + longest) / HOUR_MS + 1;
         double capacity = rate * q.burst().toMillis() / 1000.0;
         double tokenCapacity = tokenRate * q.burst().toMillis() / 1000.0;
         return lateRepliesUndone(
@@ -138,7 +206,13 @@ public class TenantQuotas {
                                 Long.toString(Math.max(0, maxPairs)),
                                 Double.toString(Math.max(0, tokenRate)),
                                 Double.toString(tokenCapacity),
-                                Long.toString(job.cost().tokens())))
+                                Long.toString(job.cost().tokens()),
+                                Long.toString(storedLimit),
+                                Long.toString(storedCost),
+                                RedisKeys.storedBytes(job.tenant()),
+                                Long.toString(now / HOUR_MS),
+                                Long.toString(lastHour),
+                                Long.toString(expiryHour(job))))
                 // a deadline: a saturated Redis must not hold a submission until the client gives
                 // up
                 .ifNoItem()
@@ -185,6 +259,21 @@ public class TenantQuotas {
                                                 + "; the limit is "
                                                 + maxPairs,
                                         q.inFlightRetryAfter());
+                            }
+                            if ("stored".equals(which)) {
+                                throw RefusedException.quotaExceeded(
+                                        "rerank.quotas.max-stored-share",
+                                        "tenant "
+                                                + job.tenant()
+                                                + " holds about "
+                                                + reply.get(1)
+                                                + " bytes of stored jobs and this job would add about "
+                                                + storedCost
+                                                + "; its share of Redis is "
+                                                + storedLimit
+                                                + " bytes. Stored jobs free it as they expire"
+                                                + " (rerank.results.retention, or the job's own)",
+                                        Duration.ofMillis(Math.max(1000, HOUR_MS - now % HOUR_MS)));
                             }
                             if ("in-flight".equals(which)) {
                                 throw RefusedException.quotaExceeded(
@@ -284,7 +373,11 @@ public class TenantQuotas {
                         RedisKeys.tokenBucket(job.tenant()),
                         job.id(),
                         Integer.toString(job.pairCount()),
-                        Long.toString(job.cost().tokens()))
+                        Long.toString(job.cost().tokens()),
+                        storedLimit(job.tenant()) > 0
+                                ? RedisKeys.storedBytes(job.tenant()) + expiryHour(job)
+                                : "",
+                        Long.toString(storedEstimate(job)))
                 .onFailure()
                 .recoverWithNull()
                 .replaceWithVoid();

@@ -263,6 +263,16 @@ public interface GatewayConfig {
         @WithDefault("1000")
         int maxSseConnections();
 
+        /**
+         * Most of Redis's {@code maxmemory} one tenant's stored jobs may take (their states and
+         * results, estimated at the door from what each asks: {@code return_documents} stores the
+         * documents' text), so that one tenant cannot bring Redis to {@code storage-full} for
+         * everyone; over it the tenant's next job is a 429 until its stored jobs expire. 0 = no
+         * limit; no limit either while Redis has no {@code maxmemory}. Default 0.5.
+         */
+        @WithDefault("0.5")
+        double maxStoredShare();
+
         /** Overrides per tenant: {@code rerank.quotas.tenant."acme".pairs-per-second=500}. */
         Map<String, TenantQuota> tenant();
 
@@ -276,6 +286,15 @@ public interface GatewayConfig {
             OptionalDouble tokensPerSecond();
 
             OptionalInt maxSseConnections();
+
+            OptionalDouble maxStoredShare();
+        }
+
+        default double maxStoredShare(String tenant) {
+            TenantQuota q = tenant().get(tenant);
+            return q != null && q.maxStoredShare().isPresent()
+                    ? q.maxStoredShare().getAsDouble()
+                    : maxStoredShare();
         }
 
         default int maxInFlightJobs(String tenant) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.testing.InfrastructureResource;
 import dev.rerankqueue.testing.SseRecorder;
+import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -16,6 +17,7 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
+import jakarta.inject.Inject;
 import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,13 +39,15 @@ class TenantQuotaTest {
         public Map<String, String> getConfigOverrides() {
             return Map.of(
                     "rerank.api-keys",
-                            "acme:acme-key,globex:globex-key,initech:initech-key,hooli:hooli-key",
+                            "acme:acme-key,globex:globex-key,initech:initech-key,hooli:hooli-key,"
+                                    + "wayne:wayne-key",
                     "rerank.quotas.tenant.\"hooli\".max-in-flight-pairs", "5",
                     "rerank.admission.enabled", "false",
                     "rerank.quotas.tenant.\"acme\".max-in-flight-jobs", "3",
                     "rerank.quotas.tenant.\"globex\".pairs-per-second", "4",
                     "rerank.quotas.burst", "2s",
-                    "rerank.quotas.tenant.\"initech\".max-sse-connections", "1");
+                    "rerank.quotas.tenant.\"initech\".max-sse-connections", "1",
+                    "rerank.quotas.tenant.\"wayne\".max-stored-share", "0.0001");
         }
     }
 
@@ -54,6 +58,8 @@ class TenantQuotaTest {
 
     @TestHTTPResource("/")
     URL base;
+
+    @Inject RedisDataSource redis;
 
     private static Response submitAs(String key) {
         return given().contentType(ContentType.JSON)
@@ -166,5 +172,55 @@ class TenantQuotaTest {
                                 assertEquals(200, again.status());
                             }
                         });
+    }
+
+    /**
+     * A tenant's stored jobs take at most its share of Redis (rerank.quotas.max-stored-share of
+     * maxmemory): jobs that keep their documents' text (return_documents) fill wayne's share of
+     * 0.0001 × 1 GiB (about 107 KB) after two of 40 KB, and the third is a 429 naming the share,
+     * while another tenant's jobs go on.
+     */
+    @Test
+    void aTenantsStoredJobsTakeAtMostItsShareOfRedis() {
+        redis.execute("CONFIG", "SET", "maxmemory", Long.toString(1L << 30));
+        try {
+            String doc = "x".repeat(10_000);
+            String job =
+                    "{\"query\":\"q\",\"return_documents\":true,\"documents\":[\""
+                            + String.join("\",\"", doc, doc, doc, doc)
+                            + "\"]}";
+            // the gateway reads maxmemory every second
+            await().pollDelay(Duration.ofMillis(1500))
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> true);
+            for (int i = 0; i < 2; i++) {
+                given().contentType(ContentType.JSON)
+                        .header("Authorization", "Bearer wayne-key")
+                        .body(job)
+                        .post("/v1/rerank/jobs")
+                        .then()
+                        .statusCode(202);
+            }
+            given().contentType(ContentType.JSON)
+                    .header("Authorization", "Bearer wayne-key")
+                    .body(job)
+                    .post("/v1/rerank/jobs")
+                    .then()
+                    .statusCode(429)
+                    .body("type", equalTo("/problems/quota-exceeded"))
+                    .body("detail", containsString("rerank.quotas.max-stored-share"))
+                    .body("detail", containsString("bytes of stored jobs"));
+            // a small job without documents kept still fits: it is its size that is refused
+            submitAs("wayne-key").then().statusCode(202);
+            // and another tenant is not affected
+            given().contentType(ContentType.JSON)
+                    .header("Authorization", "Bearer initech-key")
+                    .body(job)
+                    .post("/v1/rerank/jobs")
+                    .then()
+                    .statusCode(202);
+        } finally {
+            redis.execute("CONFIG", "SET", "maxmemory", "0");
+        }
     }
 }
