@@ -10,12 +10,16 @@ import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.testing.KafkaBroker;
 import dev.rerankqueue.testing.RedisServerProcess;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -136,6 +140,69 @@ class AbuseIT {
                         "{\"query\":\"capital of China?\",\"documents\":[\"Pandas eat bamboo.\","
                                 + "\"Beijing is the capital of China.\"]}");
         assertEquals(200, r.statusCode(), r.body());
+    }
+
+    // M4: one tenant's stored results must not bring Redis to storage-full for everyone
+    @Test
+    void aTenantsStoredResultsStopAtItsShareOfRedis() throws Exception {
+        // Redis of 96 MB: half of it (rerank.quotas.max-stored-share) is one tenant's share
+        redisCommand("CONFIG", "SET", "maxmemory", Long.toString(96L << 20));
+        try {
+            Thread.sleep(1500); // the gateway reads maxmemory every second
+            // jobs that keep 30 documents of 130,000 characters: about 3.9 MB each in Redis
+            String doc = "word ".repeat(26_000);
+            String body =
+                    "{\"query\":\"q\",\"return_documents\":true,\"documents\":["
+                            + String.join(",", Collections.nCopies(30, "\"" + doc + "\""))
+                            + "]}";
+            List<String> ids = new ArrayList<>();
+            HttpResponse<String> refused = null;
+            for (int i = 0; i < 30 && refused == null; i++) {
+                HttpResponse<String> r = post("/v1/rerank/jobs", BULK, "application/json", body);
+                if (r.statusCode() == 202) {
+                    ids.add(JobCodec.mapper().readTree(r.body()).get("id").asText());
+                } else {
+                    refused = r;
+                }
+            }
+            assertTrue(refused != null, "30 jobs of 3.9 MB accepted: nothing stopped the tenant");
+            assertEquals(429, refused.statusCode(), refused.body());
+            assertTrue(refused.body().contains("rerank.quotas.max-stored-share"), refused.body());
+            assertTrue(ids.size() <= 13, ids.size() + " jobs accepted before the 429");
+            for (String id : ids) {
+                awaitSucceeded(id, BULK);
+            }
+            // Redis is not full: the other tenant's async job is accepted (the sync call after
+            // every case checks the same through /v1/rerank)
+            HttpResponse<String> other =
+                    post(
+                            "/v1/rerank/jobs",
+                            NEIGHBOUR,
+                            "application/json",
+                            "{\"query\":\"q\",\"return_documents\":true,\"documents\":[\"a\"]}");
+            assertEquals(202, other.statusCode(), other.body());
+        } finally {
+            redisCommand("CONFIG", "SET", "maxmemory", "0");
+            Thread.sleep(1500);
+        }
+    }
+
+    /** One command to the suite's Redis over RESP; its reply's first line. */
+    static String redisCommand(String... args) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", redis.port())) {
+            StringBuilder cmd = new StringBuilder("*" + args.length + "\r\n");
+            for (String a : args) {
+                cmd.append('$')
+                        .append(a.getBytes(StandardCharsets.UTF_8).length)
+                        .append("\r\n")
+                        .append(a)
+                        .append("\r\n");
+            }
+            s.getOutputStream().write(cmd.toString().getBytes(StandardCharsets.UTF_8));
+            return new BufferedReader(
+                            new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8))
+                    .readLine();
+        }
     }
 
     // H2: the client's Content-Type must not pick the body cap of a buffered route
