@@ -149,12 +149,7 @@ class AbuseIT {
         redisCommand("CONFIG", "SET", "maxmemory", Long.toString(96L << 20));
         try {
             Thread.sleep(1500); // the gateway reads maxmemory every second
-            // jobs that keep 30 documents of 130,000 characters: about 3.9 MB each in Redis
-            String doc = "word ".repeat(26_000);
-            String body =
-                    "{\"query\":\"q\",\"return_documents\":true,\"documents\":["
-                            + String.join(",", Collections.nCopies(30, "\"" + doc + "\""))
-                            + "]}";
+            String body = jobKeepingLargeDocuments();
             List<String> ids = new ArrayList<>();
             HttpResponse<String> refused = null;
             for (int i = 0; i < 30 && refused == null; i++) {
@@ -185,6 +180,17 @@ class AbuseIT {
             redisCommand("CONFIG", "SET", "maxmemory", "0");
             Thread.sleep(1500);
         }
+    }
+
+    /**
+     * A job whose result keeps its 30 documents of 130,000 characters (return_documents): about 3.9
+     * MB in Redis once scored.
+     */
+    static String jobKeepingLargeDocuments() {
+        String doc = "word ".repeat(26_000);
+        return "{\"query\":\"q\",\"return_documents\":true,\"documents\":["
+                + String.join(",", Collections.nCopies(30, "\"" + doc + "\""))
+                + "]}";
     }
 
     /** One command to the suite's Redis over RESP; its reply's first line. */
@@ -300,12 +306,8 @@ class AbuseIT {
     // H3: a page of jobs with results of megabytes each
     @Test
     void listingJobsWithLargeResultsLoadsNoResults() throws Exception {
-        // 12 jobs whose results keep 30 documents of 130,000 characters: about 47 MB in Redis
-        String doc = "word ".repeat(26_000);
-        String body =
-                "{\"query\":\"q\",\"return_documents\":true,\"documents\":["
-                        + String.join(",", Collections.nCopies(30, "\"" + doc + "\""))
-                        + "]}";
+        // 12 jobs whose results keep their documents: about 47 MB in Redis
+        String body = jobKeepingLargeDocuments();
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             HttpResponse<String> r = post("/v1/rerank/jobs", BULK, "application/json", body);

@@ -188,15 +188,9 @@ public class TenantQuotas {
         double tokenCapacity = tokenRate * q.burst().toMillis() / 1000.0;
         return lateRepliesUndone(
                         job,
-                        RedisScripts.eval(
-                                redis,
+                        script(
                                 ACQUIRE,
-                                "4",
-                                RedisKeys.inFlight(job.tenant()),
-                                RedisKeys.pairBucket(job.tenant()),
-                                RedisKeys.inFlightPairs(job.tenant()),
-                                RedisKeys.tokenBucket(job.tenant()),
-                                job.id(),
+                                job,
                                 Long.toString(now),
                                 Long.toString(now - config.results().retention().toMillis()),
                                 Integer.toString(Math.max(0, maxInFlight)),
@@ -363,15 +357,9 @@ public class TenantQuotas {
 
     /** Gives back what {@link #acquire} took, for a job that was not accepted after all. */
     public Uni<Void> release(RerankJob job) {
-        return RedisScripts.eval(
-                        redis,
+        return script(
                         RELEASE,
-                        "4",
-                        RedisKeys.inFlight(job.tenant()),
-                        RedisKeys.pairBucket(job.tenant()),
-                        RedisKeys.inFlightPairs(job.tenant()),
-                        RedisKeys.tokenBucket(job.tenant()),
-                        job.id(),
+                        job,
                         Integer.toString(job.pairCount()),
                         Long.toString(job.cost().tokens()),
                         storedLimit(job.tenant()) > 0
@@ -381,6 +369,24 @@ public class TenantQuotas {
                 .onFailure()
                 .recoverWithNull()
                 .replaceWithVoid();
+    }
+
+    /**
+     * Runs a quota script on the job's tenant's four keys (jobs in flight, pairs bucket, pairs in
+     * flight, tokens bucket) with the job's id and then {@code args}.
+     */
+    private Uni<Response> script(String script, RerankJob job, String... args) {
+        String tenant = job.tenant();
+        String[] all = new String[7 + args.length];
+        all[0] = script;
+        all[1] = "4";
+        all[2] = RedisKeys.inFlight(tenant);
+        all[3] = RedisKeys.pairBucket(tenant);
+        all[4] = RedisKeys.inFlightPairs(tenant);
+        all[5] = RedisKeys.tokenBucket(tenant);
+        all[6] = job.id();
+        System.arraycopy(args, 0, all, 7, args.length);
+        return RedisScripts.eval(redis, all);
     }
 
     private static String formatRate(double rate) {
