@@ -55,6 +55,11 @@ class AbuseIT {
     static final String NEIGHBOUR = "globex-key";
 
     /** A tenant without a token quota, for large but allowed work. */
+    /**
+     * A tenant whose jobs keep large results, in a case of its own (the list case counts BULK's).
+     */
+    static final String HOARDER = "umbrella-key";
+
     static final String BULK = "initech-key";
 
     /** The heap growth the suite allows the gateway per case, after a full GC. */
@@ -90,7 +95,14 @@ class AbuseIT {
                         gatewayProps,
                         Map.of(
                                 "RERANK_API_KEYS",
-                                "acme:" + ABUSER + ",globex:" + NEIGHBOUR + ",initech:" + BULK));
+                                "acme:"
+                                        + ABUSER
+                                        + ",globex:"
+                                        + NEIGHBOUR
+                                        + ",initech:"
+                                        + BULK
+                                        + ",umbrella:"
+                                        + HOARDER));
         Map<String, String> workerProps = new HashMap<>(infra);
         workerProps.put("rerank.worker.scorer.type", "vllm");
         workerProps.put("rerank.worker.scorer.vllm.url", "http://127.0.0.1:" + emulator.port());
@@ -153,7 +165,7 @@ class AbuseIT {
             List<String> ids = new ArrayList<>();
             HttpResponse<String> refused = null;
             for (int i = 0; i < 30 && refused == null; i++) {
-                HttpResponse<String> r = post("/v1/rerank/jobs", BULK, "application/json", body);
+                HttpResponse<String> r = post("/v1/rerank/jobs", HOARDER, "application/json", body);
                 if (r.statusCode() == 202) {
                     ids.add(JobCodec.mapper().readTree(r.body()).get("id").asText());
                 } else {
@@ -165,7 +177,7 @@ class AbuseIT {
             assertTrue(refused.body().contains("rerank.quotas.max-stored-share"), refused.body());
             assertTrue(ids.size() <= 13, ids.size() + " jobs accepted before the 429");
             for (String id : ids) {
-                awaitSucceeded(id, BULK);
+                awaitSucceeded(id, HOARDER);
             }
             // Redis is not full: the other tenant's async job is accepted (the sync call after
             // every case checks the same through /v1/rerank)
