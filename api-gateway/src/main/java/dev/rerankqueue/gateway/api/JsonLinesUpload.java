@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.rerankqueue.gateway.admission.BatchSubmitter;
 import dev.rerankqueue.gateway.admission.JobSubmitter;
 import dev.rerankqueue.gateway.admission.RefusedException;
+import dev.rerankqueue.gateway.admission.TenantPlaces;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.problem.Problem;
@@ -23,10 +24,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -86,7 +85,7 @@ public class JsonLinesUpload {
     }
 
     /** Uploads of each tenant being read on this gateway now. */
-    private final Map<String, AtomicInteger> reading = new ConcurrentHashMap<>();
+    private final TenantPlaces reading = new TenantPlaces();
 
     /**
      * Reads, validates and submits every line of {@code body}; blocks until all are answered. A
@@ -95,9 +94,7 @@ public class JsonLinesUpload {
      */
     Outcome run(String tenant, InputStream body, BatchSubmitter.Own own, String idempotencyKey) {
         int max = config.limits().maxUploadsPerTenant();
-        AtomicInteger mine = reading.computeIfAbsent(tenant, t -> new AtomicInteger());
-        if (mine.incrementAndGet() > max && max > 0) {
-            mine.decrementAndGet();
+        if (!reading.take(tenant, max)) {
             throw RefusedException.quotaExceeded(
                     "rerank.limits.max-uploads-per-tenant",
                     "tenant "
@@ -111,7 +108,7 @@ public class JsonLinesUpload {
         try {
             return read(tenant, body, own, idempotencyKey);
         } finally {
-            mine.decrementAndGet();
+            reading.give(tenant);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.rerankqueue.gateway.webhook;
 
+import dev.rerankqueue.gateway.admission.TenantPlaces;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.store.BatchStore;
 import dev.rerankqueue.gateway.store.JobStore;
@@ -23,7 +24,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,7 +33,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
 
 /**
@@ -232,7 +231,7 @@ public class WebhookDispatcher {
     }
 
     /** Deliveries each tenant has in flight on this gateway. */
-    private final Map<String, AtomicInteger> sending = new ConcurrentHashMap<>();
+    private final TenantPlaces sending = new TenantPlaces();
 
     /** Time a delivery over its tenant's share waits before it is due again. */
     private static final long TURN_MS = 1_000;
@@ -243,11 +242,9 @@ public class WebhookDispatcher {
      * due} due again a second from now (no attempt counted) and answers false.
      */
     private boolean takeTurn(String due, String tenant) {
-        AtomicInteger mine = sending.computeIfAbsent(tenant, t -> new AtomicInteger());
-        if (mine.incrementAndGet() <= Math.max(1, config.maxInFlightPerTenant())) {
+        if (sending.take(tenant, Math.max(1, config.maxInFlightPerTenant()))) {
             return true;
         }
-        mine.decrementAndGet();
         metrics.counter("rerank.webhooks.deferred").increment();
         redis.sortedSet(String.class)
                 .zadd(RedisKeys.WEBHOOKS_DUE, System.currentTimeMillis() + TURN_MS, due)
@@ -257,7 +254,7 @@ public class WebhookDispatcher {
     }
 
     private void endTurn(String tenant) {
-        sending.get(tenant).decrementAndGet();
+        sending.give(tenant);
     }
 
     private void deliver(String id) {
