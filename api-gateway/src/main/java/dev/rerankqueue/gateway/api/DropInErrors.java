@@ -24,6 +24,19 @@ final class DropInErrors {
         return path != null && ROUTES.contains(path);
     }
 
+    /**
+     * The error body for {@code problem}'s route: a problem on our own API, on a drop-in route a
+     * body every client family reads its message from ({@link #anyFamily}).
+     */
+    static Object body(Problem problem) {
+        return isDropInRoute(problem.instance()) ? anyFamily(problem) : problem;
+    }
+
+    /** The media type of {@link #body}. */
+    static String mediaType(Problem problem) {
+        return isDropInRoute(problem.instance()) ? "application/json" : Problem.MEDIA_TYPE;
+    }
+
     /** The problem's fields plus Cohere's {@code message} and vLLM's {@code error} object. */
     static ObjectNode anyFamily(Problem p) {
         ObjectNode body = JobCodec.mapper().valueToTree(p);

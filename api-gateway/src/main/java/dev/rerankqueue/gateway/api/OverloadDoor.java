@@ -58,12 +58,10 @@ public class OverloadDoor {
         ApiException e = submitter.overloaded();
         metrics.counter("rerank.requests.rejected", "reason", e.slug()).increment();
         Problem p = e.problem(path);
-        boolean dropIn = DropInErrors.isDropInRoute(path);
         ctx.response()
                 .setStatusCode(e.status())
-                .putHeader(
-                        HttpHeaders.CONTENT_TYPE, dropIn ? "application/json" : Problem.MEDIA_TYPE)
+                .putHeader(HttpHeaders.CONTENT_TYPE, DropInErrors.mediaType(p))
                 .putHeader(HttpHeaders.RETRY_AFTER, String.valueOf(e.retryAfterSeconds()))
-                .end(JobCodec.toJson(dropIn ? DropInErrors.anyFamily(p) : p));
+                .end(JobCodec.toJson(DropInErrors.body(p)));
     }
 }

@@ -79,9 +79,7 @@ public class ProblemMappers {
      * message from.
      */
     private static Response.ResponseBuilder entity(Response.ResponseBuilder r, Problem problem) {
-        return DropInErrors.isDropInRoute(problem.instance())
-                ? r.type(MediaType.APPLICATION_JSON).entity(DropInErrors.anyFamily(problem))
-                : r.type(Problem.MEDIA_TYPE).entity(problem);
+        return r.type(DropInErrors.mediaType(problem)).entity(DropInErrors.body(problem));
     }
 
     @ServerExceptionMapper
