@@ -177,7 +177,8 @@ public class TenantQuotas {
             return Uni.createFrom().voidItem();
         }
         long now = System.currentTimeMillis();
-        long storedCost = storedEstimate(job);
+        // the estimate walks every document kept with return_documents: only where it is checked
+        long storedCost = storedLimit > 0 ? storedEstimate(job) : 0;
         // a job stored now expires within the longest retention: counters of later hours are empty
         long longest =
                 Math.max(
@@ -357,15 +358,14 @@ public class TenantQuotas {
 
     /** Gives back what {@link #acquire} took, for a job that was not accepted after all. */
     public Uni<Void> release(RerankJob job) {
+        boolean stored = storedLimit(job.tenant()) > 0;
         return script(
                         RELEASE,
                         job,
                         Integer.toString(job.pairCount()),
                         Long.toString(job.cost().tokens()),
-                        storedLimit(job.tenant()) > 0
-                                ? RedisKeys.storedBytes(job.tenant()) + expiryHour(job)
-                                : "",
-                        Long.toString(storedEstimate(job)))
+                        stored ? RedisKeys.storedBytes(job.tenant()) + expiryHour(job) : "",
+                        Long.toString(stored ? storedEstimate(job) : 0))
                 .onFailure()
                 .recoverWithNull()
                 .replaceWithVoid();
