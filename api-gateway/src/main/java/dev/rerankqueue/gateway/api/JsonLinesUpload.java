@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.rerankqueue.gateway.admission.BatchSubmitter;
 import dev.rerankqueue.gateway.admission.JobSubmitter;
 import dev.rerankqueue.gateway.admission.RefusedException;
-import dev.rerankqueue.gateway.admission.TenantPlaces;
+import dev.rerankqueue.gateway.auth.TenantPlaces;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.problem.Problem;

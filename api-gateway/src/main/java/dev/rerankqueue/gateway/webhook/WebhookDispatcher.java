@@ -1,6 +1,6 @@
 package dev.rerankqueue.gateway.webhook;
 
-import dev.rerankqueue.gateway.admission.TenantPlaces;
+import dev.rerankqueue.gateway.auth.TenantPlaces;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.store.BatchStore;
 import dev.rerankqueue.gateway.store.JobStore;

@@ -1,4 +1,4 @@
-package dev.rerankqueue.gateway.admission;
+package dev.rerankqueue.gateway.auth;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
