@@ -7,6 +7,7 @@ import dev.rerankqueue.bench.scenario.Accept;
 import dev.rerankqueue.bench.scenario.Burst;
 import dev.rerankqueue.bench.scenario.Efficiency;
 import dev.rerankqueue.bench.scenario.Latency;
+import dev.rerankqueue.bench.scenario.Neighbour;
 import dev.rerankqueue.bench.scenario.Overload;
 import dev.rerankqueue.bench.scenario.PriorityLanes;
 import dev.rerankqueue.bench.scenario.Scale;
@@ -41,7 +42,8 @@ public final class Main {
                     "priority",
                     "upload",
                     "accept",
-                    "flood" ->
+                    "flood",
+                    "neighbour" ->
                     scenario(args[0], flags);
             case "overload", "admission" -> {
                 Stack stack =
@@ -154,6 +156,7 @@ public final class Main {
                                     charts,
                                     Integer.parseInt(f.getOrDefault("connections", "2048")))
                             .flood();
+            case "neighbour" -> new Neighbour(stack, f.get("abuser-key"), seconds, charts).run();
             case "upload" ->
                     new Upload(stack, seconds, charts)
                             .run(Integer.parseInt(f.getOrDefault("jobs", "50000")));
@@ -207,6 +210,8 @@ public final class Main {
                           [--workers URL,URL] [--api-key KEY] [--charts bench/target/charts]
                        java -jar bench/target/bench.jar accept [--seconds 10] [--connections 64] (wrk, workers paused)
                        java -jar bench/target/bench.jar flood [--seconds 15] [--connections 2048] (wrk, 1 s a request)
+                       java -jar bench/target/bench.jar neighbour --api-key KEY --abuser-key OTHER_KEY [--seconds 30]
+                          (a tenant's sync p99 alone, then while another tenant sends the abuse cases)
                        java -jar bench/target/bench.jar overload [--connections 64] [--ceiling-seconds 10] [--ceiling JOBS_PER_S (else measured)] [--factor 3] [--seconds 15]
                        java -jar bench/target/bench.jar admission [--rate 60] [--seconds 20] [--limit 20 (the gateway's max-backlog, s)]
                        java -jar bench/target/bench.jar scale [--counts 1,2,4] [--time-scale 40] [--overload 1.5] [--warmup 30] [--seconds 40]

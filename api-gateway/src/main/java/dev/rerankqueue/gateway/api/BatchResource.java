@@ -123,12 +123,16 @@ public class BatchResource {
     private final JsonLinesUpload upload;
     private final GatewayConfig.Limits limits;
 
+    private final LargeBodies largeBodies;
+
     public BatchResource(
             BatchSubmitter submitter,
             BodyLimit bodyLimit,
             Caller caller,
             JsonLinesUpload upload,
-            GatewayConfig config) {
+            GatewayConfig config,
+            LargeBodies largeBodies) {
+        this.largeBodies = largeBodies;
         this.limits = config.limits();
         this.submitter = submitter;
         this.bodyLimit = bodyLimit;
@@ -193,6 +197,10 @@ public class BatchResource {
                             + " to submit only those.")
     public Uni<Response> submit(
             byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        return largeBodies.handle(caller.tenant(), body, () -> submitParsed(body, idempotencyKey));
+    }
+
+    private Uni<Response> submitParsed(byte[] body, String idempotencyKey) {
         bodyLimit.check(body);
         JsonNode tree = JobCodec.readTree(body);
         JsonNode jobs = tree.path("jobs");

@@ -57,6 +57,8 @@ public class JobResource {
     private final SseConnections connections;
     private final JobStore store;
 
+    private final LargeBodies largeBodies;
+
     public JobResource(
             JobSubmitter submitter,
             JobFollower follower,
@@ -65,7 +67,9 @@ public class JobResource {
             Caller caller,
             JobCanceller canceller,
             SseConnections connections,
-            JobStore store) {
+            JobStore store,
+            LargeBodies largeBodies) {
+        this.largeBodies = largeBodies;
         this.connections = connections;
         this.store = store;
         this.submitter = submitter;
@@ -84,6 +88,10 @@ public class JobResource {
             description = "Answers 202 with the job id once Kafka has acknowledged the job.")
     public Uni<Response> submit(
             byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        return largeBodies.handle(caller.tenant(), body, () -> submitParsed(body, idempotencyKey));
+    }
+
+    private Uni<Response> submitParsed(byte[] body, String idempotencyKey) {
         bodyLimit.check(body);
         var request = RequestFields.toKnownRequest(JobCodec.readTree(body), config.limits());
         return submitter

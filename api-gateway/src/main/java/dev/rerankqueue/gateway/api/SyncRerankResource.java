@@ -48,13 +48,17 @@ public class SyncRerankResource {
     private final Caller caller;
     private final JobCanceller canceller;
 
+    private final LargeBodies largeBodies;
+
     public SyncRerankResource(
             JobSubmitter submitter,
             JobFollower follower,
             GatewayConfig config,
             BodyLimit bodyLimit,
             Caller caller,
-            JobCanceller canceller) {
+            JobCanceller canceller,
+            LargeBodies largeBodies) {
+        this.largeBodies = largeBodies;
         this.canceller = canceller;
         this.submitter = submitter;
         this.follower = follower;
@@ -69,7 +73,10 @@ public class SyncRerankResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Rerank and wait (vLLM shape; TEI shape when the body has \"texts\")")
     public Uni<Object> rerank(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        JsonNode tree = parse(body);
+        return largeBodies.handle(caller.tenant(), body, () -> rerank(parse(body), idempotencyKey));
+    }
+
+    private Uni<Object> rerank(JsonNode tree, String idempotencyKey) {
         if (tree.has("texts")) {
             try {
                 return teiRerank(tree, idempotencyKey)
@@ -89,8 +96,13 @@ public class SyncRerankResource {
     @Operation(summary = "Rerank and wait (Cohere v1, Jina and vLLM shape)")
     public Uni<SyncRerankResponse> rerankV1(
             byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        JsonNode tree = parse(body);
-        return rerankAndWait(tree, idempotencyKey, true, RequestFields.warnings(tree));
+        return largeBodies.handle(
+                caller.tenant(),
+                body,
+                () -> {
+                    JsonNode tree = parse(body);
+                    return rerankAndWait(tree, idempotencyKey, true, RequestFields.warnings(tree));
+                });
     }
 
     @POST
@@ -100,9 +112,14 @@ public class SyncRerankResource {
     @Operation(summary = "Rerank and wait (Cohere v2 shape)")
     public Uni<SyncRerankResponse> rerankV2(
             byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        JsonNode tree = parse(body);
-        RequestFields.refuseUnknown(tree); // as Cohere v2 does
-        return rerankAndWait(tree, idempotencyKey, false, List.of());
+        return largeBodies.handle(
+                caller.tenant(),
+                body,
+                () -> {
+                    JsonNode tree = parse(body);
+                    RequestFields.refuseUnknown(tree); // as Cohere v2 does
+                    return rerankAndWait(tree, idempotencyKey, false, List.of());
+                });
     }
 
     @POST
@@ -113,7 +130,8 @@ public class SyncRerankResource {
             summary =
                     "Score pairs and wait (vLLM score API: queries/documents, text_1/text_2 or data_1/data_2; one-to-many or pairwise)")
     public Uni<Object> score(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        return scoreAndWait(parse(body), idempotencyKey);
+        return largeBodies.handle(
+                caller.tenant(), body, () -> scoreAndWait(parse(body), idempotencyKey));
     }
 
     @POST
@@ -122,7 +140,8 @@ public class SyncRerankResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Score pairs and wait (vLLM score API, as /score)")
     public Uni<Object> scoreV1(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        return scoreAndWait(parse(body), idempotencyKey);
+        return largeBodies.handle(
+                caller.tenant(), body, () -> scoreAndWait(parse(body), idempotencyKey));
     }
 
     /** Jobs of one pairwise {@code /score} call submitted and awaited at once. */

@@ -379,6 +379,14 @@ public interface GatewayConfig {
         @WithDefault("2")
         int maxUploadsPerTenant();
 
+        /**
+         * Request bodies of 64 KB or more one tenant may have parsed at once on one gateway (429
+         * over it; 0 = no limit): each is parsed on a worker thread, away from the event loops.
+         * Default 4.
+         */
+        @WithDefault("4")
+        int maxLargeBodiesPerTenant();
+
         /** Bytes of one JSON Lines upload, as declared by its Content-Length. Default 1G. */
         @WithDefault("1G")
         MemorySize maxUploadSize();

@@ -26,6 +26,8 @@ import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** With API keys configured: every API call needs a key, and a tenant sees only its own jobs. */
@@ -139,6 +141,56 @@ class ApiKeyTest {
                 .then()
                 .statusCode(200)
                 .body("status", equalTo("queued"));
+    }
+
+    /**
+     * A body of 64 KB or more is parsed on a worker thread (LargeBodies): the job it makes is still
+     * its caller's, on the job route and in a bulk request.
+     */
+    @Test
+    void aLargeBodyParsedOffTheEventLoopBelongsToItsCaller() {
+        String documents =
+                IntStream.range(0, 120)
+                        .mapToObj(i -> "\"passage " + i + " " + "text ".repeat(140) + "\"")
+                        .collect(Collectors.joining(","));
+        String job = "{\"query\":\"q\",\"documents\":[" + documents + "]}";
+        assertTrue(job.length() >= LargeBodies.OFF_LOOP_BYTES, "a body of " + job.length());
+        String id =
+                given().contentType(ContentType.JSON)
+                        .header("Authorization", "Bearer acme-key-1")
+                        .body(job)
+                        .post("/v1/rerank/jobs")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("id");
+        given().header("Authorization", "Bearer acme-key-1")
+                .get("/v1/rerank/jobs/" + id)
+                .then()
+                .statusCode(200)
+                .body("status", equalTo("queued"));
+        given().header("Authorization", "Bearer globex-key-2")
+                .get("/v1/rerank/jobs/" + id)
+                .then()
+                .statusCode(404);
+        String batch =
+                given().urlEncodingEnabled(false)
+                        .contentType(ContentType.JSON)
+                        .header("Authorization", "Bearer globex-key-2")
+                        .body("{\"jobs\":[" + job + "]}")
+                        .post("/v1/rerank/jobs:batch")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("jobs[0].id");
+        given().header("Authorization", "Bearer globex-key-2")
+                .get("/v1/rerank/jobs/" + batch)
+                .then()
+                .statusCode(200);
+        given().header("Authorization", "Bearer acme-key-1")
+                .get("/v1/rerank/jobs/" + batch)
+                .then()
+                .statusCode(404);
     }
 
     @Test

@@ -1,0 +1,120 @@
+package dev.rerankqueue.gateway.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rerankqueue.gateway.admission.RefusedException;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Large bodies are parsed on worker threads, never on the event loop they arrived on, and one
+ * tenant has a bounded number of them parsed at once.
+ */
+class LargeBodiesTest {
+
+    private final Vertx vertx = Vertx.vertx();
+
+    @AfterEach
+    void close() {
+        vertx.close().toCompletionStage().toCompletableFuture().join();
+    }
+
+    /** What {@code handle} gave, run from an event loop as a route would call it. */
+    private CompletableFuture<Object> fromEventLoop(
+            LargeBodies bodies, String tenant, int size, Runnable parse) {
+        CompletableFuture<Object> out = new CompletableFuture<>();
+        vertx.runOnContext(
+                ignored ->
+                        bodies.handle(
+                                        tenant,
+                                        new byte[size],
+                                        () -> {
+                                            parse.run();
+                                            return Uni.createFrom().item("parsed");
+                                        })
+                                .subscribe()
+                                .with(out::complete, out::complete));
+        return out;
+    }
+
+    @Test
+    void aLargeBodyIsParsedOffTheEventLoopAndASmallOneWhereItArrived() throws Exception {
+        LargeBodies bodies = new LargeBodies(vertx, 4);
+        List<Boolean> onEventLoop = new ArrayList<>();
+        assertEquals(
+                "parsed",
+                fromEventLoop(
+                                bodies,
+                                "acme",
+                                LargeBodies.OFF_LOOP_BYTES - 1,
+                                () -> onEventLoop.add(Context.isOnEventLoopThread()))
+                        .get(10, TimeUnit.SECONDS));
+        assertEquals(
+                "parsed",
+                fromEventLoop(
+                                bodies,
+                                "acme",
+                                LargeBodies.OFF_LOOP_BYTES,
+                                () -> onEventLoop.add(Context.isOnEventLoopThread()))
+                        .get(10, TimeUnit.SECONDS));
+        assertEquals(List.of(true, false), onEventLoop);
+    }
+
+    @Test
+    void aTenantHasItsShareOfLargeBodiesParsedAtOnceAndOthersGoOn() throws Exception {
+        LargeBodies bodies = new LargeBodies(vertx, 2);
+        CountDownLatch parsing = new CountDownLatch(2);
+        CountDownLatch release = new CountDownLatch(1);
+        Runnable slowParse =
+                () -> {
+                    parsing.countDown();
+                    try {
+                        release.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                };
+        List<CompletableFuture<Object>> held = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            held.add(fromEventLoop(bodies, "acme", LargeBodies.OFF_LOOP_BYTES, slowParse));
+        }
+        assertTrue(parsing.await(10, TimeUnit.SECONDS), "two parses running");
+        Object third =
+                fromEventLoop(bodies, "acme", LargeBodies.OFF_LOOP_BYTES, () -> {})
+                        .get(10, TimeUnit.SECONDS);
+        RefusedException refused = assertInstanceOf(RefusedException.class, third);
+        assertEquals(429, refused.status());
+        assertTrue(
+                refused.getMessage().contains("rerank.limits.max-large-bodies-per-tenant"),
+                refused.getMessage());
+        assertEquals(
+                "parsed",
+                fromEventLoop(bodies, "globex", LargeBodies.OFF_LOOP_BYTES, () -> {})
+                        .get(10, TimeUnit.SECONDS),
+                "another tenant's large body is parsed meanwhile");
+        assertEquals(
+                "parsed",
+                fromEventLoop(bodies, "acme", 100, () -> {}).get(10, TimeUnit.SECONDS),
+                "a small body of the same tenant is not held back");
+        release.countDown();
+        for (CompletableFuture<Object> h : held) {
+            assertEquals("parsed", h.get(10, TimeUnit.SECONDS));
+        }
+        assertFalse(
+                fromEventLoop(bodies, "acme", LargeBodies.OFF_LOOP_BYTES, () -> {})
+                                .get(10, TimeUnit.SECONDS)
+                        instanceof Throwable,
+                "the share is given back once the parses end");
+    }
+}
