@@ -1,7 +1,6 @@
 package dev.rerankqueue.gateway.api;
 
 import dev.rerankqueue.gateway.admission.RefusedException;
-import dev.rerankqueue.gateway.auth.TenantPlaces;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
@@ -9,16 +8,21 @@ import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
  * Where a request body is parsed. A small one is parsed where it arrived, on its event loop; one of
  * {@link #OFF_LOOP_BYTES} or more (a 2.5 MB body of 500,000 {@code rank_fields} takes about 100 ms
  * of CPU to parse and refuse) on a worker thread, so the event loop it arrived on keeps answering
- * the other connections it serves instead of holding them behind the parse. A tenant parses at most
- * {@code rerank.limits.max-large-bodies-per-tenant} such bodies at once on one gateway; the next is
- * refused (429) without being parsed, so one tenant sending large bodies back to back holds a few
- * threads' worth of CPU, not the gateway's.
+ * the other connections it serves instead of holding them behind the parse. One tenant's large
+ * bodies are parsed {@code rerank.limits.max-large-bodies-per-tenant} at a time on one gateway, the
+ * rest waiting their turn in arrival order; past {@code
+ * rerank.limits.max-large-bodies-waiting-per-tenant} waiting, the next is refused (429) unparsed. A
+ * tenant sending large bodies back to back thus holds that many threads' worth of CPU, not the
+ * gateway's, and a burst of ordinary large requests waits milliseconds instead of being refused.
  */
 @ApplicationScoped
 public class LargeBodies {
@@ -27,63 +31,122 @@ public class LargeBodies {
     static final int OFF_LOOP_BYTES = 64 * 1024;
 
     private final Vertx vertx;
-    private final int perTenant;
-    private final TenantPlaces parsing = new TenantPlaces();
+    private final int atOnce;
+    private final int maxWaiting;
+
+    /** Each tenant's large bodies being parsed and waiting; guarded by itself. */
+    private final Map<String, Turns> tenants = new HashMap<>();
+
+    /** One tenant's parses: how many run, and the ones waiting, in arrival order. */
+    private static final class Turns {
+        int running;
+        final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+    }
 
     @Inject
     public LargeBodies(Vertx vertx, GatewayConfig config) {
-        this(vertx, config.limits().maxLargeBodiesPerTenant());
+        this(
+                vertx,
+                config.limits().maxLargeBodiesPerTenant(),
+                config.limits().maxLargeBodiesWaitingPerTenant());
     }
 
-    LargeBodies(Vertx vertx, int perTenant) {
+    LargeBodies(Vertx vertx, int atOnce, int maxWaiting) {
         this.vertx = vertx;
-        this.perTenant = perTenant;
+        this.atOnce = Math.max(1, atOnce);
+        this.maxWaiting = Math.max(0, maxWaiting);
     }
 
     /**
      * Runs {@code handler} (the route's parse, mapping and validation, returning what then waits on
      * Kafka and Redis) for {@code tenant}'s {@code body}: at once when the body is small, otherwise
-     * on a worker thread under the tenant's share of large bodies. The share is held while the
-     * handler runs, not while what it returns waits.
+     * on a worker thread in the tenant's turn. The turn is held while the handler runs, not while
+     * what it returns waits.
      */
     public <T> Uni<T> handle(String tenant, byte[] body, Supplier<Uni<T>> handler) {
         if (body == null || body.length < OFF_LOOP_BYTES) {
             return handler.get();
         }
         return Uni.createFrom()
-                .deferred(
-                        () -> {
-                            if (!parsing.take(tenant, perTenant)) {
-                                return Uni.createFrom().failure(refused(tenant));
-                            }
+                .<Uni<T>>emitter(
+                        em -> {
                             Context context = Vertx.currentContext();
                             Context on = context != null ? context : vertx.getOrCreateContext();
-                            return Uni.createFrom()
-                                    .completionStage(
+                            Runnable parse =
+                                    () ->
                                             on.<Uni<T>>executeBlocking(
                                                             () -> {
                                                                 try {
                                                                     return handler.get();
                                                                 } finally {
-                                                                    parsing.give(tenant);
+                                                                    next(tenant);
                                                                 }
                                                             },
                                                             false)
-                                                    .toCompletionStage());
+                                                    .onComplete(
+                                                            r -> {
+                                                                if (r.succeeded()) {
+                                                                    em.complete(r.result());
+                                                                } else {
+                                                                    em.fail(r.cause());
+                                                                }
+                                                            });
+                            if (!enter(tenant, parse)) {
+                                em.fail(refused(tenant));
+                            }
                         })
                 .chain(next -> next);
     }
 
+    /**
+     * Runs {@code parse} now or queues it for the tenant's next turn; false when its queue is full.
+     */
+    private boolean enter(String tenant, Runnable parse) {
+        synchronized (tenants) {
+            Turns turns = tenants.computeIfAbsent(tenant, t -> new Turns());
+            if (turns.running >= atOnce) {
+                if (turns.waiting.size() >= maxWaiting) {
+                    return false;
+                }
+                turns.waiting.add(parse);
+                return true;
+            }
+            turns.running++;
+        }
+        parse.run();
+        return true;
+    }
+
+    /** A parse of {@code tenant} ended: its turn goes to the next waiting, if any. */
+    private void next(String tenant) {
+        Runnable waiting;
+        synchronized (tenants) {
+            Turns turns = tenants.get(tenant);
+            waiting = turns.waiting.poll();
+            if (waiting == null) {
+                turns.running--;
+                if (turns.running == 0) {
+                    tenants.remove(tenant);
+                }
+            }
+        }
+        if (waiting != null) {
+            waiting.run();
+        }
+    }
+
     private RefusedException refused(String tenant) {
         return RefusedException.quotaExceeded(
-                "rerank.limits.max-large-bodies-per-tenant",
+                "rerank.limits.max-large-bodies-waiting-per-tenant",
                 "tenant "
                         + tenant
                         + " has "
-                        + perTenant
+                        + atOnce
                         + " request bodies of "
                         + OFF_LOOP_BYTES / 1024
-                        + " KB or more being parsed on this gateway already",
+                        + " KB or more being parsed on this gateway and "
+                        + maxWaiting
+                        + " waiting their turn (rerank.limits.max-large-bodies-per-tenant)",
                 Duration.ofSeconds(1));
     }
 }

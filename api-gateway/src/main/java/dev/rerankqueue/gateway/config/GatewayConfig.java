@@ -380,12 +380,18 @@ public interface GatewayConfig {
         int maxUploadsPerTenant();
 
         /**
-         * Request bodies of 64 KB or more one tenant may have parsed at once on one gateway (429
-         * over it; 0 = no limit): each is parsed on a worker thread, away from the event loops.
-         * Default 4.
+         * Request bodies of 64 KB or more one tenant has parsed at once on one gateway, each on a
+         * worker thread away from the event loops; the tenant's others wait their turn. Default 2.
          */
-        @WithDefault("4")
+        @WithDefault("2")
         int maxLargeBodiesPerTenant();
+
+        /**
+         * One tenant's large bodies waiting for their turn to be parsed on one gateway (429 over
+         * it). Default 32.
+         */
+        @WithDefault("32")
+        int maxLargeBodiesWaitingPerTenant();
 
         /** Bytes of one JSON Lines upload, as declared by its Content-Length. Default 1G. */
         @WithDefault("1G")

@@ -50,7 +50,7 @@ class LargeBodiesTest {
 
     @Test
     void aLargeBodyIsParsedOffTheEventLoopAndASmallOneWhereItArrived() throws Exception {
-        LargeBodies bodies = new LargeBodies(vertx, 4);
+        LargeBodies bodies = new LargeBodies(vertx, 4, 32);
         List<Boolean> onEventLoop = new ArrayList<>();
         assertEquals(
                 "parsed",
@@ -72,8 +72,8 @@ class LargeBodiesTest {
     }
 
     @Test
-    void aTenantHasItsShareOfLargeBodiesParsedAtOnceAndOthersGoOn() throws Exception {
-        LargeBodies bodies = new LargeBodies(vertx, 2);
+    void aTenantsLargeBodiesTakeTurnsAndOthersGoOn() throws Exception {
+        LargeBodies bodies = new LargeBodies(vertx, 2, 1);
         CountDownLatch parsing = new CountDownLatch(2);
         CountDownLatch release = new CountDownLatch(1);
         Runnable slowParse =
@@ -90,13 +90,20 @@ class LargeBodiesTest {
             held.add(fromEventLoop(bodies, "acme", LargeBodies.OFF_LOOP_BYTES, slowParse));
         }
         assertTrue(parsing.await(10, TimeUnit.SECONDS), "two parses running");
-        Object third =
+        List<Boolean> waitedFor = new ArrayList<>();
+        CompletableFuture<Object> third =
+                fromEventLoop(
+                        bodies,
+                        "acme",
+                        LargeBodies.OFF_LOOP_BYTES,
+                        () -> waitedFor.add(release.getCount() == 0));
+        Object fourth =
                 fromEventLoop(bodies, "acme", LargeBodies.OFF_LOOP_BYTES, () -> {})
                         .get(10, TimeUnit.SECONDS);
-        RefusedException refused = assertInstanceOf(RefusedException.class, third);
+        RefusedException refused = assertInstanceOf(RefusedException.class, fourth);
         assertEquals(429, refused.status());
         assertTrue(
-                refused.getMessage().contains("rerank.limits.max-large-bodies-per-tenant"),
+                refused.getMessage().contains("rerank.limits.max-large-bodies-waiting-per-tenant"),
                 refused.getMessage());
         assertEquals(
                 "parsed",
@@ -107,14 +114,17 @@ class LargeBodiesTest {
                 "parsed",
                 fromEventLoop(bodies, "acme", 100, () -> {}).get(10, TimeUnit.SECONDS),
                 "a small body of the same tenant is not held back");
+        assertFalse(third.isDone(), "the third waits its turn");
         release.countDown();
         for (CompletableFuture<Object> h : held) {
             assertEquals("parsed", h.get(10, TimeUnit.SECONDS));
         }
-        assertFalse(
+        assertEquals("parsed", third.get(10, TimeUnit.SECONDS));
+        assertEquals(List.of(true), waitedFor, "parsed once a turn was free");
+        assertEquals(
+                "parsed",
                 fromEventLoop(bodies, "acme", LargeBodies.OFF_LOOP_BYTES, () -> {})
-                                .get(10, TimeUnit.SECONDS)
-                        instanceof Throwable,
-                "the share is given back once the parses end");
+                        .get(10, TimeUnit.SECONDS),
+                "the turns are given back once the parses end");
     }
 }
