@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
+import dev.rerankqueue.bench.load.AbuseBodies;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.testing.KafkaBroker;
 import dev.rerankqueue.testing.RedisServerProcess;
@@ -245,13 +244,7 @@ class AbuseIT {
     // H1: rank_fields repeating one name renders a document of hundreds of MB
     @Test
     void rankFieldsRepeatingOneNameAreRefused() throws Exception {
-        ObjectNode body = JobCodec.mapper().createObjectNode().put("query", "q");
-        body.putArray("documents").addObject().put("a", "x".repeat(1000));
-        ArrayNode fields = body.putArray("rank_fields");
-        for (int i = 0; i < 500_000; i++) {
-            fields.add("a");
-        }
-        String json = JobCodec.mapper().writeValueAsString(body);
+        String json = AbuseBodies.repeatedRankFields(500_000);
         for (String path : List.of("/v1/rerank/jobs", "/v1/rerank", "/rerank")) {
             HttpResponse<String> r = post(path, ABUSER, "application/json", json);
             assertEquals(422, r.statusCode(), path + ": " + r.body());
@@ -262,31 +255,19 @@ class AbuseIT {
     // H1 (CPU): many distinct names over many documents
     @Test
     void rankFieldsTimesDocumentsIsBoundedBeforeRendering() throws Exception {
-        ObjectNode body = JobCodec.mapper().createObjectNode().put("query", "q");
-        ArrayNode docs = body.putArray("documents");
-        for (int i = 0; i < 20_000; i++) {
-            docs.addObject().put("f0", 1);
-        }
-        ArrayNode fields = body.putArray("rank_fields");
-        for (int i = 0; i < 100_000; i++) {
-            fields.add("f" + i);
-        }
         HttpResponse<String> r =
                 post(
                         "/v1/rerank/jobs",
                         ABUSER,
                         "application/json",
-                        JobCodec.mapper().writeValueAsString(body));
+                        AbuseBodies.rankFieldsOverDocuments(20_000, 100_000));
         assertEquals(422, r.statusCode(), r.body());
     }
 
     // H5: chunking multiplies model work past every quota
     @Test
     void overlappingChunksOfAHugeDocumentAreRefusedAtTheDoor() throws Exception {
-        String body =
-                "{\"query\":\"q\",\"documents\":[\""
-                        + "word ".repeat(26_000)
-                        + "\"],\"chunking\":{\"max_chunks\":10000,\"overlap_tokens\":100000}}";
+        String body = AbuseBodies.amplifyingChunks();
         for (int i = 0; i < 20; i++) {
             HttpResponse<String> r = post("/v1/rerank/jobs", ABUSER, "application/json", body);
             assertEquals(422, r.statusCode(), r.body());
@@ -353,20 +334,8 @@ class AbuseIT {
     // H6: /score pairwise makes one job per distinct query
     @Test
     void pairwiseScoreWithThousandsOfDistinctQueriesIsRefused() throws Exception {
-        int n = 5000;
-        ObjectNode body = JobCodec.mapper().createObjectNode();
-        ArrayNode q = body.putArray("text_1");
-        ArrayNode d = body.putArray("text_2");
-        for (int i = 0; i < n; i++) {
-            q.add("q" + i);
-            d.add("d");
-        }
         HttpResponse<String> r =
-                post(
-                        "/score",
-                        ABUSER,
-                        "application/json",
-                        JobCodec.mapper().writeValueAsString(body));
+                post("/score", ABUSER, "application/json", AbuseBodies.distinctScoreQueries(5000));
         assertEquals(422, r.statusCode(), r.body());
         assertTrue(r.body().contains("max-score-queries"), r.body());
     }

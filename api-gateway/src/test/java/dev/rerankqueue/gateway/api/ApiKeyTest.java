@@ -52,9 +52,13 @@ class ApiKeyTest {
     }
 
     private static String submitAs(String key) {
+        return submitAs(key, JobSubmissionTest.BEIJING);
+    }
+
+    private static String submitAs(String key, String job) {
         return given().contentType(ContentType.JSON)
                 .header("Authorization", "Bearer " + key)
-                .body(JobSubmissionTest.BEIJING)
+                .body(job)
                 .post("/v1/rerank/jobs")
                 .then()
                 .statusCode(202)
@@ -155,15 +159,7 @@ class ApiKeyTest {
                         .collect(Collectors.joining(","));
         String job = "{\"query\":\"q\",\"documents\":[" + documents + "]}";
         assertTrue(job.length() >= LargeBodies.OFF_LOOP_BYTES, "a body of " + job.length());
-        String id =
-                given().contentType(ContentType.JSON)
-                        .header("Authorization", "Bearer acme-key-1")
-                        .body(job)
-                        .post("/v1/rerank/jobs")
-                        .then()
-                        .statusCode(202)
-                        .extract()
-                        .path("id");
+        String id = submitAs("acme-key-1", job);
         given().header("Authorization", "Bearer acme-key-1")
                 .get("/v1/rerank/jobs/" + id)
                 .then()

@@ -2,6 +2,7 @@ package dev.rerankqueue.bench.scenario;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rerankqueue.bench.load.AbuseBodies;
 import dev.rerankqueue.bench.load.LoadClient;
 import dev.rerankqueue.bench.load.Recorder;
 import dev.rerankqueue.bench.load.Stack;
@@ -43,6 +44,7 @@ public final class Neighbour extends Harness {
     static final int ABUSERS = 8;
 
     private final LoadClient abuser;
+    private final String abuserKey;
 
     public Neighbour(Stack stack, String abuserKey, int seconds, Path charts) {
         super(stack, seconds, charts);
@@ -52,6 +54,7 @@ public final class Neighbour extends Harness {
                             + " --abuser-key");
         }
         this.abuser = new LoadClient(abuserKey);
+        this.abuserKey = abuserKey;
     }
 
     /** One abuse case: a name and how to send it once, returning the status it got. */
@@ -188,38 +191,19 @@ public final class Neighbour extends Harness {
     /** The audit's reproductions and each field's worst case, as the abuser sends them. */
     private List<Case> cases() throws IOException {
         List<Case> cases = new ArrayList<>();
-        ObjectNode repeated = JobCodec.mapper().createObjectNode().put("query", "q");
-        repeated.putArray("documents").addObject().put("a", "x".repeat(1000));
-        ArrayNode names = repeated.putArray("rank_fields");
-        for (int i = 0; i < 500_000; i++) {
-            names.add("a");
-        }
-        cases.add(post("rank_fields repeated (sync)", "/v1/rerank", json(repeated)));
-        ObjectNode wide = JobCodec.mapper().createObjectNode().put("query", "q");
-        ArrayNode docs = wide.putArray("documents");
-        for (int i = 0; i < 20_000; i++) {
-            docs.addObject().put("f0", 1);
-        }
-        ArrayNode fields = wide.putArray("rank_fields");
-        for (int i = 0; i < 100_000; i++) {
-            fields.add("f" + i);
-        }
-        cases.add(post("rank_fields x documents", "/v1/rerank/jobs", json(wide)));
         cases.add(
                 post(
-                        "chunking amplification",
+                        "rank_fields repeated (sync)",
+                        "/v1/rerank",
+                        AbuseBodies.repeatedRankFields(500_000)));
+        cases.add(
+                post(
+                        "rank_fields x documents",
                         "/v1/rerank/jobs",
-                        "{\"query\":\"q\",\"documents\":[\""
-                                + "word ".repeat(26_000)
-                                + "\"],\"chunking\":{\"max_chunks\":10000,\"overlap_tokens\":100000}}"));
-        ObjectNode score = JobCodec.mapper().createObjectNode();
-        ArrayNode q = score.putArray("text_1");
-        ArrayNode d = score.putArray("text_2");
-        for (int i = 0; i < 5000; i++) {
-            q.add("q" + i);
-            d.add("d");
-        }
-        cases.add(post("score, 5,000 queries", "/score", json(score)));
+                        AbuseBodies.rankFieldsOverDocuments(20_000, 100_000)));
+        cases.add(
+                post("chunking amplification", "/v1/rerank/jobs", AbuseBodies.amplifyingChunks()));
+        cases.add(post("score, 5,000 queries", "/score", AbuseBodies.distinctScoreQueries(5000)));
         ObjectNode many = JobCodec.mapper().createObjectNode().put("query", "q");
         ArrayNode manyDocs = many.putArray("documents");
         for (int i = 0; i <= 10_000; i++) {
@@ -274,20 +258,15 @@ public final class Neighbour extends Harness {
         try (Socket s = new Socket(uri.getHost(), uri.getPort())) {
             s.setSoTimeout(30_000);
             OutputStream out = s.getOutputStream();
-            String auth =
-                    abuser.request(stack.gateway(), Duration.ofSeconds(1))
-                            .GET()
-                            .build()
-                            .headers()
-                            .firstValue("Authorization")
-                            .orElse("");
             out.write(
                     ("POST /v1/rerank/jobs HTTP/1.1\r\nHost: "
                                     + uri.getHost()
                                     + "\r\nContent-Type: application/x-ndjson\r\nContent-Length: "
                                     + length
                                     + "\r\n"
-                                    + (auth.isEmpty() ? "" : "Authorization: " + auth + "\r\n")
+                                    + "Authorization: Bearer "
+                                    + abuserKey
+                                    + "\r\n"
                                     + "\r\n")
                             .getBytes(StandardCharsets.US_ASCII));
             out.flush();
