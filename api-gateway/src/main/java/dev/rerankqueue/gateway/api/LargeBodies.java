@@ -22,7 +22,7 @@ import java.util.function.Supplier;
  * rest waiting their turn in arrival order; past {@code
  * rerank.limits.max-large-bodies-waiting-per-tenant} waiting, the next is refused (429) unparsed. A
  * tenant sending large bodies back to back thus holds that many threads' worth of CPU, not the
- * gateway's, and a burst of ordinary large requests waits milliseconds instead of being refused.
+ * gateway's, and a burst of ordinary large requests waits its turn instead of being refused.
  */
 @ApplicationScoped
 public class LargeBodies {
