@@ -185,12 +185,17 @@ class VllmScorerTest {
     @Test
     void serverErrorsAreRetryableAndOpenTheBreaker() {
         emulator.faults(new Faults(1.0, 0, 0, false));
-        try (VllmScorer s = scorer("score")) {
+        // a call timeout far above the emulator's answer: a busy test machine that stalls a call
+        // for seconds must not turn the 500 this test is about into a timeout
+        Duration patient = Duration.ofSeconds(30);
+        try (VllmScorer s =
+                new VllmScorer(
+                        config("http://127.0.0.1:" + emulator.port(), "score", patient), vertx)) {
             for (int i = 0; i < 3; i++) {
                 ScorerException e =
                         assertThrows(
                                 ScorerException.class,
-                                () -> s.score(PAIRS).await().atMost(Duration.ofSeconds(5)));
+                                () -> s.score(PAIRS).await().atMost(patient.plusSeconds(5)));
                 assertTrue(e.retryable());
                 assertTrue(e.getMessage().contains("500"), e.getMessage());
             }
@@ -198,7 +203,7 @@ class VllmScorerTest {
             ScorerException open =
                     assertThrows(
                             ScorerException.class,
-                            () -> s.score(PAIRS).await().atMost(Duration.ofSeconds(5)));
+                            () -> s.score(PAIRS).await().atMost(patient.plusSeconds(5)));
             assertTrue(open.getMessage().contains("circuit breaker open"), open.getMessage());
             assertFalse(s.isReady());
         }
