@@ -3,6 +3,7 @@ package dev.rerankqueue.gateway.api;
 import dev.rerankqueue.gateway.admission.RefusedException;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -20,9 +21,12 @@ import java.util.function.Supplier;
  * the other connections it serves instead of holding them behind the parse. One tenant's large
  * bodies are parsed {@code rerank.limits.max-large-bodies-per-tenant} at a time on one gateway, the
  * rest waiting their turn in arrival order; past {@code
- * rerank.limits.max-large-bodies-waiting-per-tenant} waiting, the next is refused (429) unparsed. A
- * tenant sending large bodies back to back thus holds that many threads' worth of CPU, not the
- * gateway's, and a burst of ordinary large requests waits its turn instead of being refused.
+ * rerank.limits.max-large-bodies-waiting-per-tenant} bodies or {@code
+ * rerank.limits.max-large-bodies-waiting-bytes-per-tenant} bytes waiting, the next is refused (429)
+ * unparsed. A tenant sending large bodies back to back thus holds that many threads' worth of CPU
+ * and a bounded share of the heap, not the gateway's, and a burst of ordinary large requests waits
+ * its turn instead of being refused. A waiting body whose caller went away (the connection closed,
+ * which cancels the route's result) leaves the queue unparsed and frees its bytes.
  */
 @ApplicationScoped
 public class LargeBodies {
@@ -33,14 +37,26 @@ public class LargeBodies {
     private final Vertx vertx;
     private final int atOnce;
     private final int maxWaiting;
+    private final long maxWaitingBytes;
 
     /** Each tenant's large bodies being parsed and waiting; guarded by itself. */
     private final Map<String, Turns> tenants = new HashMap<>();
 
-    /** One tenant's parses: how many run, and the ones waiting, in arrival order. */
+    /** One tenant's parses: how many run, and the ones waiting (with their bytes), in order. */
     private static final class Turns {
         int running;
-        final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+        long waitingBytes;
+        final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+    }
+
+    /** A body waiting for its turn: its size and what parses it. */
+    private record Waiting(long bytes, Runnable parse) {}
+
+    /** Why a body was not let in: none (it runs or waits), or the limit it would pass. */
+    private enum Entry {
+        IN,
+        TOO_MANY,
+        TOO_MANY_BYTES
     }
 
     @Inject
@@ -48,13 +64,15 @@ public class LargeBodies {
         this(
                 vertx,
                 config.limits().maxLargeBodiesPerTenant(),
-                config.limits().maxLargeBodiesWaitingPerTenant());
+                config.limits().maxLargeBodiesWaitingPerTenant(),
+                config.limits().maxLargeBodiesWaitingBytesPerTenant().asLongValue());
     }
 
-    LargeBodies(Vertx vertx, int atOnce, int maxWaiting) {
+    LargeBodies(Vertx vertx, int atOnce, int maxWaiting, long maxWaitingBytes) {
         this.vertx = vertx;
         this.atOnce = Math.max(1, atOnce);
         this.maxWaiting = Math.max(0, maxWaiting);
+        this.maxWaitingBytes = Math.max(0, maxWaitingBytes);
     }
 
     /**
@@ -72,54 +90,74 @@ public class LargeBodies {
                         em -> {
                             Context context = Vertx.currentContext();
                             Context on = context != null ? context : vertx.getOrCreateContext();
-                            Runnable parse =
-                                    () ->
-                                            on.<Uni<T>>executeBlocking(
-                                                            () -> {
-                                                                try {
-                                                                    return handler.get();
-                                                                } finally {
-                                                                    next(tenant);
-                                                                }
-                                                            },
-                                                            false)
-                                                    .onComplete(
-                                                            r -> {
-                                                                if (r.succeeded()) {
-                                                                    em.complete(r.result());
-                                                                } else {
-                                                                    em.fail(r.cause());
-                                                                }
-                                                            });
-                            if (!enter(tenant, parse)) {
-                                em.fail(refused(tenant));
+                            Waiting turn =
+                                    new Waiting(
+                                            body.length, () -> parseOn(on, tenant, handler, em));
+                            // the caller went away while its body waited: it leaves the queue
+                            em.onTermination(() -> leave(tenant, turn));
+                            Entry entry = enter(tenant, turn);
+                            if (entry != Entry.IN) {
+                                em.fail(refused(tenant, entry));
                             }
                         })
                 .chain(next -> next);
     }
 
-    /**
-     * Runs {@code parse} now or queues it for the tenant's next turn; false when its queue is full.
-     */
-    private boolean enter(String tenant, Runnable parse) {
+    private <T> void parseOn(
+            Context on, String tenant, Supplier<Uni<T>> handler, UniEmitter<? super Uni<T>> em) {
+        on.<Uni<T>>executeBlocking(
+                        () -> {
+                            try {
+                                return handler.get();
+                            } finally {
+                                next(tenant);
+                            }
+                        },
+                        false)
+                .onComplete(
+                        r -> {
+                            if (r.succeeded()) {
+                                em.complete(r.result());
+                            } else {
+                                em.fail(r.cause());
+                            }
+                        });
+    }
+
+    /** Runs {@code turn} now or queues it for the tenant's next turn, unless a limit is passed. */
+    private Entry enter(String tenant, Waiting turn) {
         synchronized (tenants) {
             Turns turns = tenants.computeIfAbsent(tenant, t -> new Turns());
             if (turns.running >= atOnce) {
                 if (turns.waiting.size() >= maxWaiting) {
-                    return false;
+                    return Entry.TOO_MANY;
                 }
-                turns.waiting.add(parse);
-                return true;
+                if (turns.waitingBytes + turn.bytes() > maxWaitingBytes) {
+                    return Entry.TOO_MANY_BYTES;
+                }
+                turns.waiting.add(turn);
+                turns.waitingBytes += turn.bytes();
+                return Entry.IN;
             }
             turns.running++;
         }
-        parse.run();
-        return true;
+        turn.parse().run();
+        return Entry.IN;
+    }
+
+    /** {@code turn}'s caller is gone or answered: if it still waits, it leaves unparsed. */
+    private void leave(String tenant, Waiting turn) {
+        synchronized (tenants) {
+            Turns turns = tenants.get(tenant);
+            if (turns != null && turns.waiting.remove(turn)) {
+                turns.waitingBytes -= turn.bytes();
+            }
+        }
     }
 
     /** A parse of {@code tenant} ended: its turn goes to the next waiting, if any. */
     private void next(String tenant) {
-        Runnable waiting;
+        Waiting waiting;
         synchronized (tenants) {
             Turns turns = tenants.get(tenant);
             waiting = turns.waiting.poll();
@@ -128,16 +166,28 @@ public class LargeBodies {
                 if (turns.running == 0) {
                     tenants.remove(tenant);
                 }
+            } else {
+                turns.waitingBytes -= waiting.bytes();
             }
         }
         if (waiting != null) {
-            waiting.run();
+            waiting.parse().run();
         }
     }
 
-    private RefusedException refused(String tenant) {
+    private RefusedException refused(String tenant, Entry entry) {
+        String waiting =
+                entry == Entry.TOO_MANY_BYTES
+                        ? "up to "
+                                + (maxWaitingBytes >= 1 << 20
+                                        ? maxWaitingBytes / (1 << 20) + " MB"
+                                        : maxWaitingBytes / 1024 + " KB")
+                                + " of them waiting their turn"
+                        : maxWaiting + " waiting their turn";
         return RefusedException.quotaExceeded(
-                "rerank.limits.max-large-bodies-waiting-per-tenant",
+                entry == Entry.TOO_MANY_BYTES
+                        ? "rerank.limits.max-large-bodies-waiting-bytes-per-tenant"
+                        : "rerank.limits.max-large-bodies-waiting-per-tenant",
                 "tenant "
                         + tenant
                         + " has "
@@ -145,8 +195,8 @@ public class LargeBodies {
                         + " request bodies of "
                         + OFF_LOOP_BYTES / 1024
                         + " KB or more being parsed on this gateway and "
-                        + maxWaiting
-                        + " waiting their turn (rerank.limits.max-large-bodies-per-tenant)",
+                        + waiting
+                        + " (rerank.limits.max-large-bodies-per-tenant)",
                 Duration.ofSeconds(1));
     }
 }

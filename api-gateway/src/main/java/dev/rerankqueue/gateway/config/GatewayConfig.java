@@ -393,6 +393,13 @@ public interface GatewayConfig {
         @WithDefault("32")
         int maxLargeBodiesWaitingPerTenant();
 
+        /**
+         * Bytes of one tenant's large bodies waiting for their turn to be parsed on one gateway,
+         * held in memory meanwhile (429 over it). Default 16M.
+         */
+        @WithDefault("16M")
+        MemorySize maxLargeBodiesWaitingBytesPerTenant();
+
         /** Bytes of one JSON Lines upload, as declared by its Content-Length. Default 1G. */
         @WithDefault("1G")
         MemorySize maxUploadSize();

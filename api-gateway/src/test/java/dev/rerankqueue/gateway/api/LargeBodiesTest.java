@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.gateway.admission.RefusedException;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.Cancellable;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -48,9 +50,80 @@ class LargeBodiesTest {
         return out;
     }
 
+    /** Parses that hold their turn until {@link #release} counts down. */
+    private final CountDownLatch release = new CountDownLatch(1);
+
+    private final Runnable heldParse =
+            () -> {
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+
+    @Test
+    void bytesWaitingAreBoundedPerTenant() throws Exception {
+        LargeBodies bodies = new LargeBodies(vertx, 1, 32, 3L * LargeBodies.OFF_LOOP_BYTES);
+        CompletableFuture<Object> running =
+                fromEventLoop(bodies, "acme", LargeBodies.OFF_LOOP_BYTES, heldParse);
+        List<CompletableFuture<Object>> waiting = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            waiting.add(fromEventLoop(bodies, "acme", LargeBodies.OFF_LOOP_BYTES, () -> {}));
+        }
+        RefusedException refused =
+                assertInstanceOf(
+                        RefusedException.class,
+                        fromEventLoop(bodies, "acme", LargeBodies.OFF_LOOP_BYTES, () -> {})
+                                .get(10, TimeUnit.SECONDS),
+                        "a fourth body would hold more bytes than allowed, though 32 may wait");
+        assertEquals(429, refused.status());
+        assertTrue(
+                refused.getMessage()
+                        .contains("rerank.limits.max-large-bodies-waiting-bytes-per-tenant"),
+                refused.getMessage());
+        release.countDown();
+        assertEquals("parsed", running.get(10, TimeUnit.SECONDS));
+        for (CompletableFuture<Object> w : waiting) {
+            assertEquals("parsed", w.get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void aWaitingBodyWhoseCallerLeftIsNeverParsedAndFreesItsPlace() throws Exception {
+        LargeBodies bodies = new LargeBodies(vertx, 1, 1, 16 << 20);
+        CompletableFuture<Object> running =
+                fromEventLoop(bodies, "acme", LargeBodies.OFF_LOOP_BYTES, heldParse);
+        AtomicBoolean goneParsed = new AtomicBoolean();
+        CompletableFuture<Cancellable> gone = new CompletableFuture<>();
+        vertx.runOnContext(
+                ignored ->
+                        gone.complete(
+                                bodies.handle(
+                                                "acme",
+                                                new byte[LargeBodies.OFF_LOOP_BYTES],
+                                                () -> {
+                                                    goneParsed.set(true);
+                                                    return Uni.createFrom().item("parsed");
+                                                })
+                                        .subscribe()
+                                        .with(item -> {}, failure -> {})));
+        // the route's result is cancelled when the client closes its connection
+        gone.get(10, TimeUnit.SECONDS).cancel();
+        CompletableFuture<Object> next =
+                fromEventLoop(bodies, "acme", LargeBodies.OFF_LOOP_BYTES, () -> {});
+        release.countDown();
+        assertEquals("parsed", running.get(10, TimeUnit.SECONDS));
+        assertEquals(
+                "parsed",
+                next.get(10, TimeUnit.SECONDS),
+                "the place the gone caller held was given to the next body");
+        assertFalse(goneParsed.get(), "the gone caller's body was never parsed");
+    }
+
     @Test
     void aLargeBodyIsParsedOffTheEventLoopAndASmallOneWhereItArrived() throws Exception {
-        LargeBodies bodies = new LargeBodies(vertx, 4, 32);
+        LargeBodies bodies = new LargeBodies(vertx, 4, 32, 16 << 20);
         List<Boolean> onEventLoop = new ArrayList<>();
         assertEquals(
                 "parsed",
@@ -73,7 +146,7 @@ class LargeBodiesTest {
 
     @Test
     void aTenantsLargeBodiesTakeTurnsAndOthersGoOn() throws Exception {
-        LargeBodies bodies = new LargeBodies(vertx, 2, 1);
+        LargeBodies bodies = new LargeBodies(vertx, 2, 1, 16 << 20);
         CountDownLatch parsing = new CountDownLatch(2);
         CountDownLatch release = new CountDownLatch(1);
         Runnable slowParse =
