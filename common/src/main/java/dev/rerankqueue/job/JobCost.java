@@ -49,6 +49,15 @@ public record JobCost(long pairs, long tokens) {
     }
 
     /**
+     * Tokens charged for one pair as the model is sent it: the bound {@link #of} charges, applied
+     * to a query, instruction and document (or chunk) after any cut. Workers count scored work in
+     * it, so that what they announce they drain is in the unit jobs are charged in.
+     */
+    public static long pairTokens(String query, String instruction, String document) {
+        return PROMPT_TOKENS + utf8Length(query) + utf8Length(instruction) + utf8Length(document);
+    }
+
+    /**
      * Chunks a document of {@code request} is scored in at most, given at most {@code
      * documentTokens} tokens: one without chunking; with it, what its chunk size and overlap make
      * of that many tokens, at most {@code max_chunks}. Without a chunk size the model's context

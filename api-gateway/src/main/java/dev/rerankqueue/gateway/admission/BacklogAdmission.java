@@ -1,6 +1,7 @@
 package dev.rerankqueue.gateway.admission;
 
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.RedisKeys;
@@ -25,6 +26,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
@@ -43,12 +46,13 @@ import org.jboss.logging.Logger;
  * backlog, a batch job for both.
  *
  * <p>Until enough busy time was seen to measure the drain from committed offsets, the rate is the
- * workers' announced capacity ({@link RedisKeys#WORKER_CAPACITY}: pairs per second, turned into
- * jobs per second with the mean pairs per job this gateway was offered), so a burst right after a
- * deploy or a quiet hour is refused from its first second; the committed rate replaces it as soon
- * as it is known. The check fails open: without a recent sample (Kafka unreachable) or without any
- * rate (no worker announced, none measured), jobs are accepted and the producer's own timeout
- * guards durability.
+ * workers' announced capacity ({@link RedisKeys#WORKER_CAPACITY}: charged tokens per second, turned
+ * into jobs per second with the mean tokens per job this gateway was offered, so that jobs of a few
+ * long or chunked documents weigh what they cost the model; pairs per second and the mean pairs per
+ * job for a worker that announces no tokens), so a burst right after a deploy or a quiet hour is
+ * refused from its first second; the committed rate replaces it as soon as it is known. The check
+ * fails open: without a recent sample (Kafka unreachable) or without any rate (no worker announced,
+ * none measured), jobs are accepted and the producer's own timeout guards durability.
  */
 @ApplicationScoped
 public class BacklogAdmission {
@@ -60,17 +64,22 @@ public class BacklogAdmission {
     private final DrainEstimate estimate;
     private final ReactiveRedisDataSource redis;
 
-    /** Sum of the fresh capacity announcements of the workers, pairs/s; 0 when none. */
-    private volatile double announcedPairsPerSecond;
+    /** The workers' fresh capacity announcements at the last sample; none when unknown. */
+    private volatile List<ScorerCapacityAnnouncement> announced = List.of();
 
     /** Jobs accepted since the last sample, per lane (they are not in its lag yet). */
     private final Map<Priority, AtomicLong> acceptedSinceSample = new EnumMap<>(Priority.class);
 
     /**
-     * Jobs and their pairs offered to one lane since start: the mean job size that turns the lag
-     * into pairs.
+     * Jobs and their charged pairs and tokens offered to one lane since start: the mean job size
+     * that turns the lag into work.
      */
-    private record Offered(LongAdder jobs, LongAdder pairs) {}
+    private record Offered(LongAdder jobs, LongAdder pairs, LongAdder tokens) {
+        double mean(LongAdder of) {
+            long n = jobs.sum();
+            return n == 0 ? Double.NaN : of.sum() / (double) n;
+        }
+    }
 
     private final Map<Priority, Offered> offered = new EnumMap<>(Priority.class);
 
@@ -125,16 +134,19 @@ public class BacklogAdmission {
                             "Jobs on the lane's topic not yet committed by the workers' consumer group")
                     .baseUnit("jobs")
                     .register(metrics);
-            offered.put(lane, new Offered(new LongAdder(), new LongAdder()));
-            Gauge.builder(
-                            "rerank.backlog.pairs",
-                            this,
-                            a -> a.fresh() ? a.laneBacklog(lane) * a.meanPairs(lane) : Double.NaN)
+            offered.put(lane, new Offered(new LongAdder(), new LongAdder(), new LongAdder()));
+            Gauge.builder("rerank.backlog.pairs", this, a -> a.laneWork(lane, Offered::pairs))
                     .tag("lane", lane.wireName())
                     .baseUnit("pairs")
                     .description(
                             "Estimated (query, document) pairs waiting in the lane: its jobs times the mean pairs per job"
                                     + " this gateway has been offered")
+                    .register(metrics);
+            Gauge.builder("rerank.backlog.tokens", this, a -> a.laneWork(lane, Offered::tokens))
+                    .tag("lane", lane.wireName())
+                    .description(
+                            "Estimated tokens charged for the jobs waiting in the lane: its jobs times the mean charged"
+                                    + " tokens per job this gateway has been offered")
                     .register(metrics);
             Gauge.builder(
                             "rerank.backlog.wait",
@@ -153,10 +165,21 @@ public class BacklogAdmission {
         Gauge.builder("rerank.backlog.drain.rate", this, a -> a.estimate.rate().orElse(Double.NaN))
                 .description("Jobs per second the workers commit while there is a backlog")
                 .register(metrics);
-        Gauge.builder("rerank.workers.capacity", this, a -> a.announcedPairsPerSecond)
+        Gauge.builder(
+                        "rerank.workers.capacity",
+                        this,
+                        a -> a.announcedSum(ScorerCapacityAnnouncement::pairsPerSecond, false))
                 .baseUnit("pairs")
                 .description(
                         "Pairs per second the workers announce they score (sum over fresh announcements)")
+                .register(metrics);
+        Gauge.builder(
+                        "rerank.workers.capacity.tokens",
+                        this,
+                        a -> a.announcedSum(ScorerCapacityAnnouncement::tokensPerSecond, true))
+                .description(
+                        "Charged tokens per second the workers announce they score (sum over fresh announcements"
+                                + " that carry tokens)")
                 .register(metrics);
     }
 
@@ -190,19 +213,20 @@ public class BacklogAdmission {
     }
 
     /**
-     * Refuses a new job of {@code lane} with {@code pairs} pairs (503 + Retry-After) when the jobs
+     * Refuses a new job of {@code lane} charged {@code cost} (503 + Retry-After) when the jobs
      * ahead of it would take longer than {@code limit} (capped by the configured maximum) to drain;
      * otherwise counts it towards the backlog until the next sample.
      */
-    public void admit(Duration limit, Priority lane, int pairs) {
+    public void admit(Duration limit, Priority lane, JobCost cost) {
         offered.get(lane).jobs().increment();
-        offered.get(lane).pairs().add(pairs);
+        offered.get(lane).pairs().add(cost.pairs());
+        offered.get(lane).tokens().add(cost.tokens());
         if (!config.enabled()) {
             return;
         }
         Duration max = limit.compareTo(config.maxBacklog()) < 0 ? limit : config.maxBacklog();
         long backlog = ahead(lane);
-        OptionalDouble rate = drainRate(lane, pairs);
+        OptionalDouble rate = drainRate(lane, cost);
         if (fresh() && backlog >= config.minBacklogJobs() && rate.isPresent()) {
             Duration retryAfter =
                     retryAfter(backlog, rate.getAsDouble(), max, config.maxRetryAfter());
@@ -230,29 +254,69 @@ public class BacklogAdmission {
 
     /**
      * Jobs per second the backlog ahead of a new job of {@code lane} drains at: the rate measured
-     * from committed offsets once known, until then the workers' announced pairs per second over
-     * the mean pairs of the jobs ahead ({@code pairs}, the new job's, when this gateway has seen
-     * none of their lane).
+     * from committed offsets once known, until then the workers' announced capacity over the mean
+     * size of the jobs ahead ({@code cost}, the new job's, when this gateway has seen none of their
+     * lane): charged tokens per second over the mean charged tokens per job, or, for a worker that
+     * announces no tokens, pairs per second over the mean pairs per job.
      */
-    OptionalDouble drainRate(Priority lane, int pairs) {
+    OptionalDouble drainRate(Priority lane, JobCost cost) {
         OptionalDouble measured = estimate.rate();
-        double capacity = config.announcedCapacity() ? announcedPairsPerSecond : 0;
-        if (measured.isPresent() || capacity <= 0) {
+        List<ScorerCapacityAnnouncement> workers =
+                config.announcedCapacity() ? announced : List.of();
+        double tokensPerSecond = 0;
+        double pairsPerSecond = 0; // of workers that announce pairs only
+        for (ScorerCapacityAnnouncement a : workers) {
+            if (a.hasTokens()) {
+                tokensPerSecond += a.tokensPerSecond();
+            } else {
+                pairsPerSecond += a.pairsPerSecond();
+            }
+        }
+        if (measured.isPresent() || tokensPerSecond + pairsPerSecond <= 0) {
             return measured;
         }
         long jobs = 0;
         double pairsAhead = 0;
+        double tokensAhead = 0;
         for (Priority l : Priority.values()) {
             if (lane == Priority.BATCH || l == Priority.INTERACTIVE) {
                 long waiting = laneBacklog(l);
-                double mean = meanPairs(l);
+                Offered o = offered.get(l);
                 jobs += waiting;
-                pairsAhead += waiting * (Double.isNaN(mean) ? Math.max(1, pairs) : mean);
+                pairsAhead += waiting * orElse(o.mean(o.pairs()), cost.pairs());
+                tokensAhead += waiting * orElse(o.mean(o.tokens()), cost.tokens());
             }
         }
-        return jobs == 0
-                ? OptionalDouble.of(capacity / Math.max(1, pairs))
-                : OptionalDouble.of(capacity * jobs / pairsAhead);
+        if (jobs == 0) { // nothing ahead: jobs the size of this one
+            jobs = 1;
+            pairsAhead = Math.max(1, cost.pairs());
+            tokensAhead = Math.max(1, cost.tokens());
+        }
+        return OptionalDouble.of(
+                jobs * (tokensPerSecond / tokensAhead + pairsPerSecond / pairsAhead));
+    }
+
+    /** {@code mean}, or {@code otherwise} (at least 1) when no job was seen. */
+    private static double orElse(double mean, long otherwise) {
+        return Math.max(1e-9, Double.isNaN(mean) ? Math.max(1, otherwise) : mean);
+    }
+
+    /** The lane's jobs waiting times the mean of {@code what} per job offered; NaN when unknown. */
+    private double laneWork(Priority lane, Function<Offered, LongAdder> what) {
+        Offered o = offered.get(lane);
+        return fresh() ? laneBacklog(lane) * o.mean(what.apply(o)) : Double.NaN;
+    }
+
+    /** The sum of {@code what} over the fresh announcements (only those with tokens if asked). */
+    private double announcedSum(
+            ToDoubleFunction<ScorerCapacityAnnouncement> what, boolean withTokensOnly) {
+        double sum = 0;
+        for (ScorerCapacityAnnouncement a : announced) {
+            if (a.hasTokens() || !withTokensOnly) {
+                sum += what.applyAsDouble(a);
+            }
+        }
+        return sum;
     }
 
     /**
@@ -260,16 +324,11 @@ public class BacklogAdmission {
      * known.
      */
     public Optional<Duration> estimatedWait(Priority lane) {
-        OptionalDouble rate = drainRate(lane, 1);
+        OptionalDouble rate = drainRate(lane, new JobCost(1, JobCost.PROMPT_TOKENS));
         if (!fresh() || rate.isEmpty() || rate.getAsDouble() <= 0) {
             return Optional.empty();
         }
         return Optional.of(Duration.ofMillis((long) (ahead(lane) * 1000 / rate.getAsDouble())));
-    }
-
-    private double meanPairs(Priority lane) {
-        long jobs = offered.get(lane).jobs().sum();
-        return jobs == 0 ? Double.NaN : offered.get(lane).pairs().sum() / (double) jobs;
     }
 
     private long laneBacklog(Priority lane) {
@@ -293,16 +352,20 @@ public class BacklogAdmission {
 
     private void sampleQuietly() {
         try {
-            Map<String, String> announced =
+            Map<String, String> workers =
                     redis.hash(String.class)
                             .hgetall(RedisKeys.WORKER_CAPACITY)
                             .await()
                             .atMost(Duration.ofSeconds(2));
-            announcedPairsPerSecond =
-                    ScorerCapacityAnnouncement.total(
-                            announced.values(), System.currentTimeMillis(), CAPACITY_FRESH_MS);
+            long now = System.currentTimeMillis();
+            announced =
+                    workers.values().stream()
+                            .map(ScorerCapacityAnnouncement::parse)
+                            .flatMap(Optional::stream)
+                            .filter(a -> a.freshAt(now, CAPACITY_FRESH_MS))
+                            .toList();
         } catch (RuntimeException e) {
-            announcedPairsPerSecond = 0; // unknown: fall back to the measured rate alone
+            announced = List.of(); // unknown: fall back to the measured rate alone
             LOG.debugf("capacity announcements unreadable: %s", e.toString());
         }
         try {

@@ -295,7 +295,7 @@ public class JobSubmitter {
                                     .invoke(
                                             () -> {
                                                 storage.admit();
-                                                backlog.admit(limit, lane, job.pairCount());
+                                                backlog.admit(limit, lane, job.cost());
                                             })
                                     .chain(() -> quotas.acquire(job))
                                     .chain(

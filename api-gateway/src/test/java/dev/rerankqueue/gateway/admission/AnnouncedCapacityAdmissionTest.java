@@ -110,6 +110,45 @@ class AnnouncedCapacityAdmissionTest {
     }
 
     @Test
+    void jobsOfLongDocumentsAreAdmittedByTheTokensTheyAreCharged() throws Exception {
+        BacklogAdmissionTest.commitEverything(GROUP);
+        // 1,000 pairs/s would drain 500 two-document jobs a second, 1,000 within the 2 s limit;
+        // 20,000 charged tokens/s drains about 2 of these jobs (2 × (384 + 17 + 4,000) tokens)
+        redis.hash(String.class)
+                .hset(
+                        RedisKeys.WORKER_CAPACITY,
+                        "test-worker-a",
+                        new ScorerCapacityAnnouncement(System.currentTimeMillis(), 1000, 20_000)
+                                .wire());
+        await().atMost(Duration.ofSeconds(10)).until(() -> tokenCapacityGauge() == 20_000.0);
+        String longDocument = "Paris is the capital of France. ".repeat(125);
+        String job =
+                "{\"query\":\"capital of France\",\"documents\":[\""
+                        + longDocument
+                        + "\",\""
+                        + longDocument
+                        + "\"]}";
+        int accepted = 0;
+        Response refused = null;
+        for (int i = 0; i < 200 && refused == null; i++) {
+            Response r = given().contentType(ContentType.JSON).body(job).post("/v1/rerank/jobs");
+            if (r.statusCode() == 202) {
+                accepted++;
+            } else {
+                refused = r;
+            }
+        }
+        assertTrue(
+                refused != null,
+                "200 jobs of 8,800 tokens accepted against 20,000 tokens/s and a 2 s limit");
+        refused.then().statusCode(503).body("type", equalTo("/problems/backlog-full"));
+        // the mean job this gateway was offered includes the other test's short ones, so the
+        // first refusal comes a few jobs later than 2 s of these alone would give
+        assertTrue(accepted <= 40, "jobs accepted before the first refusal: " + accepted);
+        BacklogAdmissionTest.commitEverything(GROUP);
+    }
+
+    @Test
     void aStaleAnnouncementIsNotCounted() {
         redis.hash(String.class)
                 .hset(
@@ -133,6 +172,11 @@ class AnnouncedCapacityAdmissionTest {
                         worker,
                         new ScorerCapacityAnnouncement(System.currentTimeMillis(), pairsPerSecond)
                                 .wire());
+    }
+
+    private static double tokenCapacityGauge() {
+        return BacklogAdmissionTest.gauge(
+                given().get("/q/metrics").asString(), "rerank_workers_capacity_tokens ");
     }
 
     private static double capacityGauge() {

@@ -36,6 +36,14 @@ public interface WorkerConfig {
          */
         Optional<Double> pairsPerSecond();
 
+        /**
+         * Announce this many charged tokens per second (tokens as the gateway charges them: one a
+         * UTF-8 byte of query, instruction and document, plus 384 for the prompt) instead of the
+         * measured figure. Gateways admit by it when it is announced, by pairs otherwise. Default:
+         * measured, unless {@code pairs-per-second} is set, which then is announced alone.
+         */
+        Optional<Double> tokensPerSecond();
+
         /** Busy scorer time over which the measured figure is averaged. Default 30s. */
         @WithDefault("30s")
         Duration window();

@@ -1,5 +1,6 @@
 package dev.rerankqueue.worker.scoring;
 
+import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.micrometer.core.instrument.Counter;
@@ -438,6 +439,17 @@ public class MicroBatcher {
     private static final Timed GIVEN_UP = new Timed(null, -1);
 
     /**
+     * Tokens {@code pairs} are charged as sent, the unit this worker's capacity is announced in.
+     */
+    private static long chargedTokens(List<ScorePair> pairs) {
+        long t = 0;
+        for (ScorePair p : pairs) {
+            t += JobCost.pairTokens(p.query(), p.instruction(), p.document());
+        }
+        return t;
+    }
+
+    /**
      * One scorer call of the pairs {@code toSend} gives when the call gets its slot; {@code null}
      * when it gives none.
      */
@@ -459,7 +471,8 @@ public class MicroBatcher {
                                             (s, failure, cancelled) ->
                                                     capacity.ended(
                                                             System.nanoTime(),
-                                                            s == null ? 0 : chunk.size()))
+                                                            s == null ? 0 : chunk.size(),
+                                                            s == null ? 0 : chargedTokens(chunk)))
                                     .map(
                                             s -> {
                                                 long nanos = System.nanoTime() - start;

@@ -1,15 +1,17 @@
 package dev.rerankqueue.worker.scoring;
 
+import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.observability.BusyRate;
 import java.time.Duration;
 import java.util.OptionalDouble;
 
 /**
- * How many pairs per second this worker's scorer gets through while it has work: pairs scored over
- * the time at least one scorer call was running, averaged over the last {@code window} of such busy
- * time. Idle time does not count, so the figure survives quiet periods and is there when a burst
- * comes. Gateways read it (summed over workers) to refuse a burst from its first second instead of
- * waiting to measure the drain from committed offsets.
+ * How many pairs, and how many charged tokens ({@link JobCost#pairTokens}, the unit jobs are
+ * charged in at the door), per second this worker's scorer gets through while it has work: what was
+ * scored over the time at least one scorer call was running, averaged over the last {@code window}
+ * of such busy time. Idle time does not count, so the figure survives quiet periods and is there
+ * when a burst comes. Gateways read it (summed over workers) to refuse a burst from its first
+ * second instead of waiting to measure the drain from committed offsets.
  *
  * <p>It is a lower bound of the scorer's capacity: at low load the model server gets fewer calls at
  * once than it could batch, so a GPU looks slower than it is; under load (every slot busy) it is
@@ -18,13 +20,17 @@ import java.util.OptionalDouble;
 public final class ScorerCapacity {
 
     private final BusyRate rate;
+    private final BusyRate tokenRate;
     private int running;
     private long busySince;
     private long busyNanos;
     private long pairs;
+    private long tokens;
+    private OptionalDouble tokensPerSecond = OptionalDouble.empty();
 
     public ScorerCapacity(Duration window, Duration minBusy) {
         this.rate = new BusyRate(window, minBusy);
+        this.tokenRate = new BusyRate(window, minBusy);
     }
 
     /** A scorer call started at {@code nanos}. */
@@ -35,11 +41,12 @@ public final class ScorerCapacity {
     }
 
     /**
-     * A scorer call that started ended at {@code nanos}, having scored {@code scored} pairs (0 if
-     * it failed).
+     * A scorer call that started ended at {@code nanos}, having scored {@code scored} pairs charged
+     * {@code scoredTokens} tokens (both 0 if it failed).
      */
-    public synchronized void ended(long nanos, int scored) {
+    public synchronized void ended(long nanos, int scored, long scoredTokens) {
         pairs += scored;
+        tokens += scoredTokens;
         if (--running == 0) {
             busyNanos += nanos - busySince;
         }
@@ -55,8 +62,16 @@ public final class ScorerCapacity {
             busySince = nanos;
         }
         rate.add(busyNanos, pairs);
+        tokenRate.add(busyNanos, tokens);
         busyNanos = 0;
         pairs = 0;
+        tokens = 0;
+        tokensPerSecond = tokenRate.perSecond();
         return rate.perSecond();
+    }
+
+    /** Charged tokens per busy second over the window as of the last {@link #tick}, if known. */
+    public synchronized OptionalDouble tokensPerSecond() {
+        return tokensPerSecond;
     }
 }

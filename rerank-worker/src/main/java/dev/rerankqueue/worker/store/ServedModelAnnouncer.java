@@ -20,9 +20,9 @@ import java.util.OptionalDouble;
 /**
  * Tells the gateways, through Redis, which model this worker serves ({@link
  * RedisKeys#SERVED_MODELS}, so that {@code GET /v1/models} lists what is really being served) and
- * how many pairs per second it scores ({@link RedisKeys#WORKER_CAPACITY}: the configured figure, or
- * the measured one once there is one), so that admission holds from the first second of a burst. A
- * worker that stops announcing drops off both.
+ * how many pairs and charged tokens per second it scores ({@link RedisKeys#WORKER_CAPACITY}: the
+ * configured figures, or the measured ones once there are), so that admission holds from the first
+ * second of a burst. A worker that stops announcing drops off both.
  */
 @ApplicationScoped
 public class ServedModelAnnouncer {
@@ -31,7 +31,9 @@ public class ServedModelAnnouncer {
     private final MicroBatcher scorer;
     private final String workerId;
     private final Optional<Double> configured;
+    private final Optional<Double> configuredTokens;
     private volatile double announced = Double.NaN;
+    private volatile double announcedTokens = Double.NaN;
 
     public ServedModelAnnouncer(
             ReactiveRedisDataSource redis,
@@ -42,10 +44,16 @@ public class ServedModelAnnouncer {
         this.scorer = scorer;
         this.workerId = WorkerId.of(config);
         this.configured = config.capacity().pairsPerSecond();
+        this.configuredTokens = config.capacity().tokensPerSecond();
         Gauge.builder("rerank.worker.capacity", this, a -> a.announced)
                 .baseUnit("pairs")
                 .description(
                         "Pairs per second this worker announces to the gateways (configured, or measured over busy scorer time)")
+                .register(metrics);
+        Gauge.builder("rerank.worker.capacity.tokens", this, a -> a.announcedTokens)
+                .description(
+                        "Charged tokens per second this worker announces to the gateways (configured, or measured over"
+                                + " busy scorer time)")
                 .register(metrics);
     }
 
@@ -64,17 +72,27 @@ public class ServedModelAnnouncer {
     @Scheduled(every = "1s", skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> announceCapacity() {
         OptionalDouble measured = scorer.capacity().tick(System.nanoTime());
+        OptionalDouble measuredTokens = scorer.capacity().tokensPerSecond();
         double rate = configured.orElse(measured.isPresent() ? measured.getAsDouble() : Double.NaN);
+        // a configured pairs figure is announced alone, unless tokens are configured too: a
+        // measured token rate beside it would overrule what the operator set
+        double tokens =
+                configuredTokens.orElse(
+                        configured.isEmpty() && measuredTokens.isPresent()
+                                ? measuredTokens.getAsDouble()
+                                : Double.NaN);
         if (Double.isNaN(rate)) {
             return Uni.createFrom()
                     .voidItem(); // nothing known yet: gateways wait for the committed drain rate
         }
         announced = rate;
+        announcedTokens = tokens;
         return redis.hash(String.class)
                 .hset(
                         RedisKeys.WORKER_CAPACITY,
                         workerId,
-                        new ScorerCapacityAnnouncement(System.currentTimeMillis(), rate).wire())
+                        new ScorerCapacityAnnouncement(System.currentTimeMillis(), rate, tokens)
+                                .wire())
                 .onFailure()
                 .recoverWithNull()
                 .replaceWithVoid();

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.job.Document;
+import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RerankJob;
@@ -509,6 +510,12 @@ class VllmWorkerTest {
                                         .anyMatch(
                                                 a ->
                                                         a.pairsPerSecond() > 0
+                                                                // each pair is charged the
+                                                                // prompt and its text
+                                                                && a.tokensPerSecond()
+                                                                        > a.pairsPerSecond()
+                                                                                * JobCost
+                                                                                        .PROMPT_TOKENS
                                                                 && System.currentTimeMillis()
                                                                                 - a.saidAtMillis()
                                                                         < 5_000));

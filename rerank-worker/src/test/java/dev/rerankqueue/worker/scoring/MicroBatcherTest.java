@@ -121,6 +121,10 @@ class MicroBatcherTest {
                         return Optional.empty();
                     }
 
+                    public Optional<Double> tokensPerSecond() {
+                        return Optional.empty();
+                    }
+
                     public Duration window() {
                         return Duration.ofSeconds(30);
                     }
