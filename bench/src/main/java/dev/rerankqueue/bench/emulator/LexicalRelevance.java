@@ -1,5 +1,6 @@
 package dev.rerankqueue.bench.emulator;
 
+import dev.rerankqueue.prompt.Qwen3Prompt;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
@@ -20,11 +21,11 @@ public final class LexicalRelevance {
     private LexicalRelevance() {}
 
     public static double score(String query, String document) {
-        Set<String> q = words(Qwen3Template.queryOf(query));
+        Set<String> q = words(Qwen3Prompt.queryOf(query));
         if (q.isEmpty()) {
             return 0.5;
         }
-        Set<String> d = words(Qwen3Template.documentOf(document));
+        Set<String> d = words(Qwen3Prompt.documentOf(document));
         int hits = 0;
         for (String w : q) {
             if (d.contains(w)) {

@@ -6,6 +6,7 @@ import dev.rerankqueue.bench.load.LoadClient;
 import dev.rerankqueue.bench.load.Stack;
 import dev.rerankqueue.bench.load.Workload;
 import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.prompt.Qwen3Prompt;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,12 +32,6 @@ class Harness {
 
     static final int DOCS = 10;
     static final int DOC_CHARS = 700;
-    static final String TEMPLATE_QUERY =
-            "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query "
-                    + "and the Instruct provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n<|im_start|>user\n"
-                    + "<Instruct>: Given a web search query, retrieve relevant passages that answer the query\n<Query>: ";
-    static final String TEMPLATE_DOC_END =
-            "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
 
     final Stack stack;
     final LoadClient client;
@@ -119,8 +114,11 @@ class Harness {
                                     List<String> t1 = new ArrayList<>();
                                     List<String> t2 = new ArrayList<>();
                                     for (String d : docs) {
-                                        t1.add(TEMPLATE_QUERY + req.get("query") + "\n");
-                                        t2.add("<Document>: " + d + TEMPLATE_DOC_END);
+                                        t1.add(
+                                                Qwen3Prompt.queryText(
+                                                        Qwen3Prompt.DEFAULT_INSTRUCTION,
+                                                        String.valueOf(req.get("query"))));
+                                        t2.add(Qwen3Prompt.documentText(d));
                                     }
                                     client.postJson(
                                                     emulator + "/score",

@@ -1,5 +1,6 @@
 package dev.rerankqueue.worker.config;
 
+import dev.rerankqueue.prompt.Qwen3Prompt;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
@@ -224,7 +225,7 @@ public interface WorkerConfig {
          * Task instruction used when a job gives none. Default: Qwen3-Reranker's web-search
          * instruction.
          */
-        @WithDefault("Given a web search query, retrieve relevant passages that answer the query")
+        @WithDefault(Qwen3Prompt.DEFAULT_INSTRUCTION)
         String instruction();
 
         /**

@@ -6,114 +6,38 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.TruncationDirection;
 import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.prompt.Qwen3Prompt;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.mutiny.core.Vertx;
-import io.vertx.mutiny.ext.web.client.WebClient;
-import java.io.IOException;
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
- * Scores pairs with a co-located vLLM serving a cross-encoder reranker (Qwen3-Reranker), over
- * Vert.x's non-blocking HTTP client. In {@code score} mode the pairs of many jobs go to vLLM in one
- * {@code /score} call (text_1[i] is paired with text_2[i]); in {@code rerank} mode each query's
- * pairs go in one {@code /rerank} call. Pairs are wrapped in the Qwen3-Reranker prompt template
- * with the job's instruction. Calls time out, failures open a circuit breaker, and readiness
- * follows vLLM's {@code /health}.
+ * Scores pairs with a co-located vLLM serving a cross-encoder reranker (Qwen3-Reranker). In {@code
+ * score} mode the pairs of many jobs go to vLLM in one {@code /score} call (text_1[i] is paired
+ * with text_2[i]); in {@code rerank} mode each query's pairs go in one {@code /rerank} call. Pairs
+ * are wrapped in {@link Qwen3Prompt} with the job's instruction and cut to the model's context
+ * first. The calls themselves, their timeouts and vLLM's health are {@link VllmServer}'s; repeated
+ * failures open a {@link CircuitBreaker}, and readiness follows both.
  */
 public class VllmScorer implements Scorer, AutoCloseable {
-
-    static final String PREFIX =
-            "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and "
-                    + "the Instruct provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n<|im_start|>user\n";
-    static final String SUFFIX = "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
 
     private static final Logger LOG = Logger.getLogger(VllmScorer.class);
 
     private final WorkerConfig.Vllm config;
-    private final WebClient client;
-
-    /**
-     * Vert.x's core client for scoring calls: unlike the web client, a request it sent can be
-     * reset.
-     */
-    private final HttpClient http;
-
-    private final String host;
-    private final int port;
-    private final boolean ssl;
-    private final URI base;
-    private final Vertx vertx;
-    private final long healthTimer;
-    private final AtomicInteger consecutiveFailures = new AtomicInteger();
-    private final AtomicLong openUntil = new AtomicLong();
-    private volatile boolean healthy;
-
-    /**
-     * The model's context in tokens: configured, or as vLLM's /v1/models reports it; 0 while
-     * unknown.
-     */
-    private volatile int maxModelLen;
+    private final VllmServer server;
+    private final CircuitBreaker breaker;
 
     public VllmScorer(WorkerConfig.Vllm config, Vertx vertx) {
         this.config = config;
-        this.vertx = vertx;
-        this.base = URI.create(config.url());
-        this.client =
-                WebClient.create(
-                        vertx,
-                        new WebClientOptions()
-                                .setDefaultHost(base.getHost())
-                                .setDefaultPort(
-                                        base.getPort() > 0
-                                                ? base.getPort()
-                                                : "https".equals(base.getScheme()) ? 443 : 80)
-                                .setSsl("https".equals(base.getScheme()))
-                                .setMaxPoolSize(Math.max(8, config.inFlight() * 2))
-                                .setKeepAlive(true));
-        this.host = base.getHost();
-        this.ssl = "https".equals(base.getScheme());
-        this.port = base.getPort() > 0 ? base.getPort() : ssl ? 443 : 80;
-        this.http =
-                vertx.getDelegate()
-                        .createHttpClient(
-                                new HttpClientOptions().setSsl(ssl).setKeepAlive(true),
-                                new PoolOptions()
-                                        .setHttp1MaxSize(Math.max(8, config.inFlight() * 2)));
-        this.maxModelLen = config.maxModelLen().orElse(0);
-        this.healthTimer =
-                vertx.setPeriodic(0, config.healthInterval().toMillis(), t -> checkHealth());
-    }
-
-    /** The query side of a pair in Qwen3-Reranker's template. */
-    static String queryText(String instruction, String query) {
-        return PREFIX + "<Instruct>: " + instruction + "\n<Query>: " + query + "\n";
-    }
-
-    /** The document side of a pair in Qwen3-Reranker's template. */
-    static String documentText(String document) {
-        return "<Document>: " + document + SUFFIX;
+        this.server = new VllmServer(config, vertx);
+        this.breaker = new CircuitBreaker(config.breakerFailures(), config.breakerOpen());
     }
 
     @Override
@@ -150,7 +74,8 @@ public class VllmScorer implements Scorer, AutoCloseable {
     /** The model's {@code max_model_len} once read from the server, else not known. */
     @Override
     public int contextTokens() {
-        return maxModelLen > 0 ? maxModelLen : Integer.MAX_VALUE;
+        int len = server.maxModelLen();
+        return len > 0 ? len : Integer.MAX_VALUE;
     }
 
     /**
@@ -165,7 +90,7 @@ public class VllmScorer implements Scorer, AutoCloseable {
 
     @Override
     public boolean isReady() {
-        return healthy && openUntil.get() <= System.currentTimeMillis();
+        return server.healthy() && breaker.openFor(System.currentTimeMillis()) == 0;
     }
 
     @Override
@@ -173,83 +98,13 @@ public class VllmScorer implements Scorer, AutoCloseable {
         return config.inFlight();
     }
 
-    private void checkHealth() {
-        client.get(path("/health"))
-                .timeout(2_000)
-                .send()
-                .subscribe()
-                .with(
-                        r -> {
-                            boolean was = healthy;
-                            healthy = r.statusCode() == 200;
-                            if (was != healthy) {
-                                LOG.infof(
-                                        "vLLM at %s is %s",
-                                        config.url(),
-                                        healthy ? "healthy" : "unhealthy (" + r.statusCode() + ")");
-                            }
-                            if (healthy && maxModelLen == 0) {
-                                learnMaxModelLen();
-                            }
-                        },
-                        e -> {
-                            if (healthy) {
-                                LOG.warnf(
-                                        "vLLM at %s is unreachable: %s",
-                                        config.url(), e.toString());
-                            }
-                            healthy = false;
-                        });
-    }
-
-    /** Reads the served model's context from vLLM's /v1/models ({@code max_model_len}), once. */
-    private void learnMaxModelLen() {
-        client.get(path("/v1/models"))
-                .timeout(2_000)
-                .send()
-                .subscribe()
-                .with(
-                        r -> {
-                            if (r.statusCode() != 200) {
-                                return;
-                            }
-                            try {
-                                for (JsonNode m :
-                                        JobCodec.mapper()
-                                                .readTree(r.body().getBytes())
-                                                .path("data")) {
-                                    int len = m.path("max_model_len").asInt(0);
-                                    if (len > 0
-                                            && (config.model().equals(m.path("id").asText())
-                                                    || maxModelLen == 0)) {
-                                        maxModelLen = len;
-                                    }
-                                }
-                                if (maxModelLen > 0) {
-                                    LOG.infof(
-                                            "vLLM serves %s with a context of %d tokens; longer pairs are cut to fit",
-                                            config.model(), maxModelLen);
-                                }
-                            } catch (IOException | RuntimeException e) {
-                                LOG.debugf("vLLM's /v1/models was unreadable: %s", e.toString());
-                            }
-                        },
-                        e -> LOG.debugf("vLLM's /v1/models did not answer: %s", e.toString()));
-    }
-
     /**
      * The model's context in tokens, 0 while unknown (then nothing is cut, and vLLM refuses what is
      * too long).
      */
     public int maxModelLen() {
-        return maxModelLen;
+        return server.maxModelLen();
     }
-
-    /**
-     * Characters the Qwen3-Reranker template adds around a pair's instruction, query and document.
-     */
-    private static final int TEMPLATE_CHARS =
-            queryText("", "").length() + documentText("").length();
 
     /**
      * The pairs to send: each pair whose estimated prompt (template, instruction, query, document)
@@ -257,7 +112,7 @@ public class VllmScorer implements Scorer, AutoCloseable {
      * A pair whose query alone fills the context is sent whole, for vLLM to refuse.
      */
     List<ScorePair> fitToContext(List<ScorePair> pairs, boolean[] truncated) {
-        int limit = maxModelLen;
+        int limit = server.maxModelLen();
         if (limit <= 0) {
             return pairs;
         }
@@ -279,12 +134,9 @@ public class VllmScorer implements Scorer, AutoCloseable {
 
     private int charsBesideDocument(ScorePair p) {
         return p.query().length()
-                + (config.qwen3Template() ? TEMPLATE_CHARS + instructionOf(p).length() : 0);
-    }
-
-    private String path(String p) {
-        String prefix = base.getPath() == null ? "" : base.getPath().replaceAll("/+$", "");
-        return prefix + p;
+                + (config.qwen3Template()
+                        ? Qwen3Prompt.TEMPLATE_CHARS + instructionOf(p).length()
+                        : 0);
     }
 
     @Override
@@ -294,16 +146,15 @@ public class VllmScorer implements Scorer, AutoCloseable {
 
     @Override
     public Uni<Scores> score(List<ScorePair> pairs, Priority lane) {
-        long now = System.currentTimeMillis();
-        long until = openUntil.get();
-        if (until > now) {
+        long openFor = breaker.openFor(System.currentTimeMillis());
+        if (openFor > 0) {
             return Uni.createFrom()
                     .failure(
                             new ScorerException(
                                     "vLLM circuit breaker open for another "
-                                            + (until - now)
+                                            + openFor
                                             + " ms after "
-                                            + config.breakerFailures()
+                                            + breaker.failures()
                                             + " failed calls",
                                     true,
                                     null));
@@ -328,7 +179,7 @@ public class VllmScorer implements Scorer, AutoCloseable {
                                     return call(List.of(cut), priority);
                                 })
                         .map(s -> new Scores(s.values(), s.tokens(), truncated));
-        return call.invoke(s -> consecutiveFailures.set(0)).onFailure().invoke(this::recordFailure);
+        return call.invoke(breaker::succeeded).onFailure().invoke(this::recordFailure);
     }
 
     private Uni<Scores> call(List<ScorePair> pairs, Integer priority) {
@@ -378,8 +229,8 @@ public class VllmScorer implements Scorer, AutoCloseable {
                 pair.query().length()
                         + pair.document().length()
                         + (pair.instruction() == null ? 0 : pair.instruction().length())
-                        + PREFIX.length()
-                        + SUFFIX.length();
+                        + Qwen3Prompt.PREFIX.length()
+                        + Qwen3Prompt.SUFFIX.length();
         return tokens * pair.document().length() / chars;
     }
 
@@ -387,12 +238,10 @@ public class VllmScorer implements Scorer, AutoCloseable {
         if (e instanceof ScorerException s && !s.retryable()) {
             return;
         }
-        if (consecutiveFailures.incrementAndGet() >= config.breakerFailures()) {
-            openUntil.set(System.currentTimeMillis() + config.breakerOpen().toMillis());
-            consecutiveFailures.set(0);
+        if (breaker.failed(System.currentTimeMillis())) {
             LOG.warnf(
                     "vLLM circuit breaker opened for %s after repeated failures (last: %s)",
-                    config.breakerOpen(), e.toString());
+                    breaker.open(), e.toString());
         }
     }
 
@@ -411,10 +260,13 @@ public class VllmScorer implements Scorer, AutoCloseable {
         ArrayNode t1 = body.putArray("text_1");
         ArrayNode t2 = body.putArray("text_2");
         for (ScorePair p : pairs) {
-            t1.add(config.qwen3Template() ? queryText(instructionOf(p), p.query()) : p.query());
-            t2.add(config.qwen3Template() ? documentText(p.document()) : p.document());
+            t1.add(
+                    config.qwen3Template()
+                            ? Qwen3Prompt.queryText(instructionOf(p), p.query())
+                            : p.query());
+            t2.add(config.qwen3Template() ? Qwen3Prompt.documentText(p.document()) : p.document());
         }
-        return post("/score", body)
+        return server.post("/score", body)
                 .map(
                         json -> {
                             double[] values = new double[pairs.size()];
@@ -465,19 +317,19 @@ public class VllmScorer implements Scorer, AutoCloseable {
             body.put(
                     "query",
                     config.qwen3Template()
-                            ? queryText(g.getKey().get(0), g.getKey().get(1))
+                            ? Qwen3Prompt.queryText(g.getKey().get(0), g.getKey().get(1))
                             : g.getKey().get(1));
             ArrayNode docs = body.putArray("documents");
             List<ScorePair> members = new ArrayList<>();
             for (int i : g.getValue()) {
                 docs.add(
                         config.qwen3Template()
-                                ? documentText(pairs.get(i).document())
+                                ? Qwen3Prompt.documentText(pairs.get(i).document())
                                 : pairs.get(i).document());
                 members.add(pairs.get(i));
             }
             calls.add(
-                    post("/rerank", body)
+                    server.post("/rerank", body)
                             .invoke(
                                     json -> {
                                         for (JsonNode r : json.get("results")) {
@@ -520,157 +372,8 @@ public class VllmScorer implements Scorer, AutoCloseable {
         return out;
     }
 
-    private Uni<JsonNode> post(String p, ObjectNode body) {
-        return exchange(p, JobCodec.toJsonBytes(body))
-                .ifNoItem()
-                .after(config.timeout())
-                .fail()
-                // the cause names vLLM's address: logged here, kept out of the message that reaches
-                // a job's error
-                .onFailure()
-                .transform(
-                        e -> {
-                            LOG.debugf("vLLM %s%s failed: %s", config.url(), p, e.toString());
-                            return new ScorerException(
-                                    "the model server did not answer "
-                                            + p
-                                            + " ("
-                                            + e.getClass().getSimpleName()
-                                            + ")",
-                                    true,
-                                    e);
-                        })
-                .map(this::parse);
-    }
-
-    /** vLLM's answer: status and body. */
-    private record Reply(int status, Buffer body) {
-        String text() {
-            return body == null ? "" : body.toString();
-        }
-    }
-
-    /**
-     * One POST to vLLM. A caller that goes away before the answer (the call's jobs were cancelled,
-     * or its deadline passed) resets the request, which closes its connection: vLLM then aborts the
-     * request, and what it had not yet put in a forward pass is never run.
-     */
-    private Uni<Reply> exchange(String p, byte[] json) {
-        return Uni.createFrom()
-                .emitter(
-                        em -> {
-                            AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
-                            AtomicBoolean over = new AtomicBoolean();
-                            em.onTermination(
-                                    () -> {
-                                        HttpClientRequest request = sent.get();
-                                        if (over.compareAndSet(false, true) && request != null) {
-                                            request.reset();
-                                        }
-                                    });
-                            http.request(
-                                            new RequestOptions()
-                                                    .setMethod(HttpMethod.POST)
-                                                    .setHost(host)
-                                                    .setPort(port)
-                                                    .setSsl(ssl)
-                                                    .setURI(path(p))
-                                                    .putHeader("content-type", "application/json"))
-                                    .compose(
-                                            request -> {
-                                                sent.set(request);
-                                                if (over.get()) {
-                                                    request.reset();
-                                                    return Future.failedFuture(
-                                                            "cancelled before it was sent");
-                                                }
-                                                return request.send(Buffer.buffer(json));
-                                            })
-                                    .compose(
-                                            response ->
-                                                    response.body()
-                                                            .map(
-                                                                    b ->
-                                                                            new Reply(
-                                                                                    response
-                                                                                            .statusCode(),
-                                                                                    b)))
-                                    .onComplete(
-                                            done -> {
-                                                if (over.compareAndSet(false, true)) {
-                                                    if (done.succeeded()) {
-                                                        em.complete(done.result());
-                                                    } else {
-                                                        em.fail(done.cause());
-                                                    }
-                                                }
-                                            });
-                        });
-    }
-
-    private JsonNode parse(Reply r) {
-        if (r.status() >= 500 || r.status() == 429) {
-            throw new ScorerException(
-                    "the model server answered " + r.status() + ": " + errorMessage(r.text()),
-                    true,
-                    null);
-        }
-        if (r.status() == 400 || r.status() == 413 || r.status() == 422) {
-            // vLLM's answer to a prompt over the model's context, among others: the input is at
-            // fault, not the model
-            throw ScorerException.inputRefused(
-                    "the model refused the input (" + r.status() + "): " + errorMessage(r.text()));
-        }
-        if (r.status() != 200) {
-            throw new ScorerException(
-                    "the model server refused the call with "
-                            + r.status()
-                            + ": "
-                            + errorMessage(r.text()),
-                    false,
-                    null);
-        }
-        try {
-            return JobCodec.mapper().readTree(r.body().getBytes());
-        } catch (IOException e) {
-            throw new ScorerException("vLLM answered unreadable JSON", true, e);
-        }
-    }
-
-    /**
-     * The message of vLLM's error body ({@code message}, or {@code error.message} in newer
-     * versions), else the body.
-     */
-    private static String errorMessage(String body) {
-        try {
-            JsonNode json = JobCodec.mapper().readTree(body);
-            JsonNode message =
-                    json.has("message") ? json.get("message") : json.path("error").path("message");
-            if (message.isTextual()) {
-                return abbreviate(message.asText());
-            }
-        } catch (IOException | RuntimeException e) {
-            // not JSON: the body as it is
-        }
-        return abbreviate(body);
-    }
-
-    private static String abbreviate(String s) {
-        return s == null ? "" : s.length() > 300 ? s.substring(0, 300) + "…" : s;
-    }
-
     @Override
     public void close() {
-        vertx.cancelTimer(healthTimer);
-        client.close();
-        http.close();
-    }
-
-    /** For readiness details. */
-    public JsonObject state() {
-        return new JsonObject()
-                .put("url", config.url())
-                .put("healthy", healthy)
-                .put("breakerOpenUntil", openUntil.get());
+        server.close();
     }
 }

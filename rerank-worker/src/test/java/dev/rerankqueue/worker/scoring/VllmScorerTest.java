@@ -12,12 +12,14 @@ import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.worker.config.WorkerConfig;
+import io.smallrye.mutiny.subscription.Cancellable;
 import io.vertx.mutiny.core.Vertx;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -206,6 +208,28 @@ class VllmScorerTest {
                             () -> s.score(PAIRS).await().atMost(patient.plusSeconds(5)));
             assertTrue(open.getMessage().contains("circuit breaker open"), open.getMessage());
             assertFalse(s.isReady());
+        }
+    }
+
+    @Test
+    void healthIsAskedBesideCallsThatFillTheConnectionPool() {
+        emulator.faults(new Faults(0, 0, 0, true)); // scoring calls are never answered
+        try (VllmScorer s =
+                new VllmScorer(
+                        config(
+                                "http://127.0.0.1:" + emulator.port(),
+                                "score",
+                                Duration.ofSeconds(30)),
+                        vertx)) {
+            await().atMost(Duration.ofSeconds(5)).until(s::isReady);
+            List<Cancellable> calls = new ArrayList<>();
+            for (int i = 0; i < 16; i++) { // twice the scoring pool
+                calls.add(s.score(PAIRS).subscribe().with(scores -> {}, failure -> {}));
+            }
+            await().during(Duration.ofSeconds(3))
+                    .atMost(Duration.ofSeconds(5))
+                    .until(s::isReady); // health probes every 200 ms, each waiting 2 s at most
+            calls.forEach(Cancellable::cancel);
         }
     }
 
