@@ -1,6 +1,11 @@
 package dev.rerankqueue.gateway;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.rerankqueue.testing.PackageLayers;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -9,18 +14,34 @@ import org.junit.jupiter.api.Test;
  */
 class PackageLayersTest {
 
+    /** The packages, highest first. */
+    static final List<String> TOP_DOWN =
+            List.of(
+                    "api", // HTTP resources, request parsing, problem+json mapping
+                    "lifecycle", // cancelling jobs
+                    "sse", // following a job: server-sent events and sync waits
+                    "admission", // accepting a job: limits, quotas, backlog, models, Kafka
+                    "webhook", // announcing a job's end: allowed targets, signatures, delivery
+                    "auth", // API keys and tenants
+                    "store", // job and batch state in Redis
+                    "config", // the gateway's configuration
+                    "problem" // the base of every error with an HTTP meaning
+                    );
+
     @Test
     void packagesOnlyUseThePackagesBelowThem() {
-        PackageLayers.check(
-                "dev.rerankqueue.gateway",
-                "api", // HTTP resources, request parsing, problem+json mapping
-                "lifecycle", // cancelling jobs
-                "sse", // following a job: server-sent events and sync waits
-                "admission", // accepting a job: limits, quotas, backlog, models, Kafka
-                "webhook", // announcing a job's end: allowed targets, signatures, delivery
-                "auth", // API keys and tenants
-                "store", // job and batch state in Redis
-                "config", // the gateway's configuration
-                "problem"); // the base of every error with an HTTP meaning
+        PackageLayers.check("dev.rerankqueue.gateway", TOP_DOWN.toArray(String[]::new));
+    }
+
+    @Test
+    void theReadmesListThePackagesInTheirOrder() throws IOException {
+        assertEquals(
+                TOP_DOWN,
+                PackageLayers.listedIn(Path.of("..", "README.md"), "dev.rerankqueue.gateway"),
+                "the project README's layout");
+        assertEquals(
+                TOP_DOWN,
+                PackageLayers.tabledIn(Path.of("README.md")),
+                "the gateway's README's package table");
     }
 }

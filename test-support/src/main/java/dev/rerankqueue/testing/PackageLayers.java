@@ -7,6 +7,10 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.library.Architectures.LayeredArchitecture;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -56,5 +60,39 @@ public final class PackageLayers {
                                     .mayOnlyBeAccessedByLayers(above.toArray(String[]::new));
         }
         layers.check(classes);
+    }
+
+    /**
+     * The packages the project's README lists for {@code base}, in its order: the names inside the
+     * braces of {@code base.{a, b, c}} in {@code readme}.
+     */
+    public static List<String> listedIn(Path readme, String base) throws IOException {
+        String text = Files.readString(readme);
+        int at = text.indexOf(base + ".{");
+        if (at < 0) {
+            throw new AssertionError(readme + " lists no packages as " + base + ".{...}");
+        }
+        int open = at + base.length() + 1;
+        String inside = text.substring(open + 1, text.indexOf('}', open));
+        return Arrays.stream(inside.split(",")).map(String::strip).toList();
+    }
+
+    /**
+     * The packages a module's README gives a row to, in its order: the first column of the table
+     * whose header starts with {@code | package |}.
+     */
+    public static List<String> tabledIn(Path moduleReadme) throws IOException {
+        List<String> rows = new ArrayList<>();
+        boolean inTable = false;
+        for (String line : Files.readAllLines(moduleReadme)) {
+            if (line.startsWith("| package |")) {
+                inTable = true;
+            } else if (inTable && !line.startsWith("|")) {
+                break;
+            } else if (inTable && line.startsWith("| `")) {
+                rows.add(line.substring(3, line.indexOf('`', 3)));
+            }
+        }
+        return rows;
     }
 }

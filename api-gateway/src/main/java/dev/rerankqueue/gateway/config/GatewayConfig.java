@@ -507,7 +507,7 @@ public interface GatewayConfig {
         Duration retryAfter();
     }
 
-    /** Job state in Redis. */
+    /** Completion webhooks: where they may go, how they are signed and retried. */
     interface Webhooks {
         /**
          * Host names a job's {@code webhook} may name: exact names, or {@code *.example.com} for
@@ -581,6 +581,7 @@ public interface GatewayConfig {
         }
     }
 
+    /** Job state in Redis. */
     interface Results {
         /** How long a job and its result stay readable after the last write. Default 24h. */
         @WithDefault("24h")

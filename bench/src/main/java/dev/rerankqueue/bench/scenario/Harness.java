@@ -26,7 +26,9 @@ import java.util.concurrent.locks.LockSupport;
  * What every benchmark scenario shares: the stack under test and a load client for it, the report
  * (lines for people, then one JSON line of figures), the emulated GPU's own capacity measured by
  * feeding it directly, sustained open-loop load, and small helpers. Figures are measured in the run
- * that prints them; nothing is assumed. One class per scenario extends it.
+ * that prints them; nothing is assumed. The scenarios that run on the stack {@code bench/run.sh}
+ * starts extend it; {@code Overload} (a stack already running) and {@code Scale} (stacks of its
+ * own) do not.
  */
 class Harness {
 
