@@ -190,8 +190,9 @@ class WebhookTest {
     @Test
     void aJobsEndIsPostedToItsWebhookSignedWithTheTenantsSecret() throws Exception {
         String id = submit(hook());
-        Thread.sleep(300);
-        assertEquals(List.of(), received, "nothing is announced before the job ends");
+        await().during(Duration.ofMillis(300))
+                .atMost(Duration.ofSeconds(2))
+                .until(received::isEmpty); // nothing is announced before the job ends
         succeed(id);
         await().atMost(Duration.ofSeconds(10)).until(() -> !received.isEmpty());
         Received r = received.get(0);
@@ -222,8 +223,9 @@ class WebhookTest {
                 .body("webhook.url", equalTo(hook()))
                 .body("webhook.status", equalTo("delivered"))
                 .body("webhook.attempts", equalTo(1));
-        Thread.sleep(500);
-        assertEquals(1, received.size(), "delivered once");
+        await().during(Duration.ofMillis(500))
+                .atMost(Duration.ofSeconds(2))
+                .until(() -> received.size() == 1); // delivered once
     }
 
     /**
@@ -342,8 +344,9 @@ class WebhookTest {
         assertTrue(
                 write(JobStateChanges.cancelledByClient(id, now, Duration.ofHours(1))).applied());
         await().atMost(Duration.ofSeconds(15)).until(() -> received.size() >= 3);
-        Thread.sleep(1_000);
-        assertEquals(3, received.size(), "two refusals, then one delivery, then nothing");
+        await().during(Duration.ofSeconds(1))
+                .atMost(Duration.ofSeconds(3))
+                .until(() -> received.size() == 3); // two refusals, one delivery, then nothing
         for (Received r : received) {
             assertEquals(received.get(0).id(), r.id(), "one event id on every attempt");
             assertEquals(expectedSignature(r), r.signature());
@@ -377,14 +380,16 @@ class WebhookTest {
         String batch = r.path("batch_id");
         List<String> ids = r.path("jobs.id");
         succeed(ids.get(0));
-        Thread.sleep(600);
-        assertEquals(List.of(), received, "one job of two has ended: nothing yet");
+        await().during(Duration.ofMillis(600))
+                .atMost(Duration.ofSeconds(2))
+                .until(received::isEmpty); // one job of two has ended: nothing yet
         write(
                 JobStateChanges.cancelledByClient(
                         ids.get(1), System.currentTimeMillis(), Duration.ofHours(1)));
         await().atMost(Duration.ofSeconds(10)).until(() -> !received.isEmpty());
-        Thread.sleep(600);
-        assertEquals(1, received.size(), "one event for the batch");
+        await().during(Duration.ofMillis(600))
+                .atMost(Duration.ofSeconds(2))
+                .until(() -> received.size() == 1); // one event for the batch
         Received got = received.get(0);
         assertEquals(expectedSignature(got), got.signature());
         JsonNode event = JobCodec.mapper().readTree(got.body());
