@@ -1,10 +1,7 @@
 package dev.rerankqueue.worker;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import dev.rerankqueue.testing.PackageLayers;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -28,13 +25,6 @@ class PackageLayersTest {
 
     @Test
     void theReadmesListThePackagesInTheirOrder() throws IOException {
-        assertEquals(
-                TOP_DOWN,
-                PackageLayers.listedIn(Path.of("..", "README.md"), "dev.rerankqueue.worker"),
-                "the project README's layout");
-        assertEquals(
-                TOP_DOWN,
-                PackageLayers.tabledIn(Path.of("README.md")),
-                "the worker's README's package table");
+        PackageLayers.checkListedInReadmes("dev.rerankqueue.worker", TOP_DOWN);
     }
 }

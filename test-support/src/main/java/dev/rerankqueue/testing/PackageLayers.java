@@ -63,6 +63,23 @@ public final class PackageLayers {
     }
 
     /**
+     * Fails unless the project's README (one directory up) lists {@code base}'s packages as {@code
+     * topDown} and the module's own README gives them a table row each, in that order.
+     */
+    public static void checkListedInReadmes(String base, List<String> topDown) throws IOException {
+        List<String> project = listedIn(Path.of("..", "README.md"), base);
+        if (!project.equals(topDown)) {
+            throw new AssertionError(
+                    "the project README's layout lists " + project + ", the layers " + topDown);
+        }
+        List<String> module = tabledIn(Path.of("README.md"));
+        if (!module.equals(topDown)) {
+            throw new AssertionError(
+                    "the module README's package table has " + module + ", the layers " + topDown);
+        }
+    }
+
+    /**
      * The packages the project's README lists for {@code base}, in its order: the names inside the
      * braces of {@code base.{a, b, c}} in {@code readme}.
      */
