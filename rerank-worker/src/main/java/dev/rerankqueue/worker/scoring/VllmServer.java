@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.UniEmitter;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -51,6 +53,16 @@ final class VllmServer implements AutoCloseable {
     private final boolean ssl;
     private final String basePath;
     private final long healthTimer;
+
+    /**
+     * The one event-loop context every request is made on. A request made from a thread outside
+     * Vert.x (a Kafka consumer's, a Mutiny timer's) gets a new context each time, while a pooled
+     * connection answers on its own: the response could then end on the connection's loop before
+     * the caller's loop read its body, and the answer was lost (about one call in a hundred on a
+     * reused connection, each costing the call's timeout).
+     */
+    private final Context context;
+
     private volatile boolean healthy;
 
     /**
@@ -78,6 +90,7 @@ final class VllmServer implements AutoCloseable {
                         .createHttpClient(
                                 new HttpClientOptions().setSsl(ssl).setKeepAlive(true),
                                 new PoolOptions().setHttp1MaxSize(1));
+        this.context = vertx.getDelegate().getOrCreateContext();
         this.maxModelLen = config.maxModelLen().orElse(0);
         this.healthTimer =
                 vertx.setPeriodic(0, config.healthInterval().toMillis(), t -> checkHealth());
@@ -149,38 +162,41 @@ final class VllmServer implements AutoCloseable {
                                             request.reset();
                                         }
                                     });
-                            client.request(options(method, path))
-                                    .compose(
-                                            request -> {
-                                                sent.set(request);
-                                                if (over.get()) {
-                                                    request.reset();
-                                                    return Future.failedFuture(
-                                                            "cancelled before it was sent");
-                                                }
-                                                return json == null
-                                                        ? request.send()
-                                                        : request.send(Buffer.buffer(json));
-                                            })
-                                    .compose(
-                                            response ->
-                                                    response.body()
-                                                            .map(
-                                                                    b ->
-                                                                            new Reply(
-                                                                                    response
-                                                                                            .statusCode(),
-                                                                                    b)))
-                                    .onComplete(
-                                            done -> {
-                                                if (over.compareAndSet(false, true)) {
-                                                    if (done.succeeded()) {
-                                                        em.complete(done.result());
-                                                    } else {
-                                                        em.fail(done.cause());
-                                                    }
-                                                }
-                                            });
+                            context.runOnContext(
+                                    ignored -> send(client, method, path, json, sent, over, em));
+                        });
+    }
+
+    private void send(
+            HttpClient client,
+            HttpMethod method,
+            String path,
+            byte[] json,
+            AtomicReference<HttpClientRequest> sent,
+            AtomicBoolean over,
+            UniEmitter<? super Reply> em) {
+        client.request(options(method, path))
+                .compose(
+                        request -> {
+                            sent.set(request);
+                            if (over.get()) {
+                                request.reset();
+                                return Future.failedFuture("cancelled before it was sent");
+                            }
+                            return json == null
+                                    ? request.send()
+                                    : request.send(Buffer.buffer(json));
+                        })
+                .compose(response -> response.body().map(b -> new Reply(response.statusCode(), b)))
+                .onComplete(
+                        done -> {
+                            if (over.compareAndSet(false, true)) {
+                                if (done.succeeded()) {
+                                    em.complete(done.result());
+                                } else {
+                                    em.fail(done.cause());
+                                }
+                            }
                         });
     }
 
