@@ -3,7 +3,6 @@ package dev.rerankqueue.gateway.admission;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.job.Priority;
-import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.ScorerCapacityAnnouncement;
 import io.micrometer.core.instrument.Gauge;
@@ -16,7 +15,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,22 +26,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
 /**
  * Admission control on the backlog. A background thread reads the workers' consumer-group lag on
- * the jobs topics (end offsets minus committed offsets, the same figure KEDA scales on) and feeds a
- * {@link DrainEstimate}; a submit is refused with 503 while the jobs waiting ahead of it would take
- * longer than the configured limit to drain, and its Retry-After is the time until they would not.
- * Workers score interactive jobs first, so an interactive job waits only for the interactive
- * backlog, a batch job for both.
+ * the jobs topics ({@link ConsumerGroupLag}) and feeds a {@link DrainEstimate}; a submit is refused
+ * with 503 while the jobs waiting ahead of it would take longer than the configured limit to drain,
+ * and its Retry-After is the time until they would not. Workers score interactive jobs first, so an
+ * interactive job waits only for the interactive backlog, a batch job for both.
  *
  * <p>Until enough busy time was seen to measure the drain from committed offsets, the rate is the
  * workers' announced capacity ({@link RedisKeys#WORKER_CAPACITY}: charged tokens per second, turned
@@ -88,9 +78,7 @@ public class BacklogAdmission {
 
     private volatile long sampledAt;
     private ScheduledExecutorService sampler;
-    private Admin admin;
-    private List<TopicPartition> partitions = List.of();
-    private long partitionsReadAt;
+    private ConsumerGroupLag lag;
 
     /**
      * A worker's capacity announcement older than this is not counted (workers refresh it every
@@ -108,20 +96,6 @@ public class BacklogAdmission {
         this.kafkaConfig = kafkaConfig;
         this.estimate =
                 new DrainEstimate(this.config.rateWindow(), this.config.rateWindow().dividedBy(3));
-        for (String reason :
-                new String[] {
-                    "backlog-full",
-                    "queue-unavailable",
-                    "quota-exceeded",
-                    "store-unavailable",
-                    "storage-full",
-                    "overloaded"
-                }) {
-            metrics.counter(
-                    "rerank.requests.rejected",
-                    "reason",
-                    reason); // exported as 0 from the start, for rate() and alerts
-        }
         for (Priority lane : Priority.values()) {
             acceptedSinceSample.put(lane, new AtomicLong());
             sampledBacklog.put(lane, new AtomicLong());
@@ -187,11 +161,7 @@ public class BacklogAdmission {
         if (!config.enabled()) {
             return;
         }
-        Map<String, Object> props = new HashMap<>(kafkaConfig);
-        props.put(AdminClientConfig.CLIENT_ID_CONFIG, "rerank-gateway-backlog");
-        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
-        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
-        admin = Admin.create(props);
+        lag = new ConsumerGroupLag(kafkaConfig, config.consumerGroup());
         sampler =
                 Executors.newSingleThreadScheduledExecutor(
                         r -> {
@@ -207,8 +177,8 @@ public class BacklogAdmission {
         if (sampler != null) {
             sampler.shutdownNow();
         }
-        if (admin != null) {
-            admin.close(Duration.ofSeconds(2));
+        if (lag != null) {
+            lag.close();
         }
     }
 
@@ -378,59 +348,14 @@ public class BacklogAdmission {
     }
 
     private void sample() throws Exception {
-        long now = System.nanoTime();
-        if (partitions.isEmpty() || now - partitionsReadAt > TimeUnit.MINUTES.toNanos(1)) {
-            List<String> topics = List.of(Topics.JOBS, Topics.JOBS_BATCH);
-            Map<String, TopicDescription> described =
-                    admin.describeTopics(topics).allTopicNames().get(5, TimeUnit.SECONDS);
-            partitions =
-                    described.values().stream()
-                            .flatMap(
-                                    d ->
-                                            d.partitions().stream()
-                                                    .map(
-                                                            p ->
-                                                                    new TopicPartition(
-                                                                            d.name(),
-                                                                            p.partition())))
-                            .toList();
-            partitionsReadAt = now;
-        }
-        Map<TopicPartition, OffsetAndMetadata> committed =
-                admin.listConsumerGroupOffsets(config.consumerGroup())
-                        .partitionsToOffsetAndMetadata()
-                        .get(5, TimeUnit.SECONDS);
-        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-        for (TopicPartition tp : partitions) {
-            latest.put(tp, OffsetSpec.latest());
-            if (committed.get(tp) == null) {
-                earliest.put(tp, OffsetSpec.earliest()); // where a consumer without a commit starts
-                // (auto.offset.reset=earliest)
-            }
-        }
-        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
-                admin.listOffsets(latest).all().get(5, TimeUnit.SECONDS);
-        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> starts =
-                earliest.isEmpty()
-                        ? Map.of()
-                        : admin.listOffsets(earliest).all().get(5, TimeUnit.SECONDS);
-        Map<Priority, Long> lag = new EnumMap<>(Priority.class);
-        long position = 0;
-        for (TopicPartition tp : partitions) {
-            OffsetAndMetadata c = committed.get(tp);
-            long at = c != null ? c.offset() : starts.get(tp).offset();
-            lag.merge(Topics.lane(tp.topic()), Math.max(0, ends.get(tp).offset() - at), Long::sum);
-            position += at;
-        }
+        ConsumerGroupLag.Reading reading = lag.read();
         long total = 0;
         for (Priority lane : Priority.values()) {
-            long l = lag.getOrDefault(lane, 0L);
-            sampledBacklog.get(lane).set(l);
+            sampledBacklog.get(lane).set(reading.of(lane));
             acceptedSinceSample.get(lane).set(0);
-            total += l;
+            total += reading.of(lane);
         }
-        estimate.sample(System.nanoTime(), total, position);
+        estimate.sample(System.nanoTime(), total, reading.position());
         sampledAt = System.nanoTime();
     }
 }

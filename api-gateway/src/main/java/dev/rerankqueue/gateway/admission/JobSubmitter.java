@@ -4,7 +4,6 @@ import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.gateway.webhook.WebhookTargets;
-import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RequestValidator;
 import dev.rerankqueue.job.RerankJob;
@@ -50,7 +49,7 @@ public class JobSubmitter {
     private final ServedModels models;
     private final Timer sendTimer;
     private final MeterRegistry metrics;
-    private final IdempotencyKeys idempotency;
+    private final Replays replays;
     private final BacklogAdmission backlog;
     private final TenantQuotas quotas;
     private final StorageGuard storage;
@@ -70,7 +69,7 @@ public class JobSubmitter {
             JobStore store,
             GatewayConfig config,
             MeterRegistry metrics,
-            IdempotencyKeys idempotency,
+            Replays replays,
             BacklogAdmission backlog,
             TenantQuotas quotas,
             StorageGuard storage,
@@ -82,7 +81,7 @@ public class JobSubmitter {
         this.storage = storage;
         this.backlog = backlog;
         this.quotas = quotas;
-        this.idempotency = idempotency;
+        this.replays = replays;
         this.store = store;
         this.config = config;
         this.metrics = metrics;
@@ -161,53 +160,9 @@ public class JobSubmitter {
     }
 
     private Uni<AcceptedJob> submitServed(RerankJob job, String endpoint, String idempotencyKey) {
-        String tenant = job.tenant();
-        RerankRequest valid = job.request();
-        if (idempotencyKey == null) {
-            return produce(job, endpoint);
-        }
-        String key = IdempotencyKeys.check(idempotencyKey);
-        IdempotencyKeys.Binding ours =
-                new IdempotencyKeys.Binding(
-                        job.id(), IdempotencyKeys.sha256(JobCodec.toJson(valid)));
-        return idempotency
-                .claim(tenant, key, ours)
-                .chain(
-                        existing -> {
-                            if (existing == null) {
-                                return produce(job, endpoint)
-                                        .onFailure()
-                                        .call(
-                                                () ->
-                                                        idempotency
-                                                                .release(tenant, key, ours)
-                                                                .onFailure()
-                                                                .recoverWithNull());
-                            }
-                            if (!existing.fingerprint().equals(ours.fingerprint())) {
-                                return Uni.createFrom()
-                                        .failure(
-                                                RefusedException.idempotencyKeyReused(
-                                                        existing.jobId()));
-                            }
-                            return store.find(existing.jobId())
-                                    .map(
-                                            state -> {
-                                                if (state == null) {
-                                                    // the first request has claimed the key but
-                                                    // Kafka has not acknowledged its job yet
-                                                    throw RefusedException.idempotencyInProgress(
-                                                            existing.jobId());
-                                                }
-                                                metrics.counter(
-                                                                "rerank.jobs.replayed",
-                                                                "endpoint",
-                                                                endpoint)
-                                                        .increment();
-                                                return new AcceptedJob(
-                                                        state.id(), state.createdAt(), true);
-                                            });
-                        });
+        return idempotencyKey == null
+                ? produce(job, endpoint)
+                : replays.keyed(job, endpoint, idempotencyKey, j -> produce(j, endpoint));
     }
 
     /**
@@ -230,52 +185,8 @@ public class JobSubmitter {
         if (idempotencyKey != null || window.isZero() || window.isNegative()) {
             return submit(job, "sync", idempotencyKey);
         }
-        return models.check(valid.model()).chain(() -> attachOrSubmit(tenant, job, valid, window));
-    }
-
-    /**
-     * A sync call without an idempotency key: attaches to the same tenant's identical call within
-     * the window, or queues.
-     */
-    private Uni<AcceptedJob> attachOrSubmit(
-            String tenant, RerankJob job, RerankRequest valid, Duration window) {
-        IdempotencyKeys.Binding ours =
-                new IdempotencyKeys.Binding(
-                        job.id(), IdempotencyKeys.sha256(JobCodec.toJson(valid)));
-        return idempotency
-                .claimSyncRetry(tenant, ours, window)
-                .chain(
-                        existing -> {
-                            if (existing == null) {
-                                return produce(job, "sync");
-                            }
-                            return store.find(existing.jobId())
-                                    .chain(
-                                            state -> {
-                                                if (state != null
-                                                        && tenant.equals(state.tenant())
-                                                        && (!state.status().isTerminal()
-                                                                || state.status()
-                                                                        == JobStatus.SUCCEEDED)) {
-                                                    metrics.counter(
-                                                                    "rerank.jobs.replayed",
-                                                                    "endpoint",
-                                                                    "sync-retry")
-                                                            .increment();
-                                                    return Uni.createFrom()
-                                                            .item(
-                                                                    new AcceptedJob(
-                                                                            state.id(),
-                                                                            state.createdAt(),
-                                                                            true));
-                                                }
-                                                // the first call's job ended without a result (or
-                                                // is still being accepted): this call gets its own
-                                                return idempotency
-                                                        .rebindSyncRetry(tenant, ours, window)
-                                                        .chain(() -> produce(job, "sync"));
-                                            });
-                        });
+        return models.check(valid.model())
+                .chain(() -> replays.syncRetry(job, window, j -> produce(j, "sync")));
     }
 
     private Uni<AcceptedJob> produce(RerankJob job, String endpoint) {

@@ -4,7 +4,6 @@ import dev.rerankqueue.gateway.admission.JobSubmitter;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.problem.Problem;
 import dev.rerankqueue.messaging.JobCodec;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -28,11 +27,11 @@ public class OverloadDoor {
     private static final Set<String> SUBMISSIONS = submissionPaths();
 
     private final JobSubmitter submitter;
-    private final MeterRegistry metrics;
+    private final RejectionCounts rejections;
 
-    public OverloadDoor(JobSubmitter submitter, MeterRegistry metrics) {
+    public OverloadDoor(JobSubmitter submitter, RejectionCounts rejections) {
         this.submitter = submitter;
-        this.metrics = metrics;
+        this.rejections = rejections;
     }
 
     private static Set<String> submissionPaths() {
@@ -56,7 +55,7 @@ public class OverloadDoor {
             return;
         }
         ApiException e = submitter.overloaded();
-        metrics.counter("rerank.requests.rejected", "reason", e.slug()).increment();
+        rejections.count(e.slug());
         Problem p = e.problem(path);
         ctx.response()
                 .setStatusCode(e.status())

@@ -4,7 +4,6 @@ import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.problem.Problem;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.messaging.MalformedJsonException;
-import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
@@ -22,7 +21,7 @@ public class ProblemMappers {
 
     private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
 
-    @Inject MeterRegistry metrics;
+    @Inject RejectionCounts rejections;
 
     @ServerExceptionMapper
     public Response api(ApiException e, UriInfo uri) {
@@ -134,7 +133,7 @@ public class ProblemMappers {
     }
 
     private void countRejection(String reason) {
-        metrics.counter("rerank.requests.rejected", "reason", reason).increment();
+        rejections.count(reason);
     }
 
     private static String detailFor(int status, UriInfo uri) {
