@@ -42,9 +42,9 @@ final class BatchPairs {
 
     private final Scorer scorer;
 
-    private BatchPairs(List<Claimed> jobs, MicroBatcher batcher) {
+    private BatchPairs(List<Claimed> jobs, Scorer scorer) {
         this.jobs = jobs;
-        this.scorer = batcher.scorer();
+        this.scorer = scorer;
         this.docStart = new int[jobs.size()][];
         for (int j = 0; j < jobs.size(); j++) {
             Claimed c = jobs.get(j);
@@ -131,8 +131,8 @@ final class BatchPairs {
                 : scorer.withDocumentTokens(pair, (int) docLimit, r.cutFrom());
     }
 
-    static BatchPairs of(List<Claimed> jobs, MicroBatcher batcher) {
-        return new BatchPairs(jobs, batcher);
+    static BatchPairs of(List<Claimed> jobs, Scorer scorer) {
+        return new BatchPairs(jobs, scorer);
     }
 
     List<ScorePair> pairs() {

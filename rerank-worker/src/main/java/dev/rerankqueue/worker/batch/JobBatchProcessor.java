@@ -151,7 +151,7 @@ public class JobBatchProcessor {
         if (claimed.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        BatchPairs pairs = BatchPairs.of(claimed, batcher);
+        BatchPairs pairs = BatchPairs.of(claimed, batcher.scorer());
         ProgressReporter progress =
                 ProgressReporter.of(
                         pairs.jobIds(),

@@ -3,11 +3,7 @@ package dev.rerankqueue.worker.scoring;
 import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.worker.config.WorkerConfig;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -40,12 +36,8 @@ public class MicroBatcher {
     private final int maxTokens;
     private final LaneGate gate;
     private final RetryPolicy retry;
-    private final Timer scoringTimer;
-    private final DistributionSummary batchPairs;
-    private final DistributionSummary batchTokens;
+    private final ScoringMetrics metrics;
     private final ScoreCache cache;
-    private final Counter droppedPairs;
-    private final Counter givenUpCalls;
     private final ScorerCapacity capacity;
 
     @Inject
@@ -76,42 +68,7 @@ public class MicroBatcher {
                         metrics);
         this.retry = RetryPolicy.of(config.scorer());
         this.capacity = new ScorerCapacity(config.capacity().window(), Duration.ofMillis(500));
-        Gauge.builder(
-                        "rerank.scorer.context.tokens",
-                        scorer,
-                        s -> s.contextTokens() == Integer.MAX_VALUE ? 0 : s.contextTokens())
-                .strongReference(true)
-                .description(
-                        "Tokens of one prompt the model takes (vLLM's max_model_len once read); 0"
-                                + " while not known")
-                .register(metrics);
-        this.scoringTimer =
-                Timer.builder("rerank.scoring")
-                        .description("Time of one scorer call (one micro-batch)")
-                        .publishPercentileHistogram()
-                        .register(metrics);
-        this.batchPairs =
-                DistributionSummary.builder("rerank.batch.pairs")
-                        .description("Pairs per scorer call")
-                        .baseUnit("pairs")
-                        .publishPercentileHistogram()
-                        .register(metrics);
-        this.droppedPairs =
-                Counter.builder("rerank.pairs.dropped")
-                        .description(
-                                "Pairs not scored because their job was cancelled: left out of a call, or their call given up")
-                        .register(metrics);
-        this.givenUpCalls =
-                Counter.builder("rerank.scorer.calls.abandoned")
-                        .description(
-                                "Scorer calls given up because every job in them was cancelled: before their slot, or aborted at the model server")
-                        .register(metrics);
-        this.batchTokens =
-                DistributionSummary.builder("rerank.batch.tokens")
-                        .description("Tokens per scorer call")
-                        .baseUnit("tokens")
-                        .publishPercentileHistogram()
-                        .register(metrics);
+        this.metrics = new ScoringMetrics(metrics, scorer);
     }
 
     /**
@@ -343,13 +300,12 @@ public class MicroBatcher {
                     .transformToUni(
                             scored -> {
                                 if (scored == GIVEN_UP) {
-                                    droppedPairs.increment(chunk.size());
-                                    givenUpCalls.increment();
+                                    metrics.abandoned(chunk.size());
                                     return Uni.createFrom().voidItem();
                                 }
                                 List<Integer> live = sent.get();
                                 if (live.size() < chunk.size()) {
-                                    droppedPairs.increment(chunk.size() - live.size());
+                                    metrics.dropped(chunk.size() - live.size());
                                 }
                                 if (scored != null) {
                                     store(live, scored, calls.getAndIncrement());
@@ -476,13 +432,7 @@ public class MicroBatcher {
                                     .map(
                                             s -> {
                                                 long nanos = System.nanoTime() - start;
-                                                scoringTimer.record(Duration.ofNanos(nanos));
-                                                batchPairs.record(chunk.size());
-                                                long t = 0;
-                                                for (int x : s.tokens()) {
-                                                    t += x;
-                                                }
-                                                batchTokens.record(t);
+                                                metrics.scored(nanos, chunk.size(), s.tokens());
                                                 return new Timed(s, nanos / 1_000_000);
                                             });
                         })
