@@ -21,7 +21,6 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
-import java.util.Optional;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -190,35 +189,36 @@ public class JobSubmitter {
     }
 
     private Uni<AcceptedJob> produce(RerankJob job, String endpoint) {
+        return Uni.createFrom()
+                .deferred(
+                        () ->
+                                inFlight.acquire()
+                                        .map(slot -> admitAndSend(job, endpoint, slot))
+                                        .orElseGet(() -> Uni.createFrom().failure(overloaded())));
+    }
+
+    /**
+     * Within an in-flight {@code slot}: the storage and backlog checks, the tenant's quotas, then
+     * the send; the quotas are given back if the send fails, the slot when it ends.
+     */
+    private Uni<AcceptedJob> admitAndSend(
+            RerankJob job, String endpoint, SubmissionLimit.Slot slot) {
+        return Uni.createFrom()
+                .voidItem()
+                .invoke(() -> admit(job, endpoint))
+                .chain(() -> quotas.acquire(job))
+                .chain(() -> send(job, endpoint).onFailure().call(() -> quotas.release(job)))
+                .onTermination()
+                .invoke((item, failure, cancelled) -> slot.release(item != null, failure));
+    }
+
+    /** Refuses {@code job} when Redis is too full or the backlog ahead of it too long. */
+    private void admit(RerankJob job, String endpoint) {
         // a sync caller waits at most its timeout: refuse it at once rather than answer 504 later
         Duration limit =
                 "sync".equals(endpoint) ? config.sync().timeout() : config.admission().maxBacklog();
-        Priority lane = job.lane();
-        return Uni.createFrom()
-                .deferred(
-                        () -> {
-                            Optional<SubmissionLimit.Slot> slot = inFlight.acquire();
-                            if (slot.isEmpty()) {
-                                return Uni.createFrom().failure(overloaded());
-                            }
-                            return Uni.createFrom()
-                                    .voidItem()
-                                    .invoke(
-                                            () -> {
-                                                storage.admit();
-                                                backlog.admit(limit, lane, job.cost());
-                                            })
-                                    .chain(() -> quotas.acquire(job))
-                                    .chain(
-                                            () ->
-                                                    send(job, endpoint)
-                                                            .onFailure()
-                                                            .call(() -> quotas.release(job)))
-                                    .onTermination()
-                                    .invoke(
-                                            (item, failure, cancelled) ->
-                                                    slot.get().release(item != null, failure));
-                        });
+        storage.admit();
+        backlog.admit(limit, job.lane(), job.cost());
     }
 
     /**
@@ -259,25 +259,29 @@ public class JobSubmitter {
                 .onFailure()
                 .call(() -> neverRun(job))
                 .onFailure()
-                .transform(
-                        e -> {
-                            LOG.warnf(
-                                    "job %s not accepted: Kafka did not acknowledge it (%s)",
-                                    job.id(),
-                                    e instanceof TimeoutException
-                                            ? "timeout after " + config.kafka().sendTimeout()
-                                            : e.toString());
-                            return RefusedException.kafkaUnavailable(config.kafka().retryAfter());
-                        })
-                .invoke(
-                        () -> {
-                            sample.stop(sendTimer);
-                            accepted(endpoint, job.lane()).increment();
-                            charged(endpoint, job.lane()).increment(job.cost().tokens());
-                            JobLog.accepted(job, endpoint);
-                        })
+                .transform(e -> notAcknowledged(job, e))
+                .invoke(() -> acknowledged(job, endpoint, sample))
                 .chain(() -> recordQueued(job))
                 .replaceWith(new AcceptedJob(job.id(), job.createdAt(), false));
+    }
+
+    /** The 503 of a job Kafka did not acknowledge in time, logged with why. */
+    private RefusedException notAcknowledged(RerankJob job, Throwable e) {
+        LOG.warnf(
+                "job %s not accepted: Kafka did not acknowledge it (%s)",
+                job.id(),
+                e instanceof TimeoutException
+                        ? "timeout after " + config.kafka().sendTimeout()
+                        : e.toString());
+        return RefusedException.kafkaUnavailable(config.kafka().retryAfter());
+    }
+
+    /** Kafka has the job: the send time, the counts, the tokens charged and the job log. */
+    private void acknowledged(RerankJob job, String endpoint, Timer.Sample sample) {
+        sample.stop(sendTimer);
+        accepted(endpoint, job.lane()).increment();
+        charged(endpoint, job.lane()).increment(job.cost().tokens());
+        JobLog.accepted(job, endpoint);
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.rerankqueue.gateway.sse.SseConnections;
 import dev.rerankqueue.gateway.sse.SseStreams;
 import dev.rerankqueue.gateway.store.BatchStore;
 import dev.rerankqueue.gateway.store.JobStore;
+import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.messaging.JobCodec;
 import io.smallrye.mutiny.Multi;
@@ -66,10 +67,12 @@ public class BatchesResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Read a batch: its jobs counted by status")
     public Uni<BatchResource.BatchView> get(@PathParam("id") String id) {
-        return find(id).chain(
-                        batch ->
-                                batches.statuses(batch.jobIds())
-                                        .map(statuses -> view(batch, statuses)));
+        return find(id).chain(this::counted);
+    }
+
+    /** The batch's view, its jobs counted by status as they are now. */
+    private Uni<BatchResource.BatchView> counted(BatchStore.Batch batch) {
+        return batches.statuses(batch.jobIds()).map(statuses -> view(batch, statuses));
     }
 
     @DELETE
@@ -87,44 +90,43 @@ public class BatchesResource {
                         batch ->
                                 batches.statuses(batch.jobIds())
                                         .chain(
-                                                statuses -> {
-                                                    List<Uni<Void>> cancels = new ArrayList<>();
-                                                    for (int i = 0; i < statuses.size(); i++) {
-                                                        JobStatus s = statuses.get(i);
-                                                        if (s != null && !s.isTerminal()) {
-                                                            // a job that finished meanwhile is not
-                                                            // cancellable (409): it keeps its
-                                                            // result
-                                                            cancels.add(
-                                                                    canceller
-                                                                            .cancel(
-                                                                                    batch.jobIds()
-                                                                                            .get(i),
-                                                                                    tenant)
-                                                                            .onFailure(
-                                                                                    ApiException
-                                                                                            .class)
-                                                                            .recoverWithNull()
-                                                                            .replaceWithVoid());
-                                                        }
-                                                    }
-                                                    Uni<Void> all =
-                                                            cancels.isEmpty()
-                                                                    ? Uni.createFrom().voidItem()
-                                                                    : Multi.createFrom()
-                                                                            .iterable(cancels)
-                                                                            .onItem()
-                                                                            .transformToUni(u -> u)
-                                                                            .merge(16)
-                                                                            .collect()
-                                                                            .last()
-                                                                            .replaceWithVoid();
-                                                    return all.chain(
-                                                                    () ->
-                                                                            batches.statuses(
-                                                                                    batch.jobIds()))
-                                                            .map(after -> view(batch, after));
-                                                }));
+                                                statuses ->
+                                                        cancelUnfinished(batch, statuses, tenant))
+                                        .chain(() -> counted(batch)));
+    }
+
+    /**
+     * Cancels the jobs of {@code batch} that {@code statuses} show unfinished, 16 at a time. A job
+     * that finished meanwhile is not cancellable (409): it keeps its result.
+     */
+    private Uni<Void> cancelUnfinished(
+            BatchStore.Batch batch, List<JobStatus> statuses, String tenant) {
+        List<String> unfinished = new ArrayList<>();
+        for (int i = 0; i < statuses.size(); i++) {
+            JobStatus s = statuses.get(i);
+            if (s != null && !s.isTerminal()) {
+                unfinished.add(batch.jobIds().get(i));
+            }
+        }
+        if (unfinished.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return Multi.createFrom()
+                .iterable(unfinished)
+                .onItem()
+                .transformToUni(jobId -> cancelIfStillRunning(jobId, tenant))
+                .merge(16)
+                .collect()
+                .last()
+                .replaceWithVoid();
+    }
+
+    private Uni<Void> cancelIfStillRunning(String jobId, String tenant) {
+        return canceller
+                .cancel(jobId, tenant)
+                .onFailure(ApiException.class)
+                .recoverWithNull()
+                .replaceWithVoid();
     }
 
     @GET
@@ -146,26 +148,20 @@ public class BatchesResource {
                                 Multi.createFrom()
                                         .iterable(batch.jobIds())
                                         .onItem()
-                                        .transformToUniAndConcatenate(
-                                                jobId ->
-                                                        jobs.find(jobId)
-                                                                // a job whose state expired before
-                                                                // the batch did keeps its line
-                                                                .map(
-                                                                        state ->
-                                                                                state == null
-                                                                                        ? (Object)
-                                                                                                Map
-                                                                                                        .of(
-                                                                                                                "id",
-                                                                                                                jobId,
-                                                                                                                "status",
-                                                                                                                "unknown")
-                                                                                        : JobView
-                                                                                                .of(
-                                                                                                        state,
-                                                                                                        config
-                                                                                                                .defaultModel()))));
+                                        .transformToUniAndConcatenate(this::lineOf));
+    }
+
+    /**
+     * One job's line of the download: the job as {@code GET /v1/rerank/jobs/{id}} shows it; a job
+     * whose state expired before the batch did keeps its line, as unknown.
+     */
+    private Uni<Object> lineOf(String jobId) {
+        return jobs.find(jobId)
+                .map(
+                        state ->
+                                state == null
+                                        ? Map.of("id", jobId, "status", "unknown")
+                                        : JobView.of(state, config.defaultModel()));
     }
 
     @GET
@@ -185,56 +181,43 @@ public class BatchesResource {
                         .uni(find(id))
                         .onItem()
                         .transformToMultiAndConcatenate(
-                                batch -> {
-                                    // one follower for the whole batch: one Redis read per change
-                                    // burst, not one poller per job
-                                    Multi<OutboundSseEvent> results =
-                                            follower.followAll(batch.jobIds(), tenant)
-                                                    .map(
-                                                            state ->
-                                                                    sse.newEventBuilder()
-                                                                            .name(
-                                                                                    SseStreams
-                                                                                            .eventName(
-                                                                                                    state
-                                                                                                            .status()))
-                                                                            .id(state.id())
-                                                                            .data(
-                                                                                    JobCodec.toJson(
-                                                                                            JobView
-                                                                                                    .of(
-                                                                                                            state,
-                                                                                                            config
-                                                                                                                    .defaultModel())))
-                                                                            .build())
-                                                    .select()
-                                                    .first(config.results().retention());
-                                    Multi<OutboundSseEvent> summary =
-                                            Multi.createFrom()
-                                                    .deferred(
-                                                            () ->
-                                                                    Multi.createFrom()
-                                                                            .uni(
-                                                                                    batches.statuses(
-                                                                                                    batch
-                                                                                                            .jobIds())
-                                                                                            .map(
-                                                                                                    statuses ->
-                                                                                                            sse.newEventBuilder()
-                                                                                                                    .name(
-                                                                                                                            "batch")
-                                                                                                                    .data(
-                                                                                                                            JobCodec
-                                                                                                                                    .toJson(
-                                                                                                                                            view(
-                                                                                                                                                    batch,
-                                                                                                                                                    statuses)))
-                                                                                                                    .build())));
-                                    return Multi.createBy()
-                                            .concatenating()
-                                            .streams(results, summary);
-                                });
+                                batch ->
+                                        Multi.createBy()
+                                                .concatenating()
+                                                .streams(
+                                                        jobEvents(batch, tenant, sse),
+                                                        summaryEvent(batch, sse)));
         return SseStreams.withHeartbeats(sse, content, config.events().heartbeat(), lease);
+    }
+
+    /**
+     * One result (or error) event per job of {@code batch} as it finishes: one follower for the
+     * whole batch, one Redis read per burst of changes, not one poller per job.
+     */
+    private Multi<OutboundSseEvent> jobEvents(BatchStore.Batch batch, String tenant, Sse sse) {
+        return follower.followAll(batch.jobIds(), tenant)
+                .map(state -> toEvent(state, sse))
+                .select()
+                .first(config.results().retention());
+    }
+
+    private OutboundSseEvent toEvent(JobState state, Sse sse) {
+        return sse.newEventBuilder()
+                .name(SseStreams.eventName(state.status()))
+                .id(state.id())
+                .data(JobCodec.toJson(JobView.of(state, config.defaultModel())))
+                .build();
+    }
+
+    /** The batch event with its counts, read once every job event has been sent. */
+    private Multi<OutboundSseEvent> summaryEvent(BatchStore.Batch batch, Sse sse) {
+        return Multi.createFrom()
+                .deferred(
+                        () -> Multi.createFrom().uni(counted(batch).map(v -> batchEvent(v, sse))));
+    }
+
+    private static OutboundSseEvent batchEvent(BatchResource.BatchView view, Sse sse) {
+        return sse.newEventBuilder().name("batch").data(JobCodec.toJson(view)).build();
     }
 
     private Uni<BatchStore.Batch> find(String id) {

@@ -3,6 +3,7 @@ package dev.rerankqueue.worker.batch;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.store.JobStateChanges;
+import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.worker.store.JobStateWriter;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -71,19 +72,19 @@ public class ResultLog {
      */
     private Uni<Void> keep(TerminalStates written, Duration retention) {
         return store.absent(written.ids())
-                .chain(
-                        gone ->
-                                store.applyAll(
-                                        gone.stream()
-                                                .map(
-                                                        id ->
-                                                                JobStateChanges.restored(
-                                                                        JobCodec.decodeState(
-                                                                                written.of(id)
-                                                                                        .encoded()),
-                                                                        retention))
-                                                .toList()))
+                .chain(gone -> store.applyAll(restores(gone, written, retention)))
                 .replaceWithVoid();
+    }
+
+    /** The writes that put back the states of {@code gone} as this pass wrote them. */
+    private static List<JobTransition> restores(
+            List<String> gone, TerminalStates written, Duration retention) {
+        List<JobTransition> out = new ArrayList<>(gone.size());
+        for (String id : gone) {
+            JobState state = JobCodec.decodeState(written.of(id).encoded());
+            out.add(JobStateChanges.restored(state, retention));
+        }
+        return out;
     }
 
     /** Appends the job's state if it is terminal; completes with the job if its state is gone. */

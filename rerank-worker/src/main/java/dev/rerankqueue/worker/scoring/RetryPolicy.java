@@ -3,8 +3,6 @@ package dev.rerankqueue.worker.scoring;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.smallrye.mutiny.Uni;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * How a failed scorer call is retried: only {@link ScorerException#retryable(Throwable) retryable}
@@ -33,46 +31,59 @@ public record RetryPolicy(int attempts, Duration backoff, Duration maxBackoff, D
         return Uni.createFrom()
                 .deferred(
                         () -> {
-                            AtomicInteger failures = new AtomicInteger();
-                            AtomicReference<Throwable> last = new AtomicReference<>();
-                            long start = System.nanoTime();
+                            Tries tries = new Tries(System.nanoTime());
                             return call.onFailure()
-                                    .invoke(last::set)
-                                    .onFailure(
-                                            t ->
-                                                    ScorerException.retryable(t)
-                                                            && failures.incrementAndGet()
-                                                                    < attempts)
+                                    .invoke(tries::failed)
+                                    .onFailure(tries::worthAnother)
                                     .retry()
                                     .withBackOff(backoff, maxBackoff)
                                     .withJitter(0.5)
                                     .expireIn(budget.toMillis())
                                     .onFailure()
-                                    .transform(
-                                            e -> {
-                                                Throwable cause = last.get();
-                                                int tries =
-                                                        failures.get()
-                                                                + (ScorerException.retryable(cause)
-                                                                        ? 0
-                                                                        : 1);
-                                                if (cause == null || tries <= 1) {
-                                                    return e; // failed once, not retried: its own
-                                                    // message says it best
-                                                }
-                                                long seconds =
-                                                        (System.nanoTime() - start)
-                                                                / 1_000_000_000L;
-                                                return new ScorerException(
-                                                        "gave up after "
-                                                                + tries
-                                                                + " failed attempts in "
-                                                                + seconds
-                                                                + " s; last error: "
-                                                                + cause.getMessage(),
-                                                        false,
-                                                        cause);
-                                            });
+                                    .transform(tries::givenUp);
                         });
+    }
+
+    /** The failures of one call's attempts so far. */
+    private final class Tries {
+        private final long start;
+        // attempts run one after another, possibly on different threads
+        private volatile int retryable;
+        private volatile Throwable last;
+
+        Tries(long start) {
+            this.start = start;
+        }
+
+        void failed(Throwable t) {
+            last = t;
+        }
+
+        /** Whether {@code t} is retried: retryable, and attempts are left. */
+        boolean worthAnother(Throwable t) {
+            return ScorerException.retryable(t) && ++retryable < attempts;
+        }
+
+        /**
+         * What the call fails with once no attempt is left: {@code e} itself when the call failed
+         * once and was not retried (its own message says it best), else how many attempts failed
+         * over how long, and the last error.
+         */
+        Throwable givenUp(Throwable e) {
+            int tries = retryable + (ScorerException.retryable(last) ? 0 : 1);
+            if (last == null || tries <= 1) {
+                return e;
+            }
+            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+            return new ScorerException(
+                    "gave up after "
+                            + tries
+                            + " failed attempts in "
+                            + seconds
+                            + " s; last error: "
+                            + last.getMessage(),
+                    false,
+                    last);
+        }
     }
 }
