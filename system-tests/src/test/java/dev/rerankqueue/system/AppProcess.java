@@ -59,12 +59,11 @@ final class AppProcess implements AutoCloseable {
         cmd.add("-Xmx512m");
         cmd.add("-Dquarkus.http.port=" + port);
         if (!env.containsKey("RERANK_API_KEYS") && !props.containsKey("rerank.auth.required")) {
-            cmd.add("-Drerank.auth.required=false"); // a test stack without keys says so, as
-            // deploy/local/up.sh does
+            // a test stack without keys says so, as deploy/local/up.sh does
+            cmd.add("-Drerank.auth.required=false");
         } else if (!props.containsKey("rerank.metrics.token")) {
-            cmd.add(
-                    "-Drerank.metrics.token="
-                            + SCRAPE_TOKEN); // with keys on, metrics need the scrape token
+            // with keys on, metrics need the scrape token
+            cmd.add("-Drerank.metrics.token=" + SCRAPE_TOKEN);
         }
         props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");

@@ -100,13 +100,13 @@ final class SubmissionLimit {
                                     } else if (failure != null && !(failure instanceof ApiException)
                                             || failure instanceof ApiException e
                                                     && TIMED_OUT.contains(e.slug())) {
-                                        listener.onDropped(); // Kafka or Redis did not answer in
-                                        // time: the gateway is past what it
-                                        // can do
+                                        // Kafka or Redis did not answer in time: the gateway
+                                        // is past what it can do
+                                        listener.onDropped();
                                     } else {
-                                        listener.onIgnore(); // refused by a rule (quota, backlog,
-                                        // storage) or invalid: says nothing of
-                                        // the gateway's load
+                                        // refused by a rule (quota, backlog, storage) or
+                                        // invalid: says nothing of the gateway's load
+                                        listener.onIgnore();
                                     }
                                 });
     }

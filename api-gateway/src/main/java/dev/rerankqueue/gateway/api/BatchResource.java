@@ -258,8 +258,9 @@ public class BatchResource {
                                 }
                             }
                             if (batch.acceptedCount() == 0) {
-                                throw firstRefusal; // nothing accepted: the answer is the refusal
-                                // itself (503/429 with Retry-After)
+                                // nothing accepted: the answer is the refusal itself
+                                // (503/429 with Retry-After)
+                                throw firstRefusal;
                             }
                             Links links = links(batch.id());
                             AcceptedBatchView view =

@@ -597,9 +597,8 @@ class JobFollowTest {
                         .post("/v1/rerank")
                         .then()
                         .statusCode(504)
-                        .contentType(
-                                ContentType.JSON) // a drop-in route: the problem's fields and each
-                        // client family's
+                        // a drop-in route: the problem's fields and each client family's
+                        .contentType(ContentType.JSON)
                         .body("type", equalTo("/problems/sync-timeout"))
                         .body("detail", containsString("poll"))
                         .extract()

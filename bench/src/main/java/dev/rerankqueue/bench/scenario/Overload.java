@@ -215,9 +215,8 @@ public final class Overload {
                                         1,
                                         Integer::sum); // answers after the end are not counted
                             }
-                            if (a.retryAfter()
-                                    > 0) { // a well-behaved client waits as told before it sends
-                                // again
+                            // a well-behaved client waits as told before it sends again
+                            if (a.retryAfter() > 0) {
                                 return CompletableFuture.runAsync(
                                                 () -> {},
                                                 CompletableFuture.delayedExecutor(

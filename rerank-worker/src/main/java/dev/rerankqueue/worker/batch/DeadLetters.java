@@ -37,9 +37,8 @@ public class DeadLetters {
             MeterRegistry metrics) {
         this.dlq = dlq;
         this.metrics = metrics;
-        metrics.counter(
-                "rerank.jobs.dead.lettered"); // exported as 0 from the start, so rate() and alerts
-        // see it
+        // exported as 0 from the start, so rate() and alerts see it
+        metrics.counter("rerank.jobs.dead.lettered");
     }
 
     /**

@@ -92,9 +92,9 @@ public final class LaneGate {
                                         gone.set(true);
                                         Cancellable started = running.get();
                                         if (started != null && !left.get()) {
-                                            started.cancel(); // the caller went away during the
-                                            // call: stop it (a model server call
-                                            // is aborted) and free the slot
+                                            // the caller went away during the call: stop it
+                                            // (a model server call is aborted), free the slot
+                                            started.cancel();
                                             leaveOnce.run();
                                         }
                                     });
@@ -125,9 +125,8 @@ public final class LaneGate {
                                                                     em.fail(failure);
                                                                 }));
                                         if (gone.get() && !left.get()) {
-                                            running.get()
-                                                    .cancel(); // went away while the call was being
-                                            // started
+                                            // went away while the call was being started
+                                            running.get().cancel();
                                             leaveOnce.run();
                                         }
                                     });

@@ -255,12 +255,10 @@ class VllmWorkerTest {
     @Test
     void oneJobsOverLongDocumentFailsNoOtherJob() throws Exception {
         long refusedBefore = emulator("/emulator/stats").get("refused_requests").asLong();
-        String overContext =
-                "word ".repeat(2_400); // 12,000 characters: 3,000 tokens to vLLM, 1,500 to the
-        // estimate
-        String farOverContext =
-                "word ".repeat(20_000); // 100,000 characters: cut by the estimate, and again by
-        // vLLM's count
+        // 12,000 characters: 3,000 tokens to vLLM, 1,500 to the estimate
+        String overContext = "word ".repeat(2_400);
+        // 100,000 characters: cut by the estimate, and again by vLLM's count
+        String farOverContext = "word ".repeat(20_000);
         List<JobState> states =
                 awaitAll(
                         List.of(
