@@ -195,7 +195,10 @@ public class BatchSubmitter {
                             .deferred(
                                     () ->
                                             submitter.submit(
-                                                    tenant, requests.get(index), "batch", key))
+                                                    tenant,
+                                                    requests.get(index),
+                                                    Endpoint.BATCH,
+                                                    key))
                             .map(a -> new Outcome(index, a, null))
                             .onFailure(ApiException.class)
                             .recoverWithItem(e -> new Outcome(index, null, (ApiException) e)));

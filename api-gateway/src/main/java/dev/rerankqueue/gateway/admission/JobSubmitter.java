@@ -135,7 +135,7 @@ public class JobSubmitter {
      * ApiException} otherwise: 422 for an invalid request, 503 when the backlog is too long or
      * Kafka does not acknowledge, 429 over a tenant quota.
      */
-    public Uni<AcceptedJob> submit(String tenant, RerankRequest request, String endpoint) {
+    public Uni<AcceptedJob> submit(String tenant, RerankRequest request, Endpoint endpoint) {
         return submit(tenant, request, endpoint, null);
     }
 
@@ -145,7 +145,7 @@ public class JobSubmitter {
      * another request a 422.
      */
     public Uni<AcceptedJob> submit(
-            String tenant, RerankRequest request, String endpoint, String idempotencyKey) {
+            String tenant, RerankRequest request, Endpoint endpoint, String idempotencyKey) {
         webhooks.check(request.webhook(), tenant);
         return submit(
                 RerankJob.accept(tenant, validator.check(request), System.currentTimeMillis()),
@@ -153,12 +153,12 @@ public class JobSubmitter {
                 idempotencyKey);
     }
 
-    private Uni<AcceptedJob> submit(RerankJob job, String endpoint, String idempotencyKey) {
+    private Uni<AcceptedJob> submit(RerankJob job, Endpoint endpoint, String idempotencyKey) {
         return models.check(job.request().model())
                 .chain(() -> submitServed(job, endpoint, idempotencyKey));
     }
 
-    private Uni<AcceptedJob> submitServed(RerankJob job, String endpoint, String idempotencyKey) {
+    private Uni<AcceptedJob> submitServed(RerankJob job, Endpoint endpoint, String idempotencyKey) {
         return idempotencyKey == null
                 ? produce(job, endpoint)
                 : replays.keyed(job, endpoint, idempotencyKey, j -> produce(j, endpoint));
@@ -182,13 +182,13 @@ public class JobSubmitter {
                 RerankJob.accept(tenant, valid, System.currentTimeMillis())
                         .withRetention(config.sync().resultRetention());
         if (idempotencyKey != null || window.isZero() || window.isNegative()) {
-            return submit(job, "sync", idempotencyKey);
+            return submit(job, Endpoint.SYNC, idempotencyKey);
         }
         return models.check(valid.model())
-                .chain(() -> replays.syncRetry(job, window, j -> produce(j, "sync")));
+                .chain(() -> replays.syncRetry(job, window, j -> produce(j, Endpoint.SYNC)));
     }
 
-    private Uni<AcceptedJob> produce(RerankJob job, String endpoint) {
+    private Uni<AcceptedJob> produce(RerankJob job, Endpoint endpoint) {
         return Uni.createFrom()
                 .deferred(
                         () ->
@@ -202,7 +202,7 @@ public class JobSubmitter {
      * the send; the quotas are given back if the send fails, the slot when it ends.
      */
     private Uni<AcceptedJob> admitAndSend(
-            RerankJob job, String endpoint, SubmissionLimit.Slot slot) {
+            RerankJob job, Endpoint endpoint, SubmissionLimit.Slot slot) {
         return Uni.createFrom()
                 .voidItem()
                 .invoke(() -> admit(job, endpoint))
@@ -213,10 +213,12 @@ public class JobSubmitter {
     }
 
     /** Refuses {@code job} when Redis is too full or the backlog ahead of it too long. */
-    private void admit(RerankJob job, String endpoint) {
+    private void admit(RerankJob job, Endpoint endpoint) {
         // a sync caller waits at most its timeout: refuse it at once rather than answer 504 later
         Duration limit =
-                "sync".equals(endpoint) ? config.sync().timeout() : config.admission().maxBacklog();
+                endpoint == Endpoint.SYNC
+                        ? config.sync().timeout()
+                        : config.admission().maxBacklog();
         storage.admit();
         backlog.admit(limit, job.lane(), job.cost());
     }
@@ -241,7 +243,7 @@ public class JobSubmitter {
                 OVERLOADED_RETRY);
     }
 
-    private Uni<AcceptedJob> send(RerankJob job, String endpoint) {
+    private Uni<AcceptedJob> send(RerankJob job, Endpoint endpoint) {
         byte[] value = JobCodec.encodeJob(job);
         Timer.Sample sample = Timer.start();
         // the lane's topic: interactive jobs never queue behind bulk ones in a partition
@@ -277,11 +279,11 @@ public class JobSubmitter {
     }
 
     /** Kafka has the job: the send time, the counts, the tokens charged and the job log. */
-    private void acknowledged(RerankJob job, String endpoint, Timer.Sample sample) {
+    private void acknowledged(RerankJob job, Endpoint endpoint, Timer.Sample sample) {
         sample.stop(sendTimer);
         accepted(endpoint, job.lane()).increment();
         charged(endpoint, job.lane()).increment(job.cost().tokens());
-        JobLog.accepted(job, endpoint);
+        JobLog.accepted(job, endpoint.tag());
     }
 
     /**
@@ -326,18 +328,18 @@ public class JobSubmitter {
                 .replaceWithVoid();
     }
 
-    private Counter charged(String endpoint, Priority lane) {
+    private Counter charged(Endpoint endpoint, Priority lane) {
         return Counter.builder("rerank.jobs.charged")
                 .description(
                         "Model tokens accepted jobs were charged at the door: an upper bound of what"
                                 + " the model reads for them")
                 .baseUnit("tokens")
-                .tags("endpoint", endpoint, "lane", lane.wireName())
+                .tags("endpoint", endpoint.tag(), "lane", lane.wireName())
                 .register(metrics);
     }
 
-    private Counter accepted(String endpoint, Priority lane) {
+    private Counter accepted(Endpoint endpoint, Priority lane) {
         return metrics.counter(
-                "rerank.jobs.accepted", "endpoint", endpoint, "lane", lane.wireName());
+                "rerank.jobs.accepted", "endpoint", endpoint.tag(), "lane", lane.wireName());
     }
 }

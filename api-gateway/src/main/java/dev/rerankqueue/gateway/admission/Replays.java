@@ -38,7 +38,7 @@ public class Replays {
      */
     Uni<AcceptedJob> keyed(
             RerankJob job,
-            String endpoint,
+            Endpoint endpoint,
             String idempotencyKey,
             Function<RerankJob, Uni<AcceptedJob>> produce) {
         String key = IdempotencyKeys.check(idempotencyKey);
@@ -62,7 +62,7 @@ public class Replays {
     }
 
     private Uni<AcceptedJob> replayKeyed(
-            IdempotencyKeys.Binding earlier, IdempotencyKeys.Binding ours, String endpoint) {
+            IdempotencyKeys.Binding earlier, IdempotencyKeys.Binding ours, Endpoint endpoint) {
         if (!earlier.fingerprint().equals(ours.fingerprint())) {
             return Uni.createFrom().failure(RefusedException.idempotencyKeyReused(earlier.jobId()));
         }
@@ -74,7 +74,7 @@ public class Replays {
                                 // acknowledged its job yet
                                 throw RefusedException.idempotencyInProgress(earlier.jobId());
                             }
-                            return replayed(state, endpoint);
+                            return replayed(state, endpoint.tag());
                         });
     }
 

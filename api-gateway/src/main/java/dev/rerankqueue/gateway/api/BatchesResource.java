@@ -33,7 +33,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestStreamElementType;
 
 /** A bulk submission's jobs: counts by status, and their results as they finish. */
-@Path(BatchResource.BATCHES)
+@Path(BatchSubmissionResource.BATCHES)
 @Tag(name = "batches", description = "Bulk submission of many jobs, followed as one batch")
 public class BatchesResource {
 
@@ -66,12 +66,12 @@ public class BatchesResource {
     @Path("{id}")
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Read a batch: its jobs counted by status")
-    public Uni<BatchResource.BatchView> get(@PathParam("id") String id) {
+    public Uni<BatchSubmissionResource.BatchView> get(@PathParam("id") String id) {
         return find(id).chain(this::counted);
     }
 
     /** The batch's view, its jobs counted by status as they are now. */
-    private Uni<BatchResource.BatchView> counted(BatchStore.Batch batch) {
+    private Uni<BatchSubmissionResource.BatchView> counted(BatchStore.Batch batch) {
         return batches.statuses(batch.jobIds()).map(statuses -> view(batch, statuses));
     }
 
@@ -84,7 +84,7 @@ public class BatchesResource {
                     "Cancels every job of the batch that has not finished (queued or"
                             + " running: a running job's result is refused), keeps the finished ones, and answers the batch's counts."
                             + " Cancelling again changes nothing.")
-    public Uni<BatchResource.BatchView> cancel(@PathParam("id") String id) {
+    public Uni<BatchSubmissionResource.BatchView> cancel(@PathParam("id") String id) {
         String tenant = caller.tenant();
         return find(id).chain(
                         batch ->
@@ -216,7 +216,7 @@ public class BatchesResource {
                         () -> Multi.createFrom().uni(counted(batch).map(v -> batchEvent(v, sse))));
     }
 
-    private static OutboundSseEvent batchEvent(BatchResource.BatchView view, Sse sse) {
+    private static OutboundSseEvent batchEvent(BatchSubmissionResource.BatchView view, Sse sse) {
         return sse.newEventBuilder().name("batch").data(JobCodec.toJson(view)).build();
     }
 
@@ -224,7 +224,8 @@ public class BatchesResource {
         return batches.require(id, caller.tenant());
     }
 
-    static BatchResource.BatchView view(BatchStore.Batch batch, List<JobStatus> statuses) {
+    static BatchSubmissionResource.BatchView view(
+            BatchStore.Batch batch, List<JobStatus> statuses) {
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (JobStatus s : JobStatus.values()) {
             counts.put(s.wireName(), 0);
@@ -237,7 +238,7 @@ public class BatchesResource {
                 finished++;
             }
         }
-        return new BatchResource.BatchView(
+        return new BatchSubmissionResource.BatchView(
                 batch.id(),
                 Instant.ofEpochMilli(batch.createdAt()).toString(),
                 statuses.size(),
@@ -245,6 +246,6 @@ public class BatchesResource {
                 finished,
                 finished == statuses.size(),
                 batch.metadata(),
-                BatchResource.links(batch.id()));
+                BatchSubmissionResource.links(batch.id()));
     }
 }

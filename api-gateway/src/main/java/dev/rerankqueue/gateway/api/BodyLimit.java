@@ -35,7 +35,7 @@ public class BodyLimit {
             return false;
         }
         String type = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-        return BatchResource.JSON_LINES_TYPES.contains(type);
+        return BatchSubmissionResource.JSON_LINES_TYPES.contains(type);
     }
 
     void install(@Observes Router router) {
@@ -70,7 +70,8 @@ public class BodyLimit {
             return false;
         }
         String p = path.replace("%3A", ":").replace("%3a", ":");
-        return p.equals(BatchResource.PATH) || p.equals(BatchResource.PATH + "/");
+        return p.equals(BatchSubmissionResource.PATH)
+                || p.equals(BatchSubmissionResource.PATH + "/");
     }
 
     private void checkDeclaredLength(RoutingContext ctx) {

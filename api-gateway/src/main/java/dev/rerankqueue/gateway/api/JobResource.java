@@ -1,5 +1,6 @@
 package dev.rerankqueue.gateway.api;
 
+import dev.rerankqueue.gateway.admission.Endpoint;
 import dev.rerankqueue.gateway.admission.JobSubmitter;
 import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.config.GatewayConfig;
@@ -95,7 +96,7 @@ public class JobResource {
         bodyLimit.check(body);
         var request = RequestFields.toKnownRequest(JobCodec.readTree(body), config.limits());
         return submitter
-                .submit(caller.tenant(), request, "jobs", idempotencyKey)
+                .submit(caller.tenant(), request, Endpoint.JOBS, idempotencyKey)
                 .map(
                         accepted -> {
                             AcceptedView view = AcceptedView.of(accepted);

@@ -39,7 +39,7 @@ public class JobViewPayloads implements WebhookPayloads {
             String id,
             String type,
             @JsonProperty("created_at") String createdAt,
-            BatchResource.BatchView data) {}
+            BatchSubmissionResource.BatchView data) {}
 
     @Override
     public byte[] ofBatch(String eventId, BatchStore.Batch batch, List<JobStatus> statuses) {

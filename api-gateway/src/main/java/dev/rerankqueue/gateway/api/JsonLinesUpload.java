@@ -3,6 +3,7 @@ package dev.rerankqueue.gateway.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.rerankqueue.gateway.admission.BatchSubmitter;
+import dev.rerankqueue.gateway.admission.Endpoint;
 import dev.rerankqueue.gateway.admission.JobSubmitter;
 import dev.rerankqueue.gateway.admission.RefusedException;
 import dev.rerankqueue.gateway.auth.TenantPlaces;
@@ -69,7 +70,7 @@ public class JsonLinesUpload {
             List<LineError> errors,
             @JsonProperty("stopped_at_line") Long stoppedAtLine,
             Problem stopped,
-            BatchResource.Links links) {}
+            BatchSubmissionResource.Links links) {}
 
     /** What an upload came to: its view, and the refusal that stopped it, if any. */
     record Outcome(AcceptedUploadView view, ApiException stop) {}
@@ -173,7 +174,11 @@ public class JsonLinesUpload {
             }
             window.acquireUninterruptibly();
             long at = line;
-            jobs.submit(tenant, request, "batch", BatchSubmitter.jobKey(idempotencyKey, at - 1))
+            jobs.submit(
+                            tenant,
+                            request,
+                            Endpoint.BATCH,
+                            BatchSubmitter.jobKey(idempotencyKey, at - 1))
                     .subscribe()
                     .with(
                             accepted -> {
@@ -225,7 +230,7 @@ public class JsonLinesUpload {
                         listed,
                         refusal == null ? null : stopLine.get(),
                         refusal == null ? null : refusal.problem(null),
-                        BatchResource.links(batchId)),
+                        BatchSubmissionResource.links(batchId)),
                 refusal);
     }
 

@@ -94,16 +94,16 @@ public class OpenApiExamples implements OASFilter {
     private static final String JOB_2 = "1c2d3e4f-0a1b-4c5d-8e9f-a0b1c2d3e4f5";
     private static final String BULK_ACCEPTED =
             JobCodec.toJson(
-                    new BatchResource.AcceptedBatchView(
+                    new BatchSubmissionResource.AcceptedBatchView(
                             BATCH_ID,
                             "2026-11-25T10:00:00Z",
                             2,
                             0,
                             List.of(entry(0, JOB_ID), entry(1, JOB_2)),
-                            BatchResource.links(BATCH_ID)));
+                            BatchSubmissionResource.links(BATCH_ID)));
     private static final String BATCH_STATUS =
             JobCodec.toJson(
-                    new BatchResource.BatchView(
+                    new BatchSubmissionResource.BatchView(
                             BATCH_ID,
                             "2026-11-25T10:00:00Z",
                             2,
@@ -123,7 +123,7 @@ public class OpenApiExamples implements OASFilter {
                             1,
                             false,
                             Map.of("run", "nightly-2026-11-25"),
-                            BatchResource.links(BATCH_ID)));
+                            BatchSubmissionResource.links(BATCH_ID)));
     private static final String BATCH_EVENTS =
             """
             event: result
@@ -422,8 +422,8 @@ public class OpenApiExamples implements OASFilter {
                 new Doc(null, "200", MODELS, "application/json", List.of("unauthorized")));
     }
 
-    private static BatchResource.JobEntry entry(int index, String id) {
-        return new BatchResource.JobEntry(
+    private static BatchSubmissionResource.JobEntry entry(int index, String id) {
+        return new BatchSubmissionResource.JobEntry(
                 index,
                 id,
                 new AcceptedView.Links(

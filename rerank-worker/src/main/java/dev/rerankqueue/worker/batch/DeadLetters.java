@@ -17,7 +17,10 @@ import org.jboss.logging.Logger;
 
 /**
  * Parks records that cannot be processed on the DLQ topic with the reason, so that they never block
- * a partition.
+ * a partition. The Kafka connector's own {@code dead-letter-queue} failure strategy is not used:
+ * the worker consumes whole batches and acknowledges a batch once, so a nack would park every
+ * record of the batch, while here one unreadable record is parked, with why, and the rest of its
+ * batch is scored.
  */
 @ApplicationScoped
 @Startup

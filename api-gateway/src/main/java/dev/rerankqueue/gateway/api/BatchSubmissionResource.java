@@ -38,9 +38,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
  * Bulk submission: many jobs in one request, followed together as a batch ({@link
  * BatchesResource}).
  */
-@Path(BatchResource.PATH)
+@Path(BatchSubmissionResource.PATH)
 @Tag(name = "batches", description = "Bulk submission of many jobs, followed as one batch")
-public class BatchResource {
+public class BatchSubmissionResource {
 
     public static final String PATH = "/v1/rerank/jobs:batch";
     public static final String BATCHES = "/v1/rerank/batches";
@@ -125,7 +125,7 @@ public class BatchResource {
 
     private final LargeBodies largeBodies;
 
-    public BatchResource(
+    public BatchSubmissionResource(
             BatchSubmitter submitter,
             BodyLimit bodyLimit,
             Caller caller,
