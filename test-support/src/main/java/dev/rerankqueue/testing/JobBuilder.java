@@ -21,6 +21,7 @@ public final class JobBuilder {
     private List<Document> documents = List.of(Document.of("The capital of China is Beijing."));
     private Integer topN;
     private Boolean returnDocuments;
+    private String instruction;
     private Priority lane;
     private Long deadlineMs;
     private Boolean truncate;
@@ -78,6 +79,18 @@ public final class JobBuilder {
         return this;
     }
 
+    /** The task instruction the model is given with the query (Qwen3-Reranker's). */
+    public JobBuilder withInstruction(String instruction) {
+        this.instruction = instruction;
+        return this;
+    }
+
+    /** The request's {@code truncate}: {@code null} for the API's default. */
+    public JobBuilder truncating(Boolean truncate) {
+        this.truncate = truncate;
+        return this;
+    }
+
     public JobBuilder notTruncated() {
         this.truncate = false;
         return this;
@@ -126,7 +139,7 @@ public final class JobBuilder {
                 documents,
                 topN,
                 returnDocuments,
-                null,
+                instruction,
                 lane,
                 deadlineMs,
                 truncate,

@@ -12,13 +12,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.job.Chunking;
-import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RerankJob;
-import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.job.TruncationDirection;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
@@ -487,35 +485,10 @@ class JobConsumerTest {
                 "The capital of China is Beijing."
                         + " Pandas eat bamboo in the mountain forests of Sichuan.".repeat(20);
         long now = System.currentTimeMillis();
-        RerankJob whole =
-                RerankJob.accept(
-                        "acme",
-                        new RerankRequest(
-                                null,
-                                query,
-                                List.of(Document.of(doc)),
-                                null,
-                                null,
-                                null,
-                                null,
-                                null),
-                        now);
+        JobBuilder asked = aQueuedJob().withQuery(query).withDocuments(doc).createdAt(now);
+        RerankJob whole = asked.build();
         // Cohere's max_tokens_per_doc: only the first 8 tokens of the document are scored
-        RerankJob cut =
-                RerankJob.accept(
-                        "acme",
-                        new RerankRequest(
-                                null,
-                                query,
-                                List.of(Document.of(doc)),
-                                null,
-                                null,
-                                null,
-                                null,
-                                null,
-                                null,
-                                8),
-                        now);
+        RerankJob cut = asked.withMaxTokensPerDoc(8).build();
         produce(whole);
         produce(cut);
         JobState w = awaitTerminal(whole.id());

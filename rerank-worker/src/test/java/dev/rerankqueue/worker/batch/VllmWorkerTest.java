@@ -8,12 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
-import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RerankJob;
-import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.job.TruncationDirection;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
@@ -34,7 +32,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -119,19 +116,14 @@ class VllmWorkerTest {
     }
 
     private JobState score(String tenant, String instruction) {
-        RerankRequest r =
-                new RerankRequest(
-                        null,
-                        "capital of France?",
-                        List.of(
-                                Document.of("Bread is baked."),
-                                Document.of("Paris is the capital of France.")),
-                        null,
-                        null,
-                        instruction,
-                        null,
-                        null);
-        return awaitAll(List.of(RerankJob.accept(tenant, r, System.currentTimeMillis()))).get(0);
+        RerankJob job =
+                aQueuedJob()
+                        .forTenant(tenant)
+                        .withQuery("capital of France?")
+                        .withDocuments("Bread is baked.", "Paris is the capital of France.")
+                        .withInstruction(instruction)
+                        .build();
+        return awaitAll(List.of(job)).get(0);
     }
 
     /**
@@ -179,19 +171,12 @@ class VllmWorkerTest {
 
     private static RerankJob job(
             String tenant, String query, Boolean truncate, String... documents) {
-        return RerankJob.accept(
-                tenant,
-                new RerankRequest(
-                        null,
-                        query,
-                        Arrays.stream(documents).map(Document::of).toList(),
-                        null,
-                        null,
-                        null,
-                        null,
-                        null,
-                        truncate),
-                System.currentTimeMillis());
+        return aQueuedJob()
+                .forTenant(tenant)
+                .withQuery(query)
+                .withDocuments(documents)
+                .truncating(truncate)
+                .build();
     }
 
     @Test
@@ -318,26 +303,18 @@ class VllmWorkerTest {
 
     @Test
     void aCancelledJobStopsTakingModelTime() throws Exception {
-        Emulator.emulator.timeScale(
-                300); // a model server under load: a forward pass takes about a second
+        // a model server under load: a forward pass takes about a second
+        Emulator.emulator.timeScale(300);
         try {
-            List<Document> docs = new ArrayList<>();
+            List<String> docs = new ArrayList<>();
             for (int i = 0; i < 1_000; i++) {
-                docs.add(Document.of("document number " + i + " about the capital of Peru"));
+                docs.add("document number " + i + " about the capital of Peru");
             }
             RerankJob job =
-                    RerankJob.accept(
-                            "acme",
-                            new RerankRequest(
-                                    null,
-                                    "capital of Peru " + System.nanoTime(),
-                                    docs,
-                                    null,
-                                    null,
-                                    null,
-                                    null,
-                                    null),
-                            System.currentTimeMillis());
+                    aQueuedJob()
+                            .withQuery("capital of Peru " + System.nanoTime())
+                            .withDocuments(docs)
+                            .build();
             JsonNode before = emulator("/emulator/stats");
             InfrastructureResource.kafka()
                     .companion()
