@@ -25,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
-import java.util.function.ToDoubleFunction;
 import org.jboss.logging.Logger;
 
 /**
@@ -54,8 +53,33 @@ public class BacklogAdmission {
     private final DrainEstimate estimate;
     private final ReactiveRedisDataSource redis;
 
-    /** The workers' fresh capacity announcements at the last sample; none when unknown. */
-    private volatile List<ScorerCapacityAnnouncement> announced = List.of();
+    /**
+     * What the workers' fresh announcements said at the last sample, summed once there: pairs per
+     * second of all of them, charged tokens per second of those that announce tokens, and pairs per
+     * second of those that announce pairs only.
+     */
+    private record Announced(
+            double pairsPerSecond, double tokensPerSecond, double pairsOnlyPerSecond) {
+
+        static final Announced NONE = new Announced(0, 0, 0);
+
+        static Announced of(List<ScorerCapacityAnnouncement> fresh) {
+            double pairs = 0;
+            double tokens = 0;
+            double pairsOnly = 0;
+            for (ScorerCapacityAnnouncement a : fresh) {
+                pairs += a.pairsPerSecond();
+                if (a.hasTokens()) {
+                    tokens += a.tokensPerSecond();
+                } else {
+                    pairsOnly += a.pairsPerSecond();
+                }
+            }
+            return new Announced(pairs, tokens, pairsOnly);
+        }
+    }
+
+    private volatile Announced announced = Announced.NONE;
 
     /** Jobs accepted since the last sample, per lane (they are not in its lag yet). */
     private final Map<Priority, AtomicLong> acceptedSinceSample = new EnumMap<>(Priority.class);
@@ -139,18 +163,12 @@ public class BacklogAdmission {
         Gauge.builder("rerank.backlog.drain.rate", this, a -> a.estimate.rate().orElse(Double.NaN))
                 .description("Jobs per second the workers commit while there is a backlog")
                 .register(metrics);
-        Gauge.builder(
-                        "rerank.workers.capacity",
-                        this,
-                        a -> a.announcedSum(ScorerCapacityAnnouncement::pairsPerSecond, false))
+        Gauge.builder("rerank.workers.capacity", this, a -> a.announced.pairsPerSecond())
                 .baseUnit("pairs")
                 .description(
                         "Pairs per second the workers announce they score (sum over fresh announcements)")
                 .register(metrics);
-        Gauge.builder(
-                        "rerank.workers.capacity.tokens",
-                        this,
-                        a -> a.announcedSum(ScorerCapacityAnnouncement::tokensPerSecond, true))
+        Gauge.builder("rerank.workers.capacity.tokens", this, a -> a.announced.tokensPerSecond())
                 .description(
                         "Charged tokens per second the workers announce they score (sum over fresh announcements"
                                 + " that carry tokens)")
@@ -231,17 +249,9 @@ public class BacklogAdmission {
      */
     OptionalDouble drainRate(Priority lane, JobCost cost) {
         OptionalDouble measured = estimate.rate();
-        List<ScorerCapacityAnnouncement> workers =
-                config.announcedCapacity() ? announced : List.of();
-        double tokensPerSecond = 0;
-        double pairsPerSecond = 0; // of workers that announce pairs only
-        for (ScorerCapacityAnnouncement a : workers) {
-            if (a.hasTokens()) {
-                tokensPerSecond += a.tokensPerSecond();
-            } else {
-                pairsPerSecond += a.pairsPerSecond();
-            }
-        }
+        Announced workers = config.announcedCapacity() ? announced : Announced.NONE;
+        double tokensPerSecond = workers.tokensPerSecond();
+        double pairsPerSecond = workers.pairsOnlyPerSecond();
         if (measured.isPresent() || tokensPerSecond + pairsPerSecond <= 0) {
             return measured;
         }
@@ -275,18 +285,6 @@ public class BacklogAdmission {
     private double laneWork(Priority lane, Function<Offered, LongAdder> what) {
         Offered o = offered.get(lane);
         return fresh() ? laneBacklog(lane) * o.mean(what.apply(o)) : Double.NaN;
-    }
-
-    /** The sum of {@code what} over the fresh announcements (only those with tokens if asked). */
-    private double announcedSum(
-            ToDoubleFunction<ScorerCapacityAnnouncement> what, boolean withTokensOnly) {
-        double sum = 0;
-        for (ScorerCapacityAnnouncement a : announced) {
-            if (a.hasTokens() || !withTokensOnly) {
-                sum += what.applyAsDouble(a);
-            }
-        }
-        return sum;
     }
 
     /**
@@ -329,13 +327,14 @@ public class BacklogAdmission {
                             .atMost(Duration.ofSeconds(2));
             long now = System.currentTimeMillis();
             announced =
-                    workers.values().stream()
-                            .map(ScorerCapacityAnnouncement::parse)
-                            .flatMap(Optional::stream)
-                            .filter(a -> a.freshAt(now, CAPACITY_FRESH_MS))
-                            .toList();
+                    Announced.of(
+                            workers.values().stream()
+                                    .map(ScorerCapacityAnnouncement::parse)
+                                    .flatMap(Optional::stream)
+                                    .filter(a -> a.freshAt(now, CAPACITY_FRESH_MS))
+                                    .toList());
         } catch (RuntimeException e) {
-            announced = List.of(); // unknown: fall back to the measured rate alone
+            announced = Announced.NONE; // unknown: fall back to the measured rate alone
             LOG.debugf("capacity announcements unreadable: %s", e.toString());
         }
         try {
