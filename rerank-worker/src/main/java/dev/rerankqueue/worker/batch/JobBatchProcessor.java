@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jboss.logging.Logger;
 
@@ -43,7 +44,6 @@ public class JobBatchProcessor {
     private final JobStateWriter store;
     private final JobMetrics metrics;
     private final Duration retention;
-    private final Duration writeRetryBudget;
     private final int progressMinPairs;
     private final Duration progressInterval;
 
@@ -66,7 +66,6 @@ public class JobBatchProcessor {
         this.store = store;
         this.metrics = metrics;
         this.retention = config.results().retention();
-        this.writeRetryBudget = config.results().writeRetryBudget();
         this.progressMinPairs = config.progress().minPairs();
         this.progressInterval = config.progress().interval();
     }
@@ -123,13 +122,7 @@ public class JobBatchProcessor {
         TerminalStates written = new TerminalStates();
         return claimer.claimAll(jobs, now, written)
                 .chain(claimed -> scoreAndRecord(claimed, lane, written))
-                // reads and restores Redis too: retried like every other write of the batch, so a
-                // Redis outage delays the acknowledgement instead of failing the consumer
-                .chain(
-                        () ->
-                                WriteRetries.within(
-                                        writeRetryBudget,
-                                        resultLog.appendTerminalStates(jobs, written, retention)))
+                .chain(() -> resultLog.appendTerminalStates(jobs, written, retention))
                 .chain(
                         vanished -> {
                             if (LOG.isDebugEnabled()) {
@@ -152,7 +145,7 @@ public class JobBatchProcessor {
             return Uni.createFrom().voidItem();
         }
         BatchPairs pairs = BatchPairs.of(claimed, batcher.scorer());
-        ProgressReporter progress =
+        Consumer<int[]> progress =
                 ProgressReporter.of(
                         pairs.jobIds(),
                         pairs.pairCounts(),

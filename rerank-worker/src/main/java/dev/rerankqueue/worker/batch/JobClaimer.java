@@ -14,7 +14,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -42,14 +41,12 @@ public class JobClaimer {
     private final JobMetrics metrics;
     private final String workerId;
     private final Duration retention;
-    private final Duration writeRetryBudget;
 
     public JobClaimer(JobStateWriter store, JobMetrics metrics, WorkerConfig config) {
         this.store = store;
         this.metrics = metrics;
         this.workerId = WorkerId.of(config);
         this.retention = config.results().retention();
-        this.writeRetryBudget = config.results().writeRetryBudget();
     }
 
     /**
@@ -57,15 +54,15 @@ public class JobClaimer {
      * Jobs expired on the way are in {@code written}.
      */
     Uni<List<Claimed>> claimAll(List<QueuedJob> jobs, long now, TerminalStates written) {
-        List<Supplier<JobTransition>> changes = new ArrayList<>(jobs.size());
+        List<JobTransition> changes = new ArrayList<>(jobs.size());
         for (QueuedJob queued : jobs) {
             RerankJob job = queued.job();
             changes.add(
                     now > job.deadline()
-                            ? () -> JobStateChanges.expired(job, now, retention)
-                            : () -> JobStateChanges.startProcessing(job, workerId, now, retention));
+                            ? JobStateChanges.expired(job, now, retention)
+                            : JobStateChanges.startProcessing(job, workerId, now, retention));
         }
-        return WriteRetries.within(writeRetryBudget, writeAll(jobs, changes))
+        return writeAll(jobs, changes)
                 .map(
                         outcomes -> {
                             List<Claimed> claimed = new ArrayList<>(jobs.size());
@@ -113,8 +110,8 @@ public class JobClaimer {
      * its result. Any other status is left as it is.
      */
     private Uni<List<TransitionOutcome>> writeAll(
-            List<QueuedJob> jobs, List<Supplier<JobTransition>> changes) {
-        return store.applyAll(changes.stream().map(Supplier::get).toList())
+            List<QueuedJob> jobs, List<JobTransition> changes) {
+        return store.applyAll(changes)
                 .chain(
                         found -> {
                             List<Uni<TransitionOutcome>> outcomes = new ArrayList<>(found.size());
@@ -133,12 +130,12 @@ public class JobClaimer {
     }
 
     private Uni<TransitionOutcome> takeOver(
-            RerankJob job, long runningVersion, Supplier<JobTransition> change) {
+            RerankJob job, long runningVersion, JobTransition change) {
         return store.apply(JobStateChanges.requeuedForTakeOver(job, runningVersion, retention))
                 .chain(
                         queued ->
                                 queued.applied()
-                                        ? store.apply(change.get().expectVersion(queued.version()))
+                                        ? store.apply(change.expectVersion(queued.version()))
                                         : Uni.createFrom().item(queued));
     }
 }

@@ -34,7 +34,6 @@ public class JobRecorder {
     private final JobMetrics metrics;
     private final String workerId;
     private final Duration retention;
-    private final Duration writeRetryBudget;
 
     public JobRecorder(
             JobStateWriter store,
@@ -46,7 +45,6 @@ public class JobRecorder {
         this.metrics = metrics;
         this.workerId = WorkerId.of(config);
         this.retention = config.results().retention();
-        this.writeRetryBudget = config.results().writeRetryBudget();
     }
 
     /**
@@ -89,7 +87,7 @@ public class JobRecorder {
                                 retention));
             }
         }
-        return WriteRetries.within(writeRetryBudget, store.applyAll(writes))
+        return store.applyAll(writes)
                 .chain(
                         outcomes -> {
                             List<Uni<Void>> parked = new ArrayList<>();

@@ -58,10 +58,10 @@ final class ProgressReporter implements Consumer<int[]> {
 
     /**
      * A reporter for jobs {@code ids} whose pairs, {@code pairCounts[j]} each, lie one job after
-     * the other in the scored list; {@code null} when none has {@code minPairs} pairs (or reporting
-     * is off).
+     * the other in the scored list; one that reports nothing when none has {@code minPairs} pairs
+     * (or reporting is off).
      */
-    static ProgressReporter of(
+    static Consumer<int[]> of(
             List<String> ids,
             int[] pairCounts,
             int[] documentCounts,
@@ -69,7 +69,7 @@ final class ProgressReporter implements Consumer<int[]> {
             Duration interval,
             JobStateWriter store) {
         if (minPairs <= 0) {
-            return null;
+            return NONE;
         }
         for (int n : pairCounts) {
             if (n >= minPairs) {
@@ -77,8 +77,11 @@ final class ProgressReporter implements Consumer<int[]> {
                         ids, pairCounts, documentCounts, minPairs, interval, store);
             }
         }
-        return null;
+        return NONE;
     }
+
+    /** Reports nothing. */
+    private static final Consumer<int[]> NONE = scored -> {};
 
     @Override
     public void accept(int[] pairIndices) {

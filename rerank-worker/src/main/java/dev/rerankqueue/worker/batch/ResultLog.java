@@ -4,7 +4,9 @@ import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.store.JobStateChanges;
 import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.worker.config.WorkerConfig;
 import dev.rerankqueue.worker.store.JobStateWriter;
+import dev.rerankqueue.worker.store.WriteRetries;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.Record;
@@ -29,13 +31,16 @@ public class ResultLog {
 
     private final MutinyEmitter<Record<String, byte[]>> results;
     private final JobStateWriter store;
+    private final Duration writeRetryBudget;
 
     public ResultLog(
             @Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER)
                     MutinyEmitter<Record<String, byte[]>> results,
-            JobStateWriter store) {
+            JobStateWriter store,
+            WorkerConfig config) {
         this.results = results;
         this.store = store;
+        this.writeRetryBudget = config.results().writeRetryBudget();
     }
 
     /**
@@ -106,7 +111,13 @@ public class ResultLog {
         return send(terminal.id(), JobCodec.encodeState(terminal));
     }
 
+    /**
+     * Retried like the store's writes, so a Kafka outage longer than the producer's own retries
+     * delays the batch's acknowledgement instead of failing the consumer.
+     */
     private Uni<Void> send(String id, byte[] state) {
-        return results.send(Record.of(id, state));
+        return WriteRetries.within(
+                writeRetryBudget,
+                Uni.createFrom().deferred(() -> results.send(Record.of(id, state))));
     }
 }

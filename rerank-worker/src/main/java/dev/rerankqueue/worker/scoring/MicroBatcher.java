@@ -10,11 +10,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -32,8 +28,7 @@ import java.util.function.Supplier;
 public class MicroBatcher {
 
     private final Scorer scorer;
-    private final int maxPairs;
-    private final int maxTokens;
+    private final CallPacker packer;
     private final LaneGate gate;
     private final RetryPolicy retry;
     private final ScoringMetrics metrics;
@@ -56,8 +51,7 @@ public class MicroBatcher {
     MicroBatcher(Scorer scorer, WorkerConfig config, MeterRegistry metrics, ScoreCache cache) {
         this.scorer = scorer;
         this.cache = cache;
-        this.maxPairs = config.batch().maxPairs();
-        this.maxTokens = config.batch().maxTokens();
+        this.packer = new CallPacker(config.batch().maxPairs(), config.batch().maxTokens());
         int slots = config.batch().inFlight().orElse(2 * scorer.preferredInFlight());
         this.gate =
                 new LaneGate(
@@ -114,137 +108,90 @@ public class MicroBatcher {
         return scorer;
     }
 
-    public Uni<Result> score(List<ScorePair> pairs) {
-        return score(pairs, Priority.INTERACTIVE, null);
-    }
-
     /**
-     * Scores {@code pairs} in scorer slots of {@code lane}; {@code onScored}, if given, is called
-     * after each scorer call with the indices (into {@code pairs}) of the pairs it scored,
-     * duplicates included. A call the model refuses for its input (one over-long pair among many)
-     * is split in halves until the refused pairs stand alone: they come back with their {@link
-     * Result#refusal(int) refusal}, every other pair with its score.
-     */
-    public Uni<Result> score(List<ScorePair> pairs, Priority lane, Consumer<int[]> onScored) {
-        return score(pairs, lane, onScored, null);
-    }
-
-    /**
-     * As {@link #score(List, Priority, Consumer)}; {@code abandoned} says which input pairs are no
-     * longer wanted (their job was cancelled; null: all are). A scorer call is checked when it gets
-     * its slot, just before it is sent: pairs abandoned by then are left out, and a call with none
-     * left is not made; a call waiting or running whose pairs all become abandoned is given up,
-     * which aborts it at the model server. So a cancelled job stops taking model time within about
-     * {@value #ABANDON_CHECK_MS} ms, except for a forward pass already running.
+     * Scores {@code pairs} in scorer slots of {@code lane}. After each scorer call {@code onScored}
+     * gets the indices (into {@code pairs}) of the pairs it scored, duplicates included. A call the
+     * model refuses for its input (one over-long pair among many) is split in halves until the
+     * refused pairs stand alone: they come back with their {@link Result#refusal(int) refusal},
+     * every other pair with its score.
+     *
+     * <p>{@code abandoned} says which input pairs are no longer wanted (their job was cancelled). A
+     * scorer call is checked when it gets its slot, just before it is sent: pairs abandoned by then
+     * are left out, and a call with none left is not made; a call waiting or running whose pairs
+     * all become abandoned is given up, which aborts it at the model server. So a cancelled job
+     * stops taking model time within about {@value #ABANDON_CHECK_MS} ms, except for a forward pass
+     * already running.
      */
     public Uni<Result> score(
             List<ScorePair> pairs,
             Priority lane,
             Consumer<int[]> onScored,
             IntPredicate abandoned) {
-        return new Run(
-                        pairs,
-                        lane,
-                        onScored,
-                        abandoned == null ? i -> false : abandoned,
-                        abandoned != null)
-                .score();
+        return new Run(UniquePairs.of(pairs), lane, onScored, abandoned).score();
+    }
+
+    /**
+     * What became of one unique pair: scored by call {@code call}, taken from the cache, refused.
+     */
+    private record Outcome(
+            double value, int tokens, boolean truncated, long callMs, int call, String refusal) {
+
+        /** A pair never scored: given up, or left out as abandoned. */
+        static final Outcome NONE = new Outcome(0, 0, false, 0, 0, null);
+
+        /** No call: no scorer time. */
+        static Outcome cached(ScoreCache.Entry known) {
+            return new Outcome(known.value(), known.tokens(), known.truncated(), 0, -1, null);
+        }
+
+        static Outcome refused(String why) {
+            return new Outcome(0, 0, false, 0, 0, why);
+        }
     }
 
     /** One {@link #score} call: the unique pairs and what became of each. */
     private final class Run {
-        private final List<ScorePair> pairs;
+        private final UniquePairs unique;
         private final Priority lane;
         private final Consumer<int[]> onScored;
         private final IntPredicate abandoned;
-
-        /** Whether pairs can be abandoned at all: only then does a call watch for it. */
-        private final boolean watched;
-
-        private final List<ScorePair> unique = new ArrayList<>();
-        private final int[] toUnique;
         private final String model = scorer.model();
-        private double[] values;
-        private int[] tokens;
-        private boolean[] truncated;
-        private long[] millis;
-        private int[] callOf;
-        private String[] refusals;
-        private int[][] originals;
+        private final Outcome[] outcomes;
 
         /** Each unique pair's score-cache key, computed once for the lookup and the store. */
-        private ScoreCache.Key[] keys;
+        private final ScoreCache.Key[] keys;
 
         private final AtomicInteger calls = new AtomicInteger();
 
-        Run(
-                List<ScorePair> pairs,
-                Priority lane,
-                Consumer<int[]> onScored,
-                IntPredicate abandoned,
-                boolean watched) {
-            this.watched = watched;
-            this.pairs = pairs;
+        Run(UniquePairs unique, Priority lane, Consumer<int[]> onScored, IntPredicate abandoned) {
+            this.unique = unique;
             this.lane = lane;
             this.onScored = onScored;
             this.abandoned = abandoned;
-            this.toUnique = new int[pairs.size()];
-            Map<ScorePair, Integer> uniqueIndex = new HashMap<>();
-            for (int i = 0; i < pairs.size(); i++) {
-                ScorePair p = pairs.get(i);
-                Integer u = uniqueIndex.get(p);
-                if (u == null) {
-                    u = unique.size();
-                    uniqueIndex.put(p, u);
-                    unique.add(p);
-                }
-                toUnique[i] = u;
-            }
+            this.outcomes = new Outcome[unique.size()];
+            this.keys = new ScoreCache.Key[unique.size()];
         }
 
         Uni<Result> score() {
-            int n = unique.size();
-            values = new double[n];
-            tokens = new int[n];
-            truncated = new boolean[n];
-            millis = new long[n];
-            callOf = new int[n];
-            refusals = new String[n];
-            keys = new ScoreCache.Key[n];
-            List<ScorePair> misses = new ArrayList<>(n);
-            List<Integer> missIndex = new ArrayList<>(n);
-            List<Integer> hitIndex = new ArrayList<>();
-            for (int u = 0; u < n; u++) {
+            List<Integer> misses = new ArrayList<>(unique.size());
+            List<Integer> hits = new ArrayList<>();
+            for (int u = 0; u < unique.size(); u++) {
                 keys[u] = cache.keyOf(model, unique.get(u));
                 ScoreCache.Entry known = cache.get(keys[u]);
                 if (known == null) {
-                    misses.add(unique.get(u));
-                    missIndex.add(u);
+                    misses.add(u);
                 } else {
-                    hitIndex.add(u);
-                    values[u] = known.value();
-                    tokens[u] = known.tokens();
-                    truncated[u] = known.truncated();
-                    callOf[u] = -1; // no call: no scorer time
+                    hits.add(u);
+                    outcomes[u] = Outcome.cached(known);
                 }
             }
-            originals = originalsOf(toUnique, n);
-            if (onScored != null && !hitIndex.isEmpty()) {
-                onScored.accept(inputIndices(hitIndex, originals));
+            if (!hits.isEmpty()) {
+                onScored.accept(unique.inputsOf(hits));
             }
             List<Uni<Void>> chunks =
-                    pack(misses).stream()
-                            .map(
-                                    chunk ->
-                                            Uni.createFrom()
-                                                    .deferred(
-                                                            () ->
-                                                                    call(
-                                                                            chunk.stream()
-                                                                                    .map(
-                                                                                            missIndex
-                                                                                                    ::get)
-                                                                                    .toList())))
+                    packer.pack(misses.stream().map(unique::get).toList()).stream()
+                            .map(chunk -> chunk.stream().map(misses::get).toList())
+                            .map(chunk -> Uni.createFrom().deferred(() -> call(chunk)))
                             .toList();
             return Multi.createFrom()
                     .iterable(chunks)
@@ -275,9 +222,6 @@ public class MicroBatcher {
                                 sent.set(live);
                                 return live.stream().map(unique::get).toList();
                             });
-            if (!watched) {
-                return settle(chunk, sent, scoring);
-            }
             Uni<Timed> givenUp =
                     Multi.createFrom()
                             .ticks()
@@ -297,71 +241,70 @@ public class MicroBatcher {
         private Uni<Void> settle(
                 List<Integer> chunk, AtomicReference<List<Integer>> sent, Uni<Timed> scoring) {
             return scoring.onItem()
-                    .transformToUni(
-                            scored -> {
-                                if (scored == GIVEN_UP) {
-                                    metrics.abandoned(chunk.size());
-                                    return Uni.createFrom().voidItem();
-                                }
-                                List<Integer> live = sent.get();
-                                if (live.size() < chunk.size()) {
-                                    metrics.dropped(chunk.size() - live.size());
-                                }
-                                if (scored != null) {
-                                    store(live, scored, calls.getAndIncrement());
-                                }
-                                return Uni.createFrom().voidItem();
-                            })
+                    .invoke(scored -> stored(chunk, sent.get(), scored))
+                    .replaceWithVoid()
                     .onFailure(ScorerException::inputRefused)
-                    .recoverWithUni(
-                            refusal -> {
-                                List<Integer> live = sent.get();
-                                if (live.size() <= 1) {
-                                    live.forEach(u -> refusals[u] = refusal.getMessage());
-                                    scored(live);
-                                    return Uni.createFrom().voidItem();
-                                }
-                                int half = live.size() / 2;
-                                return Uni.join()
-                                        .all(
-                                                call(live.subList(0, half)),
-                                                call(live.subList(half, live.size())))
-                                        .andFailFast()
-                                        .replaceWithVoid();
-                            });
+                    .recoverWithUni(refusal -> split(sent.get(), refusal));
+        }
+
+        private void stored(List<Integer> chunk, List<Integer> live, Timed scored) {
+            if (scored == GIVEN_UP) {
+                metrics.abandoned(chunk.size());
+                return;
+            }
+            if (live.size() < chunk.size()) {
+                metrics.dropped(chunk.size() - live.size());
+            }
+            if (scored != null) {
+                store(live, scored, calls.getAndIncrement());
+            }
+        }
+
+        /** A call the model refused: its pairs again in halves, or a lone pair refused. */
+        private Uni<Void> split(List<Integer> live, Throwable refusal) {
+            if (live.size() <= 1) {
+                live.forEach(u -> outcomes[u] = Outcome.refused(refusal.getMessage()));
+                scored(live);
+                return Uni.createFrom().voidItem();
+            }
+            int half = live.size() / 2;
+            return Uni.join()
+                    .all(call(live.subList(0, half)), call(live.subList(half, live.size())))
+                    .andFailFast()
+                    .replaceWithVoid();
         }
 
         /** Whether every input pair that unique pair {@code u} stands for is abandoned. */
         private boolean abandoned(int u) {
-            for (int i : originals[u]) {
-                if (!abandoned.test(i)) {
-                    return false;
-                }
-            }
-            return true;
+            return unique.allInputs(u, abandoned);
         }
 
         private void store(List<Integer> chunk, Timed scored, int call) {
+            Scores s = scored.scores();
             for (int k = 0; k < chunk.size(); k++) {
                 int u = chunk.get(k);
-                values[u] = scored.scores().values()[k];
-                tokens[u] = scored.scores().tokens()[k];
-                truncated[u] = scored.scores().truncated()[k];
-                millis[u] = scored.millis();
-                callOf[u] = call;
-                cache.put(keys[u], new ScoreCache.Entry(values[u], tokens[u], truncated[u]));
+                outcomes[u] =
+                        new Outcome(
+                                s.values()[k],
+                                s.tokens()[k],
+                                s.truncated()[k],
+                                scored.millis(),
+                                call,
+                                null);
+                cache.put(
+                        keys[u],
+                        new ScoreCache.Entry(s.values()[k], s.tokens()[k], s.truncated()[k]));
             }
             scored(chunk);
         }
 
         private void scored(List<Integer> chunk) {
-            if (onScored != null) {
-                onScored.accept(inputIndices(chunk, originals));
-            }
+            onScored.accept(unique.inputsOf(chunk));
         }
 
+        /** The outcomes scattered back to the input pairs, in input order. */
         private Result result() {
-            int n = pairs.size();
+            int n = unique.inputCount();
             Result r =
                     new Result(
                             new double[n],
@@ -372,13 +315,16 @@ public class MicroBatcher {
                             calls.get(),
                             new String[n]);
             for (int i = 0; i < n; i++) {
-                int u = toUnique[i];
-                r.values()[i] = values[u];
-                r.tokens()[i] = tokens[u];
-                r.truncated()[i] = truncated[u];
-                r.callMs()[i] = millis[u];
-                r.callOf()[i] = callOf[u];
-                r.refusals()[i] = refusals[u];
+                Outcome o = outcomes[unique.of(i)];
+                if (o == null) {
+                    o = Outcome.NONE;
+                }
+                r.values()[i] = o.value();
+                r.tokens()[i] = o.tokens();
+                r.truncated()[i] = o.truncated();
+                r.callMs()[i] = o.callMs();
+                r.callOf()[i] = o.call();
+                r.refusals()[i] = o.refusal();
             }
             return r;
         }
@@ -437,54 +383,5 @@ public class MicroBatcher {
                                             });
                         })
                 .plug(retry::apply);
-    }
-
-    /** For each unique pair, the indices of the input pairs equal to it. */
-    private static int[][] originalsOf(int[] toUnique, int uniqueCount) {
-        int[] count = new int[uniqueCount];
-        for (int u : toUnique) {
-            count[u]++;
-        }
-        int[][] originals = new int[uniqueCount][];
-        for (int u = 0; u < uniqueCount; u++) {
-            originals[u] = new int[count[u]];
-            count[u] = 0;
-        }
-        for (int i = 0; i < toUnique.length; i++) {
-            int u = toUnique[i];
-            originals[u][count[u]++] = i;
-        }
-        return originals;
-    }
-
-    /** The indices of the input pairs that unique pairs {@code uniques} stand for. */
-    private static int[] inputIndices(List<Integer> uniques, int[][] originals) {
-        return uniques.stream().flatMapToInt(u -> Arrays.stream(originals[u])).toArray();
-    }
-
-    /** Indices of {@code unique} grouped into scorer calls, shortest pairs first. */
-    List<List<Integer>> pack(List<ScorePair> unique) {
-        List<Integer> order = new ArrayList<>(unique.size());
-        for (int i = 0; i < unique.size(); i++) {
-            order.add(i);
-        }
-        order.sort(Comparator.comparingInt(i -> unique.get(i).estimatedTokens()));
-        List<List<Integer>> chunks = new ArrayList<>();
-        List<Integer> current = new ArrayList<>();
-        int tokens = 0;
-        for (int i : order) {
-            int t = unique.get(i).estimatedTokens();
-            if (!current.isEmpty() && (current.size() >= maxPairs || tokens + t > maxTokens)) {
-                chunks.add(current);
-                current = new ArrayList<>();
-                tokens = 0;
-            }
-            current.add(i);
-            tokens += t;
-        }
-        if (!current.isEmpty()) {
-            chunks.add(current);
-        }
-        return chunks;
     }
 }

@@ -6,10 +6,12 @@ import dev.rerankqueue.store.JobProgress;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.TransitionOutcome;
+import dev.rerankqueue.worker.config.WorkerConfig;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,15 +37,21 @@ public class JobStateWriter {
             """;
 
     private final ReactiveRedisDataSource redis;
+    private final Duration writeRetryBudget;
 
-    public JobStateWriter(ReactiveRedisDataSource redis) {
+    public JobStateWriter(ReactiveRedisDataSource redis, WorkerConfig config) {
         this.redis = redis;
+        this.writeRetryBudget = config.results().writeRetryBudget();
+    }
+
+    /** {@code call} retried while Redis is unreachable, within the write-retry budget. */
+    private <T> Uni<T> retried(Uni<T> call) {
+        return WriteRetries.within(writeRetryBudget, call);
     }
 
     /** The job's state, or {@code null} when Redis has none. */
     public Uni<JobState> find(String id) {
-        return redis.hash(String.class)
-                .hgetall(RedisKeys.job(id))
+        return retried(redis.hash(String.class).hgetall(RedisKeys.job(id)))
                 .map(h -> JobFields.toState(id, h));
     }
 
@@ -56,7 +64,7 @@ public class JobStateWriter {
     }
 
     public Uni<TransitionOutcome> apply(JobTransition t) {
-        return RedisScripts.eval(redis, t.evalArgs()).map(t::outcome);
+        return retried(RedisScripts.eval(redis, t.evalArgs())).map(t::outcome);
     }
 
     /**
@@ -70,7 +78,7 @@ public class JobStateWriter {
         }
         List<Uni<List<TransitionOutcome>>> calls = new ArrayList<>();
         for (JobTransition.Call call : JobTransition.calls(writes, MAX_CALL_CHARS)) {
-            calls.add(RedisScripts.eval(redis, call.evalArgs()).map(call::outcomes));
+            calls.add(retried(RedisScripts.eval(redis, call.evalArgs())).map(call::outcomes));
         }
         if (calls.size() == 1) {
             return calls.get(0);
@@ -92,7 +100,7 @@ public class JobStateWriter {
         for (int i = 0; i < ids.size(); i++) {
             args[i + 2] = RedisKeys.job(ids.get(i));
         }
-        return RedisScripts.eval(redis, args)
+        return retried(RedisScripts.eval(redis, args))
                 .map(
                         reply -> {
                             List<String> absent = new ArrayList<>();

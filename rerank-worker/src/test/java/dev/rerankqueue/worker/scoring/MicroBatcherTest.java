@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.IntPredicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,6 +26,12 @@ import org.junit.jupiter.api.Test;
  * checked.
  */
 class MicroBatcherTest {
+
+    /** A batch whose progress nobody follows. */
+    static final Consumer<int[]> NOT_FOLLOWED = scored -> {};
+
+    /** A batch none of whose jobs is cancelled. */
+    static final IntPredicate NONE_ABANDONED = i -> false;
 
     /** Scores a pair by its document's length and records each call. */
     static class LengthScorer implements Scorer {
@@ -185,7 +193,14 @@ class MicroBatcherTest {
     void scattersScoresBackInInputOrder() {
         LengthScorer scorer = new LengthScorer();
         MicroBatcher b = new MicroBatcher(scorer, config(2, 100_000, 1), new SimpleMeterRegistry());
-        MicroBatcher.Result r = b.score(docs(30, 10, 20, 40, 50)).await().indefinitely();
+        MicroBatcher.Result r =
+                b.score(
+                                docs(30, 10, 20, 40, 50),
+                                Priority.INTERACTIVE,
+                                NOT_FOLLOWED,
+                                NONE_ABANDONED)
+                        .await()
+                        .indefinitely();
         assertEquals(
                 List.of(30.0, 10.0, 20.0, 40.0, 50.0), Arrays.stream(r.values()).boxed().toList());
         assertEquals(3, r.calls());
@@ -197,7 +212,10 @@ class MicroBatcherTest {
         LengthScorer scorer = new LengthScorer();
         MicroBatcher b =
                 new MicroBatcher(scorer, config(64, 100_000, 1), new SimpleMeterRegistry());
-        MicroBatcher.Result r = b.score(docs(5, 5, 5, 7)).await().indefinitely();
+        MicroBatcher.Result r =
+                b.score(docs(5, 5, 5, 7), Priority.INTERACTIVE, NOT_FOLLOWED, NONE_ABANDONED)
+                        .await()
+                        .indefinitely();
         assertEquals(2, scorer.calls.get(0).size());
         assertEquals(5.0, r.values()[2]);
         assertEquals(7.0, r.values()[3]);
@@ -208,7 +226,9 @@ class MicroBatcherTest {
         LengthScorer scorer = new LengthScorer();
         MicroBatcher b = new MicroBatcher(scorer, config(2, 100_000, 1), new SimpleMeterRegistry());
         List<int[]> reports = new CopyOnWriteArrayList<>();
-        b.score(docs(5, 9, 5, 7, 11), Priority.BATCH, reports::add).await().indefinitely();
+        b.score(docs(5, 9, 5, 7, 11), Priority.BATCH, reports::add, NONE_ABANDONED)
+                .await()
+                .indefinitely();
         assertEquals(scorer.calls.size(), reports.size(), "one report per scorer call");
         List<Integer> all = reports.stream().flatMapToInt(Arrays::stream).sorted().boxed().toList();
         assertEquals(
@@ -219,11 +239,9 @@ class MicroBatcherTest {
 
     @Test
     void packsShortestFirstUnderTheTokenBudget() {
-        MicroBatcher b =
-                new MicroBatcher(new LengthScorer(), config(64, 60, 1), new SimpleMeterRegistry());
         // estimated tokens: chars/4 + 8 -> 400 chars = 108 tokens (alone, over budget), 40 chars =
         // 18 tokens
-        List<List<Integer>> chunks = b.pack(docs(400, 40, 40, 40, 4));
+        List<List<Integer>> chunks = new CallPacker(64, 60).pack(docs(400, 40, 40, 40, 4));
         assertEquals(List.of(List.of(4, 1, 2), List.of(3), List.of(0)), chunks);
     }
 
@@ -233,7 +251,7 @@ class MicroBatcherTest {
         flaky.failuresLeft.set(2);
         MicroBatcher.Result r =
                 new MicroBatcher(flaky, config(64, 100_000, 3), new SimpleMeterRegistry())
-                        .score(docs(3))
+                        .score(docs(3), Priority.INTERACTIVE, NOT_FOLLOWED, NONE_ABANDONED)
                         .await()
                         .indefinitely();
         assertEquals(3.0, r.values()[0]);
@@ -245,7 +263,15 @@ class MicroBatcherTest {
                 new MicroBatcher(down, config(64, 100_000, 3), new SimpleMeterRegistry());
         ScorerException gaveUp =
                 assertThrows(
-                        ScorerException.class, () -> batcher.score(docs(3)).await().indefinitely());
+                        ScorerException.class,
+                        () ->
+                                batcher.score(
+                                                docs(3),
+                                                Priority.INTERACTIVE,
+                                                NOT_FOLLOWED,
+                                                NONE_ABANDONED)
+                                        .await()
+                                        .indefinitely());
         assertEquals(3, down.calls.size());
         assertTrue(
                 gaveUp.getMessage().startsWith("gave up after 3 failed attempts in "),
@@ -259,8 +285,14 @@ class MicroBatcherTest {
         ScoreCache cache = new ScoreCache(1000, Duration.ofHours(1), new SimpleMeterRegistry());
         MicroBatcher b =
                 new MicroBatcher(scorer, config(64, 100_000, 1), new SimpleMeterRegistry(), cache);
-        MicroBatcher.Result first = b.score(docs(3, 5)).await().indefinitely();
-        MicroBatcher.Result again = b.score(docs(5, 7, 3)).await().indefinitely();
+        MicroBatcher.Result first =
+                b.score(docs(3, 5), Priority.INTERACTIVE, NOT_FOLLOWED, NONE_ABANDONED)
+                        .await()
+                        .indefinitely();
+        MicroBatcher.Result again =
+                b.score(docs(5, 7, 3), Priority.INTERACTIVE, NOT_FOLLOWED, NONE_ABANDONED)
+                        .await()
+                        .indefinitely();
         assertEquals(2, scorer.calls.size());
         assertEquals(
                 List.of(new ScorePair(null, "q", "x".repeat(7))),
@@ -279,7 +311,7 @@ class MicroBatcherTest {
                         config(64, 100_000, 1),
                         new SimpleMeterRegistry(),
                         cache)
-                .score(docs(3, 5, 8))
+                .score(docs(3, 5, 8), Priority.INTERACTIVE, NOT_FOLLOWED, NONE_ABANDONED)
                 .await()
                 .indefinitely();
         assertEquals(3, cache.keysComputed(), "looked up, then stored, by one key per pair");
@@ -304,12 +336,12 @@ class MicroBatcherTest {
                     }
                 };
         new MicroBatcher(first, config(64, 100_000, 1), new SimpleMeterRegistry(), cache)
-                .score(docs(4))
+                .score(docs(4), Priority.INTERACTIVE, NOT_FOLLOWED, NONE_ABANDONED)
                 .await()
                 .indefinitely();
         MicroBatcher.Result r =
                 new MicroBatcher(other, config(64, 100_000, 1), new SimpleMeterRegistry(), cache)
-                        .score(docs(4))
+                        .score(docs(4), Priority.INTERACTIVE, NOT_FOLLOWED, NONE_ABANDONED)
                         .await()
                         .indefinitely();
         assertEquals(1, other.calls.size(), "the other model scored the pair itself");
@@ -317,7 +349,7 @@ class MicroBatcherTest {
 
         List<ScorePair> instructed = List.of(new ScorePair("Judge legal relevance", "q", "xxxx"));
         new MicroBatcher(first, config(64, 100_000, 1), new SimpleMeterRegistry(), cache)
-                .score(instructed)
+                .score(instructed, Priority.INTERACTIVE, NOT_FOLLOWED, NONE_ABANDONED)
                 .await()
                 .indefinitely();
         assertEquals(2, first.calls.size(), "another instruction is another pair");
@@ -336,7 +368,12 @@ class MicroBatcherTest {
                 };
         MicroBatcher batcher =
                 new MicroBatcher(refusing, config(64, 100_000, 5), new SimpleMeterRegistry());
-        assertThrows(ScorerException.class, () -> batcher.score(docs(3)).await().indefinitely());
+        assertThrows(
+                ScorerException.class,
+                () ->
+                        batcher.score(docs(3), Priority.INTERACTIVE, NOT_FOLLOWED, NONE_ABANDONED)
+                                .await()
+                                .indefinitely());
         assertEquals(1, refusing.calls.size());
     }
 
@@ -370,7 +407,8 @@ class MicroBatcherTest {
                 batcher.score(
                                 pairs,
                                 Priority.INTERACTIVE,
-                                scored -> Arrays.stream(scored).forEach(reported::add))
+                                scored -> Arrays.stream(scored).forEach(reported::add),
+                                NONE_ABANDONED)
                         .await()
                         .indefinitely();
         for (int i = 0; i < pairs.size(); i++) {
