@@ -60,98 +60,13 @@ public record RerankRequest(
     public RerankRequest {}
 
     /**
-     * A request that leaves truncation at its default (documents are cut to the model's context).
+     * A request of {@code query} against {@code documents} with every option at its default; the
+     * {@code with…} methods set the others.
      */
-    public RerankRequest(
-            String model,
-            String query,
-            List<Document> documents,
-            Integer topN,
-            Boolean returnDocuments,
-            String instruction,
-            Priority priority,
-            Long deadlineMs) {
-        this(
-                model,
-                query,
-                documents,
-                topN,
-                returnDocuments,
-                instruction,
-                priority,
-                deadlineMs,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null);
-    }
-
-    /** A request with a per-document token limit and no metadata. */
-    public RerankRequest(
-            String model,
-            String query,
-            List<Document> documents,
-            Integer topN,
-            Boolean returnDocuments,
-            String instruction,
-            Priority priority,
-            Long deadlineMs,
-            Boolean truncate,
-            Integer maxTokensPerDoc) {
-        this(
-                model,
-                query,
-                documents,
-                topN,
-                returnDocuments,
-                instruction,
-                priority,
-                deadlineMs,
-                truncate,
-                maxTokensPerDoc,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null);
-    }
-
-    /**
-     * A request that says whether over-long documents are cut, and sets no per-document token
-     * limit.
-     */
-    public RerankRequest(
-            String model,
-            String query,
-            List<Document> documents,
-            Integer topN,
-            Boolean returnDocuments,
-            String instruction,
-            Priority priority,
-            Long deadlineMs,
-            Boolean truncate) {
-        this(
-                model,
-                query,
-                documents,
-                topN,
-                returnDocuments,
-                instruction,
-                priority,
-                deadlineMs,
-                truncate,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null);
+    public static RerankRequest of(String query, List<Document> documents) {
+        return new RerankRequest(
+                null, query, documents, null, null, null, null, null, null, null, null, null, null,
+                null, null, null);
     }
 
     /** Whether over-long documents are cut to the model's context rather than failing the job. */
@@ -233,6 +148,51 @@ public record RerankRequest(
     public RerankRequest withChunking(Chunking chunks) {
         Copy c = new Copy(this);
         c.chunking = chunks;
+        return c.build();
+    }
+
+    /** This request returning at most {@code n} results (0: all). */
+    public RerankRequest withTopN(Integer n) {
+        Copy c = new Copy(this);
+        c.topN = n;
+        return c.build();
+    }
+
+    /** This request scored with {@code text} as the model's instruction. */
+    public RerankRequest withInstruction(String text) {
+        Copy c = new Copy(this);
+        c.instruction = text;
+        return c.build();
+    }
+
+    /** This request in {@code lane}. */
+    public RerankRequest withPriority(Priority lane) {
+        Copy c = new Copy(this);
+        c.priority = lane;
+        return c.build();
+    }
+
+    /** This request given up if scoring has not started {@code ms} after acceptance. */
+    public RerankRequest withDeadlineMs(Long ms) {
+        Copy c = new Copy(this);
+        c.deadlineMs = ms;
+        return c.build();
+    }
+
+    /**
+     * This request cutting over-long documents ({@code true}) or failing on them ({@code false});
+     * {@code null}: the default, cut.
+     */
+    public RerankRequest withTruncate(Boolean cut) {
+        Copy c = new Copy(this);
+        c.truncate = cut;
+        return c.build();
+    }
+
+    /** This request cutting every document to about its first {@code tokens} tokens. */
+    public RerankRequest withMaxTokensPerDoc(Integer tokens) {
+        Copy c = new Copy(this);
+        c.maxTokensPerDoc = tokens;
         return c.build();
     }
 

@@ -9,15 +9,7 @@ import org.junit.jupiter.api.Test;
 class JobCostTest {
 
     private static RerankRequest request(String query, List<String> docs) {
-        return new RerankRequest(
-                null,
-                query,
-                docs.stream().map(Document::of).toList(),
-                null,
-                null,
-                null,
-                null,
-                null);
+        return RerankRequest.of(query, docs.stream().map(Document::of).toList());
     }
 
     @Test
@@ -63,23 +55,7 @@ class JobCostTest {
         String doc = "x".repeat(10_000);
         long whole = JobCost.of(request("q", List.of(doc))).tokens();
         RerankRequest perDoc =
-                new RerankRequest(
-                        null,
-                        "q",
-                        List.of(Document.of(doc)),
-                        null,
-                        null,
-                        null,
-                        null,
-                        null,
-                        null,
-                        50,
-                        null,
-                        null,
-                        null,
-                        null,
-                        null,
-                        null);
+                RerankRequest.of("q", List.of(Document.of(doc))).withMaxTokensPerDoc(50);
         assertEquals(JobCost.PROMPT_TOKENS + 1 + 50, JobCost.of(perDoc).tokens());
         RerankRequest prompt = request("q", List.of(doc)).withModelOptions(100, null, null);
         assertEquals(100, JobCost.of(prompt).tokens());

@@ -15,7 +15,7 @@ class RequestValidatorTest {
             new RequestValidator(new RequestLimits(3, 20, 50, 60_000));
 
     static RerankRequest request(String query, List<Document> docs, Integer topN) {
-        return new RerankRequest(null, query, docs, topN, null, null, null, null);
+        return RerankRequest.of(query, docs).withTopN(topN);
     }
 
     static List<Document> docs(String... texts) {
@@ -93,7 +93,7 @@ class RequestValidatorTest {
 
     @Test
     void deadlineMustBeWithinBounds() {
-        RerankRequest r = new RerankRequest(null, "q", docs("a"), null, null, null, null, 0L);
+        RerankRequest r = RerankRequest.of("q", docs("a")).withDeadlineMs(0L);
         assertEquals("deadline_ms", validator.violations(r).get(0).field());
     }
 }

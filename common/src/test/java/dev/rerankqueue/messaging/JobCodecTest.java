@@ -121,15 +121,13 @@ class JobCodecTest {
     @Test
     void jobEnvelopeRoundTrips() {
         RerankRequest req =
-                new RerankRequest(
-                        "m",
-                        "q",
-                        List.of(Document.of("a"), new Document("b", "x")),
-                        1,
-                        true,
-                        "inst",
-                        Priority.INTERACTIVE,
-                        1000L);
+                RerankRequest.of("q", List.of(Document.of("a"), new Document("b", "x")))
+                        .withModel("m")
+                        .withTopN(1)
+                        .withReturnDocuments(true)
+                        .withInstruction("inst")
+                        .withPriority(Priority.INTERACTIVE)
+                        .withDeadlineMs(1000L);
         RerankJob job = RerankJob.accept("acme", req, 1_700_000_000_000L);
         RerankJob back = JobCodec.decodeJob(JobCodec.encodeJob(job));
         assertEquals(job, back);

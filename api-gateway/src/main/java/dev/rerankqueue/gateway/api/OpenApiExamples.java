@@ -1,6 +1,7 @@
 package dev.rerankqueue.gateway.api;
 
 import dev.rerankqueue.gateway.admission.RefusedException;
+import dev.rerankqueue.gateway.api.dropin.DropInErrors;
 import dev.rerankqueue.gateway.auth.UnauthorizedException;
 import dev.rerankqueue.gateway.lifecycle.JobAlreadyFinishedException;
 import dev.rerankqueue.gateway.problem.ApiException;

@@ -1,6 +1,7 @@
 package dev.rerankqueue.gateway.api;
 
 import dev.rerankqueue.gateway.admission.JobSubmitter;
+import dev.rerankqueue.gateway.api.dropin.DropInErrors;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.problem.Problem;
 import dev.rerankqueue.messaging.JobCodec;

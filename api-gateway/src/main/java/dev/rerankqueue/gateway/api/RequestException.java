@@ -1,8 +1,9 @@
 package dev.rerankqueue.gateway.api;
 
 import dev.rerankqueue.gateway.problem.ApiException;
+import dev.rerankqueue.gateway.problem.ApiException.Facts;
+import dev.rerankqueue.gateway.problem.ApiException.Kind;
 import dev.rerankqueue.job.Violation;
-import java.time.Duration;
 import java.util.List;
 
 /**
@@ -11,20 +12,13 @@ import java.util.List;
  */
 public final class RequestException extends ApiException {
 
-    private RequestException(
-            int status,
-            String slug,
-            String title,
-            String detail,
-            String jobId,
-            Duration retryAfter,
-            List<Violation> errors) {
-        super(status, slug, title, detail, jobId, retryAfter, errors);
+    private RequestException(Kind kind, String detail, Facts facts) {
+        super(kind, detail, facts);
     }
 
     public static RequestException malformed(String detail) {
         return new RequestException(
-                400, "malformed-json", "Malformed JSON", detail, null, null, null);
+                new Kind(400, "malformed-json", "Malformed JSON"), detail, Facts.NONE);
     }
 
     public static RequestException invalid(List<Violation> errors) {
@@ -36,21 +30,19 @@ public final class RequestException extends ApiException {
                                 + String.join(
                                         "; ", errors.stream().map(Violation::toString).toList());
         return new RequestException(
-                422, "invalid-request", "Invalid rerank request", detail, null, null, errors);
+                new Kind(422, "invalid-request", "Invalid rerank request"),
+                detail,
+                Facts.errors(errors));
     }
 
     public static RequestException tooLarge(long size, long limit) {
         return new RequestException(
-                413,
-                "body-too-large",
-                "Request body too large",
+                new Kind(413, "body-too-large", "Request body too large"),
                 "the body has "
                         + (size < 0 ? "more than " + limit : Long.toString(size))
                         + " bytes; the limit is "
                         + limit
                         + " (rerank.limits.max-body-size). Split the documents over several jobs.",
-                null,
-                null,
-                null);
+                Facts.NONE);
     }
 }

@@ -1,6 +1,7 @@
 package dev.rerankqueue.gateway.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.gateway.api.dropin.RankFields;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.job.Chunking;
 import dev.rerankqueue.job.InvalidRequestException;
@@ -14,18 +15,18 @@ import java.util.TreeSet;
 
 /**
  * The fields a rerank request may carry, and what each route does with one it does not know,
- * following its anchor: our job API and Cohere v2 ({@code /v2/rerank}) refuse it with 422, as
- * Cohere does, so that a misspelt {@code top_n} never silently returns every document; the routes
- * vLLM, Jina and TEI clients call ({@code /v1/rerank}, {@code /rerank}) ignore it, as those servers
- * do, and say so in the answer's {@code meta.warnings}.
+ * following the upstream API it imitates: our job API and Cohere v2 ({@code /v2/rerank}) refuse it
+ * with 422, as Cohere does, so that a misspelt {@code top_n} never silently returns every document;
+ * the routes vLLM, Jina and TEI clients call ({@code /v1/rerank}, {@code /rerank}) ignore it, as
+ * those servers do, and say so in the answer's {@code meta.warnings}.
  */
-final class RequestFields {
+public final class RequestFields {
 
     /** Cohere's chunking parameter: documents are scored in up to this many chunks each. */
-    static final String MAX_CHUNKS_PER_DOC = "max_chunks_per_doc";
+    public static final String MAX_CHUNKS_PER_DOC = "max_chunks_per_doc";
 
     /** Fields that change the result. */
-    static final Set<String> USED =
+    public static final Set<String> USED =
             Set.of(
                     "model",
                     "query",
@@ -48,7 +49,7 @@ final class RequestFields {
 
     private RequestFields() {}
 
-    static List<String> unknown(JsonNode request) {
+    public static List<String> unknown(JsonNode request) {
         List<String> unknown = new ArrayList<>();
         if (request != null && request.isObject()) {
             request.fieldNames()
@@ -63,7 +64,7 @@ final class RequestFields {
     }
 
     /** Throws a 422 naming every unknown field and the known ones. */
-    static void refuseUnknown(JsonNode request) {
+    public static void refuseUnknown(JsonNode request) {
         List<String> unknown = unknown(request);
         if (!unknown.isEmpty()) {
             Set<String> known = new TreeSet<>(USED);
@@ -81,13 +82,13 @@ final class RequestFields {
     }
 
     /** The request in {@code tree}, refusing (422) any field this API does not know. */
-    static RerankRequest toKnownRequest(JsonNode tree, GatewayConfig.Limits limits) {
+    public static RerankRequest toKnownRequest(JsonNode tree, GatewayConfig.Limits limits) {
         refuseUnknown(tree);
         return toRequest(render(tree, limits).tree());
     }
 
     /** {@code tree} with its object documents rendered as {@link RankFields} says, bounded. */
-    static RankFields.Rendered render(JsonNode tree, GatewayConfig.Limits limits) {
+    public static RankFields.Rendered render(JsonNode tree, GatewayConfig.Limits limits) {
         return RankFields.render(tree, limits.toRequestLimits(), limits.maxRankFields());
     }
 
@@ -95,7 +96,7 @@ final class RequestFields {
      * The request in {@code tree} (object documents already rendered), with Cohere's {@code
      * max_chunks_per_doc} as {@link Chunking} when the request does not say more.
      */
-    static RerankRequest toRequest(JsonNode tree) {
+    public static RerankRequest toRequest(JsonNode tree) {
         RerankRequest r = JobCodec.toRequest(tree);
         JsonNode max = tree.get(MAX_CHUNKS_PER_DOC);
         if (max == null || max.isNull() || r.chunking() != null) {
@@ -109,7 +110,7 @@ final class RequestFields {
     }
 
     /** What an ignoring route says about the fields it did not use. */
-    static List<String> warnings(JsonNode request) {
+    public static List<String> warnings(JsonNode request) {
         List<String> warnings = new ArrayList<>();
         unknown(request).forEach(f -> warnings.add("unknown field `" + f + "` ignored"));
         return warnings;

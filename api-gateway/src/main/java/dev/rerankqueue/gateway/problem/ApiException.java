@@ -11,34 +11,61 @@ import java.util.List;
  */
 public class ApiException extends RuntimeException {
 
-    private final int status;
-    private final String slug;
-    private final String title;
-    private final String jobId;
-    private final Duration retryAfter;
-    private final transient List<Violation> errors;
+    /**
+     * What kind of failure this is: its HTTP status, the stable slug of its problem {@code type}
+     * and its title, the same for every instance.
+     */
+    public record Kind(int status, String slug, String title) {}
 
-    protected ApiException(
-            int status,
-            String slug,
-            String title,
-            String detail,
-            String jobId,
-            Duration retryAfter,
-            List<Violation> errors) {
+    /**
+     * What a problem may say beyond its detail: the job it is about, when to try again, which
+     * fields of the request were wrong. Each is null where the failure has none.
+     */
+    public record Facts(String jobId, Duration retryAfter, List<Violation> errors) {
+
+        /** Nothing beyond the detail. */
+        public static final Facts NONE = new Facts(null, null, null);
+
+        public static Facts aboutJob(String jobId) {
+            return NONE.andAboutJob(jobId);
+        }
+
+        public static Facts retryAfter(Duration wait) {
+            return NONE.andRetryAfter(wait);
+        }
+
+        public static Facts errors(List<Violation> errors) {
+            return new Facts(null, null, errors);
+        }
+
+        public Facts andAboutJob(String id) {
+            return new Facts(id, retryAfter, errors);
+        }
+
+        public Facts andRetryAfter(Duration wait) {
+            return new Facts(jobId, wait, errors);
+        }
+    }
+
+    private final Kind kind;
+    private final transient Facts facts;
+
+    protected ApiException(Kind kind, String detail, Facts facts) {
         super(detail);
-        this.status = status;
-        this.slug = slug;
-        this.title = title;
-        this.jobId = jobId;
-        this.retryAfter = retryAfter;
-        this.errors = errors;
+        this.kind = kind;
+        this.facts = facts;
     }
 
     /** The problem+json body of this failure; {@code instance} is the request path, or null. */
     public Problem problem(String instance) {
         return new Problem(
-                "/problems/" + slug, title, status, getMessage(), instance, jobId, errors);
+                "/problems/" + kind.slug(),
+                kind.title(),
+                kind.status(),
+                getMessage(),
+                instance,
+                facts.jobId(),
+                facts.errors());
     }
 
     /**
@@ -46,30 +73,31 @@ public class ApiException extends RuntimeException {
      * none.
      */
     public Long retryAfterSeconds() {
-        return retryAfter == null ? null : Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+        Duration wait = facts.retryAfter();
+        return wait == null ? null : Math.max(1, (wait.toMillis() + 999) / 1000);
     }
 
     public int status() {
-        return status;
+        return kind.status();
     }
 
     public String slug() {
-        return slug;
+        return kind.slug();
     }
 
     public String title() {
-        return title;
+        return kind.title();
     }
 
     public String jobId() {
-        return jobId;
+        return facts.jobId();
     }
 
     public Duration retryAfter() {
-        return retryAfter;
+        return facts.retryAfter();
     }
 
     public List<Violation> errors() {
-        return errors;
+        return facts.errors();
     }
 }

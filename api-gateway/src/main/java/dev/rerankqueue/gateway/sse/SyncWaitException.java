@@ -1,9 +1,9 @@
 package dev.rerankqueue.gateway.sse;
 
 import dev.rerankqueue.gateway.problem.ApiException;
-import dev.rerankqueue.job.Violation;
+import dev.rerankqueue.gateway.problem.ApiException.Facts;
+import dev.rerankqueue.gateway.problem.ApiException.Kind;
 import java.time.Duration;
-import java.util.List;
 
 /**
  * A synchronous call whose job did not finish in time, or ended without a result. Each factory is
@@ -11,40 +11,25 @@ import java.util.List;
  */
 public final class SyncWaitException extends ApiException {
 
-    private SyncWaitException(
-            int status,
-            String slug,
-            String title,
-            String detail,
-            String jobId,
-            Duration retryAfter,
-            List<Violation> errors) {
-        super(status, slug, title, detail, jobId, retryAfter, errors);
+    private SyncWaitException(Kind kind, String detail, Facts facts) {
+        super(kind, detail, facts);
     }
 
     public static SyncWaitException syncTimeout(String jobId, Duration waited) {
         return new SyncWaitException(
-                504,
-                "sync-timeout",
-                "Result not ready in time",
+                new Kind(504, "sync-timeout", "Result not ready in time"),
                 "the job was accepted but did not finish within "
                         + waited.toSeconds()
                         + " s; poll /v1/rerank/jobs/"
                         + jobId
                         + " for its result",
-                jobId,
-                null,
-                null);
+                Facts.aboutJob(jobId));
     }
 
     public static SyncWaitException jobEnded(String jobId, String status, String error) {
         return new SyncWaitException(
-                502,
-                "job-" + status,
-                "Job " + status,
+                new Kind(502, "job-" + status, "Job " + status),
                 "the job ended " + status + (error == null ? "" : ": " + error),
-                jobId,
-                null,
-                null);
+                Facts.aboutJob(jobId));
     }
 }

@@ -110,7 +110,7 @@ class DropInCompatibilityTest {
     }
 
     @Test
-    void unknownFieldsAreRefusedWhereTheAnchorRefusesThem() {
+    void unknownFieldsAreRefusedWhereCohereRefusesThem() {
         String misspelt = "{\"query\":\"q\",\"documents\":[\"a\",\"b\"],\"top_k\":1}";
         // our own API and Cohere v2 (which answers 422): a misspelt top_n must not silently return
         // every document
@@ -134,7 +134,8 @@ class DropInCompatibilityTest {
                 .then()
                 .statusCode(422)
                 .body("message", containsString("top_k"));
-        // parameters of the anchors' APIs are known, whether or not they change the result
+        // parameters of the Cohere, vLLM, Jina and TEI APIs are known, whether or not they change
+        // the result
         given().contentType(ContentType.JSON)
                 .body(
                         "{\"query\":\"q\",\"documents\":[\"a\"],\"max_tokens_per_doc\":512,"
@@ -151,7 +152,7 @@ class DropInCompatibilityTest {
     }
 
     @Test
-    void dropInErrorsCarryTheMessageWhereEachFamilysClientReadsIt() {
+    void cohereVllmJinaAndTeiErrorsCarryTheMessageWhereTheirClientsReadIt() {
         for (String path : new String[] {"/v1/rerank", "/v2/rerank", "/rerank"}) {
             Response r =
                     given().contentType(ContentType.JSON)

@@ -36,6 +36,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.restassured.response.ValidatableResponse;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.net.URL;
@@ -79,13 +80,7 @@ class JobFollowTest {
     }
 
     private String submit(String body) {
-        return given().contentType(ContentType.JSON)
-                .body(body)
-                .post("/v1/rerank/jobs")
-                .then()
-                .statusCode(202)
-                .extract()
-                .path("id");
+        return postJson("/v1/rerank/jobs", body).statusCode(202).extract().path("id");
     }
 
     private TransitionOutcome write(JobTransition t) {
@@ -207,6 +202,11 @@ class JobFollowTest {
                         .toList();
         assertEquals(List.of(1, 2), counts);
         given().get("/v1/rerank/jobs/" + id).then().statusCode(200).body("progress", equalTo(null));
+    }
+
+    /** POSTs {@code body} as JSON to {@code path}; the response, to check. */
+    private static ValidatableResponse postJson(String path, String body) {
+        return given().contentType(ContentType.JSON).body(body).post(path).then();
     }
 
     private static JsonNode readTree(String json) {
@@ -342,22 +342,20 @@ class JobFollowTest {
     }
 
     @Test
-    void syncEndpointsWaitForTheResultInEachClientShape() throws Exception {
+    void cohereVllmJinaAndTeiRoutesWaitForTheResultAndAnswerInTheirShape() throws Exception {
         for (String path : List.of("/v1/rerank", "/v2/rerank", "/rerank")) {
             String query = "sync " + path + " " + System.nanoTime();
             CompletableFuture<String> worker = scoreNextJobWithQuery(query);
             // vLLM, Jina and TEI ignore fields they do not know, and so do their routes, saying so;
             // Cohere v2 refuses them
             boolean ignores = !path.equals("/v2/rerank");
-            given().contentType(ContentType.JSON)
-                    .body(
+            postJson(
+                            path,
                             "{\"model\":\"rerank-v3.5\",\"query\":\""
                                     + query
                                     + "\",\"documents\":[\"a\",\"b\",{\"text\":\"c\"}],"
                                     + "\"top_n\":2,\"return_documents\":true"
                                     + (ignores ? ",\"some_future_field\":1}" : "}"))
-                    .post(path)
-                    .then()
                     .statusCode(200)
                     .body(
                             "meta.warnings",
@@ -376,13 +374,11 @@ class JobFollowTest {
         String query = "nothing kept " + System.nanoTime();
         CompletableFuture<String> worker = scoreNextJobWithQuery(query);
         // vLLM's shape returns documents by default
-        given().contentType(ContentType.JSON)
-                .body(
+        postJson(
+                        "/rerank",
                         "{\"query\":\""
                                 + query
                                 + "\",\"documents\":[\"secret alpha\",\"secret beta\"]}")
-                .post("/rerank")
-                .then()
                 .statusCode(200)
                 .body("results[0].index", equalTo(1))
                 .body("results[0].document.text", equalTo("secret beta"));
@@ -407,14 +403,7 @@ class JobFollowTest {
     @Test
     void aSyncCallsJobIsKeptOnlyAsLongAsARetryCanUseIt() {
         String body = "{\"query\":\"short-lived " + System.nanoTime() + "\",\"documents\":[\"a\"]}";
-        String id =
-                given().contentType(ContentType.JSON)
-                        .body(body)
-                        .post("/v1/rerank")
-                        .then()
-                        .statusCode(504)
-                        .extract()
-                        .path("job_id");
+        String id = postJson("/v1/rerank", body).statusCode(504).extract().path("job_id");
         long ttl = redis.key().ttl(RedisKeys.job(id)).await().atMost(Duration.ofSeconds(5));
         assertTrue(
                 ttl > 0 && ttl <= Duration.ofMinutes(15).toSeconds(),
@@ -425,13 +414,11 @@ class JobFollowTest {
     void teiShapeIsRecognisedByTexts() throws Exception {
         String query = "tei " + System.nanoTime();
         CompletableFuture<String> worker = scoreNextJobWithQuery(query);
-        given().contentType(ContentType.JSON)
-                .body(
+        postJson(
+                        "/rerank",
                         "{\"query\":\""
                                 + query
                                 + "\",\"texts\":[\"x\",\"y\"],\"return_text\":true,\"raw_scores\":false}")
-                .post("/rerank")
-                .then()
                 .statusCode(200)
                 .body("[0].index", equalTo(1))
                 .body("[0].score", equalTo(0.1f))
@@ -440,17 +427,15 @@ class JobFollowTest {
     }
 
     @Test
-    void theAnchorsTruncationAndScoreOptionsTravelWithTheJob() throws Exception {
+    void teiAndVllmTruncationAndScoreOptionsTravelWithTheJob() throws Exception {
         String tei = "tei options " + System.nanoTime();
         CompletableFuture<RerankJob> teiJob = playWorkerForNextJobWithQuery(tei);
-        given().contentType(ContentType.JSON)
-                .body(
+        postJson(
+                        "/rerank",
                         "{\"query\":\""
                                 + tei
                                 + "\",\"texts\":[\"x\",\"y\"],\"truncation_direction\":\"Left\","
                                 + "\"raw_scores\":true}")
-                .post("/rerank")
-                .then()
                 .statusCode(200);
         RerankRequest fromTei = teiJob.get(10, TimeUnit.SECONDS).request();
         assertEquals(TruncationDirection.LEFT, fromTei.cutFrom());
@@ -458,39 +443,31 @@ class JobFollowTest {
 
         String vllm = "vllm options " + System.nanoTime();
         CompletableFuture<RerankJob> vllmJob = playWorkerForNextJobWithQuery(vllm);
-        given().contentType(ContentType.JSON)
-                .body(
+        postJson(
+                        "/v1/rerank",
                         "{\"query\":\""
                                 + vllm
                                 + "\",\"documents\":[\"x\"],\"truncate_prompt_tokens\":64}")
-                .post("/v1/rerank")
-                .then()
                 .statusCode(200)
                 .body("meta.warnings", nullValue());
         assertEquals(64, vllmJob.get(10, TimeUnit.SECONDS).request().promptTokenLimit());
 
         String score = "score options " + System.nanoTime();
         CompletableFuture<RerankJob> scoreJob = playWorkerForNextJobWithQuery(score);
-        given().contentType(ContentType.JSON)
-                .body(
+        postJson(
+                        "/score",
                         "{\"text_1\":\""
                                 + score
                                 + "\",\"text_2\":[\"x\",\"y\"],\"truncate_prompt_tokens\":32}")
-                .post("/score")
-                .then()
                 .statusCode(200);
         assertEquals(32, scoreJob.get(10, TimeUnit.SECONDS).request().promptTokenLimit());
 
-        given().contentType(ContentType.JSON)
-                .body("{\"query\":\"q\",\"documents\":[\"x\"],\"truncate_prompt_tokens\":0}")
-                .post("/v1/rerank/jobs")
-                .then()
+        postJson(
+                        "/v1/rerank/jobs",
+                        "{\"query\":\"q\",\"documents\":[\"x\"],\"truncate_prompt_tokens\":0}")
                 .statusCode(422)
                 .body("detail", containsString("truncate_prompt_tokens"));
-        given().contentType(ContentType.JSON)
-                .body("{\"query\":\"q\",\"texts\":[\"x\"],\"truncation_direction\":\"Up\"}")
-                .post("/rerank")
-                .then()
+        postJson("/rerank", "{\"query\":\"q\",\"texts\":[\"x\"],\"truncation_direction\":\"Up\"}")
                 .statusCode(422)
                 .body("error", containsString("truncation_direction"));
     }
@@ -499,27 +476,23 @@ class JobFollowTest {
     void cohereMaxChunksPerDocAndOurChunkingReachTheJob() throws Exception {
         String cohere = "chunks " + System.nanoTime();
         CompletableFuture<RerankJob> job = playWorkerForNextJobWithQuery(cohere);
-        given().contentType(ContentType.JSON)
-                .body(
+        postJson(
+                        "/v1/rerank",
                         "{\"query\":\""
                                 + cohere
                                 + "\",\"documents\":[\"x\"],\"max_chunks_per_doc\":5}")
-                .post("/v1/rerank")
-                .then()
                 .statusCode(200)
                 .body("meta.warnings", nullValue());
         assertEquals(Chunking.upTo(5), job.get(10, TimeUnit.SECONDS).request().chunking());
 
         String ours = "chunking " + System.nanoTime();
         job = playWorkerForNextJobWithQuery(ours);
-        given().contentType(ContentType.JSON)
-                .body(
+        postJson(
+                        "/v1/rerank",
                         "{\"query\":\""
                                 + ours
                                 + "\",\"documents\":[\"x\"],"
                                 + "\"chunking\":{\"max_chunks\":4,\"tokens\":256,\"overlap_tokens\":32}}")
-                .post("/v1/rerank")
-                .then()
                 .statusCode(200);
         assertEquals(new Chunking(4, 256, 32), job.get(10, TimeUnit.SECONDS).request().chunking());
 
@@ -527,22 +500,18 @@ class JobFollowTest {
                 IntStream.range(0, 5_001)
                         .mapToObj(i -> "\"d\"")
                         .collect(Collectors.joining(",", "[", "]"));
-        given().contentType(ContentType.JSON)
-                .body(
+        postJson(
+                        "/v1/rerank/jobs",
                         "{\"query\":\"q\",\"documents\":"
                                 + manyDocs
                                 + ",\"chunking\":{\"max_chunks\":2}}")
-                .post("/v1/rerank/jobs")
-                .then()
                 .statusCode(422)
                 .body("detail", containsString("chunking.max_chunks"))
                 .body("detail", containsString("10000"));
-        given().contentType(ContentType.JSON)
-                .body(
+        postJson(
+                        "/v1/rerank/jobs",
                         "{\"query\":\"q\",\"documents\":[\"d\"],"
                                 + "\"chunking\":{\"max_chunks\":2,\"tokens\":64,\"overlap_tokens\":64}}")
-                .post("/v1/rerank/jobs")
-                .then()
                 .statusCode(422)
                 .body("detail", containsString("chunking.overlap_tokens"));
     }
@@ -551,15 +520,13 @@ class JobFollowTest {
     void cohereV1ObjectDocumentsAreRankedByTheirRankFieldsAndEchoedAsSent() throws Exception {
         String query = "rank fields " + System.nanoTime();
         CompletableFuture<RerankJob> worker = playWorkerForNextJobWithQuery(query);
-        given().contentType(ContentType.JSON)
-                .body(
+        postJson(
+                        "/v1/rerank",
                         "{\"query\":\""
                                 + query
                                 + "\",\"rank_fields\":[\"title\",\"body\"],\"return_documents\":true,"
                                 + "\"documents\":[{\"title\":\"Pandas\",\"body\":\"They eat bamboo.\",\"url\":\"u0\"},"
                                 + "{\"body\":\"Beijing is the capital.\",\"year\":2024,\"url\":\"u1\"}]}")
-                .post("/v1/rerank")
-                .then()
                 .statusCode(200)
                 .body("results[0].index", equalTo(1))
                 .body("results[0].document.url", equalTo("u1"))
@@ -570,19 +537,14 @@ class JobFollowTest {
         assertEquals("title: Pandas\nbody: They eat bamboo.", scored.get(0).text());
         assertEquals("body: Beijing is the capital.", scored.get(1).text());
 
-        given().contentType(ContentType.JSON)
-                .body(
+        postJson(
+                        "/v1/rerank/jobs",
                         "{\"query\":\"q\",\"rank_fields\":[\"title\"],"
                                 + "\"documents\":[{\"title\":\"a\"},{\"name\":\"b\"}]}")
-                .post("/v1/rerank/jobs")
-                .then()
                 .statusCode(422)
                 .body("detail", containsString("documents[1]"))
                 .body("detail", containsString("rank_fields"));
-        given().contentType(ContentType.JSON)
-                .body("{\"query\":\"q\",\"rank_fields\":\"title\",\"documents\":[\"a\"]}")
-                .post("/v2/rerank")
-                .then()
+        postJson("/v2/rerank", "{\"query\":\"q\",\"rank_fields\":\"title\",\"documents\":[\"a\"]}")
                 .statusCode(422)
                 .body("message", containsString("rank_fields"));
     }
@@ -592,10 +554,7 @@ class JobFollowTest {
         String body =
                 "{\"query\":\"nobody scores me " + System.nanoTime() + "\",\"documents\":[\"a\"]}";
         String jobId =
-                given().contentType(ContentType.JSON)
-                        .body(body)
-                        .post("/v1/rerank")
-                        .then()
+                postJson("/v1/rerank", body)
                         .statusCode(504)
                         // a drop-in route: the problem's fields and each client family's
                         .contentType(ContentType.JSON)
@@ -614,28 +573,11 @@ class JobFollowTest {
         // what an SDK does after a 504: the same request again, without an Idempotency-Key
         String body =
                 "{\"query\":\"retried " + System.nanoTime() + "\",\"documents\":[\"a\",\"b\"]}";
-        String first =
-                given().contentType(ContentType.JSON)
-                        .body(body)
-                        .post("/v2/rerank")
-                        .then()
-                        .statusCode(504)
-                        .extract()
-                        .path("job_id");
-        String retry =
-                given().contentType(ContentType.JSON)
-                        .body(body)
-                        .post("/v2/rerank")
-                        .then()
-                        .statusCode(504)
-                        .extract()
-                        .path("job_id");
+        String first = postJson("/v2/rerank", body).statusCode(504).extract().path("job_id");
+        String retry = postJson("/v2/rerank", body).statusCode(504).extract().path("job_id");
         assertEquals(first, retry, "the retry attached to the job already queued");
         String other =
-                given().contentType(ContentType.JSON)
-                        .body(body.replace("\"b\"", "\"c\""))
-                        .post("/v2/rerank")
-                        .then()
+                postJson("/v2/rerank", body.replace("\"b\"", "\"c\""))
                         .statusCode(504)
                         .extract()
                         .path("job_id");
@@ -646,25 +588,14 @@ class JobFollowTest {
     void syncRejectsBadInputLikeTheJobApi() {
         // the drop-in routes answer in the bodies their clients read (DropInCompatibilityTest), as
         // JSON
-        given().contentType(ContentType.JSON)
-                .body("{\"query\":\"q\",\"documents\":[]}")
-                .post("/v2/rerank")
-                .then()
+        postJson("/v2/rerank", "{\"query\":\"q\",\"documents\":[]}")
                 .statusCode(422)
                 .contentType(ContentType.JSON)
                 .body("detail", containsString("documents"));
-        given().contentType(ContentType.JSON)
-                .body("{\"query\":\"q\",\"texts\":\"nope\"}")
-                .post("/rerank")
-                .then()
+        postJson("/rerank", "{\"query\":\"q\",\"texts\":\"nope\"}")
                 .statusCode(422)
                 .contentType(ContentType.JSON)
                 .body("error", containsString("texts"));
-        given().contentType(ContentType.JSON)
-                .body("{oops")
-                .post("/v1/rerank")
-                .then()
-                .statusCode(400)
-                .contentType(ContentType.JSON);
+        postJson("/v1/rerank", "{oops").statusCode(400).contentType(ContentType.JSON);
     }
 }

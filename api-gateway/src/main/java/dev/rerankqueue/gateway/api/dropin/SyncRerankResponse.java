@@ -1,4 +1,4 @@
-package dev.rerankqueue.gateway.api;
+package dev.rerankqueue.gateway.api.dropin;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;

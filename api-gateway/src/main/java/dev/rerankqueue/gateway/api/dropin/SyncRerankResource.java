@@ -1,8 +1,11 @@
-package dev.rerankqueue.gateway.api;
+package dev.rerankqueue.gateway.api.dropin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.gateway.admission.BatchSubmitter;
 import dev.rerankqueue.gateway.admission.JobSubmitter;
+import dev.rerankqueue.gateway.api.BodyLimit;
+import dev.rerankqueue.gateway.api.LargeBodies;
+import dev.rerankqueue.gateway.api.RequestFields;
 import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.lifecycle.JobCanceller;
@@ -184,15 +187,10 @@ public class SyncRerankResource {
                             .map(i -> Document.of(score.pairs().get(i).document()))
                             .toList();
             RerankRequest request =
-                    new RerankRequest(
-                                    score.model(),
-                                    group.getKey(),
-                                    docs,
-                                    null,
-                                    false,
-                                    null,
-                                    score.priority(),
-                                    null)
+                    RerankRequest.of(group.getKey(), docs)
+                            .withModel(score.model())
+                            .withReturnDocuments(false)
+                            .withPriority(score.priority())
                             .withModelOptions(score.truncatePromptTokens(), null, null);
             requests.add(submitter.check(request.withDefaultPriority(Priority.INTERACTIVE)));
         }
@@ -260,16 +258,9 @@ public class SyncRerankResource {
         // TEI's truncate: false refuses an over-long text; absent, documents are cut to the model's
         // context as elsewhere, from the end truncation_direction names
         RerankRequest request =
-                new RerankRequest(
-                                null,
-                                tei.query(),
-                                docs,
-                                null,
-                                tei.returnText(),
-                                null,
-                                null,
-                                null,
-                                tei.truncate())
+                RerankRequest.of(tei.query(), docs)
+                        .withReturnDocuments(Boolean.TRUE.equals(tei.returnText()))
+                        .withTruncate(tei.truncate())
                         .withModelOptions(null, tei.truncationDirection(), tei.rawScores());
         return await(request.withReturnDocuments(false), idempotencyKey)
                 .map(state -> TeiRequest.response(state, request));

@@ -1,4 +1,4 @@
-package dev.rerankqueue.gateway.api;
+package dev.rerankqueue.gateway.api.dropin;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rerankqueue.gateway.problem.Problem;
@@ -13,14 +13,14 @@ import java.util.Set;
  * families, so their body carries every one of those fields beside the problem's own; a TEI-shaped
  * request on {@code /rerank} gets TEI's body. Our own job API keeps RFC 9457 problems.
  */
-final class DropInErrors {
+public final class DropInErrors {
 
-    static final Set<String> ROUTES =
+    public static final Set<String> ROUTES =
             Set.of("/rerank", "/v1/rerank", "/v2/rerank", "/score", "/v1/score");
 
     private DropInErrors() {}
 
-    static boolean isDropInRoute(String path) {
+    public static boolean isDropInRoute(String path) {
         return path != null && ROUTES.contains(path);
     }
 
@@ -28,17 +28,17 @@ final class DropInErrors {
      * The error body for {@code problem}'s route: a problem on our own API, on a drop-in route a
      * body every client family reads its message from ({@link #anyFamily}).
      */
-    static Object body(Problem problem) {
+    public static Object body(Problem problem) {
         return isDropInRoute(problem.instance()) ? anyFamily(problem) : problem;
     }
 
     /** The media type of {@link #body}. */
-    static String mediaType(Problem problem) {
+    public static String mediaType(Problem problem) {
         return isDropInRoute(problem.instance()) ? "application/json" : Problem.MEDIA_TYPE;
     }
 
     /** The problem's fields plus Cohere's {@code message} and vLLM's {@code error} object. */
-    static ObjectNode anyFamily(Problem p) {
+    public static ObjectNode anyFamily(Problem p) {
         ObjectNode body = JobCodec.mapper().valueToTree(p);
         body.put("message", p.detail());
         ObjectNode error = body.putObject("error");
@@ -50,7 +50,7 @@ final class DropInErrors {
     }
 
     /** TEI's error body. */
-    static ObjectNode tei(Problem p) {
+    public static ObjectNode tei(Problem p) {
         ObjectNode body = JobCodec.mapper().createObjectNode();
         body.put("error", p.detail());
         body.put(

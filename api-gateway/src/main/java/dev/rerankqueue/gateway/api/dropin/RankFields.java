@@ -1,4 +1,4 @@
-package dev.rerankqueue.gateway.api;
+package dev.rerankqueue.gateway.api.dropin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -23,9 +23,9 @@ import java.util.Set;
  * (repeated names count, and are then scored once), and a document stops being rendered as soon as
  * its text passes {@code max-document-chars}.
  */
-final class RankFields {
+public final class RankFields {
 
-    static final String FIELD = "rank_fields";
+    public static final String FIELD = "rank_fields";
 
     /** Characters of one name in {@code rank_fields}. */
     static final int MAX_NAME_CHARS = 256;
@@ -37,11 +37,11 @@ final class RankFields {
      * @param sent each document as the client sent it, for the answer to echo; empty when the
      *     request names no {@code rank_fields}
      */
-    record Rendered(JsonNode tree, List<JsonNode> sent) {}
+    public record Rendered(JsonNode tree, List<JsonNode> sent) {}
 
     private RankFields() {}
 
-    static Rendered render(JsonNode request, RequestLimits limits, int maxNames) {
+    public static Rendered render(JsonNode request, RequestLimits limits, int maxNames) {
         JsonNode fields = request == null ? null : request.get(FIELD);
         JsonNode documents = request == null ? null : request.get("documents");
         if (fields == null || fields.isNull() || documents == null || !documents.isArray()) {

@@ -1,4 +1,4 @@
-package dev.rerankqueue.gateway.api;
+package dev.rerankqueue.gateway.api.dropin;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.rerankqueue.gateway.admission.ServedModels;
