@@ -1,5 +1,6 @@
 package dev.rerankqueue.bench;
 
+import dev.rerankqueue.bench.emulator.EmulatorSettings;
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.bench.load.Stack;
@@ -87,8 +88,8 @@ public final class Main {
     }
 
     private static void emulator(Map<String, String> f) throws Exception {
-        VllmEmulator.Settings s =
-                new VllmEmulator.Settings(
+        EmulatorSettings s =
+                new EmulatorSettings(
                         f.getOrDefault("host", "127.0.0.1"),
                         Integer.parseInt(f.getOrDefault("port", "8000")),
                         f.getOrDefault("model", "Qwen/Qwen3-Reranker-0.6B"),

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.bench.emulator.EmulatorSettings;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.bench.load.AbuseBodies;
 import dev.rerankqueue.messaging.JobCodec;
@@ -78,7 +79,7 @@ class AbuseIT {
     static void startSystem() throws Exception {
         kafka = KafkaBroker.start();
         redis = new RedisServerProcess().start();
-        emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0));
+        emulator = VllmEmulator.start(EmulatorSettings.defaults(0));
         Map<String, String> infra =
                 Map.of(
                         "kafka.bootstrap.servers", kafka.bootstrapServers(),

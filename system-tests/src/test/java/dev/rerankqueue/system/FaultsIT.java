@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.bench.emulator.EmulatorSettings;
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.job.JobState;
@@ -569,7 +570,7 @@ class FaultsIT {
     }
 
     private void scorerFaults() throws Exception {
-        try (VllmEmulator emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0))) {
+        try (VllmEmulator emulator = VllmEmulator.start(EmulatorSettings.defaults(0))) {
             // the same two workers, now in front of an emulated vLLM with a short timeout and
             // breaker
             startWorkers(

@@ -17,8 +17,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * What the formatter cannot check: code names a class by its simple name and imports it. A fully
- * qualified name inline is allowed only where two classes of one simple name meet in a file.
+ * What the formatter cannot check: code names a class by its simple name and imports it (a fully
+ * qualified name inline is allowed only where two classes of one simple name meet in a file), and
+ * no production source file grows past {@value #MAX_LINES} lines, where one class usually holds
+ * more than one idea.
  */
 class SourceStyleTest {
 
@@ -30,6 +32,27 @@ class SourceStyleTest {
     private static final Pattern INLINE =
             Pattern.compile(
                     "(?<![\\w.])((?:java|javax|jakarta|io|org|com|dev)(?:\\.[a-z][a-z0-9_]*)+)\\.([A-Z]\\w*)");
+
+    /** Lines a production source file may hold. */
+    static final int MAX_LINES = 400;
+
+    @Test
+    void noProductionSourceFileIsLongerThanTheLimit() throws IOException {
+        List<String> tooLong = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(Path.of(".."))) {
+            for (Path p :
+                    files.filter(p -> p.toString().endsWith(".java"))
+                            .filter(p -> p.toString().contains("/src/main/"))
+                            .filter(p -> !p.toString().contains("/target/"))
+                            .toList()) {
+                long lines = Files.readAllLines(p).size();
+                if (lines > MAX_LINES) {
+                    tooLong.add(p.toString().replaceFirst("^\\.\\./", "") + ": " + lines);
+                }
+            }
+        }
+        assertEquals(List.of(), tooLong, "split these along their ideas");
+    }
 
     @Test
     void codeImportsWhatItNamesInsteadOfWritingQualifiedNames() throws IOException {

@@ -1,5 +1,6 @@
 package dev.rerankqueue.gateway.admission;
 
+import dev.rerankqueue.gateway.config.Admission;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.job.Priority;
@@ -48,7 +49,7 @@ public class BacklogAdmission {
 
     private static final Logger LOG = Logger.getLogger(BacklogAdmission.class);
 
-    private final GatewayConfig.Admission config;
+    private final Admission config;
     private final Map<String, Object> kafkaConfig;
     private final DrainEstimate estimate;
     private final ReactiveRedisDataSource redis;

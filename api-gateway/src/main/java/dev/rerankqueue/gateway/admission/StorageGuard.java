@@ -1,5 +1,6 @@
 package dev.rerankqueue.gateway.admission;
 
+import dev.rerankqueue.gateway.config.Admission;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,7 +28,7 @@ public class StorageGuard {
 
     private final ReactiveRedisDataSource redis;
     private final Vertx vertx;
-    private final GatewayConfig.Admission config;
+    private final Admission config;
     private volatile long used;
     private volatile long max;
     private volatile boolean full;

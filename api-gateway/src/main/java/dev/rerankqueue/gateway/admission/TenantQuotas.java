@@ -1,6 +1,7 @@
 package dev.rerankqueue.gateway.admission;
 
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.config.Quotas;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.store.RedisScripts;
 import dev.rerankqueue.job.Document;
@@ -167,7 +168,7 @@ public class TenantQuotas {
      * which and when to retry.
      */
     public Uni<Void> acquire(RerankJob job) {
-        GatewayConfig.Quotas q = config.quotas();
+        Quotas q = config.quotas();
         int maxInFlight = q.maxInFlightJobs(job.tenant());
         long maxPairs = q.maxInFlightPairs(job.tenant());
         double rate = q.pairsPerSecond(job.tenant());

@@ -2,6 +2,7 @@ package dev.rerankqueue.gateway.api;
 
 import dev.rerankqueue.gateway.admission.AcceptedJob;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.config.Limits;
 import dev.rerankqueue.job.RequestValidator;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
@@ -33,7 +34,7 @@ public class AcceptPathWarmup implements HealthCheck {
 
     private final int requests;
     private final RequestValidator validator;
-    private final GatewayConfig.Limits limits;
+    private final Limits limits;
     private volatile boolean done;
 
     public AcceptPathWarmup(GatewayConfig config) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.gateway.admission.BatchSubmitter;
 import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.config.Limits;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.problem.Problem;
 import dev.rerankqueue.job.InvalidRequestException;
@@ -121,7 +122,7 @@ public class BatchSubmissionResource {
     private final BodyLimit bodyLimit;
     private final Caller caller;
     private final JsonLinesUpload upload;
-    private final GatewayConfig.Limits limits;
+    private final Limits limits;
 
     private final LargeBodies largeBodies;
 

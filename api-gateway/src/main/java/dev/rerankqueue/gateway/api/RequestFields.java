@@ -2,7 +2,7 @@ package dev.rerankqueue.gateway.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.gateway.api.dropin.RankFields;
-import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.config.Limits;
 import dev.rerankqueue.job.Chunking;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.job.RerankRequest;
@@ -82,13 +82,13 @@ public final class RequestFields {
     }
 
     /** The request in {@code tree}, refusing (422) any field this API does not know. */
-    public static RerankRequest toKnownRequest(JsonNode tree, GatewayConfig.Limits limits) {
+    public static RerankRequest toKnownRequest(JsonNode tree, Limits limits) {
         refuseUnknown(tree);
         return toRequest(render(tree, limits).tree());
     }
 
     /** {@code tree} with its object documents rendered as {@link RankFields} says, bounded. */
-    public static RankFields.Rendered render(JsonNode tree, GatewayConfig.Limits limits) {
+    public static RankFields.Rendered render(JsonNode tree, Limits limits) {
         return RankFields.render(tree, limits.toRequestLimits(), limits.maxRankFields());
     }
 

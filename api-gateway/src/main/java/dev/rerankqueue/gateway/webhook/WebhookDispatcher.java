@@ -2,6 +2,7 @@ package dev.rerankqueue.gateway.webhook;
 
 import dev.rerankqueue.gateway.auth.TenantPlaces;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.config.Webhooks;
 import dev.rerankqueue.gateway.store.BatchStore;
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.gateway.store.RedisScripts;
@@ -17,14 +18,10 @@ import io.vertx.core.Vertx;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.net.InetAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,7 +29,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.jboss.logging.Logger;
 
 /**
@@ -50,47 +46,9 @@ public class WebhookDispatcher {
 
     private static final Logger LOG = Logger.getLogger(WebhookDispatcher.class);
 
-    /** Takes up to ARGV[2] deliveries due by ARGV[1] and leases them until ARGV[3]. */
-    static final String CLAIM =
-            """
-            local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-            for _, id in ipairs(due) do redis.call('ZADD', KEYS[1], tonumber(ARGV[3]), id) end
-            return due
-            """;
-
-    /**
-     * Records an attempt on the job (never recreating an expired one) and requeues the delivery at
-     * ARGV[3] when ARGV[2] is {@code retry}, else removes it.
-     */
-    static final String SETTLE =
-            """
-            local alive = redis.call('EXISTS', KEYS[2]) == 1
-            if alive then
-              redis.call('HSET', KEYS[2], 'webhook_attempts', ARGV[4], 'webhook_first_attempt_at', ARGV[5])
-              if ARGV[2] ~= 'retry' then redis.call('HSET', KEYS[2], 'webhook_status', ARGV[2]) end
-            end
-            if alive and ARGV[2] == 'retry' then
-              redis.call('ZADD', KEYS[1], tonumber(ARGV[3]), ARGV[1])
-            else
-              redis.call('ZREM', KEYS[1], ARGV[1])
-            end
-            return 1
-            """;
-
-    /**
-     * A watched batch (ARGV[1]) has ended: no longer watched, and its delivery (ARGV[2], none when
-     * the batch is gone) due at ARGV[3].
-     */
-    static final String BATCH_ENDED =
-            """
-            redis.call('ZREM', KEYS[1], ARGV[1])
-            if ARGV[2] ~= '' then redis.call('ZADD', KEYS[2], 'NX', tonumber(ARGV[3]), ARGV[2]) end
-            return 1
-            """;
-
     private static final Duration REDIS_WAIT = Duration.ofSeconds(5);
 
-    private final GatewayConfig.Webhooks config;
+    private final Webhooks config;
     private final WebhookTargets targets;
     private final WebhookPayloads payloads;
     private final JobStore store;
@@ -98,7 +56,7 @@ public class WebhookDispatcher {
     private final ReactiveRedisDataSource redis;
     private final MeterRegistry metrics;
     private final Semaphore slots;
-    private final WebhookTransport http;
+    private final WebhookSender sender;
     private ScheduledExecutorService ticker;
     private ExecutorService senders;
 
@@ -119,9 +77,14 @@ public class WebhookDispatcher {
         this.redis = redis;
         this.metrics = metrics;
         this.slots = new Semaphore(Math.max(1, this.config.maxInFlight()));
-        this.http =
-                new WebhookTransport(
-                        vertx, this.config.timeout(), Math.max(1, this.config.maxInFlight()));
+        this.sender =
+                new WebhookSender(
+                        this.config,
+                        targets,
+                        new WebhookTransport(
+                                vertx,
+                                this.config.timeout(),
+                                Math.max(1, this.config.maxInFlight())));
     }
 
     void start(@Observes StartupEvent e) {
@@ -141,7 +104,7 @@ public class WebhookDispatcher {
             ticker.shutdownNow();
             senders.shutdownNow();
         }
-        http.close();
+        sender.close();
     }
 
     /** Claims as many due deliveries as there are free slots, and sends each on its own thread. */
@@ -157,7 +120,7 @@ public class WebhookDispatcher {
             Response due =
                     RedisScripts.eval(
                                     redis,
-                                    CLAIM,
+                                    WebhookScripts.CLAIM,
                                     "1",
                                     RedisKeys.WEBHOOKS_DUE,
                                     Long.toString(now),
@@ -195,7 +158,7 @@ public class WebhookDispatcher {
             Response due =
                     RedisScripts.eval(
                                     redis,
-                                    CLAIM,
+                                    WebhookScripts.CLAIM,
                                     "1",
                                     RedisKeys.WEBHOOK_BATCHES,
                                     Long.toString(now),
@@ -214,7 +177,7 @@ public class WebhookDispatcher {
                 if (batch == null || statuses.stream().allMatch(s -> s == null || s.isTerminal())) {
                     RedisScripts.eval(
                                     redis,
-                                    BATCH_ENDED,
+                                    WebhookScripts.BATCH_ENDED,
                                     "2",
                                     RedisKeys.WEBHOOK_BATCHES,
                                     RedisKeys.WEBHOOKS_DUE,
@@ -292,7 +255,8 @@ public class WebhookDispatcher {
                 id,
                 RedisKeys.job(id),
                 fields,
-                attempt(fields.get(0), fields.get(1), id, eventId, payloads.of(eventId, state)));
+                sender.attempt(
+                        fields.get(0), fields.get(1), id, eventId, payloads.of(eventId, state)));
     }
 
     /** Announces that every job of batch {@code id} has ended. */
@@ -327,7 +291,7 @@ public class WebhookDispatcher {
                 due,
                 RedisKeys.batch(id),
                 fields,
-                attempt(
+                sender.attempt(
                         fields.get(0),
                         fields.get(1),
                         "batch " + id,
@@ -355,52 +319,6 @@ public class WebhookDispatcher {
         settle(due, key, outcome, now + backoff(attempts), attempts, first);
     }
 
-    /**
-     * One POST of {@code body} as message {@code eventId}: {@code delivered}, {@code retry} or
-     * {@code failed}.
-     */
-    private String attempt(String url, String tenant, String what, String eventId, byte[] body) {
-        String secret = config.secrets().get(tenant);
-        URI uri;
-        InetAddress address;
-        try {
-            uri = URI.create(url);
-            targets.parse(url);
-            // the connection goes to this checked address: the name is not resolved again
-            address = targets.resolve(uri).get(0);
-        } catch (WebhookTargets.RefusedTargetException | RuntimeException e) {
-            LOG.warnf("webhook of %s refused: %s", what, e.getMessage());
-            return "failed";
-        }
-        if (secret == null) {
-            LOG.warnf("webhook of %s not sent: tenant %s has no secret now", what, tenant);
-            return "failed";
-        }
-        long timestamp = System.currentTimeMillis() / 1000;
-        Map<String, String> headers = new LinkedHashMap<>();
-        headers.put("content-type", "application/json");
-        headers.put("user-agent", "rerank-queue-webhooks");
-        headers.put(WebhookSignature.ID_HEADER, eventId);
-        headers.put(WebhookSignature.TIMESTAMP_HEADER, Long.toString(timestamp));
-        headers.put(
-                WebhookSignature.SIGNATURE_HEADER,
-                WebhookSignature.sign(secret, eventId, timestamp, body));
-        // the whole attempt has one deadline, headers and body; the response's body is not read
-        // at all (the status is the answer), and at the deadline the connection is reset
-        try {
-            int status = http.post(uri, address, headers, body, config.timeout());
-            if (status >= 200 && status < 300) {
-                return "delivered";
-            }
-            return status == 410 ? "failed" : "retry";
-        } catch (TimeoutException | ExecutionException e) {
-            return "retry";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "retry";
-        }
-    }
-
     /** The message id: the same on every attempt for one terminal state of one job. */
     static String eventId(String jobId, JobState state) {
         return "job_" + jobId + "_" + state.status().wireName();
@@ -420,7 +338,7 @@ public class WebhookDispatcher {
             String due, String key, String outcome, long nextDue, int attempts, long first) {
         RedisScripts.eval(
                         redis,
-                        SETTLE,
+                        WebhookScripts.SETTLE,
                         "2",
                         RedisKeys.WEBHOOKS_DUE,
                         key,

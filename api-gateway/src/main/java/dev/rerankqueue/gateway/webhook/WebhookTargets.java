@@ -1,6 +1,7 @@
 package dev.rerankqueue.gateway.webhook;
 
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.config.Webhooks;
 import dev.rerankqueue.job.InvalidRequestException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.math.BigInteger;
@@ -26,7 +27,7 @@ public class WebhookTargets {
 
     static final int MAX_URL_CHARS = 2048;
 
-    private final GatewayConfig.Webhooks config;
+    private final Webhooks config;
     private final List<String> hostPatterns;
     private final List<Block> privateAllowed;
 

@@ -1,7 +1,6 @@
 package dev.rerankqueue.bench.emulator;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rerankqueue.messaging.JobCodec;
 import io.vertx.core.Vertx;
@@ -12,7 +11,6 @@ import io.vertx.core.http.HttpServerRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,98 +32,7 @@ public final class VllmEmulator implements AutoCloseable {
      */
     static final int TEMPLATE_TOKENS = 70;
 
-    /**
-     * Settings, as vLLM's flags name them.
-     *
-     * @param priorityScheduling vLLM's {@code --scheduling-policy priority}: requests' {@code
-     *     priority}, lower first
-     * @param debugEndpoints serve {@code /emulator/last-request} (a caller's query and documents)
-     *     and {@code POST /emulator/faults} (which can halt the process): for tests only, off by
-     *     default
-     */
-    public record Settings(
-            String host,
-            int port,
-            String model,
-            int maxNumSeqs,
-            int maxNumBatchedTokens,
-            int maxModelLen,
-            double timeScale,
-            Faults faults,
-            boolean priorityScheduling,
-            boolean debugEndpoints) {
-        public static Settings defaults(int port) {
-            return new Settings(
-                    "127.0.0.1",
-                    port,
-                    "Qwen/Qwen3-Reranker-0.6B",
-                    256,
-                    16384,
-                    32768,
-                    1.0,
-                    Faults.NONE,
-                    false,
-                    false);
-        }
-
-        public Settings withMaxModelLen(int tokens) {
-            return new Settings(
-                    host,
-                    port,
-                    model,
-                    maxNumSeqs,
-                    maxNumBatchedTokens,
-                    tokens,
-                    timeScale,
-                    faults,
-                    priorityScheduling,
-                    debugEndpoints);
-        }
-
-        public Settings withMaxNumSeqs(int seqs) {
-            return new Settings(
-                    host,
-                    port,
-                    model,
-                    seqs,
-                    maxNumBatchedTokens,
-                    maxModelLen,
-                    timeScale,
-                    faults,
-                    priorityScheduling,
-                    debugEndpoints);
-        }
-
-        public Settings withPriorityScheduling() {
-            return new Settings(
-                    host,
-                    port,
-                    model,
-                    maxNumSeqs,
-                    maxNumBatchedTokens,
-                    maxModelLen,
-                    timeScale,
-                    faults,
-                    true,
-                    debugEndpoints);
-        }
-
-        public Settings withDebugEndpoints() {
-            return new Settings(
-                    host,
-                    port,
-                    model,
-                    maxNumSeqs,
-                    maxNumBatchedTokens,
-                    maxModelLen,
-                    timeScale,
-                    faults,
-                    priorityScheduling,
-                    true);
-        }
-    }
-
-    private final Settings settings;
+    private final EmulatorSettings settings;
     private final Vertx vertx;
     private final GpuEngine gpu;
     private final HttpServer server;
@@ -137,7 +44,7 @@ public final class VllmEmulator implements AutoCloseable {
     private final AtomicLong abortedRequests = new AtomicLong();
     private volatile Faults faults;
 
-    private VllmEmulator(Settings settings) {
+    private VllmEmulator(EmulatorSettings settings) {
         this.settings = settings;
         this.faults = settings.faults();
         this.vertx = Vertx.vertx();
@@ -156,7 +63,7 @@ public final class VllmEmulator implements AutoCloseable {
         server.requestHandler(this::handle);
     }
 
-    public static VllmEmulator start(Settings settings) throws Exception {
+    public static VllmEmulator start(EmulatorSettings settings) throws Exception {
         VllmEmulator e = new VllmEmulator(settings);
         e.server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         return e;
@@ -280,7 +187,7 @@ public final class VllmEmulator implements AutoCloseable {
                         "Got priority " + priority + " but Priority scheduling is not enabled.");
             }
             if (scoreApi) {
-                pairs(in.get("text_1"), in.get("text_2"), queries, docs);
+                VllmBodies.pairs(in.get("text_1"), in.get("text_2"), queries, docs);
             } else {
                 String query = in.path("query").asText(null);
                 JsonNode documents = in.get("documents");
@@ -347,9 +254,14 @@ public final class VllmEmulator implements AutoCloseable {
                                                     req,
                                                     200,
                                                     scoreApi
-                                                            ? scoreResponse(
-                                                                    in, queries, docs, promptTotal)
-                                                            : rerankResponse(
+                                                            ? VllmBodies.scoreResponse(
+                                                                    settings.model(),
+                                                                    in,
+                                                                    queries,
+                                                                    docs,
+                                                                    promptTotal)
+                                                            : VllmBodies.rerankResponse(
+                                                                    settings.model(),
                                                                     in,
                                                                     queries,
                                                                     docs,
@@ -361,79 +273,6 @@ public final class VllmEmulator implements AutoCloseable {
                                 answer.run();
                             }
                         });
-    }
-
-    private static void pairs(JsonNode t1, JsonNode t2, List<String> queries, List<String> docs) {
-        if (t1 == null || t2 == null) {
-            throw new IllegalArgumentException("text_1 and text_2 are required");
-        }
-        List<String> a = texts(t1);
-        List<String> b = texts(t2);
-        if (a.size() == 1) {
-            for (String d : b) {
-                queries.add(a.get(0));
-                docs.add(d);
-            }
-        } else if (a.size() == b.size()) {
-            queries.addAll(a);
-            docs.addAll(b);
-        } else {
-            throw new IllegalArgumentException("text_1 must hold one text or as many as text_2");
-        }
-        if (docs.isEmpty()) {
-            throw new IllegalArgumentException("nothing to score");
-        }
-    }
-
-    private static List<String> texts(JsonNode n) {
-        List<String> out = new ArrayList<>();
-        if (n.isTextual()) {
-            out.add(n.asText());
-        } else {
-            n.forEach(x -> out.add(x.asText()));
-        }
-        return out;
-    }
-
-    private ObjectNode scoreResponse(
-            JsonNode in, List<String> queries, List<String> docs, long tokens) {
-        ObjectNode out = JobCodec.mapper().createObjectNode();
-        out.put("id", "score-" + UUID.randomUUID());
-        out.put("object", "list");
-        out.put("created", System.currentTimeMillis() / 1000);
-        out.put("model", in.path("model").asText(settings.model()));
-        ArrayNode data = out.putArray("data");
-        for (int i = 0; i < docs.size(); i++) {
-            data.addObject()
-                    .put("index", i)
-                    .put("object", "score")
-                    .put("score", LexicalRelevance.score(queries.get(i), docs.get(i)));
-        }
-        out.putObject("usage").put("prompt_tokens", tokens).put("total_tokens", tokens);
-        return out;
-    }
-
-    private ObjectNode rerankResponse(
-            JsonNode in, List<String> queries, List<String> docs, long tokens) {
-        List<double[]> ranked = new ArrayList<>();
-        for (int i = 0; i < docs.size(); i++) {
-            ranked.add(new double[] {i, LexicalRelevance.score(queries.get(i), docs.get(i))});
-        }
-        ranked.sort((x, y) -> Double.compare(y[1], x[1]));
-        int topN = in.path("top_n").asInt(0);
-        int n = topN <= 0 ? ranked.size() : Math.min(topN, ranked.size());
-        ObjectNode out = JobCodec.mapper().createObjectNode();
-        out.put("id", "rerank-" + UUID.randomUUID());
-        out.put("model", in.path("model").asText(settings.model()));
-        out.putObject("usage").put("total_tokens", tokens);
-        ArrayNode results = out.putArray("results");
-        for (int i = 0; i < n; i++) {
-            int index = (int) ranked.get(i)[0];
-            ObjectNode r = results.addObject().put("index", index);
-            r.putObject("document").put("text", docs.get(index));
-            r.put("relevance_score", ranked.get(i)[1]);
-        }
-        return out;
     }
 
     private ObjectNode models() {

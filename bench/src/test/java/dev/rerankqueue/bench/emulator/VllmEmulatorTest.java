@@ -21,7 +21,7 @@ class VllmEmulatorTest {
 
     @BeforeAll
     static void start() throws Exception {
-        emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0).withDebugEndpoints());
+        emulator = VllmEmulator.start(EmulatorSettings.defaults(0).withDebugEndpoints());
     }
 
     @AfterAll

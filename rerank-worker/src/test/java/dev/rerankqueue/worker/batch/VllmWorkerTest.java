@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rerankqueue.bench.emulator.EmulatorSettings;
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.job.JobCost;
@@ -63,7 +64,7 @@ class VllmWorkerTest {
                 // waits at the server
                 emulator =
                         VllmEmulator.start(
-                                VllmEmulator.Settings.defaults(0)
+                                EmulatorSettings.defaults(0)
                                         .withMaxModelLen(CONTEXT)
                                         .withMaxNumSeqs(32)
                                         .withDebugEndpoints());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rerankqueue.bench.emulator.EmulatorSettings;
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.job.Priority;
@@ -40,7 +41,7 @@ class VllmScorerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        emulator = VllmEmulator.start(VllmEmulator.Settings.defaults(0));
+        emulator = VllmEmulator.start(EmulatorSettings.defaults(0));
         vertx = Vertx.vertx();
     }
 
@@ -280,8 +281,7 @@ class VllmScorerTest {
     @Test
     void withPrioritySchedulingEachCallCarriesItsLane() throws Exception {
         try (VllmEmulator prioritized =
-                        VllmEmulator.start(
-                                VllmEmulator.Settings.defaults(0).withPriorityScheduling());
+                        VllmEmulator.start(EmulatorSettings.defaults(0).withPriorityScheduling());
                 VllmScorer s =
                         new VllmScorer(
                                 config(

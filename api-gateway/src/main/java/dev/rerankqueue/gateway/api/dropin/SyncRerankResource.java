@@ -8,6 +8,7 @@ import dev.rerankqueue.gateway.api.LargeBodies;
 import dev.rerankqueue.gateway.api.RequestFields;
 import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.gateway.config.Limits;
 import dev.rerankqueue.gateway.lifecycle.JobCanceller;
 import dev.rerankqueue.gateway.sse.JobFollower;
 import dev.rerankqueue.gateway.sse.SyncWaitException;
@@ -159,7 +160,7 @@ public class SyncRerankResource {
      */
     private Uni<Object> scoreAndWait(JsonNode tree, String idempotencyKey) {
         ScoreRequest score = ScoreRequest.from(tree);
-        GatewayConfig.Limits limits = config.limits();
+        Limits limits = config.limits();
         if (score.pairs().size() > limits.maxDocuments()) {
             throw new InvalidRequestException(
                     "documents",

@@ -1,0 +1,92 @@
+package dev.rerankqueue.gateway.config;
+
+import dev.rerankqueue.messaging.Topics;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/**
+ * Admission control on the backlog: new jobs are refused (503 + Retry-After) while the jobs already
+ * waiting would take longer than {@link #maxBacklog()} to drain at the drain rate measured from the
+ * workers' committed offsets (until that is known, at the capacity the workers announce).
+ */
+public interface Admission {
+    /** Default true. */
+    @WithDefault("true")
+    boolean enabled();
+
+    /**
+     * Longest estimated wait at which a job is still accepted. Sync calls use their own timeout if
+     * shorter. Default 5m.
+     */
+    @WithDefault("5m")
+    Duration maxBacklog();
+
+    /**
+     * Never refuse while fewer jobs than this wait: a handful of jobs says little about the wait.
+     * Default 100.
+     */
+    @WithDefault("100")
+    long minBacklogJobs();
+
+    /**
+     * Whether, until the drain rate is measured, the workers' announced capacity stands in for it
+     * (refusing a burst from its first second); false waits for the measured rate. Default true.
+     */
+    @WithDefault("true")
+    boolean announcedCapacity();
+
+    /** How often the consumer group's lag and committed offsets are read. Default 1s. */
+    @WithDefault("1s")
+    Duration sampleInterval();
+
+    /**
+     * Busy time (time with a backlog) over which the drain rate is averaged; a third of it is
+     * needed before any refusal. Default 30s.
+     */
+    @WithDefault("30s")
+    Duration rateWindow();
+
+    /** The workers' consumer group. Default {@value Topics#WORKER_GROUP}. */
+    @WithDefault(Topics.WORKER_GROUP)
+    String consumerGroup();
+
+    /** Upper bound of the computed Retry-After. Default 60s. */
+    @WithDefault("60s")
+    Duration maxRetryAfter();
+
+    /**
+     * Share of Redis's {@code maxmemory} at which new jobs are refused (503 storage-full), so that
+     * Redis never refuses the state writes of jobs already accepted. Default 0.9.
+     */
+    @WithDefault("0.9")
+    double storageHighWater();
+
+    /** How often Redis's memory is read for {@link #storageHighWater()}. Default 1s. */
+    @WithDefault("1s")
+    Duration storageCheckInterval();
+
+    /**
+     * Most submissions this gateway handles at once (between reading the request and answering it);
+     * one more is refused at once with 503 {@code overloaded} and Retry-After, rather than queued
+     * behind the others until every caller times out. The limit in force adapts below this to
+     * {@link #acceptLatencyTarget()}. Default 512.
+     */
+    @WithDefault("512")
+    int maxInFlightSubmissions();
+
+    /**
+     * Accept latency the in-flight limit adapts to: it starts at {@link #maxInFlightSubmissions()}
+     * and, once a second, shrinks by a quarter when that second's mean accept was slower than this
+     * and grows by one when it was faster, never below {@link #minInFlightSubmissions()}; 0 = a
+     * fixed limit of {@link #maxInFlightSubmissions()}. Default 100ms.
+     */
+    @WithDefault("100ms")
+    Duration acceptLatencyTarget();
+
+    /**
+     * The adaptive in-flight limit never goes below this: so many clients each waiting for its
+     * answer are never refused as overload, however slow the accepts. Default 64.
+     */
+    @WithDefault("64")
+    int minInFlightSubmissions();
+}

@@ -1,0 +1,125 @@
+package dev.rerankqueue.gateway.config;
+
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * Per-tenant quotas, answered with 429 + Retry-After. Each has a default for all tenants and
+ * per-tenant overrides.
+ */
+public interface Quotas {
+    /** Accepted jobs of one tenant that are not finished yet; 0 = no limit. Default 10000. */
+    @WithDefault("10000")
+    int maxInFlightJobs();
+
+    /**
+     * Documents ((query, document) pairs) of one tenant's accepted jobs that are not finished yet;
+     * 0 = no limit. With {@link #maxInFlightJobs()} it bounds what one tenant can put in front of
+     * everyone else's jobs. Default 1000000.
+     */
+    @WithDefault("1000000")
+    long maxInFlightPairs();
+
+    /**
+     * (query, document) pairs one tenant may submit per second, as a token bucket; 0 = no limit.
+     * Default 0.
+     */
+    @WithDefault("0")
+    double pairsPerSecond();
+
+    /**
+     * Model tokens one tenant may submit per second, as each job is charged at the door (an upper
+     * bound of what the model reads: see {@code JobCost}); a token bucket shared by all gateways
+     * through Redis, of {@link #burst()} seconds. 0 = no limit. Default 0.
+     */
+    @WithDefault("0")
+    double tokensPerSecond();
+
+    /**
+     * Size of the pairs bucket, in seconds of {@link #pairsPerSecond()}. A job larger than the
+     * bucket passes when it is full. Default 2s.
+     */
+    @WithDefault("2s")
+    Duration burst();
+
+    /** Retry-After of a 429 for too many jobs in flight. Default 2s. */
+    @WithDefault("2s")
+    Duration inFlightRetryAfter();
+
+    /** Open SSE streams of one tenant on one gateway instance; 0 = no limit. Default 1000. */
+    @WithDefault("1000")
+    int maxSseConnections();
+
+    /**
+     * Most of Redis's {@code maxmemory} one tenant's stored jobs may take (their states and
+     * results, estimated at the door from what each asks: {@code return_documents} stores the
+     * documents' text), so that one tenant cannot bring Redis to {@code storage-full} for everyone;
+     * over it the tenant's next job is a 429 until its stored jobs expire. 0 = no limit; no limit
+     * either while Redis has no {@code maxmemory}. Default 0.5.
+     */
+    @WithDefault("0.5")
+    double maxStoredShare();
+
+    /** Overrides per tenant: {@code rerank.quotas.tenant."acme".pairs-per-second=500}. */
+    Map<String, TenantQuota> tenant();
+
+    interface TenantQuota {
+        OptionalInt maxInFlightJobs();
+
+        OptionalLong maxInFlightPairs();
+
+        OptionalDouble pairsPerSecond();
+
+        OptionalDouble tokensPerSecond();
+
+        OptionalInt maxSseConnections();
+
+        OptionalDouble maxStoredShare();
+    }
+
+    default double maxStoredShare(String tenant) {
+        TenantQuota q = tenant().get(tenant);
+        return q != null && q.maxStoredShare().isPresent()
+                ? q.maxStoredShare().getAsDouble()
+                : maxStoredShare();
+    }
+
+    default int maxInFlightJobs(String tenant) {
+        TenantQuota q = tenant().get(tenant);
+        return q != null && q.maxInFlightJobs().isPresent()
+                ? q.maxInFlightJobs().getAsInt()
+                : maxInFlightJobs();
+    }
+
+    default long maxInFlightPairs(String tenant) {
+        TenantQuota q = tenant().get(tenant);
+        return q != null && q.maxInFlightPairs().isPresent()
+                ? q.maxInFlightPairs().getAsLong()
+                : maxInFlightPairs();
+    }
+
+    default double pairsPerSecond(String tenant) {
+        TenantQuota q = tenant().get(tenant);
+        return q != null && q.pairsPerSecond().isPresent()
+                ? q.pairsPerSecond().getAsDouble()
+                : pairsPerSecond();
+    }
+
+    default double tokensPerSecond(String tenant) {
+        TenantQuota q = tenant().get(tenant);
+        return q != null && q.tokensPerSecond().isPresent()
+                ? q.tokensPerSecond().getAsDouble()
+                : tokensPerSecond();
+    }
+
+    default int maxSseConnections(String tenant) {
+        TenantQuota q = tenant().get(tenant);
+        return q != null && q.maxSseConnections().isPresent()
+                ? q.maxSseConnections().getAsInt()
+                : maxSseConnections();
+    }
+}

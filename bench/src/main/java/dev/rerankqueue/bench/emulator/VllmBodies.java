@@ -1,0 +1,99 @@
+package dev.rerankqueue.bench.emulator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rerankqueue.messaging.JobCodec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * vLLM's {@code /score} and {@code /rerank} bodies as the emulator reads and answers them: the
+ * pairs a request asks for, and the answer with each pair's lexical relevance as its score.
+ */
+final class VllmBodies {
+
+    private VllmBodies() {}
+
+    static void pairs(JsonNode t1, JsonNode t2, List<String> queries, List<String> docs) {
+        if (t1 == null || t2 == null) {
+            throw new IllegalArgumentException("text_1 and text_2 are required");
+        }
+        List<String> a = texts(t1);
+        List<String> b = texts(t2);
+        if (a.size() == 1) {
+            for (String d : b) {
+                queries.add(a.get(0));
+                docs.add(d);
+            }
+        } else if (a.size() == b.size()) {
+            queries.addAll(a);
+            docs.addAll(b);
+        } else {
+            throw new IllegalArgumentException("text_1 must hold one text or as many as text_2");
+        }
+        if (docs.isEmpty()) {
+            throw new IllegalArgumentException("nothing to score");
+        }
+    }
+
+    private static List<String> texts(JsonNode n) {
+        List<String> out = new ArrayList<>();
+        if (n.isTextual()) {
+            out.add(n.asText());
+        } else {
+            n.forEach(x -> out.add(x.asText()));
+        }
+        return out;
+    }
+
+    static ObjectNode scoreResponse(
+            String defaultModel,
+            JsonNode in,
+            List<String> queries,
+            List<String> docs,
+            long tokens) {
+        ObjectNode out = JobCodec.mapper().createObjectNode();
+        out.put("id", "score-" + UUID.randomUUID());
+        out.put("object", "list");
+        out.put("created", System.currentTimeMillis() / 1000);
+        out.put("model", in.path("model").asText(defaultModel));
+        ArrayNode data = out.putArray("data");
+        for (int i = 0; i < docs.size(); i++) {
+            data.addObject()
+                    .put("index", i)
+                    .put("object", "score")
+                    .put("score", LexicalRelevance.score(queries.get(i), docs.get(i)));
+        }
+        out.putObject("usage").put("prompt_tokens", tokens).put("total_tokens", tokens);
+        return out;
+    }
+
+    static ObjectNode rerankResponse(
+            String defaultModel,
+            JsonNode in,
+            List<String> queries,
+            List<String> docs,
+            long tokens) {
+        List<double[]> ranked = new ArrayList<>();
+        for (int i = 0; i < docs.size(); i++) {
+            ranked.add(new double[] {i, LexicalRelevance.score(queries.get(i), docs.get(i))});
+        }
+        ranked.sort((x, y) -> Double.compare(y[1], x[1]));
+        int topN = in.path("top_n").asInt(0);
+        int n = topN <= 0 ? ranked.size() : Math.min(topN, ranked.size());
+        ObjectNode out = JobCodec.mapper().createObjectNode();
+        out.put("id", "rerank-" + UUID.randomUUID());
+        out.put("model", in.path("model").asText(defaultModel));
+        out.putObject("usage").put("total_tokens", tokens);
+        ArrayNode results = out.putArray("results");
+        for (int i = 0; i < n; i++) {
+            int index = (int) ranked.get(i)[0];
+            ObjectNode r = results.addObject().put("index", index);
+            r.putObject("document").put("text", docs.get(index));
+            r.put("relevance_score", ranked.get(i)[1]);
+        }
+        return out;
+    }
+}
