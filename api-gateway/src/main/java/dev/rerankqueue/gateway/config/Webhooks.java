@@ -27,8 +27,10 @@ public interface Webhooks {
     boolean allowHttp();
 
     /**
-     * The signing secret of each tenant: {@code rerank.webhooks.secrets."acme"=whsec_<base64>} (or
-     * any string, used as its UTF-8 bytes). A tenant without one cannot name a webhook.
+     * The signing secret of each tenant: {@code rerank.webhooks.secrets."acme"=whsec_<base64>}, as
+     * Standard Webhooks writes it, of at least 24 random bytes; several separated by spaces or
+     * commas during a rotation (each message is then signed with each). A malformed secret stops
+     * the gateway at start-up. A tenant without one cannot name a webhook.
      */
     Map<String, String> secrets();
 

@@ -63,6 +63,7 @@ public class WebhookDispatcher {
     public WebhookDispatcher(
             GatewayConfig config,
             WebhookTargets targets,
+            WebhookSecrets secrets,
             WebhookPayloads payloads,
             JobStore store,
             BatchStore batches,
@@ -81,6 +82,7 @@ public class WebhookDispatcher {
                 new WebhookSender(
                         this.config,
                         targets,
+                        secrets,
                         new WebhookTransport(
                                 vertx,
                                 this.config.timeout(),

@@ -4,6 +4,7 @@ import dev.rerankqueue.gateway.config.Webhooks;
 import java.net.InetAddress;
 import java.net.URI;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -20,11 +21,17 @@ final class WebhookSender {
 
     private final Webhooks config;
     private final WebhookTargets targets;
+    private final WebhookSecrets secrets;
     private final WebhookTransport http;
 
-    WebhookSender(Webhooks config, WebhookTargets targets, WebhookTransport http) {
+    WebhookSender(
+            Webhooks config,
+            WebhookTargets targets,
+            WebhookSecrets secrets,
+            WebhookTransport http) {
         this.config = config;
         this.targets = targets;
+        this.secrets = secrets;
         this.http = http;
     }
 
@@ -33,7 +40,7 @@ final class WebhookSender {
      * {@code failed}.
      */
     String attempt(String url, String tenant, String what, String eventId, byte[] body) {
-        String secret = config.secrets().get(tenant);
+        List<byte[]> keys = secrets.of(tenant);
         URI uri;
         InetAddress address;
         try {
@@ -45,7 +52,7 @@ final class WebhookSender {
             LOG.warnf("webhook of %s refused: %s", what, e.getMessage());
             return "failed";
         }
-        if (secret == null) {
+        if (keys.isEmpty()) {
             LOG.warnf("webhook of %s not sent: tenant %s has no secret now", what, tenant);
             return "failed";
         }
@@ -57,7 +64,7 @@ final class WebhookSender {
         headers.put(WebhookSignature.TIMESTAMP_HEADER, Long.toString(timestamp));
         headers.put(
                 WebhookSignature.SIGNATURE_HEADER,
-                WebhookSignature.sign(secret, eventId, timestamp, body));
+                WebhookSignature.sign(keys, eventId, timestamp, body));
         // the whole attempt has one deadline, headers and body; the response's body is not read
         // at all (the status is the answer), and at the deadline the connection is reset
         try {

@@ -4,15 +4,16 @@ import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
+import java.util.List;
+import java.util.StringJoiner;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The signature of a webhook as the Standard Webhooks specification writes it (the scheme OpenAI's
  * and Svix's webhooks use, so their verifying libraries work): header {@code webhook-signature} is
- * {@code v1,} and the base64 HMAC-SHA256 of {@code <webhook-id>.<webhook-timestamp>.<body>}, keyed
- * by the tenant's secret ({@code whsec_<base64>} is decoded, any other string is used as its UTF-8
- * bytes).
+ * {@code v1,} and the base64 HMAC-SHA256 of {@code <webhook-id>.<webhook-timestamp>.<body>}, once
+ * for each of the tenant's keys ({@link WebhookSecrets}), separated by spaces.
  */
 public final class WebhookSignature {
 
@@ -20,30 +21,31 @@ public final class WebhookSignature {
     public static final String TIMESTAMP_HEADER = "webhook-timestamp";
     public static final String SIGNATURE_HEADER = "webhook-signature";
 
-    private static final String SECRET_PREFIX = "whsec_";
-
     private WebhookSignature() {}
 
-    /** The {@code webhook-signature} value for a message. */
-    public static String sign(String secret, String id, long timestampSeconds, byte[] body) {
+    /**
+     * The {@code webhook-signature} value for a message: one {@code v1,<base64>} per key, separated
+     * by spaces.
+     */
+    public static String sign(List<byte[]> keys, String id, long timestampSeconds, byte[] body) {
+        StringJoiner out = new StringJoiner(" ");
+        for (byte[] key : keys) {
+            out.add(
+                    "v1,"
+                            + Base64.getEncoder()
+                                    .encodeToString(hmac(key, id, timestampSeconds, body)));
+        }
+        return out.toString();
+    }
+
+    private static byte[] hmac(byte[] key, String id, long timestampSeconds, byte[] body) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key(secret), "HmacSHA256"));
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
             mac.update((id + "." + timestampSeconds + ".").getBytes(StandardCharsets.UTF_8));
-            return "v1," + Base64.getEncoder().encodeToString(mac.doFinal(body));
+            return mac.doFinal(body);
         } catch (NoSuchAlgorithmException | InvalidKeyException e) {
             throw new IllegalStateException("HmacSHA256 is part of every JVM", e);
         }
-    }
-
-    static byte[] key(String secret) {
-        if (secret.startsWith(SECRET_PREFIX)) {
-            try {
-                return Base64.getDecoder().decode(secret.substring(SECRET_PREFIX.length()));
-            } catch (IllegalArgumentException e) {
-                // not base64 after all: the whole string is the key
-            }
-        }
-        return secret.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -28,11 +28,13 @@ public class WebhookTargets {
     static final int MAX_URL_CHARS = 2048;
 
     private final Webhooks config;
+    private final WebhookSecrets secrets;
     private final List<String> hostPatterns;
     private final List<Block> privateAllowed;
 
-    public WebhookTargets(GatewayConfig config) {
+    public WebhookTargets(GatewayConfig config, WebhookSecrets secrets) {
         this.config = config.webhooks();
+        this.secrets = secrets;
         this.hostPatterns =
                 this.config.allowedHosts().orElse(List.of()).stream()
                         .map(h -> h.trim().toLowerCase(Locale.ROOT))
@@ -60,7 +62,7 @@ public class WebhookTargets {
                             + " rerank.webhooks.allowed-hosts)");
         }
         URI uri = parse(url);
-        if (!config.secrets().containsKey(tenant)) {
+        if (!secrets.has(tenant)) {
             throw refused(
                     "no signing secret is configured for your tenant (rerank.webhooks.secrets.\""
                             + tenant
