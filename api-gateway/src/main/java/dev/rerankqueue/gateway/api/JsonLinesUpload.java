@@ -123,8 +123,16 @@ public class JsonLinesUpload {
         AtomicReference<ApiException> stop = new AtomicReference<>();
         AtomicLong stopLine = new AtomicLong(Long.MAX_VALUE);
         Semaphore window = new Semaphore(WINDOW);
+        int windowBytes =
+                (int) Math.min(Integer.MAX_VALUE, config.limits().uploadWindow().asLongValue());
+        Semaphore bytesWindow = new Semaphore(windowBytes);
         long maxJobs = config.limits().maxUploadJobs();
-        Lines lines = new Lines(body, config.limits().maxBodySize().asLongValue());
+        Lines lines =
+                new Lines(
+                        body,
+                        config.limits().maxBodySize().asLongValue(),
+                        config.limits().uploadMinRate(),
+                        config.limits().uploadMinRateWindow());
         long line = 0;
         long count = 0;
         byte[] text;
@@ -172,7 +180,9 @@ public class JsonLinesUpload {
                 listError(errors, lineError(line, e));
                 continue;
             }
+            int held = Math.min(text.length, windowBytes);
             window.acquireUninterruptibly();
+            bytesWindow.acquireUninterruptibly(held);
             long at = line;
             jobs.submit(
                             tenant,
@@ -183,6 +193,7 @@ public class JsonLinesUpload {
                     .with(
                             accepted -> {
                                 ids.put(at, accepted.id());
+                                bytesWindow.release(held);
                                 window.release();
                             },
                             failure -> {
@@ -198,12 +209,17 @@ public class JsonLinesUpload {
                                     invalid.incrementAndGet();
                                     listError(errors, lineError(at, failure));
                                 }
+                                bytesWindow.release(held);
                                 window.release();
                             });
         }
         window.acquireUninterruptibly(WINDOW);
-        if (cut.get() == null) {
+        if (cut.get() == null && lines.tooSlow() == null) {
             lines.drain();
+        }
+        if (lines.tooSlow() != null && stop.get() == null) {
+            stop.set(lines.tooSlow());
+            stopLine.set(line + 1);
         }
         List<String> accepted = new ArrayList<>(ids.values());
         if (!accepted.isEmpty()) {
@@ -284,20 +300,34 @@ public class JsonLinesUpload {
 
     /**
      * The lines of a stream, each at most {@code limit} bytes kept; a longer line is skipped to its
-     * end and reported as overflowed.
+     * end and reported as overflowed. A stream that sends under {@code minRate} bytes per second of
+     * the time spent waiting for it, over {@code rateWindow} of waiting, ends early: {@link
+     * #tooSlow()} says so.
      */
     static final class Lines {
         private final InputStream in;
         private final long limit;
+        private final long minRate;
+        private final long rateWindowNanos;
+        private long waitedNanos;
+        private long bytesInWindow;
+        private RequestException tooSlow;
         private final byte[] buffer = new byte[64 * 1024];
         private int pos;
         private int end;
         private boolean overflowed;
         private boolean eof;
 
-        Lines(InputStream in, long limit) {
+        Lines(InputStream in, long limit, long minRate, Duration rateWindow) {
             this.in = in;
             this.limit = limit;
+            this.minRate = minRate;
+            this.rateWindowNanos = rateWindow.toNanos();
+        }
+
+        /** Why the stream ended early for sending too slowly, or {@code null}. */
+        RequestException tooSlow() {
+            return tooSlow;
         }
 
         /** The next line without its newline, or {@code null} at the end of the stream. */
@@ -307,6 +337,9 @@ public class JsonLinesUpload {
             long length = 0;
             while (true) {
                 if (pos == end && !fill()) {
+                    if (tooSlow != null) {
+                        return null; // a line cut short by a slow client is not read at all
+                    }
                     return length == 0 && line.size() == 0 && !overflowed
                             ? null
                             : line.toByteArray();
@@ -333,6 +366,27 @@ public class JsonLinesUpload {
             return overflowed;
         }
 
+        /** Counts one read; true when the window of waiting it closes came in under the floor. */
+        private boolean belowMinRate(long waited, int bytes) {
+            if (minRate <= 0) {
+                return false;
+            }
+            waitedNanos += waited;
+            bytesInWindow += bytes;
+            if (waitedNanos < rateWindowNanos) {
+                return false;
+            }
+            boolean slow = bytesInWindow < minRate * waitedNanos / 1_000_000_000L;
+            if (slow) {
+                tooSlow =
+                        RequestException.uploadTooSlow(
+                                bytesInWindow, Duration.ofNanos(waitedNanos), minRate);
+            }
+            waitedNanos = 0;
+            bytesInWindow = 0;
+            return slow;
+        }
+
         /** Reads and drops what the client still sends, so it gets the answer. */
         void drain() {
             try {
@@ -347,8 +401,13 @@ public class JsonLinesUpload {
                 return false;
             }
             try {
+                long start = System.nanoTime();
                 int n = in.read(buffer);
                 if (n <= 0) {
+                    eof = true;
+                    return false;
+                }
+                if (belowMinRate(System.nanoTime() - start, n)) {
                     eof = true;
                     return false;
                 }

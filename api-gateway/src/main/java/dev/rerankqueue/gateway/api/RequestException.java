@@ -4,6 +4,7 @@ import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.problem.ApiException.Facts;
 import dev.rerankqueue.gateway.problem.ApiException.Kind;
 import dev.rerankqueue.job.Violation;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -33,6 +34,25 @@ public final class RequestException extends ApiException {
                 new Kind(422, "invalid-request", "Invalid rerank request"),
                 detail,
                 Facts.errors(errors));
+    }
+
+    /**
+     * A JSON Lines upload whose client sent slower than {@code minBytesPerSecond} while the gateway
+     * waited on it: it held a thread for too little.
+     */
+    public static RequestException uploadTooSlow(
+            long bytes, Duration waited, long minBytesPerSecond) {
+        return new RequestException(
+                new Kind(408, "upload-too-slow", "Upload too slow"),
+                "the upload sent "
+                        + bytes
+                        + " bytes in the last "
+                        + waited.toSeconds()
+                        + " s the gateway waited on it, under the rerank.limits.upload-min-rate of "
+                        + minBytesPerSecond
+                        + " bytes/s; the lines read before were submitted: resend the rest with the"
+                        + " same Idempotency-Key",
+                Facts.NONE);
     }
 
     public static RequestException tooLarge(long size, long limit) {

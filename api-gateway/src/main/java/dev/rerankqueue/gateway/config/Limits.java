@@ -45,6 +45,29 @@ public interface Limits {
     int maxUploadsPerTenant();
 
     /**
+     * Bytes of lines one JSON Lines upload has being submitted at once, besides at most 32 lines:
+     * bounds the heap one upload of large lines takes (each line is held as text, parsed and
+     * encoded until Kafka has it). A line larger than this is submitted alone. Default 16M.
+     */
+    @WithDefault("16M")
+    MemorySize uploadWindow();
+
+    /**
+     * The slowest a JSON Lines upload may send, in bytes per second of the time the gateway waits
+     * on its client (not counting its own waits on admission and Kafka), measured over {@link
+     * #uploadMinRateWindow()}: a slower upload stops with 408 {@code upload-too-slow} at the line
+     * it reached, its earlier lines submitted, so a trickling client cannot hold a thread for
+     * hours. A client silent for {@code quarkus.http.read-timeout} (60 s) is cut off earlier. 0 =
+     * no floor. Default 1024.
+     */
+    @WithDefault("1024")
+    long uploadMinRate();
+
+    /** The stretch of waiting over which {@link #uploadMinRate()} is measured. Default 30s. */
+    @WithDefault("30s")
+    Duration uploadMinRateWindow();
+
+    /**
      * Request bodies of 64 KB or more one tenant has parsed at once on one gateway, each on a
      * worker thread away from the event loops; the tenant's others wait their turn. Default 2.
      */

@@ -29,6 +29,8 @@ import io.restassured.response.ExtractableResponse;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PipedInputStream;
@@ -46,6 +48,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.hamcrest.Matchers;
 import org.junit.jupiter.api.Test;
 
@@ -541,6 +545,68 @@ class BatchTest {
                                         .then()
                                         .statusCode(200)
                                         .body("total", equalTo(2)));
+    }
+
+    /**
+     * A client that trickles its upload (here a byte every 250 ms, under the test profile's floor
+     * of 1024 bytes/s over 2 s of waiting) is stopped with 408 at the line it reached, instead of
+     * holding a worker thread for as long as it likes; the lines it sent before were submitted.
+     */
+    @Test
+    void aTricklingUploadStopsAtItsLineWithUploadTooSlow() throws Exception {
+        try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(
+                    ("POST /v1/rerank/jobs:batch HTTP/1.1\r\nHost: localhost\r\n"
+                                    + "Content-Type: application/x-ndjson\r\n"
+                                    + "Connection: close\r\nContent-Length: 100000\r\n\r\n"
+                                    + "{\"query\":\"slow 1\",\"documents\":[\"a\"]}\n"
+                                    + "{\"query\":\"slow 2\",\"documents\":[\"a\"]}\n")
+                            .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            long start = System.nanoTime();
+            byte[] trickle =
+                    "{\"query\":\"slow 3\",\"documents\":[\"a\"]}\n"
+                            .getBytes(StandardCharsets.UTF_8);
+            int sent = 0;
+            // at most 20 s of trickling: the whole third line would arrive after 12 s
+            while (in.available() == 0 && System.nanoTime() - start < 20_000_000_000L) {
+                if (sent < trickle.length) {
+                    try {
+                        out.write(trickle[sent++]);
+                        out.flush();
+                    } catch (IOException closed) {
+                        break;
+                    }
+                }
+                Thread.sleep(250);
+            }
+            String answer = readResponse(in);
+            assertTrue(answer.startsWith("HTTP/1.1 202"), answer);
+            assertTrue(answer.contains("\"accepted\":2"), answer);
+            assertTrue(answer.contains("\"stopped_at_line\":3"), answer);
+            assertTrue(answer.contains("/problems/upload-too-slow"), answer);
+            assertTrue(sent < trickle.length, "stopped before the third line was whole: " + sent);
+        }
+    }
+
+    /** One HTTP/1.1 response with a Content-Length, headers and body, as text. */
+    private static String readResponse(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.write(b);
+        }
+        String headers = head.toString(StandardCharsets.US_ASCII);
+        Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(headers);
+        byte[] body =
+                length.find() ? in.readNBytes(Integer.parseInt(length.group(1))) : new byte[0];
+        return headers + new String(body, StandardCharsets.UTF_8);
     }
 
     @Test
