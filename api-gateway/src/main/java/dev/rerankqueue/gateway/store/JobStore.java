@@ -10,16 +10,18 @@ import dev.rerankqueue.store.TransitionOutcome;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * The gateway's only door to job state in Redis: reads, and compare-and-set writes through {@link
@@ -243,7 +245,10 @@ public class JobStore {
                 .transform(JobStore::unavailable);
     }
 
-    private record Pending(String id, UniEmitter<? super JobState> emitter) {}
+    /** Where a read's answer goes: the state (or {@code null}), or why it failed. */
+    private record Answer(Consumer<JobState> state, Consumer<Throwable> failure) {}
+
+    private record Pending(String id, Answer answer) {}
 
     private final ReactiveRedisDataSource redis;
     private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
@@ -258,27 +263,49 @@ public class JobStore {
         return Uni.createFrom()
                 .emitter(
                         em -> {
-                            pending.add(new Pending(id, em));
+                            pending.add(new Pending(id, new Answer(em::complete, em::fail)));
                             drain();
                         });
     }
 
     /**
-     * The states of {@code ids}, in order ({@code null} for a job that does not exist), in one
-     * round trip per {@value #KEYS_PER_READ}.
+     * The states of {@code ids}, in order ({@code null} for a job that does not exist), read as
+     * {@link #find} reads: coalesced with every other read of the gateway, {@value #KEYS_PER_READ}
+     * jobs a round trip and {@value #MAX_READS} round trips at a time. So the streams of a large
+     * batch, however many, hold at most that many Redis connections, and never exhaust the pool
+     * other tenants' requests need.
      */
     public Uni<List<JobState>> findAll(List<String> ids) {
         if (ids.isEmpty()) {
             return Uni.createFrom().item(List.of());
         }
-        List<Uni<List<JobState>>> reads = new ArrayList<>();
-        for (int from = 0; from < ids.size(); from += KEYS_PER_READ) {
-            reads.add(read(ids.subList(from, Math.min(ids.size(), from + KEYS_PER_READ))));
-        }
-        return Uni.join()
-                .all(reads)
-                .andFailFast()
-                .map(parts -> parts.stream().flatMap(List::stream).toList());
+        JobState[] states = new JobState[ids.size()];
+        AtomicInteger left = new AtomicInteger(ids.size());
+        return Uni.createFrom()
+                .<List<JobState>>emitter(
+                        em -> {
+                            AtomicBoolean failed = new AtomicBoolean();
+                            for (int i = 0; i < ids.size(); i++) {
+                                int at = i;
+                                pending.add(
+                                        new Pending(
+                                                ids.get(i),
+                                                new Answer(
+                                                        state -> {
+                                                            states[at] = state;
+                                                            if (left.decrementAndGet() == 0) {
+                                                                em.complete(Arrays.asList(states));
+                                                            }
+                                                        },
+                                                        e -> {
+                                                            if (failed.compareAndSet(false, true)) {
+                                                                em.fail(e);
+                                                            }
+                                                        })));
+                            }
+                            // all queued before the first read goes: 256 to a round trip
+                            drain();
+                        });
     }
 
     private void drain() {
@@ -304,14 +331,14 @@ public class JobStore {
                             states -> {
                                 reading.decrementAndGet();
                                 for (int i = 0; i < batch.size(); i++) {
-                                    batch.get(i).emitter().complete(states.get(i));
+                                    batch.get(i).answer().state().accept(states.get(i));
                                 }
                                 drain();
                             },
                             e -> {
                                 reading.decrementAndGet();
                                 Throwable failure = unavailable(e);
-                                batch.forEach(p -> p.emitter().fail(failure));
+                                batch.forEach(p -> p.answer().failure().accept(failure));
                                 drain();
                             });
         }
