@@ -45,7 +45,7 @@ public final class JobFields {
 
     /**
      * The URL a job's end is announced to; a terminal write of a job with one queues a delivery in
-     * {@link RedisKeys#WEBHOOKS_DUE} in the same script.
+     * its tenant's outbox ({@link RedisKeys#WEBHOOKS_DUE_OF_PREFIX}) in the same script.
      */
     public static final String WEBHOOK = "webhook";
 

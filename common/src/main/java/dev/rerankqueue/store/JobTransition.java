@@ -16,10 +16,10 @@ import java.util.stream.Collectors;
  * refreshes the TTL, publishes a {@link JobEvent} and returns the whole state it wrote. A write
  * that loses reports what is stored instead, so a slow or duplicate writer never overwrites a newer
  * state. A write that makes the job terminal also removes it from its tenant's {@link
- * RedisKeys#inFlight in-flight set} and, when the job names a webhook, queues its delivery in
- * {@link RedisKeys#WEBHOOKS_DUE} (an outbox written with the state, so no terminal state is ever
- * missed). Run it as {@code EVAL SCRIPT 1 key args...} with {@link #key()} and {@link #args()}, or
- * many at once with {@link #calls}, and decode the reply with {@link #outcome}.
+ * RedisKeys#inFlight in-flight set} and, when the job names a webhook, queues its delivery in its
+ * tenant's outbox ({@link RedisKeys#WEBHOOKS_DUE_OF_PREFIX}, written with the state, so no terminal
+ * state is ever missed). Run it as {@code EVAL SCRIPT 1 key args...} with {@link #key()} and {@link
+ * #args()}, or many at once with {@link #calls}, and decode the reply with {@link #outcome}.
  */
 public final class JobTransition {
 
@@ -38,7 +38,7 @@ public final class JobTransition {
             local function transition(key, a)
               local target, sources, expected = a[1], a[2], a[3]
               local ttl, channel, id = tonumber(a[4]), a[5], a[6]
-              local ncreate, inflight, index, webhooks = tonumber(a[7]), a[8], a[9], a[10]
+              local ncreate, inflight, index, webhooks, hooked = tonumber(a[7]), a[8], a[9], a[10], a[11]
               local cur = redis.call('HMGET', key, 'status', 'version')
               local status, version = cur[1], tonumber(cur[2] or '0')
               local present = status ~= false and status ~= nil
@@ -51,7 +51,7 @@ public final class JobTransition {
               if present and expected ~= '' and tonumber(expected) ~= version then
                 return {'0', tostring(version), status or ''}
               end
-              local first = 11
+              local first = 12
               if not present then
                 for i = first, first + 2 * ncreate - 1, 2 do redis.call('HSET', key, a[i], a[i + 1]) end
                 version = tonumber(redis.call('HGET', key, 'version') or '0')
@@ -83,8 +83,12 @@ public final class JobTransition {
                 end
               end
               if webhooks ~= '' and redis.call('HEXISTS', key, 'webhook') == 1 then
+                -- into the tenant's own outbox, and the tenants' index keeps its earliest due time
                 local now = redis.call('TIME')
-                redis.call('ZADD', webhooks, 'NX', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000), id)
+                local owner = redis.call('HGET', key, 'tenant') or ''
+                redis.call('ZADD', webhooks .. owner, 'NX', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000), id)
+                local earliest = redis.call('ZRANGE', webhooks .. owner, 0, 0, 'WITHSCORES')
+                redis.call('ZADD', hooked, tonumber(earliest[2]), owner)
               end
               redis.call('PUBLISH', channel, cjson.encode({id = id, status = target, version = version}))
               local reply = {'1', tostring(version), target}
@@ -295,7 +299,8 @@ public final class JobTransition {
         args.add(Integer.toString(createFields.size()));
         args.add(target.isTerminal() ? RedisKeys.IN_FLIGHT_PREFIX : "");
         args.add(RedisKeys.TENANT_JOBS_PREFIX);
-        args.add(target.isTerminal() ? RedisKeys.WEBHOOKS_DUE : "");
+        args.add(target.isTerminal() ? RedisKeys.WEBHOOKS_DUE_OF_PREFIX : "");
+        args.add(RedisKeys.WEBHOOK_TENANTS);
         createFields.forEach(
                 (k, v) -> {
                     args.add(k);

@@ -31,20 +31,40 @@ public final class RedisKeys {
     public static final String TENANT_JOBS_PREFIX = "rerank:jobs-of:";
 
     /**
-     * Sorted set of job ids whose webhook is to be delivered, scored by when the next attempt is
-     * due (epoch ms): the outbox the gateways' dispatchers drain.
+     * The outbox of releases before each tenant had its own ({@link #WEBHOOKS_DUE_OF_PREFIX}): job
+     * ids scored by when the next attempt is due (epoch ms). Nothing writes it now; the gateways
+     * still drain what it holds, as one more outbox beside the tenants'.
      */
     public static final String WEBHOOKS_DUE = "rerank:webhooks:due";
 
     /**
+     * Prefix of each tenant's webhook outbox: a sorted set of the deliveries (job ids, or {@link
+     * #BATCH_WEBHOOK_PREFIX}{@code <id>}) to be made, scored by when the next attempt is due (epoch
+     * ms). The gateways' dispatchers take from the tenants in turn, so one tenant's backlog of
+     * failing deliveries never delays another's.
+     */
+    public static final String WEBHOOKS_DUE_OF_PREFIX = "rerank:webhooks:due-of:";
+
+    /**
+     * Sorted set of the tenants with a webhook outbox, each scored by its earliest due delivery:
+     * where a dispatcher finds whose deliveries are due. Kept with every write to an outbox.
+     */
+    public static final String WEBHOOK_TENANTS = "rerank:webhooks:tenants";
+
+    /**
      * Sorted set of batches with a webhook that have not ended yet, scored by when to look again
-     * (epoch ms); a batch that has ended moves to {@link #WEBHOOKS_DUE} as {@link
+     * (epoch ms); a batch that has ended moves to its tenant's outbox as {@link
      * #BATCH_WEBHOOK_PREFIX}{@code <id>}.
      */
     public static final String WEBHOOK_BATCHES = "rerank:webhooks:batches";
 
-    /** How a batch's delivery is named in {@link #WEBHOOKS_DUE}, before its id. */
+    /** How a batch's delivery is named in an outbox, before its id. */
     public static final String BATCH_WEBHOOK_PREFIX = "batch:";
+
+    /** The webhook outbox of {@code tenant}. */
+    public static String webhooksDueOf(String tenant) {
+        return WEBHOOKS_DUE_OF_PREFIX + tenant;
+    }
 
     public static String tenantJobs(String tenant) {
         return TENANT_JOBS_PREFIX + tenant;

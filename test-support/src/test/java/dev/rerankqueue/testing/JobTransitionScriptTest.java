@@ -152,9 +152,11 @@ class JobTransitionScriptTest {
     }
 
     @Test
-    void aJobsEndQueuesItsWebhookAlsoWhenRestoredAfterRedisLostIt() throws Exception {
+    void aJobsEndQueuesItsWebhookInItsTenantsOutboxAlsoWhenRestoredAfterRedisLostIt()
+            throws Exception {
         String hooked = UUID.randomUUID().toString();
         String plain = UUID.randomUUID().toString();
+        String outbox = RedisKeys.webhooksDueOf("acme");
         run(
                 JobTransition.create(
                         hooked,
@@ -162,24 +164,24 @@ class JobTransitionScriptTest {
                         Map.of(JobFields.TENANT, "acme", JobFields.WEBHOOK, "https://h.test/x")));
         run(JobTransition.create(plain, JobStatus.QUEUED, Map.of(JobFields.TENANT, "acme")));
         run(JobTransition.to(hooked, JobStatus.RUNNING));
-        assertTrue(
-                sync(redis.zscore(RedisKeys.WEBHOOKS_DUE, hooked)) == null,
-                "running is not an end");
+        assertTrue(sync(redis.zscore(outbox, hooked)) == null, "running is not an end");
         long before = System.currentTimeMillis();
         assertTrue(run(JobStateChanges.cancelledByClient(hooked, before, Duration.ZERO)).applied());
         assertTrue(run(JobStateChanges.cancelledByClient(plain, before, Duration.ZERO)).applied());
-        Response due = sync(redis.zscore(RedisKeys.WEBHOOKS_DUE, hooked));
+        Response due = sync(redis.zscore(outbox, hooked));
         assertTrue(due != null, "the end of a job with a webhook is queued");
         assertTrue(Math.abs(due.toLong() - before) < 5_000, "due now: " + due + " vs " + before);
-        assertTrue(sync(redis.zscore(RedisKeys.WEBHOOKS_DUE, plain)) == null, "no webhook");
+        assertTrue(sync(redis.zscore(outbox, plain)) == null, "no webhook");
+        assertEquals(
+                due.toLong(),
+                sync(redis.zscore(RedisKeys.WEBHOOK_TENANTS, "acme")).toLong(),
+                "the tenants' index holds the outbox's earliest due time");
+        assertTrue(
+                sync(redis.zscore(RedisKeys.WEBHOOKS_DUE, hooked)) == null,
+                "nothing is written to the outbox of older releases");
 
         // Redis loses both; the results topic gives them back, and the webhook is due again
-        sync(
-                redis.del(
-                        List.of(
-                                RedisKeys.job(hooked),
-                                RedisKeys.job(plain),
-                                RedisKeys.WEBHOOKS_DUE)));
+        sync(redis.del(List.of(RedisKeys.job(hooked), RedisKeys.job(plain), outbox)));
         for (String id : List.of(hooked, plain)) {
             JobState lost =
                     JobFields.toState(
@@ -197,10 +199,8 @@ class JobTransitionScriptTest {
             }
             assertTrue(run(JobStateChanges.restored(lost, Duration.ofHours(1))).applied());
         }
-        assertTrue(
-                sync(redis.zscore(RedisKeys.WEBHOOKS_DUE, hooked)) != null,
-                "a restored end is announced again");
-        assertTrue(sync(redis.zscore(RedisKeys.WEBHOOKS_DUE, plain)) == null, "no webhook");
+        assertTrue(sync(redis.zscore(outbox, hooked)) != null, "a restored end is announced again");
+        assertTrue(sync(redis.zscore(outbox, plain)) == null, "no webhook");
     }
 
     private static JobState withWebhook(JobState s, String url) {

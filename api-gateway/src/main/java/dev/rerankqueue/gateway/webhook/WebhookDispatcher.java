@@ -32,14 +32,15 @@ import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
- * Delivers completion webhooks from the outbox that every terminal write fills ({@link
- * RedisKeys#WEBHOOKS_DUE}). Each gateway claims due deliveries for a lease (so two gateways do not
- * send the same one at once, and a gateway that dies mid-delivery leaves it to another), POSTs the
- * job's view signed with the tenant's secret ({@link WebhookSignature}), and then marks it
- * delivered (any 2xx), failed (410 Gone, a target no longer allowed, or still failing {@code
- * rerank.webhooks.give-up-after} after the first attempt) or due again after an exponential
- * backoff. Delivery is at least once: a receiver de-duplicates by {@code webhook-id}, which is the
- * same on every attempt.
+ * Delivers completion webhooks from the tenants' outboxes that every terminal write fills ({@link
+ * RedisKeys#WEBHOOKS_DUE_OF_PREFIX}), taking one due delivery from each tenant in turn, so a tenant
+ * with thousands of deliveries to a failing receiver delays no other tenant's. Each gateway claims
+ * due deliveries for a lease (so two gateways do not send the same one at once, and a gateway that
+ * dies mid-delivery leaves it to another), POSTs the job's view signed with the tenant's secret
+ * ({@link WebhookSignature}), and then marks it delivered (any 2xx), failed (410 Gone, a target no
+ * longer allowed, or still failing {@code rerank.webhooks.give-up-after} after the first attempt)
+ * or due again after an exponential backoff. Delivery is at least once: a receiver de-duplicates by
+ * {@code webhook-id}, which is the same on every attempt.
  */
 @ApplicationScoped
 public class WebhookDispatcher {
@@ -109,7 +110,13 @@ public class WebhookDispatcher {
         sender.close();
     }
 
-    /** Claims as many due deliveries as there are free slots, and sends each on its own thread. */
+    /** A delivery this gateway leased: its id, and the outbox it came from. */
+    private record Claimed(String id, String outbox) {}
+
+    /**
+     * Claims as many due deliveries as there are free slots, one from each tenant in turn, and
+     * sends each on its own thread.
+     */
     void tick() {
         watchBatches();
         try {
@@ -122,23 +129,26 @@ public class WebhookDispatcher {
             Response due =
                     RedisScripts.eval(
                                     redis,
-                                    WebhookScripts.CLAIM,
-                                    "1",
+                                    WebhookScripts.CLAIM_IN_TURN,
+                                    "2",
+                                    RedisKeys.WEBHOOK_TENANTS,
                                     RedisKeys.WEBHOOKS_DUE,
                                     Long.toString(now),
                                     Integer.toString(free),
-                                    Long.toString(lease))
+                                    Long.toString(lease),
+                                    RedisKeys.WEBHOOKS_DUE_OF_PREFIX)
                             .await()
                             .atMost(REDIS_WAIT);
-            for (Response id : due) {
+            for (int i = 0; i + 1 < due.size(); i += 2) {
+                Claimed claimed = new Claimed(due.get(i).toString(), due.get(i + 1).toString());
                 slots.acquireUninterruptibly();
                 senders.execute(
                         () -> {
                             try {
-                                deliver(id.toString());
+                                deliver(claimed);
                             } catch (RuntimeException ex) {
                                 // left leased: tried again once the lease ends
-                                LOG.warnf("webhook %s not sent: %s", id, ex.toString());
+                                LOG.warnf("webhook %s not sent: %s", claimed.id(), ex.toString());
                             } finally {
                                 slots.release();
                             }
@@ -160,7 +170,7 @@ public class WebhookDispatcher {
             Response due =
                     RedisScripts.eval(
                                     redis,
-                                    WebhookScripts.CLAIM,
+                                    WebhookScripts.LEASE_DUE,
                                     "1",
                                     RedisKeys.WEBHOOK_BATCHES,
                                     Long.toString(now),
@@ -182,10 +192,12 @@ public class WebhookDispatcher {
                                     WebhookScripts.BATCH_ENDED,
                                     "2",
                                     RedisKeys.WEBHOOK_BATCHES,
-                                    RedisKeys.WEBHOOKS_DUE,
+                                    RedisKeys.WEBHOOK_TENANTS,
                                     id,
                                     batch == null ? "" : RedisKeys.BATCH_WEBHOOK_PREFIX + id,
-                                    Long.toString(now))
+                                    Long.toString(now),
+                                    batch == null ? "" : RedisKeys.webhooksDueOf(batch.tenant()),
+                                    RedisKeys.WEBHOOKS_DUE_OF_PREFIX)
                             .await()
                             .atMost(REDIS_WAIT);
                 }
@@ -206,13 +218,20 @@ public class WebhookDispatcher {
      * rerank.webhooks.max-in-flight-per-tenant} deliveries in flight here, makes delivery {@code
      * due} due again a second from now (no attempt counted) and answers false.
      */
-    private boolean takeTurn(String due, String tenant) {
+    private boolean takeTurn(Claimed due, String tenant) {
         if (sending.take(tenant, Math.max(1, config.maxInFlightPerTenant()))) {
             return true;
         }
         metrics.counter("rerank.webhooks.deferred").increment();
-        redis.sortedSet(String.class)
-                .zadd(RedisKeys.WEBHOOKS_DUE, System.currentTimeMillis() + TURN_MS, due)
+        RedisScripts.eval(
+                        redis,
+                        WebhookScripts.DEFER,
+                        "2",
+                        due.outbox(),
+                        RedisKeys.WEBHOOK_TENANTS,
+                        due.id(),
+                        Long.toString(System.currentTimeMillis() + TURN_MS),
+                        RedisKeys.WEBHOOKS_DUE_OF_PREFIX)
                 .await()
                 .atMost(REDIS_WAIT);
         return false;
@@ -222,9 +241,10 @@ public class WebhookDispatcher {
         sending.give(tenant);
     }
 
-    private void deliver(String id) {
+    private void deliver(Claimed due) {
+        String id = due.id();
         if (id.startsWith(RedisKeys.BATCH_WEBHOOK_PREFIX)) {
-            deliverBatch(id.substring(RedisKeys.BATCH_WEBHOOK_PREFIX.length()));
+            deliverBatch(due, id.substring(RedisKeys.BATCH_WEBHOOK_PREFIX.length()));
             return;
         }
         List<String> fields =
@@ -234,11 +254,11 @@ public class WebhookDispatcher {
                         JobFields.TENANT,
                         JobFields.WEBHOOK_ATTEMPTS,
                         JobFields.WEBHOOK_FIRST_ATTEMPT_AT);
-        if (fields.get(1) != null && !takeTurn(id, fields.get(1))) {
+        if (fields.get(1) != null && !takeTurn(due, fields.get(1))) {
             return;
         }
         try {
-            deliverJob(id, fields);
+            deliverJob(due, fields);
         } finally {
             if (fields.get(1) != null) {
                 endTurn(fields.get(1));
@@ -246,15 +266,16 @@ public class WebhookDispatcher {
         }
     }
 
-    private void deliverJob(String id, List<String> fields) {
+    private void deliverJob(Claimed due, List<String> fields) {
+        String id = due.id();
         JobState state = store.find(id).await().atMost(REDIS_WAIT);
         if (fields.get(0) == null || state == null) {
-            settle(id, RedisKeys.job(id), "failed", 0, 0, 0); // the job is gone: nothing to say
+            settle(due, RedisKeys.job(id), "failed", 0, 0, 0); // the job is gone: nothing to say
             return;
         }
         String eventId = eventId(id, state);
         finish(
-                id,
+                due,
                 RedisKeys.job(id),
                 fields,
                 sender.attempt(
@@ -262,8 +283,7 @@ public class WebhookDispatcher {
     }
 
     /** Announces that every job of batch {@code id} has ended. */
-    private void deliverBatch(String id) {
-        String due = RedisKeys.BATCH_WEBHOOK_PREFIX + id;
+    private void deliverBatch(Claimed due, String id) {
         List<String> fields =
                 hmget(
                         RedisKeys.batch(id),
@@ -280,32 +300,28 @@ public class WebhookDispatcher {
             return;
         }
         try {
-            deliverBatch(due, id, fields, batch);
+            List<JobStatus> statuses = batches.statuses(batch.jobIds()).await().atMost(REDIS_WAIT);
+            String eventId = "batch_" + id + "_completed";
+            finish(
+                    due,
+                    RedisKeys.batch(id),
+                    fields,
+                    sender.attempt(
+                            fields.get(0),
+                            fields.get(1),
+                            "batch " + id,
+                            eventId,
+                            payloads.ofBatch(eventId, batch, statuses)));
         } finally {
             endTurn(batch.tenant());
         }
-    }
-
-    private void deliverBatch(String due, String id, List<String> fields, BatchStore.Batch batch) {
-        List<JobStatus> statuses = batches.statuses(batch.jobIds()).await().atMost(REDIS_WAIT);
-        String eventId = "batch_" + id + "_completed";
-        finish(
-                due,
-                RedisKeys.batch(id),
-                fields,
-                sender.attempt(
-                        fields.get(0),
-                        fields.get(1),
-                        "batch " + id,
-                        eventId,
-                        payloads.ofBatch(eventId, batch, statuses)));
     }
 
     /**
      * Records an attempt's {@code outcome} on the hash at {@code key} (the job's or the batch's)
      * and settles delivery {@code due}: done, given up, or due again after the backoff.
      */
-    private void finish(String due, String key, List<String> fields, String outcome) {
+    private void finish(Claimed due, String key, List<String> fields, String outcome) {
         long now = System.currentTimeMillis();
         int attempts = (int) parse(fields.get(2)) + 1;
         long first = fields.get(3) == null ? now : parse(fields.get(3));
@@ -315,7 +331,7 @@ public class WebhookDispatcher {
         if (outcome.equals("failed")) {
             LOG.warnf(
                     "webhook %s given up after %d attempts (host %s)",
-                    due, attempts, URI.create(fields.get(0)).getHost());
+                    due.id(), attempts, URI.create(fields.get(0)).getHost());
         }
         metrics.counter("rerank.webhooks", "outcome", outcome).increment();
         settle(due, key, outcome, now + backoff(attempts), attempts, first);
@@ -337,18 +353,20 @@ public class WebhookDispatcher {
     }
 
     private void settle(
-            String due, String key, String outcome, long nextDue, int attempts, long first) {
+            Claimed due, String key, String outcome, long nextDue, int attempts, long first) {
         RedisScripts.eval(
                         redis,
                         WebhookScripts.SETTLE,
-                        "2",
-                        RedisKeys.WEBHOOKS_DUE,
+                        "3",
+                        due.outbox(),
                         key,
-                        due,
+                        RedisKeys.WEBHOOK_TENANTS,
+                        due.id(),
                         outcome,
                         Long.toString(nextDue),
                         Integer.toString(attempts),
-                        Long.toString(first))
+                        Long.toString(first),
+                        RedisKeys.WEBHOOKS_DUE_OF_PREFIX)
                 .await()
                 .atMost(REDIS_WAIT);
     }

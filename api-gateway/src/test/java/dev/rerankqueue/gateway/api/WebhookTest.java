@@ -80,6 +80,8 @@ class WebhookTest {
                             "whsec_" + Base64.getEncoder().encodeToString(SECRET),
                     "rerank.webhooks.secrets.\"acme\"",
                             "whsec_" + Base64.getEncoder().encodeToString(SECRET),
+                    "rerank.webhooks.secrets.\"initech\"",
+                            "whsec_" + Base64.getEncoder().encodeToString(SECRET),
                     "rerank.webhooks.initial-backoff", "200ms",
                     "rerank.webhooks.poll-interval", "50ms",
                     "rerank.webhooks.batch-check-interval", "200ms");
@@ -334,6 +336,84 @@ class WebhookTest {
                 s.close();
             }
         }
+    }
+
+    /**
+     * A tenant with thousands of deliveries due to a receiver that never answers (an upload of jobs
+     * naming it) delays no other tenant's: the dispatchers take one due delivery from each tenant
+     * in turn, not the earliest due of one queue that tenant fills.
+     */
+    @Test
+    void aTenantsBacklogOfDeliveriesDoesNotDelayAnotherTenants() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 64, InetAddress.getByName("127.0.0.1"))) {
+            List<Socket> held = holdConnections(silent, new byte[0]);
+            String hung = "http://127.0.0.1:" + silent.getLocalPort() + "/hook";
+            long now = System.currentTimeMillis();
+            for (int i = 0; i < 4_000; i++) {
+                String id = UUID.randomUUID().toString();
+                write(
+                        JobTransition.create(
+                                id,
+                                JobStatus.QUEUED,
+                                Map.of(
+                                        JobFields.TENANT,
+                                        "initech",
+                                        JobFields.CREATED_AT,
+                                        Long.toString(now),
+                                        JobFields.WEBHOOK,
+                                        hung)));
+                write(JobStateChanges.cancelledByClient(id, now, Duration.ofHours(1)));
+            }
+            String id = submit(hook());
+            long sent = System.nanoTime();
+            assertTrue(
+                    write(JobStateChanges.cancelledByClient(id, now, Duration.ofHours(1)))
+                            .applied());
+            await().atMost(Duration.ofSeconds(4))
+                    .until(() -> received.stream().anyMatch(r -> r.id().contains(id)));
+            long tookMs = (System.nanoTime() - sent) / 1_000_000;
+            assertTrue(tookMs < 4_000, "delivered after " + tookMs + " ms");
+            for (Socket s : held) {
+                s.close();
+            }
+        } finally {
+            // the backlog would keep the senders busy for the tests after this one
+            redis.key().del(RedisKeys.webhooksDueOf("initech")).await().indefinitely();
+            redis.sortedSet(String.class)
+                    .zrem(RedisKeys.WEBHOOK_TENANTS, "initech")
+                    .await()
+                    .indefinitely();
+        }
+    }
+
+    /** A delivery an older release queued in the one shared outbox is still made, and leaves it. */
+    @Test
+    void aDeliveryQueuedByAnOlderReleaseIsStillMade() {
+        String id = UUID.randomUUID().toString();
+        long now = System.currentTimeMillis();
+        redis.hash(String.class)
+                .hset(
+                        RedisKeys.job(id),
+                        Map.of(
+                                JobFields.STATUS, JobStatus.CANCELLED.wireName(),
+                                JobFields.VERSION, "2",
+                                JobFields.TENANT, "default",
+                                JobFields.CREATED_AT, Long.toString(now),
+                                JobFields.FINISHED_AT, Long.toString(now),
+                                JobFields.WEBHOOK, hook()))
+                .await()
+                .indefinitely();
+        redis.sortedSet(String.class).zadd(RedisKeys.WEBHOOKS_DUE, now, id).await().indefinitely();
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> received.stream().anyMatch(r -> r.id().contains(id)));
+        await().atMost(Duration.ofSeconds(5))
+                .until(
+                        () ->
+                                redis.sortedSet(String.class)
+                                                .zscore(RedisKeys.WEBHOOKS_DUE, id)
+                                                .await()
+                                                .indefinitely()
+                                        == null);
     }
 
     @Test
