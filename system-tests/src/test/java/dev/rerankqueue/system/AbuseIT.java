@@ -27,7 +27,11 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -87,6 +91,8 @@ class AbuseIT {
         Map<String, String> gatewayProps = new HashMap<>(infra);
         // the abuser's token rate: a bucket of 2 s holds 40,000 tokens
         gatewayProps.put("rerank.quotas.tenant.acme.tokens-per-second", "20000");
+        // a trickling upload is measured over 3 s of waiting on it, not 30 s
+        gatewayProps.put("rerank.limits.upload-min-rate-window", "3s");
         gateway =
                 AppProcess.start(
                         "abuse-gateway",
@@ -240,6 +246,90 @@ class AbuseIT {
                         .build();
         int status = statusOrClosed(request);
         assertEquals(413, status, "a 700 MB body to a buffered route");
+    }
+
+    // M7 (a): uploads that trickle a byte at a time, each holding a worker thread of the gateway
+    @Test
+    void tricklingUploadsAreStoppedAtTheLineTheyReached() throws Exception {
+        List<Socket> uploads = new ArrayList<>();
+        try {
+            // the tenant's two uploads at once (rerank.limits.max-uploads-per-tenant)
+            for (int i = 0; i < 2; i++) {
+                Socket socket = new Socket("127.0.0.1", URI.create(gateway.baseUrl()).getPort());
+                socket.setSoTimeout(30_000);
+                socket.getOutputStream()
+                        .write(
+                                ("POST /v1/rerank/jobs:batch HTTP/1.1\r\nHost: localhost\r\n"
+                                                + "Authorization: Bearer "
+                                                + BULK
+                                                + "\r\nContent-Type: application/x-ndjson\r\n"
+                                                + "Connection: close\r\n"
+                                                + "Content-Length: 1000000\r\n\r\n"
+                                                + "{\"query\":\"trickle\",\"documents\":[\"a\"]}\n")
+                                        .getBytes(StandardCharsets.UTF_8));
+                uploads.add(socket);
+            }
+            long start = System.nanoTime();
+            List<String> answers = new ArrayList<>();
+            while (answers.size() < uploads.size() && System.nanoTime() - start < 25_000_000_000L) {
+                for (Socket socket : uploads) {
+                    if (socket.getInputStream().available() > 0) {
+                        answers.add(readResponse(socket.getInputStream()));
+                        continue;
+                    }
+                    try {
+                        socket.getOutputStream().write(' ');
+                        socket.getOutputStream().flush();
+                    } catch (IOException closed) {
+                        // answered and closed: read below
+                    }
+                }
+                Thread.sleep(250);
+            }
+            assertEquals(2, answers.size(), "both uploads answered: " + answers);
+            for (String answer : answers) {
+                assertTrue(answer.startsWith("HTTP/1.1 202"), answer);
+                assertTrue(answer.contains("/problems/upload-too-slow"), answer);
+                assertTrue(answer.contains("\"accepted\":1"), answer);
+            }
+        } finally {
+            for (Socket socket : uploads) {
+                socket.close();
+            }
+        }
+    }
+
+    // LargeBodies: many bodies near the cap at once from one tenant wait their turn, bounded
+    @Test
+    void manyLargeBodiesAtOnceWaitInABoundedQueue() throws Exception {
+        String body =
+                "{\"query\":\"q\",\"documents\":[\"a\"],\"padding\":\""
+                        + "x".repeat(3_900_000)
+                        + "\"}";
+        List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            sent.add(
+                    http.sendAsync(
+                            HttpRequest.newBuilder(
+                                            URI.create(gateway.baseUrl() + "/v1/rerank/jobs"))
+                                    .header("Authorization", "Bearer " + HOARDER)
+                                    .header("Content-Type", "application/json")
+                                    .timeout(Duration.ofSeconds(60))
+                                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString()));
+        }
+        Map<Integer, Integer> statuses = new TreeMap<>();
+        for (CompletableFuture<HttpResponse<String>> f : sent) {
+            HttpResponse<String> r = f.get(90, TimeUnit.SECONDS);
+            statuses.merge(r.statusCode(), 1, Integer::sum);
+            // parsed in its turn and refused for its unknown field, or refused unparsed
+            assertTrue(
+                    r.statusCode() == 422
+                            || (r.statusCode() == 429 && r.body().contains("max-large-bodies")),
+                    r.statusCode() + ": " + r.body());
+        }
+        System.out.println("24 bodies of 3.9 MB at once from one tenant: " + statuses);
     }
 
     // H1: rank_fields repeating one name renders a document of hundreds of MB
@@ -490,6 +580,22 @@ class AbuseIT {
         } catch (IOException e) {
             return 0;
         }
+    }
+
+    /** One HTTP/1.1 response with a Content-Length, headers and body, as text. */
+    static String readResponse(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (head.indexOf("\r\n\r\n") < 0) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.append((char) b);
+        }
+        Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+        byte[] body =
+                length.find() ? in.readNBytes(Integer.parseInt(length.group(1))) : new byte[0];
+        return head + new String(body, StandardCharsets.UTF_8);
     }
 
     /** {@code size} bytes of 'a', made as they are read. */
