@@ -157,6 +157,27 @@ class WebhookTest {
                 .path("id");
     }
 
+    /** {@code n} jobs of {@code tenant} naming {@code url}, each ended: their deliveries due. */
+    private void endedJobsNamingWebhook(String tenant, String url, long now, int n) {
+        for (int i = 0; i < n; i++) {
+            String id = UUID.randomUUID().toString();
+            write(
+                    JobTransition.create(
+                            id,
+                            JobStatus.QUEUED,
+                            Map.of(
+                                    JobFields.TENANT,
+                                    tenant,
+                                    JobFields.CREATED_AT,
+                                    Long.toString(now),
+                                    JobFields.WEBHOOK,
+                                    url)));
+            assertTrue(
+                    write(JobStateChanges.cancelledByClient(id, now, Duration.ofHours(1)))
+                            .applied());
+        }
+    }
+
     private TransitionOutcome write(JobTransition t) {
         return store.apply(t).await().atMost(Duration.ofSeconds(5));
     }
@@ -302,23 +323,7 @@ class WebhookTest {
             List<Socket> held = holdConnections(silent, new byte[0]);
             String hung = "http://127.0.0.1:" + silent.getLocalPort() + "/hook";
             long now = System.currentTimeMillis();
-            for (int i = 0; i < 32; i++) {
-                String id = UUID.randomUUID().toString();
-                write(
-                        JobTransition.create(
-                                id,
-                                JobStatus.QUEUED,
-                                Map.of(
-                                        JobFields.TENANT,
-                                        "acme",
-                                        JobFields.CREATED_AT,
-                                        Long.toString(now),
-                                        JobFields.WEBHOOK,
-                                        hung)));
-                assertTrue(
-                        write(JobStateChanges.cancelledByClient(id, now, Duration.ofHours(1)))
-                                .applied());
-            }
+            endedJobsNamingWebhook("acme", hung, now, 32);
             await().atMost(Duration.ofSeconds(10)).until(() -> held.size() >= 8);
             Thread.sleep(500); // every acme delivery claimed by now: held or deferred
             String id = submit(hook());
@@ -349,21 +354,7 @@ class WebhookTest {
             List<Socket> held = holdConnections(silent, new byte[0]);
             String hung = "http://127.0.0.1:" + silent.getLocalPort() + "/hook";
             long now = System.currentTimeMillis();
-            for (int i = 0; i < 4_000; i++) {
-                String id = UUID.randomUUID().toString();
-                write(
-                        JobTransition.create(
-                                id,
-                                JobStatus.QUEUED,
-                                Map.of(
-                                        JobFields.TENANT,
-                                        "initech",
-                                        JobFields.CREATED_AT,
-                                        Long.toString(now),
-                                        JobFields.WEBHOOK,
-                                        hung)));
-                write(JobStateChanges.cancelledByClient(id, now, Duration.ofHours(1)));
-            }
+            endedJobsNamingWebhook("initech", hung, now, 4_000);
             String id = submit(hook());
             long sent = System.nanoTime();
             assertTrue(
