@@ -9,6 +9,7 @@ import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.bench.load.AbuseBodies;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.testing.KafkaBroker;
+import dev.rerankqueue.testing.RawHttp;
 import dev.rerankqueue.testing.RedisServerProcess;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -30,8 +31,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -274,7 +273,7 @@ class AbuseIT {
             while (answers.size() < uploads.size() && System.nanoTime() - start < 25_000_000_000L) {
                 for (Socket socket : uploads) {
                     if (socket.getInputStream().available() > 0) {
-                        answers.add(readResponse(socket.getInputStream()));
+                        answers.add(RawHttp.readResponse(socket.getInputStream()));
                         continue;
                     }
                     try {
@@ -580,22 +579,6 @@ class AbuseIT {
         } catch (IOException e) {
             return 0;
         }
-    }
-
-    /** One HTTP/1.1 response with a Content-Length, headers and body, as text. */
-    static String readResponse(InputStream in) throws IOException {
-        StringBuilder head = new StringBuilder();
-        while (head.indexOf("\r\n\r\n") < 0) {
-            int b = in.read();
-            if (b < 0) {
-                break;
-            }
-            head.append((char) b);
-        }
-        Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
-        byte[] body =
-                length.find() ? in.readNBytes(Integer.parseInt(length.group(1))) : new byte[0];
-        return head + new String(body, StandardCharsets.UTF_8);
     }
 
     /** {@code size} bytes of 'a', made as they are read. */

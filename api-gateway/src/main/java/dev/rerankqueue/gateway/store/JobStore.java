@@ -279,11 +279,12 @@ public class JobStore {
         if (ids.isEmpty()) {
             return Uni.createFrom().item(List.of());
         }
-        JobState[] states = new JobState[ids.size()];
-        AtomicInteger left = new AtomicInteger(ids.size());
         return Uni.createFrom()
                 .<List<JobState>>emitter(
                         em -> {
+                            // per subscription: a re-subscribed read starts afresh
+                            JobState[] states = new JobState[ids.size()];
+                            AtomicInteger left = new AtomicInteger(ids.size());
                             AtomicBoolean failed = new AtomicBoolean();
                             for (int i = 0; i < ids.size(); i++) {
                                 int at = i;

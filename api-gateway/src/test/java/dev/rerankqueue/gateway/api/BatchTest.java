@@ -20,6 +20,7 @@ import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobFields;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.testing.InfrastructureResource;
+import dev.rerankqueue.testing.RawHttp;
 import dev.rerankqueue.testing.SseRecorder;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -29,7 +30,6 @@ import io.restassured.response.ExtractableResponse;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -48,8 +48,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.hamcrest.Matchers;
 import org.junit.jupiter.api.Test;
 
@@ -583,30 +581,13 @@ class BatchTest {
                 }
                 Thread.sleep(250);
             }
-            String answer = readResponse(in);
+            String answer = RawHttp.readResponse(in);
             assertTrue(answer.startsWith("HTTP/1.1 202"), answer);
             assertTrue(answer.contains("\"accepted\":2"), answer);
             assertTrue(answer.contains("\"stopped_at_line\":3"), answer);
             assertTrue(answer.contains("/problems/upload-too-slow"), answer);
             assertTrue(sent < trickle.length, "stopped before the third line was whole: " + sent);
         }
-    }
-
-    /** One HTTP/1.1 response with a Content-Length, headers and body, as text. */
-    private static String readResponse(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) {
-                break;
-            }
-            head.write(b);
-        }
-        String headers = head.toString(StandardCharsets.US_ASCII);
-        Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(headers);
-        byte[] body =
-                length.find() ? in.readNBytes(Integer.parseInt(length.group(1))) : new byte[0];
-        return headers + new String(body, StandardCharsets.UTF_8);
     }
 
     @Test
