@@ -178,7 +178,9 @@ class KafkaClusterIT {
         DockerClientFactory.instance().client().killContainerCmd(container).exec();
         load.submitFor(Duration.ofSeconds(10), Duration.ofMillis(100)); // during
         DockerClientFactory.instance().client().startContainerCmd(container).exec();
-        load.submitFor(Duration.ofSeconds(6), Duration.ofMillis(100)); // after
+        // after: long enough for the producer and the consumers to find the new leaders and then
+        // carry on, so "the load ran" does not hang on how long one failover took
+        load.submitFor(Duration.ofSeconds(10), Duration.ofMillis(100));
         JobLoad.Outcome o = load.check(Duration.ofMinutes(3));
         JobLoad.RefusedOnTopic refusedJobs = load.refusedThatRan(bootstrap, o);
         String row =
