@@ -281,7 +281,15 @@ class FaultsIT {
                         + " | "
                         + (System.nanoTime() - startNanos) / 1_000_000_000
                         + " |");
-        assertTrue(o.accepted() > 0, scenario + ": nothing was accepted, so nothing was tested");
+        new TreeMap<>(o.firstDetailBy())
+                .forEach(
+                        (kind, detail) ->
+                                notes.add(scenario + ": the first " + kind + " said: " + detail));
+        assertTrue(
+                o.accepted() > 0,
+                scenario
+                        + ": nothing was accepted, so nothing was tested; refused: "
+                        + o.firstDetailBy());
         assertTrue(
                 o.unexpectedRefusals().isEmpty(),
                 scenario + ": refusals other than 503 or 429: " + o.refusedBy());

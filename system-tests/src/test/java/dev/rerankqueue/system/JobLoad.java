@@ -64,6 +64,7 @@ final class JobLoad {
             long firstCreatedMs,
             long lastFinishedMs,
             Map<String, Integer> refusedBy,
+            Map<String, String> firstDetailBy,
             List<String> refusedQueries) {
 
         /**
@@ -128,6 +129,9 @@ final class JobLoad {
     /** Refusals by answer: status and problem type, or the exception. */
     private final Map<String, Integer> refusedBy = new ConcurrentHashMap<>();
 
+    /** The detail of the first refusal of each kind in {@link #refusedBy}: what it said. */
+    private final Map<String, String> firstDetailBy = new ConcurrentHashMap<>();
+
     /** Queries of refused submissions: none of them may ever become a job. */
     private final List<String> refusedQueries = Collections.synchronizedList(new ArrayList<>());
 
@@ -187,18 +191,31 @@ final class JobLoad {
                                     } else {
                                         rejected.incrementAndGet();
                                         refusedQueries.add(query);
-                                        refusedBy.merge(
+                                        String kind =
                                                 e != null
                                                         ? "exception "
                                                                 + e.getClass().getSimpleName()
                                                         : r.statusCode()
                                                                 + " "
-                                                                + problemType(r.body()),
-                                                1,
-                                                Integer::sum);
+                                                                + problemType(r.body());
+                                        refusedBy.merge(kind, 1, Integer::sum);
+                                        firstDetailBy.computeIfAbsent(
+                                                kind,
+                                                k ->
+                                                        e != null
+                                                                ? String.valueOf(e.getMessage())
+                                                                : problemDetail(r.body()));
                                     }
                                     return null;
                                 }));
+    }
+
+    private static String problemDetail(String body) {
+        try {
+            return JobCodec.mapper().readTree(body).path("detail").asText("(no detail)");
+        } catch (Exception e) {
+            return "(not JSON)";
+        }
     }
 
     private static String problemType(String body) {
@@ -305,6 +322,7 @@ final class JobLoad {
                 firstCreated,
                 lastFinished,
                 Map.copyOf(refusedBy),
+                Map.copyOf(firstDetailBy),
                 List.copyOf(refusedQueries));
     }
 

@@ -111,6 +111,12 @@ public class BacklogAdmission {
      */
     static final long CAPACITY_FRESH_MS = 10_000;
 
+    /**
+     * Time a sample may take beyond the sample interval (a slow but successful read); two samples
+     * further apart than both had failed ones between them.
+     */
+    private static final Duration SAMPLE_SLACK = Duration.ofSeconds(4);
+
     public BacklogAdmission(
             GatewayConfig config,
             @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig,
@@ -120,7 +126,10 @@ public class BacklogAdmission {
         this.redis = redis;
         this.kafkaConfig = kafkaConfig;
         this.estimate =
-                new DrainEstimate(this.config.rateWindow(), this.config.rateWindow().dividedBy(3));
+                new DrainEstimate(
+                        this.config.rateWindow(),
+                        this.config.rateWindow().dividedBy(3),
+                        this.config.sampleInterval().plus(SAMPLE_SLACK));
         for (Priority lane : Priority.values()) {
             acceptedSinceSample.put(lane, new AtomicLong());
             sampledBacklog.put(lane, new AtomicLong());

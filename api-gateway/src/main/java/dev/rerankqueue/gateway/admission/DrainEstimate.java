@@ -12,7 +12,9 @@ import java.util.OptionalDouble;
  * about how fast it drains, so the estimate survives quiet periods and is ready when a burst comes.
  * The rate is committed progress over the last {@code window} of busy time, and is reported only
  * once {@code minBusy} of it was seen. A busy interval without progress counts too: workers that
- * stopped draining bring the rate down to zero.
+ * stopped draining bring the rate down to zero. Samples further apart than {@code maxInterval} had
+ * failed ones between them (Kafka unreachable): nothing was observed in that time, which would
+ * otherwise count as busy time without progress, so the later sample only starts a new interval.
  */
 final class DrainEstimate {
 
@@ -21,8 +23,11 @@ final class DrainEstimate {
     private long lastBacklog = -1;
     private long lastPosition;
 
-    DrainEstimate(Duration window, Duration minBusy) {
+    private final long maxIntervalNanos;
+
+    DrainEstimate(Duration window, Duration minBusy, Duration maxInterval) {
         this.rate = new BusyRate(window, minBusy);
+        this.maxIntervalNanos = maxInterval.toNanos();
     }
 
     /**
@@ -30,7 +35,7 @@ final class DrainEstimate {
      * over partitions.
      */
     synchronized void sample(long nanos, long backlog, long position) {
-        if (lastBacklog > 0 && nanos > lastNanos) {
+        if (lastBacklog > 0 && nanos > lastNanos && nanos - lastNanos <= maxIntervalNanos) {
             rate.add(nanos - lastNanos, Math.max(0, position - lastPosition));
         }
         lastNanos = nanos;

@@ -13,7 +13,9 @@ class DrainEstimateTest {
 
     @Test
     void theRateIsCommittedProgressOverBusyTimeOnly() {
-        DrainEstimate e = new DrainEstimate(Duration.ofSeconds(10), Duration.ofSeconds(3));
+        DrainEstimate e =
+                new DrainEstimate(
+                        Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(5));
         // 20 s idle: nothing waiting, nothing learned
         for (int s = 0; s <= 20; s++) {
             e.sample(s * SECOND, 0, 1000);
@@ -41,7 +43,9 @@ class DrainEstimateTest {
 
     @Test
     void noRateUntilEnoughBusyTimeThenOnlyTheLastWindowCounts() {
-        DrainEstimate e = new DrainEstimate(Duration.ofSeconds(4), Duration.ofSeconds(2));
+        DrainEstimate e =
+                new DrainEstimate(
+                        Duration.ofSeconds(4), Duration.ofSeconds(2), Duration.ofSeconds(5));
         e.sample(0, 100, 0);
         e.sample(SECOND, 100, 100);
         assertTrue(e.rate().isEmpty(), "1 s of busy time is not enough");
@@ -54,6 +58,30 @@ class DrainEstimateTest {
         }
         assertEquals(0.0, e.rate().orElseThrow(), 1e-9);
         assertEquals(100, e.backlog());
+    }
+
+    @Test
+    void anIntervalWithoutSamplesSaysNothingAboutTheDrain() {
+        DrainEstimate e =
+                new DrainEstimate(
+                        Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(5));
+        long position = 0;
+        for (int s = 0; s <= 15; s++) {
+            e.sample(s * SECOND, 500, position);
+            position += 20;
+        }
+        assertEquals(20.0, e.rate().orElseThrow(), 1e-9);
+        // Kafka unreachable for 20 s: no sample succeeds, so nothing is known of that time (the
+        // workers could not commit either, or committed at full speed; the next reading cannot
+        // tell). The first sample after it only sets a new starting point.
+        e.sample(36 * SECOND, 500, position);
+        assertEquals(
+                20.0,
+                e.rate().orElseThrow(),
+                1e-9,
+                "20 s that nobody observed must not count as 20 s of busy time without progress");
+        e.sample(37 * SECOND, 500, position + 20);
+        assertEquals(20.0, e.rate().orElseThrow(), 1e-9);
     }
 
     @Test
