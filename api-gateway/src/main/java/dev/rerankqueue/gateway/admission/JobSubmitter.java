@@ -53,6 +53,7 @@ public class JobSubmitter {
     private final TenantQuotas quotas;
     private final StorageGuard storage;
     private final WebhookTargets webhooks;
+    private final LanePermissions lanes;
 
     /**
      * Submissions between admission and their answer: an adaptive limit under {@code
@@ -73,8 +74,10 @@ public class JobSubmitter {
             TenantQuotas quotas,
             StorageGuard storage,
             ServedModels models,
-            WebhookTargets webhooks) {
+            WebhookTargets webhooks,
+            LanePermissions lanes) {
         this.jobs = jobs;
+        this.lanes = lanes;
         this.webhooks = webhooks;
         this.models = models;
         this.storage = storage;
@@ -191,10 +194,12 @@ public class JobSubmitter {
     private Uni<AcceptedJob> produce(RerankJob job, Endpoint endpoint) {
         return Uni.createFrom()
                 .deferred(
-                        () ->
-                                inFlight.acquire()
-                                        .map(slot -> admitAndSend(job, endpoint, slot))
-                                        .orElseGet(() -> Uni.createFrom().failure(overloaded())));
+                        () -> {
+                            lanes.check(job.tenant(), job.lane());
+                            return inFlight.acquire()
+                                    .map(slot -> admitAndSend(job, endpoint, slot))
+                                    .orElseGet(() -> Uni.createFrom().failure(overloaded()));
+                        });
     }
 
     /**

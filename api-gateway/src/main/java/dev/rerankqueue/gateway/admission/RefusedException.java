@@ -3,6 +3,7 @@ package dev.rerankqueue.gateway.admission;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.problem.ApiException.Facts;
 import dev.rerankqueue.gateway.problem.ApiException.Kind;
+import dev.rerankqueue.job.Priority;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Locale;
@@ -37,6 +38,22 @@ public final class RefusedException extends ApiException {
                         + "` cannot be checked; the job was NOT "
                         + "accepted, retry after the Retry-After seconds (or send no model name).",
                 Facts.retryAfter(retryAfter));
+    }
+
+    public static RefusedException laneNotAllowed(
+            String tenant, Priority lane, Collection<Priority> allowed, boolean ownSetting) {
+        return new RefusedException(
+                new Kind(403, "lane-not-allowed", "Lane not allowed"),
+                "this job asks for the "
+                        + lane.wireName()
+                        + " lane, but this API key may submit to the lanes "
+                        + allowed.stream().map(Priority::wireName).toList()
+                        + " only (set \"priority\" to one of them; the operator grants lanes with "
+                        + (ownSetting
+                                ? "rerank.quotas.tenant.\"" + tenant + "\".lanes"
+                                : "rerank.quotas.lanes")
+                        + ")",
+                Facts.NONE);
     }
 
     public static RefusedException idempotencyKeyReused(String jobId) {

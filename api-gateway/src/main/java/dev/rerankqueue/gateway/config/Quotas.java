@@ -2,7 +2,9 @@ package dev.rerankqueue.gateway.config;
 
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -64,6 +66,14 @@ public interface Quotas {
     @WithDefault("0.5")
     double maxStoredShare();
 
+    /**
+     * Lanes a tenant may submit to ({@code interactive}, {@code batch}); a job on another lane is a
+     * 403 naming the lanes allowed. Give a bulk-only tenant {@code batch}, so that its work never
+     * competes with the interactive lane. Default both.
+     */
+    @WithDefault("interactive,batch")
+    List<String> lanes();
+
     /** Overrides per tenant: {@code rerank.quotas.tenant."acme".pairs-per-second=500}. */
     Map<String, TenantQuota> tenant();
 
@@ -79,6 +89,13 @@ public interface Quotas {
         OptionalInt maxSseConnections();
 
         OptionalDouble maxStoredShare();
+
+        Optional<List<String>> lanes();
+    }
+
+    default List<String> lanes(String tenant) {
+        TenantQuota q = tenant().get(tenant);
+        return q != null && q.lanes().isPresent() ? q.lanes().get() : lanes();
     }
 
     default double maxStoredShare(String tenant) {

@@ -19,6 +19,7 @@ import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,14 +41,15 @@ class TenantQuotaTest {
             return Map.of(
                     "rerank.api-keys",
                             "acme:acme-key,globex:globex-key,initech:initech-key,hooli:hooli-key,"
-                                    + "wayne:wayne-key",
+                                    + "wayne:wayne-key,umbrella:umbrella-key",
                     "rerank.quotas.tenant.\"hooli\".max-in-flight-pairs", "5",
                     "rerank.admission.enabled", "false",
                     "rerank.quotas.tenant.\"acme\".max-in-flight-jobs", "3",
                     "rerank.quotas.tenant.\"globex\".pairs-per-second", "4",
                     "rerank.quotas.burst", "2s",
                     "rerank.quotas.tenant.\"initech\".max-sse-connections", "1",
-                    "rerank.quotas.tenant.\"wayne\".max-stored-share", "0.0001");
+                    "rerank.quotas.tenant.\"wayne\".max-stored-share", "0.0001",
+                    "rerank.quotas.tenant.\"umbrella\".lanes", "batch");
         }
     }
 
@@ -172,6 +174,62 @@ class TenantQuotaTest {
                                 assertEquals(200, again.status());
                             }
                         });
+    }
+
+    /**
+     * A tenant allowed only the batch lane gets a 403 naming the lanes it may use wherever it asks
+     * for the interactive lane (the default of the async and sync routes), and its bulk uploads, on
+     * the batch lane by default, are accepted line by line with such a line listed as an error;
+     * other tenants keep both lanes.
+     */
+    @Test
+    void aTenantSubmitsOnlyToTheLanesItIsAllowed() {
+        given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer umbrella-key")
+                .body(JOB)
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(403)
+                .contentType("application/problem+json")
+                .body("type", equalTo("/problems/lane-not-allowed"))
+                .body("detail", containsString("lanes [batch]"))
+                .body("detail", containsString("rerank.quotas.tenant.\"umbrella\".lanes"));
+        given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer umbrella-key")
+                .body(JOB)
+                .post("/v2/rerank")
+                .then()
+                .statusCode(403);
+        String batchJob = JOB.replace("{\"query\"", "{\"priority\":\"batch\",\"query\"");
+        given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer umbrella-key")
+                .body(batchJob)
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(202);
+        given().urlEncodingEnabled(false)
+                .contentType("application/x-ndjson")
+                .header("Authorization", "Bearer umbrella-key")
+                .body(
+                        (JOB
+                                        + "\n"
+                                        + JOB.replace(
+                                                "{\"query\"",
+                                                "{\"priority\":\"interactive\",\"query\"")
+                                        + "\n")
+                                .getBytes(StandardCharsets.UTF_8))
+                .post("/v1/rerank/jobs:batch")
+                .then()
+                .statusCode(202)
+                .body("accepted", equalTo(1))
+                .body("errors[0].line", equalTo(2))
+                .body("errors[0].type", equalTo("/problems/lane-not-allowed"));
+        given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer initech-key")
+                .body(JOB)
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(202);
     }
 
     /**
