@@ -286,6 +286,36 @@ public class BacklogAdmission {
                 jobs * (tokensPerSecond / tokensAhead + pairsPerSecond / pairsAhead));
     }
 
+    /**
+     * The most pairs one tenant's queued and running jobs may hold: {@code share} of the pairs the
+     * workers drain within the backlog limit, at the measured drain rate (jobs per second times the
+     * mean pairs per job offered) or, until one is measured, the workers' announced pairs per
+     * second; 0 (no limit) while admission is off, the share is 0 or no rate is known.
+     */
+    public long tenantPairsLimit(double share) {
+        if (!config.enabled() || share <= 0) {
+            return 0;
+        }
+        OptionalDouble measured = estimate.rate();
+        double pairsPerSecond;
+        if (measured.isPresent()) {
+            long jobs = 0;
+            long pairs = 0;
+            for (Offered o : offered.values()) {
+                jobs += o.jobs().sum();
+                pairs += o.pairs().sum();
+            }
+            pairsPerSecond = jobs == 0 ? 0 : measured.getAsDouble() * pairs / jobs;
+        } else {
+            pairsPerSecond = config.announcedCapacity() ? announced.pairsPerSecond() : 0;
+        }
+        if (pairsPerSecond <= 0) {
+            return 0;
+        }
+        return Math.max(
+                1, (long) (share * config.maxBacklog().toMillis() / 1000.0 * pairsPerSecond));
+    }
+
     /** {@code mean}, or {@code otherwise} (at least 1) when no job was seen. */
     private static double orElse(double mean, long otherwise) {
         return Math.max(1e-9, Double.isNaN(mean) ? Math.max(1, otherwise) : mean);

@@ -1,5 +1,6 @@
 package dev.rerankqueue.gateway.admission;
 
+import dev.rerankqueue.gateway.auth.TenantDirectory;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.config.Quotas;
 import dev.rerankqueue.gateway.problem.ApiException;
@@ -113,19 +114,25 @@ public class TenantQuotas {
     private final GatewayConfig config;
     private final MeterRegistry metrics;
     private final StorageGuard storage;
+    private final BacklogAdmission backlog;
+    private final TenantDirectory tenants;
 
     public TenantQuotas(
             ReactiveRedisDataSource redis,
             GatewayConfig config,
             MeterRegistry metrics,
-            StorageGuard storage) {
+            StorageGuard storage,
+            BacklogAdmission backlog,
+            TenantDirectory tenants) {
+        this.backlog = backlog;
+        this.tenants = tenants;
         this.redis = redis;
         this.config = config;
         this.metrics = metrics;
         this.storage = storage;
     }
 
-    private static final long HOUR_MS = 3_600_000;
+    static final long HOUR_MS = 3_600_000;
 
     /**
      * Bytes the job's state and result will hold in Redis, estimated from what it asks: some
@@ -170,7 +177,15 @@ public class TenantQuotas {
     public Uni<Void> acquire(RerankJob job) {
         Quotas q = config.quotas();
         int maxInFlight = q.maxInFlightJobs(job.tenant());
-        long maxPairs = q.maxInFlightPairs(job.tenant());
+        long configuredPairs = q.maxInFlightPairs(job.tenant());
+        // a share protects other tenants: with one tenant there are none
+        long sharePairs =
+                tenants.severalTenants()
+                        ? backlog.tenantPairsLimit(q.maxBacklogShare(job.tenant()))
+                        : 0;
+        boolean fromShare =
+                sharePairs > 0 && (configuredPairs <= 0 || sharePairs < configuredPairs);
+        long maxPairs = fromShare ? sharePairs : configuredPairs;
         double rate = q.pairsPerSecond(job.tenant());
         double tokenRate = q.tokensPerSecond(job.tenant());
         long storedLimit = storedLimit(job.tenant());
@@ -186,6 +201,16 @@ public class TenantQuotas {
                         job.retentionOr(config.results().retention()).toMillis(),
                         config.results().retention().toMillis());
         long lastHour = (now + longest) / HOUR_MS + 1;
+        QuotaRefusal.Checked checked =
+                new QuotaRefusal.Checked(
+                        maxInFlight,
+                        maxPairs,
+                        fromShare ? q.maxBacklogShare(job.tenant()) : 0,
+                        rate,
+                        tokenRate,
+                        storedLimit,
+                        storedCost,
+                        q.inFlightRetryAfter());
         double capacity = rate * q.burst().toMillis() / 1000.0;
         double tokenCapacity = tokenRate * q.burst().toMillis() / 1000.0;
         return lateRepliesUndone(
@@ -242,70 +267,12 @@ public class TenantQuotas {
                             if (reply == null || "ok".equals(reply.get(0).toString())) {
                                 return null;
                             }
-                            String which = reply.get(0).toString();
-                            if ("in-flight-pairs".equals(which)) {
-                                throw RefusedException.quotaExceeded(
-                                        "rerank.quotas.max-in-flight-pairs",
-                                        "tenant "
-                                                + job.tenant()
-                                                + " has "
-                                                + reply.get(1)
-                                                + " pairs in jobs queued or running and this job has "
-                                                + job.pairCount()
-                                                + "; the limit is "
-                                                + maxPairs,
-                                        q.inFlightRetryAfter());
-                            }
-                            if ("stored".equals(which)) {
-                                throw RefusedException.quotaExceeded(
-                                        "rerank.quotas.max-stored-share",
-                                        "tenant "
-                                                + job.tenant()
-                                                + " holds about "
-                                                + reply.get(1)
-                                                + " bytes of stored jobs and this job would add about "
-                                                + storedCost
-                                                + "; its share of Redis is "
-                                                + storedLimit
-                                                + " bytes. Stored jobs free it as they expire"
-                                                + " (rerank.results.retention, or the job's own)",
-                                        Duration.ofMillis(Math.max(1000, HOUR_MS - now % HOUR_MS)));
-                            }
-                            if ("in-flight".equals(which)) {
-                                throw RefusedException.quotaExceeded(
-                                        "rerank.quotas.max-in-flight-jobs",
-                                        "tenant "
-                                                + job.tenant()
-                                                + " has "
-                                                + reply.get(1)
-                                                + " jobs queued or running; the limit is "
-                                                + maxInFlight,
-                                        q.inFlightRetryAfter());
-                            }
-                            if ("tokens".equals(which)) {
-                                throw RefusedException.quotaExceeded(
-                                        "rerank.quotas.tokens-per-second",
-                                        "tenant "
-                                                + job.tenant()
-                                                + " may submit "
-                                                + formatRate(tokenRate)
-                                                + " model tokens per second and this job is charged "
-                                                + job.cost().tokens()
-                                                + " (an upper bound: each byte of text a token, plus "
-                                                + JobCost.PROMPT_TOKENS
-                                                + " per pair for the prompt; see usage.charged_tokens)",
-                                        Duration.ofMillis(Long.parseLong(reply.get(1).toString())));
-                            }
-                            throw RefusedException.quotaExceeded(
-                                    "rerank.quotas.pairs-per-second",
-                                    "tenant "
-                                            + job.tenant()
-                                            + " may submit "
-                                            + formatRate(rate)
-                                            + " pairs per second and this job has "
-                                            + job.pairCount()
-                                            + " (one per document, one per chunk of a chunked one)",
-                                    Duration.ofMillis(Long.parseLong(reply.get(1).toString())));
+                            throw QuotaRefusal.of(
+                                    reply.get(0).toString(),
+                                    reply.get(1).toString(),
+                                    job,
+                                    checked,
+                                    now);
                         });
     }
 
@@ -388,9 +355,5 @@ public class TenantQuotas {
         all[6] = job.id();
         System.arraycopy(args, 0, all, 7, args.length);
         return RedisScripts.eval(redis, all);
-    }
-
-    private static String formatRate(double rate) {
-        return rate == Math.rint(rate) ? Long.toString((long) rate) : Double.toString(rate);
     }
 }

@@ -69,6 +69,11 @@ public final class ApiKeys {
         return entries.isEmpty();
     }
 
+    /** How many distinct tenants the keys belong to. */
+    public long tenantCount() {
+        return entries.stream().map(Entry::tenant).distinct().count();
+    }
+
     /**
      * The tenant owning {@code key}; every entry is compared, so timing does not tell which one
      * matched.

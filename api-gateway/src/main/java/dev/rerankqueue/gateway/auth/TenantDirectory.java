@@ -45,6 +45,14 @@ public class TenantDirectory {
         return !keys.isEmpty();
     }
 
+    /**
+     * Whether callers may belong to more than one tenant: API keys name two or more (with none,
+     * every caller is the default tenant).
+     */
+    public boolean severalTenants() {
+        return keys.tenantCount() > 1;
+    }
+
     public String defaultTenant() {
         return defaultTenant;
     }

@@ -67,6 +67,17 @@ public interface Quotas {
     double maxStoredShare();
 
     /**
+     * Most of the backlog one tenant's queued and running jobs may hold, as a share of what the
+     * workers drain within {@code rerank.admission.max-backlog} (pairs, at the measured drain rate
+     * or, until one is measured, the workers' announced capacity): past it that tenant's next job
+     * is a 429, so that one tenant cannot fill the backlog and have every other tenant refused with
+     * {@code backlog-full}. 1 = a tenant may fill all of it; 0 = no limit. No limit either while
+     * admission is off or no rate is known. Default 0.5.
+     */
+    @WithDefault("0.5")
+    double maxBacklogShare();
+
+    /**
      * Lanes a tenant may submit to ({@code interactive}, {@code batch}); a job on another lane is a
      * 403 naming the lanes allowed. Give a bulk-only tenant {@code batch}, so that its work never
      * competes with the interactive lane. Default both.
@@ -91,6 +102,15 @@ public interface Quotas {
         OptionalDouble maxStoredShare();
 
         Optional<List<String>> lanes();
+
+        OptionalDouble maxBacklogShare();
+    }
+
+    default double maxBacklogShare(String tenant) {
+        TenantQuota q = tenant().get(tenant);
+        return q != null && q.maxBacklogShare().isPresent()
+                ? q.maxBacklogShare().getAsDouble()
+                : maxBacklogShare();
     }
 
     default List<String> lanes(String tenant) {

@@ -1,0 +1,119 @@
+package dev.rerankqueue.gateway.admission;
+
+import dev.rerankqueue.job.JobCost;
+import dev.rerankqueue.job.RerankJob;
+import java.time.Duration;
+
+/**
+ * The 429 for each way the quota script ({@link TenantQuotas#ACQUIRE}) refuses a job: which quota,
+ * the figures it was checked against, the config key that sets it and when to retry.
+ */
+final class QuotaRefusal {
+
+    private QuotaRefusal() {}
+
+    /**
+     * What a job was checked against.
+     *
+     * @param maxPairs the pairs its tenant may hold in flight: the configured quota, or its share
+     *     of the backlog where that is lower
+     * @param backlogShare the share that set {@code maxPairs}, or 0 where the quota did
+     */
+    record Checked(
+            int maxInFlight,
+            long maxPairs,
+            double backlogShare,
+            double rate,
+            double tokenRate,
+            long storedLimit,
+            long storedCost,
+            Duration inFlightRetryAfter) {}
+
+    /**
+     * The refusal for the script's answer {@code which} with its figure {@code value} (what the
+     * tenant holds, or the wait in milliseconds of a rate).
+     */
+    static RefusedException of(String which, String value, RerankJob job, Checked c, long now) {
+        String tenant = "tenant " + job.tenant();
+        return switch (which) {
+            case "in-flight-pairs" ->
+                    c.backlogShare() > 0
+                            ? RefusedException.quotaExceeded(
+                                    "rerank.quotas.max-backlog-share",
+                                    tenant
+                                            + " has "
+                                            + value
+                                            + " pairs in jobs queued or running and this job has "
+                                            + job.pairCount()
+                                            + "; the limit is "
+                                            + c.maxPairs()
+                                            + ", its share ("
+                                            + c.backlogShare()
+                                            + ") of the pairs the workers drain within"
+                                            + " rerank.admission.max-backlog, so that other"
+                                            + " tenants' jobs still fit the backlog",
+                                    c.inFlightRetryAfter())
+                            : RefusedException.quotaExceeded(
+                                    "rerank.quotas.max-in-flight-pairs",
+                                    tenant
+                                            + " has "
+                                            + value
+                                            + " pairs in jobs queued or running and this job has "
+                                            + job.pairCount()
+                                            + "; the limit is "
+                                            + c.maxPairs(),
+                                    c.inFlightRetryAfter());
+            case "stored" ->
+                    RefusedException.quotaExceeded(
+                            "rerank.quotas.max-stored-share",
+                            tenant
+                                    + " holds about "
+                                    + value
+                                    + " bytes of stored jobs and this job would add about "
+                                    + c.storedCost()
+                                    + "; its share of Redis is "
+                                    + c.storedLimit()
+                                    + " bytes. Stored jobs free it as they expire"
+                                    + " (rerank.results.retention, or the job's own)",
+                            Duration.ofMillis(
+                                    Math.max(
+                                            1000,
+                                            TenantQuotas.HOUR_MS - now % TenantQuotas.HOUR_MS)));
+            case "in-flight" ->
+                    RefusedException.quotaExceeded(
+                            "rerank.quotas.max-in-flight-jobs",
+                            tenant
+                                    + " has "
+                                    + value
+                                    + " jobs queued or running; the limit is "
+                                    + c.maxInFlight(),
+                            c.inFlightRetryAfter());
+            case "tokens" ->
+                    RefusedException.quotaExceeded(
+                            "rerank.quotas.tokens-per-second",
+                            tenant
+                                    + " may submit "
+                                    + formatRate(c.tokenRate())
+                                    + " model tokens per second and this job is charged "
+                                    + job.cost().tokens()
+                                    + " (an upper bound: each byte of text a token, plus "
+                                    + JobCost.PROMPT_TOKENS
+                                    + " per pair for the prompt; see usage.charged_tokens)",
+                            Duration.ofMillis(Long.parseLong(value)));
+            default ->
+                    RefusedException.quotaExceeded(
+                            "rerank.quotas.pairs-per-second",
+                            tenant
+                                    + " may submit "
+                                    + formatRate(c.rate())
+                                    + " pairs per second and this job has "
+                                    + job.pairCount()
+                                    + " (one per document, one per chunk of a chunked one)",
+                            Duration.ofMillis(Long.parseLong(value)));
+        };
+    }
+
+    private static String formatRate(double rate) {
+        return rate == Math.rint(rate) ? Long.toString((long) rate) : Double.toString(rate);
+    }
+}
