@@ -1,5 +1,6 @@
 package dev.rerankqueue.gateway.admission;
 
+import dev.rerankqueue.gateway.auth.TenantDirectory;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.store.JobStore;
@@ -75,7 +76,8 @@ public class JobSubmitter {
             StorageGuard storage,
             ServedModels models,
             WebhookTargets webhooks,
-            LanePermissions lanes) {
+            LanePermissions lanes,
+            TenantDirectory tenants) {
         this.jobs = jobs;
         this.lanes = lanes;
         this.webhooks = webhooks;
@@ -93,6 +95,9 @@ public class JobSubmitter {
                         config.admission().maxInFlightSubmissions(),
                         config.admission().minInFlightSubmissions(),
                         config.admission().acceptLatencyTarget(),
+                        tenants.severalTenants()
+                                ? config.admission().maxTenantSubmissionShare()
+                                : 1,
                         metrics);
         checkProducerGivesUpFirst(config.kafka().sendTimeout());
         this.sendTimer =
@@ -196,7 +201,7 @@ public class JobSubmitter {
                 .deferred(
                         () -> {
                             lanes.check(job.tenant(), job.lane());
-                            return inFlight.acquire()
+                            return inFlight.acquire(job.tenant())
                                     .map(slot -> admitAndSend(job, endpoint, slot))
                                     .orElseGet(() -> Uni.createFrom().failure(overloaded()));
                         });

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,6 +43,12 @@ final class SubmissionLimit {
     private final SimpleLimiter<Void> limiter;
     private final WindowedLimit limit;
 
+    /** Share of the limit one tenant may hold; 1 or more: no share. */
+    private final double tenantShare;
+
+    /** Places each tenant holds now; a tenant holding none has no entry. */
+    private final ConcurrentHashMap<String, Integer> heldBy = new ConcurrentHashMap<>();
+
     /** Shrink per slow second: from 512 to a floor of 64 in about 8 s of sustained overload. */
     private static final double BACKOFF = 0.75;
 
@@ -52,8 +59,11 @@ final class SubmissionLimit {
      * @param min never fewer at once: as many clients as this, each waiting for its answer, are
      *     never refused
      * @param target accept latency the limit adapts to; zero: a fixed limit of {@code max}
+     * @param tenantShare the share of the limit one tenant may hold (at least one place); 1 or
+     *     more: no share
      */
-    SubmissionLimit(int max, int min, Duration target, MeterRegistry metrics) {
+    SubmissionLimit(int max, int min, Duration target, double tenantShare, MeterRegistry metrics) {
+        this.tenantShare = tenantShare <= 0 ? 1 : tenantShare;
         boolean adaptive = !target.isZero();
         this.limit =
                 WindowedLimit.newBuilder()
@@ -89,8 +99,54 @@ final class SubmissionLimit {
         return limiter.getInflight() >= limit.getLimit();
     }
 
+    /**
+     * A place for one submission of {@code tenant}, or empty when the gateway is at its limit.
+     *
+     * @throws RefusedException 429 when the tenant already holds its share of the places
+     */
+    Optional<Slot> acquire(String tenant) {
+        int share =
+                tenantShare >= 1 ? Integer.MAX_VALUE : Math.max(1, (int) (tenantShare * limit()));
+        boolean[] over = {false};
+        heldBy.compute(
+                tenant,
+                (t, held) -> {
+                    int n = held == null ? 0 : held;
+                    over[0] = n >= share;
+                    return over[0] ? held : Integer.valueOf(n + 1);
+                });
+        if (over[0]) {
+            throw RefusedException.quotaExceeded(
+                    "rerank.admission.max-tenant-submission-share",
+                    "tenant "
+                            + tenant
+                            + " has "
+                            + share
+                            + " submissions being accepted on this gateway at once, its share of"
+                            + " the gateway's current limit of "
+                            + limit()
+                            + "; wait for their answers before sending more",
+                    Duration.ofSeconds(1));
+        }
+        Optional<Slot> slot = acquire();
+        if (slot.isEmpty()) {
+            release(tenant);
+            return slot;
+        }
+        Slot inner = slot.get();
+        return Optional.of(
+                (accepted, failure) -> {
+                    release(tenant);
+                    inner.release(accepted, failure);
+                });
+    }
+
+    private void release(String tenant) {
+        heldBy.computeIfPresent(tenant, (t, held) -> held <= 1 ? null : held - 1);
+    }
+
     /** A place for one submission, or empty when the gateway is at its limit. */
-    Optional<Slot> acquire() {
+    private Optional<Slot> acquire() {
         return limiter.acquire(null)
                 .map(
                         listener ->

@@ -89,4 +89,14 @@ public interface Admission {
      */
     @WithDefault("64")
     int minInFlightSubmissions();
+
+    /**
+     * Most of the in-flight limit one tenant's submissions may hold at once (at least one place):
+     * past it that tenant's next submission is a 429 at once, so that one tenant whose accepts are
+     * slow (large bodies, a saturated store) cannot take every place and have every other tenant
+     * refused as {@code overloaded}. Applies only where API keys name two or more tenants; 1 = no
+     * share. Default 0.5.
+     */
+    @WithDefault("0.5")
+    double maxTenantSubmissionShare();
 }

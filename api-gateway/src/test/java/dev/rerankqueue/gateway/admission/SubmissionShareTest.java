@@ -1,0 +1,91 @@
+package dev.rerankqueue.gateway.admission;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import dev.rerankqueue.testing.InfrastructureResource;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One tenant cannot take every submission place of a gateway: when its accepts are slow (here a
+ * saturated Redis pool holds each quota check for up to 2 s), its submissions past its share of the
+ * in-flight limit are refused with a 429 of its own, and another tenant still finds a place.
+ */
+@QuarkusTest
+@TestProfile(SubmissionShareTest.FourPlaces.class)
+@WithTestResource(InfrastructureResource.class)
+class SubmissionShareTest {
+
+    /** Four places at once, a fixed limit; a tenant may hold half of them. */
+    public static class FourPlaces implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of(
+                    "quarkus.redis.max-pool-size", "2",
+                    "rerank.admission.enabled", "false",
+                    "rerank.models.check", "false",
+                    "rerank.admission.max-in-flight-submissions", "4",
+                    "rerank.admission.accept-latency-target", "0",
+                    "rerank.admission.max-tenant-submission-share", "0.5",
+                    "rerank.api-keys", "acme:acme-key,globex:globex-key");
+        }
+    }
+
+    private static final String JOB =
+            """
+            {"query":"capital of France","documents":["Paris is the capital of France.","Bread."]}""";
+
+    @Inject ReactiveRedisDataSource reactive;
+
+    @Test
+    void aTenantWithSlowAcceptsHoldsOnlyItsShareOfThePlaces() throws Exception {
+        submit("acme-key").then().statusCode(202); // the quota script is cached: one EVALSHA
+        // the pool's free connection blocks for 3 s: every quota check waits up to its 2 s
+        reactive.execute("BLPOP", "rerank:test:nothing", "3").subscribe().with(r -> {}, e -> {});
+        List<CompletableFuture<Response>> acme = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            acme.add(CompletableFuture.supplyAsync(() -> submit("acme-key")));
+            Thread.sleep(100);
+        }
+        Response globex = submit("globex-key");
+        assertFalse(
+                globex.statusCode() == 503 && globex.asString().contains("submissions at once"),
+                "globex found no place: " + globex.asString());
+        int share = 0;
+        for (CompletableFuture<Response> f : acme) {
+            Response r = f.get(10, TimeUnit.SECONDS);
+            if (r.statusCode() == 429) {
+                share++;
+                r.then()
+                        .body("type", equalTo("/problems/quota-exceeded"))
+                        .body(
+                                "detail",
+                                containsString("rerank.admission.max-tenant-submission-share"));
+            }
+        }
+        assertEquals(2, share, "acme's submissions past its 2 places");
+    }
+
+    private static Response submit(String key) {
+        return given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer " + key)
+                .body(JOB)
+                .post("/v1/rerank/jobs");
+    }
+}
