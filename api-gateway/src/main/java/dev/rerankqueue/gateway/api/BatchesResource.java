@@ -5,6 +5,7 @@ import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.lifecycle.JobCanceller;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.sse.JobFollower;
+import dev.rerankqueue.gateway.sse.KnownBatch;
 import dev.rerankqueue.gateway.sse.SseConnections;
 import dev.rerankqueue.gateway.sse.SseStreams;
 import dev.rerankqueue.gateway.store.BatchStore;
@@ -44,6 +45,7 @@ public class BatchesResource {
     private final SseConnections connections;
     private final JobStore jobs;
     private final JobCanceller canceller;
+    private final KnownBatch knownBatch;
 
     public BatchesResource(
             BatchStore batches,
@@ -52,7 +54,9 @@ public class BatchesResource {
             GatewayConfig config,
             SseConnections connections,
             JobStore jobs,
-            JobCanceller canceller) {
+            JobCanceller canceller,
+            KnownBatch knownBatch) {
+        this.knownBatch = knownBatch;
         this.batches = batches;
         this.jobs = jobs;
         this.canceller = canceller;
@@ -174,8 +178,9 @@ public class BatchesResource {
                             + " event with the counts; the stream then ends.")
     public Multi<OutboundSseEvent> events(@PathParam("id") String id, @Context Sse sse) {
         String tenant = caller.tenant();
-        // an unknown batch never gets here: KnownJobFilter answers 404 before the stream opens
-        Runnable lease = connections.open(tenant);
+        // an unknown batch never gets here: KnownJobFilter answers 404 before the stream opens,
+        // and tells how many jobs the stream follows
+        Runnable lease = connections.open(tenant, knownBatch.jobs());
         Multi<OutboundSseEvent> content =
                 Multi.createFrom()
                         .uni(find(id))

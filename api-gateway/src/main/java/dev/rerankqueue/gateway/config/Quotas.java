@@ -57,6 +57,15 @@ public interface Quotas {
     int maxSseConnections();
 
     /**
+     * Jobs one tenant's open event streams on one gateway instance may follow: a job stream follows
+     * one, a batch stream every job of its batch (it re-reads the unfinished ones), so that a few
+     * streams of large batches cannot take the store's connections from everyone; 0 = no limit. A
+     * stream larger than this opens when the tenant follows nothing else. Default 50000.
+     */
+    @WithDefault("50000")
+    long maxFollowedJobs();
+
+    /**
      * Most of Redis's {@code maxmemory} one tenant's stored jobs may take (their states and
      * results, estimated at the door from what each asks: {@code return_documents} stores the
      * documents' text), so that one tenant cannot bring Redis to {@code storage-full} for everyone;
@@ -104,6 +113,15 @@ public interface Quotas {
         Optional<List<String>> lanes();
 
         OptionalDouble maxBacklogShare();
+
+        OptionalLong maxFollowedJobs();
+    }
+
+    default long maxFollowedJobs(String tenant) {
+        TenantQuota q = tenant().get(tenant);
+        return q != null && q.maxFollowedJobs().isPresent()
+                ? q.maxFollowedJobs().getAsLong()
+                : maxFollowedJobs();
     }
 
     default double maxBacklogShare(String tenant) {

@@ -23,8 +23,11 @@ public class KnownJobFilter {
     private final JobFollower follower;
     private final Caller caller;
     private final BatchStore batches;
+    private final KnownBatch known;
 
-    public KnownJobFilter(JobFollower follower, Caller caller, BatchStore batches) {
+    public KnownJobFilter(
+            JobFollower follower, Caller caller, BatchStore batches, KnownBatch known) {
+        this.known = known;
         this.follower = follower;
         this.caller = caller;
         this.batches = batches;
@@ -40,7 +43,9 @@ public class KnownJobFilter {
         String path = ctx.getUriInfo().getRequestUri().getRawPath();
         Matcher b = BATCH_EVENTS.matcher(path);
         if (b.matches()) {
-            return batches.require(b.group(1), caller.tenant()).replaceWithVoid();
+            return batches.require(b.group(1), caller.tenant())
+                    .invoke(known::set)
+                    .replaceWithVoid();
         }
         Matcher m = EVENTS.matcher(path);
         if (!m.matches()) {

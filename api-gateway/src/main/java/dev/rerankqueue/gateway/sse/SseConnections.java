@@ -20,6 +20,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 public class SseConnections {
 
     private final ConcurrentMap<String, AtomicInteger> open = new ConcurrentHashMap<>();
+
+    /**
+     * Jobs followed by each tenant's open streams: one per job stream, a batch's jobs per batch.
+     */
+    private final ConcurrentMap<String, Long> followed = new ConcurrentHashMap<>();
+
     private final GatewayConfig config;
 
     public SseConnections(GatewayConfig config, MeterRegistry metrics) {
@@ -33,11 +39,22 @@ public class SseConnections {
     }
 
     /**
-     * Counts a new stream of {@code tenant}, or fails with 429 when the tenant is at its limit;
-     * close the lease when it ends.
+     * Counts a new stream of {@code tenant} following one job, or fails with 429 when the tenant is
+     * at a limit; close the lease when it ends.
      */
     public Runnable open(String tenant) {
+        return open(tenant, 1);
+    }
+
+    /**
+     * Counts a new stream of {@code tenant} that follows {@code jobs} jobs (a batch stream re-reads
+     * each unfinished one), or fails with 429 when the tenant is at its limit of streams or of
+     * followed jobs ({@code rerank.quotas.max-followed-jobs}; a stream larger than that opens when
+     * the tenant follows nothing else); close the lease when it ends.
+     */
+    public Runnable open(String tenant, int jobs) {
         int max = config.quotas().maxSseConnections(tenant);
+        long maxFollowed = config.quotas().maxFollowedJobs(tenant);
         AtomicInteger count = open.computeIfAbsent(tenant, t -> new AtomicInteger());
         int now = count.incrementAndGet();
         if (max > 0 && now > max) {
@@ -51,10 +68,36 @@ public class SseConnections {
                             + " event streams open on this gateway, the limit",
                     Duration.ofSeconds(1));
         }
+        long[] before = {0};
+        followed.compute(
+                tenant,
+                (t, held) -> {
+                    before[0] = held == null ? 0 : held;
+                    boolean over =
+                            maxFollowed > 0 && before[0] > 0 && before[0] + jobs > maxFollowed;
+                    return over ? held : Long.valueOf(before[0] + jobs);
+                });
+        if (maxFollowed > 0 && before[0] > 0 && before[0] + jobs > maxFollowed) {
+            count.decrementAndGet();
+            throw RefusedException.quotaExceeded(
+                    "rerank.quotas.max-followed-jobs",
+                    "tenant "
+                            + tenant
+                            + " follows "
+                            + before[0]
+                            + " jobs in its event streams on this gateway and this stream would"
+                            + " follow "
+                            + jobs
+                            + "; the limit is "
+                            + maxFollowed
+                            + " (a batch stream counts each job of its batch)",
+                    Duration.ofSeconds(1));
+        }
         AtomicBoolean closed = new AtomicBoolean();
         return () -> {
             if (closed.compareAndSet(false, true)) {
                 count.decrementAndGet();
+                followed.computeIfPresent(tenant, (t, held) -> held <= jobs ? null : held - jobs);
             }
         };
     }

@@ -41,7 +41,7 @@ class TenantQuotaTest {
             return Map.of(
                     "rerank.api-keys",
                             "acme:acme-key,globex:globex-key,initech:initech-key,hooli:hooli-key,"
-                                    + "wayne:wayne-key,umbrella:umbrella-key",
+                                    + "wayne:wayne-key,umbrella:umbrella-key,stark:stark-key",
                     "rerank.quotas.tenant.\"hooli\".max-in-flight-pairs", "5",
                     "rerank.admission.enabled", "false",
                     "rerank.quotas.tenant.\"acme\".max-in-flight-jobs", "3",
@@ -49,7 +49,8 @@ class TenantQuotaTest {
                     "rerank.quotas.burst", "2s",
                     "rerank.quotas.tenant.\"initech\".max-sse-connections", "1",
                     "rerank.quotas.tenant.\"wayne\".max-stored-share", "0.0001",
-                    "rerank.quotas.tenant.\"umbrella\".lanes", "batch");
+                    "rerank.quotas.tenant.\"umbrella\".lanes", "batch",
+                    "rerank.quotas.tenant.\"stark\".max-followed-jobs", "5");
         }
     }
 
@@ -169,6 +170,61 @@ class TenantQuotaTest {
                             SseRecorder again =
                                     SseRecorder.open(url, "Authorization", "Bearer initech-key");
                             try (again) {
+                                await().atMost(Duration.ofSeconds(3))
+                                        .until(() -> again.status() != 0);
+                                assertEquals(200, again.status());
+                            }
+                        });
+    }
+
+    /**
+     * A batch stream follows every job of its batch, and counts so against the tenant's followed
+     * jobs: with 5 allowed, a stream of a 3-job batch fits, a second one does not (429 naming the
+     * key), a single job's stream does; closing the batch stream frees its 3.
+     */
+    @Test
+    void aBatchStreamCountsEachOfItsJobsAgainstTheFollowedJobs() {
+        String batch =
+                given().urlEncodingEnabled(false)
+                        .contentType(ContentType.JSON)
+                        .header("Authorization", "Bearer stark-key")
+                        .body("{\"jobs\":[" + String.join(",", JOB, JOB, JOB) + "]}")
+                        .post("/v1/rerank/jobs:batch")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("batch_id");
+        String url = base + "v1/rerank/batches/" + batch + "/events";
+        String job = submitAs("stark-key").then().statusCode(202).extract().path("id");
+        try (SseRecorder first = SseRecorder.open(url, "Authorization", "Bearer stark-key")) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> first.status() != 0);
+            assertEquals(200, first.status());
+            try (SseRecorder second = SseRecorder.open(url, "Authorization", "Bearer stark-key")) {
+                await().atMost(Duration.ofSeconds(5)).until(() -> second.status() != 0);
+                assertEquals(429, second.status(), "a second stream of the 3-job batch");
+            }
+            given().header("Authorization", "Bearer stark-key")
+                    .accept("text/event-stream")
+                    .get(url.replace(base.toString(), "/"))
+                    .then()
+                    .statusCode(429)
+                    .body("type", equalTo("/problems/quota-exceeded"))
+                    .body("detail", containsString("follows 3 jobs"))
+                    .body("detail", containsString("rerank.quotas.max-followed-jobs"));
+            try (SseRecorder single =
+                    SseRecorder.open(
+                            base + "v1/rerank/jobs/" + job + "/events",
+                            "Authorization",
+                            "Bearer stark-key")) {
+                await().atMost(Duration.ofSeconds(5)).until(() -> single.status() != 0);
+                assertEquals(200, single.status());
+            }
+        }
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(
+                        () -> {
+                            try (SseRecorder again =
+                                    SseRecorder.open(url, "Authorization", "Bearer stark-key")) {
                                 await().atMost(Duration.ofSeconds(3))
                                         .until(() -> again.status() != 0);
                                 assertEquals(200, again.status());
