@@ -36,33 +36,28 @@ final class QuotaRefusal {
     static RefusedException of(String which, String value, RerankJob job, Checked c, long now) {
         String tenant = "tenant " + job.tenant();
         return switch (which) {
-            case "in-flight-pairs" ->
-                    c.backlogShare() > 0
-                            ? RefusedException.quotaExceeded(
-                                    "rerank.quotas.max-backlog-share",
-                                    tenant
-                                            + " has "
-                                            + value
-                                            + " pairs in jobs queued or running and this job has "
-                                            + job.pairCount()
-                                            + "; the limit is "
-                                            + c.maxPairs()
-                                            + ", its share ("
-                                            + c.backlogShare()
-                                            + ") of the pairs the workers drain within"
-                                            + " rerank.admission.max-backlog, so that other"
-                                            + " tenants' jobs still fit the backlog",
-                                    c.inFlightRetryAfter())
-                            : RefusedException.quotaExceeded(
-                                    "rerank.quotas.max-in-flight-pairs",
-                                    tenant
-                                            + " has "
-                                            + value
-                                            + " pairs in jobs queued or running and this job has "
-                                            + job.pairCount()
-                                            + "; the limit is "
-                                            + c.maxPairs(),
-                                    c.inFlightRetryAfter());
+            case "in-flight-pairs" -> {
+                String held =
+                        tenant
+                                + " has "
+                                + value
+                                + " pairs in jobs queued or running and this job has "
+                                + job.pairCount()
+                                + "; the limit is "
+                                + c.maxPairs();
+                yield c.backlogShare() > 0
+                        ? RefusedException.quotaExceeded(
+                                "rerank.quotas.max-backlog-share",
+                                held
+                                        + ", its share ("
+                                        + c.backlogShare()
+                                        + ") of the pairs the workers drain within"
+                                        + " rerank.admission.max-backlog, so that other"
+                                        + " tenants' jobs still fit the backlog",
+                                c.inFlightRetryAfter())
+                        : RefusedException.quotaExceeded(
+                                "rerank.quotas.max-in-flight-pairs", held, c.inFlightRetryAfter());
+            }
             case "stored" ->
                     RefusedException.quotaExceeded(
                             "rerank.quotas.max-stored-share",
