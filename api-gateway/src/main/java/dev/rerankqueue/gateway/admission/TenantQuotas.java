@@ -179,10 +179,8 @@ public class TenantQuotas {
         int maxInFlight = q.maxInFlightJobs(job.tenant());
         long configuredPairs = q.maxInFlightPairs(job.tenant());
         // a share protects other tenants: with one tenant there are none
-        long sharePairs =
-                tenants.severalTenants()
-                        ? backlog.tenantPairsLimit(q.maxBacklogShare(job.tenant()))
-                        : 0;
+        double share = tenants.severalTenants() ? q.maxBacklogShare(job.tenant()) : 0;
+        long sharePairs = backlog.tenantPairsLimit(share);
         boolean fromShare =
                 sharePairs > 0 && (configuredPairs <= 0 || sharePairs < configuredPairs);
         long maxPairs = fromShare ? sharePairs : configuredPairs;
@@ -205,7 +203,7 @@ public class TenantQuotas {
                 new QuotaRefusal.Checked(
                         maxInFlight,
                         maxPairs,
-                        fromShare ? q.maxBacklogShare(job.tenant()) : 0,
+                        fromShare ? share : 0,
                         rate,
                         tokenRate,
                         storedLimit,

@@ -15,11 +15,13 @@ public class TenantDirectory {
     private final ApiKeys keys;
     private final String defaultTenant;
     private final boolean required;
+    private final boolean severalTenants;
 
     public TenantDirectory(GatewayConfig config) {
         this.keys = ApiKeys.parse(config.apiKeys().orElse(List.of()));
         this.defaultTenant = config.defaultTenant();
         this.required = config.authRequired();
+        this.severalTenants = keys.tenantCount() > 1;
     }
 
     /**
@@ -50,7 +52,7 @@ public class TenantDirectory {
      * every caller is the default tenant).
      */
     public boolean severalTenants() {
-        return keys.tenantCount() > 1;
+        return severalTenants;
     }
 
     public String defaultTenant() {
