@@ -1,6 +1,5 @@
 package dev.rerankqueue.gateway.admission;
 
-import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,7 +11,6 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
-import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
@@ -47,23 +45,21 @@ class SubmissionShareTest {
         }
     }
 
-    private static final String JOB =
-            """
-            {"query":"capital of France","documents":["Paris is the capital of France.","Bread."]}""";
-
     @Inject ReactiveRedisDataSource reactive;
 
     @Test
     void aTenantWithSlowAcceptsHoldsOnlyItsShareOfThePlaces() throws Exception {
-        submit("acme-key").then().statusCode(202); // the quota script is cached: one EVALSHA
+        TenantQuotaTest.submitAs("acme-key")
+                .then()
+                .statusCode(202); // the quota script is cached: one EVALSHA
         // the pool's free connection blocks for 3 s: every quota check waits up to its 2 s
         reactive.execute("BLPOP", "rerank:test:nothing", "3").subscribe().with(r -> {}, e -> {});
         List<CompletableFuture<Response>> acme = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            acme.add(CompletableFuture.supplyAsync(() -> submit("acme-key")));
+            acme.add(CompletableFuture.supplyAsync(() -> TenantQuotaTest.submitAs("acme-key")));
             Thread.sleep(100);
         }
-        Response globex = submit("globex-key");
+        Response globex = TenantQuotaTest.submitAs("globex-key");
         assertFalse(
                 globex.statusCode() == 503 && globex.asString().contains("submissions at once"),
                 "globex found no place: " + globex.asString());
@@ -80,12 +76,5 @@ class SubmissionShareTest {
             }
         }
         assertEquals(2, share, "acme's submissions past its 2 places");
-    }
-
-    private static Response submit(String key) {
-        return given().contentType(ContentType.JSON)
-                .header("Authorization", "Bearer " + key)
-                .body(JOB)
-                .post("/v1/rerank/jobs");
     }
 }

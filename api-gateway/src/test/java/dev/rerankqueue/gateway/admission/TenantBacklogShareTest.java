@@ -14,7 +14,6 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
-import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -53,23 +52,12 @@ class TenantBacklogShareTest {
         }
     }
 
-    private static final String JOB =
-            """
-            {"query":"capital of France","documents":["Paris is the capital of France.","Bread."]}""";
-
     @Inject RedisDataSource redis;
 
     @AfterEach
     void forget() throws Exception {
         redis.hash(String.class).hdel(RedisKeys.WORKER_CAPACITY, "share-worker");
         BacklogAdmissionTest.commitEverything(GROUP);
-    }
-
-    private static Response submitAs(String key) {
-        return given().contentType(ContentType.JSON)
-                .header("Authorization", "Bearer " + key)
-                .body(JOB)
-                .post("/v1/rerank/jobs");
     }
 
     @Test
@@ -90,7 +78,7 @@ class TenantBacklogShareTest {
         int accepted = 0;
         Response refused = null;
         for (int i = 0; i < 120 && refused == null; i++) {
-            Response r = submitAs("acme-key");
+            Response r = TenantQuotaTest.submitAs("acme-key");
             if (r.statusCode() == 202) {
                 accepted++;
             } else {
@@ -107,8 +95,8 @@ class TenantBacklogShareTest {
         assertTrue(accepted == 30, "acme's jobs accepted before its first refusal: " + accepted);
         // globex has its own share: the backlog acme left (60 of 200 pairs) does not hold it back
         for (int i = 0; i < 20; i++) {
-            submitAs("globex-key").then().statusCode(202);
+            TenantQuotaTest.submitAs("globex-key").then().statusCode(202);
         }
-        submitAs("acme-key").then().statusCode(429);
+        TenantQuotaTest.submitAs("acme-key").then().statusCode(429);
     }
 }

@@ -55,7 +55,7 @@ class TenantQuotaTest {
     }
 
     /** Two documents: two pairs. */
-    private static final String JOB =
+    static final String JOB =
             """
             {"query":"capital of France","documents":["Paris is the capital of France.","Bread."]}""";
 
@@ -64,7 +64,8 @@ class TenantQuotaTest {
 
     @Inject RedisDataSource redis;
 
-    private static Response submitAs(String key) {
+    /** Submits {@link #JOB} with {@code key}'s tenant. */
+    static Response submitAs(String key) {
         return given().contentType(ContentType.JSON)
                 .header("Authorization", "Bearer " + key)
                 .body(JOB)
@@ -240,10 +241,7 @@ class TenantQuotaTest {
      */
     @Test
     void aTenantSubmitsOnlyToTheLanesItIsAllowed() {
-        given().contentType(ContentType.JSON)
-                .header("Authorization", "Bearer umbrella-key")
-                .body(JOB)
-                .post("/v1/rerank/jobs")
+        submitAs("umbrella-key")
                 .then()
                 .statusCode(403)
                 .contentType("application/problem+json")
@@ -280,12 +278,7 @@ class TenantQuotaTest {
                 .body("accepted", equalTo(1))
                 .body("errors[0].line", equalTo(2))
                 .body("errors[0].type", equalTo("/problems/lane-not-allowed"));
-        given().contentType(ContentType.JSON)
-                .header("Authorization", "Bearer initech-key")
-                .body(JOB)
-                .post("/v1/rerank/jobs")
-                .then()
-                .statusCode(202);
+        submitAs("initech-key").then().statusCode(202);
     }
 
     /**
