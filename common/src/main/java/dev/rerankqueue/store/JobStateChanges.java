@@ -27,11 +27,14 @@ public final class JobStateChanges {
 
     /**
      * Refused after its record may have been sent (the queue did not acknowledge in time): marked
-     * cancelled so that a worker that still receives the record never scores it.
+     * cancelled so that a worker that still receives the record never scores it. Only while no
+     * worker has it: a job found running or finished got to the queue after all, and the write
+     * loses (its outcome names that status).
      */
     public static JobTransition neverToRun(
             RerankJob job, long now, String reason, Duration retention) {
         return JobTransition.to(job.id(), JobStatus.CANCELLED)
+                .onlyFrom(JobStatus.QUEUED)
                 .orCreateWith(JobFields.initial(job))
                 .set(JobFields.FINISHED_AT, now)
                 .set(JobFields.ERROR, reason)

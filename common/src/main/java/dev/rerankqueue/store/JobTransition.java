@@ -3,9 +3,11 @@ package dev.rerankqueue.store;
 import dev.rerankqueue.job.JobStatus;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -129,6 +131,10 @@ public final class JobTransition {
     private final Map<String, String> setFields = new LinkedHashMap<>();
     private Long expectedVersion;
     private boolean createOnly;
+
+    /** The statuses the write may move the job from; {@code null}: all the table allows. */
+    private Set<JobStatus> from;
+
     private Duration ttl = Duration.ZERO;
 
     private JobTransition(String jobId, JobStatus target) {
@@ -158,6 +164,15 @@ public final class JobTransition {
      */
     public JobTransition expectVersion(long version) {
         this.expectedVersion = version;
+        return this;
+    }
+
+    /**
+     * Apply only from these statuses (of those the {@link JobStatus} table allows for the target),
+     * or when the job is absent and the write may create it.
+     */
+    public JobTransition onlyFrom(JobStatus first, JobStatus... more) {
+        this.from = EnumSet.of(first, more);
         return this;
     }
 
@@ -284,6 +299,7 @@ public final class JobTransition {
                 createOnly
                         ? ""
                         : target.sources().stream()
+                                .filter(s -> from == null || from.contains(s))
                                 .map(JobStatus::wireName)
                                 .collect(Collectors.joining(","));
         if (!createFields.isEmpty()) {

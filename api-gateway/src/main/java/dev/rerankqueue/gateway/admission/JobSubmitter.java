@@ -5,6 +5,7 @@ import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.gateway.webhook.WebhookTargets;
+import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RequestValidator;
 import dev.rerankqueue.job.RerankJob;
@@ -269,12 +270,25 @@ public class JobSubmitter {
                 .after(config.kafka().sendTimeout())
                 .fail()
                 .onFailure()
-                .call(() -> neverRun(job))
-                .onFailure()
-                .transform(e -> notAcknowledged(job, e))
+                .recoverWithUni(e -> neverRun(job).map(taken -> takenOrRefused(job, taken, e)))
                 .invoke(() -> acknowledged(job, endpoint, sample))
                 .chain(() -> recordQueued(job))
                 .replaceWith(new AcceptedJob(job.id(), job.createdAt(), false));
+    }
+
+    /**
+     * After a send that failed: nothing when a worker already has the job (it is accepted after
+     * all), else the 503.
+     */
+    private Void takenOrRefused(RerankJob job, boolean taken, Throwable e) {
+        if (!taken) {
+            throw notAcknowledged(job, e);
+        }
+        LOG.infof(
+                "job %s accepted: Kafka's acknowledgement did not come (%s), but a worker already"
+                        + " has the job",
+                job.id(), e.toString());
+        return null;
     }
 
     /** The 503 of a job Kafka did not acknowledge in time, logged with why. */
@@ -301,9 +315,13 @@ public class JobSubmitter {
      * on the producer's sending thread while the broker is away has no deadline of its own and goes
      * out when the broker is back (the fault suite saw this), and an idempotent producer's timeout
      * does not prove the broker has not written it. So the job is marked cancelled before the 503:
-     * a worker that gets the record finds it finished and never scores it.
+     * a worker that gets the record finds it finished and never scores it. The mark is a
+     * compare-and-set in Redis, as the worker's claim is: when a worker claimed the job first (the
+     * record was on the topic, only its acknowledgement was lost), the mark loses, and this emits
+     * true: the job is accepted, not refused. A mark that cannot be written emits false (the 503
+     * stands).
      */
-    private Uni<Void> neverRun(RerankJob job) {
+    private Uni<Boolean> neverRun(RerankJob job) {
         return store.apply(
                         JobStateChanges.neverToRun(
                                 job,
@@ -311,6 +329,11 @@ public class JobSubmitter {
                                 "not accepted: the queue did not acknowledge the job in time"
                                         + " (answered 503)",
                                 config.results().retention()))
+                .map(
+                        mark ->
+                                !mark.applied()
+                                        && mark.status() != null
+                                        && mark.status() != JobStatus.CANCELLED)
                 .onFailure()
                 .invoke(
                         e ->
@@ -318,8 +341,7 @@ public class JobSubmitter {
                                         "job %s was answered 503 but could not be marked as never to run: %s",
                                         job.id(), e.toString()))
                 .onFailure()
-                .recoverWithNull()
-                .replaceWithVoid();
+                .recoverWithItem(false);
     }
 
     private Uni<Void> recordQueued(RerankJob job) {

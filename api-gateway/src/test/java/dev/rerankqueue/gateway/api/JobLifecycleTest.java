@@ -1,5 +1,6 @@
 package dev.rerankqueue.gateway.api;
 
+import static dev.rerankqueue.testing.JobBuilder.aQueuedJob;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -8,8 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.store.JobStateChanges;
 import dev.rerankqueue.store.JobTransition;
+import dev.rerankqueue.store.TransitionOutcome;
 import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -71,6 +75,38 @@ class JobLifecycleTest {
                         .await()
                         .atMost(Duration.ofSeconds(5))
                         .applied());
+    }
+
+    /**
+     * A submission whose send timed out is marked never to run before its 503; but when a worker
+     * already has the job (its record got to the topic after all), the mark must not apply: the job
+     * runs, and the gateway answers 202 instead.
+     */
+    @Test
+    void theNeverToRunMarkOfARefusalLosesToAWorkerThatHasTheJob() {
+        RerankJob job = aQueuedJob().build();
+        store.apply(JobStateChanges.startProcessing(job, "worker-1", 1L, Duration.ofMinutes(5)))
+                .await()
+                .atMost(Duration.ofSeconds(5));
+        TransitionOutcome mark =
+                store.apply(
+                                JobStateChanges.neverToRun(
+                                        job, 2L, "answered 503", Duration.ofMinutes(5)))
+                        .await()
+                        .atMost(Duration.ofSeconds(5));
+        assertEquals(false, mark.applied(), "the mark cancelled a running job");
+        assertEquals(JobStatus.RUNNING, mark.status());
+
+        RerankJob unseen = aQueuedJob().build();
+        assertEquals(
+                JobStatus.CANCELLED,
+                store.apply(
+                                JobStateChanges.neverToRun(
+                                        unseen, 2L, "answered 503", Duration.ofMinutes(5)))
+                        .await()
+                        .atMost(Duration.ofSeconds(5))
+                        .status(),
+                "a job no worker has is marked, so a late record of it never runs");
     }
 
     @Test
