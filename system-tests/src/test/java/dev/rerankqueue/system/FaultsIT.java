@@ -298,6 +298,26 @@ class FaultsIT {
                 scenario + ": " + o.problems().subList(0, Math.min(10, o.problems().size())));
         assertEquals(o.accepted(), o.succeeded(), scenario + ": every accepted job succeeds");
         assertNoRefusedJobRan(scenario, o);
+        assertNothingLeftWaiting(scenario);
+    }
+
+    /**
+     * Once a scenario's jobs are all done, the workers' group has committed every record: the
+     * gateway counts no job as waiting. A commit that failed in a rebalance or a broker restart and
+     * was never made good would leave scored jobs counted as waiting, and the gateway would refuse
+     * new ones on that backlog.
+     */
+    private static void assertNothingLeftWaiting(String scenario) {
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(500))
+                .untilAsserted(
+                        () ->
+                                assertEquals(
+                                        0.0,
+                                        gateway.metric("rerank_backlog_jobs"),
+                                        scenario
+                                                + ": jobs the gateway counts as waiting (uncommitted) after all were"
+                                                + " done"));
     }
 
     /**
