@@ -190,7 +190,10 @@ final class JobLoad {
                                                 top);
                                     } else {
                                         rejected.incrementAndGet();
-                                        refusedQueries.add(query);
+                                        if (e == null) {
+                                            // refused; one never answered may have been taken
+                                            refusedQueries.add(query);
+                                        }
                                         String kind =
                                                 e != null
                                                         ? "exception "
