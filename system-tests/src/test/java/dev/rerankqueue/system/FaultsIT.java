@@ -382,6 +382,54 @@ class FaultsIT {
         record("kill -9 a worker mid-batch, 10 times", load.check(Duration.ofMinutes(4)), start);
     }
 
+    /**
+     * A worker frozen (SIGSTOP) in the middle of a batch for longer than its group session: its
+     * partitions and its jobs go to the other worker, which takes them over. Resumed, the frozen
+     * worker finishes scoring what it held, but as a zombie: its results lose the compare-and-set
+     * to the take-over, so each job still has exactly one result, in Redis and on the results
+     * topic.
+     */
+    @Test
+    void workerPausedPastItsSessionThenResumed() throws Exception {
+        long start = System.nanoTime();
+        JobLoad load = load();
+        load.submit(30);
+        AppProcess zombie = workers.get(0);
+        awaitScoring(zombie, load);
+        zombie.signal("STOP");
+        try {
+            keepFaultFor(Duration.ofSeconds(15)); // past session.timeout.ms (10 s)
+            load.submit(20);
+        } finally {
+            zombie.signal("CONT");
+        }
+        JobLoad.Outcome outcome = load.check(Duration.ofMinutes(4));
+        record("a worker frozen (SIGSTOP) mid-batch for 15 s, then resumed", outcome, start);
+        Set<String> accepted = new HashSet<>(load.acceptedIds());
+        Map<String, Set<JobState>> results = new HashMap<>();
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(500))
+                .until(
+                        () -> {
+                            results.clear();
+                            readAll(Topics.RESULTS).stream()
+                                    .filter(r -> accepted.contains(r.key()))
+                                    .forEach(
+                                            r ->
+                                                    results.computeIfAbsent(
+                                                                    r.key(), k -> new HashSet<>())
+                                                            .add(JobCodec.decodeState(r.value())));
+                            return results.keySet().containsAll(accepted);
+                        });
+        // a worker that meets a job already finished appends its state again (the same state)
+        List<String> twice =
+                results.entrySet().stream()
+                        .filter(e -> e.getValue().size() > 1)
+                        .map(e -> e.getKey() + " " + e.getValue())
+                        .toList();
+        assertTrue(twice.isEmpty(), "jobs with two different results: " + twice);
+    }
+
     @Test
     void workerStoppedGracefullyUnderLoadFinishesItsWorkFirst() throws Exception {
         long start = System.nanoTime();
