@@ -5,9 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalDouble;
-import java.util.OptionalInt;
-import java.util.OptionalLong;
+import java.util.function.Function;
 
 /**
  * Per-tenant quotas, answered with 429 + Retry-After. Each has a default for all tenants and
@@ -98,83 +96,64 @@ public interface Quotas {
     Map<String, TenantQuota> tenant();
 
     interface TenantQuota {
-        OptionalInt maxInFlightJobs();
+        Optional<Integer> maxInFlightJobs();
 
-        OptionalLong maxInFlightPairs();
+        Optional<Long> maxInFlightPairs();
 
-        OptionalDouble pairsPerSecond();
+        Optional<Double> pairsPerSecond();
 
-        OptionalDouble tokensPerSecond();
+        Optional<Double> tokensPerSecond();
 
-        OptionalInt maxSseConnections();
+        Optional<Integer> maxSseConnections();
 
-        OptionalDouble maxStoredShare();
+        Optional<Double> maxStoredShare();
 
         Optional<List<String>> lanes();
 
-        OptionalDouble maxBacklogShare();
+        Optional<Double> maxBacklogShare();
 
-        OptionalLong maxFollowedJobs();
+        Optional<Long> maxFollowedJobs();
+    }
+
+    /** {@code tenant}'s own value of a setting where it has one, else {@code global}. */
+    private <T> T forTenant(String tenant, Function<TenantQuota, Optional<T>> own, T global) {
+        TenantQuota q = tenant().get(tenant);
+        return q == null ? global : own.apply(q).orElse(global);
     }
 
     default long maxFollowedJobs(String tenant) {
-        TenantQuota q = tenant().get(tenant);
-        return q != null && q.maxFollowedJobs().isPresent()
-                ? q.maxFollowedJobs().getAsLong()
-                : maxFollowedJobs();
+        return forTenant(tenant, TenantQuota::maxFollowedJobs, maxFollowedJobs());
     }
 
     default double maxBacklogShare(String tenant) {
-        TenantQuota q = tenant().get(tenant);
-        return q != null && q.maxBacklogShare().isPresent()
-                ? q.maxBacklogShare().getAsDouble()
-                : maxBacklogShare();
+        return forTenant(tenant, TenantQuota::maxBacklogShare, maxBacklogShare());
     }
 
     default List<String> lanes(String tenant) {
-        TenantQuota q = tenant().get(tenant);
-        return q != null && q.lanes().isPresent() ? q.lanes().get() : lanes();
+        return forTenant(tenant, TenantQuota::lanes, lanes());
     }
 
     default double maxStoredShare(String tenant) {
-        TenantQuota q = tenant().get(tenant);
-        return q != null && q.maxStoredShare().isPresent()
-                ? q.maxStoredShare().getAsDouble()
-                : maxStoredShare();
+        return forTenant(tenant, TenantQuota::maxStoredShare, maxStoredShare());
     }
 
     default int maxInFlightJobs(String tenant) {
-        TenantQuota q = tenant().get(tenant);
-        return q != null && q.maxInFlightJobs().isPresent()
-                ? q.maxInFlightJobs().getAsInt()
-                : maxInFlightJobs();
+        return forTenant(tenant, TenantQuota::maxInFlightJobs, maxInFlightJobs());
     }
 
     default long maxInFlightPairs(String tenant) {
-        TenantQuota q = tenant().get(tenant);
-        return q != null && q.maxInFlightPairs().isPresent()
-                ? q.maxInFlightPairs().getAsLong()
-                : maxInFlightPairs();
+        return forTenant(tenant, TenantQuota::maxInFlightPairs, maxInFlightPairs());
     }
 
     default double pairsPerSecond(String tenant) {
-        TenantQuota q = tenant().get(tenant);
-        return q != null && q.pairsPerSecond().isPresent()
-                ? q.pairsPerSecond().getAsDouble()
-                : pairsPerSecond();
+        return forTenant(tenant, TenantQuota::pairsPerSecond, pairsPerSecond());
     }
 
     default double tokensPerSecond(String tenant) {
-        TenantQuota q = tenant().get(tenant);
-        return q != null && q.tokensPerSecond().isPresent()
-                ? q.tokensPerSecond().getAsDouble()
-                : tokensPerSecond();
+        return forTenant(tenant, TenantQuota::tokensPerSecond, tokensPerSecond());
     }
 
     default int maxSseConnections(String tenant) {
-        TenantQuota q = tenant().get(tenant);
-        return q != null && q.maxSseConnections().isPresent()
-                ? q.maxSseConnections().getAsInt()
-                : maxSseConnections();
+        return forTenant(tenant, TenantQuota::maxSseConnections, maxSseConnections());
     }
 }

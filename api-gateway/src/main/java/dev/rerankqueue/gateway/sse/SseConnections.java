@@ -69,15 +69,15 @@ public class SseConnections {
                     Duration.ofSeconds(1));
         }
         long[] before = {0};
+        boolean[] over = {false};
         followed.compute(
                 tenant,
                 (t, held) -> {
                     before[0] = held == null ? 0 : held;
-                    boolean over =
-                            maxFollowed > 0 && before[0] > 0 && before[0] + jobs > maxFollowed;
-                    return over ? held : Long.valueOf(before[0] + jobs);
+                    over[0] = maxFollowed > 0 && before[0] > 0 && before[0] + jobs > maxFollowed;
+                    return over[0] ? held : Long.valueOf(before[0] + jobs);
                 });
-        if (maxFollowed > 0 && before[0] > 0 && before[0] + jobs > maxFollowed) {
+        if (over[0]) {
             count.decrementAndGet();
             throw RefusedException.quotaExceeded(
                     "rerank.quotas.max-followed-jobs",
