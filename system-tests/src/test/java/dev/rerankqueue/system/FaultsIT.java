@@ -412,19 +412,13 @@ class FaultsIT {
                 .until(
                         () -> {
                             results.clear();
-                            readAll(Topics.RESULTS).stream()
-                                    .filter(r -> accepted.contains(r.key()))
-                                    .forEach(
-                                            r ->
-                                                    results.computeIfAbsent(
-                                                                    r.key(), k -> new HashSet<>())
-                                                            .add(JobCodec.decodeState(r.value())));
+                            results.putAll(statesOnResultsTopic());
                             return results.keySet().containsAll(accepted);
                         });
         // a worker that meets a job already finished appends its state again (the same state)
         List<String> twice =
                 results.entrySet().stream()
-                        .filter(e -> e.getValue().size() > 1)
+                        .filter(e -> accepted.contains(e.getKey()) && e.getValue().size() > 1)
                         .map(e -> e.getKey() + " " + e.getValue())
                         .toList();
         assertTrue(twice.isEmpty(), "jobs with two different results: " + twice);
@@ -452,17 +446,39 @@ class FaultsIT {
                 "a worker that stops gracefully finishes and commits its batch: nothing is scored twice");
     }
 
-    @Test
-    void brokerRestartedUnderLoad() throws Exception {
+    /** Something the system goes through while jobs come in. */
+    private interface Fault {
+        void happen() throws Exception;
+    }
+
+    /**
+     * Ten submits a second for {@code traffic}; once scoring is under way, {@code fault}; then
+     * every job checked and the scenario recorded (see {@link #record(String, JobLoad.Outcome,
+     * long, boolean)} for {@code unansweredExpected}).
+     */
+    private static void underLoad(
+            String scenario, Duration traffic, boolean unansweredExpected, Fault fault)
+            throws Exception {
         long start = System.nanoTime();
         JobLoad load = load();
-        CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(20));
+        CompletableFuture<Void> submitting = background(load, traffic);
         awaitAnyScoring();
-        kafka.stop();
-        keepFaultFor(Duration.ofSeconds(4));
-        kafka.start();
-        traffic.get(2, TimeUnit.MINUTES);
-        record("Kafka broker restarted under load", load.check(Duration.ofMinutes(4)), start);
+        fault.happen();
+        submitting.get(2, TimeUnit.MINUTES);
+        record(scenario, load.check(Duration.ofMinutes(4)), start, unansweredExpected);
+    }
+
+    @Test
+    void brokerRestartedUnderLoad() throws Exception {
+        underLoad(
+                "Kafka broker restarted under load",
+                Duration.ofSeconds(20),
+                false,
+                () -> {
+                    kafka.stop();
+                    keepFaultFor(Duration.ofSeconds(4));
+                    kafka.start();
+                });
     }
 
     /**
@@ -472,19 +488,15 @@ class FaultsIT {
      */
     @Test
     void gatewayKilledUnderLoad() throws Exception {
-        long start = System.nanoTime();
-        JobLoad load = load();
-        CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(12));
-        awaitAnyScoring();
-        gateway.kill();
-        gateway.restart();
-        gateway.awaitReady(Duration.ofSeconds(90));
-        traffic.get(2, TimeUnit.MINUTES);
-        record(
+        underLoad(
                 "kill -9 the gateway under load (10 submits/s), restarted",
-                load.check(Duration.ofMinutes(4)),
-                start,
-                true);
+                Duration.ofSeconds(12),
+                true,
+                () -> {
+                    gateway.kill();
+                    gateway.restart();
+                    gateway.awaitReady(Duration.ofSeconds(90));
+                });
     }
 
     @Test
@@ -556,12 +568,7 @@ class FaultsIT {
                         () -> {
                             readAll(Topics.JOBS_DLQ).forEach(r -> dead.add(r.key()));
                             results.clear();
-                            readAll(Topics.RESULTS)
-                                    .forEach(
-                                            r ->
-                                                    results.computeIfAbsent(
-                                                                    r.key(), k -> new HashSet<>())
-                                                            .add(JobCodec.decodeState(r.value())));
+                            results.putAll(statesOnResultsTopic());
                             return dead.containsAll(poisonKeys)
                                     && duplicated.stream()
                                             .allMatch(j -> results.containsKey(j.id()));
@@ -576,6 +583,17 @@ class FaultsIT {
             assertEquals("succeeded", states.iterator().next().status().wireName());
         }
         record("20 poison records + 20 jobs delivered twice", outcome, start);
+    }
+
+    /** Each job's distinct states on {@code rerank.results}. */
+    private static Map<String, Set<JobState>> statesOnResultsTopic() {
+        Map<String, Set<JobState>> states = new HashMap<>();
+        readAll(Topics.RESULTS)
+                .forEach(
+                        r ->
+                                states.computeIfAbsent(r.key(), k -> new HashSet<>())
+                                        .add(JobCodec.decodeState(r.value())));
+        return states;
     }
 
     private static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
