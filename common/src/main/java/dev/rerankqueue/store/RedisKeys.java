@@ -17,6 +17,15 @@ public final class RedisKeys {
         return JOB_PREFIX + id;
     }
 
+    /**
+     * Hash of a running job's scores so far, by the index of the pair in the job (the worker's
+     * score checkpoint): written as scorer calls end, read by a worker taking the job over, deleted
+     * once the job is recorded.
+     */
+    public static String scoreCheckpoint(String id) {
+        return "rerank:checkpoint:" + id;
+    }
+
     /** Prefix of {@link #inFlight(String)}; the transition script appends the tenant itself. */
     public static final String IN_FLIGHT_PREFIX = "rerank:inflight:";
 

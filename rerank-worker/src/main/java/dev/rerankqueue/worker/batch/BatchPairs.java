@@ -25,7 +25,9 @@ final class BatchPairs {
 
     private final List<Claimed> jobs;
     private final List<ScorePair> pairs = new ArrayList<>();
-    private final List<String> jobOfPair = new ArrayList<>();
+
+    /** Which job (its index in {@link #jobs}) each pair is of. */
+    private final List<Integer> jobOfPair = new ArrayList<>();
 
     /**
      * For job {@code j}, where each of its documents' pairs start in {@link #pairs}, and its end:
@@ -78,7 +80,7 @@ final class BatchPairs {
                     cutByRequest.add(starts[d]);
                 }
                 while (jobOfPair.size() < pairs.size()) {
-                    jobOfPair.add(c.job().id());
+                    jobOfPair.add(j);
                 }
             }
             starts[r.documents().size()] = pairs.size();
@@ -140,7 +142,17 @@ final class BatchPairs {
     }
 
     String jobOf(int pair) {
+        return jobs.get(jobOfPair.get(pair)).job().id();
+    }
+
+    /** The index of the job that {@code pair} is of. */
+    int jobIndexOf(int pair) {
         return jobOfPair.get(pair);
+    }
+
+    /** Where job {@code j}'s pairs start in {@link #pairs}. */
+    int firstPairOf(int j) {
+        return docStart[j][0];
     }
 
     List<String> jobIds() {

@@ -5,8 +5,10 @@ import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.worker.batch.JobClaimer.Claimed;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import dev.rerankqueue.worker.scoring.MicroBatcher;
+import dev.rerankqueue.worker.scoring.MicroBatcher.ScoredPairs;
 import dev.rerankqueue.worker.store.CancellationWatch;
 import dev.rerankqueue.worker.store.JobStateWriter;
+import dev.rerankqueue.worker.store.ScoreCheckpoints;
 import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -42,6 +44,7 @@ public class JobBatchProcessor {
     private final DeadLetters deadLetters;
     private final CancellationWatch cancellations;
     private final JobStateWriter store;
+    private final ScoreCheckpoints checkpoints;
     private final JobMetrics metrics;
     private final Duration retention;
     private final int progressMinPairs;
@@ -55,6 +58,7 @@ public class JobBatchProcessor {
             DeadLetters deadLetters,
             CancellationWatch cancellations,
             JobStateWriter store,
+            ScoreCheckpoints checkpoints,
             JobMetrics metrics,
             WorkerConfig config) {
         this.batcher = batcher;
@@ -64,6 +68,7 @@ public class JobBatchProcessor {
         this.deadLetters = deadLetters;
         this.cancellations = cancellations;
         this.store = store;
+        this.checkpoints = checkpoints;
         this.metrics = metrics;
         this.retention = config.results().retention();
         this.progressMinPairs = config.progress().minPairs();
@@ -139,13 +144,26 @@ public class JobBatchProcessor {
                         });
     }
 
-    /** Scores the pairs of all claimed jobs together in {@code lane}, then records each job. */
+    /**
+     * Scores the pairs of all claimed jobs together in {@code lane}, reusing what an earlier worker
+     * checkpointed of them and checkpointing each call's scores, then records each job.
+     */
     private Uni<Void> scoreAndRecord(List<Claimed> claimed, Priority lane, TerminalStates written) {
         if (claimed.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
         BatchPairs pairs = BatchPairs.of(claimed, batcher.scorer());
-        Consumer<int[]> progress =
+        return BatchCheckpoints.load(pairs, batcher.model(), checkpoints)
+                .chain(saved -> scoreAndRecord(claimed, pairs, saved, lane, written));
+    }
+
+    private Uni<Void> scoreAndRecord(
+            List<Claimed> claimed,
+            BatchPairs pairs,
+            BatchCheckpoints saved,
+            Priority lane,
+            TerminalStates written) {
+        Consumer<ScoredPairs> progress =
                 ProgressReporter.of(
                         pairs.jobIds(),
                         pairs.pairCounts(),
@@ -158,13 +176,23 @@ public class JobBatchProcessor {
         return batcher.score(
                         pairs.pairs(),
                         lane,
-                        progress,
-                        i -> cancellations.isCancelled(pairs.jobOf(i)))
+                        progress.andThen(saved),
+                        i -> cancellations.isCancelled(pairs.jobOf(i)),
+                        saved::known)
                 .onItemOrFailure()
                 .transformToUni(
                         (scored, failure) ->
-                                recorder.recordAll(
-                                        claimed, pairs, scored, failure, batcher.model(), written));
+                                saved.settled()
+                                        .chain(
+                                                () ->
+                                                        recorder.recordAll(
+                                                                claimed,
+                                                                pairs,
+                                                                scored,
+                                                                failure,
+                                                                batcher.model(),
+                                                                written)))
+                .call(saved::delete);
     }
 
     /** Jobs whose state is gone from Redis though this pass did not write it. */

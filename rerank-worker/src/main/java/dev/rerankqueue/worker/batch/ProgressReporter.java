@@ -1,6 +1,7 @@
 package dev.rerankqueue.worker.batch;
 
 import dev.rerankqueue.store.JobProgress;
+import dev.rerankqueue.worker.scoring.MicroBatcher.ScoredPairs;
 import dev.rerankqueue.worker.store.JobStateWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,7 +15,7 @@ import org.jboss.logging.Logger;
  * jobs to Redis ({@link JobProgress}) at most once per interval each. Best effort: a lost progress
  * write only means a missed {@code progress} event; the result write does not wait for it.
  */
-final class ProgressReporter implements Consumer<int[]> {
+final class ProgressReporter implements Consumer<ScoredPairs> {
 
     private static final Logger LOG = Logger.getLogger(ProgressReporter.class);
 
@@ -61,7 +62,7 @@ final class ProgressReporter implements Consumer<int[]> {
      * the other in the scored list; one that reports nothing when none has {@code minPairs} pairs
      * (or reporting is off).
      */
-    static Consumer<int[]> of(
+    static Consumer<ScoredPairs> of(
             List<String> ids,
             int[] pairCounts,
             int[] documentCounts,
@@ -81,10 +82,11 @@ final class ProgressReporter implements Consumer<int[]> {
     }
 
     /** Reports nothing. */
-    private static final Consumer<int[]> NONE = scored -> {};
+    private static final Consumer<ScoredPairs> NONE = scored -> {};
 
     @Override
-    public void accept(int[] pairIndices) {
+    public void accept(ScoredPairs done) {
+        int[] pairIndices = done.inputs();
         List<JobProgress> writes = new ArrayList<>();
         synchronized (this) {
             long now = System.nanoTime();

@@ -117,6 +117,27 @@ public interface WorkerConfig {
     }
 
     /**
+     * Score checkpoints: the scores of a running job's pairs, kept in Redis as scorer calls end, so
+     * that a worker taking the job over (its first worker died or froze) scores only what is
+     * missing.
+     */
+    Checkpoints checkpoints();
+
+    interface Checkpoints {
+        /** Whether scores are checkpointed. Default true. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /**
+         * How long a checkpoint outlives its last write when no worker finishes its job; keep it
+         * above the time a job takes to be taken over (the consumer session timeout plus a
+         * rebalance). Default 10m.
+         */
+        @WithDefault("10m")
+        Duration ttl();
+    }
+
+    /**
      * Progress of large jobs: pairs scored so far, readable on the job and sent as {@code progress}
      * SSE events.
      */

@@ -1,6 +1,5 @@
 package dev.rerankqueue.worker.scoring;
 
-import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -14,8 +13,8 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import java.util.function.IntPredicate;
-import java.util.function.Supplier;
 
 /**
  * Scores the pairs of many jobs together: drops duplicates, takes what the {@link ScoreCache}
@@ -29,8 +28,7 @@ public class MicroBatcher {
 
     private final Scorer scorer;
     private final CallPacker packer;
-    private final LaneGate gate;
-    private final RetryPolicy retry;
+    private final ScorerSlots slots;
     private final ScoringMetrics metrics;
     private final ScoreCache cache;
     private final ScorerCapacity capacity;
@@ -53,16 +51,18 @@ public class MicroBatcher {
         this.cache = cache;
         this.packer = new CallPacker(config.batch().maxPairs(), config.batch().maxTokens());
         int slots = config.batch().inFlight().orElse(2 * scorer.preferredInFlight());
-        this.gate =
+        LaneGate gate =
                 new LaneGate(
                         slots,
                         config.lanes().batchMaxSlots().orElse(Math.max(1, slots / 2)),
                         config.lanes().interactiveWeight(),
                         config.lanes().batchWeight(),
                         metrics);
-        this.retry = RetryPolicy.of(config.scorer());
         this.capacity = new ScorerCapacity(config.capacity().window(), Duration.ofMillis(500));
         this.metrics = new ScoringMetrics(metrics, scorer);
+        this.slots =
+                new ScorerSlots(
+                        scorer, gate, RetryPolicy.of(config.scorer()), capacity, this.metrics);
     }
 
     /**
@@ -109,11 +109,26 @@ public class MicroBatcher {
     }
 
     /**
+     * What became of some input pairs: {@code entries[k]} is the score of pair {@code inputs[k]}
+     * (an index into the scored list), or {@code null} where the model refused that pair.
+     */
+    public record ScoredPairs(int[] inputs, ScoreCache.Entry[] entries) {}
+
+    /** As {@link #score(List, Priority, Consumer, IntPredicate, IntFunction)}, nothing known. */
+    public Uni<Result> score(
+            List<ScorePair> pairs,
+            Priority lane,
+            Consumer<ScoredPairs> onScored,
+            IntPredicate abandoned) {
+        return score(pairs, lane, onScored, abandoned, i -> null);
+    }
+
+    /**
      * Scores {@code pairs} in scorer slots of {@code lane}. After each scorer call {@code onScored}
-     * gets the indices (into {@code pairs}) of the pairs it scored, duplicates included. A call the
-     * model refuses for its input (one over-long pair among many) is split in halves until the
-     * refused pairs stand alone: they come back with their {@link Result#refusal(int) refusal},
-     * every other pair with its score.
+     * gets the pairs it scored, duplicates included, with their scores. A call the model refuses
+     * for its input (one over-long pair among many) is split in halves until the refused pairs
+     * stand alone: they come back with their {@link Result#refusal(int) refusal}, every other pair
+     * with its score.
      *
      * <p>{@code abandoned} says which input pairs are no longer wanted (their job was cancelled). A
      * scorer call is checked when it gets its slot, just before it is sent: pairs abandoned by then
@@ -121,13 +136,18 @@ public class MicroBatcher {
      * all become abandoned is given up, which aborts it at the model server. So a cancelled job
      * stops taking model time within about {@value #ABANDON_CHECK_MS} ms, except for a forward pass
      * already running.
+     *
+     * <p>{@code known} gives the score of input pair i where it was already scored (a job taken
+     * over from a worker that died: {@code ScoreCheckpoints}), or {@code null}; known pairs are
+     * neither looked up in the cache nor sent to the model, and go to {@code onScored} first.
      */
     public Uni<Result> score(
             List<ScorePair> pairs,
             Priority lane,
-            Consumer<int[]> onScored,
-            IntPredicate abandoned) {
-        return new Run(UniquePairs.of(pairs), lane, onScored, abandoned).score();
+            Consumer<ScoredPairs> onScored,
+            IntPredicate abandoned,
+            IntFunction<ScoreCache.Entry> known) {
+        return new Run(UniquePairs.of(pairs), lane, onScored, abandoned).score(known);
     }
 
     /**
@@ -153,7 +173,7 @@ public class MicroBatcher {
     private final class Run {
         private final UniquePairs unique;
         private final Priority lane;
-        private final Consumer<int[]> onScored;
+        private final Consumer<ScoredPairs> onScored;
         private final IntPredicate abandoned;
         private final String model = scorer.model();
         private final Outcome[] outcomes;
@@ -163,7 +183,11 @@ public class MicroBatcher {
 
         private final AtomicInteger calls = new AtomicInteger();
 
-        Run(UniquePairs unique, Priority lane, Consumer<int[]> onScored, IntPredicate abandoned) {
+        Run(
+                UniquePairs unique,
+                Priority lane,
+                Consumer<ScoredPairs> onScored,
+                IntPredicate abandoned) {
             this.unique = unique;
             this.lane = lane;
             this.onScored = onScored;
@@ -172,21 +196,24 @@ public class MicroBatcher {
             this.keys = new ScoreCache.Key[unique.size()];
         }
 
-        Uni<Result> score() {
+        Uni<Result> score(IntFunction<ScoreCache.Entry> known) {
             List<Integer> misses = new ArrayList<>(unique.size());
             List<Integer> hits = new ArrayList<>();
             for (int u = 0; u < unique.size(); u++) {
-                keys[u] = cache.keyOf(model, unique.get(u));
-                ScoreCache.Entry known = cache.get(keys[u]);
-                if (known == null) {
+                ScoreCache.Entry entry = knownOf(u, known);
+                if (entry == null) {
+                    keys[u] = cache.keyOf(model, unique.get(u));
+                    entry = cache.get(keys[u]);
+                }
+                if (entry == null) {
                     misses.add(u);
                 } else {
                     hits.add(u);
-                    outcomes[u] = Outcome.cached(known);
+                    outcomes[u] = Outcome.cached(entry);
                 }
             }
             if (!hits.isEmpty()) {
-                onScored.accept(unique.inputsOf(hits));
+                scored(hits);
             }
             List<Uni<Void>> chunks =
                     packer.pack(misses.stream().map(unique::get).toList()).stream()
@@ -213,8 +240,8 @@ public class MicroBatcher {
          */
         private Uni<Void> call(List<Integer> chunk) {
             AtomicReference<List<Integer>> sent = new AtomicReference<>(chunk);
-            Uni<Timed> scoring =
-                    timedCall(
+            Uni<ScorerSlots.Timed> scoring =
+                    slots.call(
                             lane,
                             () -> {
                                 List<Integer> live =
@@ -222,7 +249,7 @@ public class MicroBatcher {
                                 sent.set(live);
                                 return live.stream().map(unique::get).toList();
                             });
-            Uni<Timed> givenUp =
+            Uni<ScorerSlots.Timed> givenUp =
                     Multi.createFrom()
                             .ticks()
                             .every(ABANDON_CHECK)
@@ -239,7 +266,9 @@ public class MicroBatcher {
          * stored, split or given up.
          */
         private Uni<Void> settle(
-                List<Integer> chunk, AtomicReference<List<Integer>> sent, Uni<Timed> scoring) {
+                List<Integer> chunk,
+                AtomicReference<List<Integer>> sent,
+                Uni<ScorerSlots.Timed> scoring) {
             return scoring.onItem()
                     .invoke(scored -> stored(chunk, sent.get(), scored))
                     .replaceWithVoid()
@@ -247,7 +276,7 @@ public class MicroBatcher {
                     .recoverWithUni(refusal -> split(sent.get(), refusal));
         }
 
-        private void stored(List<Integer> chunk, List<Integer> live, Timed scored) {
+        private void stored(List<Integer> chunk, List<Integer> live, ScorerSlots.Timed scored) {
             if (scored == GIVEN_UP) {
                 metrics.abandoned(chunk.size());
                 return;
@@ -279,7 +308,7 @@ public class MicroBatcher {
             return unique.allInputs(u, abandoned);
         }
 
-        private void store(List<Integer> chunk, Timed scored, int call) {
+        private void store(List<Integer> chunk, ScorerSlots.Timed scored, int call) {
             Scores s = scored.scores();
             for (int k = 0; k < chunk.size(); k++) {
                 int u = chunk.get(k);
@@ -298,8 +327,28 @@ public class MicroBatcher {
             scored(chunk);
         }
 
+        /** What {@code known} gives for any input pair that unique pair {@code u} stands for. */
+        private ScoreCache.Entry knownOf(int u, IntFunction<ScoreCache.Entry> known) {
+            for (int i : unique.inputsOf(u)) {
+                ScoreCache.Entry entry = known.apply(i);
+                if (entry != null) {
+                    return entry;
+                }
+            }
+            return null;
+        }
+
         private void scored(List<Integer> chunk) {
-            onScored.accept(unique.inputsOf(chunk));
+            int[] inputs = unique.inputsOf(chunk);
+            ScoreCache.Entry[] entries = new ScoreCache.Entry[inputs.length];
+            for (int k = 0; k < inputs.length; k++) {
+                Outcome o = outcomes[unique.of(inputs[k])];
+                entries[k] =
+                        o.refusal() != null
+                                ? null
+                                : new ScoreCache.Entry(o.value(), o.tokens(), o.truncated());
+            }
+            onScored.accept(new ScoredPairs(inputs, entries));
         }
 
         /** The outcomes scattered back to the input pairs, in input order. */
@@ -330,58 +379,11 @@ public class MicroBatcher {
         }
     }
 
-    private record Timed(Scores scores, long millis) {}
-
     /** How often a waiting or running call checks whether its pairs' jobs were all cancelled. */
     static final long ABANDON_CHECK_MS = 100;
 
     private static final Duration ABANDON_CHECK = Duration.ofMillis(ABANDON_CHECK_MS);
 
     /** A call given up because every pair in it was abandoned. */
-    private static final Timed GIVEN_UP = new Timed(null, -1);
-
-    /**
-     * Tokens {@code pairs} are charged as sent, the unit this worker's capacity is announced in.
-     */
-    private static long chargedTokens(List<ScorePair> pairs) {
-        long t = 0;
-        for (ScorePair p : pairs) {
-            t += JobCost.pairTokens(p.query(), p.instruction(), p.document());
-        }
-        return t;
-    }
-
-    /**
-     * One scorer call of the pairs {@code toSend} gives when the call gets its slot; {@code null}
-     * when it gives none.
-     */
-    private Uni<Timed> timedCall(Priority lane, Supplier<List<ScorePair>> toSend) {
-        // each attempt takes a slot of its own, so a call backing off between retries holds none
-        return gate.run(
-                        lane,
-                        () -> {
-                            List<ScorePair> chunk = toSend.get();
-                            if (chunk.isEmpty()) {
-                                return Uni.createFrom().<Timed>nullItem();
-                            }
-                            long start = System.nanoTime();
-                            return scorer.score(chunk, lane)
-                                    .onSubscription()
-                                    .invoke(() -> capacity.started(System.nanoTime()))
-                                    .onTermination()
-                                    .invoke(
-                                            (s, failure, cancelled) ->
-                                                    capacity.ended(
-                                                            System.nanoTime(),
-                                                            s == null ? 0 : chunk.size(),
-                                                            s == null ? 0 : chargedTokens(chunk)))
-                                    .map(
-                                            s -> {
-                                                long nanos = System.nanoTime() - start;
-                                                metrics.scored(nanos, chunk.size(), s.tokens());
-                                                return new Timed(s, nanos / 1_000_000);
-                                            });
-                        })
-                .plug(retry::apply);
-    }
+    private static final ScorerSlots.Timed GIVEN_UP = new ScorerSlots.Timed(null, -1);
 }

@@ -17,11 +17,14 @@ import dev.rerankqueue.job.TruncationDirection;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobStateChanges;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.ScorerCapacityAnnouncement;
 import dev.rerankqueue.testing.InfrastructureResource;
 import dev.rerankqueue.testing.JobBuilder;
+import dev.rerankqueue.worker.scoring.ScoreCache;
+import dev.rerankqueue.worker.store.ScoreCheckpoints;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.common.WithTestResource;
@@ -97,6 +100,8 @@ class VllmWorkerTest {
     static final int CONTEXT = 2048;
 
     @Inject RedisDataSource redis;
+
+    @Inject ScoreCheckpoints checkpoints;
 
     @ConfigProperty(name = "rerank.worker.scorer.vllm.url")
     String vllm;
@@ -554,5 +559,65 @@ class VllmWorkerTest {
                         .contains(
                                 "<Instruct>: Given a web search query, retrieve relevant passages that answer the query"),
                 "the default instruction");
+    }
+
+    /**
+     * A worker died while scoring a job of six documents, after checkpointing four of its scores:
+     * the worker that takes the job over sends only the other two to the model, and the job ranks
+     * by the checkpointed scores. A checkpoint of another model is not used.
+     */
+    @Test
+    void aJobTakenOverScoresOnlyWhatItsFirstWorkerHadNotCheckpointed() throws Exception {
+        String model = "Qwen/Qwen3-Reranker-0.6B";
+        RerankJob job = job("acme", "checkpointed " + System.nanoTime(), null, docs("cats", 6));
+        RerankJob other = job("acme", "checkpointed " + System.nanoTime(), null, docs("dogs", 6));
+        Map<Integer, ScoreCache.Entry> firstFour = new HashMap<>();
+        for (int pair = 0; pair < 4; pair++) {
+            // the first document far above what the emulator gives any of them
+            firstFour.put(pair, new ScoreCache.Entry(pair == 0 ? 0.99 : 0.0001 * pair, 7, false));
+        }
+        for (RerankJob j : List.of(job, other)) {
+            // running on a worker that died
+            redis.execute(
+                    "EVAL",
+                    JobStateChanges.startProcessing(
+                                    j,
+                                    "a-dead-worker",
+                                    System.currentTimeMillis(),
+                                    Duration.ofHours(1))
+                            .evalArgs());
+        }
+        checkpoints
+                .save(model, List.of(new ScoreCheckpoints.Saved(job.id(), 6, firstFour)))
+                .chain(
+                        () ->
+                                checkpoints.save(
+                                        "another/model",
+                                        List.of(
+                                                new ScoreCheckpoints.Saved(
+                                                        other.id(), 6, firstFour))))
+                .await()
+                .atMost(Duration.ofSeconds(5));
+        long pairs = emulator("/emulator/stats").get("pairs").asLong();
+
+        JobState state = awaitAll(List.of(job)).get(0);
+
+        assertEquals(JobStatus.SUCCEEDED, state.status());
+        assertEquals(
+                pairs + 2,
+                emulator("/emulator/stats").get("pairs").asLong(),
+                "only the two pairs not checkpointed reach the model");
+        assertEquals(0, state.result().results().get(0).index(), "ranked by the checkpoint");
+        assertEquals(0.99, state.result().results().get(0).relevanceScore(), 1e-12);
+        assertEquals(2, state.attempts(), "taken over from the dead worker");
+        // the checkpoint of a recorded job is deleted
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> !redis.key().exists(RedisKeys.scoreCheckpoint(job.id())));
+
+        assertEquals(JobStatus.SUCCEEDED, awaitAll(List.of(other)).get(0).status());
+        assertEquals(
+                pairs + 8,
+                emulator("/emulator/stats").get("pairs").asLong(),
+                "another model's checkpoint is not used");
     }
 }

@@ -14,7 +14,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -28,7 +30,7 @@ import org.junit.jupiter.api.Test;
 class MicroBatcherTest {
 
     /** A batch whose progress nobody follows. */
-    static final Consumer<int[]> NOT_FOLLOWED = scored -> {};
+    static final Consumer<MicroBatcher.ScoredPairs> NOT_FOLLOWED = scored -> {};
 
     /** A batch none of whose jobs is cancelled. */
     static final IntPredicate NONE_ABANDONED = i -> false;
@@ -178,6 +180,18 @@ class MicroBatcherTest {
                     }
                 };
             }
+
+            public Checkpoints checkpoints() {
+                return new Checkpoints() {
+                    public boolean enabled() {
+                        return false;
+                    }
+
+                    public Duration ttl() {
+                        return Duration.ofMinutes(10);
+                    }
+                };
+            }
         };
     }
 
@@ -222,11 +236,51 @@ class MicroBatcherTest {
     }
 
     @Test
+    void aKnownScoreIsNotSentToTheModelAndIsReportedWithTheRest() {
+        LengthScorer scorer = new LengthScorer();
+        MicroBatcher b =
+                new MicroBatcher(scorer, config(64, 100_000, 1), new SimpleMeterRegistry());
+        ScoreCache.Entry known = new ScoreCache.Entry(0.5, 3, true);
+        Map<Integer, ScoreCache.Entry> reported = new ConcurrentHashMap<>();
+        MicroBatcher.Result r =
+                b.score(
+                                docs(5, 6, 7, 6),
+                                Priority.INTERACTIVE,
+                                scored -> {
+                                    for (int k = 0; k < scored.inputs().length; k++) {
+                                        reported.put(scored.inputs()[k], scored.entries()[k]);
+                                    }
+                                },
+                                NONE_ABANDONED,
+                                i -> i == 3 ? known : null)
+                        .await()
+                        .indefinitely();
+        // pair 1 equals the known pair 3: neither is sent
+        assertEquals(
+                List.of(5, 7),
+                scorer.calls.stream()
+                        .flatMap(List::stream)
+                        .map(p -> p.document().length())
+                        .sorted()
+                        .toList());
+        assertEquals(List.of(5.0, 0.5, 7.0, 0.5), Arrays.stream(r.values()).boxed().toList());
+        assertEquals(3, r.tokens()[1]);
+        assertTrue(r.truncated()[3]);
+        assertEquals(known, reported.get(1));
+        assertEquals(new ScoreCache.Entry(7.0, 1, false), reported.get(2));
+        assertEquals(4, reported.size());
+    }
+
+    @Test
     void reportsEveryInputPairOnceAsItsCallEnds() {
         LengthScorer scorer = new LengthScorer();
         MicroBatcher b = new MicroBatcher(scorer, config(2, 100_000, 1), new SimpleMeterRegistry());
         List<int[]> reports = new CopyOnWriteArrayList<>();
-        b.score(docs(5, 9, 5, 7, 11), Priority.BATCH, reports::add, NONE_ABANDONED)
+        b.score(
+                        docs(5, 9, 5, 7, 11),
+                        Priority.BATCH,
+                        scored -> reports.add(scored.inputs()),
+                        NONE_ABANDONED)
                 .await()
                 .indefinitely();
         assertEquals(scorer.calls.size(), reports.size(), "one report per scorer call");
@@ -407,7 +461,7 @@ class MicroBatcherTest {
                 batcher.score(
                                 pairs,
                                 Priority.INTERACTIVE,
-                                scored -> Arrays.stream(scored).forEach(reported::add),
+                                scored -> Arrays.stream(scored.inputs()).forEach(reported::add),
                                 NONE_ABANDONED)
                         .await()
                         .indefinitely();
