@@ -51,6 +51,9 @@ final class JobLoad {
                     "Gravity pulls objects together.",
                     "Rivers flow to the sea.");
 
+    /** Documents of every job: the distractors and the one right answer. */
+    static final int DOCUMENTS_PER_JOB = DISTRACTORS.size() + 1;
+
     /** What one checked run found. */
     record Outcome(
             int accepted,

@@ -42,6 +42,13 @@ public final class VllmEmulator implements AutoCloseable {
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong abortedRequests = new AtomicLong();
+
+    /**
+     * Pairs whose scores reached a client still connected: {@code pairs} less this is the model
+     * work lost with callers that went away (a worker killed while its call was on the GPU).
+     */
+    private final AtomicLong deliveredPairs = new AtomicLong();
+
     private volatile Faults faults;
 
     private VllmEmulator(EmulatorSettings settings) {
@@ -249,23 +256,28 @@ public final class VllmEmulator implements AutoCloseable {
                 .thenRun(
                         () -> {
                             Runnable answer =
-                                    () ->
-                                            json(
-                                                    req,
-                                                    200,
-                                                    scoreApi
-                                                            ? VllmBodies.scoreResponse(
-                                                                    settings.model(),
-                                                                    in,
-                                                                    queries,
-                                                                    docs,
-                                                                    promptTotal)
-                                                            : VllmBodies.rerankResponse(
-                                                                    settings.model(),
-                                                                    in,
-                                                                    queries,
-                                                                    docs,
-                                                                    promptTotal));
+                                    () -> {
+                                        if (req.response().closed()) {
+                                            return;
+                                        }
+                                        deliveredPairs.addAndGet(tokens.length);
+                                        json(
+                                                req,
+                                                200,
+                                                scoreApi
+                                                        ? VllmBodies.scoreResponse(
+                                                                settings.model(),
+                                                                in,
+                                                                queries,
+                                                                docs,
+                                                                promptTotal)
+                                                        : VllmBodies.rerankResponse(
+                                                                settings.model(),
+                                                                in,
+                                                                queries,
+                                                                docs,
+                                                                promptTotal));
+                                    };
                             if (f.spikeRate() > 0
                                     && ThreadLocalRandom.current().nextDouble() < f.spikeRate()) {
                                 vertx.setTimer(Math.max(1, f.spikeMs()), t -> answer.run());
@@ -297,6 +309,7 @@ public final class VllmEmulator implements AutoCloseable {
         out.put("pairs", gpu.sequences());
         out.put("aborted_requests", abortedRequests.get());
         out.put("aborted_pairs", gpu.aborted());
+        out.put("delivered_pairs", deliveredPairs.get());
         out.put("tokens", gpu.tokens());
         out.put("requests", requests.get());
         out.put("failed_requests", failures.get());
