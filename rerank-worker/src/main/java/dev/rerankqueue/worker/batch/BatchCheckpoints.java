@@ -1,5 +1,6 @@
 package dev.rerankqueue.worker.batch;
 
+import dev.rerankqueue.worker.batch.JobClaimer.Claimed;
 import dev.rerankqueue.worker.scoring.MicroBatcher.ScoredPairs;
 import dev.rerankqueue.worker.scoring.ScoreCache;
 import dev.rerankqueue.worker.store.ScoreCheckpoints;
@@ -37,14 +38,16 @@ final class BatchCheckpoints implements Consumer<ScoredPairs> {
     @SuppressWarnings("unchecked")
     private BatchCheckpoints(
             BatchPairs pairs,
+            List<String> ids,
+            int[] pairCounts,
             String model,
             ScoreCheckpoints store,
             Map<String, Map<Integer, ScoreCache.Entry>> found) {
         this.pairs = pairs;
+        this.ids = ids;
+        this.pairCounts = pairCounts;
         this.model = model;
         this.store = store;
-        this.pairCounts = pairs.pairCounts();
-        this.ids = pairs.jobIds();
         this.known = new Map[ids.size()];
         for (int j = 0; j < ids.size(); j++) {
             known[j] = found.get(ids.get(j));
@@ -58,27 +61,32 @@ final class BatchCheckpoints implements Consumer<ScoredPairs> {
     }
 
     /**
-     * The checkpoints of {@code pairs}' jobs under {@code model}, with what was saved of them
-     * before; none when they cannot be read.
+     * The checkpoints of the jobs {@code claimed} (whose pairs are {@code pairs}) under {@code
+     * model}, with what was saved before of those taken over from another worker (only they can
+     * have any); none when they cannot be read.
      */
-    static Uni<BatchCheckpoints> load(BatchPairs pairs, String model, ScoreCheckpoints store) {
-        if (!store.enabled()) {
-            return Uni.createFrom().item(new BatchCheckpoints(pairs, model, store, Map.of()));
-        }
-        Map<String, Integer> jobs = new LinkedHashMap<>();
+    static Uni<BatchCheckpoints> load(
+            List<Claimed> claimed, BatchPairs pairs, String model, ScoreCheckpoints store) {
         List<String> ids = pairs.jobIds();
         int[] counts = pairs.pairCounts();
+        Map<String, Integer> takenOver = new LinkedHashMap<>();
         for (int j = 0; j < ids.size(); j++) {
-            jobs.put(ids.get(j), counts[j]);
+            if (claimed.get(j).takenOver()) {
+                takenOver.put(ids.get(j), counts[j]);
+            }
         }
-        return store.load(model, jobs)
+        if (!store.enabled() || takenOver.isEmpty()) {
+            return Uni.createFrom()
+                    .item(new BatchCheckpoints(pairs, ids, counts, model, store, Map.of()));
+        }
+        return store.load(model, takenOver)
                 .onFailure()
                 .recoverWithItem(
                         e -> {
                             LOG.debugf("score checkpoints not read: %s", e.toString());
                             return Map.of();
                         })
-                .map(found -> new BatchCheckpoints(pairs, model, store, found));
+                .map(found -> new BatchCheckpoints(pairs, ids, counts, model, store, found));
     }
 
     /** The checkpointed score of pair {@code pair} of the batch, or null. */

@@ -153,7 +153,7 @@ public class JobBatchProcessor {
             return Uni.createFrom().voidItem();
         }
         BatchPairs pairs = BatchPairs.of(claimed, batcher.scorer());
-        return BatchCheckpoints.load(pairs, batcher.model(), checkpoints)
+        return BatchCheckpoints.load(claimed, pairs, batcher.model(), checkpoints)
                 .chain(saved -> scoreAndRecord(claimed, pairs, saved, lane, written));
     }
 

@@ -28,9 +28,10 @@ public class JobClaimer {
     private static final Logger LOG = Logger.getLogger(JobClaimer.class);
 
     /**
-     * A job this worker now runs: scoring started at {@code startedAt} with state {@code version}.
+     * A job this worker now runs: scoring started at {@code startedAt} with state {@code version};
+     * {@code takenOver} when another worker was running it (it may have checkpointed scores).
      */
-    record Claimed(QueuedJob queued, long version, long startedAt) {
+    record Claimed(QueuedJob queued, long version, long startedAt, boolean takenOver) {
 
         RerankJob job() {
             return queued.job();
@@ -62,7 +63,8 @@ public class JobClaimer {
                             ? JobStateChanges.expired(job, now, retention)
                             : JobStateChanges.startProcessing(job, workerId, now, retention));
         }
-        return writeAll(jobs, changes)
+        boolean[] takenOver = new boolean[jobs.size()];
+        return writeAll(jobs, changes, takenOver)
                 .map(
                         outcomes -> {
                             List<Claimed> claimed = new ArrayList<>(jobs.size());
@@ -73,7 +75,8 @@ public class JobClaimer {
                                     expired(queued.job(), o, now, written);
                                 } else if (o.applied()) {
                                     metrics.scoringStarted(queued.job(), now);
-                                    claimed.add(new Claimed(queued, o.version(), now));
+                                    claimed.add(
+                                            new Claimed(queued, o.version(), now, takenOver[i]));
                                 } else {
                                     LOG.debugf(
                                             "job %s is %s already; not scoring it again",
@@ -107,23 +110,24 @@ public class JobClaimer {
      * Writes every change in one call. A job found running was redelivered: the worker that held it
      * died or lost the partition. It is taken over through the retry edge (back to queued at the
      * version found, then its change at the new version), so a slow original can no longer write
-     * its result. Any other status is left as it is.
+     * its result, and marked in {@code takenOver}. Any other status is left as it is.
      */
     private Uni<List<TransitionOutcome>> writeAll(
-            List<QueuedJob> jobs, List<JobTransition> changes) {
+            List<QueuedJob> jobs, List<JobTransition> changes, boolean[] takenOver) {
         return store.applyAll(changes)
                 .chain(
                         found -> {
                             List<Uni<TransitionOutcome>> outcomes = new ArrayList<>(found.size());
                             for (int i = 0; i < found.size(); i++) {
                                 TransitionOutcome o = found.get(i);
+                                takenOver[i] = !o.applied() && o.status() == JobStatus.RUNNING;
                                 outcomes.add(
-                                        o.applied() || o.status() != JobStatus.RUNNING
-                                                ? Uni.createFrom().item(o)
-                                                : takeOver(
+                                        takenOver[i]
+                                                ? takeOver(
                                                         jobs.get(i).job(),
                                                         o.version(),
-                                                        changes.get(i)));
+                                                        changes.get(i))
+                                                : Uni.createFrom().item(o));
                             }
                             return Uni.join().all(outcomes).andFailFast();
                         });
