@@ -518,17 +518,8 @@ class AbuseIT {
         }
     }
 
-    static long emulatorTokens() throws Exception {
-        HttpResponse<String> r =
-                http.send(
-                        HttpRequest.newBuilder(
-                                        URI.create(
-                                                "http://127.0.0.1:"
-                                                        + emulator.port()
-                                                        + "/emulator/stats"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
-        return JobCodec.mapper().readTree(r.body()).get("tokens").asLong();
+    static long emulatorTokens() {
+        return emulator.stats().get("tokens").asLong();
     }
 
     /** The view of job {@code id} once it succeeded (within 2 minutes). */

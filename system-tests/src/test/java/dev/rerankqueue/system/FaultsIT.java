@@ -414,7 +414,7 @@ class FaultsIT {
                 victim.awaitReady(Duration.ofSeconds(90));
             }
             JobLoad.Outcome outcome = load.check(Duration.ofMinutes(4));
-            JsonNode stats = emulatorStats(gpu);
+            JsonNode stats = gpu.stats();
             long pairs = (long) outcome.accepted() * JobLoad.DOCUMENTS_PER_JOB;
             long scored = stats.get("pairs").asLong();
             long delivered = stats.get("delivered_pairs").asLong();
@@ -444,22 +444,6 @@ class FaultsIT {
         } finally {
             startWorkers("faults-worker", Map.of()); // the suite's own workers again
         }
-    }
-
-    /** What {@code emulator} counted so far: pairs, calls, failures. */
-    private static JsonNode emulatorStats(VllmEmulator emulator) throws Exception {
-        return JobCodec.mapper()
-                .readTree(
-                        HttpClient.newHttpClient()
-                                .send(
-                                        HttpRequest.newBuilder(
-                                                        URI.create(
-                                                                "http://127.0.0.1:"
-                                                                        + emulator.port()
-                                                                        + "/emulator/stats"))
-                                                .build(),
-                                        HttpResponse.BodyHandlers.ofString())
-                                .body());
     }
 
     /**
@@ -808,7 +792,7 @@ class FaultsIT {
             emulator.faults(Faults.NONE);
             traffic.get(2, TimeUnit.MINUTES);
             JobLoad.Outcome outcome = load.check(Duration.ofMinutes(4));
-            JsonNode stats = emulatorStats(emulator);
+            JsonNode stats = emulator.stats();
             notes.add(
                     "Scorer faults: the emulated vLLM answered "
                             + stats.get("failed_requests").asLong()

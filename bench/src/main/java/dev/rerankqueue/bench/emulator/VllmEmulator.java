@@ -299,7 +299,11 @@ public final class VllmEmulator implements AutoCloseable {
         return out;
     }
 
-    private ObjectNode stats() {
+    /**
+     * What it counted so far, as {@code GET /emulator/stats} answers: pairs, tokens, calls,
+     * failures; for a caller in the same JVM.
+     */
+    public ObjectNode stats() {
         double uptime = (System.nanoTime() - started) / 1e9;
         ObjectNode out = JobCodec.mapper().createObjectNode();
         out.put("emulator", true);
