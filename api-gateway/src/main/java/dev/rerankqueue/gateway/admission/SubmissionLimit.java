@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -46,8 +45,8 @@ final class SubmissionLimit {
     /** Share of the limit one tenant may hold; 1 or more: no share. */
     private final double tenantShare;
 
-    /** Places each tenant holds now; a tenant holding none has no entry. */
-    private final ConcurrentHashMap<String, Integer> heldBy = new ConcurrentHashMap<>();
+    /** Places each tenant holds now. */
+    private final TenantHoldings heldBy = new TenantHoldings();
 
     /** Shrink per slow second: from 512 to a floor of 64 in about 8 s of sustained overload. */
     private static final double BACKOFF = 0.75;
@@ -105,44 +104,34 @@ final class SubmissionLimit {
      * @throws RefusedException 429 when the tenant already holds its share of the places
      */
     Optional<Slot> acquire(String tenant) {
-        int share =
-                tenantShare >= 1 ? Integer.MAX_VALUE : Math.max(1, (int) (tenantShare * limit()));
-        boolean[] over = {false};
-        heldBy.compute(
+        int share = tenantShare >= 1 ? 0 : Math.max(1, (int) (tenantShare * limit()));
+        heldBy.take(
                 tenant,
-                (t, held) -> {
-                    int n = held == null ? 0 : held;
-                    over[0] = n >= share;
-                    return over[0] ? held : Integer.valueOf(n + 1);
-                });
-        if (over[0]) {
-            throw RefusedException.quotaExceeded(
-                    "rerank.admission.max-tenant-submission-share",
-                    "tenant "
-                            + tenant
-                            + " has "
-                            + share
-                            + " submissions being accepted on this gateway at once, its share of"
-                            + " the gateway's current limit of "
-                            + limit()
-                            + "; wait for their answers before sending more",
-                    Duration.ofSeconds(1));
-        }
+                1,
+                share,
+                held ->
+                        RefusedException.quotaExceeded(
+                                "rerank.admission.max-tenant-submission-share",
+                                "tenant "
+                                        + tenant
+                                        + " has "
+                                        + held
+                                        + " submissions being accepted on this gateway at once,"
+                                        + " its share of the gateway's current limit of "
+                                        + limit()
+                                        + "; wait for their answers before sending more",
+                                Duration.ofSeconds(1)));
         Optional<Slot> slot = acquire();
         if (slot.isEmpty()) {
-            release(tenant);
+            heldBy.give(tenant, 1);
             return slot;
         }
         Slot inner = slot.get();
         return Optional.of(
                 (accepted, failure) -> {
-                    release(tenant);
+                    heldBy.give(tenant, 1);
                     inner.release(accepted, failure);
                 });
-    }
-
-    private void release(String tenant) {
-        heldBy.computeIfPresent(tenant, (t, held) -> held <= 1 ? null : held - 1);
     }
 
     /** A place for one submission, or empty when the gateway is at its limit. */

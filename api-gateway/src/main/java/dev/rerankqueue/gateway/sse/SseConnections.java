@@ -1,6 +1,7 @@
 package dev.rerankqueue.gateway.sse;
 
 import dev.rerankqueue.gateway.admission.RefusedException;
+import dev.rerankqueue.gateway.admission.TenantHoldings;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,7 +25,7 @@ public class SseConnections {
     /**
      * Jobs followed by each tenant's open streams: one per job stream, a batch's jobs per batch.
      */
-    private final ConcurrentMap<String, Long> followed = new ConcurrentHashMap<>();
+    private final TenantHoldings followed = new TenantHoldings();
 
     private final GatewayConfig config;
 
@@ -68,36 +69,34 @@ public class SseConnections {
                             + " event streams open on this gateway, the limit",
                     Duration.ofSeconds(1));
         }
-        long[] before = {0};
-        boolean[] over = {false};
-        followed.compute(
-                tenant,
-                (t, held) -> {
-                    before[0] = held == null ? 0 : held;
-                    over[0] = maxFollowed > 0 && before[0] > 0 && before[0] + jobs > maxFollowed;
-                    return over[0] ? held : Long.valueOf(before[0] + jobs);
-                });
-        if (over[0]) {
+        try {
+            followed.take(
+                    tenant,
+                    jobs,
+                    maxFollowed,
+                    held ->
+                            RefusedException.quotaExceeded(
+                                    "rerank.quotas.max-followed-jobs",
+                                    "tenant "
+                                            + tenant
+                                            + " follows "
+                                            + held
+                                            + " jobs in its event streams on this gateway and this"
+                                            + " stream would follow "
+                                            + jobs
+                                            + "; the limit is "
+                                            + maxFollowed
+                                            + " (a batch stream counts each job of its batch)",
+                                    Duration.ofSeconds(1)));
+        } catch (RefusedException e) {
             count.decrementAndGet();
-            throw RefusedException.quotaExceeded(
-                    "rerank.quotas.max-followed-jobs",
-                    "tenant "
-                            + tenant
-                            + " follows "
-                            + before[0]
-                            + " jobs in its event streams on this gateway and this stream would"
-                            + " follow "
-                            + jobs
-                            + "; the limit is "
-                            + maxFollowed
-                            + " (a batch stream counts each job of its batch)",
-                    Duration.ofSeconds(1));
+            throw e;
         }
         AtomicBoolean closed = new AtomicBoolean();
         return () -> {
             if (closed.compareAndSet(false, true)) {
                 count.decrementAndGet();
-                followed.computeIfPresent(tenant, (t, held) -> held <= jobs ? null : held - jobs);
+                followed.give(tenant, jobs);
             }
         };
     }
