@@ -25,8 +25,9 @@ public enum JobStatus {
 
     static {
         NEXT.put(QUEUED, EnumSet.of(RUNNING, CANCELLED, EXPIRED));
-        // RUNNING -> QUEUED is the retry path only (worker crash, scorer fault).
-        NEXT.put(RUNNING, EnumSet.of(SUCCEEDED, FAILED, CANCELLED, QUEUED));
+        // RUNNING -> QUEUED is the retry path only (worker crash, scorer fault); RUNNING -> EXPIRED
+        // a job claimed whose deadline passed while it waited for the scorer, none of it sent.
+        NEXT.put(RUNNING, EnumSet.of(SUCCEEDED, FAILED, CANCELLED, QUEUED, EXPIRED));
         for (JobStatus terminal : EnumSet.of(SUCCEEDED, FAILED, CANCELLED, EXPIRED)) {
             NEXT.put(terminal, EnumSet.noneOf(JobStatus.class));
         }

@@ -77,6 +77,25 @@ public final class JobStateChanges {
     }
 
     /**
+     * Claimed at {@code version}, its deadline passed while it waited for a scorer slot, none of
+     * its pairs sent: expired, never scored.
+     */
+    public static JobTransition expiredWaiting(
+            RerankJob job, long version, long now, Duration retention) {
+        return JobTransition.to(job.id(), JobStatus.EXPIRED)
+                .expectVersion(version)
+                .orCreateWith(JobFields.initial(job))
+                .set(JobFields.FINISHED_AT, now)
+                .set(
+                        JobFields.ERROR,
+                        "deadline of "
+                                + job.request().deadlineMs()
+                                + " ms passed while the job waited for the model; none of it was"
+                                + " scored")
+                .retainFor(job.retentionOr(retention));
+    }
+
+    /**
      * Redelivered while marked running at {@code runningVersion} (its worker died or lost the
      * partition): back to queued through the retry edge, so that a slow original can no longer
      * write its result and the new claim can start.

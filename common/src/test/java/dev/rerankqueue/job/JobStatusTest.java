@@ -39,6 +39,7 @@ class JobStatusTest {
                                 "running->succeeded",
                                 "running->failed",
                                 "running->cancelled",
+                                "running->expired",
                                 "running->queued")),
                 allowed);
     }
@@ -71,7 +72,7 @@ class JobStatusTest {
         assertEquals(EnumSet.of(RUNNING), SUCCEEDED.sources());
         assertEquals(EnumSet.of(RUNNING), FAILED.sources());
         assertEquals(EnumSet.of(QUEUED, RUNNING), CANCELLED.sources());
-        assertEquals(EnumSet.of(QUEUED), EXPIRED.sources());
+        assertEquals(EnumSet.of(QUEUED, RUNNING), EXPIRED.sources());
     }
 
     @Test

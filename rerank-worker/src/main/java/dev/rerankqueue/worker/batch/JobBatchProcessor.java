@@ -6,6 +6,7 @@ import dev.rerankqueue.worker.batch.JobClaimer.Claimed;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import dev.rerankqueue.worker.scoring.MicroBatcher;
 import dev.rerankqueue.worker.scoring.MicroBatcher.ScoredPairs;
+import dev.rerankqueue.worker.scoring.PairOwner;
 import dev.rerankqueue.worker.store.CancellationWatch;
 import dev.rerankqueue.worker.store.JobStateWriter;
 import dev.rerankqueue.worker.store.ScoreCheckpoints;
@@ -14,7 +15,9 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -126,7 +129,7 @@ public class JobBatchProcessor {
         long start = System.nanoTime();
         TerminalStates written = new TerminalStates();
         return claimer.claimAll(jobs, now, written)
-                .chain(claimed -> scoreAndRecord(claimed, lane, written))
+                .chain(claimed -> scoreAndRecordByTenant(claimed, lane, written))
                 .chain(() -> resultLog.appendTerminalStates(jobs, written, retention))
                 .chain(
                         vanished -> {
@@ -145,13 +148,33 @@ public class JobBatchProcessor {
     }
 
     /**
-     * Scores the pairs of all claimed jobs together in {@code lane}, reusing what an earlier worker
-     * checkpointed of them and checkpointing each call's scores, then records each job.
+     * Scores and records the claimed jobs, each tenant's jobs on their own ({@link #scoreAndRecord(
+     * List, Priority, TerminalStates) as one group}), all at once: the scorer serves the tenants in
+     * turns, and a tenant's jobs are recorded as soon as its own pairs are scored, so a small job
+     * of one tenant polled with another tenant's large ones does not wait for them.
      */
-    private Uni<Void> scoreAndRecord(List<Claimed> claimed, Priority lane, TerminalStates written) {
+    private Uni<Void> scoreAndRecordByTenant(
+            List<Claimed> claimed, Priority lane, TerminalStates written) {
         if (claimed.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
+        Map<String, List<Claimed>> byTenant = new LinkedHashMap<>();
+        claimed.forEach(
+                c -> byTenant.computeIfAbsent(c.job().tenant(), t -> new ArrayList<>()).add(c));
+        if (byTenant.size() == 1) {
+            return scoreAndRecord(claimed, lane, written);
+        }
+        List<Uni<Void>> groups = new ArrayList<>(byTenant.size());
+        byTenant.values().forEach(g -> groups.add(scoreAndRecord(g, lane, written)));
+        return Uni.join().all(groups).andCollectFailures().replaceWithVoid();
+    }
+
+    /**
+     * Scores the pairs of one tenant's claimed jobs together in {@code lane}, reusing what an
+     * earlier worker checkpointed of them and checkpointing each call's scores, then records each
+     * job.
+     */
+    private Uni<Void> scoreAndRecord(List<Claimed> claimed, Priority lane, TerminalStates written) {
         BatchPairs pairs = BatchPairs.of(claimed, batcher.scorer());
         return BatchCheckpoints.load(claimed, pairs, batcher.model(), checkpoints)
                 .chain(saved -> scoreAndRecord(claimed, pairs, saved, lane, written));
@@ -171,11 +194,18 @@ public class JobBatchProcessor {
                         progressMinPairs,
                         progressInterval,
                         store);
+        JobDeadlines deadlines = new JobDeadlines(claimed, pairs);
+        PairOwner owner =
+                new PairOwner(
+                        lane,
+                        claimed.get(0).job().tenant(),
+                        deadlines::deadlineOf,
+                        deadlines::sendNow);
         // a job cancelled while its batch is scored: its calls not yet sent are dropped (its result
         // is discarded anyway)
         return batcher.score(
                         pairs.pairs(),
-                        lane,
+                        owner,
                         progress.andThen(saved),
                         i -> cancellations.isCancelled(pairs.jobOf(i)),
                         saved::known)
@@ -188,6 +218,7 @@ public class JobBatchProcessor {
                                                         recorder.recordAll(
                                                                 claimed,
                                                                 pairs,
+                                                                deadlines,
                                                                 scored,
                                                                 failure,
                                                                 batcher.model(),

@@ -49,12 +49,13 @@ public class JobRecorder {
 
     /**
      * Records every job of {@code pairs} from what the scorer returned ({@code scored}), or from
-     * its {@code failure}, all in one call to Redis; the states written are added to {@code
-     * written}.
+     * its {@code failure}, all in one call to Redis; a job that {@link JobDeadlines#missed missed}
+     * its deadline is recorded as expired. The states written are added to {@code written}.
      */
     Uni<Void> recordAll(
             List<Claimed> jobs,
             BatchPairs pairs,
+            JobDeadlines deadlines,
             MicroBatcher.Result scored,
             Throwable failure,
             String model,
@@ -64,6 +65,11 @@ public class JobRecorder {
         List<Ending> endings = new ArrayList<>(jobs.size());
         for (int j = 0; j < jobs.size(); j++) {
             Claimed c = jobs.get(j);
+            if (deadlines.missed(j)) {
+                endings.add(new Ending(c, JobStatus.EXPIRED, 0, "deadline passed", false));
+                writes.add(JobStateChanges.expiredWaiting(c.job(), c.version(), now, retention));
+                continue;
+            }
             String fault =
                     failure != null
                             ? "scoring failed: " + failure.getMessage()

@@ -156,6 +156,9 @@ public interface WorkerConfig {
     /** How the scorer's slots are shared between the interactive and the batch lane. */
     Lanes lanes();
 
+    /** How the scorer is shared between tenants inside each lane. */
+    Fairness fairness();
+
     interface Lanes {
         /**
          * Share of the freed scorer slots that go to interactive calls while both lanes have calls

@@ -28,7 +28,7 @@ public final class LaneGate {
     private final int batchMaxSlots;
     private final Map<Priority, Integer> running = new EnumMap<>(Priority.class);
     private final Map<Priority, Integer> weights = new EnumMap<>(Priority.class);
-    private final Map<Priority, ArrayDeque<Runnable>> waiting = new EnumMap<>(Priority.class);
+    private final Map<Priority, TenantTurns> waiting = new EnumMap<>(Priority.class);
     private final Map<Priority, Integer> credit = new EnumMap<>(Priority.class);
     private int busy;
 
@@ -44,6 +44,26 @@ public final class LaneGate {
             int interactiveWeight,
             int batchWeight,
             MeterRegistry metrics) {
+        this(
+                slots,
+                batchMaxSlots,
+                interactiveWeight,
+                batchWeight,
+                TenantTurns.Shares.equal(1),
+                metrics);
+    }
+
+    /**
+     * A gate whose lanes each serve their tenants by weighted deficit round robin in model tokens
+     * ({@link TenantTurns}).
+     */
+    LaneGate(
+            int slots,
+            int batchMaxSlots,
+            int interactiveWeight,
+            int batchWeight,
+            TenantTurns.Shares tenantShares,
+            MeterRegistry metrics) {
         if (slots < 1 || batchMaxSlots < 1 || interactiveWeight < 1 || batchWeight < 1) {
             throw new IllegalArgumentException(
                     "scorer slots, the batch lane's slots and lane weights must be at least 1");
@@ -53,7 +73,7 @@ public final class LaneGate {
         weights.put(Priority.INTERACTIVE, interactiveWeight);
         weights.put(Priority.BATCH, batchWeight);
         for (Priority lane : Priority.values()) {
-            waiting.put(lane, new ArrayDeque<>());
+            waiting.put(lane, new TenantTurns(tenantShares));
             credit.put(lane, 0);
             running.put(lane, 0);
             Gauge.builder("rerank.scorer.waiting", this, g -> g.waiting(lane))
@@ -74,7 +94,20 @@ public final class LaneGate {
      * call ends.
      */
     public <T> Uni<T> run(Priority lane, Supplier<Uni<T>> call) {
-        Priority l = Priority.orDefault(lane);
+        return run(SlotRequest.of(lane), call);
+    }
+
+    /**
+     * Runs {@code call} in a slot of the request's lane, in its tenant's turn ({@link
+     * TenantTurns}); the slot is freed when the call ends.
+     */
+    public <T> Uni<T> run(SlotRequest request, Supplier<Uni<T>> call) {
+        Priority l = Priority.orDefault(request.lane());
+        SlotRequest r =
+                request.lane() == l
+                        ? request
+                        : new SlotRequest(
+                                l, request.tenant(), request.deadline(), request.tokens());
         return Uni.createFrom()
                 .emitter(
                         em -> {
@@ -99,7 +132,7 @@ public final class LaneGate {
                                         }
                                     });
                             enter(
-                                    l,
+                                    r,
                                     () -> {
                                         if (gone.get()) {
                                             leaveOnce.run(); // the caller went away while it waited
@@ -133,13 +166,13 @@ public final class LaneGate {
                         });
     }
 
-    private void enter(Priority lane, Runnable start) {
+    private void enter(SlotRequest request, Runnable start) {
         synchronized (this) {
-            if (!free(lane)) {
-                waiting.get(lane).add(start);
+            if (!free(request.lane())) {
+                waiting.get(request.lane()).add(request, start);
                 return;
             }
-            take(lane);
+            take(request.lane());
         }
         dispatch(start);
     }

@@ -57,6 +57,10 @@ public class MicroBatcher {
                         config.lanes().batchMaxSlots().orElse(Math.max(1, slots / 2)),
                         config.lanes().interactiveWeight(),
                         config.lanes().batchWeight(),
+                        new TenantTurns.Shares(
+                                config.fairness().quantumTokens(),
+                                config.fairness().weights(),
+                                config.fairness().defaultWeight()),
                         metrics);
         this.capacity = new ScorerCapacity(config.capacity().window(), Duration.ofMillis(500));
         this.metrics = new ScoringMetrics(metrics, scorer);
@@ -114,21 +118,21 @@ public class MicroBatcher {
      */
     public record ScoredPairs(int[] inputs, ScoreCache.Entry[] entries) {}
 
-    /** As {@link #score(List, Priority, Consumer, IntPredicate, IntFunction)}, nothing known. */
+    /** As {@link #score(List, PairOwner, Consumer, IntPredicate, IntFunction)}, nothing known. */
     public Uni<Result> score(
             List<ScorePair> pairs,
             Priority lane,
             Consumer<ScoredPairs> onScored,
             IntPredicate abandoned) {
-        return score(pairs, lane, onScored, abandoned, i -> null);
+        return score(pairs, PairOwner.of(lane), onScored, abandoned, i -> null);
     }
 
     /**
-     * Scores {@code pairs} in scorer slots of {@code lane}. After each scorer call {@code onScored}
-     * gets the pairs it scored, duplicates included, with their scores. A call the model refuses
-     * for its input (one over-long pair among many) is split in halves until the refused pairs
-     * stand alone: they come back with their {@link Result#refusal(int) refusal}, every other pair
-     * with its score.
+     * Scores {@code pairs} in scorer slots of the owner's lane, in its tenant's turns ({@link
+     * PairOwner}). After each scorer call {@code onScored} gets the pairs it scored, duplicates
+     * included, with their scores. A call the model refuses for its input (one over-long pair among
+     * many) is split in halves until the refused pairs stand alone: they come back with their
+     * {@link Result#refusal(int) refusal}, every other pair with its score.
      *
      * <p>{@code abandoned} says which input pairs are no longer wanted (their job was cancelled). A
      * scorer call is checked when it gets its slot, just before it is sent: pairs abandoned by then
@@ -143,40 +147,21 @@ public class MicroBatcher {
      */
     public Uni<Result> score(
             List<ScorePair> pairs,
-            Priority lane,
+            PairOwner owner,
             Consumer<ScoredPairs> onScored,
             IntPredicate abandoned,
             IntFunction<ScoreCache.Entry> known) {
-        return new Run(UniquePairs.of(pairs), lane, onScored, abandoned).score(known);
-    }
-
-    /**
-     * What became of one unique pair: scored by call {@code call}, taken from the cache, refused.
-     */
-    private record Outcome(
-            double value, int tokens, boolean truncated, long callMs, int call, String refusal) {
-
-        /** A pair never scored: given up, or left out as abandoned. */
-        static final Outcome NONE = new Outcome(0, 0, false, 0, 0, null);
-
-        /** No call: no scorer time. */
-        static Outcome cached(ScoreCache.Entry known) {
-            return new Outcome(known.value(), known.tokens(), known.truncated(), 0, -1, null);
-        }
-
-        static Outcome refused(String why) {
-            return new Outcome(0, 0, false, 0, 0, why);
-        }
+        return new Run(UniquePairs.of(pairs), owner, onScored, abandoned).score(known);
     }
 
     /** One {@link #score} call: the unique pairs and what became of each. */
     private final class Run {
         private final UniquePairs unique;
-        private final Priority lane;
+        private final PairOwner owner;
         private final Consumer<ScoredPairs> onScored;
         private final IntPredicate abandoned;
         private final String model = scorer.model();
-        private final Outcome[] outcomes;
+        private final PairOutcome[] outcomes;
 
         /** Each unique pair's score-cache key, computed once for the lookup and the store. */
         private final ScoreCache.Key[] keys;
@@ -185,14 +170,14 @@ public class MicroBatcher {
 
         Run(
                 UniquePairs unique,
-                Priority lane,
+                PairOwner owner,
                 Consumer<ScoredPairs> onScored,
                 IntPredicate abandoned) {
             this.unique = unique;
-            this.lane = lane;
+            this.owner = owner;
             this.onScored = onScored;
             this.abandoned = abandoned;
-            this.outcomes = new Outcome[unique.size()];
+            this.outcomes = new PairOutcome[unique.size()];
             this.keys = new ScoreCache.Key[unique.size()];
         }
 
@@ -209,7 +194,7 @@ public class MicroBatcher {
                     misses.add(u);
                 } else {
                     hits.add(u);
-                    outcomes[u] = Outcome.cached(entry);
+                    outcomes[u] = PairOutcome.cached(entry);
                 }
             }
             if (!hits.isEmpty()) {
@@ -242,10 +227,9 @@ public class MicroBatcher {
             AtomicReference<List<Integer>> sent = new AtomicReference<>(chunk);
             Uni<ScorerSlots.Timed> scoring =
                     slots.call(
-                            lane,
+                            slotRequest(chunk),
                             () -> {
-                                List<Integer> live =
-                                        chunk.stream().filter(u -> !abandoned(u)).toList();
+                                List<Integer> live = chunk.stream().filter(this::sendNow).toList();
                                 sent.set(live);
                                 return live.stream().map(unique::get).toList();
                             });
@@ -292,7 +276,7 @@ public class MicroBatcher {
         /** A call the model refused: its pairs again in halves, or a lone pair refused. */
         private Uni<Void> split(List<Integer> live, Throwable refusal) {
             if (live.size() <= 1) {
-                live.forEach(u -> outcomes[u] = Outcome.refused(refusal.getMessage()));
+                live.forEach(u -> outcomes[u] = PairOutcome.refused(refusal.getMessage()));
                 scored(live);
                 return Uni.createFrom().voidItem();
             }
@@ -301,6 +285,35 @@ public class MicroBatcher {
                     .all(call(live.subList(0, half)), call(live.subList(half, live.size())))
                     .andFailFast()
                     .replaceWithVoid();
+        }
+
+        /**
+         * The lane, tenant, earliest deadline and estimated tokens of the call of {@code chunk}.
+         */
+        private SlotRequest slotRequest(List<Integer> chunk) {
+            long deadline = Long.MAX_VALUE;
+            long tokens = 0;
+            for (int u : chunk) {
+                tokens += unique.get(u).estimatedTokens();
+                for (int i : unique.inputsOf(u)) {
+                    deadline = Math.min(deadline, owner.deadlineOf().applyAsLong(i));
+                }
+            }
+            return new SlotRequest(owner.lane(), owner.tenant(), deadline, tokens);
+        }
+
+        /**
+         * Whether unique pair {@code u} goes into the call that got its slot: some input pair it
+         * stands for is neither abandoned nor held back by its owner (every one of them is asked).
+         */
+        private boolean sendNow(int u) {
+            boolean send = false;
+            for (int i : unique.inputsOf(u)) {
+                if (!abandoned.test(i) && owner.sendNow().test(i)) {
+                    send = true;
+                }
+            }
+            return send;
         }
 
         /** Whether every input pair that unique pair {@code u} stands for is abandoned. */
@@ -313,7 +326,7 @@ public class MicroBatcher {
             for (int k = 0; k < chunk.size(); k++) {
                 int u = chunk.get(k);
                 outcomes[u] =
-                        new Outcome(
+                        new PairOutcome(
                                 s.values()[k],
                                 s.tokens()[k],
                                 s.truncated()[k],
@@ -342,7 +355,7 @@ public class MicroBatcher {
             int[] inputs = unique.inputsOf(chunk);
             ScoreCache.Entry[] entries = new ScoreCache.Entry[inputs.length];
             for (int k = 0; k < inputs.length; k++) {
-                Outcome o = outcomes[unique.of(inputs[k])];
+                PairOutcome o = outcomes[unique.of(inputs[k])];
                 entries[k] =
                         o.refusal() != null
                                 ? null
@@ -353,29 +366,7 @@ public class MicroBatcher {
 
         /** The outcomes scattered back to the input pairs, in input order. */
         private Result result() {
-            int n = unique.inputCount();
-            Result r =
-                    new Result(
-                            new double[n],
-                            new int[n],
-                            new boolean[n],
-                            new long[n],
-                            new int[n],
-                            calls.get(),
-                            new String[n]);
-            for (int i = 0; i < n; i++) {
-                Outcome o = outcomes[unique.of(i)];
-                if (o == null) {
-                    o = Outcome.NONE;
-                }
-                r.values()[i] = o.value();
-                r.tokens()[i] = o.tokens();
-                r.truncated()[i] = o.truncated();
-                r.callMs()[i] = o.callMs();
-                r.callOf()[i] = o.call();
-                r.refusals()[i] = o.refusal();
-            }
-            return r;
+            return PairOutcome.scatter(unique, outcomes, calls.get());
         }
     }
 

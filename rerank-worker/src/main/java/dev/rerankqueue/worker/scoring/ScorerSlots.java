@@ -1,7 +1,6 @@
 package dev.rerankqueue.worker.scoring;
 
 import dev.rerankqueue.job.JobCost;
-import dev.rerankqueue.job.Priority;
 import io.smallrye.mutiny.Uni;
 import java.util.List;
 import java.util.function.Supplier;
@@ -51,17 +50,17 @@ final class ScorerSlots {
      * One scorer call of the pairs {@code toSend} gives when the call gets its slot; {@code null}
      * when it gives none.
      */
-    Uni<Timed> call(Priority lane, Supplier<List<ScorePair>> toSend) {
+    Uni<Timed> call(SlotRequest request, Supplier<List<ScorePair>> toSend) {
         // each attempt takes a slot of its own, so a call backing off between retries holds none
         return gate.run(
-                        lane,
+                        request,
                         () -> {
                             List<ScorePair> chunk = toSend.get();
                             if (chunk.isEmpty()) {
                                 return Uni.createFrom().<Timed>nullItem();
                             }
                             long start = System.nanoTime();
-                            return scorer.score(chunk, lane)
+                            return scorer.score(chunk, request.lane())
                                     .onSubscription()
                                     .invoke(() -> capacity.started(System.nanoTime()))
                                     .onTermination()

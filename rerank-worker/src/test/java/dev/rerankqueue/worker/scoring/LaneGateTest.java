@@ -10,6 +10,7 @@ import io.smallrye.mutiny.subscription.Cancellable;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
@@ -62,6 +63,64 @@ class LaneGateTest {
     }
 
     @Test
+    void tenantsTakeTurnsInTokensAndATenantsEarliestDeadlineGoesFirst() {
+        LaneGate gate =
+                new LaneGate(
+                        1,
+                        1,
+                        1,
+                        1,
+                        new TenantTurns.Shares(1_000, Map.of("big", 2), 1),
+                        new SimpleMeterRegistry());
+        Calls calls = new Calls();
+        run(gate, calls, "flood", "f0", Long.MAX_VALUE, 1_000);
+        for (int i = 1; i <= 6; i++) {
+            run(gate, calls, "flood", "f" + i, Long.MAX_VALUE, 1_000);
+        }
+        run(gate, calls, "calm", "c1", Long.MAX_VALUE, 1_000);
+        run(gate, calls, "calm", "c2", 2_000, 1_000);
+        run(gate, calls, "calm", "c3", 1_000, 1_000);
+        run(gate, calls, "big", "b1", Long.MAX_VALUE, 1_000);
+        run(gate, calls, "big", "b2", Long.MAX_VALUE, 1_000);
+        run(gate, calls, "big", "b3", Long.MAX_VALUE, 1_000);
+        for (int k = 0; k < 13; k++) {
+            calls.endOldest();
+        }
+        // one call per turn for weight 1, two for "big"; "calm" sends its earliest deadline first
+        assertEquals(
+                List.of(
+                        "f0", "f1", "c3", "b1", "b2", "f2", "c2", "b3", "f3", "c1", "f4", "f5",
+                        "f6"),
+                calls.started);
+    }
+
+    @Test
+    void aTenantsCallOfManyTokensWaitsUntilItsTurnsAddUpToIt() {
+        LaneGate gate =
+                new LaneGate(
+                        1, 1, 1, 1, TenantTurns.Shares.equal(1_000), new SimpleMeterRegistry());
+        Calls calls = new Calls();
+        run(gate, calls, "a", "a0", Long.MAX_VALUE, 1);
+        run(gate, calls, "a", "a1", Long.MAX_VALUE, 3_000);
+        for (int i = 1; i <= 4; i++) {
+            run(gate, calls, "b", "b" + i, Long.MAX_VALUE, 1_000);
+        }
+        for (int k = 0; k < 5; k++) {
+            calls.endOldest();
+        }
+        assertEquals(List.of("a0", "b1", "b2", "a1", "b3", "b4"), calls.started);
+    }
+
+    private static void run(
+            LaneGate gate, Calls calls, String tenant, String name, long deadline, long tokens) {
+        gate.run(
+                        new SlotRequest(Priority.INTERACTIVE, tenant, deadline, tokens),
+                        () -> calls.call(name))
+                .subscribe()
+                .with(ignored -> {});
+    }
+
+    @Test
     void aFailedCallFreesItsSlotAndACallerThatLeftWhileWaitingNeverRuns() {
         LaneGate gate = new LaneGate(1, 1, 9, 1, new SimpleMeterRegistry());
         Calls calls = new Calls();
@@ -72,7 +131,7 @@ class LaneGateTest {
                         .with(x -> {});
         List<Throwable> failures = new ArrayList<>();
         gate.run(
-                        null,
+                        (Priority) null,
                         () ->
                                 Uni.createFrom()
                                         .<String>failure(new IllegalStateException("scorer down")))

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.job.Priority;
+import dev.rerankqueue.worker.config.Fairness;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.mutiny.Uni;
@@ -165,6 +166,22 @@ class MicroBatcherTest {
                 };
             }
 
+            public Fairness fairness() {
+                return new Fairness() {
+                    public long quantumTokens() {
+                        return 256;
+                    }
+
+                    public Map<String, Integer> weights() {
+                        return Map.of();
+                    }
+
+                    public int defaultWeight() {
+                        return 1;
+                    }
+                };
+            }
+
             public Cache cache() {
                 return new Cache() {
                     public long maxEntries() {
@@ -245,7 +262,7 @@ class MicroBatcherTest {
         MicroBatcher.Result r =
                 b.score(
                                 docs(5, 6, 7, 6),
-                                Priority.INTERACTIVE,
+                                PairOwner.of(Priority.INTERACTIVE),
                                 scored -> {
                                     for (int k = 0; k < scored.inputs().length; k++) {
                                         reported.put(scored.inputs()[k], scored.entries()[k]);
