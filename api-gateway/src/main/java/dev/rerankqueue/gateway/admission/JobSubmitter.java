@@ -184,7 +184,7 @@ public class JobSubmitter {
             String tenant, RerankRequest request, String idempotencyKey) {
         Duration window = config.sync().retryWindow();
         webhooks.check(request.webhook(), tenant);
-        RerankRequest valid = validator.check(request);
+        RerankRequest valid = withSyncDeadline(validator.check(request));
         // kept only as long as a retry can use it: a sync caller has its answer, or polls soon
         // after a 504
         RerankJob job =
@@ -195,6 +195,22 @@ public class JobSubmitter {
         }
         return models.check(valid.model())
                 .chain(() -> replays.syncRetry(job, window, j -> produce(j, Endpoint.SYNC)));
+    }
+
+    /**
+     * A sync job's deadline (or the request's own, if earlier) is its call's timeout plus the retry
+     * window: a job not started by then has no caller waiting and no retry that could still attach
+     * to it, so it is never sent to the model, and ends expired.
+     */
+    private RerankRequest withSyncDeadline(RerankRequest request) {
+        Duration window = config.sync().retryWindow();
+        long timeout =
+                config.sync()
+                        .timeout()
+                        .plus(window.isNegative() ? Duration.ZERO : window)
+                        .toMillis();
+        Long asked = request.deadlineMs();
+        return asked != null && asked <= timeout ? request : request.withDeadlineMs(timeout);
     }
 
     private Uni<AcceptedJob> produce(RerankJob job, Endpoint endpoint) {

@@ -2,7 +2,6 @@ package dev.rerankqueue.gateway.admission;
 
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.job.JobState;
-import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.messaging.JobCodec;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -102,7 +101,7 @@ public class Replays {
         return store.find(earlier.jobId())
                 .chain(
                         state -> {
-                            if (attachable(state, job.tenant())) {
+                            if (attachable(state, job)) {
                                 return Uni.createFrom().item(replayed(state, "sync-retry"));
                             }
                             // the first call's job ended without a result (or is still being
@@ -112,11 +111,24 @@ public class Replays {
                         });
     }
 
-    /** Whether a retry of {@code tenant} may wait on {@code state}'s job for its answer. */
-    private static boolean attachable(JobState state, String tenant) {
-        return state != null
-                && tenant.equals(state.tenant())
-                && (!state.status().isTerminal() || state.status() == JobStatus.SUCCEEDED);
+    /**
+     * Whether {@code retry} may wait on {@code state}'s job for its answer: the same tenant's, and
+     * succeeded, running, or queued with time left to start (the retry's request is the first
+     * call's, so it carries the same deadline); a job still queued past its deadline ends expired,
+     * never scored.
+     */
+    private static boolean attachable(JobState state, RerankJob retry) {
+        if (state == null || !retry.tenant().equals(state.tenant())) {
+            return false;
+        }
+        Long deadlineMs = retry.request().deadlineMs();
+        return switch (state.status()) {
+            case SUCCEEDED, RUNNING -> true;
+            case QUEUED ->
+                    deadlineMs == null
+                            || System.currentTimeMillis() < state.createdAt() + deadlineMs;
+            default -> false;
+        };
     }
 
     private AcceptedJob replayed(JobState state, String endpoint) {

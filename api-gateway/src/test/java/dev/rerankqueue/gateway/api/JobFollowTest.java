@@ -533,7 +533,13 @@ class JobFollowTest {
                 .body("results[0].document.year", equalTo(2024))
                 .body("results[1].document.title", equalTo("Pandas"))
                 .body("meta.warnings", nullValue());
-        List<Document> scored = worker.get(10, TimeUnit.SECONDS).request().documents();
+        RerankRequest queued = worker.get(10, TimeUnit.SECONDS).request();
+        assertEquals(
+                5_000L + 300_000L,
+                queued.deadlineMs(),
+                "a sync job's deadline is the call's timeout (5s in tests) plus the retry window"
+                        + " (5m): not started by then, it is never scored");
+        List<Document> scored = queued.documents();
         assertEquals("title: Pandas\nbody: They eat bamboo.", scored.get(0).text());
         assertEquals("body: Beijing is the capital.", scored.get(1).text());
 
