@@ -5,6 +5,7 @@
 #   bench/run.sh accept [--seconds 10] [--connections 64]   (the gateway alone, workers paused; needs wrk)
 #   bench/run.sh flood [--seconds 15] [--connections 2048]   (wrk, workers running: answers later than 1 s counted; needs wrk)
 #   bench/run.sh neighbour [--seconds 30]   (two tenants by API key: one's sync p99 alone and while the other abuses)
+#   bench/run.sh noisy-neighbour [--seconds 30]   (two tenants: one's sync p99 at 30 % load alone and while the other floods)
 #   bench/run.sh upload [--jobs 50000]   (one JSON Lines upload, the gateway's heap sampled)
 #   bench/run.sh overload [--connections 64] [--ceiling-seconds 10] [--ceiling JOBS_PER_S] [--factor 3] [--seconds 15]
 #   RERANK_ADMISSION_MAX_BACKLOG=20s EMULATOR_ARGS="--time-scale 18" bench/run.sh admission [--rate 60] [--seconds 20] [--limit 20]
@@ -14,7 +15,7 @@
 # charts of burst, seed-table and scale are written to bench/target/charts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scenario=${1:?usage: bench/run.sh efficiency|burst|latency|seed-table|priority|accept|flood|neighbour|upload|overload|admission|scale|cpu [flags]}
+scenario=${1:?usage: bench/run.sh efficiency|burst|latency|seed-table|priority|accept|flood|neighbour|noisy-neighbour|upload|overload|admission|scale|cpu [flags]}
 shift
 mkdir -p bench/target
 out=bench/target/last-run.out
@@ -50,7 +51,7 @@ elif $own_stack; then
     export RERANK_QUOTAS_MAX_IN_FLIGHT_PAIRS="${RERANK_QUOTAS_MAX_IN_FLIGHT_PAIRS:-100000000}"
   fi
   # two tenants for the neighbour scenario: the keys go to the gateway here and to the scenario below
-  if [ "$scenario" = neighbour ]; then
+  if [ "$scenario" = neighbour ] || [ "$scenario" = noisy-neighbour ]; then
     export RERANK_API_KEYS="${RERANK_API_KEYS:-neighbour:bench-neighbour-key,abuser:bench-abuser-key}"
     set -- --api-key "$(printf '%s' "${RERANK_API_KEYS%%,*}" | cut -d: -f2-)" \
       --abuser-key "$(printf '%s' "${RERANK_API_KEYS#*,}" | cut -d, -f1 | cut -d: -f2-)" "$@"

@@ -9,6 +9,7 @@ import dev.rerankqueue.bench.scenario.Burst;
 import dev.rerankqueue.bench.scenario.Efficiency;
 import dev.rerankqueue.bench.scenario.Latency;
 import dev.rerankqueue.bench.scenario.Neighbour;
+import dev.rerankqueue.bench.scenario.NoisyNeighbour;
 import dev.rerankqueue.bench.scenario.Overload;
 import dev.rerankqueue.bench.scenario.PriorityLanes;
 import dev.rerankqueue.bench.scenario.Scale;
@@ -44,7 +45,8 @@ public final class Main {
                     "upload",
                     "accept",
                     "flood",
-                    "neighbour" ->
+                    "neighbour",
+                    "noisy-neighbour" ->
                     scenario(args[0], flags);
             case "overload", "admission" -> {
                 Stack stack =
@@ -158,6 +160,8 @@ public final class Main {
                                     Integer.parseInt(f.getOrDefault("connections", "2048")))
                             .flood();
             case "neighbour" -> new Neighbour(stack, f.get("abuser-key"), seconds, charts).run();
+            case "noisy-neighbour" ->
+                    new NoisyNeighbour(stack, f.get("abuser-key"), seconds, charts).run();
             case "upload" ->
                     new Upload(stack, seconds, charts)
                             .run(Integer.parseInt(f.getOrDefault("jobs", "50000")));
@@ -213,6 +217,8 @@ public final class Main {
                        java -jar bench/target/bench.jar flood [--seconds 15] [--connections 2048] (wrk, 1 s a request)
                        java -jar bench/target/bench.jar neighbour --api-key KEY --abuser-key OTHER_KEY [--seconds 30]
                           (a tenant's sync p99 alone, then while another tenant sends the abuse cases)
+                       java -jar bench/target/bench.jar noisy-neighbour --api-key KEY --abuser-key OTHER_KEY [--seconds 30]
+                          (a tenant's sync p99 at 30 % load alone, then while another floods at 10 x capacity)
                        java -jar bench/target/bench.jar overload [--connections 64] [--ceiling-seconds 10] [--ceiling JOBS_PER_S (else measured)] [--factor 3] [--seconds 15]
                        java -jar bench/target/bench.jar admission [--rate 60] [--seconds 20] [--limit 20 (the gateway's max-backlog, s)]
                        java -jar bench/target/bench.jar scale [--counts 1,2,4] [--time-scale 40] [--overload 1.5] [--warmup 30] [--seconds 40]

@@ -38,12 +38,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * listings with results). Reports the neighbour's p50/p99 alone and under abuse, their ratio, and
  * every status the abuser got (a 5xx is a fault). The two tenants are two API keys.
  */
-public final class Neighbour extends Harness {
+public class Neighbour extends Harness {
 
     /** Connections the abuser sends its cases on, each back to back. */
     static final int ABUSERS = 8;
 
-    private final LoadClient abuser;
+    final LoadClient abuser;
     private final String abuserKey;
 
     public Neighbour(Stack stack, String abuserKey, int seconds, Path charts) {
@@ -137,7 +137,7 @@ public final class Neighbour extends Harness {
         abuser.close();
     }
 
-    private static Map<String, Object> percentiles(Recorder r) {
+    static Map<String, Object> percentiles(Recorder r) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("p50_ms", r.percentileMillis(50));
         m.put("p99_ms", r.percentileMillis(99));
@@ -149,7 +149,7 @@ public final class Neighbour extends Harness {
      * The neighbour's calls at {@code rate}, open loop: {@code warmup} seconds unrecorded, then
      * {@link #seconds} recorded from each call's intended start. A call that fails counts at 30 s.
      */
-    private Recorder neighbour(double rate, int warmup) {
+    Recorder neighbour(double rate, int warmup) {
         Workload w = new Workload(5, DOCS, DOC_CHARS);
         Recorder recorder = new Recorder();
         AtomicInteger failed = new AtomicInteger();
