@@ -46,6 +46,9 @@ public class Neighbour extends Harness {
     final LoadClient abuser;
     private final String abuserKey;
 
+    /** Phases of the neighbour's calls so far. */
+    private int phases;
+
     public Neighbour(Stack stack, String abuserKey, int seconds, Path charts) {
         super(stack, seconds, charts);
         if (abuserKey == null || abuserKey.equals(stack.apiKey())) {
@@ -150,7 +153,9 @@ public class Neighbour extends Harness {
      * {@link #seconds} recorded from each call's intended start. A call that fails counts at 30 s.
      */
     Recorder neighbour(double rate, int warmup) {
-        Workload w = new Workload(5, DOCS, DOC_CHARS);
+        // each phase its own requests: a phase repeating the last one's would be answered from the
+        // score cache
+        Workload w = new Workload(5 + 1_000L * phases++, DOCS, DOC_CHARS);
         Recorder recorder = new Recorder();
         AtomicInteger failed = new AtomicInteger();
         List<CompletableFuture<?>> calls = new ArrayList<>();
