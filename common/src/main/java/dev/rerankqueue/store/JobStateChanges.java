@@ -63,7 +63,10 @@ public final class JobStateChanges {
                 .retainFor(job.retentionOr(retention));
     }
 
-    /** Its deadline passed before scoring started: expired, never scored. */
+    /**
+     * Its deadline passed before scoring started (still queued, or claimed and waiting for a scorer
+     * slot: then with the claim's version expected): expired, never scored.
+     */
     public static JobTransition expired(RerankJob job, long now, Duration retention) {
         return JobTransition.to(job.id(), JobStatus.EXPIRED)
                 .set(JobFields.FINISHED_AT, now)
@@ -73,25 +76,6 @@ public final class JobStateChanges {
                                 + job.request().deadlineMs()
                                 + " ms passed before scoring started")
                 .orCreateWith(JobFields.initial(job))
-                .retainFor(job.retentionOr(retention));
-    }
-
-    /**
-     * Claimed at {@code version}, its deadline passed while it waited for a scorer slot, none of
-     * its pairs sent: expired, never scored.
-     */
-    public static JobTransition expiredWaiting(
-            RerankJob job, long version, long now, Duration retention) {
-        return JobTransition.to(job.id(), JobStatus.EXPIRED)
-                .expectVersion(version)
-                .orCreateWith(JobFields.initial(job))
-                .set(JobFields.FINISHED_AT, now)
-                .set(
-                        JobFields.ERROR,
-                        "deadline of "
-                                + job.request().deadlineMs()
-                                + " ms passed while the job waited for the model; none of it was"
-                                + " scored")
                 .retainFor(job.retentionOr(retention));
     }
 

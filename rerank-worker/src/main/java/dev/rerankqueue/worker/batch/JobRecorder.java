@@ -66,8 +66,16 @@ public class JobRecorder {
         for (int j = 0; j < jobs.size(); j++) {
             Claimed c = jobs.get(j);
             if (deadlines.missed(j)) {
-                endings.add(new Ending(c, JobStatus.EXPIRED, 0, "deadline passed", false));
-                writes.add(JobStateChanges.expiredWaiting(c.job(), c.version(), now, retention));
+                endings.add(
+                        new Ending(
+                                c,
+                                JobStatus.EXPIRED,
+                                0,
+                                "deadline passed before scoring started",
+                                false));
+                writes.add(
+                        JobStateChanges.expired(c.job(), now, retention)
+                                .expectVersion(c.version()));
                 continue;
             }
             String fault =

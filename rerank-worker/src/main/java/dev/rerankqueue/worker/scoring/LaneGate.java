@@ -102,12 +102,7 @@ public final class LaneGate {
      * TenantTurns}); the slot is freed when the call ends.
      */
     public <T> Uni<T> run(SlotRequest request, Supplier<Uni<T>> call) {
-        Priority l = Priority.orDefault(request.lane());
-        SlotRequest r =
-                request.lane() == l
-                        ? request
-                        : new SlotRequest(
-                                l, request.tenant(), request.deadline(), request.tokens());
+        Priority l = request.lane();
         return Uni.createFrom()
                 .emitter(
                         em -> {
@@ -132,7 +127,7 @@ public final class LaneGate {
                                         }
                                     });
                             enter(
-                                    r,
+                                    request,
                                     () -> {
                                         if (gone.get()) {
                                             leaveOnce.run(); // the caller went away while it waited

@@ -9,6 +9,12 @@ import dev.rerankqueue.job.Priority;
  */
 public record SlotRequest(Priority lane, String tenant, long deadline, long tokens) {
 
+    /** A null lane is the interactive one; a null tenant is no tenant in particular. */
+    public SlotRequest {
+        lane = Priority.orDefault(lane);
+        tenant = tenant == null ? "" : tenant;
+    }
+
     /** A call of {@code lane} of no tenant in particular, without deadline, costing one token. */
     public static SlotRequest of(Priority lane) {
         return new SlotRequest(lane, "", Long.MAX_VALUE, 1);

@@ -62,10 +62,9 @@ final class TenantTurns {
     }
 
     void add(SlotRequest request, Runnable start) {
-        String name = request.tenant() == null ? "" : request.tenant();
-        Tenant t = tenants.get(name);
+        Tenant t = tenants.get(request.tenant());
         if (t == null) {
-            t = new Tenant(name);
+            t = new Tenant(request.tenant());
             tenants.put(t.name, t);
             ring.addLast(t);
         }
