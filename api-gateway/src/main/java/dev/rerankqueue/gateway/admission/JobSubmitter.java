@@ -3,31 +3,15 @@ package dev.rerankqueue.gateway.admission;
 import dev.rerankqueue.gateway.auth.TenantDirectory;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.problem.ApiException;
-import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.gateway.webhook.WebhookTargets;
-import dev.rerankqueue.job.JobStatus;
-import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RequestValidator;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
-import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
-import dev.rerankqueue.observability.JobLog;
-import dev.rerankqueue.store.JobStateChanges;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
-import io.smallrye.mutiny.TimeoutException;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
-import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.ConfigProvider;
-import org.eclipse.microprofile.reactive.messaging.Channel;
-import org.eclipse.microprofile.reactive.messaging.Message;
-import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
 /**
@@ -38,18 +22,12 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class JobSubmitter {
 
-    /** Outgoing channel to the jobs topic ({@code mp.messaging.outgoing.jobs-out.*}). */
-    public static final String CHANNEL = "jobs-out";
-
     private static final Logger LOG = Logger.getLogger(JobSubmitter.class);
 
-    private final MutinyEmitter<byte[]> jobs;
-    private final JobStore store;
+    private final JobProducer producer;
     private final GatewayConfig config;
     private final RequestValidator validator;
     private final ServedModels models;
-    private final Timer sendTimer;
-    private final MeterRegistry metrics;
     private final Replays replays;
     private final BacklogAdmission backlog;
     private final TenantQuotas quotas;
@@ -66,9 +44,7 @@ public class JobSubmitter {
     private static final Duration OVERLOADED_RETRY = Duration.ofSeconds(1);
 
     public JobSubmitter(
-            @Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER)
-                    MutinyEmitter<byte[]> jobs,
-            JobStore store,
+            JobProducer producer,
             GatewayConfig config,
             MeterRegistry metrics,
             Replays replays,
@@ -79,7 +55,7 @@ public class JobSubmitter {
             WebhookTargets webhooks,
             LanePermissions lanes,
             TenantDirectory tenants) {
-        this.jobs = jobs;
+        this.producer = producer;
         this.lanes = lanes;
         this.webhooks = webhooks;
         this.models = models;
@@ -87,9 +63,7 @@ public class JobSubmitter {
         this.backlog = backlog;
         this.quotas = quotas;
         this.replays = replays;
-        this.store = store;
         this.config = config;
-        this.metrics = metrics;
         this.validator = new RequestValidator(config.limits().toRequestLimits());
         this.inFlight =
                 new SubmissionLimit(
@@ -100,35 +74,6 @@ public class JobSubmitter {
                                 ? config.admission().maxTenantSubmissionShare()
                                 : 1,
                         metrics);
-        checkProducerGivesUpFirst(config.kafka().sendTimeout());
-        this.sendTimer =
-                Timer.builder("rerank.kafka.send")
-                        .description("Time from produce to the broker's acknowledgement")
-                        .publishPercentileHistogram()
-                        .register(metrics);
-    }
-
-    /**
-     * A job answered 503 must never run: the producer's own deadline (waiting for metadata or
-     * buffer space, then delivering) must end before the gateway stops waiting for it, or a record
-     * refused to the client could still be written afterwards and scored, while the client's retry
-     * creates a second job.
-     */
-    static void checkProducerGivesUpFirst(Duration sendTimeout) {
-        Config c = ConfigProvider.getConfig();
-        String prefix = "mp.messaging.outgoing." + CHANNEL + ".";
-        long maxBlock = c.getOptionalValue(prefix + "max.block.ms", Long.class).orElse(60_000L);
-        long delivery =
-                c.getOptionalValue(prefix + "delivery.timeout.ms", Long.class).orElse(120_000L);
-        if (maxBlock + delivery >= sendTimeout.toMillis()) {
-            throw new IllegalStateException(
-                    "the Kafka producer may still deliver a job "
-                            + (maxBlock + delivery)
-                            + " ms after it was "
-                            + "sent (max.block.ms + delivery.timeout.ms), but the gateway answers 503 after rerank.kafka.send-timeout ("
-                            + sendTimeout.toMillis()
-                            + " ms): lower the producer's timeouts or raise the send timeout");
-        }
     }
 
     /**
@@ -234,7 +179,11 @@ public class JobSubmitter {
                 .voidItem()
                 .invoke(() -> admit(job, endpoint))
                 .chain(() -> quotas.acquire(job))
-                .chain(() -> send(job, endpoint).onFailure().call(() -> quotas.release(job)))
+                .chain(
+                        () ->
+                                producer.send(job, endpoint, Topics.jobs(job.lane()))
+                                        .onFailure()
+                                        .call(() -> quotas.release(job)))
                 .onTermination()
                 .invoke((item, failure, cancelled) -> slot.release(item != null, failure));
     }
@@ -268,126 +217,5 @@ public class JobSubmitter {
                         + " rerank.admission.accept-latency-target, at most"
                         + " rerank.admission.max-in-flight-submissions)",
                 OVERLOADED_RETRY);
-    }
-
-    private Uni<AcceptedJob> send(RerankJob job, Endpoint endpoint) {
-        byte[] value = JobCodec.encodeJob(job);
-        Timer.Sample sample = Timer.start();
-        // the lane's topic: interactive jobs never queue behind bulk ones in a partition
-        Message<byte[]> record =
-                Message.of(value)
-                        .addMetadata(
-                                OutgoingKafkaRecordMetadata.<String>builder()
-                                        .withKey(job.id())
-                                        .withTopic(Topics.jobs(job.lane()))
-                                        .build());
-        return jobs.sendMessage(record)
-                .ifNoItem()
-                .after(config.kafka().sendTimeout())
-                .fail()
-                .onFailure()
-                .recoverWithUni(e -> neverRun(job).map(taken -> takenOrRefused(job, taken, e)))
-                .invoke(() -> acknowledged(job, endpoint, sample))
-                .chain(() -> recordQueued(job))
-                .replaceWith(new AcceptedJob(job.id(), job.createdAt(), false));
-    }
-
-    /**
-     * After a send that failed: nothing when a worker already has the job (it is accepted after
-     * all), else the 503.
-     */
-    private Void takenOrRefused(RerankJob job, boolean taken, Throwable e) {
-        if (!taken) {
-            throw notAcknowledged(job, e);
-        }
-        LOG.infof(
-                "job %s accepted: Kafka's acknowledgement did not come (%s), but a worker already"
-                        + " has the job",
-                job.id(), e.toString());
-        return null;
-    }
-
-    /** The 503 of a job Kafka did not acknowledge in time, logged with why. */
-    private RefusedException notAcknowledged(RerankJob job, Throwable e) {
-        LOG.warnf(
-                "job %s not accepted: Kafka did not acknowledge it (%s)",
-                job.id(),
-                e instanceof TimeoutException
-                        ? "timeout after " + config.kafka().sendTimeout()
-                        : e.toString());
-        return RefusedException.kafkaUnavailable(config.kafka().retryAfter());
-    }
-
-    /** Kafka has the job: the send time, the counts, the tokens charged and the job log. */
-    private void acknowledged(RerankJob job, Endpoint endpoint, Timer.Sample sample) {
-        sample.stop(sendTimer);
-        accepted(endpoint, job.lane()).increment();
-        charged(endpoint, job.lane()).increment(job.cost().tokens());
-        JobLog.accepted(job, endpoint.tag());
-    }
-
-    /**
-     * A job answered 503 must never run, yet its record may still reach the topic: a send waiting
-     * on the producer's sending thread while the broker is away has no deadline of its own and goes
-     * out when the broker is back (the fault suite saw this), and an idempotent producer's timeout
-     * does not prove the broker has not written it. So the job is marked cancelled before the 503:
-     * a worker that gets the record finds it finished and never scores it. The mark is a
-     * compare-and-set in Redis, as the worker's claim is: when a worker claimed the job first (the
-     * record was on the topic, only its acknowledgement was lost), the mark loses, and this emits
-     * true: the job is accepted, not refused. A mark that cannot be written emits false (the 503
-     * stands).
-     */
-    private Uni<Boolean> neverRun(RerankJob job) {
-        return store.apply(
-                        JobStateChanges.neverToRun(
-                                job,
-                                System.currentTimeMillis(),
-                                "not accepted: the queue did not acknowledge the job in time"
-                                        + " (answered 503)",
-                                config.results().retention()))
-                .map(
-                        mark ->
-                                !mark.applied()
-                                        && mark.status() != null
-                                        && mark.status() != JobStatus.CANCELLED)
-                .onFailure()
-                .invoke(
-                        e ->
-                                LOG.warnf(
-                                        "job %s was answered 503 but could not be marked as never to run: %s",
-                                        job.id(), e.toString()))
-                .onFailure()
-                .recoverWithItem(false);
-    }
-
-    private Uni<Void> recordQueued(RerankJob job) {
-        return store.apply(JobStateChanges.queued(job, config.results().retention()))
-                // The job is already durable in Kafka and the worker creates the state if this
-                // write is lost,
-                // so a Redis hiccup here must not turn an accepted job into an error.
-                .onFailure()
-                .invoke(
-                        e ->
-                                LOG.warnf(
-                                        "job %s accepted but its queued state was not stored: %s",
-                                        job.id(), e.toString()))
-                .onFailure()
-                .recoverWithNull()
-                .replaceWithVoid();
-    }
-
-    private Counter charged(Endpoint endpoint, Priority lane) {
-        return Counter.builder("rerank.jobs.charged")
-                .description(
-                        "Model tokens accepted jobs were charged at the door: an upper bound of what"
-                                + " the model reads for them")
-                .baseUnit("tokens")
-                .tags("endpoint", endpoint.tag(), "lane", lane.wireName())
-                .register(metrics);
-    }
-
-    private Counter accepted(Endpoint endpoint, Priority lane) {
-        return metrics.counter(
-                "rerank.jobs.accepted", "endpoint", endpoint.tag(), "lane", lane.wireName());
     }
 }

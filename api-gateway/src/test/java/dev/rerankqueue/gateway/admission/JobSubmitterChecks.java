@@ -2,12 +2,12 @@ package dev.rerankqueue.gateway.admission;
 
 import java.time.Duration;
 
-/** Opens JobSubmitter's start-up checks to tests in other packages. */
+/** Opens JobProducer's start-up checks to tests in other packages. */
 public final class JobSubmitterChecks {
 
     private JobSubmitterChecks() {}
 
     public static void producerGivesUpFirst(Duration sendTimeout) {
-        JobSubmitter.checkProducerGivesUpFirst(sendTimeout);
+        JobProducer.checkProducerGivesUpFirst(sendTimeout);
     }
 }
