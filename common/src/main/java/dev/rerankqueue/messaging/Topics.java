@@ -26,6 +26,21 @@ public final class Topics {
      */
     public static final String JOBS_BATCH = "rerank.jobs.batch";
 
+    /**
+     * Interactive jobs of a tenant whose queued work was already past its front share when they
+     * were accepted (the gateway's {@code rerank.admission.front-backlog}). Workers read it beside
+     * {@link #JOBS} and score its jobs in the same lane, taking turns by tenant: what it holds is
+     * never ahead of another tenant's job in a partition of {@link #JOBS}.
+     */
+    public static final String JOBS_OVERFLOW = "rerank.jobs.overflow";
+
+    /** As {@link #JOBS_OVERFLOW}, for the batch lane: read beside {@link #JOBS_BATCH}. */
+    public static final String JOBS_BATCH_OVERFLOW = "rerank.jobs.batch.overflow";
+
+    /** Every topic jobs are accepted on: each lane's own and its overflow. */
+    public static final List<String> JOB_TOPICS =
+            List.of(JOBS, JOBS_OVERFLOW, JOBS_BATCH, JOBS_BATCH_OVERFLOW);
+
     /** Records that cannot be processed, with {@link #HEADER_DLQ_REASON} saying why. */
     public static final String JOBS_DLQ = "rerank.jobs.dlq";
 
@@ -33,8 +48,8 @@ public final class Topics {
     public static final String RESULTS = "rerank.results";
 
     /**
-     * Consumer group of the workers on {@link #JOBS} and {@link #JOBS_BATCH}; its lag is the
-     * backlog the gateway's admission control reads and the autoscaler scales on.
+     * Consumer group of the workers on the {@link #JOB_TOPICS}; its lag is the backlog the
+     * gateway's admission control reads and the autoscaler scales on.
      */
     public static final String WORKER_GROUP = "rerank-workers";
 
@@ -106,8 +121,15 @@ public final class Topics {
         return lane == Priority.BATCH ? JOBS_BATCH : JOBS;
     }
 
-    /** The lane whose jobs are on {@code topic}. */
+    /** The overflow topic of a lane; {@code null} is the interactive lane. */
+    public static String jobsOverflow(Priority lane) {
+        return lane == Priority.BATCH ? JOBS_BATCH_OVERFLOW : JOBS_OVERFLOW;
+    }
+
+    /** The lane whose jobs are on {@code topic}: its own topic or its overflow. */
     public static Priority lane(String topic) {
-        return JOBS_BATCH.equals(topic) ? Priority.BATCH : Priority.INTERACTIVE;
+        return JOBS_BATCH.equals(topic) || JOBS_BATCH_OVERFLOW.equals(topic)
+                ? Priority.BATCH
+                : Priority.INTERACTIVE;
     }
 }

@@ -11,7 +11,13 @@ class TopicsTest {
     @Test
     void theDeclarationsNameTheTopicsTheCodeUses() {
         assertEquals(
-                List.of(Topics.JOBS, Topics.JOBS_BATCH, Topics.JOBS_DLQ, Topics.RESULTS),
+                List.of(
+                        Topics.JOBS,
+                        Topics.JOBS_BATCH,
+                        Topics.JOBS_OVERFLOW,
+                        Topics.JOBS_BATCH_OVERFLOW,
+                        Topics.JOBS_DLQ,
+                        Topics.RESULTS),
                 Topics.declared().stream().map(Topics.Declared::name).toList());
     }
 
@@ -27,11 +33,14 @@ class TopicsTest {
 
     @Test
     void jobTopicsScaleWithTheJobPartitionsAndTheResultsAreCompacted() {
-        Topics.Declared jobs = Topics.declared().get(0);
-        assertEquals(Topics.DEFAULT_JOB_PARTITIONS, jobs.partitions());
-        assertEquals(4, jobs.partitions(4));
-        Topics.Declared dlq = Topics.declared().get(2);
+        for (int i = 0; i < 4; i++) {
+            Topics.Declared jobs = Topics.declared().get(i);
+            assertEquals(Topics.DEFAULT_JOB_PARTITIONS, jobs.partitions(), jobs.name());
+            assertEquals(4, jobs.partitions(4), jobs.name());
+            assertTrue(Topics.JOB_TOPICS.contains(jobs.name()), jobs.name());
+        }
+        Topics.Declared dlq = Topics.declared().get(4);
         assertEquals(dlq.partitions(), dlq.partitions(4), "the DLQ keeps its count");
-        assertTrue(Topics.declared().get(3).configs().get("cleanup.policy").contains("compact"));
+        assertTrue(Topics.declared().get(5).configs().get("cleanup.policy").contains("compact"));
     }
 }

@@ -350,7 +350,7 @@ final class JobLoad {
         }
         Set<String> refused = new HashSet<>(o.refusedQueries());
         Set<String> delivered = new LinkedHashSet<>();
-        for (String topic : List.of(Topics.JOBS, Topics.JOBS_BATCH)) {
+        for (String topic : Topics.JOB_TOPICS) {
             for (ConsumerRecord<String, byte[]> r : KafkaBroker.readAll(bootstrapServers, topic)) {
                 try {
                     if (refused.contains(JobCodec.decodeJob(r.value()).request().query())) {

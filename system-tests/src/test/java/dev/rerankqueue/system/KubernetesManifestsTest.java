@@ -433,7 +433,7 @@ class KubernetesManifestsTest {
                 scaled.get("minReplicaCount").asInt(),
                 "no GPU paid for while nothing is queued");
         // a group that never committed gives KEDA no topics unless they are named: one trigger per
-        // lane
+        // jobs topic (each lane's own and its overflow)
         Set<String> lanes = new HashSet<>();
         for (JsonNode trigger : scaled.get("triggers")) {
             assertEquals("kafka", trigger.get("type").asText());
@@ -443,7 +443,7 @@ class KubernetesManifestsTest {
             assertNotNull(trigger.get("metadata").get("activationLagThreshold"));
             lanes.add(trigger.get("metadata").get("topic").asText());
         }
-        assertEquals(Set.of(Topics.JOBS, Topics.JOBS_BATCH), lanes);
+        assertEquals(Set.copyOf(Topics.JOB_TOPICS), lanes);
         assertTrue(
                 scaled.get("fallback").get("replicas").asInt() >= 1,
                 "a scaler that cannot read the lag keeps a worker");
@@ -723,6 +723,10 @@ class KubernetesManifestsTest {
                             Set.of("Write", "Describe"),
                             Topics.JOBS_BATCH,
                             Set.of("Write", "Describe"),
+                            Topics.JOBS_OVERFLOW,
+                            Set.of("Write", "Describe"),
+                            Topics.JOBS_BATCH_OVERFLOW,
+                            Set.of("Write", "Describe"),
                             "group:" + Topics.WORKER_GROUP,
                             Set.of("Describe")),
                     acls(objects.get("KafkaUser/rerank-gateway")));
@@ -731,6 +735,10 @@ class KubernetesManifestsTest {
                             Topics.JOBS,
                             Set.of("Read", "Describe"),
                             Topics.JOBS_BATCH,
+                            Set.of("Read", "Describe"),
+                            Topics.JOBS_OVERFLOW,
+                            Set.of("Read", "Describe"),
+                            Topics.JOBS_BATCH_OVERFLOW,
                             Set.of("Read", "Describe"),
                             "group:" + Topics.WORKER_GROUP,
                             Set.of("Read", "Describe"),
@@ -744,6 +752,10 @@ class KubernetesManifestsTest {
                             Topics.JOBS,
                             Set.of("Describe"),
                             Topics.JOBS_BATCH,
+                            Set.of("Describe"),
+                            Topics.JOBS_OVERFLOW,
+                            Set.of("Describe"),
+                            Topics.JOBS_BATCH_OVERFLOW,
                             Set.of("Describe"),
                             "group:" + Topics.WORKER_GROUP,
                             Set.of("Describe")),

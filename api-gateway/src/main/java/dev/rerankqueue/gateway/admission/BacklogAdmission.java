@@ -16,14 +16,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
@@ -54,36 +52,10 @@ public class BacklogAdmission {
     private final DrainEstimate estimate;
     private final ReactiveRedisDataSource redis;
 
-    /**
-     * What the workers' fresh announcements said at the last sample, summed once there: pairs per
-     * second of all of them, charged tokens per second of those that announce tokens, and pairs per
-     * second of those that announce pairs only.
-     */
-    private record Announced(
-            double pairsPerSecond, double tokensPerSecond, double pairsOnlyPerSecond) {
+    private volatile AnnouncedCapacity announced = AnnouncedCapacity.NONE;
 
-        static final Announced NONE = new Announced(0, 0, 0);
-
-        static Announced of(List<ScorerCapacityAnnouncement> fresh) {
-            double pairs = 0;
-            double tokens = 0;
-            double pairsOnly = 0;
-            for (ScorerCapacityAnnouncement a : fresh) {
-                pairs += a.pairsPerSecond();
-                if (a.hasTokens()) {
-                    tokens += a.tokensPerSecond();
-                } else {
-                    pairsOnly += a.pairsPerSecond();
-                }
-            }
-            return new Announced(pairs, tokens, pairsOnly);
-        }
-    }
-
-    private volatile Announced announced = Announced.NONE;
-
-    /** Jobs accepted since the last sample, per lane (they are not in its lag yet). */
-    private final Map<Priority, AtomicLong> acceptedSinceSample = new EnumMap<>(Priority.class);
+    /** Jobs waiting per lane: in its own topic and in its overflow topic. */
+    private final Map<Priority, LaneBacklog> backlogs = new EnumMap<>(Priority.class);
 
     /**
      * Jobs and their charged pairs and tokens offered to one lane since start: the mean job size
@@ -97,9 +69,6 @@ public class BacklogAdmission {
     }
 
     private final Map<Priority, Offered> offered = new EnumMap<>(Priority.class);
-
-    /** Lag per lane at the last sample. */
-    private final Map<Priority, AtomicLong> sampledBacklog = new EnumMap<>(Priority.class);
 
     private volatile long sampledAt;
     private ScheduledExecutorService sampler;
@@ -131,8 +100,7 @@ public class BacklogAdmission {
                         this.config.rateWindow().dividedBy(3),
                         this.config.sampleInterval().plus(SAMPLE_SLACK));
         for (Priority lane : Priority.values()) {
-            acceptedSinceSample.put(lane, new AtomicLong());
-            sampledBacklog.put(lane, new AtomicLong());
+            backlogs.put(lane, new LaneBacklog());
             Gauge.builder(
                             "rerank.backlog.jobs",
                             this,
@@ -212,18 +180,39 @@ public class BacklogAdmission {
 
     /**
      * Refuses a new job of {@code lane} charged {@code cost} (503 + Retry-After) when the jobs
-     * ahead of it would take longer than {@code limit} (capped by the configured maximum) to drain;
-     * otherwise counts it towards the backlog until the next sample.
+     * ahead of it in its lane's own topic would take longer than {@code limit} (capped by the
+     * configured maximum) to drain. A job that then goes to the overflow topic is checked again
+     * with {@link #admitOverflow}; either is counted with {@link #accepted}.
      */
     public void admit(Duration limit, Priority lane, JobCost cost) {
         offered.get(lane).jobs().increment();
         offered.get(lane).pairs().add(cost.pairs());
         offered.get(lane).tokens().add(cost.tokens());
+        check(limit, lane, cost, ahead(lane));
+    }
+
+    /**
+     * As {@link #admit}, for a job going to its lane's overflow topic: every job of its lane's own
+     * topics and overflow topics (both lanes' for a batch job) is ahead of it.
+     */
+    public void admitOverflow(Duration limit, Priority lane, JobCost cost) {
+        long overflow = backlogs.get(Priority.INTERACTIVE).overflow();
+        if (lane == Priority.BATCH) {
+            overflow += backlogs.get(Priority.BATCH).overflow();
+        }
+        check(limit, lane, cost, ahead(lane) + overflow);
+    }
+
+    /** Counts an accepted job towards its topic's backlog until the next sample. */
+    public void accepted(Priority lane, boolean overflow) {
+        backlogs.get(lane).accepted(overflow);
+    }
+
+    private void check(Duration limit, Priority lane, JobCost cost, long backlog) {
         if (!config.enabled()) {
             return;
         }
         Duration max = limit.compareTo(config.maxBacklog()) < 0 ? limit : config.maxBacklog();
-        long backlog = ahead(lane);
         OptionalDouble rate = drainRate(lane, cost);
         if (fresh() && backlog >= config.minBacklogJobs() && rate.isPresent()) {
             Duration retryAfter =
@@ -232,7 +221,6 @@ public class BacklogAdmission {
                 throw RefusedException.backlogFull(backlog, rate.getAsDouble(), max, retryAfter);
             }
         }
-        acceptedSinceSample.get(lane).incrementAndGet();
     }
 
     /**
@@ -259,7 +247,7 @@ public class BacklogAdmission {
      */
     OptionalDouble drainRate(Priority lane, JobCost cost) {
         OptionalDouble measured = estimate.rate();
-        Announced workers = config.announcedCapacity() ? announced : Announced.NONE;
+        AnnouncedCapacity workers = config.announcedCapacity() ? announced : AnnouncedCapacity.NONE;
         double tokensPerSecond = workers.tokensPerSecond();
         double pairsPerSecond = workers.pairsOnlyPerSecond();
         if (measured.isPresent() || tokensPerSecond + pairsPerSecond <= 0) {
@@ -340,7 +328,7 @@ public class BacklogAdmission {
     }
 
     private long laneBacklog(Priority lane) {
-        return sampledBacklog.get(lane).get() + acceptedSinceSample.get(lane).get();
+        return backlogs.get(lane).own();
     }
 
     /**
@@ -367,14 +355,14 @@ public class BacklogAdmission {
                             .atMost(Duration.ofSeconds(2));
             long now = System.currentTimeMillis();
             announced =
-                    Announced.of(
+                    AnnouncedCapacity.of(
                             workers.values().stream()
                                     .map(ScorerCapacityAnnouncement::parse)
                                     .flatMap(Optional::stream)
                                     .filter(a -> a.freshAt(now, CAPACITY_FRESH_MS))
                                     .toList());
         } catch (RuntimeException e) {
-            announced = Announced.NONE; // unknown: fall back to the measured rate alone
+            announced = AnnouncedCapacity.NONE; // unknown: fall back to the measured rate alone
             LOG.debugf("capacity announcements unreadable: %s", e.toString());
         }
         try {
@@ -390,9 +378,8 @@ public class BacklogAdmission {
         ConsumerGroupLag.Reading reading = lag.read();
         long total = 0;
         for (Priority lane : Priority.values()) {
-            sampledBacklog.get(lane).set(reading.of(lane));
-            acceptedSinceSample.get(lane).set(0);
-            total += reading.of(lane);
+            backlogs.get(lane).sampled(reading.of(lane), reading.overflowOf(lane));
+            total += reading.of(lane) + reading.overflowOf(lane);
         }
         estimate.sample(System.nanoTime(), total, reading.position());
         sampledAt = System.nanoTime();

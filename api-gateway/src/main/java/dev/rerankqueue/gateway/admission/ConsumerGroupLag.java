@@ -3,10 +3,10 @@ package dev.rerankqueue.gateway.admission;
 import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.messaging.Topics;
 import java.time.Duration;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -14,21 +14,30 @@ import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
- * The workers' consumer-group lag on the jobs topics, read with Kafka's admin client: per lane, end
- * offsets minus committed offsets (the figure KEDA scales on), and the group's position (the sum of
- * its committed offsets), whose growth over time is the drain rate. A partition the group has not
- * committed on counts from its earliest offset, where a consumer without a commit starts ({@code
- * auto.offset.reset=earliest}).
+ * The workers' consumer-group lag on the jobs topics (each lane's own and its overflow), read with
+ * Kafka's admin client: per lane, end offsets minus committed offsets (the figure KEDA scales on),
+ * and the group's position (the sum of its committed offsets), whose growth over time is the drain
+ * rate. A partition the group has not committed on counts from its earliest offset, where a
+ * consumer without a commit starts ({@code auto.offset.reset=earliest}).
  */
 final class ConsumerGroupLag implements AutoCloseable {
 
-    /** One reading: jobs not yet committed per lane, and the group's position. */
-    record Reading(Map<Priority, Long> lag, long position) {
+    /**
+     * One reading: jobs not yet committed per lane, in its own topic and in its overflow topic, and
+     * the group's position.
+     */
+    record Reading(Map<String, Long> lag, long position) {
         long of(Priority lane) {
-            return lag.getOrDefault(lane, 0L);
+            return lag.getOrDefault(Topics.jobs(lane), 0L);
+        }
+
+        long overflowOf(Priority lane) {
+            return lag.getOrDefault(Topics.jobsOverflow(lane), 0L);
         }
     }
 
@@ -69,12 +78,12 @@ final class ConsumerGroupLag implements AutoCloseable {
                 earliest.isEmpty()
                         ? Map.of()
                         : admin.listOffsets(earliest).all().get(5, TimeUnit.SECONDS);
-        Map<Priority, Long> lag = new EnumMap<>(Priority.class);
+        Map<String, Long> lag = new HashMap<>();
         long position = 0;
         for (TopicPartition tp : all) {
             OffsetAndMetadata c = committed.get(tp);
             long at = c != null ? c.offset() : starts.get(tp).offset();
-            lag.merge(Topics.lane(tp.topic()), Math.max(0, ends.get(tp).offset() - at), Long::sum);
+            lag.merge(tp.topic(), Math.max(0, ends.get(tp).offset() - at), Long::sum);
             position += at;
         }
         return new Reading(lag, position);
@@ -84,10 +93,18 @@ final class ConsumerGroupLag implements AutoCloseable {
     private List<TopicPartition> partitions() throws Exception {
         long now = System.nanoTime();
         if (partitions.isEmpty() || now - partitionsReadAt > PARTITIONS_FRESH_NANOS) {
-            Map<String, TopicDescription> described =
-                    admin.describeTopics(List.of(Topics.JOBS, Topics.JOBS_BATCH))
-                            .allTopicNames()
-                            .get(5, TimeUnit.SECONDS);
+            // a topic not created yet (an overflow topic of an older setup) holds no backlog
+            Map<String, TopicDescription> described = new HashMap<>();
+            for (Map.Entry<String, KafkaFuture<TopicDescription>> topic :
+                    admin.describeTopics(Topics.JOB_TOPICS).topicNameValues().entrySet()) {
+                try {
+                    described.put(topic.getKey(), topic.getValue().get(5, TimeUnit.SECONDS));
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                        throw e;
+                    }
+                }
+            }
             partitions =
                     described.values().stream()
                             .flatMap(

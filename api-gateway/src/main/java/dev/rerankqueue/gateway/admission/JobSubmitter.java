@@ -4,10 +4,12 @@ import dev.rerankqueue.gateway.auth.TenantDirectory;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.webhook.WebhookTargets;
+import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RequestValidator;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
 import dev.rerankqueue.messaging.Topics;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -34,6 +36,7 @@ public class JobSubmitter {
     private final StorageGuard storage;
     private final WebhookTargets webhooks;
     private final LanePermissions lanes;
+    private final MeterRegistry metrics;
 
     /**
      * Submissions between admission and their answer: an adaptive limit under {@code
@@ -56,6 +59,7 @@ public class JobSubmitter {
             LanePermissions lanes,
             TenantDirectory tenants) {
         this.producer = producer;
+        this.metrics = metrics;
         this.lanes = lanes;
         this.webhooks = webhooks;
         this.models = models;
@@ -180,23 +184,57 @@ public class JobSubmitter {
                 .invoke(() -> admit(job, endpoint))
                 .chain(() -> quotas.acquire(job))
                 .chain(
-                        () ->
-                                producer.send(job, endpoint, Topics.jobs(job.lane()))
+                        overflow ->
+                                Uni.createFrom()
+                                        .deferred(
+                                                () ->
+                                                        producer.send(
+                                                                job,
+                                                                endpoint,
+                                                                topic(job, endpoint, overflow)))
                                         .onFailure()
                                         .call(() -> quotas.release(job)))
                 .onTermination()
                 .invoke((item, failure, cancelled) -> slot.release(item != null, failure));
     }
 
+    /**
+     * The lane's own topic, or its overflow for a job past its tenant's front (another tenant's job
+     * never waits behind a flood in a partition), checked against the backlog of the overflow
+     * topics too; counted towards the backlog.
+     */
+    private String topic(RerankJob job, Endpoint endpoint, boolean overflow) {
+        if (overflow) {
+            backlog.admitOverflow(backlogLimit(endpoint), job.lane(), job.cost());
+            overflowed(job.lane()).increment();
+        }
+        backlog.accepted(job.lane(), overflow);
+        return overflow ? Topics.jobsOverflow(job.lane()) : Topics.jobs(job.lane());
+    }
+
+    private Counter overflowed(Priority lane) {
+        return Counter.builder("rerank.jobs.overflowed")
+                .description(
+                        "Jobs sent to their lane's overflow topic: their tenant's queued work was"
+                                + " past its front (rerank.admission.front-backlog)")
+                .tags("lane", lane.wireName())
+                .register(metrics);
+    }
+
     /** Refuses {@code job} when Redis is too full or the backlog ahead of it too long. */
     private void admit(RerankJob job, Endpoint endpoint) {
-        // a sync caller waits at most its timeout: refuse it at once rather than answer 504 later
-        Duration limit =
-                endpoint == Endpoint.SYNC
-                        ? config.sync().timeout()
-                        : config.admission().maxBacklog();
         storage.admit();
-        backlog.admit(limit, job.lane(), job.cost());
+        backlog.admit(backlogLimit(endpoint), job.lane(), job.cost());
+    }
+
+    /**
+     * The longest wait a job is accepted for: a sync caller waits at most its timeout, so it is
+     * refused at once rather than answered 504 later.
+     */
+    private Duration backlogLimit(Endpoint endpoint) {
+        return endpoint == Endpoint.SYNC
+                ? config.sync().timeout()
+                : config.admission().maxBacklog();
     }
 
     /**

@@ -46,18 +46,21 @@ public class TenantQuotas {
             -- stored bytes: one counter per hour in which jobs expire; the live ones are summed
             local storedLimit, storedCost, storedPrefix = tonumber(ARGV[12]), tonumber(ARGV[13]), ARGV[14]
             local fromHour, toHour, expiryHour = tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[17])
+            -- pairs the tenant may have queued and running before its jobs go to the overflow topic
+            local frontPairs = tonumber(ARGV[18])
             if storedLimit > 0 then
               local stored = 0
               for h = fromHour, toHour do stored = stored + tonumber(redis.call('GET', storedPrefix .. h) or '0') end
               if stored > 0 and stored + storedCost > storedLimit then return {'stored', tostring(stored)} end
             end
-            local tracked = maxInFlight > 0 or maxPairs > 0
+            local tracked = maxInFlight > 0 or maxPairs > 0 or frontPairs > 0
+            local pairs = 0
             if tracked then
               redis.call('ZREMRANGEBYSCORE', set, '-inf', stale)
               local n = redis.call('ZCARD', set)
               if n == 0 then redis.call('DEL', pairsKey) end
               if maxInFlight > 0 and n >= maxInFlight then return {'in-flight', tostring(n)} end
-              local pairs = tonumber(redis.call('GET', pairsKey) or '0')
+              pairs = tonumber(redis.call('GET', pairsKey) or '0')
               if maxPairs > 0 and pairs > 0 and pairs + cost > maxPairs then return {'in-flight-pairs', tostring(pairs)} end
             end
             -- each bucket: what it holds now, or the wait until it holds the cost (a cost larger than
@@ -95,6 +98,7 @@ public class TenantQuotas {
               redis.call('INCRBY', bucket, storedCost)
               redis.call('PEXPIREAT', bucket, (expiryHour + 1) * 3600000 + 60000)
             end
+            if frontPairs > 0 and pairs + cost > frontPairs then return {'ok', 'overflow'} end
             return {'ok', ''}
             """;
 
@@ -172,9 +176,11 @@ public class TenantQuotas {
 
     /**
      * Takes the job's share of its tenant's quotas, or fails with a 429 {@link ApiException} saying
-     * which and when to retry.
+     * which and when to retry. Emits true when the job takes its tenant's queued and running pairs
+     * past the tenant's front ({@code rerank.admission.front-backlog}): it goes to its lane's
+     * overflow topic.
      */
-    public Uni<Void> acquire(RerankJob job) {
+    public Uni<Boolean> acquire(RerankJob job) {
         Quotas q = config.quotas();
         int maxInFlight = q.maxInFlightJobs(job.tenant());
         long configuredPairs = q.maxInFlightPairs(job.tenant());
@@ -187,8 +193,14 @@ public class TenantQuotas {
         double rate = q.pairsPerSecond(job.tenant());
         double tokenRate = q.tokensPerSecond(job.tenant());
         long storedLimit = storedLimit(job.tenant());
-        if (maxInFlight <= 0 && maxPairs <= 0 && rate <= 0 && tokenRate <= 0 && storedLimit <= 0) {
-            return Uni.createFrom().voidItem();
+        long frontPairs = tenants.severalTenants() ? frontPairs() : 0;
+        if (maxInFlight <= 0
+                && maxPairs <= 0
+                && rate <= 0
+                && tokenRate <= 0
+                && storedLimit <= 0
+                && frontPairs <= 0) {
+            return Uni.createFrom().item(false);
         }
         long now = System.currentTimeMillis();
         // the estimate walks every document kept with return_documents: only where it is checked
@@ -231,7 +243,8 @@ public class TenantQuotas {
                                 RedisKeys.storedBytes(job.tenant()),
                                 Long.toString(now / HOUR_MS),
                                 Long.toString(lastHour),
-                                Long.toString(expiryHour(job))))
+                                Long.toString(expiryHour(job)),
+                                Long.toString(frontPairs)))
                 // a deadline: a saturated Redis must not hold a submission until the client gives
                 // up
                 .ifNoItem()
@@ -262,8 +275,11 @@ public class TenantQuotas {
                         })
                 .map(
                         reply -> {
-                            if (reply == null || "ok".equals(reply.get(0).toString())) {
-                                return null;
+                            if (reply == null) {
+                                return false;
+                            }
+                            if ("ok".equals(reply.get(0).toString())) {
+                                return "overflow".equals(reply.get(1).toString());
                             }
                             throw QuotaRefusal.of(
                                     reply.get(0).toString(),
@@ -272,6 +288,13 @@ public class TenantQuotas {
                                     checked,
                                     now);
                         });
+    }
+
+    /** Pairs of the workers' drain in {@code rerank.admission.front-backlog}; 0 = no front. */
+    private long frontPairs() {
+        double front = config.admission().frontBacklog().toMillis();
+        double max = config.admission().maxBacklog().toMillis();
+        return front > 0 && max > 0 ? backlog.tenantPairsLimit(front / max) : 0;
     }
 
     /**

@@ -22,6 +22,18 @@ public interface Admission {
     Duration maxBacklog();
 
     /**
+     * Work of one tenant kept in its lane's own topic, as time of the workers' drain: a job that
+     * would take its tenant's queued and running pairs past this goes to the lane's overflow topic
+     * ({@code rerank.jobs.overflow}, {@code rerank.jobs.batch.overflow}), which the workers read
+     * beside the lane's own and score in the same lane, taking turns by tenant. So another tenant's
+     * job waits in the topic behind at most each tenant's front, never behind one tenant's flood.
+     * Only with more than one tenant and a known drain rate (as {@code
+     * rerank.quotas.max-backlog-share}); 0 keeps every job in its lane's own topic. Default 1s.
+     */
+    @WithDefault("1s")
+    Duration frontBacklog();
+
+    /**
      * Never refuse while fewer jobs than this wait: a handful of jobs says little about the wait.
      * Default 100.
      */

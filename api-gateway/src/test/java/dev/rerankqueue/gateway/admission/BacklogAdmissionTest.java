@@ -17,7 +17,6 @@ import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -159,7 +158,7 @@ class BacklogAdmissionTest {
                                 AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                                 InfrastructureResource.kafka().bootstrapServers()))) {
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            admin.describeTopics(List.of(Topics.JOBS, Topics.JOBS_BATCH))
+            admin.describeTopics(Topics.JOB_TOPICS)
                     .allTopicNames()
                     .get(10, TimeUnit.SECONDS)
                     .forEach(

@@ -222,6 +222,39 @@ class JobConsumerTest {
                 "the result comes last: " + events);
     }
 
+    /**
+     * The gateway puts a tenant's jobs past its front on its lane's overflow topic: the workers
+     * read both overflow topics and score their jobs in their lane.
+     */
+    @Test
+    void jobsOnEachLanesOverflowTopicAreScored() {
+        List<RerankJob> jobs = new ArrayList<>();
+        for (Priority lane : Priority.values()) {
+            RerankJob job =
+                    aQueuedJob()
+                            .withQuery("What is the capital of China?")
+                            .withDocuments(
+                                    List.of(
+                                            "Pandas eat bamboo.",
+                                            "The capital of China is Beijing."))
+                            .inLane(lane)
+                            .build();
+            jobs.add(job);
+            InfrastructureResource.kafka()
+                    .companion()
+                    .produce(String.class, byte[].class)
+                    .fromRecords(
+                            new ProducerRecord<>(
+                                    Topics.jobsOverflow(lane), job.id(), JobCodec.encodeJob(job)))
+                    .awaitCompletion();
+        }
+        for (RerankJob job : jobs) {
+            JobState s = awaitTerminal(job.id());
+            assertEquals(JobStatus.SUCCEEDED, s.status(), "job of lane " + job.lane());
+            assertEquals(1, s.result().results().get(0).index());
+        }
+    }
+
     @Test
     void aDocumentOverTheModelsLimitIsScoredOnItsBeginningAndReported() {
         RerankJob job =
@@ -733,10 +766,14 @@ class JobConsumerTest {
         // connected
         List<String> consumers =
                 channels.keySet().stream().filter(k -> k.startsWith("jobs")).toList();
-        assertEquals(4, consumers.size(), channels.toString());
+        assertEquals(8, consumers.size(), channels.toString());
         assertEquals(
-                2,
+                4,
                 consumers.stream().filter(k -> k.startsWith("jobs-batch")).count(),
+                channels.toString());
+        assertEquals(
+                4,
+                consumers.stream().filter(k -> k.contains("overflow")).count(),
                 channels.toString());
         consumers.forEach(k -> assertTrue(channels.get(k).contains("OK"), channels.toString()));
     }

@@ -46,17 +46,19 @@ class KafkaSettingsTest {
     }
 
     @Test
-    void theBatchLaneTakesEverySettingOfTheInteractiveLane() throws Exception {
+    void theBatchLaneAndTheOverflowTopicsTakeEverySettingOfTheInteractiveLane() throws Exception {
         Properties p = settings();
         Set<String> interactive = keys(p, "mp.messaging.incoming.jobs.");
-        Set<String> batch = keys(p, "mp.messaging.incoming.jobs-batch.");
-        assertEquals(interactive, batch);
-        for (String key : batch) {
-            if (!key.equals("topic")) {
-                assertEquals(
-                        "${mp.messaging.incoming.jobs." + key + "}",
-                        p.getProperty("mp.messaging.incoming.jobs-batch." + key),
-                        key);
+        for (String channel : List.of("jobs-batch", "jobs-overflow", "jobs-batch-overflow")) {
+            Set<String> keys = keys(p, "mp.messaging.incoming." + channel + ".");
+            assertEquals(interactive, keys, channel);
+            for (String key : keys) {
+                if (!key.equals("topic")) {
+                    assertEquals(
+                            "${mp.messaging.incoming.jobs." + key + "}",
+                            p.getProperty("mp.messaging.incoming." + channel + "." + key),
+                            channel + " " + key);
+                }
             }
         }
         assertEquals(Set.of(), keys(p, "mp.messaging.connector."), "no connector-level keys");
