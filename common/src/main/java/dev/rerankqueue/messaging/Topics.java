@@ -126,6 +126,11 @@ public final class Topics {
         return lane == Priority.BATCH ? JOBS_BATCH_OVERFLOW : JOBS_OVERFLOW;
     }
 
+    /** Whether {@code topic} is a lane's overflow topic. */
+    public static boolean isOverflow(String topic) {
+        return JOBS_OVERFLOW.equals(topic) || JOBS_BATCH_OVERFLOW.equals(topic);
+    }
+
     /** The lane whose jobs are on {@code topic}: its own topic or its overflow. */
     public static Priority lane(String topic) {
         return JOBS_BATCH.equals(topic) || JOBS_BATCH_OVERFLOW.equals(topic)

@@ -17,7 +17,11 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * it twice) and the records that cannot be read, with why.
  */
 record DecodedBatch(
-        Priority lane, int recordCount, List<QueuedJob> jobs, List<Unreadable> unreadable) {
+        Priority lane,
+        boolean overflow,
+        int recordCount,
+        List<QueuedJob> jobs,
+        List<Unreadable> unreadable) {
 
     /** A record that is not a job this worker can score; it goes to the dead-letter topic. */
     record Unreadable(ConsumerRecord<String, byte[]> record, String reason) {}
@@ -39,12 +43,14 @@ record DecodedBatch(
 
     static DecodedBatch decode(Iterable<ConsumerRecord<String, byte[]>> records) {
         Priority lane = Priority.INTERACTIVE;
+        boolean overflow = false;
         int count = 0;
         Map<String, QueuedJob> jobs = new LinkedHashMap<>();
         List<Unreadable> unreadable = new ArrayList<>();
         for (ConsumerRecord<String, byte[]> record : records) {
             if (count++ == 0) {
                 lane = Topics.lane(record.topic());
+                overflow = Topics.isOverflow(record.topic());
             }
             try {
                 RerankJob job = JobCodec.decodeJob(record.value());
@@ -54,7 +60,7 @@ record DecodedBatch(
                 unreadable.add(new Unreadable(record, "unreadable job record: " + e.getMessage()));
             }
         }
-        return new DecodedBatch(lane, count, List.copyOf(jobs.values()), unreadable);
+        return new DecodedBatch(lane, overflow, count, List.copyOf(jobs.values()), unreadable);
     }
 
     boolean isEmpty() {

@@ -87,7 +87,8 @@ public class JobBatchProcessor {
         if (batch.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return parkUnreadable(batch).chain(() -> runToTheEnd(batch.jobs(), batch.lane()));
+        return parkUnreadable(batch)
+                .chain(() -> runToTheEnd(batch.jobs(), batch.lane(), batch.overflow()));
     }
 
     private Uni<Void> parkUnreadable(DecodedBatch batch) {
@@ -104,10 +105,10 @@ public class JobBatchProcessor {
      * Redis (a flush, a failover) before it reached the results topic is claimed and scored again,
      * in {@link #MAX_PASSES} passes at most; after that the batch fails and is not acknowledged.
      */
-    private Uni<Void> runToTheEnd(List<QueuedJob> jobs, Priority lane) {
+    private Uni<Void> runToTheEnd(List<QueuedJob> jobs, Priority lane, boolean overflow) {
         AtomicReference<List<QueuedJob>> pending = new AtomicReference<>(jobs);
         return Uni.createFrom()
-                .deferred(() -> pass(pending.get(), lane))
+                .deferred(() -> pass(pending.get(), lane, overflow))
                 .onFailure(StatesVanished.class)
                 .invoke(
                         e -> {
@@ -124,12 +125,12 @@ public class JobBatchProcessor {
     }
 
     /** Claim, score and record, publish: one pass over {@code jobs}. */
-    private Uni<Void> pass(List<QueuedJob> jobs, Priority lane) {
+    private Uni<Void> pass(List<QueuedJob> jobs, Priority lane, boolean overflow) {
         long now = System.currentTimeMillis();
         long start = System.nanoTime();
         TerminalStates written = new TerminalStates();
         return claimer.claimAll(jobs, now, written)
-                .chain(claimed -> scoreAndRecordByTenant(claimed, lane, written))
+                .chain(claimed -> scoreAndRecordByTenant(claimed, lane, overflow, written))
                 .chain(() -> resultLog.appendTerminalStates(jobs, written, retention))
                 .chain(
                         vanished -> {
@@ -149,12 +150,12 @@ public class JobBatchProcessor {
 
     /**
      * Scores and records the claimed jobs, each tenant's jobs on their own ({@link #scoreAndRecord(
-     * List, Priority, TerminalStates) as one group}), all at once: the scorer serves the tenants in
-     * turns, and a tenant's jobs are recorded as soon as its own pairs are scored, so a small job
-     * of one tenant polled with another tenant's large ones does not wait for them.
+     * List, Priority, boolean, TerminalStates) as one group}), all at once: the scorer serves the
+     * tenants in turns, and a tenant's jobs are recorded as soon as its own pairs are scored, so a
+     * small job of one tenant polled with another tenant's large ones does not wait for them.
      */
     private Uni<Void> scoreAndRecordByTenant(
-            List<Claimed> claimed, Priority lane, TerminalStates written) {
+            List<Claimed> claimed, Priority lane, boolean overflow, TerminalStates written) {
         if (claimed.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
@@ -162,10 +163,10 @@ public class JobBatchProcessor {
         claimed.forEach(
                 c -> byTenant.computeIfAbsent(c.job().tenant(), t -> new ArrayList<>()).add(c));
         if (byTenant.size() == 1) {
-            return scoreAndRecord(claimed, lane, written);
+            return scoreAndRecord(claimed, lane, overflow, written);
         }
         List<Uni<Void>> groups = new ArrayList<>(byTenant.size());
-        byTenant.values().forEach(g -> groups.add(scoreAndRecord(g, lane, written)));
+        byTenant.values().forEach(g -> groups.add(scoreAndRecord(g, lane, overflow, written)));
         return Uni.join().all(groups).andCollectFailures().replaceWithVoid();
     }
 
@@ -174,10 +175,11 @@ public class JobBatchProcessor {
      * earlier worker checkpointed of them and checkpointing each call's scores, then records each
      * job.
      */
-    private Uni<Void> scoreAndRecord(List<Claimed> claimed, Priority lane, TerminalStates written) {
+    private Uni<Void> scoreAndRecord(
+            List<Claimed> claimed, Priority lane, boolean overflow, TerminalStates written) {
         BatchPairs pairs = BatchPairs.of(claimed, batcher.scorer());
         return BatchCheckpoints.load(claimed, pairs, batcher.model(), checkpoints)
-                .chain(saved -> scoreAndRecord(claimed, pairs, saved, lane, written));
+                .chain(saved -> scoreAndRecord(claimed, pairs, saved, lane, overflow, written));
     }
 
     private Uni<Void> scoreAndRecord(
@@ -185,6 +187,7 @@ public class JobBatchProcessor {
             BatchPairs pairs,
             BatchCheckpoints saved,
             Priority lane,
+            boolean overflow,
             TerminalStates written) {
         Consumer<ScoredPairs> progress =
                 ProgressReporter.of(
@@ -200,7 +203,8 @@ public class JobBatchProcessor {
                         lane,
                         claimed.get(0).job().tenant(),
                         deadlines::deadlineOf,
-                        deadlines::sendNow);
+                        deadlines::sendNow,
+                        overflow);
         // a job cancelled while its batch is scored: its calls not yet sent are dropped (its result
         // is discarded anyway)
         return batcher.score(

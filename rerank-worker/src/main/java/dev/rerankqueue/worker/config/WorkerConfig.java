@@ -277,10 +277,12 @@ public interface WorkerConfig {
         int inFlight();
 
         /**
-         * Send each call's lane as vLLM's request {@code priority} (0 interactive, 1 batch), so a
-         * vLLM started with {@code --scheduling-policy priority} serves interactive calls before
-         * batch calls it already queued. Only for such a vLLM: with the default
-         * first-come-first-served policy vLLM refuses a priority other than 0. Default false.
+         * Send each call's lane as vLLM's request {@code priority} (0 interactive, 2 batch; one
+         * more for a call of jobs from the lane's overflow topic, whose tenant was past its front),
+         * so a vLLM started with {@code --scheduling-policy priority} serves interactive calls
+         * before batch calls it already queued, and each lane's other calls before overflowed ones.
+         * Only for such a vLLM: with the default first-come-first-served policy vLLM refuses a
+         * priority other than 0. Default false.
          */
         @WithDefault("false")
         boolean priorityScheduling();

@@ -299,7 +299,8 @@ public class MicroBatcher {
                     deadline = Math.min(deadline, owner.deadlineOf().applyAsLong(i));
                 }
             }
-            return new SlotRequest(owner.lane(), owner.tenant(), deadline, tokens);
+            return new SlotRequest(
+                    owner.lane(), owner.tenant(), deadline, tokens, owner.overflow());
         }
 
         /**

@@ -29,6 +29,15 @@ public interface Scorer {
         return score(pairs);
     }
 
+    /**
+     * Scores one micro-batch of the call {@code request}: by default as {@link #score(List,
+     * Priority)} of its lane; a model server that schedules by priority also serves a lane's calls
+     * of overflowed jobs after its others.
+     */
+    default Uni<Scores> score(List<ScorePair> pairs, SlotRequest request) {
+        return score(pairs, request.lane());
+    }
+
     /** Whether the scorer can take work (model loaded, server healthy). */
     boolean isReady();
 

@@ -60,7 +60,7 @@ final class ScorerSlots {
                                 return Uni.createFrom().<Timed>nullItem();
                             }
                             long start = System.nanoTime();
-                            return scorer.score(chunk, request.lane())
+                            return scorer.score(chunk, request)
                                     .onSubscription()
                                     .invoke(() -> capacity.started(System.nanoTime()))
                                     .onTermination()

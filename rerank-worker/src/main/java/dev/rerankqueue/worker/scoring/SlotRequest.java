@@ -5,9 +5,17 @@ import dev.rerankqueue.job.Priority;
 /**
  * What the {@link LaneGate} orders a waiting scorer call by: its lane, the tenant whose work it is,
  * the earliest deadline among its jobs (epoch ms; {@link Long#MAX_VALUE} for none) and the model
- * tokens it is estimated to cost.
+ * tokens it is estimated to cost; and whether its jobs came from the lane's overflow topic (their
+ * tenant was past its front share), which a model server that schedules by priority serves after
+ * the lane's other calls.
  */
-public record SlotRequest(Priority lane, String tenant, long deadline, long tokens) {
+public record SlotRequest(
+        Priority lane, String tenant, long deadline, long tokens, boolean overflow) {
+
+    /** A call of jobs from the lane's own topic. */
+    public SlotRequest(Priority lane, String tenant, long deadline, long tokens) {
+        this(lane, tenant, deadline, tokens, false);
+    }
 
     /** A null lane is the interactive one; a null tenant is no tenant in particular. */
     public SlotRequest {

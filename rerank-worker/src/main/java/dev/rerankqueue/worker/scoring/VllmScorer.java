@@ -146,6 +146,11 @@ public class VllmScorer implements Scorer, AutoCloseable {
 
     @Override
     public Uni<Scores> score(List<ScorePair> pairs, Priority lane) {
+        return score(pairs, SlotRequest.of(lane));
+    }
+
+    @Override
+    public Uni<Scores> score(List<ScorePair> pairs, SlotRequest request) {
         long openFor = breaker.openFor(System.currentTimeMillis());
         if (openFor > 0) {
             return Uni.createFrom()
@@ -159,9 +164,12 @@ public class VllmScorer implements Scorer, AutoCloseable {
                                     true,
                                     null));
         }
-        // vLLM started with --scheduling-policy priority serves lower values first; without it, any
-        // value but 0 is refused
-        Integer priority = config.priorityScheduling() ? (lane == Priority.BATCH ? 1 : 0) : null;
+        // vLLM started with --scheduling-policy priority serves lower values first (without it, any
+        // value but 0 is refused): interactive 0, batch 2, each + 1 for jobs of the overflow topic
+        Integer priority =
+                config.priorityScheduling()
+                        ? (request.lane() == Priority.BATCH ? 2 : 0) + (request.overflow() ? 1 : 0)
+                        : null;
         boolean[] truncated = new boolean[pairs.size()];
         List<ScorePair> sent = fitToContext(pairs, truncated);
         Uni<Scores> call =

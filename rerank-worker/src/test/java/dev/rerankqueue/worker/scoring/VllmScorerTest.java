@@ -314,6 +314,33 @@ class VllmScorerTest {
                         r.score(PAIRS, lane).await().atMost(Duration.ofSeconds(10)).values()[1]
                                 > 0);
             }
+            // calls of jobs from a lane's overflow topic carry the lane's priority + 1
+            for (Priority lane : Priority.values()) {
+                SlotRequest overflowed = new SlotRequest(lane, "t", Long.MAX_VALUE, 1, true);
+                assertTrue(
+                        s.score(PAIRS, overflowed)
+                                        .await()
+                                        .atMost(Duration.ofSeconds(10))
+                                        .values()[1]
+                                > 0);
+            }
+            ScorerException nonZero =
+                    assertThrows(
+                            ScorerException.class,
+                            () ->
+                                    toFcfs.score(
+                                                    PAIRS,
+                                                    new SlotRequest(
+                                                            Priority.INTERACTIVE,
+                                                            "t",
+                                                            Long.MAX_VALUE,
+                                                            1,
+                                                            true))
+                                            .await()
+                                            .atMost(Duration.ofSeconds(5)));
+            assertTrue(
+                    nonZero.getMessage().contains("Priority scheduling is not enabled"),
+                    "an overflowed interactive call is not priority 0: " + nonZero.getMessage());
             // a server without priority scheduling refuses a batch-lane priority, as vLLM does:
             // hence the opt-in
             ScorerException e =
