@@ -8,11 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.store.RedisKeys;
+import dev.rerankqueue.store.ScorerCapacityAnnouncement;
 import dev.rerankqueue.testing.InfrastructureResource;
+import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import java.time.Duration;
@@ -151,6 +155,25 @@ class BacklogAdmissionTest {
      * What a worker group does after scoring everything: commit the end of every partition of both
      * lanes.
      */
+    /**
+     * Announces one worker's capacity of {@code pairs} pairs per second and waits until the
+     * gateway's gauge shows it.
+     */
+    static void announce(RedisDataSource redis, String worker, int pairs) {
+        redis.hash(String.class)
+                .hset(
+                        RedisKeys.WORKER_CAPACITY,
+                        worker,
+                        new ScorerCapacityAnnouncement(System.currentTimeMillis(), pairs).wire());
+        await().atMost(Duration.ofSeconds(10))
+                .until(
+                        () ->
+                                gauge(
+                                                RestAssured.given().get("/q/metrics").asString(),
+                                                "rerank_workers_capacity_pairs ")
+                                        == pairs);
+    }
+
     static void commitEverything(String group) throws Exception {
         try (Admin admin =
                 Admin.create(

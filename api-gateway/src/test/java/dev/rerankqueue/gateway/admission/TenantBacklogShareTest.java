@@ -1,13 +1,10 @@
 package dev.rerankqueue.gateway.admission;
 
-import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.store.RedisKeys;
-import dev.rerankqueue.store.ScorerCapacityAnnouncement;
 import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
@@ -16,7 +13,6 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,18 +59,7 @@ class TenantBacklogShareTest {
     @Test
     void aTenantPastItsShareOfTheBacklogIsRefusedAloneAndOthersGoOn() throws Exception {
         BacklogAdmissionTest.commitEverything(GROUP);
-        redis.hash(String.class)
-                .hset(
-                        RedisKeys.WORKER_CAPACITY,
-                        "share-worker",
-                        new ScorerCapacityAnnouncement(System.currentTimeMillis(), 20).wire());
-        await().atMost(Duration.ofSeconds(10))
-                .until(
-                        () ->
-                                BacklogAdmissionTest.gauge(
-                                                given().get("/q/metrics").asString(),
-                                                "rerank_workers_capacity_pairs ")
-                                        == 20.0);
+        BacklogAdmissionTest.announce(redis, "share-worker", 20);
         int accepted = 0;
         Response refused = null;
         for (int i = 0; i < 120 && refused == null; i++) {

@@ -1,23 +1,19 @@
 package dev.rerankqueue.gateway.admission;
 
-import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.RedisKeys;
-import dev.rerankqueue.store.ScorerCapacityAnnouncement;
 import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
-import io.restassured.RestAssured;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -86,18 +82,7 @@ class TenantFrontTest {
     }
 
     private void announce() {
-        redis.hash(String.class)
-                .hset(
-                        RedisKeys.WORKER_CAPACITY,
-                        "front-worker",
-                        new ScorerCapacityAnnouncement(System.currentTimeMillis(), 20).wire());
-        await().atMost(Duration.ofSeconds(10))
-                .until(
-                        () ->
-                                BacklogAdmissionTest.gauge(
-                                                RestAssured.given().get("/q/metrics").asString(),
-                                                "rerank_workers_capacity_pairs ")
-                                        == 20.0);
+        BacklogAdmissionTest.announce(redis, "front-worker", 20);
     }
 
     @Test
