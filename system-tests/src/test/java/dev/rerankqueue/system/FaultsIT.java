@@ -159,7 +159,7 @@ class FaultsIT {
     }
 
     /**
-     * Until the consumer group is settled: every partition of both jobs topics assigned, each
+     * Until the consumer group is settled: every partition of every jobs topic assigned, each
      * worker holding some. A worker stopped during a rebalance may lose the commit of the batch it
      * was scoring (its partitions were already revoked), so "stops gracefully" is tested outside
      * one.
@@ -178,7 +178,7 @@ class FaultsIT {
                                 }
                                 total += held;
                             }
-                            return total == 2 * JOB_PARTITIONS;
+                            return total == Topics.JOB_TOPICS.size() * JOB_PARTITIONS;
                         });
     }
 
