@@ -24,6 +24,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 import org.jboss.logging.Logger;
 
 /**
@@ -196,11 +197,7 @@ public class BacklogAdmission {
      * topics and overflow topics (both lanes' for a batch job) is ahead of it.
      */
     public void admitOverflow(Duration limit, Priority lane, JobCost cost) {
-        long overflow = backlogs.get(Priority.INTERACTIVE).overflow();
-        if (lane == Priority.BATCH) {
-            overflow += backlogs.get(Priority.BATCH).overflow();
-        }
-        check(limit, lane, cost, ahead(lane) + overflow);
+        check(limit, lane, cost, ahead(lane, LaneBacklog::all));
     }
 
     /** Counts an accepted job towards its topic's backlog until the next sample. */
@@ -281,7 +278,15 @@ public class BacklogAdmission {
      * second; 0 (no limit) while admission is off, the share is 0 or no rate is known.
      */
     public long tenantPairsLimit(double share) {
-        if (!config.enabled() || share <= 0) {
+        return share <= 0 ? 0 : pairsDrainedIn(share * config.maxBacklog().toMillis() / 1000.0);
+    }
+
+    /**
+     * Pairs the workers drain in {@code seconds} (at least 1), at the rate {@link
+     * #tenantPairsLimit} uses; 0 while admission is off or no rate is known.
+     */
+    public long pairsDrainedIn(double seconds) {
+        if (!config.enabled()) {
             return 0;
         }
         OptionalDouble measured = estimate.rate();
@@ -300,8 +305,7 @@ public class BacklogAdmission {
         if (pairsPerSecond <= 0) {
             return 0;
         }
-        return Math.max(
-                1, (long) (share * config.maxBacklog().toMillis() / 1000.0 * pairsPerSecond));
+        return Math.max(1, (long) (seconds * pairsPerSecond));
     }
 
     /** {@code mean}, or {@code otherwise} (at least 1) when no job was seen. */
@@ -336,8 +340,15 @@ public class BacklogAdmission {
      * lanes.
      */
     private long ahead(Priority lane) {
-        long interactive = laneBacklog(Priority.INTERACTIVE);
-        return lane == Priority.BATCH ? interactive + laneBacklog(Priority.BATCH) : interactive;
+        return ahead(lane, LaneBacklog::own);
+    }
+
+    /** As {@link #ahead(Priority)}, counting each lane's jobs with {@code waiting}. */
+    private long ahead(Priority lane, ToLongFunction<LaneBacklog> waiting) {
+        long interactive = waiting.applyAsLong(backlogs.get(Priority.INTERACTIVE));
+        return lane == Priority.BATCH
+                ? interactive + waiting.applyAsLong(backlogs.get(Priority.BATCH))
+                : interactive;
     }
 
     private boolean fresh() {

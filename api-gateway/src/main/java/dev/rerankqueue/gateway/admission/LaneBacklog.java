@@ -24,6 +24,11 @@ final class LaneBacklog {
         return sampledOverflow.get() + overflowSinceSample.get();
     }
 
+    /** Jobs in both topics. */
+    long all() {
+        return own() + overflow();
+    }
+
     /** One job accepted into the own topic, or into the overflow topic. */
     void accepted(boolean overflow) {
         (overflow ? overflowSinceSample : sinceSample).incrementAndGet();

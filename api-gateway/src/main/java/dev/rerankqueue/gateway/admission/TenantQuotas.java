@@ -292,9 +292,8 @@ public class TenantQuotas {
 
     /** Pairs of the workers' drain in {@code rerank.admission.front-backlog}; 0 = no front. */
     private long frontPairs() {
-        double front = config.admission().frontBacklog().toMillis();
-        double max = config.admission().maxBacklog().toMillis();
-        return front > 0 && max > 0 ? backlog.tenantPairsLimit(front / max) : 0;
+        long front = config.admission().frontBacklog().toMillis();
+        return front > 0 ? backlog.pairsDrainedIn(front / 1000.0) : 0;
     }
 
     /**

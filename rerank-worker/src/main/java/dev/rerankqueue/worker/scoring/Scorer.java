@@ -1,6 +1,5 @@
 package dev.rerankqueue.worker.scoring;
 
-import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.TruncationDirection;
 import io.smallrye.mutiny.Uni;
 import java.util.List;
@@ -21,21 +20,12 @@ public interface Scorer {
     Uni<Scores> score(List<ScorePair> pairs);
 
     /**
-     * Scores one micro-batch of {@code lane}'s jobs. A model server that schedules by priority
-     * serves interactive calls before batch ones it already queued; by default the lane is not
-     * passed on.
-     */
-    default Uni<Scores> score(List<ScorePair> pairs, Priority lane) {
-        return score(pairs);
-    }
-
-    /**
-     * Scores one micro-batch of the call {@code request}: by default as {@link #score(List,
-     * Priority)} of its lane; a model server that schedules by priority also serves a lane's calls
-     * of overflowed jobs after its others.
+     * Scores one micro-batch of the call {@code request}. A model server that schedules by priority
+     * serves interactive calls before batch ones it already queued, and a lane's calls of
+     * overflowed jobs after its others; by default the request is not passed on.
      */
     default Uni<Scores> score(List<ScorePair> pairs, SlotRequest request) {
-        return score(pairs, request.lane());
+        return score(pairs);
     }
 
     /** Whether the scorer can take work (model loaded, server healthy). */

@@ -141,12 +141,7 @@ public class VllmScorer implements Scorer, AutoCloseable {
 
     @Override
     public Uni<Scores> score(List<ScorePair> pairs) {
-        return score(pairs, Priority.INTERACTIVE);
-    }
-
-    @Override
-    public Uni<Scores> score(List<ScorePair> pairs, Priority lane) {
-        return score(pairs, SlotRequest.of(lane));
+        return score(pairs, SlotRequest.of(Priority.INTERACTIVE));
     }
 
     @Override

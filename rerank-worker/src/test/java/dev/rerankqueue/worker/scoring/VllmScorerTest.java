@@ -308,10 +308,16 @@ class VllmScorerTest {
                                 vertx)) {
             for (Priority lane : Priority.values()) {
                 assertTrue(
-                        s.score(PAIRS, lane).await().atMost(Duration.ofSeconds(10)).values()[1]
+                        s.score(PAIRS, SlotRequest.of(lane))
+                                        .await()
+                                        .atMost(Duration.ofSeconds(10))
+                                        .values()[1]
                                 > 0);
                 assertTrue(
-                        r.score(PAIRS, lane).await().atMost(Duration.ofSeconds(10)).values()[1]
+                        r.score(PAIRS, SlotRequest.of(lane))
+                                        .await()
+                                        .atMost(Duration.ofSeconds(10))
+                                        .values()[1]
                                 > 0);
             }
             // calls of jobs from a lane's overflow topic carry the lane's priority + 1
@@ -347,13 +353,13 @@ class VllmScorerTest {
                     assertThrows(
                             ScorerException.class,
                             () ->
-                                    toFcfs.score(PAIRS, Priority.BATCH)
+                                    toFcfs.score(PAIRS, SlotRequest.of(Priority.BATCH))
                                             .await()
                                             .atMost(Duration.ofSeconds(5)));
             assertTrue(
                     e.getMessage().contains("Priority scheduling is not enabled"), e.getMessage());
             assertTrue(
-                    toFcfs.score(PAIRS, Priority.INTERACTIVE)
+                    toFcfs.score(PAIRS, SlotRequest.of(Priority.INTERACTIVE))
                                     .await()
                                     .atMost(Duration.ofSeconds(10))
                                     .values()[1]
