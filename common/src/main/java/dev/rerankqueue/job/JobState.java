@@ -22,6 +22,11 @@ import java.util.Map;
  * @param expiresAt when the state is deleted unless written again, epoch ms, as read from the
  *     store; {@code null} where not read (the results topic never carries it)
  * @param webhook where the job's end is announced and how that went; {@code null} without one
+ * @param deadlineAt epoch ms by which scoring must start (else the job ends expired); {@code null}
+ *     for a job without a deadline
+ * @param predictedStartAt epoch ms at which the gateway predicted, on accepting the job, that its
+ *     scoring would start (the work ahead of it over the measured drain rate); {@code null} where
+ *     none was known
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobState(
@@ -41,7 +46,9 @@ public record JobState(
         JobResult result,
         Map<String, String> metadata,
         @JsonProperty("expires_at") Long expiresAt,
-        Webhook webhook) {
+        Webhook webhook,
+        @JsonProperty("deadline_at") Long deadlineAt,
+        @JsonProperty("predicted_start_at") Long predictedStartAt) {
 
     /**
      * A job's completion webhook.

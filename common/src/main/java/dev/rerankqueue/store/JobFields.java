@@ -28,6 +28,12 @@ public final class JobFields {
     public static final String ERROR = "error";
     public static final String RESULT = "result";
 
+    /** Epoch ms by which scoring must start, for a job with a deadline. */
+    public static final String DEADLINE_AT = "deadline_at";
+
+    /** Epoch ms at which the gateway predicted, on accepting the job, that scoring would start. */
+    public static final String PREDICTED_START_AT = "predicted_start_at";
+
     /**
      * Pairs of the running attempt scored so far ({@link JobProgress}); reset when an attempt
      * starts.
@@ -73,6 +79,9 @@ public final class JobFields {
             fields.put(MODEL, job.request().model());
         }
         putMetadata(fields, job.request().metadata());
+        if (job.request().deadlineMs() != null) {
+            fields.put(DEADLINE_AT, Long.toString(job.deadline()));
+        }
         if (job.request().webhook() != null) {
             fields.put(WEBHOOK, job.request().webhook());
         }
@@ -94,6 +103,8 @@ public final class JobFields {
         put(fields, PAIRS, state.pairs());
         put(fields, WORKER, state.worker());
         put(fields, ERROR, state.error());
+        put(fields, DEADLINE_AT, state.deadlineAt());
+        put(fields, PREDICTED_START_AT, state.predictedStartAt());
         putMetadata(fields, state.metadata());
         if (state.webhook() != null) {
             // restored because Redis lost it: its end is announced again (at least once; the
@@ -139,7 +150,15 @@ public final class JobFields {
                 result == null || result.isEmpty() ? null : JobCodec.decodeResult(result),
                 metadata(hash.get(METADATA)),
                 expiresAt(hash.get(EXPIRES_IN_MS)),
-                webhook(hash));
+                webhook(hash),
+                positive(hash.get(DEADLINE_AT)),
+                positive(hash.get(PREDICTED_START_AT)));
+    }
+
+    /** A stored epoch-ms field, or {@code null} when absent. */
+    private static Long positive(String value) {
+        long ms = toLong(value);
+        return ms > 0 ? ms : null;
     }
 
     /**

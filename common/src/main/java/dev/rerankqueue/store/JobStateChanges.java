@@ -6,6 +6,7 @@ import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.messaging.JobCodec;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * Every change of a job's state that gateway and worker make, one named method each, so the life of
@@ -21,7 +22,19 @@ public final class JobStateChanges {
 
     /** Accepted: the gateway records the job as queued, unless any state exists already. */
     public static JobTransition queued(RerankJob job, Duration retention) {
-        return JobTransition.create(job.id(), JobStatus.QUEUED, JobFields.initial(job))
+        return queued(job, retention, 0);
+    }
+
+    /**
+     * As {@link #queued(RerankJob, Duration)}, with the start predicted for it (epoch ms; 0 when
+     * none was known).
+     */
+    public static JobTransition queued(RerankJob job, Duration retention, long predictedStartAt) {
+        Map<String, String> fields = JobFields.initial(job);
+        if (predictedStartAt > 0) {
+            fields.put(JobFields.PREDICTED_START_AT, Long.toString(predictedStartAt));
+        }
+        return JobTransition.create(job.id(), JobStatus.QUEUED, fields)
                 .retainFor(job.retentionOr(retention));
     }
 

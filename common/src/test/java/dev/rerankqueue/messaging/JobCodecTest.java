@@ -176,6 +176,8 @@ class JobCodecTest {
                         result,
                         Map.of("run", "nightly"),
                         null,
+                        null,
+                        null,
                         null);
         String json = new String(JobCodec.encodeState(state), StandardCharsets.UTF_8);
         assertTrue(

@@ -221,7 +221,9 @@ class JobTransitionScriptTest {
                 s.result(),
                 s.metadata(),
                 s.expiresAt(),
-                new JobState.Webhook(url, "pending", 0));
+                new JobState.Webhook(url, "pending", 0),
+                s.deadlineAt(),
+                s.predictedStartAt());
     }
 
     /**

@@ -4,9 +4,9 @@ import dev.rerankqueue.gateway.config.Admission;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.job.Priority;
+import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.ScorerCapacityAnnouncement;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.ShutdownEvent;
@@ -50,10 +50,10 @@ public class BacklogAdmission {
 
     private final Admission config;
     private final Map<String, Object> kafkaConfig;
-    private final DrainEstimate estimate;
+    final DrainEstimate estimate;
     private final ReactiveRedisDataSource redis;
 
-    private volatile AnnouncedCapacity announced = AnnouncedCapacity.NONE;
+    volatile AnnouncedCapacity announced = AnnouncedCapacity.NONE;
 
     /** Jobs waiting per lane: in its own topic and in its overflow topic. */
     private final Map<Priority, LaneBacklog> backlogs = new EnumMap<>(Priority.class);
@@ -62,7 +62,7 @@ public class BacklogAdmission {
      * Jobs and their charged pairs and tokens offered to one lane since start: the mean job size
      * that turns the lag into work.
      */
-    private record Offered(LongAdder jobs, LongAdder pairs, LongAdder tokens) {
+    record Offered(LongAdder jobs, LongAdder pairs, LongAdder tokens) {
         double mean(LongAdder of) {
             long n = jobs.sum();
             return n == 0 ? Double.NaN : of.sum() / (double) n;
@@ -102,56 +102,9 @@ public class BacklogAdmission {
                         this.config.sampleInterval().plus(SAMPLE_SLACK));
         for (Priority lane : Priority.values()) {
             backlogs.put(lane, new LaneBacklog());
-            Gauge.builder(
-                            "rerank.backlog.jobs",
-                            this,
-                            a -> a.fresh() ? a.laneBacklog(lane) : Double.NaN)
-                    .tag("lane", lane.wireName())
-                    .description(
-                            "Jobs on the lane's topic not yet committed by the workers' consumer group")
-                    .baseUnit("jobs")
-                    .register(metrics);
             offered.put(lane, new Offered(new LongAdder(), new LongAdder(), new LongAdder()));
-            Gauge.builder("rerank.backlog.pairs", this, a -> a.laneWork(lane, Offered::pairs))
-                    .tag("lane", lane.wireName())
-                    .baseUnit("pairs")
-                    .description(
-                            "Estimated (query, document) pairs waiting in the lane: its jobs times the mean pairs per job"
-                                    + " this gateway has been offered")
-                    .register(metrics);
-            Gauge.builder("rerank.backlog.tokens", this, a -> a.laneWork(lane, Offered::tokens))
-                    .tag("lane", lane.wireName())
-                    .description(
-                            "Estimated tokens charged for the jobs waiting in the lane: its jobs times the mean charged"
-                                    + " tokens per job this gateway has been offered")
-                    .register(metrics);
-            Gauge.builder(
-                            "rerank.backlog.wait",
-                            this,
-                            a ->
-                                    a.estimatedWait(lane)
-                                            .map(Duration::toMillis)
-                                            .map(ms -> ms / 1000.0)
-                                            .orElse(Double.NaN))
-                    .tag("lane", lane.wireName())
-                    .description(
-                            "Estimated wait of a new job of the lane at the measured drain rate")
-                    .baseUnit("seconds")
-                    .register(metrics);
         }
-        Gauge.builder("rerank.backlog.drain.rate", this, a -> a.estimate.rate().orElse(Double.NaN))
-                .description("Jobs per second the workers commit while there is a backlog")
-                .register(metrics);
-        Gauge.builder("rerank.workers.capacity", this, a -> a.announced.pairsPerSecond())
-                .baseUnit("pairs")
-                .description(
-                        "Pairs per second the workers announce they score (sum over fresh announcements)")
-                .register(metrics);
-        Gauge.builder("rerank.workers.capacity.tokens", this, a -> a.announced.tokensPerSecond())
-                .description(
-                        "Charged tokens per second the workers announce they score (sum over fresh announcements"
-                                + " that carry tokens)")
-                .register(metrics);
+        BacklogGauges.register(this, metrics);
     }
 
     void start(@Observes StartupEvent ignored) {
@@ -180,24 +133,27 @@ public class BacklogAdmission {
     }
 
     /**
-     * Refuses a new job of {@code lane} charged {@code cost} (503 + Retry-After) when the jobs
-     * ahead of it in its lane's own topic would take longer than {@code limit} (capped by the
-     * configured maximum) to drain. A job that then goes to the overflow topic is checked again
-     * with {@link #admitOverflow}; either is counted with {@link #accepted}.
+     * Refuses a new {@code job} (503 + Retry-After) when the jobs ahead of it in its lane's own
+     * topic would take longer than {@code limit} (capped by the configured maximum) to drain, or
+     * longer than its deadline. A job that then goes to the overflow topic is checked again with
+     * {@link #admitOverflow}; either is counted with {@link #accepted}.
+     *
+     * @return the wait predicted before its scoring starts; empty while no rate is known
      */
-    public void admit(Duration limit, Priority lane, JobCost cost) {
-        offered.get(lane).jobs().increment();
-        offered.get(lane).pairs().add(cost.pairs());
-        offered.get(lane).tokens().add(cost.tokens());
-        check(limit, lane, cost, ahead(lane));
+    public Optional<Duration> admit(Duration limit, RerankJob job) {
+        Offered o = offered.get(job.lane());
+        o.jobs().increment();
+        o.pairs().add(job.cost().pairs());
+        o.tokens().add(job.cost().tokens());
+        return check(limit, job, ahead(job.lane()));
     }
 
     /**
      * As {@link #admit}, for a job going to its lane's overflow topic: every job of its lane's own
      * topics and overflow topics (both lanes' for a batch job) is ahead of it.
      */
-    public void admitOverflow(Duration limit, Priority lane, JobCost cost) {
-        check(limit, lane, cost, ahead(lane, LaneBacklog::all));
+    public Optional<Duration> admitOverflow(Duration limit, RerankJob job) {
+        return check(limit, job, ahead(job.lane(), LaneBacklog::all));
     }
 
     /** Counts an accepted job towards its topic's backlog until the next sample. */
@@ -205,19 +161,35 @@ public class BacklogAdmission {
         backlogs.get(lane).accepted(overflow);
     }
 
-    private void check(Duration limit, Priority lane, JobCost cost, long backlog) {
-        if (!config.enabled()) {
-            return;
+    private Optional<Duration> check(Duration limit, RerankJob job, long backlog) {
+        OptionalDouble rate = drainRate(job.lane(), job.cost());
+        if (!config.enabled() || !fresh() || rate.isEmpty()) {
+            return Optional.empty();
         }
         Duration max = limit.compareTo(config.maxBacklog()) < 0 ? limit : config.maxBacklog();
-        OptionalDouble rate = drainRate(lane, cost);
-        if (fresh() && backlog >= config.minBacklogJobs() && rate.isPresent()) {
+        if (backlog >= config.minBacklogJobs()) {
             Duration retryAfter =
                     retryAfter(backlog, rate.getAsDouble(), max, config.maxRetryAfter());
             if (!retryAfter.isZero()) {
                 throw RefusedException.backlogFull(backlog, rate.getAsDouble(), max, retryAfter);
             }
         }
+        if (rate.getAsDouble() <= 0) {
+            return Optional.empty(); // nothing drains: refused above past min-backlog-jobs
+        }
+        Duration wait = Duration.ofMillis((long) Math.ceil(backlog * 1000 / rate.getAsDouble()));
+        Long deadlineMs = job.request().deadlineMs();
+        if (deadlineMs != null && backlog > 0 && wait.toMillis() > deadlineMs) {
+            throw RefusedException.deadlineUnmeetable(
+                    deadlineMs,
+                    wait,
+                    retryAfter(
+                            backlog,
+                            rate.getAsDouble(),
+                            Duration.ofMillis(deadlineMs),
+                            config.maxRetryAfter()));
+        }
+        return Optional.of(wait);
     }
 
     /**
@@ -314,7 +286,7 @@ public class BacklogAdmission {
     }
 
     /** The lane's jobs waiting times the mean of {@code what} per job offered; NaN when unknown. */
-    private double laneWork(Priority lane, Function<Offered, LongAdder> what) {
+    double laneWork(Priority lane, Function<Offered, LongAdder> what) {
         Offered o = offered.get(lane);
         return fresh() ? laneBacklog(lane) * o.mean(what.apply(o)) : Double.NaN;
     }
@@ -331,7 +303,7 @@ public class BacklogAdmission {
         return Optional.of(Duration.ofMillis((long) (ahead(lane) * 1000 / rate.getAsDouble())));
     }
 
-    private long laneBacklog(Priority lane) {
+    long laneBacklog(Priority lane) {
         return backlogs.get(lane).own();
     }
 
@@ -351,7 +323,7 @@ public class BacklogAdmission {
                 : interactive;
     }
 
-    private boolean fresh() {
+    boolean fresh() {
         return sampledAt != 0
                 && System.nanoTime() - sampledAt
                         < config.sampleInterval().multipliedBy(10).toNanos();

@@ -102,8 +102,10 @@ public class JobProducer {
      * Sends {@code job} to {@code topic} with its lane's producer; emits once Kafka has it and its
      * queued state is written (or could not be: the worker creates it), fails with a 503 {@link
      * RefusedException} when Kafka did not acknowledge it in time and no worker has it.
+     *
+     * @param predictedStartAt when admission predicted its scoring to start, epoch ms (0: unknown)
      */
-    Uni<AcceptedJob> send(RerankJob job, Endpoint endpoint, String topic) {
+    Uni<AcceptedJob> send(RerankJob job, Endpoint endpoint, String topic, long predictedStartAt) {
         byte[] value = JobCodec.encodeJob(job);
         Timer.Sample sample = Timer.start();
         Message<byte[]> record =
@@ -121,7 +123,7 @@ public class JobProducer {
                 .onFailure()
                 .recoverWithUni(e -> neverRun(job).map(taken -> takenOrRefused(job, taken, e)))
                 .invoke(() -> acknowledged(job, endpoint, sample))
-                .chain(() -> recordQueued(job))
+                .chain(() -> recordQueued(job, predictedStartAt))
                 .replaceWith(new AcceptedJob(job.id(), job.createdAt(), false));
     }
 
@@ -193,8 +195,9 @@ public class JobProducer {
                 .recoverWithItem(false);
     }
 
-    private Uni<Void> recordQueued(RerankJob job) {
-        return store.apply(JobStateChanges.queued(job, config.results().retention()))
+    private Uni<Void> recordQueued(RerankJob job, long predictedStartAt) {
+        return store.apply(
+                        JobStateChanges.queued(job, config.results().retention(), predictedStartAt))
                 // The job is already durable in Kafka and the worker creates the state if this
                 // write is lost,
                 // so a Redis hiccup here must not turn an accepted job into an error.

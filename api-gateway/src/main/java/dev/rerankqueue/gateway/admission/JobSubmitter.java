@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
@@ -180,36 +181,44 @@ public class JobSubmitter {
     private Uni<AcceptedJob> admitAndSend(
             RerankJob job, Endpoint endpoint, SubmissionLimit.Slot slot) {
         return Uni.createFrom()
-                .voidItem()
-                .invoke(() -> admit(job, endpoint))
-                .chain(() -> quotas.acquire(job))
+                .item(() -> admit(job, endpoint))
                 .chain(
-                        overflow ->
-                                Uni.createFrom()
-                                        .deferred(
-                                                () ->
-                                                        producer.send(
-                                                                job,
-                                                                endpoint,
-                                                                topic(job, endpoint, overflow)))
-                                        .onFailure()
-                                        .call(() -> quotas.release(job)))
+                        wait ->
+                                quotas.acquire(job)
+                                        .chain(overflow -> send(job, endpoint, wait, overflow)))
                 .onTermination()
                 .invoke((item, failure, cancelled) -> slot.release(item != null, failure));
     }
 
     /**
-     * The lane's own topic, or its overflow for a job past its tenant's front (another tenant's job
-     * never waits behind a flood in a partition), checked against the backlog of the overflow
-     * topics too; counted towards the backlog.
+     * Sends the job to its lane's own topic, or to its overflow for a job past its tenant's front
+     * (another tenant's job never waits behind a flood in a partition), checked against the backlog
+     * of the overflow topics too; counted towards the backlog; its quotas given back if the send
+     * fails.
+     *
+     * @param wait the wait predicted at admission, replaced by the overflow topic's
      */
-    private String topic(RerankJob job, Endpoint endpoint, boolean overflow) {
-        if (overflow) {
-            backlog.admitOverflow(backlogLimit(endpoint), job.lane(), job.cost());
-            overflowed(job.lane()).increment();
-        }
-        backlog.accepted(job.lane(), overflow);
-        return overflow ? Topics.jobsOverflow(job.lane()) : Topics.jobs(job.lane());
+    private Uni<AcceptedJob> send(
+            RerankJob job, Endpoint endpoint, Optional<Duration> wait, boolean overflow) {
+        return Uni.createFrom()
+                .deferred(
+                        () -> {
+                            Optional<Duration> predicted = wait;
+                            if (overflow) {
+                                predicted = backlog.admitOverflow(backlogLimit(endpoint), job);
+                                overflowed(job.lane()).increment();
+                            }
+                            backlog.accepted(job.lane(), overflow);
+                            String topic =
+                                    overflow
+                                            ? Topics.jobsOverflow(job.lane())
+                                            : Topics.jobs(job.lane());
+                            long startAt =
+                                    predicted.map(w -> job.createdAt() + w.toMillis()).orElse(0L);
+                            return producer.send(job, endpoint, topic, startAt);
+                        })
+                .onFailure()
+                .call(() -> quotas.release(job));
     }
 
     private Counter overflowed(Priority lane) {
@@ -221,10 +230,13 @@ public class JobSubmitter {
                 .register(metrics);
     }
 
-    /** Refuses {@code job} when Redis is too full or the backlog ahead of it too long. */
-    private void admit(RerankJob job, Endpoint endpoint) {
+    /**
+     * Refuses {@code job} when Redis is too full or the backlog ahead of it too long for its
+     * endpoint or its deadline; else the wait predicted for it.
+     */
+    private Optional<Duration> admit(RerankJob job, Endpoint endpoint) {
         storage.admit();
-        backlog.admit(backlogLimit(endpoint), job.lane(), job.cost());
+        return backlog.admit(backlogLimit(endpoint), job);
     }
 
     /**

@@ -105,6 +105,24 @@ public final class RefusedException extends ApiException {
                 Facts.retryAfter(retryAfter));
     }
 
+    /**
+     * A job with a deadline shorter than the wait for the work ahead of it: it could only end
+     * expired. Names the shortest deadline accepted now; Retry-After is when its own would be.
+     */
+    public static RefusedException deadlineUnmeetable(
+            long deadlineMs, Duration wait, Duration retryAfter) {
+        return new RefusedException(
+                new Kind(503, "deadline-unmeetable", "Deadline cannot be met"),
+                "the work ahead of this job would take about "
+                        + wait.toMillis()
+                        + " ms at the workers' drain rate, longer than its deadline_ms of "
+                        + deadlineMs
+                        + ", so it could only expire. The job was NOT accepted; send it with"
+                        + " deadline_ms of at least earliest_deadline_ms, or retry after the"
+                        + " Retry-After seconds.",
+                Facts.retryAfter(retryAfter).andEarliestDeadline(wait));
+    }
+
     public static RefusedException quotaExceeded(String quota, String detail, Duration retryAfter) {
         return new RefusedException(
                 new Kind(429, "quota-exceeded", "Tenant quota exceeded"),

@@ -25,6 +25,9 @@ import java.util.Map;
  * @param metadata the client's own labels from the request, as sent
  * @param webhook the job's completion webhook: its URL, {@code pending}, {@code delivered} or
  *     {@code failed}, and the attempts so far
+ * @param deadlineAt when scoring must have started, for a job with {@code deadline_ms}
+ * @param predictedStartAt when the gateway predicted, on accepting the job, that its scoring would
+ *     start: the work ahead of it at the workers' drain rate (absent while no rate was known)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobView(
@@ -42,7 +45,9 @@ public record JobView(
         int attempts,
         Progress progress,
         Map<String, String> metadata,
-        JobState.Webhook webhook) {
+        JobState.Webhook webhook,
+        @JsonProperty("deadline_at") String deadlineAt,
+        @JsonProperty("predicted_start_at") String predictedStartAt) {
 
     /**
      * @param scoredPairs pairs scored so far
@@ -112,6 +117,12 @@ public record JobView(
                         ? new Progress(s.scored(), s.pairs())
                         : null,
                 s.metadata(),
-                s.webhook());
+                s.webhook(),
+                instant(s.deadlineAt()),
+                instant(s.predictedStartAt()));
+    }
+
+    private static String instant(Long epochMs) {
+        return epochMs == null ? null : Instant.ofEpochMilli(epochMs).toString();
     }
 }

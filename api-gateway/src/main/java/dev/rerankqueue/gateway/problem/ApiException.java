@@ -21,7 +21,12 @@ public class ApiException extends RuntimeException {
      * What a problem may say beyond its detail: the job it is about, when to try again, which
      * fields of the request were wrong. Each is null where the failure has none.
      */
-    public record Facts(String jobId, Duration retryAfter, List<Violation> errors) {
+    public record Facts(
+            String jobId, Duration retryAfter, List<Violation> errors, Long earliestDeadlineMs) {
+
+        public Facts(String jobId, Duration retryAfter, List<Violation> errors) {
+            this(jobId, retryAfter, errors, null);
+        }
 
         /** Nothing beyond the detail. */
         public static final Facts NONE = new Facts(null, null, null);
@@ -39,11 +44,16 @@ public class ApiException extends RuntimeException {
         }
 
         public Facts andAboutJob(String id) {
-            return new Facts(id, retryAfter, errors);
+            return new Facts(id, retryAfter, errors, earliestDeadlineMs);
         }
 
         public Facts andRetryAfter(Duration wait) {
-            return new Facts(jobId, wait, errors);
+            return new Facts(jobId, wait, errors, earliestDeadlineMs);
+        }
+
+        /** With the shortest {@code deadline_ms} that would be accepted now. */
+        public Facts andEarliestDeadline(Duration earliest) {
+            return new Facts(jobId, retryAfter, errors, earliest.toMillis());
         }
     }
 
@@ -65,7 +75,8 @@ public class ApiException extends RuntimeException {
                 getMessage(),
                 instance,
                 facts.jobId(),
-                facts.errors());
+                facts.errors(),
+                facts.earliestDeadlineMs());
     }
 
     /**

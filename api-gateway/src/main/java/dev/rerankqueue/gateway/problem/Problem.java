@@ -15,6 +15,8 @@ import java.util.List;
  * @param instance the request path
  * @param jobId the job concerned, when there is one (for example a sync call that timed out)
  * @param errors one entry per invalid field
+ * @param earliestDeadlineMs the shortest {@code deadline_ms} a job refused for its deadline could
+ *     be accepted with now
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Problem(
@@ -24,7 +26,20 @@ public record Problem(
         String detail,
         String instance,
         @JsonProperty("job_id") String jobId,
-        List<Violation> errors) {
+        List<Violation> errors,
+        @JsonProperty("earliest_deadline_ms") Long earliestDeadlineMs) {
 
     public static final String MEDIA_TYPE = "application/problem+json";
+
+    /** A problem with no deadline to suggest. */
+    public Problem(
+            String type,
+            String title,
+            int status,
+            String detail,
+            String instance,
+            String jobId,
+            List<Violation> errors) {
+        this(type, title, status, detail, instance, jobId, errors, null);
+    }
 }
