@@ -6,6 +6,7 @@
 #   bench/run.sh flood [--seconds 15] [--connections 2048]   (wrk, workers running: answers later than 1 s counted; needs wrk)
 #   bench/run.sh neighbour [--seconds 30]   (two tenants by API key: one's sync p99 alone and while the other abuses)
 #   bench/run.sh noisy-neighbour [--seconds 30]   (two tenants: one's sync p99 at 30 % load alone and while the other floods)
+#   bench/run.sh deadlines [--seconds 30]   (jobs with mixed deadlines at 0.8 x, then 2 x capacity: late model time, predicted start)
 #   bench/run.sh upload [--jobs 50000]   (one JSON Lines upload, the gateway's heap sampled)
 #   bench/run.sh overload [--connections 64] [--ceiling-seconds 10] [--ceiling JOBS_PER_S] [--factor 3] [--seconds 15]
 #   RERANK_ADMISSION_MAX_BACKLOG=20s EMULATOR_ARGS="--time-scale 18" bench/run.sh admission [--rate 60] [--seconds 20] [--limit 20]
@@ -15,7 +16,7 @@
 # charts of burst, seed-table and scale are written to bench/target/charts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scenario=${1:?usage: bench/run.sh efficiency|burst|latency|seed-table|priority|accept|flood|neighbour|noisy-neighbour|upload|overload|admission|scale|cpu [flags]}
+scenario=${1:?usage: bench/run.sh efficiency|burst|latency|seed-table|priority|accept|flood|neighbour|noisy-neighbour|deadlines|upload|overload|admission|scale|cpu [flags]}
 shift
 mkdir -p bench/target
 out=bench/target/last-run.out

@@ -6,6 +6,7 @@ import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.bench.load.Stack;
 import dev.rerankqueue.bench.scenario.Accept;
 import dev.rerankqueue.bench.scenario.Burst;
+import dev.rerankqueue.bench.scenario.Deadlines;
 import dev.rerankqueue.bench.scenario.Efficiency;
 import dev.rerankqueue.bench.scenario.Latency;
 import dev.rerankqueue.bench.scenario.Neighbour;
@@ -46,7 +47,8 @@ public final class Main {
                     "accept",
                     "flood",
                     "neighbour",
-                    "noisy-neighbour" ->
+                    "noisy-neighbour",
+                    "deadlines" ->
                     scenario(args[0], flags);
             case "overload", "admission" -> {
                 Stack stack =
@@ -162,6 +164,7 @@ public final class Main {
             case "neighbour" -> new Neighbour(stack, f.get("abuser-key"), seconds, charts).run();
             case "noisy-neighbour" ->
                     new NoisyNeighbour(stack, f.get("abuser-key"), seconds, charts).run();
+            case "deadlines" -> new Deadlines(stack, seconds, charts).run();
             case "upload" ->
                     new Upload(stack, seconds, charts)
                             .run(Integer.parseInt(f.getOrDefault("jobs", "50000")));
@@ -219,6 +222,8 @@ public final class Main {
                           (a tenant's sync p99 alone, then while another tenant sends the abuse cases)
                        java -jar bench/target/bench.jar noisy-neighbour --api-key KEY --abuser-key OTHER_KEY [--seconds 30]
                           (a tenant's sync p99 at 30 % load alone, then while another floods at 10 x capacity)
+                       java -jar bench/target/bench.jar deadlines [--seconds 30]
+                          (jobs with mixed deadlines at 0.8 x, then 2 x capacity: late model time, predicted start)
                        java -jar bench/target/bench.jar overload [--connections 64] [--ceiling-seconds 10] [--ceiling JOBS_PER_S (else measured)] [--factor 3] [--seconds 15]
                        java -jar bench/target/bench.jar admission [--rate 60] [--seconds 20] [--limit 20 (the gateway's max-backlog, s)]
                        java -jar bench/target/bench.jar scale [--counts 1,2,4] [--time-scale 40] [--overload 1.5] [--warmup 30] [--seconds 40]

@@ -174,18 +174,26 @@ public class BacklogAdmission {
                 throw RefusedException.backlogFull(backlog, rate.getAsDouble(), max, retryAfter);
             }
         }
-        if (rate.getAsDouble() <= 0) {
+        // both rates are lower bounds of the workers' capacity (below it, the committed rate is
+        // the load); the faster one predicts best how soon the work ahead is done
+        double fastest = Math.max(rate.getAsDouble(), announcedRate(job.lane(), job.cost()));
+        if (fastest <= 0) {
             return Optional.empty(); // nothing drains: refused above past min-backlog-jobs
         }
-        Duration wait = Duration.ofMillis((long) Math.ceil(backlog * 1000 / rate.getAsDouble()));
+        // what is still waiting now: the sample counts finished work not yet committed, and the
+        // workers went on draining since it was taken
+        double drained =
+                fastest * (System.nanoTime() - sampledAt + config.commitLag().toNanos()) / 1e9;
+        long waiting = Math.max(0, backlog - (long) drained);
+        Duration wait = Duration.ofMillis((long) Math.ceil(waiting * 1000 / fastest));
         Long deadlineMs = job.request().deadlineMs();
-        if (deadlineMs != null && backlog > 0 && wait.toMillis() > deadlineMs) {
+        if (deadlineMs != null && waiting > 0 && wait.toMillis() > deadlineMs) {
             throw RefusedException.deadlineUnmeetable(
                     deadlineMs,
                     wait,
                     retryAfter(
-                            backlog,
-                            rate.getAsDouble(),
+                            waiting,
+                            fastest,
                             Duration.ofMillis(deadlineMs),
                             config.maxRetryAfter()));
         }
@@ -216,11 +224,22 @@ public class BacklogAdmission {
      */
     OptionalDouble drainRate(Priority lane, JobCost cost) {
         OptionalDouble measured = estimate.rate();
+        double announcedJobs = announcedRate(lane, cost);
+        return measured.isPresent() || announcedJobs <= 0
+                ? measured
+                : OptionalDouble.of(announcedJobs);
+    }
+
+    /**
+     * The workers' announced capacity in jobs per second of the size of those waiting ahead of a
+     * job of {@code lane} (see {@link #drainRate}); 0 when none is announced or counted.
+     */
+    private double announcedRate(Priority lane, JobCost cost) {
         AnnouncedCapacity workers = config.announcedCapacity() ? announced : AnnouncedCapacity.NONE;
         double tokensPerSecond = workers.tokensPerSecond();
         double pairsPerSecond = workers.pairsOnlyPerSecond();
-        if (measured.isPresent() || tokensPerSecond + pairsPerSecond <= 0) {
-            return measured;
+        if (tokensPerSecond + pairsPerSecond <= 0) {
+            return 0;
         }
         long jobs = 0;
         double pairsAhead = 0;
@@ -239,8 +258,7 @@ public class BacklogAdmission {
             pairsAhead = Math.max(1, cost.pairs());
             tokensAhead = Math.max(1, cost.tokens());
         }
-        return OptionalDouble.of(
-                jobs * (tokensPerSecond / tokensAhead + pairsPerSecond / pairsAhead));
+        return jobs * (tokensPerSecond / tokensAhead + pairsPerSecond / pairsAhead);
     }
 
     /**

@@ -34,6 +34,15 @@ public interface Admission {
     Duration frontBacklog();
 
     /**
+     * Finished work the workers' committed offsets still count as waiting, as time of their drain:
+     * half their commit interval ({@code auto.commit.interval.ms}, 500 ms). Taken off the backlog,
+     * with what drained since the last sample, when the start of a new job is predicted and its
+     * deadline checked. Default 250ms.
+     */
+    @WithDefault("250ms")
+    Duration commitLag();
+
+    /**
      * Never refuse while fewer jobs than this wait: a handful of jobs says little about the wait.
      * Default 100.
      */

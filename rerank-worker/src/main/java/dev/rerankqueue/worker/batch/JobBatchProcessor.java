@@ -197,7 +197,8 @@ public class JobBatchProcessor {
                         progressMinPairs,
                         progressInterval,
                         store);
-        JobDeadlines deadlines = new JobDeadlines(claimed, pairs);
+        JobDeadlines deadlines =
+                JobDeadlines.of(claimed, pairs, batcher.capacity()::recentCallMillis);
         PairOwner owner =
                 new PairOwner(
                         lane,

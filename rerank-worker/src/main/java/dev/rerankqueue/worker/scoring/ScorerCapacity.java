@@ -27,6 +27,7 @@ public final class ScorerCapacity {
     private long pairs;
     private long tokens;
     private OptionalDouble tokensPerSecond = OptionalDouble.empty();
+    private volatile double callMillis;
 
     public ScorerCapacity(Duration window, Duration minBusy) {
         this.rate = new BusyRate(window, minBusy);
@@ -69,6 +70,23 @@ public final class ScorerCapacity {
         tokensPerSecond = tokenRate.perSecond();
         return rate.perSecond();
     }
+
+    /** A scorer call that succeeded took {@code millis}: folded into {@link #recentCallMillis}. */
+    public void callTook(long millis) {
+        double before = callMillis;
+        callMillis = before == 0 ? millis : before + CALL_WEIGHT * (millis - before);
+    }
+
+    /**
+     * How long a scorer call takes lately, ms (an average weighted towards the last calls, 0 before
+     * the first): how long a job's pairs sent now would take to come back.
+     */
+    public long recentCallMillis() {
+        return Math.round(callMillis);
+    }
+
+    /** Weight of the last call in {@link #recentCallMillis}. */
+    private static final double CALL_WEIGHT = 0.2;
 
     /** Charged tokens per busy second over the window as of the last {@link #tick}, if known. */
     public synchronized OptionalDouble tokensPerSecond() {

@@ -74,6 +74,7 @@ final class ScorerSlots {
                                             s -> {
                                                 long nanos = System.nanoTime() - start;
                                                 metrics.scored(nanos, chunk.size(), s.tokens());
+                                                capacity.callTook(nanos / 1_000_000);
                                                 return new Timed(s, nanos / 1_000_000);
                                             });
                         })
