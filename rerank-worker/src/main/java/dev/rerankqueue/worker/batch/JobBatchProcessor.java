@@ -15,6 +15,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +53,7 @@ public class JobBatchProcessor {
     private final Duration retention;
     private final int progressMinPairs;
     private final Duration progressInterval;
+    private final int callPairs;
 
     public JobBatchProcessor(
             MicroBatcher batcher,
@@ -76,6 +78,7 @@ public class JobBatchProcessor {
         this.retention = config.results().retention();
         this.progressMinPairs = config.progress().minPairs();
         this.progressInterval = config.progress().interval();
+        this.callPairs = config.batch().maxPairs();
     }
 
     /**
@@ -149,10 +152,11 @@ public class JobBatchProcessor {
     }
 
     /**
-     * Scores and records the claimed jobs, each tenant's jobs on their own ({@link #scoreAndRecord(
-     * List, Priority, boolean, TerminalStates) as one group}), all at once: the scorer serves the
-     * tenants in turns, and a tenant's jobs are recorded as soon as its own pairs are scored, so a
-     * small job of one tenant polled with another tenant's large ones does not wait for them.
+     * Scores and records the claimed jobs in groups of one tenant's jobs of about one scorer call's
+     * pairs ({@link #inCalls}), each {@link #scoreAndRecord(List, Priority, boolean,
+     * TerminalStates) on its own}, all at once: the scorer serves the tenants in turns, a tenant's
+     * calls earliest deadline first, and a group is recorded as soon as its own pairs are scored,
+     * so a small job polled with large ones (another tenant's or its own) does not wait for them.
      */
     private Uni<Void> scoreAndRecordByTenant(
             List<Claimed> claimed, Priority lane, boolean overflow, TerminalStates written) {
@@ -162,12 +166,39 @@ public class JobBatchProcessor {
         Map<String, List<Claimed>> byTenant = new LinkedHashMap<>();
         claimed.forEach(
                 c -> byTenant.computeIfAbsent(c.job().tenant(), t -> new ArrayList<>()).add(c));
-        if (byTenant.size() == 1) {
-            return scoreAndRecord(claimed, lane, overflow, written);
+        List<Uni<Void>> groups = new ArrayList<>();
+        for (List<Claimed> jobs : byTenant.values()) {
+            inCalls(jobs).forEach(g -> groups.add(scoreAndRecord(g, lane, overflow, written)));
         }
-        List<Uni<Void>> groups = new ArrayList<>(byTenant.size());
-        byTenant.values().forEach(g -> groups.add(scoreAndRecord(g, lane, overflow, written)));
-        return Uni.join().all(groups).andCollectFailures().replaceWithVoid();
+        return groups.size() == 1
+                ? groups.get(0)
+                : Uni.join().all(groups).andCollectFailures().replaceWithVoid();
+    }
+
+    /**
+     * One tenant's {@code jobs}, earliest deadline first (Kafka order among equal ones), in groups
+     * of at most one scorer call's pairs ({@code rerank.worker.batch.max-pairs}; a larger job is a
+     * group of its own): a job's result is stored when its group's calls end, not when those of
+     * every job polled with it do.
+     */
+    private List<List<Claimed>> inCalls(List<Claimed> jobs) {
+        List<Claimed> byDeadline = new ArrayList<>(jobs);
+        byDeadline.sort(Comparator.comparingLong(c -> c.job().deadline()));
+        List<List<Claimed>> groups = new ArrayList<>();
+        List<Claimed> group = new ArrayList<>();
+        long pairs = 0;
+        for (Claimed c : byDeadline) {
+            int n = c.job().pairCount();
+            if (!group.isEmpty() && pairs + n > callPairs) {
+                groups.add(group);
+                group = new ArrayList<>();
+                pairs = 0;
+            }
+            group.add(c);
+            pairs += n;
+        }
+        groups.add(group);
+        return groups;
     }
 
     /**

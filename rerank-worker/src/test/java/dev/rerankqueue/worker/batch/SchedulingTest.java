@@ -104,6 +104,33 @@ class SchedulingTest {
         assertEquals(JobStatus.EXPIRED, s.status(), "its deadline passed while it waited: " + s);
     }
 
+    @Test
+    void aTenantsUrgentJobPolledWithItsBigJobIsRecordedWithoutWaitingForIt() {
+        VllmWorkerTest.Emulator.emulator.timeScale(60);
+        RerankJob big = job("acme", "capital of Chile", 256, null);
+        RerankJob urgent = job("acme", "capital of Peru", 2, 60_000L);
+        // one partition, one send: the two jobs reach the worker in the same batch
+        InfrastructureResource.kafka()
+                .companion()
+                .produce(String.class, byte[].class)
+                .fromRecords(
+                        new ProducerRecord<>(Topics.JOBS, 0, big.id(), JobCodec.encodeJob(big)),
+                        new ProducerRecord<>(
+                                Topics.JOBS, 0, urgent.id(), JobCodec.encodeJob(urgent)))
+                .awaitCompletion();
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> stateOf(urgent) != null && stateOf(urgent).status().isTerminal());
+        JobState bigWhenUrgentEnded = stateOf(big);
+        cancel(big);
+        assertEquals(JobStatus.SUCCEEDED, stateOf(urgent).status());
+        assertTrue(
+                !bigWhenUrgentEnded.status().isTerminal(),
+                "the urgent job's result waited for the big job's 256 pairs (the big job ended "
+                        + bigWhenUrgentEnded.status().wireName()
+                        + " before it)");
+    }
+
     private static RerankJob job(String tenant, String query, int documents, Long deadlineMs) {
         List<String> docs = new ArrayList<>();
         for (int i = 0; i < documents; i++) {
