@@ -101,12 +101,7 @@ class DeadlineAdmissionTest {
         // predicted at the door
         Response accepted = submit(",\"deadline_ms\":" + (earliest + 1_000));
         accepted.then().statusCode(202);
-        JsonPath view =
-                given().get("/v1/rerank/jobs/" + accepted.jsonPath().getString("id"))
-                        .then()
-                        .statusCode(200)
-                        .extract()
-                        .jsonPath();
+        JsonPath view = viewOf(accepted);
         long created = Instant.parse(view.getString("created_at")).toEpochMilli();
         assertEquals(
                 created + earliest + 1_000,
@@ -129,13 +124,16 @@ class DeadlineAdmissionTest {
                                         == 0);
         Response accepted = submit(",\"deadline_ms\":100");
         accepted.then().statusCode(202);
-        JsonPath view =
-                given().get("/v1/rerank/jobs/" + accepted.jsonPath().getString("id"))
-                        .then()
-                        .statusCode(200)
-                        .extract()
-                        .jsonPath();
+        JsonPath view = viewOf(accepted);
         assertNull(view.get("predicted_start_at"));
         assertTrue(view.getString("deadline_at") != null);
+    }
+
+    private static JsonPath viewOf(Response accepted) {
+        return given().get("/v1/rerank/jobs/" + accepted.jsonPath().getString("id"))
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
     }
 }
