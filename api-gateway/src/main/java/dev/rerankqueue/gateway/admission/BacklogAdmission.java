@@ -162,7 +162,8 @@ public class BacklogAdmission {
     }
 
     private Optional<Duration> check(Duration limit, RerankJob job, long backlog) {
-        OptionalDouble rate = drainRate(job.lane(), job.cost());
+        double announcedJobs = announcedRate(job.lane(), job.cost());
+        OptionalDouble rate = drainRate(estimate.rate(), announcedJobs);
         if (!config.enabled() || !fresh() || rate.isEmpty()) {
             return Optional.empty();
         }
@@ -176,7 +177,7 @@ public class BacklogAdmission {
         }
         // both rates are lower bounds of the workers' capacity (below it, the committed rate is
         // the load); the faster one predicts best how soon the work ahead is done
-        double fastest = Math.max(rate.getAsDouble(), announcedRate(job.lane(), job.cost()));
+        double fastest = Math.max(rate.getAsDouble(), announcedJobs);
         if (fastest <= 0) {
             return Optional.empty(); // nothing drains: refused above past min-backlog-jobs
         }
@@ -223,8 +224,11 @@ public class BacklogAdmission {
      * announces no tokens, pairs per second over the mean pairs per job.
      */
     OptionalDouble drainRate(Priority lane, JobCost cost) {
-        OptionalDouble measured = estimate.rate();
-        double announcedJobs = announcedRate(lane, cost);
+        return drainRate(estimate.rate(), announcedRate(lane, cost));
+    }
+
+    /** The {@code measured} rate once known, else the announced one ({@code announcedJobs} > 0). */
+    private static OptionalDouble drainRate(OptionalDouble measured, double announcedJobs) {
         return measured.isPresent() || announcedJobs <= 0
                 ? measured
                 : OptionalDouble.of(announcedJobs);

@@ -112,7 +112,7 @@ public final class Deadlines extends Harness {
         say("answers: %s", new TreeMap<>(answers));
         Outcomes o = new Outcomes();
         for (String id : accepted) {
-            o.add(awaitEnd(id));
+            o.add(awaitTerminal(client, stack.gateway(), id, Duration.ofMinutes(10), 100));
         }
         Map<String, Object> f = o.figures();
         f.put("offered_jobs_per_s", round3(rate));
@@ -191,18 +191,5 @@ public final class Deadlines extends Harness {
             String at = job.path(field).asText("");
             return at.isEmpty() ? 0 : Instant.parse(at).toEpochMilli();
         }
-    }
-
-    private JsonNode awaitEnd(String id) throws Exception {
-        long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
-        while (System.nanoTime() < end) {
-            JsonNode job = client.getJson(stack.gateway() + "/v1/rerank/jobs/" + id);
-            String status = job.path("status").asText();
-            if (!status.equals("queued") && !status.equals("running")) {
-                return job;
-            }
-            Thread.sleep(100);
-        }
-        throw new IllegalStateException("job " + id + " unfinished after 10 minutes");
     }
 }

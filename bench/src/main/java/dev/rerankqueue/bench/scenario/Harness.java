@@ -285,6 +285,25 @@ class Harness {
         }
     }
 
+    /**
+     * Polls job {@code id} every {@code pollMs} until it is neither queued nor running; fails after
+     * {@code within}.
+     */
+    static JsonNode awaitTerminal(
+            LoadClient client, String gateway, String id, Duration within, long pollMs)
+            throws Exception {
+        long end = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() < end) {
+            JsonNode job = client.getJson(gateway + "/v1/rerank/jobs/" + id);
+            String status = job.path("status").asText();
+            if (!status.equals("queued") && !status.equals("running")) {
+                return job;
+            }
+            Thread.sleep(pollMs);
+        }
+        throw new IllegalStateException("job " + id + " unfinished after " + within);
+    }
+
     static void sleepUntil(long nanoTime) {
         for (long left = nanoTime - System.nanoTime();
                 left > 0;

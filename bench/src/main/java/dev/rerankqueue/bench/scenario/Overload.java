@@ -325,7 +325,8 @@ public final class Overload {
         int over = 0;
         long drainedAt = 0;
         for (String id : accepted) {
-            JsonNode job = awaitTerminal(id);
+            JsonNode job =
+                    Harness.awaitTerminal(client, stack.gateway(), id, Duration.ofMinutes(20), 200);
             long waited = job.path("timings").path("queued_ms").asLong();
             queued.recordNanos(TimeUnit.MILLISECONDS.toNanos(waited));
             over += waited > limitSeconds * 1000L ? 1 : 0;
@@ -359,19 +360,6 @@ public final class Overload {
                 "retried_accepted_pct",
                 Harness.round3(100.0 * retriedAccepted.get() / Math.max(1, retried.get())));
         emit("admission");
-    }
-
-    private JsonNode awaitTerminal(String id) throws Exception {
-        long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(20);
-        while (System.nanoTime() < end) {
-            JsonNode job = client.getJson(stack.gateway() + JOBS + "/" + id);
-            String status = job.path("status").asText();
-            if (!status.equals("queued") && !status.equals("running")) {
-                return job;
-            }
-            Thread.sleep(200);
-        }
-        throw new IllegalStateException("job " + id + " unfinished after 20 minutes");
     }
 
     private static String rootName(Throwable e) {

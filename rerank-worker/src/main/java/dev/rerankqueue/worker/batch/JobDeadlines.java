@@ -57,9 +57,7 @@ final class JobDeadlines {
         if (started[j]) {
             return true;
         }
-        if (missed[j]
-                || deadlines[j] != Long.MAX_VALUE
-                        && System.currentTimeMillis() + callMillis.getAsLong() > deadlines[j]) {
+        if (missed[j] || System.currentTimeMillis() + callMillis.getAsLong() > deadlines[j]) {
             missed[j] = true;
             return false;
         }
