@@ -151,13 +151,6 @@ class FaultsIT {
                         });
     }
 
-    /** Until {@code worker} has a scorer call in flight: it is in the middle of a batch. */
-    private static void awaitScoring(AppProcess worker) {
-        await().atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ofMillis(20))
-                .until(() -> worker.metric("rerank_scorer_in_flight") > 0);
-    }
-
     /**
      * Until the consumer group is settled: every partition of every jobs topic assigned, each
      * worker holding some. A worker stopped during a rebalance may lose the commit of the batch it
@@ -496,7 +489,8 @@ class FaultsIT {
         for (int round = 0; round < 2; round++) {
             AppProcess leaving = workers.get(round % 2);
             awaitGroupSettled();
-            awaitScoring(leaving); // it has partitions and work in hand
+            // it has partitions and work in hand (after a restart the 20 s of traffic may be over)
+            awaitScoring(leaving, load);
             leaving.close(); // SIGTERM, as Kubernetes or down.sh stop a worker
             leaving.restart();
             leaving.awaitReady(Duration.ofSeconds(90));

@@ -247,6 +247,26 @@ final class JobLoad {
         }
     }
 
+    /**
+     * Submits steadily, one job every {@code every}, until one more job than now is accepted (a
+     * submission sent earlier counts too), for at most {@code timeout}: how long acceptance took to
+     * resume.
+     */
+    Duration submitUntilAccepted(Duration timeout, Duration every) throws InterruptedException {
+        int before = expectedTop.size();
+        long start = System.nanoTime();
+        while (expectedTop.size() == before && System.nanoTime() - start < timeout.toNanos()) {
+            submitAsync();
+            Thread.sleep(every.toMillis());
+        }
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    /** Jobs accepted so far (answers still in flight not counted). */
+    int acceptedSoFar() {
+        return expectedTop.size();
+    }
+
     List<String> acceptedIds() {
         return new ArrayList<>(expectedTop.keySet());
     }

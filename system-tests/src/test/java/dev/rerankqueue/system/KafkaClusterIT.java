@@ -162,6 +162,14 @@ class KafkaClusterIT {
         if (redis != null) {
             redis.close();
         }
+        for (int i = 0; i < brokers.size(); i++) {
+            // each broker's log beside the apps' logs: what a failover did, when it took long
+            if (brokers.get(i).isRunning()) {
+                Files.writeString(
+                        AppProcess.logs().resolve("cluster-kafka-" + (i + 1) + ".log"),
+                        brokers.get(i).getLogs());
+            }
+        }
         brokers.forEach(GenericContainer::stop);
         if (network != null) {
             network.close();
@@ -178,16 +186,23 @@ class KafkaClusterIT {
         DockerClientFactory.instance().client().killContainerCmd(container).exec();
         load.submitFor(Duration.ofSeconds(10), Duration.ofMillis(100)); // during
         DockerClientFactory.instance().client().startContainerCmd(container).exec();
-        // after: long enough for the producer and the consumers to find the new leaders and then
-        // carry on, so "the load ran" does not hang on how long one failover took
+        // until the gateway accepts again: how long the failover stalls acks=all sends depends on
+        // when the dead broker leaves the partitions' in-sync replicas and how fast it returns,
+        // which varies with the machine; reported, not assumed
+        Duration resumed = load.submitUntilAccepted(Duration.ofMinutes(2), Duration.ofMillis(100));
+        // after: the load is taken again
+        Thread.sleep(8_000); // the sends above answered (7 s at most), so the count is settled
+        int acceptedBeforeAfter = load.acceptedSoFar();
         load.submitFor(Duration.ofSeconds(10), Duration.ofMillis(100));
         JobLoad.Outcome o = load.check(Duration.ofMinutes(3));
+        int acceptedAfter = load.acceptedSoFar() - acceptedBeforeAfter;
         JobLoad.RefusedOnTopic refusedJobs = load.refusedThatRan(bootstrap, o);
         String row =
                 String.format(
                         "| broker %d (leader of the most job partitions) killed for 10 s under 10"
                                 + " submits/s, 3 brokers, RF 3, min ISR 2 | %d | %d (%s; %d of them on the"
-                                + " topic, none run) | %d | %d | %d | %d | %d |",
+                                + " topic, none run) | %d | %d | %d | %d | %d | %.1f s | %d of"
+                                + " 100 |",
                         victim,
                         o.accepted(),
                         o.rejected(),
@@ -197,11 +212,17 @@ class KafkaClusterIT {
                         o.lost(),
                         o.wrong(),
                         o.rescored(),
-                        (System.nanoTime() - start) / 1_000_000_000);
+                        (System.nanoTime() - start) / 1_000_000_000,
+                        (resumed.toMillis() + 10_000) / 1000.0,
+                        acceptedAfter);
         Path report = AppProcess.logs().resolve("../cluster-report.md").normalize();
         Files.writeString(report, row + "\n");
         System.out.println(row);
-        assertTrue(o.accepted() > 100, "the load ran: " + o.accepted() + " accepted");
+        assertTrue(
+                resumed.compareTo(Duration.ofMinutes(2)) < 0, "accepting again after the restart");
+        assertTrue(
+                acceptedAfter >= 50,
+                "once accepting again, the load is taken: " + acceptedAfter + " of 100 accepted");
         assertTrue(
                 o.unexpectedRefusals().isEmpty(), "refusals other than 503/429: " + o.refusedBy());
         assertTrue(o.problems().isEmpty(), o.problems().toString());

@@ -111,9 +111,6 @@ public class TenantQuotas {
             return 1
             """;
 
-    /** Longest wait for the quota script before the submission is refused as overloaded. */
-    static final Duration STORE_DEADLINE = Duration.ofSeconds(2);
-
     private final ReactiveRedisDataSource redis;
     private final GatewayConfig config;
     private final MeterRegistry metrics;
@@ -248,7 +245,7 @@ public class TenantQuotas {
                 // a deadline: a saturated Redis must not hold a submission until the client gives
                 // up
                 .ifNoItem()
-                .after(STORE_DEADLINE)
+                .after(config.admission().storeDeadline())
                 .fail()
                 .onFailure(TenantQuotas::overloaded)
                 .transform(

@@ -120,4 +120,13 @@ public interface Admission {
      */
     @WithDefault("0.5")
     double maxTenantSubmissionShare();
+
+    /**
+     * Longest wait for the tenant's quota check in Redis: past it the submission is refused (503
+     * {@code overloaded}, nothing taken) rather than held while Redis is saturated. Long enough for
+     * a burst at a cold gateway, where the check waits behind the burst's other submissions.
+     * Default 5s.
+     */
+    @WithDefault("5s")
+    Duration storeDeadline();
 }

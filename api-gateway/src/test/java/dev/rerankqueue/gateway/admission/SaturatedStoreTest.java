@@ -40,6 +40,7 @@ class SaturatedStoreTest {
             return Map.of(
                     "quarkus.redis.max-pool-size", "2",
                     "rerank.admission.enabled", "false",
+                    "rerank.admission.store-deadline", "2s",
                     "rerank.models.check", "false",
                     "rerank.api-keys", "umbrella:umbrella-key");
         }
@@ -59,7 +60,7 @@ class SaturatedStoreTest {
         submit().then().statusCode(202);
         assertEquals(1, inFlight());
         // the pool's free connection blocks for 3.5 s, longer than the gateway waits for its quota
-        // check (TenantQuotas.STORE_DEADLINE)
+        // check (rerank.admission.store-deadline, 2s here)
         reactive.execute("BLPOP", "rerank:test:nothing", "3.5").subscribe().with(r -> {}, e -> {});
         submit().then()
                 .statusCode(503)
