@@ -262,6 +262,12 @@ final class JobLoad {
         return Duration.ofNanos(System.nanoTime() - start);
     }
 
+    /** Waits until every submission so far has its answer (at most 2 minutes). */
+    void awaitAnswers() throws Exception {
+        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
+                .get(120, TimeUnit.SECONDS);
+    }
+
     /** Jobs accepted so far (answers still in flight not counted). */
     int acceptedSoFar() {
         return expectedTop.size();
@@ -276,8 +282,7 @@ final class JobLoad {
      * wrong.
      */
     Outcome check(Duration timeout) throws Exception {
-        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
-                .get(120, TimeUnit.SECONDS);
+        awaitAnswers();
         Map<String, Integer> open = new ConcurrentHashMap<>(expectedTop);
         List<String> problems = Collections.synchronizedList(new ArrayList<>());
         int succeeded = 0;

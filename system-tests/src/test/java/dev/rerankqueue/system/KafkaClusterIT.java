@@ -191,7 +191,7 @@ class KafkaClusterIT {
         // which varies with the machine; reported, not assumed
         Duration resumed = load.submitUntilAccepted(Duration.ofMinutes(2), Duration.ofMillis(100));
         // after: the load is taken again
-        Thread.sleep(8_000); // the sends above answered (7 s at most), so the count is settled
+        load.awaitAnswers(); // so the count below starts from what was answered before
         int acceptedBeforeAfter = load.acceptedSoFar();
         load.submitFor(Duration.ofSeconds(10), Duration.ofMillis(100));
         JobLoad.Outcome o = load.check(Duration.ofMinutes(3));
