@@ -131,8 +131,10 @@ public final class Deadlines extends Harness {
         final Recorder claims = new Recorder();
         final Recorder forecasts = new Recorder();
         final Recorder errors = new Recorder();
+        final Recorder claimErrors = new Recorder();
         int predicted;
         int within25;
+        int claimWithin25;
 
         void add(JsonNode job) {
             String status = job.path("status").asText();
@@ -166,6 +168,12 @@ public final class Deadlines extends Harness {
                 errors.recordNanos((long) (error * 1e6)); // read back as the fraction itself
                 predicted++;
                 within25 += error <= 0.25 ? 1 : 0;
+                // against the claim too: the start the job's view shows (started_at) and the one
+                // the gateway learns its error from
+                long claimed = started - created;
+                double claimError = Math.abs(claimed - said) / (double) Math.max(1, claimed);
+                claimErrors.recordNanos((long) (claimError * 1e6));
+                claimWithin25 += claimError <= 0.25 ? 1 : 0;
             }
         }
 
@@ -184,6 +192,12 @@ public final class Deadlines extends Harness {
             f.put("prediction_within_25pct", round3(100.0 * within25 / Math.max(1, predicted)));
             f.put("prediction_error_p50_pct", round3(errors.percentileMillis(50) * 100));
             f.put("prediction_error_p90_pct", round3(errors.percentileMillis(90) * 100));
+            f.put(
+                    "prediction_vs_claim_within_25pct",
+                    round3(100.0 * claimWithin25 / Math.max(1, predicted)));
+            f.put(
+                    "prediction_vs_claim_error_p50_pct",
+                    round3(claimErrors.percentileMillis(50) * 100));
             return f;
         }
 
