@@ -48,6 +48,7 @@ public class BacklogAdmission {
 
     private static final Logger LOG = Logger.getLogger(BacklogAdmission.class);
 
+    private final StartPredictions predictions;
     private final Admission config;
     private final Map<String, Object> kafkaConfig;
     final DrainEstimate estimate;
@@ -91,8 +92,10 @@ public class BacklogAdmission {
             GatewayConfig config,
             @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig,
             ReactiveRedisDataSource redis,
-            MeterRegistry metrics) {
+            MeterRegistry metrics,
+            StartPredictions predictions) {
         this.config = config.admission();
+        this.predictions = predictions;
         this.redis = redis;
         this.kafkaConfig = kafkaConfig;
         this.estimate =
@@ -186,18 +189,21 @@ public class BacklogAdmission {
         double drained =
                 fastest * (System.nanoTime() - sampledAt + config.commitLag().toNanos()) / 1e9;
         long waiting = Math.max(0, backlog - (long) drained);
-        Duration wait = Duration.ofMillis((long) Math.ceil(waiting * 1000 / fastest));
+        Duration raw = Duration.ofMillis((long) Math.ceil(waiting * 1000 / fastest));
+        Duration wait = predictions.corrected(raw);
+        Duration latest = predictions.latest(raw);
         Long deadlineMs = job.request().deadlineMs();
-        if (deadlineMs != null && waiting > 0 && wait.toMillis() > deadlineMs) {
+        if (deadlineMs != null && waiting > 0 && latest.toMillis() > deadlineMs) {
             throw RefusedException.deadlineUnmeetable(
                     deadlineMs,
-                    wait,
+                    latest,
                     retryAfter(
                             waiting,
                             fastest,
                             Duration.ofMillis(deadlineMs),
                             config.maxRetryAfter()));
         }
+        predictions.predicted(job.id(), raw);
         return Optional.of(wait);
     }
 

@@ -43,6 +43,24 @@ public interface Admission {
     Duration commitLag();
 
     /**
+     * Whether the wait predicted from the backlog is corrected by how far recent predictions fell
+     * from the real starts of this gateway's jobs (their claims, seen on the job-events channel):
+     * the lag also counts work the workers finished but have not acknowledged yet, an amount that
+     * depends on the load. False promises the uncorrected prediction. Default true.
+     */
+    @WithDefault("true")
+    boolean learnStartError();
+
+    /**
+     * A job's {@code deadline_ms} is checked against its corrected predicted wait plus this many
+     * mean deviations of recent predictions from the real starts (as a retransmission timer adds
+     * four to the smoothed round-trip time): more refuses more jobs at the edge of their deadline,
+     * fewer lets more of those accepted expire. Only with {@link #learnStartError()}. Default 4.
+     */
+    @WithDefault("4")
+    double deadlineDeviations();
+
+    /**
      * Never refuse while fewer jobs than this wait: a handful of jobs says little about the wait.
      * Default 100.
      */

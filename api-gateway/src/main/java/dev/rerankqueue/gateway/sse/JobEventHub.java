@@ -1,5 +1,7 @@
 package dev.rerankqueue.gateway.sse;
 
+import dev.rerankqueue.gateway.admission.StartPredictions;
+import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.store.JobEvent;
 import dev.rerankqueue.store.RedisKeys;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,12 +30,18 @@ public class JobEventHub {
 
     private final ReactiveRedisDataSource redis;
     private final Vertx vertx;
+    private final StartPredictions predictions;
     private final Map<String, Set<Consumer<JobEvent>>> listeners = new ConcurrentHashMap<>();
     private final AtomicBoolean subscribed = new AtomicBoolean();
     private volatile boolean stopping;
 
-    public JobEventHub(ReactiveRedisDataSource redis, Vertx vertx, MeterRegistry metrics) {
+    public JobEventHub(
+            ReactiveRedisDataSource redis,
+            Vertx vertx,
+            MeterRegistry metrics,
+            StartPredictions predictions) {
         this.redis = redis;
+        this.predictions = predictions;
         this.vertx = vertx;
         metrics.gauge("rerank.events.followed.jobs", listeners, Map::size);
     }
@@ -100,7 +108,8 @@ public class JobEventHub {
     private void dispatch(String message) {
         // most events are of jobs nobody follows on this gateway: only followed jobs' are parsed
         String id = JobEvent.idOf(message);
-        if (id != null && !listeners.containsKey(id)) {
+        boolean predicted = id != null && predictions.follows(id);
+        if (id != null && !listeners.containsKey(id) && !predicted) {
             return;
         }
         JobEvent event;
@@ -109,6 +118,9 @@ public class JobEventHub {
         } catch (RuntimeException e) {
             LOG.debugf("ignoring unreadable job event: %s", e.getMessage());
             return;
+        }
+        if (predicted && event.status() != JobStatus.QUEUED) {
+            predictions.started(event.id()); // claimed (or ended unclaimed): its wait is known
         }
         Set<Consumer<JobEvent>> set = listeners.get(event.id());
         if (set != null) {

@@ -1,0 +1,121 @@
+package dev.rerankqueue.gateway.admission;
+
+import dev.rerankqueue.gateway.config.GatewayConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * How far the backlog's predicted waits fall from the starts that follow them, learnt from this
+ * gateway's own jobs, and taken off the next predictions. The wait predicted from the consumer
+ * group's committed lag counts work the lag cannot tell apart from waiting work: jobs whose results
+ * are stored while their Kafka batch is not acknowledged yet, and offsets not committed yet (the
+ * workers commit every 500 ms). How much that is depends on the load and the workers' batches, so
+ * it is measured rather than modelled: for each job it accepts with a prediction, the gateway notes
+ * the time and the predicted wait; when the job's claim is announced on the job-events channel (its
+ * {@code running} event, the {@code started_at} of its view), the difference between the predicted
+ * and the real wait moves a running mean of the error, which later predictions are corrected by.
+ * The jobs followed are bounded ({@link #MAX_TRACKED}; the oldest are forgotten).
+ */
+@ApplicationScoped
+public class StartPredictions {
+
+    /** Jobs whose start is waited for at once; past it the oldest are forgotten. */
+    static final int MAX_TRACKED = 10_000;
+
+    /** Weight of one observed start in the running mean: about the last 20 starts count. */
+    static final double WEIGHT = 0.05;
+
+    /** Each tracked job: when it was predicted (nanoTime) and the wait predicted (ms). */
+    private final Map<String, long[]> tracked =
+            new LinkedHashMap<>() {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, long[]> eldest) {
+                    return size() > MAX_TRACKED;
+                }
+            };
+
+    private double errorMillis;
+    private double deviationMillis;
+
+    private final boolean enabled;
+    private final double deviations;
+
+    @Inject
+    public StartPredictions(MeterRegistry metrics, GatewayConfig config) {
+        this(
+                metrics,
+                config.admission().learnStartError(),
+                config.admission().deadlineDeviations());
+    }
+
+    /**
+     * With {@code enabled} false, every prediction is promised as the backlog puts it; a deadline
+     * is checked against the corrected wait plus {@code deviations} mean deviations.
+     */
+    StartPredictions(MeterRegistry metrics, boolean enabled, double deviations) {
+        this.enabled = enabled;
+        this.deviations = deviations;
+        metrics.gauge(
+                "rerank.admission.start.prediction.error.seconds",
+                this,
+                p -> p.errorMillis() / 1000.0);
+    }
+
+    /**
+     * The wait to promise for a job whose wait the backlog puts at {@code raw}: {@code raw} less
+     * the mean error of recent predictions (never below zero).
+     */
+    Duration corrected(Duration raw) {
+        if (!enabled) {
+            return raw;
+        }
+        return Duration.ofMillis(Math.max(0, raw.toMillis() - Math.round(errorMillis())));
+    }
+
+    /**
+     * The latest wait to expect for a job whose wait the backlog puts at {@code raw}: the corrected
+     * wait plus the configured number of mean deviations of recent predictions. What a deadline is
+     * checked against.
+     */
+    synchronized Duration latest(Duration raw) {
+        if (!enabled) {
+            return raw;
+        }
+        return corrected(raw).plusMillis(Math.round(deviations * deviationMillis));
+    }
+
+    /** Follows job {@code id}, predicted now to wait {@code raw} (before correction). */
+    synchronized void predicted(String id, Duration raw) {
+        tracked.put(id, new long[] {System.nanoTime(), raw.toMillis()});
+    }
+
+    /** Whether job {@code id}'s start is waited for. */
+    public synchronized boolean follows(String id) {
+        return tracked.containsKey(id);
+    }
+
+    /** Job {@code id} was claimed by a worker now: its real wait is known. */
+    public void started(String id) {
+        started(id, System.nanoTime());
+    }
+
+    synchronized void started(String id, long nowNanos) {
+        long[] p = tracked.remove(id);
+        if (p == null) {
+            return;
+        }
+        double waited = (nowNanos - p[0]) / 1e6;
+        double error = p[1] - waited;
+        deviationMillis += WEIGHT * (Math.abs(error - errorMillis) - deviationMillis);
+        errorMillis += WEIGHT * (error - errorMillis);
+    }
+
+    /** The running mean of predicted minus real waits, ms (positive: predictions too long). */
+    synchronized double errorMillis() {
+        return errorMillis;
+    }
+}
