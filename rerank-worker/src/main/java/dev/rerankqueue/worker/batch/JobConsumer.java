@@ -7,6 +7,7 @@ import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordBatchMetadata
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Acknowledgment;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -45,6 +46,7 @@ public class JobConsumer {
     private final JobBatchProcessor processor;
     private final GracefulStop stop;
     private final int depth;
+    private final long lookAheadBytes;
 
     /** One pipeline per consumer: channel and consumer index. */
     private final Map<String, BatchPipeline> pipelines = new ConcurrentHashMap<>();
@@ -53,6 +55,7 @@ public class JobConsumer {
         this.processor = processor;
         this.stop = stop;
         this.depth = config.batch().kafkaBatchesInFlight();
+        this.lookAheadBytes = config.batch().lookAheadBytes();
     }
 
     // acknowledged by the pipeline when the batch's results are stored, never on return
@@ -88,7 +91,11 @@ public class JobConsumer {
         BatchPipeline pipeline =
                 pipelines.computeIfAbsent(
                         meta.getChannel() + "#" + meta.getConsumerIndex(),
-                        k -> new BatchPipeline(depth));
-        return pipeline.admit(batch, () -> stop.track(() -> processor.process(records)));
+                        k -> new BatchPipeline(depth, lookAheadBytes));
+        long bytes = 0;
+        for (ConsumerRecord<String, byte[]> r : records) {
+            bytes += r.serializedValueSize();
+        }
+        return pipeline.admit(batch, bytes, () -> stop.track(() -> processor.process(records)));
     }
 }

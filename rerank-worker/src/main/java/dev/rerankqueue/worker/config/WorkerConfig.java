@@ -114,6 +114,14 @@ public interface WorkerConfig {
          */
         @WithDefault("2")
         int kafkaBatchesInFlight();
+
+        /**
+         * Past {@link #kafkaBatchesInFlight()}, up to four times as many batches per consumer while
+         * their records stay under this many bytes, so a quiet tenant's job is claimed while a busy
+         * tenant's batches are scored. Default 4194304 (4 MiB).
+         */
+        @WithDefault("4194304")
+        long lookAheadBytes();
     }
 
     /**

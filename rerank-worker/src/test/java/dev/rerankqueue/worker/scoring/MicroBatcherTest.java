@@ -87,6 +87,11 @@ class MicroBatcherTest {
                     public int kafkaBatchesInFlight() {
                         return 2;
                     }
+
+                    @Override
+                    public long lookAheadBytes() {
+                        return 4 << 20;
+                    }
                 };
             }
 
