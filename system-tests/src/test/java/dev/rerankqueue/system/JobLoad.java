@@ -24,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
@@ -240,11 +241,7 @@ final class JobLoad {
 
     /** Submits steadily, one job every {@code every}, for {@code duration}. */
     void submitFor(Duration duration, Duration every) throws InterruptedException {
-        long end = System.nanoTime() + duration.toNanos();
-        while (System.nanoTime() < end) {
-            submitAsync();
-            Thread.sleep(every.toMillis());
-        }
+        submitSteadily(duration, every, () -> false);
     }
 
     /**
@@ -254,8 +251,16 @@ final class JobLoad {
      */
     Duration submitUntilAccepted(Duration timeout, Duration every) throws InterruptedException {
         int before = expectedTop.size();
+        return submitSteadily(timeout, every, () -> expectedTop.size() > before);
+    }
+
+    /**
+     * One job every {@code every} until {@code done} or {@code limit} has passed; the time it took.
+     */
+    private Duration submitSteadily(Duration limit, Duration every, BooleanSupplier done)
+            throws InterruptedException {
         long start = System.nanoTime();
-        while (expectedTop.size() == before && System.nanoTime() - start < timeout.toNanos()) {
+        while (!done.getAsBoolean() && System.nanoTime() - start < limit.toNanos()) {
             submitAsync();
             Thread.sleep(every.toMillis());
         }
