@@ -32,6 +32,7 @@ public class StorageGuard {
     private volatile long used;
     private volatile long max;
     private volatile boolean full;
+    private volatile boolean unreadable;
     private long timer = -1;
 
     public StorageGuard(
@@ -79,8 +80,25 @@ public class StorageGuard {
                                         max);
                             }
                             full = nowFull;
+                            unreadable = false;
                         },
-                        e -> LOG.debugf("reading Redis memory failed: %s", e.toString()));
+                        this::unreadable);
+    }
+
+    /**
+     * Said once at WARN (then at DEBUG until a read succeeds): without {@code INFO memory} no job
+     * is refused before Redis is full, and an ACL user without {@code +info} is a likely cause.
+     */
+    private void unreadable(Throwable e) {
+        if (unreadable) {
+            LOG.debugf("reading Redis memory failed: %s", e.toString());
+            return;
+        }
+        unreadable = true;
+        LOG.warnf(
+                "cannot read Redis memory (INFO memory: %s): new jobs are not refused before Redis is full;"
+                        + " an ACL user needs +info",
+                e.getMessage());
     }
 
     private static long field(String info, String name) {
