@@ -38,6 +38,9 @@ public class StartPredictions {
                 }
             };
 
+    /** The size of {@link #tracked}, read without its lock. */
+    private volatile int tracking;
+
     private double errorMillis;
     private double deviationMillis;
 
@@ -88,14 +91,28 @@ public class StartPredictions {
         return corrected(raw).plusMillis(Math.round(deviations * deviationMillis));
     }
 
-    /** Follows job {@code id}, predicted now to wait {@code raw} (before correction). */
+    /**
+     * Follows job {@code id}, predicted now to wait {@code raw} (before correction); nothing when
+     * learning is off.
+     */
     synchronized void predicted(String id, Duration raw) {
-        tracked.put(id, new long[] {System.nanoTime(), raw.toMillis()});
+        if (enabled) {
+            tracked.put(id, new long[] {System.nanoTime(), raw.toMillis()});
+            tracking = tracked.size();
+        }
     }
 
-    /** Whether job {@code id}'s start is waited for. */
-    public synchronized boolean follows(String id) {
-        return tracked.containsKey(id);
+    /**
+     * Whether job {@code id}'s start is waited for. Asked for every job event the gateway receives:
+     * without a lock while nothing is followed.
+     */
+    public boolean follows(String id) {
+        if (tracking == 0) {
+            return false;
+        }
+        synchronized (this) {
+            return tracked.containsKey(id);
+        }
     }
 
     /** Job {@code id} was claimed by a worker now: its real wait is known. */
@@ -108,6 +125,7 @@ public class StartPredictions {
         if (p == null) {
             return;
         }
+        tracking = tracked.size();
         double waited = (nowNanos - p[0]) / 1e6;
         double error = p[1] - waited;
         deviationMillis += WEIGHT * (Math.abs(error - errorMillis) - deviationMillis);

@@ -51,6 +51,8 @@ class StartPredictionsTest {
         StartPredictions p = new StartPredictions(new SimpleMeterRegistry(), false, 2);
         for (int i = 0; i < 100; i++) {
             p.predicted("job-" + i, Duration.ofMillis(900));
+            // nothing is followed: the event hub parses no event for it
+            assertFalse(p.follows("job-" + i));
             p.started("job-" + i, System.nanoTime() + 500 * MS);
         }
         assertEquals(Duration.ofMillis(900), p.corrected(Duration.ofMillis(900)));
