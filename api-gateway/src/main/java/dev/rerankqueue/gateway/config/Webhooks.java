@@ -76,6 +76,21 @@ public interface Webhooks {
     @WithDefault("8")
     int maxInFlightPerTenant();
 
+    /**
+     * Failed attempts running (no answer in time, a 5xx, a 4xx other than 410) after which a
+     * tenant's receiver (scheme, host and port) is parked: its deliveries wait, no attempt counted,
+     * instead of each retrying on its own backoff. 0 = never park. Default 5.
+     */
+    @WithDefault("5")
+    int parkAfterFailures();
+
+    /**
+     * How long a receiver is first parked; when a park ends one delivery probes it, and each failed
+     * probe doubles the park (up to {@code max-backoff}). A delivered probe ends it. Default 1m.
+     */
+    @WithDefault("1m")
+    Duration parkFor();
+
     /** Whether webhooks are on: some host is allowed. */
     default boolean enabled() {
         return allowedHosts().map(h -> !h.isEmpty()).orElse(false);

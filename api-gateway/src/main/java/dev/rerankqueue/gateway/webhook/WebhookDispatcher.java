@@ -1,6 +1,5 @@
 package dev.rerankqueue.gateway.webhook;
 
-import dev.rerankqueue.gateway.auth.TenantPlaces;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.config.Webhooks;
 import dev.rerankqueue.gateway.store.BatchStore;
@@ -58,6 +57,7 @@ public class WebhookDispatcher {
     private final MeterRegistry metrics;
     private final Semaphore slots;
     private final WebhookSender sender;
+    private final DeliveryTurns turns;
     private ScheduledExecutorService ticker;
     private ExecutorService senders;
 
@@ -79,6 +79,7 @@ public class WebhookDispatcher {
         this.redis = redis;
         this.metrics = metrics;
         this.slots = new Semaphore(Math.max(1, this.config.maxInFlight()));
+        this.turns = new DeliveryTurns(this.config, redis, metrics);
         this.sender =
                 new WebhookSender(
                         this.config,
@@ -207,40 +208,6 @@ public class WebhookDispatcher {
         }
     }
 
-    /** Deliveries each tenant has in flight on this gateway. */
-    private final TenantPlaces sending = new TenantPlaces();
-
-    /** Time a delivery over its tenant's share waits before it is due again. */
-    private static final long TURN_MS = 1_000;
-
-    /**
-     * Takes one of {@code tenant}'s sending places, or, when the tenant already has {@code
-     * rerank.webhooks.max-in-flight-per-tenant} deliveries in flight here, makes delivery {@code
-     * due} due again a second from now (no attempt counted) and answers false.
-     */
-    private boolean takeTurn(Claimed due, String tenant) {
-        if (sending.take(tenant, Math.max(1, config.maxInFlightPerTenant()))) {
-            return true;
-        }
-        metrics.counter("rerank.webhooks.deferred").increment();
-        RedisScripts.eval(
-                        redis,
-                        WebhookScripts.DEFER,
-                        "2",
-                        due.outbox(),
-                        RedisKeys.WEBHOOK_TENANTS,
-                        due.id(),
-                        Long.toString(System.currentTimeMillis() + TURN_MS),
-                        RedisKeys.WEBHOOKS_DUE_OF_PREFIX)
-                .await()
-                .atMost(REDIS_WAIT);
-        return false;
-    }
-
-    private void endTurn(String tenant) {
-        sending.give(tenant);
-    }
-
     private void deliver(Claimed due) {
         String id = due.id();
         if (id.startsWith(RedisKeys.BATCH_WEBHOOK_PREFIX)) {
@@ -254,32 +221,33 @@ public class WebhookDispatcher {
                         JobFields.TENANT,
                         JobFields.WEBHOOK_ATTEMPTS,
                         JobFields.WEBHOOK_FIRST_ATTEMPT_AT);
-        if (fields.get(1) != null && !takeTurn(due, fields.get(1))) {
+        if (fields.get(1) != null && !turns.take(due.outbox(), id, fields.get(1), fields.get(0))) {
             return;
         }
+        String outcome = null;
         try {
-            deliverJob(due, fields);
+            outcome = deliverJob(due, fields);
         } finally {
             if (fields.get(1) != null) {
-                endTurn(fields.get(1));
+                turns.give(fields.get(1), fields.get(0), outcome);
             }
         }
     }
 
-    private void deliverJob(Claimed due, List<String> fields) {
+    /** The attempt's outcome, or null when none was made. */
+    private String deliverJob(Claimed due, List<String> fields) {
         String id = due.id();
         JobState state = store.find(id).await().atMost(REDIS_WAIT);
         if (fields.get(0) == null || state == null) {
             settle(due, RedisKeys.job(id), "failed", 0, 0, 0); // the job is gone: nothing to say
-            return;
+            return null;
         }
         String eventId = eventId(id, state);
-        finish(
-                due,
-                RedisKeys.job(id),
-                fields,
+        String outcome =
                 sender.attempt(
-                        fields.get(0), fields.get(1), id, eventId, payloads.of(eventId, state)));
+                        fields.get(0), fields.get(1), id, eventId, payloads.of(eventId, state));
+        finish(due, RedisKeys.job(id), fields, outcome);
+        return outcome;
     }
 
     /** Announces that every job of batch {@code id} has ended. */
@@ -296,24 +264,23 @@ public class WebhookDispatcher {
             settle(due, RedisKeys.batch(id), "failed", 0, 0, 0);
             return;
         }
-        if (!takeTurn(due, batch.tenant())) {
+        if (!turns.take(due.outbox(), due.id(), batch.tenant(), fields.get(0))) {
             return;
         }
+        String outcome = null;
         try {
             List<JobStatus> statuses = batches.statuses(batch.jobIds()).await().atMost(REDIS_WAIT);
             String eventId = "batch_" + id + "_completed";
-            finish(
-                    due,
-                    RedisKeys.batch(id),
-                    fields,
+            outcome =
                     sender.attempt(
                             fields.get(0),
                             fields.get(1),
                             "batch " + id,
                             eventId,
-                            payloads.ofBatch(eventId, batch, statuses)));
+                            payloads.ofBatch(eventId, batch, statuses));
+            finish(due, RedisKeys.batch(id), fields, outcome);
         } finally {
-            endTurn(batch.tenant());
+            turns.give(batch.tenant(), fields.get(0), outcome);
         }
     }
 

@@ -83,6 +83,7 @@ class WebhookTest {
                     "rerank.webhooks.secrets.\"initech\"",
                             "whsec_" + Base64.getEncoder().encodeToString(SECRET),
                     "rerank.webhooks.initial-backoff", "200ms",
+                    "rerank.webhooks.park-for", "2s",
                     "rerank.webhooks.poll-interval", "50ms",
                     "rerank.webhooks.batch-check-interval", "200ms");
         }
@@ -372,6 +373,60 @@ class WebhookTest {
             redis.key().del(RedisKeys.webhooksDueOf("initech")).await().indefinitely();
             redis.sortedSet(String.class)
                     .zrem(RedisKeys.WEBHOOK_TENANTS, "initech")
+                    .await()
+                    .indefinitely();
+        }
+    }
+
+    /**
+     * A receiver that fails every attempt is parked: after {@code
+     * rerank.webhooks.park-after-failures} failures running, its tenant's deliveries to it wait out
+     * the park (no attempt counted) instead of each retrying on its own backoff; when the park ends
+     * one delivery probes, and once the receiver answers again the rest follow.
+     */
+    @Test
+    void aReceiverThatKeepsFailingIsParkedThenProbedUntilItRecovers() throws Exception {
+        AtomicInteger attempts = new AtomicInteger();
+        AtomicInteger delivered = new AtomicInteger();
+        AtomicInteger healthyAfterMs = new AtomicInteger(Integer.MAX_VALUE);
+        long started = System.currentTimeMillis();
+        HttpServer failing = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        failing.createContext(
+                "/hook",
+                exchange -> {
+                    exchange.getRequestBody().readAllBytes();
+                    attempts.incrementAndGet();
+                    boolean healthy = System.currentTimeMillis() - started >= healthyAfterMs.get();
+                    if (healthy) {
+                        delivered.incrementAndGet();
+                    }
+                    exchange.sendResponseHeaders(healthy ? 204 : 500, -1);
+                    exchange.close();
+                });
+        failing.start();
+        try {
+            String url = "http://127.0.0.1:" + failing.getAddress().getPort() + "/hook";
+            endedJobsNamingWebhook("acme", url, started, 30);
+            // another tenant's delivery goes out meanwhile
+            String id = submit(hook());
+            assertTrue(
+                    write(JobStateChanges.cancelledByClient(id, started, Duration.ofHours(1)))
+                            .applied());
+            await().atMost(Duration.ofSeconds(4))
+                    .until(() -> received.stream().anyMatch(r -> r.id().contains(id)));
+            Thread.sleep(3_000);
+            // unparked, 30 deliveries retrying every 0.2, 0.4, 0.8 ... s would be ~100 attempts
+            int seen = attempts.get();
+            assertTrue(seen <= 16, seen + " attempts at a receiver that failed every one");
+            healthyAfterMs.set(0);
+            // the next probe (the park doubles while it fails: 2, 4, 8 s) opens the way for the
+            // rest
+            await().atMost(Duration.ofSeconds(25)).until(() -> delivered.get() >= 30);
+        } finally {
+            failing.stop(0);
+            redis.key().del(RedisKeys.webhooksDueOf("acme")).await().indefinitely();
+            redis.sortedSet(String.class)
+                    .zrem(RedisKeys.WEBHOOK_TENANTS, "acme")
                     .await()
                     .indefinitely();
         }
