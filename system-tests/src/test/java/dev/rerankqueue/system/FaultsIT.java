@@ -70,7 +70,7 @@ class FaultsIT {
     static final int JOB_PARTITIONS = 6;
 
     /** Kills of {@link #workerKilledMidBatchManyTimesInARow()}. */
-    static final int KILLS = Integer.getInteger("faults.kills", 6);
+    static final int KILLS = Integer.getInteger("faults.kills", 4);
 
     /** Requests of {@link #tenThousandBadRequestsGetNo5xxAndOnlyProblems()}. */
     static final int FUZZED = Integer.getInteger("faults.fuzz", 4_000);
@@ -378,7 +378,7 @@ class FaultsIT {
     }
 
     /**
-     * Each worker in front of one emulated GPU, killed (SIGKILL) {@code -Dfaults.kills} times (6 by
+     * Each worker in front of one emulated GPU, killed (SIGKILL) {@code -Dfaults.kills} times (4 by
      * default; 10 for the figures in docs/reliability.md), alternately, in the middle of a batch:
      * after a scorer call of the batch ended, while the next is on the GPU. Besides losing nothing,
      * the model work stays near once per pair. The emulator counts the pairs that entered a forward
@@ -774,23 +774,23 @@ class FaultsIT {
                             "rerank.worker.scorer.vllm.url", "http://127.0.0.1:" + emulator.port(),
                             "rerank.worker.scorer.vllm.timeout", "2s",
                             "rerank.worker.scorer.vllm.breaker-open", "3s",
-                            // a 10 s outage fits in the budget; the permanent one at the end does
+                            // an 8 s outage fits in the budget; the permanent one at the end does
                             // not
                             "rerank.worker.scorer.attempts", "30",
                             "rerank.worker.scorer.retry-max-backoff", "2s",
-                            "rerank.worker.scorer.retry-budget", "18s",
+                            "rerank.worker.scorer.retry-budget", "12s",
                             // the load repeats its pairs: without this the cache would answer and
                             // the fault never be met
                             "rerank.worker.cache.max-entries", "0"));
             long start = System.nanoTime();
             JobLoad load = load();
             load.submit(50);
-            CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(15));
+            CompletableFuture<Void> traffic = background(load, Duration.ofSeconds(12));
             awaitAnyScoring();
             emulator.faults(new Faults(1.0, 0, 0, false));
-            keepFaultFor(Duration.ofSeconds(5));
+            keepFaultFor(Duration.ofSeconds(4));
             emulator.faults(new Faults(0, 0, 0, true));
-            keepFaultFor(Duration.ofSeconds(5));
+            keepFaultFor(Duration.ofSeconds(4));
             emulator.faults(Faults.NONE);
             traffic.get(2, TimeUnit.MINUTES);
             JobLoad.Outcome outcome = load.check(Duration.ofMinutes(4));
@@ -799,8 +799,8 @@ class FaultsIT {
                     "Scorer faults: the emulated vLLM answered "
                             + stats.get("failed_requests").asLong()
                             + " calls with 500, then"
-                            + " hung for 5 s (2 s timeout); every accepted job still succeeded.");
-            record("vLLM 5xx for 5 s, then hanging past the 2 s timeout for 5 s", outcome, start);
+                            + " hung for 4 s (2 s timeout); every accepted job still succeeded.");
+            record("vLLM 5xx for 4 s, then hanging past the 2 s timeout for 4 s", outcome, start);
             assertTrue(stats.get("failed_requests").asLong() > 0, "the fault was injected");
 
             // an outage longer than the retry budget: the jobs end failed, with the reason, and
@@ -828,7 +828,7 @@ class FaultsIT {
                                 return dead.containsAll(doomed.acceptedIds());
                             });
             notes.add(
-                    "Scorer down past the retry budget (18 s in this scenario): 5 of 5 jobs ended `failed` (\""
+                    "Scorer down past the retry budget (12 s in this scenario): 5 of 5 jobs ended `failed` (\""
                             + failed.problems().get(0).replaceFirst("^\\S+ ", "")
                             + "\") and their records are on rerank.jobs.dlq.");
         }

@@ -1,23 +1,32 @@
 package dev.rerankqueue.system;
 
+import static java.nio.file.StandardOpenOption.APPEND;
+import static java.nio.file.StandardOpenOption.CREATE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.testing.KafkaBroker;
 import dev.rerankqueue.testing.RedisServerProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,14 +39,18 @@ import org.testcontainers.containers.wait.strategy.Wait;
 
 /**
  * The system on a three-broker KRaft cluster in containers, as production runs Kafka: every topic
- * replicated three times with {@code min.insync.replicas=2}, the packaged gateway and two workers
- * as processes beside it. Under load, the broker leading the most job partitions is killed ({@code
- * docker kill}, SIGKILL) and started again: every accepted job must succeed, none lost, none wrong,
- * and the refusals meanwhile can only be 503 or 429.
+ * replicated three times with {@code min.insync.replicas=2}, Redis in a container with AOF, the
+ * packaged gateway and one worker as processes beside them, and a second worker in its own
+ * container (the image of {@code deploy/docker/Dockerfile.worker}) on two networks, one to the
+ * brokers and one to Redis. Under load: the broker leading the most job partitions is killed
+ * ({@code docker kill}, SIGKILL) and started again; the containerised worker is cut off from Kafka
+ * past its session, then from Redis ({@code docker network disconnect}), each time joined again.
+ * Every accepted job must succeed, none lost, none wrong, none with two different results, and the
+ * refusals meanwhile can only be 503 or 429.
  *
- * <p>The brokers run the image in {@code KAFKA_IMAGE} ({@code apache/kafka:4.1.1} by default;
- * {@code .ci/run} builds a stand-in from Debian's packages). Skipped, saying so, without a Docker
- * daemon.
+ * <p>The brokers run the image in {@code KAFKA_IMAGE} ({@code apache/kafka:4.1.1} by default),
+ * Redis {@code REDIS_IMAGE} ({@code redis:7.4.2}), the worker's JRE {@code JRE_IMAGE} ({@code
+ * .ci/run} builds stand-ins from Debian's packages). Skipped, saying so, without a Docker daemon.
  */
 class KafkaClusterIT {
 
@@ -45,9 +58,14 @@ class KafkaClusterIT {
     private static final int BROKERS = 3;
     private static final int JOB_PARTITIONS = 6;
 
+    /** How long the containerised worker is cut off: past its 10 s session timeout. */
+    private static final long CUT_MS = 13_000;
+
     private static final List<GenericContainer<?>> brokers = new ArrayList<>();
     private static Network network;
-    private static RedisServerProcess redis;
+    private static Network redisNetwork;
+    private static GenericContainer<?> redis;
+    private static GenericContainer<?> boxedWorker;
     private static AppProcess gateway;
     private static final List<AppProcess> workers = new ArrayList<>();
     private static String bootstrap;
@@ -97,9 +115,18 @@ class KafkaClusterIT {
                             .toList();
             admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
         }
-        redis = new RedisServerProcess().start();
+        redisNetwork = Network.newNetwork();
+        redis =
+                new GenericContainer<>(System.getenv().getOrDefault("REDIS_IMAGE", "redis:7.4.2"))
+                        .withNetwork(redisNetwork)
+                        .withNetworkAliases("redis")
+                        .withCommand("redis-server", "--appendonly", "yes")
+                        .withExposedPorts(6379)
+                        .waitingFor(Wait.forListeningPort());
+        redis.start();
+        String redisUrl = "redis://localhost:" + redis.getMappedPort(6379);
         Map<String, String> infra =
-                Map.of("kafka.bootstrap.servers", bootstrap, "quarkus.redis.hosts", redis.url());
+                Map.of("kafka.bootstrap.servers", bootstrap, "quarkus.redis.hosts", redisUrl);
         gateway =
                 AppProcess.start(
                         "cluster-gateway",
@@ -107,16 +134,15 @@ class KafkaClusterIT {
                         RedisServerProcess.FreePort.find(),
                         infra,
                         Map.of("RERANK_API_KEYS", "acme:" + KEY));
-        for (int i = 1; i <= 2; i++) {
-            Map<String, String> props = new HashMap<>(infra);
-            props.put("rerank.worker.id", "cluster-worker-" + i);
-            workers.add(
-                    AppProcess.start(
-                            "cluster-worker-" + i,
-                            "worker.jar",
-                            RedisServerProcess.FreePort.find(),
-                            props));
-        }
+        Map<String, String> props = new HashMap<>(infra);
+        props.put("rerank.worker.id", "cluster-worker-1");
+        workers.add(
+                AppProcess.start(
+                        "cluster-worker-1",
+                        "worker.jar",
+                        RedisServerProcess.FreePort.find(),
+                        props));
+        boxedWorker = BoxedWorker.start(network, redisNetwork, "cluster-worker-2", BROKERS);
         gateway.awaitReady(Duration.ofSeconds(90));
         for (AppProcess w : workers) {
             w.awaitReady(Duration.ofSeconds(90));
@@ -159,8 +185,13 @@ class KafkaClusterIT {
         if (gateway != null) {
             gateway.close();
         }
+        if (boxedWorker != null) {
+            Files.writeString(
+                    AppProcess.logs().resolve("cluster-worker-2.log"), boxedWorker.getLogs());
+            boxedWorker.stop();
+        }
         if (redis != null) {
-            redis.close();
+            redis.stop();
         }
         for (int i = 0; i < brokers.size(); i++) {
             // each broker's log beside the apps' logs: what a failover did, when it took long
@@ -173,6 +204,9 @@ class KafkaClusterIT {
         brokers.forEach(GenericContainer::stop);
         if (network != null) {
             network.close();
+        }
+        if (redisNetwork != null) {
+            redisNetwork.close();
         }
     }
 
@@ -216,7 +250,7 @@ class KafkaClusterIT {
                         (resumed.toMillis() + 10_000) / 1000.0,
                         acceptedAfter);
         Path report = AppProcess.logs().resolve("../cluster-report.md").normalize();
-        Files.writeString(report, row + "\n");
+        Files.writeString(report, row + "\n", CREATE, APPEND);
         System.out.println(row);
         assertTrue(
                 resumed.compareTo(Duration.ofMinutes(2)) < 0, "accepting again after the restart");
@@ -232,6 +266,93 @@ class KafkaClusterIT {
         assertTrue(
                 refusedJobs.ran().isEmpty(),
                 "refused submissions scored anyway: " + refusedJobs.ran());
+    }
+
+    /**
+     * The containerised worker cut off from the brokers for 13 s under 10 submits/s (past its 10 s
+     * session: its partitions go to the other worker while it still holds jobs), joined again, then
+     * cut off from Redis for 13 s (it keeps its partitions but can neither claim nor write), joined
+     * again. Every accepted job succeeds, and none has two different results on {@code
+     * rerank.results}: what the cut-off worker held is finished once, by one of the two.
+     */
+    @Test
+    void aWorkerCutOffFromKafkaThenFromRedisLosesNothingAndWritesNoSecondResult() throws Exception {
+        long start = System.nanoTime();
+        JobLoad load = new JobLoad(gateway.baseUrl(), KEY);
+        String box = boxedWorker.getContainerId();
+        long logLinesBefore = jobLogLines(boxedWorker.getLogs());
+        CompletableFuture<Void> traffic =
+                CompletableFuture.runAsync(
+                        () -> {
+                            try {
+                                load.submitFor(Duration.ofSeconds(36), Duration.ofMillis(100));
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        });
+        Thread.sleep(3_000);
+        BoxedWorker.disconnect(box, network);
+        Thread.sleep(CUT_MS);
+        BoxedWorker.connect(box, network, "cluster-worker-2");
+        Thread.sleep(6_000);
+        BoxedWorker.disconnect(box, redisNetwork);
+        Thread.sleep(CUT_MS);
+        BoxedWorker.connect(box, redisNetwork, "cluster-worker-2");
+        traffic.get(2, TimeUnit.MINUTES);
+        JobLoad.Outcome o = load.check(Duration.ofMinutes(3));
+        Set<String> accepted = new HashSet<>(load.acceptedIds());
+        Map<String, Set<JobState>> results = new HashMap<>();
+        for (ConsumerRecord<String, byte[]> r : KafkaBroker.readAll(bootstrap, Topics.RESULTS)) {
+            if (accepted.contains(r.key())) {
+                results.computeIfAbsent(r.key(), k -> new HashSet<>())
+                        .add(JobCodec.decodeState(r.value()));
+            }
+        }
+        List<String> twice =
+                results.entrySet().stream()
+                        .filter(e -> e.getValue().size() > 1)
+                        .map(e -> e.getKey() + " " + e.getValue())
+                        .toList();
+        long scoredInTheBox = jobLogLines(boxedWorker.getLogs()) - logLinesBefore;
+        String row =
+                String.format(
+                        "| the containerised worker cut off from Kafka for 13 s (session 10 s), then"
+                                + " from Redis for 13 s, under 10 submits/s | %d | %d (%s) | %d | %d"
+                                + " | %d | %d | %d with two different results | %.1f s | %d jobs"
+                                + " finished by the cut-off worker |",
+                        o.accepted(),
+                        o.rejected(),
+                        o.refusedBy(),
+                        o.succeeded(),
+                        o.lost(),
+                        o.wrong(),
+                        o.rescored(),
+                        twice.size(),
+                        (System.nanoTime() - start) / 1e9,
+                        scoredInTheBox);
+        Files.writeString(
+                AppProcess.logs().resolve("../cluster-report.md").normalize(),
+                row + "\n",
+                CREATE,
+                APPEND);
+        System.out.println(row);
+        assertTrue(scoredInTheBox > 0, "the containerised worker took part");
+        assertTrue(
+                o.unexpectedRefusals().isEmpty(), "refusals other than 503/429: " + o.refusedBy());
+        assertTrue(o.problems().isEmpty(), o.problems().toString());
+        assertEquals(0, o.lost(), "lost");
+        assertEquals(0, o.wrong(), "wrong");
+        assertEquals(o.accepted(), o.succeeded(), "every accepted job succeeded");
+        assertTrue(twice.isEmpty(), "jobs with two different results: " + twice);
+        JobLoad.RefusedOnTopic refusedJobs = load.refusedThatRan(bootstrap, o);
+        assertTrue(
+                refusedJobs.ran().isEmpty(),
+                "refused submissions scored anyway: " + refusedJobs.ran());
+    }
+
+    /** The worker's job log lines ("job ... succeeded: ...") in {@code log}. */
+    private static long jobLogLines(String log) {
+        return log.lines().filter(l -> l.contains(" succeeded: tenant=")).count();
     }
 
     /** The node id leading the most partitions of the jobs topic. */

@@ -1,0 +1,108 @@
+package dev.rerankqueue.system;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.ContainerNetwork;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.Network;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.images.builder.ImageFromDockerfile;
+
+/**
+ * A worker in a container of its own, built from {@code deploy/docker/Dockerfile.worker} and the
+ * packaged app (on the base in {@code JRE_IMAGE}), on two networks: one to the Kafka brokers
+ * (aliases {@code kafka-N}, their INTERNAL listener on 19092) and one to Redis (alias {@code
+ * redis}), so that a test can cut it off from either alone.
+ */
+final class BoxedWorker {
+
+    private BoxedWorker() {}
+
+    /** The image, built once per run (Docker's layer cache makes a rebuild cheap). */
+    private static ImageFromDockerfile image;
+
+    static synchronized ImageFromDockerfile image() {
+        if (image == null) {
+            image =
+                    new ImageFromDockerfile("rerank-queue/worker-cluster-test", false)
+                            .withFileFromPath(
+                                    "deploy/docker/Dockerfile.worker",
+                                    DeploymentFilesTest.DOCKER.resolve("Dockerfile.worker"))
+                            .withFileFromPath(
+                                    "rerank-worker/target/quarkus-app",
+                                    DeploymentFilesTest.ROOT.resolve(
+                                            "rerank-worker/target/quarkus-app"))
+                            .withDockerfilePath("deploy/docker/Dockerfile.worker")
+                            .withBuildArg(
+                                    "JRE_IMAGE",
+                                    System.getenv()
+                                            .getOrDefault(
+                                                    "JRE_IMAGE",
+                                                    "eclipse-temurin:17.0.16_8-jre-noble"));
+        }
+        return image;
+    }
+
+    /** Starts worker {@code id} on {@code kafka} and {@code redis}, ready (its health says so). */
+    static GenericContainer<?> start(Network kafka, Network redis, String id, int brokers) {
+        List<String> servers = new ArrayList<>();
+        for (int n = 1; n <= brokers; n++) {
+            servers.add("kafka-" + n + ":19092");
+        }
+        TwoNetworks worker = new TwoNetworks(redis, id);
+        worker.withNetwork(kafka)
+                .withNetworkAliases(id)
+                .withEnv("KAFKA_BOOTSTRAP_SERVERS", String.join(",", servers))
+                .withEnv("QUARKUS_REDIS_HOSTS", "redis://redis:6379")
+                .withEnv("RERANK_WORKER_ID", id)
+                .withExposedPorts(8081)
+                .waitingFor(
+                        Wait.forHttp("/q/health/ready")
+                                .forPort(8081)
+                                .withStartupTimeout(Duration.ofMinutes(2)));
+        worker.start();
+        return worker;
+    }
+
+    /** A container joined to a second network once created, before it starts. */
+    private static final class TwoNetworks extends GenericContainer<TwoNetworks> {
+        private final Network second;
+        private final String alias;
+
+        TwoNetworks(Network second, String alias) {
+            super(image());
+            this.second = second;
+            this.alias = alias;
+        }
+
+        @Override
+        protected void containerIsCreated(String containerId) {
+            connect(containerId, second, alias);
+        }
+    }
+
+    /** Joins {@code container} to {@code network} under {@code alias}. */
+    static void connect(String container, Network network, String alias) {
+        client().connectToNetworkCmd()
+                .withContainerId(container)
+                .withNetworkId(network.getId())
+                .withContainerNetwork(new ContainerNetwork().withAliases(alias))
+                .exec();
+    }
+
+    /** Takes {@code container} off {@code network}: every connection over it is cut. */
+    static void disconnect(String container, Network network) {
+        client().disconnectFromNetworkCmd()
+                .withContainerId(container)
+                .withNetworkId(network.getId())
+                .withForce(true)
+                .exec();
+    }
+
+    private static DockerClient client() {
+        return DockerClientFactory.instance().client();
+    }
+}
