@@ -547,24 +547,6 @@ class FaultsIT {
                 });
     }
 
-    /**
-     * The gateway killed (-9) while jobs come in, then started again: every job it answered 202
-     * runs and succeeds. A submission it never answered may or may not have reached Kafka; its
-     * client cannot know (and retries with an Idempotency-Key), so it counts neither way.
-     */
-    @Test
-    void gatewayKilledUnderLoad() throws Exception {
-        underLoad(
-                "kill -9 the gateway under load (10 submits/s), restarted",
-                Duration.ofSeconds(12),
-                true,
-                () -> {
-                    gateway.kill();
-                    gateway.restart();
-                    gateway.awaitReady(Duration.ofSeconds(90));
-                });
-    }
-
     @Test
     void redisKilledAndFlushedUnderLoad() throws Exception {
         long start = System.nanoTime();

@@ -67,6 +67,7 @@ class KafkaClusterIT {
     private static GenericContainer<?> redis;
     private static GenericContainer<?> boxedWorker;
     private static AppProcess gateway;
+    private static AppProcess secondGateway;
     private static final List<AppProcess> workers = new ArrayList<>();
     private static String bootstrap;
 
@@ -116,20 +117,31 @@ class KafkaClusterIT {
             admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
         }
         redisNetwork = Network.newNetwork();
-        redis =
-                new GenericContainer<>(System.getenv().getOrDefault("REDIS_IMAGE", "redis:7.4.2"))
+        int redisPort = RedisServerProcess.FreePort.find();
+        @SuppressWarnings("deprecation") // a fixed host port: it stays when Redis is restarted
+        GenericContainer<?> redisContainer =
+                new FixedHostPortGenericContainer<>(
+                                System.getenv().getOrDefault("REDIS_IMAGE", "redis:7.4.2"))
+                        .withFixedExposedPort(redisPort, 6379)
                         .withNetwork(redisNetwork)
                         .withNetworkAliases("redis")
                         .withCommand("redis-server", "--appendonly", "yes")
-                        .withExposedPorts(6379)
                         .waitingFor(Wait.forListeningPort());
+        redis = redisContainer;
         redis.start();
-        String redisUrl = "redis://localhost:" + redis.getMappedPort(6379);
+        String redisUrl = "redis://localhost:" + redisPort;
         Map<String, String> infra =
                 Map.of("kafka.bootstrap.servers", bootstrap, "quarkus.redis.hosts", redisUrl);
         gateway =
                 AppProcess.start(
                         "cluster-gateway",
+                        "gateway.jar",
+                        RedisServerProcess.FreePort.find(),
+                        infra,
+                        Map.of("RERANK_API_KEYS", "acme:" + KEY));
+        secondGateway =
+                AppProcess.start(
+                        "cluster-gateway-2",
                         "gateway.jar",
                         RedisServerProcess.FreePort.find(),
                         infra,
@@ -144,6 +156,7 @@ class KafkaClusterIT {
                         props));
         boxedWorker = BoxedWorker.start(network, redisNetwork, "cluster-worker-2", BROKERS);
         gateway.awaitReady(Duration.ofSeconds(90));
+        secondGateway.awaitReady(Duration.ofSeconds(90));
         for (AppProcess w : workers) {
             w.awaitReady(Duration.ofSeconds(90));
         }
@@ -184,6 +197,9 @@ class KafkaClusterIT {
         }
         if (gateway != null) {
             gateway.close();
+        }
+        if (secondGateway != null) {
+            secondGateway.close();
         }
         if (boxedWorker != null) {
             Files.writeString(
@@ -348,6 +364,78 @@ class KafkaClusterIT {
         assertTrue(
                 refusedJobs.ran().isEmpty(),
                 "refused submissions scored anyway: " + refusedJobs.ran());
+    }
+
+    /**
+     * Two gateways take 5 submits/s each; one is killed (SIGKILL) mid-burst and started again, then
+     * Redis is killed ({@code docker kill}) and started again from its append-only file. Every job
+     * either gateway answered 202 succeeds; a submission the killed gateway never answered counts
+     * neither way (its client cannot know and retries with an Idempotency-Key); the other gateway's
+     * refusals can only be 503 or 429.
+     */
+    @Test
+    void aGatewayKilledMidBurstThenRedisKilledLoseNoAcceptedJob() throws Exception {
+        long start = System.nanoTime();
+        JobLoad killed = new JobLoad(gateway.baseUrl(), KEY);
+        JobLoad other = new JobLoad(secondGateway.baseUrl(), KEY);
+        List<CompletableFuture<Void>> traffic = new ArrayList<>();
+        for (JobLoad load : List.of(killed, other)) {
+            traffic.add(
+                    CompletableFuture.runAsync(
+                            () -> {
+                                try {
+                                    load.submitFor(Duration.ofSeconds(30), Duration.ofMillis(200));
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                            }));
+        }
+        Thread.sleep(4_000);
+        gateway.kill();
+        gateway.restart();
+        gateway.awaitReady(Duration.ofSeconds(90));
+        Thread.sleep(2_000);
+        String redisContainer = redis.getContainerId();
+        DockerClientFactory.instance().client().killContainerCmd(redisContainer).exec();
+        Thread.sleep(3_000);
+        DockerClientFactory.instance().client().startContainerCmd(redisContainer).exec();
+        for (CompletableFuture<Void> t : traffic) {
+            t.get(2, TimeUnit.MINUTES);
+        }
+        List<String> rows = new ArrayList<>();
+        for (JobLoad load : List.of(killed, other)) {
+            JobLoad.Outcome o = load.check(Duration.ofMinutes(3));
+            String row =
+                    String.format(
+                            "| %s, 5 submits/s each of two gateways; gateway 1 killed (-9) at 4 s and"
+                                    + " restarted, then Redis killed and restarted from its AOF | %d"
+                                    + " | %d (%s) | %d | %d | %d | %d | %.1f s |",
+                            load == killed ? "through gateway 1" : "through gateway 2",
+                            o.accepted(),
+                            o.rejected(),
+                            o.refusedBy(),
+                            o.succeeded(),
+                            o.lost(),
+                            o.wrong(),
+                            o.rescored(),
+                            (System.nanoTime() - start) / 1e9);
+            rows.add(row);
+            System.out.println(row);
+            assertTrue(o.problems().isEmpty(), o.problems().toString());
+            assertEquals(0, o.lost(), "lost");
+            assertEquals(0, o.wrong(), "wrong");
+            assertEquals(o.accepted(), o.succeeded(), "every accepted job succeeded");
+            if (load == other) {
+                assertTrue(
+                        o.unexpectedRefusals().isEmpty(),
+                        "refusals other than 503/429: " + o.refusedBy());
+            }
+        }
+        Files.writeString(
+                AppProcess.logs().resolve("../cluster-report.md").normalize(),
+                String.join("\n", rows) + "\n",
+                CREATE,
+                APPEND);
     }
 
     /** The worker's job log lines ("job ... succeeded: ...") in {@code log}. */
