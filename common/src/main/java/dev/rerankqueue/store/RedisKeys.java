@@ -125,6 +125,13 @@ public final class RedisKeys {
     public static final String WORKER_CAPACITY = "rerank:capacity";
 
     /**
+     * Hash of the workers alive: field = worker id, value = "{@code <beat> <since>}", when it last
+     * said it is alive and when its process started (epoch ms). Workers refresh it every second; a
+     * worker that finds a job running elsewhere waits for a live owner rather than score it again.
+     */
+    public static final String WORKERS_ALIVE = "rerank:workers";
+
+    /**
      * Hash of a bulk submission (tenant, created_at, size); its job ids, in request order, are at
      * {@link #batchJobs}.
      */

@@ -402,7 +402,10 @@ class FaultsIT {
                             "rerank.worker.batch.max-pairs",
                             "16",
                             "rerank.worker.checkpoints.enabled",
-                            System.getProperty("faults.checkpoints", "true")));
+                            System.getProperty("faults.checkpoints", "true"),
+                            // 0s: a job running on a live worker is taken over at once (as before)
+                            "rerank.worker.take-over-wait",
+                            System.getProperty("faults.take-over-wait", "10s")));
             long start = System.nanoTime();
             JobLoad load = load();
             for (int round = 0; round < KILLS; round++) {

@@ -1,5 +1,6 @@
 package dev.rerankqueue.worker.batch;
 
+import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.observability.JobLog;
@@ -9,18 +10,23 @@ import dev.rerankqueue.store.TransitionOutcome;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import dev.rerankqueue.worker.config.WorkerId;
 import dev.rerankqueue.worker.store.JobStateWriter;
+import dev.rerankqueue.worker.store.WorkerHeartbeat;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
  * Where a job is claimed: each job of a batch moves from queued to running on this worker (or to
  * expired, past its deadline), by a compare-and-set write in Redis. A job some other worker already
- * finished or cancelled is not ours to score; one found running is taken over through the retry
- * edge, so that its first worker, if still alive, can no longer write a result.
+ * finished or cancelled is not ours to score. One found running is another worker's that lost its
+ * partition: while that worker is alive ({@link WorkerHeartbeat}) its result is waited for, up to
+ * {@code rerank.worker.take-over-wait}, rather than the job scored twice; a dead owner's job (or
+ * one past the wait) is taken over through the retry edge, so that its first worker, if still
+ * alive, can no longer write a result.
  */
 @ApplicationScoped
 public class JobClaimer {
@@ -38,16 +44,24 @@ public class JobClaimer {
         }
     }
 
+    /** How often a job running on a live worker is looked at again. */
+    private static final Duration OWNER_POLL = Duration.ofMillis(200);
+
     private final JobStateWriter store;
     private final JobMetrics metrics;
+    private final WorkerHeartbeat owners;
     private final String workerId;
     private final Duration retention;
+    private final Duration takeOverWait;
 
-    public JobClaimer(JobStateWriter store, JobMetrics metrics, WorkerConfig config) {
+    public JobClaimer(
+            JobStateWriter store, JobMetrics metrics, WorkerHeartbeat owners, WorkerConfig config) {
         this.store = store;
         this.metrics = metrics;
+        this.owners = owners;
         this.workerId = WorkerId.of(config);
         this.retention = config.results().retention();
+        this.takeOverWait = config.takeOverWait();
     }
 
     /**
@@ -108,29 +122,81 @@ public class JobClaimer {
 
     /**
      * Writes every change in one call. A job found running was redelivered: the worker that held it
-     * died or lost the partition. It is taken over through the retry edge (back to queued at the
-     * version found, then its change at the new version), so a slow original can no longer write
-     * its result, and marked in {@code takenOver}. Any other status is left as it is.
+     * died or lost the partition ({@link #runningElsewhere}). Any other status is left as it is.
      */
     private Uni<List<TransitionOutcome>> writeAll(
             List<QueuedJob> jobs, List<JobTransition> changes, boolean[] takenOver) {
         return store.applyAll(changes)
                 .chain(
                         found -> {
+                            long waitUntil = System.nanoTime() + takeOverWait.toNanos();
                             List<Uni<TransitionOutcome>> outcomes = new ArrayList<>(found.size());
                             for (int i = 0; i < found.size(); i++) {
                                 TransitionOutcome o = found.get(i);
-                                takenOver[i] = !o.applied() && o.status() == JobStatus.RUNNING;
                                 outcomes.add(
-                                        takenOver[i]
-                                                ? takeOver(
+                                        stillRunning(o)
+                                                ? runningElsewhere(
                                                         jobs.get(i).job(),
-                                                        o.version(),
-                                                        changes.get(i))
+                                                        changes.get(i),
+                                                        takenOver,
+                                                        i,
+                                                        waitUntil)
                                                 : Uni.createFrom().item(o));
                             }
                             return Uni.join().all(outcomes).andFailFast();
                         });
+    }
+
+    /**
+     * A job found running on another worker. While that worker is alive and {@code waitUntil}
+     * (nanoTime) has not come, its result is waited for: the job is looked at again every {@link
+     * #OWNER_POLL}, and once it has ended the claim is refused as for any finished job (nothing
+     * scored twice). A dead owner's job, or one still running at {@code waitUntil}, is taken over
+     * through the retry edge (back to queued at the version found, then the claim at the new
+     * version), so a slow original can no longer write its result; marked in {@code takenOver}.
+     */
+    private Uni<TransitionOutcome> runningElsewhere(
+            RerankJob job, JobTransition change, boolean[] takenOver, int at, long waitUntil) {
+        Supplier<Uni<TransitionOutcome>> again =
+                () -> runningElsewhere(job, change, takenOver, at, waitUntil);
+        return store.find(job.id())
+                .chain(
+                        state -> {
+                            if (state == null || state.status() != JobStatus.RUNNING) {
+                                // ended meanwhile (the claim is refused, as for any finished job)
+                                // or queued again (claimed now)
+                                return store.apply(change)
+                                        .chain(
+                                                o ->
+                                                        stillRunning(o)
+                                                                ? again.get()
+                                                                : Uni.createFrom().item(o));
+                            }
+                            return ownerAlive(state, waitUntil)
+                                    .chain(
+                                            alive -> {
+                                                if (alive) {
+                                                    return pause().chain(() -> again.get());
+                                                }
+                                                takenOver[at] = true;
+                                                return takeOver(job, state.version(), change);
+                                            });
+                        });
+    }
+
+    private static boolean stillRunning(TransitionOutcome o) {
+        return !o.applied() && o.status() == JobStatus.RUNNING;
+    }
+
+    /** Whether the worker running {@code state} is alive and worth waiting for still. */
+    private Uni<Boolean> ownerAlive(JobState state, long waitUntil) {
+        return System.nanoTime() < waitUntil
+                ? owners.holds(state.worker(), state.startedAt())
+                : Uni.createFrom().item(false);
+    }
+
+    private static Uni<Void> pause() {
+        return Uni.createFrom().voidItem().onItem().delayIt().by(OWNER_POLL);
     }
 
     private Uni<TransitionOutcome> takeOver(

@@ -13,6 +13,14 @@ public interface WorkerConfig {
     /** Name of this worker in job state and logs. Default: host name and process id. */
     Optional<String> id();
 
+    /**
+     * How long a worker given a job that another live worker is running (partitions moved while it
+     * scored) waits for that worker's result before taking the job over; the other jobs of its
+     * batch wait with it. Default 10s.
+     */
+    @WithDefault("10s")
+    Duration takeOverWait();
+
     Batch batch();
 
     Scorer scorer();

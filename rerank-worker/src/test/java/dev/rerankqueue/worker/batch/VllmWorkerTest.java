@@ -10,8 +10,10 @@ import dev.rerankqueue.bench.emulator.EmulatorSettings;
 import dev.rerankqueue.bench.emulator.Faults;
 import dev.rerankqueue.bench.emulator.VllmEmulator;
 import dev.rerankqueue.job.JobCost;
+import dev.rerankqueue.job.JobResult;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
+import dev.rerankqueue.job.RankedDocument;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.TruncationDirection;
 import dev.rerankqueue.messaging.JobCodec;
@@ -40,6 +42,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
@@ -619,5 +624,64 @@ class VllmWorkerTest {
                 pairs + 8,
                 emulator("/emulator/stats").get("pairs").asLong(),
                 "another model's checkpoint is not used");
+    }
+
+    /**
+     * A job redelivered while another worker, alive, is still scoring it (its partition moved to
+     * this worker mid-batch): this worker waits for that worker's result instead of taking the job
+     * over and scoring it a second time.
+     */
+    @Test
+    void aJobStillRunningOnALiveWorkerIsWaitedForNotScoredTwice() throws Exception {
+        RerankJob job = job("acme", "live owner " + System.nanoTime(), null, docs("cats", 4));
+        long claimedAt = System.currentTimeMillis();
+        redis.execute(
+                "EVAL",
+                JobStateChanges.startProcessing(
+                                job, "a-live-worker", claimedAt, Duration.ofHours(1))
+                        .evalArgs());
+        ScheduledExecutorService beating = Executors.newSingleThreadScheduledExecutor();
+        beating.scheduleAtFixedRate(
+                () ->
+                        redis.hash(String.class)
+                                .hset(
+                                        RedisKeys.WORKERS_ALIVE,
+                                        "a-live-worker",
+                                        System.currentTimeMillis() + " " + (claimedAt - 60_000)),
+                0,
+                500,
+                TimeUnit.MILLISECONDS);
+        try {
+            long pairs = emulator("/emulator/stats").get("pairs").asLong();
+            produceTo(0, job);
+            Thread.sleep(2_000);
+            JobState meanwhile = stateOf(job);
+            assertEquals("a-live-worker", meanwhile.worker(), "not taken over from a live worker");
+            assertEquals(JobStatus.RUNNING, meanwhile.status());
+            // the live worker writes its result
+            JobResult result =
+                    new JobResult(
+                            "Qwen/Qwen3-Reranker-0.6B",
+                            List.of(new RankedDocument(2, 0.9, null)),
+                            new JobResult.Usage(4, 40),
+                            5);
+            redis.execute(
+                    "EVAL",
+                    JobTransition.to(job.id(), JobStatus.SUCCEEDED)
+                            .expectVersion(meanwhile.version())
+                            .set(JobFields.FINISHED_AT, System.currentTimeMillis())
+                            .set(JobFields.RESULT, JobCodec.encodeResult(result))
+                            .evalArgs());
+            Thread.sleep(1_000);
+            JobState end = stateOf(job);
+            assertEquals(JobStatus.SUCCEEDED, end.status());
+            assertEquals(1, end.attempts(), "scored once, by the worker that claimed it");
+            assertEquals(
+                    pairs,
+                    emulator("/emulator/stats").get("pairs").asLong(),
+                    "none of its pairs reached the model from this worker");
+        } finally {
+            beating.shutdownNow();
+        }
     }
 }

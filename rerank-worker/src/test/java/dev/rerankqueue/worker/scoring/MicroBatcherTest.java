@@ -70,6 +70,10 @@ class MicroBatcherTest {
                 return Optional.of("test");
             }
 
+            public Duration takeOverWait() {
+                return Duration.ofSeconds(10);
+            }
+
             public Batch batch() {
                 return new Batch() {
                     public int maxPairs() {
