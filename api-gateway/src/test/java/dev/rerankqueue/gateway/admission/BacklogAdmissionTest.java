@@ -22,6 +22,8 @@ import io.restassured.response.Response;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
@@ -159,12 +161,27 @@ class BacklogAdmissionTest {
      * Announces one worker's capacity of {@code pairs} pairs per second and waits until the
      * gateway's gauge shows it.
      */
-    static void announce(RedisDataSource redis, String worker, int pairs) {
-        redis.hash(String.class)
-                .hset(
-                        RedisKeys.WORKER_CAPACITY,
-                        worker,
-                        new ScorerCapacityAnnouncement(System.currentTimeMillis(), pairs).wire());
+    static AutoCloseable announce(RedisDataSource redis, String worker, int pairs) {
+        // said again every second, as a live worker does: an announcement older than 10 s no
+        // longer counts, and a test on slow shared cores may outlast one
+        Runnable say =
+                () ->
+                        redis.hash(String.class)
+                                .hset(
+                                        RedisKeys.WORKER_CAPACITY,
+                                        worker,
+                                        new ScorerCapacityAnnouncement(
+                                                        System.currentTimeMillis(), pairs)
+                                                .wire());
+        say.run();
+        ScheduledExecutorService beat = Executors.newSingleThreadScheduledExecutor();
+        beat.scheduleAtFixedRate(say, 1, 1, TimeUnit.SECONDS);
+        AutoCloseable stop =
+                () -> {
+                    beat.shutdownNow();
+                    beat.awaitTermination(5, TimeUnit.SECONDS);
+                    redis.hash(String.class).hdel(RedisKeys.WORKER_CAPACITY, worker);
+                };
         await().atMost(Duration.ofSeconds(10))
                 .until(
                         () ->
@@ -172,6 +189,7 @@ class BacklogAdmissionTest {
                                                 RestAssured.given().get("/q/metrics").asString(),
                                                 "rerank_workers_capacity_pairs ")
                                         == pairs);
+        return stop;
     }
 
     static void commitEverything(String group) throws Exception {

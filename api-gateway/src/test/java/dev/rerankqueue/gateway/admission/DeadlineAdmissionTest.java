@@ -73,43 +73,47 @@ class DeadlineAdmissionTest {
     void aJobThatCannotStartByItsDeadlineIsRefusedWithTheEarliestItCouldMeet() throws Exception {
         BacklogAdmissionTest.commitEverything(GROUP);
         // 20 pairs/s: 10 jobs/s of 2 documents; 20 jobs ahead are about 2 s of work
-        BacklogAdmissionTest.announce(redis, "deadline-worker", 20);
-        for (int i = 0; i < 20; i++) {
-            submit("").then().statusCode(202);
+        AutoCloseable capacity = BacklogAdmissionTest.announce(redis, "deadline-worker", 20);
+        try {
+            for (int i = 0; i < 20; i++) {
+                submit("").then().statusCode(202);
+            }
+            await().atMost(Duration.ofSeconds(10))
+                    .until(
+                            () ->
+                                    BacklogAdmissionTest.gauge(
+                                                    given().get("/q/metrics").asString(),
+                                                    "rerank_backlog_jobs{lane=\"interactive\"}")
+                                            >= 20);
+
+            Response refused = submit(",\"deadline_ms\":500");
+            refused.then()
+                    .statusCode(503)
+                    .contentType("application/problem+json")
+                    .body("type", equalTo("/problems/deadline-unmeetable"))
+                    .body("detail", containsString("deadline_ms"))
+                    .body("detail", containsString("NOT accepted"));
+            long earliest = refused.jsonPath().getLong("earliest_deadline_ms");
+            assertTrue(earliest >= 1_500 && earliest <= 3_000, "earliest deadline " + earliest);
+            long retryAfter = Long.parseLong(refused.header("Retry-After"));
+            assertTrue(retryAfter >= 1 && retryAfter <= 3, "Retry-After " + retryAfter);
+
+            // the deadline it could meet is accepted, and its view shows the deadline and the start
+            // predicted at the door
+            Response accepted = submit(",\"deadline_ms\":" + (earliest + 1_000));
+            accepted.then().statusCode(202);
+            JsonPath view = viewOf(accepted);
+            long created = Instant.parse(view.getString("created_at")).toEpochMilli();
+            assertEquals(
+                    created + earliest + 1_000,
+                    Instant.parse(view.getString("deadline_at")).toEpochMilli());
+            long predicted = Instant.parse(view.getString("predicted_start_at")).toEpochMilli();
+            assertTrue(
+                    predicted - created >= 1_500 && predicted - created <= 3_500,
+                    "predicted wait " + (predicted - created));
+        } finally {
+            capacity.close();
         }
-        await().atMost(Duration.ofSeconds(10))
-                .until(
-                        () ->
-                                BacklogAdmissionTest.gauge(
-                                                given().get("/q/metrics").asString(),
-                                                "rerank_backlog_jobs{lane=\"interactive\"}")
-                                        >= 20);
-
-        Response refused = submit(",\"deadline_ms\":500");
-        refused.then()
-                .statusCode(503)
-                .contentType("application/problem+json")
-                .body("type", equalTo("/problems/deadline-unmeetable"))
-                .body("detail", containsString("deadline_ms"))
-                .body("detail", containsString("NOT accepted"));
-        long earliest = refused.jsonPath().getLong("earliest_deadline_ms");
-        assertTrue(earliest >= 1_500 && earliest <= 3_000, "earliest deadline " + earliest);
-        long retryAfter = Long.parseLong(refused.header("Retry-After"));
-        assertTrue(retryAfter >= 1 && retryAfter <= 3, "Retry-After " + retryAfter);
-
-        // the deadline it could meet is accepted, and its view shows the deadline and the start
-        // predicted at the door
-        Response accepted = submit(",\"deadline_ms\":" + (earliest + 1_000));
-        accepted.then().statusCode(202);
-        JsonPath view = viewOf(accepted);
-        long created = Instant.parse(view.getString("created_at")).toEpochMilli();
-        assertEquals(
-                created + earliest + 1_000,
-                Instant.parse(view.getString("deadline_at")).toEpochMilli());
-        long predicted = Instant.parse(view.getString("predicted_start_at")).toEpochMilli();
-        assertTrue(
-                predicted - created >= 1_500 && predicted - created <= 3_500,
-                "predicted wait " + (predicted - created));
     }
 
     @Test

@@ -59,29 +59,35 @@ class TenantBacklogShareTest {
     @Test
     void aTenantPastItsShareOfTheBacklogIsRefusedAloneAndOthersGoOn() throws Exception {
         BacklogAdmissionTest.commitEverything(GROUP);
-        BacklogAdmissionTest.announce(redis, "share-worker", 20);
-        int accepted = 0;
-        Response refused = null;
-        for (int i = 0; i < 120 && refused == null; i++) {
-            Response r = TenantQuotaTest.submitAs("acme-key");
-            if (r.statusCode() == 202) {
-                accepted++;
-            } else {
-                refused = r;
+        AutoCloseable capacity = BacklogAdmissionTest.announce(redis, "share-worker", 20);
+        try {
+            int accepted = 0;
+            Response refused = null;
+            for (int i = 0; i < 120 && refused == null; i++) {
+                Response r = TenantQuotaTest.submitAs("acme-key");
+                if (r.statusCode() == 202) {
+                    accepted++;
+                } else {
+                    refused = r;
+                }
             }
+            assertTrue(refused != null, "120 jobs of acme accepted against a share of 30");
+            refused.then()
+                    .statusCode(429)
+                    .contentType("application/problem+json")
+                    .body("type", equalTo("/problems/quota-exceeded"))
+                    .body("detail", containsString("rerank.quotas.max-backlog-share"))
+                    .body("detail", containsString("limit is 60"));
+            assertTrue(
+                    accepted == 30, "acme's jobs accepted before its first refusal: " + accepted);
+            // globex has its own share: the backlog acme left (60 of 200 pairs) does not hold it
+            // back
+            for (int i = 0; i < 20; i++) {
+                TenantQuotaTest.submitAs("globex-key").then().statusCode(202);
+            }
+            TenantQuotaTest.submitAs("acme-key").then().statusCode(429);
+        } finally {
+            capacity.close();
         }
-        assertTrue(refused != null, "120 jobs of acme accepted against a share of 30");
-        refused.then()
-                .statusCode(429)
-                .contentType("application/problem+json")
-                .body("type", equalTo("/problems/quota-exceeded"))
-                .body("detail", containsString("rerank.quotas.max-backlog-share"))
-                .body("detail", containsString("limit is 60"));
-        assertTrue(accepted == 30, "acme's jobs accepted before its first refusal: " + accepted);
-        // globex has its own share: the backlog acme left (60 of 200 pairs) does not hold it back
-        for (int i = 0; i < 20; i++) {
-            TenantQuotaTest.submitAs("globex-key").then().statusCode(202);
-        }
-        TenantQuotaTest.submitAs("acme-key").then().statusCode(429);
     }
 }

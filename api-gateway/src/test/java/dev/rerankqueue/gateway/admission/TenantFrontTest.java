@@ -65,8 +65,15 @@ class TenantFrontTest {
         }
     }
 
+    /** The announcement a test made, said again every second until the test ends. */
+    private AutoCloseable capacity;
+
     @AfterEach
     void forget() throws Exception {
+        if (capacity != null) {
+            capacity.close();
+            capacity = null;
+        }
         redis.hash(String.class).hdel(RedisKeys.WORKER_CAPACITY, "front-worker");
         BacklogAdmissionTest.commitEverything(GROUP);
     }
@@ -82,7 +89,7 @@ class TenantFrontTest {
     }
 
     private void announce() {
-        BacklogAdmissionTest.announce(redis, "front-worker", 20);
+        capacity = BacklogAdmissionTest.announce(redis, "front-worker", 20);
     }
 
     @Test
