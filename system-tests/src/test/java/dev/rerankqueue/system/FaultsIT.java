@@ -652,7 +652,7 @@ class FaultsIT {
     }
 
     /**
-     * Steady load at 60 % of the capacity measured just before, for {@code -Dsoak.duration} (20s in
+     * Steady load at 60 % of the capacity measured just before, for {@code -Dsoak.duration} (12s in
      * the test run; the release check is {@code -Dsoak.duration=30m}): nothing refused, nothing
      * lost, latency flat, heap after a full GC flat.
      */
@@ -660,7 +660,7 @@ class FaultsIT {
     void soakAtSixtyPercentOfCapacity() throws Exception {
         Duration duration =
                 Duration.parse(
-                        "PT" + System.getProperty("soak.duration", "20s").toUpperCase(Locale.ROOT));
+                        "PT" + System.getProperty("soak.duration", "12s").toUpperCase(Locale.ROOT));
         JobLoad warmUp =
                 load(); // JIT and model warm-up, so the capacity measured is the steady one
         warmUp.submitFor(Duration.ofSeconds(3), Duration.ofMillis(20));
