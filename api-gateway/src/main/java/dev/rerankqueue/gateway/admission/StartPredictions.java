@@ -45,6 +45,14 @@ public class StartPredictions {
     private double deviationMillis;
 
     private final boolean enabled;
+
+    /**
+     * Predictions longer than this (the admission's max backlog) are not learnt from: they come
+     * from a drain rate barely measured yet, and one such outlier would widen the deadline margin
+     * (mean deviation × deviations) to many minutes for every later deadline.
+     */
+    private final long learnUpToMillis;
+
     private final double deviations;
 
     @Inject
@@ -52,14 +60,21 @@ public class StartPredictions {
         this(
                 metrics,
                 config.admission().learnStartError(),
-                config.admission().deadlineDeviations());
+                config.admission().deadlineDeviations(),
+                config.admission().maxBacklog().toMillis());
+    }
+
+    StartPredictions(MeterRegistry metrics, boolean enabled, double deviations) {
+        this(metrics, enabled, deviations, Long.MAX_VALUE);
     }
 
     /**
      * With {@code enabled} false, every prediction is promised as the backlog puts it; a deadline
      * is checked against the corrected wait plus {@code deviations} mean deviations.
      */
-    StartPredictions(MeterRegistry metrics, boolean enabled, double deviations) {
+    StartPredictions(
+            MeterRegistry metrics, boolean enabled, double deviations, long learnUpToMillis) {
+        this.learnUpToMillis = learnUpToMillis;
         this.enabled = enabled;
         this.deviations = deviations;
         metrics.gauge(
@@ -126,6 +141,9 @@ public class StartPredictions {
             return;
         }
         tracking = tracked.size();
+        if (p[1] > learnUpToMillis) {
+            return;
+        }
         double waited = (nowNanos - p[0]) / 1e6;
         double error = p[1] - waited;
         deviationMillis += WEIGHT * (Math.abs(error - errorMillis) - deviationMillis);

@@ -93,4 +93,15 @@ class StartPredictionsTest {
         assertFalse(p.follows("job-0"), "the oldest is forgotten");
         assertTrue(p.follows("job-" + StartPredictions.MAX_TRACKED));
     }
+
+    @Test
+    void aPredictionBeyondTheMaxBacklogTeachesNothing() {
+        StartPredictions p = new StartPredictions(new SimpleMeterRegistry(), true, 4, 300_000);
+        long now = System.nanoTime();
+        // a drain rate barely measured: an hour predicted, the job started at once
+        p.predicted("cold", Duration.ofHours(1));
+        p.started("cold", now + 10 * MS);
+        assertEquals(Duration.ofMillis(900), p.latest(Duration.ofMillis(900)));
+        assertEquals(0.0, p.errorMillis(), 1e-9);
+    }
 }
