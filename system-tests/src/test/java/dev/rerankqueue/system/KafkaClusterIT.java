@@ -273,9 +273,7 @@ class KafkaClusterIT {
                 acceptedAfter >= 50,
                 "once accepting again, the load is taken: " + acceptedAfter + " of 100 accepted");
         assertNothingLost(o, true);
-        assertTrue(
-                refusedJobs.ran().isEmpty(),
-                "refused submissions scored anyway: " + refusedJobs.ran());
+        assertNoRefusalRan(refusedJobs);
     }
 
     /**
@@ -338,10 +336,7 @@ class KafkaClusterIT {
         assertTrue(scoredInTheBox > 0, "the containerised worker took part");
         assertNothingLost(o, true);
         assertTrue(twice.isEmpty(), "jobs with two different results: " + twice);
-        JobLoad.RefusedOnTopic refusedJobs = load.refusedThatRan(bootstrap, o);
-        assertTrue(
-                refusedJobs.ran().isEmpty(),
-                "refused submissions scored anyway: " + refusedJobs.ran());
+        assertNoRefusalRan(load.refusedThatRan(bootstrap, o));
     }
 
     /**
@@ -424,6 +419,11 @@ class KafkaClusterIT {
         assertEquals(0, o.lost(), "lost");
         assertEquals(0, o.wrong(), "wrong");
         assertEquals(o.accepted(), o.succeeded(), "every accepted job succeeded");
+    }
+
+    /** No submission answered with a refusal was scored after all. */
+    private static void assertNoRefusalRan(JobLoad.RefusedOnTopic refused) {
+        assertTrue(refused.ran().isEmpty(), "refused submissions scored anyway: " + refused.ran());
     }
 
     /** Appends {@code rows} to the cluster report beside the apps' logs. */

@@ -55,9 +55,9 @@ final class DeliveryTurns {
     }
 
     /**
-     * Takes one of {@code tenant}'s sending places for delivery {@code due} to {@code url}, or
-     * makes the delivery due again later (its tenant over its share: a second; its receiver parked:
-     * when the park ends) and answers false.
+     * Takes one of {@code tenant}'s sending places for delivery {@code id} to {@code url}, or makes
+     * the delivery due again later (its tenant over its share: a second; its receiver parked: when
+     * the park ends) and answers false.
      */
     boolean take(String outbox, String id, String tenant, String url) {
         if (!sending.take(tenant, Math.max(1, config.maxInFlightPerTenant()))) {
@@ -76,17 +76,15 @@ final class DeliveryTurns {
         return true;
     }
 
-    /** Gives back the place {@link #take} took, after an attempt that ended as {@code outcome}. */
+    /**
+     * Gives back the place {@link #take} took, after an attempt that ended as {@code outcome}
+     * (null: no attempt was made).
+     */
     void give(String tenant, String url, String outcome) {
         sending.give(tenant);
         if (url != null && outcome != null) {
             attempted(receiver(tenant, url), outcome, System.currentTimeMillis());
         }
-    }
-
-    /** Gives back the place {@link #take} took, no attempt made. */
-    void give(String tenant) {
-        sending.give(tenant);
     }
 
     /** 0 when a delivery to {@code key} may go now, else when it may; lets one probe through. */
