@@ -126,15 +126,35 @@ public final class Topics {
         return lane == Priority.BATCH ? JOBS_BATCH_OVERFLOW : JOBS_OVERFLOW;
     }
 
-    /** Whether {@code topic} is a lane's overflow topic. */
+    /** Whether {@code topic} is a lane's overflow topic, of any {@link ModelPool}. */
     public static boolean isOverflow(String topic) {
-        return JOBS_OVERFLOW.equals(topic) || JOBS_BATCH_OVERFLOW.equals(topic);
+        return topic.endsWith(".jobs.overflow") || topic.endsWith(".jobs.batch.overflow");
     }
 
-    /** The lane whose jobs are on {@code topic}: its own topic or its overflow. */
+    /** The lane whose jobs are on {@code topic} (of any {@link ModelPool}): its own or overflow. */
     public static Priority lane(String topic) {
-        return JOBS_BATCH.equals(topic) || JOBS_BATCH_OVERFLOW.equals(topic)
+        return topic.endsWith(".jobs.batch") || topic.endsWith(".jobs.batch.overflow")
                 ? Priority.BATCH
                 : Priority.INTERACTIVE;
+    }
+
+    /**
+     * The topics of {@code pool} as declared: its own jobs topics, with the declarations of the
+     * default pool's; the DLQ and results topics, which every pool shares, only for the default
+     * pool.
+     */
+    public static List<Declared> declared(ModelPool pool) {
+        return declared().stream()
+                .filter(t -> pool.isDefault() || JOB_TOPICS.contains(t.name()))
+                .map(
+                        t ->
+                                JOB_TOPICS.contains(t.name())
+                                        ? new Declared(
+                                                pool.topic(t.name()),
+                                                t.partitions(),
+                                                t.scales(),
+                                                t.configs())
+                                        : t)
+                .toList();
     }
 }

@@ -1,5 +1,6 @@
 package dev.rerankqueue.store;
 
+import dev.rerankqueue.messaging.ModelPool;
 import java.util.regex.Pattern;
 
 /** The Redis key schema. Every key the service touches is built here; nothing scans with KEYS. */
@@ -117,12 +118,28 @@ public final class RedisKeys {
     public static final String SERVED_MODELS = "rerank:models";
 
     /**
+     * Hash of the pool each served model's workers are in: field = model name, value = {@link
+     * ModelPool} name. Written beside {@link #SERVED_MODELS}; gateways send a job to the pool of
+     * the model it names. A model missing here is served by the default pool (workers from before
+     * pools).
+     */
+    public static final String MODEL_POOLS = "rerank:models:pools";
+
+    /**
      * Hash of what each worker can score: field = worker id, value = {@link
      * ScorerCapacityAnnouncement}'s wire form (when it was said, epoch ms, and pairs per second).
      * Workers refresh it every second; gateways sum the fresh ones to refuse a burst from its first
      * second.
      */
     public static final String WORKER_CAPACITY = "rerank:capacity";
+
+    /**
+     * {@link #WORKER_CAPACITY} of the workers of {@code pool}: that key itself for the default
+     * pool, one of its own for another, so that each pool's admission counts only its own workers.
+     */
+    public static String workerCapacity(ModelPool pool) {
+        return pool.isDefault() ? WORKER_CAPACITY : WORKER_CAPACITY + ":" + pool.name();
+    }
 
     /**
      * Hash of the workers alive: field = worker id, value = "{@code <beat> <since>}", when it last

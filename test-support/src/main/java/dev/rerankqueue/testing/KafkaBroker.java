@@ -1,5 +1,6 @@
 package dev.rerankqueue.testing;
 
+import dev.rerankqueue.messaging.ModelPool;
 import dev.rerankqueue.messaging.Topics;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 import io.smallrye.reactive.messaging.kafka.companion.test.EmbeddedKafkaBroker;
@@ -59,12 +60,24 @@ public final class KafkaBroker implements AutoCloseable {
         companion.topics().create(newTopics(JOB_PARTITIONS));
     }
 
+    /** Creates the jobs topics of {@code pool} (see {@link ModelPool}), as a setup does. */
+    public void createPool(ModelPool pool) {
+        companion.topics().create(newTopics(JOB_PARTITIONS, pool));
+    }
+
     /**
      * The topics as {@link Topics#declared() declared}, on one broker, with {@code jobPartitions}
      * for those that scale with the job partitions.
      */
     public static List<NewTopic> newTopics(int jobPartitions) {
-        return Topics.declared().stream()
+        return newTopics(jobPartitions, ModelPool.DEFAULT_POOL);
+    }
+
+    /**
+     * As {@link #newTopics(int)}, the topics of {@code pool} ({@link Topics#declared(ModelPool)}).
+     */
+    public static List<NewTopic> newTopics(int jobPartitions, ModelPool pool) {
+        return Topics.declared(pool).stream()
                 .map(
                         t ->
                                 new NewTopic(t.name(), t.partitions(jobPartitions), (short) 1)

@@ -8,7 +8,7 @@ import dev.rerankqueue.job.Priority;
 import dev.rerankqueue.job.RequestValidator;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
-import dev.rerankqueue.messaging.Topics;
+import dev.rerankqueue.messaging.ModelPool;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
@@ -113,14 +113,15 @@ public class JobSubmitter {
     }
 
     private Uni<AcceptedJob> submit(RerankJob job, Endpoint endpoint, String idempotencyKey) {
-        return models.check(job.request().model())
-                .chain(() -> submitServed(job, endpoint, idempotencyKey));
+        return models.route(job.request().model())
+                .chain(pool -> submitServed(job, pool, endpoint, idempotencyKey));
     }
 
-    private Uni<AcceptedJob> submitServed(RerankJob job, Endpoint endpoint, String idempotencyKey) {
+    private Uni<AcceptedJob> submitServed(
+            RerankJob job, ModelPool pool, Endpoint endpoint, String idempotencyKey) {
         return idempotencyKey == null
-                ? produce(job, endpoint)
-                : replays.keyed(job, endpoint, idempotencyKey, j -> produce(j, endpoint));
+                ? produce(job, pool, endpoint)
+                : replays.keyed(job, endpoint, idempotencyKey, j -> produce(j, pool, endpoint));
     }
 
     /**
@@ -143,8 +144,11 @@ public class JobSubmitter {
         if (idempotencyKey != null || window.isZero() || window.isNegative()) {
             return submit(job, Endpoint.SYNC, idempotencyKey);
         }
-        return models.check(valid.model())
-                .chain(() -> replays.syncRetry(job, window, j -> produce(j, Endpoint.SYNC)));
+        return models.route(valid.model())
+                .chain(
+                        pool ->
+                                replays.syncRetry(
+                                        job, window, j -> produce(j, pool, Endpoint.SYNC)));
     }
 
     /**
@@ -163,13 +167,14 @@ public class JobSubmitter {
         return asked != null && asked <= timeout ? request : request.withDeadlineMs(timeout);
     }
 
-    private Uni<AcceptedJob> produce(RerankJob job, Endpoint endpoint) {
+    /** Queues {@code job} in {@code pool}, the pool of the model it names. */
+    private Uni<AcceptedJob> produce(RerankJob job, ModelPool pool, Endpoint endpoint) {
         return Uni.createFrom()
                 .deferred(
                         () -> {
                             lanes.check(job.tenant(), job.lane());
                             return inFlight.acquire(job.tenant())
-                                    .map(slot -> admitAndSend(job, endpoint, slot))
+                                    .map(slot -> admitAndSend(job, pool, endpoint, slot))
                                     .orElseGet(() -> Uni.createFrom().failure(overloaded()));
                         });
     }
@@ -179,13 +184,19 @@ public class JobSubmitter {
      * the send; the quotas are given back if the send fails, the slot when it ends.
      */
     private Uni<AcceptedJob> admitAndSend(
-            RerankJob job, Endpoint endpoint, SubmissionLimit.Slot slot) {
+            RerankJob job, ModelPool pool, Endpoint endpoint, SubmissionLimit.Slot slot) {
         return Uni.createFrom()
-                .item(() -> admit(job, endpoint))
+                .item(() -> admit(job, pool, endpoint))
                 .chain(
                         wait ->
-                                quotas.acquire(job)
-                                        .chain(overflow -> send(job, endpoint, wait, overflow)))
+                                quotas.acquire(job, pool)
+                                        .chain(
+                                                overflow ->
+                                                        send(
+                                                                job,
+                                                                new Route(pool, overflow),
+                                                                endpoint,
+                                                                wait)))
                 .onTermination()
                 .invoke((item, failure, cancelled) -> slot.release(item != null, failure));
     }
@@ -199,20 +210,22 @@ public class JobSubmitter {
      * @param wait the wait predicted at admission, replaced by the overflow topic's
      */
     private Uni<AcceptedJob> send(
-            RerankJob job, Endpoint endpoint, Optional<Duration> wait, boolean overflow) {
+            RerankJob job, Route route, Endpoint endpoint, Optional<Duration> wait) {
+        ModelPool pool = route.pool();
         return Uni.createFrom()
                 .deferred(
                         () -> {
                             Optional<Duration> predicted = wait;
-                            if (overflow) {
-                                predicted = backlog.admitOverflow(backlogLimit(endpoint), job);
+                            if (route.overflow()) {
+                                predicted =
+                                        backlog.admitOverflow(backlogLimit(endpoint), job, pool);
                                 overflowed(job.lane()).increment();
                             }
-                            backlog.accepted(job.lane(), overflow);
+                            backlog.accepted(pool, job.lane(), route.overflow());
                             String topic =
-                                    overflow
-                                            ? Topics.jobsOverflow(job.lane())
-                                            : Topics.jobs(job.lane());
+                                    route.overflow()
+                                            ? pool.overflow(job.lane())
+                                            : pool.jobs(job.lane());
                             long startAt =
                                     predicted.map(w -> job.createdAt() + w.toMillis()).orElse(0L);
                             return producer.send(job, endpoint, topic, startAt);
@@ -220,6 +233,9 @@ public class JobSubmitter {
                 .onFailure()
                 .call(() -> quotas.release(job));
     }
+
+    /** Where a job goes: its model's pool, and there its lane's own topic or its overflow. */
+    private record Route(ModelPool pool, boolean overflow) {}
 
     private Counter overflowed(Priority lane) {
         return Counter.builder("rerank.jobs.overflowed")
@@ -234,9 +250,9 @@ public class JobSubmitter {
      * Refuses {@code job} when Redis is too full or the backlog ahead of it too long for its
      * endpoint or its deadline; else the wait predicted for it.
      */
-    private Optional<Duration> admit(RerankJob job, Endpoint endpoint) {
+    private Optional<Duration> admit(RerankJob job, ModelPool pool, Endpoint endpoint) {
         storage.admit();
-        return backlog.admit(backlogLimit(endpoint), job);
+        return backlog.admit(backlogLimit(endpoint), job, pool);
     }
 
     /**

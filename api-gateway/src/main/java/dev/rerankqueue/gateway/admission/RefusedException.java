@@ -40,6 +40,22 @@ public final class RefusedException extends ApiException {
                 Facts.retryAfter(retryAfter));
     }
 
+    public static RefusedException modelWithoutWorkers(
+            String requested, String pool, long secondsSilent, Duration retryAfter) {
+        return new RefusedException(
+                new Kind(503, "model-without-workers", "No worker serves the model now"),
+                "no worker of `"
+                        + requested
+                        + "` (pool "
+                        + pool
+                        + ") has announced itself for "
+                        + secondsSilent
+                        + " s; the job was NOT accepted, retry after the Retry-After seconds"
+                        + " (rerank.models.queue-without-workers=true queues it instead, for a pool"
+                        + " that scales from zero).",
+                Facts.retryAfter(retryAfter));
+    }
+
     public static RefusedException laneNotAllowed(
             String tenant, Priority lane, Collection<Priority> allowed, boolean ownSetting) {
         return new RefusedException(

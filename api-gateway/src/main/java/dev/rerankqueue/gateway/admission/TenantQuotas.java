@@ -9,6 +9,7 @@ import dev.rerankqueue.job.Document;
 import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.job.RerankJob;
 import dev.rerankqueue.job.RerankRequest;
+import dev.rerankqueue.messaging.ModelPool;
 import dev.rerankqueue.store.RedisKeys;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
@@ -177,20 +178,20 @@ public class TenantQuotas {
      * past the tenant's front ({@code rerank.admission.front-backlog}): it goes to its lane's
      * overflow topic.
      */
-    public Uni<Boolean> acquire(RerankJob job) {
+    public Uni<Boolean> acquire(RerankJob job, ModelPool pool) {
         Quotas q = config.quotas();
         int maxInFlight = q.maxInFlightJobs(job.tenant());
         long configuredPairs = q.maxInFlightPairs(job.tenant());
         // a share protects other tenants: with one tenant there are none
         double share = tenants.severalTenants() ? q.maxBacklogShare(job.tenant()) : 0;
-        long sharePairs = backlog.tenantPairsLimit(share);
+        long sharePairs = backlog.tenantPairsLimit(share, pool);
         boolean fromShare =
                 sharePairs > 0 && (configuredPairs <= 0 || sharePairs < configuredPairs);
         long maxPairs = fromShare ? sharePairs : configuredPairs;
         double rate = q.pairsPerSecond(job.tenant());
         double tokenRate = q.tokensPerSecond(job.tenant());
         long storedLimit = storedLimit(job.tenant());
-        long frontPairs = tenants.severalTenants() ? frontPairs() : 0;
+        long frontPairs = tenants.severalTenants() ? frontPairs(pool) : 0;
         if (maxInFlight <= 0
                 && maxPairs <= 0
                 && rate <= 0
@@ -287,10 +288,12 @@ public class TenantQuotas {
                         });
     }
 
-    /** Pairs of the workers' drain in {@code rerank.admission.front-backlog}; 0 = no front. */
-    private long frontPairs() {
+    /**
+     * Pairs of the pool's workers' drain in {@code rerank.admission.front-backlog}; 0 = no front.
+     */
+    private long frontPairs(ModelPool pool) {
         long front = config.admission().frontBacklog().toMillis();
-        return front > 0 ? backlog.pairsDrainedIn(front / 1000.0) : 0;
+        return front > 0 ? backlog.pairsDrainedIn(front / 1000.0, pool) : 0;
     }
 
     /**

@@ -98,6 +98,15 @@ public interface GatewayConfig {
         @WithDefault("true")
         boolean check();
 
+        /**
+         * Queue a job for a model whose workers have all stopped announcing (a pool scaled to zero,
+         * which the job's lag starts again) instead of refusing it with 503 and Retry-After. A
+         * model counts as known once a worker has announced it ({@code rerank:models:pools}).
+         * Default false; true where pools scale from zero (the Kubernetes manifests).
+         */
+        @WithDefault("false")
+        boolean queueWithoutWorkers();
+
         /** How often a gateway reads the workers' model announcements from Redis. Default 1s. */
         @WithDefault("1s")
         Duration refresh();

@@ -7,6 +7,9 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rerankqueue.job.Priority;
+import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.messaging.ModelPool;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.ScorerCapacityAnnouncement;
 import dev.rerankqueue.testing.InfrastructureResource;
@@ -19,6 +22,7 @@ import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -148,6 +152,91 @@ class AnnouncedCapacityAdmissionTest {
         BacklogAdmissionTest.commitEverything(GROUP);
     }
 
+    /**
+     * Two models, each in its own pool: a flood of the slow one is refused at its own pool's
+     * backlog while the other model's jobs are still accepted, and each job is on its own pool's
+     * topic.
+     */
+    @Test
+    void aFloodOfOneModelNeverRefusesAJobOfAnother() throws Exception {
+        BacklogAdmissionTest.commitEverything(GROUP);
+        ModelPool large = ModelPool.of("capacity-test-large");
+        InfrastructureResource.kafka().createPool(large);
+        String small = "test/small-reranker";
+        String big = "test/large-reranker";
+        try {
+            serve(small, ModelPool.DEFAULT_POOL);
+            serve(big, large);
+            // the default pool drains 1,000 pairs/s, the large one 2: its 2 s limit is 2 pairs
+            announce("test-worker-a", 1000);
+            redis.hash(String.class)
+                    .hset(
+                            RedisKeys.workerCapacity(large),
+                            "large-worker",
+                            new ScorerCapacityAnnouncement(System.currentTimeMillis(), 2).wire());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(
+                            () ->
+                                    BacklogAdmissionTest.gauge(
+                                                    given().get("/q/metrics").asString(),
+                                                    "rerank_workers_capacity_pairs{pool=\""
+                                                            + large
+                                                            + "\"}")
+                                            == 2.0);
+            int acceptedBig = 0;
+            Response refused = null;
+            for (int i = 0; i < 50 && refused == null; i++) {
+                Response r =
+                        given().contentType(ContentType.JSON)
+                                .body(job(big))
+                                .post("/v1/rerank/jobs");
+                if (r.statusCode() == 202) {
+                    acceptedBig++;
+                } else {
+                    refused = r;
+                }
+            }
+            assertTrue(refused != null, "50 jobs accepted against 2 pairs/s and a 2 s limit");
+            refused.then().statusCode(503).body("type", equalTo("/problems/backlog-full"));
+            for (int i = 0; i < 10; i++) {
+                given().contentType(ContentType.JSON)
+                        .body(job(small))
+                        .post("/v1/rerank/jobs")
+                        .then()
+                        .statusCode(202);
+            }
+            List<String> onLarge =
+                    InfrastructureResource.kafka()
+                            .readAll(large.jobs(Priority.INTERACTIVE))
+                            .stream()
+                            .map(r -> JobCodec.decodeJob(r.value()).request().model())
+                            .toList();
+            assertEquals(acceptedBig, onLarge.size(), "every accepted job of the slow model");
+            assertTrue(onLarge.stream().allMatch(big::equals), onLarge.toString());
+            given().get("/v1/models")
+                    .then()
+                    .statusCode(200)
+                    .body("data.find { it.id == '" + big + "' }.pool", equalTo(large.name()))
+                    .body("data.find { it.id == '" + small + "' }.pool", equalTo("default"))
+                    .body("data.find { it.id == '" + big + "' }.state", equalTo("ready"));
+        } finally {
+            redis.hash(String.class).hdel(RedisKeys.SERVED_MODELS, small, big);
+            redis.hash(String.class).hdel(RedisKeys.MODEL_POOLS, small, big);
+            redis.hash(String.class).hdel(RedisKeys.workerCapacity(large), "large-worker");
+            BacklogAdmissionTest.commitEverything(GROUP);
+        }
+    }
+
+    private void serve(String model, ModelPool pool) {
+        redis.hash(String.class).hset(RedisKeys.MODEL_POOLS, model, pool.name());
+        redis.hash(String.class)
+                .hset(RedisKeys.SERVED_MODELS, model, Long.toString(System.currentTimeMillis()));
+    }
+
+    private static String job(String model) {
+        return "{\"model\":\"" + model + "\"," + JOB.strip().substring(1);
+    }
+
     @Test
     void aStaleAnnouncementIsNotCounted() {
         redis.hash(String.class)
@@ -156,7 +245,7 @@ class AnnouncedCapacityAdmissionTest {
                         "test-worker-a",
                         new ScorerCapacityAnnouncement(
                                         System.currentTimeMillis()
-                                                - BacklogAdmission.CAPACITY_FRESH_MS
+                                                - PoolBacklog.CAPACITY_FRESH_MS
                                                 - 1,
                                         50)
                                 .wire());
@@ -176,11 +265,13 @@ class AnnouncedCapacityAdmissionTest {
 
     private static double tokenCapacityGauge() {
         return BacklogAdmissionTest.gauge(
-                given().get("/q/metrics").asString(), "rerank_workers_capacity_tokens ");
+                given().get("/q/metrics").asString(),
+                "rerank_workers_capacity_tokens{pool=\"default\"}");
     }
 
     private static double capacityGauge() {
         return BacklogAdmissionTest.gauge(
-                given().get("/q/metrics").asString(), "rerank_workers_capacity_pairs ");
+                given().get("/q/metrics").asString(),
+                "rerank_workers_capacity_pairs{pool=\"default\"}");
     }
 }

@@ -102,11 +102,11 @@ class BacklogAdmissionTest {
                                         "rerank_requests_rejected_total{reason=\"backlog-full\""))
                         .extract()
                         .asString();
-        double jobs = gauge(metrics, "rerank_backlog_jobs{lane=\"interactive\"}");
+        double jobs = gauge(metrics, "rerank_backlog_jobs{lane=\"interactive\",pool=\"default\"}");
         assertTrue(jobs >= 2, metrics);
         assertEquals(
                 2 * jobs,
-                gauge(metrics, "rerank_backlog_pairs{lane=\"interactive\"}"),
+                gauge(metrics, "rerank_backlog_pairs{lane=\"interactive\",pool=\"default\"}"),
                 0.001,
                 "every job here has 2 documents");
 
@@ -187,7 +187,7 @@ class BacklogAdmissionTest {
                         () ->
                                 gauge(
                                                 RestAssured.given().get("/q/metrics").asString(),
-                                                "rerank_workers_capacity_pairs ")
+                                                "rerank_workers_capacity_pairs{pool=\"default\"}")
                                         == pairs);
         return stop;
     }

@@ -83,7 +83,7 @@ class DeadlineAdmissionTest {
                             () ->
                                     BacklogAdmissionTest.gauge(
                                                     given().get("/q/metrics").asString(),
-                                                    "rerank_backlog_jobs{lane=\"interactive\"}")
+                                                    "rerank_backlog_jobs{lane=\"interactive\",pool=\"default\"}")
                                             >= 20);
 
             Response refused = submit(",\"deadline_ms\":500");
@@ -124,7 +124,7 @@ class DeadlineAdmissionTest {
                         () ->
                                 BacklogAdmissionTest.gauge(
                                                 given().get("/q/metrics").asString(),
-                                                "rerank_workers_capacity_pairs ")
+                                                "rerank_workers_capacity_pairs{pool=\"default\"}")
                                         == 0);
         Response accepted = submit(",\"deadline_ms\":100");
         accepted.then().statusCode(202);

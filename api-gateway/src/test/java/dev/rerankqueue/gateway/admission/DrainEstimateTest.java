@@ -90,17 +90,17 @@ class DrainEstimateTest {
         Duration max = Duration.ofSeconds(120);
         assertEquals(
                 Duration.ZERO,
-                BacklogAdmission.retryAfter(6000, 100, limit, max),
+                PoolBacklog.retryAfter(6000, 100, limit, max),
                 "60 s of work: still accepted");
-        assertEquals(Duration.ofSeconds(1), BacklogAdmission.retryAfter(6001, 100, limit, max));
-        assertEquals(Duration.ofSeconds(30), BacklogAdmission.retryAfter(9000, 100, limit, max));
+        assertEquals(Duration.ofSeconds(1), PoolBacklog.retryAfter(6001, 100, limit, max));
+        assertEquals(Duration.ofSeconds(30), PoolBacklog.retryAfter(9000, 100, limit, max));
         assertEquals(
                 Duration.ofSeconds(120),
-                BacklogAdmission.retryAfter(100_000, 100, limit, max),
+                PoolBacklog.retryAfter(100_000, 100, limit, max),
                 "capped");
         assertEquals(
                 Duration.ofSeconds(120),
-                BacklogAdmission.retryAfter(10, 0, limit, max),
+                PoolBacklog.retryAfter(10, 0, limit, max),
                 "nothing drains");
     }
 }

@@ -90,10 +90,7 @@ class DropInCompatibilityTest {
 
     @Test
     void beforeAnyWorkerHasAnnouncedANamedModelIsNotUnknownYet() {
-        announce(
-                Map.of(
-                        SERVED,
-                        System.currentTimeMillis() - 120_000)); // a worker that stopped long ago
+        announce(Map.of());
         given().contentType(ContentType.JSON)
                 .body(job(SERVED))
                 .post("/v1/rerank/jobs")
@@ -107,6 +104,28 @@ class DropInCompatibilityTest {
                 .post("/v1/rerank/jobs")
                 .then()
                 .statusCode(202);
+    }
+
+    @Test
+    void aModelWhoseWorkersAllStoppedIsRefusedForNowNotUnknown() {
+        announce(
+                Map.of(
+                        SERVED,
+                        System.currentTimeMillis() - 120_000)); // a worker that stopped long ago
+        given().contentType(ContentType.JSON)
+                .body(job(SERVED))
+                .post("/v1/rerank/jobs")
+                .then()
+                .statusCode(503)
+                .header("Retry-After", notNullValue())
+                .body("type", equalTo("/problems/model-without-workers"))
+                .body("detail", containsString("120 s"));
+        given().get("/v1/models")
+                .then()
+                .statusCode(200)
+                .body("data[0].id", equalTo(SERVED))
+                .body("data[0].state", equalTo("no_workers"))
+                .body("data[0].pool", equalTo("default"));
     }
 
     @Test

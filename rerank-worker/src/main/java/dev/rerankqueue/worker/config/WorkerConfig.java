@@ -1,5 +1,6 @@
 package dev.rerankqueue.worker.config;
 
+import dev.rerankqueue.messaging.ModelPool;
 import dev.rerankqueue.prompt.Qwen3Prompt;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -21,6 +22,14 @@ public interface WorkerConfig {
     @WithDefault("10s")
     Duration takeOverWait();
 
+    /**
+     * The model pool this worker is in ({@link ModelPool}): the jobs topics it reads and its
+     * consumer group. Workers serving another model than the default pool's run in a pool of their
+     * own. Default {@value ModelPool#DEFAULT}.
+     */
+    @WithDefault(ModelPool.DEFAULT)
+    String pool();
+
     Batch batch();
 
     Scorer scorer();
@@ -34,29 +43,7 @@ public interface WorkerConfig {
      * What this worker tells the gateways it can score, for admission from the first second of a
      * burst.
      */
-    Capacity capacity();
-
-    interface Capacity {
-        /**
-         * Announce this many pairs per second instead of the measured figure (pairs scored per
-         * second of busy scorer time). Set it when the model server's throughput is known (see the
-         * calibration) so that gateways refuse a burst right after a deploy, before this worker has
-         * measured anything. Default: measured.
-         */
-        Optional<Double> pairsPerSecond();
-
-        /**
-         * Announce this many charged tokens per second (tokens as the gateway charges them: one a
-         * UTF-8 byte of query, instruction and document, plus 384 for the prompt) instead of the
-         * measured figure. Gateways admit by it when it is announced, by pairs otherwise. Default:
-         * measured, unless {@code pairs-per-second} is set, which then is announced alone.
-         */
-        Optional<Double> tokensPerSecond();
-
-        /** Busy scorer time over which the measured figure is averaged. Default 30s. */
-        @WithDefault("30s")
-        Duration window();
-    }
+    CapacityConfig capacity();
 
     interface Cache {
         /**

@@ -1,5 +1,6 @@
 package dev.rerankqueue.worker.store;
 
+import dev.rerankqueue.messaging.ModelPool;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.ScorerCapacityAnnouncement;
 import dev.rerankqueue.worker.config.WorkerConfig;
@@ -19,10 +20,11 @@ import java.util.OptionalDouble;
 
 /**
  * Tells the gateways, through Redis, which model this worker serves ({@link
- * RedisKeys#SERVED_MODELS}, so that {@code GET /v1/models} lists what is really being served) and
- * how many pairs and charged tokens per second it scores ({@link RedisKeys#WORKER_CAPACITY}: the
- * configured figures, or the measured ones once there are), so that admission holds from the first
- * second of a burst. A worker that stops announcing drops off both.
+ * RedisKeys#SERVED_MODELS}, so that {@code GET /v1/models} lists what is really being served), in
+ * which pool ({@link RedisKeys#MODEL_POOLS}, where gateways send that model's jobs) and how many
+ * pairs and charged tokens per second it scores ({@link RedisKeys#WORKER_CAPACITY}: the configured
+ * figures, or the measured ones once there are), so that admission holds from the first second of a
+ * burst. A worker that stops announcing drops off both.
  */
 @ApplicationScoped
 public class ServedModelAnnouncer {
@@ -30,6 +32,8 @@ public class ServedModelAnnouncer {
     private final ReactiveRedisDataSource redis;
     private final MicroBatcher scorer;
     private final String workerId;
+    private final ModelPool pool;
+    private final String capacityKey;
     private final Optional<Double> configured;
     private final Optional<Double> configuredTokens;
     private volatile double announced = Double.NaN;
@@ -43,6 +47,8 @@ public class ServedModelAnnouncer {
         this.redis = redis;
         this.scorer = scorer;
         this.workerId = WorkerId.of(config);
+        this.pool = ModelPool.of(config.pool());
+        this.capacityKey = RedisKeys.workerCapacity(pool);
         this.configured = config.capacity().pairsPerSecond();
         this.configuredTokens = config.capacity().tokensPerSecond();
         Gauge.builder("rerank.worker.capacity", this, a -> a.announced)
@@ -59,11 +65,16 @@ public class ServedModelAnnouncer {
 
     @Scheduled(every = "5s", skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> announce() {
+        // the pool first: a gateway that sees the model fresh knows where its jobs go
         return redis.hash(String.class)
-                .hset(
-                        RedisKeys.SERVED_MODELS,
-                        scorer.model(),
-                        Long.toString(System.currentTimeMillis()))
+                .hset(RedisKeys.MODEL_POOLS, scorer.model(), pool.name())
+                .chain(
+                        () ->
+                                redis.hash(String.class)
+                                        .hset(
+                                                RedisKeys.SERVED_MODELS,
+                                                scorer.model(),
+                                                Long.toString(System.currentTimeMillis())))
                 .onFailure()
                 .recoverWithNull()
                 .replaceWithVoid();
@@ -89,7 +100,7 @@ public class ServedModelAnnouncer {
         announcedTokens = tokens;
         return redis.hash(String.class)
                 .hset(
-                        RedisKeys.WORKER_CAPACITY,
+                        capacityKey,
                         workerId,
                         new ScorerCapacityAnnouncement(System.currentTimeMillis(), rate, tokens)
                                 .wire())
@@ -102,7 +113,7 @@ public class ServedModelAnnouncer {
     void stop(@Observes ShutdownEvent ignored) {
         try {
             redis.hash(String.class)
-                    .hdel(RedisKeys.WORKER_CAPACITY, workerId)
+                    .hdel(capacityKey, workerId)
                     .await()
                     .atMost(Duration.ofSeconds(1));
         } catch (RuntimeException e) {

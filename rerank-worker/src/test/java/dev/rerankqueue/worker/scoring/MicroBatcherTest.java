@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.job.Priority;
+import dev.rerankqueue.messaging.ModelPool;
+import dev.rerankqueue.worker.config.CapacityConfig;
 import dev.rerankqueue.worker.config.Fairness;
 import dev.rerankqueue.worker.config.WorkerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -74,6 +76,10 @@ class MicroBatcherTest {
                 return Duration.ofSeconds(10);
             }
 
+            public String pool() {
+                return ModelPool.DEFAULT;
+            }
+
             public Batch batch() {
                 return new Batch() {
                     public int maxPairs() {
@@ -135,8 +141,8 @@ class MicroBatcherTest {
                 return null;
             }
 
-            public Capacity capacity() {
-                return new Capacity() {
+            public CapacityConfig capacity() {
+                return new CapacityConfig() {
                     public Optional<Double> pairsPerSecond() {
                         return Optional.empty();
                     }

@@ -13,8 +13,9 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /**
- * {@code GET /v1/models} as OpenAI and vLLM clients expect it: the models the running workers
- * serve.
+ * {@code GET /v1/models} as OpenAI and vLLM clients expect it: the models the workers serve, each
+ * with its pool and whether a worker of it is live now ({@code state}: {@code ready}, or {@code
+ * no_workers} for a pool stopped or scaled to zero), the models with a live worker first.
  */
 @Path("/v1/models")
 @Tag(
@@ -23,7 +24,12 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class ModelsResource {
 
     public record Model(
-            String id, String object, long created, @JsonProperty("owned_by") String ownedBy) {}
+            String id,
+            String object,
+            long created,
+            @JsonProperty("owned_by") String ownedBy,
+            String pool,
+            String state) {}
 
     public record ModelList(String object, List<Model> data) {}
 
@@ -38,22 +44,32 @@ public class ModelsResource {
     @Operation(
             summary = "List served models",
             description =
-                    "Models announced by workers in the last 30 s; empty while no worker runs.")
+                    "Every model a worker has announced, with its pool and state: ready (a worker"
+                            + " announced it in the last 30 s) or no_workers; ready ones first.")
     public Uni<ModelList> list() {
-        return served.fresh()
+        return served.all()
                 .map(
                         models ->
                                 new ModelList(
                                         "list",
-                                        models.entrySet().stream()
-                                                .map(
-                                                        e ->
-                                                                new Model(
-                                                                        e.getKey(),
-                                                                        "model",
-                                                                        e.getValue() / 1000,
-                                                                        "rerank-queue"))
-                                                .sorted(Comparator.comparing(Model::id))
+                                        models.values().stream()
+                                                .sorted(
+                                                        Comparator.comparing(
+                                                                        (ServedModels.Served m) ->
+                                                                                !m.live())
+                                                                .thenComparing(
+                                                                        ServedModels.Served::model))
+                                                .map(ModelsResource::model)
                                                 .toList()));
+    }
+
+    private static Model model(ServedModels.Served m) {
+        return new Model(
+                m.model(),
+                "model",
+                m.announcedAt() / 1000,
+                "rerank-queue",
+                m.pool().name(),
+                m.live() ? "ready" : "no_workers");
     }
 }
