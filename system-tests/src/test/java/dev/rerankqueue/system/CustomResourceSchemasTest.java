@@ -109,7 +109,7 @@ class CustomResourceSchemasTest {
 
     @Test
     void everyCustomResourceOfEveryOverlayMatchesItsOperatorsSchema() throws Exception {
-        for (String overlay : List.of("dev", "gpu")) {
+        for (String overlay : List.of("dev", "gpu", "gpu-two-models")) {
             List<String> problems = new ArrayList<>();
             Set<String> kinds = new HashSet<>();
             for (JsonNode o : KubernetesManifestsTest.render(overlay).values()) {

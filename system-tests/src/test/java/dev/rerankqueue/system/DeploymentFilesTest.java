@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.rerankqueue.messaging.ModelPool;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +40,40 @@ class DeploymentFilesTest {
             }
         }
         return all.toString();
+    }
+
+    @Test
+    void composesTwoModelsProfileRunsTheSecondModelInItsOwnPool() throws Exception {
+        JsonNode services = YAML.readTree(DOCKER.resolve("compose.yaml").toFile()).get("services");
+        ModelPool pool = ModelPool.of("qwen3-reranker-4b");
+        JsonNode worker = services.get("worker-" + pool.name());
+        JsonNode emulator = services.get("vllm-emulator-" + pool.name());
+        JsonNode topics = services.get("topics-" + pool.name());
+        for (JsonNode s : List.of(worker, emulator, topics)) {
+            assertEquals("two-models", s.get("profiles").get(0).asText());
+        }
+        JsonNode env = worker.get("environment");
+        assertEquals(pool.name(), env.get("RERANK_WORKER_POOL").asText());
+        String model = env.get("RERANK_WORKER_SCORER_VLLM_MODEL").asText();
+        List<String> args = new ArrayList<>();
+        emulator.get("command").forEach(a -> args.add(a.asText()));
+        assertEquals(model, args.get(args.indexOf("--model") + 1), "the emulator serves its model");
+        assertTrue(
+                env.get("RERANK_WORKER_SCORER_VLLM_URL")
+                        .asText()
+                        .contains("vllm-emulator-" + pool.name()));
+        // the topics it creates are the pool's, as ModelPool names them
+        String script = topics.get("command").get(0).asText();
+        for (String declared : ModelPool.DEFAULT_POOL.jobTopics()) {
+            assertTrue(
+                    script.contains(declared + "|") || script.contains(declared + ")"), declared);
+        }
+        assertTrue(
+                script.contains("rerank." + pool.name() + ".$${name#rerank.}"),
+                "created as " + pool.jobs(null));
+        assertTrue(
+                worker.get("depends_on").has("topics-" + pool.name()),
+                "the worker waits for its topics");
     }
 
     @Test

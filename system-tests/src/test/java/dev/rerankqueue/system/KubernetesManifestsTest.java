@@ -272,7 +272,7 @@ class KubernetesManifestsTest {
     @Test
     void everyKubernetesObjectReadsIntoTheApiModelWithNoUnknownField() throws Exception {
         KubernetesSerialization model = new KubernetesSerialization();
-        for (String overlay : List.of("dev", "gpu", "gpu-gateway-api")) {
+        for (String overlay : List.of("dev", "gpu", "gpu-gateway-api", "gpu-two-models")) {
             List<String> problems = new ArrayList<>();
             int checked = 0;
             for (Map.Entry<String, JsonNode> e : render(overlay).entrySet()) {
