@@ -6,6 +6,8 @@
 #   bench/run.sh flood [--seconds 15] [--connections 2048]   (wrk, workers running: answers later than 1 s counted; needs wrk)
 #   bench/run.sh neighbour [--seconds 30]   (two tenants by API key: one's sync p99 alone and while the other abuses)
 #   bench/run.sh noisy-neighbour [--seconds 30]   (two tenants: one's sync p99 at 30 % load alone and while the other floods)
+#   bench/run.sh two-models [--seconds 20]   (two models, one pool each: the quiet one's p99 and efficiency alone and while
+#                                             the other is flooded at 3 x its capacity; MODELS sets the two, quiet first)
 #   bench/run.sh deadlines [--seconds 30]   (jobs with mixed deadlines at 0.8 x, then 2 x capacity: late model time, predicted start)
 #   bench/run.sh upload [--jobs 50000]   (one JSON Lines upload, the gateway's heap sampled)
 #   bench/run.sh overload [--connections 64] [--ceiling-seconds 10] [--ceiling JOBS_PER_S] [--factor 3] [--seconds 15]
@@ -16,7 +18,7 @@
 # charts of burst, seed-table and scale are written to bench/target/charts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scenario=${1:?usage: bench/run.sh efficiency|burst|latency|seed-table|priority|accept|flood|neighbour|noisy-neighbour|deadlines|upload|overload|admission|scale|cpu [flags]}
+scenario=${1:?usage: bench/run.sh efficiency|burst|latency|seed-table|priority|accept|flood|neighbour|noisy-neighbour|two-models|deadlines|upload|overload|admission|scale|cpu [flags]}
 shift
 mkdir -p bench/target
 out=bench/target/last-run.out
@@ -57,13 +59,20 @@ elif $own_stack; then
     set -- --api-key "$(printf '%s' "${RERANK_API_KEYS%%,*}" | cut -d: -f2-)" \
       --abuser-key "$(printf '%s' "${RERANK_API_KEYS#*,}" | cut -d, -f1 | cut -d: -f2-)" "$@"
   fi
+  # two models, each with a pool of WORKERS workers and an emulator of its own: the quiet one first
+  if [ "$scenario" = two-models ]; then
+    export MODELS="${MODELS:-Qwen/Qwen3-Reranker-0.6B@8 Qwen/Qwen3-Reranker-4B@24}"
+    read -r -a two <<<"$MODELS"
+    set -- --quiet-model "${two[0]%@*}" --flooded-model "${two[1]%@*}" "$@"
+  fi
   RERANK_QUOTAS_MAX_IN_FLIGHT_JOBS="${RERANK_QUOTAS_MAX_IN_FLIGHT_JOBS:-100000}" \
     SCORER=emulator WORKERS="${WORKERS:-1}" deploy/local/up.sh > /dev/null
 
   trap 'deploy/local/down.sh > /dev/null; rm -rf "$RERANK_RUN_DIR/data"' EXIT   # logs stay in bench/target/stack/logs
 fi
 workers=""; emulators=""
-for i in $(seq 1 "${WORKERS:-1}"); do
+read -r -a models <<<"${MODELS:-one}"
+for i in $(seq 1 $(( ${WORKERS:-1} * ${#models[@]} ))); do
   workers="${workers:+$workers,}http://127.0.0.1:$(( ${WORKER_BASE_PORT:-8091} + i - 1 ))"
   emulators="${emulators:+$emulators,}http://127.0.0.1:$(( ${EMULATOR_BASE_PORT:-8101} + i - 1 ))"
 done

@@ -5,6 +5,11 @@
 #   GATEWAY_PORT (8080)  WORKERS (1)  KAFKA_PORT (9092)  REDIS_PORT (6379)  WORKER_BASE_PORT (8091)
 #   SCORER: onnx (embedded model, default) | emulator (a vLLM emulator beside each worker, as a vLLM sidecar would be,
 #           on EMULATOR_BASE_PORT (8101) + i - 1) | vllm (every worker calls VLLM_URL, a real vLLM)
+#   MODELS: several models side by side, each with WORKERS workers in a pool of its own: space-separated NAME[@COST]
+#           entries, e.g. "Qwen/Qwen3-Reranker-0.6B Qwen/Qwen3-Reranker-4B@6". The first is served by the default pool,
+#           each other by a pool named after it (qwen3-reranker-4b); COST is its emulator's --time-scale, how many times
+#           slower than an H100 runs the 0.6B model (SCORER=emulator); with SCORER=onnx every pool runs the embedded
+#           model under its NAME.
 #   RERANK_API_KEYS (unset: auth off, said explicitly with rerank.auth.required=false, as the gateway refuses to start
 #   without keys otherwise) and any other RERANK_* / QUARKUS_* variable reach the apps unchanged.
 set -euo pipefail
@@ -16,6 +21,17 @@ case "$SCORER" in
   vllm) [ -n "${VLLM_URL:-}" ] || die "SCORER=vllm needs VLLM_URL, the base URL of a vLLM serving the reranker (see README)";;
   *) die "SCORER=$SCORER is not one of onnx, emulator, vllm";;
 esac
+# one model (the default) unless MODELS names several: "NAME[@COST] ..."; pool names fit a topic and a label
+read -r -a MODEL_LIST <<<"${MODELS:-}"
+[ "${#MODEL_LIST[@]}" -gt 0 ] || MODEL_LIST=("")
+[ "${#MODEL_LIST[@]}" -eq 1 ] || [ "$SCORER" != vllm ] \
+  || die "MODELS with SCORER=vllm: run one vLLM per model and point each pool's workers at its own (see docs/operations.md)"
+pool_of() {  # INDEX NAME: the first model is the default pool's; each other's pool is named after it
+  if [ "$1" -eq 0 ]; then echo default; return; fi
+  local p; p=$(basename "$2" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9\n' '-' | sed 's/^-*//; s/-*$//' | cut -c1-40)
+  [ -n "$p" ] && [ "$p" != default ] || die "cannot name a pool after model '$2'"
+  echo "$p"
+}
 [[ "$WORKERS" =~ ^[1-9][0-9]*$ ]] || die "WORKERS must be a positive number, got '$WORKERS'"
 # each worker runs rerank.worker.consumers (2) Kafka consumers; more consumers than partitions would idle
 [ $((WORKERS * 2)) -le "$KAFKA_PARTITIONS" ] || die "WORKERS=$WORKERS needs $((WORKERS * 2)) partitions of rerank.jobs (2 consumers each); KAFKA_PARTITIONS is $KAFKA_PARTITIONS"
@@ -127,12 +143,19 @@ create_topic() {
 }
 # every topic as declared once, in common's topics.conf (name, partitions, scales, configs); KAFKA_PARTITIONS
 # replaces the count of the topics that scale with the job partitions
+# replaces the count of the topics that scale with the job partitions; each further model pool P gets its own jobs
+# topics (rerank.jobs* as rerank.P.jobs*)
 while read -r name partitions scales configs; do
   case "$name" in ''|'#'*) continue ;; esac
   [ "$scales" = yes ] && partitions=$KAFKA_PARTITIONS
   args=()
   for c in $configs; do args+=(--config "$c"); done
   create_topic "$name" --partitions "$partitions" "${args[@]}"
+  case "$name" in rerank.jobs.dlq) continue ;; rerank.jobs|rerank.jobs.*) ;; *) continue ;; esac
+  for m in "${!MODEL_LIST[@]}"; do
+    [ "$m" -eq 0 ] && continue
+    create_topic "rerank.$(pool_of "$m" "${MODEL_LIST[$m]%@*}").${name#rerank.}" --partitions "$partitions" "${args[@]}"
+  done
 done < "$ROOT/common/src/main/resources/dev/rerankqueue/messaging/topics.conf"
 
 # ---- apps ----
@@ -174,21 +197,39 @@ if [ -z "${RERANK_API_KEYS:-}" ]; then
   log "RERANK_API_KEYS is not set: authentication is off (one tenant); set it to require API keys"
 fi
 start_app gateway "$GATEWAY_PORT" "$GATEWAY_JAR" "${GATEWAY_JAVA_OPTS:--Xms64m -Xmx512m}" "${auth_props[@]}"
-for i in $(seq 1 "$WORKERS"); do
-  scorer_props=(-Drerank.worker.scorer.type=onnx)
-  case "$SCORER" in
-    emulator)
-      start_emulator "emulator-$i" "$((EMULATOR_BASE_PORT + i - 1))"
-      wait_until 30 "emulator-$i" emulator_ready "$((EMULATOR_BASE_PORT + i - 1))" \
-        || die "emulator-$i did not start; see $LOG_DIR/emulator-$i.log"
-      scorer_props=(-Drerank.worker.scorer.type=vllm -Drerank.worker.scorer.vllm.url="http://127.0.0.1:$((EMULATOR_BASE_PORT + i - 1))"
-        -Drerank.worker.scorer.vllm.priority-scheduling="${RERANK_WORKER_SCORER_VLLM_PRIORITY_SCHEDULING:-true}");;
-    vllm)
-      scorer_props=(-Drerank.worker.scorer.type=vllm -Drerank.worker.scorer.vllm.url="$VLLM_URL");;
-  esac
-  start_app "worker-$i" "$((WORKER_BASE_PORT + i - 1))" "$WORKER_JAR" "${WORKER_JAVA_OPTS:--Xms64m -Xmx768m}" \
-    -Drerank.worker.id="worker-$i" "${scorer_props[@]}"
+# WORKERS workers per model, numbered across the pools: worker-N on WORKER_BASE_PORT + N - 1, its emulator likewise
+n=0
+for m in "${!MODEL_LIST[@]}"; do
+  entry=${MODEL_LIST[$m]}
+  model=${entry%@*}
+  pool=$(pool_of "$m" "$model")
+  model_props=(-Drerank.worker.pool="$pool")
+  emulator_model=()
+  if [ -n "$model" ]; then
+    model_props+=(-Drerank.worker.scorer.onnx.model-name="$model" -Drerank.worker.scorer.vllm.model="$model")
+    emulator_model=(--model "$model")
+    [ "$entry" != "$model" ] && emulator_model+=(--time-scale "${entry##*@}")
+  fi
+  for _ in $(seq 1 "$WORKERS"); do
+    n=$((n + 1))
+    i=$n
+    scorer_props=(-Drerank.worker.scorer.type=onnx)
+    case "$SCORER" in
+      emulator)
+        EMULATOR_ARGS="${EMULATOR_ARGS:-} ${emulator_model[*]}" start_emulator "emulator-$i" "$((EMULATOR_BASE_PORT + i - 1))"
+        wait_until 30 "emulator-$i" emulator_ready "$((EMULATOR_BASE_PORT + i - 1))" \
+          || die "emulator-$i did not start; see $LOG_DIR/emulator-$i.log"
+        scorer_props=(-Drerank.worker.scorer.type=vllm -Drerank.worker.scorer.vllm.url="http://127.0.0.1:$((EMULATOR_BASE_PORT + i - 1))"
+          -Drerank.worker.scorer.vllm.priority-scheduling="${RERANK_WORKER_SCORER_VLLM_PRIORITY_SCHEDULING:-true}");;
+      vllm)
+        scorer_props=(-Drerank.worker.scorer.type=vllm -Drerank.worker.scorer.vllm.url="$VLLM_URL");;
+    esac
+    start_app "worker-$i" "$((WORKER_BASE_PORT + i - 1))" "$WORKER_JAR" "${WORKER_JAVA_OPTS:--Xms64m -Xmx768m}" \
+      -Drerank.worker.id="worker-$i" "${scorer_props[@]}" "${model_props[@]}"
+    log "worker-$i serves ${model:-the default model} in pool $pool"
+  done
 done
+WORKERS=$n
 
 wait_until 120 gateway ready "$GATEWAY_PORT" || die "the gateway is not ready after 120 s; see $LOG_DIR/gateway.log"
 for i in $(seq 1 "$WORKERS"); do
@@ -201,11 +242,12 @@ if [ -n "${RERANK_API_KEYS:-}" ]; then
   first_key=$(printf '%s' "${RERANK_API_KEYS%%,*}" | cut -d: -f2-)
   case "$first_key" in sha256:*) first_key="" ;; esac
 fi
-model_listed() {
-  curl -fs ${first_key:+-H "Authorization: Bearer $first_key"} "http://127.0.0.1:$GATEWAY_PORT/v1/models" | grep -q '"id"'
+model_listed() {  # every model's pool has a worker that announced itself
+  [ "$(curl -fs ${first_key:+-H "Authorization: Bearer $first_key"} "http://127.0.0.1:$GATEWAY_PORT/v1/models" \
+    | grep -o '"state":"ready"' | wc -l)" -ge "${#MODEL_LIST[@]}" ]
 }
 if [ -z "${RERANK_API_KEYS:-}" ] || [ -n "$first_key" ]; then
-  wait_until 60 "served model" model_listed \
+  wait_until 60 "served models" model_listed \
     || die "no worker has announced its model to the gateway after 60 s; see $LOG_DIR/worker-1.log"
 fi
 
@@ -217,7 +259,7 @@ rerank-queue is ready.
   OpenAPI       http://127.0.0.1:$GATEWAY_PORT/q/swagger-ui
   Health        http://127.0.0.1:$GATEWAY_PORT/q/health/ready
   Metrics       http://127.0.0.1:$GATEWAY_PORT/q/metrics   (workers: http://127.0.0.1:$WORKER_BASE_PORT/q/metrics ...)
-  Kafka         127.0.0.1:$KAFKA_PORT     Redis 127.0.0.1:$REDIS_PORT     workers: $WORKERS ($SCORER scorer)$( [ "$SCORER" = emulator ] && printf '\n  Emulators     vLLM EMULATOR (not vLLM) on http://127.0.0.1:%s ... (one per worker)' "$EMULATOR_BASE_PORT")
+  Kafka         127.0.0.1:$KAFKA_PORT     Redis 127.0.0.1:$REDIS_PORT     workers: $WORKERS ($SCORER scorer)$( [ "${#MODEL_LIST[@]}" -gt 1 ] && printf '\n  Models        %s (one pool each: GET /v1/models)' "${MODEL_LIST[*]}")$( [ "$SCORER" = emulator ] && printf '\n  Emulators     vLLM EMULATOR (not vLLM) on http://127.0.0.1:%s ... (one per worker)' "$EMULATOR_BASE_PORT")
   Logs          $LOG_DIR
   Stop          deploy/local/down.sh
 

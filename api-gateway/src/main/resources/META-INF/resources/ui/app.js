@@ -46,6 +46,7 @@ $("job-form").addEventListener("submit", async (e) => {
   $("form-error").textContent = "";
   const documents = $("documents").value.split(/\r?\n/).map((l) => l.trim()).filter((l) => l);
   const body = { query: $("query").value, documents, return_documents: true, priority: $("priority").value };
+  if ($("model").value) body.model = $("model").value;
   const topN = parseInt($("top-n").value, 10);
   if (topN > 0) body.top_n = topN;
   $("submit").disabled = true;
@@ -211,5 +212,26 @@ async function refreshLive() {
   }
 }
 
+// The model list: every model a worker announced, with its pool; one without a live worker is shown as such.
+async function refreshModels() {
+  try {
+    const r = await fetch("/v1/models", { headers: headers({}) });
+    if (!r.ok) return;
+    const models = (await r.json()).data || [];
+    const select = $("model");
+    const chosen = select.value;
+    select.replaceChildren(new Option("default", ""));
+    for (const m of models) {
+      const label = m.id + " (" + (m.pool || "default") + (m.state === "ready" ? "" : ", no workers") + ")";
+      select.add(new Option(label, m.id));
+    }
+    select.value = [...select.options].some((o) => o.value === chosen) ? chosen : "";
+  } catch (err) {
+    // unreachable now; the next refresh tries again
+  }
+}
+
 refreshLive();
 setInterval(refreshLive, 2000);
+refreshModels();
+setInterval(refreshModels, 10000);

@@ -15,6 +15,7 @@ import dev.rerankqueue.bench.scenario.Overload;
 import dev.rerankqueue.bench.scenario.PriorityLanes;
 import dev.rerankqueue.bench.scenario.Scale;
 import dev.rerankqueue.bench.scenario.SeedTable;
+import dev.rerankqueue.bench.scenario.TwoModels;
 import dev.rerankqueue.bench.scenario.Upload;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -48,6 +49,7 @@ public final class Main {
                     "flood",
                     "neighbour",
                     "noisy-neighbour",
+                    "two-models",
                     "deadlines" ->
                     scenario(args[0], flags);
             case "overload", "admission" -> {
@@ -165,6 +167,14 @@ public final class Main {
             case "noisy-neighbour" ->
                     new NoisyNeighbour(stack, f.get("abuser-key"), seconds, charts).run();
             case "deadlines" -> new Deadlines(stack, seconds, charts).run();
+            case "two-models" ->
+                    new TwoModels(
+                                    stack,
+                                    f.getOrDefault("quiet-model", "Qwen/Qwen3-Reranker-0.6B"),
+                                    f.getOrDefault("flooded-model", "Qwen/Qwen3-Reranker-4B"),
+                                    seconds,
+                                    charts)
+                            .run();
             case "upload" ->
                     new Upload(stack, seconds, charts)
                             .run(Integer.parseInt(f.getOrDefault("jobs", "50000")));
@@ -222,6 +232,8 @@ public final class Main {
                           (a tenant's sync p99 alone, then while another tenant sends the abuse cases)
                        java -jar bench/target/bench.jar noisy-neighbour --api-key KEY --abuser-key OTHER_KEY [--seconds 30]
                           (a tenant's sync p99 at 30 % load alone, then while another floods at 10 x capacity)
+                       java -jar bench/target/bench.jar two-models --emulators QUIET,FLOODED [--quiet-model NAME] [--flooded-model NAME] [--seconds 30]
+                          (a model's sync p99 and efficiency alone, then while another model is flooded at 3 x its capacity)
                        java -jar bench/target/bench.jar deadlines [--seconds 30]
                           (jobs with mixed deadlines at 0.8 x, then 2 x capacity: late model time, predicted start)
                        java -jar bench/target/bench.jar overload [--connections 64] [--ceiling-seconds 10] [--ceiling JOBS_PER_S (else measured)] [--factor 3] [--seconds 15]

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.rerankqueue.messaging.JobCodec;
+import dev.rerankqueue.messaging.ModelPool;
 import dev.rerankqueue.testing.KafkaBroker;
 import dev.rerankqueue.testing.RedisServerProcess;
 import dev.rerankqueue.testing.SseRecorder;
@@ -63,12 +64,13 @@ class EndToEndIT {
     static RedisServerProcess redis;
     static AppProcess gateway;
     static AppProcess worker;
+    static Map<String, String> infra;
 
     @BeforeAll
     static void startSystem() throws Exception {
         kafka = KafkaBroker.start();
         redis = new RedisServerProcess().start();
-        Map<String, String> infra =
+        infra =
                 Map.of(
                         "kafka.bootstrap.servers", kafka.bootstrapServers(),
                         "quarkus.redis.hosts", redis.url());
@@ -416,6 +418,14 @@ class EndToEndIT {
                     .sendKeys(
                             "Gravity pulls objects together.\nThe capital of China is Beijing.\n"
                                     + "Pandas eat bamboo.\nBeijing hosted the 2008 Summer Olympics.");
+            // the model picker lists what the workers serve, with its pool
+            await().atMost(Duration.ofSeconds(15))
+                    .until(
+                            () ->
+                                    driver.findElement(By.id("model"))
+                                            .getText()
+                                            .contains("bge-small-en-v1.5 (default)"));
+            driver.findElement(By.cssSelector("#model option[value='bge-small-en-v1.5']")).click();
             driver.findElement(By.id("submit")).click();
             await().atMost(Duration.ofSeconds(60))
                     .until(
@@ -427,6 +437,8 @@ class EndToEndIT {
             await().atMost(Duration.ofSeconds(5))
                     .until(() -> driver.findElements(By.cssSelector("#results li")).size() == 4);
             List<WebElement> ranked = driver.findElements(By.cssSelector("#results li .doc"));
+            assertEquals(
+                    "bge-small-en-v1.5", driver.findElement(By.id("model")).getAttribute("value"));
             assertEquals("The capital of China is Beijing.", ranked.get(0).getText());
             assertTrue(
                     driver.findElement(By.id("job-timings")).getText().contains("total"),
@@ -485,6 +497,89 @@ class EndToEndIT {
         assertEquals(id, accepted.path("mdc").path("job_id").asText(), accepted.toString());
         assertEquals("default", accepted.path("mdc").path("tenant").asText());
         assertEquals("interactive", accepted.path("mdc").path("lane").asText());
+    }
+
+    /**
+     * A second model beside the first, in a pool of two workers of its own: jobs of both, each
+     * scored by its own model's workers; one of the second pool's workers killed (SIGKILL) half way
+     * leaves the first model's jobs untouched and loses no job of either.
+     */
+    @Test
+    @Order(8)
+    void twoModelsAreScoredEachByItsOwnPoolAndAPoolLosingAWorkerLosesNothing() throws Exception {
+        ModelPool pool = ModelPool.of("large");
+        String large = "test/large-reranker";
+        String small = "bge-small-en-v1.5";
+        kafka.createPool(pool);
+        Map<String, String> props = new HashMap<>(infra);
+        props.put("rerank.worker.pool", pool.name());
+        props.put("rerank.worker.scorer.onnx.model-name", large);
+        // the killed worker's partitions move after the broker's shortest session
+        props.put("mp.messaging.incoming.jobs.session.timeout.ms", "6000");
+        props.put("mp.messaging.incoming.jobs.heartbeat.interval.ms", "2000");
+        AppProcess first =
+                AppProcess.start(
+                        "worker-large-1", "worker.jar", RedisServerProcess.FreePort.find(), props);
+        AppProcess second =
+                AppProcess.start(
+                        "worker-large-2", "worker.jar", RedisServerProcess.FreePort.find(), props);
+        try {
+            first.awaitReady(Duration.ofSeconds(90));
+            second.awaitReady(Duration.ofSeconds(90));
+            await().atMost(Duration.ofSeconds(30))
+                    .until(
+                            () ->
+                                    "ready"
+                                            .equals(
+                                                    given().get("/v1/models")
+                                                            .path(
+                                                                    "data.find { it.id == '"
+                                                                            + large
+                                                                            + "' }.state")));
+            given().get("/v1/models")
+                    .then()
+                    .body("data.find { it.id == '" + large + "' }.pool", equalTo(pool.name()))
+                    .body("data.find { it.id == '" + small + "' }.pool", equalTo("default"));
+            Map<String, String> modelOf = new HashMap<>();
+            for (int i = 0; i < 40; i++) {
+                if (i == 20) {
+                    first.kill(); // mid-load, with jobs of its pool queued and running
+                }
+                for (String model : List.of(small, large)) {
+                    String id =
+                            given().contentType(ContentType.JSON)
+                                    .body(
+                                            "{\"model\":\""
+                                                    + model
+                                                    + "\","
+                                                    + BEIJING.strip().substring(1))
+                                    .post("/v1/rerank/jobs")
+                                    .then()
+                                    .statusCode(202)
+                                    .extract()
+                                    .path("id");
+                    modelOf.put(id, model);
+                }
+            }
+            for (Map.Entry<String, String> job : modelOf.entrySet()) {
+                await().atMost(Duration.ofSeconds(120))
+                        .until(
+                                () ->
+                                        "succeeded"
+                                                .equals(
+                                                        given().get(
+                                                                        "/v1/rerank/jobs/"
+                                                                                + job.getKey())
+                                                                .path("status")));
+                given().get("/v1/rerank/jobs/" + job.getKey())
+                        .then()
+                        .body("model", equalTo(job.getValue()))
+                        .body("results[0].index", equalTo(1));
+            }
+        } finally {
+            first.kill();
+            second.kill(); // nothing of its pool is left to finish
+        }
     }
 
     @Test
