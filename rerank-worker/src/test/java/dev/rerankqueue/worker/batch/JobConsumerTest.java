@@ -304,22 +304,22 @@ class JobConsumerTest {
         // work
         assertTrue(
                 metrics.contains(
-                        "rerank_jobs_finished_total{lane=\"interactive\",status=\"succeeded\"}"),
+                        "rerank_jobs_finished_total{lane=\"interactive\",pool=\"default\",status=\"succeeded\"}"),
                 "finished counter per lane");
         assertTrue(
                 metrics.contains(
-                        "rerank_job_end_to_end_seconds_bucket{lane=\"interactive\",status=\"succeeded\",le=\"1.0\"}"),
+                        "rerank_job_end_to_end_seconds_bucket{lane=\"interactive\",pool=\"default\",status=\"succeeded\",le=\"1.0\"}"),
                 "end-to-end histogram per lane, with an SLO bucket at 1 s");
         assertTrue(
                 metrics.contains(
-                        "rerank_job_queue_wait_seconds_bucket{lane=\"interactive\",le=\"1.0\"}"),
+                        "rerank_job_queue_wait_seconds_bucket{lane=\"interactive\",pool=\"default\",le=\"1.0\"}"),
                 "queue wait per lane");
         assertTrue(
                 metrics.contains(
-                        "rerank_jobs_finished_total{lane=\"batch\",status=\"failed\"} 0.0"),
+                        "rerank_jobs_finished_total{lane=\"batch\",pool=\"default\",status=\"failed\"} 0.0"),
                 "every lane exported from the start");
         assertTrue(
-                metrics.contains("rerank_scorer_context_tokens 510.0"),
+                metrics.contains("rerank_scorer_context_tokens{pool=\"default\"} 510.0"),
                 "the embedded model's 512 tokens but its two special ones");
     }
 

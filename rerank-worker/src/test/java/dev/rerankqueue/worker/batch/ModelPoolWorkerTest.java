@@ -1,5 +1,6 @@
 package dev.rerankqueue.worker.batch;
 
+import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -81,7 +82,14 @@ class ModelPoolWorkerTest {
         JobState scored = awaitTerminal(own.id());
         assertEquals(JobStatus.SUCCEEDED, scored.status());
         assertEquals(MODEL, scored.result().model());
-        assertEquals(POOL.name(), redis.hash(String.class).hget(RedisKeys.MODEL_POOLS, MODEL));
+        // announced every 5 s
+        await().atMost(Duration.ofSeconds(10))
+                .until(
+                        () ->
+                                POOL.name()
+                                        .equals(
+                                                redis.hash(String.class)
+                                                        .hget(RedisKeys.MODEL_POOLS, MODEL)));
         await().atMost(Duration.ofSeconds(10))
                 .until(
                         () ->
@@ -100,6 +108,12 @@ class ModelPoolWorkerTest {
         // after, and the default pool's group has no commit
         assertNull(state(other.id()), "the default pool's job was not touched");
         await().atMost(Duration.ofSeconds(10)).until(() -> committed(POOL.group()) > 0);
+        assertTrue(
+                given().get("/q/metrics")
+                        .asString()
+                        .contains(
+                                "rerank_jobs_finished_total{lane=\"interactive\",pool=\"second\",status=\"succeeded\"} 1.0"),
+                "the worker's metrics carry its pool");
         assertEquals(0, committed(Topics.WORKER_GROUP), "nothing read in the default pool's group");
     }
 
