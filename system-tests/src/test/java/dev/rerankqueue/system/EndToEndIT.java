@@ -66,6 +66,14 @@ class EndToEndIT {
     static AppProcess worker;
     static Map<String, String> infra;
 
+    /**
+     * The second model of the two-model test, and its pool's two workers (started with the rest).
+     */
+    static final ModelPool LARGE_POOL = ModelPool.of("large");
+
+    static final String LARGE = "test/large-reranker";
+    static final List<AppProcess> largeWorkers = new ArrayList<>();
+
     @BeforeAll
     static void startSystem() throws Exception {
         kafka = KafkaBroker.start();
@@ -83,14 +91,36 @@ class EndToEndIT {
                         "gateway", "gateway.jar", RedisServerProcess.FreePort.find(), json);
         worker =
                 AppProcess.start("worker", "worker.jar", RedisServerProcess.FreePort.find(), infra);
+        // a second model in a pool of two workers of its own, started beside the rest
+        kafka.createPool(LARGE_POOL);
+        Map<String, String> large = new HashMap<>(infra);
+        large.put("rerank.worker.pool", LARGE_POOL.name());
+        large.put("rerank.worker.scorer.onnx.model-name", LARGE);
+        // the killed worker's partitions move after the broker's shortest session
+        large.put("mp.messaging.incoming.jobs.session.timeout.ms", "6000");
+        large.put("mp.messaging.incoming.jobs.heartbeat.interval.ms", "2000");
+        for (int i = 1; i <= 2; i++) {
+            largeWorkers.add(
+                    AppProcess.start(
+                            "worker-large-" + i,
+                            "worker.jar",
+                            RedisServerProcess.FreePort.find(),
+                            large));
+        }
         gateway.awaitReady(Duration.ofSeconds(90));
         worker.awaitReady(Duration.ofSeconds(90));
+        for (AppProcess w : largeWorkers) {
+            w.awaitReady(Duration.ofSeconds(90));
+        }
         RestAssured.baseURI = gateway.baseUrl();
         RestAssured.port = -1;
     }
 
     @AfterAll
     static void stopSystem() throws Exception {
+        for (AppProcess w : largeWorkers) {
+            w.kill();
+        }
         for (AutoCloseable c : new AutoCloseable[] {worker, gateway, redis, kafka}) {
             if (c != null) {
                 try {
@@ -322,6 +352,19 @@ class EndToEndIT {
             }
         }
         assertTrue(unknown.isEmpty(), "dashboard/alerts query metrics nobody exports: " + unknown);
+        // a query filtered by model pool reads only metrics exported with the pool label
+        List<String> unpooled = new ArrayList<>();
+        Matcher pooled =
+                Pattern.compile("\\b(rerank_[a-z0-9_]+)\\{[^}]*pool=~")
+                        .matcher(String.join("\n", exprs));
+        while (pooled.find()) {
+            if (!Pattern.compile("(?m)^" + pooled.group(1) + "\\{[^}]*pool=\"")
+                    .matcher(exported)
+                    .find()) {
+                unpooled.add(pooled.group(1));
+            }
+        }
+        assertTrue(unpooled.isEmpty(), "filtered by pool, exported without it: " + unpooled);
     }
 
     private static String metrics(AppProcess app) throws Exception {
@@ -507,25 +550,12 @@ class EndToEndIT {
     @Test
     @Order(8)
     void twoModelsAreScoredEachByItsOwnPoolAndAPoolLosingAWorkerLosesNothing() throws Exception {
-        ModelPool pool = ModelPool.of("large");
-        String large = "test/large-reranker";
+        String large = LARGE;
         String small = "bge-small-en-v1.5";
-        kafka.createPool(pool);
-        Map<String, String> props = new HashMap<>(infra);
-        props.put("rerank.worker.pool", pool.name());
-        props.put("rerank.worker.scorer.onnx.model-name", large);
-        // the killed worker's partitions move after the broker's shortest session
-        props.put("mp.messaging.incoming.jobs.session.timeout.ms", "6000");
-        props.put("mp.messaging.incoming.jobs.heartbeat.interval.ms", "2000");
-        AppProcess first =
-                AppProcess.start(
-                        "worker-large-1", "worker.jar", RedisServerProcess.FreePort.find(), props);
-        AppProcess second =
-                AppProcess.start(
-                        "worker-large-2", "worker.jar", RedisServerProcess.FreePort.find(), props);
+        ModelPool pool = LARGE_POOL;
+        AppProcess first = largeWorkers.get(0);
+        AppProcess second = largeWorkers.get(1);
         try {
-            first.awaitReady(Duration.ofSeconds(90));
-            second.awaitReady(Duration.ofSeconds(90));
             await().atMost(Duration.ofSeconds(30))
                     .until(
                             () ->
@@ -541,8 +571,8 @@ class EndToEndIT {
                     .body("data.find { it.id == '" + large + "' }.pool", equalTo(pool.name()))
                     .body("data.find { it.id == '" + small + "' }.pool", equalTo("default"));
             Map<String, String> modelOf = new HashMap<>();
-            for (int i = 0; i < 40; i++) {
-                if (i == 20) {
+            for (int i = 0; i < 30; i++) {
+                if (i == 15) {
                     first.kill(); // mid-load, with jobs of its pool queued and running
                 }
                 for (String model : List.of(small, large)) {
@@ -576,6 +606,9 @@ class EndToEndIT {
                         .body("model", equalTo(job.getValue()))
                         .body("results[0].index", equalTo(1));
             }
+            assertTrue(
+                    metrics(second).contains("pool=\"" + pool.name() + "\""),
+                    "the second pool's worker labels its metrics with its pool");
         } finally {
             first.kill();
             second.kill(); // nothing of its pool is left to finish

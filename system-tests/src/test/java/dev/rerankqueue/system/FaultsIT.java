@@ -668,7 +668,7 @@ class FaultsIT {
         // capacity: the drain rate under an open-loop overload, so intake competes with scoring for
         // the CPU as it will
         JobLoad probe = load();
-        probe.submitFor(Duration.ofSeconds(4), Duration.ofMillis(4));
+        probe.submitFor(Duration.ofSeconds(2), Duration.ofMillis(4));
         double capacity = probe.check(Duration.ofMinutes(3)).jobsPerSecond();
         // 60 %: the capacity is measured under overload on shared cores, where it comes out high;
         // at 80 % queues formed, and at 70 % the median of the last third still came out three
@@ -703,7 +703,7 @@ class FaultsIT {
         notes.add(
                 String.format(
                         Locale.ROOT,
-                        "Soak: capacity measured at %.1f jobs/s (drain rate under a 4 s open-loop"
+                        "Soak: capacity measured at %.1f jobs/s (drain rate under a 2 s open-loop"
                                 + " overload), then %d s at %.1f jobs/s: %d accepted, %d refused; acceptance to result p50 %d ms, p99 %d ms"
                                 + " (first third p50 %d ms, p99 %d ms; last third p50 %d ms, p99 %d ms); heap of gateway + 2 workers after a full GC %d MiB"
                                 + " before, %d MiB after.",
