@@ -91,36 +91,14 @@ class EndToEndIT {
                         "gateway", "gateway.jar", RedisServerProcess.FreePort.find(), json);
         worker =
                 AppProcess.start("worker", "worker.jar", RedisServerProcess.FreePort.find(), infra);
-        // a second model in a pool of two workers of its own, started beside the rest
-        kafka.createPool(LARGE_POOL);
-        Map<String, String> large = new HashMap<>(infra);
-        large.put("rerank.worker.pool", LARGE_POOL.name());
-        large.put("rerank.worker.scorer.onnx.model-name", LARGE);
-        // the killed worker's partitions move after the broker's shortest session
-        large.put("mp.messaging.incoming.jobs.session.timeout.ms", "6000");
-        large.put("mp.messaging.incoming.jobs.heartbeat.interval.ms", "2000");
-        for (int i = 1; i <= 2; i++) {
-            largeWorkers.add(
-                    AppProcess.start(
-                            "worker-large-" + i,
-                            "worker.jar",
-                            RedisServerProcess.FreePort.find(),
-                            large));
-        }
         gateway.awaitReady(Duration.ofSeconds(90));
         worker.awaitReady(Duration.ofSeconds(90));
-        for (AppProcess w : largeWorkers) {
-            w.awaitReady(Duration.ofSeconds(90));
-        }
         RestAssured.baseURI = gateway.baseUrl();
         RestAssured.port = -1;
     }
 
     @AfterAll
     static void stopSystem() throws Exception {
-        for (AppProcess w : largeWorkers) {
-            w.kill();
-        }
         for (AutoCloseable c : new AutoCloseable[] {worker, gateway, redis, kafka}) {
             if (c != null) {
                 try {
@@ -550,12 +528,27 @@ class EndToEndIT {
     @Test
     @Order(8)
     void twoModelsAreScoredEachByItsOwnPoolAndAPoolLosingAWorkerLosesNothing() throws Exception {
-        String large = LARGE;
+        ModelPool pool = ModelPool.of("large");
+        String large = "test/large-reranker";
         String small = "bge-small-en-v1.5";
-        ModelPool pool = LARGE_POOL;
-        AppProcess first = largeWorkers.get(0);
-        AppProcess second = largeWorkers.get(1);
+        kafka.createPool(pool);
+        Map<String, String> props = new HashMap<>(infra);
+        props.put("rerank.worker.pool", pool.name());
+        props.put("rerank.worker.scorer.onnx.model-name", large);
+        // the killed worker's partitions move after the broker's shortest session
+        props.put("mp.messaging.incoming.jobs.session.timeout.ms", "6000");
+        props.put("mp.messaging.incoming.jobs.heartbeat.interval.ms", "2000");
+        // started here, not with the rest: their idle consumers' polling would slow every other
+        // test
+        AppProcess first =
+                AppProcess.start(
+                        "worker-large-1", "worker.jar", RedisServerProcess.FreePort.find(), props);
+        AppProcess second =
+                AppProcess.start(
+                        "worker-large-2", "worker.jar", RedisServerProcess.FreePort.find(), props);
         try {
+            first.awaitReady(Duration.ofSeconds(90));
+            second.awaitReady(Duration.ofSeconds(90));
             await().atMost(Duration.ofSeconds(30))
                     .until(
                             () ->

@@ -70,7 +70,7 @@ class FaultsIT {
     static final int JOB_PARTITIONS = 6;
 
     /** Kills of {@link #workerKilledMidBatchManyTimesInARow()}. */
-    static final int KILLS = Integer.getInteger("faults.kills", 4);
+    static final int KILLS = Integer.getInteger("faults.kills", 3);
 
     /** Requests of {@link #tenThousandBadRequestsGetNo5xxAndOnlyProblems()}. */
     static final int FUZZED = Integer.getInteger("faults.fuzz", 4_000);
@@ -378,7 +378,7 @@ class FaultsIT {
     }
 
     /**
-     * Each worker in front of one emulated GPU, killed (SIGKILL) {@code -Dfaults.kills} times (4 by
+     * Each worker in front of one emulated GPU, killed (SIGKILL) {@code -Dfaults.kills} times (3 by
      * default; 10 for the figures in docs/reliability.md), alternately, in the middle of a batch:
      * after a scorer call of the batch ended, while the next is on the GPU. Besides losing nothing,
      * the model work stays near once per pair. The emulator counts the pairs that entered a forward
