@@ -28,8 +28,9 @@ import org.jboss.logging.Logger;
  * Admission control on the backlog, per {@link ModelPool}: each pool's jobs wait only for that
  * pool's backlog and drain at its workers' rate ({@link PoolBacklog}), so a flood of one model
  * never refuses a job of another. One background thread samples every pool known (the default one,
- * those the workers announce in {@link RedisKeys#MODEL_POOLS}, and any a job was routed to) every
- * {@code rerank.admission.sample-interval}.
+ * those of the models the workers announce, as {@link ServedModels} reads them from {@link
+ * RedisKeys#MODEL_POOLS}, and any a job was routed to) every {@code
+ * rerank.admission.sample-interval}.
  */
 @ApplicationScoped
 public class BacklogAdmission {
@@ -41,6 +42,7 @@ public class BacklogAdmission {
     private final ReactiveRedisDataSource redis;
     private final MeterRegistry metrics;
     private final StartPredictions predictions;
+    private final ServedModels served;
     private final Map<ModelPool, PoolBacklog> pools = new ConcurrentHashMap<>();
 
     private ScheduledExecutorService sampler;
@@ -51,12 +53,14 @@ public class BacklogAdmission {
             @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig,
             ReactiveRedisDataSource redis,
             MeterRegistry metrics,
-            StartPredictions predictions) {
+            StartPredictions predictions,
+            ServedModels served) {
         this.config = config.admission();
         this.kafkaConfig = kafkaConfig;
         this.redis = redis;
         this.metrics = metrics;
         this.predictions = predictions;
+        this.served = served;
         pool(ModelPool.DEFAULT_POOL);
     }
 
@@ -119,12 +123,12 @@ public class BacklogAdmission {
         Set<ModelPool> sampled = new TreeSet<>((a, b) -> a.name().compareTo(b.name()));
         sampled.addAll(pools.keySet());
         try {
-            redis.hash(String.class)
-                    .hgetall(RedisKeys.MODEL_POOLS)
+            // the announcements as the router reads them (cached for rerank.models.refresh)
+            served.all()
                     .await()
                     .atMost(Duration.ofSeconds(2))
                     .values()
-                    .forEach(name -> known(name).ifPresent(sampled::add));
+                    .forEach(model -> sampled.add(model.pool()));
         } catch (RuntimeException e) {
             LOG.debugf("model pools unreadable: %s", e.toString());
         }
@@ -151,14 +155,6 @@ public class BacklogAdmission {
             // unknown: fall back to the measured rate alone
             LOG.debugf("capacity announcements unreadable: %s", e.toString());
             return Map.of();
-        }
-    }
-
-    private static Optional<ModelPool> known(String name) {
-        try {
-            return Optional.of(ModelPool.of(name));
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
         }
     }
 }
