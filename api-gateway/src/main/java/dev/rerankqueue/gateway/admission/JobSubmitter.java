@@ -192,40 +192,37 @@ public class JobSubmitter {
                                 quotas.acquire(job, pool)
                                         .chain(
                                                 overflow ->
-                                                        send(
-                                                                job,
-                                                                new Route(pool, overflow),
-                                                                endpoint,
-                                                                wait)))
+                                                        send(job, pool, overflow, endpoint, wait)))
                 .onTermination()
                 .invoke((item, failure, cancelled) -> slot.release(item != null, failure));
     }
 
     /**
-     * Sends the job to its lane's own topic, or to its overflow for a job past its tenant's front
-     * (another tenant's job never waits behind a flood in a partition), checked against the backlog
-     * of the overflow topics too; counted towards the backlog; its quotas given back if the send
-     * fails.
+     * Sends the job to its pool's topic of its lane, or to that lane's overflow for a job past its
+     * tenant's front (another tenant's job never waits behind a flood in a partition), checked
+     * against the backlog of the overflow topics too; counted towards the backlog; its quotas given
+     * back if the send fails.
      *
      * @param wait the wait predicted at admission, replaced by the overflow topic's
      */
     private Uni<AcceptedJob> send(
-            RerankJob job, Route route, Endpoint endpoint, Optional<Duration> wait) {
-        ModelPool pool = route.pool();
+            RerankJob job,
+            ModelPool pool,
+            boolean overflow,
+            Endpoint endpoint,
+            Optional<Duration> wait) {
         return Uni.createFrom()
                 .deferred(
                         () -> {
                             Optional<Duration> predicted = wait;
-                            if (route.overflow()) {
+                            if (overflow) {
                                 predicted =
                                         backlog.admitOverflow(backlogLimit(endpoint), job, pool);
                                 overflowed(job.lane()).increment();
                             }
-                            backlog.accepted(pool, job.lane(), route.overflow());
+                            backlog.accepted(pool, job.lane(), overflow);
                             String topic =
-                                    route.overflow()
-                                            ? pool.overflow(job.lane())
-                                            : pool.jobs(job.lane());
+                                    overflow ? pool.overflow(job.lane()) : pool.jobs(job.lane());
                             long startAt =
                                     predicted.map(w -> job.createdAt() + w.toMillis()).orElse(0L);
                             return producer.send(job, endpoint, topic, startAt);
@@ -233,9 +230,6 @@ public class JobSubmitter {
                 .onFailure()
                 .call(() -> quotas.release(job));
     }
-
-    /** Where a job goes: its model's pool, and there its lane's own topic or its overflow. */
-    private record Route(ModelPool pool, boolean overflow) {}
 
     private Counter overflowed(Priority lane) {
         return Counter.builder("rerank.jobs.overflowed")
