@@ -5,7 +5,7 @@ import dev.rerankqueue.messaging.ModelPool;
 import io.smallrye.config.ConfigSourceContext;
 import io.smallrye.config.ConfigSourceFactory;
 import io.smallrye.config.ConfigValue;
-import io.smallrye.config.common.MapBackedConfigSource;
+import io.smallrye.config.PropertiesConfigSource;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -31,7 +31,7 @@ public class PoolTopics implements ConfigSourceFactory {
         ModelPool pool = ModelPool.of(value == null ? null : value.getValue());
         return pool.isDefault()
                 ? List.of()
-                : List.of(new MapBackedConfigSource(KEY, channels(pool), ORDINAL) {});
+                : List.of(new PropertiesConfigSource(channels(pool), KEY, ORDINAL));
     }
 
     @Override
