@@ -3,10 +3,12 @@ package dev.rerankqueue.bench.scenario;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rerankqueue.bench.load.CpuMeter;
 import dev.rerankqueue.bench.load.LoadClient;
+import dev.rerankqueue.bench.load.Recorder;
 import dev.rerankqueue.bench.load.Stack;
 import dev.rerankqueue.bench.load.Workload;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.prompt.Qwen3Prompt;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +23,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 /**
  * What every benchmark scenario shares: the stack under test and a load client for it, the report
@@ -253,6 +256,58 @@ class Harness {
             }
             Thread.sleep(200);
         }
+    }
+
+    /**
+     * What an open-loop run got: the latency of each call after the warm-up (from its intended
+     * start), and the calls not answered as expected, by answer.
+     */
+    record OpenLoop(Recorder latency, Map<String, Integer> failed) {}
+
+    /**
+     * Calls {@code path} of the gateway at {@code rate} a second for {@code warmup} plus the
+     * scenario's seconds, open loop, each with the next of {@code bodies}; a call not answered
+     * {@code ok} is recorded at 30 s.
+     */
+    OpenLoop openLoop(String path, Supplier<String> bodies, int ok, double rate, int warmup) {
+        Recorder recorder = new Recorder();
+        Map<String, Integer> failed = new ConcurrentHashMap<>();
+        List<CompletableFuture<?>> calls = new ArrayList<>();
+        long start = System.nanoTime();
+        long warm = (long) (rate * warmup);
+        long total = warm + (long) (rate * seconds);
+        for (long i = 0; i < total; i++) {
+            long intended = start + (long) (i * 1e9 / rate);
+            sleepUntil(intended);
+            boolean recorded = i >= warm;
+            calls.add(
+                    client.postJson(stack.gateway() + path, bodies.get(), Duration.ofSeconds(30))
+                            .handle(
+                                    (r, e) -> {
+                                        boolean answered = e == null && r.statusCode() == ok;
+                                        if (!answered) {
+                                            failed.merge(answer(r, e), 1, Integer::sum);
+                                        }
+                                        if (recorded) {
+                                            recorder.recordNanos(
+                                                    answered
+                                                            ? System.nanoTime() - intended
+                                                            : 30_000_000_000L);
+                                        }
+                                        return null;
+                                    }));
+        }
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).join();
+        return new OpenLoop(recorder, failed);
+    }
+
+    /** A call's answer: its status and problem type, or the exception that stood for it. */
+    static String answer(HttpResponse<String> r, Throwable e) {
+        if (e != null) {
+            return e.getClass().getSimpleName();
+        }
+        int status = r.statusCode();
+        return status / 100 == 2 ? Integer.toString(status) : status + " " + problemType(r.body());
     }
 
     /** The {@code type} of a problem+json body, or "" if it is none. */

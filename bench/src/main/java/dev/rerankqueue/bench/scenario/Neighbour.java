@@ -23,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -156,41 +155,12 @@ public class Neighbour extends Harness {
         // each phase its own requests: a phase repeating the last one's would be answered from the
         // score cache
         Workload w = new Workload(5 + 1_000L * phases++, DOCS, DOC_CHARS);
-        Recorder recorder = new Recorder();
-        AtomicInteger failed = new AtomicInteger();
-        List<CompletableFuture<?>> calls = new ArrayList<>();
-        long start = System.nanoTime();
-        long warm = (long) (rate * warmup);
-        long total = warm + (long) (rate * seconds);
-        for (long i = 0; i < total; i++) {
-            long intended = start + (long) (i * 1e9 / rate);
-            sleepUntil(intended);
-            boolean recorded = i >= warm;
-            calls.add(
-                    client.postJson(
-                                    stack.gateway() + "/v1/rerank",
-                                    w.nextJson(),
-                                    Duration.ofSeconds(30))
-                            .handle(
-                                    (r, e) -> {
-                                        boolean ok = e == null && r.statusCode() == 200;
-                                        if (!ok) {
-                                            failed.incrementAndGet();
-                                        }
-                                        if (recorded) {
-                                            recorder.recordNanos(
-                                                    ok
-                                                            ? System.nanoTime() - intended
-                                                            : 30_000_000_000L);
-                                        }
-                                        return null;
-                                    }));
+        OpenLoop run = openLoop("/v1/rerank", w::nextJson, 200, rate, warmup);
+        int failed = run.failed().values().stream().mapToInt(Integer::intValue).sum();
+        if (failed > 0) {
+            say("  the neighbour's calls that failed: %d (counted at 30 s)", failed);
         }
-        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).join();
-        if (failed.get() > 0) {
-            say("  the neighbour's calls that failed: %d (counted at 30 s)", failed.get());
-        }
-        return recorder;
+        return run.latency();
     }
 
     /** The audit's reproductions and each field's worst case, as the abuser sends them. */

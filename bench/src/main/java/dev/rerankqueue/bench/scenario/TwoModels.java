@@ -4,7 +4,6 @@ import dev.rerankqueue.bench.load.Recorder;
 import dev.rerankqueue.bench.load.Stack;
 import dev.rerankqueue.bench.load.Workload;
 import dev.rerankqueue.messaging.JobCodec;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -110,40 +109,13 @@ public class TwoModels extends Harness {
     private Recorder openLoop(String model, double rate, boolean sync) {
         // each phase its own requests: a repeated one would be answered from the score cache
         Workload w = new Workload(7 + 1_000L * phases++, DOCS, DOC_CHARS);
-        Recorder recorder = new Recorder();
-        Map<String, Integer> failed = new ConcurrentHashMap<>();
-        List<CompletableFuture<?>> calls = new ArrayList<>();
-        long start = System.nanoTime();
-        long warm = (long) (rate * 5);
-        long total = warm + (long) (rate * seconds);
         String path = sync ? "/v1/rerank" : "/v1/rerank/jobs";
         int ok = sync ? 200 : 202;
-        for (long i = 0; i < total; i++) {
-            long intended = start + (long) (i * 1e9 / rate);
-            sleepUntil(intended);
-            boolean recorded = i >= warm;
-            calls.add(
-                    client.postJson(stack.gateway() + path, json(w, model), Duration.ofSeconds(30))
-                            .handle(
-                                    (r, e) -> {
-                                        boolean answered = e == null && r.statusCode() == ok;
-                                        if (!answered) {
-                                            failed.merge(answer(r, e), 1, Integer::sum);
-                                        }
-                                        if (recorded) {
-                                            recorder.recordNanos(
-                                                    answered
-                                                            ? System.nanoTime() - intended
-                                                            : 30_000_000_000L);
-                                        }
-                                        return null;
-                                    }));
+        OpenLoop run = openLoop(path, () -> json(w, model), ok, rate, 5);
+        if (!run.failed().isEmpty()) {
+            say("  %s calls of %s not answered %d: %s", path, model, ok, run.failed());
         }
-        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).join();
-        if (!failed.isEmpty()) {
-            say("  %s calls of %s not answered %d: %s", path, model, ok, failed);
-        }
-        return recorder;
+        return run.latency();
     }
 
     /**
@@ -166,15 +138,6 @@ public class TwoModels extends Harness {
         }
         CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
         return sent;
-    }
-
-    /** A call's answer: its status and problem type, or the exception that stood for it. */
-    private static String answer(HttpResponse<String> r, Throwable e) {
-        if (e != null) {
-            return e.getClass().getSimpleName();
-        }
-        int status = r.statusCode();
-        return status / 100 == 2 ? Integer.toString(status) : status + " " + problemType(r.body());
     }
 
     private static String json(Workload w, String model) {
