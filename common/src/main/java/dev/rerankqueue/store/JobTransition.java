@@ -18,10 +18,12 @@ import java.util.stream.Collectors;
  * refreshes the TTL, publishes a {@link JobEvent} and returns the whole state it wrote. A write
  * that loses reports what is stored instead, so a slow or duplicate writer never overwrites a newer
  * state. A write that makes the job terminal also removes it from its tenant's {@link
- * RedisKeys#inFlight in-flight set} and, when the job names a webhook, queues its delivery in its
- * tenant's outbox ({@link RedisKeys#WEBHOOKS_DUE_OF_PREFIX}, written with the state, so no terminal
- * state is ever missed). Run it as {@code EVAL SCRIPT 1 key args...} with {@link #key()} and {@link
- * #args()}, or many at once with {@link #calls}, and decode the reply with {@link #outcome}.
+ * RedisKeys#inFlight in-flight set} (its pairs off the tenant's counters, {@link
+ * RedisKeys#inFlightPoolPairs} for its pool) and, when the job names a webhook, queues its delivery
+ * in its tenant's outbox ({@link RedisKeys#WEBHOOKS_DUE_OF_PREFIX}, written with the state, so no
+ * terminal state is ever missed). Run it as {@code EVAL SCRIPT 1 key args...} with {@link #key()}
+ * and {@link #args()}, or many at once with {@link #calls}, and decode the reply with {@link
+ * #outcome}.
  */
 public final class JobTransition {
 
@@ -81,7 +83,13 @@ public final class JobTransition {
               if inflight ~= '' then
                 local tenant = redis.call('HGET', key, 'tenant')
                 if tenant and redis.call('ZREM', inflight .. tenant, id) == 1 then
-                  redis.call('DECRBY', inflight .. tenant .. ':pairs', tonumber(redis.call('HGET', key, 'pairs') or '0'))
+                  local pairs = tonumber(redis.call('HGET', key, 'pairs') or '0')
+                  redis.call('DECRBY', inflight .. tenant .. ':pairs', pairs)
+                  local pool = redis.call('HGET', inflight .. tenant .. ':pool', id)
+                  if pool then
+                    redis.call('HDEL', inflight .. tenant .. ':pool', id)
+                    redis.call('HINCRBY', inflight .. tenant .. ':pool-pairs', pool, -pairs)
+                  end
                 end
               end
               if webhooks ~= '' and redis.call('HEXISTS', key, 'webhook') == 1 then

@@ -93,6 +93,22 @@ public final class RedisKeys {
     }
 
     /**
+     * The model pool of each job in a tenant's {@link #inFlight} set (job id to pool name), kept
+     * with the set by the same scripts.
+     */
+    public static String inFlightPools(String tenant) {
+        return inFlight(tenant) + ":pool";
+    }
+
+    /**
+     * Pairs of a tenant's jobs in its {@link #inFlight} set, per model pool (pool name to pairs): a
+     * share of one pool's backlog is checked against the tenant's jobs of that pool alone.
+     */
+    public static String inFlightPoolPairs(String tenant) {
+        return inFlight(tenant) + ":pool-pairs";
+    }
+
+    /**
      * Prefix of a tenant's stored-bytes counters: one per hour (since the epoch) in which the jobs
      * it counts expire, the hour appended.
      */

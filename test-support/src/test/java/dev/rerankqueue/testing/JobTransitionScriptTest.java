@@ -404,6 +404,44 @@ class JobTransitionScriptTest {
     }
 
     @Test
+    void aJobsEndTakesItsPairsOffItsTenantsCountersOfEveryModelAndOfItsPool() throws Exception {
+        String tenant = "pool-tenant";
+        String id = UUID.randomUUID().toString();
+        String other = UUID.randomUUID().toString();
+        // what the gateway's quota script took: two jobs, of two pools
+        sync(redis.zadd(List.of(RedisKeys.inFlight(tenant), "1", id, "2", other)));
+        sync(redis.set(List.of(RedisKeys.inFlightPairs(tenant), "12")));
+        sync(redis.hset(List.of(RedisKeys.inFlightPools(tenant), id, "large", other, "default")));
+        sync(
+                redis.hset(
+                        List.of(
+                                RedisKeys.inFlightPoolPairs(tenant),
+                                "large",
+                                "5",
+                                "default",
+                                "7")));
+        run(
+                JobTransition.create(
+                        id,
+                        JobStatus.QUEUED,
+                        Map.of(JobFields.TENANT, tenant, JobFields.PAIRS, "5")));
+        run(JobTransition.to(id, JobStatus.RUNNING));
+        assertEquals(
+                "5", sync(redis.hget(RedisKeys.inFlightPoolPairs(tenant), "large")).toString());
+        assertTrue(run(JobTransition.to(id, JobStatus.SUCCEEDED)).applied());
+        assertEquals("7", sync(redis.get(RedisKeys.inFlightPairs(tenant))).toString());
+        assertEquals(
+                "0", sync(redis.hget(RedisKeys.inFlightPoolPairs(tenant), "large")).toString());
+        assertEquals(
+                "7", sync(redis.hget(RedisKeys.inFlightPoolPairs(tenant), "default")).toString());
+        assertEquals(
+                List.of(other),
+                sync(redis.hkeys(RedisKeys.inFlightPools(tenant))).stream()
+                        .map(Response::toString)
+                        .toList());
+    }
+
+    @Test
     void staleVersionLosesAndReportsWhatIsStored() throws Exception {
         String id = UUID.randomUUID().toString();
         run(JobTransition.create(id, JobStatus.QUEUED, Map.of()));

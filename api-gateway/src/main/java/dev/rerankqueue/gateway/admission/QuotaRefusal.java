@@ -2,6 +2,7 @@ package dev.rerankqueue.gateway.admission;
 
 import dev.rerankqueue.job.JobCost;
 import dev.rerankqueue.job.RerankJob;
+import dev.rerankqueue.messaging.ModelPool;
 import java.time.Duration;
 
 /**
@@ -15,14 +16,19 @@ final class QuotaRefusal {
     /**
      * What a job was checked against.
      *
-     * @param maxPairs the pairs its tenant may hold in flight: the configured quota, or its share
-     *     of the backlog where that is lower
-     * @param backlogShare the share that set {@code maxPairs}, or 0 where the quota did
+     * @param maxPairs the pairs its tenant may hold in flight, of every model (the configured
+     *     quota)
+     * @param sharePairs the pairs its tenant may hold in flight in the job's pool: its share of
+     *     that pool's backlog
+     * @param backlogShare the share that set {@code sharePairs}
+     * @param pool the job's model pool
      */
     record Checked(
             int maxInFlight,
             long maxPairs,
+            long sharePairs,
             double backlogShare,
+            ModelPool pool,
             double rate,
             double tokenRate,
             long storedLimit,
@@ -36,28 +42,22 @@ final class QuotaRefusal {
     static RefusedException of(String which, String value, RerankJob job, Checked c, long now) {
         String tenant = "tenant " + job.tenant();
         return switch (which) {
-            case "in-flight-pairs" -> {
-                String held =
-                        tenant
-                                + " has "
-                                + value
-                                + " pairs in jobs queued or running and this job has "
-                                + job.pairCount()
-                                + "; the limit is "
-                                + c.maxPairs();
-                yield c.backlogShare() > 0
-                        ? RefusedException.quotaExceeded(
-                                "rerank.quotas.max-backlog-share",
-                                held
-                                        + ", its share ("
-                                        + c.backlogShare()
-                                        + ") of the pairs the workers drain within"
-                                        + " rerank.admission.max-backlog, so that other"
-                                        + " tenants' jobs still fit the backlog",
-                                c.inFlightRetryAfter())
-                        : RefusedException.quotaExceeded(
-                                "rerank.quotas.max-in-flight-pairs", held, c.inFlightRetryAfter());
-            }
+            case "in-flight-pairs" ->
+                    RefusedException.quotaExceeded(
+                            "rerank.quotas.max-in-flight-pairs",
+                            held(tenant, value, "", job) + c.maxPairs(),
+                            c.inFlightRetryAfter());
+            case "backlog-share" ->
+                    RefusedException.quotaExceeded(
+                            "rerank.quotas.max-backlog-share",
+                            held(tenant, value, " of model pool " + c.pool(), job)
+                                    + c.sharePairs()
+                                    + ", its share ("
+                                    + c.backlogShare()
+                                    + ") of the pairs that pool's workers drain within"
+                                    + " rerank.admission.max-backlog, so that other"
+                                    + " tenants' jobs still fit the backlog",
+                            c.inFlightRetryAfter());
             case "stored" ->
                     RefusedException.quotaExceeded(
                             "rerank.quotas.max-stored-share",
@@ -106,6 +106,17 @@ final class QuotaRefusal {
                                     + " (one per document, one per chunk of a chunked one)",
                             Duration.ofMillis(Long.parseLong(value)));
         };
+    }
+
+    private static String held(String tenant, String pairs, String where, RerankJob job) {
+        return tenant
+                + " has "
+                + pairs
+                + " pairs in jobs"
+                + where
+                + " queued or running and this job has "
+                + job.pairCount()
+                + "; the limit is ";
     }
 
     private static String formatRate(double rate) {

@@ -29,6 +29,10 @@ import org.jboss.logging.Logger;
  * whoever writes it. A job larger than the documents quota passes when the tenant has nothing in
  * flight, so a quota below the largest job never locks a tenant out.
  *
+ * <p>The configured quotas are the tenant's across every model; what is derived from a pool's drain
+ * (the share of its backlog, the front before the overflow topic) counts the tenant's jobs of that
+ * pool alone, so a tenant's backlog on one model never refuses its jobs for another.
+ *
  * <p>If Redis cannot be reached, jobs are accepted without a quota check (and counted): quotas
  * protect fairness, they must not stop a durable queue from taking work.
  */
@@ -40,6 +44,7 @@ public class TenantQuotas {
     static final String ACQUIRE =
             """
             local set, bucket, pairsKey, tokenBucket = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+            local poolOf, poolPairsKey = KEYS[5], KEYS[6]
             local id, now, stale = ARGV[1], tonumber(ARGV[2]), ARGV[3]
             local maxInFlight, rate, capacity, cost = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
             local maxPairs = tonumber(ARGV[8])
@@ -47,22 +52,25 @@ public class TenantQuotas {
             -- stored bytes: one counter per hour in which jobs expire; the live ones are summed
             local storedLimit, storedCost, storedPrefix = tonumber(ARGV[12]), tonumber(ARGV[13]), ARGV[14]
             local fromHour, toHour, expiryHour = tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[17])
-            -- pairs the tenant may have queued and running before its jobs go to the overflow topic
-            local frontPairs = tonumber(ARGV[18])
+            -- of the job's pool: the tenant's share of its backlog, and the pairs the tenant may have
+            -- queued and running there before its jobs go to the overflow topic
+            local pool, sharePairs, frontPairs = ARGV[19], tonumber(ARGV[20]), tonumber(ARGV[18])
             if storedLimit > 0 then
               local stored = 0
               for h = fromHour, toHour do stored = stored + tonumber(redis.call('GET', storedPrefix .. h) or '0') end
               if stored > 0 and stored + storedCost > storedLimit then return {'stored', tostring(stored)} end
             end
-            local tracked = maxInFlight > 0 or maxPairs > 0 or frontPairs > 0
-            local pairs = 0
+            local tracked = maxInFlight > 0 or maxPairs > 0 or sharePairs > 0 or frontPairs > 0
+            local poolPairs = 0
             if tracked then
               redis.call('ZREMRANGEBYSCORE', set, '-inf', stale)
               local n = redis.call('ZCARD', set)
-              if n == 0 then redis.call('DEL', pairsKey) end
+              if n == 0 then redis.call('DEL', pairsKey, poolOf, poolPairsKey) end
               if maxInFlight > 0 and n >= maxInFlight then return {'in-flight', tostring(n)} end
-              pairs = tonumber(redis.call('GET', pairsKey) or '0')
+              local pairs = tonumber(redis.call('GET', pairsKey) or '0')
               if maxPairs > 0 and pairs > 0 and pairs + cost > maxPairs then return {'in-flight-pairs', tostring(pairs)} end
+              poolPairs = tonumber(redis.call('HGET', poolPairsKey, pool) or '0')
+              if sharePairs > 0 and poolPairs > 0 and poolPairs + cost > sharePairs then return {'backlog-share', tostring(poolPairs)} end
             end
             -- each bucket: what it holds now, or the wait until it holds the cost (a cost larger than
             -- the bucket passes when the bucket is full); nothing is taken unless every bucket has room
@@ -93,19 +101,28 @@ public class TenantQuotas {
             if tracked then
               redis.call('ZADD', set, now, id)
               redis.call('INCRBY', pairsKey, cost)
+              redis.call('HSET', poolOf, id, pool)
+              redis.call('HINCRBY', poolPairsKey, pool, cost)
             end
             if storedLimit > 0 then
               local bucket = storedPrefix .. expiryHour
               redis.call('INCRBY', bucket, storedCost)
               redis.call('PEXPIREAT', bucket, (expiryHour + 1) * 3600000 + 60000)
             end
-            if frontPairs > 0 and pairs + cost > frontPairs then return {'ok', 'overflow'} end
+            if frontPairs > 0 and poolPairs + cost > frontPairs then return {'ok', 'overflow'} end
             return {'ok', ''}
             """;
 
     static final String RELEASE =
             """
-            if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('DECRBY', KEYS[3], ARGV[2]) end
+            if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+              redis.call('DECRBY', KEYS[3], ARGV[2])
+              local pool = redis.call('HGET', KEYS[5], ARGV[1])
+              if pool then
+                redis.call('HDEL', KEYS[5], ARGV[1])
+                redis.call('HINCRBY', KEYS[6], pool, -tonumber(ARGV[2]))
+              end
+            end
             if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HINCRBYFLOAT', KEYS[2], 'tokens', ARGV[2]) end
             if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HINCRBYFLOAT', KEYS[4], 'tokens', ARGV[3]) end
             if ARGV[4] ~= '' and redis.call('EXISTS', ARGV[4]) == 1 then redis.call('DECRBY', ARGV[4], ARGV[5]) end
@@ -185,15 +202,14 @@ public class TenantQuotas {
         // a share protects other tenants: with one tenant there are none
         double share = tenants.severalTenants() ? q.maxBacklogShare(job.tenant()) : 0;
         long sharePairs = backlog.tenantPairsLimit(share, pool);
-        boolean fromShare =
-                sharePairs > 0 && (configuredPairs <= 0 || sharePairs < configuredPairs);
-        long maxPairs = fromShare ? sharePairs : configuredPairs;
+        long maxPairs = configuredPairs;
         double rate = q.pairsPerSecond(job.tenant());
         double tokenRate = q.tokensPerSecond(job.tenant());
         long storedLimit = storedLimit(job.tenant());
         long frontPairs = tenants.severalTenants() ? frontPairs(pool) : 0;
         if (maxInFlight <= 0
                 && maxPairs <= 0
+                && sharePairs <= 0
                 && rate <= 0
                 && tokenRate <= 0
                 && storedLimit <= 0
@@ -213,7 +229,9 @@ public class TenantQuotas {
                 new QuotaRefusal.Checked(
                         maxInFlight,
                         maxPairs,
-                        fromShare ? share : 0,
+                        sharePairs,
+                        share,
+                        pool,
                         rate,
                         tokenRate,
                         storedLimit,
@@ -242,7 +260,9 @@ public class TenantQuotas {
                                 Long.toString(now / HOUR_MS),
                                 Long.toString(lastHour),
                                 Long.toString(expiryHour(job)),
-                                Long.toString(frontPairs)))
+                                Long.toString(frontPairs),
+                                pool.name(),
+                                Long.toString(Math.max(0, sharePairs))))
                 // a deadline: a saturated Redis must not hold a submission until the client gives
                 // up
                 .ifNoItem()
@@ -360,20 +380,23 @@ public class TenantQuotas {
     }
 
     /**
-     * Runs a quota script on the job's tenant's four keys (jobs in flight, pairs bucket, pairs in
-     * flight, tokens bucket) with the job's id and then {@code args}.
+     * Runs a quota script on the job's tenant's six keys (jobs in flight, pairs bucket, pairs in
+     * flight, tokens bucket, pool of each job in flight, pairs in flight per pool) with the job's
+     * id and then {@code args}.
      */
     private Uni<Response> script(String script, RerankJob job, String... args) {
         String tenant = job.tenant();
-        String[] all = new String[7 + args.length];
+        String[] all = new String[9 + args.length];
         all[0] = script;
-        all[1] = "4";
+        all[1] = "6";
         all[2] = RedisKeys.inFlight(tenant);
         all[3] = RedisKeys.pairBucket(tenant);
         all[4] = RedisKeys.inFlightPairs(tenant);
         all[5] = RedisKeys.tokenBucket(tenant);
-        all[6] = job.id();
-        System.arraycopy(args, 0, all, 7, args.length);
+        all[6] = RedisKeys.inFlightPools(tenant);
+        all[7] = RedisKeys.inFlightPoolPairs(tenant);
+        all[8] = job.id();
+        System.arraycopy(args, 0, all, 9, args.length);
         return RedisScripts.eval(redis, all);
     }
 }

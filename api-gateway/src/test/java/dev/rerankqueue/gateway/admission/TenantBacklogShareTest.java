@@ -1,18 +1,24 @@
 package dev.rerankqueue.gateway.admission;
 
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rerankqueue.messaging.ModelPool;
 import dev.rerankqueue.store.RedisKeys;
+import dev.rerankqueue.store.ScorerCapacityAnnouncement;
 import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -54,6 +60,8 @@ class TenantBacklogShareTest {
     void forget() throws Exception {
         redis.hash(String.class).hdel(RedisKeys.WORKER_CAPACITY, "share-worker");
         BacklogAdmissionTest.commitEverything(GROUP);
+        // the jobs never finish here: each test starts with nothing in flight
+        redis.key().keys(RedisKeys.IN_FLIGHT_PREFIX + "*").forEach(redis.key()::del);
     }
 
     @Test
@@ -88,6 +96,75 @@ class TenantBacklogShareTest {
             TenantQuotaTest.submitAs("acme-key").then().statusCode(429);
         } finally {
             capacity.close();
+        }
+    }
+
+    /**
+     * A share is of one model's pool: acme's jobs filling its share of the default pool's backlog
+     * do not count against its share of another model's pool, which has a backlog of its own.
+     */
+    @Test
+    void aShareFilledOnOneModelLeavesTheTenantItsShareOfAnother() throws Exception {
+        BacklogAdmissionTest.commitEverything(GROUP);
+        ModelPool large = ModelPool.of("share-test-large");
+        InfrastructureResource.kafka().createPool(large);
+        String big = "test/share-large-reranker";
+        String worker = "share-large-worker";
+        AutoCloseable capacity = BacklogAdmissionTest.announce(redis, "share-worker", 20);
+        try {
+            redis.hash(String.class).hset(RedisKeys.MODEL_POOLS, big, large.name());
+            redis.hash(String.class)
+                    .hset(RedisKeys.SERVED_MODELS, big, Long.toString(System.currentTimeMillis()));
+            redis.hash(String.class)
+                    .hset(
+                            RedisKeys.workerCapacity(large),
+                            worker,
+                            new ScorerCapacityAnnouncement(System.currentTimeMillis(), 20).wire());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(
+                            () ->
+                                    given().get("/q/metrics")
+                                            .asString()
+                                            .contains(
+                                                    "rerank_workers_capacity_pairs{pool=\""
+                                                            + large
+                                                            + "\"} 20.0"));
+            for (int i = 0; i < 30; i++) {
+                TenantQuotaTest.submitAs("acme-key").then().statusCode(202);
+            }
+            TenantQuotaTest.submitAs("acme-key").then().statusCode(429);
+            String bigJob =
+                    "{\"model\":\""
+                            + big
+                            + "\",\"query\":\"capital of France\","
+                            + "\"documents\":[\"Paris is the capital of France.\",\"Bread.\"]}";
+            int acceptedBig = 0;
+            Response refused = null;
+            for (int i = 0; i < 60 && refused == null; i++) {
+                Response r =
+                        given().contentType(ContentType.JSON)
+                                .header("Authorization", "Bearer acme-key")
+                                .body(bigJob)
+                                .post("/v1/rerank/jobs");
+                if (r.statusCode() == 202) {
+                    acceptedBig++;
+                } else {
+                    refused = r;
+                }
+            }
+            assertTrue(
+                    acceptedBig == 30,
+                    "acme's jobs for the other model accepted before its first refusal: "
+                            + acceptedBig);
+            refused.then()
+                    .statusCode(429)
+                    .body("detail", containsString("rerank.quotas.max-backlog-share"))
+                    .body("detail", containsString(large.name()));
+        } finally {
+            capacity.close();
+            redis.hash(String.class).hdel(RedisKeys.SERVED_MODELS, big);
+            redis.hash(String.class).hdel(RedisKeys.MODEL_POOLS, big);
+            redis.hash(String.class).hdel(RedisKeys.workerCapacity(large), worker);
         }
     }
 }
