@@ -19,6 +19,7 @@ import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,17 +33,28 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @TestProfile(SaturatedStoreTest.OneConnection.class)
 @WithTestResource(InfrastructureResource.class)
-class SaturatedStoreTest {
+public class SaturatedStoreTest {
 
+    /**
+     * A Redis pool of two connections with four waiting places; four submissions at once, a tenant
+     * holding at most half of them. {@link SubmissionShareTest} and {@code JobStoreReadsTest} share
+     * it (each profile is one more build and start of the gateway).
+     */
     public static class OneConnection implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of(
-                    "quarkus.redis.max-pool-size", "2",
-                    "rerank.admission.enabled", "false",
-                    "rerank.admission.store-deadline", "2s",
-                    "rerank.models.check", "false",
-                    "rerank.api-keys", "umbrella:umbrella-key");
+            return Map.ofEntries(
+                    Map.entry("quarkus.redis.max-pool-size", "2"),
+                    Map.entry("quarkus.redis.max-pool-waiting", "4"),
+                    Map.entry("rerank.admission.enabled", "false"),
+                    Map.entry("rerank.admission.store-deadline", "2s"),
+                    Map.entry("rerank.models.check", "false"),
+                    Map.entry("rerank.admission.max-in-flight-submissions", "4"),
+                    Map.entry("rerank.admission.accept-latency-target", "0"),
+                    Map.entry("rerank.admission.max-tenant-submission-share", "0.5"),
+                    Map.entry(
+                            "rerank.api-keys",
+                            "umbrella:umbrella-key,acme:acme-key,globex:globex-key"));
         }
     }
 
@@ -80,6 +92,21 @@ class SaturatedStoreTest {
         // and the tenant's next job is accepted and counted
         submit().then().statusCode(202);
         assertEquals(2, inFlight());
+    }
+
+    /**
+     * Waits until the connection a test blocked is free again, so the next test of the profile
+     * finds the pool as configured.
+     */
+    @AfterEach
+    void poolFreeAgain() {
+        awaitPoolFree(redis);
+    }
+
+    static void awaitPoolFree(RedisDataSource redis) {
+        await().atMost(Duration.ofSeconds(15))
+                .ignoreExceptions()
+                .until(() -> redis.execute("PING") != null);
     }
 
     private long inFlight() {

@@ -7,17 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,26 +26,17 @@ import org.junit.jupiter.api.Test;
  * in-flight limit are refused with a 429 of its own, and another tenant still finds a place.
  */
 @QuarkusTest
-@TestProfile(SubmissionShareTest.FourPlaces.class)
+@TestProfile(SaturatedStoreTest.OneConnection.class)
 @WithTestResource(InfrastructureResource.class)
 class SubmissionShareTest {
 
-    /** Four places at once, a fixed limit; a tenant may hold half of them. */
-    public static class FourPlaces implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of(
-                    "quarkus.redis.max-pool-size", "2",
-                    "rerank.admission.enabled", "false",
-                    "rerank.models.check", "false",
-                    "rerank.admission.max-in-flight-submissions", "4",
-                    "rerank.admission.accept-latency-target", "0",
-                    "rerank.admission.max-tenant-submission-share", "0.5",
-                    "rerank.api-keys", "acme:acme-key,globex:globex-key");
-        }
-    }
-
     @Inject ReactiveRedisDataSource reactive;
+    @Inject RedisDataSource redis;
+
+    @AfterEach
+    void poolFreeAgain() {
+        SaturatedStoreTest.awaitPoolFree(redis);
+    }
 
     @Test
     void aTenantWithSlowAcceptsHoldsOnlyItsShareOfThePlaces() throws Exception {

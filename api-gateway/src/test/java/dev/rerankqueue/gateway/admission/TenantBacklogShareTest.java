@@ -13,13 +13,11 @@ import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -29,30 +27,17 @@ import org.junit.jupiter.api.Test;
  * naming the share), while another tenant's jobs are still accepted.
  */
 @QuarkusTest
-@TestProfile(TenantBacklogShareTest.Shares.class)
+@TestProfile(TenantFrontTest.Front.class)
 @WithTestResource(InfrastructureResource.class)
 class TenantBacklogShareTest {
 
-    static final String GROUP = "share-test-workers";
+    static final String GROUP = TenantFrontTest.GROUP;
 
     /**
-     * Workers announce 20 pairs/s and the backlog may hold 10 s of work (200 pairs); each tenant
-     * may hold 0.3 of it, 60 pairs: 30 jobs of two documents.
+     * Announced by the test: with the profile's 3 s of backlog, 120 pairs, of which hooli and
+     * initech may each hold half, 60 pairs: 30 jobs of two documents.
      */
-    public static class Shares implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of(
-                    "rerank.api-keys", "acme:acme-key,globex:globex-key",
-                    "rerank.metrics.open", "true",
-                    "rerank.admission.consumer-group", GROUP,
-                    "rerank.admission.min-backlog-jobs", "5",
-                    "rerank.admission.sample-interval", "100ms",
-                    "rerank.admission.rate-window", "10m",
-                    "rerank.admission.max-backlog", "10s",
-                    "rerank.quotas.max-backlog-share", "0.3");
-        }
-    }
+    static final int CAPACITY = 40;
 
     @Inject RedisDataSource redis;
 
@@ -67,19 +52,19 @@ class TenantBacklogShareTest {
     @Test
     void aTenantPastItsShareOfTheBacklogIsRefusedAloneAndOthersGoOn() throws Exception {
         BacklogAdmissionTest.commitEverything(GROUP);
-        AutoCloseable capacity = BacklogAdmissionTest.announce(redis, "share-worker", 20);
+        AutoCloseable capacity = BacklogAdmissionTest.announce(redis, "share-worker", CAPACITY);
         try {
             int accepted = 0;
             Response refused = null;
             for (int i = 0; i < 120 && refused == null; i++) {
-                Response r = TenantQuotaTest.submitAs("acme-key");
+                Response r = TenantQuotaTest.submitAs("hooli-key");
                 if (r.statusCode() == 202) {
                     accepted++;
                 } else {
                     refused = r;
                 }
             }
-            assertTrue(refused != null, "120 jobs of acme accepted against a share of 30");
+            assertTrue(refused != null, "120 jobs of hooli accepted against a share of 30");
             refused.then()
                     .statusCode(429)
                     .contentType("application/problem+json")
@@ -87,20 +72,20 @@ class TenantBacklogShareTest {
                     .body("detail", containsString("rerank.quotas.max-backlog-share"))
                     .body("detail", containsString("limit is 60"));
             assertTrue(
-                    accepted == 30, "acme's jobs accepted before its first refusal: " + accepted);
-            // globex has its own share: the backlog acme left (60 of 200 pairs) does not hold it
-            // back
+                    accepted == 30, "hooli's jobs accepted before its first refusal: " + accepted);
+            // initech has its own share: the backlog hooli left (60 of 120 pairs) does not hold
+            // it back
             for (int i = 0; i < 20; i++) {
-                TenantQuotaTest.submitAs("globex-key").then().statusCode(202);
+                TenantQuotaTest.submitAs("initech-key").then().statusCode(202);
             }
-            TenantQuotaTest.submitAs("acme-key").then().statusCode(429);
+            TenantQuotaTest.submitAs("hooli-key").then().statusCode(429);
         } finally {
             capacity.close();
         }
     }
 
     /**
-     * A share is of one model's pool: acme's jobs filling its share of the default pool's backlog
+     * A share is of one model's pool: hooli's jobs filling its share of the default pool's backlog
      * do not count against its share of another model's pool, which has a backlog of its own.
      */
     @Test
@@ -110,7 +95,7 @@ class TenantBacklogShareTest {
         InfrastructureResource.kafka().createPool(large);
         String big = "test/share-large-reranker";
         String worker = "share-large-worker";
-        AutoCloseable capacity = BacklogAdmissionTest.announce(redis, "share-worker", 20);
+        AutoCloseable capacity = BacklogAdmissionTest.announce(redis, "share-worker", CAPACITY);
         try {
             redis.hash(String.class).hset(RedisKeys.MODEL_POOLS, big, large.name());
             redis.hash(String.class)
@@ -119,7 +104,8 @@ class TenantBacklogShareTest {
                     .hset(
                             RedisKeys.workerCapacity(large),
                             worker,
-                            new ScorerCapacityAnnouncement(System.currentTimeMillis(), 20).wire());
+                            new ScorerCapacityAnnouncement(System.currentTimeMillis(), CAPACITY)
+                                    .wire());
             await().atMost(Duration.ofSeconds(10))
                     .until(
                             () ->
@@ -128,11 +114,12 @@ class TenantBacklogShareTest {
                                             .contains(
                                                     "rerank_workers_capacity_pairs{pool=\""
                                                             + large
-                                                            + "\"} 20.0"));
+                                                            + "\"} "
+                                                            + (double) CAPACITY));
             for (int i = 0; i < 30; i++) {
-                TenantQuotaTest.submitAs("acme-key").then().statusCode(202);
+                TenantQuotaTest.submitAs("hooli-key").then().statusCode(202);
             }
-            TenantQuotaTest.submitAs("acme-key").then().statusCode(429);
+            TenantQuotaTest.submitAs("hooli-key").then().statusCode(429);
             String bigJob =
                     "{\"model\":\""
                             + big
@@ -143,7 +130,7 @@ class TenantBacklogShareTest {
             for (int i = 0; i < 60 && refused == null; i++) {
                 Response r =
                         given().contentType(ContentType.JSON)
-                                .header("Authorization", "Bearer acme-key")
+                                .header("Authorization", "Bearer hooli-key")
                                 .body(bigJob)
                                 .post("/v1/rerank/jobs");
                 if (r.statusCode() == 202) {
@@ -154,7 +141,7 @@ class TenantBacklogShareTest {
             }
             assertTrue(
                     acceptedBig == 30,
-                    "acme's jobs for the other model accepted before its first refusal: "
+                    "hooli's jobs for the other model accepted before its first refusal: "
                             + acceptedBig);
             refused.then()
                     .statusCode(429)

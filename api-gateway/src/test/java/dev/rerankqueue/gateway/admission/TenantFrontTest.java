@@ -38,21 +38,27 @@ class TenantFrontTest {
 
     /**
      * Workers announce 20 pairs/s: a front of 1 s holds 20 pairs, ten jobs of two documents; the
-     * backlog may hold 3 s of work (30 such jobs), no tenant share of it.
+     * backlog may hold 3 s of work (30 such jobs), no tenant share of it. Tenants hooli and
+     * initech, those of {@link TenantBacklogShareTest}, may each hold half of it (the two classes
+     * share one gateway: each profile is one more build and start).
      */
     public static class Front implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of(
-                    "rerank.api-keys", "acme:acme-key,globex:globex-key",
-                    "rerank.metrics.open", "true",
-                    "rerank.admission.consumer-group", GROUP,
-                    "rerank.admission.min-backlog-jobs", "5",
-                    "rerank.admission.sample-interval", "100ms",
-                    "rerank.admission.rate-window", "10m",
-                    "rerank.admission.max-backlog", "3s",
-                    "rerank.admission.front-backlog", "1s",
-                    "rerank.quotas.max-backlog-share", "0");
+            return Map.ofEntries(
+                    Map.entry(
+                            "rerank.api-keys",
+                            "acme:acme-key,globex:globex-key,hooli:hooli-key,initech:initech-key"),
+                    Map.entry("rerank.metrics.open", "true"),
+                    Map.entry("rerank.admission.consumer-group", GROUP),
+                    Map.entry("rerank.admission.min-backlog-jobs", "5"),
+                    Map.entry("rerank.admission.sample-interval", "100ms"),
+                    Map.entry("rerank.admission.rate-window", "10m"),
+                    Map.entry("rerank.admission.max-backlog", "3s"),
+                    Map.entry("rerank.admission.front-backlog", "1s"),
+                    Map.entry("rerank.quotas.max-backlog-share", "0"),
+                    Map.entry("rerank.quotas.tenant.\"hooli\".max-backlog-share", "0.5"),
+                    Map.entry("rerank.quotas.tenant.\"initech\".max-backlog-share", "0.5"));
         }
     }
 

@@ -3,6 +3,7 @@ package dev.rerankqueue.gateway.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rerankqueue.gateway.admission.SaturatedStoreTest;
 import dev.rerankqueue.job.JobState;
 import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.store.JobFields;
@@ -11,7 +12,6 @@ import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.smallrye.mutiny.Uni;
 import jakarta.inject.Inject;
@@ -29,20 +29,9 @@ import org.junit.jupiter.api.Test;
  * exhaust the pool and every tenant's requests fail with it.
  */
 @QuarkusTest
-@TestProfile(JobStoreReadsTest.SmallPool.class)
+@TestProfile(SaturatedStoreTest.OneConnection.class)
 @WithTestResource(InfrastructureResource.class)
 class JobStoreReadsTest {
-
-    public static class SmallPool implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of(
-                    "quarkus.redis.max-pool-size", "2",
-                    "quarkus.redis.max-pool-waiting", "4",
-                    "rerank.admission.enabled", "false",
-                    "rerank.models.check", "false");
-        }
-    }
 
     @Inject JobStore store;
     @Inject RedisDataSource redis;
