@@ -147,8 +147,8 @@ final class PoolBacklog {
                 fastest * (System.nanoTime() - sampledAt + config.commitLag().toNanos()) / 1e9;
         long waiting = Math.max(0, backlog - (long) drained);
         Duration raw = Duration.ofMillis((long) Math.ceil(waiting * 1000 / fastest));
-        Duration wait = predictions.corrected(raw);
-        Duration latest = predictions.latest(raw);
+        Duration wait = predictions.corrected(pool, raw);
+        Duration latest = predictions.latest(pool, raw);
         Long deadlineMs = job.request().deadlineMs();
         if (deadlineMs != null && waiting > 0 && latest.toMillis() > deadlineMs) {
             throw RefusedException.deadlineUnmeetable(
@@ -160,7 +160,7 @@ final class PoolBacklog {
                             Duration.ofMillis(deadlineMs),
                             config.maxRetryAfter()));
         }
-        predictions.predicted(job.id(), raw);
+        predictions.predicted(job.id(), pool, raw);
         return Optional.of(wait);
     }
 

@@ -1,10 +1,13 @@
 package dev.rerankqueue.gateway.admission;
 
 import dev.rerankqueue.gateway.config.GatewayConfig;
+import dev.rerankqueue.messaging.ModelPool;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -19,6 +22,9 @@ import java.util.Map;
  * {@code running} event, the {@code started_at} of its view), the difference between the predicted
  * and the real wait moves a running mean of the error, which later predictions are corrected by.
  * The jobs followed are bounded ({@link #MAX_TRACKED}; the oldest are forgotten).
+ *
+ * <p>Each model pool learns its own error: its workers' batches, and so the work its lag cannot
+ * tell apart, are its own.
  */
 @ApplicationScoped
 public class StartPredictions {
@@ -29,11 +35,19 @@ public class StartPredictions {
     /** Weight of one observed start in the running mean: about the last 20 starts count. */
     static final double WEIGHT = 0.05;
 
-    /** Each tracked job: when it was predicted (nanoTime) and the wait predicted (ms). */
-    private final Map<String, long[]> tracked =
+    /** What one pool's starts taught: the running means of the error and of its deviation. */
+    private static final class Learnt {
+        double errorMillis;
+        double deviationMillis;
+    }
+
+    /** A tracked job: when it was predicted (nanoTime), the wait predicted (ms), its pool's. */
+    private record Tracked(long at, long waitMillis, Learnt pool) {}
+
+    private final Map<String, Tracked> tracked =
             new LinkedHashMap<>() {
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<String, long[]> eldest) {
+                protected boolean removeEldestEntry(Map.Entry<String, Tracked> eldest) {
                     return size() > MAX_TRACKED;
                 }
             };
@@ -41,8 +55,8 @@ public class StartPredictions {
     /** The size of {@link #tracked}, read without its lock. */
     private volatile int tracking;
 
-    private double errorMillis;
-    private double deviationMillis;
+    private final Map<ModelPool, Learnt> pools = new HashMap<>();
+    private final MeterRegistry metrics;
 
     private final boolean enabled;
 
@@ -77,21 +91,37 @@ public class StartPredictions {
         this.learnUpToMillis = learnUpToMillis;
         this.enabled = enabled;
         this.deviations = deviations;
-        metrics.gauge(
-                "rerank.admission.start.prediction.error.seconds",
-                this,
-                p -> p.errorMillis() / 1000.0);
+        this.metrics = metrics;
+    }
+
+    /** What {@code pool}'s starts taught so far; its gauge registered with its first use. */
+    private Learnt of(ModelPool pool) {
+        return pools.computeIfAbsent(
+                pool,
+                p -> {
+                    Learnt learnt = new Learnt();
+                    Gauge.builder(
+                                    "rerank.admission.start.prediction.error.seconds",
+                                    this,
+                                    self -> self.errorMillis(p) / 1000.0)
+                            .description(
+                                    "Mean of predicted minus real waits before a job starts,"
+                                            + " taken off the next predictions")
+                            .tag("pool", p.name())
+                            .register(metrics);
+                    return learnt;
+                });
     }
 
     /**
      * The wait to promise for a job whose wait the backlog puts at {@code raw}: {@code raw} less
-     * the mean error of recent predictions (never below zero).
+     * the mean error of recent predictions of {@code pool} (never below zero).
      */
-    Duration corrected(Duration raw) {
+    Duration corrected(ModelPool pool, Duration raw) {
         if (!enabled) {
             return raw;
         }
-        return Duration.ofMillis(Math.max(0, raw.toMillis() - Math.round(errorMillis())));
+        return Duration.ofMillis(Math.max(0, raw.toMillis() - Math.round(errorMillis(pool))));
     }
 
     /**
@@ -99,20 +129,20 @@ public class StartPredictions {
      * wait plus the configured number of mean deviations of recent predictions. What a deadline is
      * checked against.
      */
-    synchronized Duration latest(Duration raw) {
+    synchronized Duration latest(ModelPool pool, Duration raw) {
         if (!enabled) {
             return raw;
         }
-        return corrected(raw).plusMillis(Math.round(deviations * deviationMillis));
+        return corrected(pool, raw).plusMillis(Math.round(deviations * of(pool).deviationMillis));
     }
 
     /**
-     * Follows job {@code id}, predicted now to wait {@code raw} (before correction); nothing when
-     * learning is off.
+     * Follows job {@code id} of {@code pool}, predicted now to wait {@code raw} (before
+     * correction); nothing when learning is off.
      */
-    synchronized void predicted(String id, Duration raw) {
+    synchronized void predicted(String id, ModelPool pool, Duration raw) {
         if (enabled) {
-            tracked.put(id, new long[] {System.nanoTime(), raw.toMillis()});
+            tracked.put(id, new Tracked(System.nanoTime(), raw.toMillis(), of(pool)));
             tracking = tracked.size();
         }
     }
@@ -136,22 +166,26 @@ public class StartPredictions {
     }
 
     synchronized void started(String id, long nowNanos) {
-        long[] p = tracked.remove(id);
+        Tracked p = tracked.remove(id);
         if (p == null) {
             return;
         }
         tracking = tracked.size();
-        if (p[1] > learnUpToMillis) {
+        if (p.waitMillis() > learnUpToMillis) {
             return;
         }
-        double waited = (nowNanos - p[0]) / 1e6;
-        double error = p[1] - waited;
-        deviationMillis += WEIGHT * (Math.abs(error - errorMillis) - deviationMillis);
-        errorMillis += WEIGHT * (error - errorMillis);
+        double waited = (nowNanos - p.at()) / 1e6;
+        double error = p.waitMillis() - waited;
+        Learnt l = p.pool();
+        l.deviationMillis += WEIGHT * (Math.abs(error - l.errorMillis) - l.deviationMillis);
+        l.errorMillis += WEIGHT * (error - l.errorMillis);
     }
 
-    /** The running mean of predicted minus real waits, ms (positive: predictions too long). */
-    synchronized double errorMillis() {
-        return errorMillis;
+    /**
+     * The running mean of {@code pool}'s predicted minus real waits, ms (positive: predictions too
+     * long).
+     */
+    synchronized double errorMillis(ModelPool pool) {
+        return of(pool).errorMillis;
     }
 }
