@@ -14,7 +14,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
 
 /**
@@ -167,7 +170,10 @@ public class JobSubmitter {
         return asked != null && asked <= timeout ? request : request.withDeadlineMs(timeout);
     }
 
-    /** Queues {@code job} in {@code pool}, the pool of the model it names. */
+    /**
+     * Queues {@code job} in {@code pool}, the pool of the model it names; counts the outcome by
+     * pool ({@code rerank.submissions{pool,outcome}}: the accept SLO of each pool).
+     */
     private Uni<AcceptedJob> produce(RerankJob job, ModelPool pool, Endpoint endpoint) {
         return Uni.createFrom()
                 .deferred(
@@ -176,7 +182,39 @@ public class JobSubmitter {
                             return inFlight.acquire(job.tenant())
                                     .map(slot -> admitAndSend(job, pool, endpoint, slot))
                                     .orElseGet(() -> Uni.createFrom().failure(overloaded()));
-                        });
+                        })
+                .onItemOrFailure()
+                .invoke(
+                        (accepted, failure) ->
+                                submissions(
+                                                pool,
+                                                failure == null
+                                                        ? "accepted"
+                                                        : failure instanceof ApiException e
+                                                                ? e.slug()
+                                                                : "error")
+                                        .increment());
+    }
+
+    /**
+     * The outcomes the accept SLO counts, exported as 0 with a pool's first submission: a series
+     * that starts at its first refusal hides that refusal from {@code rate()}.
+     */
+    private static final List<String> SLO_OUTCOMES =
+            List.of("accepted", "backlog-full", "queue-unavailable", "storage-full");
+
+    private final Set<ModelPool> poolsCounted = ConcurrentHashMap.newKeySet();
+
+    private Counter submissions(ModelPool pool, String outcome) {
+        if (poolsCounted.add(pool)) {
+            SLO_OUTCOMES.forEach(o -> submissions(pool, o));
+        }
+        return Counter.builder("rerank.submissions")
+                .description(
+                        "Submissions of a job to a model pool, by outcome: accepted, or the"
+                                + " problem that refused it")
+                .tags("pool", pool.name(), "outcome", outcome)
+                .register(metrics);
     }
 
     /**

@@ -212,6 +212,23 @@ class AnnouncedCapacityAdmissionTest {
                             .map(r -> JobCodec.decodeJob(r.value()).request().model())
                             .toList();
             assertEquals(acceptedBig, onLarge.size(), "every accepted job of the slow model");
+            // the accept SLO of each pool: the slow model's refusal is its pool's alone
+            String metrics = given().get("/q/metrics").asString();
+            String ofLarge = "rerank_submissions_total{outcome=\"%s\",pool=\"" + large + "\"}";
+            assertEquals(
+                    acceptedBig,
+                    BacklogAdmissionTest.gauge(metrics, ofLarge.formatted("accepted")),
+                    0.0);
+            assertEquals(
+                    1.0, BacklogAdmissionTest.gauge(metrics, ofLarge.formatted("backlog-full")));
+            assertEquals(
+                    0.0,
+                    BacklogAdmissionTest.gauge(
+                            metrics,
+                            "rerank_submissions_total{outcome=\"queue-unavailable\",pool=\""
+                                    + large
+                                    + "\"}"),
+                    "exported before its first refusal");
             assertTrue(onLarge.stream().allMatch(big::equals), onLarge.toString());
             given().get("/v1/models")
                     .then()
