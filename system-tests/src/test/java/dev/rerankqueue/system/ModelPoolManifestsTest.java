@@ -72,6 +72,46 @@ class ModelPoolManifestsTest {
                         .asText());
     }
 
+    /**
+     * The second pool's model comes from the shared cache too: downloaded once by the prefetch Job,
+     * loaded read-only and offline by every pod, never downloaded per pod on a GPU node.
+     */
+    @Test
+    void theSecondPoolsModelIsPrefetchedIntoTheSharedCacheAndLoadedOffline() throws Exception {
+        Map<String, JsonNode> two = KubernetesManifestsTest.render("gpu-two-models");
+        JsonNode pod = two.get(DEPLOYMENT).at("/spec/template/spec");
+        String model = env(pod.at("/containers/0/env")).get("RERANK_WORKER_SCORER_VLLM_MODEL");
+        JsonNode vllm = pod.at("/initContainers/0");
+        assertEquals("1", env(vllm.get("env")).get("HF_HUB_OFFLINE"));
+        JsonNode models = null;
+        for (JsonNode v : pod.get("volumes")) {
+            if (v.get("name").asText().equals("models")) {
+                models = v;
+            }
+        }
+        assertEquals(
+                "rerank-models",
+                models.at("/persistentVolumeClaim/claimName").asText(),
+                "the shared cache: " + models);
+        assertTrue(models.get("emptyDir") == null || models.get("emptyDir").isNull(), "" + models);
+        for (JsonNode mount : vllm.get("volumeMounts")) {
+            if (mount.get("name").asText().equals("models")) {
+                assertTrue(mount.get("readOnly").asBoolean(), "the servers only read the cache");
+            }
+        }
+        JsonNode prefetch =
+                two.get("Job/rerank-model-prefetch").at("/spec/template/spec/containers/0");
+        String fetched = env(prefetch.get("env")).get("MODELS");
+        assertTrue(
+                fetched != null && List.of(fetched.split("\\s+")).contains(model),
+                "the prefetch Job downloads " + model + ": " + fetched);
+        String defaultModel =
+                two.get("ConfigMap/rerank-config")
+                        .at("/data/RERANK_WORKER_SCORER_VLLM_MODEL")
+                        .asText();
+        assertTrue(List.of(fetched.split("\\s+")).contains(defaultModel), fetched);
+    }
+
     @Test
     void eachAppsCertificateMayUseThePoolsTopicsAndGroup() throws Exception {
         Map<String, JsonNode> two = KubernetesManifestsTest.render("gpu-two-models");
