@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rerankqueue.gateway.auth.ApiKeys;
 import dev.rerankqueue.testing.InfrastructureResource;
 import dev.rerankqueue.testing.SseRecorder;
 import io.quarkus.redis.datasource.RedisDataSource;
@@ -33,24 +34,33 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @TestProfile(TenantQuotaTest.Quotas.class)
 @WithTestResource(InfrastructureResource.class)
-class TenantQuotaTest {
+public class TenantQuotaTest {
 
+    /**
+     * A quota for each of seven tenants; lumon and vandelay, {@code ApiKeyTest}'s, have none (the
+     * two classes share one gateway: each profile is one more build and start). vandelay's key is
+     * configured in hashed form only.
+     */
     public static class Quotas implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of(
-                    "rerank.api-keys",
+            return Map.ofEntries(
+                    Map.entry(
+                            "rerank.api-keys",
                             "acme:acme-key,globex:globex-key,initech:initech-key,hooli:hooli-key,"
-                                    + "wayne:wayne-key,umbrella:umbrella-key,stark:stark-key",
-                    "rerank.quotas.tenant.\"hooli\".max-in-flight-pairs", "5",
-                    "rerank.admission.enabled", "false",
-                    "rerank.quotas.tenant.\"acme\".max-in-flight-jobs", "3",
-                    "rerank.quotas.tenant.\"globex\".pairs-per-second", "4",
-                    "rerank.quotas.burst", "2s",
-                    "rerank.quotas.tenant.\"initech\".max-sse-connections", "1",
-                    "rerank.quotas.tenant.\"wayne\".max-stored-share", "0.0001",
-                    "rerank.quotas.tenant.\"umbrella\".lanes", "batch",
-                    "rerank.quotas.tenant.\"stark\".max-followed-jobs", "5");
+                                    + "wayne:wayne-key,umbrella:umbrella-key,stark:stark-key,"
+                                    + "lumon:lumon-key-1,vandelay:"
+                                    + ApiKeys.hashed("vandelay-key-2")),
+                    Map.entry("rerank.metrics.token", "scrape-token-1"),
+                    Map.entry("rerank.quotas.tenant.\"hooli\".max-in-flight-pairs", "5"),
+                    Map.entry("rerank.admission.enabled", "false"),
+                    Map.entry("rerank.quotas.tenant.\"acme\".max-in-flight-jobs", "3"),
+                    Map.entry("rerank.quotas.tenant.\"globex\".pairs-per-second", "4"),
+                    Map.entry("rerank.quotas.burst", "2s"),
+                    Map.entry("rerank.quotas.tenant.\"initech\".max-sse-connections", "1"),
+                    Map.entry("rerank.quotas.tenant.\"wayne\".max-stored-share", "0.0001"),
+                    Map.entry("rerank.quotas.tenant.\"umbrella\".lanes", "batch"),
+                    Map.entry("rerank.quotas.tenant.\"stark\".max-followed-jobs", "5"));
         }
     }
 

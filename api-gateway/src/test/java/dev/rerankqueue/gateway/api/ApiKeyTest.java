@@ -9,12 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rerankqueue.gateway.auth.ApiKeys;
+import dev.rerankqueue.gateway.admission.TenantQuotaTest;
 import dev.rerankqueue.testing.InfrastructureResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
@@ -24,7 +23,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -32,24 +30,12 @@ import org.junit.jupiter.api.Test;
 
 /** With API keys configured: every API call needs a key, and a tenant sees only its own jobs. */
 @QuarkusTest
-@TestProfile(ApiKeyTest.WithKeys.class)
+@TestProfile(TenantQuotaTest.Quotas.class)
 @WithTestResource(InfrastructureResource.class)
 class ApiKeyTest {
 
     @TestHTTPResource("/")
     URL base;
-
-    /** acme has a plain key; globex's is configured in hashed form only. */
-    public static class WithKeys implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of(
-                    "rerank.api-keys",
-                    "acme:acme-key-1,globex:" + ApiKeys.hashed("globex-key-2"),
-                    "rerank.metrics.token",
-                    "scrape-token-1");
-        }
-    }
 
     private static String submitAs(String key) {
         return submitAs(key, JobSubmissionTest.BEIJING);
@@ -93,7 +79,7 @@ class ApiKeyTest {
                 .statusCode(401)
                 .contentType("application/problem+json")
                 .body("detail", containsString("rerank.metrics.token"));
-        given().header("Authorization", "Bearer acme-key-1")
+        given().header("Authorization", "Bearer lumon-key-1")
                 .get("/q/metrics")
                 .then()
                 .statusCode(401); // an API key is not the token
@@ -120,28 +106,28 @@ class ApiKeyTest {
 
     @Test
     void eachTenantSeesOnlyItsOwnJobs() {
-        String acmeJob = submitAs("acme-key-1");
-        given().header("Authorization", "Bearer acme-key-1")
-                .get("/v1/rerank/jobs/" + acmeJob)
+        String lumonJob = submitAs("lumon-key-1");
+        given().header("Authorization", "Bearer lumon-key-1")
+                .get("/v1/rerank/jobs/" + lumonJob)
                 .then()
                 .statusCode(200);
         // another tenant gets exactly what an unknown id gets: no hint that the job exists
-        given().header("Authorization", "Bearer globex-key-2")
-                .get("/v1/rerank/jobs/" + acmeJob)
+        given().header("Authorization", "Bearer vandelay-key-2")
+                .get("/v1/rerank/jobs/" + lumonJob)
                 .then()
                 .statusCode(404)
                 .body("type", equalTo("/problems/job-not-found"));
-        given().header("Authorization", "Bearer globex-key-2")
+        given().header("Authorization", "Bearer vandelay-key-2")
                 .accept("text/event-stream")
-                .get("/v1/rerank/jobs/" + acmeJob + "/events")
+                .get("/v1/rerank/jobs/" + lumonJob + "/events")
                 .then()
                 .statusCode(404);
-        given().header("Authorization", "Bearer globex-key-2")
-                .delete("/v1/rerank/jobs/" + acmeJob)
+        given().header("Authorization", "Bearer vandelay-key-2")
+                .delete("/v1/rerank/jobs/" + lumonJob)
                 .then()
                 .statusCode(404);
-        given().header("Authorization", "Bearer acme-key-1")
-                .get("/v1/rerank/jobs/" + acmeJob)
+        given().header("Authorization", "Bearer lumon-key-1")
+                .get("/v1/rerank/jobs/" + lumonJob)
                 .then()
                 .statusCode(200)
                 .body("status", equalTo("queued"));
@@ -159,31 +145,31 @@ class ApiKeyTest {
                         .collect(Collectors.joining(","));
         String job = "{\"query\":\"q\",\"documents\":[" + documents + "]}";
         assertTrue(job.length() >= LargeBodies.OFF_LOOP_BYTES, "a body of " + job.length());
-        String id = submitAs("acme-key-1", job);
-        given().header("Authorization", "Bearer acme-key-1")
+        String id = submitAs("lumon-key-1", job);
+        given().header("Authorization", "Bearer lumon-key-1")
                 .get("/v1/rerank/jobs/" + id)
                 .then()
                 .statusCode(200)
                 .body("status", equalTo("queued"));
-        given().header("Authorization", "Bearer globex-key-2")
+        given().header("Authorization", "Bearer vandelay-key-2")
                 .get("/v1/rerank/jobs/" + id)
                 .then()
                 .statusCode(404);
         String batch =
                 given().urlEncodingEnabled(false)
                         .contentType(ContentType.JSON)
-                        .header("Authorization", "Bearer globex-key-2")
+                        .header("Authorization", "Bearer vandelay-key-2")
                         .body("{\"jobs\":[" + job + "]}")
                         .post("/v1/rerank/jobs:batch")
                         .then()
                         .statusCode(202)
                         .extract()
                         .path("jobs[0].id");
-        given().header("Authorization", "Bearer globex-key-2")
+        given().header("Authorization", "Bearer vandelay-key-2")
                 .get("/v1/rerank/jobs/" + batch)
                 .then()
                 .statusCode(200);
-        given().header("Authorization", "Bearer acme-key-1")
+        given().header("Authorization", "Bearer lumon-key-1")
                 .get("/v1/rerank/jobs/" + batch)
                 .then()
                 .statusCode(404);
@@ -194,21 +180,21 @@ class ApiKeyTest {
         String batch =
                 given().urlEncodingEnabled(false)
                         .contentType(ContentType.JSON)
-                        .header("Authorization", "Bearer acme-key-1")
+                        .header("Authorization", "Bearer lumon-key-1")
                         .body("{\"jobs\":[" + JobSubmissionTest.BEIJING + "]}")
                         .post("/v1/rerank/jobs:batch")
                         .then()
                         .statusCode(202)
                         .extract()
                         .path("batch_id");
-        given().header("Authorization", "Bearer acme-key-1")
+        given().header("Authorization", "Bearer lumon-key-1")
                 .get("/v1/rerank/batches/" + batch)
                 .then()
                 .statusCode(200);
         String unknown = UUID.randomUUID().toString();
         for (String suffix : List.of("", "/events")) {
             String theirs =
-                    given().header("Authorization", "Bearer globex-key-2")
+                    given().header("Authorization", "Bearer vandelay-key-2")
                             .get("/v1/rerank/batches/" + batch + suffix)
                             .then()
                             .statusCode(404)
@@ -216,7 +202,7 @@ class ApiKeyTest {
                             .extract()
                             .asString();
             String none =
-                    given().header("Authorization", "Bearer globex-key-2")
+                    given().header("Authorization", "Bearer vandelay-key-2")
                             .get("/v1/rerank/batches/" + unknown + suffix)
                             .then()
                             .statusCode(404)
@@ -233,26 +219,26 @@ class ApiKeyTest {
     @Test
     void anIdempotencyKeyBelongsToOneTenant() {
         String key = "shared-key-" + System.nanoTime();
-        Response acme =
+        Response lumon =
                 given().contentType(ContentType.JSON)
-                        .header("Authorization", "Bearer acme-key-1")
+                        .header("Authorization", "Bearer lumon-key-1")
                         .header("Idempotency-Key", key)
                         .body(JobSubmissionTest.BEIJING)
                         .post("/v1/rerank/jobs");
-        acme.then().statusCode(202);
-        // the same key and body from another tenant: a job of its own, not a replay of acme's
-        Response globex =
+        lumon.then().statusCode(202);
+        // the same key and body from another tenant: a job of its own, not a replay of lumon's
+        Response vandelay =
                 given().contentType(ContentType.JSON)
-                        .header("Authorization", "Bearer globex-key-2")
+                        .header("Authorization", "Bearer vandelay-key-2")
                         .header("Idempotency-Key", key)
                         .body(JobSubmissionTest.BEIJING)
                         .post("/v1/rerank/jobs");
-        globex.then().statusCode(202);
-        assertNotEquals(acme.path("id").toString(), globex.path("id").toString());
-        assertEquals(null, globex.header("Idempotent-Replayed"));
-        // and another body under that key from a third party's view is no 422 naming acme's job
+        vandelay.then().statusCode(202);
+        assertNotEquals(lumon.path("id").toString(), vandelay.path("id").toString());
+        assertEquals(null, vandelay.header("Idempotent-Replayed"));
+        // and another body under that key from a third party's view is no 422 naming lumon's job
         given().contentType(ContentType.JSON)
-                .header("Authorization", "Bearer globex-key-2")
+                .header("Authorization", "Bearer vandelay-key-2")
                 .header("Idempotency-Key", key + "-b")
                 .body(JobSubmissionTest.BEIJING.replace("Pandas", "Koalas"))
                 .post("/v1/rerank/jobs")
@@ -262,7 +248,7 @@ class ApiKeyTest {
 
     @Test
     void aPathThatWalksOutOfQStillNeedsAKey() throws Exception {
-        String acmeJob = submitAs("acme-key-1");
+        String lumonJob = submitAs("lumon-key-1");
         HttpClient http = HttpClient.newHttpClient();
         for (String path :
                 List.of(
@@ -275,7 +261,7 @@ class ApiKeyTest {
                                                     URI.create(
                                                             base.toString().replaceAll("/$", "")
                                                                     + path
-                                                                    + acmeJob))
+                                                                    + lumonJob))
                                             .build(),
                                     HttpResponse.BodyHandlers.ofString())
                             .statusCode();
@@ -287,8 +273,8 @@ class ApiKeyTest {
 
     @Test
     void theHashedKeyFormAndTheXApiKeyHeaderWork() {
-        String id = submitAs("globex-key-2");
-        given().header("X-API-Key", "globex-key-2")
+        String id = submitAs("vandelay-key-2");
+        given().header("X-API-Key", "vandelay-key-2")
                 .get("/v1/rerank/jobs/" + id)
                 .then()
                 .statusCode(200);
