@@ -245,9 +245,7 @@ class AnnouncedCapacityAdmissionTest {
     }
 
     private void serve(String model, ModelPool pool) {
-        redis.hash(String.class).hset(RedisKeys.MODEL_POOLS, model, pool.name());
-        redis.hash(String.class)
-                .hset(RedisKeys.SERVED_MODELS, model, Long.toString(System.currentTimeMillis()));
+        BacklogAdmissionTest.serve(redis, model, pool);
     }
 
     private static String job(String model) {

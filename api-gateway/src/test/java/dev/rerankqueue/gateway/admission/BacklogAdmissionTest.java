@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rerankqueue.messaging.ModelPool;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.store.ScorerCapacityAnnouncement;
@@ -157,6 +158,13 @@ class BacklogAdmissionTest {
      * What a worker group does after scoring everything: commit the end of every partition of both
      * lanes.
      */
+    /** What a worker of {@code model} in {@code pool} announces: the model is served there. */
+    static void serve(RedisDataSource redis, String model, ModelPool pool) {
+        redis.hash(String.class).hset(RedisKeys.MODEL_POOLS, model, pool.name());
+        redis.hash(String.class)
+                .hset(RedisKeys.SERVED_MODELS, model, Long.toString(System.currentTimeMillis()));
+    }
+
     /**
      * Announces one worker's capacity of {@code pairs} pairs per second and waits until the
      * gateway's gauge shows it.

@@ -97,9 +97,7 @@ class TenantBacklogShareTest {
         String worker = "share-large-worker";
         AutoCloseable capacity = BacklogAdmissionTest.announce(redis, "share-worker", CAPACITY);
         try {
-            redis.hash(String.class).hset(RedisKeys.MODEL_POOLS, big, large.name());
-            redis.hash(String.class)
-                    .hset(RedisKeys.SERVED_MODELS, big, Long.toString(System.currentTimeMillis()));
+            BacklogAdmissionTest.serve(redis, big, large);
             redis.hash(String.class)
                     .hset(
                             RedisKeys.workerCapacity(large),
