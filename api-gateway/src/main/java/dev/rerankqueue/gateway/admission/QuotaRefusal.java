@@ -6,7 +6,7 @@ import dev.rerankqueue.messaging.ModelPool;
 import java.time.Duration;
 
 /**
- * The 429 for each way the quota script ({@link TenantQuotas#ACQUIRE}) refuses a job: which quota,
+ * The 429 for each way the quota script ({@link QuotaScripts#ACQUIRE}) refuses a job: which quota,
  * the figures it was checked against, the config key that sets it and when to retry.
  */
 final class QuotaRefusal {
