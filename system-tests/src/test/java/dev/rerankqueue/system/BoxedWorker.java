@@ -102,6 +102,20 @@ final class BoxedWorker {
                 .exec();
     }
 
+    /**
+     * Freezes every process of {@code container} (the cgroup freezer, as {@code docker pause}): a
+     * worker stopped mid-batch whose connections stay open, as a long GC pause or a stalled node
+     * leaves it.
+     */
+    static void freeze(String container) {
+        client().pauseContainerCmd(container).exec();
+    }
+
+    /** Lets a {@link #freeze frozen} {@code container} run on where it stopped. */
+    static void thaw(String container) {
+        client().unpauseContainerCmd(container).exec();
+    }
+
     private static DockerClient client() {
         return DockerClientFactory.instance().client();
     }

@@ -280,17 +280,19 @@ class KafkaClusterIT {
      * The containerised worker cut off from the brokers for 13 s under 10 submits/s (past its 10 s
      * session: its partitions go to the other worker while it still holds jobs), joined again, then
      * cut off from Redis for 13 s (it keeps its partitions but can neither claim nor write), joined
-     * again. Every accepted job succeeds, and none has two different results on {@code
-     * rerank.results}: what the cut-off worker held is finished once, by one of the two.
+     * again, then frozen for 13 s ({@code docker pause}: past its session and its jobs' leases, its
+     * connections open) and thawed, a zombie that wakes up holding jobs another worker has taken
+     * over. Every accepted job succeeds, and none has two different results on {@code
+     * rerank.results}: what the cut-off or frozen worker held is finished once, by one of the two.
      */
     @Test
-    void aWorkerCutOffFromKafkaThenFromRedisLosesNothingAndWritesNoSecondResult() throws Exception {
+    void aWorkerCutOffThenFrozenLosesNothingAndWritesNoSecondResult() throws Exception {
         long start = System.nanoTime();
         JobLoad load = new JobLoad(gateway.baseUrl(), KEY);
         String box = boxedWorker.getContainerId();
         long logLinesBefore = jobLogLines(boxedWorker.getLogs());
         CompletableFuture<Void> traffic =
-                submitting(load, Duration.ofSeconds(36), Duration.ofMillis(100));
+                submitting(load, Duration.ofSeconds(55), Duration.ofMillis(100));
         Thread.sleep(3_000);
         BoxedWorker.disconnect(box, network);
         Thread.sleep(CUT_MS);
@@ -299,6 +301,10 @@ class KafkaClusterIT {
         BoxedWorker.disconnect(box, redisNetwork);
         Thread.sleep(CUT_MS);
         BoxedWorker.connect(box, redisNetwork, "cluster-worker-2");
+        Thread.sleep(6_000);
+        BoxedWorker.freeze(box);
+        Thread.sleep(CUT_MS);
+        BoxedWorker.thaw(box);
         traffic.get(2, TimeUnit.MINUTES);
         JobLoad.Outcome o = load.check(Duration.ofMinutes(3));
         Set<String> accepted = new HashSet<>(load.acceptedIds());
@@ -318,9 +324,10 @@ class KafkaClusterIT {
         String row =
                 String.format(
                         "| the containerised worker cut off from Kafka for 13 s (session 10 s), then"
-                                + " from Redis for 13 s, under 10 submits/s | %d | %d (%s) | %d | %d"
-                                + " | %d | %d | %d with two different results | %.1f s | %d jobs"
-                                + " finished by the cut-off worker |",
+                                + " from Redis for 13 s, then frozen (docker pause) for 13 s, under 10"
+                                + " submits/s | %d | %d (%s) | %d | %d | %d | %d | %d with two"
+                                + " different results | %.1f s | %d jobs finished by the"
+                                + " containerised worker |",
                         o.accepted(),
                         o.rejected(),
                         o.refusedBy(),
