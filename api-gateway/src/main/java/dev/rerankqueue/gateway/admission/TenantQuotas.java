@@ -110,11 +110,10 @@ public class TenantQuotas {
     public Uni<Boolean> acquire(RerankJob job, ModelPool pool) {
         Quotas q = config.quotas();
         int maxInFlight = q.maxInFlightJobs(job.tenant());
-        long configuredPairs = q.maxInFlightPairs(job.tenant());
+        long maxPairs = q.maxInFlightPairs(job.tenant());
         // a share protects other tenants: with one tenant there are none
         double share = tenants.severalTenants() ? q.maxBacklogShare(job.tenant()) : 0;
         long sharePairs = backlog.tenantPairsLimit(share, pool);
-        long maxPairs = configuredPairs;
         double rate = q.pairsPerSecond(job.tenant());
         double tokenRate = q.tokensPerSecond(job.tenant());
         long storedLimit = storedLimit(job.tenant());
