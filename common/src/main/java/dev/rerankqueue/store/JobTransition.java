@@ -33,12 +33,37 @@ public final class JobTransition {
     static final String ABSENT = "absent";
 
     /**
+     * A Lua function, {@code leaveInFlight(set, id, pairs)}: takes job {@code id} off a tenant's
+     * {@link RedisKeys#inFlight in-flight set} and, when it was there, its {@code pairs} off the
+     * tenant's counters of every model and of the job's pool. The one definition of leaving the
+     * set, for this script and the gateway's quota release.
+     */
+    public static final String LEAVE_IN_FLIGHT =
+            """
+            local function leaveInFlight(set, id, pairs)
+              if redis.call('ZREM', set, id) == 1 then
+                redis.call('DECRBY', set .. '%1$s', pairs)
+                local pool = redis.call('HGET', set .. '%2$s', id)
+                if pool then
+                  redis.call('HDEL', set .. '%2$s', id)
+                  redis.call('HINCRBY', set .. '%3$s', pool, -pairs)
+                end
+              end
+            end
+            """
+                    .formatted(
+                            RedisKeys.IN_FLIGHT_PAIRS,
+                            RedisKeys.IN_FLIGHT_POOLS,
+                            RedisKeys.IN_FLIGHT_POOL_PAIRS);
+
+    /**
      * One write as a Lua function of the job's key and its argument table; the reply leaves out the
      * fields the write set itself (the caller has them: {@link #outcome}), so a result is not sent
      * back to the worker that just wrote it.
      */
     private static final String TRANSITION =
-            """
+            LEAVE_IN_FLIGHT
+                    + """
             local function transition(key, a)
               local target, sources, expected = a[1], a[2], a[3]
               local ttl, channel, id = tonumber(a[4]), a[5], a[6]
@@ -82,14 +107,8 @@ public final class JobTransition {
               if ttl > 0 then redis.call('EXPIRE', key, ttl) end
               if inflight ~= '' then
                 local tenant = redis.call('HGET', key, 'tenant')
-                if tenant and redis.call('ZREM', inflight .. tenant, id) == 1 then
-                  local pairs = tonumber(redis.call('HGET', key, 'pairs') or '0')
-                  redis.call('DECRBY', inflight .. tenant .. ':pairs', pairs)
-                  local pool = redis.call('HGET', inflight .. tenant .. ':pool', id)
-                  if pool then
-                    redis.call('HDEL', inflight .. tenant .. ':pool', id)
-                    redis.call('HINCRBY', inflight .. tenant .. ':pool-pairs', pool, -pairs)
-                  end
+                if tenant then
+                  leaveInFlight(inflight .. tenant, id, tonumber(redis.call('HGET', key, 'pairs') or '0'))
                 end
               end
               if webhooks ~= '' and redis.call('HEXISTS', key, 'webhook') == 1 then

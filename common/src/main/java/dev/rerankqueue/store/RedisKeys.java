@@ -80,6 +80,16 @@ public final class RedisKeys {
         return TENANT_JOBS_PREFIX + tenant;
     }
 
+    /**
+     * Suffixes of an {@link #inFlight} set's companions, {@link #inFlightPairs}, {@link
+     * #inFlightPools} and {@link #inFlightPoolPairs}: scripts that know only the set's key append
+     * them ({@link JobTransition#LEAVE_IN_FLIGHT}).
+     */
+    static final String IN_FLIGHT_PAIRS = ":pairs";
+
+    static final String IN_FLIGHT_POOLS = ":pool";
+    static final String IN_FLIGHT_POOL_PAIRS = ":pool-pairs";
+
     public static String inFlight(String tenant) {
         return IN_FLIGHT_PREFIX + tenant;
     }
@@ -89,7 +99,7 @@ public final class RedisKeys {
      * same scripts).
      */
     public static String inFlightPairs(String tenant) {
-        return inFlight(tenant) + ":pairs";
+        return inFlight(tenant) + IN_FLIGHT_PAIRS;
     }
 
     /**
@@ -97,7 +107,7 @@ public final class RedisKeys {
      * with the set by the same scripts.
      */
     public static String inFlightPools(String tenant) {
-        return inFlight(tenant) + ":pool";
+        return inFlight(tenant) + IN_FLIGHT_POOLS;
     }
 
     /**
@@ -105,7 +115,7 @@ public final class RedisKeys {
      * share of one pool's backlog is checked against the tenant's jobs of that pool alone.
      */
     public static String inFlightPoolPairs(String tenant) {
-        return inFlight(tenant) + ":pool-pairs";
+        return inFlight(tenant) + IN_FLIGHT_POOL_PAIRS;
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.rerankqueue.gateway.admission;
 
+import dev.rerankqueue.store.JobTransition;
+
 /**
  * The Lua scripts of {@link TenantQuotas}, each run atomically in Redis on a tenant's six keys
  * (jobs in flight, pairs bucket, pairs in flight, tokens bucket, the pool of each job in flight,
@@ -88,15 +90,9 @@ final class QuotaScripts {
 
     /** Gives back what {@link #ACQUIRE} took for a job that was not accepted after all. */
     static final String RELEASE =
-            """
-            if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-              redis.call('DECRBY', KEYS[3], ARGV[2])
-              local pool = redis.call('HGET', KEYS[5], ARGV[1])
-              if pool then
-                redis.call('HDEL', KEYS[5], ARGV[1])
-                redis.call('HINCRBY', KEYS[6], pool, -tonumber(ARGV[2]))
-              end
-            end
+            JobTransition.LEAVE_IN_FLIGHT
+                    + """
+            leaveInFlight(KEYS[1], ARGV[1], tonumber(ARGV[2]))
             if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HINCRBYFLOAT', KEYS[2], 'tokens', ARGV[2]) end
             if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HINCRBYFLOAT', KEYS[4], 'tokens', ARGV[3]) end
             if ARGV[4] ~= '' and redis.call('EXISTS', ARGV[4]) == 1 then redis.call('DECRBY', ARGV[4], ARGV[5]) end
