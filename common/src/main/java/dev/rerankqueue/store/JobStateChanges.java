@@ -140,10 +140,12 @@ public final class JobStateChanges {
 
     /**
      * A terminal state written back as it was (from the results topic, or from what this worker
-     * wrote before Redis lost it); a no-op when the job has a state.
+     * wrote before Redis lost it), over no state or an older one that is not terminal (Redis came
+     * back without the writes after it); a no-op over a terminal state or a newer one.
      */
     public static JobTransition restored(JobState state, Duration retention) {
-        return JobTransition.create(state.id(), state.status(), JobFields.restoring(state))
+        return JobTransition.restore(
+                        state.id(), state.status(), JobFields.restoring(state), state.version())
                 .retainFor(retention);
     }
 }

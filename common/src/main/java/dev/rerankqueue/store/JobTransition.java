@@ -3,6 +3,7 @@ package dev.rerankqueue.store;
 import dev.rerankqueue.job.JobStatus;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,7 +78,12 @@ public final class JobTransition {
                 if s == probe then allowed = true end
               end
               if not allowed then return {'0', tostring(version), present and status or ''} end
-              if present and expected ~= '' and tonumber(expected) ~= version then
+              if present and string.sub(expected, 1, 1) == '<' then
+                -- a restore: replaces a state older than the one restored (its hash rebuilt whole)
+                if version >= tonumber(string.sub(expected, 2)) then return {'0', tostring(version), status} end
+                redis.call('DEL', key)
+                present = false
+              elseif present and expected ~= '' and tonumber(expected) ~= version then
                 return {'0', tostring(version), status or ''}
               end
               local first = 12
@@ -159,6 +165,9 @@ public final class JobTransition {
     private Long expectedVersion;
     private boolean createOnly;
 
+    /** A restore's version: it replaces a state that is not terminal and older than this. */
+    private Long restoredVersion;
+
     /** The statuses the write may move the job from; {@code null}: all the table allows. */
     private Set<JobStatus> from;
 
@@ -182,6 +191,23 @@ public final class JobTransition {
             String jobId, JobStatus initial, Map<String, String> fields) {
         JobTransition t = new JobTransition(jobId, initial).orCreateWith(fields);
         t.createOnly = true;
+        return t;
+    }
+
+    /**
+     * A write that puts back a terminal state as recorded elsewhere (the results topic), {@code
+     * version} being the version it had: it creates the job, or replaces whole a state that is not
+     * terminal and older than it (Redis came back without the writes that followed that one); it
+     * does nothing over a terminal state or a newer one. {@code fields} set the state's version to
+     * one less than {@code version}, which the write then bumps.
+     */
+    public static JobTransition restore(
+            String jobId, JobStatus status, Map<String, String> fields, long version) {
+        if (!status.isTerminal()) {
+            throw new IllegalArgumentException("only a terminal state is restored: " + status);
+        }
+        JobTransition t = new JobTransition(jobId, status).orCreateWith(fields);
+        t.restoredVersion = version;
         return t;
     }
 
@@ -325,17 +351,25 @@ public final class JobTransition {
         String sources =
                 createOnly
                         ? ""
-                        : target.sources().stream()
-                                .filter(s -> from == null || from.contains(s))
-                                .map(JobStatus::wireName)
-                                .collect(Collectors.joining(","));
+                        : restoredVersion != null
+                                ? Arrays.stream(JobStatus.values())
+                                        .filter(s -> !s.isTerminal())
+                                        .map(JobStatus::wireName)
+                                        .collect(Collectors.joining(","))
+                                : target.sources().stream()
+                                        .filter(s -> from == null || from.contains(s))
+                                        .map(JobStatus::wireName)
+                                        .collect(Collectors.joining(","));
         if (!createFields.isEmpty()) {
             sources = sources.isEmpty() ? ABSENT : sources + "," + ABSENT;
         }
         List<String> args = new ArrayList<>();
         args.add(target.wireName());
         args.add(sources);
-        args.add(expectedVersion == null ? "" : Long.toString(expectedVersion));
+        args.add(
+                restoredVersion != null
+                        ? "<" + restoredVersion
+                        : expectedVersion == null ? "" : Long.toString(expectedVersion));
         args.add(Long.toString(ttl.toSeconds()));
         args.add(RedisKeys.JOB_EVENTS_CHANNEL);
         args.add(jobId);

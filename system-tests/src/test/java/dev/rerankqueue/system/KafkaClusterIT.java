@@ -207,6 +207,8 @@ class KafkaClusterIT {
             boxedWorker.stop();
         }
         if (redis != null) {
+            // what it loaded from its append-only file after the kill, and any fsync it delayed
+            Files.writeString(AppProcess.logs().resolve("cluster-redis.log"), redis.getLogs());
             redis.stop();
         }
         for (int i = 0; i < brokers.size(); i++) {

@@ -86,6 +86,16 @@ public final class RedisServerProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Kills the server and starts it again on the same port and directory: it comes back with what
+     * it last saved there (a {@code SAVE}), under a new {@code run_id}, as a server restarted from
+     * its persistence files does.
+     */
+    public synchronized void restart() {
+        kill();
+        start();
+    }
+
     public int port() {
         return port;
     }

@@ -516,6 +516,56 @@ class JobTransitionScriptTest {
                         .applied());
     }
 
+    /**
+     * Redis came back at a job's claim (version 2, running, with progress) without its end (version
+     * 3): the restore rebuilds the state whole at version 3 and takes the job off its tenant's
+     * in-flight set; over a terminal state or a newer claim it does nothing.
+     */
+    @Test
+    void aRestoreReplacesAnOlderStateThatIsNotTerminalButNoOther() throws Exception {
+        String tenant = "restore-" + UUID.randomUUID();
+        String id = UUID.randomUUID().toString();
+        String set = RedisKeys.inFlight(tenant);
+        sync(redis.zadd(List.of(set, "1", id)));
+        sync(redis.incrby(RedisKeys.inFlightPairs(tenant), "3"));
+        run(
+                JobTransition.create(
+                        id,
+                        JobStatus.QUEUED,
+                        Map.of(JobFields.TENANT, tenant, JobFields.PAIRS, "3")));
+        run(JobTransition.to(id, JobStatus.RUNNING).set("progress_pairs", "2"));
+        Map<String, String> end =
+                Map.of(
+                        JobFields.VERSION,
+                        "2",
+                        JobFields.TENANT,
+                        tenant,
+                        JobFields.PAIRS,
+                        "3",
+                        JobFields.RESULT,
+                        "{\"r\":1}");
+
+        TransitionOutcome restored = run(JobTransition.restore(id, JobStatus.SUCCEEDED, end, 3));
+        assertTrue(restored.applied());
+        assertEquals(3, restored.version());
+        Map<String, String> hash = hash(id);
+        assertEquals("succeeded", hash.get(JobFields.STATUS));
+        assertEquals("{\"r\":1}", hash.get(JobFields.RESULT));
+        assertFalse(hash.containsKey("progress_pairs"), "rebuilt whole: " + hash);
+        assertEquals(0, sync(redis.zcard(set)).toInteger());
+        assertEquals(0, sync(redis.get(RedisKeys.inFlightPairs(tenant))).toInteger());
+
+        assertFalse(
+                run(JobTransition.restore(id, JobStatus.CANCELLED, end, 9)).applied(),
+                "a terminal state stays");
+        String newer = UUID.randomUUID().toString();
+        run(JobTransition.create(newer, JobStatus.QUEUED, Map.of(JobFields.TENANT, tenant)));
+        run(JobTransition.to(newer, JobStatus.RUNNING));
+        TransitionOutcome older = run(JobTransition.restore(newer, JobStatus.SUCCEEDED, end, 2));
+        assertFalse(older.applied(), "a claim as new as the restored end stays");
+        assertEquals(JobStatus.RUNNING, older.status());
+    }
+
     @Test
     void retryMovesARunningJobBackToQueuedAndCountsAttempts() throws Exception {
         String id = UUID.randomUUID().toString();

@@ -105,8 +105,9 @@ public class JobBatchProcessor {
 
     /**
      * Runs passes until every job's terminal state is published: a job whose state vanished from
-     * Redis (a flush, a failover) before it reached the results topic is claimed and scored again,
-     * in {@link #MAX_PASSES} passes at most; after that the batch fails and is not acknowledged.
+     * Redis (a flush, a failover), or went back to queued with the writes Redis lost, before it
+     * reached the results topic is claimed and scored again, in {@link #MAX_PASSES} passes at most;
+     * after that the batch fails and is not acknowledged.
      */
     private Uni<Void> runToTheEnd(List<QueuedJob> jobs, Priority lane, boolean overflow) {
         AtomicReference<List<QueuedJob>> pending = new AtomicReference<>(jobs);
@@ -117,8 +118,9 @@ public class JobBatchProcessor {
                         e -> {
                             List<QueuedJob> vanished = ((StatesVanished) e).jobs;
                             LOG.warnf(
-                                    "the state of %d finished jobs vanished from Redis before it"
-                                            + " reached %s",
+                                    "the state of %d finished jobs vanished from Redis, or went"
+                                            + " back to queued, before it reached %s: scoring"
+                                            + " them again",
                                     vanished.size(), Topics.RESULTS);
                             pending.set(vanished);
                         })

@@ -1,6 +1,7 @@
 package dev.rerankqueue.worker.batch;
 
 import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.store.JobStateChanges;
 import dev.rerankqueue.store.JobTransition;
@@ -47,8 +48,8 @@ public class ResultLog {
      * Appends the terminal state of every job of a batch, before the batch is acknowledged: the
      * states this pass wrote (as the writes returned them, so a Redis flush in between cannot lose
      * them), and the states of jobs found already terminal (a redelivery after a crash between the
-     * Redis write and this append). Completes with the jobs whose state is gone from Redis and was
-     * not written by this pass: they must be scored again.
+     * Redis write and this append). Completes with the jobs whose state is gone from Redis, or
+     * queued, and was not written by this pass: they must be scored again.
      */
     Uni<List<QueuedJob>> appendTerminalStates(
             List<QueuedJob> jobs, TerminalStates written, Duration retention) {
@@ -92,12 +93,17 @@ public class ResultLog {
         return out;
     }
 
-    /** Appends the job's state if it is terminal; completes with the job if its state is gone. */
+    /**
+     * Appends the job's state if it is terminal; completes with the job if its state is gone or
+     * queued: after a pass claimed it, a job is queued only when Redis came back without the claim
+     * (it lost its last writes), and nobody runs it then. Running is another worker's (a
+     * take-over).
+     */
     private Uni<QueuedJob> appendIfTerminal(QueuedJob job) {
         return store.find(job.id())
                 .chain(
                         state -> {
-                            if (state == null) {
+                            if (state == null || state.status() == JobStatus.QUEUED) {
                                 return Uni.createFrom().item(job);
                             }
                             return state.status().isTerminal()

@@ -11,8 +11,10 @@ import io.quarkus.redis.datasource.value.SetArgs;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -21,16 +23,23 @@ import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.jboss.logging.Logger;
 
 /**
- * Rebuilds job results in Redis from the {@code rerank.results} topic when Redis has lost them
- * (restart without persistence, failover, FLUSHALL). A marker key says Redis holds the replayed
- * results; when it is gone, one worker (holding a short lock) replays the topic and writes back
- * every state Redis lacks, never overwriting one it has.
+ * Rebuilds job results in Redis from the {@code rerank.results} topic when Redis has lost them. A
+ * marker key says Redis holds the replayed results; when it is gone (a restart without persistence,
+ * FLUSHALL), one worker (holding a short lock) replays the whole topic. A Redis that comes back
+ * with its data may still lack its last writes, though it acknowledged them: with {@code
+ * appendfsync everysec} a killed server loses up to two seconds of them, a replica promoted by a
+ * failover what it had not received. So each check also records the server's {@code run_id} with
+ * the time ({@link #RUN}); a check that finds another server's there (a restart, a failover) marks
+ * the topic to be replayed from the time that server was last seen, less {@link #TAIL_MARGIN}, and
+ * one worker replays that tail. A replay writes back every state Redis lacks or holds older and not
+ * terminal (a job back at its claim), never one it holds terminal or newer.
  */
 @ApplicationScoped
 public class StateRestorer {
@@ -38,16 +47,53 @@ public class StateRestorer {
     static final String MARKER = "rerank:results-restored";
     static final String LOCK = "rerank:results-restore-lock";
 
+    /** The run id of the Redis server last seen by a worker, and when: "{@code <run_id> <ms>}". */
+    static final String RUN = "rerank:results-redis-run";
+
+    /** Epoch ms from which the results topic is still to be replayed, when a tail replay is due. */
+    static final String TAIL = "rerank:results-tail-from";
+
+    /**
+     * How far before the last sight of a restarted server the tail replay starts: the records'
+     * times are their writers' clocks, the sight another worker's.
+     */
+    static final Duration TAIL_MARGIN = Duration.ofMinutes(1);
+
     private static final Logger LOG = Logger.getLogger(StateRestorer.class);
 
     /**
-     * Sets the marker and drops the lock, only if the lock is still ours (KEYS: lock, marker; ARGV:
-     * token, time).
+     * Records this server's run id (ARGV[1]) seen at ARGV[2]; when another server's id was there,
+     * keeps the time it was last seen as the start of a tail replay (the earliest one still due).
+     * Returns the start of the tail replay due, if any (KEYS: run, tail).
+     */
+    private static final String SEEN =
+            """
+            local cur = redis.call('GET', KEYS[1])
+            redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2])
+            if cur then
+              local id, seen = string.match(cur, '^(%S+) (%d+)$')
+              if id and id ~= ARGV[1] then
+                local from = tonumber(redis.call('GET', KEYS[2]) or '')
+                if not from or from > tonumber(seen) then redis.call('SET', KEYS[2], seen) end
+              end
+            end
+            return redis.call('GET', KEYS[2])
+            """;
+
+    /**
+     * Only if the lock is still ours (ARGV[1]): sets the marker (time ARGV[2]), drops the tail
+     * replayed (ARGV[3], '' for none) unless the server restarted again since the replay began (its
+     * run id, ARGV[4]), drops the lock (KEYS: lock, marker, tail, run).
      */
     private static final String FINISH =
             """
             if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
             redis.call('SET', KEYS[2], ARGV[2])
+            local run = redis.call('GET', KEYS[4]) or ''
+            if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) == ARGV[3]
+                and string.sub(run, 1, #ARGV[4] + 1) == ARGV[4] .. ' ' then
+              redis.call('DEL', KEYS[3])
+            end
             redis.call('DEL', KEYS[1])
             return 1
             """;
@@ -84,7 +130,10 @@ public class StateRestorer {
             skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     void checkRedis() {
         try {
-            if (await(redis.key().exists(MARKER))) {
+            String runId = runId();
+            String tail = seen(runId);
+            boolean marked = await(redis.key().exists(MARKER));
+            if (marked && tail == null) {
                 return;
             }
             String token = workerId + ":" + UUID.randomUUID();
@@ -95,31 +144,41 @@ public class StateRestorer {
             boolean done = false;
             try {
                 long start = System.nanoTime();
-                int restored = replay();
+                Long from = marked ? Long.parseLong(tail) - TAIL_MARGIN.toMillis() : null;
+                int restored = replay(from);
                 // Redis may have been emptied again while the topic was replayed: then our lock is
-                // gone with what we
-                // wrote before, and the marker must not say "restored"; the next check replays
-                // again
+                // gone with what we wrote before, and the marker must not say "restored"; the next
+                // check replays again
                 done =
                         await(
                                                 RedisScripts.eval(
                                                         redis,
                                                         FINISH,
-                                                        "2",
+                                                        "4",
                                                         LOCK,
                                                         MARKER,
+                                                        TAIL,
+                                                        RUN,
                                                         token,
-                                                        Long.toString(System.currentTimeMillis())))
+                                                        Long.toString(System.currentTimeMillis()),
+                                                        tail == null ? "" : tail,
+                                                        runId))
                                         .toInteger()
                                 == 1;
-                if (done) {
-                    LOG.infof(
-                            "Redis had no results marker: replayed %s, restored %d job states in %d ms",
-                            Topics.RESULTS, restored, (System.nanoTime() - start) / 1_000_000);
-                } else {
+                long ms = (System.nanoTime() - start) / 1_000_000;
+                if (!done) {
                     LOG.warnf(
                             "Redis was emptied while %s was replayed; replaying it again",
                             Topics.RESULTS);
+                } else if (from == null) {
+                    LOG.infof(
+                            "Redis had no results marker: replayed %s, restored %d job states in %d ms",
+                            Topics.RESULTS, restored, ms);
+                } else {
+                    LOG.infof(
+                            "Redis restarted or failed over (run id %s) and may lack its last"
+                                    + " writes: replayed %s from %s, restored %d job states in %d ms",
+                            runId, Topics.RESULTS, Instant.ofEpochMilli(from), restored, ms);
                 }
             } finally {
                 if (!done) {
@@ -133,15 +192,41 @@ public class StateRestorer {
         }
     }
 
+    /** The Redis server's run id, new at each start ({@code INFO server}). */
+    private String runId() {
+        String info = await(redis.execute("INFO", "server")).toString();
+        return info.lines()
+                .filter(l -> l.startsWith("run_id:"))
+                .map(l -> l.substring("run_id:".length()).trim())
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("INFO server gave no run_id"));
+    }
+
+    /** Records {@code runId} as seen now; the start of the tail replay due, or null. */
+    private String seen(String runId) {
+        Response due =
+                await(
+                        RedisScripts.eval(
+                                redis,
+                                SEEN,
+                                "2",
+                                RUN,
+                                TAIL,
+                                runId,
+                                Long.toString(System.currentTimeMillis())));
+        return due == null ? null : due.toString();
+    }
+
     private static <T> T await(Uni<T> uni) {
         return uni.await().atMost(Duration.ofSeconds(10));
     }
 
     /**
-     * Writes back every unexpired state of the results topic that Redis lacks; returns how many it
-     * wrote.
+     * Writes back every unexpired state of the results topic that Redis lacks, or holds older and
+     * not terminal, from its records written since {@code from} (epoch ms; null: all of them);
+     * returns how many it wrote.
      */
-    int replay() {
+    int replay(Long from) {
         // every kafka.* setting (bootstrap servers, SASL, TLS), like the connector's own clients
         Map<String, Object> props = new HashMap<>(kafkaConfig);
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
@@ -159,8 +244,19 @@ public class StateRestorer {
                             .map(p -> new TopicPartition(Topics.RESULTS, p.partition()))
                             .toList();
             consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            if (from == null) {
+                consumer.seekToBeginning(partitions);
+            } else {
+                Map<TopicPartition, Long> at = new HashMap<>();
+                partitions.forEach(tp -> at.put(tp, from));
+                Map<TopicPartition, OffsetAndTimestamp> found =
+                        consumer.offsetsForTimes(at, Duration.ofSeconds(10));
+                for (TopicPartition tp : partitions) {
+                    OffsetAndTimestamp first = found.get(tp);
+                    consumer.seek(tp, first != null ? first.offset() : end.get(tp));
+                }
+            }
             while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
                 List<Uni<Boolean>> writes = new ArrayList<>();
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {

@@ -22,6 +22,7 @@ import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.store.JobEvent;
 import dev.rerankqueue.store.JobFields;
+import dev.rerankqueue.store.JobStateChanges;
 import dev.rerankqueue.store.JobTransition;
 import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.testing.InfrastructureResource;
@@ -747,6 +748,106 @@ class JobConsumerTest {
         RerankJob after = beijing();
         produce(after);
         assertEquals(JobStatus.SUCCEEDED, awaitTerminal(after.id()).status());
+    }
+
+    /**
+     * A Redis killed with {@code appendfsync everysec} (or failed over to a replica) comes back
+     * without its last writes, though it acknowledged them: here a job's terminal state is gone and
+     * another's is back at its claim ({@code running}), while the results marker survived. Both
+     * jobs' offsets are committed, so no worker reads them again: the results topic is their only
+     * copy.
+     */
+    @Test
+    void resultsComeBackAfterRedisRestartsWithoutItsLastWrites() {
+        RerankJob gone = beijing();
+        RerankJob stale = beijing();
+        produce(gone);
+        produce(stale);
+        JobState goneBefore = awaitTerminal(gone.id());
+        JobState staleBefore = awaitTerminal(stale.id());
+        await().atMost(Duration.ofSeconds(20))
+                .until(
+                        () ->
+                                InfrastructureResource.kafka().readAll(Topics.RESULTS).stream()
+                                                .filter(
+                                                        r ->
+                                                                r.key().equals(gone.id())
+                                                                        || r.key()
+                                                                                .equals(stale.id()))
+                                                .count()
+                                        == 2);
+        redis.key().del(RedisKeys.job(gone.id()));
+        String staleKey = RedisKeys.job(stale.id());
+        redis.hash(String.class).hdel(staleKey, JobFields.RESULT, JobFields.FINISHED_AT);
+        redis.hash(String.class)
+                .hset(
+                        staleKey,
+                        Map.of(
+                                JobFields.STATUS,
+                                JobStatus.RUNNING.wireName(),
+                                JobFields.VERSION,
+                                Long.toString(staleBefore.version() - 1)));
+        redis.execute("SAVE");
+        InfrastructureResource.redis().restart();
+        await().atMost(Duration.ofSeconds(20))
+                .ignoreExceptions()
+                .until(
+                        () ->
+                                state(gone.id()) != null
+                                        && state(stale.id()).status() == JobStatus.SUCCEEDED);
+        assertEquals(goneBefore, state(gone.id()), "restored exactly, version included");
+        assertEquals(staleBefore, state(stale.id()), "restored over its claim");
+        RerankJob after = beijing();
+        produce(after);
+        assertEquals(JobStatus.SUCCEEDED, awaitTerminal(after.id()).status());
+    }
+
+    /**
+     * Redis came back at the gateway's queued state of a job while a worker scored it (the claim
+     * was among the writes it lost): the worker's result no longer applies, and nobody else runs
+     * the job. It is claimed and scored again, not left queued with its offset committed.
+     */
+    @Test
+    void aJobWhoseClaimRedisLostIsScoredAgain() {
+        List<String> docs = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            docs.add("Document " + i + " says little about capitals, rivers and mountains.");
+        }
+        RerankJob job =
+                aQueuedJob().withQuery("What is the capital of China?").withDocuments(docs).build();
+        writer.apply(JobStateChanges.queued(job, Duration.ofHours(1))).await().indefinitely();
+        List<JobEvent> events = new CopyOnWriteArrayList<>();
+        var subscriber =
+                redis.pubsub(String.class)
+                        .subscribe(
+                                RedisKeys.JOB_EVENTS_CHANNEL,
+                                m -> {
+                                    JobEvent e = JobEvent.parse(m);
+                                    if (e.id().equals(job.id())) {
+                                        events.add(e);
+                                    }
+                                });
+        try {
+            produce(job);
+            await().atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(2))
+                    .until(() -> events.stream().anyMatch(e -> e.status() == JobStatus.RUNNING));
+            String key = RedisKeys.job(job.id());
+            redis.hash(String.class).hdel(key, JobFields.STARTED_AT, JobFields.WORKER);
+            redis.hash(String.class)
+                    .hset(
+                            key,
+                            Map.of(
+                                    JobFields.STATUS,
+                                    JobStatus.QUEUED.wireName(),
+                                    JobFields.VERSION,
+                                    "1"));
+            JobState s = awaitTerminal(job.id());
+            assertEquals(JobStatus.SUCCEEDED, s.status());
+            assertEquals(2, s.attempts(), "claimed again");
+        } finally {
+            subscriber.unsubscribe();
+        }
     }
 
     @Test
