@@ -76,6 +76,8 @@ class KafkaClusterIT {
         assumeTrue(
                 DockerClientFactory.instance().isDockerAvailable(),
                 "no Docker daemon here: the three-broker cluster is not run (.ci/run starts one)");
+        // the containerised worker's image is built while the brokers start
+        CompletableFuture.runAsync(() -> BoxedWorker.image().get());
         String image = System.getenv().getOrDefault("KAFKA_IMAGE", "apache/kafka:4.1.1");
         network = Network.newNetwork();
         List<Integer> ports = new ArrayList<>();

@@ -1,5 +1,6 @@
 package dev.rerankqueue.gateway.admission;
 
+import dev.rerankqueue.gateway.auth.TenantDirectory;
 import dev.rerankqueue.gateway.config.GatewayConfig;
 import dev.rerankqueue.gateway.store.JobStore;
 import dev.rerankqueue.job.JobStatus;
@@ -49,6 +50,7 @@ public class JobProducer {
     private final GatewayConfig config;
     private final MeterRegistry metrics;
     private final Timer sendTimer;
+    private final SendShares shares;
 
     public JobProducer(
             @Channel(CHANNEL) @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER)
@@ -57,7 +59,8 @@ public class JobProducer {
                     MutinyEmitter<byte[]> batch,
             JobStore store,
             GatewayConfig config,
-            MeterRegistry metrics) {
+            MeterRegistry metrics,
+            TenantDirectory tenants) {
         this.interactive = interactive;
         this.batch = batch;
         this.store = store;
@@ -69,6 +72,29 @@ public class JobProducer {
                         .description("Time from produce to the broker's acknowledgement")
                         .publishPercentileHistogram()
                         .register(metrics);
+        this.shares =
+                new SendShares(
+                        tenants.severalTenants() ? config.admission().maxTenantSendShare() : 1,
+                        JobProducer::bufferMemory);
+    }
+
+    /** The {@code buffer.memory} of {@code lane}'s producer (Kafka's default: 32 MiB). */
+    private static long bufferMemory(Priority lane) {
+        return ConfigProvider.getConfig()
+                .getOptionalValue(
+                        "mp.messaging.outgoing."
+                                + (lane == Priority.BATCH ? BATCH_CHANNEL : CHANNEL)
+                                + ".buffer.memory",
+                        Long.class)
+                .orElse(32L << 20);
+    }
+
+    /**
+     * The most bytes one tenant's jobs may hold of the smallest lane producer's buffer on their way
+     * to Kafka ({@code rerank.admission.max-tenant-send-share}); 0 when there is no share.
+     */
+    public long tenantSendShare() {
+        return shares.smallest();
     }
 
     /**
@@ -101,12 +127,15 @@ public class JobProducer {
     /**
      * Sends {@code job} to {@code topic} with its lane's producer; emits once Kafka has it and its
      * queued state is written (or could not be: the worker creates it), fails with a 503 {@link
-     * RefusedException} when Kafka did not acknowledge it in time and no worker has it.
+     * RefusedException} when Kafka did not acknowledge it in time and no worker has it, or at once
+     * with a 429 when its tenant's jobs on their way to Kafka hold their share of the producer's
+     * buffer ({@link SendShares}).
      *
      * @param predictedStartAt when admission predicted its scoring to start, epoch ms (0: unknown)
      */
     Uni<AcceptedJob> send(RerankJob job, Endpoint endpoint, String topic, long predictedStartAt) {
         byte[] value = JobCodec.encodeJob(job);
+        Runnable sent = shares.take(job.tenant(), job.lane(), value.length);
         Timer.Sample sample = Timer.start();
         Message<byte[]> record =
                 Message.of(value)
@@ -120,6 +149,10 @@ public class JobProducer {
                 .ifNoItem()
                 .after(config.kafka().sendTimeout())
                 .fail()
+                // acknowledged, failed or given up on: the producer no longer holds the record (its
+                // own deadlines end before the send timeout, checkProducerGivesUpFirst)
+                .onTermination()
+                .invoke(sent)
                 .onFailure()
                 .recoverWithUni(e -> neverRun(job).map(taken -> takenOrRefused(job, taken, e)))
                 .invoke(() -> acknowledged(job, endpoint, sample))

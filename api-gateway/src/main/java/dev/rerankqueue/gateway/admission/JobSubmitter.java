@@ -306,6 +306,14 @@ public class JobSubmitter {
         return inFlight.atLimit();
     }
 
+    /**
+     * The most bytes one tenant's jobs may hold of a producer's buffer on their way to Kafka; 0
+     * when there is no share ({@link JobProducer#tenantSendShare()}).
+     */
+    public long tenantSendShare() {
+        return producer.tenantSendShare();
+    }
+
     /** The refusal (503 {@code overloaded}) of a submission over the in-flight limit. */
     public RefusedException overloaded() {
         return RefusedException.overloaded(

@@ -120,8 +120,7 @@ public class JsonLinesUpload {
         AtomicReference<ApiException> stop = new AtomicReference<>();
         AtomicLong stopLine = new AtomicLong(Long.MAX_VALUE);
         Semaphore window = new Semaphore(WINDOW);
-        int windowBytes =
-                (int) Math.min(Integer.MAX_VALUE, config.limits().uploadWindow().asLongValue());
+        int windowBytes = windowBytes();
         Semaphore bytesWindow = new Semaphore(windowBytes);
         long maxJobs = config.limits().maxUploadJobs();
         UploadLines lines =
@@ -252,6 +251,22 @@ public class JsonLinesUpload {
      * next lines would meet as well; a refusal of the line itself (a model nobody serves, a key
      * reused with another body) is that line's error, and the rest go on.
      */
+    /**
+     * The bytes of lines one upload has being submitted: {@code rerank.limits.upload-window}, and
+     * at most three quarters of its tenant's send share divided between the uploads it may send at
+     * once, so that a tenant's uploads alone never take it past its share of the producer's buffer
+     * and stop at a 429 (the quarter left covers the encoding and the tenant's other jobs).
+     */
+    int windowBytes() {
+        long window = config.limits().uploadWindow().asLongValue();
+        long share = jobs.tenantSendShare();
+        if (share > 0) {
+            int uploads = Math.max(1, config.limits().maxUploadsPerTenant());
+            window = Math.min(window, Math.max(1, share * 3 / 4 / uploads));
+        }
+        return (int) Math.min(Integer.MAX_VALUE, window);
+    }
+
     static boolean stopsTheUpload(ApiException refusal) {
         return refusal.status() == 429 || refusal.status() >= 500;
     }

@@ -140,6 +140,18 @@ public interface Admission {
     double maxTenantSubmissionShare();
 
     /**
+     * Most of a lane's Kafka producer buffer ({@code buffer.memory} of that lane's producer, 32 MiB
+     * by default) one tenant's jobs may hold on their way to Kafka, counted in encoded bytes from
+     * the send to the broker's acknowledgement: past it that tenant's next job of the lane is a 429
+     * at once, so that one tenant's large jobs or uploads cannot fill the buffer and have every
+     * other tenant's sends wait and fail as {@code queue-unavailable}. A tenant sending nothing may
+     * send one job of any size. Applies only where API keys name two or more tenants; 1 = no share.
+     * Default 0.5.
+     */
+    @WithDefault("0.5")
+    double maxTenantSendShare();
+
+    /**
      * Longest wait for the tenant's quota check in Redis: past it the submission is refused (503
      * {@code overloaded}, nothing taken) rather than held while Redis is saturated. Long enough for
      * a burst at a cold gateway, where the check waits behind the burst's other submissions.

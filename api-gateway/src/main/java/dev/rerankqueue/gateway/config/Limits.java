@@ -47,7 +47,10 @@ public interface Limits {
     /**
      * Bytes of lines one JSON Lines upload has being submitted at once, besides at most 32 lines:
      * bounds the heap one upload of large lines takes (each line is held as text, parsed and
-     * encoded until Kafka has it). A line larger than this is submitted alone. Default 16M.
+     * encoded until Kafka has it). A line larger than this is submitted alone. Where tenants have a
+     * send share ({@code rerank.admission.max-tenant-send-share}), at most three quarters of that
+     * share divided by {@code max-uploads-per-tenant}: a tenant's uploads alone never fill its
+     * share (6 MiB each with the defaults). Default 16M.
      */
     @WithDefault("16M")
     MemorySize uploadWindow();
