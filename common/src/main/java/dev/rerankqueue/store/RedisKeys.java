@@ -103,8 +103,9 @@ public final class RedisKeys {
     }
 
     /**
-     * The model pool of each job in a tenant's {@link #inFlight} set (job id to pool name), kept
-     * with the set by the same scripts.
+     * The pairs taken for each job in a tenant's {@link #inFlight} set and its model pool (job id
+     * to "{@code <pairs> <pool>}"), kept with the set by the same scripts: a job dropped from the
+     * set past the retention gives its pairs back.
      */
     public static String inFlightPools(String tenant) {
         return inFlight(tenant) + IN_FLIGHT_POOLS;

@@ -17,7 +17,8 @@ final class QuotaScripts {
      * that refused it with its figure ({@link QuotaRefusal}).
      */
     static final String ACQUIRE =
-            """
+            JobTransition.LEAVE_IN_FLIGHT
+                    + """
             local set, bucket, pairsKey, tokenBucket = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
             local poolOf, poolPairsKey = KEYS[5], KEYS[6]
             local id, now, stale = ARGV[1], tonumber(ARGV[2]), ARGV[3]
@@ -38,7 +39,11 @@ final class QuotaScripts {
             local tracked = maxInFlight > 0 or maxPairs > 0 or sharePairs > 0 or frontPairs > 0
             local poolPairs = 0
             if tracked then
-              redis.call('ZREMRANGEBYSCORE', set, '-inf', stale)
+              -- jobs in the set past the retention (their end never came, or Redis lost it): off the
+              -- set with the pairs taken for them, a hundred at a time
+              for _, old in ipairs(redis.call('ZRANGEBYSCORE', set, '-inf', stale, 'LIMIT', 0, 100)) do
+                leaveInFlight(set, old, pairsInFlight(set, old))
+              end
               local n = redis.call('ZCARD', set)
               if n == 0 then redis.call('DEL', pairsKey, poolOf, poolPairsKey) end
               if maxInFlight > 0 and n >= maxInFlight then return {'in-flight', tostring(n)} end
@@ -76,7 +81,7 @@ final class QuotaScripts {
             if tracked then
               redis.call('ZADD', set, now, id)
               redis.call('INCRBY', pairsKey, cost)
-              redis.call('HSET', poolOf, id, pool)
+              redis.call('HSET', poolOf, id, cost .. ' ' .. pool)
               redis.call('HINCRBY', poolPairsKey, pool, cost)
             end
             if storedLimit > 0 then

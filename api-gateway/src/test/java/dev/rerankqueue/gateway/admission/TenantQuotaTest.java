@@ -5,9 +5,11 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.gateway.auth.ApiKeys;
+import dev.rerankqueue.store.RedisKeys;
 import dev.rerankqueue.testing.InfrastructureResource;
 import dev.rerankqueue.testing.SseRecorder;
 import io.quarkus.redis.datasource.RedisDataSource;
@@ -49,10 +51,12 @@ public class TenantQuotaTest {
                             "rerank.api-keys",
                             "acme:acme-key,globex:globex-key,initech:initech-key,hooli:hooli-key,"
                                     + "wayne:wayne-key,umbrella:umbrella-key,stark:stark-key,"
+                                    + "dunder:dunder-key,"
                                     + "lumon:lumon-key-1,vandelay:"
                                     + ApiKeys.hashed("vandelay-key-2")),
                     Map.entry("rerank.metrics.token", "scrape-token-1"),
                     Map.entry("rerank.quotas.tenant.\"hooli\".max-in-flight-pairs", "5"),
+                    Map.entry("rerank.quotas.tenant.\"dunder\".max-in-flight-pairs", "5"),
                     Map.entry("rerank.admission.enabled", "false"),
                     Map.entry("rerank.quotas.tenant.\"acme\".max-in-flight-jobs", "3"),
                     Map.entry("rerank.quotas.tenant.\"globex\".pairs-per-second", "4"),
@@ -112,6 +116,30 @@ public class TenantQuotaTest {
                 .statusCode(200);
         submitAs("acme-key").then().statusCode(202);
         submitAs("acme-key").then().statusCode(429);
+    }
+
+    /**
+     * A job left in its tenant's in-flight set past the retention (its end never came, or Redis
+     * lost it) is dropped from the set at the next submission, and so are the pairs taken for it:
+     * they no longer count against the tenant's quota while its other jobs keep the set from
+     * emptying.
+     */
+    @Test
+    void aJobLeftInFlightPastTheRetentionGivesItsPairsBack() {
+        submitAs("dunder-key").then().statusCode(202); // 2 of dunder's 5 pairs, still in flight
+        // what the quota script took for a 3-pair job two days ago whose end never came
+        String set = RedisKeys.inFlight("dunder");
+        redis.sortedSet(String.class)
+                .zadd(set, System.currentTimeMillis() - Duration.ofDays(2).toMillis(), "lost-job");
+        redis.value(Long.class).incrby(RedisKeys.inFlightPairs("dunder"), 3);
+        redis.hash(String.class).hset(RedisKeys.inFlightPools("dunder"), "lost-job", "3 default");
+        redis.hash(Long.class).hincrby(RedisKeys.inFlightPoolPairs("dunder"), "default", 3);
+
+        submitAs("dunder-key").then().statusCode(202); // 2 + 2 of 5: the lost job's 3 are back
+        assertEquals(4L, redis.value(Long.class).get(RedisKeys.inFlightPairs("dunder")));
+        assertEquals(
+                4L, redis.hash(Long.class).hget(RedisKeys.inFlightPoolPairs("dunder"), "default"));
+        assertNull(redis.hash(String.class).hget(RedisKeys.inFlightPools("dunder"), "lost-job"));
     }
 
     @Test
