@@ -65,6 +65,11 @@ final class AppProcess implements AutoCloseable {
             // with keys on, metrics need the scrape token
             cmd.add("-Drerank.metrics.token=" + SCRAPE_TOKEN);
         }
+        if (jarProperty.equals("gateway.jar") && !props.containsKey("rerank.warmup.requests")) {
+            // a tenth of the accept path's warm-up before ready: no scenario here measures a cold
+            // burst (bench/run.sh accept does), and every gateway start waits for it
+            cmd.add("-Drerank.warmup.requests=500");
+        }
         props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");
         cmd.add(jar.toString());

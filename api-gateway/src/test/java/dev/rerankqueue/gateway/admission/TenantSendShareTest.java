@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 /**
  * One tenant's jobs on their way to Kafka hold at most its share of the lane producer's buffer:
  * past it that tenant's next job is a 429 at once, while another tenant's job is still sent. The
- * profile's batch-lane producer lingers 3 s with an 8 MiB buffer, of which each tenant may hold a
+ * profile's batch-lane producer lingers 1.5 s with an 8 MiB buffer, of which each tenant may hold a
  * tenth (819 KiB): the jobs stay in the buffer as they would behind a slow broker.
  */
 @QuarkusTest

@@ -535,9 +535,9 @@ class JobFollowTest {
                 .body("meta.warnings", nullValue());
         RerankRequest queued = worker.get(10, TimeUnit.SECONDS).request();
         assertEquals(
-                5_000L + 300_000L,
+                3_000L + 300_000L,
                 queued.deadlineMs(),
-                "a sync job's deadline is the call's timeout (5s in tests) plus the retry window"
+                "a sync job's deadline is the call's timeout (3s in tests) plus the retry window"
                         + " (5m): not started by then, it is never scored");
         List<Document> scored = queued.documents();
         assertEquals("title: Pandas\nbody: They eat bamboo.", scored.get(0).text());

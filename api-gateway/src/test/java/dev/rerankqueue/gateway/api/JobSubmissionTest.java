@@ -453,7 +453,7 @@ class JobSubmissionTest {
                 .body("checks.find { it.name == 'accept path warm-up' }.status", equalTo("UP"))
                 .body(
                         "checks.find { it.name == 'accept path warm-up' }.data.requests",
-                        equalTo(5000));
+                        equalTo(500));
     }
 
     @Test
