@@ -80,9 +80,14 @@ public class TenantQuotaTest {
 
     /** Submits {@link #JOB} with {@code key}'s tenant. */
     static Response submitAs(String key) {
+        return submitAs(key, JOB);
+    }
+
+    /** Submits {@code job} with {@code key}'s tenant. */
+    static Response submitAs(String key, String job) {
         return given().contentType(ContentType.JSON)
                 .header("Authorization", "Bearer " + key)
-                .body(JOB)
+                .body(job)
                 .post("/v1/rerank/jobs");
     }
 

@@ -12,7 +12,6 @@ import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
-import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
@@ -50,19 +49,13 @@ class TenantSendShareTest {
         return "{\"query\":\"q\",\"priority\":\"batch\",\"documents\":[" + docs + "]}";
     }
 
-    private static Response submit(String key, String body) {
-        return given().contentType(ContentType.JSON)
-                .header("Authorization", "Bearer " + key)
-                .body(body)
-                .post("/v1/rerank/jobs");
-    }
-
     @Test
     void aTenantsJobsOnTheirWayToKafkaHoldOnlyItsShareOfTheProducersBuffer() {
         String job = largeJob();
         List<CompletableFuture<Response>> acme = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            acme.add(CompletableFuture.supplyAsync(() -> submit("acme-key", job)));
+            acme.add(
+                    CompletableFuture.supplyAsync(() -> TenantQuotaTest.submitAs("acme-key", job)));
         }
         List<Response> answers = acme.stream().map(CompletableFuture::join).toList();
         List<Response> refused = answers.stream().filter(r -> r.statusCode() != 202).toList();
@@ -79,8 +72,8 @@ class TenantSendShareTest {
                 .body("detail", containsString("rerank.admission.max-tenant-send-share"))
                 .body("detail", containsString("batch producer"));
         // another tenant's job is sent meanwhile, and acme's next once its others are acknowledged
-        submit("globex-key", job).then().statusCode(202);
-        submit("acme-key", job).then().statusCode(202);
+        TenantQuotaTest.submitAs("globex-key", job).then().statusCode(202);
+        TenantQuotaTest.submitAs("acme-key", job).then().statusCode(202);
     }
 
     /**

@@ -11,7 +11,6 @@ import io.quarkus.redis.datasource.value.SetArgs;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
@@ -60,25 +59,6 @@ public class StateRestorer {
     static final Duration TAIL_MARGIN = Duration.ofMinutes(1);
 
     private static final Logger LOG = Logger.getLogger(StateRestorer.class);
-
-    /**
-     * Records this server's run id (ARGV[1]) seen at ARGV[2]; when another server's id was there,
-     * keeps the time it was last seen as the start of a tail replay (the earliest one still due).
-     * Returns the start of the tail replay due, if any (KEYS: run, tail).
-     */
-    private static final String SEEN =
-            """
-            local cur = redis.call('GET', KEYS[1])
-            redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2])
-            if cur then
-              local id, seen = string.match(cur, '^(%S+) (%d+)$')
-              if id and id ~= ARGV[1] then
-                local from = tonumber(redis.call('GET', KEYS[2]) or '')
-                if not from or from > tonumber(seen) then redis.call('SET', KEYS[2], seen) end
-              end
-            end
-            return redis.call('GET', KEYS[2])
-            """;
 
     /**
      * Only if the lock is still ours (ARGV[1]): sets the marker (time ARGV[2]), drops the tail
@@ -202,19 +182,23 @@ public class StateRestorer {
                 .orElseThrow(() -> new IllegalStateException("INFO server gave no run_id"));
     }
 
-    /** Records {@code runId} as seen now; the start of the tail replay due, or null. */
+    /**
+     * Records {@code runId} as seen now; when another server's run id was recorded, first keeps the
+     * time it was last seen as the start of a tail replay (unless one is due already: the earliest
+     * stays). Returns the start of the tail replay due, or null. Plain commands, in an order that a
+     * worker stopping between them leaves for the next check to finish.
+     */
     private String seen(String runId) {
-        Response due =
-                await(
-                        RedisScripts.eval(
-                                redis,
-                                SEEN,
-                                "2",
-                                RUN,
-                                TAIL,
-                                runId,
-                                Long.toString(System.currentTimeMillis())));
-        return due == null ? null : due.toString();
+        var values = redis.value(String.class);
+        String last = await(values.get(RUN));
+        if (last != null) {
+            int space = last.indexOf(' ');
+            if (space > 0 && !last.substring(0, space).equals(runId)) {
+                await(values.setnx(TAIL, last.substring(space + 1)));
+            }
+        }
+        await(values.set(RUN, runId + " " + System.currentTimeMillis()));
+        return await(values.get(TAIL));
     }
 
     private static <T> T await(Uni<T> uni) {

@@ -29,6 +29,7 @@ import dev.rerankqueue.testing.InfrastructureResource;
 import dev.rerankqueue.testing.JobBuilder;
 import dev.rerankqueue.worker.store.JobStateWriter;
 import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.redis.datasource.pubsub.PubSubCommands.RedisSubscriber;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -38,6 +39,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -183,16 +185,7 @@ class JobConsumerTest {
                         .inLane(Priority.BATCH)
                         .build();
         List<JobEvent> events = new CopyOnWriteArrayList<>();
-        var subscriber =
-                redis.pubsub(String.class)
-                        .subscribe(
-                                RedisKeys.JOB_EVENTS_CHANNEL,
-                                m -> {
-                                    JobEvent e = JobEvent.parse(m);
-                                    if (e.id().equals(job.id())) {
-                                        events.add(e);
-                                    }
-                                });
+        var subscriber = followEvents(job.id(), events);
         try {
             InfrastructureResource.kafka()
                     .companion()
@@ -718,11 +711,7 @@ class JobConsumerTest {
         RerankJob job = beijing();
         produce(job);
         JobState before = awaitTerminal(job.id());
-        await().atMost(Duration.ofSeconds(20))
-                .until(
-                        () ->
-                                InfrastructureResource.kafka().readAll(Topics.RESULTS).stream()
-                                        .anyMatch(r -> r.key().equals(job.id())));
+        awaitOnResultsTopic(job.id());
         // a record no worker can read (another writer, an old format) is skipped, not a reason to
         // restore nothing
         InfrastructureResource.kafka()
@@ -744,7 +733,57 @@ class JobConsumerTest {
         // the test profile checks every second (rerank.worker.results.restore-check=1s)
         await().atMost(Duration.ofSeconds(20)).until(() -> state(job.id()) != null);
         assertEquals(before, state(job.id()), "restored exactly, version included");
-        // and the worker keeps working afterwards
+        aNewJobIsStillScored();
+    }
+
+    /**
+     * Adds each event of job {@code id} to {@code events} as it is published, until unsubscribed.
+     */
+    private RedisSubscriber followEvents(String id, List<JobEvent> events) {
+        return redis.pubsub(String.class)
+                .subscribe(
+                        RedisKeys.JOB_EVENTS_CHANNEL,
+                        m -> {
+                            JobEvent e = JobEvent.parse(m);
+                            if (e.id().equals(id)) {
+                                events.add(e);
+                            }
+                        });
+    }
+
+    /**
+     * What a Redis that lost its last writes brings back of job {@code id}: {@code status} at
+     * {@code version}, without the fields {@code gone} that later writes set.
+     */
+    private void cameBackAt(String id, JobStatus status, long version, String... gone) {
+        String key = RedisKeys.job(id);
+        redis.hash(String.class).hdel(key, gone);
+        redis.hash(String.class)
+                .hset(
+                        key,
+                        Map.of(
+                                JobFields.STATUS,
+                                status.wireName(),
+                                JobFields.VERSION,
+                                Long.toString(version)));
+    }
+
+    /** Waits until each of {@code ids} has a record on the results topic. */
+    private static void awaitOnResultsTopic(String... ids) {
+        Set<String> wanted = Set.of(ids);
+        await().atMost(Duration.ofSeconds(20))
+                .until(
+                        () ->
+                                InfrastructureResource.kafka().readAll(Topics.RESULTS).stream()
+                                                .map(ConsumerRecord::key)
+                                                .filter(wanted::contains)
+                                                .distinct()
+                                                .count()
+                                        == wanted.size());
+    }
+
+    /** The worker kept working through what the test did to Redis. */
+    private void aNewJobIsStillScored() {
         RerankJob after = beijing();
         produce(after);
         assertEquals(JobStatus.SUCCEEDED, awaitTerminal(after.id()).status());
@@ -765,28 +804,14 @@ class JobConsumerTest {
         produce(stale);
         JobState goneBefore = awaitTerminal(gone.id());
         JobState staleBefore = awaitTerminal(stale.id());
-        await().atMost(Duration.ofSeconds(20))
-                .until(
-                        () ->
-                                InfrastructureResource.kafka().readAll(Topics.RESULTS).stream()
-                                                .filter(
-                                                        r ->
-                                                                r.key().equals(gone.id())
-                                                                        || r.key()
-                                                                                .equals(stale.id()))
-                                                .count()
-                                        == 2);
+        awaitOnResultsTopic(gone.id(), stale.id());
         redis.key().del(RedisKeys.job(gone.id()));
-        String staleKey = RedisKeys.job(stale.id());
-        redis.hash(String.class).hdel(staleKey, JobFields.RESULT, JobFields.FINISHED_AT);
-        redis.hash(String.class)
-                .hset(
-                        staleKey,
-                        Map.of(
-                                JobFields.STATUS,
-                                JobStatus.RUNNING.wireName(),
-                                JobFields.VERSION,
-                                Long.toString(staleBefore.version() - 1)));
+        cameBackAt(
+                stale.id(),
+                JobStatus.RUNNING,
+                staleBefore.version() - 1,
+                JobFields.RESULT,
+                JobFields.FINISHED_AT);
         redis.execute("SAVE");
         InfrastructureResource.redis().restart();
         await().atMost(Duration.ofSeconds(20))
@@ -797,9 +822,7 @@ class JobConsumerTest {
                                         && state(stale.id()).status() == JobStatus.SUCCEEDED);
         assertEquals(goneBefore, state(gone.id()), "restored exactly, version included");
         assertEquals(staleBefore, state(stale.id()), "restored over its claim");
-        RerankJob after = beijing();
-        produce(after);
-        assertEquals(JobStatus.SUCCEEDED, awaitTerminal(after.id()).status());
+        aNewJobIsStillScored();
     }
 
     /**
@@ -817,31 +840,13 @@ class JobConsumerTest {
                 aQueuedJob().withQuery("What is the capital of China?").withDocuments(docs).build();
         writer.apply(JobStateChanges.queued(job, Duration.ofHours(1))).await().indefinitely();
         List<JobEvent> events = new CopyOnWriteArrayList<>();
-        var subscriber =
-                redis.pubsub(String.class)
-                        .subscribe(
-                                RedisKeys.JOB_EVENTS_CHANNEL,
-                                m -> {
-                                    JobEvent e = JobEvent.parse(m);
-                                    if (e.id().equals(job.id())) {
-                                        events.add(e);
-                                    }
-                                });
+        var subscriber = followEvents(job.id(), events);
         try {
             produce(job);
             await().atMost(Duration.ofSeconds(20))
                     .pollInterval(Duration.ofMillis(2))
                     .until(() -> events.stream().anyMatch(e -> e.status() == JobStatus.RUNNING));
-            String key = RedisKeys.job(job.id());
-            redis.hash(String.class).hdel(key, JobFields.STARTED_AT, JobFields.WORKER);
-            redis.hash(String.class)
-                    .hset(
-                            key,
-                            Map.of(
-                                    JobFields.STATUS,
-                                    JobStatus.QUEUED.wireName(),
-                                    JobFields.VERSION,
-                                    "1"));
+            cameBackAt(job.id(), JobStatus.QUEUED, 1, JobFields.STARTED_AT, JobFields.WORKER);
             JobState s = awaitTerminal(job.id());
             assertEquals(JobStatus.SUCCEEDED, s.status());
             assertEquals(2, s.attempts(), "claimed again");
