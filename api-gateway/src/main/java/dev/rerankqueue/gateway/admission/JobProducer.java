@@ -10,6 +10,7 @@ import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.observability.JobLog;
 import dev.rerankqueue.store.JobStateChanges;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.TimeoutException;
@@ -76,6 +77,16 @@ public class JobProducer {
                 new SendShares(
                         tenants.severalTenants() ? config.admission().maxTenantSendShare() : 1,
                         JobProducer::bufferMemory);
+        for (Priority lane : Priority.values()) {
+            Gauge.builder("rerank.admission.sending", shares, s -> s.held(lane))
+                    .description(
+                            "Encoded bytes of jobs on their way to Kafka through this gateway's"
+                                    + " producer of the lane, from the send to the acknowledgement"
+                                    + " (compare with the producer's buffer.memory)")
+                    .baseUnit("bytes")
+                    .tag("lane", lane.wireName())
+                    .register(metrics);
+        }
     }
 
     /** The {@code buffer.memory} of {@code lane}'s producer (Kafka's default: 32 MiB). */

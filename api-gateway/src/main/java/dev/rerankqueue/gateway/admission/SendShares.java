@@ -69,6 +69,11 @@ final class SendShares {
         return () -> lanes.give(tenant, bytes);
     }
 
+    /** Bytes of every tenant's jobs on their way to Kafka through {@code lane}'s producer now. */
+    long held(Priority lane) {
+        return held.get(lane).total();
+    }
+
     /** The smallest of the lanes' shares, in bytes; 0 when there is none. */
     long smallest() {
         return shares.values().stream().mapToLong(Long::longValue).min().orElse(0);

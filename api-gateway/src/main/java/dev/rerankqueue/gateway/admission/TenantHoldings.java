@@ -34,6 +34,11 @@ public final class TenantHoldings {
         }
     }
 
+    /** What every tenant holds now, together. */
+    public long total() {
+        return held.values().stream().mapToLong(Long::longValue).sum();
+    }
+
     /** Gives back {@code amount} that {@code tenant} took. */
     public void give(String tenant, long amount) {
         held.computeIfPresent(tenant, (t, h) -> h <= amount ? null : h - amount);

@@ -1,6 +1,7 @@
 package dev.rerankqueue.gateway.admission;
 
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,6 +16,7 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -49,6 +51,20 @@ class TenantSendShareTest {
         return "{\"query\":\"q\",\"priority\":\"batch\",\"documents\":[" + docs + "]}";
     }
 
+    /** {@code rerank_admission_sending_bytes{lane="batch"}}, as Prometheus scrapes it. */
+    private static double sendingBytes() {
+        return given().get("/q/metrics")
+                .asString()
+                .lines()
+                .filter(
+                        l ->
+                                l.startsWith("rerank_admission_sending_bytes{")
+                                        && l.contains("lane=\"batch\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .findFirst()
+                .orElseThrow();
+    }
+
     @Test
     void aTenantsJobsOnTheirWayToKafkaHoldOnlyItsShareOfTheProducersBuffer() {
         String job = largeJob();
@@ -57,7 +73,13 @@ class TenantSendShareTest {
             acme.add(
                     CompletableFuture.supplyAsync(() -> TenantQuotaTest.submitAs("acme-key", job)));
         }
+        // the jobs held in the producer's buffer show in the lane's gauge
+        await().atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(50))
+                .ignoreExceptions() // the gauge comes with the gateway's first send
+                .until(() -> sendingBytes() >= 2 * 300_000);
         List<Response> answers = acme.stream().map(CompletableFuture::join).toList();
+        assertEquals(0, sendingBytes(), "acknowledged: nothing held any more");
         List<Response> refused = answers.stream().filter(r -> r.statusCode() != 202).toList();
         assertEquals(
                 1,
