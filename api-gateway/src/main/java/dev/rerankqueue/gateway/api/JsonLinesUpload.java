@@ -247,17 +247,12 @@ public class JsonLinesUpload {
     }
 
     /**
-     * Whether a refusal of one line stops the upload: admission's and quotas' (429, 503), which the
-     * next lines would meet as well; a refusal of the line itself (a model nobody serves, a key
-     * reused with another body) is that line's error, and the rest go on.
-     */
-    /**
      * The bytes of lines one upload has being submitted: {@code rerank.limits.upload-window}, and
      * at most three quarters of its tenant's send share divided between the uploads it may send at
      * once, so that a tenant's uploads alone never take it past its share of the producer's buffer
      * and stop at a 429 (the quarter left covers the encoding and the tenant's other jobs).
      */
-    int windowBytes() {
+    private int windowBytes() {
         long window = config.limits().uploadWindow().asLongValue();
         long share = jobs.tenantSendShare();
         if (share > 0) {
@@ -267,6 +262,11 @@ public class JsonLinesUpload {
         return (int) Math.min(Integer.MAX_VALUE, window);
     }
 
+    /**
+     * Whether a refusal of one line stops the upload: admission's and quotas' (429, 503), which the
+     * next lines would meet as well; a refusal of the line itself (a model nobody serves, a key
+     * reused with another body) is that line's error, and the rest go on.
+     */
     static boolean stopsTheUpload(ApiException refusal) {
         return refusal.status() == 429 || refusal.status() >= 500;
     }
