@@ -20,7 +20,6 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.List;
-import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -91,13 +90,15 @@ public class JobProducer {
 
     /** The {@code buffer.memory} of {@code lane}'s producer (Kafka's default: 32 MiB). */
     private static long bufferMemory(Priority lane) {
+        return producerSetting(
+                lane == Priority.BATCH ? BATCH_CHANNEL : CHANNEL, "buffer.memory", 32L << 20);
+    }
+
+    /** A numeric setting of {@code channel}'s Kafka producer, or Kafka's default {@code orElse}. */
+    private static long producerSetting(String channel, String name, long orElse) {
         return ConfigProvider.getConfig()
-                .getOptionalValue(
-                        "mp.messaging.outgoing."
-                                + (lane == Priority.BATCH ? BATCH_CHANNEL : CHANNEL)
-                                + ".buffer.memory",
-                        Long.class)
-                .orElse(32L << 20);
+                .getOptionalValue("mp.messaging.outgoing." + channel + "." + name, Long.class)
+                .orElse(orElse);
     }
 
     /**
@@ -115,12 +116,9 @@ public class JobProducer {
      * creates a second job.
      */
     static void checkProducerGivesUpFirst(Duration sendTimeout) {
-        Config c = ConfigProvider.getConfig();
         for (String channel : List.of(CHANNEL, BATCH_CHANNEL)) {
-            String prefix = "mp.messaging.outgoing." + channel + ".";
-            long maxBlock = c.getOptionalValue(prefix + "max.block.ms", Long.class).orElse(60_000L);
-            long delivery =
-                    c.getOptionalValue(prefix + "delivery.timeout.ms", Long.class).orElse(120_000L);
+            long maxBlock = producerSetting(channel, "max.block.ms", 60_000L);
+            long delivery = producerSetting(channel, "delivery.timeout.ms", 120_000L);
             if (maxBlock + delivery >= sendTimeout.toMillis()) {
                 throw new IllegalStateException(
                         "the Kafka producer of "
