@@ -1,6 +1,7 @@
 package dev.rerankqueue.system;
 
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.InternalServerErrorException;
 import com.github.dockerjava.api.model.ContainerNetwork;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -105,15 +106,40 @@ final class BoxedWorker {
     /**
      * Freezes every process of {@code container} (the cgroup freezer, as {@code docker pause}): a
      * worker stopped mid-batch whose connections stay open, as a long GC pause or a stalled node
-     * leaves it.
+     * leaves it. The freezer can fail to settle while a process in the container is being forked
+     * (Docker's health check runs one every 10 s), and runc then gives up with "unable to freeze";
+     * after three such tries the JVM, the container's only long-lived process, is stopped with
+     * {@code SIGSTOP} instead, which leaves its connections open just the same.
+     *
+     * @return what lets the container run on where it stopped, and how it was frozen
      */
-    static void freeze(String container) {
-        client().pauseContainerCmd(container).exec();
+    static Frozen freeze(String container) {
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            try {
+                client().pauseContainerCmd(container).exec();
+                return new Frozen(
+                        "docker pause", () -> client().unpauseContainerCmd(container).exec());
+            } catch (InternalServerErrorException e) {
+                System.err.printf(
+                        "[cluster] pause %d of %s failed: %s%n",
+                        attempt, container, e.getMessage());
+                sleep(500);
+            }
+        }
+        client().killContainerCmd(container).withSignal("SIGSTOP").exec();
+        return new Frozen(
+                "SIGSTOP", () -> client().killContainerCmd(container).withSignal("SIGCONT").exec());
     }
 
-    /** Lets a {@link #freeze frozen} {@code container} run on where it stopped. */
-    static void thaw(String container) {
-        client().unpauseContainerCmd(container).exec();
+    /** A frozen container: {@link #how} it was frozen, and {@link #thaw} to let it run on. */
+    record Frozen(String how, Runnable thaw) {}
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static DockerClient client() {

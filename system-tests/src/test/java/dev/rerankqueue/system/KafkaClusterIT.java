@@ -306,9 +306,9 @@ class KafkaClusterIT {
         Thread.sleep(CUT_MS);
         BoxedWorker.connect(box, redisNetwork, "cluster-worker-2");
         Thread.sleep(6_000);
-        BoxedWorker.freeze(box);
+        BoxedWorker.Frozen frozen = BoxedWorker.freeze(box);
         Thread.sleep(CUT_MS);
-        BoxedWorker.thaw(box);
+        frozen.thaw().run();
         traffic.get(2, TimeUnit.MINUTES);
         JobLoad.Outcome o = load.check(Duration.ofMinutes(3));
         Set<String> accepted = new HashSet<>(load.acceptedIds());
@@ -328,10 +328,11 @@ class KafkaClusterIT {
         String row =
                 String.format(
                         "| the containerised worker cut off from Kafka for 13 s (session 10 s), then"
-                                + " from Redis for 13 s, then frozen (docker pause) for 13 s, under 10"
+                                + " from Redis for 13 s, then frozen (%s) for 13 s, under 10"
                                 + " submits/s | %d | %d (%s) | %d | %d | %d | %d | %d with two"
                                 + " different results | %.1f s | %d jobs finished by the"
                                 + " containerised worker |",
+                        frozen.how(),
                         o.accepted(),
                         o.rejected(),
                         o.refusedBy(),
