@@ -392,6 +392,7 @@ class FaultsIT {
     @Test
     void workerKilledMidBatchManyTimesInARow() throws Exception {
         try (VllmEmulator gpu = VllmEmulator.start(EmulatorSettings.defaults(0))) {
+            gpu.keepPairLedger();
             startWorkers(
                     "faults-gpu-worker",
                     Map.of(
@@ -408,10 +409,12 @@ class FaultsIT {
                             System.getProperty("faults.take-over-wait", "10s")));
             long start = System.nanoTime();
             JobLoad load = load();
+            List<Long> kills = new ArrayList<>();
             for (int round = 0; round < KILLS; round++) {
                 AppProcess victim = workers.get(round % 2);
                 load.submit(30);
                 awaitScoring(victim, load, 1);
+                kills.add(System.currentTimeMillis());
                 victim.kill();
                 victim.restart();
                 victim.awaitReady(Duration.ofSeconds(90));
@@ -439,6 +442,7 @@ class FaultsIT {
                             scored - delivered,
                             delivered,
                             ratio));
+            notes.add(scoredAgain(gpu.pairsScoredAgain(), kills));
             record("kill -9 a worker mid-batch, " + KILLS + " times", outcome, start);
             // a guard against whole batches scored again: far above what checkpoints leave
             // (docs/reliability.md has the figures)
@@ -448,6 +452,48 @@ class FaultsIT {
         } finally {
             startWorkers("faults-worker", Map.of()); // the suite's own workers again
         }
+    }
+
+    /**
+     * Where the pairs scored more than once come from, from when their first forward pass ended
+     * against the kills ({@code kills}, epoch ms): before a kill (the killed worker had been
+     * answered but had not yet checkpointed the scores), in a pass that ended just after one (in
+     * flight at the kill), or neither (work redone that no kill explains).
+     */
+    private static String scoredAgain(List<List<Long>> passEnds, List<Long> kills) {
+        List<Long> before = new ArrayList<>();
+        int inFlight = 0;
+        int neither = 0;
+        for (List<Long> ends : passEnds) {
+            long first = ends.get(0);
+            long next = kills.stream().filter(k -> k >= first).min(Long::compare).orElse(-1L);
+            long last = kills.stream().filter(k -> k < first).max(Long::compare).orElse(-1L);
+            if (next >= 0 && next - first <= 5_000) {
+                before.add(next - first);
+            } else if (last >= 0 && first - last <= 1_000) {
+                inFlight++;
+            } else {
+                neither++;
+            }
+        }
+        Collections.sort(before);
+        return String.format(
+                Locale.ROOT,
+                "pairs the model scored more than once: %d; %d of them first came out of a forward"
+                        + " pass before a kill, the killed worker answered but its scores not yet"
+                        + " checkpointed (%s before the kill), %d were in a pass when the worker was"
+                        + " killed, %d neither",
+                passEnds.size(),
+                before.size(),
+                before.isEmpty()
+                        ? "-"
+                        : "median "
+                                + before.get(before.size() / 2)
+                                + " ms, at most "
+                                + before.get(before.size() - 1)
+                                + " ms",
+                inFlight,
+                neither);
     }
 
     /**

@@ -4,13 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rerankqueue.messaging.JobCodec;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
 /**
  * vLLM's {@code /score} and {@code /rerank} bodies as the emulator reads and answers them: the
- * pairs a request asks for, and the answer with each pair's lexical relevance as its score.
+ * pairs a request asks for, the answer with each pair's lexical relevance as its score, the model
+ * list and errors in vLLM's shape.
  */
 final class VllmBodies {
 
@@ -95,5 +98,36 @@ final class VllmBodies {
             r.put("relevance_score", ranked.get(i)[1]);
         }
         return out;
+    }
+
+    /** {@code GET /v1/models}: the one model served. */
+    static ObjectNode models(String model, int maxModelLen) {
+        ObjectNode out = JobCodec.mapper().createObjectNode();
+        out.put("object", "list");
+        out.putArray("data")
+                .addObject()
+                .put("id", model)
+                .put("object", "model")
+                .put("owned_by", "vllm-emulator")
+                .put("max_model_len", maxModelLen);
+        return out;
+    }
+
+    static void json(HttpServerRequest req, int status, Object body) {
+        req.response()
+                .setStatusCode(status)
+                .putHeader("content-type", "application/json")
+                .end(Buffer.buffer(JobCodec.toJsonBytes(body)));
+    }
+
+    /** An error in vLLM's (OpenAI's) shape. */
+    static void error(HttpServerRequest req, int status, String type, String message) {
+        ObjectNode e = JobCodec.mapper().createObjectNode();
+        e.put("object", "error")
+                .put("message", message)
+                .put("type", type)
+                .putNull("param")
+                .put("code", status);
+        json(req, status, e);
     }
 }

@@ -49,6 +49,8 @@ public final class VllmEmulator implements AutoCloseable {
      */
     private final AtomicLong deliveredPairs = new AtomicLong();
 
+    private volatile PairLedger ledger;
+
     private volatile Faults faults;
 
     private VllmEmulator(EmulatorSettings settings) {
@@ -100,17 +102,19 @@ public final class VllmEmulator implements AutoCloseable {
         String path = req.path();
         switch (path) {
             case "/health" -> req.response().setStatusCode(200).end();
-            case "/v1/models" -> json(req, 200, models());
+            case "/v1/models" ->
+                    VllmBodies.json(
+                            req, 200, VllmBodies.models(settings.model(), settings.maxModelLen()));
             case "/metrics" ->
                     req.response()
                             .putHeader("content-type", "text/plain; version=0.0.4")
                             .end(metrics());
-            case "/emulator/stats" -> json(req, 200, stats());
+            case "/emulator/stats" -> VllmBodies.json(req, 200, stats());
             case "/emulator/last-request", "/emulator/faults" -> {
                 if (settings.debugEndpoints()) {
                     debug(req, path);
                 } else {
-                    error(
+                    VllmBodies.error(
                             req,
                             404,
                             "NotFoundError",
@@ -122,14 +126,14 @@ public final class VllmEmulator implements AutoCloseable {
             case "/score", "/v1/score" -> req.body().onSuccess(b -> score(req, b, true));
             case "/rerank", "/v1/rerank", "/v2/rerank" ->
                     req.body().onSuccess(b -> score(req, b, false));
-            default -> error(req, 404, "NotFoundError", "no route " + path);
+            default -> VllmBodies.error(req, 404, "NotFoundError", "no route " + path);
         }
     }
 
     private void debug(HttpServerRequest req, String path) {
         switch (path) {
             case "/emulator/last-request" ->
-                    json(
+                    VllmBodies.json(
                             req,
                             200,
                             lastRequest == null
@@ -142,7 +146,7 @@ public final class VllmEmulator implements AutoCloseable {
                                         faults =
                                                 JobCodec.fromJson(b.toString(), FaultsBody.class)
                                                         .toFaults();
-                                        json(req, 200, stats());
+                                        VllmBodies.json(req, 200, stats());
                                     });
         }
     }
@@ -176,7 +180,7 @@ public final class VllmEmulator implements AutoCloseable {
         }
         if (f.errorRate() > 0 && ThreadLocalRandom.current().nextDouble() < f.errorRate()) {
             failures.incrementAndGet();
-            error(req, 500, "InternalServerError", "emulated failure");
+            VllmBodies.error(req, 500, "InternalServerError", "emulated failure");
             return;
         }
         List<String> queries = new ArrayList<>();
@@ -210,7 +214,7 @@ public final class VllmEmulator implements AutoCloseable {
                 }
             }
         } catch (Exception e) {
-            error(req, 400, "BadRequestError", e.getMessage());
+            VllmBodies.error(req, 400, "BadRequestError", e.getMessage());
             return;
         }
         int[] tokens = new int[queries.size()];
@@ -224,7 +228,7 @@ public final class VllmEmulator implements AutoCloseable {
                 // vLLM's own refusal of a prompt over --max-model-len: 400, the whole request, in
                 // these words
                 refused.incrementAndGet();
-                error(
+                VllmBodies.error(
                         req,
                         400,
                         "BadRequestError",
@@ -255,13 +259,17 @@ public final class VllmEmulator implements AutoCloseable {
                 .done()
                 .thenRun(
                         () -> {
+                            PairLedger kept = ledger;
+                            if (kept != null) {
+                                kept.scored(queries, docs, System.currentTimeMillis());
+                            }
                             Runnable answer =
                                     () -> {
                                         if (req.response().closed()) {
                                             return;
                                         }
                                         deliveredPairs.addAndGet(tokens.length);
-                                        json(
+                                        VllmBodies.json(
                                                 req,
                                                 200,
                                                 scoreApi
@@ -287,16 +295,21 @@ public final class VllmEmulator implements AutoCloseable {
                         });
     }
 
-    private ObjectNode models() {
-        ObjectNode out = JobCodec.mapper().createObjectNode();
-        out.put("object", "list");
-        out.putArray("data")
-                .addObject()
-                .put("id", settings.model())
-                .put("object", "model")
-                .put("owned_by", "vllm-emulator")
-                .put("max_model_len", settings.maxModelLen());
-        return out;
+    /**
+     * From now on, notes when each (query, document) pair comes out of a forward pass, for {@link
+     * #pairsScoredAgain()}: for a test in this JVM (it keeps every pair).
+     */
+    public void keepPairLedger() {
+        ledger = new PairLedger();
+    }
+
+    /**
+     * For each pair the model scored more than once since {@link #keepPairLedger()}: the times
+     * (epoch ms, in order) its forward passes ended.
+     */
+    public List<List<Long>> pairsScoredAgain() {
+        PairLedger kept = ledger;
+        return kept == null ? List.of() : kept.repeated();
     }
 
     /**
@@ -362,23 +375,6 @@ public final class VllmEmulator implements AutoCloseable {
                 gpu.busySeconds(),
                 gpu.sequences(),
                 gpu.steps());
-    }
-
-    private static void json(HttpServerRequest req, int status, Object body) {
-        req.response()
-                .setStatusCode(status)
-                .putHeader("content-type", "application/json")
-                .end(Buffer.buffer(JobCodec.toJsonBytes(body)));
-    }
-
-    private static void error(HttpServerRequest req, int status, String type, String message) {
-        ObjectNode e = JobCodec.mapper().createObjectNode();
-        e.put("object", "error")
-                .put("message", message)
-                .put("type", type)
-                .putNull("param")
-                .put("code", status);
-        json(req, status, e);
     }
 
     @Override
