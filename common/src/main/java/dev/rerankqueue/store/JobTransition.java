@@ -34,29 +34,26 @@ public final class JobTransition {
     static final String ABSENT = "absent";
 
     /**
-     * Lua functions: {@code leaveInFlight(set, id, pairs)} takes job {@code id} off a tenant's
+     * A Lua function, {@code leaveInFlight(set, id, pairs)}: takes job {@code id} off a tenant's
      * {@link RedisKeys#inFlight in-flight set} and, when it was there, its {@code pairs} off the
-     * tenant's counters of every model and of the job's pool; {@code pairsInFlight(set, id)} is
-     * what the gateway took for the job when it entered the set ({@link RedisKeys#inFlightPools}
-     * holds "{@code <pairs> <pool>}" for each job). The one definition of leaving the set, for this
+     * tenant's counters of every model and of the job's pool; without {@code pairs}, those the
+     * gateway took for the job when it entered the set ({@link RedisKeys#inFlightPools} holds
+     * "{@code <pairs> <pool>}" for each job). The one definition of leaving the set, for this
      * script and the gateway's quota scripts.
      */
     public static final String LEAVE_IN_FLIGHT =
             """
             local function leaveInFlight(set, id, pairs)
               if redis.call('ZREM', set, id) == 1 then
-                redis.call('DECRBY', set .. '%1$s', pairs)
                 local entry = redis.call('HGET', set .. '%2$s', id)
+                pairs = pairs or tonumber(entry and string.match(entry, '^(%%d+) ') or '0')
+                redis.call('DECRBY', set .. '%1$s', pairs)
                 if entry then
                   redis.call('HDEL', set .. '%2$s', id)
                   local pool = string.match(entry, '^%%d+ (.+)$') or entry
                   redis.call('HINCRBY', set .. '%3$s', pool, -pairs)
                 end
               end
-            end
-            local function pairsInFlight(set, id)
-              local entry = redis.call('HGET', set .. '%2$s', id)
-              return tonumber(entry and string.match(entry, '^(%%d+) ') or '0')
             end
             """
                     .formatted(

@@ -42,7 +42,7 @@ final class QuotaScripts {
               -- jobs in the set past the retention (their end never came, or Redis lost it): off the
               -- set with the pairs taken for them, a hundred at a time
               for _, old in ipairs(redis.call('ZRANGEBYSCORE', set, '-inf', stale, 'LIMIT', 0, 100)) do
-                leaveInFlight(set, old, pairsInFlight(set, old))
+                leaveInFlight(set, old)
               end
               local n = redis.call('ZCARD', set)
               if n == 0 then redis.call('DEL', pairsKey, poolOf, poolPairsKey) end

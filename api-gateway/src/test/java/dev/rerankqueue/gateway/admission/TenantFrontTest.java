@@ -59,10 +59,9 @@ class TenantFrontTest {
                     Map.entry("rerank.quotas.max-backlog-share", "0"),
                     Map.entry("rerank.quotas.tenant.\"hooli\".max-backlog-share", "0.5"),
                     Map.entry("rerank.quotas.tenant.\"initech\".max-backlog-share", "0.5"),
-                    // TenantSendShareTest: batch-lane jobs stay 1.5 s in an 8 MiB producer buffer,
-                    // of
-                    // which a tenant may hold a tenth (the producer still gives up before the
-                    // gateway: 2.5 s + 7 s < 12 s)
+                    // TenantSendShareTest: batch-lane jobs stay 1.5 s in an 8 MiB producer
+                    // buffer, of which a tenant may hold a tenth (the producer still gives up
+                    // before the gateway: 2.5 s + 7 s < 12 s)
                     Map.entry("rerank.admission.max-tenant-send-share", "0.1"),
                     Map.entry("rerank.kafka.send-timeout", "12s"),
                     Map.entry("mp.messaging.outgoing.jobs-batch-out.linger.ms", "1500"),
