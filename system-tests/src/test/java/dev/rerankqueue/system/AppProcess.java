@@ -69,6 +69,9 @@ final class AppProcess implements AutoCloseable {
             // a tenth of the accept path's warm-up before ready: no scenario here measures a cold
             // burst (bench/run.sh accept does), and every gateway start waits for it
             cmd.add("-Drerank.warmup.requests=500");
+            if (!props.containsKey("rerank.warmup.http-requests")) {
+                cmd.add("-Drerank.warmup.http-requests=200");
+            }
         }
         props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");

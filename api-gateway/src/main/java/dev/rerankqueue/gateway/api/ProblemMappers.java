@@ -2,10 +2,12 @@ package dev.rerankqueue.gateway.api;
 
 import dev.rerankqueue.gateway.api.dropin.DropInErrors;
 import dev.rerankqueue.gateway.api.dropin.TeiRequestFailure;
+import dev.rerankqueue.gateway.auth.Caller;
 import dev.rerankqueue.gateway.problem.ApiException;
 import dev.rerankqueue.gateway.problem.Problem;
 import dev.rerankqueue.job.InvalidRequestException;
 import dev.rerankqueue.messaging.MalformedJsonException;
+import io.quarkus.arc.Arc;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
@@ -24,6 +26,7 @@ public class ProblemMappers {
     private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
 
     @Inject RejectionCounts rejections;
+    @Inject Caller caller;
 
     @ServerExceptionMapper
     public Response api(ApiException e, UriInfo uri) {
@@ -135,7 +138,10 @@ public class ProblemMappers {
     }
 
     private void countRejection(String reason) {
-        rejections.count(reason);
+        // the gateway's own warm-up is refused by design: not a client's refusal
+        if (!(Arc.container().requestContext().isActive() && caller.warmup())) {
+            rejections.count(reason);
+        }
     }
 
     private static String detailFor(int status, UriInfo uri) {

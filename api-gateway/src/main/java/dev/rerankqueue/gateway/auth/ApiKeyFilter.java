@@ -9,27 +9,35 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
  * <key>} (or {@code X-API-Key}) names the tenant; anything else is a 401 problem. Every resource of
  * the API needs a key, whatever its path spells ({@code /q/../v1/...} is {@code /v1/...}); health,
  * metrics and the API description under {@code /q/} are not resources of the API and are served
- * without this filter. Without keys configured, every caller is {@code rerank.default-tenant}.
+ * without this filter. Without keys configured, every caller is {@code rerank.default-tenant}. A
+ * starting gateway's own warm-up requests carry {@link WarmupKey}'s credential, which is retired
+ * before the gateway reports ready.
  */
 public class ApiKeyFilter {
 
     private final TenantDirectory tenants;
     private final Caller caller;
+    private final WarmupKey warmup;
 
-    public ApiKeyFilter(TenantDirectory tenants, Caller caller) {
+    public ApiKeyFilter(TenantDirectory tenants, Caller caller, WarmupKey warmup) {
         this.tenants = tenants;
         this.caller = caller;
+        this.warmup = warmup;
     }
 
     @ServerRequestFilter(priority = Priorities.AUTHENTICATION)
     public void authenticate(ContainerRequestContext ctx) {
-        if (!tenants.authRequired()) {
-            caller.set(tenants.defaultTenant());
-            return;
-        }
         String key = bearer(ctx.getHeaderString("Authorization"));
         if (key == null) {
             key = ctx.getHeaderString("X-API-Key");
+        }
+        if (warmup.key() != null && warmup.matches(key)) {
+            caller.setWarmup();
+            return;
+        }
+        if (!tenants.authRequired()) {
+            caller.set(tenants.defaultTenant());
+            return;
         }
         if (key == null || key.isBlank()) {
             throw UnauthorizedException.unauthorized(

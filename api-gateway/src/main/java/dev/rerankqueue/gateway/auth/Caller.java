@@ -10,6 +10,7 @@ import jakarta.enterprise.context.RequestScoped;
 public class Caller {
 
     private String tenant;
+    private boolean warmup;
 
     public String tenant() {
         if (tenant == null) {
@@ -18,7 +19,20 @@ public class Caller {
         return tenant;
     }
 
+    /**
+     * Whether this is one of a starting gateway's own warm-up requests ({@link WarmupKey}): its
+     * refusal is not a client's.
+     */
+    public boolean warmup() {
+        return warmup;
+    }
+
     void set(String tenant) {
         this.tenant = tenant;
+    }
+
+    void setWarmup() {
+        this.tenant = WarmupKey.TENANT;
+        this.warmup = true;
     }
 }

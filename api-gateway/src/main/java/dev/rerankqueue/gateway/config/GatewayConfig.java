@@ -67,6 +67,17 @@ public interface GatewayConfig {
          */
         @WithDefault("5000")
         int requests();
+
+        /**
+         * Requests sent over HTTP to the gateway's own submission routes, from the loopback
+         * address, once its server listens and before it reports ready, so that a flood right after
+         * start meets compiled HTTP, routing, body reading and error paths too. Each is refused at
+         * validation (an empty query): nothing is queued, stored, charged or counted as a refusal.
+         * They carry a credential made for this start and retired when they are done. Skipped on a
+         * port chosen at random. 0 turns it off. Default 4000.
+         */
+        @WithDefault("4000")
+        int httpRequests();
     }
 
     /** Completion webhooks: where they may go, how they are signed and retried. */
