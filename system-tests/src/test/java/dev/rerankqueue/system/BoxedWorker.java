@@ -14,9 +14,9 @@ import org.testcontainers.images.builder.ImageFromDockerfile;
 
 /**
  * A worker in a container of its own, built from {@code deploy/docker/Dockerfile.worker} and the
- * packaged app (on the base in {@code JRE_IMAGE}), on two networks: one to the Kafka brokers
- * (aliases {@code kafka-N}, their INTERNAL listener on 19092) and one to Redis (alias {@code
- * redis}), so that a test can cut it off from either alone.
+ * packaged app (on the base in {@code JRE_IMAGE}), on three networks: one to the Kafka brokers
+ * (aliases {@code kafka-N}, their INTERNAL listener on 19092), one to Redis (alias {@code redis})
+ * and one to its model server, so that a test can cut it off from Kafka or Redis alone.
  */
 final class BoxedWorker {
 
@@ -47,18 +47,24 @@ final class BoxedWorker {
         return image;
     }
 
-    /** Starts worker {@code id} on {@code kafka} and {@code redis}, ready (its health says so). */
-    static GenericContainer<?> start(Network kafka, Network redis, String id, int brokers) {
+    /**
+     * Starts worker {@code id} on {@code kafka} and {@code redis}, scoring with the vLLM-shaped
+     * server at {@code scorerUrl} on {@code model}, ready (its health says so).
+     */
+    static GenericContainer<?> start(
+            Network kafka, Network redis, Network model, String scorerUrl, String id, int brokers) {
         List<String> servers = new ArrayList<>();
         for (int n = 1; n <= brokers; n++) {
             servers.add("kafka-" + n + ":19092");
         }
-        TwoNetworks worker = new TwoNetworks(redis, id);
+        MoreNetworks worker = new MoreNetworks(List.of(redis, model), id);
         worker.withNetwork(kafka)
                 .withNetworkAliases(id)
                 .withEnv("KAFKA_BOOTSTRAP_SERVERS", String.join(",", servers))
                 .withEnv("QUARKUS_REDIS_HOSTS", "redis://redis:6379")
                 .withEnv("RERANK_WORKER_ID", id)
+                .withEnv("RERANK_WORKER_SCORER_TYPE", "vllm")
+                .withEnv("RERANK_WORKER_SCORER_VLLM_URL", scorerUrl)
                 .withExposedPorts(8081)
                 .waitingFor(
                         Wait.forHttp("/q/health/ready")
@@ -68,20 +74,20 @@ final class BoxedWorker {
         return worker;
     }
 
-    /** A container joined to a second network once created, before it starts. */
-    private static final class TwoNetworks extends GenericContainer<TwoNetworks> {
-        private final Network second;
+    /** A container joined to more networks once created, before it starts. */
+    private static final class MoreNetworks extends GenericContainer<MoreNetworks> {
+        private final List<Network> more;
         private final String alias;
 
-        TwoNetworks(Network second, String alias) {
+        MoreNetworks(List<Network> more, String alias) {
             super(image());
-            this.second = second;
+            this.more = more;
             this.alias = alias;
         }
 
         @Override
         protected void containerIsCreated(String containerId) {
-            connect(containerId, second, alias);
+            more.forEach(n -> connect(containerId, n, alias));
         }
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rerankqueue.job.JobState;
+import dev.rerankqueue.job.JobStatus;
 import dev.rerankqueue.messaging.JobCodec;
 import dev.rerankqueue.messaging.Topics;
 import dev.rerankqueue.testing.KafkaBroker;
@@ -66,6 +67,15 @@ class KafkaClusterIT {
     private static Network redisNetwork;
     private static GenericContainer<?> redis;
     private static GenericContainer<?> boxedWorker;
+
+    /** The network of the workers' model servers, never cut. */
+    private static Network modelNetwork;
+
+    /**
+     * Each worker's emulated GPU: the process worker's first, the containerised worker's second.
+     */
+    private static final List<GenericContainer<?>> emulators = new ArrayList<>();
+
     private static AppProcess gateway;
     private static AppProcess secondGateway;
     private static final List<AppProcess> workers = new ArrayList<>();
@@ -78,6 +88,7 @@ class KafkaClusterIT {
                 "no Docker daemon here: the three-broker cluster is not run (.ci/run starts one)");
         // the containerised worker's image is built while the brokers start
         CompletableFuture.runAsync(() -> BoxedWorker.image().get());
+        CompletableFuture.runAsync(() -> BoxedEmulator.image().get());
         String image = System.getenv().getOrDefault("KAFKA_IMAGE", "apache/kafka:4.1.1");
         network = Network.newNetwork();
         List<Integer> ports = new ArrayList<>();
@@ -148,15 +159,27 @@ class KafkaClusterIT {
                         RedisServerProcess.FreePort.find(),
                         infra,
                         Map.of("RERANK_API_KEYS", "acme:" + KEY));
+        modelNetwork = Network.newNetwork();
+        emulators.add(BoxedEmulator.start(modelNetwork, "emulator-1"));
+        emulators.add(BoxedEmulator.start(modelNetwork, "emulator-2"));
         Map<String, String> props = new HashMap<>(infra);
         props.put("rerank.worker.id", "cluster-worker-1");
+        props.put("rerank.worker.scorer.type", "vllm");
+        props.put("rerank.worker.scorer.vllm.url", BoxedEmulator.url(emulators.get(0)));
         workers.add(
                 AppProcess.start(
                         "cluster-worker-1",
                         "worker.jar",
                         RedisServerProcess.FreePort.find(),
                         props));
-        boxedWorker = BoxedWorker.start(network, redisNetwork, "cluster-worker-2", BROKERS);
+        boxedWorker =
+                BoxedWorker.start(
+                        network,
+                        redisNetwork,
+                        modelNetwork,
+                        "http://emulator-2:" + BoxedEmulator.PORT,
+                        "cluster-worker-2",
+                        BROKERS);
         gateway.awaitReady(Duration.ofSeconds(90));
         secondGateway.awaitReady(Duration.ofSeconds(90));
         for (AppProcess w : workers) {
@@ -222,6 +245,10 @@ class KafkaClusterIT {
             }
         }
         brokers.forEach(GenericContainer::stop);
+        emulators.forEach(GenericContainer::stop);
+        if (modelNetwork != null) {
+            modelNetwork.close();
+        }
         if (network != null) {
             network.close();
         }
@@ -233,6 +260,7 @@ class KafkaClusterIT {
     @Test
     void theLeaderOfTheBusiestPartitionsIsKilledUnderLoad() throws Exception {
         long start = System.nanoTime();
+        ModelWork before = ModelWork.now();
         JobLoad load = new JobLoad(gateway.baseUrl(), KEY);
         load.submitFor(Duration.ofSeconds(4), Duration.ofMillis(100)); // 10 jobs/s, before
         int victim = busiestLeader();
@@ -251,12 +279,13 @@ class KafkaClusterIT {
         JobLoad.Outcome o = load.check(Duration.ofMinutes(3));
         int acceptedAfter = load.acceptedSoFar() - acceptedBeforeAfter;
         JobLoad.RefusedOnTopic refusedJobs = load.refusedThatRan(bootstrap, o);
+        ModelWork.Since model = ModelWork.now().since(before);
         String row =
                 String.format(
                         "| broker %d (leader of the most job partitions) killed for 10 s under 10"
                                 + " submits/s, 3 brokers, RF 3, min ISR 2 | %d | %d (%s; %d of them on the"
                                 + " topic, none run) | %d | %d | %d | %d | %d | %.1f s | %d of"
-                                + " 100 |",
+                                + " 100 | %s |",
                         victim,
                         o.accepted(),
                         o.rejected(),
@@ -268,9 +297,11 @@ class KafkaClusterIT {
                         o.rescored(),
                         (System.nanoTime() - start) / 1_000_000_000,
                         (resumed.toMillis() + 10_000) / 1000.0,
-                        acceptedAfter);
+                        acceptedAfter,
+                        model);
         report(row + "\n");
         System.out.println(row);
+        model.assertEveryPairWentToAModelServer();
         assertTrue(
                 resumed.compareTo(Duration.ofMinutes(2)) < 0, "accepting again after the restart");
         assertTrue(
@@ -292,6 +323,7 @@ class KafkaClusterIT {
     @Test
     void aWorkerCutOffThenFrozenLosesNothingAndWritesNoSecondResult() throws Exception {
         long start = System.nanoTime();
+        ModelWork before = ModelWork.now();
         JobLoad load = new JobLoad(gateway.baseUrl(), KEY);
         String box = boxedWorker.getContainerId();
         long logLinesBefore = jobLogLines(boxedWorker.getLogs());
@@ -325,13 +357,14 @@ class KafkaClusterIT {
                         .map(e -> e.getKey() + " " + e.getValue())
                         .toList();
         long scoredInTheBox = jobLogLines(boxedWorker.getLogs()) - logLinesBefore;
+        ModelWork.Since model = ModelWork.now().since(before);
         String row =
                 String.format(
                         "| the containerised worker cut off from Kafka for 13 s (session 10 s), then"
                                 + " from Redis for 13 s, then frozen (%s) for 13 s, under 10"
                                 + " submits/s | %d | %d (%s) | %d | %d | %d | %d | %d with two"
                                 + " different results | %.1f s | %d jobs finished by the"
-                                + " containerised worker |",
+                                + " containerised worker | %s |",
                         frozen.how(),
                         o.accepted(),
                         o.rejected(),
@@ -342,10 +375,12 @@ class KafkaClusterIT {
                         o.rescored(),
                         twice.size(),
                         (System.nanoTime() - start) / 1e9,
-                        scoredInTheBox);
+                        scoredInTheBox,
+                        model);
         report(row + "\n");
         System.out.println(row);
         assertTrue(scoredInTheBox > 0, "the containerised worker took part");
+        model.assertEveryPairWentToAModelServer();
         assertNothingLost(o, true);
         assertTrue(twice.isEmpty(), "jobs with two different results: " + twice);
         assertNoRefusalRan(load.refusedThatRan(bootstrap, o));
@@ -361,6 +396,7 @@ class KafkaClusterIT {
     @Test
     void aGatewayKilledMidBurstThenRedisKilledLoseNoAcceptedJob() throws Exception {
         long start = System.nanoTime();
+        ModelWork before = ModelWork.now();
         JobLoad killed = new JobLoad(gateway.baseUrl(), KEY);
         JobLoad other = new JobLoad(secondGateway.baseUrl(), KEY);
         List<CompletableFuture<Void>> traffic = new ArrayList<>();
@@ -401,7 +437,62 @@ class KafkaClusterIT {
             // the killed gateway's unanswered submissions count neither way
             assertNothingLost(o, load == other);
         }
+        // jobs the killed gateway sent but never answered were scored too: the model work is
+        // counted against every job that succeeded, answered or not
+        ModelWork.Since model = ModelWork.now().since(before);
+        rows.add("| both gateways together: model work | " + model + " |");
+        System.out.println(rows.get(rows.size() - 1));
         report(String.join("\n", rows) + "\n");
+        model.assertEveryPairWentToAModelServer();
+    }
+
+    /**
+     * The model work so far: the pairs the emulators' forward passes scored, and every job
+     * succeeded on {@code rerank.results} with its pairs.
+     */
+    private record ModelWork(long modelPairs, Map<String, Integer> succeeded) {
+
+        static ModelWork now() throws Exception {
+            long pairs = 0;
+            for (GenericContainer<?> emulator : emulators) {
+                pairs += BoxedEmulator.pairs(emulator);
+            }
+            Map<String, Integer> succeeded = new HashMap<>();
+            for (ConsumerRecord<String, byte[]> r :
+                    KafkaBroker.readAll(bootstrap, Topics.RESULTS)) {
+                JobState state = JobCodec.decodeState(r.value());
+                if (state.status() == JobStatus.SUCCEEDED) {
+                    succeeded.put(r.key(), state.pairs());
+                }
+            }
+            return new ModelWork(pairs, succeeded);
+        }
+
+        /** The model pairs since {@code before}, and the pairs of the jobs that succeeded since. */
+        Since since(ModelWork before) {
+            long jobPairs =
+                    succeeded.entrySet().stream()
+                            .filter(e -> !before.succeeded().containsKey(e.getKey()))
+                            .mapToLong(Map.Entry::getValue)
+                            .sum();
+            return new Since(modelPairs - before.modelPairs(), jobPairs);
+        }
+
+        /** Pairs the model servers scored for jobs whose own pairs, each job counted once, were. */
+        record Since(long modelPairs, long jobPairs) {
+            @Override
+            public String toString() {
+                return String.format(
+                        "%d model pairs for %d pairs of distinct succeeded jobs: %.3f",
+                        modelPairs, jobPairs, jobPairs == 0 ? 0.0 : (double) modelPairs / jobPairs);
+            }
+
+            /** No job's pairs were scored anywhere but at the emulated GPUs. */
+            void assertEveryPairWentToAModelServer() {
+                assertTrue(jobPairs > 0, "jobs succeeded: " + this);
+                assertTrue(modelPairs >= jobPairs, "every pair scored by a model server: " + this);
+            }
+        }
     }
 
     /** Submits on {@code load} every {@code every} for {@code duration}, in the background. */
