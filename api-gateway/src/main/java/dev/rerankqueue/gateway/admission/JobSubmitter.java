@@ -256,14 +256,19 @@ public class JobSubmitter {
                             if (overflow) {
                                 predicted =
                                         backlog.admitOverflow(backlogLimit(endpoint), job, pool);
-                                overflowed(job.lane()).increment();
                             }
-                            backlog.accepted(pool, job.lane(), overflow);
                             String topic =
                                     overflow ? pool.overflow(job.lane()) : pool.jobs(job.lane());
                             long startAt =
                                     predicted.map(w -> job.createdAt() + w.toMillis()).orElse(0L);
-                            return producer.send(job, endpoint, topic, startAt);
+                            // takes the tenant's share of the producer's buffer first: a job
+                            // refused there (429) is not counted as waiting
+                            Uni<AcceptedJob> sending = producer.send(job, endpoint, topic, startAt);
+                            if (overflow) {
+                                overflowed(job.lane()).increment();
+                            }
+                            backlog.accepted(pool, job.lane(), overflow);
+                            return sending;
                         })
                 .onFailure()
                 .call(() -> quotas.release(job));

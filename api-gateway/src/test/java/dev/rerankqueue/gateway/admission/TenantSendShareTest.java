@@ -42,7 +42,7 @@ class TenantSendShareTest {
     }
 
     /** A batch-lane job of about 300 KB. */
-    private static String largeJob() {
+    static String largeJob() {
         StringBuilder docs = new StringBuilder();
         String doc = "x".repeat(10_000);
         for (int i = 0; i < 30; i++) {
