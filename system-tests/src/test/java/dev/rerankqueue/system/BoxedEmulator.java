@@ -27,23 +27,11 @@ final class BoxedEmulator {
     static synchronized ImageFromDockerfile image() {
         if (image == null) {
             image =
-                    new ImageFromDockerfile("rerank-queue/emulator-cluster-test", false)
-                            .withFileFromPath(
-                                    "deploy/docker/Dockerfile.emulator",
-                                    DeploymentFilesTest.DOCKER.resolve("Dockerfile.emulator"))
-                            .withFileFromPath(
-                                    "bench/target/bench.jar",
-                                    DeploymentFilesTest.ROOT.resolve("bench/target/bench.jar"))
-                            .withFileFromPath(
-                                    "bench/target/lib",
-                                    DeploymentFilesTest.ROOT.resolve("bench/target/lib"))
-                            .withDockerfilePath("deploy/docker/Dockerfile.emulator")
-                            .withBuildArg(
-                                    "JRE_IMAGE",
-                                    System.getenv()
-                                            .getOrDefault(
-                                                    "JRE_IMAGE",
-                                                    "eclipse-temurin:17.0.16_8-jre-noble"));
+                    BoxedWorker.projectImage(
+                            "rerank-queue/emulator-cluster-test",
+                            "Dockerfile.emulator",
+                            "bench/target/bench.jar",
+                            "bench/target/lib");
         }
         return image;
     }

@@ -28,23 +28,32 @@ final class BoxedWorker {
     static synchronized ImageFromDockerfile image() {
         if (image == null) {
             image =
-                    new ImageFromDockerfile("rerank-queue/worker-cluster-test", false)
-                            .withFileFromPath(
-                                    "deploy/docker/Dockerfile.worker",
-                                    DeploymentFilesTest.DOCKER.resolve("Dockerfile.worker"))
-                            .withFileFromPath(
-                                    "rerank-worker/target/quarkus-app",
-                                    DeploymentFilesTest.ROOT.resolve(
-                                            "rerank-worker/target/quarkus-app"))
-                            .withDockerfilePath("deploy/docker/Dockerfile.worker")
-                            .withBuildArg(
-                                    "JRE_IMAGE",
-                                    System.getenv()
-                                            .getOrDefault(
-                                                    "JRE_IMAGE",
-                                                    "eclipse-temurin:17.0.16_8-jre-noble"));
+                    projectImage(
+                            "rerank-queue/worker-cluster-test",
+                            "Dockerfile.worker",
+                            "rerank-worker/target/quarkus-app");
         }
         return image;
+    }
+
+    /**
+     * An image of this project: {@code deploy/docker/DOCKERFILE} with the built {@code paths}
+     * (relative to the project root) as its context, on the JRE base in {@code JRE_IMAGE}.
+     */
+    static ImageFromDockerfile projectImage(String name, String dockerfile, String... paths) {
+        ImageFromDockerfile built =
+                new ImageFromDockerfile(name, false)
+                        .withFileFromPath(
+                                "deploy/docker/" + dockerfile,
+                                DeploymentFilesTest.DOCKER.resolve(dockerfile));
+        for (String path : paths) {
+            built.withFileFromPath(path, DeploymentFilesTest.ROOT.resolve(path));
+        }
+        return built.withDockerfilePath("deploy/docker/" + dockerfile)
+                .withBuildArg(
+                        "JRE_IMAGE",
+                        System.getenv()
+                                .getOrDefault("JRE_IMAGE", "eclipse-temurin:17.0.16_8-jre-noble"));
     }
 
     /**
