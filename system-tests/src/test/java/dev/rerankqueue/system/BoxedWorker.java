@@ -66,7 +66,7 @@ final class BoxedWorker {
         for (int n = 1; n <= brokers; n++) {
             servers.add("kafka-" + n + ":19092");
         }
-        MoreNetworks worker = new MoreNetworks(List.of(redis, model), id);
+        MoreNetworks worker = new MoreNetworks(image(), List.of(redis, model), id);
         worker.withNetwork(kafka)
                 .withNetworkAliases(id)
                 .withEnv("KAFKA_BOOTSTRAP_SERVERS", String.join(",", servers))
@@ -84,12 +84,12 @@ final class BoxedWorker {
     }
 
     /** A container joined to more networks once created, before it starts. */
-    private static final class MoreNetworks extends GenericContainer<MoreNetworks> {
+    static final class MoreNetworks extends GenericContainer<MoreNetworks> {
         private final List<Network> more;
         private final String alias;
 
-        MoreNetworks(List<Network> more, String alias) {
-            super(image());
+        MoreNetworks(ImageFromDockerfile image, List<Network> more, String alias) {
+            super(image);
             this.more = more;
             this.alias = alias;
         }

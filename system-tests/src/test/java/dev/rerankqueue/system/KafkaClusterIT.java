@@ -40,14 +40,16 @@ import org.testcontainers.containers.wait.strategy.Wait;
 
 /**
  * The system on a three-broker KRaft cluster in containers, as production runs Kafka: every topic
- * replicated three times with {@code min.insync.replicas=2}, Redis in a container with AOF, the
- * packaged gateway and one worker as processes beside them, and a second worker in its own
- * container (the image of {@code deploy/docker/Dockerfile.worker}) on two networks, one to the
- * brokers and one to Redis. Under load: the broker leading the most job partitions is killed
- * ({@code docker kill}, SIGKILL) and started again; the containerised worker is cut off from Kafka
- * past its session, then from Redis ({@code docker network disconnect}), each time joined again.
- * Every accepted job must succeed, none lost, none wrong, none with two different results, and the
- * refusals meanwhile can only be 503 or 429.
+ * replicated three times with {@code min.insync.replicas=2}, Redis in a container with AOF, a
+ * packaged gateway and one worker as processes beside them, a second gateway in a container (the
+ * image of {@code deploy/docker/Dockerfile.gateway}), and a second worker in its own container (the
+ * image of {@code deploy/docker/Dockerfile.worker}) on three networks: the brokers', Redis's, and
+ * its emulated GPU's; each worker scores with the vLLM emulator in a container (the image of {@code
+ * deploy/docker/Dockerfile.emulator}). Under load: the broker leading the most job partitions is
+ * killed ({@code docker kill}, SIGKILL) and started again; the containerised worker is cut off from
+ * Kafka past its session, then from Redis ({@code docker network disconnect}), each time joined
+ * again. Every accepted job must succeed, none lost, none wrong, none with two different results,
+ * and the refusals meanwhile can only be 503 or 429.
  *
  * <p>The brokers run the image in {@code KAFKA_IMAGE} ({@code apache/kafka:4.1.1} by default),
  * Redis {@code REDIS_IMAGE} ({@code redis:7.4.2}), the worker's JRE {@code JRE_IMAGE} ({@code
@@ -77,7 +79,10 @@ class KafkaClusterIT {
     private static final List<GenericContainer<?>> emulators = new ArrayList<>();
 
     private static AppProcess gateway;
-    private static AppProcess secondGateway;
+
+    /** The second gateway, in a container of its own (the image of Dockerfile.gateway). */
+    private static GenericContainer<?> secondGateway;
+
     private static final List<AppProcess> workers = new ArrayList<>();
     private static String bootstrap;
 
@@ -89,6 +94,7 @@ class KafkaClusterIT {
         // the containerised worker's image is built while the brokers start
         CompletableFuture.runAsync(() -> BoxedWorker.image().get());
         CompletableFuture.runAsync(() -> BoxedEmulator.image().get());
+        CompletableFuture.runAsync(() -> BoxedGateway.image().get());
         String image = System.getenv().getOrDefault("KAFKA_IMAGE", "apache/kafka:4.1.1");
         network = Network.newNetwork();
         List<Integer> ports = new ArrayList<>();
@@ -152,13 +158,6 @@ class KafkaClusterIT {
                         RedisServerProcess.FreePort.find(),
                         infra,
                         Map.of("RERANK_API_KEYS", "acme:" + KEY));
-        secondGateway =
-                AppProcess.start(
-                        "cluster-gateway-2",
-                        "gateway.jar",
-                        RedisServerProcess.FreePort.find(),
-                        infra,
-                        Map.of("RERANK_API_KEYS", "acme:" + KEY));
         modelNetwork = Network.newNetwork();
         emulators.add(BoxedEmulator.start(modelNetwork, "emulator-1"));
         emulators.add(BoxedEmulator.start(modelNetwork, "emulator-2"));
@@ -172,6 +171,10 @@ class KafkaClusterIT {
                         "worker.jar",
                         RedisServerProcess.FreePort.find(),
                         props));
+        // the second gateway starts in its container while the containerised worker does
+        CompletableFuture<GenericContainer<?>> second =
+                CompletableFuture.supplyAsync(
+                        () -> BoxedGateway.start(network, redisNetwork, KEY, BROKERS));
         boxedWorker =
                 BoxedWorker.start(
                         network,
@@ -180,8 +183,8 @@ class KafkaClusterIT {
                         "http://emulator-2:" + BoxedEmulator.PORT,
                         "cluster-worker-2",
                         BROKERS);
+        secondGateway = second.join();
         gateway.awaitReady(Duration.ofSeconds(90));
-        secondGateway.awaitReady(Duration.ofSeconds(90));
         for (AppProcess w : workers) {
             w.awaitReady(Duration.ofSeconds(90));
         }
@@ -224,7 +227,9 @@ class KafkaClusterIT {
             gateway.close();
         }
         if (secondGateway != null) {
-            secondGateway.close();
+            Files.writeString(
+                    AppProcess.logs().resolve("cluster-gateway-2.log"), secondGateway.getLogs());
+            secondGateway.stop();
         }
         if (boxedWorker != null) {
             Files.writeString(
@@ -398,7 +403,7 @@ class KafkaClusterIT {
         long start = System.nanoTime();
         ModelWork before = ModelWork.now();
         JobLoad killed = new JobLoad(gateway.baseUrl(), KEY);
-        JobLoad other = new JobLoad(secondGateway.baseUrl(), KEY);
+        JobLoad other = new JobLoad(BoxedGateway.url(secondGateway), KEY);
         List<CompletableFuture<Void>> traffic = new ArrayList<>();
         for (JobLoad load : List.of(killed, other)) {
             traffic.add(submitting(load, Duration.ofSeconds(22), Duration.ofMillis(200)));
@@ -423,7 +428,9 @@ class KafkaClusterIT {
                             "| %s, 5 submits/s each of two gateways; gateway 1 killed (-9) at 4 s and"
                                     + " restarted, Redis killed 2 s later and restarted from its AOF | %d"
                                     + " | %d (%s) | %d | %d | %d | %d | %.1f s |",
-                            load == killed ? "through gateway 1" : "through gateway 2",
+                            load == killed
+                                    ? "through gateway 1"
+                                    : "through gateway 2 (in a container)",
                             o.accepted(),
                             o.rejected(),
                             o.refusedBy(),

@@ -51,6 +51,7 @@ public class AcceptPathWarmup implements HealthCheck {
 
     private final int requests;
     private final int httpRequests;
+    private final Duration httpMaxTime;
     private final RequestValidator validator;
     private final Limits limits;
     private final WarmupKey key;
@@ -66,6 +67,7 @@ public class AcceptPathWarmup implements HealthCheck {
         this.vertx = vertx;
         this.requests = config.warmup().requests();
         this.httpRequests = config.warmup().httpRequests();
+        this.httpMaxTime = config.warmup().httpMaxTime();
         this.validator = new RequestValidator(config.limits().toRequestLimits());
         this.limits = config.limits();
         this.key = key;
@@ -131,8 +133,14 @@ public class AcceptPathWarmup implements HealthCheck {
                 return;
             }
             LoopbackWarmup.Outcome outcome =
-                    LoopbackWarmup.run(vertx, base, key.key(), httpRequests);
-            httpOutcome = outcome.sent() + " requests answered " + outcome.statuses();
+                    LoopbackWarmup.run(vertx, base, key.key(), httpRequests, httpMaxTime);
+            httpOutcome =
+                    outcome.sent()
+                            + " requests answered "
+                            + outcome.statuses()
+                            + (outcome.sent() < httpRequests
+                                    ? " (stopped at rerank.warmup.http-max-time)"
+                                    : "");
             if (outcome.anyAccepted()) {
                 LOG.warnf("HTTP warm-up: a request was accepted as work: %s", outcome.statuses());
             }

@@ -63,12 +63,14 @@ final class LoopbackWarmup {
 
     /**
      * Sends {@code requests} requests to {@code base}, carrying {@code key}, and waits for their
-     * answers; stops early at the first request that gets none (connection refused, timeout). The
-     * bodies are small: parsing and validating large ones is warmed in process, without HTTP.
+     * answers; stops early at the first request that gets none (connection refused, timeout), or
+     * once {@code maxTime} has passed. The bodies are small: parsing and validating large ones is
+     * warmed in process, without HTTP.
      */
-    static Outcome run(Vertx vertx, URI base, String key, int requests)
+    static Outcome run(Vertx vertx, URI base, String key, int requests, Duration maxTime)
             throws InterruptedException {
         long start = System.nanoTime();
+        long end = start + maxTime.toNanos();
         HttpClient http =
                 vertx.createHttpClient(
                         new HttpClientOptions()
@@ -81,7 +83,7 @@ final class LoopbackWarmup {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         int sent = 0;
         try {
-            while (sent < requests && failure.get() == null) {
+            while (sent < requests && failure.get() == null && System.nanoTime() < end) {
                 window.acquire();
                 String route = ROUTES.get(sent % ROUTES.size());
                 Buffer body = Buffer.buffer(body(route, sent));

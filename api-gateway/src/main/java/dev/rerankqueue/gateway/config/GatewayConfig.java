@@ -78,6 +78,13 @@ public interface GatewayConfig {
          */
         @WithDefault("4000")
         int httpRequests();
+
+        /**
+         * Longest the HTTP warm-up holds readiness: past it no more of its requests are sent (a
+         * starved CPU would otherwise delay readiness by minutes). Default 20s.
+         */
+        @WithDefault("20s")
+        Duration httpMaxTime();
     }
 
     /** Completion webhooks: where they may go, how they are signed and retried. */

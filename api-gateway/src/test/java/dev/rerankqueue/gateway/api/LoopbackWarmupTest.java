@@ -21,6 +21,7 @@ import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URL;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -92,8 +93,22 @@ class LoopbackWarmupTest {
     @Test
     void afterTheWarmupItsRequestsAreRefusedAsUnauthenticated() throws Exception {
         LoopbackWarmup.Outcome outcome =
-                LoopbackWarmup.run(vertx, URI.create(base.toString()), "warmup-guessed", 10);
+                LoopbackWarmup.run(
+                        vertx,
+                        URI.create(base.toString()),
+                        "warmup-guessed",
+                        10,
+                        Duration.ofSeconds(30));
         assertEquals(Map.of(401, 10), outcome.statuses());
         assertFalse(outcome.anyAccepted());
+    }
+
+    @Test
+    void theWarmupSendsNothingPastItsTimeLimit() throws Exception {
+        LoopbackWarmup.Outcome outcome =
+                LoopbackWarmup.run(
+                        vertx, URI.create(base.toString()), "warmup-guessed", 10, Duration.ZERO);
+        assertEquals(0, outcome.sent());
+        assertEquals(Map.of(), outcome.statuses());
     }
 }
