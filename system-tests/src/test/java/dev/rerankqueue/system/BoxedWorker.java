@@ -98,6 +98,12 @@ final class BoxedWorker {
         protected void containerIsCreated(String containerId) {
             more.forEach(n -> connect(containerId, n, alias));
         }
+
+        /** Binds {@code containerPort} to {@code hostPort} of this host, kept across restarts. */
+        MoreNetworks withHostPort(int hostPort, int containerPort) {
+            addFixedExposedPort(hostPort, containerPort);
+            return this;
+        }
     }
 
     /** Joins {@code container} to {@code network} under {@code alias}. */

@@ -40,11 +40,11 @@ import org.testcontainers.containers.wait.strategy.Wait;
 
 /**
  * The system on a three-broker KRaft cluster in containers, as production runs Kafka: every topic
- * replicated three times with {@code min.insync.replicas=2}, Redis in a container with AOF, a
- * packaged gateway and one worker as processes beside them, a second gateway in a container (the
- * image of {@code deploy/docker/Dockerfile.gateway}), and a second worker in its own container (the
- * image of {@code deploy/docker/Dockerfile.worker}) on three networks: the brokers', Redis's, and
- * its emulated GPU's; each worker scores with the vLLM emulator in a container (the image of {@code
+ * replicated three times with {@code min.insync.replicas=2}, Redis in a container with AOF, two
+ * gateways in containers (the image of {@code deploy/docker/Dockerfile.gateway}), one worker as a
+ * process beside them, and a second worker in its own container (the image of {@code
+ * deploy/docker/Dockerfile.worker}) on three networks: the brokers', Redis's, and its emulated
+ * GPU's; each worker scores with the vLLM emulator in a container (the image of {@code
  * deploy/docker/Dockerfile.emulator}). Under load: the broker leading the most job partitions is
  * killed ({@code docker kill}, SIGKILL) and started again; the containerised worker is cut off from
  * Kafka past its session, then from Redis ({@code docker network disconnect}), each time joined
@@ -78,10 +78,10 @@ class KafkaClusterIT {
      */
     private static final List<GenericContainer<?>> emulators = new ArrayList<>();
 
-    private static AppProcess gateway;
+    /** Both gateways run in containers of their own (the image of Dockerfile.gateway). */
+    private static BoxedGateway gateway;
 
-    /** The second gateway, in a container of its own (the image of Dockerfile.gateway). */
-    private static GenericContainer<?> secondGateway;
+    private static BoxedGateway secondGateway;
 
     private static final List<AppProcess> workers = new ArrayList<>();
     private static String bootstrap;
@@ -151,13 +151,6 @@ class KafkaClusterIT {
         String redisUrl = "redis://localhost:" + redisPort;
         Map<String, String> infra =
                 Map.of("kafka.bootstrap.servers", bootstrap, "quarkus.redis.hosts", redisUrl);
-        gateway =
-                AppProcess.start(
-                        "cluster-gateway",
-                        "gateway.jar",
-                        RedisServerProcess.FreePort.find(),
-                        infra,
-                        Map.of("RERANK_API_KEYS", "acme:" + KEY));
         modelNetwork = Network.newNetwork();
         emulators.add(BoxedEmulator.start(modelNetwork, "emulator-1"));
         emulators.add(BoxedEmulator.start(modelNetwork, "emulator-2"));
@@ -171,10 +164,13 @@ class KafkaClusterIT {
                         "worker.jar",
                         RedisServerProcess.FreePort.find(),
                         props));
-        // the second gateway starts in its container while the containerised worker does
-        CompletableFuture<GenericContainer<?>> second =
+        // the gateways start in their containers while the containerised worker does
+        CompletableFuture<BoxedGateway> first =
                 CompletableFuture.supplyAsync(
-                        () -> BoxedGateway.start(network, redisNetwork, KEY, BROKERS));
+                        () -> BoxedGateway.start(network, redisNetwork, KEY, BROKERS, "gateway-1"));
+        CompletableFuture<BoxedGateway> second =
+                CompletableFuture.supplyAsync(
+                        () -> BoxedGateway.start(network, redisNetwork, KEY, BROKERS, "gateway-2"));
         boxedWorker =
                 BoxedWorker.start(
                         network,
@@ -183,8 +179,8 @@ class KafkaClusterIT {
                         "http://emulator-2:" + BoxedEmulator.PORT,
                         "cluster-worker-2",
                         BROKERS);
+        gateway = first.join();
         secondGateway = second.join();
-        gateway.awaitReady(Duration.ofSeconds(90));
         for (AppProcess w : workers) {
             w.awaitReady(Duration.ofSeconds(90));
         }
@@ -223,13 +219,14 @@ class KafkaClusterIT {
         for (AppProcess w : workers) {
             w.close();
         }
-        if (gateway != null) {
-            gateway.close();
-        }
-        if (secondGateway != null) {
-            Files.writeString(
-                    AppProcess.logs().resolve("cluster-gateway-2.log"), secondGateway.getLogs());
-            secondGateway.stop();
+        for (BoxedGateway g : new BoxedGateway[] {gateway, secondGateway}) {
+            if (g != null) {
+                Files.writeString(
+                        AppProcess.logs()
+                                .resolve("cluster-gateway-" + (g == gateway ? 1 : 2) + ".log"),
+                        g.logs());
+                g.stop();
+            }
         }
         if (boxedWorker != null) {
             Files.writeString(
@@ -403,7 +400,7 @@ class KafkaClusterIT {
         long start = System.nanoTime();
         ModelWork before = ModelWork.now();
         JobLoad killed = new JobLoad(gateway.baseUrl(), KEY);
-        JobLoad other = new JobLoad(BoxedGateway.url(secondGateway), KEY);
+        JobLoad other = new JobLoad(secondGateway.baseUrl(), KEY);
         List<CompletableFuture<Void>> traffic = new ArrayList<>();
         for (JobLoad load : List.of(killed, other)) {
             traffic.add(submitting(load, Duration.ofSeconds(22), Duration.ofMillis(200)));
@@ -425,12 +422,10 @@ class KafkaClusterIT {
             JobLoad.Outcome o = load.check(Duration.ofMinutes(3));
             String row =
                     String.format(
-                            "| %s, 5 submits/s each of two gateways; gateway 1 killed (-9) at 4 s and"
+                            "| %s, 5 submits/s each of two gateways; gateway 1 killed (docker kill) at 4 s and"
                                     + " restarted, Redis killed 2 s later and restarted from its AOF | %d"
                                     + " | %d (%s) | %d | %d | %d | %d | %.1f s |",
-                            load == killed
-                                    ? "through gateway 1"
-                                    : "through gateway 2 (in a container)",
+                            load == killed ? "through gateway 1" : "through gateway 2",
                             o.accepted(),
                             o.rejected(),
                             o.refusedBy(),
