@@ -18,9 +18,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -94,17 +97,65 @@ class ComposeIT {
     @AfterAll
     static void down() {
         if (compose != null) {
+            keepLogs();
             compose.stop(); // docker-compose down, volumes removed
+        }
+    }
+
+    /**
+     * Each app's log beside the other system tests' ({@code compose-SERVICE.log}), for a run that
+     * failed: the containers and their logs go with {@code down}.
+     */
+    private static void keepLogs() {
+        for (String service : List.of("gateway", "worker", "kafka", "topics", "vllm-emulator")) {
+            try {
+                Process ids =
+                        new ProcessBuilder(
+                                        "docker",
+                                        "ps",
+                                        "-aq",
+                                        "--filter",
+                                        "label=com.docker.compose.service=" + service)
+                                .redirectErrorStream(true)
+                                .start();
+                String id = new String(ids.getInputStream().readAllBytes()).trim();
+                ids.waitFor();
+                if (id.isEmpty() || id.contains("\n")) {
+                    continue; // none, or more than one project's: not ours to tell apart
+                }
+                new ProcessBuilder("docker", "logs", id)
+                        .redirectErrorStream(true)
+                        .redirectOutput(
+                                AppProcess.logs().resolve("compose-" + service + ".log").toFile())
+                        .start()
+                        .waitFor();
+            } catch (IOException e) {
+                System.err.println("[compose] no log of " + service + ": " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
     @Test
     void aJobIsRankedEndToEndAndPrometheusScrapesEveryApp() throws Exception {
         String base = "http://127.0.0.1:" + gatewayPort;
-        await().atMost(Duration.ofMinutes(3))
-                .pollInterval(Duration.ofSeconds(2))
-                .ignoreExceptions()
-                .until(() -> get(base + "/q/health/ready", null).statusCode() == 200);
+        AtomicReference<String> lastReadiness = new AtomicReference<>("no answer");
+        try {
+            await().atMost(Duration.ofMinutes(3))
+                    .pollInterval(Duration.ofSeconds(2))
+                    .ignoreExceptions()
+                    .until(
+                            () -> {
+                                HttpResponse<String> r = get(base + "/q/health/ready", null);
+                                lastReadiness.set(r.statusCode() + " " + r.body());
+                                return r.statusCode() == 200;
+                            });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(
+                    "the gateway not ready in 3 minutes; its readiness said: " + lastReadiness, e);
+        }
 
         // keys on: nothing without one
         assertEquals(401, submit(base, null).statusCode());

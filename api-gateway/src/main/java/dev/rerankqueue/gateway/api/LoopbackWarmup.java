@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -36,6 +38,12 @@ final class LoopbackWarmup {
     private static final int CONCURRENCY = 8;
 
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    /**
+     * Longest wait for a place among the requests in flight: past the client's own timeouts, so
+     * that a request the client never ends cannot hold readiness.
+     */
+    private static final Duration ANSWER_WAIT = TIMEOUT.multipliedBy(3);
 
     /** What the warm-up's requests were answered: statuses and their counts. */
     record Outcome(int sent, Map<Integer, Integer> statuses, long millis) {
@@ -84,7 +92,11 @@ final class LoopbackWarmup {
         int sent = 0;
         try {
             while (sent < requests && failure.get() == null && System.nanoTime() < end) {
-                window.acquire();
+                if (!window.tryAcquire(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    failure.compareAndSet(
+                            null, new TimeoutException("no answer in " + ANSWER_WAIT));
+                    break;
+                }
                 String route = ROUTES.get(sent % ROUTES.size());
                 Buffer body = Buffer.buffer(body(route, sent));
                 http.request(
@@ -107,7 +119,9 @@ final class LoopbackWarmup {
                                 });
                 sent++;
             }
-            window.acquire(CONCURRENCY);
+            if (!window.tryAcquire(CONCURRENCY, ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                failure.compareAndSet(null, new TimeoutException("no answer in " + ANSWER_WAIT));
+            }
         } finally {
             http.close();
         }
