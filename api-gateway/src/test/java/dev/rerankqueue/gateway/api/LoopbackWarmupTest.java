@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerankqueue.gateway.auth.WarmupKey;
@@ -19,9 +20,12 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URL;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -101,6 +105,44 @@ class LoopbackWarmupTest {
                         Duration.ofSeconds(30));
         assertEquals(Map.of(401, 10), outcome.statuses());
         assertFalse(outcome.anyAccepted());
+    }
+
+    /**
+     * A server that takes the connections and never answers: the warm-up ends, failing, instead of
+     * holding readiness (the client's own timeouts end it; the bounded waits cover requests whose
+     * answer never comes at all).
+     */
+    @Test
+    void aServerThatNeverAnswersEndsTheWarmup() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0)) {
+            List<Socket> held = new ArrayList<>();
+            Thread acceptor =
+                    new Thread(
+                            () -> {
+                                try {
+                                    while (!silent.isClosed()) {
+                                        held.add(silent.accept()); // read nothing, answer nothing
+                                    }
+                                } catch (IOException closed) {
+                                    // the test is over
+                                }
+                            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            long start = System.nanoTime();
+            IllegalStateException e =
+                    assertThrows(
+                            IllegalStateException.class,
+                            () ->
+                                    LoopbackWarmup.run(
+                                            vertx,
+                                            URI.create("http://127.0.0.1:" + silent.getLocalPort()),
+                                            "warmup-guessed",
+                                            100,
+                                            Duration.ofSeconds(60)));
+            long seconds = (System.nanoTime() - start) / 1_000_000_000;
+            assertTrue(seconds < 30, "ended after " + seconds + " s: " + e.getMessage());
+        }
     }
 
     @Test
