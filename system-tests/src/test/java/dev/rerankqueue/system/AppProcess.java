@@ -106,17 +106,34 @@ final class AppProcess implements AutoCloseable {
     }
 
     void awaitReady(Duration timeout) throws Exception {
+        awaitReady(
+                baseUrl(),
+                timeout,
+                () -> {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException(
+                                name + " exited with " + process.exitValue() + "; see " + log);
+                    }
+                },
+                name + " not ready within " + timeout + "; see " + log);
+    }
+
+    /**
+     * Polls {@code baseUrl}'s readiness until it answers 200, running {@code check} (which throws
+     * when there is no point waiting) before each poll; fails with {@code notReady} at {@code
+     * timeout}.
+     */
+    static void awaitReady(String baseUrl, Duration timeout, Runnable check, String notReady)
+            throws Exception {
         HttpClient http = HttpClient.newHttpClient();
         long end = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < end) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException(
-                        name + " exited with " + process.exitValue() + "; see " + log);
-            }
+            check.run();
             try {
                 HttpResponse<String> r =
                         http.send(
-                                HttpRequest.newBuilder(URI.create(baseUrl() + "/q/health/ready"))
+                                HttpRequest.newBuilder(URI.create(baseUrl + "/q/health/ready"))
+                                        .timeout(Duration.ofSeconds(2))
                                         .build(),
                                 HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
@@ -127,7 +144,7 @@ final class AppProcess implements AutoCloseable {
             }
             Thread.sleep(200);
         }
-        throw new IllegalStateException(name + " not ready within " + timeout + "; see " + log);
+        throw new IllegalStateException(notReady);
     }
 
     /**

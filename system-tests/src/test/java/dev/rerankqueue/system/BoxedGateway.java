@@ -2,11 +2,6 @@ package dev.rerankqueue.system;
 
 import com.github.dockerjava.api.DockerClient;
 import dev.rerankqueue.testing.RedisServerProcess;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,25 +104,7 @@ final class BoxedGateway {
 
     /** Waits until its readiness says UP. */
     void awaitReady(Duration timeout) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
-        long end = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < end) {
-            try {
-                HttpResponse<Void> r =
-                        http.send(
-                                HttpRequest.newBuilder(URI.create(baseUrl() + "/q/health/ready"))
-                                        .timeout(Duration.ofSeconds(2))
-                                        .build(),
-                                HttpResponse.BodyHandlers.discarding());
-                if (r.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(250);
-        }
-        throw new IllegalStateException("gateway not ready after " + timeout);
+        AppProcess.awaitReady(baseUrl(), timeout, () -> {}, "gateway not ready after " + timeout);
     }
 
     /** Everything it wrote, across restarts. */
