@@ -1,5 +1,6 @@
 package dev.rerankqueue.gateway.api;
 
+import dev.rerankqueue.gateway.api.dropin.DropInErrors;
 import dev.rerankqueue.messaging.JobCodec;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -19,6 +20,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 
 /**
  * The HTTP half of a starting gateway's warm-up: requests to its own submission routes over the
@@ -30,9 +32,14 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class LoopbackWarmup {
 
-    /** The routes warmed, in turn: the native submission first, then the drop-in ones. */
+    /**
+     * The routes warmed, in turn: the native submission first, then every drop-in one ({@link
+     * DropInErrors#ROUTES}, the list {@link OverloadDoor} guards too), so a new route is warmed
+     * with the others.
+     */
     static final List<String> ROUTES =
-            List.of(JobResource.PATH, "/v1/rerank", "/v2/rerank", "/rerank", "/v1/score");
+            Stream.concat(Stream.of(JobResource.PATH), DropInErrors.ROUTES.stream().sorted())
+                    .toList();
 
     /** Requests in flight at once. */
     private static final int CONCURRENCY = 8;

@@ -31,7 +31,7 @@ public class ApiKeyFilter {
         if (key == null) {
             key = ctx.getHeaderString("X-API-Key");
         }
-        if (warmup.key() != null && warmup.matches(key)) {
+        if (warmup.matches(key)) {
             caller.setWarmup();
             return;
         }
