@@ -76,6 +76,7 @@ public class JobSubmitter {
         this.inFlight =
                 new SubmissionLimit(
                         config.admission().maxInFlightSubmissions(),
+                        config.admission().initialInFlightSubmissions(),
                         config.admission().minInFlightSubmissions(),
                         config.admission().acceptLatencyTarget(),
                         tenants.severalTenants()

@@ -1,6 +1,5 @@
 package dev.rerankqueue.gateway.admission;
 
-import com.netflix.concurrency.limits.limit.AIMDLimit;
 import com.netflix.concurrency.limits.limit.WindowedLimit;
 import com.netflix.concurrency.limits.limiter.SimpleLimiter;
 import dev.rerankqueue.gateway.problem.ApiException;
@@ -14,12 +13,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * How many submissions one gateway handles at once. A fixed cap either queues seconds of work on a
  * small machine or throttles a large one, so the limit adapts (additive increase, multiplicative
- * decrease, Netflix's concurrency-limits): it starts at the maximum and, once a second, from the
- * mean accept latency of that second, grows by one while accepts stay under the target and the
- * gateway is using at least half of it, or shrinks by a quarter when they are slower or one ended
- * in a Kafka or Redis timeout, never below a minimum. Judging by the second, not by the accept,
- * lets a burst at an idle gateway (whose first accepts are slow while its JIT warms) be taken
- * whole, and still brings a sustained flood down to the floor within seconds. A submission over the
+ * decrease, Netflix's concurrency-limits, after a slow start: {@link SlowStartLimit}): a gateway
+ * starts at an initial limit and doubles it after each second whose accepts met the target, until
+ * one misses it or the maximum is reached; from then on, once a second, from the mean accept
+ * latency of that second, it grows by one while accepts stay under the target and the gateway is
+ * using at least half of it, or shrinks by a quarter when they are slower or one ended in a Kafka
+ * or Redis timeout, never below a minimum. Judging by the second, not by the accept, lets a burst
+ * at a warm idle gateway be taken whole up to the limit reached, and still brings a sustained flood
+ * down to the floor within seconds; the slow start keeps a gateway that has just started from
+ * taking a first wave it would answer seconds late, while its JIT warms. A submission over the
  * limit is refused at once (503 {@code overloaded}), so on a saturated gateway the ones it takes
  * stay fast and the rest learn at once to come back, instead of every caller waiting seconds. A
  * target of zero turns adaptation off: the limit is then the configured maximum.
@@ -52,16 +54,22 @@ final class SubmissionLimit {
     private static final double BACKOFF = 0.75;
 
     /**
-     * @param max the most submissions at once, and the limit a gateway starts with: a burst
-     *     arriving at an idle gateway is taken whole (peak shaving), the limit adapts once accepts
-     *     come back slow
+     * @param max the most submissions at once
+     * @param initial the limit a gateway starts with, doubled after each second whose accepts met
+     *     the target while it was at least half in use ({@link SlowStartLimit})
      * @param min never fewer at once: as many clients as this, each waiting for its answer, are
      *     never refused
      * @param target accept latency the limit adapts to; zero: a fixed limit of {@code max}
      * @param tenantShare the share of the limit one tenant may hold (at least one place); 1 or
      *     more: no share
      */
-    SubmissionLimit(int max, int min, Duration target, double tenantShare, MeterRegistry metrics) {
+    SubmissionLimit(
+            int max,
+            int initial,
+            int min,
+            Duration target,
+            double tenantShare,
+            MeterRegistry metrics) {
         this.tenantShare = tenantShare <= 0 ? 1 : tenantShare;
         boolean adaptive = !target.isZero();
         this.limit =
@@ -69,15 +77,15 @@ final class SubmissionLimit {
                         .minWindowTime(1, TimeUnit.SECONDS)
                         .maxWindowTime(1, TimeUnit.SECONDS)
                         .build(
-                                AIMDLimit.newBuilder()
-                                        .maxLimit(max)
-                                        .minLimit(adaptive ? Math.min(min, max) : max)
-                                        .initialLimit(max)
-                                        .backoffRatio(BACKOFF)
-                                        .timeout(
-                                                adaptive ? target.toNanos() : Long.MAX_VALUE,
-                                                TimeUnit.NANOSECONDS)
-                                        .build());
+                                adaptive
+                                        ? new SlowStartLimit(
+                                                initial,
+                                                Math.min(min, max),
+                                                max,
+                                                BACKOFF,
+                                                target.toNanos())
+                                        : new SlowStartLimit(
+                                                max, max, max, BACKOFF, Long.MAX_VALUE));
         this.limiter = SimpleLimiter.newBuilder().named("gateway-submissions").limit(limit).build();
         Gauge.builder("rerank.admission.submissions.limit", limit, WindowedLimit::getLimit)
                 .description(

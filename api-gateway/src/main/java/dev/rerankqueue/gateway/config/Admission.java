@@ -114,10 +114,13 @@ public interface Admission {
     int maxInFlightSubmissions();
 
     /**
-     * Accept latency the in-flight limit adapts to: it starts at {@link #maxInFlightSubmissions()}
-     * and, once a second, shrinks by a quarter when that second's mean accept was slower than this
-     * and grows by one when it was faster, never below {@link #minInFlightSubmissions()}; 0 = a
-     * fixed limit of {@link #maxInFlightSubmissions()}. Default 100ms.
+     * Accept latency the in-flight limit adapts to: it starts at {@link
+     * #initialInFlightSubmissions()} and doubles after each second whose mean accept was faster
+     * than this (while at least half of the limit was in use), until a second is slower or the
+     * maximum is reached; from then on, once a second, it shrinks by a quarter when that second's
+     * mean accept was slower than this and grows by one when it was faster, never below {@link
+     * #minInFlightSubmissions()}; 0 = a fixed limit of {@link #maxInFlightSubmissions()}. Default
+     * 100ms.
      */
     @WithDefault("100ms")
     Duration acceptLatencyTarget();
@@ -128,6 +131,16 @@ public interface Admission {
      */
     @WithDefault("64")
     int minInFlightSubmissions();
+
+    /**
+     * The in-flight limit a gateway starts with (slow start, see {@link #acceptLatencyTarget()}): a
+     * gateway that has just started runs its first accepts on code its JIT has not compiled yet,
+     * and a first wave of the maximum would be answered seconds late. A burst at a gateway that has
+     * just started gets this many places, then twice as many each second its accepts stay fast; the
+     * maximum: no slow start. Default 64.
+     */
+    @WithDefault("64")
+    int initialInFlightSubmissions();
 
     /**
      * Most of the in-flight limit one tenant's submissions may hold at once (at least one place):
