@@ -76,7 +76,9 @@ public class JobSubmitter {
         this.inFlight =
                 new SubmissionLimit(
                         config.admission().maxInFlightSubmissions(),
-                        config.admission().initialInFlightSubmissions(),
+                        config.admission()
+                                .initialInFlightSubmissions()
+                                .orElse(config.admission().maxInFlightSubmissions()),
                         config.admission().minInFlightSubmissions(),
                         config.admission().acceptLatencyTarget(),
                         tenants.severalTenants()

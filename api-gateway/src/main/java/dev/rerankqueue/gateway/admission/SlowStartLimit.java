@@ -5,14 +5,14 @@ import com.netflix.concurrency.limits.limit.AbstractLimit;
 /**
  * The adaptive in-flight limit of {@link SubmissionLimit}, one update per window (a second) from
  * that window's mean latency: additive increase and multiplicative decrease as Netflix's {@code
- * AIMDLimit} does it, after a slow start. A gateway that has just started does not know what it can
- * do, and its first accepts run on code the JIT has not compiled yet: a first wave of the maximum
- * would be answered seconds late (on 16 cores every one of the first 512 submissions of a flood
- * came later than 1 s). So it starts at {@code initial} and doubles its limit after each window
- * whose accepts met the target while at least half of the limit was in use, until a window misses
- * the target (the limit then shrinks by the backoff ratio and grows by one a window from there on)
- * or the maximum is reached. A window that misses the target while the limit is still at {@code
- * initial} holds it there: those are the cold seconds, which say nothing of the warm gateway.
+ * AIMDLimit} does it, after a slow start when {@code initial} is below the maximum. A gateway that
+ * has just started runs its first accepts on code the JIT has not compiled yet: a first wave of the
+ * maximum is answered up to seconds late (on 16 cores every one of the first 512 submissions of a
+ * flood came later than 1 s). Started lower, it doubles its limit after each window whose accepts
+ * met the target while at least half of the limit was in use, until a window misses the target (the
+ * limit then shrinks by the backoff ratio and grows by one a window from there on) or the maximum
+ * is reached. A window that misses the target while the limit is still at {@code initial} holds it
+ * there: those are the cold seconds, which say nothing of the warm gateway.
  */
 final class SlowStartLimit extends AbstractLimit {
 

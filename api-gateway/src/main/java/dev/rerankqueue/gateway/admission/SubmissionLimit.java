@@ -13,18 +13,19 @@ import java.util.concurrent.TimeUnit;
 /**
  * How many submissions one gateway handles at once. A fixed cap either queues seconds of work on a
  * small machine or throttles a large one, so the limit adapts (additive increase, multiplicative
- * decrease, Netflix's concurrency-limits, after a slow start: {@link SlowStartLimit}): a gateway
- * starts at an initial limit and doubles it after each second whose accepts met the target, until
- * one misses it or the maximum is reached; from then on, once a second, from the mean accept
- * latency of that second, it grows by one while accepts stay under the target and the gateway is
- * using at least half of it, or shrinks by a quarter when they are slower or one ended in a Kafka
- * or Redis timeout, never below a minimum. Judging by the second, not by the accept, lets a burst
- * at a warm idle gateway be taken whole up to the limit reached, and still brings a sustained flood
- * down to the floor within seconds; the slow start keeps a gateway that has just started from
- * taking a first wave it would answer seconds late, while its JIT warms. A submission over the
- * limit is refused at once (503 {@code overloaded}), so on a saturated gateway the ones it takes
- * stay fast and the rest learn at once to come back, instead of every caller waiting seconds. A
- * target of zero turns adaptation off: the limit is then the configured maximum.
+ * decrease, Netflix's concurrency-limits, after an optional slow start: {@link SlowStartLimit}): a
+ * gateway starts at an initial limit (by default the maximum) and, below the maximum, doubles it
+ * after each second whose accepts met the target, until one misses it or the maximum is reached;
+ * from then on, once a second, from the mean accept latency of that second, it grows by one while
+ * accepts stay under the target and the gateway is using at least half of it, or shrinks by a
+ * quarter when they are slower or one ended in a Kafka or Redis timeout, never below a minimum.
+ * Judging by the second, not by the accept, lets a burst at an idle gateway be taken whole (whose
+ * first accepts are slow while its JIT warms), and still brings a sustained flood down to the floor
+ * within seconds; a lower start keeps a gateway that has just started from taking a first wave it
+ * would answer seconds late. A submission over the limit is refused at once (503 {@code
+ * overloaded}), so on a saturated gateway the ones it takes stay fast and the rest learn at once to
+ * come back, instead of every caller waiting seconds. A target of zero turns adaptation off: the
+ * limit is then the configured maximum.
  */
 final class SubmissionLimit {
 
