@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
@@ -96,12 +97,13 @@ final class LoopbackWarmup {
         Semaphore window = new Semaphore(CONCURRENCY);
         Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicInteger connected = new AtomicInteger();
+        AtomicInteger answered = new AtomicInteger();
         int sent = 0;
         try {
             while (sent < requests && failure.get() == null && System.nanoTime() < end) {
                 if (!window.tryAcquire(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                    failure.compareAndSet(
-                            null, new TimeoutException("no answer in " + ANSWER_WAIT));
+                    failure.compareAndSet(null, unanswered(sent, connected, answered));
                     break;
                 }
                 String route = ROUTES.get(sent % ROUTES.size());
@@ -110,10 +112,17 @@ final class LoopbackWarmup {
                                 new RequestOptions()
                                         .setMethod(HttpMethod.POST)
                                         .setURI(route)
-                                        .setTimeout(TIMEOUT.toMillis())
+                                        // a wait for a pooled connection ends too (no
+                                        // default bound), then the wait for data
+                                        .setConnectTimeout(TIMEOUT.toMillis())
+                                        .setIdleTimeout(TIMEOUT.toMillis())
                                         .putHeader("Content-Type", "application/json")
                                         .putHeader("Authorization", "Bearer " + key))
-                        .compose(request -> request.send(body))
+                        .compose(
+                                request -> {
+                                    connected.incrementAndGet();
+                                    return request.send(body);
+                                })
                         .compose(response -> response.body().map(b -> response.statusCode()))
                         .onComplete(
                                 result -> {
@@ -122,12 +131,13 @@ final class LoopbackWarmup {
                                     } else {
                                         statuses.merge(result.result(), 1, Integer::sum);
                                     }
+                                    answered.incrementAndGet();
                                     window.release();
                                 });
                 sent++;
             }
             if (!window.tryAcquire(CONCURRENCY, ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                failure.compareAndSet(null, new TimeoutException("no answer in " + ANSWER_WAIT));
+                failure.compareAndSet(null, unanswered(sent, connected, answered));
             }
         } finally {
             http.close();
@@ -137,5 +147,23 @@ final class LoopbackWarmup {
                     "no answer from " + base + ": " + failure.get(), failure.get());
         }
         return new Outcome(sent, new TreeMap<>(statuses), (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /**
+     * A request neither answered nor failed by the client's own timeouts within {@link
+     * #ANSWER_WAIT}: says how far the requests got, for the log and the readiness data.
+     */
+    private static TimeoutException unanswered(
+            int sent, AtomicInteger connected, AtomicInteger answered) {
+        return new TimeoutException(
+                "no answer in "
+                        + ANSWER_WAIT
+                        + " ("
+                        + sent
+                        + " requests begun, "
+                        + connected.get()
+                        + " given a connection, "
+                        + answered.get()
+                        + " ended)");
     }
 }
