@@ -1,6 +1,8 @@
 package dev.rerankqueue.gateway.admission;
 
+import com.netflix.concurrency.limits.limit.AIMDLimit;
 import com.netflix.concurrency.limits.limit.AbstractLimit;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The adaptive in-flight limit of {@link SubmissionLimit}, one update per window (a second) from
@@ -10,9 +12,10 @@ import com.netflix.concurrency.limits.limit.AbstractLimit;
  * maximum is answered up to seconds late (on 16 cores every one of the first 512 submissions of a
  * flood came later than 1 s). Started lower, it doubles its limit after each window whose accepts
  * met the target while at least half of the limit was in use, until a window misses the target (the
- * limit then shrinks by the backoff ratio and grows by one a window from there on) or the maximum
- * is reached. A window that misses the target while the limit is still at {@code initial} holds it
- * there: those are the cold seconds, which say nothing of the warm gateway.
+ * limit then shrinks by the backoff ratio and grows by one a window from there on: Netflix's {@code
+ * AIMDLimit} takes over from the limit reached) or the maximum is reached. A window that misses the
+ * target while the limit is still at {@code initial} holds it there: those are the cold seconds,
+ * which say nothing of the warm gateway.
  */
 final class SlowStartLimit extends AbstractLimit {
 
@@ -22,8 +25,11 @@ final class SlowStartLimit extends AbstractLimit {
     private final double backoff;
     private final long targetNanos;
 
-    /** Whether the limit still doubles after each window that met the target. */
-    private boolean slowStart;
+    /**
+     * The library's AIMD rules, which take over once the slow start ends (at once when starting at
+     * the maximum); null while the limit still doubles.
+     */
+    private AIMDLimit aimd;
 
     /**
      * @param initial the limit a gateway starts with (clamped to {@code min}..{@code max}); the
@@ -40,37 +46,51 @@ final class SlowStartLimit extends AbstractLimit {
         this.max = max;
         this.backoff = backoff;
         this.targetNanos = targetNanos;
-        this.slowStart = this.initial < max;
+        if (this.initial >= max) {
+            aimd = aimdFrom(max);
+        }
+    }
+
+    private AIMDLimit aimdFrom(int limit) {
+        return AIMDLimit.newBuilder()
+                .initialLimit(limit)
+                .minLimit(min)
+                .maxLimit(max)
+                .backoffRatio(backoff)
+                .timeout(targetNanos, TimeUnit.NANOSECONDS)
+                .build();
     }
 
     @Override
     protected int _update(long startTime, long rtt, int inflight, boolean didDrop) {
         int limit = getLimit();
-        boolean missed = didDrop || rtt > targetNanos;
-        boolean used = inflight * 2 >= limit;
-        if (slowStart && missed && limit <= initial) {
-            return limit; // still cold: hold
+        if (aimd == null) {
+            boolean missed = didDrop || rtt > targetNanos;
+            if (!missed) {
+                if (inflight * 2 >= limit) {
+                    limit = Math.min(max, limit * 2);
+                    if (limit == max) {
+                        aimd = aimdFrom(max);
+                    }
+                }
+                return limit;
+            }
+            if (limit <= initial) {
+                return limit; // still cold: hold
+            }
+            aimd = aimdFrom(limit); // the slow second itself backs off by AIMD's rule
         }
-        if (missed) {
-            slowStart = false;
-            limit = (int) (limit * backoff);
-        } else if (used) {
-            limit = slowStart ? limit * 2 : limit + 1;
-        }
-        limit = Math.max(min, Math.min(max, limit));
-        if (limit == max) {
-            slowStart = false;
-        }
-        return limit;
+        aimd.onSample(startTime, rtt, inflight, didDrop);
+        return aimd.getLimit();
     }
 
     /** Whether the limit still doubles after each window that met the target. */
     synchronized boolean slowStarting() {
-        return slowStart;
+        return aimd == null;
     }
 
     @Override
     public String toString() {
-        return "SlowStartLimit[limit=" + getLimit() + ", slowStart=" + slowStart + "]";
+        return "SlowStartLimit[limit=" + getLimit() + ", slowStart=" + (aimd == null) + "]";
     }
 }
